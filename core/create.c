@@ -1,0 +1,363 @@
+/* libvdisk — creation options (qemu-img's -o vocabulary), their checks, and
+ * vdisk_create / vdisk_measure_image dispatch to the format drivers.
+ *
+ * Messages for invalid combinations follow qemu-img's wording, so an admin
+ * who knows one recognises the other.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+#define MIN_CLUSTER 512u
+#define MAX_CLUSTER (2u << 20)
+#define DEFAULT_CLUSTER (64u << 10)
+/* Extended L2: 32 subclusters of at least 512 bytes. */
+#define MIN_EXTL2_CLUSTER (16u << 10)
+/* QEMU's limit for any image size (BDRV_MAX_LENGTH is a bit lower; 8 EiB
+ * is where its size parser stops). */
+#define MAX_IMAGE_SIZE (UINT64_C(1) << 63)
+
+static const char *const prealloc_names[] = {
+    [VDISK_PREALLOC_OFF] = "off",
+    [VDISK_PREALLOC_METADATA] = "metadata",
+    [VDISK_PREALLOC_FALLOC] = "falloc",
+    [VDISK_PREALLOC_FULL] = "full",
+};
+
+const char *
+vdisk_prealloc_name(vdisk_prealloc p)
+{
+    if ((unsigned)p < sizeof(prealloc_names) / sizeof(prealloc_names[0]))
+        return prealloc_names[p];
+    return "unknown";
+}
+
+int
+vdisk_prealloc_from_name(const char *name, vdisk_prealloc *p, vdisk_error *err)
+{
+    for (unsigned i = 0; i < sizeof(prealloc_names) / sizeof(prealloc_names[0]); i++)
+        if (strcmp(name, prealloc_names[i]) == 0) {
+            *p = (vdisk_prealloc)i;
+            return 0;
+        }
+    return vdisk_error_set(err, EINVAL,
+                           "invalid preallocation mode '%s' (expected off, metadata, falloc or full)", name);
+}
+
+int
+vdisk_parse_size(const char *text, uint64_t *out, vdisk_error *err)
+{
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!isdigit((unsigned char)*p) && *p != '.')
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': expected a number with an optional "
+                               "suffix k, M, G, T, P or E", text);
+    char *end;
+    errno = 0;
+    uint64_t whole = strtoull(p, &end, 10);
+    if (errno == ERANGE)
+        return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
+    double frac = 0;
+    bool has_frac = false;
+    if (*end == '.') {
+        char *fend;
+        frac = strtod(end, &fend);   /* ".5" */
+        has_frac = fend > end + 1;
+        end = fend;
+    }
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'b': case 'B': end++; break;
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    case 'p': case 'P': shift = 50; end++; break;
+    case 'e': case 'E': shift = 60; end++; break;
+    default:
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': unknown suffix '%s' "
+                               "(expected k, M, G, T, P or E)", text, end);
+    }
+    if (*end != '\0')
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': trailing characters '%s'", text, end);
+    if (has_frac && shift == 0)
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': fractional bytes", text);
+    if (shift && whole > (UINT64_MAX >> shift))
+        return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
+    uint64_t v = whole << shift;
+    if (has_frac) {
+        double extra = frac * (double)(UINT64_C(1) << shift);
+        if ((double)v + extra >= 18446744073709551616.0)
+            return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
+        v += (uint64_t)extra;
+    }
+    *out = v;
+    return 0;
+}
+
+void
+vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->format = fmt;
+    opts->prealloc = VDISK_PREALLOC_OFF;
+    opts->cluster_size = DEFAULT_CLUSTER;
+    opts->compat = 3;
+    opts->refcount_bits = 16;
+    opts->compression_type = VDISK_COMPRESSION_ZLIB;
+    opts->backing_format = VDISK_FORMAT_UNKNOWN;
+}
+
+void
+vdisk_create_opts_clear(vdisk_create_opts *opts)
+{
+    free(opts->backing_file);
+    opts->backing_file = NULL;
+}
+
+static int
+parse_bool(const char *key, const char *value, bool *out, vdisk_error *err)
+{
+    static const char *const yes[] = { "on", "yes", "true", "y" };
+    static const char *const no[] = { "off", "no", "false", "n" };
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(value, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(value, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return vdisk_error_set(err, EINVAL, "parameter '%s' expects 'on' or 'off', not '%s'", key, value);
+}
+
+static int
+parse_compat(const char *value, int *out, vdisk_error *err)
+{
+    if (strcmp(value, "0.10") == 0 || strcmp(value, "v2") == 0)
+        *out = 2;
+    else if (strcmp(value, "1.1") == 0 || strcmp(value, "v3") == 0)
+        *out = 3;
+    else
+        return vdisk_error_set(err, EINVAL, "Invalid compatibility level: '%s' (expected 0.10 or 1.1)", value);
+    return 0;
+}
+
+static int
+parse_number(const char *key, const char *value, uint64_t *out, vdisk_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (errno || end == value || *end || value[0] == '-')
+        return vdisk_error_set(err, EINVAL, "parameter '%s' expects a number, not '%s'", key, value);
+    *out = v;
+    return 0;
+}
+
+int
+vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
+{
+    uint64_t n;
+    int r;
+    if (strcmp(key, "size") == 0)
+        return vdisk_parse_size(value, &o->size, err);
+    if (strcmp(key, "preallocation") == 0)
+        return vdisk_prealloc_from_name(value, &o->prealloc, err);
+    if (strcmp(key, "nocow") == 0)
+        return parse_bool(key, value, &o->nocow, err);
+    if (strcmp(key, "backing_file") == 0) {
+        char *copy = strdup(value);
+        if (!copy)
+            return vdisk_error_set(err, ENOMEM, "out of memory");
+        free(o->backing_file);
+        o->backing_file = copy;
+        return 0;
+    }
+    if (strcmp(key, "backing_fmt") == 0)
+        return vdisk_format_from_name(value, &o->backing_format, err);
+    if (o->format == VDISK_FORMAT_QCOW2) {
+        if (strcmp(key, "cluster_size") == 0) {
+            r = vdisk_parse_size(value, &n, err);
+            if (r == 0 && n > UINT32_MAX)
+                r = vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k");
+            if (r == 0)
+                o->cluster_size = (uint32_t)n;
+            return r;
+        }
+        if (strcmp(key, "compat") == 0)
+            return parse_compat(value, &o->compat, err);
+        if (strcmp(key, "refcount_bits") == 0) {
+            r = parse_number(key, value, &n, err);
+            if (r == 0)
+                o->refcount_bits = n > 64 ? 65 : (int)n;
+            return r;
+        }
+        if (strcmp(key, "lazy_refcounts") == 0)
+            return parse_bool(key, value, &o->lazy_refcounts, err);
+        if (strcmp(key, "extended_l2") == 0)
+            return parse_bool(key, value, &o->extended_l2, err);
+        if (strcmp(key, "compression_type") == 0) {
+            if (strcmp(value, "zlib") == 0)
+                o->compression_type = VDISK_COMPRESSION_ZLIB;
+            else if (strcmp(value, "zstd") == 0)
+                o->compression_type = VDISK_COMPRESSION_ZSTD;
+            else
+                return vdisk_error_set(err, EINVAL, "Unknown compression type '%s' (expected zlib or zstd)", value);
+            return 0;
+        }
+    }
+    return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format %s", key,
+                           vdisk_format_name(o->format));
+}
+
+int
+vdisk_create_opts_parse(vdisk_create_opts *opts, const char *list, vdisk_error *err)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    int r = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            r = vdisk_error_set(err, EINVAL, "Invalid option '%s': expected key=value", item);
+            break;
+        }
+        *eq = '\0';
+        r = vdisk_create_opts_set(opts, item, eq + 1, err);
+        if (r < 0)
+            break;
+    }
+    free(copy);
+    return r;
+}
+
+static bool
+is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+static int
+validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->compat != 2 && o->compat != 3)
+        return vdisk_error_set(err, EINVAL, "Invalid compatibility level: %d", o->compat);
+    if (!is_pow2(o->cluster_size) || o->cluster_size < MIN_CLUSTER || o->cluster_size > MAX_CLUSTER)
+        return vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k "
+                               "(got %" PRIu32 ")", o->cluster_size);
+    if (o->extended_l2 && o->compat < 3)
+        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with compatibility "
+                               "level 1.1 and above (use compat=1.1 or greater)");
+    if (o->extended_l2 && o->cluster_size < MIN_EXTL2_CLUSTER)
+        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with cluster sizes "
+                               "of at least %u bytes", MIN_EXTL2_CLUSTER);
+    if (o->backing_file && o->prealloc != VDISK_PREALLOC_OFF && !o->extended_l2)
+        return vdisk_error_set(err, EINVAL, "Backing file and preallocation can only be used at the "
+                               "same time if extended_l2 is on");
+    if (o->lazy_refcounts && o->compat < 3)
+        return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility level 1.1 "
+                               "and above (use compat=1.1 or greater)");
+    if (o->refcount_bits < 1 || o->refcount_bits > 64 || !is_pow2((uint64_t)o->refcount_bits))
+        return vdisk_error_set(err, EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
+    if (o->compat < 3 && o->refcount_bits != 16)
+        return vdisk_error_set(err, EINVAL, "Different refcount widths than 16 bits require compatibility "
+                               "level 1.1 or above (use compat=1.1 or greater)");
+    if (o->compat < 3 && o->compression_type != VDISK_COMPRESSION_ZLIB)
+        return vdisk_error_set(err, EINVAL, "Non-zlib compression type is only supported with compatibility "
+                               "level 1.1 and above (use compat=1.1 or greater)");
+    return 0;
+}
+
+int
+vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2)
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw or qcow2)",
+                               vdisk_format_name(o->format));
+    if (o->size >= MAX_IMAGE_SIZE)
+        return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
+    if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
+        return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
+    if (o->format == VDISK_FORMAT_RAW) {
+        if (o->backing_file)
+            return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
+        if (o->prealloc == VDISK_PREALLOC_METADATA)
+            return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode 'metadata' for raw images "
+                                   "(use off, falloc or full)");
+        return 0;
+    }
+    return validate_qcow2(o, err);
+}
+
+/* With a backing file: record its format (probe it when not given) and take
+ * its size when none was given, as qemu-img does. */
+static int
+resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
+{
+    char *full = vdisk_resolve_backing_name(path, o->backing_file);
+    if (!full)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE };
+    vdisk_image *b;
+    int r = vdisk_open(full, &bo, &b, err);
+    if (r < 0) {
+        vdisk_error_prefix(err, "%s: could not open backing file", path);
+        free(full);
+        return r;
+    }
+    o->backing_format = vdisk_get_format(b);
+    if (o->size == 0)
+        o->size = vdisk_get_size(b);
+    vdisk_close(b, NULL);
+    free(full);
+    return 0;
+}
+
+int
+vdisk_create(const char *path, const vdisk_create_opts *opts, vdisk_progress_fn progress,
+             void *opaque, vdisk_error *err)
+{
+    vdisk_create_opts o = *opts;   /* shallow: backing_file stays the caller's */
+    int r = 0;
+    if (o.backing_file)
+        r = resolve_backing(path, &o, err);
+    if (r == 0)
+        r = vdisk_create_opts_validate(&o, err);
+    if (r < 0)
+        return r;
+    const struct vdisk_driver *drv = vdisk_driver_for(o.format);
+    vdisk_file *f;
+    r = vdisk_file_create(path, o.nocow, &f, err);
+    if (r < 0)
+        return r;
+    r = drv->create(f, &o, progress, opaque, err);
+    if (r == 0)
+        r = vdisk_file_flush(f, err);
+    vdisk_file_close(f);
+    if (r < 0)
+        unlink(path);   /* nothing half-made left behind */
+    return r;
+}
+
+int
+vdisk_measure_image(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out, vdisk_error *err)
+{
+    int r = vdisk_create_opts_validate(opts, err);
+    if (r < 0)
+        return r;
+    memset(out, 0, sizeof(*out));
+    return vdisk_driver_for(opts->format)->measure(opts, src, out, err);
+}

@@ -1,0 +1,77 @@
+/* libvdisk internals — the format driver table and the image handle.
+ *
+ * A format driver is one static table of small callbacks (see raw.c and
+ * qcow2/driver.c).  image.c does the argument checks every driver would
+ * repeat (bounds, read-only, probed-raw sector 0) before calling it, so
+ * callbacks only see in-range requests on a handle that may do them.
+ */
+#ifndef VDISK_DRIVER_H
+#define VDISK_DRIVER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/vdisk.h>
+
+#include "file.h"
+
+struct vdisk_driver {
+    const char *name;
+    vdisk_format format;
+
+    /* Read the metadata of img->file and fill img->size, img->priv. */
+    int (*open)(vdisk_image *img, vdisk_error *err);
+    /* Release img->priv (after a flush when writable).  Must not fail. */
+    void (*close)(vdisk_image *img);
+    /* Write a new image of this format into an empty, writable file. */
+    int (*create)(vdisk_file *file, const vdisk_create_opts *opts,
+                  vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+    int (*pread)(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error *err);
+    int (*pwrite)(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err);
+    int (*write_zeroes)(vdisk_image *img, uint64_t len, uint64_t off, unsigned flags, vdisk_error *err);
+    int (*discard)(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
+    /* Optional: compressed whole-cluster writes. */
+    int (*pwrite_compressed)(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err);
+    int (*flush)(vdisk_image *img, vdisk_error *err);
+    /* This layer only; ext->depth/filename are filled by image.c. */
+    int (*block_status)(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err);
+    /* Format-specific fields of vdisk_info (the generic ones are filled by image.c). */
+    int (*get_info)(vdisk_image *img, vdisk_info *info, vdisk_error *err);
+    /* What an image of this format made with opts needs (vdisk_measure_image);
+     * src, when given, supplies the size and the allocated extents. */
+    int (*measure)(const vdisk_create_opts *opts, vdisk_image *src,
+                   vdisk_measure *out, vdisk_error *err);
+};
+
+struct vdisk_image {
+    const struct vdisk_driver *drv;
+    void *priv;                /* driver state */
+    vdisk_file *file;          /* the host file holding this layer */
+    char *filename;            /* path as opened */
+    unsigned flags;            /* VDISK_OPEN_* */
+    uint64_t size;             /* virtual size (drivers keep it current) */
+    bool probed_raw;           /* format guessed as raw: guard sector 0 */
+    vdisk_image *backing;      /* opened by the driver; closed by image.c */
+    vdisk_image *overlay;      /* the image this one backs (NULL at the top) */
+    int depth;                 /* 0 at the top of the chain */
+};
+
+extern const struct vdisk_driver vdisk_raw_driver;
+extern const struct vdisk_driver vdisk_qcow2_driver;
+
+/* Table lookups (image.c). */
+const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
+
+/* Open `path` as a backing file of `overlay` (read-only, relative paths
+ * resolved against the overlay's directory, loops refused).  Used by drivers
+ * whose images name a backing file.  fmt UNKNOWN probes. */
+int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
+                       vdisk_image **out, vdisk_error *err);
+
+/* Resolve a backing file name against the directory of the image naming it,
+ * as QEMU does (absolute names and protocol-less names kept).  Caller frees. */
+char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
+
+#endif

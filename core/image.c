@@ -1,0 +1,433 @@
+/* libvdisk — the format-neutral image handle.
+ *
+ * Everything here is format independent: picking the driver, the argument
+ * checks every driver would otherwise repeat, the guard on the head of a
+ * probed-raw image, backing-file resolution and the chain walk of block
+ * status.  Format specifics live behind struct vdisk_driver.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "driver.h"
+#include "probe.h"
+
+/* Deep enough for any real chain; stops a chain of distinct files that
+ * loops through symlink tricks or just never ends. */
+#define MAX_BACKING_DEPTH 256
+
+static const struct {
+    vdisk_format fmt;
+    const char *name;
+} format_names[] = {
+    { VDISK_FORMAT_RAW, "raw" },
+    { VDISK_FORMAT_QCOW2, "qcow2" },
+    { VDISK_FORMAT_ISO, "iso" },
+};
+
+const char *
+vdisk_format_name(vdisk_format fmt)
+{
+    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+        if (format_names[i].fmt == fmt)
+            return format_names[i].name;
+    return "unknown";
+}
+
+int
+vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
+{
+    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+        if (strcmp(format_names[i].name, name) == 0) {
+            *fmt = format_names[i].fmt;
+            return 0;
+        }
+    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2 or iso)", name);
+}
+
+const struct vdisk_driver *
+vdisk_driver_for(vdisk_format fmt)
+{
+    switch (fmt) {
+    case VDISK_FORMAT_RAW:
+        return &vdisk_raw_driver;
+    case VDISK_FORMAT_QCOW2:
+        return &vdisk_qcow2_driver;
+    default:
+        return NULL;
+    }
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int
+open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overlay,
+          int depth, vdisk_image **out, vdisk_error *err);
+
+static void
+image_free(vdisk_image *img)
+{
+    if (!img)
+        return;
+    vdisk_file_close(img->file);
+    free(img->filename);
+    free(img);
+}
+
+int
+vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err)
+{
+    vdisk_format fmt = opts ? opts->format : VDISK_FORMAT_UNKNOWN;
+    unsigned flags = opts ? opts->flags : 0;
+    return open_with(path, fmt, flags, NULL, 0, out, err);
+}
+
+static int
+open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overlay,
+          int depth, vdisk_image **out, vdisk_error *err)
+{
+    vdisk_image *img = calloc(1, sizeof(*img));
+    if (!img || !(img->filename = strdup(path))) {
+        free(img);
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", path);
+    }
+    img->flags = flags;
+    img->overlay = overlay;
+    img->depth = depth;
+    int r = vdisk_file_open(path, flags, &img->file, err);
+    if (r < 0)
+        goto fail;
+
+    if (fmt == VDISK_FORMAT_UNKNOWN) {
+        uint8_t head[VDISK_PROBE_LEN];
+        r = vdisk_file_pread(img->file, head, sizeof(head), 0, err);
+        if (r < 0)
+            goto fail;
+        fmt = vdisk_probe_buffer(head, sizeof(head));
+        img->probed_raw = fmt == VDISK_FORMAT_RAW;
+    }
+    img->drv = vdisk_driver_for(fmt);
+    if (!img->drv && fmt == VDISK_FORMAT_ISO) {
+        /* No ISO driver in this build: an ISO is still a valid raw image. */
+        img->drv = &vdisk_raw_driver;
+        img->probed_raw = true;
+    }
+    if (!img->drv) {
+        r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
+        goto fail;
+    }
+    r = img->drv->open(img, err);
+    if (r < 0)
+        goto fail;
+    *out = img;
+    return 0;
+
+fail:
+    image_free(img);
+    return r;
+}
+
+int
+vdisk_close(vdisk_image *img, vdisk_error *err)
+{
+    if (!img)
+        return 0;
+    int r = 0;
+    if (!vdisk_is_read_only(img))
+        r = vdisk_flush(img, err);
+    img->drv->close(img);
+    vdisk_error local;
+    int rb = vdisk_close(img->backing, r < 0 ? &local : err);
+    image_free(img);
+    return r < 0 ? r : rb;
+}
+
+char *
+vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
+{
+    const char *slash = strrchr(overlay_path, '/');
+    if (backing[0] == '/' || !slash)
+        return strdup(backing);
+    size_t dirlen = (size_t)(slash - overlay_path) + 1;
+    size_t blen = strlen(backing);
+    char *full = malloc(dirlen + blen + 1);
+    if (!full)
+        return NULL;
+    memcpy(full, overlay_path, dirlen);
+    memcpy(full + dirlen, backing, blen + 1);
+    return full;
+}
+
+/* Does `path` name the same file as the overlay or any image above it? */
+static bool
+backing_loops(const vdisk_image *overlay, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return false;   /* open will report the missing file */
+    for (const vdisk_image *i = overlay; i; i = i->overlay) {
+        struct stat ost;
+        if (fstat(i->file->fd, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
+            return true;
+    }
+    return false;
+}
+
+int
+vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
+                   vdisk_image **out, vdisk_error *err)
+{
+    char *full = vdisk_resolve_backing_name(overlay->filename, path);
+    if (!full)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", overlay->filename);
+    int r;
+    if (overlay->depth + 1 >= MAX_BACKING_DEPTH)
+        r = vdisk_error_set(err, ELOOP, "%s: backing chain deeper than %d images",
+                            overlay->filename, MAX_BACKING_DEPTH);
+    else if (backing_loops(overlay, full))
+        r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
+                            overlay->filename, full);
+    else {
+        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE);
+        r = open_with(full, fmt, flags, overlay, overlay->depth + 1, out, err);
+        if (r < 0 && err && err->code == r)
+            vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
+    }
+    free(full);
+    return r;
+}
+
+/* ---- data I/O ----------------------------------------------------------- */
+
+static int
+check_range(vdisk_image *img, uint64_t len, uint64_t off, const char *op, vdisk_error *err)
+{
+    if (off > img->size || len > img->size - off)
+        return vdisk_error_set(err, EINVAL, "%s: %s of %llu bytes at offset %llu is past the end of the image (%llu bytes)",
+                               img->filename, op, (unsigned long long)len, (unsigned long long)off,
+                               (unsigned long long)img->size);
+    return 0;
+}
+
+static int
+check_writable(vdisk_image *img, uint64_t len, uint64_t off, const char *op, vdisk_error *err)
+{
+    if (vdisk_is_read_only(img))
+        return vdisk_error_set(err, EROFS, "%s: %s refused: image opened read-only", img->filename, op);
+    return check_range(img, len, off, op, err);
+}
+
+/* A probed-raw image must not be able to turn itself into another format:
+ * refuse a write to the probed head whose result would probe differently. */
+static int
+guard_probed_head(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    if (!img->probed_raw || off >= VDISK_PROBE_LEN)
+        return 0;
+    uint8_t head[VDISK_PROBE_LEN];
+    uint64_t head_len = img->size < VDISK_PROBE_LEN ? img->size : VDISK_PROBE_LEN;
+    memset(head, 0, sizeof(head));
+    int r = img->drv->pread(img, head, head_len, 0, err);
+    if (r < 0)
+        return r;
+    uint64_t n = len < VDISK_PROBE_LEN - off ? len : VDISK_PROBE_LEN - off;
+    memcpy(head + off, buf, n);
+    bool other = false;
+    if (vdisk_probe_buffer_ex(head, sizeof(head), &other) != VDISK_FORMAT_RAW || other)
+        return vdisk_error_set(err, EPERM,
+                               "%s: write to the first sectors refused: the format was probed as raw and "
+                               "this write would make the image look like another format; "
+                               "name the format explicitly (-f raw) to allow it",
+                               img->filename);
+    return 0;
+}
+
+int
+vdisk_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    int r = check_range(img, len, off, "read", err);
+    if (r < 0 || len == 0)
+        return r;
+    return img->drv->pread(img, buf, len, off, err);
+}
+
+int
+vdisk_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    int r = check_writable(img, len, off, "write", err);
+    if (r < 0 || len == 0)
+        return r;
+    r = guard_probed_head(img, buf, len, off, err);
+    if (r < 0)
+        return r;
+    return img->drv->pwrite(img, buf, len, off, err);
+}
+
+int
+vdisk_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off, unsigned flags, vdisk_error *err)
+{
+    int r = check_writable(img, len, off, "write zeroes", err);
+    if (r < 0 || len == 0)
+        return r;
+    return img->drv->write_zeroes(img, len, off, flags, err);
+}
+
+int
+vdisk_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    int r = check_writable(img, len, off, "discard", err);
+    if (r < 0 || len == 0)
+        return r;
+    return img->drv->discard(img, len, off, err);
+}
+
+int
+vdisk_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    int r = check_writable(img, len, off, "compressed write", err);
+    if (r < 0 || len == 0)
+        return r;
+    if (!img->drv->pwrite_compressed)
+        return vdisk_error_set(err, ENOTSUP, "%s: format %s does not support compressed clusters",
+                               img->filename, img->drv->name);
+    return img->drv->pwrite_compressed(img, buf, len, off, err);
+}
+
+int
+vdisk_flush(vdisk_image *img, vdisk_error *err)
+{
+    if (vdisk_is_read_only(img))
+        return 0;
+    return img->drv->flush(img, err);
+}
+
+/* ---- block status ------------------------------------------------------- */
+
+int
+vdisk_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
+{
+    int r = check_range(img, len, off, "block status", err);
+    if (r < 0)
+        return r;
+    if (len == 0)
+        return vdisk_error_set(err, EINVAL, "%s: block status of an empty range", img->filename);
+    memset(ext, 0, sizeof(*ext));
+    r = img->drv->block_status(img, off, len, ext, err);
+    if (r < 0)
+        return r;
+    ext->offset = off;
+    if (ext->length == 0 || ext->length > len)
+        ext->length = len;
+    ext->depth = 0;
+    ext->filename = img->filename;
+    return 0;
+}
+
+int
+vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
+{
+    int r = vdisk_block_status(img, off, len, ext, err);
+    if (r < 0 || (ext->flags & VDISK_EXTENT_ALLOCATED))
+        return r;
+    vdisk_image *b = img->backing;
+    if (!b) {
+        /* Allocated nowhere: reads as zeros. */
+        ext->flags = VDISK_EXTENT_ZERO;
+        return 0;
+    }
+    if (off >= b->size) {
+        /* Past the backing file's end: zeros, answered by the bottom. */
+        ext->flags = VDISK_EXTENT_ZERO;
+        ext->depth = 1;
+        for (vdisk_image *i = b->backing; i; i = i->backing)
+            ext->depth++;
+        return 0;
+    }
+    uint64_t sub = ext->length < b->size - off ? ext->length : b->size - off;
+    r = vdisk_block_status_chain(b, off, sub, ext, err);
+    if (r < 0)
+        return r;
+    ext->depth++;
+    return 0;
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+uint64_t
+vdisk_get_size(const vdisk_image *img)
+{
+    return img->size;
+}
+
+vdisk_format
+vdisk_get_format(const vdisk_image *img)
+{
+    return img->drv->format;
+}
+
+const char *
+vdisk_get_filename(const vdisk_image *img)
+{
+    return img->filename;
+}
+
+uint32_t
+vdisk_get_cluster_size(const vdisk_image *img)
+{
+    vdisk_info info;
+    memset(&info, 0, sizeof(info));
+    if (!img->drv->get_info || img->drv->get_info((vdisk_image *)img, &info, NULL) < 0)
+        return 0;
+    uint32_t cs = info.cluster_size;
+    vdisk_info_clear(&info);
+    return cs;
+}
+
+vdisk_image *
+vdisk_get_backing(const vdisk_image *img)
+{
+    return img->backing;
+}
+
+bool
+vdisk_is_read_only(const vdisk_image *img)
+{
+    return !(img->flags & VDISK_OPEN_RDWR);
+}
+
+int
+vdisk_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
+{
+    memset(info, 0, sizeof(*info));
+    info->format = img->drv->format;
+    info->virtual_size = img->size;
+    int r = vdisk_file_allocated(img->file, &info->actual_size, err);
+    if (r < 0)
+        return r;
+    if (img->drv->get_info) {
+        r = img->drv->get_info(img, info, err);
+        if (r < 0) {
+            vdisk_info_clear(info);
+            return r;
+        }
+    }
+    if (info->backing_file && !info->full_backing_filename) {
+        info->full_backing_filename = vdisk_resolve_backing_name(img->filename, info->backing_file);
+        if (!info->full_backing_filename) {
+            vdisk_info_clear(info);
+            return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
+        }
+    }
+    return 0;
+}
+
+void
+vdisk_info_clear(vdisk_info *info)
+{
+    free(info->backing_file);
+    free(info->backing_format);
+    free(info->full_backing_filename);
+    memset(info, 0, sizeof(*info));
+}

@@ -1,0 +1,51 @@
+/* libvdisk — copying and comparing images.
+ */
+#ifndef VDISK_CONVERT_H
+#define VDISK_CONVERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/create.h>
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vdisk_convert_opts {
+    vdisk_format src_format;          /* UNKNOWN: probe the source */
+    unsigned src_flags;               /* extra VDISK_OPEN_* flags for the source (e.g. FORCE_SHARE) */
+    const vdisk_create_opts *target;  /* target format and options; its size is ignored
+                                         (the source's size is used) */
+    int workers;                      /* parallel copy workers; 0 = default for this machine */
+    bool compress;                    /* -c: write compressed clusters (qcow2 target) */
+    bool direct;                      /* O_DIRECT on the target */
+    vdisk_progress_fn progress;       /* bytes of the source examined so far */
+    void *opaque;
+} vdisk_convert_opts;
+
+/* Copy the content of src into a newly created image dst.  Holes and
+ * all-zero blocks of the source are skipped, so the target stays sparse
+ * (unless its preallocation says otherwise).  On failure dst is removed. */
+int vdisk_convert(const char *src, const char *dst,
+                  const vdisk_convert_opts *opts, vdisk_error *err);
+
+typedef struct vdisk_compare_result {
+    bool identical;
+    bool size_mismatch;          /* strict mode only: sizes differ */
+    uint64_t first_difference;   /* guest offset of the first differing byte, when !identical */
+} vdisk_compare_result;
+
+/* Compare the guest-visible content of two images, as `qemu-img compare`:
+ * when sizes differ, the longer image's extra part must read as zeros (in
+ * strict mode, differing sizes or allocation states are differences too). */
+int vdisk_compare(vdisk_image *a, vdisk_image *b, bool strict,
+                  vdisk_progress_fn progress, void *opaque,
+                  vdisk_compare_result *res, vdisk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

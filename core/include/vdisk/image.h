@@ -1,0 +1,177 @@
+/* libvdisk — the format-neutral image handle.
+ *
+ * An image is opened once and then read, written and queried through these
+ * calls whatever its format.  A handle is safe to use from several threads for
+ * data I/O (pread, pwrite, write_zeroes, discard, block_status); metadata
+ * updates are serialised inside the format driver.  Open, close and
+ * get_info are not to be called concurrently with other calls on the same
+ * handle.
+ */
+#ifndef VDISK_IMAGE_H
+#define VDISK_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vdisk/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vdisk_image vdisk_image;
+
+typedef enum vdisk_format {
+    VDISK_FORMAT_UNKNOWN = 0,   /* in open options: probe the file */
+    VDISK_FORMAT_RAW,
+    VDISK_FORMAT_QCOW2,
+    VDISK_FORMAT_ISO,
+} vdisk_format;
+
+/* "raw", "qcow2", "iso"; "unknown" for anything else. */
+const char *vdisk_format_name(vdisk_format fmt);
+/* Parse a format name as qemu-img spells it.  -EINVAL (with message) if unknown. */
+int vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err);
+
+/* Progress callback for long operations: done/total in bytes (or any unit the
+ * operation documents).  Return non-zero to cancel: the operation stops and
+ * returns -ECANCELED. */
+typedef int (*vdisk_progress_fn)(void *opaque, uint64_t done, uint64_t total);
+
+/* ---- probing ------------------------------------------------------------ */
+
+/* Detect the format of the first bytes of a file (at least 512 bytes for
+ * qcow2, 34 KiB for ISO; fewer bytes simply rule formats out).  Anything not
+ * recognised is raw. */
+vdisk_format vdisk_probe_buffer(const void *buf, size_t len);
+/* Detect the format of a file by its magic numbers. */
+int vdisk_probe(const char *path, vdisk_format *fmt, vdisk_error *err);
+
+/* ---- open / close ------------------------------------------------------- */
+
+enum {
+    VDISK_OPEN_RDWR        = 1u << 0,  /* open for writing */
+    VDISK_OPEN_DIRECT      = 1u << 1,  /* O_DIRECT: bypass the host page cache (cache=none) */
+    VDISK_OPEN_NO_BACKING  = 1u << 2,  /* do not open backing files; unallocated ranges read as zeros */
+    VDISK_OPEN_FORCE_SHARE = 1u << 3,  /* read-only access to an image another process holds (-U) */
+};
+
+typedef struct vdisk_open_opts {
+    vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
+    unsigned flags;        /* VDISK_OPEN_* */
+} vdisk_open_opts;
+
+/* Open an image.  opts may be NULL (probe, read-only).
+ *
+ * When the format is probed and comes out raw, the handle refuses (-EPERM)
+ * any write that would change what the first sector probes as: a guest must
+ * not be able to turn a raw image into, say, a qcow2 image with a backing file
+ * pointing at a host file.  Name the format to lift the restriction.
+ *
+ * Backing files of qcow2 images are opened read-only, relative names resolved
+ * against the directory of the image that names them, unless
+ * VDISK_OPEN_NO_BACKING is given.  On success *out owns the handle; free it
+ * with vdisk_close(). */
+int vdisk_open(const char *path, const vdisk_open_opts *opts,
+               vdisk_image **out, vdisk_error *err);
+
+/* Flush and close.  Returns the first flush/close error; the handle (and its
+ * backing chain) is freed in every case.  img may be NULL. */
+int vdisk_close(vdisk_image *img, vdisk_error *err);
+
+/* ---- data I/O ----------------------------------------------------------- */
+
+/* Read len bytes at guest offset off.  Ranges past the end of the image are
+ * an error (-EINVAL). Holes, zero clusters and unallocated ranges with no
+ * backing file read as zeros. */
+int vdisk_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off,
+                vdisk_error *err);
+int vdisk_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
+                 vdisk_error *err);
+
+enum {
+    VDISK_ZERO_MAY_UNMAP = 1u << 0,    /* the range may become a hole / unallocated */
+};
+/* Make a range read as zeros, cheaply where the format allows it. */
+int vdisk_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off,
+                       unsigned flags, vdisk_error *err);
+/* Tell the image a range is no longer needed.  Afterwards it reads as zeros
+ * (raw: punched hole; qcow2 v3: zero or unallocated cluster; qcow2 with a
+ * backing file: zero cluster, so the backing data does not show through). */
+int vdisk_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
+
+/* Write whole clusters compressed (qcow2 only; off cluster aligned, len a
+ * multiple of the cluster size, or the tail of the image).  A cluster that
+ * does not shrink is written uncompressed.  -ENOTSUP for other formats. */
+int vdisk_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len,
+                            uint64_t off, vdisk_error *err);
+
+int vdisk_flush(vdisk_image *img, vdisk_error *err);
+
+/* ---- block status ------------------------------------------------------- */
+
+enum {
+    VDISK_EXTENT_ALLOCATED    = 1u << 0, /* "present": this layer (or, for _chain, some layer) defines the content */
+    VDISK_EXTENT_ZERO         = 1u << 1, /* reads return zeros */
+    VDISK_EXTENT_DATA         = 1u << 2, /* content is stored in a file at host_offset */
+    VDISK_EXTENT_OFFSET_VALID = 1u << 3, /* host_offset is meaningful */
+    VDISK_EXTENT_COMPRESSED   = 1u << 4, /* stored compressed (host_offset not valid) */
+};
+
+typedef struct vdisk_extent {
+    uint64_t offset;        /* guest offset of the extent (== the query offset) */
+    uint64_t length;        /* > 0, never past the queried range */
+    unsigned flags;         /* VDISK_EXTENT_* */
+    int depth;              /* layer that answers: 0 = this image, 1 = its backing, ...;
+                               for ranges allocated nowhere, the chain length */
+    uint64_t host_offset;   /* offset in `filename` when OFFSET_VALID */
+    const char *filename;   /* file of the answering layer (owned by the handle) */
+} vdisk_extent;
+
+/* Status of the range starting at off in this layer only: a range not
+ * allocated here has no ALLOCATED flag (reads go to the backing file).
+ * Fills one extent of maximal length <= len with uniform status. */
+int vdisk_block_status(vdisk_image *img, uint64_t off, uint64_t len,
+                       vdisk_extent *ext, vdisk_error *err);
+/* As vdisk_block_status, but resolved through the backing chain (what
+ * `qemu-img map` prints). */
+int vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len,
+                             vdisk_extent *ext, vdisk_error *err);
+
+/* ---- properties --------------------------------------------------------- */
+
+uint64_t vdisk_get_size(const vdisk_image *img);          /* virtual size in bytes */
+vdisk_format vdisk_get_format(const vdisk_image *img);
+const char *vdisk_get_filename(const vdisk_image *img);   /* as given to open / as resolved */
+uint32_t vdisk_get_cluster_size(const vdisk_image *img);  /* 0 for raw */
+vdisk_image *vdisk_get_backing(const vdisk_image *img);   /* NULL if none or not opened */
+bool vdisk_is_read_only(const vdisk_image *img);
+
+typedef struct vdisk_info {
+    vdisk_format format;
+    uint64_t virtual_size;
+    uint64_t actual_size;          /* bytes allocated on the host (st_blocks * 512) */
+    uint32_t cluster_size;         /* 0 when the format has none */
+    bool dirty;                    /* qcow2 dirty bit (lazy refcounts in use) */
+    char *backing_file;            /* as stored in the image; NULL if none */
+    char *backing_format;          /* NULL if not recorded */
+    char *full_backing_filename;   /* resolved path (relative names against the image's dir) */
+    /* qcow2 */
+    int qcow2_version;             /* 2 or 3 */
+    bool lazy_refcounts;
+    int refcount_bits;
+    bool corrupt;
+    bool extended_l2;
+    const char *compression_type;  /* "zlib" or "zstd" (static string) */
+    bool encrypted;
+} vdisk_info;
+
+/* Fill *info (free with vdisk_info_clear). */
+int vdisk_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err);
+void vdisk_info_clear(vdisk_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

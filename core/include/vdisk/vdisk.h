@@ -1,0 +1,12 @@
+/* libvdisk — raw, qcow2 and ISO 9660 disk images.  The one header to include. */
+#ifndef VDISK_VDISK_H
+#define VDISK_VDISK_H
+
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+#include <vdisk/create.h>
+#include <vdisk/convert.h>
+
+#define VDISK_VERSION_STRING "0.1.0"
+
+#endif
