@@ -7,9 +7,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "driver.h"
@@ -46,8 +49,67 @@ vdisk_prealloc_from_name(const char *name, vdisk_prealloc *p, vdisk_error *err)
             *p = (vdisk_prealloc)i;
             return 0;
         }
-    return vdisk_error_set(err, EINVAL,
-                           "invalid preallocation mode '%s' (expected off, metadata, falloc or full)", name);
+    return vdisk_error_set(err, EINVAL, "Parameter 'preallocation' does not accept value '%s' "
+                           "(expected off, metadata, falloc or full)", name);
+}
+
+/* Multiplier shift of a size suffix (qemu's suffix_mul), or -1. */
+static int
+suffix_shift(char c)
+{
+    switch (c) {
+    case 'b': case 'B': return 0;
+    case 'k': case 'K': return 10;
+    case 'm': case 'M': return 20;
+    case 'g': case 'G': return 30;
+    case 't': case 'T': return 40;
+    case 'p': case 'P': return 50;
+    case 'e': case 'E': return 60;
+    default: return -1;
+    }
+}
+
+/* The fraction after the integral part, as qemu reads it: strtod in the C
+ * locale, exponents refused, "1." and "1.k" allowed.  *valf is the fraction
+ * in 0.64 fixed point.  Returns false if the text is invalid. */
+static bool
+parse_fraction(const char **pp, uint64_t *valf)
+{
+    const char *f = *pp;
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    char *end;
+    double fraction = c ? strtod_l(f, &end, c) : strtod(f, &end);
+    if (c)
+        freelocale(c);
+    if (end == f || !isfinite(fraction)) {
+        *pp = f + 1;   /* a bare '.' */
+        return true;
+    }
+    if (memchr(f, 'e', (size_t)(end - f)) || memchr(f, 'E', (size_t)(end - f)))
+        return false;
+    double scaled = fraction * 18446744073709551616.0;
+    *valf = scaled >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)scaled;
+    *pp = end;
+    return true;
+}
+
+/* The integral part: decimal, or hexadecimal with 0x (no fraction then). */
+static int
+parse_integral(const char *text, const char *p, uint64_t *val, const char **end, bool *hex,
+               vdisk_error *err)
+{
+    if (*p == '-' || !isdigit((unsigned char)(*p == '+' ? p[1] : *p)))
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': expected a non-negative number with an "
+                               "optional suffix k, M, G, T, P or E", text);
+    const char *digits = *p == '+' ? p + 1 : p;
+    *hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') && isxdigit((unsigned char)digits[2]);
+    char *e;
+    errno = 0;
+    *val = strtoull(p, &e, *hex ? 16 : 10);
+    if (errno == ERANGE)
+        return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
+    *end = e;
+    return 0;
 }
 
 int
@@ -56,50 +118,33 @@ vdisk_parse_size(const char *text, uint64_t *out, vdisk_error *err)
     const char *p = text;
     while (isspace((unsigned char)*p))
         p++;
-    if (!isdigit((unsigned char)*p) && *p != '.')
-        return vdisk_error_set(err, EINVAL, "invalid size '%s': expected a number with an optional "
-                               "suffix k, M, G, T, P or E", text);
-    char *end;
-    errno = 0;
-    uint64_t whole = strtoull(p, &end, 10);
-    if (errno == ERANGE)
-        return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
-    double frac = 0;
-    bool has_frac = false;
-    if (*end == '.') {
-        char *fend;
-        frac = strtod(end, &fend);   /* ".5" */
-        has_frac = fend > end + 1;
-        end = fend;
-    }
-    unsigned shift = 0;
-    switch (*end) {
-    case '\0': break;
-    case 'b': case 'B': end++; break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    case 'p': case 'P': shift = 50; end++; break;
-    case 'e': case 'E': shift = 60; end++; break;
-    default:
-        return vdisk_error_set(err, EINVAL, "invalid size '%s': unknown suffix '%s' "
-                               "(expected k, M, G, T, P or E)", text, end);
-    }
+    uint64_t val = 0, valf = 0;
+    bool hex = false;
+    const char *end = p;
+    int r = parse_integral(text, p, &val, &end, &hex, err);
+    if (r < 0)
+        return r;
+    if (*end == '.' && (hex || !parse_fraction(&end, &valf)))
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': bad fraction", text);
+    int shift = suffix_shift(*end);
+    if (shift >= 0)
+        end++;
+    else
+        shift = 0;
     if (*end != '\0')
-        return vdisk_error_set(err, EINVAL, "invalid size '%s': trailing characters '%s'", text, end);
-    if (has_frac && shift == 0)
-        return vdisk_error_set(err, EINVAL, "invalid size '%s': fractional bytes", text);
-    if (shift && whole > (UINT64_MAX >> shift))
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': unexpected '%s' (suffixes: k, M, G, T, "
+                               "P or E)", text, end);
+    if (shift == 0 && valf)
+        return vdisk_error_set(err, EINVAL, "invalid size '%s': a fraction needs a suffix (k, M, G, T, "
+                               "P or E)", text);
+    /* Exact 64.64 fixed-point product, rounding half a byte up, as qemu. */
+    unsigned __int128 whole = (unsigned __int128)val << shift;
+    unsigned __int128 frac = (unsigned __int128)valf << shift;
+    whole += (uint64_t)(frac >> 64);
+    whole += (uint64_t)(frac >> 63) & 1;
+    if (whole > UINT64_MAX)
         return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
-    uint64_t v = whole << shift;
-    if (has_frac) {
-        double extra = frac * (double)(UINT64_C(1) << shift);
-        if ((double)v + extra >= 18446744073709551616.0)
-            return vdisk_error_set(err, ERANGE, "invalid size '%s': too large", text);
-        v += (uint64_t)extra;
-    }
-    *out = v;
+    *out = (uint64_t)whole;
     return 0;
 }
 
@@ -138,7 +183,7 @@ parse_bool(const char *key, const char *value, bool *out, vdisk_error *err)
             return 0;
         }
     }
-    return vdisk_error_set(err, EINVAL, "parameter '%s' expects 'on' or 'off', not '%s'", key, value);
+    return vdisk_error_set(err, EINVAL, "Parameter '%s' expects 'on' or 'off' (not '%s')", key, value);
 }
 
 static int
@@ -149,7 +194,8 @@ parse_compat(const char *value, int *out, vdisk_error *err)
     else if (strcmp(value, "1.1") == 0 || strcmp(value, "v3") == 0)
         *out = 3;
     else
-        return vdisk_error_set(err, EINVAL, "Invalid compatibility level: '%s' (expected 0.10 or 1.1)", value);
+        return vdisk_error_set(err, EINVAL, "Parameter 'compat' does not accept value '%s' (expected 0.10 or 1.1)",
+                               value);
     return 0;
 }
 
@@ -158,10 +204,22 @@ parse_number(const char *key, const char *value, uint64_t *out, vdisk_error *err
 {
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(value, &end, 10);
+    unsigned long long v = strtoull(value, &end, 0);   /* 16, 0x10, 020 as QEMU */
     if (errno || end == value || *end || value[0] == '-')
-        return vdisk_error_set(err, EINVAL, "parameter '%s' expects a number, not '%s'", key, value);
+        return vdisk_error_set(err, EINVAL, "Parameter '%s' expects a number (not '%s')", key, value);
     *out = v;
+    return 0;
+}
+
+/* A size-valued option (size, cluster_size), with qemu's message. */
+static int
+parse_size_option(const char *key, const char *value, uint64_t *out, vdisk_error *err)
+{
+    vdisk_error local;
+    int r = vdisk_parse_size(value, out, &local);
+    if (r < 0)
+        return vdisk_error_set(err, -r, "Parameter '%s' expects a non-negative number below 2^64 "
+                               "(optional suffix k, M, G, T, P or E), not '%s'", key, value);
     return 0;
 }
 
@@ -171,11 +229,14 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
     uint64_t n;
     int r;
     if (strcmp(key, "size") == 0)
-        return vdisk_parse_size(value, &o->size, err);
+        return parse_size_option(key, value, &o->size, err);
     if (strcmp(key, "preallocation") == 0)
         return vdisk_prealloc_from_name(value, &o->prealloc, err);
     if (strcmp(key, "nocow") == 0)
         return parse_bool(key, value, &o->nocow, err);
+    if (o->format == VDISK_FORMAT_RAW && (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0))
+        return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format raw "
+                               "(raw images cannot have a backing file; use qcow2)", key);
     if (strcmp(key, "backing_file") == 0) {
         char *copy = strdup(value);
         if (!copy)
@@ -188,7 +249,7 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
         return vdisk_format_from_name(value, &o->backing_format, err);
     if (o->format == VDISK_FORMAT_QCOW2) {
         if (strcmp(key, "cluster_size") == 0) {
-            r = vdisk_parse_size(value, &n, err);
+            r = parse_size_option(key, value, &n, err);
             if (r == 0 && n > UINT32_MAX)
                 r = vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k");
             if (r == 0)
@@ -213,7 +274,8 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
             else if (strcmp(value, "zstd") == 0)
                 o->compression_type = VDISK_COMPRESSION_ZSTD;
             else
-                return vdisk_error_set(err, EINVAL, "Unknown compression type '%s' (expected zlib or zstd)", value);
+                return vdisk_error_set(err, EINVAL, "Parameter 'compression_type' does not accept value '%s' "
+                                       "(expected zlib or zstd)", value);
             return 0;
         }
     }
@@ -295,8 +357,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
         if (o->backing_file)
             return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
         if (o->prealloc == VDISK_PREALLOC_METADATA)
-            return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode 'metadata' for raw images "
-                                   "(use off, falloc or full)");
+            return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode: metadata (raw images "
+                                   "take off, falloc or full)");
         return 0;
     }
     return validate_qcow2(o, err);
@@ -338,7 +400,13 @@ vdisk_create(const char *path, const vdisk_create_opts *opts, vdisk_progress_fn 
         r = vdisk_create_opts_validate(&o, err);
     if (r < 0)
         return r;
+    /* As qemu-img: images are whole 512-byte sectors (a 1000-byte raw
+     * image is created 1024 bytes long; qcow2 cannot express less). */
+    o.size = (o.size + 511) / 512 * 512;
     const struct vdisk_driver *drv = vdisk_driver_for(o.format);
+    if (!drv || !drv->create)
+        return vdisk_error_set(err, ENOTSUP, "%s: creating %s images is not supported by this build",
+                               path, vdisk_format_name(o.format));
     vdisk_file *f;
     r = vdisk_file_create(path, o.nocow, &f, err);
     if (r < 0)
@@ -346,9 +414,13 @@ vdisk_create(const char *path, const vdisk_create_opts *opts, vdisk_progress_fn 
     r = drv->create(f, &o, progress, opaque, err);
     if (r == 0)
         r = vdisk_file_flush(f, err);
+    /* Nothing half-made left behind -- but never unlink a device node or
+     * anything else that is not a plain file we were writing. */
+    struct stat st;
+    bool regular = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
     vdisk_file_close(f);
-    if (r < 0)
-        unlink(path);   /* nothing half-made left behind */
+    if (r < 0 && regular)
+        unlink(path);
     return r;
 }
 

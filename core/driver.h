@@ -70,8 +70,5 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
 
-/* Resolve a backing file name against the directory of the image naming it,
- * as QEMU does (absolute names and protocol-less names kept).  Caller frees. */
-char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
 
 #endif

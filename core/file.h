@@ -32,6 +32,7 @@ typedef struct vdisk_file {
     atomic_bool can_zero_range;
     atomic_bool can_fallocate;
     atomic_bool can_seek_data;
+    atomic_bool skip_sync;      /* cache=unsafe: vdisk_file_flush does not fdatasync */
 } vdisk_file;
 
 /* Open an existing file.  flags: VDISK_OPEN_RDWR, VDISK_OPEN_DIRECT.

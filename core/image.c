@@ -144,11 +144,19 @@ vdisk_close(vdisk_image *img, vdisk_error *err)
     return r < 0 ? r : rb;
 }
 
+/* "proto:..." as QEMU's path_has_protocol: a ':' before any '/'. */
+static bool
+has_protocol(const char *name)
+{
+    const char *p = strpbrk(name, ":/");
+    return p && *p == ':';
+}
+
 char *
 vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
 {
     const char *slash = strrchr(overlay_path, '/');
-    if (backing[0] == '/' || !slash)
+    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash)
         return strdup(backing);
     size_t dirlen = (size_t)(slash - overlay_path) + 1;
     size_t blen = strlen(backing);
@@ -220,7 +228,9 @@ check_writable(vdisk_image *img, uint64_t len, uint64_t off, const char *op, vdi
 }
 
 /* A probed-raw image must not be able to turn itself into another format:
- * refuse a write to the probed head whose result would probe differently. */
+ * refuse a write to the probed head after which it would probe as
+ * something other than raw -- unless it probed that way already (an ISO
+ * opened as raw may rewrite its own head). */
 static int
 guard_probed_head(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
 {
@@ -232,10 +242,14 @@ guard_probed_head(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
     int r = img->drv->pread(img, head, head_len, 0, err);
     if (r < 0)
         return r;
+    bool old_other = false, other = false;
+    vdisk_format old_fmt = vdisk_probe_buffer_ex(head, sizeof(head), &old_other);
     uint64_t n = len < VDISK_PROBE_LEN - off ? len : VDISK_PROBE_LEN - off;
     memcpy(head + off, buf, n);
-    bool other = false;
-    if (vdisk_probe_buffer_ex(head, sizeof(head), &other) != VDISK_FORMAT_RAW || other)
+    vdisk_format fmt = vdisk_probe_buffer_ex(head, sizeof(head), &other);
+    bool still_raw = fmt == VDISK_FORMAT_RAW && !other;
+    bool unchanged = fmt == old_fmt && other == old_other;
+    if (!still_raw && !unchanged)
         return vdisk_error_set(err, EPERM,
                                "%s: write to the first sectors refused: the format was probed as raw and "
                                "this write would make the image look like another format; "
@@ -338,11 +352,9 @@ vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len, vdisk_ext
         return 0;
     }
     if (off >= b->size) {
-        /* Past the backing file's end: zeros, answered by the bottom. */
+        /* Past the backing file's end: zeros, and this layer answers (as
+         * QEMU: `qemu-img map` reports depth 0 there). */
         ext->flags = VDISK_EXTENT_ZERO;
-        ext->depth = 1;
-        for (vdisk_image *i = b->backing; i; i = i->backing)
-            ext->depth++;
         return 0;
     }
     uint64_t sub = ext->length < b->size - off ? ext->length : b->size - off;

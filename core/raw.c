@@ -10,11 +10,18 @@
 
 #include "driver.h"
 
-/* Open: the virtual size is the file (or device) length. */
+/* Open: the virtual size is the file (or device) length, rounded up to
+ * whole 512-byte sectors as QEMU does (the tail reads as zeros and a write
+ * there extends the file). */
 static int
 raw_open(vdisk_image *img, vdisk_error *err)
 {
-    return vdisk_file_get_length(img->file, &img->size, err);
+    uint64_t len;
+    int r = vdisk_file_get_length(img->file, &len, err);
+    if (r < 0)
+        return r;
+    img->size = (len + 511) / 512 * 512;
+    return 0;
 }
 
 /* Nothing of our own to release. */

@@ -22,6 +22,8 @@ typedef struct vdisk_convert_opts {
     int workers;                      /* parallel copy workers; 0 = default for this machine */
     bool compress;                    /* -c: write compressed clusters (qcow2 target) */
     bool direct;                      /* O_DIRECT on the target */
+    bool no_flush;                    /* -t unsafe (qemu-img convert's default cache mode):
+                                         do not wait for the target to reach the disk */
     vdisk_progress_fn progress;       /* bytes of the source examined so far */
     void *opaque;
 } vdisk_convert_opts;

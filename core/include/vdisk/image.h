@@ -124,7 +124,8 @@ typedef struct vdisk_extent {
     uint64_t length;        /* > 0, never past the queried range */
     unsigned flags;         /* VDISK_EXTENT_* */
     int depth;              /* layer that answers: 0 = this image, 1 = its backing, ...;
-                               for ranges allocated nowhere, the chain length */
+                               for ranges allocated nowhere, the bottom layer (or
+                               the layer whose backing file ends before the range) */
     uint64_t host_offset;   /* offset in `filename` when OFFSET_VALID */
     const char *filename;   /* file of the answering layer (owned by the handle) */
 } vdisk_extent;
@@ -140,6 +141,12 @@ int vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len,
                              vdisk_extent *ext, vdisk_error *err);
 
 /* ---- properties --------------------------------------------------------- */
+
+/* Resolve a backing file name as QEMU does: a relative name is relative to
+ * the directory of the image naming it; absolute names and names with a
+ * protocol prefix ("nbd:...") are kept.  malloc'ed (caller frees); NULL on
+ * ENOMEM. */
+char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
 
 uint64_t vdisk_get_size(const vdisk_image *img);          /* virtual size in bytes */
 vdisk_format vdisk_get_format(const vdisk_image *img);
