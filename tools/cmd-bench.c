@@ -1,0 +1,353 @@
+/* vdisk-virsh bench — I/O benchmark with qemu-img bench's defaults and
+ * output, plus random offsets and an IOPS line.
+ *
+ *   bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET]
+ *         [-t CACHE] [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N]
+ *         [--flush-interval N] [-q] [-U] FILE
+ *
+ * Queue depth is a pool of DEPTH threads, each issuing synchronous
+ * vdisk_pread/vdisk_pwrite on one shared handle (handles are thread-safe for
+ * data I/O).  Request i goes to offset OFFSET + i*STEP (modulo the image
+ * size, as qemu-img), or with --pattern random to a uniformly chosen
+ * SIZE-aligned offset derived from (seed, i) alone, so a run is reproducible
+ * whatever the thread interleaving.  --pattern BYTE is qemu-img's buffer
+ * fill byte (also --fill BYTE, which combines with --pattern random).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+
+enum { OPT_PATTERN = 256, OPT_SEED, OPT_FLUSH_INTERVAL, OPT_FILL };
+
+#define BUF_ALIGN 4096
+
+typedef struct bench_args {
+    const char *fmt;
+    bool write, random, quiet;
+    unsigned long count, depth, fill, flush_interval;
+    uint64_t bufsize, step, offset, seed;
+    unsigned flags;
+} bench_args;
+
+typedef struct bench_state {
+    const bench_args *a;
+    vdisk_image *img;
+    uint64_t image_size;
+    uint64_t slots;                 /* random: number of aligned positions */
+    atomic_uint_fast64_t next;      /* index of the next request to issue */
+    atomic_bool failed;
+    pthread_mutex_t err_lock;
+    vdisk_error err;                /* first failure */
+} bench_state;
+
+/* splitmix64: a good 64-bit mix of (seed, request index). */
+static uint64_t
+mix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static uint64_t
+request_offset(const bench_state *s, uint64_t i)
+{
+    const bench_args *a = s->a;
+    if (a->random) {
+        uint64_t r = mix64(a->seed ^ mix64(i));
+        /* Uniform in [0, slots) without modulo bias worth mentioning. */
+        uint64_t slot = (uint64_t)(((unsigned __int128)r * s->slots) >> 64);
+        return a->offset + slot * a->bufsize;
+    }
+    if (i == 0)
+        return a->offset;   /* qemu-img starts at OFFSET itself, wrapping later ones */
+    return (a->offset + i * a->step) % s->image_size;
+}
+
+static void
+record_failure(bench_state *s, const vdisk_error *err)
+{
+    pthread_mutex_lock(&s->err_lock);
+    if (!atomic_exchange(&s->failed, true))
+        s->err = *err;
+    pthread_mutex_unlock(&s->err_lock);
+}
+
+/* One queue slot: take the next request index until all are issued. */
+static void *
+worker(void *opaque)
+{
+    bench_state *s = opaque;
+    const bench_args *a = s->a;
+    void *buf;
+    vdisk_error err = { 0 };
+    if (posix_memalign(&buf, BUF_ALIGN, a->bufsize) != 0) {
+        vdisk_error_set(&err, ENOMEM, "out of memory for a %" PRIu64 "-byte buffer", a->bufsize);
+        record_failure(s, &err);
+        return NULL;
+    }
+    memset(buf, (int)a->fill, a->bufsize);
+    for (;;) {
+        uint64_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        if (i >= a->count || atomic_load_explicit(&s->failed, memory_order_relaxed))
+            break;
+        uint64_t off = request_offset(s, i);
+        int r = a->write ? vdisk_pwrite(s->img, buf, a->bufsize, off, &err)
+                         : vdisk_pread(s->img, buf, a->bufsize, off, &err);
+        if (r == 0 && a->flush_interval && (i + 1) % a->flush_interval == 0)
+            r = vdisk_flush(s->img, &err);
+        if (r < 0) {
+            record_failure(s, &err);
+            break;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Start DEPTH workers and wait for them; returns elapsed seconds or < 0. */
+static double
+run_workers(bench_state *s)
+{
+    unsigned long n = s->a->depth < s->a->count ? s->a->depth : s->a->count;
+    if (n == 0)
+        n = 1;
+    pthread_t *tids = calloc(n, sizeof(*tids));
+    if (!tids) {
+        vv_error("out of memory for %lu threads", n);
+        return -1;
+    }
+    struct timespec t0, t1;
+    unsigned long started = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (; started < n; started++) {
+        int r = pthread_create(&tids[started], NULL, worker, s);
+        if (r != 0) {
+            vdisk_error err = { 0 };
+            vdisk_error_set(&err, r, "cannot start worker thread %lu of %lu: %s", started + 1, n,
+                            strerror(r));
+            record_failure(s, &err);
+            break;
+        }
+    }
+    for (unsigned long i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    free(tids);
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* --pattern: sequential, random, or qemu-img's fill byte. */
+static int
+parse_pattern(const char *arg, bench_args *a)
+{
+    if (strcmp(arg, "sequential") == 0) {
+        a->random = false;
+    } else if (strcmp(arg, "random") == 0) {
+        a->random = true;
+    } else if (vv_parse_ulong(arg, 0xff, &a->fill) < 0) {
+        vv_error("Invalid pattern '%s': expected sequential, random or a byte value 0-255", arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A counter option (-c, -d, --flush-interval) as qemu-img checks it. */
+static int
+parse_counter(const char *arg, const char *what, unsigned long *out)
+{
+    if (vv_parse_ulong(arg, INT_MAX, out) < 0) {
+        vv_error("Invalid %s specified: '%s'", what, arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* -s / -S: sizes up to INT_MAX, as qemu-img. */
+static int
+parse_small_size(const char *what, const char *arg, uint64_t *out)
+{
+    if (vv_parse_size(what, arg, out) < 0)
+        return -1;
+    if (*out > INT_MAX) {
+        vv_error("Invalid %s specified: '%s' is larger than %d bytes", what, arg, INT_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* -t: "none"/"directsync" bypass the page cache, the others use it. */
+static int
+parse_cache(const char *mode, unsigned *flags)
+{
+    if (strcmp(mode, "none") == 0 || strcmp(mode, "directsync") == 0)
+        *flags |= VDISK_OPEN_DIRECT;
+    else if (strcmp(mode, "writeback") == 0 || strcmp(mode, "writethrough") == 0 ||
+             strcmp(mode, "unsafe") == 0)
+        *flags &= ~(unsigned)VDISK_OPEN_DIRECT;
+    else {
+        vv_error("Invalid cache mode '%s' (expected none, writeback, writethrough, directsync "
+                 "or unsafe)", mode);
+        return -1;
+    }
+    return 0;
+}
+
+/* One option; returns 0 to go on, -1 on a bad value, or 1 for -h. */
+static int
+parse_one(int c, bench_args *a)
+{
+    switch (c) {
+    case 'c': return parse_counter(optarg, "request count", &a->count);
+    case 'd': return parse_counter(optarg, "queue depth", &a->depth);
+    case 'f': a->fmt = optarg; return 0;
+    case 'o': return vv_parse_size("offset", optarg, &a->offset);
+    case 'q': a->quiet = true; return 0;
+    case 's': return parse_small_size("buffer size", optarg, &a->bufsize);
+    case 'S': return parse_small_size("step_size", optarg, &a->step);
+    case 't': return parse_cache(optarg, &a->flags);
+    case 'w': a->write = true; return 0;
+    case 'U': a->flags |= VDISK_OPEN_FORCE_SHARE; return 0;
+    case 'n': case 'i': return 0;   /* qemu-img's AIO engine choice: we use threads */
+    case OPT_PATTERN: return parse_pattern(optarg, a);
+    case OPT_FILL:
+        if (vv_parse_ulong(optarg, 0xff, &a->fill) < 0) {
+            vv_error("Invalid fill byte '%s': expected 0-255", optarg);
+            return -1;
+        }
+        return 0;
+    case OPT_SEED: {
+        unsigned long seed;
+        if (vv_parse_ulong(optarg, ULONG_MAX, &seed) < 0) {
+            vv_error("Invalid seed '%s': expected an unsigned number", optarg);
+            return -1;
+        }
+        a->seed = seed;
+        return 0;
+    }
+    case OPT_FLUSH_INTERVAL: return parse_counter(optarg, "flush interval", &a->flush_interval);
+    default: return 0;
+    }
+}
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int
+parse_args(int argc, char **argv, bench_args *a)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "pattern", required_argument, NULL, OPT_PATTERN },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "fill", required_argument, NULL, OPT_FILL },
+        { "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", longopts, NULL)) != -1) {
+        if (c == 'h')
+            return vv_command_help("bench");
+        if (c == '?' || c == ':')
+            return vv_getopt_fail(c, argv);
+        if (parse_one(c, a) < 0)
+            return 1;
+    }
+    if (optind != argc - 1)
+        return vv_usage_error("Expecting one image file name");
+    if (a->depth == 0)
+        return (vv_error("Invalid queue depth specified: must be at least 1"), 1);
+    if (a->bufsize == 0)
+        return (vv_error("Invalid buffer size specified: must be at least 1 byte"), 1);
+    if (!a->write && a->flush_interval)
+        return (vv_error("--flush-interval is only available in write tests"), 1);
+    if (a->step == 0)
+        a->step = a->bufsize;
+    return -1;
+}
+
+static void
+print_header(const bench_args *a)
+{
+    if (a->quiet)
+        return;
+    const char *what = a->write ? "write" : "read";
+    if (a->random)
+        printf("Sending %lu %s requests, %" PRIu64 " bytes each, %lu in parallel (random offsets "
+               "from %" PRIu64 ", aligned to %" PRIu64 ", seed %" PRIu64 ")\n",
+               a->count, what, a->bufsize, a->depth, a->offset, a->bufsize, a->seed);
+    else
+        printf("Sending %lu %s requests, %" PRIu64 " bytes each, %lu in parallel "
+               "(starting at offset %" PRIu64 ", step size %" PRIu64 ")\n",
+               a->count, what, a->bufsize, a->depth, a->offset, a->step);
+    if (a->flush_interval)
+        printf("Sending flush every %lu requests\n", a->flush_interval);
+    fflush(stdout);
+}
+
+/* Check the geometry against the image; returns 0 or prints why not. */
+static int
+prepare(bench_state *s, const char *file)
+{
+    const bench_args *a = s->a;
+    s->image_size = vdisk_get_size(s->img);
+    if (s->image_size < a->bufsize || a->offset > s->image_size - a->bufsize) {
+        vv_error("%s: image of %" PRIu64 " bytes is too small for %" PRIu64 "-byte requests at "
+                 "offset %" PRIu64, file, s->image_size, a->bufsize, a->offset);
+        return -1;
+    }
+    s->slots = (s->image_size - a->offset - a->bufsize) / a->bufsize + 1;
+    return 0;
+}
+
+/* bench: run COUNT requests DEPTH at a time and report the rate. */
+int
+cmd_bench(int argc, char **argv)
+{
+    bench_args a = { .count = 75000, .depth = 64, .bufsize = 4096, .seed = 1 };
+    int ret = parse_args(argc, argv, &a);
+    if (ret >= 0)
+        return ret;
+    const char *file = argv[optind];
+    bench_state s = { .a = &a };
+    pthread_mutex_init(&s.err_lock, NULL);
+    unsigned flags = a.flags | (a.write ? VDISK_OPEN_RDWR : 0);
+    ret = 1;
+    if (vv_open_image(file, a.fmt, flags, &s.img) < 0)
+        goto out;
+    if (prepare(&s, file) < 0)
+        goto out;
+    print_header(&a);
+    double secs = run_workers(&s);
+    if (secs < 0)
+        goto out;
+    if (atomic_load(&s.failed)) {
+        vv_error("%s: Failed request: %s", file, s.err.message);
+        goto out;
+    }
+    printf("Run completed in %3.3f seconds.\n", secs);
+    double iops = secs > 0 ? (double)a.count / secs : 0;
+    printf("IOPS: %.0f (%.2f MiB/s)\n", iops, iops * (double)a.bufsize / (1024.0 * 1024.0));
+    ret = 0;
+out:
+    if (s.img) {
+        vdisk_error err = { 0 };
+        if (vdisk_close(s.img, &err) < 0 && ret == 0) {
+            vv_report_file(&err, file);
+            ret = 1;
+        }
+    }
+    pthread_mutex_destroy(&s.err_lock);
+    return ret;
+}

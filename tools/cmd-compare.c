@@ -1,0 +1,145 @@
+/* vdisk-virsh compare — compare the guest-visible content of two images, as
+ * `qemu-img compare`.
+ *
+ *   compare [-f FMT] [-F FMT] [-s] [-p] [-q] [-U] A B
+ *
+ * Exit status as qemu-img: 0 identical, 1 different, 2 an image could not
+ * be opened, 4 an error while comparing; bad usage exits 1 like qemu-img.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+#include "progress.h"
+
+enum {
+    EXIT_IDENTICAL = 0,
+    EXIT_DIFFERENT = 1,
+    EXIT_OPEN_ERROR = 2,
+    EXIT_COMPARE_ERROR = 4,
+};
+
+typedef struct compare_args {
+    const char *fmt1, *fmt2;
+    bool strict, progress, quiet;
+    unsigned flags;
+} compare_args;
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int
+parse_args(int argc, char **argv, compare_args *a)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":hf:F:T:pqsU", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': return vv_command_help("compare");
+        case 'f': a->fmt1 = optarg; break;
+        case 'F': a->fmt2 = optarg; break;
+        case 'T': break;   /* source cache mode: reads are always cached */
+        case 'p': a->progress = true; break;
+        case 'q': a->quiet = true; break;
+        case 's': a->strict = true; break;
+        case 'U': a->flags |= VDISK_OPEN_FORCE_SHARE; break;
+        default: return vv_getopt_fail(c, argv);
+        }
+    }
+    if (optind != argc - 2)
+        return vv_usage_error("Expecting two image file names");
+    return -1;
+}
+
+/* Strict mode stops at the first allocation difference too; the result
+ * does not say which kind it found, so look at the block status there.
+ * Like qemu-img, count "this extent runs to the end of the image" as part
+ * of the status. */
+static bool
+status_differs(vdisk_image *img1, vdisk_image *img2, uint64_t off)
+{
+    const unsigned mask = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_ZERO | VDISK_EXTENT_DATA;
+    uint64_t size1 = vdisk_get_size(img1), size2 = vdisk_get_size(img2);
+    vdisk_extent x1, x2;
+    if (off >= size1 || off >= size2)
+        return false;
+    if (vdisk_block_status_chain(img1, off, size1 - off, &x1, NULL) < 0 ||
+        vdisk_block_status_chain(img2, off, size2 - off, &x2, NULL) < 0)
+        return false;
+    bool eof1 = off + x1.length == size1, eof2 = off + x2.length == size2;
+    return (x1.flags & mask) != (x2.flags & mask) || eof1 != eof2;
+}
+
+/* Print qemu-img's verdict lines; returns the exit status. */
+static int
+report(const compare_args *a, const vdisk_compare_result *res, uint64_t size1, uint64_t size2,
+       bool status_mismatch)
+{
+    uint64_t common = size1 < size2 ? size1 : size2;
+    if (a->strict && res->size_mismatch) {
+        if (!a->quiet)
+            printf("Strict mode: Image size mismatch!\n");
+        return EXIT_DIFFERENT;
+    }
+    /* qemu-img warns about the size only once the common part matched. */
+    bool warn = size1 != size2 && (res->identical || res->first_difference >= common);
+    if (!a->quiet && warn)
+        printf("Warning: Image size mismatch!\n");
+    if (!res->identical) {
+        if (a->quiet)
+            return EXIT_DIFFERENT;
+        if (status_mismatch)
+            printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", res->first_difference);
+        else
+            printf("Content mismatch at offset %" PRIu64 "!\n", res->first_difference);
+        return EXIT_DIFFERENT;
+    }
+    if (!a->quiet)
+        printf("Images are identical.\n");
+    return EXIT_IDENTICAL;
+}
+
+/* compare: are two images' contents the same? */
+int
+cmd_compare(int argc, char **argv)
+{
+    compare_args a = { 0 };
+    int ret = parse_args(argc, argv, &a);
+    if (ret >= 0)
+        return ret;
+    const char *file1 = argv[optind], *file2 = argv[optind + 1];
+    vdisk_image *img1 = NULL, *img2 = NULL;
+    ret = EXIT_OPEN_ERROR;
+    if (vv_open_image(file1, a.fmt1, a.flags, &img1) < 0 ||
+        vv_open_image(file2, a.fmt2, a.flags, &img2) < 0)
+        goto out;
+    vdisk_compare_result res = { 0 };
+    uint64_t size1 = vdisk_get_size(img1), size2 = vdisk_get_size(img2);
+    if (a.strict && size1 != size2) {
+        /* Decided without reading a byte, as qemu-img does. */
+        res.size_mismatch = true;
+        ret = report(&a, &res, size1, size2, false);
+        goto out;
+    }
+    vv_progress prog;
+    vv_progress_init(&prog, a.progress && !a.quiet, 2.0);
+    vdisk_error err = { 0 };
+    int r = vdisk_compare(img1, img2, a.strict, vv_progress_cb, &prog, &res, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r < 0) {
+        vv_error("compare %s %s: %s", file1, file2, err.message);
+        ret = EXIT_COMPARE_ERROR;
+    } else {
+        bool sm = a.strict && !res.identical && status_differs(img1, img2, res.first_difference);
+        ret = report(&a, &res, size1, size2, sm);
+    }
+out:
+    vdisk_close(img1, NULL);
+    vdisk_close(img2, NULL);
+    return ret;
+}

@@ -1,0 +1,167 @@
+/* vdisk-virsh convert — copy an image into a new image, as `qemu-img convert`.
+ *
+ *   convert [-f FMT] [-O FMT] [-o key=val,...] [-c] [-p] [-m N] [-q] [-U]
+ *           [-t CACHE] [-T CACHE] [-W] SRC DST
+ *
+ * The copy itself is libvdisk's vdisk_convert: holes and zero blocks stay
+ * holes, -m sets the number of parallel workers.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "createopts.h"
+#include "options.h"
+#include "progress.h"
+
+#define MAX_WORKERS 64
+
+typedef struct convert_args {
+    const char *src_fmt, *dst_fmt;
+    char *options;
+    bool compress, progress, quiet, direct;
+    bool no_flush;          /* -t unsafe, qemu-img convert's default */
+    unsigned src_flags;
+    int workers;
+} convert_args;
+
+/* -t / -T: QEMU's cache modes.  "none" and "directsync" bypass the page
+ * cache; all but "unsafe" wait for the data to reach the disk at the end. */
+static int
+parse_cache(const char *mode, bool *direct, bool *no_flush)
+{
+    static const char *const modes[] = { "none", "directsync", "writeback", "writethrough", "unsafe" };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(mode, modes[i]) == 0) {
+            *direct = i < 2;
+            *no_flush = strcmp(mode, "unsafe") == 0;
+            return 0;
+        }
+    vv_error("Invalid cache option: %s (expected none, directsync, writeback, writethrough or unsafe)",
+             mode);
+    return -1;
+}
+
+/* One option of the command line; returns -1 to go on, else an exit status. */
+static int
+parse_one(int c, char **argv, convert_args *a)
+{
+    unsigned long n;
+    bool ignored, ignored_flush;
+    switch (c) {
+    case 'h': return vv_command_help("convert");
+    case 'f': a->src_fmt = optarg; break;
+    case 'O': a->dst_fmt = optarg; break;
+    case 'o': return vv_accumulate_opts(&a->options, optarg) < 0 ? 1 : -1;
+    case 'c': a->compress = true; break;
+    case 'p': a->progress = true; break;
+    case 'q': a->quiet = true; break;
+    case 'U': a->src_flags |= VDISK_OPEN_FORCE_SHARE; break;
+    case 'W': break;   /* out-of-order writes: the engine's choice anyway */
+    case 't': return parse_cache(optarg, &a->direct, &a->no_flush) < 0 ? 1 : -1;
+    case 'T': return parse_cache(optarg, &ignored, &ignored_flush) < 0 ? 1 : -1;
+    case 'm':
+        if (vv_parse_ulong(optarg, MAX_WORKERS, &n) < 0 || n < 1) {
+            vv_error("Invalid number of workers '%s': allowed are 1 to %d", optarg, MAX_WORKERS);
+            return 1;
+        }
+        a->workers = (int)n;
+        break;
+    default: return vv_getopt_fail(c, argv);
+    }
+    return -1;
+}
+
+static int
+parse_args(int argc, char **argv, convert_args *a)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c, r;
+    while ((c = getopt_long(argc, argv, ":hf:O:co:pqm:t:T:UW", longopts, NULL)) != -1)
+        if ((r = parse_one(c, argv, a)) >= 0)
+            return r;
+    return -1;
+}
+
+/* Print a failure, naming the files unless the message already does. */
+static void
+report_failure(const vdisk_error *err, const char *src, const char *dst)
+{
+    if (strstr(err->message, src) || strstr(err->message, dst))
+        vv_report(err);
+    else
+        vv_error("convert '%s' to '%s': %s", src, dst, err->message);
+}
+
+/* Build the target options and run the copy; returns the exit status. */
+static int
+run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const char *dst)
+{
+    vv_create_spec spec;
+    vv_create_spec_init(&spec, dst_fmt);
+    int ret = 1;
+    vdisk_convert_opts co = {
+        .src_flags = a->src_flags,
+        .target = &spec.opts,
+        .workers = a->workers,
+        .compress = a->compress,
+        .direct = a->direct,
+        .no_flush = a->no_flush,
+    };
+    if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
+        goto out;
+    if (a->src_fmt && vv_parse_format(a->src_fmt, &co.src_format) < 0)
+        goto out;
+    if (a->compress && dst_fmt != VDISK_FORMAT_QCOW2) {
+        vv_error("%s: Compression not supported for format %s (use -O qcow2)", dst,
+                 vdisk_format_name(dst_fmt));
+        goto out;
+    }
+    vv_progress prog;
+    vv_progress_init(&prog, a->progress && !a->quiet, 1.0);
+    co.progress = vv_progress_cb;
+    co.opaque = &prog;
+    vdisk_error err = { 0 };
+    int r = vdisk_convert(src, dst, &co, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r < 0)
+        report_failure(&err, src, dst);
+    else
+        ret = 0;
+out:
+    vv_create_spec_clear(&spec);
+    return ret;
+}
+
+/* convert: copy SRC into a new image DST of format -O. */
+int
+cmd_convert(int argc, char **argv)
+{
+    convert_args a = { .dst_fmt = "raw", .no_flush = true };
+    int ret = parse_args(argc, argv, &a);
+    if (ret >= 0)
+        goto out;
+    ret = 1;
+    vdisk_format dst_fmt;
+    if (vv_parse_format(a.dst_fmt, &dst_fmt) < 0)
+        goto out;
+    if (vv_opts_want_help(a.options)) {
+        vv_create_spec_help(dst_fmt, stdout);
+        ret = 0;
+        goto out;
+    }
+    if (optind != argc - 2) {
+        ret = vv_usage_error("Expecting a source and a target image name");
+        goto out;
+    }
+    ret = run_convert(&a, dst_fmt, argv[optind], argv[optind + 1]);
+out:
+    free(a.options);
+    return ret;
+}

@@ -1,0 +1,277 @@
+/* vdisk-virsh info — describe an image (or its whole backing chain), as
+ * `qemu-img info`, in qemu-img's human or JSON layout and field names.
+ *
+ *   info [-f FMT] [--output human|json] [--backing-chain] [-U] FILE
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+#include "output.h"
+
+enum { OPT_OUTPUT = 256, OPT_BACKING_CHAIN };
+
+typedef struct info_entry {
+    char *filename;   /* as opened (the top as given, then full backing names) */
+    vdisk_info info;
+    dev_t dev;
+    ino_t ino;
+} info_entry;
+
+typedef struct info_list {
+    info_entry *v;
+    size_t n;
+} info_list;
+
+static void
+list_free(info_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].filename);
+        vdisk_info_clear(&l->v[i].info);
+    }
+    free(l->v);
+}
+
+/* Open one image (without its backing chain) and append its info. */
+static int
+collect_one(info_list *l, const char *file, const char *fmt, unsigned flags)
+{
+    struct stat st;
+    if (stat(file, &st) == 0) {
+        for (size_t i = 0; i < l->n; i++)
+            if (l->v[i].dev == st.st_dev && l->v[i].ino == st.st_ino) {
+                vv_error("Backing file '%s' creates an infinite loop.", file);
+                return -ELOOP;
+            }
+    }
+    vdisk_image *img;
+    int r = vv_open_image(file, fmt, flags | VDISK_OPEN_NO_BACKING, &img);
+    if (r < 0)
+        return r;
+    info_entry *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+    if (!nv) {
+        vdisk_close(img, NULL);
+        vv_error("%s: out of memory", file);
+        return -ENOMEM;
+    }
+    l->v = nv;
+    info_entry *e = &l->v[l->n];
+    memset(e, 0, sizeof(*e));
+    e->dev = st.st_dev;
+    e->ino = st.st_ino;
+    vdisk_error err = { 0 };
+    r = vdisk_get_info(img, &e->info, &err);
+    vdisk_close(img, NULL);
+    if (r < 0) {
+        vv_report_file(&err, file);
+        return r;
+    }
+    if (!(e->filename = strdup(file))) {
+        vdisk_info_clear(&e->info);
+        vv_error("%s: out of memory", file);
+        return -ENOMEM;
+    }
+    l->n++;
+    return 0;
+}
+
+/* The image, and with `chain` every backing file below it. */
+static int
+collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool chain)
+{
+    int r = collect_one(l, file, fmt, flags);
+    while (r == 0 && chain) {
+        const vdisk_info *top = &l->v[l->n - 1].info;
+        if (!top->backing_file)
+            break;
+        if (!top->full_backing_filename) {
+            vv_error("Could not determine absolute backing filename, but backing filename '%s' present",
+                     top->backing_file);
+            return -EINVAL;
+        }
+        char *next = strdup(top->full_backing_filename);
+        char *next_fmt = top->backing_format ? strdup(top->backing_format) : NULL;
+        r = next ? collect_one(l, next, next_fmt, flags) : -ENOMEM;
+        free(next);
+        free(next_fmt);
+    }
+    return r;
+}
+
+/* The "format-specific" member: qemu-img's ImageInfoSpecificQCow2. */
+static void
+json_format_specific(vv_json *j, const vdisk_info *in)
+{
+    if (in->format != VDISK_FORMAT_QCOW2)
+        return;
+    vv_json_object_begin(j, "format-specific");
+    vv_json_string(j, "type", "qcow2");
+    vv_json_object_begin(j, "data");
+    vv_json_string(j, "compat", in->qcow2_version >= 3 ? "1.1" : "0.10");
+    vv_json_string(j, "compression-type", in->compression_type ? in->compression_type : "zlib");
+    if (in->qcow2_version >= 3)
+        vv_json_bool(j, "lazy-refcounts", in->lazy_refcounts);
+    vv_json_int(j, "refcount-bits", in->refcount_bits);
+    if (in->qcow2_version >= 3) {
+        vv_json_bool(j, "corrupt", in->corrupt);
+        vv_json_bool(j, "extended-l2", in->extended_l2);
+    }
+    vv_json_object_end(j);
+    vv_json_object_end(j);
+}
+
+/* One ImageInfo object, members in the order qemu-img prints them. */
+static void
+json_entry(vv_json *j, const info_entry *e)
+{
+    const vdisk_info *in = &e->info;
+    vv_json_object_begin(j, NULL);
+    if (in->backing_file && in->backing_format)
+        vv_json_string(j, "backing-filename-format", in->backing_format);
+    vv_json_uint(j, "virtual-size", in->virtual_size);
+    vv_json_string(j, "filename", e->filename);
+    if (in->cluster_size)
+        vv_json_uint(j, "cluster-size", in->cluster_size);
+    vv_json_string(j, "format", vdisk_format_name(in->format));
+    vv_json_uint(j, "actual-size", in->actual_size);
+    json_format_specific(j, in);
+    if (in->backing_file) {
+        if (in->full_backing_filename)
+            vv_json_string(j, "full-backing-filename", in->full_backing_filename);
+        vv_json_string(j, "backing-filename", in->backing_file);
+    }
+    if (in->encrypted)
+        vv_json_bool(j, "encrypted", true);
+    vv_json_bool(j, "dirty-flag", in->dirty);
+    vv_json_object_end(j);
+}
+
+static void
+print_json(const info_list *l, bool chain)
+{
+    vv_json j;
+    vv_json_init(&j, stdout);
+    if (chain)
+        vv_json_array_begin(&j, NULL);
+    for (size_t i = 0; i < l->n; i++)
+        json_entry(&j, &l->v[i]);
+    if (chain)
+        vv_json_array_end(&j);
+    vv_json_finish(&j);
+}
+
+/* "Format specific information:" block, keys as qemu-img's dump_qdict. */
+static void
+human_format_specific(const vdisk_info *in)
+{
+    if (in->format != VDISK_FORMAT_QCOW2)
+        return;
+    bool v3 = in->qcow2_version >= 3;
+    printf("Format specific information:\n");
+    printf("    compat: %s\n", v3 ? "1.1" : "0.10");
+    printf("    compression type: %s\n", in->compression_type ? in->compression_type : "zlib");
+    if (v3)
+        printf("    lazy refcounts: %s\n", in->lazy_refcounts ? "true" : "false");
+    printf("    refcount bits: %d\n", in->refcount_bits);
+    if (v3) {
+        printf("    corrupt: %s\n", in->corrupt ? "true" : "false");
+        printf("    extended l2: %s\n", in->extended_l2 ? "true" : "false");
+    }
+}
+
+static void
+human_entry(const info_entry *e)
+{
+    const vdisk_info *in = &e->info;
+    char vsize[32], dsize[32];
+    printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n",
+           e->filename, vdisk_format_name(in->format),
+           vv_size_to_str(in->virtual_size, vsize, sizeof(vsize)), in->virtual_size,
+           vv_size_to_str(in->actual_size, dsize, sizeof(dsize)));
+    if (in->encrypted)
+        printf("encrypted: yes\n");
+    if (in->cluster_size)
+        printf("cluster_size: %" PRIu32 "\n", in->cluster_size);
+    if (in->dirty)
+        printf("cleanly shut down: no\n");
+    if (in->backing_file) {
+        printf("backing file: %s", in->backing_file);
+        if (!in->full_backing_filename)
+            printf(" (cannot determine actual path)");
+        else if (strcmp(in->backing_file, in->full_backing_filename) != 0)
+            printf(" (actual path: %s)", in->full_backing_filename);
+        printf("\n");
+        if (in->backing_format)
+            printf("backing file format: %s\n", in->backing_format);
+    }
+    human_format_specific(in);
+}
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int
+parse_args(int argc, char **argv, const char **fmt, vv_output *output, bool *chain,
+           unsigned *flags)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "backing-chain", no_argument, NULL, OPT_BACKING_CHAIN },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    const char *out_name = NULL;
+    while ((c = getopt_long(argc, argv, ":f:hU", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': *fmt = optarg; break;
+        case 'h': return vv_command_help("info");
+        case 'U': *flags |= VDISK_OPEN_FORCE_SHARE; break;
+        case OPT_OUTPUT: out_name = optarg; break;
+        case OPT_BACKING_CHAIN: *chain = true; break;
+        default: return vv_getopt_fail(c, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return vv_usage_error("Expecting one image file name");
+    if (out_name && vv_parse_output(out_name, output) < 0)
+        return 1;
+    return -1;
+}
+
+/* info: show what an image is; with --backing-chain, every layer. */
+int
+cmd_info(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    vv_output output = VV_OUTPUT_HUMAN;
+    bool chain = false;
+    unsigned flags = 0;
+    int ret = parse_args(argc, argv, &fmt, &output, &chain, &flags);
+    if (ret >= 0)
+        return ret;
+    info_list l = { 0 };
+    if (collect(&l, argv[optind], fmt, flags, chain) < 0) {
+        list_free(&l);
+        return 1;
+    }
+    if (output == VV_OUTPUT_JSON) {
+        print_json(&l, chain);
+    } else {
+        for (size_t i = 0; i < l.n; i++) {
+            if (i)
+                printf("\n");
+            human_entry(&l.v[i]);
+        }
+    }
+    list_free(&l);
+    return 0;
+}

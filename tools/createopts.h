@@ -1,0 +1,57 @@
+/* vdisk-virsh — image creation options as the user typed them.
+ *
+ * Wraps vdisk_create_opts: every -o key=value goes through the library's
+ * vdisk_create_opts_set, and the spelling the user chose is kept so that
+ * `create` can print qemu-img's "Formatting '...', fmt=... size=..." line.
+ */
+#ifndef VV_CREATEOPTS_H
+#define VV_CREATEOPTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <vdisk/vdisk.h>
+
+enum vv_create_key {
+    VV_KEY_SIZE,
+    VV_KEY_PREALLOCATION,
+    VV_KEY_NOCOW,
+    VV_KEY_BACKING_FILE,
+    VV_KEY_BACKING_FMT,
+    VV_KEY_CLUSTER_SIZE,
+    VV_KEY_COMPAT,
+    VV_KEY_REFCOUNT_BITS,
+    VV_KEY_LAZY_REFCOUNTS,
+    VV_KEY_EXTENDED_L2,
+    VV_KEY_COMPRESSION_TYPE,
+    VV_KEY_COUNT,
+};
+
+typedef struct vv_create_spec {
+    vdisk_create_opts opts;
+    char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
+} vv_create_spec;
+
+void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);
+void vv_create_spec_clear(vv_create_spec *s);
+
+/* Apply one option.  Errors are printed as "<file>: <cause>" (file may be
+ * NULL).  Returns 0 or a negative errno. */
+int vv_create_spec_set(vv_create_spec *s, const char *key, const char *value,
+                       const char *file);
+/* Apply a comma-separated list; ",," is a literal comma (qemu-img's escape). */
+int vv_create_spec_parse(vv_create_spec *s, const char *list, const char *file);
+
+/* Was the option given (by -o or its command-line equivalent)? */
+static inline bool
+vv_create_spec_has(const vv_create_spec *s, enum vv_create_key k)
+{
+    return s->shown[k] != NULL;
+}
+
+/* qemu-img's line: "Formatting 'f.qcow2', fmt=qcow2 cluster_size=65536 ...". */
+void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
+/* "-o help": the options the format accepts. */
+void vv_create_spec_help(vdisk_format fmt, FILE *out);
+
+#endif

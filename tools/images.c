@@ -1,0 +1,20 @@
+/* vdisk-virsh — opening images from the command line (see images.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "images.h"
+#include "options.h"
+
+int
+vv_open_image(const char *file, const char *fmt_name, unsigned flags, vdisk_image **out)
+{
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    vdisk_error err = { 0 };
+    if (fmt_name && vv_parse_format(fmt_name, &oo.format) < 0)
+        return -EINVAL;
+    int r = vdisk_open(file, &oo, out, &err);
+    if (r < 0)
+        vv_report_file(&err, file);
+    return r;
+}

@@ -1,0 +1,159 @@
+/* vdisk-virsh — shared command-line parsing helpers (see options.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+static void
+verror(const char *fmt, va_list ap)
+{
+    fflush(stdout);   /* keep stdout and stderr in order on a terminal */
+    fputs(VV_PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void
+vv_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(fmt, ap);
+    va_end(ap);
+}
+
+int
+vv_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(fmt, ap);
+    va_end(ap);
+    fputs("Try '" VV_PROG " --help' for more information\n", stderr);
+    return VV_EXIT_USAGE;
+}
+
+void
+vv_report(const vdisk_error *err)
+{
+    vv_error("%s", err->message[0] ? err->message : strerror(-err->code));
+}
+
+void
+vv_report_ctx(const vdisk_error *err, const char *ctx)
+{
+    vv_error("%s: %s", ctx, err->message[0] ? err->message : strerror(-err->code));
+}
+
+void
+vv_report_file(const vdisk_error *err, const char *file)
+{
+    size_t n = strlen(file);
+    if (strncmp(err->message, file, n) == 0 && err->message[n] == ':')
+        vv_report(err);
+    else
+        vv_report_ctx(err, file);
+}
+
+void
+vv_getopt_reset(void)
+{
+    optind = 0;   /* GNU: 0 re-initialises getopt's internal state */
+    opterr = 0;   /* we print our own messages */
+}
+
+int
+vv_getopt_fail(int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    char shortopt[3] = { '-', (char)optopt, '\0' };
+    /* For a short option inside a cluster ("-qZ") name the option itself. */
+    if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+        arg = shortopt;
+    if (c == ':')
+        return vv_usage_error("missing argument for option '%s'", arg);
+    return vv_usage_error("unrecognized option '%s'", arg);
+}
+
+int
+vv_parse_format(const char *name, vdisk_format *out)
+{
+    vdisk_error err = { 0 };
+    if (vdisk_format_from_name(name, out, &err) < 0) {
+        vv_error("Unknown file format '%s' (expected raw or qcow2)", name);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+vv_parse_size(const char *what, const char *text, uint64_t *out)
+{
+    vdisk_error err = { 0 };
+    if (vdisk_parse_size(text, out, &err) < 0) {
+        vv_error("Invalid %s specified: %s", what, err.message);
+        return -EINVAL;
+    }
+    if (*out > (uint64_t)INT64_MAX) {
+        vv_error("Invalid %s specified: '%s' is too large: must be between 0 and %" PRId64,
+                 what, text, INT64_MAX);
+        return -ERANGE;
+    }
+    return 0;
+}
+
+int
+vv_parse_ulong(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] == '-' || text[0] == '\0')
+        return -EINVAL;
+    unsigned long v = strtoul(text, &end, 0);
+    if (errno || *end != '\0' || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int
+vv_parse_output(const char *text, vv_output *out)
+{
+    if (strcmp(text, "json") == 0)
+        *out = VV_OUTPUT_JSON;
+    else if (strcmp(text, "human") == 0)
+        *out = VV_OUTPUT_HUMAN;
+    else {
+        vv_error("--output must be used with human or json as argument (got '%s').", text);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+vv_accumulate_opts(char **acc, const char *arg)
+{
+    size_t old = *acc ? strlen(*acc) : 0;
+    char *n = realloc(*acc, old + strlen(arg) + 2);
+    if (!n) {
+        vv_error("out of memory");
+        return -ENOMEM;
+    }
+    if (old)
+        n[old++] = ',';
+    strcpy(n + old, arg);
+    *acc = n;
+    return 0;
+}
+
+bool
+vv_opts_want_help(const char *list)
+{
+    return list && (strcmp(list, "help") == 0 || strcmp(list, "?") == 0 ||
+                    strstr(list, ",help") || strncmp(list, "help,", 5) == 0);
+}

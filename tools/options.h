@@ -1,0 +1,62 @@
+/* vdisk-virsh — shared command-line parsing helpers.
+ *
+ * Every helper that rejects its input prints the reason to stderr (prefixed
+ * "vdisk-virsh: ") and returns a negative value, so handlers can simply
+ * `return 1` (or 2 for compare) on failure.
+ */
+#ifndef VV_OPTIONS_H
+#define VV_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/vdisk.h>
+
+#define VV_PROG "vdisk-virsh"
+
+/* Exit status for bad command-line usage (as qemu-img: EXIT_FAILURE). */
+#define VV_EXIT_USAGE 1
+
+/* Print "vdisk-virsh: <message>\n" to stderr. */
+void vv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As vv_error, followed by "Try 'vdisk-virsh --help' ..."; returns VV_EXIT_USAGE. */
+int vv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a vdisk_error (its message already names file and cause). */
+void vv_report(const vdisk_error *err);
+/* As vv_report, with "<context>: " in front. */
+void vv_report_ctx(const vdisk_error *err, const char *ctx);
+
+/* Print an error about `file`: "vdisk-virsh: <file>: <message>", without
+ * repeating the name when the library's message already starts with it. */
+void vv_report_file(const vdisk_error *err, const char *file);
+
+/* Restart getopt for a sub-command's argv. */
+void vv_getopt_reset(void);
+/* Report an unknown option ('?') or a missing argument (':') as getopt
+ * returned it; returns VV_EXIT_USAGE. */
+int vv_getopt_fail(int c, char **argv);
+
+/* A format name as qemu-img spells it (raw, qcow2, iso). */
+int vv_parse_format(const char *name, vdisk_format *out);
+/* A size with qemu-img's suffixes; `what` names the quantity in the error
+ * ("image size", "offset").  Refuses values of 2^63 and above, as qemu-img. */
+int vv_parse_size(const char *what, const char *text, uint64_t *out);
+/* An unsigned integer (decimal, 0x hex or 0 octal, as qemu_strtoul) <= max. */
+int vv_parse_ulong(const char *text, unsigned long max, unsigned long *out);
+
+typedef enum vv_output {
+    VV_OUTPUT_HUMAN,
+    VV_OUTPUT_JSON,
+} vv_output;
+
+/* --output human|json */
+int vv_parse_output(const char *text, vv_output *out);
+
+/* Append one -o argument to an accumulated list (comma separated, as
+ * qemu-img does for repeated -o).  *acc is malloc'ed; caller frees. */
+int vv_accumulate_opts(char **acc, const char *arg);
+
+/* Is -o's argument a request for the option list ("help" or "?")? */
+bool vv_opts_want_help(const char *list);
+
+#endif
