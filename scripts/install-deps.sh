@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install everything vdisk needs to build, test, fuzz and benchmark on
+# Debian 12, from Debian's own packages.  Idempotent: when every package is
+# already installed (as dpkg records it, not whatever happens to be on PATH)
+# apt is not touched at all.  Runs unattended (no stdin needed); installing
+# needs root.
+set -euo pipefail
+
+packages=(
+    # build
+    gcc libc6-dev meson ninja-build pkg-config
+    zlib1g-dev libzstd-dev libgnutls28-dev libxml2-dev
+    # unit tests
+    libcmocka-dev
+    # interop tests: the oracles and their runner
+    qemu-utils python3 python3-pytest xorriso genisoimage
+    # fuzzing: clang + the libFuzzer / sanitizer runtimes
+    clang libclang-rt-14-dev
+    # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
+    ca-certificates procps time git coreutils util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+    [[ $status == ii* ]] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages and not root; run as root: $0" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update </dev/null
+apt-get install -y --no-install-recommends "${packages[@]}" </dev/null
+echo "install-deps: done"
