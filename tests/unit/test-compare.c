@@ -18,46 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
-
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-compare-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(int slot, const char *name)
-{
-    static char paths[4][600];
-    snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
-    return paths[slot];
-}
 
 static void
 make_sparse(const char *path, uint64_t size)
@@ -115,7 +78,7 @@ cmp(const char *a, const char *b, bool strict)
 static void
 test_identical_sparse_vs_written_zeros(void **state)
 {
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     make_sparse(a, 8 * MiB);
     make_sparse(b, 8 * MiB);
     put_fill(a, MiB, 3 * MiB, 0x5a);
@@ -137,7 +100,7 @@ test_identical_sparse_vs_written_zeros(void **state)
 static void
 test_first_difference_is_the_sector_start(void **state)
 {
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     const uint64_t offs[] = { 0, 511, 512, 4095, 2 * MiB - 1, 2 * MiB, 3 * MiB + 12345, 8 * MiB - 1 };
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
         make_sparse(a, 8 * MiB);
@@ -154,7 +117,7 @@ test_first_difference_is_the_sector_start(void **state)
 static void
 test_data_against_hole(void **state)
 {
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     make_sparse(a, 4 * MiB);
     make_sparse(b, 4 * MiB);
     put_byte(a, 3 * MiB + 1000, 7);   /* b is all hole */
@@ -169,7 +132,7 @@ test_data_against_hole(void **state)
 static void
 test_size_mismatch(void **state)
 {
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     make_sparse(a, 2 * MiB);
     make_sparse(b, 6 * MiB);
     put_fill(a, 0, 4096, 3);
@@ -199,7 +162,7 @@ test_unaligned_sizes(void **state)
 {
     /* 1000 and 1100 bytes, a difference at 1050 (as tried on qemu-img:
      * "Content mismatch at offset 1024!"). */
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     make_sparse(a, 1000);
     make_sparse(b, 1100);
     put_fill(a, 0, 1000, 9);
@@ -236,7 +199,7 @@ on_progress(void *opaque, uint64_t done, uint64_t total)
 static void
 test_progress_and_cancel(void **state)
 {
-    const char *a = tpath(0, "a.raw"), *b = tpath(1, "b.raw");
+    const char *a = unit_path(0, "a.raw"), *b = unit_path(1, "b.raw");
     make_sparse(a, 8 * MiB);
     make_sparse(b, 12 * MiB);
     put_fill(a, 0, 8 * MiB, 1);
@@ -261,7 +224,7 @@ test_qcow2_against_raw(void **state)
 {
     /* Once the qcow2 driver works: a converted copy compares identical,
      * and a changed byte is found. */
-    const char *a = tpath(0, "a.raw"), *q = tpath(1, "q.qcow2");
+    const char *a = unit_path(0, "a.raw"), *q = unit_path(1, "q.qcow2");
     make_sparse(a, 4 * MiB);
     put_fill(a, MiB, 100 * KiB, 0x77);
     vdisk_create_opts co;
@@ -291,13 +254,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_identical_sparse_vs_written_zeros, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_difference_is_the_sector_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_against_hole, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_size_mismatch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unaligned_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_progress_and_cancel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qcow2_against_raw, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_sparse_vs_written_zeros, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_first_difference_is_the_sector_start, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_data_against_hole, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_size_mismatch, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_unaligned_sizes, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_progress_and_cancel, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_qcow2_against_raw, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

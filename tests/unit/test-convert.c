@@ -17,55 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
-
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-convert-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(int slot, const char *name)
-{
-    static char paths[4][600];
-    snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
-    return paths[slot];
-}
-
-static void
-pattern(uint8_t *buf, size_t len, uint32_t seed)
-{
-    for (size_t i = 0; i < len; i++) {
-        seed = seed * 1103515245u + 12345u;
-        buf[i] = (uint8_t)(seed >> 16) | 1;   /* never zero */
-    }
-}
 
 /* A sparse file of `size` bytes; returns the reference content (caller frees). */
 static uint8_t *
@@ -95,7 +49,7 @@ static void
 put_pattern(const char *path, uint8_t *ref, uint64_t off, size_t len, uint32_t seed)
 {
     uint8_t *b = malloc(len);
-    pattern(b, len, seed);
+    unit_pattern(b, len, seed);
     put(path, ref, off, b, len);
     free(b);
 }
@@ -161,7 +115,7 @@ static void
 test_raw_to_raw_content_and_sparseness(void **state)
 {
     const uint64_t size = 9 * MiB + 777;
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     uint8_t *ref = make_mixed_source(src, size);
     vdisk_error err;
     assert_int_equal(do_convert(src, dst, VDISK_FORMAT_RAW, 0, &err), 0);
@@ -184,11 +138,11 @@ static void
 test_worker_counts_give_identical_targets(void **state)
 {
     const uint64_t size = 6 * MiB + 4096;
-    const char *src = tpath(0, "src.raw");
+    const char *src = unit_path(0, "src.raw");
     uint8_t *ref = make_mixed_source(src, size);
     int counts[] = { 1, 2, 3, 16 };
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-        const char *dst = tpath(1, "dst.raw");
+        const char *dst = unit_path(1, "dst.raw");
         vdisk_error err;
         assert_int_equal(do_convert(src, dst, VDISK_FORMAT_RAW, counts[i], &err), 0);
         uint64_t len;
@@ -204,7 +158,7 @@ test_worker_counts_give_identical_targets(void **state)
 static void
 test_empty_and_all_hole_sources(void **state)
 {
-    const char *src = tpath(0, "empty.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "empty.raw"), *dst = unit_path(1, "dst.raw");
     free(make_sparse(src, 0));
     vdisk_error err;
     assert_int_equal(do_convert(src, dst, VDISK_FORMAT_RAW, 0, &err), 0);
@@ -242,7 +196,7 @@ static void
 test_progress_reaches_source_size(void **state)
 {
     const uint64_t size = 8 * MiB + 512;
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     free(make_mixed_source(src, size));
     vdisk_create_opts co;
     vdisk_create_opts_init(&co, VDISK_FORMAT_RAW);
@@ -258,7 +212,7 @@ test_progress_reaches_source_size(void **state)
 static void
 test_cancel_removes_target(void **state)
 {
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     uint8_t *ref = make_sparse(src, 32 * MiB);
     for (int i = 0; i < 16; i++)
         put_pattern(src, ref, (uint64_t)i * 2 * MiB, MiB, 10 + i);
@@ -281,7 +235,7 @@ test_cancel_removes_target(void **state)
 static void
 test_refuses_to_convert_onto_the_source(void **state)
 {
-    const char *src = tpath(0, "src.raw");
+    const char *src = unit_path(0, "src.raw");
     uint8_t *ref = make_sparse(src, MiB);
     put_pattern(src, ref, 0, MiB, 5);
     vdisk_error err;
@@ -292,7 +246,7 @@ test_refuses_to_convert_onto_the_source(void **state)
     assert_int_equal(len, MiB);
     assert_memory_equal(got, ref, MiB);
     /* The same file under another name (hard link) too. */
-    const char *alias = tpath(1, "alias.raw");
+    const char *alias = unit_path(1, "alias.raw");
     assert_int_equal(link(src, alias), 0);
     assert_int_equal(do_convert(src, alias, VDISK_FORMAT_RAW, 0, &err), -EINVAL);
     free(got);
@@ -305,7 +259,7 @@ test_refuses_to_convert_onto_the_source(void **state)
 static void
 test_compress_to_raw_is_refused_cleanly(void **state)
 {
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     free(make_sparse(src, MiB));
     vdisk_create_opts co;
     vdisk_create_opts_init(&co, VDISK_FORMAT_RAW);
@@ -319,7 +273,7 @@ test_compress_to_raw_is_refused_cleanly(void **state)
 static void
 test_bad_arguments(void **state)
 {
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     free(make_sparse(src, MiB));
     vdisk_error err;
     assert_int_equal(do_convert(src, dst, VDISK_FORMAT_RAW, -1, &err), -EINVAL);
@@ -328,7 +282,7 @@ test_bad_arguments(void **state)
     assert_int_equal(vdisk_convert(src, dst, &o, &err), -EINVAL);
     assert_int_equal(access(dst, F_OK), -1);
     /* A missing source names the file and leaves no target behind. */
-    assert_int_equal(do_convert(tpath(2, "missing.raw"), dst, VDISK_FORMAT_RAW, 0, &err), -ENOENT);
+    assert_int_equal(do_convert(unit_path(2, "missing.raw"), dst, VDISK_FORMAT_RAW, 0, &err), -ENOENT);
     assert_non_null(strstr(err.message, "missing.raw"));
     assert_int_equal(access(dst, F_OK), -1);
 }
@@ -337,7 +291,7 @@ static void
 test_failed_create_leaves_existing_device_alone(void **state)
 {
     /* A target the engine cannot create (directory) is reported, not removed. */
-    const char *src = tpath(0, "src.raw"), *dir = tpath(1, "adir");
+    const char *src = unit_path(0, "src.raw"), *dir = unit_path(1, "adir");
     free(make_sparse(src, MiB));
     assert_int_equal(mkdir(dir, 0755), 0);
     vdisk_error err;
@@ -350,7 +304,7 @@ test_failed_create_leaves_existing_device_alone(void **state)
 static void
 test_preallocation_full_is_honoured(void **state)
 {
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     uint8_t *ref = make_sparse(src, 4 * MiB);
     put_pattern(src, ref, MiB, 4096, 6);
     vdisk_create_opts co;
@@ -374,7 +328,7 @@ test_named_raw_source_is_not_probed(void **state)
 {
     /* A raw source whose first bytes look like qcow2: named raw, it is
      * copied byte for byte. */
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.raw");
     uint8_t *ref = make_sparse(src, MiB);
     put(src, ref, 0, "QFI\xfb\0\0\0\3", 8);
     vdisk_create_opts co;
@@ -396,7 +350,7 @@ static void
 test_raw_to_qcow2_roundtrip(void **state)
 {
     const uint64_t size = 9 * MiB + 1024;
-    const char *src = tpath(0, "src.raw"), *mid = tpath(1, "mid.qcow2"), *back = tpath(2, "back.raw");
+    const char *src = unit_path(0, "src.raw"), *mid = unit_path(1, "mid.qcow2"), *back = unit_path(2, "back.raw");
     uint8_t *ref = make_mixed_source(src, size);
     vdisk_error err;
     int r = do_convert(src, mid, VDISK_FORMAT_QCOW2, 0, &err);
@@ -421,7 +375,7 @@ test_raw_to_qcow2_roundtrip(void **state)
 static void
 test_compressed_qcow2_or_clean_enotsup(void **state)
 {
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.qcow2"), *back = tpath(2, "back.raw");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.qcow2"), *back = unit_path(2, "back.raw");
     uint8_t *ref = make_sparse(src, 4 * MiB);
     memset(ref + MiB, 'a', 2 * MiB);   /* compressible */
     put(src, NULL, MiB, ref + MiB, 2 * MiB);
@@ -469,7 +423,7 @@ test_qcow2_target_layout_follows_guest_order(void **state)
     /* Many workers, but the target's clusters are laid out in guest order
      * (qemu-img without -W): host offsets grow with guest offsets. */
     const uint64_t size = 24 * MiB;
-    const char *src = tpath(0, "src.raw"), *dst = tpath(1, "dst.qcow2");
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.qcow2");
     uint8_t *ref = make_sparse(src, size);
     for (int i = 0; i < 12; i++)
         put_pattern(src, ref, (uint64_t)i * 2 * MiB + (i % 3) * 4096, MiB + 12345, 20 + i);
@@ -504,7 +458,7 @@ static void
 test_qcow2_to_qcow2_with_option_changes(void **state)
 {
     const uint64_t size = 7 * MiB + 512;
-    const char *src = tpath(0, "src.raw"), *mid = tpath(1, "mid.qcow2"), *dst = tpath(2, "dst.qcow2");
+    const char *src = unit_path(0, "src.raw"), *mid = unit_path(1, "mid.qcow2"), *dst = unit_path(2, "dst.qcow2");
     uint8_t *ref = make_mixed_source(src, size);
     vdisk_error err;
     int r = do_convert(src, mid, VDISK_FORMAT_QCOW2, 0, &err);
@@ -535,7 +489,7 @@ test_target_with_backing_file_hides_it(void **state)
      * the source's zeros are written, not skipped (the backing data must
      * not show through). */
     const uint64_t size = 4 * MiB;
-    const char *src = tpath(0, "src.raw"), *base = tpath(1, "base.raw"), *dst = tpath(2, "dst.qcow2");
+    const char *src = unit_path(0, "src.raw"), *base = unit_path(1, "base.raw"), *dst = unit_path(2, "dst.qcow2");
     uint8_t *ref = make_sparse(src, size);
     put_pattern(src, ref, MiB, 64 * KiB, 30);
     put_zeros(src, ref, 2 * MiB, 64 * KiB);
@@ -566,22 +520,22 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_raw_to_raw_content_and_sparseness, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_worker_counts_give_identical_targets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_and_all_hole_sources, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_progress_reaches_source_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_removes_target, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_to_convert_onto_the_source, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compress_to_raw_is_refused_cleanly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_create_leaves_existing_device_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_preallocation_full_is_honoured, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_raw_source_is_not_probed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_raw_to_qcow2_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compressed_qcow2_or_clean_enotsup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qcow2_target_layout_follows_guest_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qcow2_to_qcow2_with_option_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_target_with_backing_file_hides_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raw_to_raw_content_and_sparseness, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_worker_counts_give_identical_targets, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_and_all_hole_sources, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_progress_reaches_source_size, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_removes_target, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_to_convert_onto_the_source, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_compress_to_raw_is_refused_cleanly, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arguments, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_create_leaves_existing_device_alone, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_preallocation_full_is_honoured, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_named_raw_source_is_not_probed, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_to_qcow2_roundtrip, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_compressed_qcow2_or_clean_enotsup, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_qcow2_target_layout_follows_guest_order, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_qcow2_to_qcow2_with_option_changes, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_target_with_backing_file_hides_it, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,43 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-create-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(const char *name)
-{
-    static char p[600];
-    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-    return p;
-}
 
 static void
 test_parse_size_accepts_qemu_spellings(void **state)
@@ -250,9 +216,9 @@ test_create_raw_rounds_to_sectors(void **state)
         vdisk_create_opts_init(&o, VDISK_FORMAT_RAW);
         o.size = cases[i].size;
         vdisk_error err;
-        assert_int_equal(vdisk_create(tpath("r.raw"), &o, NULL, NULL, &err), 0);
+        assert_int_equal(vdisk_create(unit_path(0, "r.raw"), &o, NULL, NULL, &err), 0);
         struct stat st;
-        assert_int_equal(stat(tpath("r.raw"), &st), 0);
+        assert_int_equal(stat(unit_path(0, "r.raw"), &st), 0);
         assert_int_equal(st.st_size, cases[i].want);
     }
 }
@@ -260,7 +226,7 @@ test_create_raw_rounds_to_sectors(void **state)
 static void
 test_create_replaces_and_cleans_up(void **state)
 {
-    const char *p = tpath("x.raw");
+    const char *p = unit_path(0, "x.raw");
     int fd = open(p, O_WRONLY | O_CREAT, 0644);
     assert_int_equal(write(fd, "old content", 11), 11);
     close(fd);
@@ -283,13 +249,13 @@ test_create_replaces_and_cleans_up(void **state)
     /* A missing backing file is named. */
     vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
     o.backing_file = "nope.qcow2";
-    assert_true(vdisk_create(tpath("y.qcow2"), &o, NULL, NULL, &err) < 0);
+    assert_true(vdisk_create(unit_path(0, "y.qcow2"), &o, NULL, NULL, &err) < 0);
     assert_non_null(strstr(err.message, "nope.qcow2"));
-    assert_int_equal(access(tpath("y.qcow2"), F_OK), -1);
+    assert_int_equal(access(unit_path(0, "y.qcow2"), F_OK), -1);
     /* A directory in the way is reported with its name. */
-    assert_int_equal(mkdir(tpath("d"), 0755), 0);
+    assert_int_equal(mkdir(unit_path(0, "d"), 0755), 0);
     vdisk_create_opts_init(&o, VDISK_FORMAT_RAW);
-    assert_true(vdisk_create(tpath("d"), &o, NULL, NULL, &err) < 0);
+    assert_true(vdisk_create(unit_path(0, "d"), &o, NULL, NULL, &err) < 0);
     assert_non_null(strstr(err.message, "/d"));
 }
 
@@ -307,8 +273,8 @@ test_create_cancel_removes_file(void **state)
     o.size = 64 << 20;
     o.prealloc = VDISK_PREALLOC_FULL;
     vdisk_error err;
-    assert_int_equal(vdisk_create(tpath("c.raw"), &o, cancel_now, NULL, &err), -ECANCELED);
-    assert_int_equal(access(tpath("c.raw"), F_OK), -1);
+    assert_int_equal(vdisk_create(unit_path(0, "c.raw"), &o, cancel_now, NULL, &err), -ECANCELED);
+    assert_int_equal(access(unit_path(0, "c.raw"), F_OK), -1);
 }
 
 static void
@@ -333,9 +299,9 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_every_option),
         cmocka_unit_test(test_refusals_match_qemu),
-        cmocka_unit_test_setup_teardown(test_create_raw_rounds_to_sectors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_replaces_and_cleans_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_cancel_removes_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_raw_rounds_to_sectors, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_create_replaces_and_cleans_up, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_create_cancel_removes_file, unit_setup, unit_teardown),
         cmocka_unit_test(test_measure_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,62 +13,16 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "file.h"
-
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-file-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(const char *name)
-{
-    static char p[600];
-    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void
-pattern(uint8_t *buf, size_t len, uint32_t seed)
-{
-    for (size_t i = 0; i < len; i++) {
-        seed = seed * 1103515245u + 12345u;
-        buf[i] = (uint8_t)(seed >> 16) | 1;
-    }
-}
 
 static vdisk_file *
 create(const char *name)
 {
     vdisk_file *f = NULL;
     vdisk_error err;
-    assert_int_equal(vdisk_file_create(tpath(name), false, &f, &err), 0);
+    assert_int_equal(vdisk_file_create(unit_path(0, name), false, &f, &err), 0);
     return f;
 }
 
@@ -85,9 +39,9 @@ test_open_errors_name_the_file(void **state)
 {
     vdisk_file *f;
     vdisk_error err;
-    assert_int_equal(vdisk_file_open(tpath("missing.raw"), 0, &f, &err), -ENOENT);
+    assert_int_equal(vdisk_file_open(unit_path(0, "missing.raw"), 0, &f, &err), -ENOENT);
     assert_non_null(strstr(err.message, "missing.raw"));
-    assert_int_equal(vdisk_file_open(tmpdir, 0, &f, &err), -EISDIR);
+    assert_int_equal(vdisk_file_open(unit_tmpdir, 0, &f, &err), -EISDIR);
 }
 
 static void
@@ -95,7 +49,7 @@ test_full_write_read_and_eof_zero_fill(void **state)
 {
     vdisk_file *f = create("a.raw");
     uint8_t w[3000], r[5000];
-    pattern(w, sizeof(w), 1);
+    unit_pattern(w, sizeof(w), 1);
     vdisk_error err;
     assert_int_equal(vdisk_file_pwrite(f, w, sizeof(w), 1000, &err), 0);
     uint64_t len;
@@ -123,7 +77,7 @@ test_read_only_refuses_writes(void **state)
     vdisk_file_close(create("ro.raw"));
     vdisk_file *f;
     vdisk_error err;
-    assert_int_equal(vdisk_file_open(tpath("ro.raw"), 0, &f, &err), 0);
+    assert_int_equal(vdisk_file_open(unit_path(0, "ro.raw"), 0, &f, &err), 0);
     uint8_t b[16] = { 1 };
     assert_int_equal(vdisk_file_pwrite(f, b, sizeof(b), 0, &err), -EROFS);
     assert_non_null(strstr(err.message, "ro.raw"));
@@ -175,7 +129,7 @@ static void
 fill(vdisk_file *f, uint64_t off, size_t len, uint32_t seed)
 {
     uint8_t *b = malloc(len);
-    pattern(b, len, seed);
+    unit_pattern(b, len, seed);
     vdisk_error err;
     assert_int_equal(vdisk_file_pwrite(f, b, len, off, &err), 0);
     free(b);
@@ -334,7 +288,7 @@ open_direct(const char *name)
 {
     vdisk_file *f = NULL;
     vdisk_error err;
-    int r = vdisk_file_open(tpath(name), VDISK_OPEN_RDWR | VDISK_OPEN_DIRECT, &f, &err);
+    int r = vdisk_file_open(unit_path(0, name), VDISK_OPEN_RDWR | VDISK_OPEN_DIRECT, &f, &err);
     if (r == -EINVAL)
         return NULL;
     assert_int_equal(r, 0);
@@ -348,7 +302,7 @@ test_direct_unaligned_io(void **state)
     /* A 5000-byte file: not a multiple of the alignment. */
     vdisk_file *b = create("d.raw");
     uint8_t ref[16384] = { 0 };
-    pattern(ref, 5000, 7);
+    unit_pattern(ref, 5000, 7);
     vdisk_error err;
     assert_int_equal(vdisk_file_pwrite(b, ref, 5000, 0, &err), 0);
     vdisk_file_close(b);
@@ -370,7 +324,7 @@ test_direct_unaligned_io(void **state)
     free(al);
     /* Unaligned write inside the file: neighbours kept. */
     uint8_t w[300];
-    pattern(w, sizeof(w), 8);
+    unit_pattern(w, sizeof(w), 8);
     assert_int_equal(vdisk_file_pwrite(f, w, sizeof(w), 4000, &err), 0);
     memcpy(ref + 4000, w, sizeof(w));
     /* Unaligned write past EOF: the length ends where buffered I/O puts it. */
@@ -389,16 +343,16 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_errors_name_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_write_read_and_eof_zero_fill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncate_allocate_and_allocated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_and_punch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_zeroes_full, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_extents_follow_seek_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors_name_the_file, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_full_write_read_and_eof_zero_fill, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_refuses_writes, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_truncate_allocate_and_allocated, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_and_punch, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_write_zeroes_full, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_extents_follow_seek_data, unit_setup, unit_teardown),
         cmocka_unit_test(test_buffer_is_zero),
         cmocka_unit_test(test_alloc_aligned),
-        cmocka_unit_test_setup_teardown(test_direct_unaligned_io, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_direct_unaligned_io, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,56 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-image-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(int slot, const char *name)
-{
-    static char paths[4][600];
-    snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
-    return paths[slot];
-}
+#include "fixture.h"
 
 /* Write a file of `size` bytes (sparse) with `len` bytes of data at off. */
-static void
-write_file(const char *path, uint64_t size, const void *data, size_t len, uint64_t off)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)size), 0);
-    if (len)
-        assert_int_equal(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
-    close(fd);
-}
 
 #include <vdisk/vdisk.h>
 #include "driver.h"
@@ -114,13 +67,13 @@ test_open_errors(void **state)
 {
     vdisk_image *img;
     vdisk_error err;
-    assert_int_equal(vdisk_open(tpath(0, "missing.raw"), NULL, &img, &err), -ENOENT);
+    assert_int_equal(vdisk_open(unit_path(0, "missing.raw"), NULL, &img, &err), -ENOENT);
     assert_non_null(strstr(err.message, "missing.raw"));
-    assert_int_equal(vdisk_open(tmpdir, NULL, &img, &err), -EISDIR);
+    assert_int_equal(vdisk_open(unit_tmpdir, NULL, &img, &err), -EISDIR);
     /* No ISO driver yet: an image named iso opens through the raw driver. */
     vdisk_open_opts oo = { .format = VDISK_FORMAT_ISO };
-    write_file(tpath(0, "x.iso"), 64 * KiB, NULL, 0, 0);
-    assert_int_equal(vdisk_open(tpath(0, "x.iso"), &oo, &img, &err), 0);
+    unit_write_file(unit_path(0, "x.iso"), 64 * KiB, NULL, 0, 0);
+    assert_int_equal(vdisk_open(unit_path(0, "x.iso"), &oo, &img, &err), 0);
     assert_int_equal(vdisk_get_size(img), 64 * KiB);
     vdisk_close(img, NULL);
     assert_int_equal(vdisk_close(NULL, &err), 0);
@@ -129,8 +82,8 @@ test_open_errors(void **state)
 static void
 test_bounds_checks(void **state)
 {
-    const char *p = tpath(0, "b.raw");
-    write_file(p, 64 * KiB, NULL, 0, 0);
+    const char *p = unit_path(0, "b.raw");
+    unit_write_file(p, 64 * KiB, NULL, 0, 0);
     vdisk_image *img = open_as(p, VDISK_FORMAT_RAW, VDISK_OPEN_RDWR);
     uint8_t buf[8192] = { 0 };
     vdisk_error err;
@@ -158,10 +111,10 @@ test_bounds_checks(void **state)
 static void
 test_read_only_refusal(void **state)
 {
-    const char *p = tpath(0, "ro.raw");
+    const char *p = unit_path(0, "ro.raw");
     uint8_t ref[4096];
     memset(ref, 0x5c, sizeof(ref));
-    write_file(p, 64 * KiB, ref, sizeof(ref), 0);
+    unit_write_file(p, 64 * KiB, ref, sizeof(ref), 0);
     vdisk_image *img = open_as(p, VDISK_FORMAT_RAW, 0);
     assert_true(vdisk_is_read_only(img));
     uint8_t buf[4096] = { 0 };
@@ -197,8 +150,8 @@ expect_guarded(const char *p, const void *magic, size_t len, uint64_t off)
 static void
 test_probed_raw_head_guard(void **state)
 {
-    const char *p = tpath(0, "guest.raw");
-    write_file(p, MiB, NULL, 0, 0);
+    const char *p = unit_path(0, "guest.raw");
+    unit_write_file(p, MiB, NULL, 0, 0);
     /* A qcow2 header (with a backing file name behind it) into sector 0. */
     uint8_t hdr[512] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
     expect_guarded(p, hdr, sizeof(hdr), 0);
@@ -210,7 +163,7 @@ test_probed_raw_head_guard(void **state)
     /* The LUKS magic. */
     expect_guarded(p, "LUKS\xba\xbe\0\1", 8, 0);
     /* Completing a magic from bytes already there. */
-    write_file(p, MiB, "QF", 2, 0);
+    unit_write_file(p, MiB, "QF", 2, 0);
     expect_guarded(p, "I\xfb", 2, 2);
     /* An ISO volume descriptor. */
     expect_guarded(p, "\1CD001", 6, 0x8000);
@@ -238,8 +191,8 @@ test_probed_iso_may_keep_its_magic(void **state)
     /* No ISO driver yet: an ISO opens as a (probed) raw image.  Rewriting
      * its descriptor keeps it what it was, so that is allowed; turning it
      * into qcow2 is not. */
-    const char *p = tpath(0, "cd.iso");
-    write_file(p, 64 * KiB, "\1CD001\1", 7, 0x8000);
+    const char *p = unit_path(0, "cd.iso");
+    unit_write_file(p, 64 * KiB, "\1CD001\1", 7, 0x8000);
     vdisk_image *img = open_as(p, VDISK_FORMAT_UNKNOWN, VDISK_OPEN_RDWR);
     vdisk_error err;
     assert_int_equal(vdisk_pwrite(img, "\1CD001\1", 7, 0x8000, &err), 0);
@@ -272,10 +225,10 @@ test_backing_name_resolution(void **state)
 static void
 test_chain_status_of_raw_is_its_own(void **state)
 {
-    const char *p = tpath(0, "c.raw");
+    const char *p = unit_path(0, "c.raw");
     uint8_t d[4096];
     memset(d, 1, sizeof(d));
-    write_file(p, MiB, d, sizeof(d), 64 * KiB);
+    unit_write_file(p, MiB, d, sizeof(d), 64 * KiB);
     vdisk_image *img = open_as(p, VDISK_FORMAT_RAW, 0);
     vdisk_extent a, b;
     vdisk_error err;
@@ -295,10 +248,10 @@ test_direct_open_of_a_small_image(void **state)
 {
     /* Probing reads 32 KiB + 6 bytes: with O_DIRECT on a 1000-byte file
      * that is an unaligned read across EOF. */
-    const char *p = tpath(0, "small.raw");
+    const char *p = unit_path(0, "small.raw");
     uint8_t d[1000];
     memset(d, 7, sizeof(d));
-    write_file(p, sizeof(d), d, sizeof(d), 0);
+    unit_write_file(p, sizeof(d), d, sizeof(d), 0);
     vdisk_open_opts oo = { .flags = VDISK_OPEN_DIRECT };
     vdisk_image *img;
     vdisk_error err;
@@ -317,10 +270,10 @@ test_qcow2_backing_chain(void **state)
 {
     /* Needs the qcow2 driver: a relative backing name resolves against the
      * overlay's directory, and the chain answers block status. */
-    const char *base = tpath(0, "base.raw"), *top = tpath(1, "top.qcow2");
+    const char *base = unit_path(0, "base.raw"), *top = unit_path(1, "top.qcow2");
     uint8_t d[4096];
     memset(d, 9, sizeof(d));
-    write_file(base, MiB, d, sizeof(d), 0);
+    unit_write_file(base, MiB, d, sizeof(d), 0);
     vdisk_create_opts o;
     vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
     o.backing_file = "base.raw";
@@ -355,15 +308,15 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_names),
-        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bounds_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_refusal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_probed_raw_head_guard, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_probed_iso_may_keep_its_magic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_bounds_checks, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_refusal, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_probed_raw_head_guard, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_probed_iso_may_keep_its_magic, unit_setup, unit_teardown),
         cmocka_unit_test(test_backing_name_resolution),
-        cmocka_unit_test_setup_teardown(test_chain_status_of_raw_is_its_own, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_direct_open_of_a_small_image, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qcow2_backing_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_status_of_raw_is_its_own, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_direct_open_of_a_small_image, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_qcow2_backing_chain, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

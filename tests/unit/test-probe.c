@@ -13,56 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-probe-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(int slot, const char *name)
-{
-    static char paths[4][600];
-    snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
-    return paths[slot];
-}
+#include "fixture.h"
 
 /* Write a file of `size` bytes (sparse) with `len` bytes of data at off. */
-static void
-write_file(const char *path, uint64_t size, const void *data, size_t len, uint64_t off)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)size), 0);
-    if (len)
-        assert_int_equal(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
-    close(fd);
-}
 
 #include <vdisk/vdisk.h>
 #include "probe.h"
@@ -121,23 +74,23 @@ test_probe_files(void **state)
 {
     vdisk_format fmt;
     vdisk_error err;
-    write_file(tpath(0, "q"), 1 * MiB, "QFI\xfb", 4, 0);
-    assert_int_equal(vdisk_probe(tpath(0, "q"), &fmt, &err), 0);
+    unit_write_file(unit_path(0, "q"), 1 * MiB, "QFI\xfb", 4, 0);
+    assert_int_equal(vdisk_probe(unit_path(0, "q"), &fmt, &err), 0);
     assert_int_equal(fmt, VDISK_FORMAT_QCOW2);
-    write_file(tpath(0, "r"), 1 * MiB, "QFI\xfb", 4, 512);
-    assert_int_equal(vdisk_probe(tpath(0, "r"), &fmt, &err), 0);
+    unit_write_file(unit_path(0, "r"), 1 * MiB, "QFI\xfb", 4, 512);
+    assert_int_equal(vdisk_probe(unit_path(0, "r"), &fmt, &err), 0);
     assert_int_equal(fmt, VDISK_FORMAT_RAW);
-    write_file(tpath(0, "i"), 64 * KiB, "\1CD001\1", 7, 0x8000);
-    assert_int_equal(vdisk_probe(tpath(0, "i"), &fmt, &err), 0);
+    unit_write_file(unit_path(0, "i"), 64 * KiB, "\1CD001\1", 7, 0x8000);
+    assert_int_equal(vdisk_probe(unit_path(0, "i"), &fmt, &err), 0);
     assert_int_equal(fmt, VDISK_FORMAT_ISO);
     /* A file shorter than the probe window, and an empty one. */
-    write_file(tpath(0, "s"), 3, "QFI", 3, 0);
-    assert_int_equal(vdisk_probe(tpath(0, "s"), &fmt, &err), 0);
+    unit_write_file(unit_path(0, "s"), 3, "QFI", 3, 0);
+    assert_int_equal(vdisk_probe(unit_path(0, "s"), &fmt, &err), 0);
     assert_int_equal(fmt, VDISK_FORMAT_RAW);
-    write_file(tpath(0, "e"), 0, NULL, 0, 0);
-    assert_int_equal(vdisk_probe(tpath(0, "e"), &fmt, &err), 0);
+    unit_write_file(unit_path(0, "e"), 0, NULL, 0, 0);
+    assert_int_equal(vdisk_probe(unit_path(0, "e"), &fmt, &err), 0);
     assert_int_equal(fmt, VDISK_FORMAT_RAW);
-    assert_int_equal(vdisk_probe(tpath(0, "missing"), &fmt, &err), -ENOENT);
+    assert_int_equal(vdisk_probe(unit_path(0, "missing"), &fmt, &err), -ENOENT);
     assert_non_null(strstr(err.message, "missing"));
 }
 
@@ -148,7 +101,7 @@ main(void)
         cmocka_unit_test(test_probe_buffer),
         cmocka_unit_test(test_probe_iso_needs_the_volume_descriptor),
         cmocka_unit_test(test_probe_luks_is_other_magic),
-        cmocka_unit_test_setup_teardown(test_probe_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_files, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,56 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define MiB (1u << 20)
-#define KiB 1024u
-
-static char tmpdir[512];
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static int
-setup(void **state)
-{
-    const char *base = getenv("VDISK_TEST_TMPDIR");
-#ifdef VDISK_TEST_TMPDIR
-    if (!base)
-        base = VDISK_TEST_TMPDIR;
-#endif
-    if (!base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test-raw-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-tpath(int slot, const char *name)
-{
-    static char paths[4][600];
-    snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
-    return paths[slot];
-}
+#include "fixture.h"
 
 /* Write a file of `size` bytes (sparse) with `len` bytes of data at off. */
-static void
-write_file(const char *path, uint64_t size, const void *data, size_t len, uint64_t off)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(ftruncate(fd, (off_t)size), 0);
-    if (len)
-        assert_int_equal(pwrite(fd, data, len, (off_t)off), (ssize_t)len);
-    close(fd);
-}
 
 #include <vdisk/vdisk.h>
 #include "driver.h"
@@ -102,23 +55,23 @@ static void
 test_thin_falloc_full(void **state)
 {
     const uint64_t size = 32 * MiB;
-    create_raw(tpath(0, "thin.raw"), size, VDISK_PREALLOC_OFF);
-    struct stat st = stat_of(tpath(0, "thin.raw"));
+    create_raw(unit_path(0, "thin.raw"), size, VDISK_PREALLOC_OFF);
+    struct stat st = stat_of(unit_path(0, "thin.raw"));
     assert_int_equal(st.st_size, size);
     assert_true((uint64_t)st.st_blocks * 512 < 64 * KiB);
 
-    create_raw(tpath(0, "falloc.raw"), size, VDISK_PREALLOC_FALLOC);
-    st = stat_of(tpath(0, "falloc.raw"));
+    create_raw(unit_path(0, "falloc.raw"), size, VDISK_PREALLOC_FALLOC);
+    st = stat_of(unit_path(0, "falloc.raw"));
     assert_int_equal(st.st_size, size);
     assert_true((uint64_t)st.st_blocks * 512 >= size);
 
-    create_raw(tpath(0, "full.raw"), size, VDISK_PREALLOC_FULL);
-    st = stat_of(tpath(0, "full.raw"));
+    create_raw(unit_path(0, "full.raw"), size, VDISK_PREALLOC_FULL);
+    st = stat_of(unit_path(0, "full.raw"));
     assert_int_equal(st.st_size, size);
     assert_true((uint64_t)st.st_blocks * 512 >= size);
     /* Eager-zeroed: written blocks, so SEEK_DATA sees data at 0 and no
      * hole before the end. */
-    int fd = open(tpath(0, "full.raw"), O_RDONLY);
+    int fd = open(unit_path(0, "full.raw"), O_RDONLY);
     assert_int_equal(lseek(fd, 0, SEEK_DATA), 0);
     assert_int_equal(lseek(fd, 0, SEEK_HOLE), (off_t)size);
     close(fd);
@@ -126,7 +79,7 @@ test_thin_falloc_full(void **state)
     const char *names[] = { "thin.raw", "falloc.raw", "full.raw" };
     uint8_t *buf = malloc(size);
     for (int i = 0; i < 3; i++) {
-        vdisk_image *img = open_rw(tpath(0, names[i]));
+        vdisk_image *img = open_rw(unit_path(0, names[i]));
         vdisk_error err;
         memset(buf, 0xee, size);
         assert_int_equal(vdisk_pread(img, buf, size, 0, &err), 0);
@@ -146,12 +99,12 @@ test_metadata_refused_clearly(void **state)
     o.size = MiB;
     o.prealloc = VDISK_PREALLOC_METADATA;
     vdisk_error err;
-    assert_int_equal(vdisk_create(tpath(0, "m.raw"), &o, NULL, NULL, &err), -ENOTSUP);
+    assert_int_equal(vdisk_create(unit_path(0, "m.raw"), &o, NULL, NULL, &err), -ENOTSUP);
     assert_non_null(strstr(err.message, "metadata"));
-    assert_int_equal(access(tpath(0, "m.raw"), F_OK), -1);
+    assert_int_equal(access(unit_path(0, "m.raw"), F_OK), -1);
     /* ...and so does the driver's own create callback, naming the file. */
     vdisk_file *f;
-    assert_int_equal(vdisk_file_create(tpath(0, "m2.raw"), false, &f, &err), 0);
+    assert_int_equal(vdisk_file_create(unit_path(0, "m2.raw"), false, &f, &err), 0);
     assert_int_equal(vdisk_raw_driver.create(f, &o, NULL, NULL, &err), -ENOTSUP);
     assert_non_null(strstr(err.message, "m2.raw"));
     assert_non_null(strstr(err.message, "metadata"));
@@ -161,10 +114,10 @@ test_metadata_refused_clearly(void **state)
 static void
 test_holes_read_as_zero_and_block_status(void **state)
 {
-    const char *p = tpath(0, "bs.raw");
+    const char *p = unit_path(0, "bs.raw");
     uint8_t data[8192];
     memset(data, 0x42, sizeof(data));
-    write_file(p, 8 * MiB, data, sizeof(data), 2 * MiB);
+    unit_write_file(p, 8 * MiB, data, sizeof(data), 2 * MiB);
     vdisk_open_opts oo = { .format = VDISK_FORMAT_RAW };
     vdisk_image *img;
     vdisk_error err;
@@ -211,7 +164,7 @@ test_holes_read_as_zero_and_block_status(void **state)
 static void
 test_write_zeroes_discard(void **state)
 {
-    const char *p = tpath(0, "wz.raw");
+    const char *p = unit_path(0, "wz.raw");
     create_raw(p, 4 * MiB, VDISK_PREALLOC_OFF);
     vdisk_image *img = open_rw(p);
     uint8_t *buf = malloc(4 * MiB);
@@ -241,7 +194,7 @@ test_write_zeroes_discard(void **state)
 static void
 test_no_compressed_writes_and_measure(void **state)
 {
-    const char *p = tpath(0, "c.raw");
+    const char *p = unit_path(0, "c.raw");
     create_raw(p, MiB, VDISK_PREALLOC_OFF);
     vdisk_image *img = open_rw(p);
     uint8_t buf[65536] = { 1 };
@@ -261,11 +214,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_thin_falloc_full, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metadata_refused_clearly, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_holes_read_as_zero_and_block_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_zeroes_discard, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_compressed_writes_and_measure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_thin_falloc_full, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_metadata_refused_clearly, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_holes_read_as_zero_and_block_status, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_write_zeroes_discard, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_no_compressed_writes_and_measure, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
