@@ -347,8 +347,9 @@ vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len, vdisk_ext
         return r;
     vdisk_image *b = img->backing;
     if (!b) {
-        /* Allocated nowhere: reads as zeros. */
-        ext->flags = VDISK_EXTENT_ZERO;
+        /* Allocated nowhere: reads as zeros (a preallocated host cluster
+         * keeps its offset, as qemu-img map shows it). */
+        ext->flags = VDISK_EXTENT_ZERO | (ext->flags & VDISK_EXTENT_OFFSET_VALID);
         return 0;
     }
     if (off >= b->size) {

@@ -1,0 +1,331 @@
+/* libvdisk — qcow2 writes: in place, allocating with copy-on-write.
+ *
+ * A write is cut into operations, each planned under the lock:
+ *  - in place: clusters that are allocated, ours alone (COPIED) and, with
+ *    extended L2, whose touched subclusters are allocated.  One pwrite per
+ *    host-contiguous run, without the lock.
+ *  - allocating: a run of clusters that need new host clusters (allocated
+ *    contiguously, so a large sequential write is one pwrite), or one
+ *    cluster of ours whose touched part is not allocated yet (zero cluster
+ *    with preallocation, unallocated subclusters).  The guest clusters are
+ *    registered in flight, the head/tail copy-on-write data is read
+ *    (backing file, zeros, old or compressed cluster) and merged with the
+ *    new data into one host write, then the L2 entries are switched under
+ *    the lock and whatever they pointed at before is released.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+/* Largest merged COW + data buffer; bigger writes do head/data/tail apart. */
+#define MERGE_MAX (16u << 20)
+/* Most guest bytes one allocating operation covers. */
+#define OP_MAX (64u << 20)
+
+enum wclass { W_INPLACE, W_REUSE, W_NEW };
+
+struct wop {
+    bool inplace;
+    uint64_t host;            /* host offset of guest cluster gc (allocating) or of off (in place) */
+    uint64_t len;             /* in place: bytes */
+    uint64_t gc, nc;          /* allocating: guest clusters [gc, gc+nc) */
+    bool reuse;               /* host cluster already ours: nothing was allocated */
+    bool full;                /* COW whole clusters; ext L2: all subclusters allocated */
+    uint64_t rs, re;          /* guest byte region written to the host */
+    struct qcow2_inflight node;
+};
+
+static uint64_t
+touched_mask(const qcow2_state *s, uint64_t a, uint64_t b)
+{
+    /* subclusters [a, b) of a cluster, given as byte offsets in it */
+    unsigned first = (unsigned)(a >> s->sc_bits), last = (unsigned)((b - 1) >> s->sc_bits);
+    uint64_t m = last >= 31 ? UINT32_MAX : (UINT64_C(1) << (last + 1)) - 1;
+    return m & ~((UINT64_C(1) << first) - 1);
+}
+
+/* How a write of bytes [a, b) of a cluster with this entry proceeds. */
+static enum wclass
+classify_write(const qcow2_state *s, uint64_t entry, uint64_t bitmap, uint64_t a, uint64_t b,
+               bool *full)
+{
+    uint64_t host = entry & L2E_OFFSET_MASK;
+    bool ours = host && (entry & QCOW_OFLAG_COPIED) && !(entry & QCOW_OFLAG_COMPRESSED);
+    *full = !s->ext_l2 || (entry & QCOW_OFLAG_COMPRESSED) || (host && !ours);
+    if (!ours)
+        return W_NEW;
+    if (!s->ext_l2)
+        return (entry & QCOW_OFLAG_ZERO) ? W_REUSE : W_INPLACE;
+    uint64_t t = touched_mask(s, a, b);
+    return (bitmap & t) == t ? W_INPLACE : W_REUSE;
+}
+
+/* Look up guest cluster gc for a write of [off, end); waits out other
+ * writers' in-flight allocations of it first (lock held). */
+static int
+lookup_for_write(qcow2_state *s, uint64_t gc, uint64_t off, uint64_t end, enum wclass *cls,
+                 uint64_t *entry, bool *full, vdisk_error *err)
+{
+    qcow2_inflight_wait(s, gc, gc + 1);
+    uint64_t bitmap;
+    int r = qcow2_l2_lookup(s, gc, entry, &bitmap, err);
+    if (r < 0)
+        return r;
+    uint64_t cstart = gc << s->cluster_bits;
+    uint64_t a = off > cstart ? off - cstart : 0;
+    uint64_t b = end - cstart < s->cluster_size ? end - cstart : s->cluster_size;
+    *cls = classify_write(s, *entry, bitmap, a, b, full);
+    return 0;
+}
+
+/* Extend an in-place run over following clusters (lock held). */
+static int
+extend_inplace(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
+{
+    while (off + op->len < end && op->len < OP_MAX) {
+        uint64_t pos = off + op->len, gc = pos >> s->cluster_bits;
+        if (qcow2_inflight_overlaps(s, gc, gc + 1))
+            break;
+        uint64_t entry, bitmap;
+        bool full;
+        int r = qcow2_l2_lookup(s, gc, &entry, &bitmap, err);
+        if (r < 0)
+            return r;
+        uint64_t b = end - pos < s->cluster_size ? end - pos : s->cluster_size;
+        if (classify_write(s, entry, bitmap, 0, b, &full) != W_INPLACE ||
+            (entry & L2E_OFFSET_MASK) != op->host + op->len)
+            break;
+        op->len += b;
+    }
+    return 0;
+}
+
+/* Count clusters after gc that also need new host clusters (lock held). */
+static int
+count_new(qcow2_state *s, uint64_t gc, uint64_t end, bool full, uint64_t *nc, vdisk_error *err)
+{
+    uint64_t max = OP_MAX >> s->cluster_bits;
+    *nc = 1;
+    while (*nc < max && ((gc + *nc) << s->cluster_bits) < end) {
+        uint64_t c = gc + *nc;
+        if (qcow2_inflight_overlaps(s, c, c + 1))
+            break;
+        uint64_t entry, bitmap;
+        bool f;
+        int r = qcow2_l2_lookup(s, c, &entry, &bitmap, err);
+        if (r < 0)
+            return r;
+        uint64_t b = end - (c << s->cluster_bits);
+        if (classify_write(s, entry, bitmap, 0, b < s->cluster_size ? b : s->cluster_size, &f) != W_NEW ||
+            f != full)
+            break;
+        (*nc)++;
+    }
+    return 0;
+}
+
+static int
+plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
+{
+    uint64_t gc = off >> s->cluster_bits, entry;
+    enum wclass cls;
+    memset(op, 0, sizeof(*op));
+    int r = lookup_for_write(s, gc, off, end, &cls, &entry, &op->full, err);
+    if (r < 0)
+        return r;
+    uint64_t cend = (gc + 1) << s->cluster_bits;
+    if (cls == W_INPLACE) {
+        op->inplace = true;
+        op->host = (entry & L2E_OFFSET_MASK) + (off & (s->cluster_size - 1));
+        op->len = (end < cend ? end : cend) - off;
+        return extend_inplace(s, off, end, op, err);
+    }
+    r = qcow2_mark_dirty(s, err);
+    if (r < 0)
+        return r;
+    op->gc = gc;
+    op->nc = 1;
+    if (cls == W_REUSE) {
+        op->reuse = true;
+        op->host = entry & L2E_OFFSET_MASK;
+    } else {
+        r = count_new(s, gc, end, op->full, &op->nc, err);
+        if (r == 0)
+            r = qcow2_alloc_clusters(s, op->nc, &op->host, err);
+        if (r < 0)
+            return r;
+    }
+    uint64_t opend = (gc + op->nc) << s->cluster_bits;
+    uint64_t de = end < opend ? end : opend;
+    if (op->full) {
+        op->rs = gc << s->cluster_bits;
+        op->re = opend;
+    } else {
+        op->rs = off & ~(s->sc_size - 1);
+        op->re = (de + s->sc_size - 1) & ~(s->sc_size - 1);
+    }
+    op->node.first = gc;
+    op->node.end = gc + op->nc;
+    op->node.next = s->inflight;
+    s->inflight = &op->node;
+    return 0;
+}
+
+static int
+host_write(qcow2_state *s, const void *buf, uint64_t n, uint64_t host, vdisk_error *err)
+{
+    return vdisk_file_pwrite(s->file, buf, (size_t)n, host, err);
+}
+
+/* Head COW + data + tail COW of an allocating operation (no lock). */
+static int
+write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t off, uint64_t n,
+           vdisk_error *err)
+{
+    uint64_t head = off - op->rs, tail = op->re - (off + n);
+    uint64_t hbase = op->host + (op->rs - (op->gc << s->cluster_bits));
+    if (!head && !tail)
+        return host_write(s, buf, n, hbase, err);
+    uint64_t total = op->re - op->rs;
+    int r;
+    if (total <= MERGE_MAX) {
+        uint8_t *tmp = qcow2_buf_get(s, total);
+        if (!tmp)
+            return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+        r = qcow2_read_layer(s, tmp, head, op->rs, err);
+        if (r == 0)
+            r = qcow2_read_layer(s, tmp + head + n, tail, off + n, err);
+        if (r == 0) {
+            memcpy(tmp + head, buf, n);
+            r = host_write(s, tmp, total, hbase, err);
+        }
+        qcow2_buf_put(s, tmp, total);
+        return r;
+    }
+    uint64_t big = head > tail ? head : tail;
+    uint8_t *tmp = vdisk_alloc_aligned(big, false);
+    if (!tmp)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    r = 0;
+    if (head) {
+        r = qcow2_read_layer(s, tmp, head, op->rs, err);
+        if (r == 0)
+            r = host_write(s, tmp, head, hbase, err);
+    }
+    if (r == 0)
+        r = host_write(s, buf, n, hbase + head, err);
+    if (r == 0 && tail) {
+        r = qcow2_read_layer(s, tmp, tail, off + n, err);
+        if (r == 0)
+            r = host_write(s, tmp, tail, hbase + head + n, err);
+    }
+    free(tmp);
+    return r;
+}
+
+static void
+inflight_remove(qcow2_state *s, struct qcow2_inflight *node)
+{
+    for (struct qcow2_inflight **pp = &s->inflight; *pp; pp = &(*pp)->next)
+        if (*pp == node) {
+            *pp = node->next;
+            break;
+        }
+    pthread_cond_broadcast(&s->inflight_done);
+}
+
+/* New L2 entry (and bitmap) for cluster c of op. */
+static void
+new_entry(const qcow2_state *s, const struct wop *op, uint64_t c, uint64_t old_bitmap,
+          uint64_t *entry, uint64_t *bitmap)
+{
+    *entry = (op->host + ((c - op->gc) << s->cluster_bits)) | QCOW_OFLAG_COPIED;
+    *bitmap = 0;
+    if (!s->ext_l2)
+        return;
+    if (op->full) {
+        *bitmap = UINT32_MAX;
+        return;
+    }
+    uint64_t cs = c << s->cluster_bits, ce = cs + s->cluster_size;
+    uint64_t a = op->rs > cs ? op->rs : cs, b = op->re < ce ? op->re : ce;
+    uint64_t t = touched_mask(s, a - cs, b - cs);
+    /* Without a host cluster before, no subcluster was allocated. */
+    *bitmap = ((op->reuse ? old_bitmap : old_bitmap & ~(uint64_t)UINT32_MAX) | t) & ~(t << 32);
+}
+
+/* Switch the L2 entries of op to the new data (lock held). */
+static int
+commit(qcow2_state *s, const struct wop *op, vdisk_error *err)
+{
+    struct qcow2_freelist fl = { 0 };
+    int r = 0;
+    for (uint64_t c = op->gc; c < op->gc + op->nc && r == 0; c++) {
+        uint8_t *t;
+        uint32_t idx;
+        r = qcow2_l2_get_for_write(s, c, &t, &idx, &fl, err);
+        if (r < 0)
+            break;
+        uint64_t old, old_bitmap, e, bm;
+        qcow2_l2_get_entry(s, t, idx, &old, &old_bitmap);
+        new_entry(s, op, c, old_bitmap, &e, &bm);
+        qcow2_l2_set_entry(s, t, idx, e, bm);
+        qcow2_cache_mark_dirty(s->l2_cache, t);
+        qcow2_cache_put(s->l2_cache, t);
+        if (!op->reuse && ((old & QCOW_OFLAG_COMPRESSED) || (old & L2E_OFFSET_MASK)))
+            r = qcow2_freelist_add_entry(s, &fl, old, err);
+    }
+    int r2 = qcow2_release(s, &fl, err);
+    return r < 0 ? r : r2;
+}
+
+static int
+write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, uint64_t *done,
+                vdisk_error *err)
+{
+    struct wop op;
+    pthread_mutex_lock(&s->lock);
+    int r = plan(s, off, end, &op, err);
+    pthread_mutex_unlock(&s->lock);
+    if (r < 0)
+        return r;
+    if (op.inplace) {
+        *done = op.len;
+        return host_write(s, buf, op.len, op.host, err);
+    }
+    uint64_t opend = (op.gc + op.nc) << s->cluster_bits;
+    uint64_t n = (end < opend ? end : opend) - off;
+    r = write_data(s, &op, buf, off, n, err);
+    pthread_mutex_lock(&s->lock);
+    if (r == 0) {
+        r = commit(s, &op, err);
+    } else if (!op.reuse) {
+        /* Nothing points at the new clusters yet: give them back. */
+        qcow2_refcount_update(s, op.host >> s->cluster_bits, op.nc, -1, false, NULL);
+    }
+    inflight_remove(s, &op.node);
+    pthread_mutex_unlock(&s->lock);
+    *done = n;
+    return r;
+}
+
+/* Write: see the file comment. */
+int
+qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    const uint8_t *p = buf;
+    uint64_t end = off + len;
+    while (off < end) {
+        uint64_t done = 0;
+        int r = write_locked_op(s, p, off, end, &done, err);
+        if (r < 0)
+            return r;
+        p += done;
+        off += done;
+    }
+    return 0;
+}

@@ -1,0 +1,214 @@
+/* Unit tests for core/qcow2/header.c: header building (checked at the
+ * spec's byte offsets), parsing back, feature checks and refusals. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <vdisk/vdisk.h>
+#include "qcow2/qcow2.h"
+
+#define TEST_PREFIX "header"
+static void
+tmpname(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
+}
+
+/* Create a qcow2 image with -o style options and open it. */
+static vdisk_image *
+make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
+{
+    vdisk_create_opts o;
+    vdisk_error err;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.size = size;
+    if (opts && *opts)
+        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
+    int r = vdisk_create(path, &o, NULL, NULL, &err);
+    if (r < 0)
+        fail_msg("create %s: %s", path, err.message);
+    vdisk_create_opts_clear(&o);
+    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
+    vdisk_image *img;
+    r = vdisk_open(path, &oo, &img, &err);
+    if (r < 0)
+        fail_msg("open %s: %s", path, err.message);
+    return img;
+}
+
+static void __attribute__((unused))
+fill(uint8_t *b, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
+}
+
+static void
+test_build_fields(void **state)
+{
+    uint8_t buf[65536];
+    memset(buf, 0, sizeof(buf));
+    struct qcow2_header_params p = {
+        .version = 3, .cluster_bits = 16, .size = 1 << 30, .l1_offset = 0x30000, .l1_size = 2,
+        .reftable_offset = 0x10000, .reftable_clusters = 1, .refcount_order = 4,
+        .incompat = QCOW2_INCOMPAT_EXTL2, .compat = QCOW2_COMPAT_LAZY_REFCOUNTS,
+        .backing_file = "base.img", .backing_format = "raw",
+    };
+    vdisk_error err;
+    assert_int_equal(qcow2_header_build(&p, buf, &err), 0);
+    assert_memory_equal(buf, "QFI\xfb\0\0\0\3", 8);
+    assert_int_equal(qcow2_be32(buf + 20), 16);
+    assert_true(qcow2_be64(buf + 24) == 1 << 30);
+    assert_int_equal(qcow2_be32(buf + 36), 2);
+    assert_true(qcow2_be64(buf + 40) == 0x30000);
+    assert_true(qcow2_be64(buf + 72) == QCOW2_INCOMPAT_EXTL2);
+    assert_true(qcow2_be64(buf + 80) == 1);
+    assert_int_equal(qcow2_be32(buf + 96), 4);
+    assert_int_equal(qcow2_be32(buf + 100), 112);
+    /* First extension: backing format, padded to 8 bytes. */
+    assert_int_equal(qcow2_be32(buf + 112), QCOW2_EXT_BACKING_FORMAT);
+    assert_int_equal(qcow2_be32(buf + 116), 3);
+    assert_memory_equal(buf + 120, "raw", 3);
+    assert_int_equal(qcow2_be32(buf + 128), QCOW2_EXT_FEATURE_TABLE);
+    uint64_t name_off = qcow2_be64(buf + 8);
+    assert_int_equal(qcow2_be32(buf + 16), 8);
+    assert_memory_equal(buf + name_off, "base.img", 8);
+}
+
+static void
+test_small_cluster_has_no_feature_table(void **state)
+{
+    uint8_t buf[4096];
+    memset(buf, 0, sizeof(buf));
+    struct qcow2_header_params p = { .version = 3, .cluster_bits = 12, .refcount_order = 4 };
+    vdisk_error err;
+    assert_int_equal(qcow2_header_build(&p, buf, &err), 0);
+    assert_int_equal(qcow2_be32(buf + 112), QCOW2_EXT_END);
+}
+
+static void
+test_name_too_long(void **state)
+{
+    uint8_t buf[512];
+    memset(buf, 0, sizeof(buf));
+    char name[600];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    struct qcow2_header_params p = { .version = 3, .cluster_bits = 9, .refcount_order = 4,
+                                     .backing_file = name };
+    vdisk_error err;
+    assert_int_equal(qcow2_header_build(&p, buf, &err), -ENOSPC);
+    assert_non_null(strstr(err.message, "too long"));
+}
+
+static void
+test_open_reads_back(void **state)
+{
+    char path[512];
+    tmpname(path, sizeof(path), "h.qcow2");
+    vdisk_image *img = make_image(path, "refcount_bits=8,lazy_refcounts=on,compression_type=zstd",
+                                  12345 << 16, 0);
+    qcow2_state *s = img->priv;
+    assert_int_equal(s->version, 3);
+    assert_int_equal(s->refcount_order, 3);
+    assert_int_equal(s->compression_type, 1);
+    assert_true(s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS);
+    assert_true(s->incompat & QCOW2_INCOMPAT_COMPRESSION);
+    assert_int_equal(s->l1_size, 2);
+    assert_int_equal(s->nfeatures, 8);
+    assert_string_equal(s->features[4].name, "extended L2 entries");
+    vdisk_error err;
+    vdisk_close(img, &err);
+    unlink(path);
+}
+
+static void
+test_feature_checks(void **state)
+{
+    qcow2_state s;
+    memset(&s, 0, sizeof(s));
+    s.name = "disk.qcow2";
+    vdisk_error err;
+    struct qcow2_feature f = { 0, 7, "time travel" };
+    s.features = &f;
+    s.nfeatures = 1;
+    s.incompat = UINT64_C(1) << 7;
+    assert_int_equal(qcow2_header_check_features(&s, false, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "bit 7 'time travel'"));
+    s.incompat = QCOW2_INCOMPAT_DIRTY;
+    assert_int_equal(qcow2_header_check_features(&s, false, &err), 0);
+    assert_int_equal(qcow2_header_check_features(&s, true, &err), -EROFS);
+    assert_non_null(strstr(err.message, "dirty"));
+    s.incompat = QCOW2_INCOMPAT_CORRUPT;
+    assert_int_equal(qcow2_header_check_features(&s, false, &err), 0);
+    assert_int_equal(qcow2_header_check_features(&s, true, &err), -EROFS);
+    s.incompat = QCOW2_INCOMPAT_DATA_FILE;
+    assert_int_equal(qcow2_header_check_features(&s, false, &err), -ENOTSUP);
+}
+
+static void
+patch32(const char *path, long off, uint32_t v)
+{
+    FILE *f = fopen(path, "r+b");
+    uint8_t b[4];
+    qcow2_put_be32(b, v);
+    fseek(f, off, SEEK_SET);
+    fwrite(b, 1, 4, f);
+    fclose(f);
+}
+
+static void
+test_refusals(void **state)
+{
+    char path[512];
+    tmpname(path, sizeof(path), "bad.qcow2");
+    vdisk_error err;
+    vdisk_image *img = make_image(path, NULL, 1 << 20, 0);
+    vdisk_close(img, &err);
+    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    struct { long off; uint32_t v; const char *want; } cases[] = {
+        { 4, 1, "version 1" },
+        { 20, 30, "cluster_bits" },
+        { 32, 1, "encryption is not supported yet" },
+        { 36, 1u << 30, "too large" },
+        { 56, 0, "no refcount table" },
+        { 96, 9, "refcount_order" },
+        { 100, 8, "header_length" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        FILE *f = fopen(path, "rb");
+        uint8_t save[4];
+        fseek(f, cases[i].off, SEEK_SET);
+        assert_int_equal(fread(save, 1, 4, f), 4);
+        fclose(f);
+        patch32(path, cases[i].off, cases[i].v);
+        assert_true(vdisk_open(path, &oo, &img, &err) < 0);
+        if (!strstr(err.message, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].want);
+        patch32(path, cases[i].off, qcow2_be32(save));
+    }
+    assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
+    vdisk_close(img, &err);
+    unlink(path);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_fields),
+        cmocka_unit_test(test_small_cluster_has_no_feature_table),
+        cmocka_unit_test(test_name_too_long),
+        cmocka_unit_test(test_open_reads_back),
+        cmocka_unit_test(test_feature_checks),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
