@@ -29,7 +29,7 @@
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
 #define RAW_GRANULE 4096u
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
-#define MAX_WORKERS 16
+#define MAX_WORKERS VDISK_CONVERT_MAX_WORKERS
 #define DEFAULT_WORKERS_CAP 8
 /* Start writeback of the target every so many bytes written, so that the
  * final flush finds little left to do. */

@@ -16,7 +16,7 @@
 #include "options.h"
 #include "progress.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS VDISK_CONVERT_MAX_WORKERS
 
 typedef struct convert_args {
     const char *src_fmt, *dst_fmt;

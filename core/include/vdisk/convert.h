@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/* Most parallel copy workers a convert takes (qemu-img's -m limit). */
+#define VDISK_CONVERT_MAX_WORKERS 16
+
 typedef struct vdisk_convert_opts {
     vdisk_format src_format;          /* UNKNOWN: probe the source */
     unsigned src_flags;               /* extra VDISK_OPEN_* flags for the source (e.g. FORCE_SHARE) */
