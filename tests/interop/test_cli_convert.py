@@ -101,12 +101,13 @@ def test_quiet_and_progress_off_the_terminal(vdisk, sparse_src, tmp_path):
     (["{missing}", "{dst}"], "missing.img"),
     (["-m", "0", "{src}", "{dst}"], "0"),
     (["-m", "abc", "{src}", "{dst}"], "abc"),
+    (["-m", "17", "{src}", "{dst}"], "17"),
     (["-O", "qcow2", "-o", "frobnicate=1", "{src}", "{dst}"], "frobnicate"),
     (["-O", "raw", "-o", "preallocation=metadata", "{src}", "{dst}"], "metadata"),
     (["-t", "bogus", "{src}", "{dst}"], "bogus"),
     (["{src}"], ""),
 ], ids=["unknown-target-format", "unknown-source-format", "missing-source", "zero-workers",
-        "bad-workers", "unknown-o-key", "raw-metadata", "bad-cache", "no-target"])
+        "bad-workers", "too-many-workers", "unknown-o-key", "raw-metadata", "bad-cache", "no-target"])
 def test_convert_errors(vdisk, qemu_img, sparse_src, tmp_path, args, culprit):
     argv = [a.format(src=sparse_src, dst=tmp_path / "dst.img", missing=tmp_path / "missing.img")
             for a in args]
