@@ -127,6 +127,26 @@ count_new(qcow2_state *s, uint64_t gc, uint64_t end, bool full, uint64_t *nc, vd
     return 0;
 }
 
+/* Make sure the L2 tables of guest clusters [gc, gc+nc) exist before their
+ * data clusters are allocated (lock held): tables then come first on the
+ * host and the data of a sequential write stays contiguous, as QEMU lays
+ * images out. */
+static int
+prepare_l2_tables(qcow2_state *s, uint64_t gc, uint64_t nc, vdisk_error *err)
+{
+    struct qcow2_freelist fl = { 0 };
+    int r = 0;
+    for (uint64_t c = gc; c < gc + nc && r == 0; c = ((c >> s->l2_bits) + 1) << s->l2_bits) {
+        uint8_t *t;
+        uint32_t idx;
+        r = qcow2_l2_get_for_write(s, c, &t, &idx, &fl, err);
+        if (r == 0)
+            qcow2_cache_put(s->l2_cache, t);
+    }
+    int r2 = qcow2_release(s, &fl, err);
+    return r < 0 ? r : r2;
+}
+
 static int
 plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
 {
@@ -153,6 +173,8 @@ plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *er
         op->host = entry & L2E_OFFSET_MASK;
     } else {
         r = count_new(s, gc, end, op->full, &op->nc, err);
+        if (r == 0)
+            r = prepare_l2_tables(s, gc, op->nc, err);
         if (r == 0)
             r = qcow2_alloc_clusters(s, op->nc, &op->host, err);
         if (r < 0)

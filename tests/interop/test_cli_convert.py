@@ -61,6 +61,20 @@ def test_raw_to_qcow2(vdisk, qemu_img, sparse_src, tmp_path, need_qcow2, opts):
     assert got["format-specific"]["data"] == want["format-specific"]["data"]
 
 
+@pytest.mark.parametrize("opts", ["", "cluster_size=4k", "cluster_size=2M"],
+                         ids=lambda o: o or "default")
+def test_raw_to_qcow2_host_layout_as_qemu_img(vdisk, qemu_img, sparse_src, tmp_path, need_qcow2,
+                                               opts):
+    """L2 tables first, then the data of each run contiguous: the same host
+    layout as `qemu-img convert` makes from the same source."""
+    dst, ref = tmp_path / "dst.qcow2", tmp_path / "ref.qcow2"
+    o = ["-o", opts] if opts else []
+    convert(vdisk, "-f", "raw", "-O", "qcow2", *o, sparse_src, dst)
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", *o, sparse_src, ref)
+    assert qemu_json(qemu_img, "map", "--output", "json", dst) == \
+        qemu_json(qemu_img, "map", "--output", "json", ref)
+
+
 def test_qcow2_to_raw_and_back(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2):
     q = tmp_path / "a.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", q, "16M")
