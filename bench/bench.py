@@ -284,6 +284,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    args.vdisk = str(Path(args.vdisk).resolve())   # the runs change directory
     out = Path(args.out)
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
