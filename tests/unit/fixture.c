@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <vdisk/vdisk.h>
+
 #include "fixture.h"
 
 char unit_tmpdir[512];
@@ -66,4 +68,43 @@ unit_pattern(uint8_t *buf, size_t len, uint32_t seed)
         seed = seed * 1103515245u + 12345u;
         buf[i] = (uint8_t)(seed >> 16) | 1;
     }
+}
+
+void
+unit_tmpname(char *buf, size_t len, const char *name)
+{
+#ifdef VDISK_TEST_TMPDIR
+    const char *dir = VDISK_TEST_TMPDIR;
+#else
+    const char *dir = "/tmp";
+#endif
+    snprintf(buf, len, "%s/%s-%d-%s", dir, program_invocation_short_name, (int)getpid(), name);
+}
+
+vdisk_image *
+unit_make_qcow2(const char *path, const char *opts, uint64_t size, unsigned flags)
+{
+    vdisk_create_opts o;
+    vdisk_error err;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.size = size;
+    if (opts && *opts)
+        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
+    int r = vdisk_create(path, &o, NULL, NULL, &err);
+    vdisk_create_opts_clear(&o);
+    if (r < 0)
+        fail_msg("create %s: %s", path, err.message);
+    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
+    vdisk_image *img;
+    r = vdisk_open(path, &oo, &img, &err);
+    if (r < 0)
+        fail_msg("open %s: %s", path, err.message);
+    return img;
+}
+
+void
+unit_fill(uint8_t *b, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
 }

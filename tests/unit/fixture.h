@@ -29,4 +29,17 @@ void unit_write_file(const char *path, uint64_t size, const void *data, size_t l
  * them). */
 void unit_pattern(uint8_t *buf, size_t len, uint32_t seed);
 
+/* "<VDISK_TEST_TMPDIR>/<test program>-<pid>-<name>" into buf: a path that
+ * needs no setup/teardown (the test removes what it creates). */
+void unit_tmpname(char *buf, size_t len, const char *name);
+
+struct vdisk_image;
+/* Create a qcow2 image with -o style options (NULL or "" for defaults) and
+ * open it with flags (VDISK_OPEN_*); fails the test on any error. */
+struct vdisk_image *unit_make_qcow2(const char *path, const char *opts, uint64_t size,
+                                    unsigned flags);
+
+/* Deterministic bytes from seed (zeros included), for data round trips. */
+void unit_fill(uint8_t *b, size_t n, unsigned seed);
+
 #endif

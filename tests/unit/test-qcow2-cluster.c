@@ -12,44 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "cluster"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void __attribute__((unused))
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static void
 test_standard_types(void **state)
@@ -120,8 +86,8 @@ static void
 test_mapping_merges_contiguous_runs(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "m.qcow2");
-    vdisk_image *img = make_image(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "m.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t *b = calloc(1, 1 << 20);
     assert_int_equal(vdisk_pwrite(img, b, 1 << 20, 0, &err), 0);
@@ -145,8 +111,8 @@ static void
 test_metadata_reaches_disk_on_flush(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "f.qcow2");
-    vdisk_image *img = make_image(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "f.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t b[512];
     memset(b, 7, sizeof(b));

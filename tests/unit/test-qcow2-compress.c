@@ -11,46 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "fixture.h"
 #include <zlib.h>
 
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "compress"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static void
 test_roundtrip(void **state)
@@ -76,7 +42,7 @@ static void
 test_zlib_raw_deflate_from_zlib(void **state)
 {
     uint8_t in[4096], out[8192], back[4096];
-    fill(in, sizeof(in), 1);
+    unit_fill(in, sizeof(in), 1);
     memset(in + 2000, 0, 2000);
     z_stream z;
     memset(&z, 0, sizeof(z));
@@ -108,8 +74,8 @@ static void
 check_image(const char *opts)
 {
     char path[512];
-    tmpname(path, sizeof(path), "c.qcow2");
-    vdisk_image *img = make_image(path, opts, (8u << 20) + 1000000, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "c.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, opts, (8u << 20) + 1000000, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint32_t cs = vdisk_get_cluster_size(img);
     uint8_t *buf = calloc(1, 4 * cs), *back = malloc(4 * cs);

@@ -13,44 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "create"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void __attribute__((unused))
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static void
 read_file(const char *path, uint8_t *buf, size_t len, long off)
@@ -66,9 +32,9 @@ static void
 test_default_layout(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "d.qcow2");
+    unit_tmpname(path, sizeof(path), "d.qcow2");
     vdisk_error err;
-    vdisk_close(make_image(path, NULL, UINT64_C(2) << 30, 0), &err);
+    vdisk_close(unit_make_qcow2(path, NULL, UINT64_C(2) << 30, 0), &err);
     uint8_t h[112];
     read_file(path, h, sizeof(h), 0);
     assert_int_equal(qcow2_be32(h + 4), 3);
@@ -95,8 +61,8 @@ test_preallocation_modes(void **state)
     const char *modes[] = { "preallocation=metadata", "preallocation=falloc", "preallocation=full" };
     for (size_t i = 0; i < 3; i++) {
         char path[512];
-        tmpname(path, sizeof(path), "p.qcow2");
-        vdisk_image *img = make_image(path, modes[i], 10 << 20, 0);
+        unit_tmpname(path, sizeof(path), "p.qcow2");
+        vdisk_image *img = unit_make_qcow2(path, modes[i], 10 << 20, 0);
         vdisk_error err;
         vdisk_extent e;
         assert_int_equal(vdisk_block_status(img, 0, 10 << 20, &e, &err), 0);
@@ -145,13 +111,13 @@ static void
 test_backing_name_recorded(void **state)
 {
     char base[512], top[512];
-    tmpname(base, sizeof(base), "base.qcow2");
-    tmpname(top, sizeof(top), "top.qcow2");
+    unit_tmpname(base, sizeof(base), "base.qcow2");
+    unit_tmpname(top, sizeof(top), "top.qcow2");
     vdisk_error err;
-    vdisk_close(make_image(base, NULL, 3 << 20, 0), &err);
+    vdisk_close(unit_make_qcow2(base, NULL, 3 << 20, 0), &err);
     char opts[1100];
     snprintf(opts, sizeof(opts), "backing_file=%s", base);
-    vdisk_image *t = make_image(top, opts, 0, 0);
+    vdisk_image *t = unit_make_qcow2(top, opts, 0, 0);
     vdisk_info info;
     assert_int_equal(vdisk_get_info(t, &info, &err), 0);
     assert_string_equal(info.backing_file, base);

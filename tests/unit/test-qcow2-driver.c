@@ -11,44 +11,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "driver"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void __attribute__((unused))
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static uint64_t
 header_u64(const char *path, long off)
@@ -65,8 +31,8 @@ static void
 test_info(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "i.qcow2");
-    vdisk_image *img = make_image(path, "extended_l2=on,cluster_size=128k,refcount_bits=32,"
+    unit_tmpname(path, sizeof(path), "i.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "extended_l2=on,cluster_size=128k,refcount_bits=32,"
                                   "compression_type=zstd,lazy_refcounts=on", 1 << 30, 0);
     vdisk_info info;
     vdisk_error err;
@@ -91,8 +57,8 @@ static void
 test_lazy_dirty_bit(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "lazy.qcow2");
-    vdisk_image *img = make_image(path, "lazy_refcounts=on", 16 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "lazy.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "lazy_refcounts=on", 16 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     assert_true((header_u64(path, 72) & 1) == 0);
     uint8_t b[1000];
@@ -119,8 +85,8 @@ static void
 test_no_lazy_no_dirty_bit(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "nolazy.qcow2");
-    vdisk_image *img = make_image(path, NULL, 16 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "nolazy.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 16 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t b[1000];
     memset(b, 1, sizeof(b));
@@ -134,9 +100,9 @@ static void
 test_autoclear_cleared_only_when_writable(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "ac.qcow2");
+    unit_tmpname(path, sizeof(path), "ac.qcow2");
     vdisk_error err;
-    vdisk_close(make_image(path, NULL, 16 << 20, 0), &err);
+    vdisk_close(unit_make_qcow2(path, NULL, 16 << 20, 0), &err);
     FILE *f = fopen(path, "r+b");
     uint8_t v[8];
     qcow2_put_be64(v, 3);
@@ -158,13 +124,13 @@ static void
 test_missing_backing(void **state)
 {
     char base[512], top[512];
-    tmpname(base, sizeof(base), "mb-base.qcow2");
-    tmpname(top, sizeof(top), "mb-top.qcow2");
+    unit_tmpname(base, sizeof(base), "mb-base.qcow2");
+    unit_tmpname(top, sizeof(top), "mb-top.qcow2");
     vdisk_error err;
-    vdisk_close(make_image(base, NULL, 1 << 20, 0), &err);
+    vdisk_close(unit_make_qcow2(base, NULL, 1 << 20, 0), &err);
     char opts[1100];
     snprintf(opts, sizeof(opts), "backing_file=%s,backing_fmt=qcow2", base);
-    vdisk_close(make_image(top, opts, 0, 0), &err);
+    vdisk_close(unit_make_qcow2(top, opts, 0, 0), &err);
     unlink(base);
     vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
     vdisk_image *img;

@@ -13,51 +13,17 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "io"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static void
 test_unallocated_reads_zero(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "u.qcow2");
-    vdisk_image *img = make_image(path, NULL, 10 << 20, 0);
+    unit_tmpname(path, sizeof(path), "u.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 10 << 20, 0);
     vdisk_error err;
     uint8_t *b = malloc(10 << 20);
     memset(b, 0xff, 10 << 20);
@@ -80,17 +46,17 @@ static void
 test_short_backing_reads_zero_past_its_end(void **state)
 {
     char base[512], top[512];
-    tmpname(base, sizeof(base), "sb.qcow2");
-    tmpname(top, sizeof(top), "st.qcow2");
-    vdisk_image *b = make_image(base, NULL, 100000, VDISK_OPEN_RDWR);
+    unit_tmpname(base, sizeof(base), "sb.qcow2");
+    unit_tmpname(top, sizeof(top), "st.qcow2");
+    vdisk_image *b = unit_make_qcow2(base, NULL, 100000, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t d[100000];
-    fill(d, sizeof(d), 5);
+    unit_fill(d, sizeof(d), 5);
     assert_int_equal(vdisk_pwrite(b, d, sizeof(d), 0, &err), 0);
     vdisk_close(b, &err);
     char opts[1100];
     snprintf(opts, sizeof(opts), "backing_file=%s,backing_fmt=qcow2", base);
-    vdisk_image *t = make_image(top, opts, 1 << 20, VDISK_OPEN_RDWR);
+    vdisk_image *t = unit_make_qcow2(top, opts, 1 << 20, VDISK_OPEN_RDWR);
     uint8_t got[200000];
     assert_int_equal(vdisk_pread(t, got, sizeof(got), 0, &err), 0);
     assert_memory_equal(got, d, sizeof(d));
@@ -158,8 +124,8 @@ static void
 test_concurrent_readers_and_writers(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "c.qcow2");
-    vdisk_image *img = make_image(path, NULL, 32 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "c.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 32 << 20, VDISK_OPEN_RDWR);
     pthread_t th[8];
     struct rw w[8];
     for (int i = 0; i < 8; i++) {

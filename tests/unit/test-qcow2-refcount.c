@@ -11,31 +11,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/refcount-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    assert_int_equal(vdisk_create(path, &o, NULL, NULL, &err), 0);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
-    vdisk_image *img;
-    assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
-    return img;
-}
 
 /* The spec packs sub-byte refcounts least significant bits first. */
 static void
@@ -102,8 +81,8 @@ static void
 test_alloc_is_contiguous_and_counted(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "a.qcow2");
-    vdisk_image *img = make_image(path, NULL, 1 << 30);
+    unit_tmpname(path, sizeof(path), "a.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 1 << 30, VDISK_OPEN_RDWR);
     qcow2_state *s = img->priv;
     vdisk_error err;
     uint64_t a, b, rc;
@@ -131,8 +110,8 @@ static void
 test_overflow_refused(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "o.qcow2");
-    vdisk_image *img = make_image(path, "refcount_bits=1", 1 << 20);
+    unit_tmpname(path, sizeof(path), "o.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "refcount_bits=1", 1 << 20, VDISK_OPEN_RDWR);
     qcow2_state *s = img->priv;
     vdisk_error err;
     assert_int_equal(qcow2_refcount_update(s, 0, 1, 1, false, &err), -ERANGE);
@@ -148,8 +127,8 @@ static void
 test_reftable_growth(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "g.qcow2");
-    vdisk_image *img = make_image(path, "cluster_size=512,refcount_bits=64", 64 << 20);
+    unit_tmpname(path, sizeof(path), "g.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "cluster_size=512,refcount_bits=64", 64 << 20, VDISK_OPEN_RDWR);
     qcow2_state *s = img->priv;
     vdisk_error err;
     uint64_t old_table = s->reftable_offset;
@@ -185,8 +164,8 @@ static void
 test_alloc_bytes_packs(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "b.qcow2");
-    vdisk_image *img = make_image(path, NULL, 1 << 20);
+    unit_tmpname(path, sizeof(path), "b.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 1 << 20, VDISK_OPEN_RDWR);
     qcow2_state *s = img->priv;
     vdisk_error err;
     uint64_t a, b, c, rc;

@@ -13,55 +13,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "write"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static void
 test_sequential_write_one_host_run(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "seq.qcow2");
-    vdisk_image *img = make_image(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "seq.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     size_t n = 8 << 20;
     uint8_t *buf = malloc(n), *back = malloc(n);
-    fill(buf, n, 1);
+    unit_fill(buf, n, 1);
     assert_int_equal(vdisk_pwrite(img, buf, n, 1 << 20, &err), 0);
     vdisk_extent e;
     assert_int_equal(vdisk_block_status(img, 1 << 20, n, &e, &err), 0);
@@ -71,7 +37,7 @@ test_sequential_write_one_host_run(void **state)
     assert_memory_equal(buf, back, n);
     /* Overwriting in place keeps the mapping. */
     uint64_t host = e.host_offset;
-    fill(buf, 4096, 2);
+    unit_fill(buf, 4096, 2);
     assert_int_equal(vdisk_pwrite(img, buf, 4096, (1 << 20) + 12345, &err), 0);
     assert_int_equal(vdisk_block_status(img, 1 << 20, n, &e, &err), 0);
     assert_int_equal(e.host_offset, host);
@@ -86,17 +52,17 @@ static void
 test_partial_write_cow_from_backing(void **state)
 {
     char base[512], top[512];
-    tmpname(base, sizeof(base), "base.qcow2");
-    tmpname(top, sizeof(top), "top.qcow2");
-    vdisk_image *b = make_image(base, NULL, 4 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(base, sizeof(base), "base.qcow2");
+    unit_tmpname(top, sizeof(top), "top.qcow2");
+    vdisk_image *b = unit_make_qcow2(base, NULL, 4 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t *data = malloc(4 << 20), *got = malloc(4 << 20);
-    fill(data, 4 << 20, 3);
+    unit_fill(data, 4 << 20, 3);
     assert_int_equal(vdisk_pwrite(b, data, 4 << 20, 0, &err), 0);
     vdisk_close(b, &err);
     char opts[1100];
     snprintf(opts, sizeof(opts), "backing_file=%s,backing_fmt=qcow2", base);
-    vdisk_image *t = make_image(top, opts, 0, VDISK_OPEN_RDWR);
+    vdisk_image *t = unit_make_qcow2(top, opts, 0, VDISK_OPEN_RDWR);
     assert_int_equal(vdisk_get_size(t), 4 << 20);
     /* 100 bytes in the middle of a cluster: the rest must come from below. */
     memset(data + 70000, 0xee, 100);
@@ -131,11 +97,11 @@ static void
 test_subcluster_write_touches_only_its_subclusters(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "sub.qcow2");
-    vdisk_image *img = make_image(path, "extended_l2=on,cluster_size=128k", 16 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "sub.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "extended_l2=on,cluster_size=128k", 16 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t buf[4096];
-    fill(buf, sizeof(buf), 4);
+    unit_fill(buf, sizeof(buf), 4);
     /* Subclusters are 4 KiB: write the third one of cluster 1. */
     assert_int_equal(vdisk_pwrite(img, buf, 4096, 131072 + 8192, &err), 0);
     vdisk_extent e;
@@ -184,7 +150,7 @@ work(void *arg)
     uint8_t buf[40000];
     vdisk_error err;
     for (unsigned k = w->id; k < 1200; k += w->nthreads) {
-        fill(buf, sizeof(buf), k);
+        unit_fill(buf, sizeof(buf), k);
         if (vdisk_pwrite(w->img, buf, sizeof(buf), (uint64_t)k * sizeof(buf), &err) < 0) {
             w->result = -1;
             fprintf(stderr, "%s\n", err.message);
@@ -198,8 +164,8 @@ static void
 test_threads_share_a_handle(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "mt.qcow2");
-    vdisk_image *img = make_image(path, "cluster_size=4k", 64 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "mt.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, "cluster_size=4k", 64 << 20, VDISK_OPEN_RDWR);
     enum { N = 8 };
     pthread_t th[N];
     struct worker w[N];
@@ -217,7 +183,7 @@ test_threads_share_a_handle(void **state)
     assert_int_equal(vdisk_open(path, &ro, &img, &err), 0);
     uint8_t buf[40000], want[40000];
     for (unsigned k = 0; k < 1200; k++) {
-        fill(want, sizeof(want), k);
+        unit_fill(want, sizeof(want), k);
         assert_int_equal(vdisk_pread(img, buf, sizeof(buf), (uint64_t)k * sizeof(buf), &err), 0);
         assert_memory_equal(buf, want, sizeof(buf));
     }
@@ -229,8 +195,8 @@ static void
 test_write_over_compressed_cluster(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "wc.qcow2");
-    vdisk_image *img = make_image(path, NULL, 1 << 20, VDISK_OPEN_RDWR);
+    unit_tmpname(path, sizeof(path), "wc.qcow2");
+    vdisk_image *img = unit_make_qcow2(path, NULL, 1 << 20, VDISK_OPEN_RDWR);
     vdisk_error err;
     uint8_t *c = calloc(1, 65536), back[65536];
     memset(c + 1000, 'x', 5000);

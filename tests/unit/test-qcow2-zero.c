@@ -12,44 +12,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
-
-#define TEST_PREFIX "zero"
-static void
-tmpname(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/" TEST_PREFIX "-%d-%s", VDISK_TEST_TMPDIR, (int)getpid(), name);
-}
-
-/* Create a qcow2 image with -o style options and open it. */
-static vdisk_image *
-make_image(const char *path, const char *opts, uint64_t size, unsigned flags)
-{
-    vdisk_create_opts o;
-    vdisk_error err;
-    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
-    o.size = size;
-    if (opts && *opts)
-        assert_int_equal(vdisk_create_opts_parse(&o, opts, &err), 0);
-    int r = vdisk_create(path, &o, NULL, NULL, &err);
-    if (r < 0)
-        fail_msg("create %s: %s", path, err.message);
-    vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
-    vdisk_image *img;
-    r = vdisk_open(path, &oo, &img, &err);
-    if (r < 0)
-        fail_msg("open %s: %s", path, err.message);
-    return img;
-}
-
-static void
-fill(uint8_t *b, size_t n, unsigned seed)
-{
-    for (size_t i = 0; i < n; i++)
-        b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
-}
 
 static uint64_t
 l2_entry(vdisk_image *img, uint64_t gc, uint64_t *bitmap)
@@ -81,10 +47,10 @@ assert_zero(vdisk_image *img, uint64_t off, uint64_t len)
 static vdisk_image *
 written(const char *path, const char *opts)
 {
-    vdisk_image *img = make_image(path, opts, 4 << 20, VDISK_OPEN_RDWR);
+    vdisk_image *img = unit_make_qcow2(path, opts, 4 << 20, VDISK_OPEN_RDWR);
     uint8_t *b = malloc(1 << 20);
     vdisk_error err;
-    fill(b, 1 << 20, 9);
+    unit_fill(b, 1 << 20, 9);
     assert_int_equal(vdisk_pwrite(img, b, 1 << 20, 0, &err), 0);
     free(b);
     return img;
@@ -94,7 +60,7 @@ static void
 test_v3_zero_keeps_allocation(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "v3.qcow2");
+    unit_tmpname(path, sizeof(path), "v3.qcow2");
     vdisk_image *img = written(path, NULL);
     vdisk_error err;
     uint64_t before = l2_entry(img, 1, NULL);
@@ -126,7 +92,7 @@ static void
 test_v2_deallocates_without_backing(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "v2.qcow2");
+    unit_tmpname(path, sizeof(path), "v2.qcow2");
     vdisk_image *img = written(path, "compat=0.10");
     vdisk_error err;
     assert_int_equal(vdisk_write_zeroes(img, 3 * 65536, 65536, VDISK_ZERO_MAY_UNMAP, &err), 0);
@@ -146,7 +112,7 @@ static void
 test_unaligned_edges_are_written(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "edge.qcow2");
+    unit_tmpname(path, sizeof(path), "edge.qcow2");
     vdisk_image *img = written(path, NULL);
     vdisk_error err;
     uint8_t *before = malloc(1 << 20), *after = malloc(1 << 20);
@@ -165,7 +131,7 @@ static void
 test_subcluster_zero_bits(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "ext.qcow2");
+    unit_tmpname(path, sizeof(path), "ext.qcow2");
     vdisk_image *img = written(path, "extended_l2=on");
     vdisk_error err;
     /* 64 KiB clusters: 2 KiB subclusters.  Zero subclusters 3..5 of cluster 0. */
@@ -182,14 +148,14 @@ static void
 test_discard_hides_backing(void **state)
 {
     char base[512], top[512];
-    tmpname(base, sizeof(base), "base.qcow2");
-    tmpname(top, sizeof(top), "top.qcow2");
+    unit_tmpname(base, sizeof(base), "base.qcow2");
+    unit_tmpname(top, sizeof(top), "top.qcow2");
     vdisk_image *b = written(base, NULL);
     vdisk_error err;
     vdisk_close(b, &err);
     char opts[1100];
     snprintf(opts, sizeof(opts), "backing_file=%s,backing_fmt=qcow2", base);
-    vdisk_image *t = make_image(top, opts, 0, VDISK_OPEN_RDWR);
+    vdisk_image *t = unit_make_qcow2(top, opts, 0, VDISK_OPEN_RDWR);
     assert_int_equal(vdisk_discard(t, 300000, 10000, &err), 0);
     assert_zero(t, 10000, 300000);
     /* Whole clusters became zero clusters, not unallocated ones. */
@@ -203,7 +169,7 @@ static void
 test_discard_without_backing_unallocates(void **state)
 {
     char path[512];
-    tmpname(path, sizeof(path), "disc.qcow2");
+    unit_tmpname(path, sizeof(path), "disc.qcow2");
     vdisk_image *img = written(path, NULL);
     vdisk_error err;
     assert_int_equal(vdisk_discard(img, 1 << 20, 0, &err), 0);
