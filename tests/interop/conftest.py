@@ -15,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("VDISK_BUILD_DIR", REPO / "build"))
 VDISK_VIRSH = BUILD / "tools" / "vdisk-virsh"
+VDISK_IO = BUILD / "tests" / "helpers" / "vdisk-io"
 
 
 def run(argv, check=True, **kw):
@@ -68,3 +69,24 @@ def qemu_io():
     def _run(*args, check=True, **kw):
         return run([path, *args], check=check, **kw)
     return _run
+
+
+def vdisk_io(*args, check=True):
+    """Run vdisk-io, the qemu-io-like test driver of libvdisk
+    (tests/helpers/vdisk-io.c)."""
+    if not VDISK_IO.exists():
+        pytest.fail(f"{VDISK_IO} is missing: build first")
+    return run([VDISK_IO, *args], check=check)
+
+
+@pytest.fixture(scope="session")
+def vdisk_io_bin():
+    if not VDISK_IO.exists():
+        pytest.fail(f"{VDISK_IO} is missing: build first")
+    return VDISK_IO
+
+
+@pytest.fixture
+def vio(vdisk_io_bin):
+    """vio(*args, check=True) -> CompletedProcess of vdisk-io."""
+    return vdisk_io

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from test_cli_common import need_qcow2, skip_if_unbuilt, write_sparse  # noqa: F401
+from cli_common import need_qcow2, skip_if_unbuilt, write_sparse  # noqa: F401
 
 MiB = 1 << 20
 DONE = re.compile(r"^Run completed in \d+\.\d{3} seconds\.$")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from test_cli_common import (allocated_bytes, need_qcow2, qemu_json,  # noqa: F401
+from cli_common import (allocated_bytes, need_qcow2, qemu_json,  # noqa: F401
                              skip_if_unbuilt, write_sparse)
 
 MiB = 1 << 20

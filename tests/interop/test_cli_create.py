@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from test_cli_common import (allocated_bytes, need_qcow2, qemu_json, run_in,  # noqa: F401
+from cli_common import (allocated_bytes, need_qcow2, qemu_json, run_in,  # noqa: F401
                              skip_if_unbuilt)
 
 GiB = 1 << 30

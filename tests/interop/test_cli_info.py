@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from test_cli_common import need_qcow2, qemu_json, run_in, vdisk_json, write_sparse  # noqa: F401
+from cli_common import need_qcow2, qemu_json, run_in, vdisk_json, write_sparse  # noqa: F401
 
 MiB = 1 << 20
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from test_cli_common import need_qcow2, run_in, skip_if_unbuilt, write_sparse  # noqa: F401
+from cli_common import need_qcow2, run_in, skip_if_unbuilt, write_sparse  # noqa: F401
 
 KiB = 1 << 10
 MiB = 1 << 20

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from test_cli_common import need_qcow2, skip_if_unbuilt, write_sparse  # noqa: F401
+from cli_common import need_qcow2, skip_if_unbuilt, write_sparse  # noqa: F401
 
 MiB = 1 << 20
 

@@ -10,15 +10,7 @@ import os
 
 import pytest
 
-from conftest import BUILD, run
-
-VDISK_IO = BUILD / "tests" / "helpers" / "vdisk-io"
-
-
-def vio(*args, check=True):
-    if not VDISK_IO.exists():
-        pytest.fail(f"{VDISK_IO} is missing: build first")
-    return run([VDISK_IO, *args], check=check)
+from conftest import VDISK_VIRSH, run, vdisk_io as vio
 
 
 def info(qemu_img, path):
@@ -137,7 +129,7 @@ MEASURE = [
 
 
 def vdisk_virsh():
-    p = BUILD / "tools" / "vdisk-virsh"
+    p = VDISK_VIRSH
     if not p.exists():
         pytest.fail(f"{p} is missing: build first")
     return p

@@ -11,9 +11,7 @@ import random
 
 import pytest
 
-from conftest import BUILD, run
-
-VDISK_IO = BUILD / "tests" / "helpers" / "vdisk-io"
+from conftest import VDISK_IO, run
 SIZE = 16 << 20
 OPS = 60
 

@@ -8,15 +8,11 @@ import struct
 
 import pytest
 
-from conftest import BUILD, run
-
-VDISK_IO = BUILD / "tests" / "helpers" / "vdisk-io"
-
+from conftest import vdisk_io
 
 def vio(*args):
-    if not VDISK_IO.exists():
-        pytest.fail(f"{VDISK_IO} is missing: build first")
-    return run([VDISK_IO, *args], check=False)
+    return vdisk_io(*args, check=False)
+
 
 
 def patch(path, off, fmt, value):

@@ -17,24 +17,9 @@ import zlib
 
 import pytest
 
-from conftest import BUILD, run
+from conftest import run
 
-VDISK_IO = BUILD / "tests" / "helpers" / "vdisk-io"
 SIZE = 64 << 20
-
-
-@pytest.fixture(scope="session")
-def vdisk_io_bin():
-    if not VDISK_IO.exists():
-        pytest.fail(f"{VDISK_IO} is missing: build first")
-    return VDISK_IO
-
-
-@pytest.fixture
-def vio(vdisk_io_bin):
-    def _run(*args, check=True):
-        return run([vdisk_io_bin, *args], check=check)
-    return _run
 
 
 def cmds(ops):
