@@ -4,7 +4,7 @@
  * The emitter pretty-prints exactly as qemu-img does (4-space indent,
  * "key": value, one member per line) and escapes strings as QEMU's JSON
  * writer: ", \ and control characters, and every non-ASCII code point as
- * \uXXXX (surrogate pairs beyond the BMP, U+FFFD for invalid UTF-8).
+ * \u escapes of four hex digits (surrogate pairs beyond the BMP, U+FFFD for invalid UTF-8).
  */
 #ifndef VV_OUTPUT_H
 #define VV_OUTPUT_H

@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from cli_common import need_qcow2, qemu_json, run_in, vdisk_json, write_sparse  # noqa: F401
+from cli_common import qemu_json, run_in, vdisk_json, write_sparse  # noqa: F401
 
 MiB = 1 << 20
 
@@ -78,7 +78,7 @@ def test_json_string_escaping(vdisk, qemu_img, tmp_path):
     assert pv.stdout == pq.stdout   # byte for byte: same escapes
 
 
-def test_qcow2_probed_as_raw_when_named(vdisk, qemu_img, tmp_path, need_qcow2):
+def test_qcow2_probed_as_raw_when_named(vdisk, qemu_img, tmp_path):
     f = tmp_path / "q.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", f, "1M")
     v, q = both_json(vdisk, qemu_img, "-f", "raw", f)
@@ -105,7 +105,7 @@ QCOW2_OPTS = [
 
 
 @pytest.mark.parametrize("opts", QCOW2_OPTS, ids=lambda o: o or "default")
-def test_qcow2_json_and_human_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2, opts):
+def test_qcow2_json_and_human_equal(vdisk, qemu_img, qemu_io, tmp_path, opts):
     f = tmp_path / "img.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", *(["-o", opts] if opts else []), f, "64M")
     qemu_io("-f", "qcow2", "-c", "write -P 0x5a 1M 300k", f)
@@ -115,7 +115,7 @@ def test_qcow2_json_and_human_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qco
     assert hv == hq
 
 
-def test_qcow2_dirty_flag(vdisk, qemu_img, tmp_path, need_qcow2):
+def test_qcow2_dirty_flag(vdisk, qemu_img, tmp_path):
     f = tmp_path / "dirty.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", f, "8M")
     # Set the "dirty" incompatible feature bit (bit 0 of the field at 72),
@@ -146,7 +146,7 @@ def chain(tmp_path, qemu_img, qemu_io):
 
 
 @pytest.mark.parametrize("relative", [True, False], ids=["relative", "absolute"])
-def test_backing_fields(vdisk, qemu_img, chain, need_qcow2, relative):
+def test_backing_fields(vdisk, qemu_img, chain, relative):
     name = "top.qcow2" if relative else str(chain / "top.qcow2")
     v = run_in(chain, vdisk_json, vdisk, "info", "--output", "json", name)
     q = run_in(chain, qemu_json, qemu_img, "info", "--output", "json", name)
@@ -157,7 +157,7 @@ def test_backing_fields(vdisk, qemu_img, chain, need_qcow2, relative):
     assert hv == hq
 
 
-def test_backing_chain_json_array(vdisk, qemu_img, chain, need_qcow2):
+def test_backing_chain_json_array(vdisk, qemu_img, chain):
     args = ("info", "--backing-chain", "--output", "json", "top.qcow2")
     v = run_in(chain, vdisk_json, vdisk, *args)
     q = run_in(chain, qemu_json, qemu_img, *args)
@@ -168,7 +168,7 @@ def test_backing_chain_json_array(vdisk, qemu_img, chain, need_qcow2):
     assert hv == hq
 
 
-def test_backing_chain_loop_detected(vdisk, qemu_img, tmp_path, need_qcow2):
+def test_backing_chain_loop_detected(vdisk, qemu_img, tmp_path):
     a, b = tmp_path / "a.qcow2", tmp_path / "b.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", a, "1M")
     qemu_img("create", "-q", "-f", "qcow2", "-b", a, "-F", "qcow2", b)

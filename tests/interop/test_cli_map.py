@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from cli_common import need_qcow2, run_in, skip_if_unbuilt, write_sparse  # noqa: F401
+from cli_common import run_in, assert_no_crash, write_sparse  # noqa: F401
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -15,7 +15,7 @@ def both(vdisk, qemu_img, *args, cwd=None):
     """(vdisk stdout, qemu-img stdout) of `map ARGS`, run in cwd."""
     def go():
         pv = vdisk("map", *args, check=False)
-        skip_if_unbuilt(pv, "map")
+        assert_no_crash(pv)
         assert pv.returncode == 0, pv.stderr
         return pv.stdout, qemu_img("map", *args).stdout
     return run_in(cwd, go) if cwd else go()
@@ -80,7 +80,7 @@ QEMU_IO_SCRIPTS = {
 @pytest.mark.parametrize("script", sorted(QEMU_IO_SCRIPTS))
 @pytest.mark.parametrize("opts", ["", "cluster_size=4k", "extended_l2=on,cluster_size=128k",
                                   "compat=0.10"], ids=lambda o: o or "default")
-def test_qcow2_map_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2, script, opts):
+def test_qcow2_map_equal(vdisk, qemu_img, qemu_io, tmp_path, script, opts):
     f = tmp_path / "q.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", *(["-o", opts] if opts else []), f, "64M")
     for cmd in QEMU_IO_SCRIPTS[script]:
@@ -88,7 +88,7 @@ def test_qcow2_map_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2, script,
     assert_map_equal(vdisk, qemu_img, f)
 
 
-def test_qcow2_compressed_json_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2):
+def test_qcow2_compressed_json_equal(vdisk, qemu_img, qemu_io, tmp_path):
     f = tmp_path / "c.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", f, "4M")
     qemu_io("-f", "qcow2", "-c", "write -c -P 0x41 0 64k", "-c", "write -P 2 1M 64k", f)
@@ -101,7 +101,7 @@ def test_qcow2_compressed_json_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qc
     assert "compressed" in pv.stderr
 
 
-def test_qcow2_chain_map_equal(vdisk, qemu_img, qemu_io, tmp_path, need_qcow2):
+def test_qcow2_chain_map_equal(vdisk, qemu_img, qemu_io, tmp_path):
     qemu_img("create", "-q", "-f", "raw", tmp_path / "base.raw", "8M")
     qemu_io("-f", "raw", "-c", "write -P 3 0 1M", "-c", "write -P 4 6M 1M", tmp_path / "base.raw")
     run_in(tmp_path, qemu_img, "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
