@@ -150,6 +150,7 @@ compare_step(compare_state *s, uint64_t off, bool strict, uint64_t *chunk, vdisk
                                                                               : s->size[1] - off);
     if (strict && strict_status(&e[0], s->size[0]) != strict_status(&e[1], s->size[1])) {
         report_difference(s, off);
+        s->res->status_mismatch = true;
         return 1;
     }
     bool z0 = e[0].flags & VDISK_EXTENT_ZERO, z1 = e[1].flags & VDISK_EXTENT_ZERO;

@@ -56,29 +56,9 @@ parse_args(int argc, char **argv, compare_args *a)
     return -1;
 }
 
-/* Strict mode stops at the first allocation difference too; the result
- * does not say which kind it found, so look at the block status there.
- * Like qemu-img, count "this extent runs to the end of the image" as part
- * of the status. */
-static bool
-status_differs(vdisk_image *img1, vdisk_image *img2, uint64_t off)
-{
-    const unsigned mask = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_ZERO | VDISK_EXTENT_DATA;
-    uint64_t size1 = vdisk_get_size(img1), size2 = vdisk_get_size(img2);
-    vdisk_extent x1, x2;
-    if (off >= size1 || off >= size2)
-        return false;
-    if (vdisk_block_status_chain(img1, off, size1 - off, &x1, NULL) < 0 ||
-        vdisk_block_status_chain(img2, off, size2 - off, &x2, NULL) < 0)
-        return false;
-    bool eof1 = off + x1.length == size1, eof2 = off + x2.length == size2;
-    return (x1.flags & mask) != (x2.flags & mask) || eof1 != eof2;
-}
-
 /* Print qemu-img's verdict lines; returns the exit status. */
 static int
-report(const compare_args *a, const vdisk_compare_result *res, uint64_t size1, uint64_t size2,
-       bool status_mismatch)
+report(const compare_args *a, const vdisk_compare_result *res, uint64_t size1, uint64_t size2)
 {
     uint64_t common = size1 < size2 ? size1 : size2;
     if (a->strict && res->size_mismatch) {
@@ -93,7 +73,7 @@ report(const compare_args *a, const vdisk_compare_result *res, uint64_t size1, u
     if (!res->identical) {
         if (a->quiet)
             return EXIT_DIFFERENT;
-        if (status_mismatch)
+        if (res->status_mismatch)
             printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", res->first_difference);
         else
             printf("Content mismatch at offset %" PRIu64 "!\n", res->first_difference);
@@ -123,7 +103,7 @@ cmd_compare(int argc, char **argv)
     if (a.strict && size1 != size2) {
         /* Decided without reading a byte, as qemu-img does. */
         res.size_mismatch = true;
-        ret = report(&a, &res, size1, size2, false);
+        ret = report(&a, &res, size1, size2);
         goto out;
     }
     vv_progress prog;
@@ -135,8 +115,7 @@ cmd_compare(int argc, char **argv)
         vv_error("compare %s %s: %s", file1, file2, err.message);
         ret = EXIT_COMPARE_ERROR;
     } else {
-        bool sm = a.strict && !res.identical && status_differs(img1, img2, res.first_difference);
-        ret = report(&a, &res, size1, size2, sm);
+        ret = report(&a, &res, size1, size2);
     }
 out:
     vdisk_close(img1, NULL);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "images.h"
@@ -19,10 +18,8 @@
 enum { OPT_OUTPUT = 256, OPT_BACKING_CHAIN };
 
 typedef struct info_entry {
-    char *filename;   /* as opened (the top as given, then full backing names) */
+    char *filename;   /* as opened (the top as given, then resolved backing names) */
     vdisk_info info;
-    dev_t dev;
-    ino_t ino;
 } info_entry;
 
 typedef struct info_list {
@@ -40,36 +37,21 @@ list_free(info_list *l)
     free(l->v);
 }
 
-/* Open one image (without its backing chain) and append its info. */
+/* Append the info of one layer. */
 static int
-collect_one(info_list *l, const char *file, const char *fmt, unsigned flags)
+append_info(info_list *l, vdisk_image *img)
 {
-    struct stat st;
-    if (stat(file, &st) == 0) {
-        for (size_t i = 0; i < l->n; i++)
-            if (l->v[i].dev == st.st_dev && l->v[i].ino == st.st_ino) {
-                vv_error("Backing file '%s' creates an infinite loop.", file);
-                return -ELOOP;
-            }
-    }
-    vdisk_image *img;
-    int r = vv_open_image(file, fmt, flags | VDISK_OPEN_NO_BACKING, &img);
-    if (r < 0)
-        return r;
+    const char *file = vdisk_get_filename(img);
     info_entry *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
     if (!nv) {
-        vdisk_close(img, NULL);
         vv_error("%s: out of memory", file);
         return -ENOMEM;
     }
     l->v = nv;
     info_entry *e = &l->v[l->n];
     memset(e, 0, sizeof(*e));
-    e->dev = st.st_dev;
-    e->ino = st.st_ino;
     vdisk_error err = { 0 };
-    r = vdisk_get_info(img, &e->info, &err);
-    vdisk_close(img, NULL);
+    int r = vdisk_get_info(img, &e->info, &err);
     if (r < 0) {
         vv_report_file(&err, file);
         return r;
@@ -83,26 +65,20 @@ collect_one(info_list *l, const char *file, const char *fmt, unsigned flags)
     return 0;
 }
 
-/* The image, and with `chain` every backing file below it. */
+/* The image, and with `chain` every backing file below it.  libvdisk opens
+ * the chain (resolving names and refusing loops); each layer is then
+ * described in turn.  Without `chain` the backing file is not opened, so a
+ * missing one does not hide the top image's info. */
 static int
 collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool chain)
 {
-    int r = collect_one(l, file, fmt, flags);
-    while (r == 0 && chain) {
-        const vdisk_info *top = &l->v[l->n - 1].info;
-        if (!top->backing_file)
-            break;
-        if (!top->full_backing_filename) {
-            vv_error("Could not determine absolute backing filename, but backing filename '%s' present",
-                     top->backing_file);
-            return -EINVAL;
-        }
-        char *next = strdup(top->full_backing_filename);
-        char *next_fmt = top->backing_format ? strdup(top->backing_format) : NULL;
-        r = next ? collect_one(l, next, next_fmt, flags) : -ENOMEM;
-        free(next);
-        free(next_fmt);
-    }
+    vdisk_image *top;
+    int r = vv_open_image(file, fmt, flags | (chain ? 0 : VDISK_OPEN_NO_BACKING), &top);
+    if (r < 0)
+        return r;
+    for (vdisk_image *img = top; img && r == 0; img = chain ? vdisk_get_backing(img) : NULL)
+        r = append_info(l, img);
+    vdisk_close(top, NULL);
     return r;
 }
 

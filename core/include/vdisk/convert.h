@@ -41,6 +41,8 @@ typedef struct vdisk_compare_result {
     bool identical;
     bool size_mismatch;          /* strict mode only: sizes differ */
     uint64_t first_difference;   /* guest offset of the first differing byte, when !identical */
+    bool status_mismatch;        /* strict mode: the difference found is in block status
+                                    (allocation, zero, data), not in content */
 } vdisk_compare_result;
 
 /* Compare the guest-visible content of two images, as `qemu-img compare`:
