@@ -222,8 +222,8 @@ test_progress_and_cancel(void **state)
 static void
 test_qcow2_against_raw(void **state)
 {
-    /* Once the qcow2 driver works: a converted copy compares identical,
-     * and a changed byte is found. */
+    /* A qcow2 copy compares identical to its raw source, and a changed
+     * byte is found. */
     const char *a = unit_path(0, "a.raw"), *q = unit_path(1, "q.qcow2");
     make_sparse(a, 4 * MiB);
     put_fill(a, MiB, 100 * KiB, 0x77);
