@@ -1,0 +1,126 @@
+/* vdisk plugin — pool and volume definitions: what libvirt-dialect storage
+ * pool and volume XML says, as plain C data.  The XML layer (storage-xml.h)
+ * fills and formats these; the backend (pool.h, volume.h) provisions from
+ * them.  Nothing here knows libxml2 or libvirt.
+ *
+ * Ownership: every char * in a definition is owned by it and freed by the
+ * matching _free/_clear.  A zero-initialised definition is empty and valid to
+ * clear.
+ */
+#ifndef VDISK_STORAGE_DEF_H
+#define VDISK_STORAGE_DEF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <vdisk/image.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* XML namespace of vdisk's pool options (libvirt's convention for
+ * per-pool-type namespaces, as storagepool/fs/1.0). */
+#define VDISK_POOL_NAMESPACE_URI "http://libvirt.org/schemas/storagepool/vdisk/1.0"
+
+/* <permissions>: every field optional; has_* says whether the XML gave it. */
+typedef struct vdisk_perms {
+    bool has_mode;
+    mode_t mode;          /* permission bits only (07777) */
+    bool has_owner;
+    uid_t owner;
+    bool has_group;
+    gid_t group;
+    char *label;          /* security label, NULL if none */
+} vdisk_perms;
+
+/* How a thick volume (allocation == capacity) is zeroed (DESIGN.md). */
+typedef enum vdisk_zeroing {
+    VDISK_ZEROING_LAZY = 0,   /* fallocate (raw) / preallocation=falloc (qcow2) */
+    VDISK_ZEROING_EAGER,      /* zeros written / preallocation=full */
+} vdisk_zeroing;
+
+/* <pool type='vdisk'> */
+typedef struct vdisk_pool_def {
+    char *name;
+    bool has_uuid;
+    unsigned char uuid[16];
+    /* Runtime figures, formatted by dumpxml of an active pool; ignored on input. */
+    uint64_t capacity, allocation, available;
+    char *target_path;                /* <target><path>: the pool directory */
+    vdisk_perms target_perms;         /* applied by pool-build */
+    /* <vdisk:provisioning> (namespace VDISK_POOL_NAMESPACE_URI) */
+    vdisk_zeroing zeroing;            /* <vdisk:zeroing>lazy|eager</vdisk:zeroing>, default lazy */
+    double overcommit_max;            /* <vdisk:overcommit>RATIO</vdisk:overcommit>: cap on
+                                       * sum(volume capacities) / pool capacity;
+                                       * 0 = no cap (the default) */
+} vdisk_pool_def;
+
+/* <encryption format='...'> of a volume */
+typedef enum vdisk_vol_encryption {
+    VDISK_VOL_ENCRYPTION_NONE = 0,
+    VDISK_VOL_ENCRYPTION_LUKS,        /* format='luks' */
+    VDISK_VOL_ENCRYPTION_QCOW,        /* format='qcow' or 'default' on qcow2: legacy AES, refused for create */
+} vdisk_vol_encryption;
+
+typedef struct vdisk_vol_encryption_def {
+    vdisk_vol_encryption format;
+    /* <secret type='passphrase' uuid='...'/> or usage='...' */
+    bool has_secret_uuid;
+    unsigned char secret_uuid[16];
+    char *secret_usage;               /* NULL if the secret is named by uuid */
+    /* <cipher name='aes' size='256' mode='xts' hash='sha256'/>; NULL/0 = not given */
+    char *cipher_name;
+    unsigned cipher_size;
+    char *cipher_mode;
+    char *cipher_hash;
+    /* <ivgen name='plain64' hash='sha256'/> */
+    char *ivgen_name;
+    char *ivgen_hash;
+} vdisk_vol_encryption_def;
+
+/* <volume> (type='file') */
+typedef struct vdisk_vol_def {
+    char *name;
+    char *key;                        /* output only: the volume's path, as libvirt's dir pool */
+    uint64_t capacity;                /* bytes */
+    bool has_allocation;
+    uint64_t allocation;              /* bytes; 0 or absent = thin (DESIGN.md) */
+    uint64_t physical;                /* output only: file size on disk */
+    char *target_path;                /* output only; ignored on input as libvirt does for file pools */
+    vdisk_format format;              /* <target><format type=...>: raw (default), qcow2, iso */
+    char *compat;                     /* "0.10" or "1.1"; NULL = default */
+    uint64_t cluster_size;            /* <clusterSize>; 0 = default */
+    bool lazy_refcounts;              /* <features><lazy_refcounts/> */
+    bool nocow;                       /* <nocow/> */
+    vdisk_perms perms;                /* <target><permissions> */
+    /* <backingStore> */
+    char *backing_path;               /* NULL if none */
+    vdisk_format backing_format;      /* UNKNOWN if <format> absent */
+    vdisk_vol_encryption_def encryption;
+    /* Output only: <timestamps> (seconds, nanoseconds) */
+    bool has_timestamps;
+    struct { int64_t sec; long nsec; } atime, mtime, ctime_;
+} vdisk_vol_def;
+
+void vdisk_perms_clear(vdisk_perms *p);
+void vdisk_pool_def_clear(vdisk_pool_def *def);
+void vdisk_pool_def_free(vdisk_pool_def *def);          /* clear + free(def); NULL ok */
+void vdisk_vol_encryption_def_clear(vdisk_vol_encryption_def *enc);
+void vdisk_vol_def_clear(vdisk_vol_def *def);
+void vdisk_vol_def_free(vdisk_vol_def *def);            /* clear + free(def); NULL ok */
+
+/* UUIDs as libvirt writes them: 36 characters, lower-case, with dashes. */
+#define VDISK_UUID_STRING_LEN 37
+void vdisk_uuid_format(const unsigned char uuid[16], char out[VDISK_UUID_STRING_LEN]);
+/* Accepts libvirt's spellings (dashes anywhere between byte pairs or none). */
+int vdisk_uuid_parse(const char *text, unsigned char uuid[16]);
+/* A fresh random (version 4) UUID; -errno on failure. */
+int vdisk_uuid_generate(unsigned char uuid[16]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
