@@ -25,5 +25,8 @@ int cmd_map(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_rebase(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 
 #endif

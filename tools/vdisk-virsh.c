@@ -39,6 +39,15 @@ static const vv_command commands[] = {
       "bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-t CACHE]\n"
       "          [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N] [--flush-interval N] [-q] [-U] FILE",
       "measure I/O performance with parallel requests (as qemu-img bench)" },
+    { "resize", cmd_resize,
+      "resize [--shrink] [--preallocation=MODE] [-f FMT] [-q] FILE [+|-]SIZE",
+      "grow or shrink an image's virtual size" },
+    { "rebase", cmd_rebase,
+      "rebase [-f FMT] [-p] [-q] [-u] [-U] -b BACKING [-F BACKING_FMT] FILE",
+      "change the backing file of an overlay (safe: keeps the content; -u: header only)" },
+    { "commit", cmd_commit,
+      "commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] FILE",
+      "write an overlay's data into its backing file (and empty it unless -d)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -185,4 +185,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */
     .get_info = q_get_info,                        /* version, features, backing */
     .measure = qcow2_measure,                      /* qemu-img measure numbers (create.c) */
+    .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */
+    .make_empty = qcow2_make_empty,                /* drop every cluster (resize.c) */
+    .set_backing = qcow2_set_backing,              /* new backing name in the header (backing.c) */
 };

@@ -372,6 +372,16 @@ uint64_t qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size,
                                       uint32_t refcount_order, bool generous,
                                       uint64_t *blocks);
 
+/* ---- resize.c / backing.c ---------------------------------------------- */
+
+/* Grow or shrink the virtual size (checks snapshots and alignment). */
+int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* Unlink and free every cluster (the image reads through to its backing). */
+int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
+/* Rewrite the backing file name and format in the header cluster. */
+int qcow2_set_backing(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static inline uint64_t

@@ -6,6 +6,8 @@
 #include <vdisk/image.h>
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
+#include <vdisk/resize.h>
+#include <vdisk/backing.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
