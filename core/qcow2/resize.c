@@ -91,6 +91,63 @@ free_l2_tables(qcow2_state *s, uint32_t from, vdisk_error *err)
     return r;
 }
 
+/* Does refcount block i count nothing but (maybe) itself? */
+static int
+refblock_unused(qcow2_state *s, uint64_t i, bool *unused, vdisk_error *err)
+{
+    uint64_t per = UINT64_C(1) << s->rb_bits;
+    uint64_t self = s->reftable[i] >> s->cluster_bits;
+    uint8_t *rb;
+    int r = qcow2_cache_get(s->rb_cache, s->reftable[i], false, &rb, err);
+    if (r < 0)
+        return r;
+    *unused = true;
+    for (uint64_t j = 0; j < per && *unused; j++)
+        if (qcow2_refcount_read_entry(rb, j, s->refcount_order) &&
+            (i << s->rb_bits) + j != self)
+            *unused = false;
+    qcow2_cache_put(s->rb_cache, rb);
+    return 0;
+}
+
+/* Drop refcount blocks that count nothing but themselves, as QEMU does
+ * after a shrink: the table entry goes first, then the block's cluster. */
+static int
+shrink_reftable(qcow2_state *s, vdisk_error *err)
+{
+    for (uint64_t i = 1; i < s->reftable_entries; i++) {
+        if (!s->reftable[i])
+            continue;
+        bool unused;
+        int r = refblock_unused(s, i, &unused, err);
+        if (r < 0 || !unused) {
+            if (r < 0)
+                return r;
+            continue;
+        }
+        uint64_t rbo = s->reftable[i], self = rbo >> s->cluster_bits;
+        uint8_t zero[8] = { 0 };
+        r = vdisk_file_pwrite(s->file, zero, sizeof(zero), s->reftable_offset + i * 8, err);
+        if (r == 0)
+            r = vdisk_file_flush(s->file, err);
+        if (r < 0) {
+            vdisk_error_prefix(err, "%s: Failed to discard unused refblocks", s->name);
+            return r;
+        }
+        s->reftable[i] = 0;
+        qcow2_cache_discard(s->rb_cache, rbo);
+        if ((i << s->rb_bits) < s->free_cluster_index)
+            s->free_cluster_index = i << s->rb_bits;
+        if ((self >> s->rb_bits) != i)
+            r = qcow2_refcount_update(s, self, 1, -1, true, err);
+        else
+            vdisk_file_punch_hole(s->file, rbo, s->cluster_size, NULL);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Index of the last cluster of the file with a non-zero refcount. */
 static int
 last_used_cluster(qcow2_state *s, uint64_t *last, vdisk_error *err)
@@ -141,6 +198,10 @@ drop_clusters(qcow2_state *s, uint64_t first, uint64_t end, uint32_t keep_l1, vd
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);
+    if (r == 0)
+        r = shrink_reftable(s, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
     return r == 0 ? trim_file(s, err) : r;
 }
 
