@@ -32,6 +32,9 @@ copy_extensions(qcow2_state *s, const uint8_t *h, uint8_t *out, size_t *pos, vdi
                                    " (%u bytes) overflows the header cluster", s->name, magic, p,
                                    len);
         if (magic != QCOW2_EXT_BACKING_FORMAT) {
+            if (total > s->cluster_size - *pos)
+                return vdisk_error_set(err, ENOSPC, "%s: no space left in the header cluster "
+                                       "for header extension 0x%08x", s->name, magic);
             memcpy(out + *pos, h + p, total);
             *pos += total;
         }
@@ -62,13 +65,14 @@ build(qcow2_state *s, const uint8_t *h, uint8_t *out, const char *name, const ch
 {
     size_t cs = s->cluster_size, pos = s->header_length;
     memcpy(out, h, s->header_length);
-    int r = copy_extensions(s, h, out, &pos, err);
-    if (r < 0)
-        return r;
     size_t nlen = name ? strlen(name) : 0;
     bool ok = true;
+    /* QEMU's order: the backing format first, then the others. */
     if (name && fmt)
         ok = put_ext(out, cs, &pos, QCOW2_EXT_BACKING_FORMAT, fmt, (uint32_t)strlen(fmt));
+    int r = ok ? copy_extensions(s, h, out, &pos, err) : 0;
+    if (r < 0)
+        return r;
     ok = ok && put_ext(out, cs, &pos, QCOW2_EXT_END, NULL, 0);
     if (!ok || nlen > cs - pos)
         return vdisk_error_set(err, ENOSPC, "%s: no space left in the %zu-byte header cluster for "
