@@ -9,6 +9,7 @@
  * the base.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,9 @@
 #include "driver.h"
 
 #define COMMIT_CHUNK (UINT64_C(4) << 20)
+/* Copy threads: enough to overlap reads of the overlay with writes of the
+ * base. */
+#define COMMIT_WORKERS 2
 
 static bool
 same_file(const char *path, const vdisk_image *img)
@@ -82,33 +86,89 @@ allocated_above(vdisk_image *top, vdisk_image *base, uint64_t off, uint64_t *n, 
     return 0;
 }
 
+/* The parallel copy: workers claim COMMIT_CHUNK pieces in order. */
+struct copy_job {
+    vdisk_image *top, *base;
+    pthread_mutex_t lock;
+    uint64_t next, done;
+    int ret;
+    vdisk_error err;
+    vdisk_progress_fn progress;
+    void *opaque;
+};
+
+/* Copy [off, end) where it is allocated above base. */
+static int
+copy_piece(struct copy_job *j, uint8_t *buf, uint64_t off, uint64_t end, vdisk_error *err)
+{
+    int r = 0;
+    while (r == 0 && off < end) {
+        uint64_t n = end - off;
+        bool alloc, zero;
+        r = allocated_above(j->top, j->base, off, &n, &alloc, &zero, err);
+        if (r == 0 && alloc && !zero)
+            r = vdisk_pread(j->top, buf, n, off, err);
+        if (r == 0 && alloc) {
+            if (zero || vdisk_buffer_is_zero(buf, n))
+                r = vdisk_write_zeroes(j->base, n, off, VDISK_ZERO_MAY_UNMAP, err);
+            else
+                r = vdisk_pwrite(j->base, buf, n, off, err);
+        }
+        off += n;
+    }
+    return r;
+}
+
+static void *
+copy_worker(void *opaque)
+{
+    struct copy_job *j = opaque;
+    uint8_t *buf = vdisk_alloc_aligned(COMMIT_CHUNK, false);
+    vdisk_error err = { 0 };
+    int r = buf ? 0 : vdisk_error_set(&err, ENOMEM, "%s: out of memory", j->top->filename);
+    pthread_mutex_lock(&j->lock);
+    while (r == 0 && j->ret == 0 && j->next < j->top->size) {
+        uint64_t off = j->next;
+        uint64_t end = j->top->size - off < COMMIT_CHUNK ? j->top->size : off + COMMIT_CHUNK;
+        j->next = end;
+        pthread_mutex_unlock(&j->lock);
+        r = copy_piece(j, buf, off, end, &err);
+        pthread_mutex_lock(&j->lock);
+        j->done += end - off;
+        if (r == 0 && j->progress && j->progress(j->opaque, j->done, j->top->size))
+            r = vdisk_error_set(&err, ECANCELED, "%s: commit cancelled", j->top->filename);
+    }
+    if (r < 0 && j->ret == 0) {
+        j->ret = r;
+        j->err = err;
+    }
+    pthread_mutex_unlock(&j->lock);
+    free(buf);
+    return NULL;
+}
+
 /* Copy every range allocated above base into it (base open read-write). */
 static int
 copy_down(vdisk_image *top, vdisk_image *base, vdisk_progress_fn progress, void *opaque,
           vdisk_error *err)
 {
-    uint8_t *buf = vdisk_alloc_aligned(COMMIT_CHUNK, false);
-    if (!buf)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", top->filename);
-    int r = 0;
-    for (uint64_t off = 0; r == 0 && off < top->size;) {
-        uint64_t n = top->size - off < COMMIT_CHUNK ? top->size - off : COMMIT_CHUNK;
-        bool alloc, zero;
-        r = allocated_above(top, base, off, &n, &alloc, &zero, err);
-        if (r == 0 && alloc && !zero)
-            r = vdisk_pread(top, buf, n, off, err);
-        if (r == 0 && alloc) {
-            if (zero || vdisk_buffer_is_zero(buf, n))
-                r = vdisk_write_zeroes(base, n, off, VDISK_ZERO_MAY_UNMAP, err);
-            else
-                r = vdisk_pwrite(base, buf, n, off, err);
-        }
-        off += n;
-        if (r == 0 && progress && progress(opaque, off, top->size))
-            r = vdisk_error_set(err, ECANCELED, "%s: commit cancelled", top->filename);
+    struct copy_job j = { .top = top, .base = base, .progress = progress, .opaque = opaque };
+    pthread_t tids[COMMIT_WORKERS];
+    int started = 0;
+    pthread_mutex_init(&j.lock, NULL);
+    while (started < COMMIT_WORKERS && pthread_create(&tids[started], NULL, copy_worker, &j) == 0)
+        started++;
+    if (started == 0)
+        copy_worker(&j);   /* no threads to be had: do it here */
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    if (j.ret < 0) {
+        if (err)
+            *err = j.err;
+        return j.ret;
     }
-    free(buf);
-    return r == 0 ? vdisk_flush(base, err) : r;
+    return vdisk_flush(base, err);
 }
 
 /* Replace above->backing (the read-only base) by a read-write handle on
