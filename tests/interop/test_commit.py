@@ -26,15 +26,18 @@ def check_clean(qemu_img, path):
     assert d.get("leaks", 0) == 0 and d.get("corruptions", 0) == 0, d
 
 
-def make_chain(qemu_img, qemu_io, d, base_fmt="qcow2", base_size=4 * MiB, top_size=None):
+def make_chain(qemu_img, qemu_io, d, base_fmt="qcow2", base_size=4 * MiB, top_size=None,
+               opts=None):
     base = d / f"base.{base_fmt}"
-    qemu_img("create", "-q", "-f", base_fmt, base, str(base_size))
+    qemu_img("create", "-q", "-f", base_fmt, *(["-o", opts] if opts else []), base, str(base_size))
     qemu_io("-f", base_fmt, "-c", f"write -P 0x11 0 {base_size}", base)
     mid = d / "mid.qcow2"
-    qemu_img("create", "-q", "-f", "qcow2", "-b", base.name, "-F", base_fmt, mid)
+    qemu_img("create", "-q", "-f", "qcow2", *(["-o", opts] if opts else []), "-b", base.name,
+             "-F", base_fmt, mid)
     qemu_io("-c", f"write -P 0x22 {MiB} {MiB}", "-c", "write -z 0 64k", mid)
     top = d / "top.qcow2"
-    args = ["create", "-q", "-f", "qcow2", "-b", mid.name, "-F", "qcow2", top]
+    args = ["create", "-q", "-f", "qcow2", *(["-o", opts] if opts else []), "-b", mid.name,
+            "-F", "qcow2", top]
     if top_size:
         args.append(str(top_size))
     qemu_img(*args)
@@ -204,3 +207,19 @@ def test_quiet_and_progress(vdisk, qemu_img, qemu_io, tmp_path):
     make_chain(qemu_img, qemu_io, tmp_path)
     p = vdisk("commit", "-q", "-p", tmp_path / "top.qcow2")
     assert p.stdout == "" and p.stderr == ""
+
+
+@pytest.mark.parametrize("opts", ["compat=0.10", "extended_l2=on", "cluster_size=512",
+                                  "refcount_bits=1", "lazy_refcounts=on"])
+def test_commit_image_options(vdisk, qemu_img, qemu_io, twin_dirs, opts):
+    vd, qd = twin_dirs
+    make_chain(qemu_img, qemu_io, vd, opts=opts)
+    for f in vd.iterdir():
+        shutil.copy(f, qd / f.name)
+    before = raw_of(qemu_img, vd / "top.qcow2", vd.parent / "before.raw")
+    vdisk("commit", vd / "top.qcow2")
+    qemu_img("commit", qd / "top.qcow2")
+    for name in ("top.qcow2", "mid.qcow2"):
+        check_clean(qemu_img, vd / name)
+    qemu_img("compare", vd / "mid.qcow2", qd / "mid.qcow2")
+    qemu_img("compare", "-F", "raw", vd / "top.qcow2", before)

@@ -1,7 +1,6 @@
-/* Unit tests for core/qcow2/resize.c and core/qcow2/backing.c: L1 growth
- * in place and by moving, shrink freeing clusters and trimming the file,
- * preallocation of the new part, the snapshot and alignment refusals,
- * emptying, and the header rewrite of a new backing file. */
+/* Unit tests for core/qcow2/resize.c: L1 growth in place and by moving,
+ * shrink freeing clusters and trimming the file, preallocation of the new
+ * part, the snapshot and alignment refusals, emptying. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,50 +226,6 @@ test_make_empty(void **state)
     vdisk_close(img, &err);
 }
 
-static void
-test_set_backing_round_trip(void **state)
-{
-    (void)state;
-    const char *path = unit_path(0, "g.qcow2");
-    vdisk_image *img = unit_make_qcow2(path, NULL, MiB, VDISK_OPEN_RDWR);
-    vdisk_error err;
-    assert_int_equal(qcow2_set_backing(img, "dir/base image.raw", "raw", &err), 0);
-    img = reopen(img, path, VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING);
-    vdisk_info info;
-    assert_int_equal(vdisk_get_info(img, &info, &err), 0);
-    assert_string_equal(info.backing_file, "dir/base image.raw");
-    assert_string_equal(info.backing_format, "raw");
-    vdisk_info_clear(&info);
-    char longname[1100];
-    memset(longname, 'x', sizeof(longname) - 1);
-    longname[sizeof(longname) - 1] = '\0';
-    assert_int_equal(qcow2_set_backing(img, longname, "raw", &err), -EINVAL);
-    assert_int_equal(qcow2_set_backing(img, NULL, NULL, &err), 0);
-    img = reopen(img, path, VDISK_OPEN_RDWR);
-    assert_int_equal(vdisk_get_info(img, &info, &err), 0);
-    assert_null(info.backing_file);
-    assert_null(info.backing_format);
-    vdisk_info_clear(&info);
-    vdisk_close(img, &err);
-}
-
-static void
-test_set_backing_no_room(void **state)
-{
-    (void)state;
-    const char *path = unit_path(0, "h.qcow2");
-    vdisk_image *img = unit_make_qcow2(path, "cluster_size=512", MiB, VDISK_OPEN_RDWR);
-    vdisk_error err;
-    char name[600];
-    memset(name, 'n', sizeof(name) - 1);
-    name[sizeof(name) - 1] = '\0';
-    assert_int_equal(qcow2_set_backing(img, name, "qcow2", &err), -ENOSPC);
-    assert_non_null(strstr(err.message, "h.qcow2"));
-    img = reopen(img, path, VDISK_OPEN_RDWR);
-    assert_null(vdisk_get_backing(img));
-    vdisk_close(img, &err);
-}
-
 int
 main(void)
 {
@@ -281,8 +236,6 @@ main(void)
         TEST(test_refusals_leave_image),
         TEST(test_prealloc_new_part),
         TEST(test_make_empty),
-        TEST(test_set_backing_round_trip),
-        TEST(test_set_backing_no_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
