@@ -29,19 +29,28 @@ read_backing(vdisk_image *b, uint8_t *buf, uint64_t n, uint64_t off, vdisk_error
     return have ? vdisk_pread(b, buf, have, off, err) : 0;
 }
 
-/* Copy into the overlay the unit [off, off+n) when old and new differ. */
+/* Copy into the overlay, unit by unit, where old and new backing files
+ * read differently in [off, off+n) (n <= REBASE_CHUNK). */
 static int
-copy_if_different(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint8_t *bn,
-                  uint64_t n, uint64_t off, vdisk_error *err)
+copy_range(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint8_t *bn,
+           uint64_t unit, uint64_t n, uint64_t off, vdisk_error *err)
 {
     int r = read_backing(old, bo, n, off, err);
     if (r == 0)
         r = read_backing(nb, bn, n, off, err);
-    if (r < 0 || memcmp(bo, bn, n) == 0)
-        return r;
-    if (vdisk_buffer_is_zero(bo, n))
-        return vdisk_write_zeroes(ov, n, off, 0, err);
-    return vdisk_pwrite(ov, bo, n, off, err);
+    for (uint64_t p = 0; r == 0 && p < n;) {
+        uint64_t len = unit - ((off + p) % unit);
+        if (len > n - p)
+            len = n - p;
+        if (memcmp(bo + p, bn + p, len) != 0) {
+            if (vdisk_buffer_is_zero(bo + p, len))
+                r = vdisk_write_zeroes(ov, len, off + p, 0, err);
+            else
+                r = vdisk_pwrite(ov, bo + p, len, off + p, err);
+        }
+        p += len;
+    }
+    return r;
 }
 
 /* Safe mode's copy over the whole overlay. */
@@ -59,18 +68,8 @@ copy_differences(vdisk_image *ov, vdisk_image *old, vdisk_image *nb,
         vdisk_extent e;
         uint64_t want = ov->size - off < REBASE_CHUNK ? ov->size - off : REBASE_CHUNK;
         r = vdisk_block_status(ov, off, want, &e, err);
-        if (r < 0)
-            break;
-        if (!(e.flags & VDISK_EXTENT_ALLOCATED)) {
-            /* Compare unit by unit so that only what differs is copied. */
-            for (uint64_t p = off; r == 0 && p < off + e.length;) {
-                uint64_t n = unit - (p % unit);
-                if (n > off + e.length - p)
-                    n = off + e.length - p;
-                r = copy_if_different(ov, old, nb, bo, bn, n, p, err);
-                p += n;
-            }
-        }
+        if (r == 0 && !(e.flags & VDISK_EXTENT_ALLOCATED))
+            r = copy_range(ov, old, nb, bo, bn, unit, e.length, off, err);
         off += e.length;
         if (r == 0 && progress && progress(opaque, off, ov->size))
             r = vdisk_error_set(err, ECANCELED, "%s: rebase cancelled", ov->filename);
