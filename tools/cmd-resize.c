@@ -34,6 +34,8 @@ parse_args(int argc, char **argv, resize_args *a)
         { "preallocation", required_argument, NULL, OPT_PREALLOC },
         { NULL, 0, NULL, 0 },
     };
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
+        return vv_command_help("resize");
     if (argc < 3)
         return vv_usage_error("Not enough arguments");
     a->size = argv[--argc];
