@@ -459,6 +459,11 @@ grow(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_progress_fn p
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);
+    if (r < 0 && qcow2_flush_metadata(s, NULL) == 0) {
+        /* The size is unchanged; give back what a failed preallocation
+         * appended (best effort: the error above is what matters). */
+        trim_file(s, NULL);
+    }
     return r;
 }
 

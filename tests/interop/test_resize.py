@@ -342,3 +342,36 @@ def test_vdisk_reads_qemu_resized(vdisk, qemu_img, qemu_io, tmp_path):
     raw = tmp_path / "out.raw"
     vdisk("convert", "-O", "raw", src, raw)
     qemu_img("compare", "-f", "qcow2", "-F", "raw", src, raw)
+
+
+def limited_fsize(limit):
+    """preexec_fn: the file size limit makes writes past `limit` fail with
+    EFBIG (the signal ignored), as a full disk would."""
+    import resource
+    import signal
+
+    def _set():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return _set
+
+
+@pytest.mark.parametrize("fmt", ["qcow2", "raw"])
+def test_failed_preallocation_leaves_image(vdisk, qemu_img, qemu_io, tmp_path, fmt):
+    f = tmp_path / f"f.{fmt}"
+    qemu_img("create", "-q", "-f", fmt, f, "4M")
+    qemu_io("-f", fmt, "-c", "write -P 3 0 4M", f)
+    before = tmp_path / "before.raw"
+    qemu_img("convert", "-f", fmt, "-O", "raw", f, before)
+    size_before = os.path.getsize(f)
+    p = vdisk("resize", "-f", fmt, "--preallocation=full", f, "+100M", check=False,
+              preexec_fn=limited_fsize(20 * MiB))
+    assert p.returncode == 1 and f.name in p.stderr and "Image resized" not in p.stdout
+    assert vsize(qemu_img, f, fmt) == 4 * MiB
+    qemu_img("compare", "-f", fmt, "-F", "raw", f, before)
+    if fmt == "qcow2":
+        check_clean(qemu_img, f)
+        # at most the refcount structures the attempt moved stay behind
+        assert os.path.getsize(f) <= size_before + 2 * 65536
+    else:
+        assert os.path.getsize(f) == size_before
