@@ -319,24 +319,31 @@ grow_l1(qcow2_state *s, uint64_t n, vdisk_error *err)
 
 /* ---- preallocation of the new part -------------------------------------- */
 
-/* Point guest clusters [g, g+n) at host clusters from `host` on (lock held). */
+/* Point guest clusters [g, g+n) at host clusters from `host` on (lock held);
+ * what they pointed at before is released.  head_sc: subclusters of the
+ * first cluster that hold copied data (extended L2: marked allocated). */
 static int
-link_run(qcow2_state *s, uint64_t g, uint64_t n, uint64_t host, vdisk_error *err)
+link_run(qcow2_state *s, uint64_t g, uint64_t n, uint64_t host, unsigned head_sc,
+         vdisk_error *err)
 {
     struct qcow2_freelist fl = { 0 };
     int r = 0;
     for (uint64_t i = 0; i < n && r == 0; i++) {
         uint8_t *t;
         uint32_t idx;
+        uint64_t old, obm;
         r = qcow2_l2_get_for_write(s, g + i, &t, &idx, &fl, err);
         if (r < 0)
             break;
-        qcow2_l2_set_entry(s, t, idx, (host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED, 0);
+        qcow2_l2_get_entry(s, t, idx, &old, &obm);
+        uint64_t bm = i == 0 && head_sc ? (UINT64_C(1) << head_sc) - 1 : 0;
+        qcow2_l2_set_entry(s, t, idx, (host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED, bm);
         qcow2_cache_mark_dirty(s->l2_cache, t);
         qcow2_cache_put(s->l2_cache, t);
+        r = qcow2_freelist_add_entry(s, &fl, old, err);
     }
-    free(fl.v);
-    return r;
+    int r2 = qcow2_release(s, &fl, err);
+    return r < 0 ? r : r2;
 }
 
 /* First guest cluster of the new part that has no host cluster yet. */
@@ -353,6 +360,19 @@ first_new_cluster(qcow2_state *s, uint64_t old, uint64_t *g, vdisk_error *err)
     return r;
 }
 
+/* Clusters [host, host+len) were just allocated: where they lie inside the
+ * file they may hold what freed metadata left there, which must not become
+ * guest data.  Zero that part (keeping the blocks when `keep`). */
+static int
+scrub_reused(qcow2_state *s, uint64_t host, uint64_t len, bool keep, vdisk_error *err)
+{
+    uint64_t flen;
+    int r = vdisk_file_get_length(s->file, &flen, err);
+    if (r < 0 || host >= flen)
+        return r;
+    return vdisk_file_zero(s->file, host, len < flen - host ? len : flen - host, !keep, err);
+}
+
 /* metadata: per L2 table, the table first, then its data clusters. */
 static int
 prealloc_metadata(qcow2_state *s, uint64_t old, uint64_t size, vdisk_error *err)
@@ -367,13 +387,18 @@ prealloc_metadata(qcow2_state *s, uint64_t old, uint64_t size, vdisk_error *err)
         uint32_t idx;
         struct qcow2_freelist fl = { 0 };
         r = qcow2_l2_get_for_write(s, g, &t, &idx, &fl, err);
-        free(fl.v);
+        if (r == 0)
+            qcow2_cache_put(s->l2_cache, t);
+        int r2 = qcow2_release(s, &fl, err);
+        if (r == 0)
+            r = r2;
         if (r < 0)
             break;
-        qcow2_cache_put(s->l2_cache, t);
         r = qcow2_alloc_clusters(s, n, &host, err);
         if (r == 0)
-            r = link_run(s, g, n, host, err);
+            r = scrub_reused(s, host, n << s->cluster_bits, false, err);
+        if (r == 0)
+            r = link_run(s, g, n, host, 0, err);
         last_host = host + ((n - 1) << s->cluster_bits);
         g += n;
     }
@@ -390,21 +415,28 @@ prealloc_metadata(qcow2_state *s, uint64_t old, uint64_t size, vdisk_error *err)
     return r;
 }
 
+/* The guest bytes of the old last cluster, when the old size ends inside
+ * one: falloc/full give that cluster a new host cluster (the rest of it
+ * reads zeros afterwards, as with QEMU), so its head is copied over. */
+struct head {
+    uint8_t *buf;
+    uint64_t len;
+};
+
 /* falloc/full: new refcount structures after the last used cluster, then
  * the data clusters in one run (reserved, or written with zeros), then the
  * L2 entries. */
 static int
 prealloc_data(qcow2_state *s, uint64_t old, uint64_t size, vdisk_prealloc mode,
-              vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+              const struct head *head, vdisk_progress_fn progress, void *opaque,
+              vdisk_error *err)
 {
-    uint64_t g, last, start, host;
+    uint64_t last, start, host;
+    uint64_t g = old >> s->cluster_bits;
     uint64_t end = (size + s->cluster_size - 1) >> s->cluster_bits;
-    int r = first_new_cluster(s, old, &g, err);
-    if (r < 0 || g >= end)
-        return r;
     uint64_t n = end - g;
     uint64_t l2_tables = (n + s->l2_entries - 1) / s->l2_entries + 1;
-    r = last_used_cluster(s, &last, err);
+    int r = last_used_cluster(s, &last, err);
     if (r == 0)
         r = qcow2_refcount_area(s, last + 1, n + l2_tables, &start, err);
     if (r == 0)
@@ -414,14 +446,20 @@ prealloc_data(qcow2_state *s, uint64_t old, uint64_t size, vdisk_prealloc mode,
     uint64_t bytes = n << s->cluster_bits;
     if (mode == VDISK_PREALLOC_FULL)
         r = vdisk_file_write_zeroes_full(s->file, host, bytes, progress, opaque, err);
-    else
+    else if ((r = scrub_reused(s, host, bytes, true, err)) == 0)
         r = vdisk_file_allocate(s->file, host, bytes, err);
-    if (r < 0) {
+    if (r < 0)
         vdisk_error_prefix(err, "Failed to resize underlying file");
+    if (r == 0 && head->len)
+        r = vdisk_file_pwrite(s->file, head->buf, head->len, host, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r < 0) {
         qcow2_refcount_update(s, host >> s->cluster_bits, n, -1, false, NULL);
         return r;
     }
-    return link_run(s, g, n, host, err);
+    unsigned head_sc = (unsigned)((head->len + s->sc_size - 1) >> s->sc_bits);
+    return link_run(s, g, n, host, s->ext_l2 ? head_sc : 0, err);
 }
 
 /* ---- the driver callbacks ----------------------------------------------- */
@@ -446,15 +484,15 @@ check_request(qcow2_state *s, uint64_t size, vdisk_error *err)
 }
 
 static int
-grow(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_progress_fn progress,
-     void *opaque, vdisk_error *err)
+grow(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, const struct head *head,
+     vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
     uint64_t old = s->img->size;
     int r = grow_l1(s, qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits), err);
     if (r == 0 && prealloc == VDISK_PREALLOC_METADATA)
         r = prealloc_metadata(s, old, size, err);
     else if (r == 0 && prealloc != VDISK_PREALLOC_OFF)
-        r = prealloc_data(s, old, size, prealloc, progress, opaque, err);
+        r = prealloc_data(s, old, size, prealloc, head, progress, opaque, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
@@ -467,6 +505,23 @@ grow(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_progress_fn p
     return r;
 }
 
+/* Read the head of the old last cluster for prealloc_data (no lock held). */
+static int
+read_head(vdisk_image *img, vdisk_prealloc prealloc, uint64_t size, struct head *head,
+          vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    head->buf = NULL;
+    head->len = img->size & (s->cluster_size - 1);
+    if (size <= img->size || (prealloc != VDISK_PREALLOC_FALLOC && prealloc != VDISK_PREALLOC_FULL) ||
+        !head->len)
+        return head->len = 0;
+    head->buf = malloc(head->len);
+    if (!head->buf)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    return qcow2_pread(img, head->buf, head->len, img->size - head->len, err);
+}
+
 /* Truncate: grow or shrink the virtual size (see the file comment). */
 int
 qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
@@ -474,12 +529,15 @@ qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
 {
     qcow2_state *s = img->priv;
     uint64_t old = img->size;
+    struct head head;
+    int r = read_head(img, prealloc, size, &head, err);
     pthread_mutex_lock(&s->lock);
-    int r = check_request(s, size, err);
+    if (r == 0)
+        r = check_request(s, size, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0 && size > old) {
-        r = grow(s, size, prealloc, progress, opaque, err);
+        r = grow(s, size, prealloc, &head, progress, opaque, err);
     } else if (r == 0 && size < old) {
         uint64_t first = (size + s->cluster_size - 1) >> s->cluster_bits;
         uint64_t end = (old + s->cluster_size - 1) >> s->cluster_bits;
@@ -491,6 +549,7 @@ qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
     if (r == 0)
         img->size = size;
     pthread_mutex_unlock(&s->lock);
+    free(head.buf);
     if (r < 0 || size <= old || !img->backing || img->backing->size <= old)
         return r;
     /* The backing file would show through the new part: zero it, as QEMU. */
