@@ -59,7 +59,9 @@ void vdisk_vol_def_clear(vdisk_vol_def *def)
     free(def->target_path);
     free(def->compat);
     free(def->backing_path);
+    free(def->backing_format_name);
     vdisk_perms_clear(&def->perms);
+    vdisk_perms_clear(&def->backing_perms);
     vdisk_vol_encryption_def_clear(&def->encryption);
     memset(def, 0, sizeof(*def));
 }
