@@ -177,8 +177,8 @@ int
 vdisk_xml_buf_finish(vdisk_xml_buf *b, char **out, vdisk_error *err)
 {
     *out = NULL;
-    if (!b->failed && !b->data)
-        reserve(b, 0);
+    if (!b->data && reserve(b, 0))
+        b->data[0] = '\0';
     if (b->failed) {
         vdisk_xml_buf_clear(b);
         return vdisk_error_set(err, ENOMEM, "formatting XML: out of memory");

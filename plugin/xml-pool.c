@@ -139,15 +139,21 @@ static bool
 parse_ratio(const char *s, double *out)
 {
     double v = 0, scale = 1;
-    bool any = false;
+    const char *start = s;
 
-    for (; *s >= '0' && *s <= '9'; s++, any = true)
+    for (; *s >= '0' && *s <= '9'; s++)
         v = v * 10 + (*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++, any = true)
+    if (s == start)
+        return false;
+    if (*s == '.') {
+        start = ++s;
+        for (; *s >= '0' && *s <= '9'; s++)
             v += (*s - '0') * (scale /= 10);
+        if (s == start)
+            return false;
+    }
     *out = v;
-    return any && *s == '\0';
+    return *s == '\0';
 }
 
 static int

@@ -48,11 +48,11 @@ unit_factor(const char *unit)
 }
 
 /* Decimal digits with optional blanks around them. */
-static bool
+static scale_result
 parse_digits(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
-    bool any = false;
+    bool any = false, overflow = false;
 
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
@@ -60,31 +60,32 @@ parse_digits(const char *s, uint64_t *out)
         unsigned d = (unsigned)(*s - '0');
 
         if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
+            overflow = true;
+        else
+            v = v * 10 + d;
         any = true;
     }
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
+    if (!any || *s != '\0')
+        return SCALE_BAD_NUMBER;
     *out = v;
-    return any && *s == '\0';
+    return overflow ? SCALE_TOO_LARGE : SCALE_OK;
 }
 
 static scale_result
 scale(const char *number, const char *unit, uint64_t limit, uint64_t *out)
 {
     uint64_t v, factor;
+    scale_result r;
 
     factor = unit_factor(unit);
     if (factor == 0)
         return SCALE_BAD_UNIT;
-    if (!number || !parse_digits(number, &v)) {
-        /* a number too long for 64 bits is still a number: too large */
-        if (number && strspn(number, "0123456789 \t\r\n") == strlen(number) &&
-            strpbrk(number, "0123456789"))
-            return SCALE_TOO_LARGE;
+    if (!number)
         return SCALE_BAD_NUMBER;
-    }
+    if ((r = parse_digits(number, &v)) != SCALE_OK)
+        return r;
     if (v > limit / factor)
         return SCALE_TOO_LARGE;
     *out = v * factor;
