@@ -174,6 +174,7 @@ vdisk_xml_doc_read(vdisk_xml_doc *d, const char *xml, size_t len, const char *do
     if (len == 0)
         return vdisk_error_set(err, EINVAL, "%s: XML error: the document is empty", d->name);
 
+    xmlInitParser();        /* idempotent and locked: safe from any thread */
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return vdisk_error_set(err, ENOMEM, "%s: cannot allocate an XML parser", d->name);
@@ -181,7 +182,7 @@ vdisk_xml_doc_read(vdisk_xml_doc *d, const char *xml, size_t len, const char *do
     ctxt->_private = &guard;
     d->doc = xmlCtxtReadMemory(ctxt, xml, (int)len, d->name, NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                               XML_PARSE_NOCDATA);
+                               XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
     if (guard.reason[0]) {
         r = vdisk_error_set(err, EINVAL, "%s:%d: %s", d->name, guard.line, guard.reason);
         goto fail;
