@@ -247,46 +247,40 @@ parse_provisioning(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err
     return 0;
 }
 
+/* Fill a new definition (*(vdisk_pool_def **)opaque) from the document d. */
+static int
+pool_fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
+{
+    vdisk_pool_def *def = calloc(1, sizeof(*def));
+    int r = 0;
+
+    if (!def)
+        r = vdisk_error_set(err, ENOMEM, "%s: out of memory", d->name);
+    else if ((r = parse_type(d, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
+             (r = parse_features(d, def, err)) < 0 || (r = parse_target(d, def, err)) < 0 ||
+             (r = parse_provisioning(d, def, err)) < 0){
+        vdisk_pool_def_free(def);
+        def = NULL;
+    }
+    *(vdisk_pool_def **)opaque = def;
+    return r;
+}
+
 int
 vdisk_pool_def_parse(const char *xml, size_t len, const char *docname, vdisk_pool_def **out,
                      vdisk_error *err)
 {
-    vdisk_xml_doc d;
-    vdisk_pool_def *def;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_doc_read(&d, xml, len, docname, "pool", err)) < 0)
-        return r;
-    def = calloc(1, sizeof(*def));
-    if (!def) {
-        vdisk_xml_doc_close(&d);
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", d.name);
-    }
-    if ((r = parse_type(&d, err)) < 0 || (r = parse_identity(&d, def, err)) < 0 ||
-        (r = parse_features(&d, def, err)) < 0 || (r = parse_target(&d, def, err)) < 0 ||
-        (r = parse_provisioning(&d, def, err)) < 0) {
-        vdisk_pool_def_free(def);
-        def = NULL;
-    }
-    vdisk_xml_doc_close(&d);
-    *out = def;
-    return r;
+    if (!xml)
+        return vdisk_error_set(err, EINVAL, "%s: no XML given", docname ? docname : "<xml>");
+    return vdisk_xml_parse_with(xml, len, docname, "pool", pool_fill, out, err);
 }
 
 int
 vdisk_pool_def_parse_file(const char *path, vdisk_pool_def **out, vdisk_error *err)
 {
-    char *xml;
-    size_t len;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_file_load(path, &xml, &len, err)) < 0)
-        return r;
-    r = vdisk_pool_def_parse(xml, len, path, out, err);
-    free(xml);
-    return r;
+    return vdisk_xml_parse_with(NULL, 0, path, "pool", pool_fill, out, err);
 }
 
 /* "1.5" for 1.5: the ratio with up to 6 decimals, independent of the locale. */

@@ -257,3 +257,25 @@ vdisk_xml_file_load(const char *path, char **buf, size_t *len, vdisk_error *err)
     *len = n;
     return 0;
 }
+
+int
+vdisk_xml_parse_with(const char *xml, size_t len, const char *docname, const char *root,
+                     vdisk_xml_fill_fn fill, void *opaque, vdisk_error *err)
+{
+    vdisk_xml_doc d;
+    char *text = NULL;
+    int r;
+
+    if (!xml) {
+        if ((r = vdisk_xml_file_load(docname, &text, &len, err)) < 0)
+            return r;
+        xml = text;
+    }
+    r = vdisk_xml_doc_read(&d, xml, len, docname, root, err);
+    free(text);         /* the tree does not point into the text */
+    if (r < 0)
+        return r;
+    r = fill(&d, opaque, err);
+    vdisk_xml_doc_close(&d);
+    return r;
+}
