@@ -195,29 +195,44 @@ parse_overcommit(const vdisk_xml_doc *d, const xmlNode *node, vdisk_pool_def *de
     return r;
 }
 
-/* Is c an element of the vdisk namespace? */
+/* The namespace URI of vdisk's pool options, without its version. */
+#define VDISK_NS_BASE "http://libvirt.org/schemas/storagepool/vdisk/"
+
 static bool
-in_vdisk_namespace(const xmlNode *c)
+is_one_of(const xmlNode *c, const char *const *names)
 {
-    return c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
-           strcmp((const char *)c->ns->href, VDISK_POOL_NAMESPACE_URI) == 0;
+    for (const char *const *n = names; *n; n++)
+        if (!strcmp((const char *)c->name, *n))
+            return true;
+    return false;
 }
 
-/* Every vdisk-namespace child of parent must be one of `names` (NULL-ended). */
+/* Check the element children of parent against vdisk's namespace: its
+ * elements must be among `names` (NULL-ended), another version of it is an
+ * error, and so is one of `names` left without the namespace (a forgotten
+ * prefix would otherwise silently drop the policy).  Elements of other
+ * namespaces are left alone, as libvirt does. */
 static int
 check_namespace_children(const vdisk_xml_doc *d, const xmlNode *parent,
                          const char *const *names, const char *expected, vdisk_error *err)
 {
     for (const xmlNode *c = parent->children; c; c = c->next) {
-        bool known = false;
+        const char *href;
 
-        if (!in_vdisk_namespace(c))
+        if (c->type != XML_ELEMENT_NODE)
             continue;
-        for (const char *const *n = names; *n; n++)
-            known = known || strcmp((const char *)c->name, *n) == 0;
-        if (!known)
+        href = c->ns && c->ns->href ? (const char *)c->ns->href : NULL;
+        if (href && !strcmp(href, VDISK_POOL_NAMESPACE_URI) && !is_one_of(c, names))
             return vdisk_xml_error(err, d, c, EINVAL, "unknown element of the vdisk "
                                    "namespace (expected %s)", expected);
+        if (href && strcmp(href, VDISK_POOL_NAMESPACE_URI) != 0 &&
+            !strncmp(href, VDISK_NS_BASE, strlen(VDISK_NS_BASE)))
+            return vdisk_xml_error(err, d, c, EINVAL, "unknown vdisk namespace '%.80s' "
+                                   "(expected '%s')", href, VDISK_POOL_NAMESPACE_URI);
+        if (!href && is_one_of(c, names))
+            return vdisk_xml_error(err, d, c, EINVAL, "<%s> belongs to the vdisk namespace: "
+                                   "write <vdisk:%s> and declare xmlns:vdisk='%s'",
+                                   c->name, c->name, VDISK_POOL_NAMESPACE_URI);
     }
     return 0;
 }

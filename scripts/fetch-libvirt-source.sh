@@ -11,6 +11,9 @@
 #               tests/storagepoolxml2xml* tests/storagevolxml2xml*
 #               tests/storagevolxml2argv* src/conf/schemas/*.rng
 #
+# --print-deb-src  only print the deb-src entries that would be derived from
+#                  apt's deb entries (deb822), and exit
+#
 # Prints the extracted tree (DIR/libvirt-<version>) as its last line.
 # Needs a deb-src entry in apt's sources: when there is none, one is derived
 # from the machine's own deb entries (same mirrors, suites and components),
@@ -20,10 +23,12 @@ cd "$(dirname "$0")/.."
 
 cache=${VDISK_BUILD_DIR:-build}/libvirt-src
 patterns=()
+print_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --print-deb-src) print_only=1; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) patterns+=("$1"); shift ;;
     esac
 done
@@ -50,38 +55,42 @@ have_deb_src() {
     return 1
 }
 
-# Write deb-src twins of the existing deb entries (deb822 and one-line
-# formats alike) into one file of our own, then refresh apt's lists.
+# The deb-src twins of the existing deb entries (deb822 and one-line formats
+# alike): the same mirrors, suites and components, nothing of our own.
+derive_deb_src() {
+    local f
+    for f in $(sources_files); do
+        case $f in
+            *.sources)
+                # each stanza that has Types: deb, with deb-src instead
+                awk 'BEGIN { RS = ""; ORS = "\n\n" }
+                     {
+                         n = split($0, line, "\n"); deb = 0
+                         for (i = 1; i <= n; i++)
+                             if (line[i] ~ /^Types:/) {
+                                 m = split(line[i], t, /[ \t]+/)
+                                 for (j = 2; j <= m; j++) if (t[j] == "deb") deb = 1
+                                 line[i] = "Types: deb-src"
+                             }
+                         if (!deb) next
+                         out = line[1]
+                         for (i = 2; i <= n; i++) out = out "\n" line[i]
+                         print out
+                     }' "$f" ;;
+            *)
+                sed -nE 's/^[[:space:]]*deb([[:space:]]+\[[^]]*\])?[[:space:]]+([^[:space:]]+)[[:space:]]+([^[:space:]]+)[[:space:]]+(.*)$/Types: deb-src\nURIs: \2\nSuites: \3\nComponents: \4\n/p' "$f" ;;
+        esac
+    done
+}
+
+# Write them into one file of our own, then refresh apt's lists.
 add_deb_src() {
-    local out=/etc/apt/sources.list.d/vdisk-deb-src.sources f
+    local out=/etc/apt/sources.list.d/vdisk-deb-src.sources
     if [ "$(id -u)" -ne 0 ]; then
         say "apt has no deb-src entry and adding one needs root; run as root once: $0"
         exit 1
     fi
-    {
-        for f in $(sources_files); do
-            case $f in
-                *.sources)
-                    # each stanza that has Types: deb, with deb-src instead
-                    awk 'BEGIN { RS = ""; ORS = "\n\n" }
-                         {
-                             n = split($0, line, "\n"); deb = 0
-                             for (i = 1; i <= n; i++)
-                                 if (line[i] ~ /^Types:/) {
-                                     m = split(line[i], t, /[ \t]+/)
-                                     for (j = 2; j <= m; j++) if (t[j] == "deb") deb = 1
-                                     line[i] = "Types: deb-src"
-                                 }
-                             if (!deb) next
-                             out = line[1]
-                             for (i = 2; i <= n; i++) out = out "\n" line[i]
-                             print out
-                         }' "$f" ;;
-                *)
-                    sed -nE 's/^[[:space:]]*deb([[:space:]]+\[[^]]*\])?[[:space:]]+([^[:space:]]+)[[:space:]]+([^[:space:]]+)[[:space:]]+(.*)$/Types: deb-src\nURIs: \2\nSuites: \3\nComponents: \4\n/p' "$f" ;;
-            esac
-        done
-    } > "$out.tmp"
+    derive_deb_src > "$out.tmp"
     if ! grep -q '^URIs:' "$out.tmp"; then
         rm -f "$out.tmp"
         say "no deb entry in apt's sources to derive a deb-src entry from"
@@ -91,6 +100,11 @@ add_deb_src() {
     say "added $out (deb-src twins of the configured deb entries)"
     apt-get update -qq </dev/null
 }
+
+if [ "$print_only" -eq 1 ]; then
+    derive_deb_src
+    exit 0
+fi
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)

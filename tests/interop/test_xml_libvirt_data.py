@@ -12,11 +12,12 @@
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from xml_common import (NS, POOL_RNG, VOL_RNG, libvirt_src, libvirt_tests, run,  # noqa: F401
-                        to_vdisk_pool, vdisk_xml, xmllint_valid)
+from xml_common import (NS, POOL_RNG, REPO, VOL_RNG, libvirt_src, libvirt_tests,  # noqa: F401
+                        run, to_vdisk_pool, vdisk_xml, xmllint_valid)
 
 POOLDIR = "/var/lib/libvirt/images"      # the target of libvirt's pool-dir.xml
 
@@ -213,3 +214,22 @@ def test_qemu_img_creates_what_the_plan_says(libvirt_src, tmp_path):
         assert info["virtual-size"] == capacity, name
         checked += 1
     assert checked >= 5
+
+
+def test_fetch_script_derives_deb_src_from_the_machine():
+    """The deb-src entry the fetch script would add comes from apt's own deb
+    entries (no host name of the project's choosing)."""
+    out = run([REPO / "scripts" / "fetch-libvirt-source.sh", "--print-deb-src"]).stdout
+    uris = set()
+    for f in list(Path("/etc/apt/sources.list.d").glob("*.sources")):
+        text = f.read_text()
+        for stanza in text.split("\n\n"):
+            if re.search(r"^Types:.*\bdeb\b(?!-)", stanza, re.M):
+                uris.update(re.findall(r"^URIs:\s*(.+)$", stanza, re.M))
+    for f in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*.list")]:
+        if f.exists():
+            uris.update(m.group(1) for m in re.finditer(
+                r"^\s*deb(?:\s+\[[^\]]*\])?\s+(\S+)", f.read_text(), re.M))
+    got = set(re.findall(r"^URIs:\s*(.+)$", out, re.M))
+    assert got == uris
+    assert all(t == "deb-src" for t in re.findall(r"^Types:\s*(.+)$", out, re.M))
