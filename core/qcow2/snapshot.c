@@ -139,6 +139,49 @@ qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, i
     return 0;
 }
 
+/* Can every cluster l1 names take one more reference?  Checked before a
+ * snapshot changes anything, so that narrow refcounts (refcount_bits=1
+ * cannot share at all) give an error and leave the image as it was. */
+static int
+check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error *err)
+{
+    uint64_t rc;
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
+        if (!l2)
+            continue;
+        uint8_t *t;
+        int r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+        if (r == 0 && rc >= s->refcount_max)
+            r = vdisk_error_set(err, ERANGE, "%s: L2 table at 0x%" PRIx64 " already has the "
+                                "largest refcount %u-bit refcounts hold", s->name, l2,
+                                1u << s->refcount_order);
+        if (r == 0)
+            r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
+        if (r < 0)
+            return r;
+        for (uint32_t j = 0; j < s->l2_entries && r == 0; j++) {
+            uint64_t e, bm, first, n;
+            qcow2_l2_get_entry(s, t, j, &e, &bm);
+            if (e & QCOW_OFLAG_COMPRESSED)
+                compressed_range(s, e, &first, &n);
+            else
+                first = (e & L2E_OFFSET_MASK) >> s->cluster_bits, n = (e & L2E_OFFSET_MASK) != 0;
+            for (uint64_t c = first; c < first + n && r == 0; c++) {
+                r = qcow2_refcount_get(s, c, &rc, err);
+                if (r == 0 && rc >= s->refcount_max)
+                    r = vdisk_error_set(err, ERANGE, "%s: cluster at 0x%" PRIx64 " already has "
+                                        "the largest refcount %u-bit refcounts hold", s->name,
+                                        c << s->cluster_bits, 1u << s->refcount_order);
+            }
+        }
+        qcow2_cache_put(s->l2_cache, t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* ---- lookups ------------------------------------------------------------ */
 
 /* Index of the snapshot with this ID, else the first with this name. */
@@ -307,6 +350,8 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
         r = vdisk_error_set(err, EINVAL, "%s: snapshot name is too long (%zu bytes, at most %u)",
                             s->name, strlen(info->name), UINT16_MAX);
     if (r == 0)
+        r = check_headroom(s, s->l1, s->l1_size, err);
+    if (r == 0)
         r = qcow2_mark_dirty(s, err);
     /* Every cluster the active L1 names gains the snapshot's reference. */
     if (r == 0)
@@ -387,7 +432,9 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
         return r;
     uint64_t old_off = s->l1_offset, new_off = old_off;
     uint32_t old_n = s->l1_size;
-    r = qcow2_mark_dirty(s, err);
+    r = check_headroom(s, nl1, sn->l1_size, err);
+    if (r == 0)
+        r = qcow2_mark_dirty(s, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
