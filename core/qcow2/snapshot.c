@@ -231,9 +231,11 @@ read_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entri
     return 0;
 }
 
-/* Write a host-endian L1 table of n entries at off (big endian), synced. */
+/* Write a host-endian L1 table of n entries at off (big endian), synced
+ * when `sync`. */
 static int
-write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, vdisk_error *err)
+write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, bool sync,
+               vdisk_error *err)
 {
     uint8_t *buf = malloc(n ? (size_t)n * 8 : 1);
     if (!buf)
@@ -242,7 +244,7 @@ write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, vdi
         qcow2_put_be64(buf + (size_t)i * 8, l1[i]);
     int r = n ? vdisk_file_pwrite(s->file, buf, (size_t)n * 8, off, err) : 0;
     free(buf);
-    if (r == 0)
+    if (r == 0 && sync)
         r = vdisk_file_flush(s->file, err);
     if (r < 0)
         vdisk_error_prefix(err, "%s: cannot write the L1 table at 0x%" PRIx64, s->name, off);
@@ -359,12 +361,12 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
     uint64_t l1_off = 0;
     if (r == 0 && s->l1_size)
         r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
+    /* The copy needs no sync of its own: the one before the new snapshot
+     * table names it (qcow2_snapshots_write) covers it and the refcounts. */
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
-        r = qcow2_order_barrier(s, err);
-    if (r == 0)
-        r = write_l1_table(s, s->l1, s->l1_size, l1_off, err);
+        r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
     if (r == 0)
         r = add_entry(s, &v, n, info, l1_off, err);
     if (r == 0)
@@ -408,7 +410,7 @@ replace_active_l1(qcow2_state *s, uint64_t *nl1, uint32_t n, uint64_t *new_off, 
         if (r < 0)
             return r;
     }
-    r = write_l1_table(s, nl1, n, off, err);
+    r = write_l1_table(s, nl1, n, off, true, err);
     if (r == 0 && off != s->l1_offset) {
         uint8_t b[12];
         qcow2_put_be32(b, n);
