@@ -251,6 +251,26 @@ write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, boo
     return r;
 }
 
+/* Write back refcount blocks, L2 tables and the active L1 one right after
+ * the other, with no sync between them.  For the COPIED-flag changes of a
+ * snapshot operation no order is safer than another (a flag that lags its
+ * refcount is harmless once the reference it counted is gone or not yet
+ * there), and writing them back to back keeps the window in which a killed
+ * process leaves flags and refcounts disagreeing as short as it can be.
+ * Callers sync where a new reference needs its refcount on disk first. */
+static int
+flush_unordered(qcow2_state *s, vdisk_error *err)
+{
+    int r = qcow2_cache_flush(s->rb_cache, err);
+    if (r == 0)
+        r = qcow2_cache_flush(s->l2_cache, err);
+    if (r == 0 && s->l1_dirty_lo != s->l1_dirty_hi)
+        r = write_l1_table(s, s->l1, s->l1_size, s->l1_offset, false, err);
+    if (r == 0)
+        s->l1_dirty_lo = s->l1_dirty_hi = 0;
+    return r;
+}
+
 static uint64_t
 l1_clusters(const qcow2_state *s, uint32_t n)
 {
@@ -355,16 +375,19 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
         r = check_headroom(s, s->l1, s->l1_size, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);   /* earlier writes, in their order */
     /* Every cluster the active L1 names gains the snapshot's reference. */
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 1, true, err);
     uint64_t l1_off = 0;
     if (r == 0 && s->l1_size)
         r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
-    /* The copy needs no sync of its own: the one before the new snapshot
-     * table names it (qcow2_snapshots_write) covers it and the refcounts. */
+    /* Neither these writes nor the copy need a sync of their own: the one
+     * before the new snapshot table names them (qcow2_snapshots_write)
+     * covers them. */
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     if (r == 0)
         r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
     if (r == 0)
@@ -441,8 +464,9 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, nl1, sn->l1_size, 1, false, err);
+    /* The increments reach the disk before the L1 that needs them. */
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     if (r == 0)
         r = qcow2_order_barrier(s, err);
     if (r == 0)
@@ -500,7 +524,7 @@ apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     qcow2_snapshots_free(v, n);
     return r;
 }
@@ -553,7 +577,7 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     free(l1);
     qcow2_snapshots_free(v, n);
     return r;
