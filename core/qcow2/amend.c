@@ -53,16 +53,10 @@ walk_all(qcow2_state *s, l2_fn fn, void *opaque, vdisk_error *err)
     if (r == 0)
         r = qcow2_snapshots_read(s, &v, &len, err);
     for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++) {
-        uint8_t *raw = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
-        uint64_t *l1 = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
-        r = raw && l1 ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-        if (r == 0 && v[i].l1_size)
-            r = vdisk_file_pread(s->file, raw, (size_t)v[i].l1_size * 8, v[i].l1_offset, err);
-        for (uint32_t j = 0; r == 0 && j < v[i].l1_size; j++)
-            l1[j] = qcow2_be64(raw + (size_t)j * 8);
+        uint64_t *l1 = NULL;
+        r = qcow2_snapshot_read_l1(s, &v[i], v[i].l1_size, &l1, err);
         if (r == 0)
             r = walk_l1(s, l1, v[i].l1_size, fn, opaque, err);
-        free(raw);
         free(l1);
     }
     qcow2_snapshots_free(v, s->nb_snapshots);

@@ -197,10 +197,8 @@ find_snapshot(const struct qcow2_snapshot *v, size_t n, const char *id_or_name)
     return -1;
 }
 
-/* Read the L1 table of a snapshot into a host-endian array of at least
- * `entries` entries (zero padded).  Caller frees. */
-static int
-read_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
+int
+qcow2_snapshot_read_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
                  uint64_t **out, vdisk_error *err)
 {
     if (entries < sn->l1_size)
@@ -452,7 +450,7 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
 {
     uint32_t n = sn->l1_size > s->l1_size ? sn->l1_size : s->l1_size;
     uint64_t *nl1;
-    int r = read_snapshot_l1(s, sn, n, &nl1, err);
+    int r = qcow2_snapshot_read_l1(s, sn, n, &nl1, err);
     if (r < 0)
         return r;
     uint64_t old_off = s->l1_offset, new_off = old_off;
@@ -560,7 +558,7 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     }
     struct qcow2_snapshot sn = v[i];
     uint64_t *l1 = NULL;
-    r = read_snapshot_l1(s, &sn, sn.l1_size, &l1, err);
+    r = qcow2_snapshot_read_l1(s, &sn, sn.l1_size, &l1, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0) {
@@ -618,7 +616,7 @@ qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err)
                             "small for its size of %" PRIu64 " bytes", s->name, v[i].name,
                             v[i].l1_size, v[i].disk_size);
     if (r == 0)
-        r = read_snapshot_l1(s, &v[i], v[i].l1_size, &l1, err);
+        r = qcow2_snapshot_read_l1(s, &v[i], v[i].l1_size, &l1, err);
     if (r == 0) {
         free(s->l1);
         s->l1 = l1;
