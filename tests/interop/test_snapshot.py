@@ -248,7 +248,7 @@ def test_errors_exit_codes(vdisk, qemu_img, qemu_io, tmp_path):
     f = qcow2(qemu_img, qemu_io, tmp_path)
     for args in (["snapshot", "-a", "nosuch", f], ["snapshot", "-d", "nosuch", f],
                  ["snapshot", "-l", "-c", "x", f], ["snapshot", "-l"],
-                 ["snapshot", "-l", f, f]):
+                 ["snapshot", "-l", f, f], ["snapshot", "-U", "-c", "x", f]):
         pv, pq = both(vdisk, qemu_img, *args)
         assert pv.returncode == pq.returncode == 1, (args, pv.stderr)
         assert pv.stderr
