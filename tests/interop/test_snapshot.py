@@ -5,6 +5,7 @@ leaves `qemu-img check` clean, copy-on-write after a snapshot copies only
 what is shared, and errors and exit codes are qemu-img's."""
 import json
 import os
+import struct
 
 import pytest
 
@@ -70,6 +71,30 @@ def test_list_output_same_as_qemu(vdisk, qemu_img, qemu_io, tmp_path):
     vdisk("snapshot", "-c", "from vdisk", f)
     assert vdisk("snapshot", "-l", f).stdout == qemu_img("snapshot", "-l", f).stdout
     assert vdisk("snapshot", "-l", "-U", f).stdout == qemu_img("snapshot", "-l", "-U", f).stdout
+
+
+@pytest.mark.parametrize("clock_ns,vm_state,icount", [
+    (3723004000000, 1536 * MiB, 123456789),          # 01:02:03.004, 1.5 GiB, an icount
+    (99 * 3600 * 10**9 + 59 * 10**9 + 999999999, 5000, -1),   # no icount: blank column
+    (0, (1 << 32) + 7, 0),                           # VM state too big for 32 bits
+])
+def test_list_fields_same_as_qemu(vdisk, qemu_img, qemu_io, tmp_path, clock_ns, vm_state,
+                                  icount):
+    """VM clock, VM state size and icount written into a qemu-made entry
+    (offsets from docs/interop/qcow2.txt) print as qemu-img prints them."""
+    f = qcow2(qemu_img, qemu_io, tmp_path)
+    qemu_img("snapshot", "-c", "patched", f)
+    data = bytearray(f.read_bytes())
+    table = struct.unpack(">Q", data[64:72])[0]
+    struct.pack_into(">Q", data, table + 24, clock_ns)
+    struct.pack_into(">I", data, table + 32, vm_state if vm_state < 1 << 32 else 0)
+    struct.pack_into(">Q", data, table + 40, vm_state)
+    struct.pack_into(">q", data, table + 56, icount)
+    f.write_bytes(bytes(data))
+    assert vdisk("snapshot", "-l", f).stdout == qemu_img("snapshot", "-l", f).stdout
+    jv = vdisk_json(vdisk, "info", "--output", "json", f)["snapshots"]
+    jq = qemu_json(qemu_img, "info", "--output", "json", f)["snapshots"]
+    assert jv == jq
 
 
 def test_list_empty_prints_nothing(vdisk, qemu_img, qemu_io, tmp_path):
