@@ -38,6 +38,47 @@ compressed_range(const qcow2_state *s, uint64_t entry, uint64_t *first, uint64_t
     *n = ((start + nsec * 512 - 1) >> s->cluster_bits) - *first + 1;
 }
 
+/* Refcount lookups over neighbouring clusters keep the refcount block of
+ * the last one pinned: a cache lookup per cluster would dominate the walks
+ * below.  Only for passes that change no refcount. */
+struct rc_reader {
+    qcow2_state *s;
+    uint64_t idx;     /* refcount table index of rb */
+    uint8_t *rb;      /* pinned block, or NULL */
+};
+
+static void
+rc_reader_done(struct rc_reader *rr)
+{
+    if (rr->rb)
+        qcow2_cache_put(rr->s->rb_cache, rr->rb);
+    rr->rb = NULL;
+}
+
+static int
+rc_read(struct rc_reader *rr, uint64_t cluster, uint64_t *rc, vdisk_error *err)
+{
+    qcow2_state *s = rr->s;
+    uint64_t idx = cluster >> s->rb_bits;
+    if (!rr->rb || idx != rr->idx) {
+        rc_reader_done(rr);
+        uint64_t rbo = idx < s->reftable_entries ? s->reftable[idx] : 0;
+        if (!rbo) {
+            *rc = 0;
+            return 0;
+        }
+        int r = qcow2_cache_get(s->rb_cache, rbo, false, &rr->rb, err);
+        if (r < 0) {
+            rr->rb = NULL;
+            return r;
+        }
+        rr->idx = idx;
+    }
+    *rc = qcow2_refcount_read_entry(rr->rb, cluster & ((UINT64_C(1) << s->rb_bits) - 1),
+                                    s->refcount_order);
+    return 0;
+}
+
 /* Refcount change for the clusters one L2 table names, batched into runs
  * of consecutive host clusters. */
 static int
@@ -73,21 +114,25 @@ l2_refcounts(qcow2_state *s, const uint8_t *t, int addend, vdisk_error *err)
 static int
 l2_copied(qcow2_state *s, uint8_t *t, bool *changed, vdisk_error *err)
 {
+    struct rc_reader rr = { .s = s };
     for (uint32_t j = 0; j < s->l2_entries; j++) {
         uint64_t e, bm, rc;
         qcow2_l2_get_entry(s, t, j, &e, &bm);
         uint64_t host = e & L2E_OFFSET_MASK;
         if ((e & QCOW_OFLAG_COMPRESSED) || !host)
             continue;
-        int r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc, err);
-        if (r < 0)
+        int r = rc_read(&rr, host >> s->cluster_bits, &rc, err);
+        if (r < 0) {
+            rc_reader_done(&rr);
             return r;
+        }
         uint64_t ne = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
         if (ne != e) {
             qcow2_l2_set_entry(s, t, j, ne, bm);
             *changed = true;
         }
     }
+    rc_reader_done(&rr);
     return 0;
 }
 
@@ -160,6 +205,7 @@ check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error
             r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
         if (r < 0)
             return r;
+        struct rc_reader rr = { .s = s };
         for (uint32_t j = 0; j < s->l2_entries && r == 0; j++) {
             uint64_t e, bm, first, n;
             qcow2_l2_get_entry(s, t, j, &e, &bm);
@@ -168,13 +214,14 @@ check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error
             else
                 first = (e & L2E_OFFSET_MASK) >> s->cluster_bits, n = (e & L2E_OFFSET_MASK) != 0;
             for (uint64_t c = first; c < first + n && r == 0; c++) {
-                r = qcow2_refcount_get(s, c, &rc, err);
+                r = rc_read(&rr, c, &rc, err);
                 if (r == 0 && rc >= s->refcount_max)
                     r = vdisk_error_set(err, ERANGE, "%s: cluster at 0x%" PRIx64 " already has "
                                         "the largest refcount %u-bit refcounts hold", s->name,
                                         c << s->cluster_bits, 1u << s->refcount_order);
             }
         }
+        rc_reader_done(&rr);
         qcow2_cache_put(s->l2_cache, t);
         if (r < 0)
             return r;
