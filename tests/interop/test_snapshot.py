@@ -313,3 +313,45 @@ def test_refcount_overflow_refused(vdisk, qemu_img, qemu_io, tmp_path):
     assert qemu_img("snapshot", "-l", f).stdout == ""
     check_clean(qemu_img, f)    # refused before anything changed (qemu-img leaks here)
     assert qemu_img("snapshot", "-c", "x", f, check=False).returncode == 1
+
+
+def parse_table(data):
+    """Entries of the snapshot table per docs/interop/qcow2.txt."""
+    nb, off = struct.unpack(">IQ", data[60:72])
+    out = []
+    for _ in range(nb):
+        off = (off + 7) & ~7
+        l1off, l1n, idn, namen, _s, _ns, _clk, _vm, extra = \
+            struct.unpack(">QIHHIIQII", data[off:off + 40])
+        x = data[off + 40:off + 40 + extra]
+        p = off + 40 + extra
+        out.append({"extra": x, "id": data[p:p + idn].decode(),
+                    "name": data[p + idn:p + idn + namen].decode(), "l1": l1off})
+        off = p + idn + namen
+    return out
+
+
+def test_unknown_extra_data_kept(vdisk, qemu_img, qemu_io, tmp_path):
+    """Extra data past the fields vdisk knows (here 16 more bytes in a
+    qemu-made entry) is written back unchanged when vdisk rewrites the table."""
+    f = qcow2(qemu_img, qemu_io, tmp_path, writes=DATA)
+    qemu_img("snapshot", "-c", "a", f)
+    data = bytearray(f.read_bytes())
+    off = struct.unpack(">Q", data[64:72])[0]
+    ent = parse_table(bytes(data))[0]
+    unknown = bytes(range(0xa0, 0xb0))
+    new = bytearray(data[off:off + 40])
+    struct.pack_into(">I", new, 36, len(ent["extra"]) + 16)
+    new += ent["extra"] + unknown + ent["id"].encode() + ent["name"].encode()
+    data[off:off + len(new)] = new
+    f.write_bytes(bytes(data))
+    check_clean(qemu_img, f)
+    vdisk("snapshot", "-c", "b", f)
+    vdisk("snapshot", "-c", "c", f)
+    vdisk("snapshot", "-d", "c", f)
+    check_clean(qemu_img, f)
+    t = parse_table(f.read_bytes())
+    assert [e["name"] for e in t] == ["a", "b"]
+    assert t[0]["extra"] == ent["extra"] + unknown
+    assert len(t[1]["extra"]) == 24
+    assert "a" in qemu_img("snapshot", "-l", f).stdout
