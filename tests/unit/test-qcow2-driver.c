@@ -109,7 +109,8 @@ test_autoclear_cleared_only_when_writable(void **state)
     fseek(f, 88, SEEK_SET);
     fwrite(v, 1, 8, f);
     fclose(f);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 }, rw = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 },
+                    rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     assert_int_equal(vdisk_open(path, &ro, &img, &err), 0);
     vdisk_close(img, &err);
