@@ -30,6 +30,9 @@ enum qcow2_owner {
     OWN_SNAPTABLE,
     OWN_SNAP_L1,
 };
+/* Set in owner[] when a second kind of structure claimed the cluster too:
+ * repair then refuses to write there (QEMU's metadata overlap guard). */
+#define OWN_CONFLICT 0x80
 
 struct qcow2_snap_ref {
     uint64_t l1_offset;
@@ -66,6 +69,8 @@ int qcow2_check_grow(struct qcow2_check *c, uint64_t n, vdisk_error *err);
 /* Count one reference to every cluster of [off, off+size). */
 int qcow2_check_inc(struct qcow2_check *c, uint64_t off, uint64_t size, enum qcow2_owner who,
                     vdisk_error *err);
+/* Does [off, off+len) touch a cluster claimed by two kinds of structure? */
+bool qcow2_check_overlapped(const struct qcow2_check *c, uint64_t off, uint64_t len);
 /* Walk every structure and fill the IMRT from scratch. */
 int qcow2_check_calculate(struct qcow2_check *c, unsigned fix, vdisk_error *err);
 /* The whole check on an open state (also used to repair a dirty image on

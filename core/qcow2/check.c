@@ -80,14 +80,26 @@ shareable(enum qcow2_owner who)
 static void
 note_owner(struct qcow2_check *c, uint64_t k, enum qcow2_owner who)
 {
-    enum qcow2_owner had = c->owner[k];
+    enum qcow2_owner had = c->owner[k] & ~OWN_CONFLICT;
     if (had == OWN_NONE) {
         c->owner[k] = (uint8_t)who;
         return;
     }
-    if (had != who || !shareable(who))
-        qcow2_check_say(c, "ERROR cluster %" PRIu64 " (host offset 0x%" PRIx64 "): %s overlaps %s",
+    if (had == who && shareable(who))
+        return;
+    c->owner[k] |= OWN_CONFLICT;
+    qcow2_check_say(c, "ERROR cluster %" PRIu64 " (host offset 0x%" PRIx64 "): %s overlaps %s",
                         k, k << c->s->cluster_bits, owner_names[who], owner_names[had]);
+}
+
+bool
+qcow2_check_overlapped(const struct qcow2_check *c, uint64_t off, uint64_t len)
+{
+    uint64_t first = off >> c->s->cluster_bits, last = (off + len - 1) >> c->s->cluster_bits;
+    for (uint64_t k = first; k <= last && k < c->nb; k++)
+        if (c->owner[k] & OWN_CONFLICT)
+            return true;
+    return false;
 }
 
 int
@@ -147,6 +159,12 @@ fix_by_zero(struct qcow2_check *c, uint64_t l2_off, uint8_t *t, uint32_t i, vdis
     else
         qcow2_l2_set_entry(s, t, i, QCOW_OFLAG_ZERO, 0);
     uint64_t at = l2_off + (uint64_t)i * s->l2_entry_size;
+    if (qcow2_check_overlapped(c, at, s->l2_entry_size)) {
+        qcow2_check_say(c, "ERROR: Overlap check failed");
+        c->res->check_errors++;
+        return vdisk_error_set(err, EIO, "%s: L2 entry at 0x%" PRIx64 " lies in overlapping "
+                               "metadata; not written", s->name, at);
+    }
     int r = vdisk_file_pwrite(s->file, t + (size_t)i * s->l2_entry_size, s->l2_entry_size, at, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);
@@ -397,7 +415,13 @@ qcow2_check_calculate(struct qcow2_check *c, unsigned fix, vdisk_error *err)
 {
     qcow2_state *s = c->s;
     c->walked = 0;
-    int r = qcow2_check_inc(c, 0, s->cluster_size, OWN_HEADER, err);
+    /* A rebuild may have grown the file since the last walk. */
+    int r = vdisk_file_get_length(s->file, &c->file_len, err);
+    if (r < 0) {
+        c->res->check_errors++;
+        return r;
+    }
+    r = qcow2_check_inc(c, 0, s->cluster_size, OWN_HEADER, err);
     if (r == 0)
         r = check_l1(c, s->l1_offset, s->l1_size, true, fix, err);
     if (r == 0)
@@ -516,7 +540,7 @@ qcow2_check_state(qcow2_state *s, unsigned fix, vdisk_check_result *res,
     pthread_mutex_lock(&s->lock);
     int r = s->writable ? qcow2_flush_metadata(s, err) : 0;
     if (r == 0)
-        r = vdisk_file_get_length(s->file, &c.file_len, err);
+        r = vdisk_file_get_length(s->file, &c.file_len, err);   /* sizes the IMRT */
     if (r < 0) {
         res->check_errors++;
         goto out;

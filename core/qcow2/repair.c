@@ -42,6 +42,17 @@ load_refcounts(struct qcow2_check *c, uint64_t idx, uint64_t *rc, vdisk_error *e
     return 0;
 }
 
+/* The on-disk refcount of a cluster; -EIO when its refcount block entry
+ * is misaligned (as QEMU, which will not read a refblock there). */
+static int
+disk_refcount(qcow2_state *s, uint64_t cluster, uint64_t *rc)
+{
+    uint64_t idx = cluster >> s->rb_bits;
+    if (idx < s->reftable_entries && (s->reftable[idx] & (s->cluster_size - 1)))
+        return -EIO;
+    return qcow2_refcount_get(s, cluster, rc, NULL);
+}
+
 /* One mismatch: report it, fix it when allowed, count it otherwise. */
 static void
 mismatch(struct qcow2_check *c, uint64_t k, uint64_t disk, uint64_t found, unsigned fix,
@@ -84,7 +95,8 @@ qcow2_check_compare(struct qcow2_check *c, unsigned fix, vdisk_error *err)
         uint64_t end = base + per < c->nb ? base + per : c->nb;
         for (uint64_t k = base; k < end; k++) {
             if (!readable) {
-                qcow2_check_say(c, "Can't get refcount for cluster %" PRIu64 ": %s", k, e2.message);
+                qcow2_check_say(c, "Can't get refcount for cluster %" PRIu64 ": %s", k,
+                                strerror(-e2.code));
                 c->res->check_errors++;
                 continue;
             }
@@ -269,6 +281,23 @@ qcow2_check_rebuild(struct qcow2_check *c, vdisk_error *err)
 
 /* ---- OFLAG_COPIED -------------------------------------------------------- */
 
+/* A repair write into a cluster two structures claim would corrupt one
+ * of them: refuse, as QEMU's overlap guard does. */
+static int
+refuse_write(struct qcow2_check *c, const char *what, uint64_t off, vdisk_error *err)
+{
+    qcow2_state *s = c->s;
+    qcow2_check_say(c, "ERROR: Could not write %s at 0x%" PRIx64 "; metadata overlap check "
+                    "failed", what, off);
+    c->res->check_errors++;
+    /* Keep writers away until the data is copied out, as QEMU does. */
+    if (qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_CORRUPT,
+                               NULL) == 0)
+        s->incompat |= QCOW2_INCOMPAT_CORRUPT;
+    return vdisk_error_set(err, EIO, "%s: %s at 0x%" PRIx64 " overlaps other metadata; not "
+                           "repaired (copy the data out with convert instead)", s->name, what, off);
+}
+
 static int
 write_l1_entry(qcow2_state *s, uint32_t i, vdisk_error *err)
 {
@@ -289,7 +318,7 @@ copied_l2(struct qcow2_check *c, uint8_t *t, bool repair, unsigned *dirty)
         uint64_t off = e & L2E_OFFSET_MASK;
         if ((e & QCOW_OFLAG_COMPRESSED) || !off)
             continue;
-        if (qcow2_refcount_get(s, off >> s->cluster_bits, &rc, NULL) < 0)
+        if (disk_refcount(s, off >> s->cluster_bits, &rc) < 0)
             continue;
         if ((rc == 1) == !!(e & QCOW_OFLAG_COPIED))
             continue;
@@ -308,13 +337,15 @@ copied_l1_entry(struct qcow2_check *c, uint32_t i, bool repair, uint8_t *t, vdis
 {
     qcow2_state *s = c->s;
     uint64_t e = s->l1[i], l2 = e & L1E_OFFSET_MASK, rc;
-    if (!l2 || qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, NULL) < 0)
+    if (!l2 || disk_refcount(s, l2 >> s->cluster_bits, &rc) < 0)
         return 0;
     if ((rc == 1) != !!(e & QCOW_OFLAG_COPIED)) {
         c->res->corruptions++;
         qcow2_check_say(c, "%s OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%" PRIx64
                         " refcount=%" PRIu64, repair ? "Repairing" : "ERROR", i, e, rc);
         if (repair) {
+            if (qcow2_check_overlapped(c, s->l1_offset + (uint64_t)i * 8, 8))
+                return refuse_write(c, "the L1 table", s->l1_offset, err);
             s->l1[i] = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
             if (write_l1_entry(s, i, err) < 0) {
                 c->res->check_errors++;
@@ -337,6 +368,8 @@ copied_l1_entry(struct qcow2_check *c, uint32_t i, bool repair, uint8_t *t, vdis
     copied_l2(c, t, repair, &dirty);
     if (!dirty)
         return 0;
+    if (qcow2_check_overlapped(c, l2, s->cluster_size))
+        return refuse_write(c, "an L2 table", l2, err);
     qcow2_cache_discard(s->l2_cache, l2);
     r = vdisk_file_pwrite(s->file, t, s->cluster_size, l2, err);
     if (r < 0) {
