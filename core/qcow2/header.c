@@ -29,7 +29,7 @@ static const struct qcow2_feature known_features[] = {
 static bool
 checking(const qcow2_state *s)
 {
-    return s->img->flags & VDISK_OPEN_CHECK;
+    return s->img && (s->img->flags & VDISK_OPEN_CHECK);
 }
 
 static int
@@ -140,7 +140,7 @@ qcow2_header_check_features(qcow2_state *s, bool writable, vdisk_error *err)
                                "supported", s->name);
     /* A check may open anything it can repair; a dirty image is repaired
      * on a writable open (driver.c). */
-    if (writable && (s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(s->img->flags & VDISK_OPEN_CHECK))
+    if (writable && (s->incompat & QCOW2_INCOMPAT_CORRUPT) && !checking(s))
         return vdisk_error_set(err, EROFS, "%s: image is marked corrupt; it can only be opened "
                                "read-only (repair it with 'check -r all')", s->name);
     return 0;
