@@ -301,7 +301,11 @@ check_l1(struct qcow2_check *c, uint64_t l1_off, uint32_t l1_size, bool active, 
     int r = qcow2_check_inc(c, l1_off, (uint64_t)l1_size * 8, active ? OWN_L1 : OWN_SNAP_L1, err);
     if (r < 0)
         return r;
-    uint8_t *l1 = malloc((size_t)l1_size * 8);
+    /* Entries past the end of the file read as zeros: do not read them. */
+    uint64_t in_file = l1_off < c->file_len ? c->file_len - l1_off : 0;
+    if (in_file / 8 < l1_size)
+        l1_size = (uint32_t)(in_file / 8);
+    uint8_t *l1 = malloc((size_t)l1_size * 8 + 8);
     uint8_t *t = vdisk_alloc_aligned(s->cluster_size, false);
     if (!l1 || !t) {
         free(l1);
