@@ -12,33 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <vdisk/vdisk.h>
+
+#include "fuzz-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Repairs may grow the file; keep the in-memory file modest. */
 #define MAX_INPUT (4u << 20)
-
-static int
-input_file(const uint8_t *data, size_t size)
-{
-    int fd = memfd_create("fuzz-qcow2-refcount", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return fd;
-}
 
 /* Every finding is formatted; the text is dropped. */
 static void
@@ -69,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > MAX_INPUT)
         return 0;
-    int fd = input_file(data, size);
+    int fd = fuzz_input_file("fuzz-qcow2-refcount", data, size);
     if (fd < 0)
         return 0;
     char path[64];

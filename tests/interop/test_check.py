@@ -189,10 +189,7 @@ def test_leak_refcount_too_high(tmp_path, vdisk, qemu_img, qemu_io):
 
 def test_leaked_unreferenced_cluster(tmp_path, vdisk, qemu_img, qemu_io):
     p = base_image(tmp_path, qemu_img, qemu_io)
-    size = p.stat().st_size
-    with open(p, "ab") as f:
-        f.write(b"\0" * C)
-    Img(p).set_rc(size, 1)
+    append_leak(p)
     rc, out = compare(tmp_path, vdisk, qemu_img, p, fix="leaks")
     assert rc == 3
 
@@ -386,50 +383,60 @@ def test_snapshot_table_two_snapshots_clean(tmp_path, vdisk, qemu_img, qemu_io):
 @pytest.mark.parametrize("opts", ["cluster_size=512", "refcount_bits=1", "refcount_bits=64",
                                   "cluster_size=4k,extended_l2=off,compat=0.10",
                                   "cluster_size=16k,extended_l2=on"])
-def test_leak_repair_other_geometries(tmp_path, vdisk, qemu_img, qemu_io, opts):
+def test_other_geometries_clean(tmp_path, vdisk, qemu_img, qemu_io, opts):
+    """Refcount widths, small clusters, v2 and subclusters: same verdict."""
     p = tmp_path / "g.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", "-o", opts, p, "8M")
-    qemu_io("-f", "qcow2", "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 3M 33k", p)
-    # A leak qemu-io can make: extend the file by hand is format specific,
-    # so compare clean verdicts and a forced leak via truncate+refcount
-    # only where refcounts are 16-bit wide; elsewhere the clean check.
-    compare(tmp_path, vdisk, qemu_img, p)
+    qemu_io("-f", "qcow2", "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 3M 33k",
+            "-c", "write -c -P 0x33 5M 64k", p)
+    assert compare(tmp_path, vdisk, qemu_img, p)[0] == 0
 
 
 # ---- the dirty bit -------------------------------------------------------------
 
-def test_dirty_image_repaired_on_write_open(tmp_path, vdisk, qemu_img, qemu_io):
-    p = tmp_path / "lazy.qcow2"
-    qemu_img("create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", p, "64M")
-    qemu_io("-f", "qcow2", "-c", "write -P 0x11 0 256k", p)
-    im = Img(p)
-    # What a crash with lazy refcounts leaves: dirty bit, stale refcounts.
-    im.put64(72, im.u64(72) | 1)
-    im.set_rc(im.l2e(C) & 0x00fffffffffffe00, 0)
-    im.set_rc(im.l2e(0) & 0x00fffffffffffe00, 2)
-    # Read-only: still readable, nothing changed.
-    vdisk_io("-f", "qcow2", "-r", p, "-c", "read -P 0x11 0 256k")
-    assert Img(p).u64(72) & 1
-    # Read-write open repairs, clears the bit, and the write lands.
-    vdisk_io("-f", "qcow2", p, "-c", "write -P 0x22 1M 64k")
-    assert Img(p).u64(72) & 1 == 0
-    assert check(qemu_img, p)[0] == 0
-    vdisk_io("-f", "qcow2", "-r", p, "-c", "read -P 0x11 0 256k", "-c", "read -P 0x22 1M 64k")
-
-
-def test_check_does_not_repair_dirty_image_without_r(tmp_path, vdisk, qemu_img, qemu_io):
-    p = tmp_path / "lazy.qcow2"
-    qemu_img("create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", p, "64M")
-    qemu_io("-f", "qcow2", "-c", "write -P 0x11 0 256k", p)
-    im = Img(p)
-    im.put64(72, im.u64(72) | 1)
+def append_leak(p):
+    """A cluster past the end of the file, refcount 1, referenced by nothing."""
     size = p.stat().st_size
     with open(p, "ab") as f:
         f.write(b"\0" * C)
-    im.set_rc(size, 1)
+    Img(p).set_rc(size, 1)
+
+
+def lazy_dirty_image(tmp_path, qemu_img, qemu_io):
+    """What a crash with lazy refcounts leaves: the dirty bit set, a leak."""
+    p = tmp_path / "lazy.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", p, "64M")
+    qemu_io("-f", "qcow2", "-c", "write -P 0x11 0 256k", p)
+    im = Img(p)
+    im.put64(72, im.u64(72) | 1)
+    append_leak(p)
+    return p
+
+
+def test_dirty_image_repaired_on_write_open(tmp_path, vdisk, qemu_img, qemu_io):
+    p = lazy_dirty_image(tmp_path, qemu_img, qemu_io)
+    im = Img(p)
+    im.set_rc(im.l2e(C) & 0x00fffffffffffe00, 0)      # stale: too low as well
+    q = tmp_path / "qemu.qcow2"
+    shutil.copy(p, q)
+    # Read-only: still readable, nothing changed.
+    vdisk_io("-f", "qcow2", "-r", p, "-c", "read -P 0x11 0 256k")
+    assert Img(p).u64(72) & 1
+    # Read-write open repairs, clears the bit, and the write lands; QEMU
+    # does the same with its copy.
+    vdisk_io("-f", "qcow2", p, "-c", "write -P 0x22 1M 64k")
+    qemu_io("-f", "qcow2", "-c", "write -P 0x22 1M 64k", q)
+    assert Img(p).u64(72) & 1 == 0
+    assert check(qemu_img, p)[0] == 0
+    qemu_img("compare", "-f", "qcow2", "-F", "qcow2", p, q)
+
+
+def test_check_does_not_repair_dirty_image_without_r(tmp_path, vdisk, qemu_img, qemu_io):
+    p = lazy_dirty_image(tmp_path, qemu_img, qemu_io)
     rc, _ = compare(tmp_path, vdisk, qemu_img, p, fix="leaks")
     assert rc == 3
     assert Img(p).u64(72) & 1
+    assert Img(tmp_path / "vfix.qcow2").u64(72) & 1 == 0
 
 
 def test_corrupt_bit_cleared_by_repair(tmp_path, vdisk, qemu_img, qemu_io):

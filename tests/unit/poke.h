@@ -1,12 +1,14 @@
 /* Byte-level access to image files for the check/repair unit tests: read
  * and patch big-endian fields at known offsets (docs/interop/qcow2.txt),
- * the way a crash or a hostile writer would leave them.  Header only;
- * include after cmocka.h. */
+ * the way a crash or a hostile writer would leave them; and a whole check
+ * of a file.  Header only; include after cmocka.h. */
 #ifndef VDISK_UNIT_POKE_H
 #define VDISK_UNIT_POKE_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include <vdisk/vdisk.h>
 
 static inline void
 poke_bytes(const char *path, long off, const void *b, size_t n)
@@ -63,6 +65,20 @@ static inline void
 poke_refcount(const char *path, uint64_t host, uint16_t v)
 {
     poke_be(path, (long)(poke_refblock0(path) + 2 * (host >> 16)), 2, v);
+}
+
+/* Open p for checking (writable when fixing), check, close. */
+static inline int
+poke_check(const char *p, unsigned fix, vdisk_check_result *res, vdisk_check_report_fn report,
+           void *opaque)
+{
+    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
+    vdisk_image *img;
+    vdisk_error err;
+    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
+    int r = vdisk_check(img, fix, res, report, NULL, opaque, &err);
+    assert_int_equal(vdisk_close(img, &err), 0);
+    return r;
 }
 
 #endif

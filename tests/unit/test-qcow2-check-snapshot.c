@@ -50,18 +50,6 @@ add_snapshot(const char *p, uint32_t extra)
     return table;
 }
 
-static int
-check_file(const char *p, unsigned fix, vdisk_check_result *res)
-{
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    int r = vdisk_check(img, fix, res, NULL, NULL, NULL, &err);
-    assert_int_equal(vdisk_close(img, &err), 0);
-    return r;
-}
-
 static const char *
 make_image(int slot)
 {
@@ -82,13 +70,13 @@ test_snapshot_l1_is_walked(void **state)
     const char *p = make_image(0);
     add_snapshot(p, 16);
     vdisk_check_result res;
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     /* The snapshot's L1 and table have no refcount (rebuild needed), the L2
      * table and the data cluster are referenced twice with refcount 1. */
     assert_int_equal(res.corruptions >= 4, 1);
-    assert_int_equal(check_file(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res), 0);
+    assert_int_equal(poke_check(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL, NULL), 0);
     assert_int_equal(res.corruptions, 0);
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
     /* Shared now: the active L2 entry lost OFLAG_COPIED in the repair. */
     uint64_t l2 = peek_be(p, (long)peek_be(p, 40, 8), 8) & POKE_OFFSET_MASK;
@@ -104,11 +92,11 @@ test_incomplete_v3_entry(void **state)
     add_snapshot(p, 8);
     vdisk_check_result res;
     vdisk_check_result with16;
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     /* One more corruption than the same table with complete extra data. */
     const char *p2 = make_image(1);
     add_snapshot(p2, 16);
-    assert_int_equal(check_file(p2, 0, &with16), 0);
+    assert_int_equal(poke_check(p2, 0, &with16, NULL, NULL), 0);
     assert_int_equal(res.corruptions, with16.corruptions + 1);
 }
 

@@ -53,18 +53,6 @@ make_image(void)
     return p;
 }
 
-static int
-check_file(const char *p, unsigned fix, vdisk_check_result *res, struct lines *l)
-{
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    int r = vdisk_check(img, fix, res, l ? collect : NULL, NULL, l, &err);
-    assert_int_equal(vdisk_close(img, &err), 0);
-    return r;
-}
-
 static void
 test_clean_counts(void **state)
 {
@@ -72,7 +60,7 @@ test_clean_counts(void **state)
     const char *p = make_image();
     vdisk_check_result res;
     struct lines l = { 0 };
-    assert_int_equal(check_file(p, 0, &res, &l), 0);
+    assert_int_equal(poke_check(p, 0, &res, collect, &l), 0);
     assert_int_equal(l.n, 0);
     assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
     assert_int_equal(res.total_clusters, 64 * MiB / CL);
@@ -96,7 +84,7 @@ test_leak_and_refcount_too_low(void **state)
     poke_be(p, (long)(l2 + 8 * 5), 8, peek_be(p, (long)(l2 + 8 * 2), 8));
     vdisk_check_result res;
     struct lines l = { 0 };
-    assert_int_equal(check_file(p, 0, &res, &l), 0);
+    assert_int_equal(poke_check(p, 0, &res, collect, &l), 0);
     assert_int_equal(res.leaks, 1);
     assert_int_equal(l.leaked, 1);
     /* d2: refcount 1 < 2 references; d1 and d2: OFLAG_COPIED contradicts
@@ -116,7 +104,7 @@ test_data_past_eof_and_unaligned(void **state)
     poke_be(p, (long)(l2 + 8 * 3), 8, peek_be(p, (long)(l2 + 8 * 3), 8) + 512);
     vdisk_check_result res;
     struct lines l = { 0 };
-    assert_int_equal(check_file(p, 0, &res, &l), 0);
+    assert_int_equal(poke_check(p, 0, &res, collect, &l), 0);
     /* past EOF: 1; unaligned: 1, and its cluster then has refcount 1 but no
      * reference (a leak) while the unaligned one counts for the same
      * cluster: no change there. */
@@ -134,7 +122,7 @@ test_overlap_reported(void **state)
     poke_be(p, (long)(l2 + 8 * 4), 8, poke_refblock0(p) | (UINT64_C(1) << 63));
     vdisk_check_result res;
     struct lines l = { 0 };
-    assert_int_equal(check_file(p, 0, &res, &l), 0);
+    assert_int_equal(poke_check(p, 0, &res, collect, &l), 0);
     assert_int_equal(l.overlap, 1);
     assert_true(res.corruptions >= 1);
 }

@@ -34,23 +34,11 @@ make_image(const char *opts)
     return p;
 }
 
-static int
-check_file(const char *p, unsigned fix, vdisk_check_result *res)
-{
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    int r = vdisk_check(img, fix, res, NULL, NULL, NULL, &err);
-    assert_int_equal(vdisk_close(img, &err), 0);
-    return r;
-}
-
 static void
 assert_clean_and_intact(const char *p)
 {
     vdisk_check_result res;
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
     uint8_t *want = malloc(DATA), *got = malloc(DATA);
     unit_fill(want, DATA, 3);
@@ -86,9 +74,9 @@ test_fix_leaks(void **state)
     const char *p = make_image(NULL);
     add_leak(p);
     vdisk_check_result res;
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     assert_int_equal(res.leaks, 1);
-    assert_int_equal(check_file(p, VDISK_CHECK_FIX_LEAKS, &res), 0);
+    assert_int_equal(poke_check(p, VDISK_CHECK_FIX_LEAKS, &res, NULL, NULL), 0);
     assert_int_equal(res.leaks_fixed, 1);
     assert_int_equal(res.leaks, 0);
     assert_clean_and_intact(p);
@@ -103,9 +91,9 @@ test_rebuild(void **state)
     uint64_t d = poke_data_offset(p, 2);
     poke_be(p, (long)(poke_refblock0(p) + (d >> 16)), 1, 0);
     vdisk_check_result res;
-    assert_int_equal(check_file(p, VDISK_CHECK_FIX_LEAKS, &res), -EIO);
+    assert_int_equal(poke_check(p, VDISK_CHECK_FIX_LEAKS, &res, NULL, NULL), -EIO);
     assert_true(res.check_errors >= 1);
-    assert_int_equal(check_file(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res), 0);
+    assert_int_equal(poke_check(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL, NULL), 0);
     assert_true(res.corruptions_fixed >= 1);
     assert_int_equal(res.corruptions, 0);
     assert_clean_and_intact(p);
@@ -120,10 +108,10 @@ test_fix_copied_flag(void **state)
     uint64_t e = peek_be(p, (long)(l2 + 8), 8);
     poke_be(p, (long)(l2 + 8), 8, e & ~(UINT64_C(1) << 63));
     vdisk_check_result res;
-    assert_int_equal(check_file(p, 0, &res), 0);
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
     assert_int_equal(res.corruptions, 1);
     /* Safe to fix with -r leaks too: nothing else is wrong. */
-    assert_int_equal(check_file(p, VDISK_CHECK_FIX_LEAKS, &res), 0);
+    assert_int_equal(poke_check(p, VDISK_CHECK_FIX_LEAKS, &res, NULL, NULL), 0);
     assert_int_equal(res.corruptions_fixed, 1);
     assert_int_equal(peek_be(p, (long)(l2 + 8), 8), e);
     assert_clean_and_intact(p);
@@ -141,7 +129,7 @@ test_overlap_guard_marks_corrupt(void **state)
     uint64_t l2 = peek_be(p, (long)l1, 8) & POKE_OFFSET_MASK;
     poke_be(p, (long)(l2 + 8 * 5), 8, l2 | (UINT64_C(1) << 63));
     vdisk_check_result res;
-    int r = check_file(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res);
+    int r = poke_check(p, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL, NULL);
     assert_int_equal(r, -EIO);
     assert_true(res.check_errors >= 1);
     assert_true(peek_be(p, 72, 8) & 2);   /* corrupt bit */
