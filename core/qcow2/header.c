@@ -46,6 +46,12 @@ check_table(qcow2_state *s, const char *what, uint64_t off, uint64_t len, uint64
     if (off & (s->cluster_size - 1))
         return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " is not cluster aligned",
                                s->name, what, off);
+    /* The check reports tables over the header or past the end itself
+     * (their bytes past the end read as zeros). */
+    if (checking(s))
+        return off > QCOW2_MAX_HOST_OFFSET ? vdisk_error_set(err, EINVAL, "%s: %s offset 0x%"
+                                                             PRIx64 " is invalid", s->name, what,
+                                                             off) : 0;
     if (off < s->cluster_size)
         return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " overlaps the header",
                                s->name, what, off);

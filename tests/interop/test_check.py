@@ -446,3 +446,36 @@ def test_corrupt_bit_cleared_by_repair(tmp_path, vdisk, qemu_img, qemu_io):
     im.set_rc(im.l2e(C) & 0x00fffffffffffe00, 2)
     compare(tmp_path, vdisk, qemu_img, p)
     assert Img(tmp_path / "vfix.qcow2").u64(72) & 2 == 0
+
+
+# ---- header tables the check must survive ----------------------------------
+
+@pytest.mark.parametrize("field,value", [
+    (40, 1 << 30),        # L1 table past the end of the file
+    (48, 1 << 30),        # refcount table past the end of the file
+    (40, 0),              # L1 table over the header
+    (48, 0),              # refcount table over the header
+])
+def test_header_table_offsets(tmp_path, vdisk, qemu_img, qemu_io, field, value):
+    p = base_image(tmp_path, qemu_img, qemu_io)
+    Img(p).put64(field, value)
+    compare(tmp_path, vdisk, qemu_img, p, data_safe=False)
+
+
+def test_refblock_outside_image(tmp_path, vdisk, qemu_img, qemu_io):
+    p = base_image(tmp_path, qemu_img, qemu_io)
+    im = Img(p)
+    im.put64(im.rt + 8, 1 << 30)
+    rc, _ = compare(tmp_path, vdisk, qemu_img, p)
+    assert rc == 2
+
+
+@pytest.mark.parametrize("count,offset", [(100000, 0x10000), (1, 0x10200)])
+def test_snapshot_table_invalid(tmp_path, vdisk, qemu_img, qemu_io, count, offset):
+    """Too many snapshots, or a misaligned table: the check cannot complete."""
+    p = base_image(tmp_path, qemu_img, qemu_io)
+    with open(p, "r+b") as f:
+        f.seek(60)
+        f.write(count.to_bytes(4, "big") + offset.to_bytes(8, "big"))
+    rc, _ = compare(tmp_path, vdisk, qemu_img, p)
+    assert rc == 1
