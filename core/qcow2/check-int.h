@@ -52,6 +52,7 @@ struct qcow2_check {
     uint8_t *owner;           /* enum qcow2_owner per host cluster */
     uint64_t nb;              /* clusters ref/owner cover */
     uint64_t cap;             /* clusters allocated */
+    uint64_t grow_limit;      /* the file may not grow past this cluster */
     uint64_t ref_max;         /* highest count an entry can hold */
     bool rebuild;             /* refcount structures must be rebuilt */
     uint64_t highest;         /* last cluster in use (compare) */

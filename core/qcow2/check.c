@@ -365,6 +365,44 @@ check_snapshots(struct qcow2_check *c, unsigned fix, vdisk_error *err)
     return qcow2_check_inc(c, c->s->snapshots_offset, c->snap_table_size, OWN_SNAPTABLE, err);
 }
 
+/* Grow the file and the IMRT by this much at most, all told, to take in
+ * refcount blocks past the end of the file (5 bytes of IMRT a cluster);
+ * beyond, the repair rebuilds instead. */
+#define MAX_GROW_CLUSTERS (UINT64_C(1) << 24)
+
+/* A refcount block past the end of the file.  Repair as QEMU: grow the
+ * file to hold it (it reads as zeros) and count it; or, when that cannot
+ * be done, rebuild the refcount structures. */
+static int
+refblock_outside(struct qcow2_check *c, uint64_t i, uint64_t off, unsigned fix,
+                 vdisk_error *err)
+{
+    qcow2_state *s = c->s;
+    bool repair = fix & VDISK_CHECK_FIX_ERRORS;
+    qcow2_check_say(c, "%s refcount block %" PRIu64 " is outside image",
+                    repair ? "Repairing" : "ERROR", i);
+    c->res->corruptions++;
+    if (!repair)
+        return 0;
+    uint64_t end = off + s->cluster_size;
+    if ((end >> s->cluster_bits) > c->grow_limit ||
+        vdisk_file_truncate(s->file, end, NULL) < 0) {
+        qcow2_check_say(c, "ERROR could not resize image: refcount block %" PRIu64 " at 0x%"
+                        PRIx64 " is too far out", i, off);
+        c->rebuild = true;
+        return 0;
+    }
+    c->file_len = end;
+    int r = qcow2_check_grow(c, end >> s->cluster_bits, err);
+    if (r < 0) {
+        c->res->check_errors++;
+        return r;
+    }
+    c->res->corruptions--;
+    c->res->corruptions_fixed++;
+    return qcow2_check_inc(c, off, s->cluster_size, OWN_REFBLOCK, err);
+}
+
 /* Count the refcount blocks and check the refcount table entries. */
 static int
 check_refblocks(struct qcow2_check *c, unsigned fix, vdisk_error *err)
@@ -394,11 +432,7 @@ check_refblocks(struct qcow2_check *c, unsigned fix, vdisk_error *err)
             continue;
         }
         if (off && k >= c->nb) {
-            /* Repair: a rebuilt refcount structure drops the entry. */
-            qcow2_check_say(c, "ERROR refcount block %" PRIu64 " is outside image", i);
-            c->res->corruptions++;
-            if (fix & VDISK_CHECK_FIX_ERRORS)
-                c->rebuild = true;
+            r = refblock_outside(c, i, off, fix, err);
             continue;
         }
         if (!off)
@@ -555,6 +589,7 @@ qcow2_check_state(qcow2_state *s, unsigned fix, vdisk_check_result *res,
         goto out;
     c.to_walk = s->l1_size;
     r = qcow2_check_grow(&c, (c.file_len + s->cluster_size - 1) >> s->cluster_bits, err);
+    c.grow_limit = c.nb + MAX_GROW_CLUSTERS;
     if (r < 0)
         res->check_errors++;
     if (r == 0)
