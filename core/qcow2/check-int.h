@@ -1,7 +1,7 @@
 /* libvdisk internals — qcow2 check and repair, shared by check.c (the
  * metadata walk that counts references), repair.c (comparison with the
  * on-disk refcounts, their repair and rebuild, OFLAG_COPIED) and
- * check-snapshot.c (the snapshot table, offsets and sizes only).
+ * check-snapshot.c (the snapshot table as the check reads and repairs it).
  *
  * The walk builds an in-memory refcount table (QEMU calls it the IMRT):
  * one counter per host cluster, counting every reference the metadata
@@ -34,12 +34,6 @@ enum qcow2_owner {
  * repair then refuses to write there (QEMU's metadata overlap guard). */
 #define OWN_CONFLICT 0x80
 
-struct qcow2_snap_ref {
-    uint64_t l1_offset;
-    uint32_t l1_size;
-    char *id, *name;
-};
-
 struct qcow2_check {
     qcow2_state *s;
     unsigned fix;
@@ -56,9 +50,10 @@ struct qcow2_check {
     uint64_t ref_max;         /* highest count an entry can hold */
     bool rebuild;             /* refcount structures must be rebuilt */
     uint64_t highest;         /* last cluster in use (compare) */
-    struct qcow2_snap_ref *snaps;
+    struct qcow2_snapshot *snaps;   /* the snapshot table (snapshot-table.c) */
     uint32_t nsnaps;
-    uint64_t snap_table_size;
+    size_t snap_table_size;
+    uint64_t snap_corruptions;      /* incomplete entries (check-snapshot.c) */
     uint64_t walked, to_walk; /* progress: tables */
 };
 
@@ -86,6 +81,8 @@ int qcow2_check(vdisk_image *img, unsigned fix, vdisk_check_result *res,
 
 /* check-snapshot.c */
 int qcow2_check_read_snapshots(struct qcow2_check *c, vdisk_error *err);
+/* With FIX_ERRORS: rewrite a table that had incomplete entries. */
+int qcow2_check_fix_snapshots(struct qcow2_check *c, unsigned fix, vdisk_error *err);
 void qcow2_check_free_snapshots(struct qcow2_check *c);
 
 /* repair.c */

@@ -344,7 +344,7 @@ static int
 check_snapshots(struct qcow2_check *c, unsigned fix, vdisk_error *err)
 {
     for (uint32_t i = 0; i < c->nsnaps; i++) {
-        const struct qcow2_snap_ref *sn = &c->snaps[i];
+        const struct qcow2_snapshot *sn = &c->snaps[i];
         if (sn->l1_offset & (c->s->cluster_size - 1)) {
             qcow2_check_say(c, "ERROR snapshot %s (%s) l1_offset=%#" PRIx64 ": L1 table is not "
                             "cluster aligned; snapshot table entry corrupted", sn->id, sn->name,
@@ -558,6 +558,8 @@ run(struct qcow2_check *c, unsigned fix, vdisk_error *err)
     }
     if (r == 0)
         r = qcow2_check_oflag_copied(c, fix, err);
+    if (r == 0)
+        r = qcow2_check_fix_snapshots(c, fix, err);
     if (r == 0)
         res->image_end_offset = (c->highest + 1) << c->s->cluster_bits;
     if (r == 0 && fix && !res->check_errors && !res->corruptions)

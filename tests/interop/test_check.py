@@ -479,3 +479,14 @@ def test_snapshot_table_invalid(tmp_path, vdisk, qemu_img, qemu_io, count, offse
         f.write(count.to_bytes(4, "big") + offset.to_bytes(8, "big"))
     rc, _ = compare(tmp_path, vdisk, qemu_img, p)
     assert rc == 1
+
+
+def test_snapshot_table_past_eof(tmp_path, vdisk, qemu_img, qemu_io):
+    """A table past the end reads as one zeroed entry: incomplete for v3,
+    which -r all rewrites (as qemu-img does)."""
+    p = base_image(tmp_path, qemu_img, qemu_io)
+    with open(p, "r+b") as f:
+        f.seek(60)
+        f.write((1).to_bytes(4, "big") + (1 << 30).to_bytes(8, "big"))
+    rc, _ = compare(tmp_path, vdisk, qemu_img, p)
+    assert rc == 2

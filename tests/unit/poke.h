@@ -72,7 +72,7 @@ static inline int
 poke_check(const char *p, unsigned fix, vdisk_check_result *res, vdisk_check_report_fn report,
            void *opaque)
 {
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_CHECK | (fix ? VDISK_OPEN_RDWR : 0) };
     vdisk_image *img;
     vdisk_error err;
     assert_int_equal(vdisk_open(p, &o, &img, &err), 0);

@@ -18,7 +18,7 @@ test_raw_not_supported(void **state)
     (void)state;
     const char *r = unit_path(1, "r.raw");
     unit_write_file(r, MiB, NULL, 0, 0);
-    vdisk_open_opts o = { VDISK_FORMAT_RAW, VDISK_OPEN_CHECK };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_RAW, .flags = VDISK_OPEN_CHECK };
     vdisk_image *img;
     vdisk_error err;
     vdisk_check_result res;

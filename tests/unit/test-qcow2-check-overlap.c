@@ -30,7 +30,7 @@ make_image(void)
 static void
 expect_refused(const char *p, const char *what, const char *other)
 {
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     vdisk_error err;
     assert_int_equal(vdisk_open(p, &o, &img, &err), -EINVAL);
@@ -79,7 +79,7 @@ test_clean_image_opens(void **state)
 {
     (void)state;
     const char *p = make_image();
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     vdisk_error err;
     assert_int_equal(vdisk_open(p, &o, &img, &err), 0);

@@ -107,7 +107,7 @@ test_bad_table_offset(void **state)
     const char *p = make_image(0);
     uint64_t t = add_snapshot(p, 16);
     poke_be(p, 64, 8, t + 8);   /* not cluster aligned */
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_CHECK };
     vdisk_image *img;
     vdisk_error err;
     vdisk_check_result res;

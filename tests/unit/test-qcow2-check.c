@@ -140,7 +140,7 @@ test_progress_cancels(void **state)
 {
     (void)state;
     const char *p = make_image();
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, VDISK_OPEN_CHECK };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_CHECK };
     vdisk_image *img;
     vdisk_error err;
     vdisk_check_result res;

@@ -42,7 +42,7 @@ assert_clean_and_intact(const char *p)
     assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
     uint8_t *want = malloc(DATA), *got = malloc(DATA);
     unit_fill(want, DATA, 3);
-    vdisk_open_opts o = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     vdisk_image *img;
     vdisk_error err;
     assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
@@ -142,7 +142,8 @@ test_dirty_repaired_on_open(void **state)
     const char *p = make_image("lazy_refcounts=on");
     add_leak(p);
     poke_be(p, 72, 8, peek_be(p, 72, 8) | 1);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 }, rw = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
+    vdisk_open_opts rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     vdisk_error err;
     assert_int_equal(vdisk_open(p, &ro, &img, &err), 0);   /* read-only: as it is */

@@ -7,6 +7,8 @@
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
 #include <vdisk/check.h>
+#include <vdisk/snapshot.h>
+#include <vdisk/amend.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
