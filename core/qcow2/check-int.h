@@ -29,6 +29,7 @@ enum qcow2_owner {
     OWN_REFBLOCK,
     OWN_SNAPTABLE,
     OWN_SNAP_L1,
+    OWN_BITMAP,
 };
 /* Set in owner[] when a second kind of structure claimed the cluster too:
  * repair then refuses to write there (QEMU's metadata overlap guard). */
@@ -84,6 +85,11 @@ int qcow2_check_read_snapshots(struct qcow2_check *c, vdisk_error *err);
 /* With FIX_ERRORS: rewrite a table that had incomplete entries. */
 int qcow2_check_fix_snapshots(struct qcow2_check *c, unsigned fix, vdisk_error *err);
 void qcow2_check_free_snapshots(struct qcow2_check *c);
+
+/* check-bitmap.c */
+/* Count the bitmap directory, tables and data (when the bitmaps are
+ * consistent: autoclear bit set). */
+int qcow2_check_bitmaps(struct qcow2_check *c, vdisk_error *err);
 
 /* repair.c */
 /* Compare the IMRT with the refcounts on disk, fixing what fix allows. */

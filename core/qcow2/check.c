@@ -30,6 +30,7 @@ static const char *const owner_names[] = {
     [OWN_REFBLOCK] = "a refcount block",
     [OWN_SNAPTABLE] = "the snapshot table",
     [OWN_SNAP_L1] = "a snapshot L1 table",
+    [OWN_BITMAP] = "bitmap data",
 };
 
 void
@@ -467,6 +468,8 @@ qcow2_check_calculate(struct qcow2_check *c, unsigned fix, vdisk_error *err)
     if (r == 0)
         r = qcow2_check_inc(c, s->reftable_offset, (uint64_t)s->reftable_clusters << s->cluster_bits,
                             OWN_REFTABLE, err);
+    if (r == 0)
+        r = qcow2_check_bitmaps(c, err);
     if (r == 0)
         r = check_refblocks(c, fix, err);
     return r;

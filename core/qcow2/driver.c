@@ -132,8 +132,9 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
     if (r == 0 && s->writable && (s->incompat & QCOW2_INCOMPAT_DIRTY) &&
         !(img->flags & VDISK_OPEN_CHECK))
         r = repair_dirty(s, err);
-    if (r == 0 && s->writable && s->autoclear) {
-        /* Bitmaps and other autoclear data become stale once we write. */
+    if (r == 0 && s->writable && s->autoclear && !(img->flags & VDISK_OPEN_CHECK)) {
+        /* Bitmaps and other autoclear data become stale once we write.
+         * (A check's repairs leave them as they are.) */
         r = qcow2_header_write_u64(s, QCOW2_HDR_AUTOCLEAR, 0, err);
         if (r == 0)
             s->autoclear = 0;

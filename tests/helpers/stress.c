@@ -5,18 +5,21 @@
  *
  * Operations, chosen by a seeded xorshift generator: writes of 512 B to
  * 256 KiB at any offset, whole-cluster compressed writes, write-zeroes,
- * discards and flushes.  Each line "op N" on stdout is printed after
- * operation N returned, so the test knows the writer is busy.
- * TODO(snap): add snapshot create/delete once core/include/vdisk/snapshot.h
- * lands (branch `snap`).
+ * discards, flushes, and (qcow2) internal snapshots taken, applied and
+ * deleted (at most MAX_SNAPSHOTS at a time).  Each line "op N" on stdout
+ * is printed after operation N returned, so the test knows the writer is
+ * busy.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <vdisk/snapshot.h>
+
 #include "stress.h"
 
 #define MAX_WRITE (256u << 10)
+#define MAX_SNAPSHOTS 6
 
 static uint64_t
 next(uint64_t *x)
@@ -25,6 +28,28 @@ next(uint64_t *x)
     *x ^= *x >> 7;
     *x ^= *x << 17;
     return *x;
+}
+
+/* Take a snapshot, or apply or delete a random one (qcow2 only). */
+static int
+snapshot_op(vdisk_image *img, uint64_t *rng, vdisk_error *err)
+{
+    vdisk_snapshot_info *list;
+    size_t n;
+    int r = vdisk_snapshot_list(img, &list, &n, err);
+    if (r < 0)
+        return r;
+    unsigned what = (unsigned)(next(rng) % 3);
+    if (n == 0 || (what == 0 && n < MAX_SNAPSHOTS)) {
+        char name[32];
+        snprintf(name, sizeof(name), "s%llu", (unsigned long long)(next(rng) % 100000));
+        r = vdisk_snapshot_create(img, name, err);
+    } else {
+        const char *id = list[next(rng) % n].id;
+        r = what == 1 ? vdisk_snapshot_apply(img, id, err) : vdisk_snapshot_delete(img, id, err);
+    }
+    vdisk_snapshot_list_free(list, n);
+    return r;
 }
 
 /* One random operation. */
@@ -49,8 +74,10 @@ one_op(vdisk_image *img, uint64_t *rng, uint8_t *buf, vdisk_error *err)
     }
     if (kind < 80)
         return vdisk_write_zeroes(img, len, off, (kind & 1) ? VDISK_ZERO_MAY_UNMAP : 0, err);
-    if (kind < 92)
+    if (kind < 90)
         return vdisk_discard(img, len, off, err);
+    if (kind < 94 && vdisk_get_format(img) == VDISK_FORMAT_QCOW2)
+        return snapshot_op(img, rng, err);
     return vdisk_flush(img, err);
 }
 

@@ -1,5 +1,6 @@
 """Crash test: a writer (vdisk-io stress: random writes, compressed writes,
-write-zeroes, discards, flushes) is killed with SIGKILL at random points,
+write-zeroes, discards, flushes, internal snapshots taken, applied and
+deleted) is killed with SIGKILL at random points,
 again and again on the same image.  After every kill qemu-img check must
 find no corruption (leaked clusters are allowed: metadata is ordered so
 that a crash can only leak), `vdisk-virsh check -r leaks` must make the
@@ -7,8 +8,6 @@ image clean by qemu-img's judgement, and the next writer goes on from there.
 
 VDISK_CRASH_RUNS sets the number of kills per image (default 50, the CI
 minimum); VDISK_CRASH_SEED picks another random sequence.
-TODO(snap): the writer does not take or delete internal snapshots yet
-(tests/helpers/stress.c).
 """
 import json
 import os
