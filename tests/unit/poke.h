@@ -67,6 +67,18 @@ poke_refcount(const char *path, uint64_t host, uint16_t v)
     poke_be(path, (long)(poke_refblock0(path) + 2 * (host >> 16)), 2, v);
 }
 
+/* The file's length rounded up to a multiple of `cluster`. */
+static inline uint64_t
+poke_file_end(const char *path, uint64_t cluster)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    uint64_t n = (uint64_t)ftell(f);
+    fclose(f);
+    return (n + cluster - 1) / cluster * cluster;
+}
+
 /* Open p for checking (writable when fixing), check, close. */
 static inline int
 poke_check(const char *p, unsigned fix, vdisk_check_result *res, vdisk_check_report_fn report,

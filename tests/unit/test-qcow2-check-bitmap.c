@@ -20,16 +20,6 @@
 #define CL (64u * KiB)
 #define EXT_BITMAPS 0x23852875u
 
-static uint64_t
-file_end(const char *p)
-{
-    FILE *f = fopen(p, "rb");
-    fseek(f, 0, SEEK_END);
-    uint64_t n = (uint64_t)ftell(f);
-    fclose(f);
-    return (n + CL - 1) / CL * CL;
-}
-
 /* Put the extension where the end-of-extensions marker is now. */
 static void
 add_extension(const char *p, uint64_t dir, uint64_t dir_size)
@@ -61,7 +51,7 @@ make_image(uint64_t table_entry_flags)
     vdisk_error err;
     assert_int_equal(vdisk_pwrite(img, b, sizeof(b), 0, &err), 0);
     assert_int_equal(vdisk_close(img, &err), 0);
-    uint64_t dir = file_end(p), table = dir + CL, data = dir + 2 * CL;
+    uint64_t dir = poke_file_end(p, CL), table = dir + CL, data = dir + 2 * CL;
     uint8_t d[32] = { 0 };
     for (int i = 0; i < 8; i++)
         d[i] = (uint8_t)(table >> (56 - 8 * i));

@@ -18,23 +18,13 @@
 
 #define CL (64u * KiB)
 
-static uint64_t
-file_end(const char *p)
-{
-    FILE *f = fopen(p, "rb");
-    fseek(f, 0, SEEK_END);
-    uint64_t n = (uint64_t)ftell(f);
-    fclose(f);
-    return (n + CL - 1) / CL * CL;
-}
-
 /* Append a snapshot L1 (copy of the active one) and a one-entry table;
  * extra: bytes of extra data in the entry.  Returns the table offset. */
 static uint64_t
 add_snapshot(const char *p, uint32_t extra)
 {
     uint64_t l1 = peek_be(p, 40, 8), l1e = peek_be(p, (long)l1, 8);
-    uint64_t snap_l1 = file_end(p), table = snap_l1 + CL;
+    uint64_t snap_l1 = poke_file_end(p, CL), table = snap_l1 + CL;
     poke_be(p, (long)snap_l1, 8, l1e & POKE_OFFSET_MASK);
     uint8_t e[64] = { 0 };
     for (int i = 0; i < 8; i++)

@@ -57,12 +57,7 @@ assert_clean_and_intact(const char *p)
 static void
 add_leak(const char *p)
 {
-    FILE *f = fopen(p, "ab");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    uint64_t end = (uint64_t)ftell(f);
-    fclose(f);
-    end = (end + CL - 1) / CL * CL;
+    uint64_t end = poke_file_end(p, CL);
     poke_be(p, (long)(end + CL - 8), 8, 0);
     poke_refcount(p, end, 1);
 }
