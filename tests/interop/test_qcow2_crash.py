@@ -12,6 +12,7 @@ minimum); VDISK_CRASH_SEED picks another random sequence.
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -48,25 +49,60 @@ def qemu_check(qemu_img_bin, img):
     return p.returncode, json.loads(p.stdout) if p.stdout.strip() else {}, p.stderr
 
 
-@pytest.mark.parametrize("opts", ["cluster_size=64k", "cluster_size=512"])
-def test_sigkill_leaves_no_corruption(tmp_path, qemu_img, qemu_img_bin, vdisk, opts):
+COPIED_RE = re.compile(r"^ERROR OFLAG_COPIED (?:data|L2) cluster: "
+                       r"(?:l1_index=\d+ l1_entry|l2_entry)=([0-9a-f]+) refcount=(\d+)$")
+LEAK_RE = re.compile(r"^Leaked cluster (\d+) refcount=(\d+) reference=(\d+)$")
+
+
+def unexplained_errors(stderr, cluster_bits):
+    """qemu-img check's ERROR lines that are not a stale OFLAG_COPIED flag:
+    a flag missing at refcount 1 (a needless copy-on-write at worst), or set
+    at a refcount that is too high by a leak (reference 1)."""
+    leaked_to_one = {int(m[1]) for m in map(LEAK_RE.match, stderr.splitlines())
+                     if m and m[3] == "1"}
+    bad = []
+    for line in stderr.splitlines():
+        if not line.startswith("ERROR"):
+            continue
+        m = COPIED_RE.match(line)
+        if m and (m[2] == "1" or
+                  ((int(m[1], 16) & 0x00fffffffffffe00) >> cluster_bits) in leaked_to_one):
+            continue
+        bad.append(line)
+    return bad
+
+
+@pytest.mark.parametrize("opts,cluster_bits", [("cluster_size=64k", 16), ("cluster_size=512", 9)])
+def test_sigkill_leaves_no_corruption(tmp_path, qemu_img, qemu_img_bin, vdisk, opts, cluster_bits):
     """512-byte clusters make the refcount table grow and move often."""
     img = tmp_path / "crash.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", "-o", opts, img, "128M")
     rng = random.Random(SEED)
-    leaked_runs = 0
+    leaked_runs = copied_runs = 0
     for i in range(RUNS):
         kill_after(start_writer(img, rng.randrange(1 << 30)), rng)
         rc, out, err = qemu_check(qemu_img_bin, img)
-        assert rc in (0, 3), f"run {i}: qemu-img check exit {rc}\n{err}"
-        assert out.get("corruptions", 0) == 0 and out.get("check-errors") == 0, (i, out, err)
-        if rc == 3:
+        assert out.get("check-errors") == 0, (i, out, err)
+        if rc == 2:
+            # A kill between a snapshot's refcount increments and the
+            # OFLAG_COPIED updates of the same L2 entries (QEMU has the
+            # same window) leaves refcount 2 on entries still flagged
+            # COPIED: qemu-img calls the flag a corruption, but the extra
+            # reference is a leak (no snapshot was recorded), and the
+            # flag is right again once the leak is gone.  Anything else
+            # is a real corruption.
+            bad = unexplained_errors(err, cluster_bits)
+            assert not bad, f"run {i}: qemu-img check exit 2: {bad}\n{err}"
+            copied_runs += 1
+        else:
+            assert rc in (0, 3), f"run {i}: qemu-img check exit {rc}\n{err}"
+        if rc != 0:
             leaked_runs += 1
             r = vdisk("check", "-r", "leaks", img, check=False)
             assert r.returncode == 0, f"run {i}: {r.stdout}{r.stderr}"
             rc, out, err = qemu_check(qemu_img_bin, img)
             assert rc == 0, f"run {i}: after vdisk's repair qemu-img check exit {rc}\n{err}"
-    print(f"{RUNS} kills, {leaked_runs} left leaks")
+    print(f"{RUNS} kills, {leaked_runs} left leaks ({copied_runs} with stale OFLAG_COPIED)")
 
 
 def test_sigkill_with_lazy_refcounts_repaired_on_open(tmp_path, qemu_img, qemu_img_bin):
