@@ -472,6 +472,10 @@ qcow2_check_calculate(struct qcow2_check *c, unsigned fix, vdisk_error *err)
         r = qcow2_check_bitmaps(c, err);
     if (r == 0)
         r = check_refblocks(c, fix, err);
+    if (r == 0 && c->progress && c->walked < c->to_walk) {
+        c->walked = c->to_walk - 1;
+        r = progress_step(c, err);
+    }
     return r;
 }
 
@@ -592,7 +596,10 @@ qcow2_check_state(qcow2_state *s, unsigned fix, vdisk_check_result *res,
     r = qcow2_check_read_snapshots(&c, err);
     if (r < 0)
         goto out;
+    /* Progress: L1 entries of the active and the snapshot tables. */
     c.to_walk = s->l1_size;
+    for (uint32_t i = 0; i < c.nsnaps; i++)
+        c.to_walk += c.snaps[i].l1_size;
     r = qcow2_check_grow(&c, (c.file_len + s->cluster_size - 1) >> s->cluster_bits, err);
     c.grow_limit = c.nb + MAX_GROW_CLUSTERS;
     if (r < 0)
