@@ -43,6 +43,10 @@ struct vdisk_driver {
      * src, when given, supplies the size and the allocated extents. */
     int (*measure)(const vdisk_create_opts *opts, vdisk_image *src,
                    vdisk_measure *out, vdisk_error *err);
+    /* Optional: consistency check and repair (vdisk_check). */
+    int (*check)(vdisk_image *img, unsigned fix, vdisk_check_result *res,
+                 vdisk_check_report_fn report, vdisk_progress_fn progress, void *opaque,
+                 vdisk_error *err);
     /* Optional: internal snapshots (list, create, apply, delete; load
      * switches a read-only handle to a snapshot's content). */
     int (*snapshot_list)(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err);

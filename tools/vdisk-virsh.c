@@ -39,6 +39,9 @@ static const vv_command commands[] = {
       "bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-t CACHE]\n"
       "          [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N] [--flush-interval N] [-q] [-U] FILE",
       "measure I/O performance with parallel requests (as qemu-img bench)" },
+    { "check", cmd_check,
+      "check [-r leaks|all] [-q] [-U] [--output human|json] [-f FMT] FILE",
+      "check an image's metadata (exit 0 clean, 2 corrupt, 3 leaks) and repair it" },
     { "snapshot", cmd_snapshot,
       "snapshot [-l | -a SNAPSHOT | -c SNAPSHOT | -d SNAPSHOT] [-q] [-U] FILE",
       "list, create, apply or delete internal snapshots of a qcow2 image" },

@@ -2,6 +2,7 @@
 # Generate the seed corpus of the fuzz targets with qemu-img and qemu-io
 # (the images are made fresh on every run; none is committed).
 #   tests/fuzz/make-corpus.sh OUTDIR
+# writes OUTDIR/fuzz-qcow2/* and OUTDIR/fuzz-qcow2-refcount/*: small qcow2 images covering v2/v3, several
 # writes OUTDIR/fuzz-qcow2-snapshot/* (snapshot tables) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # cluster sizes and refcount widths, extended L2, zero clusters, discards,
 # compressed clusters (zlib, zstd), a backing-file name, an internal snapshot
@@ -116,6 +117,29 @@ if [ -n "$lvsrc" ] && [ -d "$lvsrc/tests/storagevolxml2xmlin" ]; then
     done
 fi
 echo "make-corpus: $(find "$xdir" -type f | wc -l) seeds in $xdir"
+# fuzz-qcow2-refcount (check and repair): the same images, plus damaged
+# ones: a leaked cluster, a refcount dropped to zero, a lazy-refcounts image
+# left dirty, a snapshot whose L2 table lost a refcount.
+rdir="$out/fuzz-qcow2-refcount"
+rm -rf "$rdir"
+mkdir -p "$rdir"
+cp "$dir"/*.qcow2 "$rdir"/
+# poke FILE OFFSET HEX: overwrite bytes at OFFSET with the hex string.
+poke() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+# u64 FILE OFFSET: a big-endian header field.
+u64() { od -An -tx1 -j "$2" -N 8 "$1" | tr -d ' \n' | sed 's/^/0x/'; }
+for src in v3-c512-data v3-c4k-snapshot v3-c1k-lazy; do
+    for kind in leak zero dirty; do
+        f="$rdir/$src-$kind.qcow2"
+        cp "$dir/$src.qcow2" "$f"
+        rb=$(( $(u64 "$f" "$(( $(u64 "$f" 48) ))") ))   # refcount block 0
+        case $kind in
+        leak) poke "$f" $((rb + 2)) 0005 ;;            # cluster 1 refcount 5
+        zero) poke "$f" $((rb + 6)) 0000 ;;            # cluster 3 refcount 0
+        dirty) poke "$f" 79 01 ;;                      # dirty bit
+        esac
+    done
+done
 # fuzz-qcow2-snapshot: small images with snapshot tables of several shapes
 # (v2 and v3, several entries, a snapshot of another size, long names,
 # compressed and zero clusters shared with snapshots).

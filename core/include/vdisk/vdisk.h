@@ -6,6 +6,7 @@
 #include <vdisk/image.h>
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
+#include <vdisk/check.h>
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
 
