@@ -12,7 +12,6 @@ minimum); VDISK_CRASH_SEED picks another random sequence.
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import time
@@ -20,6 +19,7 @@ import time
 import pytest
 
 from conftest import VDISK_IO, run
+from crash_common import unexplained_errors
 
 RUNS = int(os.environ.get("VDISK_CRASH_RUNS", "50"))
 SEED = int(os.environ.get("VDISK_CRASH_SEED", "20261124"))
@@ -47,29 +47,6 @@ def kill_after(p, rng):
 def qemu_check(qemu_img_bin, img):
     p = run([qemu_img_bin, "check", "--output", "json", img], check=False)
     return p.returncode, json.loads(p.stdout) if p.stdout.strip() else {}, p.stderr
-
-
-COPIED_RE = re.compile(r"^ERROR OFLAG_COPIED (?:data|L2) cluster: "
-                       r"(?:l1_index=\d+ l1_entry|l2_entry)=([0-9a-f]+) refcount=(\d+)$")
-LEAK_RE = re.compile(r"^Leaked cluster (\d+) refcount=(\d+) reference=(\d+)$")
-
-
-def unexplained_errors(stderr, cluster_bits):
-    """qemu-img check's ERROR lines that are not a stale OFLAG_COPIED flag:
-    a flag missing at refcount 1 (a needless copy-on-write at worst), or set
-    at a refcount that is too high by a leak (reference 1)."""
-    leaked_to_one = {int(m[1]) for m in map(LEAK_RE.match, stderr.splitlines())
-                     if m and m[3] == "1"}
-    bad = []
-    for line in stderr.splitlines():
-        if not line.startswith("ERROR"):
-            continue
-        m = COPIED_RE.match(line)
-        if m and (m[2] == "1" or
-                  ((int(m[1], 16) & 0x00fffffffffffe00) >> cluster_bits) in leaked_to_one):
-            continue
-        bad.append(line)
-    return bad
 
 
 @pytest.mark.parametrize("opts,cluster_bits", [("cluster_size=64k", 16), ("cluster_size=512", 9)])
