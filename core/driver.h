@@ -53,6 +53,19 @@ struct vdisk_driver {
     /* Optional: record a new backing file name and format (NULL: none) in
      * the image's metadata; the caller swaps img->backing. */
     int (*set_backing)(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
+    /* Optional: consistency check and repair (vdisk_check). */
+    int (*check)(vdisk_image *img, unsigned fix, vdisk_check_result *res,
+                 vdisk_check_report_fn report, vdisk_progress_fn progress, void *opaque,
+                 vdisk_error *err);
+    /* Optional: internal snapshots (list, create, apply, delete; load
+     * switches a read-only handle to a snapshot's content). */
+    int (*snapshot_list)(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err);
+    int (*snapshot_create)(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err);
+    int (*snapshot_apply)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    int (*snapshot_delete)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    /* Optional: change format options in place (vdisk_amend). */
+    int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
 };
 
 struct vdisk_image {
@@ -79,6 +92,9 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
  * whose images name a backing file.  fmt UNKNOWN probes. */
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
+
+/* Switch a read-only handle to the content of a snapshot (snapshot.c). */
+int vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 
 
 #endif

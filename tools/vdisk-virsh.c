@@ -24,7 +24,7 @@ static const vv_command commands[] = {
       "info [-f FMT] [--output human|json] [--backing-chain] [-U] FILE",
       "show an image's format, sizes and format-specific information" },
     { "convert", cmd_convert,
-      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-c] [-p] [-m N] [-q] [-U] [-t CACHE] SRC DST",
+      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-l SNAPSHOT] [-c] [-p] [-m N] [-q] [-U] [-t CACHE] SRC DST",
       "copy an image into a new image of any format, keeping it sparse" },
     { "map", cmd_map,
       "map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE",
@@ -48,6 +48,15 @@ static const vv_command commands[] = {
     { "commit", cmd_commit,
       "commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] FILE",
       "write an overlay's data into its backing file (and empty it unless -d)" },
+    { "check", cmd_check,
+      "check [-r leaks|all] [-q] [-U] [--output human|json] [-f FMT] FILE",
+      "check an image's metadata (exit 0 clean, 2 corrupt, 3 leaks) and repair it" },
+    { "snapshot", cmd_snapshot,
+      "snapshot [-l | -a SNAPSHOT | -c SNAPSHOT | -d SNAPSHOT] [-q] [-U] FILE",
+      "list, create, apply or delete internal snapshots of a qcow2 image" },
+    { "amend", cmd_amend,
+      "amend [-f FMT] -o compat=0.10|1.1,lazy_refcounts=on|off [-q] FILE",
+      "change the qcow2 compatibility level or lazy refcounts in place" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

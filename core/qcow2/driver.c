@@ -9,12 +9,18 @@
  *   zero.c      write-zeroes and discard
  *   compress.c  zlib/zstd compressed clusters
  *   create.c    new images, preallocation, measure
+ *   check.c     check: reference counting walk (+ check-snapshot.c)
+ *   repair.c    check: refcount repair and rebuild, OFLAG_COPIED
+ *   check-overlap.c  overlapping tables refused on writable open
+ *   snapshot.c  internal snapshots (snapshot-table.c: the table format)
+ *   amend.c     compat level and lazy refcounts of an existing image
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "check-int.h"
 
 /* L2 cache: QEMU's default budget (32 MiB), but always enough to map
  * 8 GiB of guest space, and never more than the whole image needs. */
@@ -84,6 +90,23 @@ open_backing(qcow2_state *s, vdisk_error *err)
     return vdisk_open_backing(img, s->backing_file, fmt, &img->backing, err);
 }
 
+/* The image was not closed cleanly while lazy refcounts were in use: its
+ * refcounts may be stale.  As QEMU: repair everything, then the dirty bit
+ * is cleared (qcow2_check_state), and only internal errors fail the open. */
+static int
+repair_dirty(qcow2_state *s, vdisk_error *err)
+{
+    vdisk_check_result res;
+    int r = qcow2_check_state(s, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL,
+                              NULL, NULL, err);
+    if (r == 0 && res.check_errors)
+        r = vdisk_error_set(err, EIO, "%s: could not repair the dirty image (%" PRIu64 " internal "
+                            "errors during the check)", s->name, res.check_errors);
+    else if (r < 0)
+        vdisk_error_prefix(err, "%s: could not repair the dirty image", s->name);
+    return r;
+}
+
 /* Open: validate the header against the file, set up the caches, clear
  * autoclear bits we do not maintain, open the backing file. */
 int
@@ -104,8 +127,14 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
         r = qcow2_header_check_features(s, s->writable, err);
     if (r == 0)
         r = make_caches(s, err);
-    if (r == 0 && s->writable && s->autoclear) {
-        /* Bitmaps and other autoclear data become stale once we write. */
+    if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
+        r = qcow2_check_open_overlaps(s, err);
+    if (r == 0 && s->writable && (s->incompat & QCOW2_INCOMPAT_DIRTY) &&
+        !(img->flags & VDISK_OPEN_CHECK))
+        r = repair_dirty(s, err);
+    if (r == 0 && s->writable && s->autoclear && !(img->flags & VDISK_OPEN_CHECK)) {
+        /* Bitmaps and other autoclear data become stale once we write.
+         * (A check's repairs leave them as they are.) */
         r = qcow2_header_write_u64(s, QCOW2_HDR_AUTOCLEAR, 0, err);
         if (r == 0)
             s->autoclear = 0;
@@ -188,4 +217,11 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */
     .make_empty = qcow2_make_empty,                /* drop every cluster (resize.c) */
     .set_backing = qcow2_set_backing,              /* new backing name in the header (backing.c) */
+    .check = qcow2_check,                          /* qemu-img check and repair (check.c) */
+    .snapshot_list = qcow2_snapshot_list,          /* the snapshot table (snapshot.c) */
+    .snapshot_create = qcow2_snapshot_create,      /* L1 copy, refcounts +1, new table */
+    .snapshot_apply = qcow2_snapshot_apply,        /* switch the active L1 to a snapshot's */
+    .snapshot_delete = qcow2_snapshot_delete,      /* refcounts -1, free its L1, new table */
+    .snapshot_load = qcow2_snapshot_load,          /* read-only view of a snapshot */
+    .amend = qcow2_amend,                          /* compat and lazy_refcounts (amend.c) */
 };

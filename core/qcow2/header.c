@@ -25,6 +25,13 @@ static const struct qcow2_feature known_features[] = {
     { 2, 1, "raw external data" },
 };
 
+/* Opened for vdisk_check: entries of the tables are the check's to judge. */
+static bool
+checking(const qcow2_state *s)
+{
+    return s->img && (s->img->flags & VDISK_OPEN_CHECK);
+}
+
 static int
 corrupt(qcow2_state *s, vdisk_error *err, const char *what)
 {
@@ -39,6 +46,12 @@ check_table(qcow2_state *s, const char *what, uint64_t off, uint64_t len, uint64
     if (off & (s->cluster_size - 1))
         return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " is not cluster aligned",
                                s->name, what, off);
+    /* The check reports tables over the header or past the end itself
+     * (their bytes past the end read as zeros). */
+    if (checking(s))
+        return off > QCOW2_MAX_HOST_OFFSET ? vdisk_error_set(err, EINVAL, "%s: %s offset 0x%"
+                                                             PRIx64 " is invalid", s->name, what,
+                                                             off) : 0;
     if (off < s->cluster_size)
         return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " overlaps the header",
                                s->name, what, off);
@@ -131,14 +144,11 @@ qcow2_header_check_features(qcow2_state *s, bool writable, vdisk_error *err)
     if (s->incompat & QCOW2_INCOMPAT_DATA_FILE)
         return vdisk_error_set(err, ENOTSUP, "%s: images with an external data file are not "
                                "supported", s->name);
-    if (writable && (s->incompat & QCOW2_INCOMPAT_CORRUPT))
+    /* A check may open anything it can repair; a dirty image is repaired
+     * on a writable open (driver.c). */
+    if (writable && (s->incompat & QCOW2_INCOMPAT_CORRUPT) && !checking(s))
         return vdisk_error_set(err, EROFS, "%s: image is marked corrupt; it can only be opened "
-                               "read-only (repair it with 'qemu-img check -r all')", s->name);
-    if (writable && (s->incompat & QCOW2_INCOMPAT_DIRTY))
-        return vdisk_error_set(err, EROFS, "%s: image is marked dirty (it was not closed cleanly "
-                               "while lazy refcounts were in use); its refcounts must be "
-                               "repaired before writing: run 'qemu-img check -r all' on it, or "
-                               "open it read-only", s->name);
+                               "read-only (repair it with 'check -r all')", s->name);
     return 0;
 }
 
@@ -265,7 +275,7 @@ load_l1(qcow2_state *s, const uint8_t *h, uint64_t size, uint64_t file_len, vdis
         uint64_t e = qcow2_be64(raw + (size_t)i * 8);
         uint64_t l2 = e & L1E_OFFSET_MASK;
         s->l1[i] = e;
-        if (l2 && ((l2 & (s->cluster_size - 1)) || l2 >= file_len))
+        if (l2 && !checking(s) && ((l2 & (s->cluster_size - 1)) || l2 >= file_len))
             r = vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is %s",
                                 s->name, l2, i, (l2 & (s->cluster_size - 1)) ?
                                 "not cluster aligned" : "past the end of the file");
@@ -299,7 +309,7 @@ load_reftable(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *
     for (uint64_t i = 0; r == 0 && i < s->reftable_entries; i++) {
         uint64_t e = qcow2_be64(raw + i * 8) & REFT_OFFSET_MASK;
         s->reftable[i] = e;
-        if (e && ((e & (s->cluster_size - 1)) || e >= file_len))
+        if (e && !checking(s) && ((e & (s->cluster_size - 1)) || e >= file_len))
             r = vdisk_error_set(err, EINVAL, "%s: refcount block at 0x%" PRIx64 " (refcount table "
                                 "entry %" PRIu64 ") is %s", s->name, e, i,
                                 (e & (s->cluster_size - 1)) ? "not cluster aligned"

@@ -11,35 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <vdisk/vdisk.h>
+
+#include "fuzz-input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_EXTENTS 16               /* block-status calls per input */
 #define MAX_READ (64u * 1024)        /* bytes per read: a cluster or less */
 #define MAX_READS 4
-
-/* Put the input in an anonymous in-memory file; return its fd or -1. */
-static int
-input_file(const uint8_t *data, size_t size)
-{
-    int fd = memfd_create("fuzz-qcow2", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return fd;
-}
 
 /* Read up to MAX_READ bytes at off (clamped to the image). */
 static void
@@ -95,7 +76,7 @@ exercise(vdisk_image *img)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = input_file(data, size);
+    int fd = fuzz_input_file("fuzz-qcow2", data, size);
     if (fd < 0)
         return 0;
 

@@ -2,7 +2,8 @@
 # Generate the seed corpus of the fuzz targets with qemu-img and qemu-io
 # (the images are made fresh on every run; none is committed).
 #   tests/fuzz/make-corpus.sh OUTDIR
-# writes OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
+# writes OUTDIR/fuzz-qcow2/* and OUTDIR/fuzz-qcow2-refcount/*: small qcow2 images covering v2/v3, several
+# writes OUTDIR/fuzz-qcow2-snapshot/* (snapshot tables) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # cluster sizes and refcount widths, extended L2, zero clusters, discards,
 # compressed clusters (zlib, zstd), a backing-file name, an internal snapshot
 # and a dirty bitmap.  Small clusters keep the inputs small, which is where
@@ -70,5 +71,101 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k "$tmp/src.raw" "$dir/v3-c
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compat=0.10 "$tmp/src.raw" "$dir/v2-c4k-zlib.qcow2"
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compression_type=zstd \
     "$tmp/src.raw" "$dir/v3-c4k-zstd.qcow2"
+
+# fuzz-storage-xml: pool and volume XML in libvirt's dialect with vdisk's
+# namespace, plus libvirt's own storage XML test data when it has been
+# fetched (scripts/fetch-libvirt-source.sh).
+xdir="$out/fuzz-storage-xml"
+rm -rf "$xdir"
+mkdir -p "$xdir"
+cat > "$xdir/pool.xml" <<'XML'
+<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>
+  <name>images</name>
+  <uuid>70a7eb15-6c34-ee9c-bf57-69e8e5ff3fb2</uuid>
+  <features><cow state='no'/></features>
+  <target><path>/srv/images</path>
+    <permissions><mode>0711</mode><owner>0</owner><group>-1</group><label>l</label></permissions>
+  </target>
+  <vdisk:provisioning><vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit></vdisk:provisioning>
+</pool>
+XML
+cat > "$xdir/vol-qcow2.xml" <<'XML'
+<volume type='file'>
+  <name>disk.qcow2</name>
+  <capacity unit='GiB'>5</capacity>
+  <allocation unit='KB'>294</allocation>
+  <target>
+    <format type='qcow2'/>
+    <permissions><mode>0640</mode><owner>107</owner></permissions>
+    <compat>1.1</compat><clusterSize unit='K'>128</clusterSize><nocow/>
+    <features><lazy_refcounts/><extended_l2/></features>
+    <encryption format='luks'><secret type='passphrase' usage='v'/>
+      <cipher name='aes' size='256' mode='xts' hash='sha256'/><ivgen name='plain64' hash='sha256'/>
+    </encryption>
+  </target>
+  <backingStore><path>/srv/base.img</path><format type='vmdk'/></backingStore>
+</volume>
+XML
+printf '<volume><name>r</name><capacity unit="EiB">7</capacity><allocation>0</allocation></volume>\n' \
+    > "$xdir/vol-raw.xml"
+printf '<!DOCTYPE volume [<!ENTITY e "x">]>\n<volume><name>&e;</name></volume>\n' > "$xdir/entity.xml"
+lvsrc=${VDISK_LIBVIRT_SRC:-}
+[ -n "$lvsrc" ] || lvsrc=$(ls -d "$(dirname "$0")"/../../build/libvirt-src/libvirt-* 2>/dev/null | head -n1 || true)
+if [ -n "$lvsrc" ] && [ -d "$lvsrc/tests/storagevolxml2xmlin" ]; then
+    for f in "$lvsrc"/tests/storagevolxml2xmlin/*.xml "$lvsrc"/tests/storagepoolxml2xmlin/pool-dir*.xml; do
+        cp "$f" "$xdir/libvirt-$(basename "$f")"
+    done
+fi
+echo "make-corpus: $(find "$xdir" -type f | wc -l) seeds in $xdir"
+# fuzz-qcow2-refcount (check and repair): the same images, plus damaged
+# ones: a leaked cluster, a refcount dropped to zero, a lazy-refcounts image
+# left dirty, a snapshot whose L2 table lost a refcount.
+rdir="$out/fuzz-qcow2-refcount"
+rm -rf "$rdir"
+mkdir -p "$rdir"
+cp "$dir"/*.qcow2 "$rdir"/
+# poke FILE OFFSET HEX: overwrite bytes at OFFSET with the hex string.
+poke() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+# u64 FILE OFFSET: a big-endian header field.
+u64() { od -An -tx1 -j "$2" -N 8 "$1" | tr -d ' \n' | sed 's/^/0x/'; }
+for src in v3-c512-data v3-c4k-snapshot v3-c1k-lazy; do
+    for kind in leak zero dirty; do
+        f="$rdir/$src-$kind.qcow2"
+        cp "$dir/$src.qcow2" "$f"
+        rb=$(( $(u64 "$f" "$(( $(u64 "$f" 48) ))") ))   # refcount block 0
+        case $kind in
+        leak) poke "$f" $((rb + 2)) 0005 ;;            # cluster 1 refcount 5
+        zero) poke "$f" $((rb + 6)) 0000 ;;            # cluster 3 refcount 0
+        dirty) poke "$f" 79 01 ;;                      # dirty bit
+        esac
+    done
+done
+# fuzz-qcow2-snapshot: small images with snapshot tables of several shapes
+# (v2 and v3, several entries, a snapshot of another size, long names,
+# compressed and zero clusters shared with snapshots).
+sdir="$out/fuzz-qcow2-snapshot"
+rm -rf "$sdir"
+mkdir -p "$sdir"
+snap() {
+    local name=$1 opts=$2
+    shift 2
+    local f="$sdir/$name.qcow2"
+    qemu-img create -q -f qcow2 -o "$opts" "$f" 256k
+    qemu-io -f qcow2 -c 'write -P 0x51 0 8k' -c 'write -z 16k 4k' "$f" >/dev/null
+    for s in "$@"; do
+        qemu-img snapshot -c "$s" "$f"
+        qemu-io -f qcow2 -c 'write -P 0x52 4k 4k' "$f" >/dev/null
+    done
+}
+snap v3-c512-one cluster_size=512 s1
+snap v3-c512-three cluster_size=512 a b c
+snap v2-c512-two cluster_size=512,compat=0.10 first second
+snap v3-c4k-longname cluster_size=4k "$(printf 'n%.0s' $(seq 1 200))"
+snap v3-c1k-refcount8 cluster_size=1k,refcount_bits=8 x y
+qemu-img create -q -f qcow2 -o cluster_size=512 "$sdir/v3-c512-resized.qcow2" 64k
+qemu-img snapshot -c small "$sdir/v3-c512-resized.qcow2"
+qemu-img resize -q "$sdir/v3-c512-resized.qcow2" 256k
+qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k "$tmp/src.raw" "$sdir/v3-c4k-zlib-snap.qcow2"
+qemu-img snapshot -c z "$sdir/v3-c4k-zlib-snap.qcow2"
 
 echo "make-corpus: $(find "$dir" -type f | wc -l) seeds in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"

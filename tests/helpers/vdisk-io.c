@@ -11,6 +11,8 @@
  *   flush
  *   map                                     extents through the backing chain
  *   export OUT                              whole guest content into a sparse raw file
+ *   stress SEED COUNT                       random writes/compressed/zero/discard/flush
+ *                                           (stress.c; COUNT 0: until killed)
  *
  * Exits 0 when every command succeeded, 1 otherwise (the reason on stderr).
  * Not installed: a test harness, not a user tool.
@@ -24,6 +26,8 @@
 #include <unistd.h>
 
 #include <vdisk/vdisk.h>
+
+#include "stress.h"
 
 #define MAX_CMDS 256
 #define MAX_ARGS 16
@@ -230,6 +234,8 @@ run_command(vdisk_image *img, char *line)
         return cmd_map(img);
     if (!strcmp(argv[0], "export"))
         return cmd_export(img, argc, argv);
+    if (!strcmp(argv[0], "stress"))
+        return vdisk_io_stress(img, argc, argv);
     if (!strcmp(argv[0], "flush")) {
         if (vdisk_flush(img, &err) == 0)
             return 0;

@@ -55,11 +55,14 @@ enum {
     VDISK_OPEN_DIRECT      = 1u << 1,  /* O_DIRECT: bypass the host page cache (cache=none) */
     VDISK_OPEN_NO_BACKING  = 1u << 2,  /* do not open backing files; unallocated ranges read as zeros */
     VDISK_OPEN_FORCE_SHARE = 1u << 3,  /* read-only access to an image another process holds (-U) */
+    VDISK_OPEN_CHECK       = 1u << 4,  /* for vdisk_check: accept dirty/corrupt images, no repair on open */
 };
 
 typedef struct vdisk_open_opts {
     vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
     unsigned flags;        /* VDISK_OPEN_* */
+    const char *snapshot;  /* NULL, or the ID or name of an internal snapshot whose
+                              content the (read-only) handle shows (qemu-img -l) */
 } vdisk_open_opts;
 
 /* Open an image.  opts may be NULL (probe, read-only).

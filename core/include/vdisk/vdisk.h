@@ -8,6 +8,9 @@
 #include <vdisk/convert.h>
 #include <vdisk/resize.h>
 #include <vdisk/backing.h>
+#include <vdisk/check.h>
+#include <vdisk/snapshot.h>
+#include <vdisk/amend.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 

@@ -50,6 +50,10 @@ typedef struct vdisk_pool_def {
     uint64_t capacity, allocation, available;
     char *target_path;                /* <target><path>: the pool directory */
     vdisk_perms target_perms;         /* applied by pool-build */
+    /* <features><cow state='yes|no'/></features>: whether new volumes keep
+     * copy-on-write (btrfs); has_cow false = not given (filesystem default) */
+    bool has_cow;
+    bool cow;
     /* <vdisk:provisioning> (namespace VDISK_POOL_NAMESPACE_URI) */
     vdisk_zeroing zeroing;            /* <vdisk:zeroing>lazy|eager</vdisk:zeroing>, default lazy */
     double overcommit_max;            /* <vdisk:overcommit>RATIO</vdisk:overcommit>: cap on
@@ -84,6 +88,9 @@ typedef struct vdisk_vol_encryption_def {
 typedef struct vdisk_vol_def {
     char *name;
     char *key;                        /* output only: the volume's path, as libvirt's dir pool */
+    bool has_capacity;                /* false: <capacity> absent (allowed when the size
+                                       * comes from elsewhere: a backing store, or the
+                                       * source volume of vol-create-from) */
     uint64_t capacity;                /* bytes */
     bool has_allocation;
     uint64_t allocation;              /* bytes; 0 or absent = thin (DESIGN.md) */
@@ -93,11 +100,16 @@ typedef struct vdisk_vol_def {
     char *compat;                     /* "0.10" or "1.1"; NULL = default */
     uint64_t cluster_size;            /* <clusterSize>; 0 = default */
     bool lazy_refcounts;              /* <features><lazy_refcounts/> */
+    bool extended_l2;                 /* <features><extended_l2/> */
     bool nocow;                       /* <nocow/> */
     vdisk_perms perms;                /* <target><permissions> */
     /* <backingStore> */
     char *backing_path;               /* NULL if none */
     vdisk_format backing_format;      /* UNKNOWN if <format> absent */
+    char *backing_format_name;        /* a libvirt format vdisk cannot open ("vmdk"),
+                                       * kept as written; NULL when backing_format
+                                       * says it all */
+    vdisk_perms backing_perms;        /* output only: the backing file's stat */
     vdisk_vol_encryption_def encryption;
     /* Output only: <timestamps> (seconds, nanoseconds) */
     bool has_timestamps;

@@ -1,0 +1,146 @@
+/* libvdisk — persistent dirty bitmaps as the check counts them: the bitmap
+ * directory, each bitmap's table and the data clusters its entries name
+ * (docs/interop/qcow2.txt, "Bitmaps extension").  As in QEMU, bitmaps count
+ * only while the autoclear "bitmaps" bit says they are consistent; once a
+ * program without bitmap support has written the image (and cleared the
+ * bit), their clusters are leaks that `check -r leaks` gives back.
+ * libvdisk reads no bitmap otherwise: offsets and sizes only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check-int.h"
+
+#define AUTOCLEAR_BITMAPS UINT64_C(1)
+#define EXT_BITMAPS_LEN 24u
+#define DIR_ENTRY_FIXED 24u
+#define MAX_DIR_SIZE (UINT64_C(64) << 20)
+#define MAX_TABLE_ENTRIES (UINT64_C(1) << 24)
+#define BME_RESERVED UINT64_C(0xff000000000001fe)
+#define BME_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define BME_ALL_ONES UINT64_C(1)
+
+struct bitmaps_ext {
+    uint32_t nb;
+    uint64_t dir_size, dir_offset;
+};
+
+/* Find the bitmaps header extension; *found false when there is none. */
+static int
+find_ext(qcow2_state *s, struct bitmaps_ext *ext, bool *found, vdisk_error *err)
+{
+    *found = false;
+    uint8_t *h = malloc(s->cluster_size);
+    if (!h)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
+    uint64_t p = s->header_length, end = s->cluster_size, bf = qcow2_be64(h + 8);
+    if (bf && bf < end)
+        end = bf;
+    while (r == 0 && p + 8 <= end) {
+        uint32_t magic = qcow2_be32(h + p), len = qcow2_be32(h + p + 4);
+        if (magic == QCOW2_EXT_END || len > end - p - 8)
+            break;
+        if (magic == QCOW2_EXT_BITMAPS && len == EXT_BITMAPS_LEN) {
+            ext->nb = qcow2_be32(h + p + 8);
+            ext->dir_size = qcow2_be64(h + p + 16);
+            ext->dir_offset = qcow2_be64(h + p + 24);
+            *found = true;
+            break;
+        }
+        p += 8 + (((uint64_t)len + 7) & ~UINT64_C(7));
+    }
+    free(h);
+    return r;
+}
+
+/* Count one bitmap's table and the clusters it names. */
+static int
+count_table(struct qcow2_check *c, uint64_t off, uint32_t size, vdisk_error *err)
+{
+    qcow2_state *s = c->s;
+    int r = qcow2_check_inc(c, off, (uint64_t)size * 8, OWN_BITMAP, err);
+    if (r < 0)
+        return r;
+    if (size > MAX_TABLE_ENTRIES || (off & (s->cluster_size - 1))) {
+        qcow2_check_say(c, "ERROR bitmap table at 0x%" PRIx64 " (%u entries) is invalid", off, size);
+        c->res->corruptions++;
+        return vdisk_error_set(err, EINVAL, "%s: bitmap table at 0x%" PRIx64 " is invalid", s->name,
+                               off);
+    }
+    uint8_t *t = malloc((size_t)size * 8 + 8);
+    if (!t)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    r = vdisk_file_pread(s->file, t, (size_t)size * 8, off, err);
+    for (uint32_t i = 0; r == 0 && i < size; i++) {
+        uint64_t e = qcow2_be64(t + (size_t)i * 8), data = e & BME_OFFSET_MASK;
+        if ((e & BME_RESERVED) || (data && ((e & BME_ALL_ONES) || (data & (s->cluster_size - 1))))) {
+            qcow2_check_say(c, "ERROR bitmap table entry 0x%" PRIx64 " is invalid", e);
+            c->res->corruptions++;
+            continue;
+        }
+        if (data)
+            r = qcow2_check_inc(c, data, s->cluster_size, OWN_BITMAP, err);
+    }
+    free(t);
+    return r;
+}
+
+/* Walk the directory: each entry names a bitmap table. */
+static int
+count_directory(struct qcow2_check *c, const struct bitmaps_ext *ext, const uint8_t *dir,
+                vdisk_error *err)
+{
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < ext->nb; i++) {
+        if (ext->dir_size - p < DIR_ENTRY_FIXED)
+            goto bad;
+        const uint8_t *e = dir + p;
+        uint32_t name = (uint32_t)((e[18] << 8) | e[19]), extra = qcow2_be32(e + 20);
+        uint64_t len = (DIR_ENTRY_FIXED + (uint64_t)extra + name + 7) & ~UINT64_C(7);
+        if (len > ext->dir_size - p)
+            goto bad;
+        int r = count_table(c, qcow2_be64(e), qcow2_be32(e + 8), err);
+        if (r < 0)
+            return r;
+        p += len;
+    }
+    return 0;
+bad:
+    qcow2_check_say(c, "ERROR bitmap directory at 0x%" PRIx64 " is corrupt", ext->dir_offset);
+    c->res->corruptions++;
+    return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 " is corrupt",
+                           c->s->name, ext->dir_offset);
+}
+
+int
+qcow2_check_bitmaps(struct qcow2_check *c, vdisk_error *err)
+{
+    qcow2_state *s = c->s;
+    struct bitmaps_ext ext;
+    bool found;
+    if (s->version < 3 || !(s->autoclear & AUTOCLEAR_BITMAPS))
+        return 0;
+    int r = find_ext(s, &ext, &found, err);
+    if (r < 0 || !found || ext.nb == 0)
+        return r;
+    r = qcow2_check_inc(c, ext.dir_offset, ext.dir_size, OWN_BITMAP, err);
+    if (r < 0)
+        return r;
+    if (ext.dir_size > MAX_DIR_SIZE || (ext.dir_offset & (s->cluster_size - 1))) {
+        qcow2_check_say(c, "ERROR bitmap directory at 0x%" PRIx64 " is invalid", ext.dir_offset);
+        c->res->corruptions++;
+        return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 " is invalid",
+                               s->name, ext.dir_offset);
+    }
+    uint8_t *dir = malloc(ext.dir_size + 1);
+    if (!dir)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    r = vdisk_file_pread(s->file, dir, ext.dir_size, ext.dir_offset, err);
+    if (r == 0)
+        r = count_directory(c, &ext, dir, err);
+    free(dir);
+    return r;
+}
