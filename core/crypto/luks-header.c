@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vdisk/encrypt.h>
+
 #include "luks.h"
 
 static const uint8_t luks_magic[6] = { 'L', 'U', 'K', 'S', 0xba, 0xbe };
@@ -213,5 +215,33 @@ vdisk_luks_header_build(const struct vdisk_luks_header *h, uint8_t *buf)
         memcpy(p + 8, s->salt, VDISK_LUKS_SALT_LEN);
         put_be32(p + 40, s->key_offset);
         put_be32(p + 44, s->stripes);
+    }
+}
+
+void
+vdisk_luks_fill_info(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a,
+                     vdisk_encrypt_info *info)
+{
+    const struct vdisk_crypt_spec *c = &a->crypt;
+    memset(info, 0, sizeof(*info));
+    info->format = VDISK_ENCRYPT_LUKS;
+    snprintf(info->cipher_alg, sizeof(info->cipher_alg), "%s", vdisk_cipher_alg_name(c->cipher));
+    snprintf(info->cipher_mode, sizeof(info->cipher_mode), "%s", vdisk_cipher_mode_name(c->mode));
+    snprintf(info->ivgen_alg, sizeof(info->ivgen_alg), "%s", vdisk_ivgen_name(c->ivgen));
+    if (c->ivgen == VDISK_IVGEN_ESSIV)
+        snprintf(info->ivgen_hash_alg, sizeof(info->ivgen_hash_alg), "%s", vdisk_hash_name(c->ivgen_hash));
+    snprintf(info->hash_alg, sizeof(info->hash_alg), "%s", vdisk_hash_name(a->hash));
+    snprintf(info->uuid, sizeof(info->uuid), "%s", h->uuid);
+    info->payload_offset = (uint64_t)h->payload_offset * 512;
+    info->master_key_iters = h->mk_iterations;
+    info->nslots = VDISK_LUKS_SLOTS;
+    for (int i = 0; i < VDISK_LUKS_SLOTS; i++) {
+        const struct vdisk_luks_slot *s = &h->slots[i];
+        info->slots[i].active = s->active == VDISK_LUKS_SLOT_ACTIVE;
+        info->slots[i].key_offset = (uint64_t)s->key_offset * 512;
+        if (info->slots[i].active) {
+            info->slots[i].iters = s->iterations;
+            info->slots[i].stripes = s->stripes;
+        }
     }
 }

@@ -95,4 +95,13 @@ int vdisk_luks_format(const struct vdisk_luks_params *p, const uint8_t *pass, si
                       vdisk_luks_io_fn io, void *opaque, struct vdisk_luks_header *h, uint8_t *mk,
                       const char *name, vdisk_error *err);
 
+struct vdisk_encrypt_opts;
+struct vdisk_encrypt_info;
+/* Creation options (QEMU's defaults for what is not given) into params. */
+int vdisk_luks_params_from_opts(const struct vdisk_encrypt_opts *o, struct vdisk_luks_params *p,
+                                vdisk_error *err);
+/* What `qemu-img info` shows of a header (key offsets in bytes). */
+void vdisk_luks_fill_info(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a,
+                          struct vdisk_encrypt_info *info);
+
 #endif

@@ -94,7 +94,7 @@ unit_make_qcow2(const char *path, const char *opts, uint64_t size, unsigned flag
     vdisk_create_opts_clear(&o);
     if (r < 0)
         fail_msg("create %s: %s", path, err.message);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = flags };
     vdisk_image *img;
     r = vdisk_open(path, &oo, &img, &err);
     if (r < 0)

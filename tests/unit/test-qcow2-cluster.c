@@ -124,7 +124,7 @@ test_metadata_reaches_disk_on_flush(void **state)
     assert_false(qcow2_cache_is_dirty(s->rb_cache));
     assert_true(s->l1_dirty_lo == s->l1_dirty_hi);
     /* A second handle sees the data without the first one closing. */
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, VDISK_OPEN_FORCE_SHARE };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_FORCE_SHARE };
     vdisk_image *other;
     assert_int_equal(vdisk_open(path, &ro, &other, &err), 0);
     uint8_t back[512];

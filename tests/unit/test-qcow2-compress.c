@@ -101,7 +101,7 @@ check_image(const char *opts)
     /* Unaligned offsets are refused. */
     assert_int_equal(vdisk_pwrite_compressed(img, buf, cs, 100, &err), -EINVAL);
     assert_int_equal(vdisk_close(img, &err), 0);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(path, &ro, &img, &err), 0);
     assert_int_equal(vdisk_pread(img, back, 3 * cs, 0, &err), 0);
     memset(buf, 'a', cs);

@@ -71,7 +71,7 @@ test_lazy_dirty_bit(void **state)
     assert_true(info.dirty);
     vdisk_info_clear(&info);
     /* ...and another writer is refused while it is set. */
-    vdisk_open_opts rw = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *other;
     assert_int_equal(vdisk_open(path, &rw, &other, &err), -EROFS);
     assert_int_equal(vdisk_close(img, &err), 0);
@@ -109,7 +109,7 @@ test_autoclear_cleared_only_when_writable(void **state)
     fseek(f, 88, SEEK_SET);
     fwrite(v, 1, 8, f);
     fclose(f);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 }, rw = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 }, rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     assert_int_equal(vdisk_open(path, &ro, &img, &err), 0);
     vdisk_close(img, &err);
@@ -132,7 +132,7 @@ test_missing_backing(void **state)
     snprintf(opts, sizeof(opts), "backing_file=%s,backing_fmt=qcow2", base);
     vdisk_close(unit_make_qcow2(top, opts, 0, 0), &err);
     unlink(base);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     vdisk_image *img;
     assert_true(vdisk_open(top, &oo, &img, &err) < 0);
     assert_non_null(strstr(err.message, "backing"));

@@ -138,7 +138,7 @@ test_refusals(void **state)
     vdisk_error err;
     vdisk_image *img = unit_make_qcow2(path, NULL, 1 << 20, 0);
     vdisk_close(img, &err);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     struct { long off; uint32_t v; const char *want; } cases[] = {
         { 4, 1, "version 1" },
         { 20, 30, "cluster_bits" },

@@ -154,7 +154,7 @@ test_reftable_growth(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(vdisk_close(img, &err), 0);
     /* The header on disk points at the new table: it reopens. */
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     vdisk_close(img, &err);
     unlink(path);

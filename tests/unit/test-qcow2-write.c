@@ -73,13 +73,13 @@ test_partial_write_cow_from_backing(void **state)
     assert_int_equal(vdisk_block_status(t, 0, 65536, &e, &err), 0);
     assert_false(e.flags & VDISK_EXTENT_ALLOCATED);
     assert_int_equal(vdisk_close(t, &err), 0);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(top, &ro, &t, &err), 0);
     assert_int_equal(vdisk_pread(t, got, 4 << 20, 0, &err), 0);
     assert_memory_equal(data, got, 4 << 20);
     /* Without the backing file, only the copied cluster has content. */
     vdisk_close(t, &err);
-    vdisk_open_opts nb = { VDISK_FORMAT_QCOW2, VDISK_OPEN_NO_BACKING };
+    vdisk_open_opts nb = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_NO_BACKING };
     assert_int_equal(vdisk_open(top, &nb, &t, &err), 0);
     assert_int_equal(vdisk_pread(t, got, 65536, 65536, &err), 0);
     assert_memory_equal(data + 65536, got, 65536);
@@ -179,7 +179,7 @@ test_threads_share_a_handle(void **state)
     }
     vdisk_error err;
     assert_int_equal(vdisk_close(img, &err), 0);
-    vdisk_open_opts ro = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(path, &ro, &img, &err), 0);
     uint8_t buf[40000], want[40000];
     for (unsigned k = 0; k < 1200; k++) {

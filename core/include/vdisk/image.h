@@ -27,6 +27,7 @@ typedef enum vdisk_format {
     VDISK_FORMAT_RAW,
     VDISK_FORMAT_QCOW2,
     VDISK_FORMAT_ISO,
+    VDISK_FORMAT_LUKS,          /* raw LUKS1 container (qemu-img -f luks) */
 } vdisk_format;
 
 /* "raw", "qcow2", "iso"; "unknown" for anything else. */
@@ -60,6 +61,11 @@ enum {
 typedef struct vdisk_open_opts {
     vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
     unsigned flags;        /* VDISK_OPEN_* */
+    /* Passphrase of an encrypted image (LUKS, legacy qcow2 AES), by pointer
+     * and length; not copied, not NUL terminated.  Only the top image uses
+     * it.  Opening an encrypted image without one fails with -EACCES. */
+    const void *secret;
+    size_t secret_len;
 } vdisk_open_opts;
 
 /* Open an image.  opts may be NULL (probe, read-only).
@@ -172,6 +178,9 @@ typedef struct vdisk_info {
     bool extended_l2;
     const char *compression_type;  /* "zlib" or "zstd" (static string) */
     bool encrypted;
+    /* Encryption details (LUKS header, key slots); NULL when not encrypted.
+     * Owned by the info (vdisk_info_clear frees it). */
+    struct vdisk_encrypt_info *encrypt;
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */
