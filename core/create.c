@@ -393,6 +393,10 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
         return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
                                "encrypt.format=luks)");
     int r = vdisk_encrypt_opts_validate(&o->encrypt, err);
+    if (r == 0 && o->format == VDISK_FORMAT_QCOW2 && o->encrypt.format != VDISK_ENCRYPT_NONE &&
+        o->prealloc != VDISK_PREALLOC_OFF)
+        r = vdisk_error_set(err, ENOTSUP, "preallocation=%s is not supported with encryption "
+                            "(preallocated clusters would not read as zeros)", vdisk_prealloc_name(o->prealloc));
     if (r < 0 || o->format == VDISK_FORMAT_LUKS)
         return r;
     return validate_qcow2(o, err);

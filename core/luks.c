@@ -34,7 +34,7 @@ file_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_err
 /* Read, check and unlock the header of f with the passphrase. */
 static int
 luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t secret_len,
-                 luks_state *s, vdisk_error *err)
+                 bool no_key, luks_state *s, vdisk_error *err)
 {
     uint8_t buf[VDISK_LUKS_HDR_LEN];
     uint64_t len;
@@ -49,6 +49,8 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
     if (s->payload > len)
         return vdisk_error_set(err, EINVAL, "%s: LUKS payload offset 0x%llx is past the end of the file "
                                "(%llu bytes)", name, (unsigned long long)s->payload, (unsigned long long)len);
+    if (!secret && no_key)
+        return 0;
     if (!secret)
         return vdisk_error_set(err, EACCES, "%s: the image is encrypted (LUKS): a passphrase is required "
                                "(--passphrase-file, or --object secret + key-secret)", name);
@@ -68,7 +70,8 @@ luks_open(vdisk_image *img, vdisk_error *err)
     luks_state *s = calloc(1, sizeof(*s));
     if (!s)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
-    int r = luks_unlock_file(img->file, img->filename, img->secret, img->secret_len, s, err);
+    int r = luks_unlock_file(img->file, img->filename, img->secret, img->secret_len,
+                             img->flags & VDISK_OPEN_NO_KEY, s, err);
     uint64_t len = 0;
     if (r == 0)
         r = vdisk_file_get_length(img->file, &len, err);
@@ -94,6 +97,14 @@ luks_close(vdisk_image *img)
     img->priv = NULL;
 }
 
+static int
+need_key(vdisk_image *img, vdisk_error *err)
+{
+    luks_state *s = img->priv;
+    return s->sectors ? 0 : vdisk_error_set(err, EACCES, "%s: encrypted data cannot be read or written: "
+                                            "the image was opened without its passphrase", img->filename);
+}
+
 /* Read: whole sectors from the payload, decrypted, the asked bytes copied. */
 static int
 luks_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error *err)
@@ -101,7 +112,7 @@ luks_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error 
     luks_state *s = img->priv;
     uint8_t *out = buf;
     uint8_t *bounce = NULL;
-    int r = 0;
+    int r = need_key(img, err);
     while (len > 0 && r == 0) {
         uint64_t a = off & ~UINT64_C(511);
         uint64_t n = len < CHUNK - (off - a) ? len : CHUNK - (off - a);
@@ -133,6 +144,8 @@ static int
 write_chunks(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off, vdisk_error *err)
 {
     luks_state *s = img->priv;
+    if (!s->sectors)
+        return need_key(img, err);
     uint8_t *bounce = vdisk_alloc_aligned(CHUNK, false);
     if (!bounce)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);

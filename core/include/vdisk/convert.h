@@ -29,6 +29,9 @@ typedef struct vdisk_convert_opts {
                                          do not wait for the target to reach the disk */
     vdisk_progress_fn progress;       /* bytes of the source examined so far */
     void *opaque;
+    const void *src_secret;           /* passphrase of an encrypted source (not owned); the
+                                         target's is target->encrypt.secret */
+    size_t src_secret_len;
 } vdisk_convert_opts;
 
 /* Copy the content of src into a newly created image dst.  Holes and

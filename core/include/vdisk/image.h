@@ -56,6 +56,8 @@ enum {
     VDISK_OPEN_DIRECT      = 1u << 1,  /* O_DIRECT: bypass the host page cache (cache=none) */
     VDISK_OPEN_NO_BACKING  = 1u << 2,  /* do not open backing files; unallocated ranges read as zeros */
     VDISK_OPEN_FORCE_SHARE = 1u << 3,  /* read-only access to an image another process holds (-U) */
+    VDISK_OPEN_NO_KEY      = 1u << 8,  /* encrypted image without its passphrase: metadata
+                                          (info) only, data I/O fails with -EACCES */
 };
 
 typedef struct vdisk_open_opts {
