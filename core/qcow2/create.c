@@ -352,5 +352,8 @@ qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *ou
     out->fully_allocated = prealloc_size(vsize, cs, log2u((uint64_t)opts->refcount_bits),
                                          opts->extended_l2);
     out->required = out->fully_allocated - vsize + required;
+    uint64_t luks = qcow2_crypt_header_size(opts);   /* crypt.c */
+    out->fully_allocated += luks;
+    out->required += luks;
     return 0;
 }

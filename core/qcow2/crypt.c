@@ -234,6 +234,17 @@ qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len,
     return r;
 }
 
+uint64_t
+qcow2_crypt_header_size(const vdisk_create_opts *o)
+{
+    struct vdisk_luks_params p;
+    if (o->encrypt.format != VDISK_ENCRYPT_LUKS || vdisk_luks_params_from_opts(&o->encrypt, &p, NULL) < 0)
+        return 0;
+    uint32_t kb = (uint32_t)vdisk_cipher_mode_key_len(p.algs.crypt.cipher, p.algs.crypt.mode);
+    uint64_t len = (uint64_t)vdisk_luks_payload_sectors(kb) * 512, cs = o->cluster_size;
+    return (len + cs - 1) / cs * cs;
+}
+
 int
 qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err)
 {

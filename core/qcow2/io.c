@@ -274,5 +274,8 @@ qcow2_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *e
         ext->flags = 0;
         break;
     }
+    /* Encrypted: the host bytes are not the guest's, so no offset (as QEMU). */
+    if (s->crypt)
+        ext->flags &= ~(unsigned)VDISK_EXTENT_OFFSET_VALID;
     return 0;
 }

@@ -391,6 +391,8 @@ int qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t 
                                  vdisk_error *err);
 /* New image: LUKS header in fresh clusters, recorded in s (create.c). */
 int qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err);
+/* Bytes (whole clusters) the LUKS header of a new image takes; 0 unencrypted. */
+uint64_t qcow2_crypt_header_size(const vdisk_create_opts *o);
 /* vdisk_info.encrypt of an encrypted image. */
 int qcow2_crypt_info(qcow2_state *s, vdisk_info *info, vdisk_error *err);
 
