@@ -97,7 +97,14 @@ vdisk_luks_decode_algs(const struct vdisk_luks_header *h, struct vdisk_luks_algs
                                h->hash_spec);
     /* The key length depends on the mode: decode the mode with a
      * provisional cipher of the family first. */
-    bool xts = strncmp(h->cipher_mode, "xts", 3) == 0;
+    char mode[33];
+    vdisk_cipher_mode m;
+    snprintf(mode, sizeof(mode), "%s", h->cipher_mode);
+    mode[strcspn(mode, "-")] = '\0';
+    if (vdisk_cipher_mode_from_name(mode, &m) < 0)
+        return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: cipher mode '%s' is not supported "
+                               "(expected ecb, cbc or xts)", name, h->cipher_mode);
+    bool xts = m == VDISK_CIPHER_MODE_XTS;
     uint32_t one = xts ? h->key_bytes / 2 : h->key_bytes;
     if ((xts && h->key_bytes % 2) ||
         vdisk_cipher_alg_for(h->cipher_name, one, &a->crypt.cipher) < 0)
