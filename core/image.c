@@ -208,7 +208,7 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
         r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
                             overlay->filename, full);
     else {
-        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE);
+        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY);
         r = open_with(full, fmt, flags, overlay, overlay->depth + 1, NULL, out, err);
         if (r < 0 && err && err->code == r)
             vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
