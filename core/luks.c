@@ -97,6 +97,17 @@ luks_close(vdisk_image *img)
     img->priv = NULL;
 }
 
+/* The next step of a request at off with len bytes left: its byte count,
+ * and the whole sectors [*a, *e) around it (at most CHUNK bytes). */
+static uint64_t
+step(uint64_t off, uint64_t len, uint64_t *a, uint64_t *e)
+{
+    *a = off & ~UINT64_C(511);
+    uint64_t n = len < CHUNK - (off - *a) ? len : CHUNK - (off - *a);
+    *e = (off + n + 511) & ~UINT64_C(511);
+    return n;
+}
+
 static int
 need_key(vdisk_image *img, vdisk_error *err)
 {
@@ -114,9 +125,7 @@ luks_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error 
     uint8_t *bounce = NULL;
     int r = need_key(img, err);
     while (len > 0 && r == 0) {
-        uint64_t a = off & ~UINT64_C(511);
-        uint64_t n = len < CHUNK - (off - a) ? len : CHUNK - (off - a);
-        uint64_t e = (off + n + 511) & ~UINT64_C(511);
+        uint64_t a, e, n = step(off, len, &a, &e);
         if (a == off && e == off + n) {
             r = vdisk_file_pread(img->file, out, n, s->payload + a, err);
             if (r == 0)
@@ -151,9 +160,7 @@ write_chunks(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off, v
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
     int r = 0;
     while (len > 0 && r == 0) {
-        uint64_t a = off & ~UINT64_C(511);
-        uint64_t n = len < CHUNK - (off - a) ? len : CHUNK - (off - a);
-        uint64_t e = (off + n + 511) & ~UINT64_C(511);
+        uint64_t a, e, n = step(off, len, &a, &e);
         if (a != off)
             r = luks_pread(img, bounce, 512, a, err);
         if (r == 0 && e != off + n && (e - 512 != a || a == off))
