@@ -199,3 +199,30 @@ def test_map_and_measure_match_qemu(vdisk, qemu_img, tmp_path):
                    ("luks", f"key-secret=sec0,iter-time={ITER}")]:
         args = ["measure", "--output=json", "-O", fmt, *secret(pw), "-o", o, "--size", "1G"]
         assert json.loads(ok(vdisk(*args)).stdout) == json.loads(qemu_img(*args).stdout)
+
+
+@pytest.mark.parametrize("fmt,opts", [
+    ("luks", "key-secret=sec0,iter-time=10,cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=essiv,"
+             "ivgen-hash-alg=sha256,hash-alg=sha1"),
+    ("qcow2", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=essiv,"
+              "encrypt.iter-time=10"),
+])
+def test_create_prints_qemu_formatting_line(vdisk, qemu_img, tmp_path, fmt, opts):
+    pw = pwfile(tmp_path)
+    from cli_common import run_in
+    q = run_in(tmp_path, retry_qemu, qemu_img, "create", "-f", fmt, *secret(pw), "-o", opts, "x.img", "1M").stdout
+    (tmp_path / "x.img").unlink()
+    v = ok(run_in(tmp_path, vdisk, "create", "-f", fmt, *secret(pw), "-o", opts, "x.img", "1M", check=False)).stdout
+    assert v == q
+
+
+def test_passphrase_fd(vdisk, qemu_img, tmp_path):
+    pw = pwfile(tmp_path)
+    img = tmp_path / "fd.luks"
+    with open(pw, "rb") as f:
+        ok(vdisk("create", "-q", "-f", "luks", "--passphrase-fd", str(f.fileno()), "-o", f"iter-time={ITER}",
+                 img, "1M", pass_fds=(f.fileno(),)))
+    qemu_img("info", *secret(pw), "--image-opts", luks_opts(img))
+    p = qemu_img("convert", *secret(pw), "--image-opts", luks_opts(img), "-O", "raw", tmp_path / "o.raw",
+                 check=False)
+    assert p.returncode == 0, p.stderr
