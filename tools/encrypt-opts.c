@@ -35,7 +35,7 @@ vv_encrypt_opts_help(vdisk_format fmt, FILE *out)
         { "iter-time", "num", "Time to spend in PBKDF in milliseconds" },
         { "ivgen-alg", "str", "Name of IV generator algorithm" },
         { "ivgen-hash-alg", "str", "Name of IV generator hash algorithm" },
-        { "key-secret", "str", "ID of secret providing qcow2 AES key or LUKS passphrase" },
+        { "key-secret", "str", NULL },   /* wording differs per format, as in qemu-img */
     };
     if (fmt != VDISK_FORMAT_QCOW2 && fmt != VDISK_FORMAT_LUKS)
         return;
@@ -45,6 +45,8 @@ vv_encrypt_opts_help(vdisk_format fmt, FILE *out)
         fprintf(out, "  %-22s - %s\n", "encrypt.format=<str>", "Encrypt the image, format choices: 'luks'");
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         snprintf(lhs, sizeof(lhs), "%s%s=<%s>", prefix, opts[i].key, opts[i].kind);
-        fprintf(out, "  %-22s - %s\n", lhs, opts[i].help);
+        fprintf(out, "  %-22s - %s\n", lhs, opts[i].help ? opts[i].help
+                : fmt == VDISK_FORMAT_QCOW2 ? "ID of secret providing qcow2 AES key or LUKS passphrase"
+                                            : "ID of the secret that provides the keyslot passphrase");
     }
 }
