@@ -226,3 +226,37 @@ def test_passphrase_fd(vdisk, qemu_img, tmp_path):
     p = qemu_img("convert", *secret(pw), "--image-opts", luks_opts(img), "-O", "raw", tmp_path / "o.raw",
                  check=False)
     assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("fmt,opts,backing", [
+    ("qcow2", f"encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time={ITER}", False),
+    ("qcow2", f"encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time={ITER},extended_l2=on,"
+              "cluster_size=32k", True),
+    ("qcow2", f"encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time={ITER},compat=0.10,"
+              "cluster_size=4k,encrypt.cipher-alg=serpent-128,encrypt.cipher-mode=cbc", True),
+    ("luks", f"key-secret=sec0,iter-time={ITER},cipher-alg=twofish-256", False),
+])
+def test_vdisk_unaligned_writes_read_by_qemu_io(vdisk, qemu_io, tmp_path, fmt, opts, backing):
+    """Partial-sector and partial-cluster writes (read-modify-write of
+    sectors, copy-on-write from the backing file) through libvdisk, then
+    every byte checked by qemu-io."""
+    from conftest import vdisk_io
+    pw = pwfile(tmp_path)
+    img = tmp_path / f"w.{fmt}"
+    args = ["create", "-q", "-f", fmt, *secret(pw), "-o", opts]
+    if backing:
+        base = tmp_path / "base.raw"
+        with open(base, "wb") as f:
+            f.write(b"\x11" * (2 * MiB))
+        args += ["-b", base, "-F", "raw"]
+    ok(vdisk(*args, img, "2M"))
+    writes = [(0x5a, 1, 700), (0x6b, 4000, 70000), (0x7c, 1 * MiB - 3, 9), (0x8d, 2 * MiB - 512, 512)]
+    vdisk_io("-s", pw, "-f", fmt, img, *[a for p, o, n in writes for a in ("-c", f"write -P {p} {o} {n}")])
+    cmds = [f"read -P {p} {o} {n}" for p, o, n in writes]
+    if backing:
+        cmds += ["read -P 0x11 701 3299", "read -P 0x11 74000 8000"]
+    elif fmt == "qcow2":
+        cmds += ["read -P 0 701 3299"]
+    p = qemu_io(*secret(pw), "--image-opts", image_opts(fmt, img), *[a for c in cmds for a in ("-c", c)],
+                check=False)
+    assert p.returncode == 0 and "Pattern verification failed" not in p.stdout, p.stdout + p.stderr
