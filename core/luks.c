@@ -57,8 +57,8 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
     uint8_t mk[64];
     int slot;
     r = vdisk_luks_unlock(&s->hdr, &s->algs, secret, secret_len, file_io, f, mk, &slot, name, err);
-    if (r == 0)
-        r = vdisk_sectors_new(&s->algs.crypt, mk, s->hdr.key_bytes, &s->sectors, err);
+    if (r == 0 && (r = vdisk_sectors_new(&s->algs.crypt, mk, s->hdr.key_bytes, &s->sectors, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS payload cipher", name);
     vdisk_wipe(mk, sizeof(mk));
     return r;
 }

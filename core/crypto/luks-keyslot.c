@@ -30,8 +30,8 @@ open_slot(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, in
         goto out;
     }
     r = io(opaque, mat, mat_len, (uint64_t)s->key_offset * 512, false, err);
-    if (r == 0)
-        r = vdisk_sectors_new(&a->crypt, key, h->key_bytes, &sec, err);
+    if (r == 0 && (r = vdisk_sectors_new(&a->crypt, key, h->key_bytes, &sec, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS key slot %d", name, i);
     if (r == 0)
         r = vdisk_sectors_decrypt(sec, 0, mat, mat_len, err);
     if (r == 0 && vdisk_af_merge(a->hash, mat, h->key_bytes, s->stripes, mk) < 0)
@@ -152,8 +152,8 @@ write_slot0(const struct vdisk_luks_params *p, struct vdisk_luks_header *h, cons
                    vdisk_af_split(p->algs.hash, mk, h->key_bytes, s->stripes, mat) < 0))
         r = vdisk_error_set(err, EIO, "%s: deriving the LUKS key slot with PBKDF2-%s failed", name,
                             h->hash_spec);
-    if (r == 0)
-        r = vdisk_sectors_new(&p->algs.crypt, key, h->key_bytes, &sec, err);
+    if (r == 0 && (r = vdisk_sectors_new(&p->algs.crypt, key, h->key_bytes, &sec, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS key slot 0", name);
     if (r == 0)
         r = vdisk_sectors_encrypt(sec, 0, mat, mat_len, err);
     if (r == 0)

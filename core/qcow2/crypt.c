@@ -80,8 +80,8 @@ open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secr
     uint8_t mk[64];
     int slot;
     r = vdisk_luks_unlock(&c->hdr, &c->algs, secret, secret_len, hdr_io, s, mk, &slot, s->name, err);
-    if (r == 0)
-        r = vdisk_sectors_new(&c->algs.crypt, mk, c->hdr.key_bytes, &c->sectors, err);
+    if (r == 0 && (r = vdisk_sectors_new(&c->algs.crypt, mk, c->hdr.key_bytes, &c->sectors, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS data cipher", s->name);
     vdisk_wipe(mk, sizeof(mk));
     return r;
 }
