@@ -410,7 +410,7 @@ resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE };
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
     vdisk_image *b;
     int r = vdisk_open(full, &bo, &b, err);
     if (r < 0) {

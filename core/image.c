@@ -209,7 +209,10 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                             overlay->filename, full);
     else {
         unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY);
-        r = open_with(full, fmt, flags, overlay, overlay->depth + 1, NULL, out, err);
+        /* An encrypted backing file is tried with the overlay's passphrase
+         * (lent during the overlay's open). */
+        vdisk_open_opts bo = { .secret = overlay->secret, .secret_len = overlay->secret_len };
+        r = open_with(full, fmt, flags, overlay, overlay->depth + 1, &bo, out, err);
         if (r < 0 && err && err->code == r)
             vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
     }

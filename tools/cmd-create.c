@@ -85,7 +85,7 @@ check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it
     }
     vdisk_error err = { 0 };
     vdisk_open_opts oo = { .format = s->opts.backing_format,
-                           .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING };
+                           .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY };
     vdisk_image *img;
     int r = vdisk_open(path, &oo, &img, &err);
     if (r < 0) {

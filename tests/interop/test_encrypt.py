@@ -260,3 +260,22 @@ def test_vdisk_unaligned_writes_read_by_qemu_io(vdisk, qemu_io, tmp_path, fmt, o
     p = qemu_io(*secret(pw), "--image-opts", image_opts(fmt, img), *[a for c in cmds for a in ("-c", c)],
                 check=False)
     assert p.returncode == 0 and "Pattern verification failed" not in p.stdout, p.stdout + p.stderr
+
+
+def test_encrypted_overlay_on_encrypted_base(vdisk, qemu_img, qemu_io, tmp_path):
+    """The backing file is tried with the overlay's passphrase; QEMU reads
+    the chain with backing.encrypt.key-secret."""
+    from conftest import vdisk_io
+    pw = pwfile(tmp_path)
+    base, top = tmp_path / "base.qcow2", tmp_path / "top.qcow2"
+    o = f"encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time={ITER}"
+    retry_qemu(qemu_img, "create", "-q", "-f", "qcow2", *secret(pw), "-o", o, base, "2M")
+    qemu_io(*secret(pw), "--image-opts", qcow2_opts(base), "-c", "write -P 0x61 0 2M")
+    ok(vdisk("create", "-q", "-f", "qcow2", *secret(pw), "-o", o, "-b", base, "-F", "qcow2", top))
+    vdisk_io("-s", pw, "-f", "qcow2", top, "-c", "write -P 0x62 1000 5000")
+    v, q = tmp_path / "v.raw", tmp_path / "q.raw"
+    ok(vdisk("convert", "--passphrase-file", pw, "-O", "raw", top, v))
+    qemu_img("convert", *secret(pw), "--image-opts", qcow2_opts(top) + ",backing.encrypt.key-secret=sec0",
+             "-O", "raw", q)
+    assert v.read_bytes() == q.read_bytes()
+    assert v.read_bytes()[1000:6000] == b"\x62" * 5000 and v.read_bytes()[:1000] == b"\x61" * 1000

@@ -64,8 +64,9 @@ typedef struct vdisk_open_opts {
     vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
     unsigned flags;        /* VDISK_OPEN_* */
     /* Passphrase of an encrypted image (LUKS, legacy qcow2 AES), by pointer
-     * and length; not copied, not NUL terminated.  Only the top image uses
-     * it.  Opening an encrypted image without one fails with -EACCES. */
+     * and length; not copied, not NUL terminated.  Encrypted backing files
+     * are tried with the same passphrase.  Opening an encrypted image
+     * without one fails with -EACCES (see VDISK_OPEN_NO_KEY). */
     const void *secret;
     size_t secret_len;
 } vdisk_open_opts;
