@@ -57,6 +57,26 @@ test_xts_aes128_ieee1619_vector3(void **state)
                  "af85336b597afc1a900b2eb21ec949d292df4c047e0b21532186a5971a227a89");
 }
 
+/* IEEE 1619-2007 XTS-AES-256 vector 10 (data unit 0xff, 512 bytes 00..ff
+ * twice): the first 64 bytes of the ciphertext. */
+static void
+test_xts_aes256_ieee1619_vector10(void **state)
+{
+    uint8_t key[64], iv[16] = { 0xff }, buf[512];
+    unit_hex("2718281828459045235360287471352662497757247093699959574966967627"
+             "3141592653589793238462643383279502884197169399375105820974944592", key);
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)i;
+    uint8_t want[64];
+    unit_hex("1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b"
+             "5d31e276f8fe4a8d66b317f9ac683f44680a86ac35adfc3345befecb4bb188fd", want);
+    vdisk_cipher *c;
+    assert_int_equal(vdisk_cipher_new(VDISK_CIPHER_AES_256, VDISK_CIPHER_MODE_XTS, key, 64, &c, NULL), 0);
+    assert_int_equal(vdisk_cipher_encrypt(c, iv, buf, sizeof(buf)), 0);
+    assert_memory_equal(buf, want, sizeof(want));
+    vdisk_cipher_free(c);
+}
+
 /* NIST SP 800-38A F.2.1 / F.2.5: CBC-AES128 and CBC-AES256, two blocks. */
 static void
 test_cbc_aes_sp800_38a(void **state)
@@ -157,6 +177,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xts_aes128_ieee1619_vector2),
         cmocka_unit_test(test_xts_aes128_ieee1619_vector3),
+        cmocka_unit_test(test_xts_aes256_ieee1619_vector10),
         cmocka_unit_test(test_cbc_aes_sp800_38a),
         cmocka_unit_test(test_ecb_aes_sp800_38a),
         cmocka_unit_test(test_cast5_rfc2144),
