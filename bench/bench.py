@@ -2,7 +2,7 @@
 
 Run through bench/run.sh (which installs and builds first):
 
-    bench/run.sh [--quick] [--runs N] [--only convert,create,bench]
+    bench/run.sh [--quick] [--runs N] [--only convert,create,bench,encrypt]
 
 For every case both tools run N times, alternating, each run timed from
 outside (wall clock, from a dropped page cache where the kernel allows, up to
@@ -152,6 +152,41 @@ def bench_convert(runner, args, vdisk, src_raw, src_qcow2):
     return rows
 
 
+def bench_encrypt(runner, args, vdisk, src_raw):
+    """Encryption section: sequential convert into a LUKS-encrypted qcow2
+    and back out to raw, both tools with the same passphrase (a secret
+    object) and a 10 ms PBKDF2 time, so the data path is what is timed."""
+    (runner.workdir / "bench.pw").write_bytes(b"bench passphrase")
+    sec = ["--object", "secret,id=sec0,file=bench.pw"]
+    opts = "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10"
+    enc_opts = "driver=qcow2,file.filename=enc.qcow2,encrypt.key-secret=sec0"
+    rows = []
+    print("- encrypt: convert raw->qcow2 (luks)", flush=True)
+    v, q = compare_pair(runner, args.runs,
+                        [vdisk, "convert", *sec, "-f", "raw", "-O", "qcow2", "-o", opts, src_raw, "out.qcow2"],
+                        ["qemu-img", "convert", *sec, "-f", "raw", "-O", "qcow2", "-o", opts, src_raw,
+                         "out.qcow2"], output="out.qcow2")
+    remove(runner.workdir / "enc.qcow2")
+    ok = runner.timed([vdisk, "convert", *sec, "-f", "raw", "-O", "qcow2", "-o", opts, src_raw,
+                       "enc.qcow2"]) is not None
+    ok = ok and runner.check(["qemu-img", "compare", *sec, "--image-opts", enc_opts,
+                              f"driver=raw,file.filename={src_raw}"])
+    ok = ok and runner.check(["qemu-img", "check", *sec, "--image-opts", enc_opts])
+    remove(runner.workdir / "out.qcow2")
+    rows.append(row("convert raw->qcow2+luks", v, q, "ok" if ok else "FAILED"))
+    print("- encrypt: convert qcow2 (luks)->raw", flush=True)
+    v, q = compare_pair(runner, args.runs,
+                        [vdisk, "convert", *sec, "--image-opts", "-O", "raw", enc_opts, "out.raw"],
+                        ["qemu-img", "convert", *sec, "--image-opts", enc_opts, "-O", "raw", "out.raw"],
+                        output="out.raw")
+    ok = runner.timed([vdisk, "convert", *sec, "--image-opts", "-O", "raw", enc_opts, "out.raw"]) is not None
+    ok = ok and runner.check(["cmp", src_raw, "out.raw"])
+    remove(runner.workdir / "out.raw")
+    remove(runner.workdir / "enc.qcow2")
+    rows.append(row("convert qcow2+luks->raw", v, q, "ok" if ok else "FAILED"))
+    return rows
+
+
 def bench_create(runner, args, vdisk):
     rows = []
     modes = [("raw", m) for m in ("off", "falloc", "full")] + \
@@ -268,8 +303,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and one run: a sanity check, not a measurement")
     ap.add_argument("--runs", type=int, help="runs per tool and case (default 3; 1 with --quick)")
-    ap.add_argument("--only", default="convert,create,bench,snapshot",
-                    help="comma-separated subset of convert,create,bench,snapshot")
+    ap.add_argument("--only", default="convert,create,bench,snapshot,encrypt",
+                    help="comma-separated subset of convert,create,bench,snapshot,encrypt")
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated input")
     ap.add_argument("--out", default=str(HERE / "out"), help="output directory")
     ap.add_argument("--vdisk", default=str(REPO / "build" / "tools" / "vdisk-virsh"))
@@ -296,15 +331,17 @@ def main(argv):
     started = time.time()
 
     conv_rows, io_rows = [], []
+    src_raw = f"in-{args.input_mib}M-seed{args.seed}.raw"
+    if ("convert" in only or "encrypt" in only) and not (work / src_raw).exists():
+        print(f"- generating {src_raw}", flush=True)
+        gen_input.main(["gen_input.py", str(work / src_raw), str(args.input_mib), str(args.seed)])
     if "convert" in only:
-        src_raw = f"in-{args.input_mib}M-seed{args.seed}.raw"
-        if not (work / src_raw).exists():
-            print(f"- generating {src_raw}", flush=True)
-            gen_input.main(["gen_input.py", str(work / src_raw), str(args.input_mib), str(args.seed)])
         src_qcow2 = "in.qcow2"
         runner.check(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", src_raw, src_qcow2])
         conv_rows += bench_convert(runner, args, args.vdisk, src_raw, src_qcow2)
         remove(work / src_qcow2)
+    if "encrypt" in only:
+        conv_rows += bench_encrypt(runner, args, args.vdisk, src_raw)
     if "create" in only:
         conv_rows += bench_create(runner, args, args.vdisk)
     if "bench" in only:

@@ -388,6 +388,8 @@ create_target(vdisk_image *src, const char *dst, const vdisk_convert_opts *opts,
     vdisk_open_opts oo = {
         .format = co.format,
         .flags = VDISK_OPEN_RDWR | (opts->direct ? VDISK_OPEN_DIRECT : 0),
+        .secret = co.encrypt.secret,
+        .secret_len = co.encrypt.secret_len,
     };
     r = vdisk_open(dst, &oo, out, err);
     if (r == 0 && opts->no_flush)
@@ -417,7 +419,8 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->granule = cluster ? cluster : RAW_GRANULE;
     s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
-    s->must_zero = opts->target->backing_file != NULL;
+    /* A new LUKS payload reads as noise, not zeros: write every zero. */
+    s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS;
 }
 
 int
@@ -427,7 +430,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     if (r < 0)
         return r;
     vdisk_open_opts so = { .format = opts->src_format, .flags = opts->src_flags & ~VDISK_OPEN_RDWR,
-                           .snapshot = opts->src_snapshot };
+                           .snapshot = opts->src_snapshot,
+                           .secret = opts->src_secret, .secret_len = opts->src_secret_len };
     vdisk_image *in = NULL, *out = NULL;
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)

@@ -159,6 +159,8 @@ vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
     opts->refcount_bits = 16;
     opts->compression_type = VDISK_COMPRESSION_ZLIB;
     opts->backing_format = VDISK_FORMAT_UNKNOWN;
+    if (fmt == VDISK_FORMAT_LUKS)
+        opts->encrypt.format = VDISK_ENCRYPT_LUKS;
 }
 
 void
@@ -223,6 +225,29 @@ parse_size_option(const char *key, const char *value, uint64_t *out, vdisk_error
     return 0;
 }
 
+/* qcow2's encrypt.* keys (and the old encryption=on, meaning AES), luks's
+ * bare ones; -ENOENT for anything else. */
+static int
+encrypt_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
+{
+    if (o->format == VDISK_FORMAT_QCOW2 && strncmp(key, "encrypt.", 8) == 0) {
+        int r = vdisk_encrypt_opts_set(&o->encrypt, key + 8, value, err);
+        if (r == -ENOENT)
+            r = vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format qcow2", key);
+        return r;
+    }
+    if (o->format == VDISK_FORMAT_QCOW2 && strcmp(key, "encryption") == 0) {
+        bool on;
+        int r = parse_bool(key, value, &on, err);
+        if (r == 0)
+            o->encrypt.format = on ? VDISK_ENCRYPT_AES : VDISK_ENCRYPT_NONE;
+        return r;
+    }
+    if (o->format == VDISK_FORMAT_LUKS && strcmp(key, "format") != 0)
+        return vdisk_encrypt_opts_set(&o->encrypt, key, value, err);
+    return -ENOENT;
+}
+
 int
 vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -247,6 +272,9 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
     }
     if (strcmp(key, "backing_fmt") == 0)
         return vdisk_format_from_name(value, &o->backing_format, err);
+    r = encrypt_option(o, key, value, err);
+    if (r != -ENOENT)
+        return r;
     if (o->format == VDISK_FORMAT_QCOW2) {
         if (strcmp(key, "cluster_size") == 0) {
             r = parse_size_option(key, value, &n, err);
@@ -346,8 +374,8 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw or qcow2)",
+    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS)
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2 or luks)",
                                vdisk_format_name(o->format));
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
@@ -361,6 +389,16 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                    "take off, falloc or full)");
         return 0;
     }
+    if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
+        return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
+                               "encrypt.format=luks)");
+    int r = vdisk_encrypt_opts_validate(&o->encrypt, err);
+    if (r == 0 && o->format == VDISK_FORMAT_QCOW2 && o->encrypt.format != VDISK_ENCRYPT_NONE &&
+        o->prealloc != VDISK_PREALLOC_OFF)
+        r = vdisk_error_set(err, ENOTSUP, "preallocation=%s is not supported with encryption "
+                            "(preallocated clusters would not read as zeros)", vdisk_prealloc_name(o->prealloc));
+    if (r < 0 || o->format == VDISK_FORMAT_LUKS)
+        return r;
     return validate_qcow2(o, err);
 }
 
@@ -372,7 +410,7 @@ resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE };
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
     vdisk_image *b;
     int r = vdisk_open(full, &bo, &b, err);
     if (r < 0) {

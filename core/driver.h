@@ -79,10 +79,13 @@ struct vdisk_image {
     vdisk_image *backing;      /* opened by the driver; closed by image.c */
     vdisk_image *overlay;      /* the image this one backs (NULL at the top) */
     int depth;                 /* 0 at the top of the chain */
+    const void *secret;        /* passphrase, during drv->open only (not owned) */
+    size_t secret_len;
 };
 
 extern const struct vdisk_driver vdisk_raw_driver;
 extern const struct vdisk_driver vdisk_qcow2_driver;
+extern const struct vdisk_driver vdisk_luks_driver;
 
 /* Table lookups (image.c). */
 const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);

@@ -25,6 +25,7 @@ static const struct {
     { VDISK_FORMAT_RAW, "raw" },
     { VDISK_FORMAT_QCOW2, "qcow2" },
     { VDISK_FORMAT_ISO, "iso" },
+    { VDISK_FORMAT_LUKS, "luks" },
 };
 
 const char *
@@ -44,7 +45,7 @@ vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
             *fmt = format_names[i].fmt;
             return 0;
         }
-    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2 or iso)", name);
+    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks or iso)", name);
 }
 
 const struct vdisk_driver *
@@ -55,6 +56,8 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_raw_driver;
     case VDISK_FORMAT_QCOW2:
         return &vdisk_qcow2_driver;
+    case VDISK_FORMAT_LUKS:
+        return &vdisk_luks_driver;
     default:
         return NULL;
     }
@@ -64,7 +67,7 @@ vdisk_driver_for(vdisk_format fmt)
 
 static int
 open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overlay,
-          int depth, vdisk_image **out, vdisk_error *err);
+          int depth, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err);
 
 static void
 image_free(vdisk_image *img)
@@ -81,7 +84,7 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
 {
     vdisk_format fmt = opts ? opts->format : VDISK_FORMAT_UNKNOWN;
     unsigned flags = opts ? opts->flags : 0;
-    int r = open_with(path, fmt, flags, NULL, 0, out, err);
+    int r = open_with(path, fmt, flags, NULL, 0, opts, out, err);
     if (r == 0 && opts && opts->snapshot) {
         r = (flags & VDISK_OPEN_RDWR)
                 ? vdisk_error_set(err, EINVAL, "%s: a snapshot can only be opened read-only", path)
@@ -96,7 +99,7 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
 
 static int
 open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overlay,
-          int depth, vdisk_image **out, vdisk_error *err)
+          int depth, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err)
 {
     vdisk_image *img = calloc(1, sizeof(*img));
     if (!img || !(img->filename = strdup(path))) {
@@ -128,7 +131,14 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
         goto fail;
     }
+    /* The passphrase is lent to the driver's open only. */
+    if (opts && opts->secret) {
+        img->secret = opts->secret;
+        img->secret_len = opts->secret_len;
+    }
     r = img->drv->open(img, err);
+    img->secret = NULL;
+    img->secret_len = 0;
     if (r < 0)
         goto fail;
     *out = img;
@@ -208,8 +218,11 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
         r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
                             overlay->filename, full);
     else {
-        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE);
-        r = open_with(full, fmt, flags, overlay, overlay->depth + 1, out, err);
+        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY);
+        /* An encrypted backing file is tried with the overlay's passphrase
+         * (lent during the overlay's open). */
+        vdisk_open_opts bo = { .secret = overlay->secret, .secret_len = overlay->secret_len };
+        r = open_with(full, fmt, flags, overlay, overlay->depth + 1, &bo, out, err);
         if (r < 0 && err && err->code == r)
             vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
     }
@@ -452,5 +465,6 @@ vdisk_info_clear(vdisk_info *info)
     free(info->backing_file);
     free(info->backing_format);
     free(info->full_backing_filename);
+    free(info->encrypt);
     memset(info, 0, sizeof(*info));
 }

@@ -41,6 +41,8 @@ vdisk_probe_buffer_ex(const void *buf, size_t len, bool *other_magic)
         return VDISK_FORMAT_QCOW2;
     if (is_iso9660(p, len))
         return VDISK_FORMAT_ISO;
+    if (is_luks(p, len))
+        return VDISK_FORMAT_LUKS;
     return VDISK_FORMAT_RAW;
 }
 

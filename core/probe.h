@@ -14,7 +14,7 @@
 #define VDISK_PROBE_LEN VDISK_PROBE_ISO_END
 
 /* As vdisk_probe_buffer; *other_magic is set when the bytes carry the magic
- * of a format vdisk does not open as such yet (LUKS), which a probed raw image
+ * of a format with a magic (LUKS) -- which a probed raw image
  * must not be able to acquire either. */
 vdisk_format vdisk_probe_buffer_ex(const void *buf, size_t len, bool *other_magic);
 

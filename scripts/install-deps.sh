@@ -10,10 +10,14 @@ packages=(
     # build
     gcc libc6-dev meson ninja-build pkg-config
     zlib1g-dev libzstd-dev libgnutls28-dev libxml2-dev
+    # encryption: Nettle (GnuTLS's backend) for serpent/twofish/cast5
+    nettle-dev
     # unit tests
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest xorriso genisoimage libxml2-utils
+    qemu-utils python3 python3-pytest xorriso genisoimage
+    cryptsetup-bin
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 #include "progress.h"
 
 enum {
@@ -26,6 +27,7 @@ typedef struct compare_args {
     const char *fmt1, *fmt2;
     bool strict, progress, quiet;
     unsigned flags;
+    vv_secrets secrets;
 } compare_args;
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
@@ -35,10 +37,16 @@ parse_args(int argc, char **argv, compare_args *a)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":hf:F:T:pqsU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr < 0)
+            return EXIT_OPEN_ERROR;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'h': return vv_command_help("compare");
         case 'f': a->fmt1 = optarg; break;
@@ -90,13 +98,17 @@ cmd_compare(int argc, char **argv)
 {
     compare_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
-    if (ret >= 0)
+    if (ret >= 0) {
+        vv_secrets_clear(&a.secrets);
         return ret;
+    }
     const char *file1 = argv[optind], *file2 = argv[optind + 1];
     vdisk_image *img1 = NULL, *img2 = NULL;
     ret = EXIT_OPEN_ERROR;
-    if (vv_open_image(file1, a.fmt1, a.flags, &img1) < 0 ||
-        vv_open_image(file2, a.fmt2, a.flags, &img2) < 0)
+    int opened = vv_open_secure(file1, a.fmt1, a.flags, &a.secrets, &img1) < 0 ||
+                 vv_open_secure(file2, a.fmt2, a.flags, &a.secrets, &img2) < 0;
+    vv_secrets_clear(&a.secrets);
+    if (opened)
         goto out;
     vdisk_compare_result res = { 0 };
     uint64_t size1 = vdisk_get_size(img1), size2 = vdisk_get_size(img2);

@@ -15,6 +15,7 @@
 #include "createopts.h"
 #include "options.h"
 #include "progress.h"
+#include "secrets.h"
 
 #define MAX_WORKERS VDISK_CONVERT_MAX_WORKERS
 
@@ -26,6 +27,8 @@ typedef struct convert_args {
     unsigned src_flags;
     int workers;
     const char *snapshot;   /* -l: copy this internal snapshot of the source */
+    vv_secrets secrets;     /* source: --image-opts key-secret or --passphrase-*;
+                               target: -o encrypt.key-secret or --passphrase-* */
 } convert_args;
 
 /* -t / -T: QEMU's cache modes.  "none" and "directsync" bypass the page
@@ -51,6 +54,9 @@ parse_one(int c, char **argv, convert_args *a)
 {
     unsigned long n;
     bool ignored, ignored_flush;
+    int sr = vv_secrets_option(&a->secrets, c, optarg);
+    if (sr != 0)
+        return sr < 0 ? 1 : -1;
     switch (c) {
     case 'h': return vv_command_help("convert");
     case 'f': a->src_fmt = optarg; break;
@@ -89,6 +95,7 @@ parse_args(int argc, char **argv, convert_args *a)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c, r;
@@ -106,6 +113,23 @@ report_failure(const vdisk_error *err, const char *src, const char *dst)
         vv_report(err);
     else
         vv_error("convert '%s' to '%s': %s", src, dst, err->message);
+}
+
+/* The source's passphrase: key-secret of --image-opts, else --passphrase-*. */
+static int
+source_secret(const convert_args *a, const vv_image_name *sn, vdisk_convert_opts *co)
+{
+    if (sn->key_secret) {
+        const vv_secret *sec = vv_secrets_lookup(&a->secrets, sn->key_secret);
+        if (!sec)
+            return 1;
+        co->src_secret = sec->data;
+        co->src_secret_len = sec->len;
+    } else if (a->secrets.have_pass) {
+        co->src_secret = a->secrets.pass.data;
+        co->src_secret_len = a->secrets.pass.len;
+    }
+    return 0;
 }
 
 /* Build the target options and run the copy; returns the exit status. */
@@ -128,6 +152,18 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         goto out;
     if (a->src_fmt && vv_parse_format(a->src_fmt, &co.src_format) < 0)
         goto out;
+    vv_image_name sn;
+    if (vv_image_name_parse(src, a->secrets.image_opts, &sn) < 0)
+        goto out;
+    ret = source_secret(a, &sn, &co);
+    src = sn.filename;
+    if (ret == 0 && sn.format && vv_parse_format(sn.format, &co.src_format) < 0)
+        ret = 1;
+    if (ret == 0 && vv_secrets_for_create(&a->secrets, &spec.opts, dst) < 0)
+        ret = 1;
+    if (ret != 0)
+        goto out_name;
+    ret = 1;
     if (a->compress && dst_fmt != VDISK_FORMAT_QCOW2) {
         vv_error("%s: Compression not supported for format %s (use -O qcow2)", dst,
                  vdisk_format_name(dst_fmt));
@@ -144,6 +180,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         report_failure(&err, src, dst);
     else
         ret = 0;
+out_name:
+    vv_image_name_clear(&sn);
 out:
     vv_create_spec_clear(&spec);
     return ret;
@@ -173,5 +211,6 @@ cmd_convert(int argc, char **argv)
     ret = run_convert(&a, dst_fmt, argv[optind], argv[optind + 1]);
 out:
     free(a.options);
+    vv_secrets_clear(&a.secrets);
     return ret;
 }

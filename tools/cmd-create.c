@@ -16,6 +16,7 @@
 #include "createopts.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 typedef struct create_args {
     const char *fmt;
@@ -26,6 +27,7 @@ typedef struct create_args {
     bool no_backing_open;   /* -u: do not open the backing file */
     const char *file;
     const char *size;
+    vv_secrets secrets;     /* --object secret, --passphrase-file/fd */
 } create_args;
 
 /* Parse the command line into *a; returns -1 to go on, else an exit status. */
@@ -34,10 +36,16 @@ parse_args(int argc, char **argv, create_args *a)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":F:b:f:ho:qu", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'F': a->backing_fmt = optarg; break;
         case 'b': a->backing = optarg; break;
@@ -77,7 +85,7 @@ check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it
     }
     vdisk_error err = { 0 };
     vdisk_open_opts oo = { .format = s->opts.backing_format,
-                           .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING };
+                           .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY };
     vdisk_image *img;
     int r = vdisk_open(path, &oo, &img, &err);
     if (r < 0) {
@@ -122,13 +130,15 @@ build_spec(const create_args *a, vv_create_spec *s)
         vv_error("%s: Backing format cannot be used without backing file", a->file);
         return -EINVAL;
     }
-    if (s->opts.backing_file && s->opts.format == VDISK_FORMAT_QCOW2)
-        return check_backing(s, a->file, size_given, !a->no_backing_open);
-    if (!size_given) {
+    if (s->opts.backing_file && s->opts.format == VDISK_FORMAT_QCOW2) {
+        int r = check_backing(s, a->file, size_given, !a->no_backing_open);
+        if (r < 0)
+            return r;
+    } else if (!size_given) {
         vv_error("%s: Image creation needs a size parameter", a->file);
         return -EINVAL;
     }
-    return 0;
+    return vv_secrets_for_create(&a->secrets, &s->opts, a->file) < 0 ? -EINVAL : 0;
 }
 
 /* create: make a new raw or qcow2 image. */
@@ -142,7 +152,7 @@ cmd_create(int argc, char **argv)
     ret = 1;
     vdisk_format fmt;
     if (vdisk_format_from_name(a.fmt, &fmt, NULL) < 0) {
-        vv_error("%s: Unknown file format '%s' (expected raw or qcow2)", a.file ? a.file : "create", a.fmt);
+        vv_error("%s: Unknown file format '%s' (expected raw, qcow2 or luks)", a.file ? a.file : "create", a.fmt);
         goto out_args;
     }
     if (vv_opts_want_help(a.options)) {
@@ -170,5 +180,6 @@ cmd_create(int argc, char **argv)
     vv_create_spec_clear(&s);
 out_args:
     free(a.options);
+    vv_secrets_clear(&a.secrets);
     return ret;
 }

@@ -13,8 +13,10 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "info-encrypt.h"
 #include "output.h"
 #include "snapshots.h"
+#include "secrets.h"
 
 enum { OPT_OUTPUT = 256, OPT_BACKING_CHAIN };
 
@@ -80,10 +82,13 @@ append_info(info_list *l, vdisk_image *img)
  * described in turn.  Without `chain` the backing file is not opened, so a
  * missing one does not hide the top image's info. */
 static int
-collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool chain)
+collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool chain,
+        const vv_secrets *secrets)
 {
     vdisk_image *top;
-    int r = vv_open_image(file, fmt, flags | (chain ? 0 : VDISK_OPEN_NO_BACKING), &top);
+    /* As qemu-img info: the header of an encrypted image needs no key. */
+    int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY | (chain ? 0 : VDISK_OPEN_NO_BACKING),
+                           secrets, &top);
     if (r < 0)
         return r;
     for (vdisk_image *img = top; img && r == 0; img = chain ? vdisk_get_backing(img) : NULL)
@@ -96,6 +101,15 @@ collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool ch
 static void
 json_format_specific(vv_json *j, const vdisk_info *in)
 {
+    if (in->format == VDISK_FORMAT_LUKS && in->encrypt) {
+        vv_json_object_begin(j, "format-specific");
+        vv_json_string(j, "type", "luks");
+        vv_json_object_begin(j, "data");
+        vv_info_encrypt_json(j, in->encrypt, false);
+        vv_json_object_end(j);
+        vv_json_object_end(j);
+        return;
+    }
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     vv_json_object_begin(j, "format-specific");
@@ -106,6 +120,11 @@ json_format_specific(vv_json *j, const vdisk_info *in)
     if (in->qcow2_version >= 3)
         vv_json_bool(j, "lazy-refcounts", in->lazy_refcounts);
     vv_json_int(j, "refcount-bits", in->refcount_bits);
+    if (in->encrypt) {
+        vv_json_object_begin(j, "encrypt");
+        vv_info_encrypt_json(j, in->encrypt, true);
+        vv_json_object_end(j);
+    }
     if (in->qcow2_version >= 3) {
         vv_json_bool(j, "corrupt", in->corrupt);
         vv_json_bool(j, "extended-l2", in->extended_l2);
@@ -160,6 +179,11 @@ print_json(const info_list *l, bool chain)
 static void
 human_format_specific(const vdisk_info *in)
 {
+    if (in->format == VDISK_FORMAT_LUKS && in->encrypt) {
+        printf("Format specific information:\n");
+        vv_info_encrypt_human(in->encrypt, 4, false);
+        return;
+    }
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     bool v3 = in->qcow2_version >= 3;
@@ -169,6 +193,10 @@ human_format_specific(const vdisk_info *in)
     if (v3)
         printf("    lazy refcounts: %s\n", in->lazy_refcounts ? "true" : "false");
     printf("    refcount bits: %d\n", in->refcount_bits);
+    if (in->encrypt) {
+        printf("    encrypt:\n");
+        vv_info_encrypt_human(in->encrypt, 8, true);
+    }
     if (v3) {
         printf("    corrupt: %s\n", in->corrupt ? "true" : "false");
         printf("    extended l2: %s\n", in->extended_l2 ? "true" : "false");
@@ -208,7 +236,7 @@ human_entry(const info_entry *e)
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
 parse_args(int argc, char **argv, const char **fmt, vv_output *output, bool *chain,
-           unsigned *flags)
+           unsigned *flags, vv_secrets *secrets)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -216,11 +244,17 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, bool *cha
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "backing-chain", no_argument, NULL, OPT_BACKING_CHAIN },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     const char *out_name = NULL;
     while ((c = getopt_long(argc, argv, ":f:hU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'f': *fmt = optarg; break;
         case 'h': return vv_command_help("info");
@@ -245,11 +279,16 @@ cmd_info(int argc, char **argv)
     vv_output output = VV_OUTPUT_HUMAN;
     bool chain = false;
     unsigned flags = 0;
-    int ret = parse_args(argc, argv, &fmt, &output, &chain, &flags);
-    if (ret >= 0)
+    vv_secrets secrets = { 0 };
+    int ret = parse_args(argc, argv, &fmt, &output, &chain, &flags, &secrets);
+    if (ret >= 0) {
+        vv_secrets_clear(&secrets);
         return ret;
+    }
     info_list l = { 0 };
-    if (collect(&l, argv[optind], fmt, flags, chain) < 0) {
+    int r = collect(&l, argv[optind], fmt, flags, chain, &secrets);
+    vv_secrets_clear(&secrets);
+    if (r < 0) {
         list_free(&l);
         return 1;
     }

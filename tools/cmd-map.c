@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 enum { OPT_OUTPUT = 256 };
 
@@ -118,7 +119,7 @@ walk(vdisk_image *img, uint64_t start, uint64_t end, vv_output out, const char *
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
 parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t *start,
-           uint64_t *max_len, unsigned *flags)
+           uint64_t *max_len, unsigned *flags, vv_secrets *secrets)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -127,11 +128,17 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
         { "force-share", no_argument, NULL, 'U' },
         { "start-offset", required_argument, NULL, 's' },
         { "max-length", required_argument, NULL, 'l' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     const char *out_name = NULL;
     while ((c = getopt_long(argc, argv, ":f:s:l:hU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'f': *fmt = optarg; break;
         case 'h': return vv_command_help("map");
@@ -155,6 +162,9 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
     return -1;
 }
 
+static int map_image(vdisk_image *img, vv_output out, uint64_t start, uint64_t max_len,
+                     const char *file);
+
 /* map: print the allocation map of an image and its backing chain. */
 int
 cmd_map(int argc, char **argv)
@@ -163,13 +173,24 @@ cmd_map(int argc, char **argv)
     vv_output out = VV_OUTPUT_HUMAN;
     uint64_t start = 0, max_len = UINT64_MAX;
     unsigned flags = 0;
-    int ret = parse_args(argc, argv, &fmt, &out, &start, &max_len, &flags);
-    if (ret >= 0)
-        return ret;
-    const char *file = argv[optind];
-    vdisk_image *img;
-    if (vv_open_image(file, fmt, flags, &img) < 0)
-        return 1;
+    vv_secrets secrets = { 0 };
+    int ret = parse_args(argc, argv, &fmt, &out, &start, &max_len, &flags, &secrets);
+    if (ret < 0) {
+        vdisk_image *img;
+        ret = vv_open_secure(argv[optind], fmt, flags, &secrets, &img) < 0 ? 1 : -1;
+        vv_secrets_clear(&secrets);
+        if (ret < 0)
+            ret = map_image(img, out, start, max_len, vdisk_get_filename(img));
+    }
+    vv_secrets_clear(&secrets);
+    return ret;
+}
+
+/* Print the map of an opened image; returns the exit status. */
+static int
+map_image(vdisk_image *img, vv_output out, uint64_t start, uint64_t max_len, const char *file)
+{
+    int ret;
     uint64_t end = vdisk_get_size(img);
     if (max_len != UINT64_MAX && start + max_len < end)
         end = start + max_len;

@@ -12,6 +12,7 @@
 #include "createopts.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 #include "output.h"
 
 enum { OPT_OUTPUT = 256, OPT_SIZE };
@@ -24,12 +25,16 @@ typedef struct measure_args {
     uint64_t size;
     unsigned flags;
     const char *src;
+    vv_secrets secrets;
 } measure_args;
 
 /* One option; returns -1 to go on, else an exit status. */
 static int
 parse_one(int c, char **argv, measure_args *a)
 {
+    int sr = vv_secrets_option(&a->secrets, c, optarg);
+    if (sr != 0)
+        return sr < 0 ? 1 : -1;
     switch (c) {
     case 'h': return vv_command_help("measure");
     case 'f': a->src_fmt = optarg; break;
@@ -56,6 +61,7 @@ parse_args(int argc, char **argv, measure_args *a)
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "size", required_argument, NULL, OPT_SIZE },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c, r;
@@ -116,7 +122,9 @@ run_measure(const measure_args *a, vdisk_format fmt)
     int ret = 1;
     if (a->options && vv_create_spec_parse(&spec, a->options, NULL) < 0)
         goto out;
-    if (a->src && vv_open_image(a->src, a->src_fmt, a->flags, &src) < 0)
+    if (vv_secrets_for_create(&a->secrets, &spec.opts, NULL) < 0)
+        goto out;
+    if (a->src && vv_open_secure(a->src, a->src_fmt, a->flags, &a->secrets, &src) < 0)
         goto out;
     if (a->size_given)
         spec.opts.size = a->size;
@@ -158,5 +166,6 @@ cmd_measure(int argc, char **argv)
         }
     }
     free(a.options);
+    vv_secrets_clear(&a.secrets);
     return ret;
 }

@@ -196,8 +196,12 @@ vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
     size_t n = qcow2 ? sizeof(qcow2_order) / sizeof(qcow2_order[0])
                      : sizeof(raw_order) / sizeof(raw_order[0]);
     fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
+    if (qcow2)
+        vv_encrypt_opts_print(&s->opts.encrypt, "encrypt.", out);   /* encrypt-opts.c */
     for (size_t i = 0; i < n; i++)
         print_option(s, order[i], out);
+    if (s->opts.format == VDISK_FORMAT_LUKS)
+        vv_encrypt_opts_print(&s->opts.encrypt, "", out);
     fputc('\n', out);
 }
 
@@ -209,6 +213,7 @@ vv_create_spec_help(vdisk_format fmt, FILE *out)
         [KIND_BOOL] = "bool (on/off)",
     };
     fprintf(out, "Supported %s options:\n", vdisk_format_name(fmt));
+    vv_encrypt_opts_help(fmt, out);   /* encrypt-opts.c */
     for (int i = 0; i < VV_KEY_COUNT; i++) {
         if (keys[i].qcow2_only && fmt != VDISK_FORMAT_QCOW2)
             continue;

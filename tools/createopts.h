@@ -51,6 +51,11 @@ vv_create_spec_has(const vv_create_spec *s, enum vv_create_key k)
 
 /* qemu-img's line: "Formatting 'f.qcow2', fmt=qcow2 cluster_size=65536 ...". */
 void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
+/* The encryption options given, as qemu-img shows them after "fmt=" (qcow2,
+ * prefix "encrypt.") or after size= (luks); and their -o help lines
+ * (encrypt-opts.c). */
+void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, FILE *out);
+void vv_encrypt_opts_help(vdisk_format fmt, FILE *out);
 /* "-o help": the options the format accepts. */
 void vv_create_spec_help(vdisk_format fmt, FILE *out);
 

@@ -19,7 +19,7 @@
 static const vv_command commands[] = {
     { "create", cmd_create,
       "create -f FMT [-o OPTIONS] [-b BACKING -F BACKING_FMT] [-q] FILE [SIZE]",
-      "create a new image (raw: sparse, falloc or full; qcow2 with any option)" },
+      "create a new image (raw: sparse, falloc or full; qcow2 with any option; luks)" },
     { "info", cmd_info,
       "info [-f FMT] [--output human|json] [--backing-chain] [-U] FILE",
       "show an image's format, sizes and format-specific information" },
@@ -88,7 +88,9 @@ help(void)
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
     printf("\nSizes take the suffixes k, M, G, T, P, E (powers of 1024).\n"
-           "Formats: raw, qcow2.  Run '" VV_PROG " COMMAND -h' for one command.\n");
+           "Formats: raw, qcow2, luks.  Run '" VV_PROG " COMMAND -h' for one command.\n"
+           "Encrypted images: --passphrase-file PATH, --passphrase-fd N, or --object\n"
+           "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n");
 }
 
 int

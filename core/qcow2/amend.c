@@ -200,6 +200,8 @@ rewrite_header(qcow2_state *s, int version, uint64_t compat, vdisk_error *err)
         .refcount_order = s->refcount_order, .incompat = version >= 3 ? s->incompat : 0,
         .compat = compat, .compression_type = s->compression_type,
         .backing_file = s->backing_file, .backing_format = s->backing_format,
+        .crypt_method = s->crypt_method, .crypt_hdr_offset = s->crypt_hdr_offset,
+        .crypt_hdr_length = s->crypt_hdr_length,
     };
     uint8_t *h = vdisk_alloc_aligned(s->cluster_size, true);
     if (!h)

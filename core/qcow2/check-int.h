@@ -30,6 +30,7 @@ enum qcow2_owner {
     OWN_SNAPTABLE,
     OWN_SNAP_L1,
     OWN_BITMAP,
+    OWN_CRYPT_HEADER,
 };
 /* Set in owner[] when a second kind of structure claimed the cluster too:
  * repair then refuses to write there (QEMU's metadata overlap guard). */

@@ -89,6 +89,7 @@ qcow2_check_open_overlaps(qcow2_state *s, vdisk_error *err)
         { "the refcount table", s->reftable_offset, (uint64_t)s->reftable_clusters << s->cluster_bits },
         /* At least the first entry; the table's full size needs reading it. */
         { "the snapshot table", s->snapshots_offset, s->nb_snapshots ? 40 : 0 },
+        { "the LUKS header", s->crypt_hdr_offset, s->crypt_hdr_length },
     };
     unsigned nfixed = sizeof(fixed) / sizeof(fixed[0]);
     for (unsigned i = 1; i < nfixed; i++)

@@ -31,6 +31,7 @@ static const char *const owner_names[] = {
     [OWN_SNAPTABLE] = "the snapshot table",
     [OWN_SNAP_L1] = "a snapshot L1 table",
     [OWN_BITMAP] = "bitmap data",
+    [OWN_CRYPT_HEADER] = "the LUKS header",
 };
 
 void
@@ -461,6 +462,9 @@ qcow2_check_calculate(struct qcow2_check *c, unsigned fix, vdisk_error *err)
         return r;
     }
     r = qcow2_check_inc(c, 0, s->cluster_size, OWN_HEADER, err);
+    /* An encrypted image's LUKS header lives in clusters of its own. */
+    if (r == 0 && s->crypt_hdr_length)
+        r = qcow2_check_inc(c, s->crypt_hdr_offset, s->crypt_hdr_length, OWN_CRYPT_HEADER, err);
     if (r == 0)
         r = check_l1(c, s->l1_offset, s->l1_size, true, fix, err);
     if (r == 0)

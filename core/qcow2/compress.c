@@ -169,6 +169,9 @@ qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_
 {
     qcow2_state *s = img->priv;
     uint64_t cs = s->cluster_size;
+    if (s->crypt)
+        return vdisk_error_set(err, ENOTSUP, "%s: compression and encryption are not supported at the "
+                               "same time (as in QEMU)", s->name);
     if (off & (cs - 1))
         return vdisk_error_set(err, EINVAL, "%s: compressed write at 0x%" PRIx64 " is not cluster "
                                "aligned", s->name, off);

@@ -229,6 +229,11 @@ write_final_header(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err)
     p.reftable_offset = s->reftable_offset;
     p.reftable_clusters = s->reftable_clusters;
     p.backing_file = o->backing_file;
+    if (s->crypt_hdr_length) {
+        p.crypt_method = QCOW2_CRYPT_LUKS;
+        p.crypt_hdr_offset = s->crypt_hdr_offset;
+        p.crypt_hdr_length = s->crypt_hdr_length;
+    }
     if (o->backing_file && o->backing_format != VDISK_FORMAT_UNKNOWN)
         p.backing_format = vdisk_format_name(o->backing_format);
     uint8_t *buf = vdisk_alloc_aligned(s->cluster_size, true);
@@ -263,6 +268,8 @@ qcow2_create(vdisk_file *file, const vdisk_create_opts *opts, vdisk_progress_fn 
     s->compat &= ~QCOW2_COMPAT_LAZY_REFCOUNTS;
     img.size = opts->size;
     r = make_l1(s, opts->size, err);
+    if (r == 0 && opts->encrypt.format == VDISK_ENCRYPT_LUKS)
+        r = qcow2_crypt_create(s, opts, err);   /* LUKS header clusters (crypt.c) */
     if (r == 0 && opts->prealloc == VDISK_PREALLOC_METADATA)
         r = prealloc_metadata(s, opts->size, err);
     else if (r == 0 && opts->prealloc != VDISK_PREALLOC_OFF)
@@ -345,5 +352,8 @@ qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *ou
     out->fully_allocated = prealloc_size(vsize, cs, log2u((uint64_t)opts->refcount_bits),
                                          opts->extended_l2);
     out->required = out->fully_allocated - vsize + required;
+    uint64_t luks = qcow2_crypt_header_size(opts);   /* crypt.c */
+    out->fully_allocated += luks;
+    out->required += luks;
     return 0;
 }

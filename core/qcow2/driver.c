@@ -70,6 +70,7 @@ state_free(qcow2_state *s)
 {
     qcow2_cache_free(s->l2_cache);
     qcow2_cache_free(s->rb_cache);
+    qcow2_crypt_free(s);
     qcow2_header_free(s);
     qcow2_pool_destroy(s);
     pthread_mutex_destroy(&s->lock);
@@ -125,6 +126,8 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
     qcow2_pool_init(s);   /* after the header: sized by the cluster size */
     if (r == 0)
         r = qcow2_header_check_features(s, s->writable, err);
+    if (r == 0)
+        r = qcow2_crypt_open(s, img->secret, img->secret_len, err);   /* crypt.c */
     if (r == 0)
         r = make_caches(s, err);
     if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
@@ -192,6 +195,9 @@ q_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->compression_type = s->compression_type == 1 ? "zstd" : "zlib";
     info->dirty = s->incompat & QCOW2_INCOMPAT_DIRTY;
     info->encrypted = s->crypt_method != 0;
+    int r = qcow2_crypt_info(s, info, err);
+    if (r < 0)
+        return r;
     if (s->backing_file && !(info->backing_file = strdup(s->backing_file)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     if (s->backing_format && !(info->backing_format = strdup(s->backing_format)))

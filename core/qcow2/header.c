@@ -102,7 +102,7 @@ read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, 
         } else if (magic == QCOW2_EXT_FEATURE_TABLE) {
             r = read_feature_table(s, d, len, err);
         } else if (magic == QCOW2_EXT_CRYPTO_HEADER) {
-            r = vdisk_error_set(err, ENOTSUP, "%s: encryption is not supported yet", s->name);
+            r = qcow2_crypt_read_extension(s, d, len, err);   /* crypt.c */
         }
         /* Unknown extensions (and bitmaps, which we do not maintain) stay
          * untouched on disk: the header is only ever patched in place. */
@@ -178,9 +178,9 @@ parse_fixed(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *er
                                QCOW2_MAX_CLUSTER_BITS);
     s->cluster_size = UINT64_C(1) << s->cluster_bits;
     s->crypt_method = qcow2_be32(h + 32);
-    if (s->crypt_method != 0)
-        return vdisk_error_set(err, ENOTSUP, "%s: encryption is not supported yet (crypt_method %u)",
-                               s->name, s->crypt_method);
+    if (s->crypt_method > QCOW2_CRYPT_LUKS)
+        return vdisk_error_set(err, ENOTSUP, "%s: unknown encryption method %u in the header "
+                               "(expected 0 none, 1 aes or 2 luks)", s->name, s->crypt_method);
     s->header_length = QCOW2_V2_HEADER_LEN;
     s->refcount_order = 4;
     if (s->version == 3) {
@@ -445,6 +445,17 @@ qcow2_header_build(const struct qcow2_header_params *p, uint8_t *buf, vdisk_erro
     if (p->backing_format) {
         n = add_ext(buf + pos, cs - pos, QCOW2_EXT_BACKING_FORMAT, p->backing_format,
                     (uint32_t)strlen(p->backing_format));
+        if (n < 0)
+            goto nospace;
+        pos += (size_t)n;
+    }
+    qcow2_put_be32(buf + 32, p->crypt_method);
+    if (p->crypt_hdr_length) {
+        /* Full disk encryption header pointer, where QEMU puts it. */
+        uint8_t ext[16];
+        qcow2_put_be64(ext, p->crypt_hdr_offset);
+        qcow2_put_be64(ext + 8, p->crypt_hdr_length);
+        n = add_ext(buf + pos, cs - pos, QCOW2_EXT_CRYPTO_HEADER, ext, sizeof(ext));
         if (n < 0)
             goto nospace;
         pos += (size_t)n;

@@ -141,7 +141,10 @@ qcow2_read_layer(qcow2_state *s, uint8_t *buf, uint64_t len, uint64_t off, vdisk
         uint64_t n = m.len;
         switch (m.type) {
         case QCOW2_SC_NORMAL:
-            r = vdisk_file_pread(s->file, buf, (size_t)n, m.host, err);
+            if (s->crypt)
+                r = qcow2_crypt_pread(s, buf, n, m.host, off, err);   /* crypt.c */
+            else
+                r = vdisk_file_pread(s->file, buf, (size_t)n, m.host, err);
             break;
         case QCOW2_SC_ZERO_PLAIN:
         case QCOW2_SC_ZERO_ALLOC:
@@ -271,5 +274,8 @@ qcow2_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *e
         ext->flags = 0;
         break;
     }
+    /* Encrypted: the host bytes are not the guest's, so no offset (as QEMU). */
+    if (s->crypt)
+        ext->flags &= ~(unsigned)VDISK_EXTENT_OFFSET_VALID;
     return 0;
 }

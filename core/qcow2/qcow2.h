@@ -206,6 +206,10 @@ typedef struct qcow2_state {
     bool lazy;                     /* lazy refcounts: no ordering flushes */
     int meta_prealloc;             /* 0 not checked yet, 1 no, 2 yes (io.c) */
     bool dirty_written;            /* dirty bit set on disk by us */
+
+    /* encryption (crypt.c) */
+    uint64_t crypt_hdr_offset, crypt_hdr_length;   /* LUKS header extension */
+    struct qcow2_crypt *crypt;     /* keys; NULL when not encrypted */
 } qcow2_state;
 
 /* ---- driver.c ----------------------------------------------------------- */
@@ -241,6 +245,9 @@ struct qcow2_header_params {
     uint8_t compression_type;
     const char *backing_file;
     const char *backing_format;
+    uint32_t crypt_method;          /* QCOW2_CRYPT_* */
+    uint64_t crypt_hdr_offset;      /* LUKS header clusters (0 length: no extension) */
+    uint64_t crypt_hdr_length;
 };
 /* Build a whole header cluster (with feature table, backing format
  * extension and backing name) into buf (cluster_size bytes, zeroed by the
@@ -359,6 +366,35 @@ int qcow2_compress(int type, const uint8_t *in, size_t in_len, uint8_t *out, siz
 int qcow2_decompress(int type, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len);
 int qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
                             vdisk_error *err);
+
+/* ---- crypt.c ------------------------------------------------------------ */
+
+#define QCOW2_CRYPT_NONE 0u
+#define QCOW2_CRYPT_AES 1u
+#define QCOW2_CRYPT_LUKS 2u
+
+struct qcow2_crypt;
+/* The full disk encryption header extension (offset, length). */
+int qcow2_crypt_read_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err);
+/* Unlock the keys of an encrypted image (no-op when not encrypted). */
+int qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_error *err);
+void qcow2_crypt_free(qcow2_state *s);
+/* Read n bytes of a data cluster at host offset `host` (guest offset
+ * `guest`) and decrypt them; any alignment. */
+int qcow2_crypt_pread(qcow2_state *s, uint8_t *buf, uint64_t n, uint64_t host, uint64_t guest,
+                      vdisk_error *err);
+/* Encrypt a copy of buf (whole sectors) and write it at host. */
+int qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host,
+                       vdisk_error *err);
+/* Guest writes not covering whole sectors: read-modify-write around them. */
+int qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
+                                 vdisk_error *err);
+/* New image: LUKS header in fresh clusters, recorded in s (create.c). */
+int qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err);
+/* Bytes (whole clusters) the LUKS header of a new image takes; 0 unencrypted. */
+uint64_t qcow2_crypt_header_size(const vdisk_create_opts *o);
+/* vdisk_info.encrypt of an encrypted image. */
+int qcow2_crypt_info(qcow2_state *s, vdisk_info *info, vdisk_error *err);
 
 /* ---- create.c ----------------------------------------------------------- */
 

@@ -199,6 +199,8 @@ plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *er
 static int
 host_write(qcow2_state *s, const void *buf, uint64_t n, uint64_t host, vdisk_error *err)
 {
+    if (s->crypt)
+        return qcow2_crypt_pwrite(s, buf, n, host, err);   /* crypt.c */
     return vdisk_file_pwrite(s->file, buf, (size_t)n, host, err);
 }
 
@@ -339,6 +341,8 @@ int
 qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
+    if (s->crypt && ((off | len) & 511))
+        return qcow2_crypt_pwrite_unaligned(img, buf, len, off, err);   /* crypt.c */
     const uint8_t *p = buf;
     uint64_t end = off + len;
     while (off < end) {

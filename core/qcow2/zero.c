@@ -132,7 +132,8 @@ zero_cluster(qcow2_state *s, uint64_t c, uint64_t x, uint64_t y, const struct zr
         uint64_t host = old & L2E_OFFSET_MASK;
         bool ours = host && (old & QCOW_OFLAG_COPIED) && !(old & QCOW_OFLAG_COMPRESSED);
         vdisk_image *b = s->img->backing;
-        if (!s->ext_l2 && ours && !(b && (c << s->cluster_bits) < b->size))
+        /* (Encrypted: host zeros would decrypt to noise; write real zeros.) */
+        if (!s->ext_l2 && ours && !s->crypt && !(b && (c << s->cluster_bits) < b->size))
             return vdisk_file_zero(s->file, host, s->cluster_size, false, err);
         *fallback = true;
         return 0;

@@ -4,6 +4,7 @@
 #   tests/fuzz/make-corpus.sh OUTDIR
 # writes OUTDIR/fuzz-qcow2/* and OUTDIR/fuzz-qcow2-refcount/*: small qcow2 images covering v2/v3, several
 # writes OUTDIR/fuzz-qcow2-snapshot/* (snapshot tables) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
+# writes OUTDIR/fuzz-luks/* (LUKS1 containers) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # cluster sizes and refcount widths, extended L2, zero clusters, discards,
 # compressed clusters (zlib, zstd), a backing-file name, an internal snapshot
 # and a dirty bitmap.  Small clusters keep the inputs small, which is where
@@ -169,3 +170,27 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k "$tmp/src.raw" "$sdir/v3-
 qemu-img snapshot -c z "$sdir/v3-c4k-zlib-snap.qcow2"
 
 echo "make-corpus: $(find "$dir" -type f | wc -l) seeds in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"
+
+# fuzz-luks: raw LUKS1 containers from qemu-img (passphrase "fuzz", the one
+# the target tries; 1 ms PBKDF2 keeps the iteration counts low), several
+# ciphers and IV generators, plus a header-only truncation.
+ldir="$out/fuzz-luks"
+rm -rf "$ldir"
+mkdir -p "$ldir"
+printf 'fuzz' > "$tmp/pw"
+luks() {
+    local name=$1 opts=$2 i
+    for i in 1 2 3 4 5; do   # QEMU's PBKDF2 calibration sometimes fails here
+        qemu-img create -q -f luks --object "secret,id=s0,file=$tmp/pw" \
+            -o "key-secret=s0,iter-time=1,$opts" "$ldir/$name.luks" 4k 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "make-corpus: qemu-img could not create $name.luks" >&2
+    return 1
+}
+luks aes-xts 'cipher-alg=aes-256,cipher-mode=xts'
+luks aes128-cbc-essiv 'cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=essiv,hash-alg=sha1'
+luks serpent-cbc-plain 'cipher-alg=serpent-256,cipher-mode=cbc,ivgen-alg=plain'
+luks cast5-ecb 'cipher-alg=cast5-128,cipher-mode=ecb,hash-alg=sha512'
+head -c 4096 "$ldir/aes-xts.luks" > "$ldir/header-only.luks"
+echo "make-corpus: $(find "$ldir" -type f | wc -l) seeds in $ldir"

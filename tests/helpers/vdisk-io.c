@@ -1,6 +1,7 @@
 /* vdisk-io — drive libvdisk from tests, in the manner of qemu-io.
  *
- *   vdisk-io [-f FMT] [-r] [-n] [-t none] FILE -c CMD [-c CMD ...]
+ *   vdisk-io [-f FMT] [-r] [-n] [-t none] [-s PASSFILE] FILE -c CMD [-c CMD ...]
+ *   (-s: the passphrase of an encrypted image, the file's bytes as they are)
  *   vdisk-io create -f FMT [-o k=v,...] FILE [SIZE]
  *
  * CMD (offsets and lengths take k/M/G suffixes):
@@ -283,6 +284,22 @@ do_create(int argc, char **argv)
     return 0;
 }
 
+/* -s PASSFILE: the whole file is the passphrase. */
+static int
+read_secret(const char *path, char *buf, size_t cap, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap);
+    if (fd >= 0)
+        close(fd);
+    if (n < 0) {
+        fprintf(stderr, "vdisk-io: %s: cannot read the passphrase\n", path);
+        return -1;
+    }
+    *len = (size_t)n;
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -292,8 +309,14 @@ main(int argc, char **argv)
     char *cmds[MAX_CMDS];
     int ncmds = 0, c;
     vdisk_error err;
-    while ((c = getopt(argc, argv, "f:rnt:c:")) != -1) {
+    static char secret[4096];
+    while ((c = getopt(argc, argv, "f:rnt:c:s:")) != -1) {
         switch (c) {
+        case 's':
+            if (read_secret(optarg, secret, sizeof(secret), &oo.secret_len) < 0)
+                return 1;
+            oo.secret = secret;
+            break;
         case 'f':
             if (vdisk_format_from_name(optarg, &oo.format, &err) < 0) {
                 fprintf(stderr, "vdisk-io: %s\n", err.message);

@@ -142,7 +142,8 @@ test_refusals(void **state)
     struct { long off; uint32_t v; const char *want; } cases[] = {
         { 4, 1, "version 1" },
         { 20, 30, "cluster_bits" },
-        { 32, 1, "encryption is not supported yet" },
+        { 32, 1, "a passphrase is required" },
+        { 32, 3, "unknown encryption method 3" },
         { 36, 1u << 30, "too large" },
         { 56, 0, "no refcount table" },
         { 96, 9, "refcount_order" },

@@ -31,6 +31,9 @@ typedef struct vdisk_convert_opts {
     void *opaque;
     const char *src_snapshot;         /* NULL, or the internal snapshot of the source to copy
                                          (ID or name, as qemu-img convert -l) */
+    const void *src_secret;           /* passphrase of an encrypted source (not owned); the
+                                         target's is target->encrypt.secret */
+    size_t src_secret_len;
 } vdisk_convert_opts;
 
 /* Copy the content of src into a newly created image dst.  Holes and

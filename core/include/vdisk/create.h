@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <vdisk/encrypt.h>
 #include <vdisk/error.h>
 #include <vdisk/image.h>
 
@@ -47,6 +48,8 @@ typedef struct vdisk_create_opts {
     vdisk_compression compression_type;  /* zstd needs compat 1.1 */
     char *backing_file;           /* owned (strdup'ed by _set); NULL if none */
     vdisk_format backing_format;  /* UNKNOWN: probe the backing file and record what it is */
+    /* qcow2 encrypt.* and luks options (see vdisk/encrypt.h) */
+    vdisk_encrypt_opts encrypt;
 } vdisk_create_opts;
 
 /* Defaults as qemu-img: raw, thin, 64 KiB clusters, compat 1.1, 16-bit refcounts. */

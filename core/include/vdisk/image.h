@@ -27,6 +27,7 @@ typedef enum vdisk_format {
     VDISK_FORMAT_RAW,
     VDISK_FORMAT_QCOW2,
     VDISK_FORMAT_ISO,
+    VDISK_FORMAT_LUKS,          /* raw LUKS1 container (qemu-img -f luks) */
 } vdisk_format;
 
 /* "raw", "qcow2", "iso"; "unknown" for anything else. */
@@ -56,6 +57,8 @@ enum {
     VDISK_OPEN_NO_BACKING  = 1u << 2,  /* do not open backing files; unallocated ranges read as zeros */
     VDISK_OPEN_FORCE_SHARE = 1u << 3,  /* read-only access to an image another process holds (-U) */
     VDISK_OPEN_CHECK       = 1u << 4,  /* for vdisk_check: accept dirty/corrupt images, no repair on open */
+    VDISK_OPEN_NO_KEY      = 1u << 8,  /* encrypted image without its passphrase: metadata
+                                          (info) only, data I/O fails with -EACCES */
 };
 
 typedef struct vdisk_open_opts {
@@ -63,6 +66,12 @@ typedef struct vdisk_open_opts {
     unsigned flags;        /* VDISK_OPEN_* */
     const char *snapshot;  /* NULL, or the ID or name of an internal snapshot whose
                               content the (read-only) handle shows (qemu-img -l) */
+    /* Passphrase of an encrypted image (LUKS, legacy qcow2 AES), by pointer
+     * and length; not copied, not NUL terminated.  Encrypted backing files
+     * are tried with the same passphrase.  Opening an encrypted image
+     * without one fails with -EACCES (see VDISK_OPEN_NO_KEY). */
+    const void *secret;
+    size_t secret_len;
 } vdisk_open_opts;
 
 /* Open an image.  opts may be NULL (probe, read-only).
@@ -175,6 +184,9 @@ typedef struct vdisk_info {
     bool extended_l2;
     const char *compression_type;  /* "zlib" or "zstd" (static string) */
     bool encrypted;
+    /* Encryption details (LUKS header, key slots); NULL when not encrypted.
+     * Owned by the info (vdisk_info_clear frees it). */
+    struct vdisk_encrypt_info *encrypt;
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */

@@ -11,6 +11,7 @@
 #include <vdisk/check.h>
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
+#include <vdisk/encrypt.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 

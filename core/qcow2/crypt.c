@@ -1,0 +1,285 @@
+/* libvdisk — qcow2 encryption.
+ *
+ *   crypt_method 2 (LUKS): a LUKS1 header with its key material lives in
+ *   clusters named by the full disk encryption header extension
+ *   (0x0537be77: offset, length).  Data clusters are encrypted in 512-byte
+ *   sectors whose IV is the sector's HOST offset / 512 -- QEMU's
+ *   crypt_physical_offset, which it uses for every method except AES.
+ *
+ *   crypt_method 1 (legacy AES): AES-128-CBC, key = the passphrase's first
+ *   16 bytes (zero padded), plain64 IV from the GUEST offset / 512.  Read
+ *   only: it is insecure, and QEMU's system emulators refuse it.
+ *
+ * Compressed clusters are never encrypted-and-compressed by QEMU, so
+ * compressed writes are refused on encrypted images.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/luks.h"
+#include "qcow2.h"
+
+#define CHUNK (4u << 20)
+
+struct qcow2_crypt {
+    vdisk_sectors *sectors;    /* NULL when opened without the passphrase */
+    bool physical_iv;          /* LUKS: IV from the host offset */
+    bool luks;
+    struct vdisk_luks_header hdr;
+    struct vdisk_luks_algs algs;
+};
+
+int
+qcow2_crypt_read_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err)
+{
+    if (len != 16)
+        return vdisk_error_set(err, EINVAL, "%s: encryption header extension has %u bytes (expected 16)",
+                               s->name, len);
+    s->crypt_hdr_offset = qcow2_be64(d);
+    s->crypt_hdr_length = qcow2_be64(d + 8);
+    return 0;
+}
+
+/* Key material I/O inside the LUKS header clusters. */
+static int
+hdr_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
+{
+    qcow2_state *s = opaque;
+    if (off > s->crypt_hdr_length || len > s->crypt_hdr_length - off)
+        return vdisk_error_set(err, EINVAL, "%s: LUKS data at 0x%" PRIx64 " (+%zu) is outside the "
+                               "encryption header area (%" PRIu64 " bytes)", s->name, off, len,
+                               s->crypt_hdr_length);
+    uint64_t at = s->crypt_hdr_offset + off;
+    return write ? vdisk_file_pwrite(s->file, buf, len, at, err) : vdisk_file_pread(s->file, buf, len, at, err);
+}
+
+/* LUKS: check the extension, parse the header, unlock (with a passphrase). */
+static int
+open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secret_len, vdisk_error *err)
+{
+    uint64_t flen;
+    int r = vdisk_file_get_length(s->file, &flen, err);
+    if (r < 0)
+        return r;
+    if (!s->crypt_hdr_length)
+        return vdisk_error_set(err, EINVAL, "%s: LUKS encryption (crypt_method 2) without an encryption "
+                               "header extension", s->name);
+    if ((s->crypt_hdr_offset & (s->cluster_size - 1)) || s->crypt_hdr_length < VDISK_LUKS_HDR_LEN ||
+        s->crypt_hdr_offset > flen || s->crypt_hdr_length > flen - s->crypt_hdr_offset)
+        return vdisk_error_set(err, EINVAL, "%s: encryption header at 0x%" PRIx64 " (%" PRIu64 " bytes) "
+                               "is not cluster aligned, too short or past the end of the file", s->name,
+                               s->crypt_hdr_offset, s->crypt_hdr_length);
+    uint8_t buf[VDISK_LUKS_HDR_LEN];
+    r = hdr_io(s, buf, sizeof(buf), 0, false, err);
+    if (r == 0)
+        r = vdisk_luks_header_parse(buf, sizeof(buf), s->crypt_hdr_length, &c->hdr, &c->algs, s->name, err);
+    if (r < 0 || !secret)
+        return r;
+    uint8_t mk[64];
+    int slot;
+    r = vdisk_luks_unlock(&c->hdr, &c->algs, secret, secret_len, hdr_io, s, mk, &slot, s->name, err);
+    if (r == 0 && (r = vdisk_sectors_new(&c->algs.crypt, mk, c->hdr.key_bytes, &c->sectors, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS data cipher", s->name);
+    vdisk_wipe(mk, sizeof(mk));
+    return r;
+}
+
+/* Legacy AES: the key is the passphrase itself, cut or padded to 16 bytes. */
+static int
+open_aes(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secret_len, vdisk_error *err)
+{
+    if (s->writable)
+        return vdisk_error_set(err, EROFS, "%s: legacy qcow2 AES encryption is supported read-only; "
+                               "convert the image to encrypt.format=luks or plain qcow2", s->name);
+    if (!secret)
+        return 0;
+    uint8_t key[16] = { 0 };
+    memcpy(key, secret, secret_len < 16 ? secret_len : 16);
+    struct vdisk_crypt_spec spec = { .cipher = VDISK_CIPHER_AES_128, .mode = VDISK_CIPHER_MODE_CBC,
+                                     .ivgen = VDISK_IVGEN_PLAIN64 };
+    int r = vdisk_sectors_new(&spec, key, sizeof(key), &c->sectors, err);
+    vdisk_wipe(key, sizeof(key));
+    return r;
+}
+
+int
+qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_error *err)
+{
+    if (s->crypt_method == QCOW2_CRYPT_NONE) {
+        if (s->crypt_hdr_length)
+            return vdisk_error_set(err, EINVAL, "%s: encryption header extension on an image that is "
+                                   "not LUKS encrypted", s->name);
+        return 0;
+    }
+    if (s->crypt_method == QCOW2_CRYPT_AES && s->crypt_hdr_length)
+        return vdisk_error_set(err, EINVAL, "%s: encryption header extension on a legacy AES image", s->name);
+    if (!secret && !(s->img->flags & VDISK_OPEN_NO_KEY))
+        return vdisk_error_set(err, EACCES, "%s: the image is encrypted (%s): a passphrase is required "
+                               "(--passphrase-file, or --object secret + encrypt.key-secret)", s->name,
+                               s->crypt_method == QCOW2_CRYPT_LUKS ? "luks" : "aes");
+    struct qcow2_crypt *c = calloc(1, sizeof(*c));
+    if (!c)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    c->luks = s->crypt_method == QCOW2_CRYPT_LUKS;
+    c->physical_iv = c->luks;
+    int r = c->luks ? open_luks(s, c, secret, secret_len, err) : open_aes(s, c, secret, secret_len, err);
+    s->crypt = c;
+    if (r < 0)
+        qcow2_crypt_free(s);
+    return r;
+}
+
+void
+qcow2_crypt_free(qcow2_state *s)
+{
+    if (!s->crypt)
+        return;
+    vdisk_sectors_free(s->crypt->sectors);
+    vdisk_wipe_free(s->crypt, sizeof(*s->crypt));
+    s->crypt = NULL;
+}
+
+static int
+need_key(qcow2_state *s, vdisk_error *err)
+{
+    return s->crypt->sectors ? 0 : vdisk_error_set(err, EACCES, "%s: encrypted data cannot be read or "
+                                                   "written: the image was opened without its passphrase",
+                                                   s->name);
+}
+
+int
+qcow2_crypt_pread(qcow2_state *s, uint8_t *buf, uint64_t n, uint64_t host, uint64_t guest, vdisk_error *err)
+{
+    int r = need_key(s, err);
+    if (r < 0)
+        return r;
+    uint64_t a = host & ~UINT64_C(511), e = (host + n + 511) & ~UINT64_C(511);
+    uint64_t sector = (s->crypt->physical_iv ? a : guest - (host - a)) / 512;
+    if (a == host && e == host + n) {
+        r = vdisk_file_pread(s->file, buf, (size_t)n, host, err);
+        return r < 0 ? r : vdisk_sectors_decrypt(s->crypt->sectors, sector, buf, (size_t)n, err);
+    }
+    uint8_t *b = qcow2_buf_get(s, e - a);
+    if (!b)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    r = vdisk_file_pread(s->file, b, (size_t)(e - a), a, err);
+    if (r == 0)
+        r = vdisk_sectors_decrypt(s->crypt->sectors, sector, b, (size_t)(e - a), err);
+    if (r == 0)
+        memcpy(buf, b + (host - a), n);
+    qcow2_buf_put(s, b, e - a);
+    return r;
+}
+
+int
+qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host, vdisk_error *err)
+{
+    int r = need_key(s, err);
+    if (r < 0)
+        return r;
+    if ((host | n) & 511)
+        return vdisk_error_set(err, EINVAL, "%s: encrypted write of %" PRIu64 " bytes at 0x%" PRIx64
+                               " is not sector aligned", s->name, n, host);
+    uint64_t cap = n < CHUNK ? n : CHUNK;
+    uint8_t *b = qcow2_buf_get(s, cap);
+    if (!b)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    for (uint64_t done = 0; done < n && r == 0;) {
+        uint64_t k = n - done < cap ? n - done : cap;
+        memcpy(b, buf + done, k);
+        r = vdisk_sectors_encrypt(s->crypt->sectors, (host + done) / 512, b, (size_t)k, err);
+        if (r == 0)
+            r = vdisk_file_pwrite(s->file, b, (size_t)k, host + done, err);
+        done += k;
+    }
+    qcow2_buf_put(s, b, cap);
+    return r;
+}
+
+/* One partial sector: read it (plaintext), merge, write it back whole. */
+static int
+rmw_sector(vdisk_image *img, const uint8_t *buf, uint64_t n, uint64_t off, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    uint8_t sec[512];
+    uint64_t a = off & ~UINT64_C(511);
+    int r = qcow2_read_layer(s, sec, 512, a, err);
+    if (r < 0)
+        return r;
+    memcpy(sec + (off - a), buf, n);
+    return qcow2_pwrite(img, sec, 512, a, err);
+}
+
+/* Note: two writers into the same partial sector at once may lose one
+ * update; whole-sector writers (every guest and convert) never do. */
+int
+qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
+                             vdisk_error *err)
+{
+    int r = 0;
+    if (off & 511) {
+        uint64_t n = 512 - (off & 511) < len ? 512 - (off & 511) : len;
+        r = rmw_sector(img, buf, n, off, err);
+        buf += n;
+        off += n;
+        len -= n;
+    }
+    uint64_t mid = len & ~UINT64_C(511);
+    if (r == 0 && mid)
+        r = qcow2_pwrite(img, buf, mid, off, err);
+    if (r == 0 && len > mid)
+        r = rmw_sector(img, buf + mid, len - mid, off + mid, err);
+    return r;
+}
+
+uint64_t
+qcow2_crypt_header_size(const vdisk_create_opts *o)
+{
+    struct vdisk_luks_params p;
+    if (o->encrypt.format != VDISK_ENCRYPT_LUKS || vdisk_luks_params_from_opts(&o->encrypt, &p, NULL) < 0)
+        return 0;
+    uint32_t kb = (uint32_t)vdisk_cipher_mode_key_len(p.algs.crypt.cipher, p.algs.crypt.mode);
+    uint64_t len = (uint64_t)vdisk_luks_payload_sectors(kb) * 512, cs = o->cluster_size;
+    return (len + cs - 1) / cs * cs;
+}
+
+int
+qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err)
+{
+    struct vdisk_luks_params p;
+    int r = vdisk_luks_params_from_opts(&o->encrypt, &p, err);
+    if (r < 0)
+        return r;
+    uint32_t kb = (uint32_t)vdisk_cipher_mode_key_len(p.algs.crypt.cipher, p.algs.crypt.mode);
+    uint64_t len = (uint64_t)vdisk_luks_payload_sectors(kb) * 512;
+    uint64_t clusters = (len + s->cluster_size - 1) >> s->cluster_bits, off;
+    r = qcow2_alloc_clusters(s, clusters, &off, err);
+    if (r == 0)
+        r = vdisk_file_zero(s->file, off, clusters << s->cluster_bits, false, err);
+    if (r < 0)
+        return r;
+    s->crypt_hdr_offset = off;
+    s->crypt_hdr_length = len;
+    struct vdisk_luks_header h;
+    uint8_t mk[64];
+    r = vdisk_luks_format(&p, o->encrypt.secret, o->encrypt.secret_len, hdr_io, s, &h, mk, s->name, err);
+    vdisk_wipe(mk, sizeof(mk));
+    return r;
+}
+
+int
+qcow2_crypt_info(qcow2_state *s, vdisk_info *info, vdisk_error *err)
+{
+    if (!s->crypt)
+        return 0;
+    info->encrypt = calloc(1, sizeof(*info->encrypt));
+    if (!info->encrypt)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    if (s->crypt->luks)
+        vdisk_luks_fill_info(&s->crypt->hdr, &s->crypt->algs, info->encrypt);
+    else
+        info->encrypt->format = VDISK_ENCRYPT_AES;
+    return 0;
+}

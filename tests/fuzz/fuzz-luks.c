@@ -1,0 +1,107 @@
+/* libFuzzer target: the LUKS1 header and key-slot parser.
+ *
+ * Each input is a LUKS container.  Its header is parsed and checked
+ * (vdisk_luks_header_parse, with the input's length as the key material
+ * area); when it parses and its PBKDF2 counts are small, the key slots are
+ * tried with a fixed passphrase (key material read from the input, AF merge,
+ * digest check).  Then the input is opened as a raw LUKS image through the
+ * public API, header only (VDISK_OPEN_NO_KEY), and described.  Errors are
+ * the expected outcome; crashes, leaks and undefined behaviour are what the
+ * sanitizers report.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vdisk/vdisk.h>
+
+#include "crypto/luks.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Above this many PBKDF2 iterations, unlocking is skipped: a fuzzer would
+ * otherwise spend its time in SHA rounds, not in the parser. */
+#define MAX_ITERS 20000u
+
+struct input {
+    const uint8_t *data;
+    size_t size;
+};
+
+/* Key material I/O from the input; bytes past its end read as zeros. */
+static int
+input_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
+{
+    const struct input *in = opaque;
+    if (write)
+        return vdisk_error_set(err, 30 /* EROFS */, "read-only input");
+    memset(buf, 0, len);
+    if (off < in->size)
+        memcpy(buf, in->data + off, in->size - off < len ? in->size - off : len);
+    return 0;
+}
+
+static bool
+cheap(const struct vdisk_luks_header *h)
+{
+    if (h->mk_iterations > MAX_ITERS)
+        return false;
+    for (int i = 0; i < VDISK_LUKS_SLOTS; i++)
+        if (h->slots[i].active == VDISK_LUKS_SLOT_ACTIVE && h->slots[i].iterations > MAX_ITERS)
+            return false;
+    return true;
+}
+
+static void
+parse_and_unlock(const uint8_t *data, size_t size)
+{
+    struct vdisk_luks_header h;
+    struct vdisk_luks_algs a;
+    vdisk_error err;
+    if (vdisk_luks_header_parse(data, size, size, &h, &a, "fuzz.luks", &err) < 0 || !cheap(&h))
+        return;
+    struct input in = { data, size };
+    uint8_t mk[64];
+    int slot;
+    static const char pass[] = "fuzz";
+    (void)vdisk_luks_unlock(&h, &a, (const uint8_t *)pass, sizeof(pass) - 1, input_io, &in, mk, &slot,
+                            "fuzz.luks", &err);
+}
+
+static void
+open_header_only(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz-luks", MFD_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    vdisk_open_opts opts = { .format = VDISK_FORMAT_LUKS, .flags = VDISK_OPEN_NO_KEY };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    if (vdisk_open(path, &opts, &img, &err) == 0) {
+        vdisk_info info;
+        if (vdisk_get_info(img, &info, &err) == 0)
+            vdisk_info_clear(&info);
+        uint8_t buf[512];
+        if (vdisk_get_size(img) >= sizeof(buf))
+            (void)vdisk_pread(img, buf, sizeof(buf), 0, &err);   /* refused: no key */
+        vdisk_close(img, &err);
+    }
+    close(fd);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    parse_and_unlock(data, size);
+    open_header_only(data, size);
+    return 0;
+}

@@ -1,0 +1,287 @@
+/* vdisk-virsh — passphrases for encrypted images (see secrets.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "secrets.h"
+
+/* A passphrase file is small; anything larger is a mistake. */
+#define MAX_SECRET (64u << 10)
+
+static void
+wipe_free(void *p, size_t len)
+{
+    if (p)
+        explicit_bzero(p, len);
+    free(p);
+}
+
+/* Read all of fd (at most MAX_SECRET bytes) into *data. */
+static int
+read_all(int fd, const char *what, uint8_t **data, size_t *len)
+{
+    uint8_t *buf = malloc(MAX_SECRET + 1);
+    size_t n = 0;
+    if (!buf) {
+        vv_error("%s: out of memory", what);
+        return -1;
+    }
+    for (;;) {
+        ssize_t k = read(fd, buf + n, MAX_SECRET + 1 - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            vv_error("%s: cannot read the passphrase: %s", what, strerror(errno));
+            wipe_free(buf, MAX_SECRET + 1);
+            return -1;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+        if (n > MAX_SECRET) {
+            vv_error("%s: passphrase longer than %u bytes", what, MAX_SECRET);
+            wipe_free(buf, MAX_SECRET + 1);
+            return -1;
+        }
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int
+read_file(const char *path, uint8_t **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        vv_error("%s: cannot open the passphrase file: %s", path, strerror(errno));
+        return -1;
+    }
+    int r = read_all(fd, path, data, len);
+    close(fd);
+    return r;
+}
+
+static int
+set_pass_fd(vv_secrets *s, const char *arg)
+{
+    unsigned long fd;
+    char what[64];
+    if (vv_parse_ulong(arg, 1u << 20, &fd) < 0) {
+        vv_error("--passphrase-fd: invalid file descriptor '%s'", arg);
+        return -1;
+    }
+    snprintf(what, sizeof(what), "passphrase fd %lu", fd);
+    return read_all((int)fd, what, &s->pass.data, &s->pass.len);
+}
+
+/* --object secret,id=ID,file=PATH[,format=raw] */
+static int
+add_object(vv_secrets *s, const char *spec)
+{
+    char *copy = strdup(spec), *save = NULL, *id = NULL, *file = NULL;
+    int r = copy ? 0 : -1;
+    char *type = copy ? strtok_r(copy, ",", &save) : NULL;
+    if (r == 0 && (!type || strcmp(type, "secret") != 0)) {
+        vv_error("--object %s: only 'secret' objects are supported", type ? type : "");
+        r = -1;
+    }
+    for (char *kv; r == 0 && (kv = strtok_r(NULL, ",", &save));) {
+        char *eq = strchr(kv, '=');
+        if (eq)
+            *eq++ = '\0';
+        if (eq && strcmp(kv, "id") == 0)
+            id = eq;
+        else if (eq && strcmp(kv, "file") == 0)
+            file = eq;
+        else if (eq && strcmp(kv, "format") == 0 && strcmp(eq, "raw") == 0)
+            continue;
+        else if (strcmp(kv, "data") == 0) {
+            vv_error("--object secret: data= would put the passphrase in the command line; use file=PATH");
+            r = -1;
+        } else {
+            vv_error("--object secret: unsupported parameter '%s' (expected id, file, format=raw)", kv);
+            r = -1;
+        }
+    }
+    if (r == 0 && (!id || !file)) {
+        vv_error("--object secret needs id=ID and file=PATH");
+        r = -1;
+    }
+    vv_secret *nv = r == 0 ? realloc(s->objects, (s->n + 1) * sizeof(*nv)) : NULL;
+    if (r == 0 && nv) {
+        s->objects = nv;
+        vv_secret *o = &nv[s->n];
+        memset(o, 0, sizeof(*o));
+        if (read_file(file, &o->data, &o->len) < 0 || !(o->id = strdup(id))) {
+            wipe_free(o->data, MAX_SECRET + 1);
+            r = -1;
+        } else {
+            s->n++;
+        }
+    } else if (r == 0) {
+        r = -1;
+    }
+    free(copy);
+    return r;
+}
+
+int
+vv_secrets_option(vv_secrets *s, int c, const char *arg)
+{
+    switch (c) {
+    case VV_OPT_OBJECT:
+        return add_object(s, arg) < 0 ? -1 : 1;
+    case VV_OPT_PASSPHRASE_FILE:
+    case VV_OPT_PASSPHRASE_FD:
+        if (s->have_pass) {
+            vv_error("only one of --passphrase-file and --passphrase-fd may be given, once");
+            return -1;
+        }
+        if ((c == VV_OPT_PASSPHRASE_FILE ? read_file(arg, &s->pass.data, &s->pass.len)
+                                         : set_pass_fd(s, arg)) < 0)
+            return -1;
+        s->have_pass = true;
+        return 1;
+    case VV_OPT_IMAGE_OPTS:
+        s->image_opts = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const vv_secret *
+vv_secrets_lookup(const vv_secrets *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->objects[i].id, id) == 0)
+            return &s->objects[i];
+    vv_error("No secret with id '%s' (give it with --object secret,id=%s,file=PATH)", id, id);
+    return NULL;
+}
+
+int
+vv_secrets_for_create(const vv_secrets *s, vdisk_create_opts *opts, const char *file)
+{
+    vdisk_encrypt_opts *e = &opts->encrypt;
+    if (e->format == VDISK_ENCRYPT_NONE)
+        return 0;
+    if (e->key_secret[0]) {
+        const vv_secret *sec = vv_secrets_lookup(s, e->key_secret);
+        if (!sec)
+            return -1;
+        e->secret = sec->data;
+        e->secret_len = sec->len;
+    } else if (s->have_pass) {
+        e->secret = s->pass.data;
+        e->secret_len = s->pass.len;
+    }
+    (void)file;
+    return 0;
+}
+
+void
+vv_secrets_clear(vv_secrets *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->objects[i].id);
+        wipe_free(s->objects[i].data, MAX_SECRET + 1);
+    }
+    free(s->objects);
+    wipe_free(s->pass.data, MAX_SECRET + 1);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+dup_into(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = strdup(v);
+    return *dst ? 0 : -1;
+}
+
+int
+vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!image_opts)
+        return dup_into(&out->filename, arg);
+    char *copy = strdup(arg), *save = NULL;
+    int r = copy ? 0 : -1;
+    for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; r == 0 && kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            vv_error("--image-opts: '%s' is not key=value", kv);
+            r = -1;
+            break;
+        }
+        *eq++ = '\0';
+        if (strcmp(kv, "driver") == 0)
+            r = dup_into(&out->format, eq);
+        else if (strcmp(kv, "file.filename") == 0 || strcmp(kv, "filename") == 0)
+            r = dup_into(&out->filename, eq);
+        else if (strcmp(kv, "encrypt.key-secret") == 0 || strcmp(kv, "key-secret") == 0)
+            r = dup_into(&out->key_secret, eq);
+        else if (strcmp(kv, "file.driver") == 0 || strcmp(kv, "encrypt.format") == 0)
+            continue;   /* "file" (a host file) is the only protocol here */
+        else {
+            vv_error("--image-opts: unsupported option '%s'", kv);
+            r = -1;
+        }
+    }
+    free(copy);
+    if (r == 0 && !out->filename) {
+        vv_error("--image-opts: no file.filename in '%s'", arg);
+        r = -1;
+    }
+    if (r < 0)
+        vv_image_name_clear(out);
+    return r;
+}
+
+void
+vv_image_name_clear(vv_image_name *n)
+{
+    free(n->filename);
+    free(n->format);
+    free(n->key_secret);
+    memset(n, 0, sizeof(*n));
+}
+
+int
+vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s, vdisk_image **out)
+{
+    vv_image_name name;
+    if (vv_image_name_parse(arg, s->image_opts, &name) < 0)
+        return -EINVAL;
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    int r = 0;
+    const char *f = name.format ? name.format : fmt;
+    if (f && vv_parse_format(f, &oo.format) < 0)
+        r = -EINVAL;
+    if (r == 0 && name.key_secret) {
+        const vv_secret *sec = vv_secrets_lookup(s, name.key_secret);
+        if (!sec)
+            r = -EINVAL;
+        else {
+            oo.secret = sec->data;
+            oo.secret_len = sec->len;
+        }
+    } else if (r == 0 && s->have_pass) {
+        oo.secret = s->pass.data;
+        oo.secret_len = s->pass.len;
+    }
+    if (r == 0) {
+        vdisk_error err = { 0 };
+        r = vdisk_open(name.filename, &oo, out, &err);
+        if (r < 0)
+            vv_report_file(&err, name.filename);
+    }
+    vv_image_name_clear(&name);
+    return r;
+}
