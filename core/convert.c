@@ -426,7 +426,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     int r = check_opts(src, dst, opts, err);
     if (r < 0)
         return r;
-    vdisk_open_opts so = { .format = opts->src_format, .flags = opts->src_flags & ~VDISK_OPEN_RDWR };
+    vdisk_open_opts so = { .format = opts->src_format, .flags = opts->src_flags & ~VDISK_OPEN_RDWR,
+                           .snapshot = opts->src_snapshot };
     vdisk_image *in = NULL, *out = NULL;
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)

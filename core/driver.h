@@ -43,6 +43,15 @@ struct vdisk_driver {
      * src, when given, supplies the size and the allocated extents. */
     int (*measure)(const vdisk_create_opts *opts, vdisk_image *src,
                    vdisk_measure *out, vdisk_error *err);
+    /* Optional: internal snapshots (list, create, apply, delete; load
+     * switches a read-only handle to a snapshot's content). */
+    int (*snapshot_list)(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err);
+    int (*snapshot_create)(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err);
+    int (*snapshot_apply)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    int (*snapshot_delete)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+    /* Optional: change format options in place (vdisk_amend). */
+    int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
 };
 
 struct vdisk_image {
@@ -69,6 +78,9 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
  * whose images name a backing file.  fmt UNKNOWN probes. */
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
+
+/* Switch a read-only handle to the content of a snapshot (snapshot.c). */
+int vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 
 
 #endif

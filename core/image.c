@@ -81,7 +81,17 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
 {
     vdisk_format fmt = opts ? opts->format : VDISK_FORMAT_UNKNOWN;
     unsigned flags = opts ? opts->flags : 0;
-    return open_with(path, fmt, flags, NULL, 0, out, err);
+    int r = open_with(path, fmt, flags, NULL, 0, out, err);
+    if (r == 0 && opts && opts->snapshot) {
+        r = (flags & VDISK_OPEN_RDWR)
+                ? vdisk_error_set(err, EINVAL, "%s: a snapshot can only be opened read-only", path)
+                : vdisk_snapshot_load(*out, opts->snapshot, err);
+        if (r < 0) {
+            vdisk_close(*out, NULL);
+            *out = NULL;
+        }
+    }
+    return r;
 }
 
 static int

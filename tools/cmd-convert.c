@@ -25,6 +25,7 @@ typedef struct convert_args {
     bool no_flush;          /* -t unsafe, qemu-img convert's default */
     unsigned src_flags;
     int workers;
+    const char *snapshot;   /* -l: copy this internal snapshot of the source */
 } convert_args;
 
 /* -t / -T: QEMU's cache modes.  "none" and "directsync" bypass the page
@@ -59,6 +60,14 @@ parse_one(int c, char **argv, convert_args *a)
     case 'p': a->progress = true; break;
     case 'q': a->quiet = true; break;
     case 'U': a->src_flags |= VDISK_OPEN_FORCE_SHARE; break;
+    case 'l':
+        /* qemu-img's forms: NAME, snapshot.id=ID, snapshot.name=NAME */
+        a->snapshot = optarg;
+        if (strncmp(optarg, "snapshot.id=", 12) == 0)
+            a->snapshot = optarg + 12;
+        else if (strncmp(optarg, "snapshot.name=", 14) == 0)
+            a->snapshot = optarg + 14;
+        break;
     case 'W': break;   /* out-of-order writes: the engine's choice anyway */
     case 't': return parse_cache(optarg, &a->direct, &a->no_flush) < 0 ? 1 : -1;
     case 'T': return parse_cache(optarg, &ignored, &ignored_flush) < 0 ? 1 : -1;
@@ -83,7 +92,7 @@ parse_args(int argc, char **argv, convert_args *a)
         { NULL, 0, NULL, 0 },
     };
     int c, r;
-    while ((c = getopt_long(argc, argv, ":hf:O:co:pqm:t:T:UW", longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":hf:O:co:pqm:t:T:UWl:", longopts, NULL)) != -1)
         if ((r = parse_one(c, argv, a)) >= 0)
             return r;
     return -1;
@@ -113,6 +122,7 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         .compress = a->compress,
         .direct = a->direct,
         .no_flush = a->no_flush,
+        .src_snapshot = a->snapshot,
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
         goto out;

@@ -14,12 +14,15 @@
 #include "images.h"
 #include "options.h"
 #include "output.h"
+#include "snapshots.h"
 
 enum { OPT_OUTPUT = 256, OPT_BACKING_CHAIN };
 
 typedef struct info_entry {
     char *filename;   /* as opened (the top as given, then resolved backing names) */
     vdisk_info info;
+    vdisk_snapshot_info *snapshots;   /* internal snapshots (qcow2) */
+    size_t nsnapshots;
 } info_entry;
 
 typedef struct info_list {
@@ -33,6 +36,7 @@ list_free(info_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].filename);
         vdisk_info_clear(&l->v[i].info);
+        vdisk_snapshot_list_free(l->v[i].snapshots, l->v[i].nsnapshots);
     }
     free(l->v);
 }
@@ -52,12 +56,18 @@ append_info(info_list *l, vdisk_image *img)
     memset(e, 0, sizeof(*e));
     vdisk_error err = { 0 };
     int r = vdisk_get_info(img, &e->info, &err);
+    if (r == 0)
+        r = vdisk_snapshot_list(img, &e->snapshots, &e->nsnapshots, &err);
+    if (r == -ENOTSUP)
+        r = 0;   /* a format without internal snapshots: no list */
     if (r < 0) {
+        vdisk_info_clear(&e->info);
         vv_report_file(&err, file);
         return r;
     }
     if (!(e->filename = strdup(file))) {
         vdisk_info_clear(&e->info);
+        vdisk_snapshot_list_free(e->snapshots, e->nsnapshots);
         vv_error("%s: out of memory", file);
         return -ENOMEM;
     }
@@ -110,6 +120,8 @@ json_entry(vv_json *j, const info_entry *e)
 {
     const vdisk_info *in = &e->info;
     vv_json_object_begin(j, NULL);
+    if (e->nsnapshots)
+        vv_snapshots_json(j, e->snapshots, e->nsnapshots);
     if (in->backing_file && in->backing_format)
         vv_json_string(j, "backing-filename-format", in->backing_format);
     vv_json_uint(j, "virtual-size", in->virtual_size);
@@ -188,6 +200,8 @@ human_entry(const info_entry *e)
         if (in->backing_format)
             printf("backing file format: %s\n", in->backing_format);
     }
+    if (e->nsnapshots)
+        vv_snapshots_print(stdout, e->snapshots, e->nsnapshots);
     human_format_specific(in);
 }
 

@@ -25,5 +25,7 @@ int cmd_map(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_amend(int argc, char **argv);
 
 #endif

@@ -24,7 +24,7 @@ static const vv_command commands[] = {
       "info [-f FMT] [--output human|json] [--backing-chain] [-U] FILE",
       "show an image's format, sizes and format-specific information" },
     { "convert", cmd_convert,
-      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-c] [-p] [-m N] [-q] [-U] [-t CACHE] SRC DST",
+      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-l SNAPSHOT] [-c] [-p] [-m N] [-q] [-U] [-t CACHE] SRC DST",
       "copy an image into a new image of any format, keeping it sparse" },
     { "map", cmd_map,
       "map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE",
@@ -39,6 +39,12 @@ static const vv_command commands[] = {
       "bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-t CACHE]\n"
       "          [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N] [--flush-interval N] [-q] [-U] FILE",
       "measure I/O performance with parallel requests (as qemu-img bench)" },
+    { "snapshot", cmd_snapshot,
+      "snapshot [-l | -a SNAPSHOT | -c SNAPSHOT | -d SNAPSHOT] [-q] [-U] FILE",
+      "list, create, apply or delete internal snapshots of a qcow2 image" },
+    { "amend", cmd_amend,
+      "amend [-f FMT] -o compat=0.10|1.1,lazy_refcounts=on|off [-q] FILE",
+      "change the qcow2 compatibility level or lazy refcounts in place" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

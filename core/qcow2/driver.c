@@ -9,6 +9,8 @@
  *   zero.c      write-zeroes and discard
  *   compress.c  zlib/zstd compressed clusters
  *   create.c    new images, preallocation, measure
+ *   snapshot.c  internal snapshots (snapshot-table.c: the table format)
+ *   amend.c     compat level and lazy refcounts of an existing image
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -185,4 +187,10 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */
     .get_info = q_get_info,                        /* version, features, backing */
     .measure = qcow2_measure,                      /* qemu-img measure numbers (create.c) */
+    .snapshot_list = qcow2_snapshot_list,          /* the snapshot table (snapshot.c) */
+    .snapshot_create = qcow2_snapshot_create,      /* L1 copy, refcounts +1, new table */
+    .snapshot_apply = qcow2_snapshot_apply,        /* switch the active L1 to a snapshot's */
+    .snapshot_delete = qcow2_snapshot_delete,      /* refcounts -1, free its L1, new table */
+    .snapshot_load = qcow2_snapshot_load,          /* read-only view of a snapshot */
+    .amend = qcow2_amend,                          /* compat and lazy_refcounts (amend.c) */
 };

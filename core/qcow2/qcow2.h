@@ -372,6 +372,62 @@ uint64_t qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size,
                                       uint32_t refcount_order, bool generous,
                                       uint64_t *blocks);
 
+/* ---- snapshot-table.c --------------------------------------------------- */
+
+/* QEMU's limits on the snapshot table. */
+#define QCOW2_MAX_SNAPSHOT_EXTRA 1024u
+#define QCOW2_MAX_SNAPSHOTS_SIZE (1024u * QCOW2_MAX_SNAPSHOTS)
+
+/* One snapshot table entry, host endian. */
+struct qcow2_snapshot {
+    uint64_t l1_offset;
+    uint32_t l1_size;
+    char *id, *name;             /* NUL terminated copies */
+    uint32_t date_sec, date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t vm_state_size;
+    uint64_t disk_size;          /* the image's size when absent from the entry */
+    uint64_t icount;             /* UINT64_MAX (-1): none */
+    uint32_t extra_size;         /* extra data bytes on disk */
+    uint8_t *unknown_extra;      /* extra_size - 24 bytes past the known fields, kept */
+};
+
+void qcow2_snapshots_free(struct qcow2_snapshot *v, size_t n);
+/* Parse n entries from buf (len bytes, the table's start).  -ENODATA
+ * (without a message) when buf ends before the n-th entry does; other
+ * errors name `name`.  *table_len gets the table's length in bytes. */
+int qcow2_snapshot_table_parse(const char *name, const uint8_t *buf, size_t len, uint32_t n,
+                               uint64_t disk_size, struct qcow2_snapshot **out,
+                               size_t *table_len, vdisk_error *err);
+/* Bytes the table of these entries takes as written (extra data >= 24). */
+size_t qcow2_snapshot_table_size(const struct qcow2_snapshot *v, size_t n);
+/* Format the entries into buf (qcow2_snapshot_table_size bytes). */
+void qcow2_snapshot_table_format(const struct qcow2_snapshot *v, size_t n, uint8_t *buf);
+/* Read and validate the image's table (its L1 tables against the file). */
+int qcow2_snapshots_read(qcow2_state *s, struct qcow2_snapshot **out, size_t *table_len,
+                         vdisk_error *err);
+/* Write the entries as a new table in new clusters, point the header at it
+ * and free the old table (old_len bytes). */
+int qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
+                          size_t old_len, vdisk_error *err);
+
+/* ---- snapshot.c --------------------------------------------------------- */
+
+/* Add addend (-1, 0, +1) to the refcount of every L2 table and data cluster
+ * the L1 table l1 (host endian) references, and recompute the COPIED flags
+ * of the L2 entries (and of l1's entries when `active`). */
+int qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, int addend,
+                                   bool active, vdisk_error *err);
+int qcow2_snapshot_list(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err);
+int qcow2_snapshot_create(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err);
+int qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+int qcow2_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+
+/* ---- amend.c ------------------------------------------------------------ */
+
+int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static inline uint64_t

@@ -29,6 +29,8 @@ typedef struct vdisk_convert_opts {
                                          do not wait for the target to reach the disk */
     vdisk_progress_fn progress;       /* bytes of the source examined so far */
     void *opaque;
+    const char *src_snapshot;         /* NULL, or the internal snapshot of the source to copy
+                                         (ID or name, as qemu-img convert -l) */
 } vdisk_convert_opts;
 
 /* Copy the content of src into a newly created image dst.  Holes and

@@ -60,6 +60,8 @@ enum {
 typedef struct vdisk_open_opts {
     vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
     unsigned flags;        /* VDISK_OPEN_* */
+    const char *snapshot;  /* NULL, or the ID or name of an internal snapshot whose
+                              content the (read-only) handle shows (qemu-img -l) */
 } vdisk_open_opts;
 
 /* Open an image.  opts may be NULL (probe, read-only).

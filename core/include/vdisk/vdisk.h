@@ -6,6 +6,8 @@
 #include <vdisk/image.h>
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
+#include <vdisk/snapshot.h>
+#include <vdisk/amend.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 

@@ -1,0 +1,19 @@
+/* libvdisk — amending image options, format-neutral entry point. */
+#include <errno.h>
+
+#include "driver.h"
+
+int
+vdisk_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err)
+{
+    if (!img->drv->amend)
+        return vdisk_error_set(err, ENOTSUP, "%s: format driver '%s' does not support option "
+                               "amendment", img->filename, img->drv->name);
+    if (!(img->flags & VDISK_OPEN_RDWR))
+        return vdisk_error_set(err, EROFS, "%s: cannot amend an image open read-only",
+                               img->filename);
+    if (opts->qcow2_version != 0 && opts->qcow2_version != 2 && opts->qcow2_version != 3)
+        return vdisk_error_set(err, EINVAL, "%s: unknown qcow2 version %d (expected 2 or 3)",
+                               img->filename, opts->qcow2_version);
+    return img->drv->amend(img, opts, err);
+}

@@ -1,0 +1,26 @@
+/* libvdisk — changing the options of an existing image, as `qemu-img amend`.
+ */
+#ifndef VDISK_AMEND_H
+#define VDISK_AMEND_H
+
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vdisk_amend_opts {
+    int qcow2_version;     /* 0: keep; 2 (compat=0.10) or 3 (compat=1.1) */
+    int lazy_refcounts;    /* -1: keep; 0 off; 1 on (qcow2 v3 only) */
+} vdisk_amend_opts;
+
+/* Amend img (open for writing).  Downgrading to version 2 expands zero
+ * clusters and is refused for images using version 3 only features
+ * (refcount widths other than 16, extended L2, zstd, external data). */
+int vdisk_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

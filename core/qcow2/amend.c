@@ -1,0 +1,314 @@
+/* libvdisk — qcow2 amend, as `qemu-img amend`: the compat level
+ * (0.10 = version 2, 1.1 = version 3) and lazy refcounts.
+ *
+ * Upgrade: snapshot table entries get the extra data version 3 requires,
+ * then the header cluster is rewritten as version 3.  Downgrade: refused
+ * for what version 2 cannot hold (refcount widths other than 16, extended
+ * L2, external data file, snapshots of another size, zstd-compressed data);
+ * zero clusters, which version 2 lacks, are turned into unallocated or
+ * zero-filled data clusters in the active L1 and in every snapshot's, then
+ * the header is rewritten as version 2.  Messages are qemu-img's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qcow2.h"
+
+#define HDR_COMPAT 80
+
+typedef int (*l2_fn)(qcow2_state *s, uint8_t *table, uint64_t l2_rc, void *opaque,
+                     vdisk_error *err);
+
+/* Call fn on every L2 table of one L1 table (lock held). */
+static int
+walk_l1(qcow2_state *s, const uint64_t *l1, uint32_t n, l2_fn fn, void *opaque, vdisk_error *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t l2 = l1[i] & L1E_OFFSET_MASK, rc;
+        if (!l2)
+            continue;
+        uint8_t *t;
+        int r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+        if (r == 0)
+            r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
+        if (r < 0)
+            return r;
+        r = fn(s, t, rc, opaque, err);
+        qcow2_cache_put(s->l2_cache, t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* fn on the L2 tables of the active L1 and of every snapshot. */
+static int
+walk_all(qcow2_state *s, l2_fn fn, void *opaque, vdisk_error *err)
+{
+    int r = walk_l1(s, s->l1, s->l1_size, fn, opaque, err);
+    struct qcow2_snapshot *v = NULL;
+    size_t len;
+    if (r == 0)
+        r = qcow2_snapshots_read(s, &v, &len, err);
+    for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++) {
+        uint8_t *raw = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
+        uint64_t *l1 = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
+        r = raw && l1 ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+        if (r == 0 && v[i].l1_size)
+            r = vdisk_file_pread(s->file, raw, (size_t)v[i].l1_size * 8, v[i].l1_offset, err);
+        for (uint32_t j = 0; r == 0 && j < v[i].l1_size; j++)
+            l1[j] = qcow2_be64(raw + (size_t)j * 8);
+        if (r == 0)
+            r = walk_l1(s, l1, v[i].l1_size, fn, opaque, err);
+        free(raw);
+        free(l1);
+    }
+    qcow2_snapshots_free(v, s->nb_snapshots);
+    return r;
+}
+
+/* Does any L2 entry name a compressed cluster? */
+static int
+find_compressed(qcow2_state *s, uint8_t *t, uint64_t l2_rc, void *opaque, vdisk_error *err)
+{
+    (void)l2_rc;
+    (void)err;
+    for (uint32_t j = 0; j < s->l2_entries; j++) {
+        uint64_t e, bm;
+        qcow2_l2_get_entry(s, t, j, &e, &bm);
+        if (e & QCOW_OFLAG_COMPRESSED)
+            *(bool *)opaque = true;
+    }
+    return 0;
+}
+
+/* A cluster of zeros, refcount l2_rc (one per L1 sharing the table). */
+static int
+zeroed_cluster(qcow2_state *s, uint64_t l2_rc, const uint8_t *zeros, uint64_t *off,
+               vdisk_error *err)
+{
+    int r = qcow2_alloc_clusters(s, 1, off, err);
+    if (r == 0 && l2_rc > 1)
+        r = qcow2_refcount_update(s, *off >> s->cluster_bits, 1, (int64_t)l2_rc - 1, false, err);
+    if (r == 0)
+        r = vdisk_file_pwrite(s->file, zeros, s->cluster_size, *off, err);
+    return r;
+}
+
+/* The version 2 form of one zero-flagged entry. */
+static int
+expand_entry(qcow2_state *s, uint64_t e, uint64_t l2_rc, const uint8_t *zeros, uint64_t *ne,
+             vdisk_error *err)
+{
+    uint64_t host = e & L2E_OFFSET_MASK, rc = 0, off;
+    /* No backing file: unallocated reads as zeros just the same. */
+    if (!host && !s->backing_file) {
+        *ne = 0;
+        return 0;
+    }
+    int r = host ? qcow2_refcount_get(s, host >> s->cluster_bits, &rc, err) : 0;
+    if (r < 0)
+        return r;
+    if (host && rc == l2_rc) {
+        /* Preallocated and only reached through this table: zero it. */
+        *ne = e & ~QCOW_OFLAG_ZERO;
+        return vdisk_file_pwrite(s->file, zeros, s->cluster_size, host, err);
+    }
+    r = zeroed_cluster(s, l2_rc, zeros, &off, err);
+    if (r == 0 && host)
+        r = qcow2_refcount_update(s, host >> s->cluster_bits, 1, -(int64_t)l2_rc, false, err);
+    *ne = off | (l2_rc == 1 ? QCOW_OFLAG_COPIED : 0);
+    return r;
+}
+
+static int
+expand_zero(qcow2_state *s, uint8_t *t, uint64_t l2_rc, void *opaque, vdisk_error *err)
+{
+    const uint8_t *zeros = opaque;
+    bool changed = false;
+    for (uint32_t j = 0; j < s->l2_entries; j++) {
+        uint64_t e, bm, ne;
+        qcow2_l2_get_entry(s, t, j, &e, &bm);
+        if ((e & QCOW_OFLAG_COMPRESSED) || !(e & QCOW_OFLAG_ZERO))
+            continue;
+        int r = expand_entry(s, e, l2_rc, zeros, &ne, err);
+        if (r < 0)
+            return r;
+        qcow2_l2_set_entry(s, t, j, ne, 0);
+        changed = true;
+    }
+    if (changed)
+        qcow2_cache_mark_dirty(s->l2_cache, t);
+    return 0;
+}
+
+/* Rewrite the header cluster for `version` with the current fields. */
+static int
+rewrite_header(qcow2_state *s, int version, uint64_t compat, vdisk_error *err)
+{
+    struct qcow2_header_params p = {
+        .version = version, .cluster_bits = s->cluster_bits, .size = s->img->size,
+        .l1_offset = s->l1_offset, .l1_size = s->l1_size,
+        .reftable_offset = s->reftable_offset, .reftable_clusters = s->reftable_clusters,
+        .refcount_order = s->refcount_order, .incompat = version >= 3 ? s->incompat : 0,
+        .compat = compat, .compression_type = s->compression_type,
+        .backing_file = s->backing_file, .backing_format = s->backing_format,
+    };
+    uint8_t *h = vdisk_alloc_aligned(s->cluster_size, true);
+    if (!h)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    int r = qcow2_header_build(&p, h, err);
+    if (r == 0) {
+        qcow2_put_be32(h + 60, s->nb_snapshots);
+        qcow2_put_be64(h + 64, s->snapshots_offset);
+        r = qcow2_flush_metadata(s, err);
+    }
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r == 0)
+        r = vdisk_file_pwrite(s->file, h, s->cluster_size, 0, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    free(h);
+    if (r < 0)
+        vdisk_error_prefix(err, "%s: cannot rewrite the header", s->name);
+    if (r == 0) {
+        s->version = version;
+        s->compat = compat;
+        s->header_length = version >= 3 ? 112 : QCOW2_V2_HEADER_LEN;
+        if (version < 3)
+            s->incompat = s->autoclear = 0;
+    }
+    return r;
+}
+
+static int
+upgrade(qcow2_state *s, uint64_t compat, vdisk_error *err)
+{
+    struct qcow2_snapshot *v;
+    size_t len;
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    bool short_extra = false;
+    for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++)
+        short_extra |= v[i].extra_size < 16;
+    /* Version 3 wants disk_size in every entry; our writer puts it there. */
+    if (r == 0 && short_extra)
+        r = qcow2_snapshots_write(s, v, s->nb_snapshots, len, err);
+    qcow2_snapshots_free(v, s->nb_snapshots);
+    return r < 0 ? r : rewrite_header(s, 3, compat, err);
+}
+
+/* Refusals of qcow2_downgrade, in qemu-img's words. */
+static int
+downgrade_check(qcow2_state *s, vdisk_error *err)
+{
+    if (s->refcount_order != 4)
+        return vdisk_error_set(err, ENOTSUP, "compat=0.10 requires refcount_bits=16");
+    if (s->incompat & QCOW2_INCOMPAT_DATA_FILE)
+        return vdisk_error_set(err, ENOTSUP, "Cannot downgrade an image with a data file");
+    struct qcow2_snapshot *v;
+    size_t len;
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++)
+        if (v[i].vm_state_size > UINT32_MAX || v[i].disk_size != s->img->size)
+            r = vdisk_error_set(err, ENOTSUP, "Internal snapshots prevent downgrade of image");
+    qcow2_snapshots_free(v, s->nb_snapshots);
+    if (r < 0)
+        return r;
+    uint64_t bad = s->incompat & ~(QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_DIRTY);
+    if (bad)
+        return vdisk_error_set(err, ENOTSUP, "Cannot downgrade an image with incompatible "
+                               "features 0x%" PRIx64 " set", bad);
+    if (s->compression_type != 0) {
+        bool found = false;
+        r = walk_all(s, find_compressed, &found, err);
+        if (r == 0 && found)
+            r = vdisk_error_set(err, ENOTSUP, "Cannot downgrade an image with zstd compression "
+                                "type and existing compressed clusters");
+    }
+    return r;
+}
+
+static int
+downgrade(qcow2_state *s, vdisk_error *err)
+{
+    int r = downgrade_check(s, err);
+    if (r < 0)
+        return r;
+    uint8_t *zeros = vdisk_alloc_aligned(s->cluster_size, true);
+    if (!zeros)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    r = walk_all(s, expand_zero, zeros, err);
+    free(zeros);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    if (r == 0) {
+        s->compression_type = 0;
+        s->incompat &= ~QCOW2_INCOMPAT_COMPRESSION;
+        r = rewrite_header(s, 2, 0, err);
+    }
+    if (r == 0) {
+        /* Version 2 has no dirty bit: nothing for close to clear. */
+        s->dirty_written = false;
+        s->lazy = false;
+    }
+    return r;
+}
+
+/* lazy_refcounts on a version 3 image: the compatible feature bit. */
+static int
+set_lazy(qcow2_state *s, bool on, vdisk_error *err)
+{
+    uint64_t compat = on ? s->compat | QCOW2_COMPAT_LAZY_REFCOUNTS
+                         : s->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+    if (compat == s->compat)
+        return 0;
+    /* Turning them off: refcounts on disk first, then no more dirty bit. */
+    int r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r == 0 && !on && s->dirty_written) {
+        r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat & ~QCOW2_INCOMPAT_DIRTY, err);
+        if (r == 0) {
+            s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+            s->dirty_written = false;
+            s->lazy = false;
+        }
+    }
+    if (r == 0)
+        r = qcow2_header_write_u64(s, HDR_COMPAT, compat, err);
+    if (r == 0)
+        s->compat = compat;
+    return r;
+}
+
+static int
+amend_locked(qcow2_state *s, const vdisk_amend_opts *o, vdisk_error *err)
+{
+    int target = o->qcow2_version ? o->qcow2_version : s->version;
+    if (o->lazy_refcounts == 1 && target < 3)
+        return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility "
+                               "level 1.1 and above (use compat=1.1 or greater)");
+    bool lazy = o->lazy_refcounts >= 0 ? o->lazy_refcounts == 1
+                                       : (s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
+    int r = 0;
+    if (target > s->version)
+        r = upgrade(s, lazy ? QCOW2_COMPAT_LAZY_REFCOUNTS : 0, err);
+    else if (target < s->version)
+        r = downgrade(s, err);
+    else if (target >= 3)
+        r = set_lazy(s, lazy, err);
+    return r;
+}
+
+int
+qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    pthread_mutex_lock(&s->lock);
+    int r = amend_locked(s, opts, err);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}

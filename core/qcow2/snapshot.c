@@ -1,0 +1,559 @@
+/* libvdisk — qcow2 internal snapshots: list, create, apply, delete, and
+ * opening a snapshot read-only.  The on-disk work is QEMU's:
+ *
+ *  create: refcount +1 on every L2 table and data cluster the active L1
+ *          names (their COPIED flags clear: the next write copies them),
+ *          a copy of the active L1 in new clusters, then a new snapshot
+ *          table and the header pointing at it.
+ *  apply:  refcount +1 for the snapshot's tables, the snapshot's L1 written
+ *          over the active one (grown when the snapshot's is larger),
+ *          refcount -1 for what the old active L1 named, COPIED recomputed.
+ *  delete: the table without the entry first, then refcount -1 for what
+ *          the snapshot's L1 names and the L1 itself freed.
+ *
+ * Every step puts refcount increments on disk before the reference that
+ * needs them, and drops references before decrementing, so a crash leaves
+ * at worst leaked clusters.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qcow2.h"
+
+#define HDR_SIZE 24
+#define HDR_L1_SIZE 36
+
+/* Host clusters [*first, *first + *n) holding a compressed cluster's data. */
+static void
+compressed_range(const qcow2_state *s, uint64_t entry, uint64_t *first, uint64_t *n)
+{
+    uint64_t coff = entry & s->coffset_mask;
+    uint64_t nsec = ((entry >> s->csize_shift) & s->csize_mask) + 1;
+    uint64_t start = coff & ~UINT64_C(511);
+    *first = start >> s->cluster_bits;
+    *n = ((start + nsec * 512 - 1) >> s->cluster_bits) - *first + 1;
+}
+
+/* Refcount change for the clusters one L2 table names, batched into runs
+ * of consecutive host clusters. */
+static int
+l2_refcounts(qcow2_state *s, const uint8_t *t, int addend, vdisk_error *err)
+{
+    uint64_t run = 0, run_n = 0;
+    int r = 0;
+    for (uint32_t j = 0; j <= s->l2_entries && r == 0; j++) {
+        uint64_t first = 0, n = 0;
+        if (j < s->l2_entries) {
+            uint64_t e, bm;
+            qcow2_l2_get_entry(s, t, j, &e, &bm);
+            if (e & QCOW_OFLAG_COMPRESSED) {
+                compressed_range(s, e, &first, &n);
+            } else if (e & L2E_OFFSET_MASK) {
+                first = (e & L2E_OFFSET_MASK) >> s->cluster_bits;
+                n = 1;
+            }
+            if (n && run_n && first == run + run_n && !(e & QCOW_OFLAG_COMPRESSED)) {
+                run_n++;
+                continue;
+            }
+        }
+        if (run_n)
+            r = qcow2_refcount_update(s, run, run_n, addend, addend < 0, err);
+        run = first;
+        run_n = n;
+    }
+    return r;
+}
+
+/* COPIED on exactly the entries whose cluster has refcount 1. */
+static int
+l2_copied(qcow2_state *s, uint8_t *t, bool *changed, vdisk_error *err)
+{
+    for (uint32_t j = 0; j < s->l2_entries; j++) {
+        uint64_t e, bm, rc;
+        qcow2_l2_get_entry(s, t, j, &e, &bm);
+        uint64_t host = e & L2E_OFFSET_MASK;
+        if ((e & QCOW_OFLAG_COMPRESSED) || !host)
+            continue;
+        int r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc, err);
+        if (r < 0)
+            return r;
+        uint64_t ne = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
+        if (ne != e) {
+            qcow2_l2_set_entry(s, t, j, ne, bm);
+            *changed = true;
+        }
+    }
+    return 0;
+}
+
+static int
+update_l2(qcow2_state *s, uint64_t l2, int addend, vdisk_error *err)
+{
+    uint8_t *t;
+    int r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
+    if (r < 0)
+        return r;
+    bool changed = false;
+    if (addend)
+        r = l2_refcounts(s, t, addend, err);
+    if (r == 0)
+        r = l2_copied(s, t, &changed, err);
+    if (changed)
+        qcow2_cache_mark_dirty(s->l2_cache, t);
+    qcow2_cache_put(s->l2_cache, t);
+    return r;
+}
+
+int
+qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, int addend,
+                               bool active, vdisk_error *err)
+{
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2 = l1[i] & L1E_OFFSET_MASK, rc;
+        if (!l2)
+            continue;
+        if (l2 & (s->cluster_size - 1))
+            return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is "
+                                   "not cluster aligned", s->name, l2, i);
+        int r = update_l2(s, l2, addend, err);
+        if (r == 0 && addend)
+            r = qcow2_refcount_update(s, l2 >> s->cluster_bits, 1, addend, false, err);
+        if (r == 0)
+            r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+        if (r < 0)
+            return r;
+        uint64_t ne = rc == 1 ? l2 | QCOW_OFLAG_COPIED : l2;
+        if (ne != l1[i]) {
+            l1[i] = ne;
+            if (active) {
+                s->l1_dirty_lo = 0;
+                s->l1_dirty_hi = s->l1_size;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+/* Index of the snapshot with this ID, else the first with this name. */
+static long
+find_snapshot(const struct qcow2_snapshot *v, size_t n, const char *id_or_name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].id, id_or_name) == 0)
+            return (long)i;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, id_or_name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Read the L1 table of a snapshot into a host-endian array of at least
+ * `entries` entries (zero padded).  Caller frees. */
+static int
+read_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
+                 uint64_t **out, vdisk_error *err)
+{
+    if (entries < sn->l1_size)
+        entries = sn->l1_size;
+    uint64_t *l1 = calloc(entries ? entries : 1, 8);
+    if (!l1)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory for the L1 table of snapshot '%s'",
+                               s->name, sn->name);
+    int r = 0;
+    if (sn->l1_size)
+        r = vdisk_file_pread(s->file, l1, (size_t)sn->l1_size * 8, sn->l1_offset, err);
+    if (r < 0) {
+        free(l1);
+        vdisk_error_prefix(err, "%s: cannot read the L1 table of snapshot '%s'", s->name, sn->name);
+        return r;
+    }
+    for (uint32_t i = 0; i < sn->l1_size; i++) {
+        l1[i] = qcow2_be64(&l1[i]);
+        uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
+        if (l2 & (s->cluster_size - 1)) {
+            free(l1);
+            return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (entry %u of the L1 "
+                                   "table of snapshot '%s') is not cluster aligned", s->name, l2,
+                                   i, sn->name);
+        }
+    }
+    *out = l1;
+    return 0;
+}
+
+/* Write a host-endian L1 table of n entries at off (big endian), synced. */
+static int
+write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, vdisk_error *err)
+{
+    uint8_t *buf = malloc(n ? (size_t)n * 8 : 1);
+    if (!buf)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    for (uint32_t i = 0; i < n; i++)
+        qcow2_put_be64(buf + (size_t)i * 8, l1[i]);
+    int r = n ? vdisk_file_pwrite(s->file, buf, (size_t)n * 8, off, err) : 0;
+    free(buf);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r < 0)
+        vdisk_error_prefix(err, "%s: cannot write the L1 table at 0x%" PRIx64, s->name, off);
+    return r;
+}
+
+static uint64_t
+l1_clusters(const qcow2_state *s, uint32_t n)
+{
+    return ((uint64_t)n * 8 + s->cluster_size - 1) >> s->cluster_bits;
+}
+
+static int
+need_writable(qcow2_state *s, const char *what, vdisk_error *err)
+{
+    if (!s->writable)
+        return vdisk_error_set(err, EROFS, "%s: cannot %s a snapshot: the image is open read-only",
+                               s->name, what);
+    return 0;
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+int
+qcow2_snapshot_list(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    struct qcow2_snapshot *v;
+    size_t len;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    uint32_t count = s->nb_snapshots;
+    pthread_mutex_unlock(&s->lock);
+    if (r < 0 || count == 0)
+        return r;
+    vdisk_snapshot_info *l = calloc(count, sizeof(*l));
+    for (uint32_t i = 0; l && i < count; i++) {
+        l[i] = (vdisk_snapshot_info){
+            .id = v[i].id, .name = v[i].name, .date_sec = v[i].date_sec,
+            .date_nsec = v[i].date_nsec, .vm_clock_nsec = v[i].vm_clock_nsec,
+            .vm_state_size = v[i].vm_state_size, .disk_size = v[i].disk_size,
+            .icount = v[i].icount,
+        };
+        v[i].id = v[i].name = NULL;   /* now owned by the list */
+    }
+    qcow2_snapshots_free(v, count);
+    if (!l)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    *out = l;
+    *n = count;
+    return 0;
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+/* The next ID: one more than the largest numeric one. */
+static char *
+new_id(const struct qcow2_snapshot *v, size_t n)
+{
+    unsigned long max = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned long id = strtoul(v[i].id, NULL, 10);
+        if (id > max)
+            max = id;
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lu", max + 1);
+    return strdup(buf);
+}
+
+/* Append the new entry to v (n entries, reallocated). */
+static int
+add_entry(qcow2_state *s, struct qcow2_snapshot **v, size_t n, const vdisk_snapshot_info *info,
+          uint64_t l1_off, vdisk_error *err)
+{
+    struct qcow2_snapshot *nv = realloc(*v, (n + 1) * sizeof(*nv));
+    if (!nv)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    *v = nv;
+    nv[n] = (struct qcow2_snapshot){
+        .l1_offset = l1_off, .l1_size = s->l1_size, .id = new_id(nv, n),
+        .name = strdup(info->name), .date_sec = info->date_sec, .date_nsec = info->date_nsec,
+        .vm_clock_nsec = info->vm_clock_nsec, .vm_state_size = info->vm_state_size,
+        .disk_size = s->img->size, .icount = info->icount, .extra_size = 24,
+    };
+    if (!nv[n].id || !nv[n].name)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    return 0;
+}
+
+static int
+create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
+{
+    struct qcow2_snapshot *v = NULL;
+    size_t len, n = s->nb_snapshots;
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    if (r < 0)
+        return r;
+    if (n >= QCOW2_MAX_SNAPSHOTS)
+        r = vdisk_error_set(err, EFBIG, "%s: the image already has the maximum of %u snapshots",
+                            s->name, QCOW2_MAX_SNAPSHOTS);
+    if (r == 0 && strlen(info->name) > UINT16_MAX)
+        r = vdisk_error_set(err, EINVAL, "%s: snapshot name is too long (%zu bytes, at most %u)",
+                            s->name, strlen(info->name), UINT16_MAX);
+    if (r == 0)
+        r = qcow2_mark_dirty(s, err);
+    /* Every cluster the active L1 names gains the snapshot's reference. */
+    if (r == 0)
+        r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 1, true, err);
+    uint64_t l1_off = 0;
+    if (r == 0 && s->l1_size)
+        r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = qcow2_order_barrier(s, err);
+    if (r == 0)
+        r = write_l1_table(s, s->l1, s->l1_size, l1_off, err);
+    if (r == 0)
+        r = add_entry(s, &v, n, info, l1_off, err);
+    if (r == 0)
+        n++;
+    if (r == 0)
+        r = qcow2_snapshots_write(s, v, n, len, err);
+    qcow2_snapshots_free(v, n);
+    return r;
+}
+
+int
+qcow2_snapshot_create(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    int r = need_writable(s, "create", err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->lock);
+    r = create_locked(s, info, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    pthread_mutex_unlock(&s->lock);
+    if (r < 0)
+        vdisk_error_prefix(err, "cannot create snapshot '%s'", info->name);
+    return r;
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+/* Make the active L1 on disk hold nl1 (n entries): in place, or in new
+ * clusters with the header repointed when it has to grow. */
+static int
+replace_active_l1(qcow2_state *s, uint64_t *nl1, uint32_t n, uint64_t *new_off, vdisk_error *err)
+{
+    uint64_t off = s->l1_offset;
+    int r;
+    if (n > s->l1_size) {
+        r = qcow2_alloc_clusters(s, l1_clusters(s, n), &off, err);
+        if (r == 0)
+            r = qcow2_flush_metadata(s, err);
+        if (r < 0)
+            return r;
+    }
+    r = write_l1_table(s, nl1, n, off, err);
+    if (r == 0 && off != s->l1_offset) {
+        uint8_t b[12];
+        qcow2_put_be32(b, n);
+        qcow2_put_be64(b + 4, off);
+        r = vdisk_file_pwrite(s->file, b, sizeof(b), HDR_L1_SIZE, err);
+        if (r == 0)
+            r = vdisk_file_flush(s->file, err);
+    }
+    *new_off = off;
+    return r;
+}
+
+/* Switch to the snapshot's L1 table (lock held). */
+static int
+apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
+{
+    uint32_t n = sn->l1_size > s->l1_size ? sn->l1_size : s->l1_size;
+    uint64_t *nl1;
+    int r = read_snapshot_l1(s, sn, n, &nl1, err);
+    if (r < 0)
+        return r;
+    uint64_t old_off = s->l1_offset, new_off = old_off;
+    uint32_t old_n = s->l1_size;
+    r = qcow2_mark_dirty(s, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = qcow2_update_snapshot_refcount(s, nl1, sn->l1_size, 1, false, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = qcow2_order_barrier(s, err);
+    if (r == 0)
+        r = replace_active_l1(s, nl1, n, &new_off, err);
+    if (r < 0) {
+        free(nl1);
+        return r;
+    }
+    /* The new table is on disk: the old one's references are gone. */
+    uint64_t *old = s->l1;
+    s->l1 = nl1;
+    s->l1_size = n;
+    s->l1_offset = new_off;
+    s->l1_dirty_lo = s->l1_dirty_hi = 0;
+    r = qcow2_update_snapshot_refcount(s, old, old_n, -1, false, err);
+    free(old);
+    if (r == 0 && new_off != old_off)
+        r = qcow2_refcount_update(s, old_off >> s->cluster_bits, l1_clusters(s, old_n), -1, false,
+                                  err);
+    return r;
+}
+
+static int
+set_size(qcow2_state *s, uint64_t size, vdisk_error *err)
+{
+    if (size == s->img->size)
+        return 0;
+    uint8_t b[8];
+    qcow2_put_be64(b, size);
+    int r = vdisk_file_pwrite(s->file, b, sizeof(b), HDR_SIZE, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r == 0)
+        s->img->size = size;
+    return r;
+}
+
+static int
+apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
+{
+    struct qcow2_snapshot *v;
+    size_t len, n = s->nb_snapshots;
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    if (r < 0)
+        return r;
+    long i = find_snapshot(v, n, id_or_name);
+    if (i < 0) {
+        qcow2_snapshots_free(v, n);
+        return vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
+                               id_or_name);
+    }
+    r = apply_one(s, &v[i], err);
+    if (r == 0)
+        r = set_size(s, v[i].disk_size, err);
+    if (r == 0)
+        r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    qcow2_snapshots_free(v, n);
+    return r;
+}
+
+int
+qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    int r = need_writable(s, "apply", err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->lock);
+    r = apply_locked(s, id_or_name, err);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* ---- delete ------------------------------------------------------------- */
+
+static int
+delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
+{
+    struct qcow2_snapshot *v;
+    size_t len, n = s->nb_snapshots;
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    if (r < 0)
+        return r;
+    long i = find_snapshot(v, n, id_or_name);
+    if (i < 0) {
+        qcow2_snapshots_free(v, n);
+        return vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
+                               id_or_name);
+    }
+    struct qcow2_snapshot sn = v[i];
+    uint64_t *l1 = NULL;
+    r = read_snapshot_l1(s, &sn, sn.l1_size, &l1, err);
+    if (r == 0)
+        r = qcow2_mark_dirty(s, err);
+    if (r == 0) {
+        memmove(&v[i], &v[i + 1], (n - (size_t)i - 1) * sizeof(*v));
+        r = qcow2_snapshots_write(s, v, n - 1, len, err);
+        v[n - 1] = sn;   /* keep it owned by v for the free below */
+    }
+    /* The table no longer names it: drop its references. */
+    if (r == 0)
+        r = qcow2_update_snapshot_refcount(s, l1, sn.l1_size, -1, false, err);
+    if (r == 0 && sn.l1_size)
+        r = qcow2_refcount_update(s, sn.l1_offset >> s->cluster_bits, l1_clusters(s, sn.l1_size),
+                                  -1, false, err);
+    if (r == 0)
+        r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    free(l1);
+    qcow2_snapshots_free(v, n);
+    return r;
+}
+
+int
+qcow2_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    int r = need_writable(s, "delete", err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->lock);
+    r = delete_locked(s, id_or_name, err);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* ---- read-only view of a snapshot --------------------------------------- */
+
+int
+qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    if (s->writable)
+        return vdisk_error_set(err, EINVAL, "%s: a snapshot can only be opened read-only", s->name);
+    struct qcow2_snapshot *v;
+    size_t len, n = s->nb_snapshots;
+    pthread_mutex_lock(&s->lock);
+    int r = qcow2_snapshots_read(s, &v, &len, err);
+    long i = r == 0 ? find_snapshot(v, n, id_or_name) : -1;
+    if (r == 0 && i < 0)
+        r = vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
+                            id_or_name);
+    uint64_t *l1 = NULL;
+    if (r == 0 && qcow2_size_to_l1(v[i].disk_size, s->cluster_bits, s->l2_bits) > v[i].l1_size)
+        r = vdisk_error_set(err, EINVAL, "%s: snapshot '%s' has an L1 table of %u entries, too "
+                            "small for its size of %" PRIu64 " bytes", s->name, v[i].name,
+                            v[i].l1_size, v[i].disk_size);
+    if (r == 0)
+        r = read_snapshot_l1(s, &v[i], v[i].l1_size, &l1, err);
+    if (r == 0) {
+        free(s->l1);
+        s->l1 = l1;
+        s->l1_size = v[i].l1_size;
+        s->l1_offset = v[i].l1_offset;
+        img->size = v[i].disk_size;
+    }
+    pthread_mutex_unlock(&s->lock);
+    qcow2_snapshots_free(v, n);
+    return r;
+}

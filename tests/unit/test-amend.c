@@ -1,0 +1,43 @@
+/* Unit tests for core/amend.c: the format-neutral amend entry point. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#include <vdisk/vdisk.h>
+
+static void
+test_refusals(void **state)
+{
+    const char *path = unit_path(0, "r.raw");
+    unit_write_file(path, MiB, NULL, 0, 0);
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_RAW, .flags = VDISK_OPEN_RDWR };
+    vdisk_image *img;
+    vdisk_error err = { 0 };
+    vdisk_amend_opts o = { .qcow2_version = 3, .lazy_refcounts = -1 };
+    assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
+    assert_int_equal(vdisk_amend(img, &o, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "does not support option amendment"));
+    vdisk_close(img, &err);
+    img = unit_make_qcow2(unit_path(1, "q.qcow2"), NULL, MiB, 0);
+    assert_int_equal(vdisk_amend(img, &o, &err), -EROFS);
+    vdisk_close(img, &err);
+    img = unit_make_qcow2(unit_path(2, "w.qcow2"), NULL, MiB, VDISK_OPEN_RDWR);
+    o.qcow2_version = 4;
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    vdisk_close(img, &err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_refusals, unit_setup, unit_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+/* Unit tests for core/qcow2/amend.c: version changes seen through the
+ * header fields on disk (bytes 4..7 version, 80..87 compatible features),
+ * zero clusters gone after a downgrade, and qemu-img's refusals. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#include <vdisk/vdisk.h>
+#include "qcow2/qcow2.h"
+
+static void
+header(const char *path, uint8_t *h, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, n, f), n);
+    fclose(f);
+}
+
+static void
+test_downgrade_upgrade(void **state)
+{
+    const char *path = unit_path(0, "a.qcow2");
+    vdisk_error err = { 0 };
+    vdisk_image *img = unit_make_qcow2(path, NULL, MiB, VDISK_OPEN_RDWR);
+    uint8_t d[4096];
+    unit_pattern(d, sizeof(d), 3);
+    assert_int_equal(vdisk_pwrite(img, d, sizeof(d), 0, &err), 0);
+    assert_int_equal(vdisk_write_zeroes(img, 65536, 65536, 0, &err), 0);
+    vdisk_amend_opts o = { .qcow2_version = 2, .lazy_refcounts = -1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), 0);
+    uint64_t e, bm;
+    assert_int_equal(qcow2_l2_lookup(img->priv, 1, &e, &bm, &err), 0);
+    assert_false(e & QCOW_OFLAG_ZERO);
+    assert_int_equal(vdisk_close(img, &err), 0);
+    uint8_t h[112];
+    header(path, h, sizeof(h));
+    assert_int_equal(h[7], 2);
+    vdisk_open_opts rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
+    assert_int_equal(vdisk_open(path, &rw, &img, &err), 0);
+    uint8_t back[4096];
+    assert_int_equal(vdisk_pread(img, back, sizeof(back), 0, &err), 0);
+    assert_memory_equal(back, d, sizeof(d));
+    o = (vdisk_amend_opts){ .qcow2_version = 3, .lazy_refcounts = 1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), 0);
+    assert_int_equal(vdisk_close(img, &err), 0);
+    header(path, h, sizeof(h));
+    assert_int_equal(h[7], 3);
+    assert_int_equal(h[87], 1);           /* lazy refcounts bit */
+    assert_int_equal(h[103], 112);        /* header length */
+}
+
+static void
+test_refusals(void **state)
+{
+    vdisk_error err = { 0 };
+    vdisk_image *img = unit_make_qcow2(unit_path(0, "r8.qcow2"), "refcount_bits=8", MiB,
+                                       VDISK_OPEN_RDWR);
+    vdisk_amend_opts o = { .qcow2_version = 2, .lazy_refcounts = -1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "refcount_bits=16"));
+    o = (vdisk_amend_opts){ .qcow2_version = 2, .lazy_refcounts = 1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "Lazy refcounts"));
+    vdisk_close(img, &err);
+    img = unit_make_qcow2(unit_path(1, "x.qcow2"), "extended_l2=on", MiB, VDISK_OPEN_RDWR);
+    o = (vdisk_amend_opts){ .qcow2_version = 2, .lazy_refcounts = -1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "0x10"));
+    vdisk_close(img, &err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_downgrade_upgrade, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, unit_setup, unit_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

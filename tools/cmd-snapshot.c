@@ -1,0 +1,123 @@
+/* vdisk-virsh snapshot — internal snapshots of a qcow2 image, as
+ * `qemu-img snapshot`.
+ *
+ *   snapshot [-l | -c NAME | -a NAME | -d NAME] [-q] [-U] FILE
+ *
+ * -l lists (read-only, -U allowed), -c creates, -a applies, -d deletes.
+ * Exit status 0 on success, 1 on any error, as qemu-img.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+#include "snapshots.h"
+
+enum action { ACT_NONE, ACT_LIST, ACT_CREATE, ACT_APPLY, ACT_DELETE };
+
+/* Parse the command line; returns -1 to go on, else an exit status. */
+static int
+parse_args(int argc, char **argv, enum action *act, const char **name, unsigned *flags)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":la:c:d:hqU", longopts, NULL)) != -1) {
+        enum action a = ACT_NONE;
+        switch (c) {
+        case 'l': a = ACT_LIST; break;
+        case 'a': a = ACT_APPLY; break;
+        case 'c': a = ACT_CREATE; break;
+        case 'd': a = ACT_DELETE; break;
+        case 'h': return vv_command_help("snapshot");
+        case 'q': break;
+        case 'U': *flags |= VDISK_OPEN_FORCE_SHARE; break;
+        default: return vv_getopt_fail(c, argv);
+        }
+        if (a == ACT_NONE)
+            continue;
+        if (*act != ACT_NONE)
+            return vv_usage_error("Cannot mix '-l', '-a', '-c', '-d'");
+        *act = a;
+        *name = a == ACT_LIST ? NULL : optarg;
+    }
+    if (optind != argc - 1)
+        return vv_usage_error("Expecting one image file name");
+    return -1;
+}
+
+/* -l: nothing at all when there are none (or the format has none). */
+static int
+list(vdisk_image *img)
+{
+    vdisk_snapshot_info *l;
+    size_t n;
+    vdisk_error err = { 0 };
+    int r = vdisk_snapshot_list(img, &l, &n, &err);
+    if (r == -ENOTSUP)
+        return 0;
+    if (r < 0) {
+        vv_report_file(&err, vdisk_get_filename(img));
+        return 1;
+    }
+    if (n)
+        vv_snapshots_print(stdout, l, n);
+    vdisk_snapshot_list_free(l, n);
+    return 0;
+}
+
+static int
+run(vdisk_image *img, enum action act, const char *name)
+{
+    vdisk_error err = { 0 };
+    int r = 0;
+    const char *verb = "";
+    switch (act) {
+    case ACT_NONE: return 0;
+    case ACT_LIST: return list(img);
+    case ACT_CREATE: verb = "create"; r = vdisk_snapshot_create(img, name, &err); break;
+    case ACT_APPLY: verb = "apply"; r = vdisk_snapshot_apply(img, name, &err); break;
+    case ACT_DELETE: verb = "delete"; r = vdisk_snapshot_delete(img, name, &err); break;
+    }
+    if (r == -ENOENT && act == ACT_DELETE) {
+        vv_error("Could not delete snapshot '%s': snapshot not found", name);
+        return 1;
+    }
+    if (r < 0) {
+        vv_error("Could not %s snapshot '%s': %s", verb, name,
+                 err.message[0] ? err.message : strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
+/* snapshot: list, create, apply or delete internal snapshots. */
+int
+cmd_snapshot(int argc, char **argv)
+{
+    enum action act = ACT_NONE;
+    const char *name = NULL;
+    unsigned flags = 0;
+    int ret = parse_args(argc, argv, &act, &name, &flags);
+    if (ret >= 0)
+        return ret;
+    if (act != ACT_LIST)
+        flags |= VDISK_OPEN_RDWR;
+    vdisk_image *img;
+    if (vv_open_image(argv[optind], NULL, flags, &img) < 0)
+        return 1;
+    ret = run(img, act, name);
+    vdisk_error err = { 0 };
+    if (vdisk_close(img, &err) < 0 && ret == 0) {
+        vv_report_file(&err, argv[optind]);
+        ret = 1;
+    }
+    return ret;
+}
