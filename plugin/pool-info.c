@@ -1,0 +1,142 @@
+/* vdisk plugin — what a pool holds: its volumes (refresh), its sizes and
+ * overcommit (info), and its XML with runtime figures (dumpxml). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <vdisk/pool.h>
+#include <vdisk/storage-xml.h>
+
+#include "pool-internal.h"
+
+void
+vdisk_pool_volumes_free(vdisk_vol_def *vols, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vdisk_vol_def_clear(&vols[i]);
+    free(vols);
+}
+
+static int
+cmp_vols(const void *a, const void *b)
+{
+    return strcmp(((const vdisk_vol_def *)a)->name, ((const vdisk_vol_def *)b)->name);
+}
+
+/* Is this directory entry a volume?  Regular files only, never our own
+ * temporary files; symlinks are not followed. */
+static bool
+is_volume(int dirfd, const char *name)
+{
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+        strncmp(name, VDISK_VOL_TMP_PREFIX, strlen(VDISK_VOL_TMP_PREFIX)) == 0)
+        return false;
+    struct stat st;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+vdisk_pool_refresh(vdisk_pool *pool, vdisk_vol_def **vols, size_t *n, vdisk_error *err)
+{
+    int dirfd = vdisk_pool_dirfd(pool, err);
+    if (dirfd < 0)
+        return dirfd;
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return vdisk_error_set_errno(err, errno, "pool '%s': cannot read %s", pool->def->name,
+                                     pool->def->target_path);
+    }
+    rewinddir(d);
+    vdisk_vol_def *v = NULL;
+    size_t count = 0, cap = 0;
+    int r = 0;
+    struct dirent *e;
+    while (r == 0 && (e = readdir(d)) != NULL) {
+        if (!is_volume(dirfd, e->d_name))
+            continue;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            vdisk_vol_def *nv = realloc(v, cap * sizeof(*v));
+            if (!nv) {
+                r = vdisk_error_set(err, ENOMEM, "pool '%s': out of memory", pool->def->name);
+                break;
+            }
+            v = nv;
+        }
+        memset(&v[count], 0, sizeof(v[count]));
+        r = vdisk_vol_probe(pool, e->d_name, &v[count], err);
+        if (r == -ENOENT)          /* removed meanwhile */
+            r = 0;
+        else if (r == 0)
+            count++;
+    }
+    closedir(d);
+    if (r < 0) {
+        vdisk_pool_volumes_free(v, count);
+        return r;
+    }
+    if (count)
+        qsort(v, count, sizeof(*v), cmp_vols);
+    *vols = v;
+    *n = count;
+    return 0;
+}
+
+int
+vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
+{
+    memset(info, 0, sizeof(*info));
+    info->overcommit_max = pool->def->overcommit_max;
+    if (!pool->active)
+        return 0;
+    info->state = VDISK_POOL_RUNNING;
+    int dirfd = vdisk_pool_dirfd(pool, err);
+    if (dirfd < 0)
+        return dirfd;
+    struct statvfs sv;
+    if (fstatvfs(dirfd, &sv) < 0)
+        return vdisk_error_set_errno(err, errno, "pool '%s': statvfs %s", pool->def->name,
+                                     pool->def->target_path);
+    info->capacity = (uint64_t)sv.f_frsize * sv.f_blocks;
+    info->allocation = info->capacity - (uint64_t)sv.f_frsize * sv.f_bfree;
+    info->available = (uint64_t)sv.f_frsize * sv.f_bavail;
+    vdisk_vol_def *vols;
+    size_t n;
+    int r = vdisk_pool_refresh(pool, &vols, &n, err);
+    if (r < 0)
+        return r;
+    info->volumes = n;
+    for (size_t i = 0; i < n; i++) {
+        info->volume_capacity += vols[i].capacity;
+        info->volume_allocation += vols[i].allocation;
+    }
+    vdisk_pool_volumes_free(vols, n);
+    info->overcommit = info->capacity ? (double)info->volume_capacity / (double)info->capacity : 0;
+    return 0;
+}
+
+int
+vdisk_pool_dumpxml(vdisk_pool *pool, char **out, vdisk_error *err)
+{
+    vdisk_pool_info info;
+    int r = 0;
+    if (pool->active && (r = vdisk_pool_get_info(pool, &info, err)) < 0)
+        return r;
+    vdisk_pool_def *def = pool->def;
+    if (pool->active) {
+        def->capacity = info.capacity;
+        def->allocation = info.allocation;
+        def->available = info.available;
+    }
+    r = vdisk_pool_def_format(def, out, err);
+    def->capacity = def->allocation = def->available = 0;
+    return r;
+}

@@ -1,0 +1,46 @@
+/* vdisk plugin — internals shared by pool.c and the volume files. */
+#ifndef VDISK_POOL_INTERNAL_H
+#define VDISK_POOL_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <vdisk/pool.h>
+#include <vdisk/registry.h>
+#include <vdisk/storage-def.h>
+
+/* Prefix of the hidden temporary files a volume create writes before it
+ * renames them into place; never listed as volumes. */
+#define VDISK_VOL_TMP_PREFIX ".vdisk-tmp-"
+
+struct vdisk_pool {
+    vdisk_registry *reg;      /* borrowed */
+    vdisk_pool_def *def;
+    bool active;
+    bool autostart;
+    int dirfd;                /* -1 until vdisk_pool_dirfd */
+};
+
+/* Probe the volume `name` of the pool (see vdisk_vol_lookup). */
+int vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err);
+
+/* "/proc/self/fd/<fd>": a path naming exactly the open file (no lookup of a
+ * name that could be swapped for a symlink). */
+#define VDISK_FD_PATH_MAX 32
+void vdisk_fd_path(int fd, char buf[VDISK_FD_PATH_MAX]);
+
+/* Replace the descriptor path in an error message from libvdisk by the
+ * volume's real path, so users read a name they know. */
+void vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_path);
+
+/* Close an image opened with vdisk_vol_open_image after an operation that
+ * returned r; returns r, or the close error when r was 0.  Messages name
+ * the volume's real path, not the descriptor path it was opened by. */
+int vdisk_vol_close_image(vdisk_pool *pool, const char *name, vdisk_image *img, int r,
+                          vdisk_error *err);
+
+/* Take (and release) flock on the pool directory: serialises creates and
+ * deletes of volumes between processes (space and overcommit checks). */
+int vdisk_pool_lock(vdisk_pool *pool, vdisk_error *err);
+void vdisk_pool_unlock(vdisk_pool *pool);
+
+#endif

@@ -1,0 +1,107 @@
+/* vdisk-virsh vol-upload and vol-download: the bytes of a volume file from
+ * or to a local file, as virsh (with --offset, --length and --sparse).
+ *
+ *   vol-upload <vol> <file> [--pool POOL] [--offset BYTES] [--length BYTES] [--sparse]
+ *   vol-download <vol> <file> [--pool POOL] [--offset BYTES] [--length BYTES] [--sparse]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "progress.h"
+#include "virsh-args.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct xfer {
+    uint64_t offset, length;
+    bool sparse;
+} xfer;
+
+static int
+parse_xfer(vv_arg *args, size_t n, xfer *x)
+{
+    vv_arg *o = vv_arg_get(args, n, "offset"), *l = vv_arg_get(args, n, "length");
+    memset(x, 0, sizeof(*x));
+    x->sparse = vv_arg_get(args, n, "sparse")->set;
+    if (o->set && vv_virsh_parse_scaled("offset", o->value, &x->offset) < 0)
+        return -EINVAL;
+    if (l->set && vv_virsh_parse_scaled("length", l->value, &x->length) < 0)
+        return -EINVAL;
+    return 0;
+}
+
+/* Shared body: parse, look up, open the local file, transfer. */
+static int
+transfer(int argc, char **argv, bool upload)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"),
+        VV_REQ("file"),
+        VV_VAL("pool"), VV_VAL("offset"), VV_VAL("length"),
+        VV_FLAG("sparse"),
+    };
+    int r = vv_virsh_parse(argc, argv, args, N(args));
+    if (r)
+        return r == VV_PARSE_HELP ? 0 : r;
+    xfer x;
+    if (parse_xfer(args, N(args), &x) < 0)
+        return 1;
+    const char *file = args[1].value;
+    int fd = upload ? open(file, O_RDONLY | O_CLOEXEC)
+                    : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        vv_virsh_error("cannot open file '%s': %s", file, strerror(errno));
+        return 1;
+    }
+    vdisk_registry *reg;
+    vdisk_pool *pool;
+    char *name;
+    r = 1;
+    if (vv_open_registry(&reg) == 0) {
+        if (vv_lookup_vol(reg, args[2].set ? args[2].value : NULL, args[0].value, &pool, &name) == 0) {
+            vdisk_error err = { 0 };
+            vv_progress prog;
+            vv_progress_init(&prog, true, 1.0);
+            int q = upload ? vdisk_vol_upload(pool, name, fd, x.offset, x.length, x.sparse,
+                                              vv_progress_cb, &prog, &err)
+                           : vdisk_vol_download(pool, name, fd, x.offset, x.length, x.sparse,
+                                                vv_progress_cb, &prog, &err);
+            vv_progress_end(&prog, q == 0);
+            if (q < 0) {
+                vv_virsh_error("cannot %s volume %s", upload ? "upload to" : "download from", args[0].value);
+                vv_virsh_report(&err);
+            } else {
+                r = 0;
+            }
+            free(name);
+            vdisk_pool_free(pool);
+        }
+        vdisk_registry_close(reg);
+    }
+    if (close(fd) < 0 && r == 0) {
+        vv_virsh_error("cannot close file '%s': %s", file, strerror(errno));
+        r = 1;
+    }
+    if (r != 0 && !upload)
+        unlink(file);    /* a failed download leaves no partial file */
+    return r;
+}
+
+/* vol-upload: write a local file's bytes into a volume. */
+int
+cmd_vol_upload(int argc, char **argv)
+{
+    return transfer(argc, argv, true);
+}
+
+/* vol-download: copy a volume's bytes into a local file. */
+int
+cmd_vol_download(int argc, char **argv)
+{
+    return transfer(argc, argv, false);
+}
