@@ -14,6 +14,7 @@
 #include "pool-internal.h"
 
 #define XFER_CHUNK (1u << 20)
+#define SPARSE_BLOCK (64u << 10)   /* granularity of zero detection */
 
 static bool
 all_zero(const unsigned char *p, size_t n)
@@ -66,6 +67,31 @@ put_hole(int fd, uint64_t off, size_t n, uint64_t *vol_size, const unsigned char
     return pwrite_full(fd, zeros, in, off);
 }
 
+/* Write a chunk, turning each run of all-zero blocks into a hole. */
+static int
+put_sparse(int fd, const unsigned char *buf, size_t len, uint64_t off, uint64_t *vol_size,
+           const unsigned char *zeros)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t blk = len - pos < SPARSE_BLOCK ? len - pos : SPARSE_BLOCK;
+        bool zero = all_zero(buf + pos, blk);
+        size_t run = blk;
+        while (pos + run < len) {
+            size_t next = len - pos - run < SPARSE_BLOCK ? len - pos - run : SPARSE_BLOCK;
+            if (all_zero(buf + pos + run, next) != zero)
+                break;
+            run += next;
+        }
+        int r = zero ? put_hole(fd, off + pos, run, vol_size, zeros)
+                     : pwrite_full(fd, buf + pos, run, off + pos);
+        if (r < 0)
+            return r;
+        pos += run;
+    }
+    return 0;
+}
+
 int
 vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
                  uint64_t length, bool sparse, vdisk_progress_fn progress,
@@ -90,10 +116,8 @@ vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
             r = (int)got;
             break;
         }
-        if (sparse && all_zero(buf, (size_t)got))
-            r = put_hole(vfd, offset + done, (size_t)got, &vol_size, zeros);
-        else
-            r = pwrite_full(vfd, buf, (size_t)got, offset + done);
+        r = sparse ? put_sparse(vfd, buf, (size_t)got, offset + done, &vol_size, zeros)
+                   : pwrite_full(vfd, buf, (size_t)got, offset + done);
         done += (uint64_t)got;
         if (r == 0 && progress && progress(opaque, done, total ? total : done))
             r = -ECANCELED;
@@ -167,7 +191,10 @@ vdisk_vol_download(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
                 break;
             }
             n = (size_t)got;
-            r = emit(fd, buf, n, seekable && all_zero(buf, n));
+            for (size_t pos = 0; r == 0 && pos < n; pos += SPARSE_BLOCK) {
+                size_t blk = n - pos < SPARSE_BLOCK ? n - pos : SPARSE_BLOCK;
+                r = emit(fd, buf + pos, blk, seekable && all_zero(buf + pos, blk));
+            }
         }
         off += n;
         if (r == 0 && progress && progress(opaque, off - offset, end - offset))
