@@ -17,10 +17,11 @@ open_qcow2(vdisk_pool *pool, const char *name, bool write, vdisk_image **img, vd
     int r = vdisk_vol_open_image(pool, name, flags, img, err);
     if (r < 0)
         return r;
-    if (vdisk_get_format(*img) != VDISK_FORMAT_QCOW2) {
+    vdisk_format fmt = vdisk_get_format(*img);
+    if (fmt != VDISK_FORMAT_QCOW2) {
         vdisk_close(*img, NULL);
         return vdisk_error_set(err, ENOTSUP, "volume '%s' is %s; internal snapshots need a qcow2 volume "
-                               "(vol-convert it first)", name, vdisk_format_name(vdisk_get_format(*img)));
+                               "(vol-convert it first)", name, vdisk_format_name(fmt));
     }
     return 0;
 }
