@@ -1,0 +1,134 @@
+"""vol-create-as / vol-create: provisioning checked with qemu-img (info,
+check, map) and stat(2); refusals leave nothing behind."""
+import os
+
+import pytest
+
+from pool_common import allocated, qemu_info, qemu_map, virsh  # noqa: F401
+
+MiB = 1 << 20
+
+
+def data_bytes(qemu_img, path):
+    return sum(e["length"] for e in qemu_map(qemu_img, path) if e["data"])
+
+
+@pytest.mark.parametrize("zeroing", ["lazy", "eager"])
+def test_thin_and_thick_raw_and_qcow2(virsh, qemu_img, zeroing):
+    path = virsh.make_pool("p", zeroing=zeroing)
+    assert virsh.run("vol-create-as", "p", "thin.raw", "64M").stdout == "Vol thin.raw created\n"
+    virsh.run("vol-create-as", "p", "thick.raw", "64M", "--allocation", "64M")
+    virsh.run("vol-create-as", "p", "thin.qcow2", "64M", "--format", "qcow2")
+    virsh.run("vol-create-as", "p", "thick.qcow2", "64M", "--allocation", "64MiB", "--format", "qcow2")
+    for name in ("thin.raw", "thick.raw"):
+        info = qemu_info(qemu_img, path / name)
+        assert info["format"] == "raw" and info["virtual-size"] == 64 * MiB
+    for name in ("thin.qcow2", "thick.qcow2"):
+        info = qemu_info(qemu_img, path / name)
+        assert info["format"] == "qcow2" and info["virtual-size"] == 64 * MiB
+        qemu_img("check", path / name)
+    assert allocated(path / "thin.raw") == 0
+    assert allocated(path / "thick.raw") >= 64 * MiB
+    assert allocated(path / "thin.qcow2") < MiB
+    assert allocated(path / "thick.qcow2") >= 64 * MiB
+    # Eager zeroing writes the data clusters (preallocation=full); lazy only reserves them.
+    if zeroing == "eager":
+        assert data_bytes(qemu_img, path / "thick.qcow2") == 64 * MiB
+    assert data_bytes(qemu_img, path / "thin.qcow2") == 0
+
+
+def test_partial_allocation_reserves(virsh):
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "v", "64M", "--allocation", "16M")
+    assert os.stat(path / "v").st_size == 64 * MiB
+    assert 16 * MiB <= allocated(path / "v") < 32 * MiB
+
+
+def test_from_xml_with_qcow2_options(virsh, qemu_img, tmp_path):
+    path = virsh.make_pool("p")
+    xml = tmp_path / "vol.xml"
+    xml.write_text("""<volume>
+  <name>opts.qcow2</name>
+  <capacity unit='MiB'>32</capacity>
+  <target>
+    <path>/ignored/as/libvirt/does</path>
+    <format type='qcow2'/>
+    <permissions><mode>0640</mode></permissions>
+    <compat>0.10</compat>
+    <clusterSize unit='KiB'>4</clusterSize>
+  </target>
+</volume>
+""")
+    assert virsh.run("vol-create", "p", xml).stdout == f"Vol opts.qcow2 created from {xml}\n"
+    info = qemu_info(qemu_img, path / "opts.qcow2")
+    assert info["virtual-size"] == 32 * MiB
+    assert info["cluster-size"] == 4096
+    assert info["format-specific"]["data"]["compat"] == "0.10"
+    assert oct(os.stat(path / "opts.qcow2").st_mode & 0o777) == oct(0o640)
+    assert not os.path.exists("/ignored/as/libvirt/does")
+
+
+def test_lazy_refcounts_from_xml(virsh, qemu_img, tmp_path):
+    path = virsh.make_pool("p")
+    xml = tmp_path / "vol.xml"
+    xml.write_text("<volume><name>l.qcow2</name><capacity>1048576</capacity><target>"
+                   "<format type='qcow2'/><features><lazy_refcounts/></features></target></volume>")
+    virsh.run("vol-create", "p", xml)
+    data = qemu_info(qemu_img, path / "l.qcow2")["format-specific"]["data"]
+    assert data["lazy-refcounts"] is True and data["compat"] == "1.1"
+
+
+def test_backing_vol_and_prealloc_metadata(virsh, qemu_img):
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "base.qcow2", "16M", "--format", "qcow2")
+    virsh.run("vol-create-as", "p", "top.qcow2", "16M", "--format", "qcow2",
+              "--backing-vol", "base.qcow2", "--backing-vol-format", "qcow2")
+    info = qemu_info(qemu_img, path / "top.qcow2")
+    assert info["backing-filename"] == str(path / "base.qcow2")
+    assert info["backing-filename-format"] == "qcow2"
+    virsh.run("vol-create-as", "p", "meta.qcow2", "64M", "--format", "qcow2", "--prealloc-metadata")
+    qemu_img("check", path / "meta.qcow2")
+    assert allocated(path / "meta.qcow2") > allocated(path / "base.qcow2")
+
+
+def test_refusals_leave_nothing(virsh, tmp_path):
+    path = virsh.make_pool("p", overcommit="1")
+    sv = os.statvfs(path)
+    free = sv.f_frsize * sv.f_bavail
+    big = f"{free // MiB + 1024}M"
+    p = virsh.run("vol-create-as", "p", "thick", big, "--allocation", big, check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith("error: Failed to create vol thick\nerror: ")
+    assert "available" in p.stderr
+    cap = f"{sv.f_frsize * sv.f_blocks // MiB + 1}M"
+    p = virsh.run("vol-create-as", "p", "thin", cap, check=False)
+    assert p.returncode == 1 and "overcommit" in p.stderr
+    for bad in ("../escape", "a/b", "x" * 256, "tab\there"):
+        p = virsh.run("vol-create-as", "p", bad, "1M", check=False)
+        assert p.returncode == 1, bad
+    p = virsh.run("vol-create-as", "p", "bad.qcow2", "1M", "--format", "vmdk", check=False)
+    assert p.returncode == 1
+    assert os.listdir(path) == []
+    assert not (tmp_path / "escape").exists()
+
+
+def test_symlink_in_pool_cannot_redirect_create(virsh, tmp_path):
+    path = virsh.make_pool("p")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    os.symlink(victim, path / "evil")
+    p = virsh.run("vol-create-as", "p", "evil", "1M", "--allocation", "1M", check=False)
+    assert p.returncode == 1 and "already in use" in p.stderr
+    assert victim.read_bytes() == b"precious"
+
+
+def test_encrypted_volume_refused_clearly(virsh, tmp_path):
+    path = virsh.make_pool("p")
+    xml = tmp_path / "enc.xml"
+    xml.write_text("<volume><name>e.qcow2</name><capacity>1048576</capacity><target>"
+                   "<format type='qcow2'/><encryption format='luks'>"
+                   "<secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
+                   "</encryption></target></volume>")
+    p = virsh.run("vol-create", "p", xml, check=False)
+    assert p.returncode == 1 and "not supported yet" in p.stderr
+    assert os.listdir(path) == []
