@@ -91,7 +91,7 @@ vdisk_pool_refresh(vdisk_pool *pool, vdisk_vol_def **vols, size_t *n, vdisk_erro
 }
 
 int
-vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
+vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
 {
     memset(info, 0, sizeof(*info));
     info->overcommit_max = pool->def->overcommit_max;
@@ -108,10 +108,18 @@ vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
     info->capacity = (uint64_t)sv.f_frsize * sv.f_blocks;
     info->allocation = info->capacity - (uint64_t)sv.f_frsize * sv.f_bfree;
     info->available = (uint64_t)sv.f_frsize * sv.f_bavail;
+    return 0;
+}
+
+int
+vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
+{
+    int r = vdisk_pool_fs_info(pool, info, err);
+    if (r < 0 || !pool->active)
+        return r;
     vdisk_vol_def *vols;
     size_t n;
-    int r = vdisk_pool_refresh(pool, &vols, &n, err);
-    if (r < 0)
+    if ((r = vdisk_pool_refresh(pool, &vols, &n, err)) < 0)
         return r;
     info->volumes = n;
     for (size_t i = 0; i < n; i++) {
@@ -139,4 +147,28 @@ vdisk_pool_dumpxml(vdisk_pool *pool, char **out, vdisk_error *err)
     r = vdisk_pool_def_format(def, out, err);
     def->capacity = def->allocation = def->available = 0;
     return r;
+}
+
+int
+vdisk_pool_check_space(vdisk_pool *pool, const char *what, uint64_t add_capacity, uint64_t need,
+                       vdisk_error *err)
+{
+    vdisk_pool_info info;
+    /* Probing every volume is only needed to sum capacities against a cap. */
+    int r = pool->def->overcommit_max > 0 ? vdisk_pool_get_info(pool, &info, err)
+                                          : vdisk_pool_fs_info(pool, &info, err);
+    if (r < 0)
+        return r;
+    if (need > info.available)
+        return vdisk_error_set(err, ENOSPC, "%s needs %llu bytes but pool '%s' has only %llu available",
+                               what, (unsigned long long)need, pool->def->name,
+                               (unsigned long long)info.available);
+    if (info.overcommit_max > 0 && info.capacity > 0) {
+        double after = (double)(info.volume_capacity + add_capacity) / (double)info.capacity;
+        if (after > info.overcommit_max)
+            return vdisk_error_set(err, ENOSPC, "%s (capacity %llu) would take pool '%s' to overcommit "
+                                   "%.2f, past its cap of %.2f", what, (unsigned long long)add_capacity,
+                                   pool->def->name, after, info.overcommit_max);
+    }
+    return 0;
 }

@@ -126,29 +126,6 @@ plan_need(const create_plan *p, vdisk_image *src, uint64_t *need, const char *wh
     return 0;
 }
 
-/* Refuse before writing: a volume that does not fit the free space, or one
- * that takes the pool past its overcommit cap.  Called under the pool lock. */
-static int
-check_space(vdisk_pool *pool, uint64_t capacity, uint64_t need, const char *what, vdisk_error *err)
-{
-    vdisk_pool_info info;
-    int r = vdisk_pool_get_info(pool, &info, err);
-    if (r < 0)
-        return r;
-    if (need > info.available)
-        return vdisk_error_set(err, ENOSPC, "%s needs %llu bytes but pool '%s' has only %llu available",
-                               what, (unsigned long long)need, pool->def->name,
-                               (unsigned long long)info.available);
-    if (info.overcommit_max > 0 && info.capacity > 0) {
-        double after = (double)(info.volume_capacity + capacity) / (double)info.capacity;
-        if (after > info.overcommit_max)
-            return vdisk_error_set(err, ENOSPC, "%s of capacity %llu would take pool '%s' to overcommit "
-                                   "%.2f, past its cap of %.2f", what, (unsigned long long)capacity,
-                                   pool->def->name, after, info.overcommit_max);
-    }
-    return 0;
-}
-
 /* Fill the hidden file (open as fd) with the new image. */
 static int
 fill(const create_plan *p, const create_source *s, int fd, const char *real, vdisk_error *err)
@@ -220,7 +197,7 @@ create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t
     }
     char what[300];
     snprintf(what, sizeof(what), "volume '%s'", name);
-    if ((r = check_space(pool, p->opts.size, need, what, err)) < 0)
+    if ((r = vdisk_pool_check_space(pool, what, p->opts.size, need, err)) < 0)
         goto unlock;
     unsigned char rnd[8];
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
