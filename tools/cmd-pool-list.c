@@ -106,10 +106,11 @@ print_rows(pool_row *rows, size_t count, vv_arg *args, size_t n)
         for (size_t i = 0; i < count; i++) {
             char uuid[VDISK_UUID_STRING_LEN];
             vdisk_uuid_format(vdisk_pool_get_def(rows[i].pool)->uuid, uuid);
-            if (by_uuid && by_name)
-                printf("%-36s %s\n", uuid, vdisk_pool_name(rows[i].pool));
-            else
-                printf("%s\n", by_uuid ? uuid : vdisk_pool_name(rows[i].pool));
+            /* virsh's fixed formats: "%-36s" for UUIDs, "%-20s" for names. */
+            if (by_uuid)
+                printf("%-36s%c", uuid, by_name ? ' ' : '\n');
+            if (by_name)
+                printf("%-20s\n", vdisk_pool_name(rows[i].pool));
         }
     } else {
         print_table(rows, count, vv_arg_get(args, n, "details")->set);

@@ -12,10 +12,11 @@
 typedef int (*pool_op)(vdisk_pool *pool, vv_arg *args, size_t n, vdisk_error *err);
 
 /* Parse <pool> and the command's flags, look the pool up, run op, print
- * "Pool NAME <done>" or virsh's "Failed to <verb> pool NAME" and the cause. */
+ * "Pool NAME <done>" or virsh's failure line ("<fail_pre>NAME<fail_post>")
+ * and the cause. */
 static int
-run_pool_op(int argc, char **argv, vv_arg *args, size_t n, pool_op op, const char *verb,
-            const char *done)
+run_pool_op(int argc, char **argv, vv_arg *args, size_t n, pool_op op, const char *fail_pre,
+            const char *fail_post, const char *done)
 {
     int r = vv_virsh_parse(argc, argv, args, n);
     if (r)
@@ -29,7 +30,7 @@ run_pool_op(int argc, char **argv, vv_arg *args, size_t n, pool_op op, const cha
     if (vv_lookup_pool(reg, name, &pool) == 0) {
         vdisk_error err = { 0 };
         if (op(pool, args, n, &err) < 0) {
-            vv_virsh_error("Failed to %s pool %s", verb, name);
+            vv_virsh_error("%s%s%s", fail_pre, name, fail_post);
             vv_virsh_report(&err);
         } else {
             printf("Pool %s %s\n", name, done);
@@ -66,7 +67,7 @@ cmd_pool_build(int argc, char **argv)
         VV_REQ("pool"),
         VV_FLAG("overwrite"), VV_FLAG("no-overwrite"),
     };
-    return run_pool_op(argc, argv, args, N(args), op_build, "build", "built");
+    return run_pool_op(argc, argv, args, N(args), op_build, "Failed to build pool ", "", "built");
 }
 
 /* pool-start [--build]: make the pool active. */
@@ -86,7 +87,7 @@ cmd_pool_start(int argc, char **argv)
         VV_REQ("pool"),
         VV_FLAG("build"), VV_FLAG("overwrite"), VV_FLAG("no-overwrite"),
     };
-    return run_pool_op(argc, argv, args, N(args), op_start, "start", "started");
+    return run_pool_op(argc, argv, args, N(args), op_start, "Failed to start pool ", "", "started");
 }
 
 /* pool-destroy: make the pool inactive (nothing on disk changes). */
@@ -100,7 +101,7 @@ int
 cmd_pool_destroy(int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(argc, argv, args, N(args), op_destroy, "destroy", "destroyed");
+    return run_pool_op(argc, argv, args, N(args), op_destroy, "Failed to destroy pool ", "", "destroyed");
 }
 
 /* pool-delete: remove the inactive pool's (empty) directory. */
@@ -114,7 +115,7 @@ int
 cmd_pool_delete(int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(argc, argv, args, N(args), op_delete, "delete", "deleted");
+    return run_pool_op(argc, argv, args, N(args), op_delete, "Failed to delete pool ", "", "deleted");
 }
 
 /* pool-undefine: forget the inactive pool's definition. */
@@ -128,7 +129,7 @@ int
 cmd_pool_undefine(int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(argc, argv, args, N(args), op_undefine, "undefine", "has been undefined");
+    return run_pool_op(argc, argv, args, N(args), op_undefine, "Failed to undefine pool ", "", "has been undefined");
 }
 
 /* pool-refresh: probe every volume again (reports unreadable ones). */
@@ -147,7 +148,7 @@ int
 cmd_pool_refresh(int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(argc, argv, args, N(args), op_refresh, "refresh", "refreshed");
+    return run_pool_op(argc, argv, args, N(args), op_refresh, "Failed to refresh pool ", "", "refreshed");
 }
 
 /* pool-autostart [--disable]. */
@@ -169,6 +170,6 @@ cmd_pool_autostart(int argc, char **argv)
         if (strcmp(argv[i], "--disable") == 0)
             disable = true;
     return run_pool_op(argc, argv, args, N(args), op_autostart,
-                       disable ? "unmark as autostarted" : "mark as autostarted",
+                       disable ? "failed to unmark pool " : "failed to mark pool ", " as autostarted",
                        disable ? "unmarked as autostarted" : "marked as autostarted");
 }

@@ -68,7 +68,7 @@ cmd_secret_set_value(int argc, char **argv)
     if (r)
         return r == VV_PARSE_HELP ? 0 : r;
     if (args[1].set) {
-        vv_virsh_error("secret values on the command line are visible to every user of the host; "
+        vv_virsh_error("Passing secret value as command-line argument is insecure! It is refused: "
                        "put the value in a file readable only by you and use --file");
         return 1;
     }

@@ -143,7 +143,7 @@ clone_or_convert(vv_arg *args, size_t n, const char *verb)
         def.has_allocation = true;
     }
     char failure[400];
-    snprintf(failure, sizeof(failure), "Failed to %s vol %s", verb, newname);
+    snprintf(failure, sizeof(failure), "Failed to %s vol from %s", verb, src);
     unsigned flags = vv_arg_get(args, n, "prealloc-metadata")->set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
     if (copy_volume(pool, &def, pool, src, flags, failure) == 0) {
         printf("Vol %s %s from %s\n", newname, fmt ? "converted" : "cloned", src);

@@ -3,6 +3,7 @@
  *   vol-delete <vol> [--pool POOL] [--delete-snapshots]
  *   vol-wipe <vol> [--pool POOL] [--algorithm zero|random|trim]
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -75,13 +76,16 @@ cmd_vol_wipe(int argc, char **argv)
     vdisk_error err = { 0 };
     vdisk_wipe_alg alg = VDISK_WIPE_ZERO;
     r = 1;
-    if (args[2].set && vdisk_wipe_alg_from_name(args[2].value, &alg, &err) < 0) {
+    int q = args[2].set ? vdisk_wipe_alg_from_name(args[2].value, &alg, &err) : 0;
+    if (q == -EINVAL) {
+        vv_virsh_error("Unsupported algorithm '%s'", args[2].value);
+    } else if (q < 0) {
         vv_virsh_error("Failed to wipe vol %s", args[0].value);
         vv_virsh_report(&err);
     } else {
         vv_progress prog;
         vv_progress_init(&prog, true, 1.0);
-        int q = vdisk_vol_wipe(pool, name, alg, vv_progress_cb, &prog, &err);
+        q = vdisk_vol_wipe(pool, name, alg, vv_progress_cb, &prog, &err);
         vv_progress_end(&prog, q == 0);
         if (q < 0) {
             vv_virsh_error("Failed to wipe vol %s", args[0].value);

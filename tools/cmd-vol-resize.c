@@ -16,15 +16,9 @@
 static int
 new_capacity(const char *text, uint64_t cur, bool delta, bool shrink, uint64_t *out)
 {
-    bool negative = text[0] == '-';
-    if (negative && !shrink) {
-        vv_virsh_error("negative size requires --shrink");
-        return -1;
-    }
     uint64_t v;
-    if (vv_virsh_parse_scaled("capacity", text + negative, &v) < 0)
+    if (vv_virsh_parse_scaled("capacity", text, &v) < 0)
         return -1;
-    delta = delta || negative;
     if (!delta) {
         *out = v;
     } else if (shrink) {
@@ -51,6 +45,17 @@ cmd_vol_resize(int argc, char **argv)
     int r = vv_virsh_parse(argc, argv, args, N(args));
     if (r)
         return r == VV_PARSE_HELP ? 0 : r;
+    /* As virsh: "-SIZE" means --delta, and needs --shrink. */
+    const char *size = args[1].value;
+    bool delta = args[4].set;
+    if (size[0] == '-') {
+        if (!args[5].set) {
+            vv_virsh_error("negative size requires --shrink");
+            return 1;
+        }
+        size++;
+        delta = true;
+    }
     vdisk_registry *reg;
     if (vv_open_registry(&reg) < 0)
         return 1;
@@ -63,7 +68,7 @@ cmd_vol_resize(int argc, char **argv)
         uint64_t cap;
         if (vdisk_vol_lookup(pool, name, &d, &err) < 0) {
             vv_virsh_report(&err);
-        } else if (new_capacity(args[1].value, d.capacity, args[4].set, args[5].set, &cap) == 0) {
+        } else if (new_capacity(size, d.capacity, delta, args[5].set, &cap) == 0) {
             unsigned flags = (args[3].set ? VDISK_VOL_RESIZE_ALLOCATE : 0) |
                              (args[5].set ? VDISK_VOL_RESIZE_SHRINK : 0);
             vv_progress prog;
@@ -71,10 +76,10 @@ cmd_vol_resize(int argc, char **argv)
             int q = vdisk_vol_resize(pool, name, cap, flags, vv_progress_cb, &prog, &err);
             vv_progress_end(&prog, q == 0);
             if (q < 0) {
-                vv_virsh_error("Failed to change size of volume '%s' to %s", args[0].value, args[1].value);
+                vv_virsh_error("Failed to change size of volume '%s' %s %s", name, delta ? "by" : "to", size);
                 vv_virsh_report(&err);
             } else {
-                printf("Size of volume '%s' successfully changed to %s\n", args[0].value, args[1].value);
+                printf("Size of volume '%s' successfully changed %s %s\n", name, delta ? "by" : "to", size);
                 r = 0;
             }
         }

@@ -35,6 +35,29 @@ parse_xfer(vv_arg *args, size_t n, xfer *x)
     return 0;
 }
 
+/* Open the local file as virsh does; *created says whether a download
+ * made it.  Errors are printed. */
+static int
+open_local(const char *file, bool upload, bool *created)
+{
+    if (upload) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            vv_virsh_error("cannot read %s: %s", file, strerror(errno));
+        return fd;
+    }
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+        *created = true;
+        return fd;
+    }
+    if (errno == EEXIST)
+        fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        vv_virsh_error("cannot create %s: %s", file, strerror(errno));
+    return fd;
+}
+
 /* Shared body: parse, look up, open the local file, transfer. */
 static int
 transfer(int argc, char **argv, bool upload)
@@ -52,18 +75,23 @@ transfer(int argc, char **argv, bool upload)
     if (parse_xfer(args, N(args), &x) < 0)
         return 1;
     const char *file = args[1].value;
-    int fd = upload ? open(file, O_RDONLY | O_CLOEXEC)
-                    : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        vv_virsh_error("cannot open file '%s': %s", file, strerror(errno));
-        return 1;
-    }
     vdisk_registry *reg;
     vdisk_pool *pool;
     char *name;
+    int fd = -1;
+    bool created = false;
     r = 1;
     if (vv_open_registry(&reg) == 0) {
+        /* The local file is opened only once the volume is found: a typo in
+         * the volume name must not truncate an existing file. */
         if (vv_lookup_vol(reg, args[2].set ? args[2].value : NULL, args[0].value, &pool, &name) == 0) {
+            fd = open_local(file, upload, &created);
+            if (fd < 0) {
+                free(name);
+                vdisk_pool_free(pool);
+                vdisk_registry_close(reg);
+                return 1;
+            }
             vdisk_error err = { 0 };
             vv_progress prog;
             vv_progress_init(&prog, true, 1.0);
@@ -83,12 +111,12 @@ transfer(int argc, char **argv, bool upload)
         }
         vdisk_registry_close(reg);
     }
-    if (close(fd) < 0 && r == 0) {
-        vv_virsh_error("cannot close file '%s': %s", file, strerror(errno));
+    if (fd >= 0 && close(fd) < 0 && r == 0) {
+        vv_virsh_error("cannot close file %s", file);
         r = 1;
     }
-    if (r != 0 && !upload)
-        unlink(file);    /* a failed download leaves no partial file */
+    if (r != 0 && created)
+        unlink(file);    /* a failed download leaves no file it created */
     return r;
 }
 

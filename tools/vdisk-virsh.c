@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "virsh-args.h"
 
 static const vv_command commands[] = {
     { "create", cmd_create,
@@ -224,5 +225,8 @@ main(int argc, char **argv)
         return vv_usage_error("Command not found: %s", argv[optind]);
     int first = optind;
     vv_getopt_reset();
-    return cmd->handler(argc - first, argv + first);
+    int status = cmd->handler(argc - first, argv + first);
+    if (vv_is_virsh_command(cmd->name))
+        putchar('\n');     /* virsh's empty line after every command */
+    return status;
 }

@@ -25,6 +25,13 @@ vv_virsh_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+bool
+vv_is_virsh_command(const char *name)
+{
+    return strncmp(name, "pool-", 5) == 0 || strncmp(name, "vol-", 4) == 0 ||
+           strncmp(name, "secret-", 7) == 0;
+}
+
 void
 vv_virsh_report(const vdisk_error *err)
 {
@@ -127,22 +134,17 @@ int
 vv_virsh_parse_scaled(const char *what, const char *text, uint64_t *out)
 {
     size_t digits = strspn(text, "0123456789");
-    if (digits == 0) {
-        vv_virsh_error("Numeric value '%s' for <%s> option is malformed or out of range", text, what);
-        return -EINVAL;
-    }
     char number[32];
-    if (digits >= sizeof(number)) {
-        vv_virsh_error("Numeric value '%s' for <%s> option is malformed or out of range", text, what);
-        return -ERANGE;
+    if (digits == 0 || digits >= sizeof(number)) {
+        vv_virsh_error("Malformed size %s", text);
+        return -EINVAL;
     }
     memcpy(number, text, digits);
     number[digits] = '\0';
     vdisk_error err = { 0 };
     const char *unit = text[digits] ? text + digits : NULL;
     if (vdisk_scale_parse(number, unit, out, &err) < 0) {
-        vv_virsh_error("Numeric value '%s' for <%s> option is malformed or out of range: %s",
-                       text, what, err.message);
+        vv_virsh_error("Malformed size %s (%s: %s)", text, what, err.message);
         return -EINVAL;
     }
     return 0;

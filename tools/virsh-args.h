@@ -47,6 +47,10 @@ int vv_virsh_parse(int argc, char **argv, vv_arg *args, size_t n);
 /* The argument named `name` of a parsed table (must exist). */
 vv_arg *vv_arg_get(vv_arg *args, size_t n, const char *name);
 
+/* Is this one of the virsh-style commands (pool-*, vol-*, secret-*)?  virsh
+ * ends the output of every command with an empty line; so do they. */
+bool vv_is_virsh_command(const char *name);
+
 /* "error: <message>" on stderr, as virsh. */
 void vv_virsh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <err->message>". */
@@ -67,7 +71,7 @@ int vv_lookup_pool(vdisk_registry *reg, const char *name, vdisk_pool **pool);
 int vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
                   vdisk_pool **pool, char **name);
 
-/* A simple table with virsh's layout (header, dashes, rows, blank line). */
+/* A simple table with virsh's layout (vshTable: header, dashes, rows). */
 typedef struct vv_table {
     size_t ncols, nrows;
     char **cells;                  /* nrows * ncols, row 0 is the header */

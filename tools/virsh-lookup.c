@@ -51,7 +51,7 @@ vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
     } else {
         r = vdisk_vol_find_by_path(reg, vol, pool, name, &err);
         if (r == 0 && pool_name && strcmp(vdisk_pool_name(*pool), pool_name) != 0) {
-            r = vdisk_error_set(&err, ENOENT, "Storage volume not found: '%s' is not in pool '%s'",
+            r = vdisk_error_set(&err, ENOENT, "Requested volume '%s' is not in pool '%s'",
                                 vol, pool_name);
             vdisk_pool_free(*pool);
             free(*name);
@@ -117,7 +117,6 @@ vv_table_print(const vv_table *t, FILE *out)
             fputc('\n', out);
         }
     }
-    fputc('\n', out);
 }
 
 void

@@ -13,23 +13,23 @@ def test_define_build_start_list_info(virsh, tmp_path):
     xml = tmp_path / "p.xml"
     xml.write_text(virsh.pool_xml("p", path, zeroing="eager", overcommit="1.5"))
     p = virsh.run("pool-define", xml)
-    assert p.stdout == f"Pool p defined from {xml}\n"
+    assert p.stdout == f"Pool p defined from {xml}\n\n"
     assert virsh.run("pool-list").stdout.count("\n") == 3          # header, dashes, blank
     lines = virsh.run("pool-list", "--all").stdout.splitlines()
     assert lines[0].split() == ["Name", "State", "Autostart"]
     assert set(lines[1]) == {"-"}
     assert lines[2].split() == ["p", "inactive", "no"]
-    assert virsh.run("pool-build", "p").stdout == "Pool p built\n"
+    assert virsh.run("pool-build", "p").stdout == "Pool p built\n\n"
     st = os.stat(path)
     assert stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o711   # libvirt's default
-    assert virsh.run("pool-start", "p").stdout == "Pool p started\n"
+    assert virsh.run("pool-start", "p").stdout == "Pool p started\n\n"
     assert virsh.run("pool-list").stdout.splitlines()[2].split() == ["p", "active", "no"]
-    info = dict(line.split(":", 1) for line in virsh.run("pool-info", "p").stdout.splitlines())
+    info = dict(line.split(":", 1) for line in virsh.run("pool-info", "p").stdout.splitlines() if line)
     assert info["Name"].strip() == "p"
     assert info["State"].strip() == "running"
     assert info["Persistent"].strip() == "yes"
     sv = os.statvfs(path)
-    by = dict(line.split(":", 1) for line in virsh.run("pool-info", "p", "--bytes").stdout.splitlines())
+    by = dict(line.split(":", 1) for line in virsh.run("pool-info", "p", "--bytes").stdout.splitlines() if line)
     assert int(by["Capacity"]) == sv.f_frsize * sv.f_blocks
     uuid = info["UUID"].strip()
     assert virsh.run("pool-info", uuid).returncode == 0        # lookup by UUID
@@ -55,8 +55,8 @@ def test_define_as_and_print_xml(virsh, tmp_path):
     ok, why = xmllint_valid(p.stdout, "storagepool-vdisk.rng", tmp_path)
     assert ok, why
     assert virsh.run("pool-list", "--all", "--name").stdout.strip() == ""   # --print-xml defines nothing
-    assert virsh.run("pool-define-as", "q", "dir", "-", "-", "-", "-", target).stdout == "Pool q defined\n"
-    assert virsh.run("pool-start", "q", "--build").stdout == "Pool q started\n"
+    assert virsh.run("pool-define-as", "q", "dir", "-", "-", "-", "-", target).stdout == "Pool q defined\n\n"
+    assert virsh.run("pool-start", "q", "--build").stdout == "Pool q started\n\n"
     assert target.is_dir()
     bad = virsh.run("pool-define-as", "r", "logical", "--target", target, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("error: ")
@@ -64,17 +64,17 @@ def test_define_as_and_print_xml(virsh, tmp_path):
 
 def test_destroy_delete_undefine_autostart(virsh, tmp_path):
     path = virsh.make_pool("p")
-    assert virsh.run("pool-autostart", "p").stdout == "Pool p marked as autostarted\n"
+    assert virsh.run("pool-autostart", "p").stdout == "Pool p marked as autostarted\n\n"
     assert virsh.run("pool-list", "--autostart", "--name").stdout.strip() == "p"
-    assert virsh.run("pool-autostart", "p", "--disable").stdout == "Pool p unmarked as autostarted\n"
+    assert virsh.run("pool-autostart", "p", "--disable").stdout == "Pool p unmarked as autostarted\n\n"
     busy = virsh.run("pool-delete", "p", check=False)
     assert busy.returncode == 1 and "still active" in busy.stderr
-    assert virsh.run("pool-destroy", "p").stdout == "Pool p destroyed\n"
+    assert virsh.run("pool-destroy", "p").stdout == "Pool p destroyed\n\n"
     again = virsh.run("pool-destroy", "p", check=False)
     assert again.returncode == 1 and "not active" in again.stderr
-    assert virsh.run("pool-delete", "p").stdout == "Pool p deleted\n"
+    assert virsh.run("pool-delete", "p").stdout == "Pool p deleted\n\n"
     assert not path.exists()
-    assert virsh.run("pool-undefine", "p").stdout == "Pool p has been undefined\n"
+    assert virsh.run("pool-undefine", "p").stdout == "Pool p has been undefined\n\n"
     gone = virsh.run("pool-info", "p", check=False)
     assert gone.returncode == 1
     assert gone.stderr == ("error: failed to get pool 'p'\n"

@@ -17,13 +17,13 @@ def define(virsh, tmp_path, usage="/var/lib/images/a.qcow2"):
 
 
 def test_define_set_list_undefine(virsh, tmp_path):
-    assert define(virsh, tmp_path).stdout == f"Secret {UUID} created\n"
+    assert define(virsh, tmp_path).stdout == f"Secret {UUID} created\n\n"
     lines = virsh.run("secret-list").stdout.splitlines()
     assert lines[0].split() == ["UUID", "Usage"]
     assert lines[2].split() == [UUID, "volume", "/var/lib/images/a.qcow2"]
     val = tmp_path / "val"
     val.write_text(base64.b64encode(b"correct horse").decode() + "\n")
-    assert virsh.run("secret-set-value", UUID, "--file", val).stdout == "Secret value set\n"
+    assert virsh.run("secret-set-value", UUID, "--file", val).stdout == "Secret value set\n\n"
     stored = virsh.registry / "secrets" / f"{UUID}.value"
     assert stored.read_bytes() == b"correct horse"
     assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
@@ -33,7 +33,7 @@ def test_define_set_list_undefine(virsh, tmp_path):
     virsh.run("secret-set-value", "/var/lib/images/a.qcow2", "--file", plain, "--plain")   # by usage
     assert stored.read_bytes() == b"raw value"
     assert "raw value" not in virsh.run("secret-list", "--json").stdout
-    assert virsh.run("secret-undefine", UUID).stdout == f"Secret {UUID} deleted\n"
+    assert virsh.run("secret-undefine", UUID).stdout == f"Secret {UUID} deleted\n\n"
     assert not stored.exists()
     assert virsh.json("secret-list", "--json") == []
 

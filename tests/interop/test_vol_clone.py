@@ -16,7 +16,7 @@ def test_clone_keeps_format_and_content(virsh, qemu_img, qemu_io):
     virsh.run("vol-create-as", "p", "src.qcow2", "32M", "--format", "qcow2")
     fill(qemu_io, path / "src.qcow2", "qcow2")
     p = virsh.run("vol-clone", "src.qcow2", "copy.qcow2", "--pool", "p")
-    assert p.stdout == "Vol copy.qcow2 cloned from src.qcow2\n"
+    assert p.stdout == "Vol copy.qcow2 cloned from src.qcow2\n\n"
     assert qemu_info(qemu_img, path / "copy.qcow2")["format"] == "qcow2"
     qemu_img("compare", path / "src.qcow2", path / "copy.qcow2")
     qemu_img("check", path / "copy.qcow2")
@@ -43,7 +43,7 @@ def test_create_from_other_pool_with_xml(virsh, qemu_img, qemu_io, tmp_path):
     xml.write_text("<volume><name>new.raw</name><capacity>0</capacity>"
                    "<target><format type='raw'/></target></volume>")
     p = virsh.run("vol-create-from", "b", xml, "src.qcow2", "--inputpool", "a")
-    assert p.stdout == "Vol new.raw created from input vol src.qcow2\n"
+    assert p.stdout == "Vol new.raw created from input vol src.qcow2\n\n"
     assert qemu_info(qemu_img, b / "new.raw")["format"] == "raw"
     qemu_img("compare", "-F", "raw", a / "src.qcow2", b / "new.raw")
 

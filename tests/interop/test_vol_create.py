@@ -16,7 +16,7 @@ def data_bytes(qemu_img, path):
 @pytest.mark.parametrize("zeroing", ["lazy", "eager"])
 def test_thin_and_thick_raw_and_qcow2(virsh, qemu_img, zeroing):
     path = virsh.make_pool("p", zeroing=zeroing)
-    assert virsh.run("vol-create-as", "p", "thin.raw", "64M").stdout == "Vol thin.raw created\n"
+    assert virsh.run("vol-create-as", "p", "thin.raw", "64M").stdout == "Vol thin.raw created\n\n"
     virsh.run("vol-create-as", "p", "thick.raw", "64M", "--allocation", "64M")
     virsh.run("vol-create-as", "p", "thin.qcow2", "64M", "--format", "qcow2")
     virsh.run("vol-create-as", "p", "thick.qcow2", "64M", "--allocation", "64MiB", "--format", "qcow2")
@@ -59,7 +59,7 @@ def test_from_xml_with_qcow2_options(virsh, qemu_img, tmp_path):
   </target>
 </volume>
 """)
-    assert virsh.run("vol-create", "p", xml).stdout == f"Vol opts.qcow2 created from {xml}\n"
+    assert virsh.run("vol-create", "p", xml).stdout == f"Vol opts.qcow2 created from {xml}\n\n"
     info = qemu_info(qemu_img, path / "opts.qcow2")
     assert info["virtual-size"] == 32 * MiB
     assert info["cluster-size"] == 4096

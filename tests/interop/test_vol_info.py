@@ -38,9 +38,9 @@ def test_list_path_key_name(virsh):
     assert d[2].split()[:5] == ["a", str(path / "a"), "file", "1.00", "MiB"]
     j = virsh.json("vol-list", "p", "--json")
     assert [(v["name"], v["capacity"]) for v in j] == [("a", MiB), ("b", 2 * MiB)]
-    assert virsh.run("vol-path", "a", "--pool", "p").stdout == f"{path / 'a'}\n"
-    assert virsh.run("vol-key", "a", "--pool", "p").stdout == f"{path / 'a'}\n"
-    assert virsh.run("vol-name", path / "a").stdout == "a\n"
+    assert virsh.run("vol-path", "a", "--pool", "p").stdout == f"{path / 'a'}\n\n"
+    assert virsh.run("vol-key", "a", "--pool", "p").stdout == f"{path / 'a'}\n\n"
+    assert virsh.run("vol-name", path / "a").stdout == "a\n\n"
     p = virsh.run("vol-path", "zzz", "--pool", "p", check=False)
     assert p.returncode == 1
     assert "no storage vol with matching name 'zzz'" in p.stderr
@@ -60,7 +60,7 @@ def test_dumpxml_valid(virsh, tmp_path):
 def test_delete(virsh, tmp_path):
     path = virsh.make_pool("p")
     virsh.run("vol-create-as", "p", "v", "1M")
-    assert virsh.run("vol-delete", "v", "--pool", "p").stdout == "Vol v deleted\n"
+    assert virsh.run("vol-delete", "v", "--pool", "p").stdout == "Vol v deleted\n\n"
     assert not (path / "v").exists()
     target = tmp_path / "keep"
     target.write_text("x")

@@ -19,7 +19,7 @@ def test_grow_delta_and_shrink(virsh, qemu_img):
     virsh.run("vol-create-as", "p", "v.qcow2", "16M", "--format", "qcow2")
     p = resize(virsh, "v.qcow2", "32M", "--pool", "p")
     assert p.returncode == 0
-    assert p.stdout == "Size of volume 'v.qcow2' successfully changed to 32M\n"
+    assert p.stdout == "Size of volume 'v.qcow2' successfully changed to 32M\n\n"
     assert qemu_info(qemu_img, path / "v.qcow2")["virtual-size"] == 32 * MiB
     assert resize(virsh, "v.qcow2", "8M", "--pool", "p", "--delta").returncode == 0
     assert qemu_info(qemu_img, path / "v.qcow2")["virtual-size"] == 40 * MiB

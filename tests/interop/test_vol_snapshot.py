@@ -14,7 +14,7 @@ def test_create_list_revert_delete(virsh, qemu_img, qemu_io):
     virsh.run("vol-create-as", "p", "v.qcow2", "16M", "--format", "qcow2")
     qemu_io("-f", "qcow2", "-c", "write -P 0xaa 0 1M", vol)
     p = virsh.run("vol-snapshot-create", "v.qcow2", "before", "--pool", "p")
-    assert p.stdout == "Snapshot before of vol v.qcow2 created\n"
+    assert p.stdout == "Snapshot before of vol v.qcow2 created\n\n"
     assert snapshot_names(qemu_img, vol) == ["before"]
     qemu_img("check", vol)
     qemu_io("-f", "qcow2", "-c", "write -P 0xbb 0 1M", vol)

@@ -13,7 +13,7 @@ def test_upload_an_image_then_download_it(virsh, qemu_img, qemu_io, tmp_path):
     qemu_img("create", "-f", "qcow2", src, "16M")
     qemu_io("-f", "qcow2", "-c", "write -P 0x33 0 1M", src)
     virsh.run("vol-create-as", "p", "v", "1M")
-    assert virsh.run("vol-upload", "v", src, "--pool", "p").stdout == ""
+    assert virsh.run("vol-upload", "v", src, "--pool", "p").stdout == "\n"
     # The volume now holds a qcow2 image: refresh probes it as such.
     info = virsh.json("vol-info", "v", "--pool", "p", "--json")
     assert info["format"] == "qcow2" and info["capacity"] == 16 * MiB

@@ -16,7 +16,7 @@ def test_raw_wipe(virsh, qemu_io, alg):
     virsh.run("vol-create-as", "p", "v", "8M")
     qemu_io("-f", "raw", "-c", "write -P 0xee 1M 1M", path / "v")
     args = ["vol-wipe", "v", "--pool", "p"] + (["--algorithm", alg] if alg else [])
-    assert virsh.run(*args).stdout == "Vol v wiped\n"
+    assert virsh.run(*args).stdout == "Vol v wiped\n\n"
     data = (path / "v").read_bytes()
     assert len(data) == 8 * MiB
     assert b"\xee" * 4096 not in data
