@@ -67,6 +67,15 @@ put_hole(int fd, uint64_t off, size_t n, uint64_t *vol_size, const unsigned char
     return pwrite_full(fd, zeros, in, off);
 }
 
+/* "<volume path>: upload at offset N: <cause>". */
+static void
+report(vdisk_pool *pool, const char *name, const char *what, uint64_t off, int r, vdisk_error *err)
+{
+    char *real = vdisk_vol_path(pool, name);
+    vdisk_error_set_errno(err, -r, "%s: %s at offset %llu", real ? real : name, what, (unsigned long long)off);
+    free(real);
+}
+
 /* Write a chunk, turning each run of all-zero blocks into a hole. */
 static int
 put_sparse(int fd, const unsigned char *buf, size_t len, uint64_t off, uint64_t *vol_size,
@@ -127,12 +136,8 @@ vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
         r = -errno;
     if (r == 0 && fsync(vfd) < 0)
         r = -errno;
-    if (r < 0) {
-        char *real = vdisk_vol_path(pool, name);
-        vdisk_error_set_errno(err, -r, "%s: upload at offset %llu", real ? real : name,
-                              (unsigned long long)(offset + done));
-        free(real);
-    }
+    if (r < 0)
+        report(pool, name, "upload", offset + done, r, err);
     free(buf);
     free(zeros);
     close(vfd);
@@ -202,12 +207,8 @@ vdisk_vol_download(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
     }
     if (r == 0 && seekable && ftruncate(fd, out_start + (off_t)(end - offset)) < 0)
         r = -errno;
-    if (r < 0) {
-        char *real = vdisk_vol_path(pool, name);
-        vdisk_error_set_errno(err, -r, "%s: download at offset %llu", real ? real : name,
-                              (unsigned long long)off);
-        free(real);
-    }
+    if (r < 0)
+        report(pool, name, "download", off, r, err);
     free(buf);
     close(vfd);
     return r;

@@ -148,12 +148,12 @@ fill_from_info(vdisk_vol_def *def, const vdisk_info *info, const char *real_path
 int
 vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
 {
+    memset(def, 0, sizeof(*def));     /* valid to clear whatever happens */
     int fd = vdisk_vol_open_fd(pool, name, O_RDONLY, err);
     if (fd < 0)
         return fd;
     struct stat st;
     fstat(fd, &st);
-    memset(def, 0, sizeof(*def));
     def->name = strdup(name);
     def->key = vdisk_vol_path(pool, name);
     def->target_path = vdisk_vol_path(pool, name);

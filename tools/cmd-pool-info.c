@@ -16,16 +16,6 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
-print_size(const char *label, uint64_t v, bool bytes)
-{
-    char buf[32];
-    if (bytes)
-        printf("%-15s %llu\n", label, (unsigned long long)v);
-    else
-        printf("%-15s %s\n", label, vv_pretty_capacity(v, buf, sizeof(buf)));
-}
-
-static void
 print_human(vdisk_pool *pool, const vdisk_pool_info *info, bool bytes)
 {
     const vdisk_pool_def *d = vdisk_pool_get_def(pool);
@@ -38,11 +28,11 @@ print_human(vdisk_pool *pool, const vdisk_pool_info *info, bool bytes)
     printf("%-15s %s\n", "Autostart:", vdisk_pool_get_autostart(pool) ? "yes" : "no");
     if (info->state != VDISK_POOL_RUNNING)
         return;
-    print_size("Capacity:", info->capacity, bytes);
-    print_size("Allocation:", info->allocation, bytes);
-    print_size("Available:", info->available, bytes);
+    vv_print_size("Capacity:", info->capacity, bytes, "");
+    vv_print_size("Allocation:", info->allocation, bytes, "");
+    vv_print_size("Available:", info->available, bytes, "");
     printf("%-15s %zu\n", "Volumes:", info->volumes);
-    print_size("Provisioned:", info->volume_capacity, bytes);
+    vv_print_size("Provisioned:", info->volume_capacity, bytes, "");
     printf("%-15s %.2f\n", "Overcommit:", info->overcommit);
     if (info->overcommit_max > 0)
         printf("%-15s %.2f\n", "Overcommit max:", info->overcommit_max);
@@ -79,48 +69,28 @@ print_json(vdisk_pool *pool, const vdisk_pool_info *info)
     vv_json_finish(&j);
 }
 
-/* Parse <pool>, open registry and pool; returns 0, or an exit status. */
-static int
-open_pool(int argc, char **argv, vv_arg *args, size_t n, vdisk_registry **reg, vdisk_pool **pool)
-{
-    int r = vv_virsh_parse(argc, argv, args, n);
-    if (r)
-        return r == VV_PARSE_HELP ? -1 : r;
-    if (vv_open_registry(reg) < 0)
-        return 1;
-    if (vv_lookup_pool(*reg, vv_arg_get(args, n, "pool")->value, pool) < 0) {
-        vdisk_registry_close(*reg);
-        return 1;
-    }
-    return 0;
-}
-
 /* pool-info: state, sizes and overcommit of one pool. */
 int
 cmd_pool_info(int argc, char **argv)
 {
-    vv_arg args[] = {
-        VV_REQ("pool"),
-        VV_FLAG("bytes"), VV_FLAG("json"),
-    };
-    vdisk_registry *reg;
-    vdisk_pool *pool;
-    int r = open_pool(argc, argv, args, N(args), &reg, &pool);
-    if (r)
-        return r < 0 ? 0 : r;
+    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("bytes"), VV_FLAG("json") };
+    vv_ctx c;
+    int r = vv_begin_pool(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
     vdisk_pool_info info;
     vdisk_error err = { 0 };
-    if (vdisk_pool_get_info(pool, &info, &err) < 0) {
+    r = 0;
+    if (vdisk_pool_get_info(c.pool, &info, &err) < 0) {
         vv_virsh_error("Could not obtain pool info");
         vv_virsh_report(&err);
         r = 1;
     } else if (args[2].set) {
-        print_json(pool, &info);
+        print_json(c.pool, &info);
     } else {
-        print_human(pool, &info, args[1].set);
+        print_human(c.pool, &info, args[1].set);
     }
-    vdisk_pool_free(pool);
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }
 
@@ -128,28 +98,21 @@ cmd_pool_info(int argc, char **argv)
 int
 cmd_pool_dumpxml(int argc, char **argv)
 {
-    vv_arg args[] = {
-        VV_REQ("pool"),
-        VV_FLAG("inactive"),
-    };
-    vdisk_registry *reg;
-    vdisk_pool *pool;
-    int r = open_pool(argc, argv, args, N(args), &reg, &pool);
-    if (r)
-        return r < 0 ? 0 : r;
+    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("inactive") };
+    vv_ctx c;
+    int r = vv_begin_pool(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
     char *xml = NULL;
     vdisk_error err = { 0 };
     /* --inactive: the stored definition, without runtime sizes. */
-    int q = args[1].set ? vdisk_pool_def_format(vdisk_pool_get_def(pool), &xml, &err)
-                        : vdisk_pool_dumpxml(pool, &xml, &err);
-    if (q < 0) {
+    r = args[1].set ? vdisk_pool_def_format(vdisk_pool_get_def(c.pool), &xml, &err)
+                    : vdisk_pool_dumpxml(c.pool, &xml, &err);
+    if (r < 0)
         vv_virsh_report(&err);
-        r = 1;
-    } else {
+    else
         fputs(xml, stdout);
-    }
     free(xml);
-    vdisk_pool_free(pool);
-    vdisk_registry_close(reg);
-    return r;
+    vv_end(&c);
+    return r < 0 ? 1 : 0;
 }

@@ -126,16 +126,16 @@ cmd_pool_list(int argc, char **argv)
         VV_FLAG("autostart"), VV_FLAG("no-autostart"), VV_VAL("type"), VV_FLAG("details"),
         VV_FLAG("uuid"), VV_FLAG("name"), VV_FLAG("json"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
+    vv_ctx c;
+    int r = vv_begin(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_registry *reg = c.reg;
     char **names = NULL;
     size_t count = 0, kept = 0;
     vdisk_error err = { 0 };
     pool_row *rows = NULL;
+    r = 0;
     if (vdisk_pool_list_names(reg, &names, &count, &err) < 0 ||
         !(rows = calloc(count ? count : 1, sizeof(*rows)))) {
         vv_virsh_error("Failed to list pools");
@@ -161,6 +161,6 @@ out:
         vdisk_pool_free(rows[i].pool);
     free(rows);
     vdisk_registry_names_free(names, count);
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

@@ -18,27 +18,21 @@ static int
 run_pool_op(int argc, char **argv, vv_arg *args, size_t n, pool_op op, const char *fail_pre,
             const char *fail_post, const char *done)
 {
-    int r = vv_virsh_parse(argc, argv, args, n);
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_pool *pool;
+    vv_ctx c;
+    int r = vv_begin_pool(argc, argv, args, n, &c);
+    if (r != VV_GO)
+        return r;
     const char *name = vv_arg_get(args, n, "pool")->value;
+    vdisk_error err = { 0 };
     r = 1;
-    if (vv_lookup_pool(reg, name, &pool) == 0) {
-        vdisk_error err = { 0 };
-        if (op(pool, args, n, &err) < 0) {
-            vv_virsh_error("%s%s%s", fail_pre, name, fail_post);
-            vv_virsh_report(&err);
-        } else {
-            printf("Pool %s %s\n", name, done);
-            r = 0;
-        }
-        vdisk_pool_free(pool);
+    if (op(c.pool, args, n, &err) < 0) {
+        vv_virsh_error("%s%s%s", fail_pre, name, fail_post);
+        vv_virsh_report(&err);
+    } else {
+        printf("Pool %s %s\n", name, done);
+        r = 0;
     }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }
 

@@ -69,12 +69,11 @@ int
 cmd_secret_undefine(int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("secret") };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
+    vv_ctx c;
+    int r = vv_begin(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_registry *reg = c.reg;
     unsigned char uuid[16];
     r = 1;
     if (vv_lookup_secret(reg, args[0].value, uuid) == 0) {
@@ -87,6 +86,6 @@ cmd_secret_undefine(int argc, char **argv)
             r = 0;
         }
     }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

@@ -78,12 +78,11 @@ cmd_secret_list(int argc, char **argv)
     vv_arg args[] = {
         VV_FLAG("ephemeral"), VV_FLAG("no-ephemeral"), VV_FLAG("private"), VV_FLAG("no-private"), VV_FLAG("json"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
+    vv_ctx c;
+    int r = vv_begin(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_registry *reg = c.reg;
     vdisk_secret_def *v;
     size_t n;
     vdisk_error err = { 0 };
@@ -99,6 +98,6 @@ cmd_secret_list(int argc, char **argv)
         vdisk_secret_defs_free(v, n);
         r = 0;
     }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

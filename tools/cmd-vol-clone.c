@@ -109,51 +109,54 @@ clone_def(vdisk_pool *pool, const char *src, const char *newname, vdisk_vol_def 
     return def->name ? 0 : -ENOMEM;
 }
 
+/* Apply vol-convert's --format and --allocation to the clone's definition. */
+static int
+apply_options(vv_arg *args, size_t n, vdisk_vol_def *def)
+{
+    vv_arg *fmt = vv_arg_get(args, n, "format"), *alloc = vv_arg_get(args, n, "allocation");
+    if (fmt && fmt->set) {
+        if (vdisk_format_from_name(fmt->value, &def->format, NULL) < 0 || def->format == VDISK_FORMAT_ISO) {
+            vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", fmt->value);
+            return -EINVAL;
+        }
+        if (def->format != VDISK_FORMAT_QCOW2) {   /* qcow2 options do not carry over */
+            free(def->compat);
+            def->compat = NULL;
+            def->cluster_size = 0;
+            def->lazy_refcounts = false;
+        }
+    }
+    if (alloc && alloc->set) {
+        if (vv_virsh_parse_scaled("allocation", alloc->value, &def->allocation) < 0)
+            return -EINVAL;
+        def->has_allocation = true;
+    }
+    return 0;
+}
+
 /* Shared by vol-clone and vol-convert: look up, define, copy. */
 static int
-clone_or_convert(vv_arg *args, size_t n, const char *verb)
+clone_or_convert(int argc, char **argv, vv_arg *args, size_t n, bool convert)
 {
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_pool *pool = NULL;
-    char *src = NULL;
-    vv_arg *p = vv_arg_get(args, n, "pool"), *fmt = vv_arg_get(args, n, "format");
-    vv_arg *alloc = vv_arg_get(args, n, "allocation");
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, n, &c);
+    if (r != VV_GO)
+        return r;
     const char *newname = vv_arg_get(args, n, "newname")->value;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
-    int r = 1;
-    if (vv_lookup_vol(reg, p->set ? p->value : NULL, vv_arg_get(args, n, "vol")->value, &pool, &src) < 0 ||
-        clone_def(pool, src, newname, &def) < 0)
-        goto out;
-    if (fmt && fmt->set && vdisk_format_from_name(fmt->value, &def.format, NULL) < 0) {
-        vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", fmt->value);
-        goto out;
+    r = 1;
+    if (clone_def(c.pool, c.name, newname, &def) == 0 && apply_options(args, n, &def) == 0) {
+        char failure[400];
+        snprintf(failure, sizeof(failure), "Failed to %s vol from %s", convert ? "convert" : "clone", c.name);
+        unsigned flags = vv_arg_get(args, n, "prealloc-metadata")->set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
+        if (copy_volume(c.pool, &def, c.pool, c.name, flags, failure) == 0) {
+            printf("Vol %s %s from %s\n", newname, convert ? "converted" : "cloned", c.name);
+            r = 0;
+        }
     }
-    if (fmt && fmt->set && def.format != VDISK_FORMAT_QCOW2) {
-        free(def.compat);
-        def.compat = NULL;
-        def.cluster_size = 0;
-        def.lazy_refcounts = false;
-    }
-    if (alloc && alloc->set) {
-        if (vv_virsh_parse_scaled("allocation", alloc->value, &def.allocation) < 0)
-            goto out;
-        def.has_allocation = true;
-    }
-    char failure[400];
-    snprintf(failure, sizeof(failure), "Failed to %s vol from %s", verb, src);
-    unsigned flags = vv_arg_get(args, n, "prealloc-metadata")->set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
-    if (copy_volume(pool, &def, pool, src, flags, failure) == 0) {
-        printf("Vol %s %s from %s\n", newname, fmt ? "converted" : "cloned", src);
-        r = 0;
-    }
-out:
     vdisk_vol_def_clear(&def);
-    free(src);
-    vdisk_pool_free(pool);
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }
 
@@ -162,14 +165,10 @@ int
 cmd_vol_clone(int argc, char **argv)
 {
     vv_arg args[] = {
-        VV_REQ("vol"),
-        VV_REQ("newname"),
+        VV_REQ("vol"), VV_REQ("newname"),
         VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    return clone_or_convert(args, N(args), "clone");
+    return clone_or_convert(argc, argv, args, N(args), false);
 }
 
 /* vol-convert: a copy of a volume in another format. */
@@ -177,13 +176,8 @@ int
 cmd_vol_convert(int argc, char **argv)
 {
     vv_arg args[] = {
-        VV_REQ("vol"),
-        VV_REQ("newname"),
-        VV_VAL_REQ("format"), VV_VAL("pool"),
-        VV_VAL("allocation"), VV_FLAG("prealloc-metadata"),
+        VV_REQ("vol"), VV_REQ("newname"),
+        VV_VAL_REQ("format"), VV_VAL("pool"), VV_VAL("allocation"), VV_FLAG("prealloc-metadata"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    return clone_or_convert(args, N(args), "convert");
+    return clone_or_convert(argc, argv, args, N(args), true);
 }

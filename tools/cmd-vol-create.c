@@ -134,12 +134,11 @@ cmd_vol_create_as(int argc, char **argv)
         VV_VAL("backing-vol"), VV_VAL("backing-vol-format"),
         VV_FLAG("prealloc-metadata"), VV_FLAG("print-xml"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
+    vv_ctx c;
+    int r = vv_begin(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_registry *reg = c.reg;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
     r = 1;
@@ -164,6 +163,6 @@ cmd_vol_create_as(int argc, char **argv)
         }
     }
     vdisk_vol_def_clear(&def);
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

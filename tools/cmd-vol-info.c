@@ -22,16 +22,6 @@
 typedef enum vol_show { SHOW_INFO, SHOW_XML, SHOW_PATH, SHOW_KEY, SHOW_NAME } vol_show;
 
 static void
-print_size(const char *label, uint64_t v, bool bytes)
-{
-    char buf[32];
-    if (bytes)
-        printf("%-15s %llu bytes\n", label, (unsigned long long)v);
-    else
-        printf("%-15s %s\n", label, vv_pretty_capacity(v, buf, sizeof(buf)));
-}
-
-static void
 print_info(const vdisk_vol_def *d, vv_arg *args, size_t n)
 {
     if (vv_arg_get(args, n, "json")->set) {
@@ -54,11 +44,11 @@ print_info(const vdisk_vol_def *d, vv_arg *args, size_t n)
     bool bytes = vv_arg_get(args, n, "bytes")->set;
     printf("%-15s %s\n", "Name:", d->name);
     printf("%-15s %s\n", "Type:", "file");
-    print_size("Capacity:", d->capacity, bytes);
+    vv_print_size("Capacity:", d->capacity, bytes, " bytes");
     if (vv_arg_get(args, n, "physical")->set)
-        print_size("Physical:", d->physical, bytes);
+        vv_print_size("Physical:", d->physical, bytes, " bytes");
     else
-        print_size("Allocation:", d->allocation, bytes);
+        vv_print_size("Allocation:", d->allocation, bytes, " bytes");
 }
 
 static int
@@ -87,30 +77,20 @@ show(const vdisk_vol_def *d, vol_show what, vv_arg *args, size_t n)
 static int
 run(int argc, char **argv, vv_arg *args, size_t n, vol_show what)
 {
-    int r = vv_virsh_parse(argc, argv, args, n);
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vv_arg *p = vv_arg_get(args, n, "pool");
-    vdisk_pool *pool;
-    char *name;
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, n, &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_vol_def d;
+    vdisk_error err = { 0 };
     r = 1;
-    if (vv_lookup_vol(reg, p && p->set ? p->value : NULL, vv_arg_get(args, n, "vol")->value,
-                      &pool, &name) == 0) {
-        vdisk_vol_def d;
-        vdisk_error err = { 0 };
-        if (vdisk_vol_lookup(pool, name, &d, &err) < 0) {
-            vv_virsh_report(&err);
-        } else {
-            r = show(&d, what, args, n);
-            vdisk_vol_def_clear(&d);
-        }
-        free(name);
-        vdisk_pool_free(pool);
+    if (vdisk_vol_lookup(c.pool, c.name, &d, &err) < 0) {
+        vv_virsh_report(&err);
+    } else {
+        r = show(&d, what, args, n);
+        vdisk_vol_def_clear(&d);
     }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }
 

@@ -55,35 +55,26 @@ print_table(const vdisk_vol_def *v, size_t n, bool details)
 int
 cmd_vol_list(int argc, char **argv)
 {
-    vv_arg args[] = {
-        VV_REQ("pool"),
-        VV_FLAG("details"), VV_FLAG("json"),
-    };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_pool *pool;
+    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("details"), VV_FLAG("json") };
+    vv_ctx c;
+    int r = vv_begin_pool(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_vol_def *vols;
+    size_t n;
+    vdisk_error err = { 0 };
     r = 1;
-    if (vv_lookup_pool(reg, args[0].value, &pool) == 0) {
-        vdisk_vol_def *vols;
-        size_t n;
-        vdisk_error err = { 0 };
-        if (vdisk_pool_refresh(pool, &vols, &n, &err) < 0) {
-            vv_virsh_error("Failed to list volumes");
-            vv_virsh_report(&err);
-        } else {
-            if (args[2].set)
-                print_json(vols, n);
-            else
-                print_table(vols, n, args[1].set);
-            vdisk_pool_volumes_free(vols, n);
-            r = 0;
-        }
-        vdisk_pool_free(pool);
+    if (vdisk_pool_refresh(c.pool, &vols, &n, &err) < 0) {
+        vv_virsh_error("Failed to list volumes");
+        vv_virsh_report(&err);
+    } else {
+        if (args[2].set)
+            print_json(vols, n);
+        else
+            print_table(vols, n, args[1].set);
+        vdisk_pool_volumes_free(vols, n);
+        r = 0;
     }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

@@ -33,60 +33,59 @@ new_capacity(const char *text, uint64_t cur, bool delta, bool shrink, uint64_t *
     return 0;
 }
 
+/* Resize to the capacity the arguments ask for; prints virsh's lines. */
+static int
+resize(vv_ctx *c, const char *size, bool delta, bool allocate, bool shrink)
+{
+    vdisk_vol_def d;
+    vdisk_error err = { 0 };
+    uint64_t cap;
+    int r = 1;
+    if (vdisk_vol_lookup(c->pool, c->name, &d, &err) < 0) {
+        vv_virsh_report(&err);
+    } else if (new_capacity(size, d.capacity, delta, shrink, &cap) == 0) {
+        unsigned flags = (allocate ? VDISK_VOL_RESIZE_ALLOCATE : 0) | (shrink ? VDISK_VOL_RESIZE_SHRINK : 0);
+        vv_progress prog;
+        vv_progress_init(&prog, true, 1.0);
+        int q = vdisk_vol_resize(c->pool, c->name, cap, flags, vv_progress_cb, &prog, &err);
+        vv_progress_end(&prog, q == 0);
+        if (q < 0) {
+            vv_virsh_error("Failed to change size of volume '%s' %s %s", c->name, delta ? "by" : "to", size);
+            vv_virsh_report(&err);
+        } else {
+            printf("Size of volume '%s' successfully changed %s %s\n", c->name, delta ? "by" : "to", size);
+            r = 0;
+        }
+    }
+    vdisk_vol_def_clear(&d);
+    return r;
+}
+
 /* vol-resize: change a volume's capacity. */
 int
 cmd_vol_resize(int argc, char **argv)
 {
     vv_arg args[] = {
-        VV_REQ("vol"),
-        VV_REQ("capacity"),
+        VV_REQ("vol"), VV_REQ("capacity"),
         VV_VAL("pool"), VV_FLAG("allocate"), VV_FLAG("delta"), VV_FLAG("shrink"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
     /* As virsh: "-SIZE" means --delta, and needs --shrink. */
     const char *size = args[1].value;
     bool delta = args[4].set;
-    if (size[0] == '-') {
-        if (!args[5].set) {
-            vv_virsh_error("negative size requires --shrink");
-            return 1;
+    if (size[0] == '-' && !args[5].set) {
+        vv_virsh_error("negative size requires --shrink");
+        r = 1;
+    } else {
+        if (size[0] == '-') {
+            size++;
+            delta = true;
         }
-        size++;
-        delta = true;
+        r = resize(&c, size, delta, args[3].set, args[5].set);
     }
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_pool *pool;
-    char *name;
-    r = 1;
-    if (vv_lookup_vol(reg, args[2].set ? args[2].value : NULL, args[0].value, &pool, &name) == 0) {
-        vdisk_vol_def d;
-        vdisk_error err = { 0 };
-        uint64_t cap;
-        if (vdisk_vol_lookup(pool, name, &d, &err) < 0) {
-            vv_virsh_report(&err);
-        } else if (new_capacity(size, d.capacity, delta, args[5].set, &cap) == 0) {
-            unsigned flags = (args[3].set ? VDISK_VOL_RESIZE_ALLOCATE : 0) |
-                             (args[5].set ? VDISK_VOL_RESIZE_SHRINK : 0);
-            vv_progress prog;
-            vv_progress_init(&prog, true, 1.0);
-            int q = vdisk_vol_resize(pool, name, cap, flags, vv_progress_cb, &prog, &err);
-            vv_progress_end(&prog, q == 0);
-            if (q < 0) {
-                vv_virsh_error("Failed to change size of volume '%s' %s %s", name, delta ? "by" : "to", size);
-                vv_virsh_report(&err);
-            } else {
-                printf("Size of volume '%s' successfully changed %s %s\n", name, delta ? "by" : "to", size);
-                r = 0;
-            }
-        }
-        vdisk_vol_def_clear(&d);
-        free(name);
-        vdisk_pool_free(pool);
-    }
-    vdisk_registry_close(reg);
+    vv_end(&c);
     return r;
 }

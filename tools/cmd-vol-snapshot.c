@@ -78,6 +78,25 @@ do_op(vdisk_pool *pool, const char *name, snap_op op, const char *snap, bool jso
     return 0;
 }
 
+/* Report the outcome of one operation as virsh would word it. */
+static int
+report(snap_op op, const char *vol, const char *snap, int r, const vdisk_error *err)
+{
+    static const char *const verbs[] = { "create snapshot", "list snapshots", "revert to snapshot",
+                                         "delete snapshot" };
+    static const char *const done[] = { "created", "", "reverted to", "deleted" };
+    if (r < 0) {
+        vv_virsh_error("Failed to %s%s%s of vol %s", verbs[op], snap ? " " : "", snap ? snap : "", vol);
+        vv_virsh_report(err);
+        return 1;
+    }
+    if (op == SNAP_REVERT)
+        printf("Vol %s reverted to snapshot %s\n", vol, snap);
+    else if (op != SNAP_LIST)
+        printf("Snapshot %s of vol %s %s\n", snap, vol, done[op]);
+    return 0;
+}
+
 static int
 run(int argc, char **argv, snap_op op)
 {
@@ -86,38 +105,20 @@ run(int argc, char **argv, snap_op op)
         { .name = "snapshot", .flags = VV_ARG_VALUE | VV_ARG_POSITIONAL | VV_ARG_REQUIRED },
         VV_VAL("pool"), VV_FLAG("json"),
     };
-    size_t nargs = op == SNAP_LIST ? N(args) : N(args) - 1;
+    size_t nargs = N(args);
     if (op == SNAP_LIST)
-        args[1].flags = 0;      /* no positional snapshot name for listing */
-    int r = vv_virsh_parse(argc, argv, args, nargs);
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_pool *pool;
-    char *name;
-    r = 1;
-    if (vv_lookup_vol(reg, args[2].set ? args[2].value : NULL, args[0].value, &pool, &name) == 0) {
-        static const char *const verbs[] = { "create snapshot", "list snapshots", "revert to snapshot",
-                                             "delete snapshot" };
-        static const char *const done[] = { "created", "", "reverted to", "deleted" };
-        vdisk_error err = { 0 };
-        if (do_op(pool, name, op, args[1].value, args[3].set, &err) < 0) {
-            vv_virsh_error("Failed to %s%s%s of vol %s", verbs[op], args[1].value ? " " : "",
-                           args[1].value ? args[1].value : "", args[0].value);
-            vv_virsh_report(&err);
-        } else {
-            if (op == SNAP_REVERT)
-                printf("Vol %s reverted to snapshot %s\n", args[0].value, args[1].value);
-            else if (op != SNAP_LIST)
-                printf("Snapshot %s of vol %s %s\n", args[1].value, args[0].value, done[op]);
-            r = 0;
-        }
-        free(name);
-        vdisk_pool_free(pool);
-    }
-    vdisk_registry_close(reg);
+        args[1].name = "json", args[1].flags = 0, nargs--;    /* no snapshot name; --json instead */
+    else
+        nargs--;                                               /* no --json */
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, nargs, &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_error err = { 0 };
+    const char *snap = op == SNAP_LIST ? NULL : args[1].value;
+    int q = do_op(c.pool, c.name, op, snap, op == SNAP_LIST && args[1].set, &err);
+    r = report(op, args[0].value, snap, q, &err);
+    vv_end(&c);
     return r;
 }
 

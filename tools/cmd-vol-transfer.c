@@ -58,65 +58,54 @@ open_local(const char *file, bool upload, bool *created)
     return fd;
 }
 
+/* Transfer between the looked-up volume and the local file fd. */
+static int
+move_bytes(vv_ctx *c, int fd, const xfer *x, bool upload, const char *vol)
+{
+    vdisk_error err = { 0 };
+    vv_progress prog;
+    vv_progress_init(&prog, true, 1.0);
+    int r = upload ? vdisk_vol_upload(c->pool, c->name, fd, x->offset, x->length, x->sparse,
+                                      vv_progress_cb, &prog, &err)
+                   : vdisk_vol_download(c->pool, c->name, fd, x->offset, x->length, x->sparse,
+                                        vv_progress_cb, &prog, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r < 0) {
+        vv_virsh_error("cannot %s volume %s", upload ? "upload to" : "download from", vol);
+        vv_virsh_report(&err);
+        return 1;
+    }
+    return 0;
+}
+
 /* Shared body: parse, look up, open the local file, transfer. */
 static int
 transfer(int argc, char **argv, bool upload)
 {
     vv_arg args[] = {
-        VV_REQ("vol"),
-        VV_REQ("file"),
-        VV_VAL("pool"), VV_VAL("offset"), VV_VAL("length"),
-        VV_FLAG("sparse"),
+        VV_REQ("vol"), VV_REQ("file"),
+        VV_VAL("pool"), VV_VAL("offset"), VV_VAL("length"), VV_FLAG("sparse"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    xfer x;
-    if (parse_xfer(args, N(args), &x) < 0)
-        return 1;
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
     const char *file = args[1].value;
-    vdisk_registry *reg;
-    vdisk_pool *pool;
-    char *name;
-    int fd = -1;
+    xfer x;
     bool created = false;
+    int fd = -1;
     r = 1;
-    if (vv_open_registry(&reg) == 0) {
-        /* The local file is opened only once the volume is found: a typo in
-         * the volume name must not truncate an existing file. */
-        if (vv_lookup_vol(reg, args[2].set ? args[2].value : NULL, args[0].value, &pool, &name) == 0) {
-            fd = open_local(file, upload, &created);
-            if (fd < 0) {
-                free(name);
-                vdisk_pool_free(pool);
-                vdisk_registry_close(reg);
-                return 1;
-            }
-            vdisk_error err = { 0 };
-            vv_progress prog;
-            vv_progress_init(&prog, true, 1.0);
-            int q = upload ? vdisk_vol_upload(pool, name, fd, x.offset, x.length, x.sparse,
-                                              vv_progress_cb, &prog, &err)
-                           : vdisk_vol_download(pool, name, fd, x.offset, x.length, x.sparse,
-                                                vv_progress_cb, &prog, &err);
-            vv_progress_end(&prog, q == 0);
-            if (q < 0) {
-                vv_virsh_error("cannot %s volume %s", upload ? "upload to" : "download from", args[0].value);
-                vv_virsh_report(&err);
-            } else {
-                r = 0;
-            }
-            free(name);
-            vdisk_pool_free(pool);
-        }
-        vdisk_registry_close(reg);
-    }
+    /* The local file is opened only once the volume is found: a typo in
+     * the volume name must not truncate an existing file. */
+    if (parse_xfer(args, N(args), &x) == 0 && (fd = open_local(file, upload, &created)) >= 0)
+        r = move_bytes(&c, fd, &x, upload, args[0].value);
     if (fd >= 0 && close(fd) < 0 && r == 0) {
         vv_virsh_error("cannot close file %s", file);
         r = 1;
     }
     if (r != 0 && created)
         unlink(file);    /* a failed download leaves no file it created */
+    vv_end(&c);
     return r;
 }
 

@@ -164,6 +164,16 @@ vv_pretty_capacity(uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
+void
+vv_print_size(const char *label, uint64_t v, bool bytes, const char *unit)
+{
+    char buf[32];
+    if (bytes)
+        printf("%-15s %llu%s\n", label, (unsigned long long)v, unit);
+    else
+        printf("%-15s %s\n", label, vv_pretty_capacity(v, buf, sizeof(buf)));
+}
+
 int
 vv_read_file(const char *path, char **data, size_t *len)
 {

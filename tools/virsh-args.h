@@ -62,6 +62,11 @@ int vv_virsh_parse_scaled(const char *what, const char *text, uint64_t *out);
 /* virsh's vshPrettyCapacity: "%.2lf %s" with B, KiB, MiB, GiB, TiB, PiB, EiB. */
 char *vv_pretty_capacity(uint64_t bytes, char *buf, size_t len);
 
+/* One "Label:          value" line of pool-info / vol-info: with bytes,
+ * the exact number followed by `unit` ("" for pool-info, " bytes" for
+ * vol-info, as virsh); else vv_pretty_capacity. */
+void vv_print_size(const char *label, uint64_t v, bool bytes, const char *unit);
+
 /* Open the registry (VDISK_CONFIG_DIR etc.); prints the error. */
 int vv_open_registry(vdisk_registry **reg);
 /* Look up a pool by name or UUID; prints virsh's two error lines. */
@@ -70,6 +75,25 @@ int vv_lookup_pool(vdisk_registry *reg, const char *name, vdisk_pool **pool);
  * pool; without, a path or key.  *name is malloc'ed. */
 int vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
                   vdisk_pool **pool, char **name);
+
+/* What a command works on, set up by the vv_begin_* helpers below and
+ * released by vv_end. */
+typedef struct vv_ctx {
+    vdisk_registry *reg;
+    vdisk_pool *pool;       /* vv_begin_pool, vv_begin_vol */
+    char *name;             /* vv_begin_vol: the volume's name in pool */
+} vv_ctx;
+
+/* Returned by the vv_begin_* helpers when the command goes on. */
+#define VV_GO (-1)
+/* Parse the arguments and open the registry.  Returns VV_GO, or the exit
+ * status to return at once (0 after --help, 1 after a printed error). */
+int vv_begin(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
+/* The same, and look up the pool named by the "pool" argument. */
+int vv_begin_pool(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
+/* The same, and look up the volume named by "vol" (with "pool" if given). */
+int vv_begin_vol(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
+void vv_end(vv_ctx *c);
 
 /* A simple table with virsh's layout (vshTable: header, dashes, rows). */
 typedef struct vv_table {

@@ -55,6 +55,8 @@ vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
                                 vol, pool_name);
             vdisk_pool_free(*pool);
             free(*name);
+            *pool = NULL;
+            *name = NULL;
         }
     }
     if (r < 0) {
@@ -65,6 +67,49 @@ vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
         vv_virsh_report(&err);
     }
     return r;
+}
+
+int
+vv_begin(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    int r = vv_virsh_parse(argc, argv, args, n);
+    if (r)
+        return r == VV_PARSE_HELP ? 0 : r;
+    return vv_open_registry(&c->reg) < 0 ? 1 : VV_GO;
+}
+
+int
+vv_begin_pool(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c)
+{
+    int r = vv_begin(argc, argv, args, n, c);
+    if (r == VV_GO && vv_lookup_pool(c->reg, vv_arg_get(args, n, "pool")->value, &c->pool) < 0) {
+        vv_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+int
+vv_begin_vol(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c)
+{
+    int r = vv_begin(argc, argv, args, n, c);
+    vv_arg *p = vv_arg_get(args, n, "pool");
+    if (r == VV_GO && vv_lookup_vol(c->reg, p && p->set ? p->value : NULL, vv_arg_get(args, n, "vol")->value,
+                                    &c->pool, &c->name) < 0) {
+        vv_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+void
+vv_end(vv_ctx *c)
+{
+    free(c->name);
+    vdisk_pool_free(c->pool);
+    vdisk_registry_close(c->reg);
+    memset(c, 0, sizeof(*c));
 }
 
 void

@@ -32,7 +32,7 @@ extern "C" {
 /* Probe one volume into *def (name, key/path, format, capacity, allocation,
  * physical size, backing, qcow2 compat/cluster size/features, permissions,
  * timestamps).  -ENOENT with libvirt's message when there is none.  Clear
- * with vdisk_vol_def_clear. */
+ * with vdisk_vol_def_clear (also valid after a failure). */
 int vdisk_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err);
 
 /* Find the active pool holding the file at `path` (a volume key or path):
