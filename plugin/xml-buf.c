@@ -124,16 +124,23 @@ vdisk_xml_buf_indent(vdisk_xml_buf *b)
     }
 }
 
+/* Indentation, the formatted text, a newline. */
+static void
+add_line(vdisk_xml_buf *b, const char *fmt, va_list ap)
+{
+    vdisk_xml_buf_indent(b);
+    add_va(b, fmt, ap);
+    add_bytes(b, "\n", 1);
+}
+
 void
 vdisk_xml_buf_line(vdisk_xml_buf *b, const char *fmt, ...)
 {
     va_list ap;
 
-    vdisk_xml_buf_indent(b);
     va_start(ap, fmt);
-    add_va(b, fmt, ap);
+    add_line(b, fmt, ap);
     va_end(ap);
-    add_bytes(b, "\n", 1);
 }
 
 void
@@ -141,11 +148,9 @@ vdisk_xml_buf_open(vdisk_xml_buf *b, const char *fmt, ...)
 {
     va_list ap;
 
-    vdisk_xml_buf_indent(b);
     va_start(ap, fmt);
-    add_va(b, fmt, ap);
+    add_line(b, fmt, ap);
     va_end(ap);
-    add_bytes(b, "\n", 1);
     b->indent += 2;
 }
 
@@ -155,11 +160,9 @@ vdisk_xml_buf_close(vdisk_xml_buf *b, const char *fmt, ...)
     va_list ap;
 
     b->indent = b->indent >= 2 ? b->indent - 2 : 0;
-    vdisk_xml_buf_indent(b);
     va_start(ap, fmt);
-    add_va(b, fmt, ap);
+    add_line(b, fmt, ap);
     va_end(ap);
-    add_bytes(b, "\n", 1);
 }
 
 void

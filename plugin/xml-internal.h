@@ -42,6 +42,14 @@ int vdisk_xml_doc_read(vdisk_xml_doc *d, const char *xml, size_t len,
                        const char *docname, const char *root, vdisk_error *err);
 void vdisk_xml_doc_close(vdisk_xml_doc *d);
 
+/* Builds a definition from a document (into opaque). */
+typedef int (*vdisk_xml_fill_fn)(const vdisk_xml_doc *d, void *opaque, vdisk_error *err);
+
+/* Read xml (NULL: the file named docname) as vdisk_xml_doc_read does and
+ * hand the document to fill; the document is gone when this returns. */
+int vdisk_xml_parse_with(const char *xml, size_t len, const char *docname, const char *root,
+                         vdisk_xml_fill_fn fill, void *opaque, vdisk_error *err);
+
 /* Read a whole file of at most VDISK_XML_MAX_SIZE bytes into a malloc'ed,
  * NUL-terminated buffer the caller frees. */
 int vdisk_xml_file_load(const char *path, char **buf, size_t *len, vdisk_error *err);

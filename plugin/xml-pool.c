@@ -195,29 +195,44 @@ parse_overcommit(const vdisk_xml_doc *d, const xmlNode *node, vdisk_pool_def *de
     return r;
 }
 
-/* Is c an element of the vdisk namespace? */
+/* The namespace URI of vdisk's pool options, without its version. */
+#define VDISK_NS_BASE "http://libvirt.org/schemas/storagepool/vdisk/"
+
 static bool
-in_vdisk_namespace(const xmlNode *c)
+is_one_of(const xmlNode *c, const char *const *names)
 {
-    return c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
-           strcmp((const char *)c->ns->href, VDISK_POOL_NAMESPACE_URI) == 0;
+    for (const char *const *n = names; *n; n++)
+        if (!strcmp((const char *)c->name, *n))
+            return true;
+    return false;
 }
 
-/* Every vdisk-namespace child of parent must be one of `names` (NULL-ended). */
+/* Check the element children of parent against vdisk's namespace: its
+ * elements must be among `names` (NULL-ended), another version of it is an
+ * error, and so is one of `names` left without the namespace (a forgotten
+ * prefix would otherwise silently drop the policy).  Elements of other
+ * namespaces are left alone, as libvirt does. */
 static int
 check_namespace_children(const vdisk_xml_doc *d, const xmlNode *parent,
                          const char *const *names, const char *expected, vdisk_error *err)
 {
     for (const xmlNode *c = parent->children; c; c = c->next) {
-        bool known = false;
+        const char *href;
 
-        if (!in_vdisk_namespace(c))
+        if (c->type != XML_ELEMENT_NODE)
             continue;
-        for (const char *const *n = names; *n; n++)
-            known = known || strcmp((const char *)c->name, *n) == 0;
-        if (!known)
+        href = c->ns && c->ns->href ? (const char *)c->ns->href : NULL;
+        if (href && !strcmp(href, VDISK_POOL_NAMESPACE_URI) && !is_one_of(c, names))
             return vdisk_xml_error(err, d, c, EINVAL, "unknown element of the vdisk "
                                    "namespace (expected %s)", expected);
+        if (href && strcmp(href, VDISK_POOL_NAMESPACE_URI) != 0 &&
+            !strncmp(href, VDISK_NS_BASE, strlen(VDISK_NS_BASE)))
+            return vdisk_xml_error(err, d, c, EINVAL, "unknown vdisk namespace '%.80s' "
+                                   "(expected '%s')", href, VDISK_POOL_NAMESPACE_URI);
+        if (!href && is_one_of(c, names))
+            return vdisk_xml_error(err, d, c, EINVAL, "<%s> belongs to the vdisk namespace: "
+                                   "write <vdisk:%s> and declare xmlns:vdisk='%s'",
+                                   c->name, c->name, VDISK_POOL_NAMESPACE_URI);
     }
     return 0;
 }
@@ -247,46 +262,40 @@ parse_provisioning(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err
     return 0;
 }
 
+/* Fill a new definition (*(vdisk_pool_def **)opaque) from the document d. */
+static int
+pool_fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
+{
+    vdisk_pool_def *def = calloc(1, sizeof(*def));
+    int r = 0;
+
+    if (!def)
+        r = vdisk_error_set(err, ENOMEM, "%s: out of memory", d->name);
+    else if ((r = parse_type(d, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
+             (r = parse_features(d, def, err)) < 0 || (r = parse_target(d, def, err)) < 0 ||
+             (r = parse_provisioning(d, def, err)) < 0){
+        vdisk_pool_def_free(def);
+        def = NULL;
+    }
+    *(vdisk_pool_def **)opaque = def;
+    return r;
+}
+
 int
 vdisk_pool_def_parse(const char *xml, size_t len, const char *docname, vdisk_pool_def **out,
                      vdisk_error *err)
 {
-    vdisk_xml_doc d;
-    vdisk_pool_def *def;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_doc_read(&d, xml, len, docname, "pool", err)) < 0)
-        return r;
-    def = calloc(1, sizeof(*def));
-    if (!def) {
-        vdisk_xml_doc_close(&d);
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", d.name);
-    }
-    if ((r = parse_type(&d, err)) < 0 || (r = parse_identity(&d, def, err)) < 0 ||
-        (r = parse_features(&d, def, err)) < 0 || (r = parse_target(&d, def, err)) < 0 ||
-        (r = parse_provisioning(&d, def, err)) < 0) {
-        vdisk_pool_def_free(def);
-        def = NULL;
-    }
-    vdisk_xml_doc_close(&d);
-    *out = def;
-    return r;
+    if (!xml)
+        return vdisk_error_set(err, EINVAL, "%s: no XML given", docname ? docname : "<xml>");
+    return vdisk_xml_parse_with(xml, len, docname, "pool", pool_fill, out, err);
 }
 
 int
 vdisk_pool_def_parse_file(const char *path, vdisk_pool_def **out, vdisk_error *err)
 {
-    char *xml;
-    size_t len;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_file_load(path, &xml, &len, err)) < 0)
-        return r;
-    r = vdisk_pool_def_parse(xml, len, path, out, err);
-    free(xml);
-    return r;
+    return vdisk_xml_parse_with(NULL, 0, path, "pool", pool_fill, out, err);
 }
 
 /* "1.5" for 1.5: the ratio with up to 6 decimals, independent of the locale. */

@@ -174,6 +174,7 @@ vdisk_xml_doc_read(vdisk_xml_doc *d, const char *xml, size_t len, const char *do
     if (len == 0)
         return vdisk_error_set(err, EINVAL, "%s: XML error: the document is empty", d->name);
 
+    xmlInitParser();        /* idempotent and locked: safe from any thread */
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return vdisk_error_set(err, ENOMEM, "%s: cannot allocate an XML parser", d->name);
@@ -181,7 +182,7 @@ vdisk_xml_doc_read(vdisk_xml_doc *d, const char *xml, size_t len, const char *do
     ctxt->_private = &guard;
     d->doc = xmlCtxtReadMemory(ctxt, xml, (int)len, d->name, NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                               XML_PARSE_NOCDATA);
+                               XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
     if (guard.reason[0]) {
         r = vdisk_error_set(err, EINVAL, "%s:%d: %s", d->name, guard.line, guard.reason);
         goto fail;
@@ -255,4 +256,26 @@ vdisk_xml_file_load(const char *path, char **buf, size_t *len, vdisk_error *err)
     *buf = data;
     *len = n;
     return 0;
+}
+
+int
+vdisk_xml_parse_with(const char *xml, size_t len, const char *docname, const char *root,
+                     vdisk_xml_fill_fn fill, void *opaque, vdisk_error *err)
+{
+    vdisk_xml_doc d;
+    char *text = NULL;
+    int r;
+
+    if (!xml) {
+        if ((r = vdisk_xml_file_load(docname, &text, &len, err)) < 0)
+            return r;
+        xml = text;
+    }
+    r = vdisk_xml_doc_read(&d, xml, len, docname, root, err);
+    free(text);         /* the tree does not point into the text */
+    if (r < 0)
+        return r;
+    r = fill(&d, opaque, err);
+    vdisk_xml_doc_close(&d);
+    return r;
 }

@@ -232,45 +232,39 @@ parse_backing(const vdisk_xml_doc *d, vdisk_vol_def *def, vdisk_error *err)
     return vdisk_xml_perms_parse(d, perms, &def->backing_perms, err);
 }
 
+/* Fill a new definition (*(vdisk_vol_def **)opaque) from the document d. */
+static int
+vol_fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
+{
+    vdisk_vol_def *def = calloc(1, sizeof(*def));
+    int r = 0;
+
+    if (!def)
+        r = vdisk_error_set(err, ENOMEM, "%s: out of memory", d->name);
+    else if ((r = parse_type(d, err)) < 0 || (r = parse_sizing(d, def, err)) < 0 ||
+             (r = parse_target(d, def, err)) < 0 || (r = parse_backing(d, def, err)) < 0) {
+        vdisk_vol_def_free(def);
+        def = NULL;
+    }
+    *(vdisk_vol_def **)opaque = def;
+    return r;
+}
+
 int
 vdisk_vol_def_parse(const char *xml, size_t len, const char *docname, vdisk_vol_def **out,
                     vdisk_error *err)
 {
-    vdisk_xml_doc d;
-    vdisk_vol_def *def;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_doc_read(&d, xml, len, docname, "volume", err)) < 0)
-        return r;
-    def = calloc(1, sizeof(*def));
-    if (!def) {
-        vdisk_xml_doc_close(&d);
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", d.name);
-    }
-    if ((r = parse_type(&d, err)) < 0 || (r = parse_sizing(&d, def, err)) < 0 ||
-        (r = parse_target(&d, def, err)) < 0 || (r = parse_backing(&d, def, err)) < 0) {
-        vdisk_vol_def_free(def);
-        def = NULL;
-    }
-    vdisk_xml_doc_close(&d);
-    *out = def;
-    return r;
+    if (!xml)
+        return vdisk_error_set(err, EINVAL, "%s: no XML given", docname ? docname : "<xml>");
+    return vdisk_xml_parse_with(xml, len, docname, "volume", vol_fill, out, err);
 }
 
 int
 vdisk_vol_def_parse_file(const char *path, vdisk_vol_def **out, vdisk_error *err)
 {
-    char *xml;
-    size_t len;
-    int r;
-
     *out = NULL;
-    if ((r = vdisk_xml_file_load(path, &xml, &len, err)) < 0)
-        return r;
-    r = vdisk_vol_def_parse(xml, len, path, out, err);
-    free(xml);
-    return r;
+    return vdisk_xml_parse_with(NULL, 0, path, "volume", vol_fill, out, err);
 }
 
 /* "<atime>1341933637.273190990</atime>" as libvirt prints it. */

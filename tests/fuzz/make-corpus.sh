@@ -71,4 +71,50 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compat=0.10 "$tmp/src.raw
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compression_type=zstd \
     "$tmp/src.raw" "$dir/v3-c4k-zstd.qcow2"
 
+# fuzz-storage-xml: pool and volume XML in libvirt's dialect with vdisk's
+# namespace, plus libvirt's own storage XML test data when it has been
+# fetched (scripts/fetch-libvirt-source.sh).
+xdir="$out/fuzz-storage-xml"
+rm -rf "$xdir"
+mkdir -p "$xdir"
+cat > "$xdir/pool.xml" <<'XML'
+<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>
+  <name>images</name>
+  <uuid>70a7eb15-6c34-ee9c-bf57-69e8e5ff3fb2</uuid>
+  <features><cow state='no'/></features>
+  <target><path>/srv/images</path>
+    <permissions><mode>0711</mode><owner>0</owner><group>-1</group><label>l</label></permissions>
+  </target>
+  <vdisk:provisioning><vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit></vdisk:provisioning>
+</pool>
+XML
+cat > "$xdir/vol-qcow2.xml" <<'XML'
+<volume type='file'>
+  <name>disk.qcow2</name>
+  <capacity unit='GiB'>5</capacity>
+  <allocation unit='KB'>294</allocation>
+  <target>
+    <format type='qcow2'/>
+    <permissions><mode>0640</mode><owner>107</owner></permissions>
+    <compat>1.1</compat><clusterSize unit='K'>128</clusterSize><nocow/>
+    <features><lazy_refcounts/><extended_l2/></features>
+    <encryption format='luks'><secret type='passphrase' usage='v'/>
+      <cipher name='aes' size='256' mode='xts' hash='sha256'/><ivgen name='plain64' hash='sha256'/>
+    </encryption>
+  </target>
+  <backingStore><path>/srv/base.img</path><format type='vmdk'/></backingStore>
+</volume>
+XML
+printf '<volume><name>r</name><capacity unit="EiB">7</capacity><allocation>0</allocation></volume>\n' \
+    > "$xdir/vol-raw.xml"
+printf '<!DOCTYPE volume [<!ENTITY e "x">]>\n<volume><name>&e;</name></volume>\n' > "$xdir/entity.xml"
+lvsrc=${VDISK_LIBVIRT_SRC:-}
+[ -n "$lvsrc" ] || lvsrc=$(ls -d "$(dirname "$0")"/../../build/libvirt-src/libvirt-* 2>/dev/null | head -n1 || true)
+if [ -n "$lvsrc" ] && [ -d "$lvsrc/tests/storagevolxml2xmlin" ]; then
+    for f in "$lvsrc"/tests/storagevolxml2xmlin/*.xml "$lvsrc"/tests/storagepoolxml2xmlin/pool-dir*.xml; do
+        cp "$f" "$xdir/libvirt-$(basename "$f")"
+    done
+fi
+echo "make-corpus: $(find "$xdir" -type f | wc -l) seeds in $xdir"
+
 echo "make-corpus: $(find "$dir" -type f | wc -l) seeds in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"

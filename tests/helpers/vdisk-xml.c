@@ -5,6 +5,9 @@
  *   vdisk-xml vol FILE [POOLDIR [--key]]  parse, format; with POOLDIR, fill the
  *                                       target path (and with --key the key) as
  *                                       a dir pool does
+ *   vdisk-xml plan FILE [POOLXML] [--prealloc-metadata]
+ *                                       print the creation plan of the volume:
+ *                                       format, size, backing, options lines
  *   vdisk-xml units NUMBER [UNIT]       print the byte count
  *
  * Errors go to stderr with exit status 1.
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/vol-provision.h>
 
 static int
 fail(const vdisk_error *err)
@@ -78,6 +82,34 @@ do_vol(const char *file, const char *pooldir, bool key)
     return 0;
 }
 
+static int
+do_plan(const char *file, const char *poolfile, unsigned flags)
+{
+    vdisk_error err = {0};
+    vdisk_vol_def *def;
+    vdisk_pool_def *pool = NULL;
+    vdisk_vol_provision plan;
+    int r;
+
+    if (vdisk_vol_def_parse_file(file, &def, &err) < 0)
+        return fail(&err);
+    if (poolfile && vdisk_pool_def_parse_file(poolfile, &pool, &err) < 0) {
+        vdisk_vol_def_free(def);
+        return fail(&err);
+    }
+    r = vdisk_vol_provision_plan(def, pool, flags, &plan, &err);
+    if (r == 0) {
+        printf("format=%s\nsize=%llu\nsize_from_backing=%d\nbacking=%s\nprealloc=%s\n"
+               "encrypted=%d\noptions=%s\n", plan.format, (unsigned long long)plan.size,
+               plan.size_from_backing, plan.backing_file ? plan.backing_file : "",
+               vdisk_prealloc_name(plan.prealloc), plan.encrypted, plan.options);
+        vdisk_vol_provision_clear(&plan);
+    }
+    vdisk_vol_def_free(def);
+    vdisk_pool_def_free(pool);
+    return r < 0 ? fail(&err) : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,12 +120,25 @@ main(int argc, char **argv)
         return do_pool(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "vol"))
         return do_vol(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 && !strcmp(argv[4], "--key"));
+    if (argc >= 3 && !strcmp(argv[1], "plan")) {
+        const char *pool = NULL;
+        unsigned flags = 0;
+
+        for (int i = 3; i < argc; i++) {
+            if (!strcmp(argv[i], "--prealloc-metadata"))
+                flags |= VDISK_VOL_PREALLOC_METADATA;
+            else
+                pool = argv[i];
+        }
+        return do_plan(argv[2], pool, flags);
+    }
     if (argc >= 3 && !strcmp(argv[1], "units")) {
         if (vdisk_scale_parse(argv[2], argc > 3 ? argv[3] : NULL, &bytes, &err) < 0)
             return fail(&err);
         printf("%llu\n", (unsigned long long)bytes);
         return 0;
     }
-    fprintf(stderr, "usage: vdisk-xml pool FILE | vol FILE [POOLDIR] | units NUMBER [UNIT]\n");
+    fprintf(stderr, "usage: vdisk-xml pool FILE | vol FILE [POOLDIR [--key]] | "
+                    "plan FILE [POOLXML] [--prealloc-metadata] | units NUMBER [UNIT]\n");
     return 2;
 }

@@ -124,8 +124,10 @@ test_provisioning_namespace(void **state)
 static void
 test_dir_type_and_ignored_source(void **state)
 {
-    const char *text = "<pool type='dir'><name>p</name><source><device path='/dev/sda6'/>"
-                       "<format type='ext3'/></source><target><path>/mnt</path></target></pool>";
+    const char *text = "<pool type='dir' xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'>"
+                       "<name>p</name><source><device path='/dev/sda6'/>"
+                       "<format type='ext3'/></source><target><path>/mnt</path></target>"
+                       "<fs:mount_opts><fs:option name='sync'/></fs:mount_opts></pool>";
     vdisk_pool_def *def;
     vdisk_error err = {0};
 
@@ -167,6 +169,16 @@ test_refused(void **state)
           "unknown element of the vdisk namespace" },
         { "<pool type='vdisk'><name>p</name><name>q</name><target><path>/p</path></target></pool>",
           "given twice" },
+        { "<pool type='vdisk'><name>p</name><target><path>/p</path></target>"
+          "<provisioning><zeroing>eager</zeroing></provisioning></pool>",
+          "<provisioning> belongs to the vdisk namespace" },
+        { "<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>"
+          "<name>p</name><target><path>/p</path></target><vdisk:provisioning>"
+          "<zeroing>eager</zeroing></vdisk:provisioning></pool>",
+          "<zeroing> belongs to the vdisk namespace" },
+        { "<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/2.0'>"
+          "<name>p</name><target><path>/p</path></target><vdisk:provisioning/></pool>",
+          "unknown vdisk namespace" },
     };
     vdisk_pool_def *def;
     vdisk_error err = {0};

@@ -1,0 +1,57 @@
+/* vdisk plugin — from a volume definition to the image to create.
+ *
+ * The plan says what libvirt's dir pool would ask `qemu-img create` for
+ * (format, size, backing file, -o options: backing_fmt, encryption,
+ * preallocation, nocow, compat, cluster_size, extended_l2, lazy_refcounts),
+ * with DESIGN.md's provisioning for the allocation:
+ *
+ *   allocation absent or < capacity   thin (preallocation=metadata for qcow2
+ *                                     with VDISK_VOL_PREALLOC_METADATA)
+ *   allocation == capacity            thick, zeroed as the pool says:
+ *                                     lazy = preallocation=falloc,
+ *                                     eager = preallocation=full
+ *
+ * As libvirt: a qcow2 volume without <compat> (and without <features>) is
+ * compat 0.10; iso volumes are raw files; raw volumes take no backing store;
+ * QEMU's legacy qcow encryption is refused for new volumes.  The options use
+ * qemu-img's keys, so vdisk_create_opts_parse() reads them.
+ */
+#ifndef VDISK_VOL_PROVISION_H
+#define VDISK_VOL_PROVISION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/create.h>
+#include <vdisk/error.h>
+#include <vdisk/storage-def.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    VDISK_VOL_PREALLOC_METADATA = 1u << 0,   /* virsh vol-create --prealloc-metadata */
+};
+
+typedef struct vdisk_vol_provision {
+    const char *format;        /* qemu-img -f: "raw", "qcow2", or "luks" (a raw LUKS container) */
+    uint64_t size;             /* virtual size in bytes */
+    bool size_from_backing;    /* no <capacity>: the backing file's size (size is 0) */
+    const char *backing_file;  /* borrowed from the definition; NULL if none */
+    vdisk_prealloc prealloc;   /* also in options as preallocation=... */
+    bool encrypted;            /* LUKS: the caller adds the secret (libvirt's key-secret) */
+    char *options;             /* "key=value,..." in libvirt's order; "" if none */
+} vdisk_vol_provision;
+
+/* Plan the creation of vol in pool (pool may be NULL: lazy zeroing).
+ * flags: VDISK_VOL_PREALLOC_*.  Errors name the volume. */
+int vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool,
+                             unsigned flags, vdisk_vol_provision *out, vdisk_error *err);
+void vdisk_vol_provision_clear(vdisk_vol_provision *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,126 @@
+/* vdisk plugin — planning the image a volume definition asks for: libvirt's
+ * dir-pool choices (format, compat, cluster size, features, backing,
+ * encryption) plus DESIGN.md's thin / lazy / eager provisioning. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/vol-provision.h>
+
+#include "xml-internal.h"
+
+/* DESIGN.md: allocation == capacity is thick, zeroed as the pool says. */
+static vdisk_prealloc
+choose_prealloc(const vdisk_vol_def *vol, const vdisk_pool_def *pool, unsigned flags)
+{
+    bool thick = vol->has_allocation && vol->has_capacity && vol->capacity > 0 &&
+                 vol->allocation >= vol->capacity;
+
+    if (thick)
+        return pool && pool->zeroing == VDISK_ZEROING_EAGER ? VDISK_PREALLOC_FULL
+                                                            : VDISK_PREALLOC_FALLOC;
+    if ((flags & VDISK_VOL_PREALLOC_METADATA) && vol->format == VDISK_FORMAT_QCOW2)
+        return VDISK_PREALLOC_METADATA;
+    return VDISK_PREALLOC_OFF;
+}
+
+/* The LUKS cipher options, prefixed "encrypt." inside qcow2. */
+static void
+add_luks_options(vdisk_xml_buf *b, const vdisk_vol_encryption_def *enc, const char *prefix)
+{
+    if (enc->cipher_name)
+        vdisk_xml_buf_add(b, ",%scipher-alg=%s-%u", prefix, enc->cipher_name, enc->cipher_size);
+    if (enc->cipher_mode)
+        vdisk_xml_buf_add(b, ",%scipher-mode=%s", prefix, enc->cipher_mode);
+    if (enc->cipher_hash)
+        vdisk_xml_buf_add(b, ",%shash-alg=%s", prefix, enc->cipher_hash);
+    if (enc->ivgen_name)
+        vdisk_xml_buf_add(b, ",%sivgen-alg=%s", prefix, enc->ivgen_name);
+    if (enc->ivgen_hash)
+        vdisk_xml_buf_add(b, ",%sivgen-hash-alg=%s", prefix, enc->ivgen_hash);
+}
+
+/* Refuse what libvirt refuses, before anything is written. */
+static int
+check(const vdisk_vol_def *vol, const char *compat, vdisk_error *err)
+{
+    const char *name = vol->name ? vol->name : "volume";
+    bool qcow2 = vol->format == VDISK_FORMAT_QCOW2;
+
+    if (!vol->has_capacity && !vol->backing_path)
+        return vdisk_error_set(err, EINVAL, "%s: missing <capacity> (only a volume with a "
+                               "backing store may leave it out)", name);
+    if (vol->backing_path && !qcow2)
+        return vdisk_error_set(err, ENOTSUP, "%s: a backing store needs a qcow2 volume, not %s",
+                               name, vdisk_format_name(vol->format));
+    if (vol->encryption.format == VDISK_VOL_ENCRYPTION_QCOW)
+        return vdisk_error_set(err, ENOTSUP, "%s: creating images with QEMU's legacy qcow "
+                               "encryption is not supported, use <encryption format='luks'>",
+                               name);
+    if (qcow2 && (vol->lazy_refcounts || vol->extended_l2) && strcmp(compat, "1.1") != 0)
+        return vdisk_error_set(err, EINVAL, "%s: %s needs compat 1.1, not %s", name,
+                               vol->lazy_refcounts ? "lazy_refcounts" : "extended_l2", compat);
+    return 0;
+}
+
+static void
+add_qcow2_options(vdisk_xml_buf *b, const vdisk_vol_def *vol, const char *compat)
+{
+    vdisk_xml_buf_add(b, ",compat=%s", compat);
+    if (vol->cluster_size)
+        vdisk_xml_buf_add(b, ",cluster_size=%llu", (unsigned long long)vol->cluster_size);
+    if (vol->lazy_refcounts)
+        vdisk_xml_buf_add(b, ",lazy_refcounts=on");
+    if (vol->extended_l2)
+        vdisk_xml_buf_add(b, ",extended_l2=on");
+}
+
+int
+vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, unsigned flags,
+                         vdisk_vol_provision *out, vdisk_error *err)
+{
+    bool qcow2 = vol->format == VDISK_FORMAT_QCOW2;
+    bool luks = vol->encryption.format == VDISK_VOL_ENCRYPTION_LUKS;
+    const char *compat = vol->compat ? vol->compat : "0.10";
+    vdisk_xml_buf b = {0};
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    if ((r = check(vol, compat, err)) < 0)
+        return r;
+    out->format = qcow2 ? "qcow2" : luks ? "luks" : "raw";
+    out->size = vol->has_capacity ? vol->capacity : 0;
+    out->size_from_backing = !vol->has_capacity;
+    out->backing_file = vol->backing_path;
+    out->prealloc = choose_prealloc(vol, pool, flags);
+    out->encrypted = luks;
+    if (vol->backing_path && vol->backing_format != VDISK_FORMAT_UNKNOWN)
+        vdisk_xml_buf_add(&b, ",backing_fmt=%s", vdisk_format_name(vol->backing_format));
+    else if (vol->backing_path && vol->backing_format_name)
+        vdisk_xml_buf_add(&b, ",backing_fmt=%s", vol->backing_format_name);
+    if (luks && qcow2)
+        vdisk_xml_buf_add(&b, ",encrypt.format=luks");
+    if (luks)
+        add_luks_options(&b, &vol->encryption, qcow2 ? "encrypt." : "");
+    if (out->prealloc != VDISK_PREALLOC_OFF)
+        vdisk_xml_buf_add(&b, ",preallocation=%s", vdisk_prealloc_name(out->prealloc));
+    if (vol->nocow)
+        vdisk_xml_buf_add(&b, ",nocow=on");
+    if (qcow2)
+        add_qcow2_options(&b, vol, compat);
+    vdisk_xml_buf_add(&b, "%s", "");
+    if ((r = vdisk_xml_buf_finish(&b, &out->options, err)) < 0)
+        return r;
+    if (out->options[0] == ',')
+        memmove(out->options, out->options + 1, strlen(out->options));
+    return 0;
+}
+
+void
+vdisk_vol_provision_clear(vdisk_vol_provision *p)
+{
+    if (!p)
+        return;
+    free(p->options);
+    memset(p, 0, sizeof(*p));
+}
