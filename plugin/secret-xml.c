@@ -1,17 +1,15 @@
-/* vdisk plugin — libvirt's <secret> XML, parsed safely with libxml2 and
+/* vdisk plugin — libvirt's <secret> XML, read with the plugin's safe XML
+ * reader (xml-read.c: no entities, no DTD, size and depth limits) and
  * formatted back in virsh secret-dumpxml's shape. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include <vdisk/secret.h>
 #include <vdisk/storage-def.h>
 
 #include "secret-internal.h"
+#include "xml-internal.h"
 
 /* Element holding the usage id, per usage type (libvirt's secret schema). */
 static const char *
@@ -26,77 +24,65 @@ usage_element(const char *type)
     return NULL;
 }
 
-static char *
-node_text(xmlNodePtr n)
-{
-    xmlChar *c = xmlNodeGetContent(n);
-    char *s = strdup(c ? (const char *)c : "");
-    xmlFree(c);
-    return s;
-}
-
-/* yes/no attribute; absent = no. */
+/* yes/no attribute of <secret>; absent = no. */
 static int
-yes_no(xmlNodePtr n, const char *attr, bool *out, const char *doc, vdisk_error *err)
+yes_no(const vdisk_xml_doc *d, const char *attr, bool *out, vdisk_error *err)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
-    int r = 0;
+    char *v = NULL;
+    int r = vdisk_xml_attr(d, d->root, attr, &v, err);
     *out = false;
-    if (v && strcmp((const char *)v, "yes") == 0)
+    if (r == 0 && v && strcmp(v, "yes") == 0)
         *out = true;
-    else if (v && strcmp((const char *)v, "no") != 0)
-        r = vdisk_error_set(err, EINVAL, "%s:%ld: <secret %s='%s'>: expected yes or no", doc,
-                            xmlGetLineNo(n), attr, (const char *)v);
-    xmlFree(v);
+    else if (r == 0 && v && strcmp(v, "no") != 0)
+        r = vdisk_xml_error(err, d, d->root, EINVAL, "%s='%s': expected yes or no", attr, v);
+    free(v);
     return r;
 }
 
 static int
-parse_usage(xmlNodePtr n, vdisk_secret_def *def, const char *doc, vdisk_error *err)
+parse_usage(const vdisk_xml_doc *d, const xmlNode *n, vdisk_secret_def *def, vdisk_error *err)
 {
-    xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-    const char *el = type ? usage_element((const char *)type) : NULL;
-    if (!el) {
-        int r = vdisk_error_set(err, EINVAL, "%s:%ld: <usage type='%s'>: unknown usage type "
-                                "(expected volume, ceph, iscsi, tls or vtpm)", doc, xmlGetLineNo(n),
-                                type ? (const char *)type : "");
-        xmlFree(type);
+    int r = vdisk_xml_attr(d, n, "type", &def->usage_type, err);
+    if (r < 0)
         return r;
-    }
-    def->usage_type = strdup((const char *)type);
-    xmlFree(type);
-    for (xmlNodePtr c = n->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, el) == 0)
-            def->usage_id = node_text(c);
-    if (!def->usage_id)
-        return vdisk_error_set(err, EINVAL, "%s:%ld: <usage type='%s'>: missing <%s>", doc,
-                               xmlGetLineNo(n), def->usage_type, el);
-    return 0;
+    const char *el = def->usage_type ? usage_element(def->usage_type) : NULL;
+    if (!el)
+        return vdisk_xml_error(err, d, n, EINVAL, "unknown usage type (expected volume, ceph, iscsi, "
+                               "tls or vtpm)");
+    xmlNode *id = NULL;
+    if ((r = vdisk_xml_child(d, n, el, NULL, &id, err)) < 0)
+        return r;
+    if (!id)
+        return vdisk_xml_error(err, d, n, EINVAL, "missing <%s>", el);
+    return vdisk_xml_text_trim(d, id, &def->usage_id, err);
 }
 
-/* The children of <secret>. */
+typedef struct fill_ctx {
+    vdisk_secret_def *def;
+    bool has_uuid;
+} fill_ctx;
+
+/* Build the definition from a parsed <secret> document. */
 static int
-parse_children(xmlNodePtr root, vdisk_secret_def *def, bool *has_uuid, const char *doc, vdisk_error *err)
+fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
 {
-    int r = 0;
-    for (xmlNodePtr c = root->children; c && r == 0; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        const char *name = (const char *)c->name;
-        if (strcmp(name, "uuid") == 0) {
-            char *t = node_text(c);
-            if (!t || vdisk_uuid_parse(t, def->uuid) < 0)
-                r = vdisk_error_set(err, EINVAL, "%s:%ld: <uuid>: malformed uuid '%s'", doc,
-                                    xmlGetLineNo(c), t ? t : "");
-            *has_uuid = true;
-            free(t);
-        } else if (strcmp(name, "description") == 0) {
-            free(def->description);
-            def->description = node_text(c);
-        } else if (strcmp(name, "usage") == 0) {
-            r = parse_usage(c, def, doc, err);
-        }
+    fill_ctx *ctx = opaque;
+    vdisk_secret_def *def = ctx->def;
+    xmlNode *uuid = NULL, *desc = NULL, *usage = NULL;
+    int r = yes_no(d, "ephemeral", &def->ephemeral, err);
+    if (r == 0)
+        r = yes_no(d, "private", &def->private_, err);
+    if (r == 0 && (r = vdisk_xml_child(d, d->root, "uuid", NULL, &uuid, err)) == 0 && uuid) {
+        char *t = NULL;
+        if ((r = vdisk_xml_text_trim(d, uuid, &t, err)) == 0 && vdisk_uuid_parse(t, def->uuid) < 0)
+            r = vdisk_xml_error(err, d, uuid, EINVAL, "malformed uuid '%s'", t);
+        free(t);
+        ctx->has_uuid = true;
     }
+    if (r == 0 && (r = vdisk_xml_child(d, d->root, "description", NULL, &desc, err)) == 0 && desc)
+        r = vdisk_xml_text(d, desc, &def->description, err);
+    if (r == 0 && (r = vdisk_xml_child(d, d->root, "usage", NULL, &usage, err)) == 0 && usage)
+        r = parse_usage(d, usage, def, err);
     return r;
 }
 
@@ -105,74 +91,37 @@ vdisk_secret_def_parse(const char *xml, size_t len, const char *doc, vdisk_secre
                        bool *has_uuid, vdisk_error *err)
 {
     memset(def, 0, sizeof(*def));
-    *has_uuid = false;
-    if (len > 65536)
-        return vdisk_error_set(err, EFBIG, "%s: secret XML larger than 64 KiB", doc);
-    /* No XML_PARSE_NOENT / DTDLOAD: entities are never expanded nor fetched. */
-    xmlDocPtr d = xmlReadMemory(xml, (int)len, doc, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!d) {
-        const xmlError *e = xmlGetLastError();
-        return vdisk_error_set(err, EINVAL, "%s:%d: malformed XML: %s", doc, e ? e->line : 0,
-                               e && e->message ? e->message : "parse error");
-    }
-    int r = 0;
-    xmlNodePtr root = xmlDocGetRootElement(d);
-    if (d->intSubset || d->extSubset)
-        r = vdisk_error_set(err, EINVAL, "%s: a document type declaration is not accepted", doc);
-    else if (!root || strcmp((const char *)root->name, "secret") != 0)
-        r = vdisk_error_set(err, EINVAL, "%s: expected a <secret> root element", doc);
-    if (r == 0)
-        r = yes_no(root, "ephemeral", &def->ephemeral, doc, err);
-    if (r == 0)
-        r = yes_no(root, "private", &def->private_, doc, err);
-    if (r == 0)
-        r = parse_children(root, def, has_uuid, doc, err);
-    xmlFreeDoc(d);
+    fill_ctx ctx = { .def = def };
+    int r = vdisk_xml_parse_with(xml, len, doc, "secret", fill, &ctx, err);
+    *has_uuid = ctx.has_uuid;
     if (r < 0)
         vdisk_secret_def_clear(def);
     return r;
 }
 
-/* Append text to f with &, <, >, ', " escaped. */
-static void
-put_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 int
 vdisk_secret_def_format(const vdisk_secret_def *def, char **out, size_t *len, vdisk_error *err)
 {
-    FILE *f = open_memstream(out, len);
-    if (!f)
-        return vdisk_error_set(err, ENOMEM, "out of memory");
+    vdisk_xml_buf b = { 0 };
     char uuid[VDISK_UUID_STRING_LEN];
     vdisk_uuid_format(def->uuid, uuid);
-    fprintf(f, "<secret ephemeral='%s' private='%s'>\n  <uuid>%s</uuid>\n",
-            def->ephemeral ? "yes" : "no", def->private_ ? "yes" : "no", uuid);
-    if (def->description) {
-        fputs("  <description>", f);
-        put_escaped(f, def->description);
-        fputs("</description>\n", f);
+    vdisk_xml_buf_open(&b, "<secret ephemeral='%s' private='%s'>", def->ephemeral ? "yes" : "no",
+                       def->private_ ? "yes" : "no");
+    vdisk_xml_buf_element(&b, "uuid", uuid);
+    vdisk_xml_buf_element(&b, "description", def->description);
+    const char *el = def->usage_type ? usage_element(def->usage_type) : NULL;
+    if (el) {
+        vdisk_xml_buf_indent(&b);
+        vdisk_xml_buf_add(&b, "<usage");
+        vdisk_xml_buf_attr(&b, "type", def->usage_type);
+        vdisk_xml_buf_add(&b, ">\n");
+        b.indent += 2;
+        vdisk_xml_buf_element(&b, el, def->usage_id ? def->usage_id : "");
+        vdisk_xml_buf_close(&b, "</usage>");
     }
-    if (def->usage_type) {
-        const char *el = usage_element(def->usage_type);
-        fprintf(f, "  <usage type='%s'>\n    <%s>", def->usage_type, el);
-        put_escaped(f, def->usage_id ? def->usage_id : "");
-        fprintf(f, "</%s>\n  </usage>\n", el);
-    }
-    fputs("</secret>\n", f);
-    if (fclose(f) != 0)
-        return vdisk_error_set(err, ENOMEM, "out of memory");
-    return 0;
+    vdisk_xml_buf_close(&b, "</secret>");
+    int r = vdisk_xml_buf_finish(&b, out, err);
+    if (r == 0)
+        *len = strlen(*out);
+    return r;
 }

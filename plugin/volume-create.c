@@ -15,6 +15,7 @@
 
 #include <vdisk/convert.h>
 #include <vdisk/create.h>
+#include <vdisk/vol-provision.h>
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
@@ -35,73 +36,61 @@ typedef struct create_source {
     void *opaque;
 } create_source;
 
-/* Options of the image format from the definition (as libvirt passes them
- * to qemu-img: compat, cluster size, lazy refcounts, nocow, backing). */
+/* The backing store: an absolute path whose format, when the definition
+ * does not name it, is probed (and then recorded in the new image). */
 static int
-plan_format(const vdisk_vol_def *def, create_plan *p, const char *what, vdisk_error *err)
+plan_backing(const vdisk_vol_provision *pv, create_plan *p, const char *what, vdisk_error *err)
 {
     vdisk_create_opts *o = &p->opts;
+    if (!pv->backing_file)
+        return 0;
+    if (pv->backing_file[0] != '/')
+        return vdisk_error_set(err, EINVAL, "%s: backing store path '%s' is not absolute", what,
+                               pv->backing_file);
+    if (!(o->backing_file = strdup(pv->backing_file)))
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", what);
     int r = 0;
-    if (def->compat)
-        r = vdisk_create_opts_set(o, "compat", def->compat, err);
-    else if (def->lazy_refcounts)
-        o->compat = 3;     /* libvirt: features imply compat 1.1 */
-    if (r == 0 && def->cluster_size)
-        o->cluster_size = (uint32_t)def->cluster_size;
-    o->lazy_refcounts = def->lazy_refcounts;
-    o->extended_l2 = def->extended_l2;
-    if (o->extended_l2 && !def->compat)
-        o->compat = 3;
-    o->nocow = o->nocow || def->nocow;
-    if (r == 0 && def->backing_path) {
-        if (o->format != VDISK_FORMAT_QCOW2)
-            return vdisk_error_set(err, EINVAL, "%s: a backing store needs format qcow2 (not %s)", what,
-                                   vdisk_format_name(o->format));
-        if (def->backing_path[0] != '/')
-            return vdisk_error_set(err, EINVAL, "%s: backing store path '%s' is not absolute", what,
-                                   def->backing_path);
-        if (!(o->backing_file = strdup(def->backing_path)))
-            return vdisk_error_set(err, ENOMEM, "%s: out of memory", what);
-        o->backing_format = def->backing_format;
-        if (o->backing_format == VDISK_FORMAT_UNKNOWN &&
-            (r = vdisk_probe(def->backing_path, &o->backing_format, err)) < 0)
-            vdisk_error_prefix(err, "%s: backing store", what);
-    }
-    if (r < 0)
-        vdisk_error_prefix(err, "%s", what);
+    if (o->backing_format == VDISK_FORMAT_UNKNOWN &&
+        (r = vdisk_probe(pv->backing_file, &o->backing_format, err)) < 0)
+        vdisk_error_prefix(err, "%s: backing store", what);
     return r;
 }
 
-/* The whole plan: format options, provisioning and permissions. */
+/* The whole plan: libvirt's image options and DESIGN.md's provisioning
+ * (vol-provision.c), a reservation for 0 < allocation < capacity, the
+ * pool's copy-on-write feature and the permissions. */
 static int
 plan_create(const vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_plan *p,
             const char *what, vdisk_error *err)
 {
-    vdisk_format fmt = def->format == VDISK_FORMAT_UNKNOWN ? VDISK_FORMAT_RAW : def->format;
-    if (fmt == VDISK_FORMAT_ISO)
-        return vdisk_error_set(err, ENOTSUP, "%s: an empty volume of format 'iso' cannot be created; "
-                               "upload an ISO image into a raw volume instead", what);
     if (def->encryption.format != VDISK_VOL_ENCRYPTION_NONE)
         return vdisk_error_set(err, ENOTSUP, "%s: encrypted volumes (<encryption>) are not supported yet", what);
-    vdisk_create_opts_init(&p->opts, fmt);
-    p->opts.size = def->capacity;
+    vdisk_vol_provision pv;
+    unsigned pflags = (flags & VDISK_VOL_CREATE_PREALLOC_METADATA) ? VDISK_VOL_PREALLOC_METADATA : 0;
+    int r = vdisk_vol_provision_plan(def, pool->def, pflags, &pv, err);
+    if (r < 0)
+        return r;
+    vdisk_format fmt = VDISK_FORMAT_RAW;
+    if ((r = vdisk_format_from_name(pv.format, &fmt, err)) == 0) {
+        vdisk_create_opts_init(&p->opts, fmt);
+        r = vdisk_create_opts_parse(&p->opts, pv.options, err);
+    }
+    p->opts.size = pv.size;
+    p->thick = pv.prealloc == VDISK_PREALLOC_FALLOC || pv.prealloc == VDISK_PREALLOC_FULL;
+    if (!p->thick && def->has_allocation && def->allocation < def->capacity)
+        p->reserve = def->allocation;
     if (pool->def->has_cow && !pool->def->cow)
         p->opts.nocow = true;      /* <features><cow state='no'/> of the pool */
-    uint64_t alloc = def->has_allocation ? def->allocation : 0;
-    bool meta = (flags & VDISK_VOL_CREATE_PREALLOC_METADATA) && fmt == VDISK_FORMAT_QCOW2;
-    if (alloc == 0 || alloc < def->capacity) {
-        p->opts.prealloc = meta ? VDISK_PREALLOC_METADATA : VDISK_PREALLOC_OFF;
-        p->reserve = alloc;
-    } else {
-        p->thick = true;
-        p->opts.prealloc = pool->def->zeroing == VDISK_ZEROING_EAGER ? VDISK_PREALLOC_FULL : VDISK_PREALLOC_FALLOC;
-    }
     p->mode = def->perms.has_mode ? def->perms.mode : 0600;
     p->uid = def->perms.has_owner ? def->perms.owner : (uid_t)-1;
     p->gid = def->perms.has_group ? def->perms.group : (gid_t)-1;
-    int r = plan_format(def, p, what, err);
-    if (r == 0 && (r = vdisk_create_opts_validate(&p->opts, err)) < 0)
+    if (r == 0)
+        r = plan_backing(&pv, p, what, err);
+    if (r == 0)
+        r = vdisk_create_opts_validate(&p->opts, err);
+    if (r < 0 && err && strncmp(err->message, what, strlen(what)) != 0)
         vdisk_error_prefix(err, "%s", what);
+    vdisk_vol_provision_clear(&pv);
     return r;
 }
 
@@ -271,7 +260,14 @@ vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
     memset(&p, 0, sizeof(p));
     uint64_t need = 0;
     char *src_path = vdisk_vol_path(src_pool, src_name);
-    if ((r = plan_create(pool, def, flags, &p, what, err)) == 0) {
+    /* The size comes from the source: <capacity> may be left out (as libvirt's
+     * vol-create-from allows). */
+    vdisk_vol_def sized = *def;
+    if (!sized.has_capacity) {
+        sized.has_capacity = true;
+        sized.capacity = vdisk_get_size(src);
+    }
+    if ((r = plan_create(pool, &sized, flags, &p, what, err)) == 0) {
         p.opts.size = vdisk_get_size(src);
         r = plan_need(&p, src, &need, what, err);
     }

@@ -132,3 +132,18 @@ def test_encrypted_volume_refused_clearly(virsh, tmp_path):
     p = virsh.run("vol-create", "p", xml, check=False)
     assert p.returncode == 1 and "not supported yet" in p.stderr
     assert os.listdir(path) == []
+
+
+def test_qcow2_without_compat_is_0_10_as_libvirt(virsh, qemu_img):
+    # libvirt's dir pool passes compat=0.10 to qemu-img when the volume XML
+    # names no compat (src/storage/storage_util.c); features imply 1.1.
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "d.qcow2", "1M", "--format", "qcow2")
+    assert qemu_info(qemu_img, path / "d.qcow2")["format-specific"]["data"]["compat"] == "0.10"
+
+
+def test_iso_volume_is_a_plain_file(virsh, qemu_img):
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "cd.iso", "2M", "--format", "iso")
+    info = qemu_info(qemu_img, path / "cd.iso")
+    assert info["format"] == "raw" and info["virtual-size"] == 2 * MiB
