@@ -105,3 +105,20 @@ def test_registry_files_and_concurrent_defines(virsh, tmp_path):
     assert not [f for f in os.listdir(pools) if f.startswith(".")]     # no temporary leftovers
     uuids = set(virsh.run("pool-list", "--all", "--uuid").stdout.split())
     assert len(uuids) == 16
+
+
+def test_build_applies_permissions(virsh, tmp_path):
+    import pytest
+    if os.geteuid() != 0:
+        pytest.skip("changing a directory's owner needs root")
+    path = tmp_path / "owned"
+    xml = tmp_path / "p.xml"
+    xml.write_text("<pool type='vdisk'><name>o</name><target><path>%s</path>"
+                   "<permissions><mode>0750</mode><owner>65534</owner><group>65533</group></permissions>"
+                   "</target></pool>" % path)
+    virsh.run("pool-define", xml)
+    virsh.run("pool-build", "o")
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65533, 0o750)
+    p = virsh.run("pool-build", "o", "--no-overwrite", check=False)
+    assert p.returncode == 1 and "already exists" in p.stderr

@@ -147,3 +147,39 @@ def test_iso_volume_is_a_plain_file(virsh, qemu_img):
     virsh.run("vol-create-as", "p", "cd.iso", "2M", "--format", "iso")
     info = qemu_info(qemu_img, path / "cd.iso")
     assert info["format"] == "raw" and info["virtual-size"] == 2 * MiB
+
+
+def test_concurrent_creates_of_one_name(virsh):
+    from concurrent.futures import ThreadPoolExecutor
+    path = virsh.make_pool("p")
+    with ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(lambda i: virsh.run("vol-create-as", "p", "same", f"{i + 1}M", check=False),
+                              range(8)))
+    ok = [r for r in results if r.returncode == 0]
+    assert len(ok) == 1
+    assert all("already in use" in r.stderr for r in results if r.returncode != 0)
+    assert os.listdir(path) == ["same"]                 # no hidden leftovers either
+
+
+def test_concurrent_creates_respect_overcommit_cap(virsh):
+    from concurrent.futures import ThreadPoolExecutor
+    path = virsh.make_pool("p", overcommit="1")
+    sv = os.statvfs(path)
+    quarter = sv.f_frsize * sv.f_blocks // 4 // MiB
+    with ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(lambda i: virsh.run("vol-create-as", "p", f"v{i}", f"{quarter}M", check=False),
+                              range(8)))
+    assert sum(r.returncode == 0 for r in results) == 4  # the cap lets exactly four in
+    assert sum(os.path.getsize(path / f) for f in os.listdir(path)) <= sv.f_frsize * sv.f_blocks
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_owner_group_and_mode_applied(virsh, tmp_path):
+    path = virsh.make_pool("p")
+    xml = tmp_path / "v.xml"
+    xml.write_text("<volume><name>owned</name><capacity>1048576</capacity><target>"
+                   "<permissions><mode>0604</mode><owner>65534</owner><group>65533</group>"
+                   "</permissions></target></volume>")
+    virsh.run("vol-create", "p", xml)
+    st = os.stat(path / "owned")
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (65534, 65533, 0o604)
