@@ -248,18 +248,30 @@ vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err)
     return fd;
 }
 
-/* Update the stored state of the pool under the registry lock. */
+/* Change one field of the stored state (-1: keep) under the registry lock,
+ * reading the other from the registry, not from this handle's snapshot, so
+ * that concurrent processes do not undo each other.  A start of an active
+ * pool or a stop of an inactive one is refused, as libvirt does. */
 static int
-set_state(vdisk_pool *pool, bool active, bool autostart, vdisk_error *err)
+set_state(vdisk_pool *pool, int active, int autostart, vdisk_error *err)
 {
     int r = vdisk_registry_lock(pool->reg, true, err);
     if (r < 0)
         return r;
-    r = write_state(pool->reg, pool->def->name, active, autostart, err);
+    bool cur_active, cur_autostart;
+    const char *name = pool->def->name;
+    if ((r = read_state(pool->reg, name, &cur_active, &cur_autostart, err)) == 0 && active >= 0 &&
+        cur_active == (bool)active)
+        r = vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is %s",
+                            name, active ? "already active" : "not active");
+    bool new_active = active >= 0 ? (bool)active : cur_active;
+    bool new_autostart = autostart >= 0 ? (bool)autostart : cur_autostart;
+    if (r == 0)
+        r = write_state(pool->reg, name, new_active, new_autostart, err);
     vdisk_registry_unlock(pool->reg);
     if (r == 0) {
-        pool->active = active;
-        pool->autostart = autostart;
+        pool->active = new_active;
+        pool->autostart = new_autostart;
     }
     return r;
 }
@@ -336,7 +348,7 @@ vdisk_pool_start(vdisk_pool *pool, vdisk_error *err)
     if (!S_ISDIR(st.st_mode))
         return vdisk_error_set(err, ENOTDIR, "pool '%s': '%s' is not a directory",
                                pool->def->name, pool->def->target_path);
-    return set_state(pool, true, pool->autostart, err);
+    return set_state(pool, 1, -1, err);
 }
 
 int
@@ -349,30 +361,46 @@ vdisk_pool_stop(vdisk_pool *pool, vdisk_error *err)
         close(pool->dirfd);
         pool->dirfd = -1;
     }
-    return set_state(pool, false, pool->autostart, err);
+    return set_state(pool, 0, -1, err);
+}
+
+/* Refuse (-EBUSY) when the registry says the pool is active now; call
+ * under the registry lock. */
+static int
+require_inactive(vdisk_pool *pool, const char *hint, vdisk_error *err)
+{
+    bool active, autostart;
+    int r = read_state(pool->reg, pool->def->name, &active, &autostart, err);
+    if (r == 0 && active)
+        r = vdisk_error_set(err, EBUSY, "Requested operation is not valid: storage pool '%s' is still active%s",
+                            pool->def->name, hint);
+    return r;
 }
 
 int
 vdisk_pool_delete(vdisk_pool *pool, vdisk_error *err)
 {
-    if (pool->active)
-        return vdisk_error_set(err, EBUSY, "Requested operation is not valid: storage pool '%s' is still active",
-                               pool->def->name);
-    if (rmdir(pool->def->target_path) < 0 && errno != ENOENT)
-        return vdisk_error_set_errno(err, errno, "pool '%s': failed to remove pool '%s'",
-                                     pool->def->name, pool->def->target_path);
-    return 0;
+    /* Under the registry lock, so that no other process starts the pool meanwhile. */
+    int r = vdisk_registry_lock(pool->reg, true, err);
+    if (r < 0)
+        return r;
+    if ((r = require_inactive(pool, "", err)) == 0 && rmdir(pool->def->target_path) < 0 && errno != ENOENT)
+        r = vdisk_error_set_errno(err, errno, "pool '%s': failed to remove pool '%s'",
+                                  pool->def->name, pool->def->target_path);
+    vdisk_registry_unlock(pool->reg);
+    return r;
 }
 
 int
 vdisk_pool_undefine(vdisk_pool *pool, vdisk_error *err)
 {
-    if (pool->active)
-        return vdisk_error_set(err, EBUSY, "Requested operation is not valid: storage pool '%s' is still active "
-                               "(stop it with pool-destroy first)", pool->def->name);
     int r = vdisk_registry_lock(pool->reg, true, err);
     if (r < 0)
         return r;
+    if ((r = require_inactive(pool, " (stop it with pool-destroy first)", err)) < 0) {
+        vdisk_registry_unlock(pool->reg);
+        return r;
+    }
     char file[300];
     state_file(file, sizeof(file), pool->def->name, "xml");
     r = vdisk_registry_remove(pool->reg, VDISK_REGISTRY_POOLS, file, err);
@@ -386,7 +414,7 @@ vdisk_pool_undefine(vdisk_pool *pool, vdisk_error *err)
 int
 vdisk_pool_set_autostart(vdisk_pool *pool, bool autostart, vdisk_error *err)
 {
-    return set_state(pool, pool->active, autostart, err);
+    return set_state(pool, -1, autostart, err);
 }
 
 int

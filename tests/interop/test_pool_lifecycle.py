@@ -122,3 +122,16 @@ def test_build_applies_permissions(virsh, tmp_path):
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65533, 0o750)
     p = virsh.run("pool-build", "o", "--no-overwrite", check=False)
     assert p.returncode == 1 and "already exists" in p.stderr
+
+
+def test_concurrent_state_changes_do_not_undo_each_other(virsh):
+    virsh.make_pool("p")
+    for _ in range(10):
+        virsh.run("pool-destroy", "p")
+        virsh.run("pool-autostart", "p", "--disable")
+        with ThreadPoolExecutor(2) as ex:
+            a = ex.submit(virsh.run, "pool-start", "p")
+            b = ex.submit(virsh.run, "pool-autostart", "p")
+            a.result(), b.result()
+        j = virsh.json("pool-list", "--all", "--json")[0]
+        assert (j["state"], j["autostart"]) == ("running", True)
