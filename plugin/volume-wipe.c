@@ -1,7 +1,8 @@
 /* vdisk plugin — wiping volumes with libvirt's algorithm names: zero,
  * random and trim natively; the multi-pass patterns of scrub(1) are refused
  * clearly.  A qcow2 volume is formatted again afterwards, empty, with the
- * same virtual size and options, so it stays a usable volume. */
+ * same virtual size and options (thick ones stay thick), so it stays a
+ * usable volume. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,6 +123,9 @@ qcow2_opts(vdisk_image *img, vdisk_create_opts *o, vdisk_error *err)
         r = vdisk_error_set(err, ENOMEM, "out of memory");
     if (info.backing_format)
         vdisk_format_from_name(info.backing_format, &o->backing_format, NULL);
+    /* A thick volume stays thick (lazy-zeroed: its data is gone anyway). */
+    if (info.actual_size >= info.virtual_size)
+        o->prealloc = VDISK_PREALLOC_FALLOC;
     vdisk_info_clear(&info);
     return r;
 }

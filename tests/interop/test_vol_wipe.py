@@ -53,3 +53,11 @@ def test_symlink_not_wiped(virsh, tmp_path):
     p = virsh.run("vol-wipe", "link", "--pool", "p", check=False)
     assert p.returncode == 1
     assert victim.read_bytes() == b"\x02" * 4096
+
+
+def test_thick_qcow2_stays_thick(virsh, qemu_img):
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "t.qcow2", "16M", "--allocation", "16M", "--format", "qcow2")
+    virsh.run("vol-wipe", "t.qcow2", "--pool", "p")
+    qemu_img("check", path / "t.qcow2")
+    assert os.stat(path / "t.qcow2").st_blocks * 512 >= 16 * MiB
