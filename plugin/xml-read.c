@@ -267,6 +267,8 @@ vdisk_xml_parse_with(const char *xml, size_t len, const char *docname, const cha
     int r;
 
     if (!xml) {
+        if (!docname)
+            return vdisk_error_set(err, EINVAL, "no XML file named");
         if ((r = vdisk_xml_file_load(docname, &text, &len, err)) < 0)
             return r;
         xml = text;
