@@ -268,8 +268,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and one run: a sanity check, not a measurement")
     ap.add_argument("--runs", type=int, help="runs per tool and case (default 3; 1 with --quick)")
-    ap.add_argument("--only", default="convert,create,bench,pools",
-                    help="comma-separated subset of convert,create,bench,pools")
+    ap.add_argument("--only", default="convert,create,bench,snapshot,pools",
+                    help="comma-separated subset of convert,create,bench,snapshot,pools")
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated input")
     ap.add_argument("--out", default=str(HERE / "out"), help="output directory")
     ap.add_argument("--vdisk", default=str(REPO / "build" / "tools" / "vdisk-virsh"))
@@ -309,6 +309,9 @@ def main(argv):
         conv_rows += bench_create(runner, args, args.vdisk)
     if "bench" in only:
         io_rows = bench_io(runner, args, args.vdisk)
+    if "snapshot" in only:
+        import bench_snapshot   # noqa: E402 (snapshot create/apply, 1 GiB of data)
+        conv_rows += bench_snapshot.bench_snapshot(runner, args, args.vdisk)
     if "pools" in only:   # bench/pools.py: embedded pools (own table; no peer yet)
         import pools
         pools.main(["--vdisk", args.vdisk, "--runs", str(args.runs)] +

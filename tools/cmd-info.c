@@ -120,10 +120,10 @@ json_entry(vv_json *j, const info_entry *e)
 {
     const vdisk_info *in = &e->info;
     vv_json_object_begin(j, NULL);
-    if (e->nsnapshots)
-        vv_snapshots_json(j, e->snapshots, e->nsnapshots);
     if (in->backing_file && in->backing_format)
         vv_json_string(j, "backing-filename-format", in->backing_format);
+    if (e->nsnapshots)
+        vv_snapshots_json(j, e->snapshots, e->nsnapshots);
     vv_json_uint(j, "virtual-size", in->virtual_size);
     vv_json_string(j, "filename", e->filename);
     if (in->cluster_size)

@@ -108,6 +108,11 @@ cmd_snapshot(int argc, char **argv)
     int ret = parse_args(argc, argv, &act, &name, &flags);
     if (ret >= 0)
         return ret;
+    if (act != ACT_LIST && (flags & VDISK_OPEN_FORCE_SHARE)) {
+        vv_error("Could not open '%s': force-share=on can only be used with read-only images",
+                 argv[optind]);
+        return 1;
+    }
     if (act != ACT_LIST)
         flags |= VDISK_OPEN_RDWR;
     vdisk_image *img;

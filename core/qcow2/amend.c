@@ -53,16 +53,10 @@ walk_all(qcow2_state *s, l2_fn fn, void *opaque, vdisk_error *err)
     if (r == 0)
         r = qcow2_snapshots_read(s, &v, &len, err);
     for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++) {
-        uint8_t *raw = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
-        uint64_t *l1 = malloc(v[i].l1_size ? (size_t)v[i].l1_size * 8 : 1);
-        r = raw && l1 ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-        if (r == 0 && v[i].l1_size)
-            r = vdisk_file_pread(s->file, raw, (size_t)v[i].l1_size * 8, v[i].l1_offset, err);
-        for (uint32_t j = 0; r == 0 && j < v[i].l1_size; j++)
-            l1[j] = qcow2_be64(raw + (size_t)j * 8);
+        uint64_t *l1 = NULL;
+        r = qcow2_snapshot_read_l1(s, &v[i], v[i].l1_size, &l1, err);
         if (r == 0)
             r = walk_l1(s, l1, v[i].l1_size, fn, opaque, err);
-        free(raw);
         free(l1);
     }
     qcow2_snapshots_free(v, s->nb_snapshots);
@@ -144,6 +138,57 @@ expand_zero(qcow2_state *s, uint8_t *t, uint64_t l2_rc, void *opaque, vdisk_erro
     return 0;
 }
 
+/* Offset of the end-of-extensions marker in a header cluster h whose
+ * extensions start at `start`; 0 if there is none before `end`. */
+static uint64_t
+find_ext_end(const uint8_t *h, uint64_t start, uint64_t end)
+{
+    for (uint64_t p = start; p + 8 <= end;) {
+        uint32_t magic = qcow2_be32(h + p), len = qcow2_be32(h + p + 4);
+        if (magic == QCOW2_EXT_END)
+            return p;
+        p += 8 + (((uint64_t)len + 7) & ~UINT64_C(7));
+    }
+    return 0;
+}
+
+/* Copy the header extensions of the image that header_build does not
+ * write (bitmaps, extensions of newer QEMUs) from the current header into
+ * the new one nh, before its end marker, as QEMU keeps them. */
+static int
+keep_unknown_extensions(qcow2_state *s, uint8_t *nh, uint32_t new_len, vdisk_error *err)
+{
+    uint8_t *h = vdisk_alloc_aligned(s->cluster_size, true);
+    if (!h)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
+    uint64_t bf = qcow2_be64(h + 8), end = bf && bf < s->cluster_size ? bf : s->cluster_size;
+    uint64_t nend = find_ext_end(nh, new_len, s->cluster_size);
+    uint64_t nbf = qcow2_be64(nh + 8), nbf_len = nbf ? qcow2_be32(nh + 16) : 0;
+    for (uint64_t p = s->header_length; r == 0 && nend && p + 8 <= end;) {
+        uint32_t magic = qcow2_be32(h + p), len = qcow2_be32(h + p + 4);
+        uint64_t total = 8 + (((uint64_t)len + 7) & ~UINT64_C(7));
+        if (magic == QCOW2_EXT_END || total > end - p)
+            break;
+        if (magic != QCOW2_EXT_BACKING_FORMAT && magic != QCOW2_EXT_FEATURE_TABLE) {
+            uint64_t tail = 8 + (nbf ? nbf + nbf_len - nend - 8 : 0);   /* end marker + name */
+            if (nend + total + tail > s->cluster_size) {
+                r = vdisk_error_set(err, ENOSPC, "%s: header extension 0x%08x does not fit in "
+                                    "the new header", s->name, magic);
+                break;
+            }
+            memmove(nh + nend + total, nh + nend, tail);
+            memcpy(nh + nend, h + p, total);
+            nend += total;
+            if (nbf)
+                qcow2_put_be64(nh + 8, nbf += total);
+        }
+        p += total;
+    }
+    free(h);
+    return r;
+}
+
 /* Rewrite the header cluster for `version` with the current fields. */
 static int
 rewrite_header(qcow2_state *s, int version, uint64_t compat, vdisk_error *err)
@@ -160,6 +205,8 @@ rewrite_header(qcow2_state *s, int version, uint64_t compat, vdisk_error *err)
     if (!h)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = qcow2_header_build(&p, h, err);
+    if (r == 0)
+        r = keep_unknown_extensions(s, h, version >= 3 ? 112 : QCOW2_V2_HEADER_LEN, err);
     if (r == 0) {
         qcow2_put_be32(h + 60, s->nb_snapshots);
         qcow2_put_be64(h + 64, s->snapshots_offset);

@@ -418,6 +418,10 @@ int qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t
  * of the L2 entries (and of l1's entries when `active`). */
 int qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, int addend,
                                    bool active, vdisk_error *err);
+/* Read the L1 table of a snapshot into a host-endian array of at least
+ * `entries` entries (zero padded).  Caller frees. */
+int qcow2_snapshot_read_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
+                           uint64_t **out, vdisk_error *err);
 int qcow2_snapshot_list(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdisk_error *err);
 int qcow2_snapshot_create(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err);
 int qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err);

@@ -38,6 +38,47 @@ compressed_range(const qcow2_state *s, uint64_t entry, uint64_t *first, uint64_t
     *n = ((start + nsec * 512 - 1) >> s->cluster_bits) - *first + 1;
 }
 
+/* Refcount lookups over neighbouring clusters keep the refcount block of
+ * the last one pinned: a cache lookup per cluster would dominate the walks
+ * below.  Only for passes that change no refcount. */
+struct rc_reader {
+    qcow2_state *s;
+    uint64_t idx;     /* refcount table index of rb */
+    uint8_t *rb;      /* pinned block, or NULL */
+};
+
+static void
+rc_reader_done(struct rc_reader *rr)
+{
+    if (rr->rb)
+        qcow2_cache_put(rr->s->rb_cache, rr->rb);
+    rr->rb = NULL;
+}
+
+static int
+rc_read(struct rc_reader *rr, uint64_t cluster, uint64_t *rc, vdisk_error *err)
+{
+    qcow2_state *s = rr->s;
+    uint64_t idx = cluster >> s->rb_bits;
+    if (!rr->rb || idx != rr->idx) {
+        rc_reader_done(rr);
+        uint64_t rbo = idx < s->reftable_entries ? s->reftable[idx] : 0;
+        if (!rbo) {
+            *rc = 0;
+            return 0;
+        }
+        int r = qcow2_cache_get(s->rb_cache, rbo, false, &rr->rb, err);
+        if (r < 0) {
+            rr->rb = NULL;
+            return r;
+        }
+        rr->idx = idx;
+    }
+    *rc = qcow2_refcount_read_entry(rr->rb, cluster & ((UINT64_C(1) << s->rb_bits) - 1),
+                                    s->refcount_order);
+    return 0;
+}
+
 /* Refcount change for the clusters one L2 table names, batched into runs
  * of consecutive host clusters. */
 static int
@@ -73,21 +114,25 @@ l2_refcounts(qcow2_state *s, const uint8_t *t, int addend, vdisk_error *err)
 static int
 l2_copied(qcow2_state *s, uint8_t *t, bool *changed, vdisk_error *err)
 {
+    struct rc_reader rr = { .s = s };
     for (uint32_t j = 0; j < s->l2_entries; j++) {
         uint64_t e, bm, rc;
         qcow2_l2_get_entry(s, t, j, &e, &bm);
         uint64_t host = e & L2E_OFFSET_MASK;
         if ((e & QCOW_OFLAG_COMPRESSED) || !host)
             continue;
-        int r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc, err);
-        if (r < 0)
+        int r = rc_read(&rr, host >> s->cluster_bits, &rc, err);
+        if (r < 0) {
+            rc_reader_done(&rr);
             return r;
+        }
         uint64_t ne = rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
         if (ne != e) {
             qcow2_l2_set_entry(s, t, j, ne, bm);
             *changed = true;
         }
     }
+    rc_reader_done(&rr);
     return 0;
 }
 
@@ -139,6 +184,51 @@ qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, i
     return 0;
 }
 
+/* Can every cluster l1 names take one more reference?  Checked before a
+ * snapshot changes anything, so that narrow refcounts (refcount_bits=1
+ * cannot share at all) give an error and leave the image as it was. */
+static int
+check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error *err)
+{
+    uint64_t rc;
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
+        if (!l2)
+            continue;
+        uint8_t *t;
+        int r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+        if (r == 0 && rc >= s->refcount_max)
+            r = vdisk_error_set(err, ERANGE, "%s: L2 table at 0x%" PRIx64 " already has the "
+                                "largest refcount %u-bit refcounts hold", s->name, l2,
+                                1u << s->refcount_order);
+        if (r == 0)
+            r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
+        if (r < 0)
+            return r;
+        struct rc_reader rr = { .s = s };
+        for (uint32_t j = 0; j < s->l2_entries && r == 0; j++) {
+            uint64_t e, bm, first, n;
+            qcow2_l2_get_entry(s, t, j, &e, &bm);
+            if (e & QCOW_OFLAG_COMPRESSED)
+                compressed_range(s, e, &first, &n);
+            else
+                first = (e & L2E_OFFSET_MASK) >> s->cluster_bits, n = (e & L2E_OFFSET_MASK) != 0;
+            for (uint64_t c = first; c < first + n && r == 0; c++) {
+                r = rc_read(&rr, c, &rc, err);
+                if (r == 0 && rc >= s->refcount_max)
+                    r = vdisk_error_set(err, ERANGE, "%s: cluster at 0x%" PRIx64 " already has "
+                                        "the largest refcount %u-bit refcounts hold", s->name,
+                                        c << s->cluster_bits, 1u << s->refcount_order);
+            }
+        }
+        rc_reader_done(&rr);
+        qcow2_cache_put(s->l2_cache, t);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* ---- lookups ------------------------------------------------------------ */
 
 /* Index of the snapshot with this ID, else the first with this name. */
@@ -154,10 +244,8 @@ find_snapshot(const struct qcow2_snapshot *v, size_t n, const char *id_or_name)
     return -1;
 }
 
-/* Read the L1 table of a snapshot into a host-endian array of at least
- * `entries` entries (zero padded).  Caller frees. */
-static int
-read_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
+int
+qcow2_snapshot_read_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entries,
                  uint64_t **out, vdisk_error *err)
 {
     if (entries < sn->l1_size)
@@ -188,9 +276,11 @@ read_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t entri
     return 0;
 }
 
-/* Write a host-endian L1 table of n entries at off (big endian), synced. */
+/* Write a host-endian L1 table of n entries at off (big endian), synced
+ * when `sync`. */
 static int
-write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, vdisk_error *err)
+write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, bool sync,
+               vdisk_error *err)
 {
     uint8_t *buf = malloc(n ? (size_t)n * 8 : 1);
     if (!buf)
@@ -199,10 +289,30 @@ write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, vdi
         qcow2_put_be64(buf + (size_t)i * 8, l1[i]);
     int r = n ? vdisk_file_pwrite(s->file, buf, (size_t)n * 8, off, err) : 0;
     free(buf);
-    if (r == 0)
+    if (r == 0 && sync)
         r = vdisk_file_flush(s->file, err);
     if (r < 0)
         vdisk_error_prefix(err, "%s: cannot write the L1 table at 0x%" PRIx64, s->name, off);
+    return r;
+}
+
+/* Write back refcount blocks, L2 tables and the active L1 one right after
+ * the other, with no sync between them.  For the COPIED-flag changes of a
+ * snapshot operation no order is safer than another (a flag that lags its
+ * refcount is harmless once the reference it counted is gone or not yet
+ * there), and writing them back to back keeps the window in which a killed
+ * process leaves flags and refcounts disagreeing as short as it can be.
+ * Callers sync where a new reference needs its refcount on disk first. */
+static int
+flush_unordered(qcow2_state *s, vdisk_error *err)
+{
+    int r = qcow2_cache_flush(s->rb_cache, err);
+    if (r == 0)
+        r = qcow2_cache_flush(s->l2_cache, err);
+    if (r == 0 && s->l1_dirty_lo != s->l1_dirty_hi)
+        r = write_l1_table(s, s->l1, s->l1_size, s->l1_offset, false, err);
+    if (r == 0)
+        s->l1_dirty_lo = s->l1_dirty_hi = 0;
     return r;
 }
 
@@ -307,19 +417,24 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
         r = vdisk_error_set(err, EINVAL, "%s: snapshot name is too long (%zu bytes, at most %u)",
                             s->name, strlen(info->name), UINT16_MAX);
     if (r == 0)
+        r = check_headroom(s, s->l1, s->l1_size, err);
+    if (r == 0)
         r = qcow2_mark_dirty(s, err);
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);   /* earlier writes, in their order */
     /* Every cluster the active L1 names gains the snapshot's reference. */
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 1, true, err);
     uint64_t l1_off = 0;
     if (r == 0 && s->l1_size)
         r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
+    /* Neither these writes nor the copy need a sync of their own: the one
+     * before the new snapshot table names them (qcow2_snapshots_write)
+     * covers them. */
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     if (r == 0)
-        r = qcow2_order_barrier(s, err);
-    if (r == 0)
-        r = write_l1_table(s, s->l1, s->l1_size, l1_off, err);
+        r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
     if (r == 0)
         r = add_entry(s, &v, n, info, l1_off, err);
     if (r == 0)
@@ -363,7 +478,7 @@ replace_active_l1(qcow2_state *s, uint64_t *nl1, uint32_t n, uint64_t *new_off, 
         if (r < 0)
             return r;
     }
-    r = write_l1_table(s, nl1, n, off, err);
+    r = write_l1_table(s, nl1, n, off, true, err);
     if (r == 0 && off != s->l1_offset) {
         uint8_t b[12];
         qcow2_put_be32(b, n);
@@ -382,18 +497,21 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
 {
     uint32_t n = sn->l1_size > s->l1_size ? sn->l1_size : s->l1_size;
     uint64_t *nl1;
-    int r = read_snapshot_l1(s, sn, n, &nl1, err);
+    int r = qcow2_snapshot_read_l1(s, sn, n, &nl1, err);
     if (r < 0)
         return r;
     uint64_t old_off = s->l1_offset, new_off = old_off;
     uint32_t old_n = s->l1_size;
-    r = qcow2_mark_dirty(s, err);
+    r = check_headroom(s, nl1, sn->l1_size, err);
+    if (r == 0)
+        r = qcow2_mark_dirty(s, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, nl1, sn->l1_size, 1, false, err);
+    /* The increments reach the disk before the L1 that needs them. */
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     if (r == 0)
         r = qcow2_order_barrier(s, err);
     if (r == 0)
@@ -451,7 +569,7 @@ apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     qcow2_snapshots_free(v, n);
     return r;
 }
@@ -487,7 +605,7 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     }
     struct qcow2_snapshot sn = v[i];
     uint64_t *l1 = NULL;
-    r = read_snapshot_l1(s, &sn, sn.l1_size, &l1, err);
+    r = qcow2_snapshot_read_l1(s, &sn, sn.l1_size, &l1, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0) {
@@ -504,7 +622,7 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = qcow2_flush_metadata(s, err);
+        r = flush_unordered(s, err);
     free(l1);
     qcow2_snapshots_free(v, n);
     return r;
@@ -545,7 +663,7 @@ qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err)
                             "small for its size of %" PRIu64 " bytes", s->name, v[i].name,
                             v[i].l1_size, v[i].disk_size);
     if (r == 0)
-        r = read_snapshot_l1(s, &v[i], v[i].l1_size, &l1, err);
+        r = qcow2_snapshot_read_l1(s, &v[i], v[i].l1_size, &l1, err);
     if (r == 0) {
         free(s->l1);
         s->l1 = l1;

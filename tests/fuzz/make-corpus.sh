@@ -2,7 +2,7 @@
 # Generate the seed corpus of the fuzz targets with qemu-img and qemu-io
 # (the images are made fresh on every run; none is committed).
 #   tests/fuzz/make-corpus.sh OUTDIR
-# writes OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
+# writes OUTDIR/fuzz-qcow2-snapshot/* (snapshot tables) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # cluster sizes and refcount widths, extended L2, zero clusters, discards,
 # compressed clusters (zlib, zstd), a backing-file name, an internal snapshot
 # and a dirty bitmap.  Small clusters keep the inputs small, which is where
@@ -116,6 +116,33 @@ if [ -n "$lvsrc" ] && [ -d "$lvsrc/tests/storagevolxml2xmlin" ]; then
     done
 fi
 echo "make-corpus: $(find "$xdir" -type f | wc -l) seeds in $xdir"
+# fuzz-qcow2-snapshot: small images with snapshot tables of several shapes
+# (v2 and v3, several entries, a snapshot of another size, long names,
+# compressed and zero clusters shared with snapshots).
+sdir="$out/fuzz-qcow2-snapshot"
+rm -rf "$sdir"
+mkdir -p "$sdir"
+snap() {
+    local name=$1 opts=$2
+    shift 2
+    local f="$sdir/$name.qcow2"
+    qemu-img create -q -f qcow2 -o "$opts" "$f" 256k
+    qemu-io -f qcow2 -c 'write -P 0x51 0 8k' -c 'write -z 16k 4k' "$f" >/dev/null
+    for s in "$@"; do
+        qemu-img snapshot -c "$s" "$f"
+        qemu-io -f qcow2 -c 'write -P 0x52 4k 4k' "$f" >/dev/null
+    done
+}
+snap v3-c512-one cluster_size=512 s1
+snap v3-c512-three cluster_size=512 a b c
+snap v2-c512-two cluster_size=512,compat=0.10 first second
+snap v3-c4k-longname cluster_size=4k "$(printf 'n%.0s' $(seq 1 200))"
+snap v3-c1k-refcount8 cluster_size=1k,refcount_bits=8 x y
+qemu-img create -q -f qcow2 -o cluster_size=512 "$sdir/v3-c512-resized.qcow2" 64k
+qemu-img snapshot -c small "$sdir/v3-c512-resized.qcow2"
+qemu-img resize -q "$sdir/v3-c512-resized.qcow2" 256k
+qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k "$tmp/src.raw" "$sdir/v3-c4k-zlib-snap.qcow2"
+qemu-img snapshot -c z "$sdir/v3-c4k-zlib-snap.qcow2"
 
 echo "make-corpus: $(find "$dir" -type f | wc -l) seeds in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"
 

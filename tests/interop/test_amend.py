@@ -141,3 +141,23 @@ def test_usage_errors(vdisk, qemu_img, tmp_path):
         assert pv.returncode == pq.returncode == 1, args
     assert "does not support option amendment" in vdisk(
         "amend", "-f", "raw", "-o", "compat=1.1", f, check=False).stderr
+
+
+def test_unknown_extensions_kept_as_qemu(vdisk, qemu_img, qemu_io, tmp_path):
+    """A bitmaps extension survives the header rewrite, as with qemu-img amend
+    (which leaves the same leaked bitmap clusters behind on a downgrade)."""
+    fv = make(qemu_img, qemu_io, tmp_path / "v.qcow2", "compat=1.1", ["write -P 1 0 64k"])
+    qemu_img("bitmap", "--add", fv, "b0")
+    fq = tmp_path / "q.qcow2"
+    fq.write_bytes(fv.read_bytes())
+    vdisk("amend", "-o", "compat=0.10", fv)
+    qemu_img("amend", "-o", "compat=0.10", fq)
+    magic = bytes.fromhex("23852875")
+    assert magic in fv.read_bytes()[:4096] and magic in fq.read_bytes()[:4096]
+    cv = json.loads(qemu_img("check", "--output", "json", fv, check=False).stdout)
+    cq = json.loads(qemu_img("check", "--output", "json", fq, check=False).stdout)
+    assert cv.get("corruptions", 0) == cq.get("corruptions", 0) == 0
+    assert cv.get("leaks") == cq.get("leaks")
+    vdisk("amend", "-o", "compat=1.1", fv)
+    assert magic in fv.read_bytes()[:4096]
+    assert fmt_specific(qemu_img, fv)["compat"] == "1.1"
