@@ -240,7 +240,10 @@ vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err)
     if (!pool->active)
         return vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is not active",
                                pool->def->name);
-    int fd = open(pool->def->target_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* The target path is the administrator's choice and may be a symlink
+     * (/var/lib/libvirt/images -> /srv/images); what is inside the pool is
+     * reached from this descriptor without following links. */
+    int fd = open(pool->def->target_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return vdisk_error_set_errno(err, errno, "pool '%s': cannot open directory %s",
                                      pool->def->name, pool->def->target_path);
@@ -307,7 +310,7 @@ vdisk_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err)
         return vdisk_error_set(err, EINVAL, "pool '%s': --overwrite and --no-overwrite are mutually exclusive",
                                def->name);
     struct stat st;
-    if (lstat(path, &st) == 0) {
+    if (stat(path, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return vdisk_error_set(err, ENOTDIR, "pool '%s': %s exists and is not a directory", def->name, path);
         if (flags & VDISK_POOL_BUILD_NO_OVERWRITE)
@@ -319,7 +322,7 @@ vdisk_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err)
         vdisk_error_prefix(err, "pool '%s'", def->name);
         return r;
     }
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return vdisk_error_set_errno(err, errno, "pool '%s': cannot open directory %s", def->name, path);
     uid_t uid = def->target_perms.has_owner ? def->target_perms.owner : (uid_t)-1;

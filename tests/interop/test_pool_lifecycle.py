@@ -135,3 +135,16 @@ def test_concurrent_state_changes_do_not_undo_each_other(virsh):
             a.result(), b.result()
         j = virsh.json("pool-list", "--all", "--json")[0]
         assert (j["state"], j["autostart"]) == ("running", True)
+
+
+def test_target_path_may_be_a_symlink(virsh, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    os.symlink(real, tmp_path / "link")
+    xml = tmp_path / "p.xml"
+    xml.write_text(virsh.pool_xml("s", tmp_path / "link"))
+    virsh.run("pool-define", xml)
+    virsh.run("pool-start", "s")
+    virsh.run("vol-create-as", "s", "v", "1M")
+    assert (real / "v").is_file()
+    assert virsh.run("vol-name", tmp_path / "link" / "v").stdout == "v\n\n"

@@ -44,8 +44,9 @@ const char *vdisk_pool_path(const vdisk_pool *pool);
 bool vdisk_pool_is_active(const vdisk_pool *pool);
 bool vdisk_pool_get_autostart(const vdisk_pool *pool);
 
-/* The pool directory, opened O_DIRECTORY|O_NOFOLLOW on first use (owned by
- * the pool handle).  The pool must be active. */
+/* The pool directory, opened O_DIRECTORY on first use (owned by the pool
+ * handle; the target path itself may be a symlink the administrator made).
+ * The pool must be active. */
 int vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err);
 
 enum {
