@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -28,14 +29,31 @@ cmp_vols(const void *a, const void *b)
     return strcmp(((const vdisk_vol_def *)a)->name, ((const vdisk_vol_def *)b)->name);
 }
 
+/* A hidden file of a create that no process holds any more (it was killed
+ * half-way) is removed: creates hold flock on theirs until it is renamed. */
+static void
+reap_stale_tmp(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        unlinkat(dirfd, name, 0);
+    close(fd);
+}
+
 /* Is this directory entry a volume?  Regular files only, never our own
  * temporary files; symlinks are not followed. */
 static bool
 is_volume(int dirfd, const char *name)
 {
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-        strncmp(name, VDISK_VOL_TMP_PREFIX, strlen(VDISK_VOL_TMP_PREFIX)) == 0)
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
+    if (strncmp(name, VDISK_VOL_TMP_PREFIX, strlen(VDISK_VOL_TMP_PREFIX)) == 0) {
+        reap_stale_tmp(dirfd, name);
+        return false;
+    }
     struct stat st;
     return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -200,14 +201,17 @@ create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t
                                   pool->def->target_path);
         goto unlock;
     }
+    /* Held until the file is published or removed: refresh reaps hidden
+     * files nobody holds (a create killed half-way). */
+    flock(fd, LOCK_EX);
     r = fill(p, s, fd, real, err);
-    close(fd);
     if (r == 0)
         r = publish(pool->dirfd, tmp, name, real, err);
     if (r < 0)
         unlinkat(pool->dirfd, tmp, 0);
     else
         fsync(pool->dirfd);
+    close(fd);
 unlock:
     vdisk_pool_unlock(pool);
 out:

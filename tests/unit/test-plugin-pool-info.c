@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -24,7 +26,10 @@ test_refresh_lists_regular_files_only(void **state)
     vdisk_pool *p = pf_pool(reg, "p", VDISK_ZEROING_LAZY, 0);
     unit_write_file(unit_path(0, "p/b.img"), 2 * MiB, "data", 4, 0);
     unit_write_file(unit_path(0, "p/a.img"), 1 * MiB, NULL, 0, 0);
-    unit_write_file(unit_path(0, "p/.vdisk-tmp-0123"), 1 * MiB, NULL, 0, 0);
+    unit_write_file(unit_path(0, "p/.vdisk-tmp-0123"), 1 * MiB, NULL, 0, 0);   /* stale */
+    unit_write_file(unit_path(0, "p/.vdisk-tmp-4567"), 1 * MiB, NULL, 0, 0);   /* being created */
+    int held = open(unit_path(0, "p/.vdisk-tmp-4567"), O_RDONLY);
+    assert_int_equal(flock(held, LOCK_EX), 0);
     unit_write_file(unit_path(0, "outside"), 1 * MiB, NULL, 0, 0);
     assert_int_equal(symlink(unit_path(0, "outside"), unit_path(1, "p/link")), 0);
     assert_int_equal(mkdir(unit_path(0, "p/subdir"), 0755), 0);
@@ -38,6 +43,10 @@ test_refresh_lists_regular_files_only(void **state)
     assert_int_equal(v[1].format, VDISK_FORMAT_RAW);
     assert_string_equal(v[1].key, unit_path(0, "p/b.img"));
     vdisk_pool_volumes_free(v, n);
+    /* A create killed half-way leaves a hidden file nobody holds: reaped. */
+    assert_int_equal(access(unit_path(0, "p/.vdisk-tmp-0123"), F_OK), -1);
+    assert_int_equal(access(unit_path(0, "p/.vdisk-tmp-4567"), F_OK), 0);
+    close(held);
     vdisk_pool_free(p);
     vdisk_registry_close(reg);
 }
