@@ -118,17 +118,19 @@ check_usage_clash(vdisk_registry *reg, const vdisk_secret_def *def, vdisk_error 
     vdisk_secret_def *all;
     size_t n;
     int r = vdisk_secret_list(reg, &all, &n, err);
+    if (r < 0)
+        return r;
     for (size_t i = 0; r == 0 && i < n; i++) {
-        if (memcmp(all[i].uuid, def->uuid, 16) != 0 && all[i].usage_type && all[i].usage_id &&
-            strcmp(all[i].usage_type, def->usage_type) == 0 && strcmp(all[i].usage_id, def->usage_id) == 0) {
+        const vdisk_secret_def *o = &all[i];
+        if (memcmp(o->uuid, def->uuid, 16) != 0 && o->usage_type && o->usage_id &&
+            strcmp(o->usage_type, def->usage_type) == 0 && strcmp(o->usage_id, def->usage_id) == 0) {
             char u[VDISK_UUID_STRING_LEN];
-            vdisk_uuid_format(all[i].uuid, u);
+            vdisk_uuid_format(o->uuid, u);
             r = vdisk_error_set(err, EEXIST, "a secret with UUID %s already defined for use with %s",
                                 u, def->usage_id);
         }
     }
-    if (r == 0 || r == -EEXIST)
-        vdisk_secret_defs_free(all, n);
+    vdisk_secret_defs_free(all, n);
     return r;
 }
 
