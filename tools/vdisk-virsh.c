@@ -226,7 +226,10 @@ main(int argc, char **argv)
     int first = optind;
     vv_getopt_reset();
     int status = cmd->handler(argc - first, argv + first);
-    if (vv_is_virsh_command(cmd->name))
-        putchar('\n');     /* virsh's empty line after every command */
+    if (vv_is_virsh_command(cmd->name)) {
+        if (status == VV_PARSE_FAILED)
+            return 1;
+        putchar('\n');     /* virsh's empty line after every command it ran */
+    }
     return status;
 }

@@ -58,7 +58,7 @@ take_positional(const char *cmd, vv_arg *args, size_t n, const char *word)
             return 0;
         }
     vv_virsh_error("unexpected data '%s'", word);
-    return 1;
+    return VV_PARSE_FAILED;
 }
 
 /* One "--name[=value]" option; *i moves past a separate value. */
@@ -74,17 +74,17 @@ take_option(const char *cmd, int argc, char **argv, int *i, vv_arg *args, size_t
             a = &args[k];
     if (!a) {
         vv_virsh_error("command '%s' doesn't support option --%.*s", cmd, (int)len, opt);
-        return 1;
+        return VV_PARSE_FAILED;
     }
     if (a->set) {
         vv_virsh_error("option --%s already seen", a->name);
-        return 1;
+        return VV_PARSE_FAILED;
     }
     a->set = true;
     if (!(a->flags & VV_ARG_VALUE)) {
         if (eq) {
             vv_virsh_error("option --%s does not take a value", a->name);
-            return 1;
+            return VV_PARSE_FAILED;
         }
         return 0;
     }
@@ -94,7 +94,7 @@ take_option(const char *cmd, int argc, char **argv, int *i, vv_arg *args, size_t
         a->value = argv[++*i];
     } else {
         vv_virsh_error("expected syntax: --%s <string>", a->name);
-        return 1;
+        return VV_PARSE_FAILED;
     }
     return 0;
 }
@@ -125,7 +125,7 @@ vv_virsh_parse(int argc, char **argv, vv_arg *args, size_t n)
     for (size_t i = 0; i < n; i++)
         if ((args[i].flags & VV_ARG_REQUIRED) && !args[i].set) {
             vv_virsh_error("command '%s' requires <%s> option", cmd, args[i].name);
-            return 1;
+            return VV_PARSE_FAILED;
         }
     return 0;
 }

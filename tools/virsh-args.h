@@ -40,9 +40,12 @@ typedef struct vv_arg {
 #define VV_VAL_REQ(n) { .name = (n), .flags = VV_ARG_VALUE | VV_ARG_REQUIRED }
 
 /* Parse argv (argv[0] is the command) against args[n].  Returns 0 to go
- * on, VV_PARSE_HELP after printing the command's help (exit 0), or 1 after
- * printing a usage error. */
+ * on, VV_PARSE_HELP after printing the command's help (exit 0), or
+ * VV_PARSE_FAILED after printing a usage error.  Handlers return
+ * VV_PARSE_FAILED as their status: the dispatcher exits 1 then, without
+ * the empty line virsh prints only after commands it ran. */
 #define VV_PARSE_HELP (-1)
+#define VV_PARSE_FAILED 0x101
 int vv_virsh_parse(int argc, char **argv, vv_arg *args, size_t n);
 /* The argument named `name` of a parsed table (must exist). */
 vv_arg *vv_arg_get(vv_arg *args, size_t n, const char *name);

@@ -84,6 +84,7 @@ def test_destroy_delete_undefine_autostart(virsh, tmp_path):
 def test_grammar_errors(virsh):
     p = virsh.run("pool-info", check=False)
     assert p.returncode == 1 and "requires <pool> option" in p.stderr
+    assert p.stdout == ""          # virsh prints its empty line only after commands it ran
     p = virsh.run("pool-list", "--bogus", check=False)
     assert p.returncode == 1 and "doesn't support option --bogus" in p.stderr
     p = virsh.run("pool-info", "a", "b", check=False)
