@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <vdisk/pool.h>
 #include <vdisk/registry.h>
@@ -65,6 +66,24 @@ pf_create(vdisk_pool *pool, const char *name, vdisk_format fmt, uint64_t capacit
     if (vdisk_vol_create(pool, &d, 0, NULL, NULL, &err) < 0)
         fail_msg("%s", err.message);
     vdisk_vol_def_clear(&d);
+}
+
+/* Free the pool handle and close the registry. */
+static inline void
+pf_close(vdisk_registry *reg, vdisk_pool *pool)
+{
+    vdisk_pool_free(pool);
+    vdisk_registry_close(reg);
+}
+
+/* st_size of path; fails the test if it cannot be stat'ed. */
+static inline uint64_t
+pf_file_size(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        fail_msg("stat %s failed", path);
+    return (uint64_t)st.st_size;
 }
 
 #endif

@@ -47,8 +47,7 @@ test_refresh_lists_regular_files_only(void **state)
     assert_int_equal(access(unit_path(0, "p/.vdisk-tmp-0123"), F_OK), -1);
     assert_int_equal(access(unit_path(0, "p/.vdisk-tmp-4567"), F_OK), 0);
     close(held);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -68,8 +67,7 @@ test_info_sums_and_overcommit(void **state)
     double expect = (double)(8 * MiB) / (double)info.capacity;
     assert_true(info.overcommit > expect * 0.999 && info.overcommit < expect * 1.001);
     assert_true(info.overcommit_max == 3.5);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -85,8 +83,7 @@ test_inactive_pool_has_no_sizes(void **state)
     vdisk_vol_def *v;
     size_t n;
     assert_int_equal(vdisk_pool_refresh(p, &v, &n, NULL), -EINVAL);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -100,8 +97,7 @@ test_dumpxml_has_runtime_sizes(void **state)
     assert_non_null(strstr(xml, "eager"));
     assert_null(strstr(xml, "<capacity unit='bytes'>0</capacity>"));
     free(xml);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

@@ -145,8 +145,7 @@ test_delete_refuses_non_empty_dir(void **state)
     vdisk_error err = { 0 };
     assert_int_equal(vdisk_pool_delete(p, &err), -ENOTEMPTY);
     assert_non_null(strstr(err.message, unit_path(0, "p")));
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

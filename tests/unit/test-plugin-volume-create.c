@@ -53,11 +53,10 @@ test_thin_thick_and_reserved_raw(void **state)
     uint64_t part = blocks_bytes(unit_path(0, "p/part"));
     assert_true(part >= 2 * MiB && part < 4 * MiB);
     struct stat st;
-    stat(unit_path(0, "p/part"), &st);
+    assert_int_equal(stat(unit_path(0, "p/part"), &st), 0);
     assert_int_equal(st.st_size, 8 * MiB);
     assert_int_equal(st.st_mode & 0777, 0600);          /* libvirt's default volume mode */
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -76,8 +75,7 @@ test_eager_qcow2_is_full(void **state)
     assert_int_equal(vdisk_block_status(img, 0, 4 * MiB, &ext, NULL), 0);
     assert_true(ext.flags & VDISK_EXTENT_DATA);      /* clusters allocated: preallocation=full */
     vdisk_close(img, NULL);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -117,8 +115,7 @@ test_refusals_write_nothing(void **state)
     assert_int_equal(vdisk_vol_create(p, &d, 0, NULL, NULL, NULL), -EINVAL);
     vdisk_vol_def_clear(&d);
     assert_int_equal(count_entries(unit_path(0, "p")), 0);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -136,8 +133,7 @@ test_overcommit_cap(void **state)
     assert_non_null(strstr(err.message, "overcommit"));
     vdisk_vol_def_clear(&d);
     assert_int_equal(count_entries(unit_path(0, "p")), 1);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -159,8 +155,7 @@ test_existing_name_and_symlink_not_replaced(void **state)
     struct stat st;
     assert_int_equal(stat(unit_path(0, "victim"), &st), 0);
     assert_int_equal(st.st_size, 10);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -192,8 +187,7 @@ test_backing_and_create_from(void **state)
     assert_int_equal(vdisk_get_size(img), 2 * MiB);
     vdisk_close(img, NULL);
     vdisk_pool_free(q);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

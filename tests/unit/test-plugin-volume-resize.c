@@ -28,11 +28,8 @@ test_shrink_needs_flag_and_zero_refused(void **state)
     assert_non_null(strstr(err.message, "shrink"));
     assert_int_equal(vdisk_vol_resize(p, "v", 0, VDISK_VOL_RESIZE_SHRINK, NULL, NULL, NULL), -EINVAL);
     assert_int_equal(vdisk_vol_resize(p, "v", 4 * MiB, 0, NULL, NULL, NULL), 0);   /* no change */
-    struct stat st;
-    stat(unit_path(0, "p/v"), &st);
-    assert_int_equal(st.st_size, 4 * MiB);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    assert_int_equal(pf_file_size(unit_path(0, "p/v")), 4 * MiB);
+    pf_close(reg, p);
 }
 
 static void
@@ -46,11 +43,8 @@ test_growth_past_overcommit_cap_refused(void **state)
     vdisk_error err = { 0 };
     assert_int_equal(vdisk_vol_resize(p, "v", info.capacity + MiB, 0, NULL, NULL, &err), -ENOSPC);
     assert_non_null(strstr(err.message, "overcommit"));
-    struct stat st;
-    stat(unit_path(0, "p/v"), &st);
-    assert_int_equal(st.st_size, MiB);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    assert_int_equal(pf_file_size(unit_path(0, "p/v")), MiB);
+    pf_close(reg, p);
 }
 
 static void
@@ -71,8 +65,7 @@ test_grow(void **state)
     assert_int_equal(r, -ENOTSUP);
     assert_non_null(strstr(err.message, "not yet supported"));
 #endif
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

@@ -67,8 +67,7 @@ test_create_list_revert_delete(void **state)
     assert_int_equal(vdisk_vol_snapshot_list(p, "v.qcow2", &list, &n, NULL), 0);
     assert_int_equal(n, 0);
     vdisk_snapshot_list_free(list, n);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -80,8 +79,7 @@ test_raw_refused(void **state)
     vdisk_error err = { 0 };
     assert_int_equal(vdisk_vol_snapshot_create(p, "v.raw", "s", &err), -ENOTSUP);
     assert_non_null(strstr(err.message, "qcow2"));
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

@@ -31,7 +31,7 @@ test_upload_offset_length_sparse(void **state)
     assert_int_equal(vdisk_vol_upload(p, "v", fd, MiB, 2 * MiB, true, NULL, NULL, NULL), 0);
     close(fd);
     struct stat st;
-    stat(unit_path(0, "p/v"), &st);
+    assert_int_equal(stat(unit_path(0, "p/v"), &st), 0);
     assert_int_equal(st.st_size, 4 * MiB);
     /* The uploaded zeros became a hole: about 1 MiB + data less than before. */
     assert_true((uint64_t)st.st_blocks * 512 < 4 * MiB - MiB);
@@ -41,8 +41,7 @@ test_upload_offset_length_sparse(void **state)
     assert_int_equal(fread(buf, 1, sizeof(buf), f), sizeof(buf));
     fclose(f);
     assert_memory_equal(buf, data, sizeof(buf));
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -57,22 +56,18 @@ test_upload_grows_and_download_round_trip(void **state)
     int fd = open(unit_path(0, "in"), O_RDONLY);
     assert_int_equal(vdisk_vol_upload(p, "v", fd, 0, 0, true, NULL, NULL, NULL), 0);
     close(fd);
-    struct stat st;
-    stat(unit_path(0, "p/v"), &st);
-    assert_int_equal(st.st_size, 2 * MiB);
+    assert_int_equal(pf_file_size(unit_path(0, "p/v")), 2 * MiB);
     int out = open(unit_path(0, "out"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_int_equal(vdisk_vol_download(p, "v", out, MiB, 8192, true, NULL, NULL, NULL), 0);
     close(out);
-    stat(unit_path(0, "out"), &st);
-    assert_int_equal(st.st_size, 8192);
+    assert_int_equal(pf_file_size(unit_path(0, "out")), 8192);
     uint8_t buf[8192], expect[8192] = { 0 };
     memcpy(expect + 4096, data, sizeof(data));
     FILE *f = fopen(unit_path(0, "out"), "rb");
     assert_int_equal(fread(buf, 1, sizeof(buf), f), sizeof(buf));
     fclose(f);
     assert_memory_equal(buf, expect, sizeof(buf));
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -83,8 +78,7 @@ test_download_missing_volume(void **state)
     int out = open(unit_path(0, "out"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_int_equal(vdisk_vol_download(p, "none", out, 0, 0, false, NULL, NULL, NULL), -ENOENT);
     close(out);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

@@ -63,12 +63,9 @@ test_zero_random_trim_raw(void **state)
         assert_memory_not_equal(buf, data, sizeof(buf));
         if (algs[i] != VDISK_WIPE_RANDOM)
             assert_memory_equal(buf, zero, sizeof(buf));
-        struct stat st;
-        stat(unit_path(0, "p/v"), &st);
-        assert_int_equal(st.st_size, 4 * MiB);
+        assert_int_equal(pf_file_size(unit_path(0, "p/v")), 4 * MiB);
     }
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -90,8 +87,7 @@ test_qcow2_stays_a_qcow2(void **state)
     assert_int_equal(vdisk_pread(img, buf, sizeof(buf), 2 * MiB, NULL), 0);
     assert_memory_equal(buf, zero, sizeof(buf));
     vdisk_close(img, NULL);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int

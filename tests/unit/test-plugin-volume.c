@@ -42,8 +42,7 @@ test_lookup_probes_qcow2(void **state)
     assert_int_equal(d.allocation, (uint64_t)st.st_blocks * 512);
     assert_int_equal(d.perms.mode, st.st_mode & 07777);
     vdisk_vol_def_clear(&d);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -63,8 +62,7 @@ test_lookup_resolves_relative_backing_against_pool(void **state)
     assert_int_equal(d.backing_format, VDISK_FORMAT_QCOW2);
     assert_int_equal(d.capacity, MiB);
     vdisk_vol_def_clear(&d);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -85,8 +83,7 @@ test_missing_symlink_and_fifo_refused(void **state)
     assert_int_equal(mkfifo(unit_path(0, "p/fifo"), 0600), 0);
     assert_int_equal(vdisk_vol_open_fd(p, "fifo", O_RDONLY, NULL), -EINVAL);
     assert_int_equal(vdisk_vol_lookup(p, "../secret", &d, NULL), -EINVAL);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -108,8 +105,7 @@ test_find_by_path_and_delete(void **state)
                      -ENOENT);
     assert_int_equal(vdisk_vol_delete(p, "v.img", NULL), 0);
     assert_int_equal(access(unit_path(0, "p/v.img"), F_OK), -1);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 static void
@@ -125,8 +121,7 @@ test_error_rename_whole_paths_only(void **state)
     path = vdisk_vol_path(p, "x");
     assert_string_equal(path, unit_path(0, "p/x"));
     free(path);
-    vdisk_pool_free(p);
-    vdisk_registry_close(reg);
+    pf_close(reg, p);
 }
 
 int
