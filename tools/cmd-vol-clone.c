@@ -15,7 +15,6 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
-#include "progress.h"
 #include "virsh-args.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -25,11 +24,10 @@ static int
 copy_volume(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src,
             unsigned flags, const char *failure)
 {
-    vv_progress prog;
-    vv_progress_init(&prog, true, 1.0);
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
     vdisk_error err = { 0 };
-    int r = vdisk_vol_create_from(pool, def, src_pool, src, flags, vv_progress_cb, &prog, &err);
-    vv_progress_end(&prog, r == 0);
+    int r = vdisk_vol_create_from(pool, def, src_pool, src, flags, vv_lazy_progress_cb, &prog, &err);
+    vv_lazy_progress_end(&prog, r == 0);
     if (r < 0) {
         vv_virsh_error("%s", failure);
         vv_virsh_report(&err);

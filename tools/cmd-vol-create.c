@@ -15,7 +15,6 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
-#include "progress.h"
 #include "virsh-args.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,11 +26,10 @@ create_in_pool(vdisk_registry *reg, const char *pool_name, const vdisk_vol_def *
     vdisk_pool *pool;
     if (vv_lookup_pool(reg, pool_name, &pool) < 0)
         return -ENOENT;
-    vv_progress prog;
-    vv_progress_init(&prog, true, 1.0);
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
     vdisk_error err = { 0 };
-    int r = vdisk_vol_create(pool, def, flags, vv_progress_cb, &prog, &err);
-    vv_progress_end(&prog, r == 0);
+    int r = vdisk_vol_create(pool, def, flags, vv_lazy_progress_cb, &prog, &err);
+    vv_lazy_progress_end(&prog, r == 0);
     if (r < 0) {
         vv_virsh_error("Failed to create vol %s", def->name ? def->name : "");
         vv_virsh_report(&err);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "commands.h"
-#include "progress.h"
 #include "virsh-args.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -40,10 +39,9 @@ static int
 wipe(vv_ctx *c, const char *vol, vdisk_wipe_alg alg)
 {
     vdisk_error err = { 0 };
-    vv_progress prog;
-    vv_progress_init(&prog, true, 1.0);
-    int r = vdisk_vol_wipe(c->pool, c->name, alg, vv_progress_cb, &prog, &err);
-    vv_progress_end(&prog, r == 0);
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+    int r = vdisk_vol_wipe(c->pool, c->name, alg, vv_lazy_progress_cb, &prog, &err);
+    vv_lazy_progress_end(&prog, r == 0);
     if (r < 0) {
         vv_virsh_error("Failed to wipe vol %s", vol);
         vv_virsh_report(&err);

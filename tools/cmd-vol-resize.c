@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "commands.h"
-#include "progress.h"
 #include "virsh-args.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -45,10 +44,9 @@ resize(vv_ctx *c, const char *size, bool delta, bool allocate, bool shrink)
         vv_virsh_report(&err);
     } else if (new_capacity(size, d.capacity, delta, shrink, &cap) == 0) {
         unsigned flags = (allocate ? VDISK_VOL_RESIZE_ALLOCATE : 0) | (shrink ? VDISK_VOL_RESIZE_SHRINK : 0);
-        vv_progress prog;
-        vv_progress_init(&prog, true, 1.0);
-        int q = vdisk_vol_resize(c->pool, c->name, cap, flags, vv_progress_cb, &prog, &err);
-        vv_progress_end(&prog, q == 0);
+        vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+        int q = vdisk_vol_resize(c->pool, c->name, cap, flags, vv_lazy_progress_cb, &prog, &err);
+        vv_lazy_progress_end(&prog, q == 0);
         if (q < 0) {
             vv_virsh_error("Failed to change size of volume '%s' %s %s", c->name, delta ? "by" : "to", size);
             vv_virsh_report(&err);

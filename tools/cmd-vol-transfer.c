@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "progress.h"
 #include "virsh-args.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -63,13 +62,12 @@ static int
 move_bytes(vv_ctx *c, int fd, const xfer *x, bool upload, const char *vol)
 {
     vdisk_error err = { 0 };
-    vv_progress prog;
-    vv_progress_init(&prog, true, 1.0);
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
     int r = upload ? vdisk_vol_upload(c->pool, c->name, fd, x->offset, x->length, x->sparse,
-                                      vv_progress_cb, &prog, &err)
+                                      vv_lazy_progress_cb, &prog, &err)
                    : vdisk_vol_download(c->pool, c->name, fd, x->offset, x->length, x->sparse,
-                                        vv_progress_cb, &prog, &err);
-    vv_progress_end(&prog, r == 0);
+                                        vv_lazy_progress_cb, &prog, &err);
+    vv_lazy_progress_end(&prog, r == 0);
     if (r < 0) {
         vv_virsh_error("cannot %s volume %s", upload ? "upload to" : "download from", vol);
         vv_virsh_report(&err);

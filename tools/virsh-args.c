@@ -175,6 +175,27 @@ vv_print_size(const char *label, uint64_t v, bool bytes, const char *unit)
 }
 
 int
+vv_lazy_progress_cb(void *opaque, uint64_t done, uint64_t total)
+{
+    vv_lazy_progress *lp = opaque;
+    pthread_mutex_lock(&lp->lock);
+    if (!lp->started) {
+        vv_progress_init(&lp->bar, true, 1.0);
+        lp->started = true;
+    }
+    pthread_mutex_unlock(&lp->lock);
+    return vv_progress_cb(&lp->bar, done, total);
+}
+
+void
+vv_lazy_progress_end(vv_lazy_progress *lp, bool success)
+{
+    if (lp->started)
+        vv_progress_end(&lp->bar, success);
+    pthread_mutex_destroy(&lp->lock);
+}
+
+int
 vv_read_file(const char *path, char **data, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

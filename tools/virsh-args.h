@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
+
+#include "progress.h"
 
 #include <vdisk/pool.h>
 #include <vdisk/registry.h>
@@ -69,6 +72,20 @@ char *vv_pretty_capacity(uint64_t bytes, char *buf, size_t len);
  * the exact number followed by `unit` ("" for pool-info, " bytes" for
  * vol-info, as virsh); else vv_pretty_capacity. */
 void vv_print_size(const char *label, uint64_t v, bool bytes, const char *unit);
+
+/* The progress indicator of long work (eager zeroing, wipe, transfers,
+ * copies): drawn, on a terminal only, from the first report on, so that
+ * quick operations that report nothing print nothing.  Initialise with
+ * VV_LAZY_PROGRESS_INIT; vv_lazy_progress_cb is a vdisk_progress_fn and may
+ * be called from several threads. */
+typedef struct vv_lazy_progress {
+    pthread_mutex_t lock;
+    bool started;
+    vv_progress bar;
+} vv_lazy_progress;
+#define VV_LAZY_PROGRESS_INIT { .lock = PTHREAD_MUTEX_INITIALIZER }
+int vv_lazy_progress_cb(void *opaque, uint64_t done, uint64_t total);
+void vv_lazy_progress_end(vv_lazy_progress *lp, bool success);
 
 /* Open the registry (VDISK_CONFIG_DIR etc.); prints the error. */
 int vv_open_registry(vdisk_registry **reg);

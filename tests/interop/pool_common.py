@@ -86,3 +86,27 @@ def xmllint_valid(xml_text, schema, tmp_path):
     p = subprocess.run(["xmllint", "--noout", "--relaxng", str(SCHEMAS / schema), str(f)],
                        capture_output=True, text=True)
     return p.returncode == 0, p.stderr
+
+
+def run_on_pty(virsh, *args):
+    """Run vdisk-virsh with stdout on a pseudo-terminal; returns its output."""
+    import pty
+    try:
+        master, slave = pty.openpty()
+    except OSError as e:   # e.g. a chroot without /dev/pts mounted
+        pytest.skip(f"no pseudo-terminal available: {e}")
+    p = subprocess.Popen([str(VDISK_VIRSH), *map(str, args)], stdout=slave, stderr=subprocess.PIPE,
+                         env=virsh.env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait() == 0, p.stderr.read()
+    return out.decode()

@@ -183,3 +183,14 @@ def test_owner_group_and_mode_applied(virsh, tmp_path):
     virsh.run("vol-create", "p", xml)
     st = os.stat(path / "owned")
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (65534, 65533, 0o604)
+
+
+def test_progress_only_for_long_work_on_a_terminal(virsh):
+    from pool_common import run_on_pty
+    virsh.make_pool("p", zeroing="eager")
+    thin = run_on_pty(virsh, "vol-create-as", "p", "thin", "64M")
+    assert "%)" not in thin and "Vol thin created" in thin
+    eager = run_on_pty(virsh, "vol-create-as", "p", "eager", "64M", "--allocation", "64M")
+    assert "(100.00/100%)" in eager and "Vol eager created" in eager
+    # Not on a terminal: no progress at all.
+    assert "%" not in virsh.run("vol-create-as", "p", "eager2", "64M", "--allocation", "64M").stdout
