@@ -13,7 +13,12 @@
  *
  * Every step puts refcount increments on disk before the reference that
  * needs them, and drops references before decrementing, so a crash leaves
- * at worst leaked clusters.
+ * at worst leaked clusters.  Refcounts and the COPIED flags that follow
+ * them are written back one right after the other (flush_unordered): a
+ * killed process leaves them disagreeing only within that instant.
+ *
+ * Snapshot calls hold s->lock throughout; they are not to run while other
+ * calls use the handle (snapshot.h).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import VDISK_VIRSH
+from conftest import VDISK_VIRSH, vdisk_io
 
 RUNS = int(os.environ.get("VDISK_CRASH_RUNS", "30"))
 
@@ -52,8 +52,11 @@ def test_killed_snapshot_ops_leave_no_corruption(vdisk_bin, qemu_img, qemu_io, t
             assert after in (before, before + [arg])
         elif op == "-d":
             assert len(after) in (len(before), len(before) - 1)
-        # a write through vdisk still works on the result
-        qemu_io("-f", "qcow2", "-c", f"write -P {i & 0xff} {rng.randrange(0, 60)}M 64k", f)
+        # writes (vdisk's and QEMU's) still work on the result and keep it clean
+        off = rng.randrange(0, 60)
+        vdisk_io("-c", f"write -P {i & 0xff} {off}M 64k", f)
+        qemu_io("-f", "qcow2", "-c", f"write -P {i & 0xff} {off + 1}M 4k", f)
+        check(qemu_img, f)
     assert qemu_img("check", f, check=False).returncode == 0
     print(f"{killed} of {RUNS // 2} operations killed before they ended")
     assert killed >= RUNS // 8      # the test kills operations, not finished processes
