@@ -194,3 +194,23 @@ def test_progress_only_for_long_work_on_a_terminal(virsh):
     assert "(100.00/100%)" in eager and "Vol eager created" in eager
     # Not on a terminal: no progress at all.
     assert "%" not in virsh.run("vol-create-as", "p", "eager2", "64M", "--allocation", "64M").stdout
+
+
+def test_create_killed_half_way_leaves_nothing(virsh):
+    import signal
+    import subprocess
+    import time
+    from conftest import VDISK_VIRSH
+    path = virsh.make_pool("p", zeroing="eager")
+    p = subprocess.Popen([str(VDISK_VIRSH), "vol-create-as", "p", "big", "2G", "--allocation", "2G"],
+                         env=virsh.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Wait until the hidden file is being filled, then kill the create.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+            f.startswith(".vdisk-tmp-") and os.path.getsize(path / f) > 0 for f in os.listdir(path)):
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert "big" not in os.listdir(path)
+    assert virsh.json("vol-list", "p", "--json") == []       # refresh reaps the hidden file
+    assert os.listdir(path) == []
