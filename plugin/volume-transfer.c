@@ -106,7 +106,9 @@ vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
                  uint64_t length, bool sparse, vdisk_progress_fn progress,
                  void *opaque, vdisk_error *err)
 {
-    int vfd = vdisk_vol_open_fd(pool, name, O_RDWR, err);
+    int vfd = vdisk_vol_check_not_in_use(pool, name, err);
+    if (vfd == 0)
+        vfd = vdisk_vol_open_fd(pool, name, O_RDWR, err);
     if (vfd < 0)
         return vfd;
     struct stat st, in;

@@ -154,7 +154,9 @@ vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
     bool is_qcow2;
     vdisk_create_opts o;
     memset(&o, 0, sizeof(o));
-    int r = remember_format(pool, name, &is_qcow2, &o, err);
+    int r = vdisk_vol_check_not_in_use(pool, name, err);
+    if (r == 0)
+        r = remember_format(pool, name, &is_qcow2, &o, err);
     int fd = r < 0 ? r : vdisk_vol_open_fd(pool, name, O_RDWR, err);
     if (fd < 0) {
         vdisk_create_opts_clear(&o);

@@ -125,6 +125,22 @@ vdisk_vol_close_image(vdisk_pool *pool, const char *name, vdisk_image *img, int 
     return r;
 }
 
+int
+vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
+{
+    vdisk_image *img;
+    vdisk_error oerr = { 0 };
+    int r = vdisk_vol_open_image(pool, name, VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING, &img, &oerr);
+    if (r == 0)
+        return vdisk_vol_close_image(pool, name, img, 0, err);
+    if (r == -EBUSY || r == -ENOENT || r == -ELOOP) {
+        if (err)
+            *err = oerr;
+        return r;
+    }
+    return 0;      /* not an image libvdisk opens: its bytes are all there is */
+}
+
 /* Fill the image-derived fields of a volume definition. */
 static void
 fill_from_info(vdisk_vol_def *def, const vdisk_info *info, const char *real_path)

@@ -61,3 +61,28 @@ def test_thick_qcow2_stays_thick(virsh, qemu_img):
     virsh.run("vol-wipe", "t.qcow2", "--pool", "p")
     qemu_img("check", path / "t.qcow2")
     assert os.stat(path / "t.qcow2").st_blocks * 512 >= 16 * MiB
+
+
+def test_volume_in_use_by_qemu_is_not_written(virsh, vdisk):
+    """qemu-io holds the image open for writing (as a running VM would):
+    vol-wipe and vol-upload must refuse it, as QEMU's image locks say."""
+    import subprocess
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "busy.qcow2", "8M", "--format", "qcow2")
+    holder = subprocess.Popen(["qemu-io", "-f", "qcow2", str(path / "busy.qcow2")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        holder.stdin.write(b"write -P 0x42 0 64k\n")
+        holder.stdin.flush()
+        holder.stdout.readline()                    # the write happened: the image is open
+        if vdisk("info", path / "busy.qcow2", check=False).returncode == 0:
+            pytest.skip("this build's libvdisk does not take QEMU's image locks yet")
+        before = (path / "busy.qcow2").read_bytes()
+        p = virsh.run("vol-wipe", "busy.qcow2", "--pool", "p", check=False)
+        assert p.returncode == 1 and "in use" in p.stderr
+        p = virsh.run("vol-upload", "busy.qcow2", "/dev/null", "--pool", "p", check=False)
+        assert p.returncode == 1 and "in use" in p.stderr
+        assert (path / "busy.qcow2").read_bytes() == before
+    finally:
+        holder.stdin.close()
+        holder.wait()

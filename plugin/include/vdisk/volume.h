@@ -76,7 +76,10 @@ typedef enum vdisk_wipe_alg {
  * pfitzner33) are refused with -ENOTSUP and a clear message. */
 int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error *err);
 
-/* Wipe a volume: every allocated byte of the file is overwritten (or
+/* Wipe and upload first refuse (-EBUSY) a volume another process, such
+ * as a running VM, holds open (libvdisk's QEMU-compatible image locks).
+ *
+ * Wipe a volume: every allocated byte of the file is overwritten (or
  * deallocated for trim).  A qcow2 volume is then formatted again, empty,
  * with its previous virtual size and options, so it stays usable and reads
  * as zeros.  Progress in bytes of the file. */
