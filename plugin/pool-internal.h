@@ -30,6 +30,18 @@ int vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err
 int vdisk_pool_check_space(vdisk_pool *pool, const char *what, uint64_t add_capacity, uint64_t need,
                            vdisk_error *err);
 
+/* Open a volume file of the pool with O_NOFOLLOW (flags: O_RDONLY/O_RDWR);
+ * refuses what is not a regular file.  Returns the descriptor or -errno. */
+int vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *err);
+
+/* Open a volume as an image (flags: VDISK_OPEN_*; the format is probed).
+ * With VDISK_OPEN_NO_BACKING it is opened through its own descriptor (no
+ * path lookup at all); otherwise through the pool directory's descriptor,
+ * after checking it is a regular file and no symlink, so that relative
+ * backing file names resolve. */
+int vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
+                         vdisk_image **img, vdisk_error *err);
+
 /* Probe the volume `name` of the pool (see vdisk_vol_lookup). */
 int vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err);
 

@@ -121,20 +121,6 @@ int vdisk_vol_snapshot_revert(vdisk_pool *pool, const char *name, const char *sn
 int vdisk_vol_snapshot_delete(vdisk_pool *pool, const char *name, const char *snapshot,
                               vdisk_error *err);
 
-/* ---- internal helpers shared by the volume operations and the tools ---- */
-
-/* Open a volume file of the pool with O_NOFOLLOW (flags: O_RDONLY/O_RDWR);
- * refuses what is not a regular file.  Returns the descriptor or -errno. */
-int vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *err);
-
-/* Open a volume as an image (flags: VDISK_OPEN_*; the format is probed).
- * With VDISK_OPEN_NO_BACKING it is opened through its own descriptor (no
- * path lookup at all); otherwise through the pool directory's descriptor,
- * after checking it is a regular file and no symlink, so that relative
- * backing file names resolve. */
-int vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
-                         vdisk_image **img, vdisk_error *err);
-
 #ifdef __cplusplus
 }
 #endif
