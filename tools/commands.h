@@ -64,5 +64,8 @@ int cmd_secret_define(int argc, char **argv);
 int cmd_secret_set_value(int argc, char **argv);
 int cmd_secret_list(int argc, char **argv);
 int cmd_secret_undefine(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_rebase(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 
 #endif

@@ -154,6 +154,15 @@ static const vv_command commands[] = {
     { "secret-undefine", cmd_secret_undefine,
       "secret-undefine <secret>",
       "remove a secret and its value" },
+    { "resize", cmd_resize,
+      "resize [--shrink] [--preallocation=MODE] [-f FMT] [-q] FILE [+|-]SIZE",
+      "grow or shrink an image's virtual size" },
+    { "rebase", cmd_rebase,
+      "rebase [-f FMT] [-p] [-q] [-u] [-U] -b BACKING [-F BACKING_FMT] FILE",
+      "change the backing file of an overlay (safe: keeps the content; -u: header only)" },
+    { "commit", cmd_commit,
+      "commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] FILE",
+      "write an overlay's data into its backing file (and empty it unless -d)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

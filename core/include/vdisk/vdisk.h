@@ -8,6 +8,8 @@
 #include <vdisk/convert.h>
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
+#include <vdisk/resize.h>
+#include <vdisk/backing.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
