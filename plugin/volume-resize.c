@@ -6,11 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vdisk/volume.h>
-#if __has_include(<vdisk/resize.h>)
 #include <vdisk/resize.h>
-#define HAVE_VDISK_RESIZE 1
-#endif
+#include <vdisk/volume.h>
 
 #include "pool-internal.h"
 
@@ -36,16 +33,10 @@ vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned
     else if (!shrink && capacity > old)
         r = vdisk_pool_check_space(pool, what, capacity - old,
                                    (flags & VDISK_VOL_RESIZE_ALLOCATE) ? capacity - old : 0, err);
-#ifndef HAVE_VDISK_RESIZE
-    if (r == 0 && capacity != old)
-        r = vdisk_error_set(err, ENOTSUP, "volume '%s': resizing is not yet supported by this build "
-                            "(libvdisk lacks vdisk/resize.h)", name);
-#else
     if (r == 0 && capacity != old) {
         vdisk_prealloc pa = (flags & VDISK_VOL_RESIZE_ALLOCATE) ? VDISK_PREALLOC_FALLOC : VDISK_PREALLOC_OFF;
         r = vdisk_resize(img, capacity, shrink, shrink ? VDISK_PREALLOC_OFF : pa, progress, opaque, err);
     }
-#endif
     r = vdisk_vol_close_image(pool, name, img, r, err);
 unlock:
     vdisk_pool_unlock(pool);
