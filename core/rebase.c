@@ -138,12 +138,18 @@ vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, bool unsafe,
     int r = check_rebase(ov, name, fmt, unsafe, err);
     if (r < 0)
         return r;
-    vdisk_image *nb = NULL;
+    vdisk_image *nb = NULL, *old = ov->backing;
     bool in_chain = false;
     if (!unsafe) {
         r = get_new_backing(ov, name, fmt, &nb, &in_chain, err);
+        /* The overlay writes as if the new backing file were already its
+         * own: a zero write must hide the new file's data even where the
+         * old one read zeros.  Every write covers whole clusters (whole
+         * subclusters), so nothing is copied on write from it. */
+        ov->backing = nb;
         if (r == 0)
-            r = copy_differences(ov, ov->backing, nb, progress, opaque, err);
+            r = copy_differences(ov, old, nb, progress, opaque, err);
+        ov->backing = old;
     }
     if (r == 0)
         r = vdisk_flush(ov, err);
@@ -159,7 +165,7 @@ vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, bool unsafe,
         nb->overlay->backing = NULL;
         nb->overlay = ov;
     }
-    vdisk_close(ov->backing, NULL);
+    vdisk_close(old, NULL);
     ov->backing = nb;
     return 0;
 }

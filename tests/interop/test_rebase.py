@@ -201,3 +201,32 @@ def test_rebase_onto_itself_is_a_loop(vdisk, twins):
     p = vdisk("rebase", "-b", "top.qcow2", "-F", "qcow2", vd / "top.qcow2", check=False)
     assert p.returncode == 1 and "loop" in p.stderr
     assert sha(vd / "top.qcow2") == before
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_chains(vdisk, qemu_img, qemu_io, tmp_path, seed):
+    """Random chains rebased (safely) onto another file, an image further
+    down, or nothing: the top reads as before, is clean, and names its new
+    backing file as qemu-img's twin does."""
+    import random
+    from chain_random import random_chain, random_image
+    rnd = random.Random(seed)
+    vd, qd = tmp_path / "v", tmp_path / "q"
+    vd.mkdir()
+    qd.mkdir()
+    chain, opts = random_chain(rnd, qemu_img, qemu_io, vd, rnd.randrange(2, 4))
+    other = random_image(rnd, qemu_img, qemu_io, vd, *rnd.choice([("other.qcow2", "qcow2"),
+                                                                   ("other.raw", "raw")]), opts)
+    for f in vd.iterdir():
+        shutil.copy(f, qd / f.name)
+    top = chain[-1][0]
+    before = tmp_path / "before.raw"
+    qemu_img("convert", "-O", "raw", vd / top, before)
+    name, fmt = rnd.choice([other, ("", "")] + chain[:-2])
+    args = ["-b", name] + (["-F", fmt] if name else [])
+    pv = vdisk("rebase", *args, top, cwd=vd, check=False)
+    pq = qemu_img("rebase", *args, top, cwd=qd, check=False)
+    assert pv.returncode == pq.returncode == 0, pv.stderr + pq.stderr
+    check_clean(qemu_img, vd / top)
+    qemu_img("compare", "-F", "raw", vd / top, before)
+    assert info(qemu_img, vd / top) == info(qemu_img, qd / top)
