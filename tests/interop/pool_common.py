@@ -89,24 +89,13 @@ def xmllint_valid(xml_text, schema, tmp_path):
 
 
 def run_on_pty(virsh, *args):
-    """Run vdisk-virsh with stdout on a pseudo-terminal; returns its output."""
-    import pty
-    try:
-        master, slave = pty.openpty()
-    except OSError as e:   # e.g. a chroot without /dev/pts mounted
-        pytest.skip(f"no pseudo-terminal available: {e}")
-    p = subprocess.Popen([str(VDISK_VIRSH), *map(str, args)], stdout=slave, stderr=subprocess.PIPE,
-                         env=virsh.env)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert p.wait() == 0, p.stderr.read()
-    return out.decode()
+    """Run vdisk-virsh with a pseudo-terminal as stdout (through util-linux
+    script(1)); returns what it printed."""
+    import shlex
+    cmd = " ".join(shlex.quote(str(a)) for a in (VDISK_VIRSH, *args))
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True,
+                       env=virsh.env)
+    if p.returncode != 0 and "openpty" in p.stderr:
+        pytest.skip(f"no pseudo-terminal available: {p.stderr.strip()}")
+    assert p.returncode == 0, p.stderr
+    return p.stdout
