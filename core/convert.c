@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "lock.h"
 
 #define CHUNK_MAX (2u << 20)
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
@@ -426,7 +427,10 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     int r = check_opts(src, dst, opts, err);
     if (r < 0)
         return r;
-    vdisk_open_opts so = { .format = opts->src_format, .flags = opts->src_flags & ~VDISK_OPEN_RDWR };
+    /* As qemu-img convert: nobody may write the source while it is copied
+     * (unless -U said to share it). */
+    vdisk_open_opts so = { .format = opts->src_format,
+                           .flags = (opts->src_flags & ~VDISK_OPEN_RDWR) | VDISK_OPEN_NO_SHARE };
     vdisk_image *in = NULL, *out = NULL;
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)

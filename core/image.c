@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "driver.h"
+#include "lock.h"
 #include "probe.h"
 
 /* Deep enough for any real chain; stops a chain of distinct files that
@@ -81,7 +82,20 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
 {
     vdisk_format fmt = opts ? opts->format : VDISK_FORMAT_UNKNOWN;
     unsigned flags = opts ? opts->flags : 0;
+    if ((flags & VDISK_OPEN_RDWR) && (flags & VDISK_OPEN_FORCE_SHARE))
+        return vdisk_error_set(err, EINVAL, "%s: force-share (-U) can only be used with read-only "
+                               "images", path);
     return open_with(path, fmt, flags, NULL, 0, out, err);
+}
+
+/* Take the locks QEMU's tools take for this kind of open (lock.c), before
+ * the driver reads or repairs any metadata. */
+static int
+lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
+{
+    unsigned perm, shared;
+    vdisk_lock_perms_for_open(fmt, img->flags, &perm, &shared);
+    return vdisk_lock_acquire(img->file->fd, img->filename, &img->file->lock, perm, shared, err);
 }
 
 static int
@@ -118,6 +132,9 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
         goto fail;
     }
+    r = lock_image(img, img->drv->format, err);
+    if (r < 0)
+        goto fail;
     r = img->drv->open(img, err);
     if (r < 0)
         goto fail;
@@ -198,7 +215,7 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
         r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
                             overlay->filename, full);
     else {
-        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE);
+        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_SHARE);
         r = open_with(full, fmt, flags, overlay, overlay->depth + 1, out, err);
         if (r < 0 && err && err->code == r)
             vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
