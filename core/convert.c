@@ -14,6 +14,12 @@
  * target's host layout is sequential.  A raw target has no layout to keep:
  * its writes run in parallel too.  Memory is bounded: one chunk buffer per
  * worker.
+ *
+ * Compressed conversion (-c) compresses in the workers too: each compresses
+ * its chunk's clusters before waiting for its turn, so only the (cheap)
+ * stores are serialised and the result is laid out as an in-order,
+ * one-cluster-at-a-time qemu-img convert -c lays it out.  (qemu-img itself
+ * compresses inside its in-order write, i.e. one cluster at a time.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +60,7 @@ typedef struct convert_state {
     uint32_t granule;       /* zero-skip and alignment unit in the target */
     uint32_t chunk;         /* job size limit, a multiple of granule */
     bool ordered;           /* writes in guest order (allocating target) */
+    bool precompress;       /* -c: workers compress before their turn */
     bool must_zero;         /* target has a backing file: zeros are written */
 
     pthread_mutex_t lock;
@@ -79,6 +86,14 @@ align_down(uint64_t v, uint64_t a)
 {
     return v / a * a;
 }
+
+/* One worker's buffers: the chunk read, and with precompress its
+ * clusters compressed (one cluster-size slot each) and their lengths. */
+typedef struct convert_worker {
+    uint8_t *buf;
+    uint8_t *out;
+    uint32_t *clen;
+} convert_worker;
 
 /* Record the first failure and make every worker stop.  Lock held. */
 static void
@@ -208,17 +223,34 @@ finish_job(convert_state *s, const convert_job *job)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The clusters of w->buf at [pos, pos+len) of a job at guest offset off,
+ * as compressed by compress_chunk. */
+static vdisk_precompressed
+precompressed_view(const convert_state *s, const convert_worker *w, uint64_t pos, uint64_t len,
+                   uint64_t off)
+{
+    vdisk_precompressed c = {
+        .off = off + pos, .len = len, .data = w->buf + pos,
+        .out = w->out + pos, .clen = w->clen + pos / s->granule,
+    };
+    return c;
+}
+
 /* Write one run of granules that are all data (or, when zero, all zeros:
  * skipped unless the target has a backing file to hide). */
 static int
-write_run(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, bool zero,
-          vdisk_error *err)
+write_run(convert_state *s, const convert_worker *w, uint64_t pos, uint64_t len, uint64_t off,
+          bool zero, vdisk_error *err)
 {
     if (zero)
-        return s->must_zero ? vdisk_write_zeroes(s->dst, len, off, 0, err) : 0;
+        return s->must_zero ? vdisk_write_zeroes(s->dst, len, off + pos, 0, err) : 0;
+    if (s->precompress) {
+        vdisk_precompressed c = precompressed_view(s, w, pos, len, off);
+        return vdisk_pwrite_precompressed(s->dst, &c, err);
+    }
     if (s->opts->compress)
-        return vdisk_pwrite_compressed(s->dst, buf, len, off, err);
-    return vdisk_pwrite(s->dst, buf, len, off, err);
+        return vdisk_pwrite_compressed(s->dst, w->buf + pos, len, off + pos, err);
+    return vdisk_pwrite(s->dst, w->buf + pos, len, off + pos, err);
 }
 
 /* Bytes from off to the next granule boundary, at most len. */
@@ -228,23 +260,33 @@ granule_piece(const convert_state *s, uint64_t off, uint64_t len)
     return min_u64(s->granule - off % s->granule, len);
 }
 
-/* Write the chunk read at guest offset off, granule by granule, merging
- * neighbours of the same kind (data / zeros) into one request. */
+/* The run from pos of neighbouring granules of one kind (data / zeros) in
+ * the chunk read at guest offset off. */
+static uint64_t
+next_run(const convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, uint64_t pos,
+         bool *zero)
+{
+    uint64_t piece = granule_piece(s, off + pos, len - pos);
+    *zero = vdisk_buffer_is_zero(buf + pos, piece);
+    uint64_t run = piece;
+    while (pos + run < len) {
+        uint64_t next = granule_piece(s, off + pos + run, len - pos - run);
+        if (vdisk_buffer_is_zero(buf + pos + run, next) != *zero)
+            break;
+        run += next;
+    }
+    return run;
+}
+
+/* Write the chunk read at guest offset off, run by run. */
 static int
-write_chunk(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, vdisk_error *err)
+write_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t off, vdisk_error *err)
 {
     uint64_t pos = 0;
     while (pos < len) {
-        uint64_t piece = granule_piece(s, off + pos, len - pos);
-        bool zero = vdisk_buffer_is_zero(buf + pos, piece);
-        uint64_t run = piece;
-        while (pos + run < len) {
-            uint64_t next = granule_piece(s, off + pos + run, len - pos - run);
-            if (vdisk_buffer_is_zero(buf + pos + run, next) != zero)
-                break;
-            run += next;
-        }
-        int r = write_run(s, buf + pos, run, off + pos, zero, err);
+        bool zero;
+        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
+        int r = write_run(s, w, pos, run, off, zero, err);
         if (r < 0)
             return r;
         pos += run;
@@ -252,21 +294,73 @@ write_chunk(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, vd
     return 0;
 }
 
-/* Read (unless it is a zero job) and write one job; writes wait for their
- * turn when the target's layout must follow guest order. */
+/* Compress the data runs of the chunk (before the job's turn to write). */
 static int
-run_job(convert_state *s, const convert_job *job, uint8_t *buf, vdisk_error *err)
+compress_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t off,
+               vdisk_error *err)
+{
+    uint64_t pos = 0;
+    while (pos < len) {
+        bool zero;
+        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
+        if (!zero) {
+            vdisk_precompressed c = precompressed_view(s, w, pos, run, off);
+            int r = vdisk_compress_ahead(s->dst, &c, err);
+            if (r < 0)
+                return r;
+        }
+        pos += run;
+    }
+    return 0;
+}
+
+/* Read (unless it is a zero job), compress when precompressing, and write
+ * one job; writes wait for their turn when the target's layout must follow
+ * guest order. */
+static int
+run_job(convert_state *s, const convert_job *job, const convert_worker *w, vdisk_error *err)
 {
     int r = 0;
     if (!job->zero)
-        r = vdisk_pread(s->src, buf, job->len, job->off, err);
+        r = vdisk_pread(s->src, w->buf, job->len, job->off, err);
+    if (r == 0 && !job->zero && s->precompress)
+        r = compress_chunk(s, w, job->len, job->off, err);
     if (r < 0)
         return r;
     if (!wait_turn(s, job))
         return 0;   /* another worker failed; its error is the one reported */
     if (job->zero)
-        return write_run(s, NULL, job->len, job->off, true, err);
-    return write_chunk(s, buf, job->len, job->off, err);
+        return write_run(s, w, 0, job->len, job->off, true, err);
+    return write_chunk(s, w, job->len, job->off, err);
+}
+
+/* A worker's buffers; false (with the error recorded) on ENOMEM. */
+static bool
+worker_alloc(convert_state *s, convert_worker *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->buf = vdisk_alloc_aligned(s->chunk, false);
+    bool ok = w->buf != NULL;
+    if (ok && s->precompress) {
+        w->out = malloc(s->chunk);
+        w->clen = calloc(s->chunk / s->granule + 1, sizeof(*w->clen));
+        ok = w->out && w->clen;
+    }
+    if (!ok) {
+        vdisk_error e;
+        vdisk_error_set(&e, ENOMEM, "%s: out of memory for a %u-byte copy buffer",
+                        vdisk_get_filename(s->dst), s->chunk);
+        fail(s, -ENOMEM, &e);
+    }
+    return ok;
+}
+
+static void
+worker_free(convert_worker *w)
+{
+    free(w->buf);
+    free(w->out);
+    free(w->clen);
 }
 
 /* Worker thread: claim jobs until there are none left or the copy stops. */
@@ -274,12 +368,9 @@ static void *
 worker_main(void *opaque)
 {
     convert_state *s = opaque;
-    uint8_t *buf = vdisk_alloc_aligned(s->chunk, false);
-    if (!buf) {
-        vdisk_error e;
-        vdisk_error_set(&e, ENOMEM, "%s: out of memory for a %u-byte copy buffer",
-                        vdisk_get_filename(s->dst), s->chunk);
-        fail(s, -ENOMEM, &e);
+    convert_worker w;
+    if (!worker_alloc(s, &w)) {
+        worker_free(&w);
         return NULL;
     }
     for (;;) {
@@ -290,14 +381,14 @@ worker_main(void *opaque)
         if (!have)
             break;
         vdisk_error e;
-        int r = run_job(s, &job, buf, &e);
+        int r = run_job(s, &job, &w, &e);
         if (r < 0) {
             fail(s, r, &e);
             break;
         }
         finish_job(s, &job);
     }
-    free(buf);
+    worker_free(&w);
     return NULL;
 }
 
@@ -419,6 +510,7 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     s->must_zero = opts->target->backing_file != NULL;
+    s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
 }
 
 int

@@ -327,6 +327,27 @@ vdisk_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_
 }
 
 int
+vdisk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
+{
+    int r = check_writable(img, c->len, c->off, "compressed write", err);
+    if (r < 0)
+        return r;
+    if (!img->drv->compress_ahead)
+        return vdisk_error_set(err, ENOTSUP, "%s: format %s does not support compressed clusters",
+                               img->filename, img->drv->name);
+    return img->drv->compress_ahead(img, c, err);
+}
+
+int
+vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err)
+{
+    int r = check_writable(img, c->len, c->off, "compressed write", err);
+    if (r < 0 || c->len == 0)
+        return r;
+    return img->drv->pwrite_precompressed(img, c, err);
+}
+
+int
 vdisk_flush(vdisk_image *img, vdisk_error *err)
 {
     if (vdisk_is_read_only(img))
