@@ -487,6 +487,19 @@ create_target(vdisk_image *src, const char *dst, const vdisk_convert_opts *opts,
     return r;
 }
 
+/* After compressed writes the file may end mid-sector: round it up to a
+ * whole sector, as qemu-img convert -c does (its final zero-length
+ * compressed write), for readers that read whole sectors. */
+static int
+align_compressed_end(vdisk_image *dst, vdisk_error *err)
+{
+    uint64_t len;
+    int r = vdisk_file_get_length(dst->file, &len, err);
+    if (r < 0 || len % 512 == 0)
+        return r;
+    return vdisk_file_truncate(dst->file, (len + 511) / 512 * 512, err);
+}
+
 /* Remove a target we created, unless it is not a regular file (a device). */
 static void
 remove_target(const char *dst)
@@ -535,6 +548,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
         pthread_mutex_init(&s.lock, NULL);
         pthread_cond_init(&s.turn_cv, NULL);
         r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
+        if (r == 0 && opts->compress)
+            r = align_compressed_end(out, err);
         pthread_cond_destroy(&s.turn_cv);
         pthread_mutex_destroy(&s.lock);
     }
