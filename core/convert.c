@@ -33,6 +33,9 @@
 #include "lock.h"
 
 #define CHUNK_MAX (2u << 20)
+/* Smaller jobs when compressing: each slot also holds the compressed
+ * clusters, and a job is compressed by one worker. */
+#define CHUNK_COMPRESS (512u << 10)
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
 #define RAW_GRANULE 4096u
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
@@ -52,6 +55,8 @@ typedef struct convert_job {
     bool zero;           /* write zeroes, do not read */
 } convert_job;
 
+typedef struct convert_slot convert_slot;
+
 typedef struct convert_state {
     vdisk_image *src;
     vdisk_image *dst;
@@ -64,10 +69,15 @@ typedef struct convert_state {
     bool must_zero;         /* target has a backing file: zeros are written */
 
     pthread_mutex_t lock;
-    pthread_cond_t turn_cv;
+    pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
+    convert_slot *slots;        /* all of them (nslots) */
+    int nslots;
+    convert_slot *free_slots;
+    convert_slot *ready;        /* filled, waiting for their turn (ordered) */
+    bool writing;               /* a worker is writing in turn (ordered) */
     uint64_t cursor;        /* next guest offset to examine */
     uint64_t next_seq;
-    uint64_t write_turn;    /* seq whose writes may go now (ordered) */
+    uint64_t write_turn;    /* seq to be written next (ordered) */
     uint64_t done;          /* source bytes examined (progress) */
     uint64_t unflushed;     /* bytes written since writeback was last started */
     bool stop;              /* an error or a cancellation: every worker quits */
@@ -87,13 +97,19 @@ align_down(uint64_t v, uint64_t a)
     return v / a * a;
 }
 
-/* One worker's buffers: the chunk read, and with precompress its
- * clusters compressed (one cluster-size slot each) and their lengths. */
-typedef struct convert_worker {
+/* A job with its buffers: the chunk read and, with precompress, its
+ * clusters compressed (one cluster-size place each) and their lengths.
+ * Workers take a free slot and fill it (read, compress); for an ordered
+ * target a slot whose turn has not come is left in the ready list, and
+ * whoever writes in turn goes on with the ready slots that follow.  So a
+ * slow worker delays the writes but not the others' reads and compression. */
+struct convert_slot {
+    convert_job job;
     uint8_t *buf;
     uint8_t *out;
     uint32_t *clen;
-} convert_worker;
+    struct convert_slot *next;   /* in the free or the ready list */
+};
 
 /* Record the first failure and make every worker stop.  Lock held. */
 static void
@@ -182,21 +198,6 @@ claim_job_locked(convert_state *s, convert_job *job)
     return false;
 }
 
-/* Ordered hand-off: wait until it is this job's turn to write.  Returns
- * false if the copy is stopping. */
-static bool
-wait_turn(convert_state *s, const convert_job *job)
-{
-    if (!s->ordered)
-        return true;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stop && s->write_turn != job->seq)
-        pthread_cond_wait(&s->turn_cv, &s->lock);
-    bool go = !s->stop;
-    pthread_mutex_unlock(&s->lock);
-    return go;
-}
-
 /* Kick off asynchronous writeback of everything written so far (no wait):
  * the flush at close then has little left to do.  Lock held. */
 static void
@@ -209,24 +210,24 @@ start_writeback_locked(convert_state *s, uint64_t written)
     (void)sync_file_range(s->dst->file->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
-/* The job's writes are done: pass the turn on and count its progress. */
+/* The job's writes are done: pass the turn on, count its progress and
+ * give its slot back.  Lock held. */
 static void
-finish_job(convert_state *s, const convert_job *job)
+finish_job_locked(convert_state *s, convert_slot *slot)
 {
-    pthread_mutex_lock(&s->lock);
-    start_writeback_locked(s, job->len);
-    if (s->ordered) {
-        s->write_turn = job->seq + 1;
-        pthread_cond_broadcast(&s->turn_cv);
-    }
-    progress_locked(s, job->progress);
-    pthread_mutex_unlock(&s->lock);
+    start_writeback_locked(s, slot->job.len);
+    if (s->ordered)
+        s->write_turn = slot->job.seq + 1;
+    progress_locked(s, slot->job.progress);
+    slot->next = s->free_slots;
+    s->free_slots = slot;
+    pthread_cond_broadcast(&s->turn_cv);
 }
 
 /* The clusters of w->buf at [pos, pos+len) of a job at guest offset off,
  * as compressed by compress_chunk. */
 static vdisk_precompressed
-precompressed_view(const convert_state *s, const convert_worker *w, uint64_t pos, uint64_t len,
+precompressed_view(const convert_state *s, const convert_slot *w, uint64_t pos, uint64_t len,
                    uint64_t off)
 {
     vdisk_precompressed c = {
@@ -239,7 +240,7 @@ precompressed_view(const convert_state *s, const convert_worker *w, uint64_t pos
 /* Write one run of granules that are all data (or, when zero, all zeros:
  * skipped unless the target has a backing file to hide). */
 static int
-write_run(convert_state *s, const convert_worker *w, uint64_t pos, uint64_t len, uint64_t off,
+write_run(convert_state *s, const convert_slot *w, uint64_t pos, uint64_t len, uint64_t off,
           bool zero, vdisk_error *err)
 {
     if (zero)
@@ -280,7 +281,7 @@ next_run(const convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off,
 
 /* Write the chunk read at guest offset off, run by run. */
 static int
-write_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t off, vdisk_error *err)
+write_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off, vdisk_error *err)
 {
     uint64_t pos = 0;
     while (pos < len) {
@@ -296,7 +297,7 @@ write_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t of
 
 /* Compress the data runs of the chunk (before the job's turn to write). */
 static int
-compress_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t off,
+compress_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off,
                vdisk_error *err)
 {
     uint64_t pos = 0;
@@ -314,53 +315,77 @@ compress_chunk(convert_state *s, const convert_worker *w, uint64_t len, uint64_t
     return 0;
 }
 
-/* Read (unless it is a zero job), compress when precompressing, and write
- * one job; writes wait for their turn when the target's layout must follow
- * guest order. */
+/* Read the slot's job (unless it is a zero job) and compress it when
+ * precompressing: everything before its turn. */
 static int
-run_job(convert_state *s, const convert_job *job, const convert_worker *w, vdisk_error *err)
+fill_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
+{
+    if (w->job.zero)
+        return 0;
+    int r = vdisk_pread(s->src, w->buf, w->job.len, w->job.off, err);
+    if (r == 0 && s->precompress)
+        r = compress_chunk(s, w, w->job.len, w->job.off, err);
+    return r;
+}
+
+static int
+write_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
+{
+    if (w->job.zero)
+        return write_run(s, w, 0, w->job.len, w->job.off, true, err);
+    return write_chunk(s, w, w->job.len, w->job.off, err);
+}
+
+/* The ready slot of job seq, taken out of the list; NULL if not there.  Lock held. */
+static convert_slot *
+take_ready_locked(convert_state *s, uint64_t seq)
+{
+    for (convert_slot **p = &s->ready; *p; p = &(*p)->next)
+        if ((*p)->job.seq == seq) {
+            convert_slot *w = *p;
+            *p = w->next;
+            return w;
+        }
+    return NULL;
+}
+
+/* Ordered target: leave the filled slot ready; unless someone is writing
+ * already, write every ready slot whose turn it is. */
+static int
+write_in_turn(convert_state *s, convert_slot *slot, vdisk_error *err)
 {
     int r = 0;
-    if (!job->zero)
-        r = vdisk_pread(s->src, w->buf, job->len, job->off, err);
-    if (r == 0 && !job->zero && s->precompress)
-        r = compress_chunk(s, w, job->len, job->off, err);
-    if (r < 0)
-        return r;
-    if (!wait_turn(s, job))
-        return 0;   /* another worker failed; its error is the one reported */
-    if (job->zero)
-        return write_run(s, w, 0, job->len, job->off, true, err);
-    return write_chunk(s, w, job->len, job->off, err);
+    pthread_mutex_lock(&s->lock);
+    slot->next = s->ready;
+    s->ready = slot;
+    while (r == 0 && !s->stop && !s->writing) {
+        convert_slot *w = take_ready_locked(s, s->write_turn);
+        if (!w)
+            break;
+        s->writing = true;
+        pthread_mutex_unlock(&s->lock);
+        r = write_slot(s, w, err);
+        pthread_mutex_lock(&s->lock);
+        s->writing = false;
+        if (r == 0)
+            finish_job_locked(s, w);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
 }
 
-/* A worker's buffers; false (with the error recorded) on ENOMEM. */
-static bool
-worker_alloc(convert_state *s, convert_worker *w)
+/* A free slot with a newly claimed job, waiting while every slot is in
+ * use; NULL when there is no more work.  Lock held. */
+static convert_slot *
+next_job_locked(convert_state *s)
 {
-    memset(w, 0, sizeof(*w));
-    w->buf = vdisk_alloc_aligned(s->chunk, false);
-    bool ok = w->buf != NULL;
-    if (ok && s->precompress) {
-        w->out = malloc(s->chunk);
-        w->clen = calloc(s->chunk / s->granule + 1, sizeof(*w->clen));
-        ok = w->out && w->clen;
-    }
-    if (!ok) {
-        vdisk_error e;
-        vdisk_error_set(&e, ENOMEM, "%s: out of memory for a %u-byte copy buffer",
-                        vdisk_get_filename(s->dst), s->chunk);
-        fail(s, -ENOMEM, &e);
-    }
-    return ok;
-}
-
-static void
-worker_free(convert_worker *w)
-{
-    free(w->buf);
-    free(w->out);
-    free(w->clen);
+    while (!s->stop && !s->free_slots)
+        pthread_cond_wait(&s->turn_cv, &s->lock);
+    convert_slot *w = s->free_slots;
+    if (!w || !claim_job_locked(s, &w->job))
+        return NULL;
+    s->free_slots = w->next;
+    return w;
 }
 
 /* Worker thread: claim jobs until there are none left or the copy stops. */
@@ -368,28 +393,65 @@ static void *
 worker_main(void *opaque)
 {
     convert_state *s = opaque;
-    convert_worker w;
-    if (!worker_alloc(s, &w)) {
-        worker_free(&w);
-        return NULL;
-    }
     for (;;) {
-        convert_job job;
         pthread_mutex_lock(&s->lock);
-        bool have = claim_job_locked(s, &job);
+        convert_slot *w = next_job_locked(s);
         pthread_mutex_unlock(&s->lock);
-        if (!have)
+        if (!w)
             break;
         vdisk_error e;
-        int r = run_job(s, &job, &w, &e);
+        int r = fill_slot(s, w, &e);
+        if (r == 0 && s->ordered) {
+            r = write_in_turn(s, w, &e);
+        } else if (r == 0) {
+            r = write_slot(s, w, &e);
+            pthread_mutex_lock(&s->lock);
+            if (r == 0)
+                finish_job_locked(s, w);
+            pthread_mutex_unlock(&s->lock);
+        }
         if (r < 0) {
             fail(s, r, &e);
             break;
         }
-        finish_job(s, &job);
     }
-    worker_free(&w);
     return NULL;
+}
+
+/* n slots with their buffers, all free. */
+static int
+slots_alloc(convert_state *s, int n, vdisk_error *err)
+{
+    s->slots = calloc((size_t)n, sizeof(*s->slots));
+    int r = s->slots ? 0 : -ENOMEM;
+    for (int i = 0; r == 0 && i < n; i++) {
+        convert_slot *w = &s->slots[i];
+        s->nslots++;
+        w->buf = vdisk_alloc_aligned(s->chunk, false);
+        if (s->precompress) {
+            w->out = malloc(s->chunk);
+            w->clen = calloc(s->chunk / s->granule + 1, sizeof(*w->clen));
+        }
+        if (!w->buf || (s->precompress && (!w->out || !w->clen)))
+            r = -ENOMEM;
+        w->next = s->free_slots;
+        s->free_slots = w;
+    }
+    if (r < 0)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory for %d copy buffers of %u bytes",
+                               vdisk_get_filename(s->dst), n, s->chunk);
+    return 0;
+}
+
+static void
+slots_free(convert_state *s)
+{
+    for (int i = 0; i < s->nslots; i++) {
+        free(s->slots[i].buf);
+        free(s->slots[i].out);
+        free(s->slots[i].clen);
+    }
+    free(s->slots);
 }
 
 /* The number of workers to run: the caller's, or a default for this machine. */
@@ -412,10 +474,17 @@ worker_count(const vdisk_convert_opts *opts, uint64_t size, uint32_t chunk)
     return n;
 }
 
-/* Run the workers (the calling thread is one of them) and collect the result. */
+/* Run the workers (the calling thread is one of them) and collect the
+ * result.  An ordered target gets spare slots, so that workers go on
+ * reading and compressing while an earlier job waits to be written. */
 static int
 run_workers(convert_state *s, int n, vdisk_error *err)
 {
+    int r = slots_alloc(s, s->ordered ? n + n / 2 + 1 : n, err);
+    if (r < 0) {
+        slots_free(s);
+        return r;
+    }
     pthread_t tids[MAX_WORKERS];
     int started = 0;
     for (int i = 1; i < n; i++) {
@@ -426,6 +495,7 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     worker_main(s);
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    slots_free(s);
     if (s->result < 0 && err)
         *err = s->err;
     return s->result;
@@ -524,6 +594,8 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     s->must_zero = opts->target->backing_file != NULL;
     s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
+    if (s->precompress && s->chunk > CHUNK_COMPRESS)
+        s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
 }
 
 int
