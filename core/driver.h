@@ -91,4 +91,10 @@ int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
 int vdisk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
 int vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
 
+/* Take more of QEMU's permissions (lock.h VDISK_PERM_*) on an open image,
+ * e.g. resize for a raw image, which a write open does not take: refused
+ * (-EBUSY, "image is in use") as a new open would be when another process
+ * holds conflicting locks.  No-op when locking is off. */
+int vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err);
+
 #endif

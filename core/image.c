@@ -147,6 +147,15 @@ fail:
 }
 
 int
+vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err)
+{
+    vdisk_lock *lk = &img->file->lock;
+    if (!lk->active || (lk->perm & perm) == perm)
+        return 0;
+    return vdisk_lock_acquire(img->file->fd, img->filename, lk, lk->perm | perm, lk->shared, err);
+}
+
+int
 vdisk_close(vdisk_image *img, vdisk_error *err)
 {
     if (!img)

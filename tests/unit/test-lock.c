@@ -20,6 +20,7 @@
 #include "fixture.h"
 
 #include <vdisk/vdisk.h>
+#include "driver.h"
 #include "lock.h"
 
 /* Bitmask of which of bytes 100..103 (bits 0-3) and 200..203 (bits 4-7)
@@ -252,6 +253,26 @@ test_acquire_release(void **state)
     assert_string_equal(vdisk_lock_perm_name(VDISK_PERM_WRITE_UNCHANGED), "write unchanged");
 }
 
+/* A raw image opened for writing asks for resize before resizing: refused
+ * while someone (qemu-nbd: 100,101,203) does not share it. */
+static void
+test_add_perms(void **state)
+{
+    (void)state;
+    const char *path = make_image("p.raw", VDISK_FORMAT_RAW);
+    vdisk_image *img;
+    vdisk_error err;
+    assert_int_equal(open_img(path, VDISK_FORMAT_RAW, VDISK_OPEN_RDWR, &img, &err), 0);
+    static const int nbd[] = { 203 };
+    int fd = hold_bytes(path, nbd, 1);
+    assert_int_equal(vdisk_image_add_perms(img, VDISK_PERM_RESIZE, &err), -EBUSY);
+    assert_non_null(strstr(err.message, "Failed to get \"resize\" lock"));
+    close(fd);
+    assert_int_equal(vdisk_image_add_perms(img, VDISK_PERM_RESIZE, &err), 0);
+    assert_int_equal(locked_bytes(path), B(100) | B(101) | B(103));
+    vdisk_close(img, NULL);
+}
+
 int
 main(void)
 {
@@ -264,6 +285,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_create_in_use, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_force_share_read_only, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_acquire_release, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_add_perms, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
