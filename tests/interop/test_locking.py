@@ -38,8 +38,9 @@ def ofd_bytes(path):
 class Holder:
     """A process keeping an image open (and locked) until closed."""
 
-    def __init__(self, argv, path, expect_byte=100):
+    def __init__(self, argv, path, expect_byte=100, stop_by_signal=False):
         self.path = path
+        self.stop_by_signal = stop_by_signal
         self.p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 20
@@ -52,6 +53,9 @@ class Holder:
             time.sleep(0.05)
 
     def close(self):
+        if self.p.poll() is None and self.stop_by_signal:
+            self.p.terminate()
+            self.p.wait(timeout=10)
         if self.p.poll() is None:
             try:
                 self.p.stdin.close()
@@ -72,6 +76,24 @@ class Holder:
 
 def qemu_io_holder(path, fmt, *opts):
     return Holder(["qemu-io", *opts, "-f", fmt, path], path)
+
+
+QEMU_SYSTEM = shutil.which("qemu-system-x86_64")
+
+
+def vm_argv(path, fmt):
+    """A real VM with the image as its virtio disk, created paused (-S): the
+    disk is attached, and locked, as in any running guest."""
+    return [QEMU_SYSTEM, "-machine", "q35,accel=tcg", "-m", "32", "-nodefaults",
+            "-display", "none", "-S", "-monitor", "none", "-serial", "none",
+            "-drive", f"file={path},format={fmt},if=none,id=d0",
+            "-device", "virtio-blk-pci,drive=d0"]
+
+
+def vm_holder(path, fmt):
+    # The disk's permissions are settled when the device attaches it: wait
+    # for its "write not shared" byte, not just the first lock.
+    return Holder(vm_argv(path, fmt), path, expect_byte=201, stop_by_signal=True)
 
 
 def vdisk_io_holder(path, fmt, *opts):
@@ -245,3 +267,36 @@ def test_convert_onto_image_in_use(qcow2_image, tmp_path, vdisk, qemu_img):
 def test_force_share_refused_for_writes(qcow2_image, vio):
     p = vio("-U", "-f", "qcow2", qcow2_image, "-c", "write 0 512", check=False)
     assert p.returncode == 1 and "read-only" in p.stderr, p.stderr
+
+
+# ---- a real VM ---------------------------------------------------------------
+
+@pytest.mark.skipif(not QEMU_SYSTEM, reason="qemu-system-x86_64 not installed")
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_vm_holds(tmp_path, qemu_img, vio, vdisk, fmt):
+    """A running VM's disk: vdisk may not write it or copy it (convert does
+    not share its source), but may look at it -- a raw disk without -U, as
+    qemu-img info may; a qcow2 disk only with -U."""
+    img = tmp_path / f"vm.{fmt}"
+    qemu_img("create", "-q", "-f", fmt, img, "16M")
+    with vm_holder(img, fmt):
+        assert {100, 101, 201} <= ofd_bytes(img)
+        assert_in_use(vio("-f", fmt, img, "-c", "write 0 512", check=False), img)
+        assert_in_use(vdisk("convert", "-f", fmt, "-O", "qcow2", img, tmp_path / "copy.qcow2",
+                            check=False), img, shared=True)
+        assert not (tmp_path / "copy.qcow2").exists()
+        info = vdisk("info", "-f", fmt, img, check=False)
+        oracle = qemu_img("info", "-f", fmt, img, check=False)
+        assert (info.returncode == 0) == (oracle.returncode == 0), info.stderr + oracle.stderr
+        vdisk("info", "-U", "-f", fmt, img)
+
+
+@pytest.mark.skipif(not QEMU_SYSTEM, reason="qemu-system-x86_64 not installed")
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_vm_refuses_image_vdisk_writes(tmp_path, qemu_img, fmt):
+    img = tmp_path / f"vm.{fmt}"
+    qemu_img("create", "-q", "-f", fmt, img, "16M")
+    with vdisk_io_holder(img, fmt):
+        p = subprocess.run(vm_argv(img, fmt), capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0, "the VM started on an image vdisk is writing"
+        assert "lock" in p.stderr and "Is another process using the image" in p.stderr, p.stderr
