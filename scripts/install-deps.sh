@@ -14,6 +14,8 @@ packages=(
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest xorriso genisoimage
+    # image locking tests: a real (paused) VM holding a disk
+    qemu-system-x86
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
