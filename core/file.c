@@ -89,7 +89,12 @@ vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error 
 int
 vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *err)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    bool created = true;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = false;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0)
         return vdisk_error_set_errno(err, errno, "%s: cannot create", path);
     vdisk_lock lk = { 0 };
@@ -102,6 +107,8 @@ vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *e
         r = vdisk_error_set_errno(err, errno, "%s: cannot truncate", path);
     if (r < 0) {
         close(fd);
+        if (created)
+            unlink(path);   /* nothing half-made; an existing file stays as it was */
         return r;
     }
     if (nocow) {
