@@ -10,16 +10,17 @@
  *
  * `workers` threads each claim a job, read it and write it.  Reads run in
  * parallel; for a target that allocates its clusters as it goes (qcow2) the
- * writes are handed off in guest order, as qemu-img does without -W, so the
- * target's host layout is sequential.  A raw target has no layout to keep:
- * its writes run in parallel too.  Memory is bounded: one chunk buffer per
- * worker.
+ * writes go out in guest order, as qemu-img does without -W, so the
+ * target's host layout is sequential: a job read before its turn waits in
+ * a ready list (see convert_slot) while its worker goes on with the next.
+ * A raw target has no layout to keep: its writes run in parallel too.
+ * Memory is bounded: a fixed number of job buffers (slots).
  *
- * Compressed conversion (-c) compresses in the workers too: each compresses
- * its chunk's clusters before waiting for its turn, so only the (cheap)
- * stores are serialised and the result is laid out as an in-order,
- * one-cluster-at-a-time qemu-img convert -c lays it out.  (qemu-img itself
- * compresses inside its in-order write, i.e. one cluster at a time.)
+ * Compressed conversion (-c) compresses in the workers too, before the
+ * turn, so only the (cheap) stores are serialised and the target is laid
+ * out exactly as an in-order, one-cluster-at-a-time qemu-img convert -c
+ * lays it out.  (qemu-img compresses inside its in-order write: one
+ * cluster at a time.)
  */
 #include <errno.h>
 #include <fcntl.h>
