@@ -108,7 +108,7 @@ static int
 in_use(const char *path, const char *what, unsigned bit, vdisk_error *err)
 {
     return vdisk_error_set(err, EBUSY,
-                           "%s: image is in use: Failed to get %s\"%s\" lock; is another process "
+                           "%s: image is in use: Failed to get %s\"%s\" lock. Is another process "
                            "using the image [%s]? (-U / --force-share allows read-only inspection)",
                            path, what, vdisk_lock_perm_name(bit), path);
 }

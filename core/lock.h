@@ -67,7 +67,8 @@ void vdisk_lock_perms_for_create(unsigned *perm, unsigned *shared);
 /* Take the locks for perm/shared on fd (path for messages) and check that
  * no other descriptor conflicts; *lk is updated to what is held.  On a
  * conflict the previous locks are restored and -EBUSY is returned with
- * "PATH: image is in use: Failed to get "write" lock ...".  A kernel
+ * "PATH: image is in use: Failed to get "write" lock. Is another process
+ * using the image [PATH]? ..." (QEMU's words, with the path in front).  A kernel
  * without OFD locks leaves *lk inactive and succeeds (QEMU's locking=auto). */
 int vdisk_lock_acquire(int fd, const char *path, vdisk_lock *lk, unsigned perm,
                        unsigned shared, vdisk_error *err);

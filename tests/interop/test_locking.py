@@ -123,6 +123,7 @@ def assert_in_use(p, path, shared=False):
     assert IN_USE in p.stderr and path.name in p.stderr, p.stderr
     lock = 'Failed to get shared "write" lock' if shared else 'Failed to get "write" lock'
     assert lock in p.stderr, p.stderr
+    assert "Is another process using the image" in p.stderr, p.stderr   # QEMU's words
     assert "-U" in p.stderr, p.stderr
 
 
