@@ -94,7 +94,7 @@ apply_bytes(int fd, const char *path, vdisk_lock *lk, unsigned perm, unsigned un
             continue;
         int r = set_byte(fd, byte, (want & bit) ? F_RDLCK : F_UNLCK);
         if (r < 0)
-            return vdisk_error_set_errno(err, -r, "%s: failed to lock byte %d", path, byte);
+            return vdisk_error_set_errno(err, -r, "%s: Failed to lock byte %d", path, byte);
         if (shared_byte)
             held_unshared ^= bit;
         else
