@@ -301,3 +301,12 @@ def test_vm_refuses_image_vdisk_writes(tmp_path, qemu_img, fmt):
         p = subprocess.run(vm_argv(img, fmt), capture_output=True, text=True, timeout=60)
         assert p.returncode != 0, "the VM started on an image vdisk is writing"
         assert "lock" in p.stderr and "Is another process using the image" in p.stderr, p.stderr
+
+
+def test_force_share_write_refused_like_qemu_img(qcow2_image, vdisk, qemu_img):
+    """qemu-img bench -w -U is refused (force-share is for read-only opens);
+    so is vdisk-virsh's."""
+    oracle = qemu_img("bench", "-w", "-U", "-c", "1", qcow2_image, check=False)
+    assert oracle.returncode != 0
+    p = vdisk("bench", "-w", "-U", "-c", "1", qcow2_image, check=False)
+    assert p.returncode > 0 and "read-only" in p.stderr, p.stderr
