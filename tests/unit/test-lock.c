@@ -191,6 +191,33 @@ test_backing_locked(void **state)
     close(fd);
 }
 
+/* qemu-img convert's source does not share writes, down its chain: a raw
+ * backing file then holds 100, 201, 203 (as /proc/locks shows for
+ * qemu-img convert of a qcow2 overlay on a raw file). */
+static void
+test_no_share_chain(void **state)
+{
+    (void)state;
+    const char *base = make_image("base.raw", VDISK_FORMAT_RAW);
+    const char *top = unit_path(1, "top.qcow2");
+    vdisk_create_opts o;
+    vdisk_error err;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.backing_file = strdup("base.raw");
+    o.backing_format = VDISK_FORMAT_RAW;
+    assert_int_equal(vdisk_create(top, &o, NULL, NULL, &err), 0);
+    vdisk_create_opts_clear(&o);
+    vdisk_image *img;
+    assert_int_equal(open_img(top, VDISK_FORMAT_QCOW2, VDISK_OPEN_NO_SHARE, &img, &err), 0);
+    assert_int_equal(locked_bytes(base), B(100) | B(201) | B(203));
+    assert_int_equal(locked_bytes(top), B(100) | B(201) | B(203));
+    vdisk_close(img, NULL);
+    /* Opened plainly, the raw backing file shares everything. */
+    assert_int_equal(open_img(top, VDISK_FORMAT_QCOW2, 0, &img, &err), 0);
+    assert_int_equal(locked_bytes(base), B(100));
+    vdisk_close(img, NULL);
+}
+
 /* Creating over an image in use is refused and leaves it untouched. */
 static void
 test_create_in_use(void **state)
@@ -282,6 +309,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_reader_holds, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_same_process, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_backing_locked, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_no_share_chain, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_create_in_use, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_force_share_read_only, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_acquire_release, unit_setup, unit_teardown),
