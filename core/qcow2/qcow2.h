@@ -200,6 +200,7 @@ typedef struct qcow2_state {
     void **pool;
     unsigned pool_n, pool_max;
     size_t pool_buf_size;
+    struct qcow2_cctx *cctx_free;  /* idle compression contexts (compress.c; pool_lock) */
 
     uint64_t free_cluster_index;   /* no free cluster below this one */
     uint64_t free_byte_offset;     /* compressed data packing point; 0: none */
@@ -366,6 +367,12 @@ int qcow2_compress(int type, const uint8_t *in, size_t in_len, uint8_t *out, siz
 int qcow2_decompress(int type, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len);
 int qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
                             vdisk_error *err);
+/* Compress whole clusters ahead of an ordered write (no lock, any thread). */
+int qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
+/* Store what qcow2_compress_ahead produced. */
+int qcow2_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
+/* Free the idle compression contexts (at close). */
+void qcow2_cctx_pool_free(qcow2_state *s);
 
 /* ---- crypt.c ------------------------------------------------------------ */
 
@@ -407,16 +414,6 @@ int qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure
 uint64_t qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size,
                                       uint32_t refcount_order, bool generous,
                                       uint64_t *blocks);
-
-/* ---- resize.c / backing.c ---------------------------------------------- */
-
-/* Grow or shrink the virtual size (checks snapshots and alignment). */
-int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
-                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
-/* Unlink and free every cluster (the image reads through to its backing). */
-int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
-/* Rewrite the backing file name and format in the header cluster. */
-int qcow2_set_backing(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
 
 /* ---- snapshot-table.c --------------------------------------------------- */
 
@@ -477,6 +474,15 @@ int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *e
 /* ---- amend.c ------------------------------------------------------------ */
 
 int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+/* ---- resize.c / backing.c ---------------------------------------------- */
+
+/* Grow or shrink the virtual size (checks snapshots and alignment). */
+int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* Unlink and free every cluster (the image reads through to its backing). */
+int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
+/* Rewrite the backing file name and format in the header cluster. */
+int qcow2_set_backing(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -6,12 +6,12 @@
 #include <vdisk/image.h>
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
-#include <vdisk/resize.h>
-#include <vdisk/backing.h>
 #include <vdisk/check.h>
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
 #include <vdisk/encrypt.h>
+#include <vdisk/resize.h>
+#include <vdisk/backing.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
