@@ -55,6 +55,8 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_raw_driver;
     case VDISK_FORMAT_QCOW2:
         return &vdisk_qcow2_driver;
+    case VDISK_FORMAT_ISO:
+        return &vdisk_iso_driver;
     default:
         return NULL;
     }

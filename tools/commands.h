@@ -25,5 +25,8 @@ int cmd_map(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_iso_ls(int argc, char **argv);
+int cmd_iso_extract(int argc, char **argv);
+int cmd_iso_create(int argc, char **argv);
 
 #endif

@@ -39,6 +39,12 @@ static const vv_command commands[] = {
       "bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET] [-t CACHE]\n"
       "          [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N] [--flush-interval N] [-q] [-U] FILE",
       "measure I/O performance with parallel requests (as qemu-img bench)" },
+    { "iso-ls", cmd_iso_ls,
+      "iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]",
+      "list a directory of an ISO image (-R: the whole tree, one path per line)" },
+    { "iso-extract", cmd_iso_extract,
+      "iso-extract [--names auto|rock|joliet|iso] FILE.iso [PATH ...] [-C DIR]",
+      "extract files from an ISO image below DIR (never writing outside it)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -6,6 +6,7 @@
 #include <vdisk/image.h>
 #include <vdisk/create.h>
 #include <vdisk/convert.h>
+#include <vdisk/iso.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
