@@ -83,7 +83,7 @@ take_descriptor(const uint8_t *vd, uint32_t s, const char *path, uint64_t file_s
             break;
         r = read_root(vd, s, path, file_size, &d->joliet_root_lba, &d->joliet_root_size, err);
         if (r == 0) {
-            d->joliet = true;
+            d->joliet = d->vol.joliet = true;
             char vid[100];
             iso_field_ucs2(vd + 40, 32, vid, sizeof(vid));
             if (vid[0])
