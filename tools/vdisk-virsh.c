@@ -45,6 +45,10 @@ static const vv_command commands[] = {
     { "iso-extract", cmd_iso_extract,
       "iso-extract [--names auto|rock|joliet|iso] FILE.iso [PATH ...] [-C DIR]",
       "extract files from an ISO image below DIR (never writing outside it)" },
+    { "iso-create", cmd_iso_create,
+      "iso-create -o OUT.iso [-V VOLID] [--no-joliet] [--no-rock] [--boot IMG [--boot-no-emul]\n"
+      "          [--boot-load-size N]] [--efi-boot IMG] [--date EPOCH] [--cidata] PATH|SRC=DEST ...",
+      "build an ISO 9660 image (Rock Ridge + Joliet, El Torito boot, cloud-init seeds)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

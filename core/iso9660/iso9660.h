@@ -13,6 +13,7 @@
  *   directory.c   directory records -> entries; path lookup
  *   walk.c        tree walk with loop detection
  *   extract.c     safe extraction below a directory
+ *   build.h       writer: the in-memory tree (tree.c, layout.c, writer.c)
  *   tree.c        writer: host files -> in-memory tree with names
  *   layout.c      writer: sizes and sector addresses
  *   writer.c      writer: bytes out
