@@ -119,7 +119,8 @@ def isoinfo_find(iso, flag):
     prints Joliet names in ISO 8859-1, '_' for what that cannot hold."""
     args = [need("isoinfo"), "-f", "-i", iso] + ([flag] if flag else [])
     p = run(args, text=False)
-    return sorted(p.stdout.decode("latin-1").splitlines())
+    enc = "latin-1" if flag == "-J" else "utf-8"
+    return sorted(p.stdout.decode(enc, "surrogateescape").splitlines())
 
 
 def as_latin1(path):
