@@ -1,0 +1,120 @@
+"""El Torito: vdisk's boot catalog as xorriso reports it, and a real boot:
+a tiny no-emulation boot sector (assembled here as bytes) that prints a
+marker on COM1, booted by QEMU with software emulation."""
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import run
+from iso_common import need
+
+MARKER = b"VDISK-BOOT-OK"
+
+
+def boot_sector():
+    """16-bit real mode, loaded at 0000:7C00 (or 07C0:0000):
+        cli; xor ax,ax; mov ds,ax; mov dx,0x3f8; mov si,0x7c16
+        next: lodsb; test al,al; jz halt; out dx,al; jmp next
+        halt: hlt; jmp halt
+        0x16: "VDISK-BOOT-OK\\r\\n\\0"
+    """
+    code = bytes([0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE, 0x16, 0x7C,
+                  0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD])
+    assert len(code) == 0x16
+    return (code + MARKER + b"\r\n\0").ljust(2048, b"\0")
+
+
+def el_torito_report(iso):
+    p = run([need("xorriso"), "-indev", iso, "-report_el_torito", "plain"])
+    rows = []
+    for line in p.stdout.splitlines():
+        m = re.match(r"El Torito boot img :\s+(\d+)\s+(\w+)\s+(\w)\s+(\S+)\s+(0x[0-9a-f]+)\s+"
+                     r"(0x[0-9a-f]+)\s+(\d+)\s+(\d+)", line)
+        if m:
+            rows.append(m.groups())
+    cat = re.search(r"El Torito catalog\s+:\s+(\d+)", p.stdout)
+    return rows, cat
+
+
+@pytest.fixture
+def images(tmp_path):
+    bios = tmp_path / "boot.bin"
+    bios.write_bytes(boot_sector())
+    efi = tmp_path / "efi.img"
+    efi.write_bytes(bytes(range(256)) * 4096)   # 1 MiB stand-in for a FAT image
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "readme.txt").write_text("bootable\n")
+    return bios, efi, content
+
+
+def test_report_el_torito_bios_and_efi(vdisk, images, tmp_path):
+    bios, efi, content = images
+    iso = tmp_path / "both.iso"
+    vdisk("iso-create", "-o", iso, "--boot", bios, "--boot-no-emul", "--boot-load-size", "4",
+          "--efi-boot", efi, content)
+    rows, cat = el_torito_report(iso)
+    assert cat, "xorriso sees no boot catalog"
+    assert [(r[1], r[2], r[3], int(r[6])) for r in rows] == [("BIOS", "y", "none", 4),
+                                                          ("UEFI", "y", "none", 2048)]
+    data = iso.read_bytes()
+    for row, img in zip(rows, (bios, efi)):
+        lba = int(row[7])
+        assert data[lba * 2048:lba * 2048 + img.stat().st_size] == img.read_bytes()
+    info = json.loads(vdisk("info", "--output", "json", iso).stdout)
+    assert info["format-specific"]["data"]["bootable"] is True
+    assert vdisk("iso-ls", "-R", iso).stdout.split() == ["/readme.txt"]
+
+
+def test_report_el_torito_efi_only_and_floppy(vdisk, images, tmp_path):
+    bios, efi, content = images
+    iso = tmp_path / "efi.iso"
+    vdisk("iso-create", "-o", iso, "--efi-boot", efi, content)
+    rows, _ = el_torito_report(iso)
+    assert [(r[1], r[3]) for r in rows] == [("UEFI", "none")]
+    floppy = tmp_path / "floppy.img"
+    floppy.write_bytes(boot_sector().ljust(1474560, b"\0"))
+    iso = tmp_path / "floppy.iso"
+    vdisk("iso-create", "-o", iso, "--boot", floppy, content)
+    rows, _ = el_torito_report(iso)
+    assert [(r[1], r[3]) for r in rows] == [("BIOS", "fd1.4")]
+
+
+def test_floppy_emulation_needs_a_floppy_size(vdisk, images, tmp_path):
+    bios, _, content = images
+    out = tmp_path / "bad.iso"
+    p = vdisk("iso-create", "-o", out, "--boot", bios, content, check=False)
+    assert p.returncode == 1 and "--boot-no-emul" in p.stderr
+    assert not out.exists()
+
+
+def test_qemu_boots_the_image(vdisk, images, tmp_path):
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        pytest.fail("qemu-system-x86_64 is missing (Debian package qemu-system-x86)")
+    bios, _, content = images
+    iso = tmp_path / "boot.iso"
+    vdisk("iso-create", "-o", iso, "--boot", bios, "--boot-no-emul", "--boot-load-size", "4", content)
+    proc = subprocess.Popen([qemu, "-accel", "tcg", "-m", "64", "-display", "none", "-monitor", "none",
+                             "-serial", "stdio", "-no-reboot", "-boot", "d", "-cdrom", str(iso)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 120
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while MARKER not in seen and time.monotonic() < deadline and proc.poll() is None:
+            if sel.select(timeout=1):
+                chunk = proc.stdout.read1(4096)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        proc.kill()
+        proc.wait()
+    assert MARKER in seen, seen[-500:]
