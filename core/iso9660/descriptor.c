@@ -61,6 +61,9 @@ static int
 take_descriptor(const uint8_t *vd, uint32_t s, const char *path, uint64_t file_size,
                 iso_descriptors *d, bool *have_pvd, bool *done, vdisk_error *err)
 {
+    if (memcmp(vd + 1, "CD001", 5) != 0 && s == ISO_VD_FIRST)
+        return vdisk_error_set(err, EINVAL, "%s: not an ISO 9660 image: no primary volume descriptor "
+                               "at sector 16 (offset 0x8000 has no CD001 identifier)", path);
     if (memcmp(vd + 1, "CD001", 5) != 0)
         return vdisk_error_set(err, EINVAL, "%s: volume descriptor at sector %u (offset 0x%llx) has "
                                "no CD001 identifier: the descriptor set ends without a terminator",
