@@ -13,7 +13,7 @@ packages=(
     # unit tests
     libcmocka-dev
     # interop tests: the oracles and their runner
-    qemu-utils python3 python3-pytest xorriso genisoimage
+    qemu-utils python3 python3-pytest xorriso genisoimage p7zip-full qemu-system-x86
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
