@@ -80,7 +80,7 @@ help(void)
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
     printf("\nSizes take the suffixes k, M, G, T, P, E (powers of 1024).\n"
-           "Formats: raw, qcow2.  Run '" VV_PROG " COMMAND -h' for one command.\n");
+           "Formats: raw, qcow2, iso (read-only; build with iso-create).  Run '" VV_PROG " COMMAND -h' for one command.\n");
 }
 
 int
