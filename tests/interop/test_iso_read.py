@@ -11,7 +11,8 @@ import pytest
 
 from conftest import run
 from iso_common import (make_tree, need, walk_host, without_modes, xorriso_extract,
-                        xorriso_find, isoinfo_find, as_latin1, vdisk_find, vdisk_json)
+                        xorriso_find, isoinfo_find, as_latin1, vdisk_find, vdisk_json,
+                        sevenzip_list)
 
 MAKERS = {
     "xorriso": lambda src, out: [need("xorriso"), "-as", "mkisofs", "-quiet", "-R", "-J",
@@ -156,3 +157,15 @@ def test_plain_iso_without_extensions(vdisk, tmp_path):
     assert (out / "DIR" / "X.BIN").read_bytes() == b"\1" * 5000
     # Lookup of ISO names is case-insensitive, as on a mounted CD.
     assert vdisk("iso-ls", iso, "/dir/x.bin").stdout.strip() == "X.BIN"
+
+
+def test_7z_lists_what_vdisk_lists(vdisk, made):
+    """7-Zip reads the Joliet tree: the same paths and file sizes as
+    vdisk's Joliet view."""
+    _, _, iso = made
+    listed = sevenzip_list(iso)
+    mine = vdisk_json(vdisk, iso, "joliet")
+    assert sorted(listed) == sorted(mine)
+    for path, size in listed.items():
+        if size is not None and mine[path]["type"] == "file":
+            assert mine[path]["size"] == size, path
