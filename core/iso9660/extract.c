@@ -66,7 +66,8 @@ open_dir(ex_state *s, const char *rel, int *out)
         }
         memcpy(comp, p, len);
         comp[len] = '\0';
-        if (mkdirat(fd, comp, 0700) < 0 && errno != EEXIST) {
+        /* Directories not in the walk (parents of a PATH) keep this mode. */
+        if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
             int e = errno;
             close(fd);
             return fail_errno(s, e, rel, "cannot create directory");
