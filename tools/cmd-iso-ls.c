@@ -97,8 +97,10 @@ show(ls_opts *o, const vdisk_iso_entry *e, const char *path)
         print_json(&o->j, e, path);
     else if (o->longfmt)
         print_long(e, shown);
-    else
-        printf("%s\n", shown);
+    else {
+        fputs(shown, stdout);
+        putchar('\n');
+    }
 }
 
 /* Walk callback for -R: everything but the starting directory itself. */

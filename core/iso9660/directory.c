@@ -20,8 +20,20 @@ typedef struct dir_state {
     vdisk_iso_entry *v;
     size_t n, cap;
     bool prev_multi;            /* the previous record continues in this one */
+    size_t pos;                 /* byte of the record being read */
+    char where[400];            /* "<file>: directory at sector N, record at byte P" */
     iso_rr rr;
 } dir_state;
+
+/* The message context of the current record, formatted only when an error
+ * needs it (a directory of 10,000 entries would otherwise format 10,000). */
+static const char *
+where_of(dir_state *s)
+{
+    snprintf(s->where, sizeof(s->where), "%s: directory at sector %u, record at byte %zu",
+             s->iso->file->path, s->lba, s->pos);
+    return s->where;
+}
 
 static int
 add_extent(vdisk_iso_entry *e, uint32_t lba, uint32_t len)
@@ -58,17 +70,17 @@ dir_size_at(vdisk_iso *iso, uint32_t lba, const char *where, uint32_t *size, vdi
 
 /* Name, mode, owner and times of a new entry from its record. */
 static int
-fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, const char *where,
-           vdisk_error *err)
+fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, vdisk_error *err)
 {
     vdisk_iso *iso = s->iso;
     const iso_rr *rr = &s->rr;
     bool rock = iso->d.vol.names == VDISK_ISO_NAMES_ROCK;
     char name[ISO_RR_NAME_MAX + 1];
     if (rock && rr->has_nm)
-        snprintf(name, sizeof(name), "%s", rr->name);
+        memcpy(name, rr->name, rr->name_len + 1);
     else if (iso->d.vol.names == VDISK_ISO_NAMES_JOLIET && iso_name_joliet(rec->name, rec->name_len, name, sizeof(name)) < 0)
-        return vdisk_error_set(err, EINVAL, "%s: Joliet identifier has an odd length (%u)", where, rec->name_len);
+        return vdisk_error_set(err, EINVAL, "%s: Joliet identifier has an odd length (%u)", where_of(s),
+                               rec->name_len);
     else if (iso->d.vol.names != VDISK_ISO_NAMES_JOLIET && !(rock && rr->has_nm))
         iso_name_plain(rec->name, rec->name_len, name);
     bool dir = (rec->flags & ISO_FLAG_DIR) || (rock && rr->has_cl);
@@ -91,14 +103,14 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, const char *
         e->mode = S_IFDIR | (e->mode & 07777);
     else if (S_ISDIR(e->mode))
         e->mode = S_IFREG | (e->mode & 07777);
-    e->mtime = rock && rr->mtime != VDISK_ISO_TIME_UNSET ? rr->mtime : rec->mtime;
+    e->mtime = rock && rr->mtime != VDISK_ISO_TIME_UNSET ? rr->mtime : iso_date7_parse(rec->date);
     e->atime = rock && rr->atime != VDISK_ISO_TIME_UNSET ? rr->atime : e->mtime;
     e->ctime = rock && rr->ctime != VDISK_ISO_TIME_UNSET ? rr->ctime : e->mtime;
     if (!(e->name = strdup(name)))
         return -ENOMEM;
     if (rock && rr->has_cl) {
         uint32_t size = 0;
-        int r = dir_size_at(iso, rr->cl_lba, where, &size, err);
+        int r = dir_size_at(iso, rr->cl_lba, where_of(s), &size, err);
         return r < 0 ? r : add_extent(e, rr->cl_lba, size);
     }
     if (S_ISLNK(e->mode))
@@ -106,33 +118,46 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, const char *
     return add_extent(e, rec->lba, rec->size);
 }
 
-/* One record at byte `pos` of the directory. */
+/* Rock Ridge of the current record; the context is formatted on failure only. */
 static int
-take_record(dir_state *s, const iso_dirrec *rec, size_t pos, vdisk_error *err)
+parse_rr(dir_state *s, const iso_dirrec *rec, vdisk_error *err)
+{
+    vdisk_iso *iso = s->iso;
+    size_t skip = iso->su_skip < rec->su_len ? iso->su_skip : rec->su_len;
+    const uint8_t *su = rec->su + skip;
+    size_t len = rec->su_len - skip;
+    if (iso_susp_parse(su, len, iso_file_read, iso, iso->file_size, "", &s->rr, NULL) == 0)
+        return 0;
+    return iso_susp_parse(su, len, iso_file_read, iso, iso->file_size, where_of(s), &s->rr, err);
+}
+
+static int
+nomem(dir_state *s, vdisk_error *err)
+{
+    return vdisk_error_set(err, ENOMEM, "%s: out of memory", where_of(s));
+}
+
+/* One record at byte s->pos of the directory. */
+static int
+take_record(dir_state *s, const iso_dirrec *rec, vdisk_error *err)
 {
     vdisk_iso *iso = s->iso;
     if (rec->name_len == 1 && (rec->name[0] == 0 || rec->name[0] == 1))
         return 0;
-    char where[400];
-    snprintf(where, sizeof(where), "%s: directory at sector %u, record at byte %zu",
-             iso->file->path, s->lba, pos);
     if (rec->flags & ISO_FLAG_DIR && (rec->size > ISO_DIR_MAX || (uint64_t)rec->lba * ISO_SECTOR + rec->size > iso->file_size))
         return vdisk_error_set(err, EINVAL, "%s: directory extent at sector %u, %u bytes, lies past "
-                               "the end of the file (%llu bytes) or is too large", where, rec->lba,
+                               "the end of the file (%llu bytes) or is too large", where_of(s), rec->lba,
                                rec->size, (unsigned long long)iso->file_size);
     bool continued = s->prev_multi;
     s->prev_multi = rec->flags & ISO_FLAG_MULTI;
     if (continued && s->n > 0) {
         vdisk_iso_entry *e = &s->v[s->n - 1];
         if (e->n_extents >= 65536)
-            return vdisk_error_set(err, EINVAL, "%s: more than 65536 extents in one file", where);
-        return add_extent(e, rec->lba, rec->size) < 0 ? vdisk_error_set(err, ENOMEM, "%s: out of memory", where) : 0;
+            return vdisk_error_set(err, EINVAL, "%s: more than 65536 extents in one file", where_of(s));
+        return add_extent(e, rec->lba, rec->size) < 0 ? nomem(s, err) : 0;
     }
     if (iso->d.vol.names == VDISK_ISO_NAMES_ROCK) {
-        const uint8_t *su = rec->su;
-        size_t su_len = rec->su_len;
-        size_t skip = iso->su_skip < su_len ? iso->su_skip : su_len;
-        int r = iso_susp_parse(su + skip, su_len - skip, iso_file_read, iso, iso->file_size, where, &s->rr, err);
+        int r = parse_rr(s, rec, err);
         if (r < 0)
             return r;
         if (s->rr.relocated)
@@ -142,16 +167,14 @@ take_record(dir_state *s, const iso_dirrec *rec, size_t pos, vdisk_error *err)
         size_t cap = s->cap ? 2 * s->cap : 16;
         vdisk_iso_entry *nv = realloc(s->v, cap * sizeof(*nv));
         if (!nv)
-            return vdisk_error_set(err, ENOMEM, "%s: out of memory", where);
+            return nomem(s, err);
         s->v = nv;
         s->cap = cap;
     }
     vdisk_iso_entry *e = &s->v[s->n++];
     memset(e, 0, sizeof(*e));
-    int r = fill_entry(s, e, rec, where, err);
-    if (r == -ENOMEM)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", where);
-    return r;
+    int r = fill_entry(s, e, rec, err);
+    return r == -ENOMEM ? nomem(s, err) : r;
 }
 
 static int
@@ -165,13 +188,18 @@ walk_records(dir_state *s, const uint8_t *buf, uint32_t size, vdisk_error *err)
             pos = sector_end;   /* rest of the sector is padding */
             continue;
         }
-        char where[320];
-        snprintf(where, sizeof(where), "%s: directory at sector %u, byte %zu", s->iso->file->path,
-                 s->lba, pos);
         iso_dirrec rec;
-        int r = iso_dirrec_parse(buf + pos, sector_end - pos, where, &rec, err);
+        s->pos = pos;
+        int r = iso_dirrec_parse(buf + pos, sector_end - pos, "", &rec, NULL);
+        if (r < 0) {
+            /* Again, with the context in the message. */
+            char where[320];
+            snprintf(where, sizeof(where), "%s: directory at sector %u, byte %zu", s->iso->file->path,
+                     s->lba, pos);
+            r = iso_dirrec_parse(buf + pos, sector_end - pos, where, &rec, err);
+        }
         if (r == 0)
-            r = take_record(s, &rec, pos, err);
+            r = take_record(s, &rec, err);
         if (r < 0)
             return r;
         pos += rec.len;

@@ -31,7 +31,7 @@ iso_dirrec_parse(const uint8_t *p, size_t avail, const char *where, iso_dirrec *
                                "directory record", where, out->name_len, out->len);
     out->lba = iso_le32(p + 2);
     out->size = iso_le32(p + 10);
-    out->mtime = iso_date7_parse(p + 18);
+    out->date = p + 18;
     out->flags = p[25];
     out->name = p + 33;
     size_t su = 33u + out->name_len + !(out->name_len & 1);

@@ -34,6 +34,7 @@ typedef struct ex_state {
     uint8_t *buf;
     dir_fixup *fix;
     size_t n_fix, cap_fix;
+    bool no_copy_range;         /* copy_file_range failed once: use the buffer */
     vdisk_error *err;
 } ex_state;
 
@@ -111,10 +112,11 @@ parent_of(ex_state *s, const char *rel, int *fd, const char **name)
     return r;
 }
 
+/* Bounce-buffer copy of [off, end) of the file's data (the slow path). */
 static int
-copy_data(ex_state *s, const vdisk_iso_entry *e, int fd, const char *rel)
+copy_buffered(ex_state *s, const vdisk_iso_entry *e, int fd, uint64_t off, const char *rel)
 {
-    for (uint64_t off = 0; off < e->size;) {
+    while (off < e->size) {
         size_t n = e->size - off < COPY_CHUNK ? (size_t)(e->size - off) : COPY_CHUNK;
         int r = vdisk_iso_pread(s->iso, e, s->buf, n, off, s->err);
         if (r < 0)
@@ -130,6 +132,37 @@ copy_data(ex_state *s, const vdisk_iso_entry *e, int fd, const char *rel)
         off += n;
     }
     return 0;
+}
+
+/* Copy the data in the kernel (copy_file_range) extent by extent; fall back
+ * to the bounce buffer where the file systems cannot, remembering it. */
+static int
+copy_data(ex_state *s, const vdisk_iso_entry *e, int fd, const char *rel)
+{
+    uint64_t done = 0;
+    for (size_t i = 0; i < e->n_extents && !s->no_copy_range; i++) {
+        const vdisk_iso_extent *x = &e->extents[i];
+        uint64_t len = x->length;
+        if ((uint64_t)x->lba * ISO_SECTOR + len > s->iso->file_size)
+            return vdisk_iso_pread(s->iso, e, s->buf, 1, done, s->err);   /* reports it */
+        loff_t in = (loff_t)x->lba * ISO_SECTOR, out = (loff_t)done;
+        while (len > 0) {
+            ssize_t n = copy_file_range(s->iso->file->fd, &in, fd, &out, len, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+                s->no_copy_range = true;
+                break;
+            }
+            if (n < 0)
+                return fail_errno(s, errno, rel, "copy");
+            if (n == 0)
+                return vdisk_error_set(s->err, EIO, "%s: '%s': data ends early", s->iso->file->path, e->name);
+            len -= (uint64_t)n;
+            done += (uint64_t)n;
+        }
+    }
+    return copy_buffered(s, e, fd, done, rel);
 }
 
 static int

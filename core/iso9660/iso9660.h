@@ -136,7 +136,7 @@ typedef struct iso_dirrec {
     uint32_t lba;
     uint32_t size;
     uint8_t flags;              /* ISO_FLAG_* */
-    int64_t mtime;              /* recording date */
+    const uint8_t *date;        /* recording date, 7 bytes (iso_date7_parse when needed) */
     const uint8_t *name;        /* identifier (not NUL terminated) */
     uint8_t name_len;
     const uint8_t *su;          /* system use area */
