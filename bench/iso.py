@@ -12,8 +12,8 @@ Then, each case run --runs times (default 3), the tools alternating:
   list     vdisk iso-ls -R   vs  xorriso -find /  and  isoinfo -f -R  (xorriso's image)
   extract  vdisk iso-extract vs  xorriso -osirrox -extract  and  7z x  (xorriso's image)
 
-Each run is timed from outside (wall clock, outputs synced) with its peak
-RSS from /usr/bin/time.  The table shows medians, the ratio vdisk / peer
+Each run is timed from outside (wall clock around the process, outputs
+synced) with its peak RSS from /usr/bin/time.  The table shows medians, the ratio vdisk / peer
 (below 1: vdisk is faster) and peak RSS.  Outputs are checked once, outside
 the timing (the same paths as the source tree, the same bytes extracted):
 a fast wrong answer is not a result.  The work directory defaults to
@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,13 +67,15 @@ def timed(argv, cwd=None, sync_path=None):
     """(seconds, peak RSS KiB) of one run."""
     with tempfile.NamedTemporaryFile("r") as out:
         cmd = ["/usr/bin/time", "-o", out.name, "-f", "%e %M"] + [str(a) for a in argv]
+        start = time.perf_counter()
         p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0:
             sys.exit(f"failed: {' '.join(map(str, argv))}\n{p.stderr[-2000:]}")
         if sync_path:
             subprocess.run(["sync", "-f", str(sync_path)], check=False)
-        wall, rss = out.read().split()[-2:]
-        return float(wall), int(rss)
+        wall = time.perf_counter() - start
+        rss = out.read().split()[-1]
+        return wall, int(rss)
 
 
 def tree_digest(root):

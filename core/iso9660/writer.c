@@ -234,6 +234,7 @@ typedef struct copy_state {
     uint64_t done, total;
     vdisk_progress_fn progress;
     void *opaque;
+    bool no_copy_range;         /* copy_file_range failed once: use the buffer */
 } copy_state;
 
 static int
@@ -250,6 +251,31 @@ write_all(copy_state *c, const uint8_t *p, size_t n, uint64_t off, vdisk_error *
         off += (uint64_t)w;
     }
     return 0;
+}
+
+/* Copy up to len bytes at off of fd to out_off of the image: in the kernel
+ * (copy_file_range) when the file systems allow it, else through the
+ * buffer, leaving all-zero chunks unwritten.  Returns bytes copied, or -1
+ * with errno. */
+static ssize_t
+copy_chunk(copy_state *c, int fd, size_t len, uint64_t off, uint64_t out_off)
+{
+    if (!c->no_copy_range) {
+        loff_t in = (loff_t)off, out = (loff_t)out_off;
+        ssize_t n = copy_file_range(fd, &in, c->out, &out, len, 0);
+        if (n >= 0 || !(errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+            return n;
+        c->no_copy_range = true;
+    }
+    ssize_t got = pread(fd, c->buf, len, (off_t)off);
+    if (got > 0 && !vdisk_buffer_is_zero(c->buf, (size_t)got)) {
+        vdisk_error werr;
+        if (write_all(c, c->buf, (size_t)got, out_off, &werr) < 0) {
+            errno = -werr.code;
+            return -1;
+        }
+    }
+    return got;
 }
 
 /* Copy one file's data to its sectors; holes stay holes. */
@@ -272,16 +298,14 @@ copy_file(copy_state *c, const iso_node *n, vdisk_error *err)
         if (data >= 0)
             off = (uint64_t)data;
         size_t want = n->size - off < COPY_CHUNK ? (size_t)(n->size - off) : COPY_CHUNK;
-        ssize_t got = pread(fd, c->buf, want, (off_t)off);
+        ssize_t got = copy_chunk(c, fd, want, off, base + off);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
-            r = got < 0 ? vdisk_error_set_errno(err, errno, "%s: read at %llu", n->host, (unsigned long long)off)
+            r = got < 0 ? vdisk_error_set_errno(err, errno, "%s: copy at %llu", n->host, (unsigned long long)off)
                         : vdisk_error_set(err, EIO, "%s: the file shrank while the image was being built", n->host);
             break;
         }
-        if (!vdisk_buffer_is_zero(c->buf, (size_t)got))
-            r = write_all(c, c->buf, (size_t)got, base + off, err);
         off += (uint64_t)got;
         c->done += (uint64_t)got;
         if (r == 0 && c->progress && c->progress(c->opaque, c->done, c->total))
