@@ -7,6 +7,7 @@
  * turned back into directories.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,22 @@
 
 #include "iso9660.h"
 
+/* Where an entry's strings and extents are, until the entries are packed
+ * into one allocation (a directory of 10,000 entries costs 3 allocations,
+ * not 30,000). */
+typedef struct entry_offs {
+    size_t name, link, ext;     /* link: NO_LINK when none */
+} entry_offs;
+#define NO_LINK SIZE_MAX
+
 typedef struct dir_state {
     vdisk_iso *iso;
     uint32_t lba;
     vdisk_iso_entry *v;
+    entry_offs *offs;
     size_t n, cap;
+    iso_buf strings;            /* names and link targets, NUL terminated */
+    iso_buf extents;            /* vdisk_iso_extent of all entries, in order */
     bool prev_multi;            /* the previous record continues in this one */
     size_t pos;                 /* byte of the record being read */
     char where[400];            /* "<file>: directory at sector N, record at byte P" */
@@ -35,8 +47,9 @@ where_of(dir_state *s)
     return s->where;
 }
 
+/* A standalone entry's extent list grows by one. */
 static int
-add_extent(vdisk_iso_entry *e, uint32_t lba, uint32_t len)
+entry_add_extent(vdisk_iso_entry *e, uint32_t lba, uint32_t len)
 {
     vdisk_iso_extent *nx = realloc(e->extents, (e->n_extents + 1) * sizeof(*nx));
     if (!nx)
@@ -47,6 +60,52 @@ add_extent(vdisk_iso_entry *e, uint32_t lba, uint32_t len)
     e->n_extents++;
     e->size += len;
     return 0;
+}
+
+/* The last entry read gets one more extent (they are consecutive). */
+static int
+add_extent(dir_state *s, uint32_t lba, uint32_t len)
+{
+    vdisk_iso_extent x = { lba, len };
+    vdisk_iso_entry *e = &s->v[s->n - 1];
+    if (iso_buf_append(&s->extents, &x, sizeof(x)) < 0)
+        return -ENOMEM;
+    e->n_extents++;
+    e->size += len;
+    return 0;
+}
+
+/* Store a string for the last entry; *off gets its place. */
+static int
+add_string(dir_state *s, const char *str, size_t len, size_t *off)
+{
+    *off = s->strings.len;
+    return iso_buf_append(&s->strings, str, len + 1);
+}
+
+/* One block: the entries, then their extents, then their strings. */
+static vdisk_iso_entry *
+pack(dir_state *s)
+{
+    size_t ents = s->n * sizeof(vdisk_iso_entry);
+    uint8_t *blk = malloc(ents + s->extents.len + s->strings.len + 1);
+    if (!blk)
+        return NULL;
+    vdisk_iso_extent *x = (vdisk_iso_extent *)(blk + ents);
+    char *str = (char *)(blk + ents + s->extents.len);
+    if (s->n)
+        memcpy(blk, s->v, ents);
+    if (s->extents.len)
+        memcpy(x, s->extents.data, s->extents.len);
+    if (s->strings.len)
+        memcpy(str, s->strings.data, s->strings.len);
+    vdisk_iso_entry *v = (vdisk_iso_entry *)blk;
+    for (size_t i = 0; i < s->n; i++) {
+        v[i].name = str + s->offs[i].name;
+        v[i].link_target = s->offs[i].link == NO_LINK ? NULL : str + s->offs[i].link;
+        v[i].extents = x + s->offs[i].ext;
+    }
+    return v;
 }
 
 /* The size of the directory at lba, from its "." record (for CL). */
@@ -95,7 +154,7 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, vdisk_error 
     if (rock && rr->has_sl) {
         if (!rr->has_px)
             e->mode = S_IFLNK | 0777;
-        if (S_ISLNK(e->mode) && !(e->link_target = strdup(rr->link)))
+        if (S_ISLNK(e->mode) && add_string(s, rr->link, rr->link_len, &s->offs[s->n - 1].link) < 0)
             return -ENOMEM;
     }
     /* The directory flag wins over a contradicting PX type. */
@@ -106,16 +165,15 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, vdisk_error 
     e->mtime = rock && rr->mtime != VDISK_ISO_TIME_UNSET ? rr->mtime : iso_date7_parse(rec->date);
     e->atime = rock && rr->atime != VDISK_ISO_TIME_UNSET ? rr->atime : e->mtime;
     e->ctime = rock && rr->ctime != VDISK_ISO_TIME_UNSET ? rr->ctime : e->mtime;
-    if (!(e->name = strdup(name)))
+    if (add_string(s, name, strlen(name), &s->offs[s->n - 1].name) < 0)
         return -ENOMEM;
+    s->offs[s->n - 1].ext = s->extents.len / sizeof(vdisk_iso_extent);
     if (rock && rr->has_cl) {
         uint32_t size = 0;
         int r = dir_size_at(iso, rr->cl_lba, where_of(s), &size, err);
-        return r < 0 ? r : add_extent(e, rr->cl_lba, size);
+        return r < 0 ? r : add_extent(s, rr->cl_lba, size);
     }
-    if (S_ISLNK(e->mode))
-        return add_extent(e, rec->lba, 0) == 0 ? (e->size = 0, 0) : -ENOMEM;
-    return add_extent(e, rec->lba, rec->size);
+    return add_extent(s, rec->lba, S_ISLNK(e->mode) ? 0 : rec->size);
 }
 
 /* Rock Ridge of the current record; the context is formatted on failure only. */
@@ -154,7 +212,7 @@ take_record(dir_state *s, const iso_dirrec *rec, vdisk_error *err)
         vdisk_iso_entry *e = &s->v[s->n - 1];
         if (e->n_extents >= 65536)
             return vdisk_error_set(err, EINVAL, "%s: more than 65536 extents in one file", where_of(s));
-        return add_extent(e, rec->lba, rec->size) < 0 ? nomem(s, err) : 0;
+        return add_extent(s, rec->lba, rec->size) < 0 ? nomem(s, err) : 0;
     }
     if (iso->d.vol.names == VDISK_ISO_NAMES_ROCK) {
         int r = parse_rr(s, rec, err);
@@ -166,13 +224,17 @@ take_record(dir_state *s, const iso_dirrec *rec, vdisk_error *err)
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 16;
         vdisk_iso_entry *nv = realloc(s->v, cap * sizeof(*nv));
-        if (!nv)
+        if (nv)
+            s->v = nv;
+        entry_offs *no = nv ? realloc(s->offs, cap * sizeof(*no)) : NULL;
+        if (!no)
             return nomem(s, err);
-        s->v = nv;
+        s->offs = no;
         s->cap = cap;
     }
-    vdisk_iso_entry *e = &s->v[s->n++];
+    vdisk_iso_entry *e = &s->v[s->n];
     memset(e, 0, sizeof(*e));
+    s->offs[s->n++].link = NO_LINK;
     int r = fill_entry(s, e, rec, err);
     return r == -ENOMEM ? nomem(s, err) : r;
 }
@@ -218,7 +280,10 @@ iso_read_dir(vdisk_iso *iso, uint32_t lba, uint32_t size, vdisk_iso_entry **entr
                                "of the file (%llu bytes) or is larger than %u bytes", iso->file->path,
                                lba, size, (unsigned long long)iso->file_size, ISO_DIR_MAX);
     uint8_t *buf = malloc(size ? size : 1);
-    dir_state *s = calloc(1, sizeof(*s));
+    /* Not calloc: the Rock Ridge scratch (5 KiB) needs no zeroing. */
+    dir_state *s = malloc(sizeof(*s));
+    if (s)
+        memset(s, 0, offsetof(dir_state, rr));
     int r = -ENOMEM;
     if (!buf || !s) {
         r = vdisk_error_set(err, ENOMEM, "%s: out of memory", iso->file->path);
@@ -229,13 +294,17 @@ iso_read_dir(vdisk_iso *iso, uint32_t lba, uint32_t size, vdisk_iso_entry **entr
     r = vdisk_file_pread(iso->file, buf, size, (uint64_t)lba * ISO_SECTOR, err);
     if (r == 0)
         r = walk_records(s, buf, size, err);
-    if (r < 0) {
-        vdisk_iso_entries_free(s->v, s->n);
-        goto out;
-    }
-    *entries = s->v;
-    *n = s->n;
+    if (r == 0 && !(*entries = pack(s)))
+        r = vdisk_error_set(err, ENOMEM, "%s: out of memory", iso->file->path);
+    if (r == 0)
+        *n = s->n;
 out:
+    if (s) {
+        free(s->v);
+        free(s->offs);
+        iso_buf_free(&s->strings);
+        iso_buf_free(&s->extents);
+    }
     free(s);
     free(buf);
     return r;
@@ -248,7 +317,7 @@ iso_root_entry(vdisk_iso *iso, vdisk_iso_entry *out, vdisk_error *err)
     out->mode = S_IFDIR | 0555;
     out->nlink = 2;
     out->mtime = out->atime = out->ctime = iso->d.vol.modification_time;
-    if (!(out->name = strdup("/")) || add_extent(out, iso->root_lba, iso->root_size) < 0) {
+    if (!(out->name = strdup("/")) || entry_add_extent(out, iso->root_lba, iso->root_size) < 0) {
         vdisk_iso_entry_clear(out);
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", iso->file->path);
     }
@@ -383,12 +452,22 @@ vdisk_iso_list(vdisk_iso *iso, const char *path, vdisk_iso_entry **entries, size
         vdisk_iso_entry_clear(&e);
         return r;
     }
-    *entries = malloc(sizeof(**entries));
-    if (!*entries) {
-        vdisk_iso_entry_clear(&e);
+    /* One entry, packed like a directory's. */
+    dir_state s1 = { .v = &e, .n = 1 };
+    entry_offs o = { .link = NO_LINK };
+    s1.offs = &o;
+    r = add_string(&s1, e.name, strlen(e.name), &o.name);
+    if (r == 0 && e.link_target)
+        r = add_string(&s1, e.link_target, strlen(e.link_target), &o.link);
+    if (r == 0)
+        r = iso_buf_append(&s1.extents, e.extents, e.n_extents * sizeof(*e.extents));
+    if (r == 0 && !(*entries = pack(&s1)))
+        r = -ENOMEM;
+    iso_buf_free(&s1.strings);
+    iso_buf_free(&s1.extents);
+    vdisk_iso_entry_clear(&e);
+    if (r < 0)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", iso->file->path);
-    }
-    (*entries)[0] = e;
     *n = 1;
     return 0;
 }

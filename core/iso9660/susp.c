@@ -126,12 +126,17 @@ take_tf(susp_ctx *c, const uint8_t *e, size_t len, size_t at, vdisk_error *err)
         return bad(c, "TF", at, "is shorter than 5 bytes", err);
     uint8_t fl = e[4];
     size_t sz = fl & 0x80 ? 17 : 7, p = 5;
+    const uint8_t *prev = NULL;
+    int64_t t = VDISK_ISO_TIME_UNSET;
     for (int bit = 0; bit < 7; bit++) {
         if (!(fl & (1u << bit)))
             continue;
         if (p + sz > len)
             return bad(c, "TF", at, "is shorter than its flags say", err);
-        int64_t t = sz == 7 ? iso_date7_parse(e + p) : iso_date17_parse(e + p);
+        /* Writers often record the same stamp three times: convert once. */
+        if (!prev || memcmp(prev, e + p, sz) != 0)
+            t = sz == 7 ? iso_date7_parse(e + p) : iso_date17_parse(e + p);
+        prev = e + p;
         if (bit == 1)
             c->out->mtime = t;
         else if (bit == 2)
@@ -204,13 +209,13 @@ walk_area(susp_ctx *c, const uint8_t *su, size_t len, vdisk_error *err)
         const uint8_t *e = su + i;
         if (e[0] == 0 && e[1] == 0)
             break;     /* zero padding */
-        char sig[3] = { (char)(e[0] >= 0x20 && e[0] < 0x7f ? e[0] : '?'),
-                        (char)(e[1] >= 0x20 && e[1] < 0x7f ? e[1] : '?'), 0 };
         size_t el = e[2];
-        if (el < 4)
-            return bad(c, sig, i, "has a length below 4", err);
-        if (el > len - i)
-            return bad(c, sig, i, "runs past the end of the system use area", err);
+        if (el < 4 || el > len - i) {
+            char sig[3] = { (char)(e[0] >= 0x20 && e[0] < 0x7f ? e[0] : '?'),
+                            (char)(e[1] >= 0x20 && e[1] < 0x7f ? e[1] : '?'), 0 };
+            return bad(c, sig, i, el < 4 ? "has a length below 4"
+                                          : "runs past the end of the system use area", err);
+        }
         if (e[0] == 'S' && e[1] == 'T')
             return 1;
         int r = take_entry(c, e, el, i, err);

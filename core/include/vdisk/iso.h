@@ -86,7 +86,8 @@ int vdisk_iso_stat(vdisk_iso *iso, const char *path, vdisk_iso_entry *out, vdisk
 void vdisk_iso_entry_clear(vdisk_iso_entry *e);
 
 /* The entries of a directory in on-disk order (for a file: the file).
- * *entries is freed with vdisk_iso_entries_free. */
+ * *entries is one allocation holding the entries and their strings and
+ * extents: free it with vdisk_iso_entries_free, never entry by entry. */
 int vdisk_iso_list(vdisk_iso *iso, const char *path, vdisk_iso_entry **entries, size_t *n,
                    vdisk_error *err);
 void vdisk_iso_entries_free(vdisk_iso_entry *entries, size_t n);
