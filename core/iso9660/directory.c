@@ -359,10 +359,15 @@ find_name(const vdisk_iso *iso, const vdisk_iso_entry *v, size_t n, const char *
     for (size_t i = 0; i < n; i++)
         if (strlen(v[i].name) == len && memcmp(v[i].name, name, len) == 0)
             return &v[i];
-    if (iso->d.vol.names == VDISK_ISO_NAMES_PLAIN)
-        for (size_t i = 0; i < n; i++)
-            if (strlen(v[i].name) == len && strncasecmp(v[i].name, name, len) == 0)
-                return &v[i];
+    if (iso->d.vol.names != VDISK_ISO_NAMES_PLAIN)
+        return NULL;
+    /* ISO names as isoinfo prints them ("USER_DAT.;1") match too. */
+    char bare[256];
+    iso_name_plain((const uint8_t *)name, len, bare);
+    len = strlen(bare);
+    for (size_t i = 0; i < n; i++)
+        if (strlen(v[i].name) == len && strncasecmp(v[i].name, bare, len) == 0)
+            return &v[i];
     return NULL;
 }
 

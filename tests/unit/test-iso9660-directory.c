@@ -69,6 +69,9 @@ test_lookup_and_list(void **state)
     assert_int_equal(vdisk_iso_stat(h, "/user_dat", &e, &err), 0);
     assert_string_equal(e.name, "USER_DAT");
     vdisk_iso_entry_clear(&e);
+    assert_int_equal(vdisk_iso_stat(h, "/SUB/INNER/DATA.BIN;1", &e, &err), 0);
+    assert_int_equal(e.size, 10);
+    vdisk_iso_entry_clear(&e);
     vdisk_iso_close(h);
 }
 
