@@ -1,12 +1,15 @@
 /* vdisk-virsh iso-ls — list the files of an ISO image.
  *
  *   iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]
+ *   iso-ls --path-table [--json] [--names ...] FILE.iso
  *
  * Without -R: the entries of directory PATH (default "/"), or PATH itself
  * when it is a file, one name per line.  -R: PATH and everything below it,
  * one absolute path per line (as `xorriso -find`, without the quotes).
  * -l: `ls -l` columns (mode, links, uid, gid, size, date, name -> target).
  * --json: an array of objects with every attribute.
+ * --path-table: the directories of the path table, as `isoinfo -p` prints
+ * them ("   2:    1 1d SUB": number, parent, extent in hex, identifier).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,10 +25,10 @@
 #include "options.h"
 #include "output.h"
 
-enum { OPT_JSON = 256, OPT_NAMES };
+enum { OPT_JSON = 256, OPT_NAMES, OPT_PATH_TABLE };
 
 typedef struct ls_opts {
-    bool longfmt, recursive, json;
+    bool longfmt, recursive, json, path_table;
     const char *names;
     vv_json j;
 } ls_opts;
@@ -122,6 +125,7 @@ parse_args(int argc, char **argv, ls_opts *o)
         { "recursive", no_argument, NULL, 'R' },
         { "json", no_argument, NULL, OPT_JSON },
         { "names", required_argument, NULL, OPT_NAMES },
+        { "path-table", no_argument, NULL, OPT_PATH_TABLE },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -132,12 +136,40 @@ parse_args(int argc, char **argv, ls_opts *o)
         case 'R': o->recursive = true; break;
         case OPT_JSON: o->json = true; break;
         case OPT_NAMES: o->names = optarg; break;
+        case OPT_PATH_TABLE: o->path_table = true; break;
         default: return vv_getopt_fail(c, argv);
         }
     }
     if (optind >= argc || argc - optind > 2)
         return vv_usage_error("Expecting an ISO image file name and at most one path in it");
+    if (o->path_table && (argc - optind > 1 || o->recursive || o->longfmt))
+        return vv_usage_error("--path-table takes only the image (and --json, --names)");
     return -1;
+}
+
+/* --path-table: the table's directories, isoinfo -p style or JSON. */
+static int
+show_path_table(ls_opts *o, vdisk_iso *iso, vdisk_error *err)
+{
+    vdisk_iso_path_entry *v;
+    size_t n;
+    int r = vdisk_iso_get_path_table(iso, &v, &n, err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (!o->json) {
+            printf("%4zu: %4u %x %s\n", i + 1, v[i].parent, v[i].lba, v[i].name);
+            continue;
+        }
+        vv_json_object_begin(&o->j, NULL);
+        vv_json_uint(&o->j, "number", i + 1);
+        vv_json_uint(&o->j, "parent", v[i].parent);
+        vv_json_uint(&o->j, "lba", v[i].lba);
+        vv_json_string(&o->j, "name", v[i].name);
+        vv_json_object_end(&o->j);
+    }
+    vdisk_iso_path_table_free(v, n);
+    return 0;
 }
 
 /* iso-ls: list a directory of an ISO image, or the whole tree with -R. */
@@ -161,7 +193,9 @@ cmd_iso_ls(int argc, char **argv)
         vv_json_array_begin(&o.j, NULL);
     }
     int r;
-    if (o.recursive) {
+    if (o.path_table) {
+        r = show_path_table(&o, iso, &err);
+    } else if (o.recursive) {
         r = vdisk_iso_walk(iso, path, show_walked, &o, &err);
     } else {
         r = vdisk_iso_list(iso, path, &v, &n, &err);

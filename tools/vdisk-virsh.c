@@ -40,7 +40,8 @@ static const vv_command commands[] = {
       "          [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N] [--flush-interval N] [-q] [-U] FILE",
       "measure I/O performance with parallel requests (as qemu-img bench)" },
     { "iso-ls", cmd_iso_ls,
-      "iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]",
+      "iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]\n"
+      "          iso-ls --path-table [--json] [--names ...] FILE.iso",
       "list a directory of an ISO image (-R: the whole tree, one path per line)" },
     { "iso-extract", cmd_iso_extract,
       "iso-extract [--names auto|rock|joliet|iso] FILE.iso [PATH ...] [-C DIR]",

@@ -79,6 +79,8 @@ take_descriptor(const uint8_t *vd, uint32_t s, const char *path, uint64_t file_s
                                    path, s, iso_le16(vd + 128));
         r = read_root(vd, s, path, file_size, &d->root_lba, &d->root_size, err);
         take_primary(vd, d);
+        d->path_table_size = iso_le32(vd + 132);
+        d->path_table_lba = iso_le32(vd + 140);
         *have_pvd = true;
         break;
     case ISO_VD_SUPPLEMENTARY:
@@ -87,6 +89,8 @@ take_descriptor(const uint8_t *vd, uint32_t s, const char *path, uint64_t file_s
         r = read_root(vd, s, path, file_size, &d->joliet_root_lba, &d->joliet_root_size, err);
         if (r == 0) {
             d->joliet = d->vol.joliet = true;
+            d->joliet_path_table_size = iso_le32(vd + 132);
+            d->joliet_path_table_lba = iso_le32(vd + 140);
             char vid[100];
             iso_field_ucs2(vd + 40, 32, vid, sizeof(vid));
             if (vid[0])

@@ -9,6 +9,7 @@
  *   susp.c        SUSP / Rock Ridge parser (NM, PX, SL, TF, CL, RE, CE)
  *   rrip.c        Rock Ridge entries the writer emits
  *   eltorito.c    El Torito boot catalog: parse and build
+ *   pathtable.c   path table reader
  *   reader.c      the vdisk_iso handle: open, volume info, boot catalog, file reads
  *   directory.c   directory records -> entries; path lookup
  *   walk.c        tree walk with loop detection
@@ -160,8 +161,10 @@ size_t iso_dirrec_encode(uint8_t *p, uint32_t lba, uint32_t size, uint8_t flags,
 typedef struct iso_descriptors {
     uint32_t space_size;        /* sectors (primary descriptor) */
     uint32_t root_lba, root_size;
+    uint32_t path_table_size, path_table_lba;     /* L (little endian) table */
     bool joliet;
     uint32_t joliet_root_lba, joliet_root_size;
+    uint32_t joliet_path_table_size, joliet_path_table_lba;
     bool boot_record;
     uint32_t boot_catalog_lba;
     vdisk_iso_volume vol;       /* ids and dates (rock_ridge/bootable filled later) */

@@ -4,7 +4,7 @@
  * system area), so every byte lands in the descriptor set or what it points
  * at.  It is opened as the ISO reader and as the iso image driver, then
  * queried as `info` and `iso-ls` would: volume, boot entries, the root
- * directory.
+ * directory, the path table.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vdisk_iso_entry *v;
         if (vdisk_iso_list(iso, "/", &v, &n, &err) == 0)
             vdisk_iso_entries_free(v, n);
+        vdisk_iso_path_entry *pt;
+        if (vdisk_iso_get_path_table(iso, &pt, &n, &err) == 0)
+            vdisk_iso_path_table_free(pt, n);
         vdisk_iso_close(iso);
     }
     vdisk_open_opts oo = { .format = VDISK_FORMAT_ISO };

@@ -169,3 +169,23 @@ def test_7z_lists_what_vdisk_lists(vdisk, made):
     for path, size in listed.items():
         if size is not None and mine[path]["type"] == "file":
             assert mine[path]["size"] == size, path
+
+
+def isoinfo_path_table(iso, joliet):
+    args = [need("isoinfo"), "-p", "-i", iso] + (["-J"] if joliet else [])
+    out = run(args, text=False).stdout.decode("latin-1").splitlines()
+    assert out[0].startswith("Path table starts at block")
+    return out[1:]
+
+
+@pytest.mark.parametrize("joliet", [False, True], ids=["iso", "joliet"])
+def test_path_table_matches_isoinfo(vdisk, made, joliet, tmp_path):
+    _, tree, iso = made
+    names = ["--names", "joliet"] if joliet else []
+    got = vdisk("iso-ls", "--path-table", *names, iso).stdout.splitlines()
+    assert [as_latin1(l) for l in got] == isoinfo_path_table(iso, joliet)
+    # And for vdisk's own images.
+    mine = tmp_path / "mine.iso"
+    vdisk("iso-create", "-o", mine, tree)
+    got = vdisk("iso-ls", "--path-table", *names, mine).stdout.splitlines()
+    assert [as_latin1(l) for l in got] == isoinfo_path_table(mine, joliet)

@@ -114,6 +114,22 @@ int vdisk_iso_walk(vdisk_iso *iso, const char *path, vdisk_iso_walk_fn fn, void 
 int vdisk_iso_extract(vdisk_iso *iso, const char *const *paths, size_t n, const char *dest,
                       vdisk_error *err);
 
+/* ---- path table ----------------------------------------------------------- */
+
+typedef struct vdisk_iso_path_entry {
+    char *name;                 /* identifier as recorded (UTF-8 for Joliet); "" for the root */
+    uint32_t lba;               /* the directory's first sector */
+    uint16_t parent;            /* number (1-based) of the parent's entry; the root's is 1 */
+} vdisk_iso_path_entry;
+
+/* The path table of the presented tree (the primary's, or Joliet's), in
+ * table order (entry k is directory number k + 1).  Each entry is checked:
+ * its record inside the table, its parent an earlier entry, its extent
+ * inside the file.  Free with vdisk_iso_path_table_free. */
+int vdisk_iso_get_path_table(vdisk_iso *iso, vdisk_iso_path_entry **entries, size_t *n,
+                             vdisk_error *err);
+void vdisk_iso_path_table_free(vdisk_iso_path_entry *entries, size_t n);
+
 /* ---- El Torito ------------------------------------------------------------ */
 
 enum {
