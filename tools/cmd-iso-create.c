@@ -1,7 +1,8 @@
 /* vdisk-virsh iso-create — build an ISO 9660 image.
  *
  *   iso-create -o OUT.iso [-V VOLID] [--no-joliet] [--no-rock]
- *       [--boot IMG [--boot-no-emul] [--boot-load-size N]] [--efi-boot IMG]
+ *       [--boot IMG [--boot-no-emul] [--boot-load-size N] [--boot-info-table]]
+ *       [--efi-boot IMG]
  *       [--date EPOCH] [--cidata] PATH|SRC=DEST ...
  *
  * A directory PATH contributes its contents to the root; a file PATH goes
@@ -23,7 +24,7 @@
 
 enum {
     OPT_JOLIET = 256, OPT_NO_JOLIET, OPT_ROCK, OPT_NO_ROCK, OPT_BOOT, OPT_BOOT_NO_EMUL,
-    OPT_BOOT_LOAD_SIZE, OPT_EFI_BOOT, OPT_DATE, OPT_CIDATA,
+    OPT_BOOT_LOAD_SIZE, OPT_EFI_BOOT, OPT_DATE, OPT_CIDATA, OPT_BOOT_INFO_TABLE,
 };
 
 static int
@@ -52,6 +53,7 @@ parse_args(int argc, char **argv, vdisk_iso_create_opts *o, const char **out, bo
         { "boot", required_argument, NULL, OPT_BOOT },
         { "boot-no-emul", no_argument, NULL, OPT_BOOT_NO_EMUL },
         { "boot-load-size", required_argument, NULL, OPT_BOOT_LOAD_SIZE },
+        { "boot-info-table", no_argument, NULL, OPT_BOOT_INFO_TABLE },
         { "efi-boot", required_argument, NULL, OPT_EFI_BOOT },
         { "date", required_argument, NULL, OPT_DATE },
         { "cidata", no_argument, NULL, OPT_CIDATA },
@@ -70,6 +72,7 @@ parse_args(int argc, char **argv, vdisk_iso_create_opts *o, const char **out, bo
         case OPT_NO_ROCK: o->rock_ridge = false; break;
         case OPT_BOOT: o->boot_image = optarg; break;
         case OPT_BOOT_NO_EMUL: o->boot_no_emul = true; break;
+        case OPT_BOOT_INFO_TABLE: o->boot_info_table = true; break;
         case OPT_EFI_BOOT: o->efi_boot_image = optarg; break;
         case OPT_CIDATA: *cidata = true; break;
         case OPT_BOOT_LOAD_SIZE:
@@ -91,8 +94,10 @@ parse_args(int argc, char **argv, vdisk_iso_create_opts *o, const char **out, bo
         return vv_usage_error("Expecting an output file (-o OUT.iso)");
     if (optind >= argc)
         return vv_usage_error("Expecting at least one file or directory to put in the image");
-    if ((o->boot_no_emul || o->boot_load_size) && !o->boot_image)
-        return vv_usage_error("--boot-no-emul and --boot-load-size need --boot IMG");
+    if ((o->boot_no_emul || o->boot_load_size || o->boot_info_table) && !o->boot_image)
+        return vv_usage_error("--boot-no-emul, --boot-load-size and --boot-info-table need --boot IMG");
+    if (o->boot_info_table && !o->boot_no_emul)
+        return vv_usage_error("--boot-info-table needs --boot-no-emul");
     if (o->boot_load_size && !o->boot_no_emul)
         return vv_usage_error("--boot-load-size needs --boot-no-emul");
     const char *sde = getenv("SOURCE_DATE_EPOCH");

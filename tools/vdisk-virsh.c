@@ -48,7 +48,8 @@ static const vv_command commands[] = {
       "extract files from an ISO image below DIR (never writing outside it)" },
     { "iso-create", cmd_iso_create,
       "iso-create -o OUT.iso [-V VOLID] [--no-joliet] [--no-rock] [--boot IMG [--boot-no-emul]\n"
-      "          [--boot-load-size N]] [--efi-boot IMG] [--date EPOCH] [--cidata] PATH|SRC=DEST ...",
+      "          [--boot-load-size N] [--boot-info-table]] [--efi-boot IMG] [--date EPOCH] [--cidata]\n"
+      "          PATH|SRC=DEST ...",
       "build an ISO 9660 image (Rock Ridge + Joliet, El Torito boot, cloud-init seeds)" },
 };
 

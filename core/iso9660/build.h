@@ -19,6 +19,7 @@ struct iso_node {
     uint32_t nlink;
     int64_t mtime;
     uint64_t size;              /* regular files: data bytes */
+    uint64_t dev, ino;          /* of the host file (to find boot images in the tree) */
     iso_node *parent;
     iso_node **kids;            /* sorted by ISO identifier after naming */
     iso_node **jkids;           /* the same, sorted by Joliet identifier */
@@ -44,7 +45,8 @@ typedef struct iso_tree {
     vdisk_iso_create_opts opts;
     int64_t now;                /* volume date; implicit directories' time */
     iso_node *root;
-    iso_node *boot, *efi;       /* hidden boot images (no directory record) */
+    iso_node *boot, *efi;       /* boot images: a file of the tree, or hidden (no record) */
+    bool boot_in_tree, efi_in_tree;
     /* layout results */
     iso_node **dirs;            /* directories in path table order */
     size_t n_dirs;

@@ -308,7 +308,7 @@ iso_layout(iso_tree *t, vdisk_error *err)
     t->ce_sectors = ce_sectors;
     cur += ce_sectors;
     t->meta_sectors = cur;
-    iso_node *imgs[2] = { t->boot, t->efi };
+    iso_node *imgs[2] = { t->boot_in_tree ? NULL : t->boot, t->efi_in_tree ? NULL : t->efi };
     for (int i = 0; i < 2; i++)
         if (imgs[i]) {
             imgs[i]->lba = cur;

@@ -72,8 +72,10 @@ void
 iso_tree_free(iso_tree *t)
 {
     node_free(t->root);
-    node_free(t->boot);
-    node_free(t->efi);
+    if (!t->boot_in_tree)
+        node_free(t->boot);
+    if (!t->efi_in_tree)
+        node_free(t->efi);
     free(t->dirs);
     free(t->jdirs);
     iso_buf_free(&t->root_er);
@@ -147,6 +149,8 @@ make_node(iso_tree *t, const char *src, const struct stat *st, const char *name,
     iso_node *n = node_new(name, rational_mode(st->st_mode), clamp_time(t, st->st_mtime));
     if (!n)
         return vdisk_error_set(err, ENOMEM, "out of memory");
+    n->dev = (uint64_t)st->st_dev;
+    n->ino = (uint64_t)st->st_ino;
     if (S_ISREG(st->st_mode)) {
         n->size = (uint64_t)st->st_size;
         if (!(n->host = strdup(src))) {
@@ -270,16 +274,34 @@ add_source(iso_tree *t, const vdisk_iso_source *s, vdisk_error *err)
     return r < 0 ? r : add_entry(t, dir, s->src, name, 0, err);
 }
 
-/* A hidden boot image read from host file path. */
+/* The regular file of the tree that is host file (dev, ino), if any. */
+static iso_node *
+find_host_file(iso_node *dir, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < dir->n_kids; i++) {
+        iso_node *k = dir->kids[i];
+        iso_node *hit = iso_node_is_dir(k) ? find_host_file(k, dev, ino)
+                      : iso_node_is_reg(k) && k->dev == dev && k->ino == ino ? k : NULL;
+        if (hit)
+            return hit;
+    }
+    return NULL;
+}
+
+/* A boot image read from host file path: the tree's copy of it when one of
+ * the sources holds it (visible, as mkisofs -b names a file of the tree),
+ * else a hidden one. */
 static int
-boot_node(iso_tree *t, const char *path, iso_node **out, vdisk_error *err)
+boot_node(iso_tree *t, const char *path, iso_node **out, bool *in_tree, vdisk_error *err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
         return vdisk_error_set_errno(err, errno, "%s: cannot read boot image", path);
     if (!S_ISREG(st.st_mode) || st.st_size == 0)
         return vdisk_error_set(err, EINVAL, "%s: boot image must be a non-empty regular file", path);
-    return make_node(t, path, &st, "", out, err);
+    *out = find_host_file(t->root, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    *in_tree = *out != NULL;
+    return *out ? 0 : make_node(t, path, &st, "", out, err);
 }
 
 int
@@ -291,8 +313,8 @@ iso_tree_build(iso_tree *t, const vdisk_iso_source *src, size_t n, vdisk_error *
     for (size_t i = 0; r == 0 && i < n; i++)
         r = add_source(t, &src[i], err);
     if (r == 0 && t->opts.boot_image)
-        r = boot_node(t, t->opts.boot_image, &t->boot, err);
+        r = boot_node(t, t->opts.boot_image, &t->boot, &t->boot_in_tree, err);
     if (r == 0 && t->opts.efi_boot_image)
-        r = boot_node(t, t->opts.efi_boot_image, &t->efi, err);
+        r = boot_node(t, t->opts.efi_boot_image, &t->efi, &t->efi_in_tree, err);
     return r;
 }

@@ -328,6 +328,36 @@ copy_tree(copy_state *c, const iso_node *dir, vdisk_error *err)
     return 0;
 }
 
+/* The El Torito boot info table in the image's copy of the BIOS boot image
+ * (bytes 8-63, as mkisofs -boot-info-table writes it): the primary
+ * descriptor's sector, the image's sector, its length, and the 32-bit sum
+ * of its little-endian words from byte 64 on.  The host file is untouched. */
+static int
+boot_info_table(copy_state *c, const iso_node *img, vdisk_error *err)
+{
+    if (img->size < 64)
+        return vdisk_error_set(err, EINVAL, "%s: a %llu-byte boot image has no room for a boot info "
+                               "table (64 bytes)", img->host, (unsigned long long)img->size);
+    uint64_t base = (uint64_t)img->lba * ISO_SECTOR;
+    uint32_t sum = 0;
+    for (uint64_t off = 64; off < img->size;) {
+        size_t n = img->size - off < COPY_CHUNK ? (size_t)(img->size - off) : COPY_CHUNK;
+        memset(c->buf, 0, n + 4);
+        ssize_t got = pread(c->out, c->buf, n, (off_t)(base + off));
+        if (got < 0)
+            return vdisk_error_set_errno(err, errno, "%s: read back the boot image", c->tmp);
+        for (size_t i = 0; i < n; i += 4)
+            sum += iso_le32(c->buf + i);
+        off += n;
+    }
+    uint8_t table[56] = { 0 };
+    iso_put_le32(table, ISO_VD_FIRST);
+    iso_put_le32(table + 4, img->lba);
+    iso_put_le32(table + 8, (uint32_t)img->size);
+    iso_put_le32(table + 12, sum);
+    return write_all(c, table, sizeof(table), base + 8, err);
+}
+
 /* Write everything into the open temporary file. */
 static int
 write_image(iso_tree *t, copy_state *c, vdisk_error *err)
@@ -340,12 +370,14 @@ write_image(iso_tree *t, copy_state *c, vdisk_error *err)
     if (r == 0)
         r = write_all(c, m, meta, 0, err);
     free(m);
-    if (r == 0 && t->boot)
+    if (r == 0 && t->boot && !t->boot_in_tree)
         r = copy_file(c, t->boot, err);
-    if (r == 0 && t->efi)
+    if (r == 0 && t->efi && !t->efi_in_tree)
         r = copy_file(c, t->efi, err);
     if (r == 0)
         r = copy_tree(c, t->root, err);
+    if (r == 0 && t->boot && t->opts.boot_info_table)
+        r = boot_info_table(c, t->boot, err);
     if (r == 0 && ftruncate(c->out, (off_t)t->space_size * ISO_SECTOR) < 0)
         r = vdisk_error_set_errno(err, errno, "%s: set length", c->tmp);
     return r;
@@ -370,7 +402,7 @@ vdisk_iso_create(const char *path, const vdisk_iso_create_opts *opts, const vdis
     }
     size_t tl = strlen(path) + 16;
     char *tmp = malloc(tl);
-    copy_state c = { .out = -1, .tmp = tmp, .buf = malloc(COPY_CHUNK), .total = t.data_bytes,
+    copy_state c = { .out = -1, .tmp = tmp, .buf = malloc(COPY_CHUNK + 4), .total = t.data_bytes,
                      .progress = progress, .opaque = opaque };
     if (!tmp || !c.buf) {
         r = vdisk_error_set(err, ENOMEM, "%s: out of memory", path);

@@ -118,3 +118,31 @@ def test_qemu_boots_the_image(vdisk, images, tmp_path):
         proc.kill()
         proc.wait()
     assert MARKER in seen, seen[-500:]
+
+
+def test_boot_image_in_tree_with_boot_info_table(vdisk, images, tmp_path):
+    """A boot image that is a file of the tree is the tree's entry (as
+    mkisofs -b names it), and --boot-info-table patches bytes 8-63 of the
+    image's copy, which xorriso recognises."""
+    bios, _, content = images
+    loader = content / "isolinux" / "isolinux.bin"
+    loader.parent.mkdir()
+    body = bytes((i * 7 + 3) % 251 for i in range(6000))
+    loader.write_bytes(body)
+    iso = tmp_path / "info.iso"
+    vdisk("iso-create", "-o", iso, "--boot", loader, "--boot-no-emul", "--boot-load-size", "4",
+          "--boot-info-table", content)
+    rep = run([need("xorriso"), "-indev", iso, "-report_el_torito", "as_mkisofs"]).stdout.splitlines()
+    assert "-b '/isolinux/isolinux.bin'" in rep
+    assert "-boot-info-table" in rep
+    rows, _ = el_torito_report(iso)
+    lba = int(rows[0][7])
+    data = iso.read_bytes()[lba * 2048:lba * 2048 + len(body)]
+    padded = body[64:] + bytes(-len(body[64:]) % 4)
+    csum = sum(int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)) & 0xFFFFFFFF
+    assert data[8:24] == (16).to_bytes(4, "little") + lba.to_bytes(4, "little") + \
+        len(body).to_bytes(4, "little") + csum.to_bytes(4, "little")
+    assert data[24:64] == bytes(40)
+    assert data[:8] == body[:8] and data[64:] == body[64:]
+    assert loader.read_bytes() == body           # the source is not modified
+    assert "/isolinux/isolinux.bin" in vdisk("iso-ls", "-R", iso).stdout.split()

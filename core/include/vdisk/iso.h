@@ -173,10 +173,13 @@ typedef struct vdisk_iso_create_opts {
     bool joliet;                /* default true */
     bool fixed_date;            /* use `date` for the volume and clamp file times to it */
     int64_t date;               /* seconds since the epoch */
-    const char *boot_image;     /* host file: El Torito BIOS boot image (hidden) */
+    const char *boot_image;     /* host file: El Torito BIOS boot image; the tree's entry
+                                   when a source holds that file, else stored hidden */
     bool boot_no_emul;          /* no emulation (else floppy emulation by size) */
     unsigned boot_load_size;    /* 512-byte sectors to load; 0: the whole image */
     const char *efi_boot_image; /* host file: El Torito UEFI boot image (platform 0xEF) */
+    bool boot_info_table;       /* patch the boot info table into the BIOS image's copy
+                                   (bytes 8-63, as mkisofs -boot-info-table; isolinux, GRUB) */
 } vdisk_iso_create_opts;
 
 void vdisk_iso_create_opts_init(vdisk_iso_create_opts *opts);
