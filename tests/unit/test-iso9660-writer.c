@@ -123,6 +123,49 @@ test_progress_cancel(void **state)
     assert_int_equal(access(out, F_OK), -1);
 }
 
+static void
+test_boot_info_table_in_tree(void **state)
+{
+    const char *src = iso_fix_tree();
+    uint8_t body[3000];
+    for (size_t i = 0; i < sizeof(body); i++)
+        body[i] = (uint8_t)(i * 13 + 1);
+    iso_fix_file(src, "boot/loader.bin", body, sizeof(body));
+    char loader[700];
+    snprintf(loader, sizeof(loader), "%s/boot/loader.bin", src);
+    vdisk_iso_create_opts o;
+    vdisk_iso_create_opts_init(&o);
+    o.boot_image = loader;
+    o.boot_no_emul = true;
+    o.boot_info_table = true;
+    vdisk_iso_source s = { src, NULL };
+    vdisk_error err;
+    const char *out = unit_path(0, "b.iso");
+    assert_int_equal(vdisk_iso_create(out, &o, &s, 1, NULL, NULL, &err), 0);
+    vdisk_iso *h;
+    assert_int_equal(vdisk_iso_open(out, 0, &h, &err), 0);
+    vdisk_iso_entry e;
+    assert_int_equal(vdisk_iso_stat(h, "/boot/loader.bin", &e, &err), 0);
+    vdisk_iso_boot_entry *b;
+    size_t n;
+    assert_int_equal(vdisk_iso_get_boot(h, &b, &n, &err), 0);
+    assert_int_equal(b[0].lba, e.extents[0].lba);   /* the tree's file, not a hidden copy */
+    uint8_t got[64];
+    assert_int_equal(vdisk_iso_pread(h, &e, got, 64, 0, &err), 0);
+    uint32_t sum = 0;
+    for (size_t i = 64; i < sizeof(body); i += 4)
+        sum += (uint32_t)body[i] | (uint32_t)body[i + 1] << 8 | (uint32_t)body[i + 2] << 16 |
+               (uint32_t)(i + 3 < sizeof(body) ? body[i + 3] : 0) << 24;
+    assert_int_equal(iso_le32(got + 8), 16);
+    assert_int_equal(iso_le32(got + 12), e.extents[0].lba);
+    assert_int_equal(iso_le32(got + 16), sizeof(body));
+    assert_int_equal(iso_le32(got + 20), sum);
+    assert_memory_equal(got, body, 8);
+    free(b);
+    vdisk_iso_entry_clear(&e);
+    vdisk_iso_close(h);
+}
+
 int
 main(void)
 {
@@ -131,6 +174,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_read_back_without_extensions, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_progress_cancel, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_boot_info_table_in_tree, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
