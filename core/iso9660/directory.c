@@ -173,7 +173,12 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, vdisk_error 
         int r = dir_size_at(iso, rr->cl_lba, where_of(s), &size, err);
         return r < 0 ? r : add_extent(s, rr->cl_lba, size);
     }
-    return add_extent(s, rec->lba, S_ISLNK(e->mode) ? 0 : rec->size);
+    int r = add_extent(s, rec->lba, S_ISLNK(e->mode) ? 0 : rec->size);
+    if (r == 0 && rock && rr->zf && S_ISREG(e->mode)) {
+        e->zisofs = true;
+        e->size = rr->zf_size;   /* the stored size is the extents' */
+    }
+    return r;
 }
 
 /* Rock Ridge of the current record; the context is formatted on failure only. */

@@ -140,7 +140,8 @@ static int
 copy_data(ex_state *s, const vdisk_iso_entry *e, int fd, const char *rel)
 {
     uint64_t done = 0;
-    for (size_t i = 0; i < e->n_extents && !s->no_copy_range; i++) {
+    /* zisofs data must be inflated: only the buffered path can. */
+    for (size_t i = 0; i < e->n_extents && !s->no_copy_range && !e->zisofs; i++) {
         const vdisk_iso_extent *x = &e->extents[i];
         uint64_t len = x->length;
         if ((uint64_t)x->lba * ISO_SECTOR + len > s->iso->file_size)

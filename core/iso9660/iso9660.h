@@ -10,6 +10,7 @@
  *   rrip.c        Rock Ridge entries the writer emits
  *   eltorito.c    El Torito boot catalog: parse and build
  *   pathtable.c   path table reader
+ *   zisofs.c      zisofs (Rock Ridge ZF) decompression
  *   reader.c      the vdisk_iso handle: open, volume info, boot catalog, file reads
  *   directory.c   directory records -> entries; path lookup
  *   walk.c        tree walk with loop detection
@@ -201,6 +202,9 @@ typedef struct iso_rr {
     bool nm_current, nm_parent;
     bool relocated;             /* RE: a relocated directory, hidden in its parent */
     bool has_cl;                /* CL: this record stands for the directory at cl_lba */
+    bool zf;                    /* ZF "pz": the data is zisofs-compressed */
+    uint8_t zf_log2_block;
+    uint32_t zf_size;           /* uncompressed size */
     uint32_t cl_lba;
     uint32_t mode, nlink, uid, gid;
     int64_t mtime, atime, ctime;
@@ -278,6 +282,12 @@ int iso_path_normalize(const char *path, char *out, size_t outlen);
 int iso_file_read(void *opaque, void *buf, size_t len, uint64_t off, vdisk_error *err);
 /* The root directory as an entry. */
 int iso_root_entry(vdisk_iso *iso, vdisk_iso_entry *out, vdisk_error *err);
+/* Read the stored bytes of an entry (extents as they are on disc). */
+int iso_read_stored(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len, uint64_t off,
+                    vdisk_error *err);
+/* zisofs.c: read uncompressed bytes of a zisofs entry. */
+int iso_zisofs_pread(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len, uint64_t off,
+                     vdisk_error *err);
 /* Deep copy of an entry. */
 int iso_entry_copy(vdisk_iso_entry *dst, const vdisk_iso_entry *src);
 

@@ -199,13 +199,9 @@ vdisk_iso_get_boot(vdisk_iso *iso, vdisk_iso_boot_entry **entries, size_t *n, vd
 }
 
 int
-vdisk_iso_pread(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len, uint64_t off,
+iso_read_stored(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len, uint64_t off,
                 vdisk_error *err)
 {
-    if (off > e->size || len > e->size - off)
-        return vdisk_error_set(err, EINVAL, "%s: read of %zu bytes at %llu is past the end of '%s' "
-                               "(%llu bytes)", iso->file->path, len, (unsigned long long)off,
-                               e->name, (unsigned long long)e->size);
     uint8_t *p = buf;
     uint64_t base = 0;
     for (size_t i = 0; i < e->n_extents && len > 0; i++) {
@@ -227,5 +223,20 @@ vdisk_iso_pread(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len,
         }
         base += x->length;
     }
+    if (len > 0)
+        return vdisk_error_set(err, EINVAL, "%s: '%s': read past the stored data", iso->file->path, e->name);
     return 0;
+}
+
+int
+vdisk_iso_pread(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len, uint64_t off,
+                vdisk_error *err)
+{
+    if (off > e->size || len > e->size - off)
+        return vdisk_error_set(err, EINVAL, "%s: read of %zu bytes at %llu is past the end of '%s' "
+                               "(%llu bytes)", iso->file->path, len, (unsigned long long)off,
+                               e->name, (unsigned long long)e->size);
+    if (e->zisofs)
+        return iso_zisofs_pread(iso, e, buf, len, off, err);
+    return iso_read_stored(iso, e, buf, len, off, err);
 }

@@ -194,8 +194,18 @@ take_entry(susp_ctx *c, const uint8_t *e, size_t len, size_t at, vdisk_error *er
         o->has_cl = true;
         o->cl_lba = iso_le32(e + 4);
         return 0;
+    case SIG('Z', 'F'):
+        /* zisofs: "pz", header size / 4, log2 block size, size (both 32). */
+        if (len < 16)
+            return bad(c, "ZF", at, "is shorter than 16 bytes", err);
+        if (e[4] == 'p' && e[5] == 'z') {
+            o->zf = true;
+            o->zf_log2_block = e[7];
+            o->zf_size = iso_le32(e + 8);
+        }
+        return 0;
     default:
-        return 0;   /* PN, SF, ZF, PD, AA, ...: not needed to list or extract */
+        return 0;   /* PN, SF, PD, AA, ...: not needed to list or extract */
     }
 #undef SIG
 }

@@ -189,3 +189,24 @@ def test_path_table_matches_isoinfo(vdisk, made, joliet, tmp_path):
     vdisk("iso-create", "-o", mine, tree)
     got = vdisk("iso-ls", "--path-table", *names, mine).stdout.splitlines()
     assert [as_latin1(l) for l in got] == isoinfo_path_table(mine, joliet)
+
+
+def test_zisofs_files_inflate(vdisk, tmp_path):
+    """Files xorriso stores zisofs-compressed (Rock Ridge ZF) list with their
+    real size and extract to their real content."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "text.txt").write_text("compressible line of text\n" * 20000)
+    (src / "zeros.bin").write_bytes(bytes(300000))
+    (src / "random.bin").write_bytes(os.urandom(50000))
+    iso = tmp_path / "z.iso"
+    run([need("xorriso"), "-outdev", iso, "-map", src, "/", "-set_filter_r", "--zisofs", "/", "--",
+         "-commit"])
+    assert b"ZF\x10\x01pz" in iso.read_bytes()     # it really is compressed
+    got = vdisk_json(vdisk, iso)
+    for name in ("text.txt", "zeros.bin", "random.bin"):
+        assert got["/" + name]["size"] == (src / name).stat().st_size
+    out = tmp_path / "out"
+    out.mkdir()
+    vdisk("iso-extract", iso, "-C", out)
+    assert without_modes(walk_host(out)) == without_modes(walk_host(src))

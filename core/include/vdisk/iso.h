@@ -73,6 +73,8 @@ typedef struct vdisk_iso_entry {
     int64_t mtime, atime, ctime;    /* seconds since the epoch, UTC */
     size_t n_extents;
     vdisk_iso_extent *extents;  /* data (for a directory: its records) */
+    bool zisofs;                /* stored zisofs-compressed (Rock Ridge ZF): size is the
+                                   uncompressed size, vdisk_iso_pread inflates */
 } vdisk_iso_entry;
 
 /* Open an ISO image read-only.  Free with vdisk_iso_close. */
