@@ -81,6 +81,8 @@ print_json(vv_json *j, const vdisk_iso_entry *e, const char *path)
         vv_json_int(j, "mtime", e->mtime);
     if (e->link_target)
         vv_json_string(j, "target", e->link_target);
+    if (e->zisofs)
+        vv_json_bool(j, "zisofs", true);
     vv_json_array_begin(j, "extents");
     for (size_t i = 0; i < e->n_extents; i++) {
         vv_json_object_begin(j, NULL);

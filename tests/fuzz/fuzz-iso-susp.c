@@ -4,7 +4,8 @@
  * The input is spliced into a fixed minimal image: its first byte says how
  * many of the following bytes (at most 180) form the system use area of the
  * one file record in the root directory; the rest fills sector 20 onwards,
- * where CE entries can point (sector 20, any offset).  The root's "."
+ * where CE entries can point (sector 20, any offset) and where the file's
+ * data is (a ZF entry makes it zisofs data, which is inflated).  The root's "."
  * record carries SP and an RRIP ER, so the reader parses Rock Ridge.
  */
 #include <stdint.h>
@@ -53,7 +54,7 @@ record(uint8_t *p, uint32_t lba, uint32_t size, uint8_t flags, const char *id, s
 }
 
 static void
-build(uint8_t *img, const uint8_t *su, size_t su_len, size_t total_sectors)
+build(uint8_t *img, const uint8_t *su, size_t su_len, size_t total_sectors, uint32_t rest)
 {
     uint8_t *pvd = img + 16 * SECTOR;
     pvd[0] = 1;
@@ -70,7 +71,7 @@ build(uint8_t *img, const uint8_t *su, size_t su_len, size_t total_sectors)
     uint8_t *d = img + ROOT_LBA * SECTOR;
     size_t n = record(d, ROOT_LBA, SECTOR, 2, "\0", 1, dot_su, sizeof(dot_su));
     n += record(d + n, ROOT_LBA, SECTOR, 2, "\1", 1, NULL, 0);
-    n += record(d + n, 19, 100, 0, "F;1", 3, su, su_len);
+    n += record(d + n, CE_LBA, rest, 0, "F;1", 3, su, su_len);
     record(d + n, ROOT_LBA, SECTOR, 2, "D", 1, su, su_len);
 }
 
@@ -87,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *img = calloc(1, total);
     if (!img)
         return 0;
-    build(img, data + 1, su_len, (total + SECTOR - 1) / SECTOR);
+    build(img, data + 1, su_len, (total + SECTOR - 1) / SECTOR, (uint32_t)rest);
     memcpy(img + CE_LBA * SECTOR, data + 1 + su_len, rest);
     int fd = memfd_create("fuzz-iso-susp", MFD_CLOEXEC);
     if (fd >= 0 && write(fd, img, total) == (ssize_t)total) {
@@ -98,8 +99,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vdisk_iso_open(path, VDISK_ISO_NAMES_ROCK, &iso, &err) == 0) {
             vdisk_iso_entry *v;
             size_t n;
-            if (vdisk_iso_list(iso, "/", &v, &n, &err) == 0)
+            if (vdisk_iso_list(iso, "/", &v, &n, &err) == 0) {
+                /* Read each file's head: zisofs (ZF) data inflates here. */
+                static uint8_t buf[4096];
+                for (size_t i = 0; i < n; i++) {
+                    size_t len = v[i].size < sizeof(buf) ? (size_t)v[i].size : sizeof(buf);
+                    (void)vdisk_iso_pread(iso, &v[i], buf, len, 0, &err);
+                }
                 vdisk_iso_entries_free(v, n);
+            }
             vdisk_iso_close(iso);
         }
     }

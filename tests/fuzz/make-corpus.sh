@@ -114,8 +114,16 @@ ce = e(b"CE", both(20) + both(0) + both(60))
 cl, re = e(b"CL", both(18)), e(b"RE", b"")
 seeds = {"px-tf-nm": px + tf + nm, "symlink": px + sl + nm, "ce": px + ce,
          "cl-re": cl + re + nm, "nm-continue": e(b"NM", b"\1part-") + e(b"NM", b"\0two")}
+import zlib
 for name, su in seeds.items():
     tail = e(b"NM", b"\0from-ce") + e(b"ST", b"") if name == "ce" else b""
     open(f"{sys.argv[1]}/{name}.su", "wb").write(bytes([len(su)]) + su + tail)
+# zisofs: ZF entry, then the data: header, 2 block pointers, one zlib block.
+text = b"zisofs block " * 100
+blk = zlib.compress(text)
+data = (bytes([0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07]) + struct.pack("<I", len(text))
+        + bytes([4, 15, 0, 0]) + struct.pack("<II", 24, 24 + len(blk)) + blk)
+zf = e(b"ZF", b"pz" + bytes([4, 15]) + both(len(text)))
+open(f"{sys.argv[1]}/zisofs.su", "wb").write(bytes([len(px + zf)]) + px + zf + data)
 PY
 echo "make-corpus: $(find "$isodir" "$descdir" "$suspdir" -type f | wc -l) ISO seeds"
