@@ -35,7 +35,8 @@ id_hash(const uint8_t *p, size_t n)
     return h;
 }
 
-/* Insert; 1 if present, 0 if added, -ENOMEM. The key memory is the caller's. */
+/* Insert; 1 if present, 0 if added (the table is sized for every key).
+ * The key memory is the caller's. */
 static int
 id_set_add(id_set *s, const uint8_t *p, size_t n)
 {
@@ -88,12 +89,13 @@ name_kids(iso_node *dir)
     for (size_t i = 0; r == 0 && i < dir->n_kids; i++) {
         iso_node *k = dir->kids[i];
         bool d = iso_node_is_dir(k);
+        /* Until the set takes it (id_set_add returns 1 while it is taken). */
         iso_name_level1(k->name, d, 0, k->iso_id);
-        while ((r = id_set_add(&iso, (const uint8_t *)k->iso_id, strlen(k->iso_id))) == 1)
+        while (id_set_add(&iso, (const uint8_t *)k->iso_id, strlen(k->iso_id)) == 1)
             iso_name_level1(k->name, d, ++iso_serial, k->iso_id);
         k->iso_id_len = (uint8_t)strlen(k->iso_id);
         k->joliet_len = (uint8_t)iso_name_joliet_encode(k->name, 0, k->joliet_id);
-        while (r == 0 && (r = id_set_add(&jol, k->joliet_id, k->joliet_len)) == 1)
+        while (id_set_add(&jol, k->joliet_id, k->joliet_len) == 1)
             k->joliet_len = (uint8_t)iso_name_joliet_encode(k->name, ++jol_serial, k->joliet_id);
         dir->jkids[i] = k;
     }

@@ -46,6 +46,9 @@ def make_tree(root: Path, seed=5, deep=False):
     (root / long_name).write_bytes(data(7))
     (root / ("x" * 70 + "1")).write_bytes(b"one")
     (root / ("x" * 70 + "2")).write_bytes(b"two")
+    # The same collision among the first names of a directory.
+    (root / ("A" * 70 + "1")).write_bytes(b"A1")
+    (root / ("A" * 70 + "2")).write_bytes(b"A2")
     (root / "caf\u00e9-\u65e5\u672c.txt").write_bytes(data(33))
     (root / "very-long-file-name-number-one.txt").write_bytes(b"1")
     (root / "very-long-file-name-number-two.txt").write_bytes(b"2")

@@ -50,6 +50,14 @@ test_layout(void **state)
     memset(longname, 'q', 240);
     longname[240] = '\0';
     iso_fix_file(src, longname, "3", 1);
+    /* Joliet keeps 64 characters: these collide there, and sort first. */
+    char j1[80], j2[80];
+    memset(j1, 'a', 70);
+    memcpy(j2, j1, 70);
+    strcpy(j1 + 70, "-1");
+    strcpy(j2 + 70, "-2");
+    iso_fix_file(src, j1, "4", 1);
+    iso_fix_file(src, j2, "5", 1);
     iso_tree t = { .now = 1700000000 };
     vdisk_iso_create_opts_init(&t.opts);
     vdisk_iso_source s = { src, NULL };
@@ -72,6 +80,8 @@ test_layout(void **state)
             assert_int_equal(t.root->kids[i]->su.len, 62);
         }
     assert_true(long_ce);
+    for (size_t i = 0; i < t.root->n_kids; i++)
+        assert_non_null(t.root->jkids[i]);   /* every child named in both trees */
     uint64_t end = 0;
     check_dir(&t, t.root, &end);
     assert_int_equal(t.space_size, (end + ISO_SECTOR - 1) / ISO_SECTOR);
