@@ -6,7 +6,7 @@
  *   names.c       ISO 9660 / Joliet name decoding and generation
  *   descriptor.c  volume descriptors: parse (PVD, Joliet SVD, boot record) and build
  *   dirrec.c      one directory record: parse with bounds checks, and encode
- *   susp.c        SUSP / Rock Ridge parser (NM, PX, SL, TF, CL, RE, CE)
+ *   susp.c        SUSP / Rock Ridge parser (NM, PX, SL, TF, CL, RE, ZF, CE)
  *   rrip.c        Rock Ridge entries the writer emits
  *   eltorito.c    El Torito boot catalog: parse and build
  *   pathtable.c   path table reader
@@ -16,8 +16,8 @@
  *   walk.c        tree walk with loop detection
  *   extract.c     safe extraction below a directory
  *   build.h       writer: the in-memory tree (tree.c, layout.c, writer.c)
- *   tree.c        writer: host files -> in-memory tree with names
- *   layout.c      writer: sizes and sector addresses
+ *   tree.c        writer: host files -> in-memory tree
+ *   layout.c      writer: identifiers, system use data, sector addresses
  *   writer.c      writer: bytes out
  *   driver.c      the read-only image format driver
  */
