@@ -2,6 +2,7 @@
  *
  *   iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]
  *   iso-ls --path-table [--json] [--names ...] FILE.iso
+ *   iso-ls --el-torito [--json] FILE.iso
  *
  * Without -R: the entries of directory PATH (default "/"), or PATH itself
  * when it is a file, one name per line.  -R: PATH and everything below it,
@@ -10,6 +11,8 @@
  * --json: an array of objects with every attribute.
  * --path-table: the directories of the path table, as `isoinfo -p` prints
  * them ("   2:    1 1d SUB": number, parent, extent in hex, identifier).
+ * --el-torito: the boot catalog's entries, in the rows of `xorriso
+ * -report_el_torito plain` ("El Torito boot img :   1  BIOS  y   none ...").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,10 +28,10 @@
 #include "options.h"
 #include "output.h"
 
-enum { OPT_JSON = 256, OPT_NAMES, OPT_PATH_TABLE };
+enum { OPT_JSON = 256, OPT_NAMES, OPT_PATH_TABLE, OPT_EL_TORITO };
 
 typedef struct ls_opts {
-    bool longfmt, recursive, json, path_table;
+    bool longfmt, recursive, json, path_table, el_torito;
     const char *names;
     vv_json j;
 } ls_opts;
@@ -128,6 +131,7 @@ parse_args(int argc, char **argv, ls_opts *o)
         { "json", no_argument, NULL, OPT_JSON },
         { "names", required_argument, NULL, OPT_NAMES },
         { "path-table", no_argument, NULL, OPT_PATH_TABLE },
+        { "el-torito", no_argument, NULL, OPT_EL_TORITO },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -139,14 +143,67 @@ parse_args(int argc, char **argv, ls_opts *o)
         case OPT_JSON: o->json = true; break;
         case OPT_NAMES: o->names = optarg; break;
         case OPT_PATH_TABLE: o->path_table = true; break;
+        case OPT_EL_TORITO: o->el_torito = true; break;
         default: return vv_getopt_fail(c, argv);
         }
     }
     if (optind >= argc || argc - optind > 2)
         return vv_usage_error("Expecting an ISO image file name and at most one path in it");
-    if (o->path_table && (argc - optind > 1 || o->recursive || o->longfmt))
-        return vv_usage_error("--path-table takes only the image (and --json, --names)");
+    if ((o->path_table || o->el_torito) && (argc - optind > 1 || o->recursive || o->longfmt ||
+                                            (o->path_table && o->el_torito)))
+        return vv_usage_error("--path-table and --el-torito take only the image (and --json, --names)");
     return -1;
+}
+
+static const char *
+platform_name(uint8_t p, char *buf, size_t len)
+{
+    switch (p) {
+    case 0x00: return "BIOS";
+    case 0x01: return "PPC";
+    case 0x02: return "Mac";
+    case 0xEF: return "UEFI";
+    default: snprintf(buf, len, "0x%2.2x", p); return buf;
+    }
+}
+
+static const char *
+media_name(uint8_t m)
+{
+    static const char *const names[] = { "none", "fd1.2", "fd1.4", "fd2.8", "hd" };
+    return m < 5 ? names[m] : "?";
+}
+
+/* --el-torito: the boot catalog, in xorriso -report_el_torito plain rows. */
+static int
+show_el_torito(ls_opts *o, vdisk_iso *iso, vdisk_error *err)
+{
+    vdisk_iso_boot_entry *v;
+    size_t n;
+    int r = vdisk_iso_get_boot(iso, &v, &n, err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        char pb[8];
+        const char *plat = platform_name(v[i].platform, pb, sizeof(pb));
+        if (!o->json) {
+            printf("El Torito boot img : %3zu  %4s  %c  %5s  0x%4.4x  0x%2.2x  %5u  %10u\n", i + 1, plat,
+                   v[i].bootable ? 'y' : 'n', media_name(v[i].media), v[i].load_segment,
+                   v[i].system_type, v[i].sector_count, v[i].lba);
+            continue;
+        }
+        vv_json_object_begin(&o->j, NULL);
+        vv_json_string(&o->j, "platform", plat);
+        vv_json_bool(&o->j, "bootable", v[i].bootable);
+        vv_json_string(&o->j, "emulation", media_name(v[i].media));
+        vv_json_uint(&o->j, "load-segment", v[i].load_segment);
+        vv_json_uint(&o->j, "system-type", v[i].system_type);
+        vv_json_uint(&o->j, "load-size", v[i].sector_count);
+        vv_json_uint(&o->j, "lba", v[i].lba);
+        vv_json_object_end(&o->j);
+    }
+    free(v);
+    return 0;
 }
 
 /* --path-table: the table's directories, isoinfo -p style or JSON. */
@@ -197,6 +254,8 @@ cmd_iso_ls(int argc, char **argv)
     int r;
     if (o.path_table) {
         r = show_path_table(&o, iso, &err);
+    } else if (o.el_torito) {
+        r = show_el_torito(&o, iso, &err);
     } else if (o.recursive) {
         r = vdisk_iso_walk(iso, path, show_walked, &o, &err);
     } else {

@@ -41,7 +41,8 @@ static const vv_command commands[] = {
       "measure I/O performance with parallel requests (as qemu-img bench)" },
     { "iso-ls", cmd_iso_ls,
       "iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]\n"
-      "          iso-ls --path-table [--json] [--names ...] FILE.iso",
+      "          iso-ls --path-table [--json] [--names ...] FILE.iso\n"
+      "          iso-ls --el-torito [--json] FILE.iso",
       "list a directory of an ISO image (-R: the whole tree, one path per line)" },
     { "iso-extract", cmd_iso_extract,
       "iso-extract [--names auto|rock|joliet|iso] FILE.iso [PATH ...] [-C DIR]",

@@ -31,6 +31,7 @@ take(const uint8_t *e, uint8_t platform, vdisk_iso_boot_entry *out)
     out->bootable = e[0] == 0x88;
     out->media = e[1] & 0x0F;
     out->load_segment = iso_le16(e + 2);
+    out->system_type = e[4];
     out->sector_count = iso_le16(e + 6);
     out->lba = iso_le32(e + 8);
 }
@@ -81,7 +82,7 @@ put_entry(uint8_t *e, const vdisk_iso_boot_entry *b)
     e[1] = b->media;
     iso_put_le16(e + 2, b->load_segment);
     /* System type: the partition type of a hard disk image; 0 otherwise. */
-    e[4] = 0;
+    e[4] = b->system_type;
     iso_put_le16(e + 6, b->sector_count);
     iso_put_le32(e + 8, b->lba);
 }

@@ -146,3 +146,36 @@ def test_boot_image_in_tree_with_boot_info_table(vdisk, images, tmp_path):
     assert data[:8] == body[:8] and data[64:] == body[64:]
     assert loader.read_bytes() == body           # the source is not modified
     assert "/isolinux/isolinux.bin" in vdisk("iso-ls", "-R", iso).stdout.split()
+
+
+def xorriso_boot_rows(iso):
+    p = run([need("xorriso"), "-indev", iso, "-report_el_torito", "plain"])
+    return [l for l in p.stdout.splitlines() if l.startswith("El Torito boot img :")]
+
+
+def test_el_torito_listing_matches_xorriso(vdisk, images, tmp_path):
+    """iso-ls --el-torito prints the catalog rows xorriso prints, for images
+    made by xorriso, genisoimage and vdisk."""
+    bios, efi, content = images
+    tree = tmp_path / "tree"
+    shutil.copytree(content, tree)
+    shutil.copy(bios, tree / "boot.bin")
+    shutil.copy(efi, tree / "efi.img")
+    makers = {
+        "xorriso.iso": [need("xorriso"), "-as", "mkisofs", "-quiet", "-R", "-b", "boot.bin",
+                        "-no-emul-boot", "-boot-load-size", "4", "-eltorito-alt-boot", "-e", "efi.img",
+                        "-no-emul-boot"],
+        "geniso.iso": [need("genisoimage"), "-quiet", "-R", "-b", "boot.bin", "-no-emul-boot",
+                       "-boot-load-size", "4", "-eltorito-alt-boot", "-e", "efi.img", "-no-emul-boot"],
+    }
+    for name, cmd in makers.items():
+        run(cmd + ["-o", tmp_path / name, tree])
+    vdisk("iso-create", "-o", tmp_path / "vdisk.iso", "--boot", tree / "boot.bin", "--boot-no-emul",
+          "--boot-load-size", "4", "--efi-boot", tree / "efi.img", tree)
+    for name in ("xorriso.iso", "geniso.iso", "vdisk.iso"):
+        want = xorriso_boot_rows(tmp_path / name)
+        assert len(want) == 2, name
+        assert vdisk("iso-ls", "--el-torito", tmp_path / name).stdout.splitlines() == want, name
+    rows = json.loads(vdisk("iso-ls", "--el-torito", "--json", tmp_path / "vdisk.iso").stdout)
+    assert [(r["platform"], r["emulation"], r["load-size"]) for r in rows] == [("BIOS", "none", 4),
+                                                                               ("UEFI", "none", 2048)]

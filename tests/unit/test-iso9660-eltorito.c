@@ -16,7 +16,7 @@ static void
 test_bios_and_efi(void **state)
 {
     uint8_t cat[ISO_SECTOR];
-    vdisk_iso_boot_entry bios = { .platform = 0, .media = 0, .sector_count = 4, .lba = 30 };
+    vdisk_iso_boot_entry bios = { .platform = 0, .media = 0, .sector_count = 4, .lba = 30, .system_type = 0x83 };
     vdisk_iso_boot_entry efi = { .platform = 0xEF, .media = 0, .sector_count = 2880, .lba = 31 };
     iso_eltorito_build(cat, &bios, &efi);
     /* Validation entry: header 1, platform, key 55 AA; words sum to 0. */
@@ -39,6 +39,7 @@ test_bios_and_efi(void **state)
     assert_int_equal(v[0].platform, 0);
     assert_int_equal(v[0].sector_count, 4);
     assert_int_equal(v[0].lba, 30);
+    assert_int_equal(v[0].system_type, 0x83);
     assert_int_equal(v[1].platform, 0xEF);
     assert_int_equal(v[1].lba, 31);
     free(v);

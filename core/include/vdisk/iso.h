@@ -153,6 +153,7 @@ typedef struct vdisk_iso_boot_entry {
     uint16_t load_segment;      /* 0 means the default 0x7C0 */
     uint16_t sector_count;      /* 512-byte sectors loaded */
     uint32_t lba;               /* image start (2048-byte sectors) */
+    uint8_t system_type;        /* partition type of a hard disk image (0 otherwise) */
 } vdisk_iso_boot_entry;
 
 /* The boot catalog's entries (none when the image has no boot record).
