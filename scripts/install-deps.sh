@@ -15,12 +15,13 @@ packages=(
     # unit tests
     libcmocka-dev
     # interop tests: the oracles and their runner
-    qemu-utils python3 python3-pytest xorriso genisoimage libxml2-utils
-    qemu-utils python3 python3-pytest xorriso genisoimage
-    cryptsetup-bin
-    # image locking tests: a real (paused) VM holding a disk
+    qemu-utils python3 python3-pytest libxml2-utils cryptsetup-bin
+    # ISO oracles: xorriso, genisoimage (isoinfo), 7-Zip
+    xorriso genisoimage p7zip-full
+    # a real VM: image locking tests (a paused guest holding a disk), ISO boot test
     qemu-system-x86
-    qemu-utils python3 python3-pytest xorriso genisoimage p7zip-full qemu-system-x86
+    # libvirt's XML test data (scripts/fetch-libvirt-source.sh unpacks a .tar.xz)
+    xz-utils
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git

@@ -95,7 +95,7 @@ def run_on_pty(virsh, *args):
     cmd = " ".join(shlex.quote(str(a)) for a in (VDISK_VIRSH, *args))
     p = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True,
                        env=virsh.env)
-    if p.returncode != 0 and "openpty" in p.stderr:
+    if p.returncode != 0 and ("openpty" in p.stderr or "pseudo-terminal" in p.stderr):
         pytest.skip(f"no pseudo-terminal available: {p.stderr.strip()}")
     assert p.returncode == 0, p.stderr
     return p.stdout
