@@ -52,8 +52,9 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
     if (!secret && no_key)
         return 0;
     if (!secret)
-        return vdisk_error_set(err, EACCES, "%s: the image is encrypted (LUKS): a passphrase is required "
-                               "(--passphrase-file, or --object secret + key-secret)", name);
+        return vdisk_error_set(err, EACCES, "%s: Parameter 'key-secret' is required for cipher: the image "
+                               "is encrypted (LUKS), a passphrase is required (--passphrase-file, "
+                               "or --object secret + key-secret)", name);
     uint8_t mk[64];
     int slot;
     r = vdisk_luks_unlock(&s->hdr, &s->algs, secret, secret_len, file_io, f, mk, &slot, name, err);

@@ -185,6 +185,16 @@ vv_secrets_for_create(const vv_secrets *s, vdisk_create_opts *opts, const char *
     return 0;
 }
 
+int
+vv_secrets_check_format(const vv_secrets *s, const char *fmt)
+{
+    if (s->image_opts && fmt) {
+        vv_error("--image-opts and --format are mutually exclusive");
+        return -1;
+    }
+    return 0;
+}
+
 void
 vv_secrets_clear(vv_secrets *s)
 {

@@ -56,6 +56,9 @@ const vv_secret *vv_secrets_lookup(const vv_secrets *s, const char *id);
 /* Fill opts->secret for creating an image: key-secret=ID if given, else
  * --passphrase-file/fd.  0, or -1 with an error printed. */
 int vv_secrets_for_create(const vv_secrets *s, vdisk_create_opts *opts, const char *file);
+/* qemu-img's rule: -f FMT and --image-opts (whose driver= names the
+ * format) do not go together.  0, or -1 with the error printed. */
+int vv_secrets_check_format(const vv_secrets *s, const char *fmt);
 /* Wipe and free everything. */
 void vv_secrets_clear(vv_secrets *s);
 
