@@ -2,7 +2,7 @@
 
 Run through bench/run.sh (which installs and builds first):
 
-    bench/run.sh [--quick] [--runs N] [--only convert,create,bench,encrypt]
+    bench/run.sh [--quick] [--runs N] [--only convert,create,bench,snapshot,encrypt,pools]
 
 For every case both tools run N times, alternating, each run timed from
 outside (wall clock, from a dropped page cache where the kernel allows, up to
@@ -303,8 +303,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and one run: a sanity check, not a measurement")
     ap.add_argument("--runs", type=int, help="runs per tool and case (default 3; 1 with --quick)")
-    ap.add_argument("--only", default="convert,create,bench,snapshot,encrypt",
-                    help="comma-separated subset of convert,create,bench,snapshot,encrypt")
+    ap.add_argument("--only", default="convert,create,bench,snapshot,encrypt,pools",
+                    help="comma-separated subset of convert,create,bench,snapshot,encrypt,pools")
     ap.add_argument("--seed", type=int, default=1, help="seed of the generated input")
     ap.add_argument("--out", default=str(HERE / "out"), help="output directory")
     ap.add_argument("--vdisk", default=str(REPO / "build" / "tools" / "vdisk-virsh"))
@@ -349,6 +349,10 @@ def main(argv):
     if "snapshot" in only:
         import bench_snapshot   # noqa: E402 (snapshot create/apply, 1 GiB of data)
         conv_rows += bench_snapshot.bench_snapshot(runner, args, args.vdisk)
+    if "pools" in only:   # bench/pools.py: embedded pools (own table; no peer yet)
+        import pools
+        pools.main(["--vdisk", args.vdisk, "--runs", str(args.runs)] +
+                   (["--volumes", "200", "--creates", "5"] if args.quick else []))
 
     qemu_version = subprocess.run(["qemu-img", "--version"], capture_output=True,
                                   text=True).stdout.splitlines()[0]

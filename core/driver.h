@@ -56,6 +56,16 @@ struct vdisk_driver {
     int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
     /* Optional: change format options in place (vdisk_amend). */
     int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+    /* Optional: change the virtual size to `size` (resize.c has checked the
+     * request: size > 0, shrinking allowed, prealloc only when growing). */
+    int (*truncate)(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+    /* Optional: drop every cluster of this layer so that it reads through to
+     * its backing file (commit without -d). */
+    int (*make_empty)(vdisk_image *img, vdisk_error *err);
+    /* Optional: record a new backing file name and format (NULL: none) in
+     * the image's metadata; the caller swaps img->backing. */
+    int (*set_backing)(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
 };
 
 struct vdisk_image {

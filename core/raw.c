@@ -104,6 +104,34 @@ raw_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext
     return 0;
 }
 
+/* Truncate: set the file length; a grown part is provisioned as asked
+ * (falloc reserves it, full writes zeros), as QEMU's file driver does. */
+static int
+raw_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+             vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
+    uint64_t len;
+    int r = vdisk_file_get_length(img->file, &len, err);
+    if (r < 0)
+        return r;
+    if (prealloc == VDISK_PREALLOC_METADATA)
+        return vdisk_error_set(err, ENOTSUP, "%s: Unsupported preallocation mode: metadata "
+                               "(raw images take off, falloc or full)", img->filename);
+    if (prealloc == VDISK_PREALLOC_FALLOC && size > len)
+        r = vdisk_file_allocate(img->file, len, size - len, err);
+    else if (prealloc == VDISK_PREALLOC_FULL && size > len)
+        r = vdisk_file_write_zeroes_full(img->file, len, size - len, progress, opaque, err);
+    if (r == 0)
+        r = vdisk_file_truncate(img->file, size, err);
+    if (r < 0) {
+        /* Leave the file as it was. */
+        vdisk_file_truncate(img->file, len, NULL);
+        return r;
+    }
+    img->size = (size + 511) / 512 * 512;
+    return 0;
+}
+
 /* Measure: a raw image always needs its full virtual size, except that only
  * allocated data needs real blocks. */
 static int
@@ -132,4 +160,5 @@ const struct vdisk_driver vdisk_raw_driver = {
     .flush = raw_flush,
     .block_status = raw_block_status,
     .measure = raw_measure,
+    .truncate = raw_truncate,
 };

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job for now: replay the raw-vs-qcow2 experiment of every KVM
 # tutorial with vdisk-virsh.  Thin vs thick provisioning, raw vs qcow2 size,
-# convert both ways, content identical, info.  Installs what it needs and
+# convert both ways, content identical, info; then the same through an
+# embedded storage pool defined from libvirt-dialect XML: thin, lazy- and
+# eager-zeroed volumes, pool-info with overcommit, a volume snapshot taken
+# and reverted, a clone with conversion.  Installs what it needs and
 # builds first; works in a temporary directory it removes afterwards.
 # Exits non-zero if any step or check fails.
 set -euo pipefail
@@ -150,6 +153,73 @@ run vdisk-virsh info f.raw
 run vdisk-virsh info data.qcow2
 run vdisk-virsh info --output json data.qcow2
 run vdisk-virsh map data.qcow2
+
+heading "8. An embedded storage pool defined from XML (no libvirt daemon)"
+export VDISK_CONFIG_DIR=$work/registry
+cat >lazy-pool.xml <<XML
+<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>
+  <name>demo</name>
+  <target><path>$work/pool</path></target>
+  <vdisk:provisioning>
+    <vdisk:zeroing>lazy</vdisk:zeroing>
+    <vdisk:overcommit>1000</vdisk:overcommit>
+  </vdisk:provisioning>
+</pool>
+XML
+sed -e 's/<name>demo</<name>demo-eager</' -e "s|$work/pool|$work/pool-eager|" \
+    -e 's/>lazy</>eager</' lazy-pool.xml >eager-pool.xml
+run cat lazy-pool.xml
+run vdisk-virsh pool-define lazy-pool.xml
+run vdisk-virsh pool-define eager-pool.xml
+run vdisk-virsh pool-build demo
+run vdisk-virsh pool-start demo
+run vdisk-virsh pool-start demo-eager --build
+run vdisk-virsh pool-list --all --details
+
+heading "9. Thin, lazy-zeroed and eager-zeroed volumes, raw and qcow2"
+echo "allocation 0 = thin; allocation = capacity = thick, zeroed as the pool says."
+for fmt in raw qcow2; do
+    run vdisk-virsh vol-create-as demo thin.$fmt 1G --format $fmt
+    run vdisk-virsh vol-create-as demo lazy.$fmt 256M --allocation 256M --format $fmt
+    run vdisk-virsh vol-create-as demo-eager eager.$fmt 256M --allocation 256M --format $fmt
+done
+run vdisk-virsh vol-list demo --details
+run vdisk-virsh vol-list demo-eager --details
+for fmt in raw qcow2; do
+    usage pool/thin.$fmt
+    usage pool/lazy.$fmt
+    usage pool-eager/eager.$fmt
+    check "thin $fmt volume allocates under 1 MiB" test "$(allocated pool/thin.$fmt)" -lt $((1024 * 1024))
+    check "lazy-zeroed $fmt volume reserves 256 MiB" test "$(allocated pool/lazy.$fmt)" -ge $((256 * 1024 * 1024))
+    check "eager-zeroed $fmt volume allocates 256 MiB" test "$(allocated pool-eager/eager.$fmt)" -ge $((256 * 1024 * 1024))
+done
+echo "qemu-img map shows every cluster of the eager-zeroed qcow2 as written data:"
+run qemu-img map --output=json pool-eager/eager.qcow2
+run qemu-img check pool/lazy.qcow2
+
+heading "10. pool-info with overcommit (sum of capacities / pool capacity)"
+run vdisk-virsh pool-info demo
+run vdisk-virsh pool-info demo --json
+rc=0
+run vdisk-virsh vol-create-as demo too-thick 100T --allocation 100T || rc=$?
+check "a thick volume larger than the free space is refused" test "$rc" -eq 1
+check "and nothing was written" test ! -e pool/too-thick
+
+heading "11. Volume snapshot: take, change, revert"
+run qemu-io -f qcow2 -c 'write -P 0x11 0 1M' pool/thin.qcow2
+run vdisk-virsh vol-snapshot-create thin.qcow2 before --pool demo
+run qemu-io -f qcow2 -c 'write -P 0x22 0 1M' pool/thin.qcow2
+run vdisk-virsh vol-snapshot-list thin.qcow2 --pool demo
+run vdisk-virsh vol-snapshot-revert thin.qcow2 before --pool demo
+check "the volume reads as before the change" qemu-io -f qcow2 -c 'read -P 0x11 0 1M' pool/thin.qcow2
+run qemu-img snapshot -l pool/thin.qcow2
+
+heading "12. Clone a volume with conversion (qcow2 -> raw)"
+run vdisk-virsh vol-convert thin.qcow2 thin-copy.raw --format raw --pool demo
+run vdisk-virsh vol-info thin-copy.raw --pool demo
+check "the converted clone has the same content (qemu-img compare)" \
+    qemu-img compare -f qcow2 -F raw pool/thin.qcow2 pool/thin-copy.raw
+check "and stays sparse (under 16 MiB)" test "$(allocated pool/thin-copy.raw)" -lt $((16 * 1024 * 1024))
 
 heading "Result"
 if [ "$failures" -ne 0 ]; then

@@ -101,6 +101,13 @@ vv_json_int(vv_json *j, const char *key, int64_t value)
 }
 
 void
+vv_json_double(vv_json *j, const char *key, double value)
+{
+    member(j, key);
+    fprintf(j->out, "%.6g", isfinite(value) ? value : 0.0);
+}
+
+void
 vv_json_bool(vv_json *j, const char *key, bool value)
 {
     member(j, key);

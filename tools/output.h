@@ -32,6 +32,8 @@ void vv_json_string(vv_json *j, const char *key, const char *value);
 void vv_json_uint(vv_json *j, const char *key, uint64_t value);
 void vv_json_int(vv_json *j, const char *key, int64_t value);
 void vv_json_bool(vv_json *j, const char *key, bool value);
+/* A finite number ("%.6g"; NaN and infinities, which JSON lacks, as 0). */
+void vv_json_double(vv_json *j, const char *key, double value);
 /* End the document with a newline (after the top-level value). */
 void vv_json_finish(vv_json *j);
 

@@ -467,6 +467,15 @@ int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *e
 /* ---- amend.c ------------------------------------------------------------ */
 
 int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+/* ---- resize.c / backing.c ---------------------------------------------- */
+
+/* Grow or shrink the virtual size (checks snapshots and alignment). */
+int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* Unlink and free every cluster (the image reads through to its backing). */
+int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
+/* Rewrite the backing file name and format in the header cluster. */
+int qcow2_set_backing(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
 
 /* ---- helpers ------------------------------------------------------------ */
 

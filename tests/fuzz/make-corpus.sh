@@ -194,3 +194,13 @@ luks serpent-cbc-plain 'cipher-alg=serpent-256,cipher-mode=cbc,ivgen-alg=plain'
 luks cast5-ecb 'cipher-alg=cast5-128,cipher-mode=ecb,hash-alg=sha512'
 head -c 4096 "$ldir/aes-xts.luks" > "$ldir/header-only.luks"
 echo "make-corpus: $(find "$ldir" -type f | wc -l) seeds in $ldir"
+# fuzz-secret-xml: libvirt's <secret> documents, one per usage type.
+sdir="$out/fuzz-secret-xml"
+rm -rf "$sdir"
+mkdir -p "$sdir"
+printf "<secret ephemeral='no' private='yes'>\n  <uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>\n  <description>disk key</description>\n  <usage type='volume'>\n    <volume>/var/lib/libvirt/images/a.qcow2</volume>\n  </usage>\n</secret>\n" > "$sdir/volume.xml"
+printf "<secret><usage type='ceph'><name>client.admin secret</name></usage></secret>\n" > "$sdir/ceph.xml"
+printf "<secret ephemeral='yes'><usage type='iscsi'><target>libvirtiscsi</target></usage></secret>\n" > "$sdir/iscsi.xml"
+printf "<secret><usage type='tls'><name>TLS &amp; x</name></usage></secret>\n" > "$sdir/tls.xml"
+printf "<secret private='no'><description>v</description><usage type='vtpm'><name>vtpm</name></usage></secret>\n" > "$sdir/vtpm.xml"
+echo "make-corpus: $(find "$sdir" -type f | wc -l) seeds in $sdir"

@@ -10,6 +10,8 @@
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
 #include <vdisk/encrypt.h>
+#include <vdisk/resize.h>
+#include <vdisk/backing.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 

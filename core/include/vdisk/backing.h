@@ -1,0 +1,53 @@
+/* libvdisk — backing chains: pointing an overlay at another backing file
+ * (qemu-img rebase) and merging an overlay into the image below it
+ * (qemu-img commit).
+ *
+ * Names of backing files are stored as given; relative names are resolved
+ * against the directory of the overlay naming them (see
+ * vdisk_resolve_backing_name).
+ */
+#ifndef VDISK_BACKING_H
+#define VDISK_BACKING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Make `overlay` (opened read-write) name `backing` (NULL or "": no backing
+ * file) of format `fmt` (RAW or QCOW2; must be named when backing is set).
+ *   unsafe  only rewrite the header (qemu-img rebase -u): the guest-visible
+ *           content changes if the old and new backing files differ
+ *   safe    (unsafe false) first copy into the overlay every range it does
+ *           not allocate itself where the old and the new backing files
+ *           read differently, so the guest sees the same bytes afterwards;
+ *           the overlay must have been opened with its backing chain
+ * Progress is in bytes of the overlay's virtual size. */
+int vdisk_rebase(vdisk_image *overlay, const char *backing, vdisk_format fmt, bool unsafe,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+/* Find the image of overlay's backing chain (below overlay) that `name`
+ * designates: the name stored in the overlay above it, its resolved path,
+ * or the same file.  NULL if none. */
+vdisk_image *vdisk_find_backing(vdisk_image *overlay, const char *name);
+
+/* Write the data the layers from `overlay` down to (not including) `base`
+ * define into `base` (NULL: overlay's immediate backing file), growing base
+ * when it is smaller.  Base is reopened read-write for the duration.
+ *   drop  false: afterwards empty the overlay (every cluster unallocated,
+ *         so it reads through to the base), as qemu-img commit without -d;
+ *         true: leave the overlay as it is (-d; implied when base is not the
+ *         immediate backing file, as in qemu-img)
+ * Progress is in bytes of the overlay's virtual size. */
+int vdisk_commit(vdisk_image *overlay, vdisk_image *base, bool drop,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,127 @@
+/* vdisk plugin — storage volume operations in an active pool.
+ *
+ * Volumes are the regular files of the pool directory, addressed by name
+ * (checked with vdisk_storage_name_check) and reached only relative to the
+ * pool's directory descriptor with O_NOFOLLOW: a symlink planted in the pool
+ * cannot redirect a create, wipe, upload or delete.  A create writes a
+ * hidden temporary file and renames it into place only when complete, so a
+ * failed create leaves no file behind.
+ *
+ * Provisioning (DESIGN.md): allocation 0 (or absent) = thin; allocation >=
+ * capacity = thick, zeroed lazily or eagerly as the pool says; in between =
+ * thin with `allocation` bytes reserved.  A thick volume that does not fit
+ * the free space, or any volume past the pool's overcommit cap, is refused
+ * before anything is written.
+ */
+#ifndef VDISK_VOLUME_H
+#define VDISK_VOLUME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+#include <vdisk/pool.h>
+#include <vdisk/storage-def.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Probe one volume into *def (name, key/path, format, capacity, allocation,
+ * physical size, backing, qcow2 compat/cluster size/features, permissions,
+ * timestamps).  -ENOENT with libvirt's message when there is none.  Clear
+ * with vdisk_vol_def_clear (also valid after a failure). */
+int vdisk_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err);
+
+/* Find the active pool holding the file at `path` (a volume key or path):
+ * *pool (free with vdisk_pool_free) and *name (malloc'ed). */
+int vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **pool,
+                           char **name, vdisk_error *err);
+
+/* "<pool dir>/<name>", malloc'ed (NULL on ENOMEM). */
+char *vdisk_vol_path(const vdisk_pool *pool, const char *name);
+
+enum {
+    VDISK_VOL_CREATE_PREALLOC_METADATA = 1u << 0,  /* qcow2: metadata preallocated when thin */
+};
+
+/* Create a volume from its definition (vol-create / vol-create-as).  The
+ * backing store path, if any, must be absolute; its format is probed when
+ * the definition does not give it.  Encrypted volumes are refused for now.
+ * Long work (eager zeroing) reports progress in bytes. */
+int vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                     vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+/* Create a volume as a copy of an existing volume `src_name` of `src_pool`
+ * (which may be `pool` itself), converted to def->format (vol-create-from,
+ * vol-clone, vol-convert).  The copy stays sparse; provisioning of the new
+ * volume follows def as for vdisk_vol_create. */
+int vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
+                          vdisk_pool *src_pool, const char *src_name, unsigned flags,
+                          vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+/* Remove a volume file (with any internal snapshots it holds). */
+int vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err);
+
+typedef enum vdisk_wipe_alg {
+    VDISK_WIPE_ZERO = 0,     /* overwrite the data with zeros */
+    VDISK_WIPE_RANDOM,       /* overwrite the data with random bytes */
+    VDISK_WIPE_TRIM,         /* deallocate (punch holes); zeros where that is impossible */
+} vdisk_wipe_alg;
+
+/* libvirt's algorithm names: "zero", "random" and "trim" are supported; the
+ * other names libvirt knows (nnsa, dod, bsi, gutmann, schneier, pfitzner7,
+ * pfitzner33) are refused with -ENOTSUP and a clear message. */
+int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error *err);
+
+/* Wipe and upload first refuse (-EBUSY) a volume another process, such
+ * as a running VM, holds open (libvdisk's QEMU-compatible image locks).
+ *
+ * Wipe a volume: every allocated byte of the file is overwritten (or
+ * deallocated for trim).  A qcow2 volume is then formatted again, empty,
+ * with its previous virtual size and options, so it stays usable and reads
+ * as zeros.  Progress in bytes of the file. */
+int vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
+                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+/* Transfer bytes of the volume file (not guest content, as libvirt) from or
+ * to the open descriptor fd.  offset: where in the volume; length: at most
+ * this many bytes (0 = all).  sparse: holes of the source stay holes in the
+ * destination (upload punches them inside the volume, download leaves
+ * them in the output file).  Progress in bytes. */
+int vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
+                     uint64_t length, bool sparse, vdisk_progress_fn progress,
+                     void *opaque, vdisk_error *err);
+int vdisk_vol_download(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
+                       uint64_t length, bool sparse, vdisk_progress_fn progress,
+                       void *opaque, vdisk_error *err);
+
+enum {
+    VDISK_VOL_RESIZE_ALLOCATE = 1u << 0,   /* reserve the new part (lazy-zeroed, fallocate) */
+    VDISK_VOL_RESIZE_SHRINK   = 1u << 1,   /* allow a smaller capacity (data past it is lost) */
+};
+/* Change a volume's capacity (vol-resize).  Growing is checked against the
+ * pool's free space (--allocate) and overcommit cap first; shrinking needs
+ * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was. */
+int vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
+                     vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+
+/* Internal snapshots of a qcow2 volume (what libvirt's storage API lacks).
+ * Raw volumes are refused with -ENOTSUP.  The list is freed with
+ * vdisk_snapshot_list_free (vdisk/snapshot.h). */
+struct vdisk_snapshot_info;
+int vdisk_vol_snapshot_create(vdisk_pool *pool, const char *name, const char *snapshot,
+                              vdisk_error *err);
+int vdisk_vol_snapshot_list(vdisk_pool *pool, const char *name, struct vdisk_snapshot_info **list,
+                            size_t *n, vdisk_error *err);
+int vdisk_vol_snapshot_revert(vdisk_pool *pool, const char *name, const char *snapshot,
+                              vdisk_error *err);
+int vdisk_vol_snapshot_delete(vdisk_pool *pool, const char *name, const char *snapshot,
+                              vdisk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

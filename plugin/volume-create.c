@@ -1,0 +1,288 @@
+/* vdisk plugin — creating volumes: the provisioning plan a definition asks
+ * for (thin, lazy- or eager-zeroed thick, thin with a reservation), the
+ * space and overcommit checks made before a byte is written, and the
+ * write-to-a-hidden-file-then-rename sequence that leaves nothing behind
+ * when anything fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <vdisk/convert.h>
+#include <vdisk/create.h>
+#include <vdisk/vol-provision.h>
+#include <vdisk/volume.h>
+
+#include "pool-internal.h"
+
+typedef struct create_plan {
+    vdisk_create_opts opts;
+    uint64_t reserve;       /* bytes reserved for a thin volume with 0 < allocation < capacity */
+    bool thick;
+    mode_t mode;
+    uid_t uid;              /* (uid_t)-1: keep */
+    gid_t gid;
+} create_plan;
+
+/* What fills the hidden file: a fresh image or a converted copy. */
+typedef struct create_source {
+    const char *src_path;            /* NULL: vdisk_create; else vdisk_convert from here */
+    vdisk_progress_fn progress;
+    void *opaque;
+} create_source;
+
+/* The backing store: an absolute path whose format, when the definition
+ * does not name it, is probed (and then recorded in the new image). */
+static int
+plan_backing(const vdisk_vol_provision *pv, create_plan *p, const char *what, vdisk_error *err)
+{
+    vdisk_create_opts *o = &p->opts;
+    if (!pv->backing_file)
+        return 0;
+    if (pv->backing_file[0] != '/')
+        return vdisk_error_set(err, EINVAL, "%s: backing store path '%s' is not absolute", what,
+                               pv->backing_file);
+    if (!(o->backing_file = strdup(pv->backing_file)))
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", what);
+    int r = 0;
+    if (o->backing_format == VDISK_FORMAT_UNKNOWN &&
+        (r = vdisk_probe(pv->backing_file, &o->backing_format, err)) < 0)
+        vdisk_error_prefix(err, "%s: backing store", what);
+    return r;
+}
+
+/* The whole plan: libvirt's image options and DESIGN.md's provisioning
+ * (vol-provision.c), a reservation for 0 < allocation < capacity, the
+ * pool's copy-on-write feature and the permissions. */
+static int
+plan_create(const vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_plan *p,
+            const char *what, vdisk_error *err)
+{
+    if (def->encryption.format != VDISK_VOL_ENCRYPTION_NONE)
+        return vdisk_error_set(err, ENOTSUP, "%s: encrypted volumes (<encryption>) are not supported yet", what);
+    vdisk_vol_provision pv;
+    unsigned pflags = (flags & VDISK_VOL_CREATE_PREALLOC_METADATA) ? VDISK_VOL_PREALLOC_METADATA : 0;
+    int r = vdisk_vol_provision_plan(def, pool->def, pflags, &pv, err);
+    if (r < 0)
+        return r;
+    vdisk_format fmt = VDISK_FORMAT_RAW;
+    if ((r = vdisk_format_from_name(pv.format, &fmt, err)) == 0) {
+        vdisk_create_opts_init(&p->opts, fmt);
+        r = vdisk_create_opts_parse(&p->opts, pv.options, err);
+    }
+    p->opts.size = pv.size;
+    p->thick = pv.prealloc == VDISK_PREALLOC_FALLOC || pv.prealloc == VDISK_PREALLOC_FULL;
+    if (!p->thick && def->has_allocation && def->allocation < def->capacity)
+        p->reserve = def->allocation;
+    if (pool->def->has_cow && !pool->def->cow)
+        p->opts.nocow = true;      /* <features><cow state='no'/> of the pool */
+    p->mode = def->perms.has_mode ? def->perms.mode : 0600;
+    p->uid = def->perms.has_owner ? def->perms.owner : (uid_t)-1;
+    p->gid = def->perms.has_group ? def->perms.group : (gid_t)-1;
+    if (r == 0)
+        r = plan_backing(&pv, p, what, err);
+    if (r == 0)
+        r = vdisk_create_opts_validate(&p->opts, err);
+    if (r < 0 && err && strncmp(err->message, what, strlen(what)) != 0)
+        vdisk_error_prefix(err, "%s", what);
+    vdisk_vol_provision_clear(&pv);
+    return r;
+}
+
+/* Bytes of free space the planned volume takes at once. */
+static int
+plan_need(const create_plan *p, vdisk_image *src, uint64_t *need, const char *what, vdisk_error *err)
+{
+    vdisk_measure m;
+    int r = vdisk_measure_image(&p->opts, src, &m, err);
+    if (r < 0) {
+        vdisk_error_prefix(err, "%s", what);
+        return r;
+    }
+    if (p->thick)
+        *need = m.fully_allocated;
+    else if (src || p->opts.format == VDISK_FORMAT_QCOW2)
+        *need = m.required;
+    else
+        *need = 0;
+    if (p->reserve > *need)
+        *need = p->reserve;
+    return 0;
+}
+
+/* Fill the hidden file (open as fd) with the new image. */
+static int
+fill(const create_plan *p, const create_source *s, int fd, const char *real, vdisk_error *err)
+{
+    char fdp[VDISK_FD_PATH_MAX];
+    vdisk_fd_path(fd, fdp);
+    int r;
+    if (s->src_path) {
+        vdisk_convert_opts co = { .src_format = VDISK_FORMAT_UNKNOWN, .src_flags = VDISK_OPEN_FORCE_SHARE,
+                                  .target = &p->opts, .progress = s->progress, .opaque = s->opaque };
+        r = vdisk_convert(s->src_path, fdp, &co, err);
+    } else {
+        r = vdisk_create(fdp, &p->opts, s->progress, s->opaque, err);
+    }
+    vdisk_error_rename(err, fdp, real);
+    if (r < 0)
+        return r;
+    struct stat st;
+    if (p->reserve && fstat(fd, &st) == 0) {
+        /* raw: blocks at the start of the (sparse) file; qcow2: room past its end for growth. */
+        bool raw = p->opts.format == VDISK_FORMAT_RAW;
+        if (fallocate(fd, raw ? 0 : FALLOC_FL_KEEP_SIZE, raw ? 0 : (off_t)st.st_size, (off_t)p->reserve) < 0)
+            return vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes", real,
+                                         (unsigned long long)p->reserve);
+    }
+    if ((p->uid != (uid_t)-1 || p->gid != (gid_t)-1) && fchown(fd, p->uid, p->gid) < 0)
+        return vdisk_error_set_errno(err, errno, "%s: cannot change owner to %d:%d", real, (int)p->uid, (int)p->gid);
+    if (fchmod(fd, p->mode) < 0)
+        return vdisk_error_set_errno(err, errno, "%s: cannot set mode %04o", real, (unsigned)p->mode);
+    if (fsync(fd) < 0)
+        return vdisk_error_set_errno(err, errno, "%s: fsync", real);
+    return 0;
+}
+
+/* Move the finished hidden file to its name, never replacing anything. */
+static int
+publish(int dirfd, const char *tmp, const char *name, const char *real, vdisk_error *err)
+{
+    if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        goto fail;
+    /* File systems without RENAME_NOREPLACE: link(2) refuses to replace too. */
+    if (linkat(dirfd, tmp, dirfd, name, 0) == 0) {
+        unlinkat(dirfd, tmp, 0);
+        return 0;
+    }
+fail:
+    if (errno == EEXIST)
+        return vdisk_error_set(err, EEXIST, "storage volume name '%s' already in use", name);
+    return vdisk_error_set_errno(err, errno, "%s: cannot move the new volume into place", real);
+}
+
+/* Checks, fill, publish; on any failure the hidden file is removed. */
+static int
+create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t need,
+              const create_source *s, vdisk_error *err)
+{
+    char *real = vdisk_vol_path(pool, name);
+    if (!real)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    int r = vdisk_pool_lock(pool, err);
+    if (r < 0)
+        goto out;
+    struct stat st;
+    if (fstatat(pool->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        r = vdisk_error_set(err, EEXIST, "storage volume name '%s' already in use", name);
+        goto unlock;
+    }
+    char what[300];
+    snprintf(what, sizeof(what), "volume '%s'", name);
+    if ((r = vdisk_pool_check_space(pool, what, p->opts.size, need, err)) < 0)
+        goto unlock;
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        memset(rnd, 0x5a, sizeof(rnd));
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), VDISK_VOL_TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
+             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    int fd = openat(pool->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        r = vdisk_error_set_errno(err, errno, "%s: cannot create a temporary file in %s", what,
+                                  pool->def->target_path);
+        goto unlock;
+    }
+    /* Held until the file is published or removed: refresh reaps hidden
+     * files nobody holds (a create killed half-way). */
+    flock(fd, LOCK_EX);
+    r = fill(p, s, fd, real, err);
+    if (r == 0)
+        r = publish(pool->dirfd, tmp, name, real, err);
+    if (r < 0)
+        unlinkat(pool->dirfd, tmp, 0);
+    else
+        fsync(pool->dirfd);
+    close(fd);
+unlock:
+    vdisk_pool_unlock(pool);
+out:
+    free(real);
+    return r;
+}
+
+int
+vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
+    int r = vdisk_storage_name_check("volume name", def->name, err);
+    if (r < 0)
+        return r;
+    if ((r = vdisk_pool_dirfd(pool, err)) < 0)
+        return r;
+    char what[300];
+    snprintf(what, sizeof(what), "volume '%s'", def->name);
+    create_plan p;
+    memset(&p, 0, sizeof(p));
+    if ((r = plan_create(pool, def, flags, &p, what, err)) < 0)
+        goto out;
+    uint64_t need;
+    if ((r = plan_need(&p, NULL, &need, what, err)) < 0)
+        goto out;
+    create_source s = { .progress = progress, .opaque = opaque };
+    r = create_volume(pool, def->name, &p, need, &s, err);
+out:
+    vdisk_create_opts_clear(&p.opts);
+    return r;
+}
+
+int
+vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
+                      vdisk_pool *src_pool, const char *src_name, unsigned flags,
+                      vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
+    int r = vdisk_storage_name_check("volume name", def->name, err);
+    if (r < 0 || (r = vdisk_pool_dirfd(pool, err)) < 0)
+        return r;
+    vdisk_image *src;
+    /* The source is opened through its descriptor (no symlink), then copied by path so
+     * that its relative backing file names resolve. */
+    if ((r = vdisk_vol_open_image(src_pool, src_name, VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING,
+                                  &src, err)) < 0)
+        return r;
+    char what[300];
+    snprintf(what, sizeof(what), "volume '%s'", def->name);
+    create_plan p;
+    memset(&p, 0, sizeof(p));
+    uint64_t need = 0;
+    char *src_path = vdisk_vol_path(src_pool, src_name);
+    /* The size comes from the source: <capacity> may be left out (as libvirt's
+     * vol-create-from allows). */
+    vdisk_vol_def sized = *def;
+    if (!sized.has_capacity) {
+        sized.has_capacity = true;
+        sized.capacity = vdisk_get_size(src);
+    }
+    if ((r = plan_create(pool, &sized, flags, &p, what, err)) == 0) {
+        p.opts.size = vdisk_get_size(src);
+        r = plan_need(&p, src, &need, what, err);
+    }
+    vdisk_close(src, NULL);
+    if (r == 0 && !src_path)
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    if (r == 0) {
+        create_source s = { .src_path = src_path, .progress = progress, .opaque = opaque };
+        r = create_volume(pool, def->name, &p, need, &s, err);
+    }
+    vdisk_create_opts_clear(&p.opts);
+    free(src_path);
+    return r;
+}

@@ -1,0 +1,293 @@
+/* vdisk plugin — volumes of a pool: reaching the files safely, probing
+ * them (lookup), finding a volume by path, deleting it.  Creating is in
+ * volume-create.c, wiping in volume-wipe.c, transfers in volume-transfer.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vdisk/volume.h>
+
+#include "pool-internal.h"
+
+void
+vdisk_fd_path(int fd, char buf[VDISK_FD_PATH_MAX])
+{
+    snprintf(buf, VDISK_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+void
+vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_path)
+{
+    if (!err || !fd_path || !real_path)
+        return;
+    char out[VDISK_ERROR_MAX];
+    size_t o = 0, flen = strlen(fd_path), rlen = strlen(real_path);
+    for (const char *p = err->message; *p && o + 1 < sizeof(out); ) {
+        /* Only whole descriptor paths: "/proc/self/fd/5" must not match in "/proc/self/fd/57". */
+        if (strncmp(p, fd_path, flen) == 0 && !(p[flen] >= '0' && p[flen] <= '9')) {
+            size_t n = rlen < sizeof(out) - 1 - o ? rlen : sizeof(out) - 1 - o;
+            memcpy(out + o, real_path, n);
+            o += n;
+            p += flen;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(err->message, out, o + 1);
+}
+
+char *
+vdisk_vol_path(const vdisk_pool *pool, const char *name)
+{
+    char *p;
+    const char *dir = pool->def->target_path;
+    size_t len = strlen(dir);
+    bool slash = len > 0 && dir[len - 1] == '/';
+    return asprintf(&p, "%s%s%s", dir, slash ? "" : "/", name) < 0 ? NULL : p;
+}
+
+int
+vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *err)
+{
+    int r = vdisk_storage_name_check("volume name", name, err);
+    if (r < 0)
+        return r;
+    int dirfd = vdisk_pool_dirfd(pool, err);
+    if (dirfd < 0)
+        return dirfd;
+    int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching "
+                                   "name '%s'", name);
+        if (errno == ELOOP)
+            return vdisk_error_set(err, ELOOP, "pool '%s': volume '%s' is a symbolic link; "
+                                   "refusing to follow it", pool->def->name, name);
+        return vdisk_error_set_errno(err, errno, "pool '%s': cannot open volume '%s'", pool->def->name, name);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return vdisk_error_set(err, EINVAL, "pool '%s': '%s' is not a regular file", pool->def->name, name);
+    }
+    /* O_NONBLOCK only kept a FIFO from blocking the open. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int
+vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
+                     vdisk_image **img, vdisk_error *err)
+{
+    int fd = vdisk_vol_open_fd(pool, name, (flags & VDISK_OPEN_RDWR) ? O_RDWR : O_RDONLY, err);
+    if (fd < 0)
+        return fd;
+    char fdp[VDISK_FD_PATH_MAX + 300];
+    if (flags & VDISK_OPEN_NO_BACKING)
+        vdisk_fd_path(fd, fdp);
+    else
+        snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d/%s", pool->dirfd, name);
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    int r = vdisk_open(fdp, &oo, img, err);
+    if (r < 0) {
+        char *real = vdisk_vol_path(pool, name);
+        vdisk_error_rename(err, fdp, real);
+        free(real);
+    }
+    close(fd);   /* the image holds its own descriptor */
+    return r;
+}
+
+int
+vdisk_vol_close_image(vdisk_pool *pool, const char *name, vdisk_image *img, int r, vdisk_error *err)
+{
+    char *fdp = strdup(vdisk_get_filename(img));
+    vdisk_error cerr = { 0 };
+    int c = vdisk_close(img, &cerr);
+    if (r == 0 && c < 0) {
+        if (err)
+            *err = cerr;
+        r = c;
+    }
+    if (r < 0) {
+        char *real = vdisk_vol_path(pool, name);
+        vdisk_error_rename(err, fdp, real);
+        free(real);
+    }
+    free(fdp);
+    return r;
+}
+
+int
+vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
+{
+    vdisk_image *img;
+    vdisk_error oerr = { 0 };
+    int r = vdisk_vol_open_image(pool, name, VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING, &img, &oerr);
+    if (r == 0)
+        return vdisk_vol_close_image(pool, name, img, 0, err);
+    if (r == -EBUSY || r == -ENOENT || r == -ELOOP) {
+        if (err)
+            *err = oerr;
+        return r;
+    }
+    return 0;      /* not an image libvdisk opens: its bytes are all there is */
+}
+
+/* Fill the image-derived fields of a volume definition. */
+static void
+fill_from_info(vdisk_vol_def *def, const vdisk_info *info, const char *real_path)
+{
+    def->format = info->format;
+    def->capacity = info->virtual_size;
+    if (info->format == VDISK_FORMAT_QCOW2) {
+        def->compat = strdup(info->qcow2_version == 2 ? "0.10" : "1.1");
+        def->cluster_size = info->cluster_size;
+        def->lazy_refcounts = info->lazy_refcounts;
+    }
+    if (info->backing_file) {
+        /* Resolved against the volume's real path, not the descriptor path it was opened by. */
+        def->backing_path = vdisk_resolve_backing_name(real_path, info->backing_file);
+        def->backing_format = VDISK_FORMAT_UNKNOWN;
+        if (info->backing_format)
+            vdisk_format_from_name(info->backing_format, &def->backing_format, NULL);
+    }
+}
+
+int
+vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
+{
+    memset(def, 0, sizeof(*def));     /* valid to clear whatever happens */
+    int fd = vdisk_vol_open_fd(pool, name, O_RDONLY, err);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    fstat(fd, &st);
+    def->name = strdup(name);
+    def->key = vdisk_vol_path(pool, name);
+    def->target_path = vdisk_vol_path(pool, name);
+    def->capacity = (uint64_t)st.st_size;
+    def->physical = (uint64_t)st.st_size;
+    def->has_allocation = true;
+    def->allocation = (uint64_t)st.st_blocks * 512;
+    def->format = VDISK_FORMAT_RAW;
+    def->perms.has_mode = def->perms.has_owner = def->perms.has_group = true;
+    def->perms.mode = st.st_mode & 07777;
+    def->perms.owner = st.st_uid;
+    def->perms.group = st.st_gid;
+    def->has_timestamps = true;
+    def->atime.sec = st.st_atim.tv_sec, def->atime.nsec = st.st_atim.tv_nsec;
+    def->mtime.sec = st.st_mtim.tv_sec, def->mtime.nsec = st.st_mtim.tv_nsec;
+    def->ctime_.sec = st.st_ctim.tv_sec, def->ctime_.nsec = st.st_ctim.tv_nsec;
+    char fdp[VDISK_FD_PATH_MAX];
+    vdisk_fd_path(fd, fdp);
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
+                           .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE };
+    vdisk_image *img;
+    vdisk_error ierr = { 0 };
+    if (vdisk_open(fdp, &oo, &img, &ierr) == 0) {
+        vdisk_info info;
+        if (vdisk_get_info(img, &info, &ierr) == 0) {
+            fill_from_info(def, &info, def->target_path ? def->target_path : name);
+            vdisk_info_clear(&info);
+        }
+        vdisk_close(img, NULL);
+    } else {
+        /* A format libvdisk cannot open (yet): report the file as it is. */
+        vdisk_format f;
+        if (vdisk_probe(fdp, &f, NULL) == 0)
+            def->format = f;
+    }
+    close(fd);
+    if (!def->name || !def->key || !def->target_path) {
+        vdisk_vol_def_clear(def);
+        return vdisk_error_set(err, ENOMEM, "pool '%s': out of memory", pool->def->name);
+    }
+    return 0;
+}
+
+int
+vdisk_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
+{
+    return vdisk_vol_probe(pool, name, def, err);
+}
+
+/* realpath() of the directory part of path, and its last component. */
+static int
+split_path(const char *path, char **dir_real, char **base, vdisk_error *err)
+{
+    char *a = strdup(path), *b = strdup(path);
+    if (!a || !b) {
+        free(a), free(b);
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    }
+    *dir_real = realpath(dirname(a), NULL);
+    *base = strdup(basename(b));
+    free(a), free(b);
+    if (!*dir_real || !*base) {
+        free(*dir_real), free(*base);
+        return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'",
+                               path);
+    }
+    return 0;
+}
+
+int
+vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **pool,
+                       char **name, vdisk_error *err)
+{
+    char *dir = NULL, *base = NULL;
+    int r = split_path(path, &dir, &base, err);
+    if (r < 0)
+        return r;
+    char **names;
+    size_t n;
+    if ((r = vdisk_pool_list_names(reg, &names, &n, err)) < 0)
+        goto out;
+    r = -ENOENT;
+    for (size_t i = 0; i < n && r == -ENOENT; i++) {
+        vdisk_pool *p;
+        if (vdisk_pool_lookup(reg, names[i], &p, NULL) < 0)
+            continue;
+        char *pdir = p->active ? realpath(p->def->target_path, NULL) : NULL;
+        if (pdir && strcmp(pdir, dir) == 0) {
+            *pool = p;
+            *name = base;
+            base = NULL;
+            r = 0;
+        } else {
+            vdisk_pool_free(p);
+        }
+        free(pdir);
+    }
+    vdisk_registry_names_free(names, n);
+    if (r == -ENOENT)
+        vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'", path);
+out:
+    free(dir);
+    free(base);
+    return r;
+}
+
+int
+vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
+{
+    int fd = vdisk_vol_open_fd(pool, name, O_RDONLY, err);   /* exists, regular, no symlink */
+    if (fd < 0)
+        return fd;
+    close(fd);
+    int r = vdisk_pool_lock(pool, err);
+    if (r < 0)
+        return r;
+    if (unlinkat(pool->dirfd, name, 0) < 0)
+        r = vdisk_error_set_errno(err, errno, "pool '%s': cannot remove volume '%s'", pool->def->name, name);
+    vdisk_pool_unlock(pool);
+    return r;
+}

@@ -1,0 +1,115 @@
+/* vdisk-virsh commit — write an overlay's data into its backing file, as
+ * `qemu-img commit`.
+ *
+ *   commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] [-r RATE] FILE
+ *
+ * Without -b the immediate backing file receives the data; -b names a
+ * deeper image of the chain (and implies -d, as in qemu-img).  Without -d
+ * the overlay is emptied afterwards.  Prints "Image committed."
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+#include "progress.h"
+
+typedef struct commit_args {
+    const char *fmt, *base, *cache, *file;
+    bool drop, progress, quiet;
+} commit_args;
+
+static int
+parse_args(int argc, char **argv, commit_args *a)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":f:ht:b:dpqr:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': a->fmt = optarg; break;
+        case 'h': return vv_command_help("commit");
+        case 't': a->cache = optarg; break;
+        case 'b': a->base = optarg; a->drop = true; break;
+        case 'd': a->drop = true; break;
+        case 'p': a->progress = true; break;
+        case 'q': a->quiet = true; break;
+        case 'r': {
+            uint64_t rate;   /* accepted for compatibility; the copy is not throttled */
+            if (vv_parse_size("rate limit", optarg, &rate) < 0)
+                return 1;
+            break;
+        }
+        default: return vv_getopt_fail(c, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return vv_usage_error("Expecting one image file name");
+    a->file = argv[optind];
+    return -1;
+}
+
+/* Cache modes as qemu-img names them; none/directsync bypass the page cache. */
+static int
+cache_flags(const char *cache, unsigned *flags)
+{
+    static const char *const modes[] = { "none", "directsync", "writeback", "writethrough", "unsafe" };
+    *flags = 0;
+    if (!cache)
+        return 0;
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(cache, modes[i]) == 0) {
+            *flags = i < 2 ? VDISK_OPEN_DIRECT : 0;
+            return 0;
+        }
+    vv_error("Invalid cache option: %s", cache);
+    return -1;
+}
+
+static int
+run_commit(const commit_args *a, vdisk_image *img)
+{
+    vdisk_image *base = NULL;
+    if (a->base && !(base = vdisk_find_backing(img, a->base))) {
+        vv_error("Did not find '%s' in the backing chain of '%s'", a->base, a->file);
+        return -1;
+    }
+    vv_progress prog;
+    vv_progress_init(&prog, a->progress && !a->quiet, 1.0);
+    vdisk_error err = { 0 };
+    int r = vdisk_commit(img, base, a->drop, vv_progress_cb, &prog, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r < 0)
+        vv_report_file(&err, a->file);
+    return r;
+}
+
+/* commit: merge an overlay into its backing file. */
+int
+cmd_commit(int argc, char **argv)
+{
+    commit_args a = { 0 };
+    int ret = parse_args(argc, argv, &a);
+    if (ret >= 0)
+        return ret;
+    unsigned flags;
+    if (cache_flags(a.cache, &flags) < 0)
+        return 1;
+    vdisk_image *img;
+    if (vv_open_image(a.file, a.fmt, VDISK_OPEN_RDWR | flags, &img) < 0)
+        return 1;
+    int r = run_commit(&a, img);
+    vdisk_error err = { 0 };
+    int rc = vdisk_close(img, &err);
+    if (r == 0 && rc < 0)
+        vv_report_file(&err, a.file);
+    if (r < 0 || rc < 0)
+        return 1;
+    if (!a.quiet)
+        printf("Image committed.\n");
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* vdisk-virsh rebase — change an overlay's backing file, as `qemu-img rebase`.
+ *
+ *   rebase [-f FMT] [-t CACHE] [-T SRC_CACHE] [-p] [-q] [-u] [-U] -b BACKING [-F FMT] FILE
+ *
+ * Safe mode (default) copies into the overlay whatever reads differently
+ * through the new backing file, so the guest sees the same disk; -u only
+ * rewrites the header.  -b "" removes the backing file.  As qemu-img 7.2,
+ * a new backing file needs its format (-F).  Prints nothing on success.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "images.h"
+#include "options.h"
+#include "progress.h"
+
+typedef struct rebase_args {
+    const char *fmt, *backing, *backing_fmt, *file;
+    bool unsafe, progress, quiet, force_share;
+} rebase_args;
+
+static int
+parse_args(int argc, char **argv, rebase_args *a)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qU", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': return vv_command_help("rebase");
+        case 'f': a->fmt = optarg; break;
+        case 'F': a->backing_fmt = optarg; break;
+        case 'b': a->backing = optarg; break;
+        case 'u': a->unsafe = true; break;
+        case 'p': a->progress = true; break;
+        case 't':
+        case 'T': break;   /* cache modes: accepted, the page cache is used */
+        case 'q': a->quiet = true; break;
+        case 'U': a->force_share = true; break;
+        default: return vv_getopt_fail(c, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return vv_usage_error("Expecting one image file name");
+    a->file = argv[optind];
+    if (!a->unsafe && !a->backing)
+        return vv_usage_error("Must specify backing file (-b) or use unsafe mode (-u)");
+    return -1;
+}
+
+/* The new backing format; errors printed. */
+static int
+backing_format(const rebase_args *a, vdisk_format *fmt)
+{
+    *fmt = VDISK_FORMAT_UNKNOWN;
+    if (a->backing_fmt && vdisk_format_from_name(a->backing_fmt, fmt, NULL) < 0) {
+        vv_error("Invalid format name: '%s'", a->backing_fmt);
+        return -1;
+    }
+    if (a->backing && *a->backing && *fmt == VDISK_FORMAT_UNKNOWN) {
+        vv_error("Could not change the backing file to '%s': backing format must be specified",
+                 a->backing);
+        return -1;
+    }
+    return 0;
+}
+
+/* rebase: point an overlay at a new backing file. */
+int
+cmd_rebase(int argc, char **argv)
+{
+    rebase_args a = { 0 };
+    int ret = parse_args(argc, argv, &a);
+    if (ret >= 0)
+        return ret;
+    vdisk_format fmt;
+    if (backing_format(&a, &fmt) < 0)
+        return 1;
+    vdisk_image *img;
+    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
+    if (vv_open_image(a.file, a.fmt, flags, &img) < 0)
+        return 1;
+    vv_progress prog;
+    vv_progress_init(&prog, a.progress && !a.quiet, 1.0);
+    vdisk_error err = { 0 };
+    int r = vdisk_rebase(img, a.backing, fmt, a.unsafe, vv_progress_cb, &prog, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r == 0)
+        r = vdisk_close(img, &err);
+    else
+        vdisk_close(img, NULL);
+    if (r < 0) {
+        vv_report_file(&err, a.file);
+        return 1;
+    }
+    return 0;
+}

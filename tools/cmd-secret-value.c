@@ -1,0 +1,106 @@
+/* vdisk-virsh secret-set-value: a secret's value from a file, never from
+ * the command line (argv is visible to every user of the host).
+ *
+ *   secret-set-value <secret> --file FILE [--plain]
+ *
+ * As virsh, the file holds the value in base64 unless --plain is given.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/secret.h>
+
+#include "commands.h"
+#include "virsh-args.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decode base64 in place (whitespace ignored); returns the length or -1. */
+static long
+b64_decode(char *s, size_t len)
+{
+    size_t out = 0, bits = 0;
+    unsigned acc = 0;
+    bool pad = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        if (c == '=') {
+            pad = true;
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0 || pad)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            s[out++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    return (long)out;
+}
+
+/* secret-set-value: set a secret's value from a file. */
+int
+cmd_secret_set_value(int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("secret"),
+        VV_POS("base64"),
+        VV_VAL("file"), VV_FLAG("plain"), VV_FLAG("interactive"),
+    };
+    int r = vv_virsh_parse(argc, argv, args, N(args));
+    if (r)
+        return r == VV_PARSE_HELP ? 0 : r;
+    if (args[1].set) {
+        vv_virsh_error("Passing secret value as command-line argument is insecure! It is refused: "
+                       "put the value in a file readable only by you and use --file");
+        return 1;
+    }
+    if (!args[2].set) {
+        vv_virsh_error("command 'secret-set-value' requires --file (%s)",
+                       args[4].set ? "--interactive is not supported" : "no value given");
+        return 1;
+    }
+    char *data;
+    size_t len;
+    if (vv_read_file(args[2].value, &data, &len) < 0)
+        return 1;
+    long vlen = args[3].set ? (long)len : b64_decode(data, len);
+    vdisk_registry *reg;
+    r = 1;
+    if (vlen < 0) {
+        vv_virsh_error("file '%s' does not hold base64 (give --plain for a raw value)", args[2].value);
+    } else if (vv_open_registry(&reg) == 0) {
+        unsigned char uuid[16];
+        if (vv_lookup_secret(reg, args[0].value, uuid) == 0) {
+            vdisk_error err = { 0 };
+            if (vdisk_secret_set_value(reg, uuid, data, (size_t)vlen, &err) < 0) {
+                vv_virsh_error("Failed to set secret value");
+                vv_virsh_report(&err);
+            } else {
+                printf("Secret value set\n");
+                r = 0;
+            }
+        }
+        vdisk_registry_close(reg);
+    }
+    explicit_bzero(data, len);
+    free(data);
+    return r;
+}

@@ -1,0 +1,181 @@
+/* vdisk-virsh vol-create-from, vol-clone and vol-convert: a new volume as a
+ * sparse copy of an existing one, optionally in another format (virsh's
+ * first two; vol-convert is vdisk's, what libvirt's storage API lacks).
+ *
+ *   vol-create-from <pool> <file> <vol> [--inputpool POOL] [--prealloc-metadata]
+ *   vol-clone <vol> <newname> [--pool POOL] [--prealloc-metadata]
+ *   vol-convert <vol> <newname> --format raw|qcow2 [--pool POOL] [--allocation SIZE]
+ *               [--prealloc-metadata]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/storage-xml.h>
+
+#include "commands.h"
+#include "virsh-args.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Copy src (in src_pool) into a new volume def of pool; prints errors. */
+static int
+copy_volume(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src,
+            unsigned flags, const char *failure)
+{
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+    vdisk_error err = { 0 };
+    int r = vdisk_vol_create_from(pool, def, src_pool, src, flags, vv_lazy_progress_cb, &prog, &err);
+    vv_lazy_progress_end(&prog, r == 0);
+    if (r < 0) {
+        vv_virsh_error("%s", failure);
+        vv_virsh_report(&err);
+    }
+    return r;
+}
+
+/* vol-create-from: a volume from XML, filled from an existing volume. */
+int
+cmd_vol_create_from(int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("pool"),
+        VV_REQ("file"),
+        VV_REQ("vol"),
+        VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
+    };
+    int r = vv_virsh_parse(argc, argv, args, N(args));
+    if (r)
+        return r == VV_PARSE_HELP ? 0 : r;
+    vdisk_vol_def *def;
+    vdisk_error err = { 0 };
+    if (vdisk_vol_def_parse_file(args[1].value, &def, &err) < 0) {
+        vv_virsh_error("Failed to create vol from %s", args[1].value);
+        vv_virsh_report(&err);
+        return 1;
+    }
+    vdisk_registry *reg;
+    vdisk_pool *pool = NULL, *src_pool = NULL;
+    char *src = NULL;
+    r = 1;
+    if (vv_open_registry(&reg) < 0)
+        goto out_def;
+    if (vv_lookup_pool(reg, args[0].value, &pool) == 0 &&
+        vv_lookup_vol(reg, args[3].set ? args[3].value : NULL, args[2].value, &src_pool, &src) == 0) {
+        char failure[400];
+        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
+        unsigned flags = args[4].set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
+        if (copy_volume(pool, def, src_pool, src, flags, failure) == 0) {
+            printf("Vol %s created from input vol %s\n", def->name, src);
+            r = 0;
+        }
+    }
+    free(src);
+    vdisk_pool_free(src_pool);
+    vdisk_pool_free(pool);
+    vdisk_registry_close(reg);
+out_def:
+    vdisk_vol_def_free(def);
+    return r;
+}
+
+/* The new volume's definition: the source's format and options, thick
+ * when the source is fully allocated, thin otherwise. */
+static int
+clone_def(vdisk_pool *pool, const char *src, const char *newname, vdisk_vol_def *def)
+{
+    vdisk_vol_def s;
+    vdisk_error err = { 0 };
+    if (vdisk_vol_lookup(pool, src, &s, &err) < 0) {
+        vv_virsh_report(&err);
+        return -ENOENT;
+    }
+    memset(def, 0, sizeof(*def));
+    def->name = strdup(newname);
+    def->format = s.format;
+    def->capacity = s.capacity;
+    def->has_capacity = true;
+    if (s.allocation >= s.capacity && s.capacity > 0) {
+        def->has_allocation = true;
+        def->allocation = s.capacity;
+    }
+    def->compat = s.compat, s.compat = NULL;
+    def->cluster_size = s.cluster_size;
+    def->lazy_refcounts = s.lazy_refcounts;
+    vdisk_vol_def_clear(&s);
+    return def->name ? 0 : -ENOMEM;
+}
+
+/* Apply vol-convert's --format and --allocation to the clone's definition. */
+static int
+apply_options(vv_arg *args, size_t n, vdisk_vol_def *def)
+{
+    vv_arg *fmt = vv_arg_get(args, n, "format"), *alloc = vv_arg_get(args, n, "allocation");
+    if (fmt && fmt->set) {
+        if (vdisk_format_from_name(fmt->value, &def->format, NULL) < 0 || def->format == VDISK_FORMAT_ISO) {
+            vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", fmt->value);
+            return -EINVAL;
+        }
+        if (def->format != VDISK_FORMAT_QCOW2) {   /* qcow2 options do not carry over */
+            free(def->compat);
+            def->compat = NULL;
+            def->cluster_size = 0;
+            def->lazy_refcounts = false;
+        }
+    }
+    if (alloc && alloc->set) {
+        if (vv_virsh_parse_scaled("allocation", alloc->value, &def->allocation) < 0)
+            return -EINVAL;
+        def->has_allocation = true;
+    }
+    return 0;
+}
+
+/* Shared by vol-clone and vol-convert: look up, define, copy. */
+static int
+clone_or_convert(int argc, char **argv, vv_arg *args, size_t n, bool convert)
+{
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, n, &c);
+    if (r != VV_GO)
+        return r;
+    const char *newname = vv_arg_get(args, n, "newname")->value;
+    vdisk_vol_def def;
+    memset(&def, 0, sizeof(def));
+    r = 1;
+    if (clone_def(c.pool, c.name, newname, &def) == 0 && apply_options(args, n, &def) == 0) {
+        char failure[400];
+        snprintf(failure, sizeof(failure), "Failed to %s vol from %s", convert ? "convert" : "clone", c.name);
+        unsigned flags = vv_arg_get(args, n, "prealloc-metadata")->set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
+        if (copy_volume(c.pool, &def, c.pool, c.name, flags, failure) == 0) {
+            printf("Vol %s %s from %s\n", newname, convert ? "converted" : "cloned", c.name);
+            r = 0;
+        }
+    }
+    vdisk_vol_def_clear(&def);
+    vv_end(&c);
+    return r;
+}
+
+/* vol-clone: a copy of a volume in its own pool, same format. */
+int
+cmd_vol_clone(int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"), VV_REQ("newname"),
+        VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"),
+    };
+    return clone_or_convert(argc, argv, args, N(args), false);
+}
+
+/* vol-convert: a copy of a volume in another format. */
+int
+cmd_vol_convert(int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"), VV_REQ("newname"),
+        VV_VAL_REQ("format"), VV_VAL("pool"), VV_VAL("allocation"), VV_FLAG("prealloc-metadata"),
+    };
+    return clone_or_convert(argc, argv, args, N(args), true);
+}

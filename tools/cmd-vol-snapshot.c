@@ -1,0 +1,132 @@
+/* vdisk-virsh vol-snapshot-create/-list/-revert/-delete: internal snapshots
+ * of qcow2 volumes, addressed as virsh addresses volumes.
+ *
+ *   vol-snapshot-create <vol> <name> [--pool POOL]
+ *   vol-snapshot-list <vol> [--pool POOL] [--json]
+ *   vol-snapshot-revert <vol> <snapshot> [--pool POOL]
+ *   vol-snapshot-delete <vol> <snapshot> [--pool POOL]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <vdisk/snapshot.h>
+
+#include "commands.h"
+#include "output.h"
+#include "virsh-args.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef enum snap_op { SNAP_CREATE, SNAP_LIST, SNAP_REVERT, SNAP_DELETE } snap_op;
+
+static void
+print_list(const vdisk_snapshot_info *s, size_t n, bool json)
+{
+    if (json) {
+        vv_json j;
+        vv_json_init(&j, stdout);
+        vv_json_array_begin(&j, NULL);
+        for (size_t i = 0; i < n; i++) {
+            vv_json_object_begin(&j, NULL);
+            vv_json_string(&j, "id", s[i].id);
+            vv_json_string(&j, "name", s[i].name);
+            vv_json_uint(&j, "date-sec", s[i].date_sec);
+            vv_json_uint(&j, "date-nsec", s[i].date_nsec);
+            vv_json_uint(&j, "vm-clock-nsec", s[i].vm_clock_nsec);
+            vv_json_uint(&j, "vm-state-size", s[i].vm_state_size);
+            vv_json_uint(&j, "disk-size", s[i].disk_size);
+            vv_json_object_end(&j);
+        }
+        vv_json_array_end(&j);
+        vv_json_finish(&j);
+        return;
+    }
+    static const char *const head[] = { "ID", "Name", "Creation Time", "Disk size" };
+    vv_table t;
+    vv_table_init(&t, 4, head);
+    for (size_t i = 0; i < n; i++) {
+        char when[64], size[32];
+        time_t secs = (time_t)s[i].date_sec;
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&secs, &tm));
+        const char *cells[] = { s[i].id, s[i].name, when, vv_pretty_capacity(s[i].disk_size, size, sizeof(size)) };
+        vv_table_add(&t, cells);
+    }
+    vv_table_print(&t, stdout);
+    vv_table_clear(&t);
+}
+
+/* Run one snapshot operation on a looked-up volume; prints errors. */
+static int
+do_op(vdisk_pool *pool, const char *name, snap_op op, const char *snap, bool json, vdisk_error *err)
+{
+    vdisk_snapshot_info *list;
+    size_t n;
+    int r;
+    switch (op) {
+    case SNAP_CREATE: return vdisk_vol_snapshot_create(pool, name, snap, err);
+    case SNAP_REVERT: return vdisk_vol_snapshot_revert(pool, name, snap, err);
+    case SNAP_DELETE: return vdisk_vol_snapshot_delete(pool, name, snap, err);
+    case SNAP_LIST:
+        if ((r = vdisk_vol_snapshot_list(pool, name, &list, &n, err)) == 0) {
+            print_list(list, n, json);
+            vdisk_snapshot_list_free(list, n);
+        }
+        return r;
+    }
+    return 0;
+}
+
+/* Report the outcome of one operation as virsh would word it. */
+static int
+report(snap_op op, const char *vol, const char *snap, int r, const vdisk_error *err)
+{
+    static const char *const verbs[] = { "create snapshot", "list snapshots", "revert to snapshot",
+                                         "delete snapshot" };
+    static const char *const done[] = { "created", "", "reverted to", "deleted" };
+    if (r < 0) {
+        vv_virsh_error("Failed to %s%s%s of vol %s", verbs[op], snap ? " " : "", snap ? snap : "", vol);
+        vv_virsh_report(err);
+        return 1;
+    }
+    if (op == SNAP_REVERT)
+        printf("Vol %s reverted to snapshot %s\n", vol, snap);
+    else if (op != SNAP_LIST)
+        printf("Snapshot %s of vol %s %s\n", snap, vol, done[op]);
+    return 0;
+}
+
+static int
+run(int argc, char **argv, snap_op op)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"),
+        { .name = "snapshot", .flags = VV_ARG_VALUE | VV_ARG_POSITIONAL | VV_ARG_REQUIRED },
+        VV_VAL("pool"), VV_FLAG("json"),
+    };
+    size_t nargs = N(args);
+    if (op == SNAP_LIST)
+        args[1].name = "json", args[1].flags = 0, nargs--;    /* no snapshot name; --json instead */
+    else
+        nargs--;                                               /* no --json */
+    vv_ctx c;
+    int r = vv_begin_vol(argc, argv, args, nargs, &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_error err = { 0 };
+    const char *snap = op == SNAP_LIST ? NULL : args[1].value;
+    int q = do_op(c.pool, c.name, op, snap, op == SNAP_LIST && args[1].set, &err);
+    r = report(op, args[0].value, snap, q, &err);
+    vv_end(&c);
+    return r;
+}
+
+/* vol-snapshot-create: take an internal snapshot. */
+int cmd_vol_snapshot_create(int argc, char **argv) { return run(argc, argv, SNAP_CREATE); }
+/* vol-snapshot-list: list internal snapshots. */
+int cmd_vol_snapshot_list(int argc, char **argv) { return run(argc, argv, SNAP_LIST); }
+/* vol-snapshot-revert: go back to a snapshot. */
+int cmd_vol_snapshot_revert(int argc, char **argv) { return run(argc, argv, SNAP_REVERT); }
+/* vol-snapshot-delete: delete a snapshot. */
+int cmd_vol_snapshot_delete(int argc, char **argv) { return run(argc, argv, SNAP_DELETE); }
