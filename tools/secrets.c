@@ -237,6 +237,8 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
             r = dup_into(&out->filename, eq);
         else if (strcmp(kv, "encrypt.key-secret") == 0 || strcmp(kv, "key-secret") == 0)
             r = dup_into(&out->key_secret, eq);
+        else if (strcmp(kv, "backing.encrypt.key-secret") == 0 || strcmp(kv, "backing.key-secret") == 0)
+            r = dup_into(&out->backing_secret, eq);
         else if (strcmp(kv, "file.driver") == 0 || strcmp(kv, "encrypt.format") == 0)
             continue;   /* "file" (a host file) is the only protocol here */
         else {
@@ -260,7 +262,23 @@ vv_image_name_clear(vv_image_name *n)
     free(n->filename);
     free(n->format);
     free(n->key_secret);
+    free(n->backing_secret);
     memset(n, 0, sizeof(*n));
+}
+
+/* backing.encrypt.key-secret: libvdisk tries backing files with the
+ * overlay's passphrase, so it must be the same one. */
+static int
+check_backing_secret(const vv_secrets *s, const char *id, const vdisk_open_opts *oo)
+{
+    const vv_secret *b = vv_secrets_lookup(s, id);
+    if (!b)
+        return -1;
+    if (oo->secret && b->len == oo->secret_len && memcmp(b->data, oo->secret, b->len) == 0)
+        return 0;
+    vv_error("--image-opts: backing key-secret '%s' must hold the image's own passphrase "
+             "(backing files are opened with the overlay's passphrase)", id);
+    return -1;
 }
 
 int
@@ -286,6 +304,8 @@ vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secret
         oo.secret = s->pass.data;
         oo.secret_len = s->pass.len;
     }
+    if (r == 0 && name.backing_secret && check_backing_secret(s, name.backing_secret, &oo) < 0)
+        r = -EINVAL;
     if (r == 0) {
         vdisk_error err = { 0 };
         r = vdisk_open(name.filename, &oo, out, &err);
