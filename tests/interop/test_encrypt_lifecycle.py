@@ -97,6 +97,7 @@ def qemu_encrypt_info(qemu_img, img):
 QCOW2_CMDS = [
     ["check"], ["snapshot", "-l"], ["snapshot", "-c", "s1"], ["amend", "-o", "lazy_refcounts=on"],
     ["resize", None, "+1M"], ["map"], ["rebase", "-u", "-b", ""], ["commit"],
+    ["bench", "-c", "10"],
 ]
 
 
@@ -401,3 +402,12 @@ def test_map_compare_measure(vdisk, qemu_img, qemu_io, tmp_path):
     qm = json.loads(qemu_img("measure", "--output=json", *secret(pw), *io, "-O", "qcow2").stdout)
     vm = json.loads(ok(vdisk("measure", "--output=json", *secret(pw), *io, "-O", "qcow2")).stdout)
     assert vm == qm
+
+
+def test_bench_writes_through_encryption(vdisk, qemu_img, qemu_io, tmp_path):
+    pw, img = enc_qcow2(vdisk, tmp_path)
+    ok(vdisk("bench", "-q", "-w", "-c", "16", "-d", "4", "-s", "64k", "--pattern", "171",
+             *secret(pw), "--image-opts", qcow2_opts(img)))
+    qio(qemu_io, pw, img, "read -P 0xab 0 1M", "read -P 0 1M 1M")
+    assert qcheck(qemu_img, pw, img)[0] == 0
+    ok(vdisk("bench", "-q", "-c", "16", "--passphrase-file", pw, img))
