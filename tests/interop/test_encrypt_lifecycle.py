@@ -235,6 +235,22 @@ def test_check_rebuild_refcounts_keeps_luks_header(vdisk, qemu_img, qemu_io, tmp
     qemu_img("compare", *secret(pw), "--image-opts", qcow2_opts(img), qcow2_opts(qref))
 
 
+def test_l2_table_on_luks_header_refused_on_write_open(vdisk, qemu_img, qemu_io, tmp_path):
+    """An L1 entry pointing into the LUKS header: QEMU's check calls it a
+    corruption; vdisk's overlap check refuses to open the image for writing
+    (which would overwrite the key material) and writes nothing."""
+    pw, img = enc_qcow2(vdisk, tmp_path)
+    hdr_off, _ = crypt_header(img)
+    im = Img(img)
+    im.put64(im.l1, hdr_off | (1 << 63))
+    assert qcheck(qemu_img, pw, img)[0] == 2
+    before = img.read_bytes()
+    p = vdisk("snapshot", "-c", "s1", "--passphrase-file", pw, img, check=False)
+    assert_no_crash(p)
+    assert p.returncode == 1 and "LUKS header" in p.stderr and "e.qcow2" in p.stderr
+    assert img.read_bytes() == before
+
+
 # ---- snapshots ----------------------------------------------------------------
 
 def test_snapshot_create_apply_delete(vdisk, qemu_img, qemu_io, tmp_path):
@@ -271,6 +287,47 @@ def test_qemu_snapshot_applied_by_vdisk(vdisk, qemu_img, qemu_io, tmp_path):
     qio(qemu_io, pw, img, "read -P 0x31 0 256k")
     ok(vdisk("snapshot", "-d", "qs", *secret(pw), *io))
     assert qcheck(qemu_img, pw, img)[0] == 0
+
+
+def test_convert_snapshot_of_encrypted_image(vdisk, qemu_img, qemu_io, tmp_path):
+    pw, img = enc_qcow2(vdisk, tmp_path)
+    io = ["--image-opts", qcow2_opts(img)]
+    qio(qemu_io, pw, img, "write -P 0x41 0 512k")
+    ok(vdisk("snapshot", "-c", "s1", *secret(pw), *io))
+    qio(qemu_io, pw, img, "write -P 0x42 256k 512k")
+    vout, qout = tmp_path / "v.raw", tmp_path / "q.raw"
+    ok(vdisk("convert", "-l", "s1", "--passphrase-file", pw, "-O", "raw", img, vout))
+    qemu_img("convert", "-l", "s1", *secret(pw), *io, "-O", "raw", qout)
+    assert vout.read_bytes() == qout.read_bytes()
+    assert qout.read_bytes()[:512 * 1024] == b"\x41" * (512 * 1024)
+
+
+def test_qemu_made_leak_repaired(vdisk, qemu_img, qemu_io, tmp_path):
+    pw, img = qemu_enc(qemu_img, tmp_path, "qcow2", "q.qcow2")
+    qio(qemu_io, pw, img, "write -P 0x51 0 192k")
+    append_leak(img)
+    q = qcheck(qemu_img, pw, img)
+    assert q[0] == 3
+    assert vcheck(vdisk, pw, img) == q
+    rc, res = vcheck(vdisk, pw, img, "-r", "all")
+    assert rc == 0 and res["leaks-fixed"] == q[1]["leaks"]
+    assert qcheck(qemu_img, pw, img)[0] == 0
+    qio(qemu_io, pw, img, "read -P 0x51 0 192k")
+
+
+@pytest.mark.parametrize("cmd", [["snapshot", "-c", "x"], ["snapshot", "-a", "x"],
+                                 ["snapshot", "-d", "x"], ["amend", "-o", "compat=1.1"]],
+                         ids=lambda c: "-".join(c[:2]))
+def test_raw_luks_has_no_snapshots_or_amend(vdisk, qemu_img, tmp_path, cmd):
+    pw, img = qemu_enc(qemu_img, tmp_path, "luks", "l.luks")
+    before = img.read_bytes()
+    args = [*cmd, *secret(pw), "--image-opts", luks_opts(img)]
+    q, v = qemu_img(*args, check=False), vdisk(*args, check=False)
+    assert_no_crash(v)
+    assert q.returncode == v.returncode == 1
+    assert img.read_bytes() == before
+    assert qemu_img("snapshot", "-l", *secret(pw), "--image-opts", luks_opts(img)).stdout == \
+        ok(vdisk("snapshot", "-l", *secret(pw), "--image-opts", luks_opts(img))).stdout == ""
 
 
 # ---- amend, dirty bit -----------------------------------------------------------
