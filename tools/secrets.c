@@ -267,14 +267,20 @@ vv_image_name_clear(vv_image_name *n)
 }
 
 /* backing.encrypt.key-secret: libvdisk tries backing files with the
- * overlay's passphrase, so it must be the same one. */
+ * overlay's passphrase, so it must be the same one (or the overlay has
+ * none, as a plain overlay over an encrypted base). */
 static int
-check_backing_secret(const vv_secrets *s, const char *id, const vdisk_open_opts *oo)
+check_backing_secret(const vv_secrets *s, const char *id, vdisk_open_opts *oo)
 {
     const vv_secret *b = vv_secrets_lookup(s, id);
     if (!b)
         return -1;
-    if (oo->secret && b->len == oo->secret_len && memcmp(b->data, oo->secret, b->len) == 0)
+    if (!oo->secret) {
+        oo->secret = b->data;
+        oo->secret_len = b->len;
+        return 0;
+    }
+    if (b->len == oo->secret_len && memcmp(b->data, oo->secret, b->len) == 0)
         return 0;
     vv_error("--image-opts: backing key-secret '%s' must hold the image's own passphrase "
              "(backing files are opened with the overlay's passphrase)", id);

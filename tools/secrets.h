@@ -77,7 +77,7 @@ void vv_image_name_clear(vv_image_name *n);
 /* Open an image named on the command line with its passphrase (key-secret
  * of --image-opts, else --passphrase-file/fd).  fmt (NULL: probe) is -f.
  * Backing files are tried with the same passphrase, so a backing key-secret
- * in --image-opts must hold the same bytes.
+ * in --image-opts must hold the same bytes (or be the only one given).
  * Without any passphrase an encrypted image fails to open unless flags
  * has VDISK_OPEN_NO_KEY.  Errors are printed. */
 int vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s,

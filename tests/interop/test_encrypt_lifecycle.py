@@ -436,6 +436,20 @@ def test_backing_secret_must_be_the_same(vdisk, tmp_path):
     assert p.returncode == 1 and "backing key-secret" in p.stderr
 
 
+def test_plain_overlay_on_encrypted_base(vdisk, qemu_img, qemu_io, tmp_path):
+    """qemu-img's spelling for a plain overlay: only backing.encrypt.key-secret."""
+    pw, base = enc_qcow2(vdisk, tmp_path, "base.qcow2")
+    ov = tmp_path / "ov.qcow2"
+    ok(vdisk("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", ov, "16M"))
+    opts = f"driver=qcow2,file.filename={ov},backing.encrypt.key-secret=sec0"
+    qemu_io(*secret(pw), "--image-opts", opts, "-c", "write -P 0x99 4M 1M")
+    p = vdisk("commit", ov, check=False)
+    assert p.returncode == 1 and "'encrypt.key-secret' is required for cipher" in p.stderr
+    assert ok(vdisk("commit", *secret(pw), "--image-opts", opts)).stdout == "Image committed.\n"
+    qio(qemu_io, pw, base, "read -P 0x99 4M 1M", "read -P 0 0 4M")
+    assert qcheck(qemu_img, pw, base)[0] == 0
+
+
 # ---- map, compare, measure -------------------------------------------------------
 
 def test_map_compare_measure(vdisk, qemu_img, qemu_io, tmp_path):
