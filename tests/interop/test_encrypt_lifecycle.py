@@ -482,3 +482,17 @@ def test_bench_writes_through_encryption(vdisk, qemu_img, qemu_io, tmp_path):
     qio(qemu_io, pw, img, "read -P 0xab 0 1M", "read -P 0 1M 1M")
     assert qcheck(qemu_img, pw, img)[0] == 0
     ok(vdisk("bench", "-q", "-c", "16", "--passphrase-file", pw, img))
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["snapshot", "-c", "s1"],
+                                 ["amend", "-o", "lazy_refcounts=on"], ["resize", None, "+1M"]],
+                         ids=lambda c: c[0])
+def test_passphrase_fd(vdisk, qemu_img, qemu_io, tmp_path, cmd):
+    pw, img = enc_qcow2(vdisk, tmp_path)
+    qio(qemu_io, pw, img, "write -P 0x3c 0 64k")
+    with open(pw, "rb") as f:
+        argv = [*[a for a in cmd if a is not None and a != "+1M"], "--passphrase-fd",
+                str(f.fileno()), img, *(["+1M"] if None in cmd else [])]
+        ok(vdisk(*argv, pass_fds=(f.fileno(),)))
+    assert qcheck(qemu_img, pw, img)[0] == 0
+    qio(qemu_io, pw, img, "read -P 0x3c 0 64k")
