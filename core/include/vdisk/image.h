@@ -84,7 +84,13 @@ typedef struct vdisk_open_opts {
  * Backing files of qcow2 images are opened read-only, relative names resolved
  * against the directory of the image that names them, unless
  * VDISK_OPEN_NO_BACKING is given.  On success *out owns the handle; free it
- * with vdisk_close(). */
+ * with vdisk_close().
+ *
+ * Every file of the chain is locked as QEMU locks it (OFD byte-range locks;
+ * see README "Image locking"): an image another process (qemu-io, qemu-nbd,
+ * a VM, another vdisk) uses in a conflicting way is refused with -EBUSY and
+ * "FILE: image is in use: ...".  VDISK_OPEN_FORCE_SHARE shares everything
+ * and is for read-only opens only (-EINVAL with VDISK_OPEN_RDWR). */
 int vdisk_open(const char *path, const vdisk_open_opts *opts,
                vdisk_image **out, vdisk_error *err);
 
