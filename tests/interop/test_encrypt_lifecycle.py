@@ -496,3 +496,26 @@ def test_passphrase_fd(vdisk, qemu_img, qemu_io, tmp_path, cmd):
         ok(vdisk(*argv, pass_fds=(f.fileno(),)))
     assert qcheck(qemu_img, pw, img)[0] == 0
     qio(qemu_io, pw, img, "read -P 0x3c 0 64k")
+
+
+# ---- locking ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("cmd,force", [(["check"], False), (["check"], True),
+                                       (["snapshot", "-l"], True), (["snapshot", "-c", "s"], False),
+                                       (["resize"], False)],
+                         ids=lambda x: "-".join(x) if isinstance(x, list) else ("U" if x else ""))
+def test_locked_encrypted_image_like_qemu(vdisk, qemu_img, qemu_io, tmp_path, cmd, force):
+    """While qemu-io has the encrypted image open for writing, vdisk refuses
+    or (with -U, read-only) allows exactly what qemu-img does."""
+    from test_locking import Holder
+    pw, img = enc_qcow2(vdisk, tmp_path)
+    tail = ["+1M"] if cmd == ["resize"] else []
+    args = [*cmd, *(["-U"] if force else []), *secret(pw), "--image-opts", qcow2_opts(img), *tail]
+    with Holder(["qemu-io", *secret(pw), "--image-opts", qcow2_opts(img)], img):
+        q = qemu_img(*args, check=False)
+        v = vdisk(*args, check=False)
+    assert_no_crash(v)
+    assert v.returncode == q.returncode, (q.stderr, v.stderr)
+    assert (q.returncode == 0) == force, q.stderr
+    if q.returncode:
+        assert "image is in use" in v.stderr
