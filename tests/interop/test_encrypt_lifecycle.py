@@ -519,3 +519,23 @@ def test_locked_encrypted_image_like_qemu(vdisk, qemu_img, qemu_io, tmp_path, cm
     assert (q.returncode == 0) == force, q.stderr
     if q.returncode:
         assert "image is in use" in v.stderr
+
+
+# ---- legacy AES: read-only commands work, writing ones are refused ------------------
+
+def test_legacy_aes_check_and_writes_refused(vdisk, qemu_img, qemu_io, tmp_path):
+    pw = pwfile(tmp_path)
+    img = tmp_path / "aes.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", *secret(pw), "-o",
+             "encrypt.format=aes,encrypt.key-secret=sec0", img, "2M")
+    qio(qemu_io, pw, img, "write -P 7 0 64k")
+    q = qcheck(qemu_img, pw, img)
+    assert q[0] == 0 and vcheck(vdisk, pw, img) == q
+    assert ok(vdisk("snapshot", "-l", "--passphrase-file", pw, img)).stdout == ""
+    before = img.read_bytes()
+    for args in (["check", "-r", "all", img], ["snapshot", "-c", "s", img],
+                 ["amend", "-o", "compat=1.1", img], ["resize", img, "+1M"]):
+        p = vdisk(args[0], "--passphrase-file", pw, *args[1:], check=False)
+        assert_no_crash(p)
+        assert p.returncode == 1 and "read-only" in p.stderr, p.stderr
+    assert img.read_bytes() == before
