@@ -287,6 +287,23 @@ check_backing_secret(const vv_secrets *s, const char *id, vdisk_open_opts *oo)
     return -1;
 }
 
+/* A passphrase problem (missing, wrong) is reported in qemu-img's words,
+ * "Could not open 'ARG': ...", ARG as given (the whole --image-opts string);
+ * other errors name the file as everywhere else. */
+static void
+report_open_error(const vdisk_error *err, int r, const char *arg, const char *file)
+{
+    size_t n = strlen(file);
+    const char *msg = err->message;
+    if (r != -EACCES || !msg[0]) {
+        vv_report_file(err, file);
+        return;
+    }
+    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    vv_error("Could not open '%s': %s", arg, msg);
+}
+
 int
 vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s, vdisk_image **out)
 {
@@ -316,7 +333,7 @@ vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secret
         vdisk_error err = { 0 };
         r = vdisk_open(name.filename, &oo, out, &err);
         if (r < 0)
-            vv_report_file(&err, name.filename);
+            report_open_error(&err, r, arg, name.filename);
     }
     vv_image_name_clear(&name);
     return r;
