@@ -103,6 +103,7 @@ struct vdisk_image {
 extern const struct vdisk_driver vdisk_raw_driver;
 extern const struct vdisk_driver vdisk_qcow2_driver;
 extern const struct vdisk_driver vdisk_luks_driver;
+extern const struct vdisk_driver vdisk_iso_driver;
 
 /* Table lookups (image.c). */
 const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);

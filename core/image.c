@@ -60,6 +60,8 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_qcow2_driver;
     case VDISK_FORMAT_LUKS:
         return &vdisk_luks_driver;
+    case VDISK_FORMAT_ISO:
+        return &vdisk_iso_driver;
     default:
         return NULL;
     }

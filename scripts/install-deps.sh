@@ -20,6 +20,7 @@ packages=(
     cryptsetup-bin
     # image locking tests: a real (paused) VM holding a disk
     qemu-system-x86
+    qemu-utils python3 python3-pytest xorriso genisoimage p7zip-full qemu-system-x86
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git

@@ -193,6 +193,16 @@ typedef struct vdisk_info {
     /* Encryption details (LUKS header, key slots); NULL when not encrypted.
      * Owned by the info (vdisk_info_clear frees it). */
     struct vdisk_encrypt_info *encrypt;
+    /* iso (the volume descriptors; times are seconds since the epoch, UTC,
+     * INT64_MIN when not recorded) */
+    char iso_volume_id[100];
+    char iso_system_id[100];
+    int64_t iso_creation_time;
+    int64_t iso_modification_time;
+    uint64_t iso_volume_size;      /* bytes the descriptor claims */
+    bool iso_joliet;
+    bool iso_rock_ridge;
+    bool iso_bootable;             /* El Torito boot entry present */
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */
