@@ -94,7 +94,9 @@ struct vdisk_image {
     vdisk_image *backing;      /* opened by the driver; closed by image.c */
     vdisk_image *overlay;      /* the image this one backs (NULL at the top) */
     int depth;                 /* 0 at the top of the chain */
-    const void *secret;        /* passphrase, during drv->open only (not owned) */
+    void *secret;              /* passphrase copy (owned, wiped on close): drv->open
+                                * unlocks with it, and backing files opened later
+                                * (rebase, commit's reopen) are tried with it */
     size_t secret_len;
 };
 

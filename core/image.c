@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crypto/crypto.h"
 #include "driver.h"
 #include "lock.h"
 #include "probe.h"
@@ -79,6 +80,7 @@ image_free(vdisk_image *img)
         return;
     vdisk_file_close(img->file);
     free(img->filename);
+    vdisk_wipe_free(img->secret, img->secret_len);
     free(img);
 }
 
@@ -147,17 +149,20 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
         goto fail;
     }
-    /* The passphrase is lent to the driver's open only. */
+    /* The handle keeps its own copy of the passphrase: a backing file may be
+     * opened after this open returns (rebase, commit). */
     if (opts && opts->secret) {
-        img->secret = opts->secret;
+        if (!(img->secret = malloc(opts->secret_len ? opts->secret_len : 1))) {
+            r = vdisk_error_set(err, ENOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        memcpy(img->secret, opts->secret, opts->secret_len);
         img->secret_len = opts->secret_len;
     }
     r = lock_image(img, img->drv->format, err);
     if (r < 0)
         goto fail;
     r = img->drv->open(img, err);
-    img->secret = NULL;
-    img->secret_len = 0;
     if (r < 0)
         goto fail;
     *out = img;

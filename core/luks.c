@@ -52,8 +52,9 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
     if (!secret && no_key)
         return 0;
     if (!secret)
-        return vdisk_error_set(err, EACCES, "%s: the image is encrypted (LUKS): a passphrase is required "
-                               "(--passphrase-file, or --object secret + key-secret)", name);
+        return vdisk_error_set(err, EACCES, "%s: Parameter 'key-secret' is required for cipher: the image "
+                               "is encrypted (LUKS), a passphrase is required (--passphrase-file, "
+                               "or --object secret + key-secret)", name);
     uint8_t mk[64];
     int slot;
     r = vdisk_luks_unlock(&s->hdr, &s->algs, secret, secret_len, file_io, f, mk, &slot, name, err);
@@ -258,6 +259,38 @@ luks_create(vdisk_file *file, const vdisk_create_opts *opts, vdisk_progress_fn p
     return vdisk_file_truncate(file, payload + opts->size, err);
 }
 
+/* Resize: the payload ends at the new size.  As with qemu-img, a grown
+ * part (off, falloc) reads as whatever its zero bytes decrypt to; full
+ * preallocation writes encrypted zeros, so that it reads as zeros.  On
+ * failure the file keeps its old length. */
+static int
+luks_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
+              vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
+    luks_state *s = img->priv;
+    uint64_t old = img->size, len = s->payload + old;
+    size = (size + 511) / 512 * 512;
+    (void)progress;
+    (void)opaque;
+    if (prealloc == VDISK_PREALLOC_METADATA)
+        return vdisk_error_set(err, ENOTSUP, "%s: Unsupported preallocation mode: metadata "
+                               "(luks images take off, falloc or full)", img->filename);
+    int r = 0;
+    if (prealloc == VDISK_PREALLOC_FALLOC && size > old)
+        r = vdisk_file_allocate(img->file, len, size - old, err);
+    if (r == 0)
+        r = vdisk_file_truncate(img->file, s->payload + size, err);
+    if (r == 0)
+        img->size = size;
+    if (r == 0 && prealloc == VDISK_PREALLOC_FULL && size > old)
+        r = write_chunks(img, NULL, size - old, old, err);
+    if (r < 0) {
+        vdisk_file_truncate(img->file, len, NULL);
+        img->size = old;
+    }
+    return r;
+}
+
 /* Measure: header and key material, then the payload, all of it. */
 static int
 luks_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out, vdisk_error *err)
@@ -286,4 +319,5 @@ const struct vdisk_driver vdisk_luks_driver = {
     .block_status = luks_block_status,    /* all data */
     .get_info = luks_get_info,            /* LUKS header, key slots */
     .measure = luks_measure,              /* header + payload */
+    .truncate = luks_truncate,            /* payload end moves; full: encrypted zeros */
 };

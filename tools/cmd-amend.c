@@ -1,7 +1,8 @@
 /* vdisk-virsh amend — change options of an existing image in place, as
  * `qemu-img amend`: compat=0.10|1.1 (also v2|v3) and lazy_refcounts=on|off.
  *
- *   amend [-f FMT] [-p] [-q] [-t CACHE] [--force] -o OPTIONS FILE
+ *   amend [-f FMT] [-p] [-q] [-t CACHE] [--force] [--object secret,id=ID,file=PATH]
+ *         [--passphrase-file PATH | --passphrase-fd N] [--image-opts] -o OPTIONS FILE
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 enum { OPT_FORCE = 256 };
 
@@ -93,15 +95,21 @@ option_help(void)
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
-parse_args(int argc, char **argv, const char **fmt, char **options)
+parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *secrets)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force", no_argument, NULL, OPT_FORCE },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":ho:f:t:pq", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'h': return vv_command_help("amend");
         case 'o':
@@ -121,6 +129,8 @@ parse_args(int argc, char **argv, const char **fmt, char **options)
     }
     if (optind != argc - 1)
         return vv_usage_error("Expecting one image file name");
+    if (vv_secrets_check_format(secrets, *fmt) < 0)
+        return 1;
     return -1;
 }
 
@@ -130,26 +140,24 @@ cmd_amend(int argc, char **argv)
 {
     const char *fmt = NULL;
     char *options = NULL;
+    vv_secrets secrets = { 0 };
     vdisk_amend_opts o = { .qcow2_version = 0, .lazy_refcounts = -1 };
-    int ret = parse_args(argc, argv, &fmt, &options);
-    if (ret >= 0)
-        goto out;
-    ret = 1;
-    if (parse_options(options, &o) < 0)
-        goto out;
+    int ret = parse_args(argc, argv, &fmt, &options, &secrets);
+    if (ret < 0 && parse_options(options, &o) < 0)
+        ret = 1;
     vdisk_image *img;
-    if (vv_open_image(argv[optind], fmt, VDISK_OPEN_RDWR, &img) < 0)
-        goto out;
-    vdisk_error err = { 0 };
-    int r = vdisk_amend(img, &o, &err);
-    if (r < 0)
-        vv_report_file(&err, argv[optind]);
-    if (vdisk_close(img, r < 0 ? NULL : &err) < 0 && r == 0) {
-        vv_report_file(&err, argv[optind]);
-        r = -1;
+    if (ret < 0 && vv_open_secure(argv[optind], fmt, VDISK_OPEN_RDWR, &secrets, &img) < 0)
+        ret = 1;
+    if (ret < 0) {
+        vdisk_error err = { 0 };
+        int r = vdisk_amend(img, &o, &err);
+        if (r < 0)
+            vv_report_file(&err, vdisk_get_filename(img));
+        if (vv_close_image(img, r == 0) < 0)
+            r = -1;
+        ret = r < 0 ? 1 : 0;
     }
-    ret = r < 0 ? 1 : 0;
-out:
+    vv_secrets_clear(&secrets);
     free(options);
     return ret;
 }

@@ -3,7 +3,8 @@
  *
  *   bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET]
  *         [-t CACHE] [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N]
- *         [--flush-interval N] [-q] [-U] FILE
+ *         [--flush-interval N] [-q] [-U] [--object secret,id=ID,file=PATH]
+ *         [--passphrase-file PATH | --passphrase-fd N] [--image-opts] FILE
  *
  * Queue depth is a pool of DEPTH threads, each issuing synchronous
  * vdisk_pread/vdisk_pwrite on one shared handle (handles are thread-safe for
@@ -27,6 +28,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 enum { OPT_PATTERN = 256, OPT_SEED, OPT_FLUSH_INTERVAL, OPT_FILL };
 
@@ -38,6 +40,7 @@ typedef struct bench_args {
     unsigned long count, depth, fill, flush_interval;
     uint64_t bufsize, step, offset, seed;
     unsigned flags;
+    vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } bench_args;
 
 typedef struct bench_state {
@@ -253,10 +256,16 @@ parse_args(int argc, char **argv, bench_args *a)
         { "fill", required_argument, NULL, OPT_FILL },
         { "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         if (c == 'h')
             return vv_command_help("bench");
         if (c == '?' || c == ':')
@@ -274,7 +283,7 @@ parse_args(int argc, char **argv, bench_args *a)
         return (vv_error("--flush-interval is only available in write tests"), 1);
     if (a->step == 0)
         a->step = a->bufsize;
-    return -1;
+    return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
 }
 
 static void
@@ -317,15 +326,20 @@ cmd_bench(int argc, char **argv)
 {
     bench_args a = { .count = 75000, .depth = 64, .bufsize = 4096, .seed = 1 };
     int ret = parse_args(argc, argv, &a);
-    if (ret >= 0)
+    if (ret >= 0) {
+        vv_secrets_clear(&a.secrets);
         return ret;
+    }
     const char *file = argv[optind];
     bench_state s = { .a = &a };
     pthread_mutex_init(&s.err_lock, NULL);
     unsigned flags = a.flags | (a.write ? VDISK_OPEN_RDWR : 0);
     ret = 1;
-    if (vv_open_image(file, a.fmt, flags, &s.img) < 0)
+    int opened = vv_open_secure(file, a.fmt, flags, &a.secrets, &s.img);
+    vv_secrets_clear(&a.secrets);
+    if (opened < 0)
         goto out;
+    file = vdisk_get_filename(s.img);
     if (prepare(&s, file) < 0)
         goto out;
     print_header(&a);
@@ -341,13 +355,8 @@ cmd_bench(int argc, char **argv)
     printf("IOPS: %.0f (%.2f MiB/s)\n", iops, iops * (double)a.bufsize / (1024.0 * 1024.0));
     ret = 0;
 out:
-    if (s.img) {
-        vdisk_error err = { 0 };
-        if (vdisk_close(s.img, &err) < 0 && ret == 0) {
-            vv_report_file(&err, file);
-            ret = 1;
-        }
-    }
+    if (s.img && vv_close_image(s.img, ret == 0) < 0)
+        ret = 1;
     pthread_mutex_destroy(&s.err_lock);
     return ret;
 }

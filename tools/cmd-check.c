@@ -5,7 +5,9 @@
  *    0 clean, 1 check not completed, 2 corruptions, 3 leaks only,
  *   63 the format has nothing to check (raw).
  *
- *   check [-r leaks|all] [-q] [-U] [-T CACHE] [--output human|json] [-f FMT] FILE
+ *   check [-r leaks|all] [-q] [-U] [-T CACHE] [--output human|json] [-f FMT]
+ *         [--object secret,id=ID,file=PATH] [--passphrase-file PATH | --passphrase-fd N]
+ *         [--image-opts] FILE
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include "images.h"
 #include "options.h"
 #include "output.h"
+#include "secrets.h"
 
 enum { OPT_OUTPUT = 256 };
 
@@ -33,6 +36,7 @@ struct check_args {
     unsigned flags;
     bool quiet;
     vv_output output;
+    vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 };
 
 /* Each finding goes to stderr as qemu-img prints it. */
@@ -112,11 +116,17 @@ parse_args(int argc, char **argv, struct check_args *a)
         { "repair", required_argument, NULL, 'r' },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_name = NULL;
     int c;
     while ((c = getopt_long(argc, argv, ":hf:r:T:qU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr < 0)
+            return EXIT_FAILED;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'h': return vv_command_help("check");
         case 'f': a->fmt = optarg; break;
@@ -140,6 +150,8 @@ parse_args(int argc, char **argv, struct check_args *a)
     if (optind != argc - 1)
         return vv_usage_error("Expecting one image file name");
     a->file = argv[optind];
+    if (vv_secrets_check_format(&a->secrets, a->fmt) < 0)
+        return EXIT_FAILED;
     if (out_name && strcmp(out_name, "json") == 0) {
         a->output = VV_OUTPUT_JSON;
     } else if (out_name && strcmp(out_name, "human") != 0) {
@@ -200,16 +212,14 @@ cmd_check(int argc, char **argv)
 {
     struct check_args a = { .output = VV_OUTPUT_HUMAN, .flags = VDISK_OPEN_CHECK };
     int ret = parse_args(argc, argv, &a);
-    if (ret >= 0)
-        return ret;
     vdisk_image *img;
-    if (vv_open_image(a.file, a.fmt, a.flags, &img) < 0)
-        return EXIT_FAILED;
-    ret = run_check(img, &a);
-    vdisk_error err = { 0 };
-    if (vdisk_close(img, &err) < 0 && ret != EXIT_FAILED) {
-        vv_report_file(&err, a.file);
+    if (ret < 0 && vv_open_secure(a.file, a.fmt, a.flags, &a.secrets, &img) < 0)
         ret = EXIT_FAILED;
+    if (ret < 0) {
+        ret = run_check(img, &a);
+        if (vv_close_image(img, ret != EXIT_FAILED) < 0)
+            ret = EXIT_FAILED;
     }
+    vv_secrets_clear(&a.secrets);
     return ret;
 }

@@ -1,7 +1,8 @@
 /* vdisk-virsh commit — write an overlay's data into its backing file, as
  * `qemu-img commit`.
  *
- *   commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] [-r RATE] FILE
+ *   commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] [-r RATE] [--object secret,id=ID,file=PATH]
+ *          [--passphrase-file PATH | --passphrase-fd N] [--image-opts] FILE
  *
  * Without -b the immediate backing file receives the data; -b names a
  * deeper image of the chain (and implies -d, as in qemu-img).  Without -d
@@ -12,14 +13,15 @@
 #include <string.h>
 
 #include "commands.h"
+#include "images.h"
 #include "options.h"
-#include "progress.h"
 #include "secrets.h"
+#include "progress.h"
 
 typedef struct commit_args {
     const char *fmt, *base, *cache, *file;
     bool drop, progress, quiet;
-    vv_secrets secrets;
+    vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } commit_args;
 
 static int
@@ -33,11 +35,10 @@ parse_args(int argc, char **argv, commit_args *a)
     int c;
     while ((c = getopt_long(argc, argv, ":f:ht:b:dpqr:", longopts, NULL)) != -1) {
         int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr != 0) {
-            if (sr < 0)
-                return 1;
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
             continue;
-        }
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("commit");
@@ -58,7 +59,7 @@ parse_args(int argc, char **argv, commit_args *a)
     if (optind != argc - 1)
         return vv_usage_error("Expecting one image file name");
     a->file = argv[optind];
-    return -1;
+    return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
 }
 
 /* Cache modes as qemu-img names them; none/directsync bypass the page cache. */
@@ -92,7 +93,7 @@ run_commit(const commit_args *a, vdisk_image *img)
     int r = vdisk_commit(img, base, a->drop, vv_progress_cb, &prog, &err);
     vv_progress_end(&prog, r == 0);
     if (r < 0)
-        vv_report_file(&err, a->file);
+        vv_report_file(&err, vdisk_get_filename(img));
     return r;
 }
 
@@ -103,22 +104,19 @@ cmd_commit(int argc, char **argv)
     commit_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
     unsigned flags = 0;
-    vdisk_image *img = NULL;
     if (ret < 0 && cache_flags(a.cache, &flags) < 0)
         ret = 1;
+    vdisk_image *img;
     if (ret < 0 && vv_open_secure(a.file, a.fmt, VDISK_OPEN_RDWR | flags, &a.secrets, &img) < 0)
         ret = 1;
+    if (ret < 0) {
+        int r = run_commit(&a, img);
+        if (vv_close_image(img, r == 0) < 0 || r < 0)
+            ret = 1;
+        else if (!a.quiet)
+            printf("Image committed.\n");
+        ret = ret < 0 ? 0 : ret;
+    }
     vv_secrets_clear(&a.secrets);
-    if (ret >= 0)
-        return ret;
-    int r = run_commit(&a, img);
-    vdisk_error err = { 0 };
-    int rc = vdisk_close(img, &err);
-    if (r == 0 && rc < 0)
-        vv_report_file(&err, a.file);
-    if (r < 0 || rc < 0)
-        return 1;
-    if (!a.quiet)
-        printf("Image committed.\n");
-    return 0;
+    return ret;
 }

@@ -1,6 +1,7 @@
 /* vdisk-virsh rebase — change an overlay's backing file, as `qemu-img rebase`.
  *
- *   rebase [-f FMT] [-t CACHE] [-T SRC_CACHE] [-p] [-q] [-u] [-U] -b BACKING [-F FMT] FILE
+ *   rebase [-f FMT] [-t CACHE] [-T SRC_CACHE] [-p] [-q] [-u] [-U] [--object secret,id=ID,file=PATH]
+ *          [--passphrase-file PATH | --passphrase-fd N] [--image-opts] -b BACKING [-F FMT] FILE
  *
  * Safe mode (default) copies into the overlay whatever reads differently
  * through the new backing file, so the guest sees the same disk; -u only
@@ -12,14 +13,15 @@
 #include <string.h>
 
 #include "commands.h"
+#include "images.h"
 #include "options.h"
-#include "progress.h"
 #include "secrets.h"
+#include "progress.h"
 
 typedef struct rebase_args {
     const char *fmt, *backing, *backing_fmt, *file;
     bool unsafe, progress, quiet, force_share;
-    vv_secrets secrets;
+    vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } rebase_args;
 
 static int
@@ -34,11 +36,10 @@ parse_args(int argc, char **argv, rebase_args *a)
     int c;
     while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qU", longopts, NULL)) != -1) {
         int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr != 0) {
-            if (sr < 0)
-                return 1;
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
             continue;
-        }
         switch (c) {
         case 'h': return vv_command_help("rebase");
         case 'f': a->fmt = optarg; break;
@@ -58,7 +59,7 @@ parse_args(int argc, char **argv, rebase_args *a)
     a->file = argv[optind];
     if (!a->unsafe && !a->backing)
         return vv_usage_error("Must specify backing file (-b) or use unsafe mode (-u)");
-    return -1;
+    return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
 }
 
 /* The new backing format; errors printed. */
@@ -78,6 +79,20 @@ backing_format(const rebase_args *a, vdisk_format *fmt)
     return 0;
 }
 
+/* Rebase an opened overlay and close it; returns the exit status. */
+static int
+rebase_image(vdisk_image *img, const rebase_args *a, vdisk_format fmt)
+{
+    vv_progress prog;
+    vv_progress_init(&prog, a->progress && !a->quiet, 1.0);
+    vdisk_error err = { 0 };
+    int r = vdisk_rebase(img, a->backing, fmt, a->unsafe, vv_progress_cb, &prog, &err);
+    vv_progress_end(&prog, r == 0);
+    if (r < 0)
+        vv_report_file(&err, vdisk_get_filename(img));
+    return vv_close_image(img, r == 0) < 0 || r < 0 ? 1 : 0;
+}
+
 /* rebase: point an overlay at a new backing file. */
 int
 cmd_rebase(int argc, char **argv)
@@ -85,27 +100,14 @@ cmd_rebase(int argc, char **argv)
     rebase_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
     vdisk_format fmt;
-    vdisk_image *img = NULL;
-    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
     if (ret < 0 && backing_format(&a, &fmt) < 0)
         ret = 1;
+    vdisk_image *img;
+    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
     if (ret < 0 && vv_open_secure(a.file, a.fmt, flags, &a.secrets, &img) < 0)
         ret = 1;
+    if (ret < 0)
+        ret = rebase_image(img, &a, fmt);
     vv_secrets_clear(&a.secrets);
-    if (ret >= 0)
-        return ret;
-    vv_progress prog;
-    vv_progress_init(&prog, a.progress && !a.quiet, 1.0);
-    vdisk_error err = { 0 };
-    int r = vdisk_rebase(img, a.backing, fmt, a.unsafe, vv_progress_cb, &prog, &err);
-    vv_progress_end(&prog, r == 0);
-    if (r == 0)
-        r = vdisk_close(img, &err);
-    else
-        vdisk_close(img, NULL);
-    if (r < 0) {
-        vv_report_file(&err, a.file);
-        return 1;
-    }
-    return 0;
+    return ret;
 }

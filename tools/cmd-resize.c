@@ -1,6 +1,7 @@
 /* vdisk-virsh resize — change an image's virtual size, as `qemu-img resize`.
  *
- *   resize [--shrink] [--preallocation=MODE] [-f FMT] [-q] FILE [+|-]SIZE
+ *   resize [--shrink] [--preallocation=MODE] [-f FMT] [-q] [--object secret,id=ID,file=PATH]
+ *          [--passphrase-file PATH | --passphrase-fd N] [--image-opts] FILE [+|-]SIZE
  *
  * As qemu-img, the size is taken from the end of the command line before the
  * options are parsed, so "-1G" is a size and not an option.  Shrinking needs
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "images.h"
 #include "options.h"
 #include "secrets.h"
 
@@ -22,7 +24,7 @@ typedef struct resize_args {
     const char *size;
     bool quiet, shrink;
     vdisk_prealloc prealloc;
-    vv_secrets secrets;
+    vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } resize_args;
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
@@ -44,11 +46,10 @@ parse_args(int argc, char **argv, resize_args *a)
     int c;
     while ((c = getopt_long(argc, argv, ":f:hq", longopts, NULL)) != -1) {
         int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr != 0) {
-            if (sr < 0)
-                return 1;
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
             continue;
-        }
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("resize");
@@ -66,7 +67,7 @@ parse_args(int argc, char **argv, resize_args *a)
     if (optind != argc - 1)
         return vv_usage_error("Expecting image file name and size");
     a->file = argv[optind];
-    return -1;
+    return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
 }
 
 /* The new size from "[+|-]SIZE" and the current one; errors printed. */
@@ -101,36 +102,37 @@ new_size(const resize_args *a, uint64_t cur, uint64_t *out)
     return 0;
 }
 
+/* Resize an opened image and close it; returns the exit status. */
+static int
+resize_image(vdisk_image *img, const resize_args *a)
+{
+    uint64_t size;
+    if (new_size(a, vdisk_get_size(img), &size) < 0) {
+        vdisk_close(img, NULL);
+        return 1;
+    }
+    vdisk_error err = { 0 };
+    int r = vdisk_resize(img, size, a->shrink, a->prealloc, NULL, NULL, &err);
+    if (r < 0)
+        vv_report_file(&err, vdisk_get_filename(img));
+    if (vv_close_image(img, r == 0) < 0 || r < 0)
+        return 1;
+    if (!a->quiet)
+        printf("Image resized.\n");
+    return 0;
+}
+
 /* resize: grow or (with --shrink) shrink an image. */
 int
 cmd_resize(int argc, char **argv)
 {
     resize_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
-    vdisk_image *img = NULL;
+    vdisk_image *img;
     if (ret < 0 && vv_open_secure(a.file, a.fmt, VDISK_OPEN_RDWR, &a.secrets, &img) < 0)
         ret = 1;
+    if (ret < 0)
+        ret = resize_image(img, &a);
     vv_secrets_clear(&a.secrets);
-    if (ret >= 0)
-        return ret;
-    uint64_t size;
-    ret = 1;
-    if (new_size(&a, vdisk_get_size(img), &size) == 0) {
-        vdisk_error err = { 0 };
-        int r = vdisk_resize(img, size, a.shrink, a.prealloc, NULL, NULL, &err);
-        if (r == 0)
-            r = vdisk_close(img, &err);
-        else
-            vdisk_close(img, NULL);
-        img = NULL;
-        if (r < 0) {
-            vv_report_file(&err, a.file);
-        } else {
-            ret = 0;
-            if (!a.quiet)
-                printf("Image resized.\n");
-        }
-    }
-    vdisk_close(img, NULL);
     return ret;
 }

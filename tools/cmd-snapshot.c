@@ -1,7 +1,9 @@
 /* vdisk-virsh snapshot — internal snapshots of a qcow2 image, as
  * `qemu-img snapshot`.
  *
- *   snapshot [-l | -c NAME | -a NAME | -d NAME] [-q] [-U] FILE
+ *   snapshot [-l | -c NAME | -a NAME | -d NAME] [-q] [-U]
+ *            [--object secret,id=ID,file=PATH] [--passphrase-file PATH | --passphrase-fd N]
+ *            [--image-opts] FILE
  *
  * -l lists (read-only, -U allowed), -c creates, -a applies, -d deletes.
  * Exit status 0 on success, 1 on any error, as qemu-img.
@@ -15,22 +17,30 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 #include "snapshots.h"
 
 enum action { ACT_NONE, ACT_LIST, ACT_CREATE, ACT_APPLY, ACT_DELETE };
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
-parse_args(int argc, char **argv, enum action *act, const char **name, unsigned *flags)
+parse_args(int argc, char **argv, enum action *act, const char **name, unsigned *flags,
+           vv_secrets *secrets)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":la:c:d:hqU", longopts, NULL)) != -1) {
         enum action a = ACT_NONE;
+        int sr = vv_secrets_option(secrets, c, optarg);
+        if (sr < 0)
+            return 1;
+        if (sr > 0)
+            continue;
         switch (c) {
         case 'l': a = ACT_LIST; break;
         case 'a': a = ACT_APPLY; break;
@@ -105,24 +115,23 @@ cmd_snapshot(int argc, char **argv)
     enum action act = ACT_NONE;
     const char *name = NULL;
     unsigned flags = 0;
-    int ret = parse_args(argc, argv, &act, &name, &flags);
-    if (ret >= 0)
-        return ret;
-    if (act != ACT_LIST && (flags & VDISK_OPEN_FORCE_SHARE)) {
+    vv_secrets secrets = { 0 };
+    int ret = parse_args(argc, argv, &act, &name, &flags, &secrets);
+    if (ret < 0 && act != ACT_LIST && (flags & VDISK_OPEN_FORCE_SHARE)) {
         vv_error("Could not open '%s': force-share=on can only be used with read-only images",
                  argv[optind]);
-        return 1;
+        ret = 1;
     }
     if (act != ACT_LIST)
         flags |= VDISK_OPEN_RDWR;
     vdisk_image *img;
-    if (vv_open_image(argv[optind], NULL, flags, &img) < 0)
-        return 1;
-    ret = run(img, act, name);
-    vdisk_error err = { 0 };
-    if (vdisk_close(img, &err) < 0 && ret == 0) {
-        vv_report_file(&err, argv[optind]);
+    if (ret < 0 && vv_open_secure(argv[optind], NULL, flags, &secrets, &img) < 0)
         ret = 1;
+    if (ret < 0) {
+        ret = run(img, act, name);
+        if (vv_close_image(img, ret == 0) < 0)
+            ret = 1;
     }
+    vv_secrets_clear(&secrets);
     return ret;
 }

@@ -18,3 +18,15 @@ vv_open_image(const char *file, const char *fmt_name, unsigned flags, vdisk_imag
         vv_report_file(&err, file);
     return r;
 }
+
+int
+vv_close_image(vdisk_image *img, bool report)
+{
+    vdisk_error err = { 0 };
+    char *name = report ? strdup(vdisk_get_filename(img)) : NULL;
+    int r = vdisk_close(img, report ? &err : NULL);
+    if (r < 0 && report)
+        vv_report_file(&err, name ? name : "image");
+    free(name);
+    return r;
+}

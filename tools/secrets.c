@@ -185,6 +185,16 @@ vv_secrets_for_create(const vv_secrets *s, vdisk_create_opts *opts, const char *
     return 0;
 }
 
+int
+vv_secrets_check_format(const vv_secrets *s, const char *fmt)
+{
+    if (s->image_opts && fmt) {
+        vv_error("--image-opts and --format are mutually exclusive");
+        return -1;
+    }
+    return 0;
+}
+
 void
 vv_secrets_clear(vv_secrets *s)
 {
@@ -227,6 +237,8 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
             r = dup_into(&out->filename, eq);
         else if (strcmp(kv, "encrypt.key-secret") == 0 || strcmp(kv, "key-secret") == 0)
             r = dup_into(&out->key_secret, eq);
+        else if (strcmp(kv, "backing.encrypt.key-secret") == 0 || strcmp(kv, "backing.key-secret") == 0)
+            r = dup_into(&out->backing_secret, eq);
         else if (strcmp(kv, "file.driver") == 0 || strcmp(kv, "encrypt.format") == 0)
             continue;   /* "file" (a host file) is the only protocol here */
         else {
@@ -250,7 +262,46 @@ vv_image_name_clear(vv_image_name *n)
     free(n->filename);
     free(n->format);
     free(n->key_secret);
+    free(n->backing_secret);
     memset(n, 0, sizeof(*n));
+}
+
+/* backing.encrypt.key-secret: libvdisk tries backing files with the
+ * overlay's passphrase, so it must be the same one (or the overlay has
+ * none, as a plain overlay over an encrypted base). */
+static int
+check_backing_secret(const vv_secrets *s, const char *id, vdisk_open_opts *oo)
+{
+    const vv_secret *b = vv_secrets_lookup(s, id);
+    if (!b)
+        return -1;
+    if (!oo->secret) {
+        oo->secret = b->data;
+        oo->secret_len = b->len;
+        return 0;
+    }
+    if (b->len == oo->secret_len && memcmp(b->data, oo->secret, b->len) == 0)
+        return 0;
+    vv_error("--image-opts: backing key-secret '%s' must hold the image's own passphrase "
+             "(backing files are opened with the overlay's passphrase)", id);
+    return -1;
+}
+
+/* A passphrase problem (missing, wrong) is reported in qemu-img's words,
+ * "Could not open 'ARG': ...", ARG as given (the whole --image-opts string);
+ * other errors name the file as everywhere else. */
+static void
+report_open_error(const vdisk_error *err, int r, const char *arg, const char *file)
+{
+    size_t n = strlen(file);
+    const char *msg = err->message;
+    if (r != -EACCES || !msg[0]) {
+        vv_report_file(err, file);
+        return;
+    }
+    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    vv_error("Could not open '%s': %s", arg, msg);
 }
 
 int
@@ -276,11 +327,13 @@ vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secret
         oo.secret = s->pass.data;
         oo.secret_len = s->pass.len;
     }
+    if (r == 0 && name.backing_secret && check_backing_secret(s, name.backing_secret, &oo) < 0)
+        r = -EINVAL;
     if (r == 0) {
         vdisk_error err = { 0 };
         r = vdisk_open(name.filename, &oo, out, &err);
         if (r < 0)
-            vv_report_file(&err, name.filename);
+            report_open_error(&err, r, arg, name.filename);
     }
     vv_image_name_clear(&name);
     return r;

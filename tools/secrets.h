@@ -56,6 +56,9 @@ const vv_secret *vv_secrets_lookup(const vv_secrets *s, const char *id);
 /* Fill opts->secret for creating an image: key-secret=ID if given, else
  * --passphrase-file/fd.  0, or -1 with an error printed. */
 int vv_secrets_for_create(const vv_secrets *s, vdisk_create_opts *opts, const char *file);
+/* qemu-img's rule: -f FMT and --image-opts (whose driver= names the
+ * format) do not go together.  0, or -1 with the error printed. */
+int vv_secrets_check_format(const vv_secrets *s, const char *fmt);
 /* Wipe and free everything. */
 void vv_secrets_clear(vv_secrets *s);
 
@@ -65,6 +68,7 @@ typedef struct vv_image_name {
     char *filename;
     char *format;            /* driver=, or NULL */
     char *key_secret;        /* encrypt.key-secret= / key-secret=, or NULL */
+    char *backing_secret;    /* backing.encrypt.key-secret= / backing.key-secret= */
 } vv_image_name;
 
 int vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out);
@@ -72,6 +76,8 @@ void vv_image_name_clear(vv_image_name *n);
 
 /* Open an image named on the command line with its passphrase (key-secret
  * of --image-opts, else --passphrase-file/fd).  fmt (NULL: probe) is -f.
+ * Backing files are tried with the same passphrase, so a backing key-secret
+ * in --image-opts must hold the same bytes (or be the only one given).
  * Without any passphrase an encrypted image fails to open unless flags
  * has VDISK_OPEN_NO_KEY.  Errors are printed. */
 int vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s,

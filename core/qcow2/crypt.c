@@ -116,7 +116,8 @@ qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_er
     if (s->crypt_method == QCOW2_CRYPT_AES && s->crypt_hdr_length)
         return vdisk_error_set(err, EINVAL, "%s: encryption header extension on a legacy AES image", s->name);
     if (!secret && !(s->img->flags & VDISK_OPEN_NO_KEY))
-        return vdisk_error_set(err, EACCES, "%s: the image is encrypted (%s): a passphrase is required "
+        return vdisk_error_set(err, EACCES, "%s: Parameter 'encrypt.key-secret' is required for cipher: "
+                               "the image is encrypted (%s), a passphrase is required "
                                "(--passphrase-file, or --object secret + encrypt.key-secret)", s->name,
                                s->crypt_method == QCOW2_CRYPT_LUKS ? "luks" : "aes");
     struct qcow2_crypt *c = calloc(1, sizeof(*c));

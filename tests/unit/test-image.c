@@ -298,6 +298,46 @@ test_qcow2_backing_chain(void **state)
     vdisk_close(img, NULL);
 }
 
+/* The handle keeps its own copy of the passphrase (the caller's buffer may
+ * be wiped as soon as open returns): a backing file opened later, as rebase
+ * and commit do, still unlocks with it. */
+static void
+test_passphrase_kept_for_later_backing_opens(void **state)
+{
+    const char *a = unit_path(0, "a.qcow2"), *b = unit_path(1, "b.qcow2");
+    char pw[] = "kept passphrase";
+    vdisk_error err = { 0 };
+    for (int i = 0; i < 2; i++) {
+        vdisk_create_opts o;
+        vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+        o.size = MiB;
+        assert_int_equal(vdisk_create_opts_parse(&o, "encrypt.format=luks,encrypt.iter-time=10",
+                                                 &err), 0);
+        o.encrypt.secret = pw;
+        o.encrypt.secret_len = strlen(pw);
+        if (vdisk_create(i ? b : a, &o, NULL, NULL, &err) < 0)
+            fail_msg("create: %s", err.message);
+        vdisk_create_opts_clear(&o);
+    }
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .secret = pw, .secret_len = strlen(pw) };
+    vdisk_image *img, *back;
+    assert_int_equal(vdisk_open(a, &oo, &img, &err), 0);
+    assert_ptr_not_equal(img->secret, pw);
+    memset(pw, 'x', sizeof(pw) - 1);
+    if (vdisk_open_backing(img, "b.qcow2", VDISK_FORMAT_QCOW2, &back, &err) < 0)
+        fail_msg("backing open: %s", err.message);
+    vdisk_close(back, NULL);
+    vdisk_close(img, NULL);
+    /* Without a passphrase nothing is kept, and the backing file is refused. */
+    oo.secret = NULL;
+    oo.flags = VDISK_OPEN_NO_KEY;
+    assert_int_equal(vdisk_open(a, &oo, &img, &err), 0);
+    assert_null(img->secret);
+    img->flags &= ~(unsigned)VDISK_OPEN_NO_KEY;
+    assert_int_equal(vdisk_open_backing(img, "b.qcow2", VDISK_FORMAT_QCOW2, &back, &err), -EACCES);
+    vdisk_close(img, NULL);
+}
+
 int
 main(void)
 {
@@ -312,6 +352,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_chain_status_of_raw_is_its_own, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_direct_open_of_a_small_image, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_backing_chain, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_passphrase_kept_for_later_backing_opens, unit_setup,
+                                        unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

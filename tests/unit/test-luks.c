@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -99,7 +100,45 @@ test_wrong_and_missing_passphrase(void **state)
     assert_null(strstr(err.message, "wrong"));
     assert_int_equal(open_luks(p, NULL, 0, &img, &err), -EACCES);
     assert_non_null(strstr(err.message, "passphrase"));
+    /* qemu-img's words for the same refusal. */
+    assert_non_null(strstr(err.message, "Parameter 'key-secret' is required for cipher"));
     assert_int_equal(open_luks(p, pass, 0, &img, &err), 0);
+    vdisk_close(img, NULL);
+}
+
+/* Resize moves the payload end; data before it stays; full preallocation
+ * reads back as zeros; metadata preallocation is refused, nothing changed. */
+static void
+test_resize(void **state)
+{
+    const char *p = unit_path(0, "disk.luks");
+    make_luks(p, NULL, MiB);
+    vdisk_image *img;
+    vdisk_error err = { 0 };
+    assert_int_equal(open_luks(p, pass, VDISK_OPEN_RDWR, &img, &err), 0);
+    uint8_t data[4096], back[4096], zero[4096] = { 0 };
+    unit_fill(data, sizeof(data), 3);
+    assert_int_equal(vdisk_pwrite(img, data, sizeof(data), MiB - 4096, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    uint64_t header = (uint64_t)st.st_size - MiB;
+    assert_int_equal(vdisk_resize(img, 2 * MiB, false, VDISK_PREALLOC_FULL, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_get_size(img), 2 * MiB);
+    assert_int_equal(vdisk_pread(img, back, sizeof(back), 2 * MiB - 4096, &err), 0);
+    assert_memory_equal(back, zero, sizeof(back));
+    assert_int_equal(vdisk_resize(img, 4 * MiB, false, VDISK_PREALLOC_METADATA, NULL, NULL, &err),
+                     -ENOTSUP);
+    assert_non_null(strstr(err.message, "disk.luks"));
+    assert_int_equal(vdisk_get_size(img), 2 * MiB);
+    assert_int_equal(vdisk_resize(img, MiB / 2, false, VDISK_PREALLOC_OFF, NULL, NULL, &err), -EINVAL);
+    assert_int_equal(vdisk_resize(img, MiB, true, VDISK_PREALLOC_OFF, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_close(img, &err), 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, header + MiB);
+    assert_int_equal(open_luks(p, pass, 0, &img, &err), 0);
+    assert_int_equal(vdisk_get_size(img), MiB);
+    assert_int_equal(vdisk_pread(img, back, sizeof(back), MiB - 4096, &err), 0);
+    assert_memory_equal(back, data, sizeof(back));
     vdisk_close(img, NULL);
 }
 
@@ -176,6 +215,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_create_write_read_reopen, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_and_missing_passphrase, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_every_cipher_roundtrips, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_resize, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_bad_options_leave_nothing, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_header, unit_setup, unit_teardown),
     };

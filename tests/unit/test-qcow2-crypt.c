@@ -113,6 +113,7 @@ test_passphrase_errors_and_header_only(void **state)
     vdisk_error err = { 0 };
     assert_int_equal(open_q(p, NULL, 0, &img, &err), -EACCES);
     assert_non_null(strstr(err.message, "passphrase is required"));
+    assert_non_null(strstr(err.message, "Parameter 'encrypt.key-secret' is required for cipher"));
     assert_int_equal(open_q(p, "nope", 0, &img, &err), -EACCES);
     assert_non_null(strstr(err.message, "Invalid password"));
     assert_int_equal(open_q(p, NULL, VDISK_OPEN_NO_KEY, &img, &err), 0);
