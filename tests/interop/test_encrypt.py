@@ -198,7 +198,7 @@ def test_map_and_measure_match_qemu(vdisk, qemu_img, tmp_path):
                    ("qcow2", f"encrypt.format=luks,encrypt.key-secret=sec0,encrypt.cipher-mode=cbc,encrypt.iter-time={ITER}"),
                    ("luks", f"key-secret=sec0,iter-time={ITER}")]:
         args = ["measure", "--output=json", "-O", fmt, *secret(pw), "-o", o, "--size", "1G"]
-        assert json.loads(ok(vdisk(*args)).stdout) == json.loads(qemu_img(*args).stdout)
+        assert json.loads(ok(vdisk(*args)).stdout) == json.loads(retry_qemu(qemu_img, *args).stdout)
 
 
 @pytest.mark.parametrize("fmt,opts", [
