@@ -106,6 +106,12 @@ plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_p
     p->thick = pv.prealloc == VDISK_PREALLOC_FALLOC || pv.prealloc == VDISK_PREALLOC_FULL;
     if (!p->thick && def->has_allocation && def->allocation < def->capacity)
         p->reserve = def->allocation;
+    if (p->thick && pv.encrypted && fmt == VDISK_FORMAT_QCOW2) {
+        /* Preallocated clusters of an encrypted qcow2 would not read as zeros (libvdisk
+         * refuses them): a thick one gets its space reserved past its end instead. */
+        p->opts.prealloc = VDISK_PREALLOC_OFF;
+        p->reserve = pv.size;
+    }
     if (pool->def->has_cow && !pool->def->cow)
         p->opts.nocow = true;      /* <features><cow state='no'/> of the pool */
     p->mode = def->perms.has_mode ? def->perms.mode : 0600;

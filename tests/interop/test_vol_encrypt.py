@@ -91,6 +91,22 @@ def test_create_raw_luks_and_qcow2(ev, tmp_path, qemu_img, qemu_io):
         assert "cbc-essiv:sha256" in p.stdout and "Version:" in p.stdout
 
 
+def test_thick_encrypted_qcow2_reads_zeros_with_its_space_reserved(ev, tmp_path, qemu_img, qemu_io):
+    # QEMU's preallocated clusters of an encrypted qcow2 would read as garbage;
+    # the thick volume gets its space reserved instead.
+    pw = pwfile(tmp_path)
+    qc = ev.pool / "t.qcow2"
+    define_secret(ev, tmp_path, UUID_B, qc)
+    xml = tmp_path / "t.xml"
+    xml.write_text("<volume><name>t.qcow2</name><capacity unit='M'>8</capacity>"
+                   "<allocation unit='M'>8</allocation><target><format type='qcow2'/>"
+                   f"{enc_by_uuid(UUID_B)}</target></volume>")
+    ev.run("vol-create", "p", xml)
+    assert os.stat(qc).st_blocks * 512 >= 8 << 20
+    assert "read 8388608/8388608" in qio(qemu_io, "qcow2", qc, pw, "read -P 0 0 8M").stdout
+    retry_qemu(qemu_img, "check", *secret(pw), "--image-opts", image_opts("qcow2", qc))
+
+
 def test_dumpxml_and_refresh_show_encryption(ev, tmp_path, qemu_img):
     pw = pwfile(tmp_path)
     raw = ev.pool / "a.img"
