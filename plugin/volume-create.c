@@ -2,7 +2,9 @@
  * for (thin, lazy- or eager-zeroed thick, thin with a reservation), the
  * space and overcommit checks made before a byte is written, and the
  * write-to-a-hidden-file-then-rename sequence that leaves nothing behind
- * when anything fails. */
+ * when anything fails.  Encrypted volumes take their passphrase from the
+ * secret their <encryption> names (volume-encrypt.c), read before the
+ * first byte is written and wiped at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -87,7 +87,9 @@ int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error 
  * Wipe a volume: every allocated byte of the file is overwritten (or
  * deallocated for trim).  A qcow2 volume is then formatted again, empty,
  * with its previous virtual size and options, so it stays usable and reads
- * as zeros.  Progress in bytes of the file. */
+ * as zeros (an encrypted qcow2 is formatted encrypted again, with its
+ * default secret; a raw LUKS volume's header is overwritten like the rest,
+ * as libvirt does).  Progress in bytes of the file. */
 int vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
@@ -109,7 +111,10 @@ enum {
 };
 /* Change a volume's capacity (vol-resize).  Growing is checked against the
  * pool's free space (--allocate) and overcommit cap first; shrinking needs
- * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was. */
+ * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was.
+ * Encrypted volumes are opened with the secret whose usage is their path
+ * (libvirt's default secret); a raw LUKS volume refuses
+ * VDISK_VOL_RESIZE_ALLOCATE, as libvirt. */
 int vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
                      vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
