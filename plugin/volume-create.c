@@ -75,6 +75,9 @@ static int
 plan_key(vdisk_pool *pool, const vdisk_vol_def *def, create_plan *p, const char *what,
          vdisk_error *err)
 {
+    if (def->format != VDISK_FORMAT_RAW && def->format != VDISK_FORMAT_QCOW2)
+        return vdisk_error_set(err, ENOTSUP, "%s: volume encryption unsupported with format %s", what,
+                               vdisk_format_name(def->format));
     int r = vdisk_vol_key_from_def(pool, &def->encryption, what, &p->key, err);
     if (r < 0)
         return r;

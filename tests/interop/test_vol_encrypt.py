@@ -131,22 +131,26 @@ def test_dumpxml_and_refresh_show_encryption(ev, tmp_path, qemu_img):
     assert "a.img" in listing and "q.luks" in listing
 
 
-@pytest.mark.parametrize("case", ["no-secret-element", "unknown-uuid", "no-value", "unknown-usage"])
+@pytest.mark.parametrize("case", ["no-secret-element", "unknown-uuid", "no-value", "unknown-usage",
+                                  "iso"])
 def test_secret_problems_write_nothing(ev, tmp_path, case):
     enc = {
+        "iso": enc_by_uuid(UUID_A),
         "no-secret-element": "<encryption format='luks'/>",
         "unknown-uuid": enc_by_uuid(UUID_B),
         "no-value": enc_by_uuid(UUID_A),
         "unknown-usage": "<encryption format='luks'><secret type='passphrase' usage='/nowhere'/></encryption>",
     }[case]
     define_secret(ev, tmp_path, UUID_A, ev.pool / "e.img", value=None)
-    p = ev.run("vol-create", "p", vol_xml(tmp_path, "e.img", "raw", enc), check=False)
+    fmt = "iso" if case == "iso" else "raw"
+    p = ev.run("vol-create", "p", vol_xml(tmp_path, "e.img", fmt, enc), check=False)
     assert p.returncode == 1 and "volume 'e.img'" in p.stderr
     expect = {
         "no-secret-element": "no secret provided for luks encryption",
         "unknown-uuid": f"no secret with matching uuid '{UUID_B}'",
         "no-value": f"secret '{UUID_A}' does not have a value",
         "unknown-usage": "no secret with matching usage '/nowhere'",
+        "iso": "volume encryption unsupported with format iso",   # libvirt's words
     }[case]
     assert expect in p.stderr
     assert os.listdir(ev.pool) == []
