@@ -252,6 +252,11 @@ def test_snapshots_of_an_encrypted_qcow2(ev, tmp_path, qemu_img, qemu_io):
     ev.run("vol-snapshot-revert", "--pool", "p", "b.qcow2", "s1")
     assert "read 65536/65536" in qio(qemu_io, "qcow2", qc, pw, "read -P 0x11 0 64k").stdout
     retry_qemu(qemu_img, "check", *secret(pw), "--image-opts", image_opts("qcow2", qc))
+    # A raw LUKS volume has no internal snapshots.
+    define_secret(ev, tmp_path, UUID_A, ev.pool / "a.img")
+    ev.run("vol-create", "p", vol_xml(tmp_path, "a.img", "raw", enc_by_uuid(UUID_A), "1M"))
+    p = ev.run("vol-snapshot-create", "--pool", "p", "a.img", "s1", check=False)
+    assert p.returncode == 1 and "need a qcow2 volume" in p.stderr
 
 
 def test_download_is_the_file_bytes(ev, tmp_path):
