@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vdisk/encrypt.h>
@@ -182,7 +183,8 @@ vdisk_vol_luks_resize(vdisk_pool *pool, const char *name, vdisk_image *img, uint
 
 int
 vdisk_vol_wipe_encrypt_opts(vdisk_pool *pool, const char *name, const vdisk_info *info,
-                            vdisk_create_opts *o, vdisk_vol_key *key, vdisk_error *err)
+                            vdisk_create_opts *o, vdisk_vol_key *key, uint64_t *reserve,
+                            vdisk_error *err)
 {
     const vdisk_encrypt_info *e = info->encrypt;
     if (!e || e->format != VDISK_ENCRYPT_LUKS)
@@ -201,5 +203,24 @@ vdisk_vol_wipe_encrypt_opts(vdisk_pool *pool, const char *name, const vdisk_info
     eo->iter_time = vdisk_vol_luks_iter_time();
     eo->secret = key->data;
     eo->secret_len = key->len;
+    /* A thick one: space reserved past its end, as vdisk_vol_create makes it. */
+    *reserve = o->prealloc != VDISK_PREALLOC_OFF ? o->size : 0;
+    o->prealloc = VDISK_PREALLOC_OFF;
     return 0;
+}
+
+int
+vdisk_vol_reserve_tail(vdisk_pool *pool, const char *name, uint64_t bytes, vdisk_error *err)
+{
+    int fd = vdisk_vol_open_fd(pool, name, O_RDWR, err);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    int r = 0;
+    if (fstat(fd, &st) < 0 ||
+        fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)bytes) < 0 || fsync(fd) < 0)
+        r = vdisk_error_set_errno(err, errno, "volume '%s': cannot reserve %llu bytes", name,
+                                  (unsigned long long)bytes);
+    close(fd);
+    return r;
 }

@@ -53,9 +53,14 @@ int vdisk_vol_luks_resize(vdisk_pool *pool, const char *name, vdisk_image *img, 
 /* vol-wipe formats an encrypted qcow2 volume again: set o's encryption to
  * what info (the volume's, before the wipe) shows, with the passphrase of
  * the volume's default secret, loaded into key (the caller clears it after
- * the create).  Refused before anything is written when there is none. */
+ * the create).  Refused before anything is written when there is none.
+ * Preallocation is turned off (encrypted clusters would not read as zeros);
+ * *reserve is what to reserve past the end afterwards (0: thin). */
 int vdisk_vol_wipe_encrypt_opts(vdisk_pool *pool, const char *name, const vdisk_info *info,
-                                vdisk_create_opts *o, vdisk_vol_key *key, vdisk_error *err);
+                                vdisk_create_opts *o, vdisk_vol_key *key, uint64_t *reserve,
+                                vdisk_error *err);
+/* fallocate `bytes` past the end of volume `name`, keeping its size. */
+int vdisk_vol_reserve_tail(vdisk_pool *pool, const char *name, uint64_t bytes, vdisk_error *err);
 
 /* PBKDF2 time per key slot for new LUKS volumes, in ms: QEMU's default
  * (0 = 2000 ms) unless the environment sets VDISK_LUKS_ITER_TIME. */

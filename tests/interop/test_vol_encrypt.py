@@ -102,9 +102,13 @@ def test_thick_encrypted_qcow2_reads_zeros_with_its_space_reserved(ev, tmp_path,
                    "<allocation unit='M'>8</allocation><target><format type='qcow2'/>"
                    f"{enc_by_uuid(UUID_B)}</target></volume>")
     ev.run("vol-create", "p", xml)
-    assert os.stat(qc).st_blocks * 512 >= 8 << 20
-    assert "read 8388608/8388608" in qio(qemu_io, "qcow2", qc, pw, "read -P 0 0 8M").stdout
-    retry_qemu(qemu_img, "check", *secret(pw), "--image-opts", image_opts("qcow2", qc))
+    for step in ("created", "wiped"):
+        assert os.stat(qc).st_blocks * 512 >= 8 << 20, step
+        assert "read 8388608/8388608" in qio(qemu_io, "qcow2", qc, pw, "read -P 0 0 8M").stdout
+        retry_qemu(qemu_img, "check", *secret(pw), "--image-opts", image_opts("qcow2", qc))
+        if step == "created":
+            qio(qemu_io, "qcow2", qc, pw, "write -P 0x44 0 1M")
+            ev.run("vol-wipe", "--pool", "p", "t.qcow2")
 
 
 def test_dumpxml_and_refresh_show_encryption(ev, tmp_path, qemu_img):
