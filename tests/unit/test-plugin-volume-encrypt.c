@@ -113,6 +113,40 @@ test_create_probe_resize(void **state)
     pf_close(reg, p);
 }
 
+/* A thick encrypted qcow2: space reserved, not preallocated; a wipe keeps
+ * it encrypted and reserved. */
+static void
+test_thick_qcow2_create_and_wipe(void **state)
+{
+    vdisk_registry *reg = pf_registry();
+    vdisk_pool *p = pf_pool(reg, "p", VDISK_ZEROING_EAGER, 0);
+    char *path = vdisk_vol_path(p, "t.qcow2");
+    define_a(reg, path, "pass phrase");
+    setenv("VDISK_LUKS_ITER_TIME", "10", 1);
+    vdisk_vol_def d = pf_vol("t.qcow2", VDISK_FORMAT_QCOW2, 4 * MiB, 4 * MiB);
+    d.encryption.format = VDISK_VOL_ENCRYPTION_LUKS;
+    d.encryption.has_secret_uuid = true;
+    memcpy(d.encryption.secret_uuid, uuid_a, 16);
+    vdisk_error err = { 0 };
+    if (vdisk_vol_create(p, &d, 0, NULL, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    vdisk_vol_def_clear(&d);
+    for (int pass = 0; pass < 2; pass++) {
+        vdisk_vol_def got;
+        assert_int_equal(vdisk_vol_lookup(p, "t.qcow2", &got, NULL), 0);
+        assert_int_equal(got.format, VDISK_FORMAT_QCOW2);
+        assert_int_equal(got.encryption.format, VDISK_VOL_ENCRYPTION_LUKS);
+        assert_true(got.allocation >= 4 * MiB);
+        assert_true(got.physical < 4 * MiB);     /* reserved past the end, not preallocated */
+        vdisk_vol_def_clear(&got);
+        if (pass == 0 && vdisk_vol_wipe(p, "t.qcow2", VDISK_WIPE_ZERO, NULL, NULL, &err) < 0)
+            fail_msg("%s", err.message);
+    }
+    unsetenv("VDISK_LUKS_ITER_TIME");
+    free(path);
+    pf_close(reg, p);
+}
+
 static void
 test_default_secret_and_iter_time(void **state)
 {
@@ -148,6 +182,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_key_from_def, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_create_probe_resize, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_thick_qcow2_create_and_wipe, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_default_secret_and_iter_time, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
