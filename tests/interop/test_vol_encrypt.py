@@ -8,12 +8,14 @@ LUKS.  PBKDF2 time is kept small through VDISK_LUKS_ITER_TIME.
 """
 import json
 import os
+import re
 
 import pytest
 
 from encrypt_common import (OTHER, PASS, cryptsetup_bin, have_cryptsetup, image_opts,
                             pwfile, retry_qemu, secret)
 from pool_common import virsh  # noqa: F401
+from xml_common import libvirt_src  # noqa: F401
 
 UUID_A = "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f"
 UUID_B = "1b92a6c3-9514-4c34-a9e7-32ddd3a91e70"
@@ -271,3 +273,54 @@ def test_download_is_the_file_bytes(ev, tmp_path):
     ev.run("vol-download", "--pool", "p", "a.img", out)
     assert out.read_bytes() == raw.read_bytes()
     assert out.read_bytes()[:6] == b"LUKS\xba\xbe"
+
+
+# libvirt's own encrypted volume XML (tests/storagevolxml2xmlin) and the
+# qemu-img arguments its dir pool passes for it (tests/storagevolxml2argvdata).
+LIBVIRT_CASES = [("vol-luks", "luks"), ("vol-luks-cipher", "luks-cipher"),
+                 ("vol-qcow2-luks", "qcow2-luks")]
+
+
+def without_random(data):
+    """qemu-img info's format-specific data without what differs between two
+    creations of the same image: UUID and PBKDF2 iteration counts."""
+    if isinstance(data, dict):
+        return {k: without_random(v) for k, v in data.items()
+                if k not in ("uuid", "master-key-iters", "iters")}
+    if isinstance(data, list):
+        return [without_random(v) for v in data]
+    return data
+
+
+@pytest.mark.parametrize("vol,argv", LIBVIRT_CASES)
+def test_like_libvirt_dir_pool(ev, tmp_path, qemu_img, libvirt_src, vol, argv):
+    tests = libvirt_src / "tests"
+    xml_in = (tests / "storagevolxml2xmlin" / f"{vol}.xml").read_text()
+    text = (tests / "storagevolxml2argvdata" / f"{argv}.argv").read_text()
+    args = text.replace("\\\n", "").split()
+    pw = pwfile(tmp_path)
+    base = tmp_path / "base.raw"
+    qemu_img("create", "-f", "raw", base, "5G")
+    xml_in = xml_in.replace("<path>/dev/null</path>", f"<path>{base}</path>")
+    name = re.search(r"<name>([^<]+)</name>", xml_in).group(1)
+    uuid = re.search(r"<secret type='passphrase' uuid='([^']+)'", xml_in).group(1)
+    define_secret(ev, tmp_path, uuid, ev.pool / name)
+    (tmp_path / "vol.xml").write_text(xml_in)
+    ev.run("vol-create", "p", tmp_path / "vol.xml")
+    # libvirt's command on a reference file, with a short PBKDF2 time.
+    qcow2 = "-f qcow2" in " ".join(args)
+    ref = tmp_path / "ref.img"
+    args = [str(base) if a == "/dev/null" else a.replace("/path/to/secretFile", str(pw))
+            for a in args]
+    o = args.index("-o") + 1
+    args[o] += ",encrypt.iter-time=10" if qcow2 else ",iter-time=10"
+    assert args[:2] == ["qemu-img", "create"]
+    retry_qemu(qemu_img, *args[1:-2], ref, args[-1])
+    fmt = "qcow2" if qcow2 else "raw"
+    mine, theirs = qinfo(qemu_img, fmt, ev.pool / name, pw), qinfo(qemu_img, fmt, ref, pw)
+    for k in ("format", "virtual-size", "encrypted", "backing-filename", "backing-filename-format"):
+        assert mine.get(k) == theirs.get(k), k
+    assert without_random(mine["format-specific"]) == without_random(theirs["format-specific"])
+    # And vdisk opens QEMU's image with the passphrase (e.g. its "cbc-plain64:sha256" mode).
+    out = ev.run("info", "--output", "json", "--passphrase-file", pw, ref).stdout
+    assert json.loads(out)["format"] == theirs["format"]
