@@ -59,11 +59,15 @@ read_value(vdisk_registry *reg, const unsigned char uuid[16], const char *what, 
     char u[VDISK_UUID_STRING_LEN];
     vdisk_uuid_format(uuid, u);
     vdisk_secret_def def;
+    memset(&def, 0, sizeof(def));
     int r = vdisk_secret_lookup(reg, u, &def, err);
-    if (r == 0) {
-        vdisk_secret_def_clear(&def);
+    /* As libvirt: a secret without usage is accepted, one for another use is not. */
+    if (r == 0 && def.usage_type && strcmp(def.usage_type, "volume") != 0)
+        r = vdisk_error_set(err, EINVAL, "secret with uuid %s is of type '%s' not expected 'volume' type",
+                            u, def.usage_type);
+    if (r == 0)
         r = vdisk_secret_get_value(reg, uuid, &key->data, &key->len, err);
-    }
+    vdisk_secret_def_clear(&def);
     if (r == 0 && key->len == 0) {
         vdisk_vol_key_clear(key);
         r = vdisk_error_set(err, EINVAL, "secret '%s' has an empty value", u);

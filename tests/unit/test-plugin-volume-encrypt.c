@@ -68,6 +68,18 @@ test_key_from_def(void **state)
     enc.secret_usage = (char *)"/images/w";
     assert_int_equal(vdisk_vol_key_from_def(p, &enc, "volume 'v'", &key, &err), -ENOENT);
     assert_non_null(strstr(err.message, "no secret with matching usage '/images/w'"));
+    /* A secret for another use (ceph) is refused by uuid, as libvirt refuses it. */
+    const char *ceph = "<secret><uuid>5a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>"
+                       "<usage type='ceph'><name>client.admin</name></usage></secret>";
+    unsigned char uc[16];
+    assert_int_equal(vdisk_secret_define(reg, ceph, strlen(ceph), "c.xml", uc, NULL), 0);
+    assert_int_equal(vdisk_secret_set_value(reg, uc, "k", 1, NULL), 0);
+    enc.secret_usage = NULL;
+    enc.has_secret_uuid = true;
+    memcpy(enc.secret_uuid, uc, 16);
+    assert_int_equal(vdisk_vol_key_from_def(p, &enc, "volume 'v'", &key, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "is of type 'ceph' not expected 'volume' type"));
+    assert_null(key.data);
     /* Legacy qcow encryption is never created. */
     enc.format = VDISK_VOL_ENCRYPTION_QCOW;
     assert_int_equal(vdisk_vol_key_from_def(p, &enc, "volume 'v'", &key, NULL), -ENOTSUP);
