@@ -190,6 +190,22 @@ def test_clone_and_create_from(ev, tmp_path, qemu_img, qemu_io):
                f"driver=raw,file.filename={ev.pool / 'plain.img'}")
 
 
+def test_create_from_a_source_no_secret_names(ev, tmp_path, qemu_img):
+    # The source's passphrase is then the new volume's (the same secret).
+    pw = pwfile(tmp_path)
+    retry_qemu(qemu_img, "create", "-q", *secret(pw), "-f", "luks", "-o",
+               "key-secret=sec0,iter-time=10", ev.pool / "q.luks", "2M")
+    p = ev.run("vol-create-from", "p", vol_xml(tmp_path, "plain.img", "raw", capacity="2M"),
+               "q.luks", "--inputpool", "p", check=False)
+    assert p.returncode == 1 and str(ev.pool / "q.luks") in p.stderr
+    assert not (ev.pool / "plain.img").exists()
+    define_secret(ev, tmp_path, UUID_B, "/elsewhere")
+    xml = vol_xml(tmp_path, "copy.img", "raw", enc_by_uuid(UUID_B), "2M")
+    ev.run("vol-create-from", "p", xml, "q.luks", "--inputpool", "p")
+    retry_qemu(qemu_img, "compare", *secret(pw), "--image-opts", image_opts("raw", ev.pool / "q.luks"),
+               image_opts("raw", ev.pool / "copy.img"))
+
+
 def test_resize_as_libvirt(ev, tmp_path, qemu_img):
     pw = pwfile(tmp_path)
     raw, qc = ev.pool / "a.img", ev.pool / "b.qcow2"
