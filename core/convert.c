@@ -10,10 +10,17 @@
  *
  * `workers` threads each claim a job, read it and write it.  Reads run in
  * parallel; for a target that allocates its clusters as it goes (qcow2) the
- * writes are handed off in guest order, as qemu-img does without -W, so the
- * target's host layout is sequential.  A raw target has no layout to keep:
- * its writes run in parallel too.  Memory is bounded: one chunk buffer per
- * worker.
+ * writes go out in guest order, as qemu-img does without -W, so the
+ * target's host layout is sequential: a job read before its turn waits in
+ * a ready list (see convert_slot) while its worker goes on with the next.
+ * A raw target has no layout to keep: its writes run in parallel too.
+ * Memory is bounded: a fixed number of job buffers (slots).
+ *
+ * Compressed conversion (-c) compresses in the workers too, before the
+ * turn, so only the (cheap) stores are serialised and the target is laid
+ * out exactly as an in-order, one-cluster-at-a-time qemu-img convert -c
+ * lays it out.  (qemu-img compresses inside its in-order write: one
+ * cluster at a time.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +31,12 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "lock.h"
 
 #define CHUNK_MAX (2u << 20)
+/* Smaller jobs when compressing: each slot also holds the compressed
+ * clusters, and a job is compressed by one worker. */
+#define CHUNK_COMPRESS (512u << 10)
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
 #define RAW_GRANULE 4096u
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
@@ -45,6 +56,8 @@ typedef struct convert_job {
     bool zero;           /* write zeroes, do not read */
 } convert_job;
 
+typedef struct convert_slot convert_slot;
+
 typedef struct convert_state {
     vdisk_image *src;
     vdisk_image *dst;
@@ -53,13 +66,19 @@ typedef struct convert_state {
     uint32_t granule;       /* zero-skip and alignment unit in the target */
     uint32_t chunk;         /* job size limit, a multiple of granule */
     bool ordered;           /* writes in guest order (allocating target) */
+    bool precompress;       /* -c: workers compress before their turn */
     bool must_zero;         /* target has a backing file: zeros are written */
 
     pthread_mutex_t lock;
-    pthread_cond_t turn_cv;
+    pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
+    convert_slot *slots;        /* all of them (nslots) */
+    int nslots;
+    convert_slot *free_slots;
+    convert_slot *ready;        /* filled, waiting for their turn (ordered) */
+    bool writing;               /* a worker is writing in turn (ordered) */
     uint64_t cursor;        /* next guest offset to examine */
     uint64_t next_seq;
-    uint64_t write_turn;    /* seq whose writes may go now (ordered) */
+    uint64_t write_turn;    /* seq to be written next (ordered) */
     uint64_t done;          /* source bytes examined (progress) */
     uint64_t unflushed;     /* bytes written since writeback was last started */
     bool stop;              /* an error or a cancellation: every worker quits */
@@ -78,6 +97,20 @@ align_down(uint64_t v, uint64_t a)
 {
     return v / a * a;
 }
+
+/* A job with its buffers: the chunk read and, with precompress, its
+ * clusters compressed (one cluster-size place each) and their lengths.
+ * Workers take a free slot and fill it (read, compress); for an ordered
+ * target a slot whose turn has not come is left in the ready list, and
+ * whoever writes in turn goes on with the ready slots that follow.  So a
+ * slow worker delays the writes but not the others' reads and compression. */
+struct convert_slot {
+    convert_job job;
+    uint8_t *buf;
+    uint8_t *out;
+    uint32_t *clen;
+    struct convert_slot *next;   /* in the free or the ready list */
+};
 
 /* Record the first failure and make every worker stop.  Lock held. */
 static void
@@ -166,21 +199,6 @@ claim_job_locked(convert_state *s, convert_job *job)
     return false;
 }
 
-/* Ordered hand-off: wait until it is this job's turn to write.  Returns
- * false if the copy is stopping. */
-static bool
-wait_turn(convert_state *s, const convert_job *job)
-{
-    if (!s->ordered)
-        return true;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stop && s->write_turn != job->seq)
-        pthread_cond_wait(&s->turn_cv, &s->lock);
-    bool go = !s->stop;
-    pthread_mutex_unlock(&s->lock);
-    return go;
-}
-
 /* Kick off asynchronous writeback of everything written so far (no wait):
  * the flush at close then has little left to do.  Lock held. */
 static void
@@ -193,31 +211,48 @@ start_writeback_locked(convert_state *s, uint64_t written)
     (void)sync_file_range(s->dst->file->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
-/* The job's writes are done: pass the turn on and count its progress. */
+/* The job's writes are done: pass the turn on, count its progress and
+ * give its slot back.  Lock held. */
 static void
-finish_job(convert_state *s, const convert_job *job)
+finish_job_locked(convert_state *s, convert_slot *slot)
 {
-    pthread_mutex_lock(&s->lock);
-    start_writeback_locked(s, job->len);
-    if (s->ordered) {
-        s->write_turn = job->seq + 1;
-        pthread_cond_broadcast(&s->turn_cv);
-    }
-    progress_locked(s, job->progress);
-    pthread_mutex_unlock(&s->lock);
+    start_writeback_locked(s, slot->job.len);
+    if (s->ordered)
+        s->write_turn = slot->job.seq + 1;
+    progress_locked(s, slot->job.progress);
+    slot->next = s->free_slots;
+    s->free_slots = slot;
+    pthread_cond_broadcast(&s->turn_cv);
+}
+
+/* The clusters of w->buf at [pos, pos+len) of a job at guest offset off,
+ * as compressed by compress_chunk. */
+static vdisk_precompressed
+precompressed_view(const convert_state *s, const convert_slot *w, uint64_t pos, uint64_t len,
+                   uint64_t off)
+{
+    vdisk_precompressed c = {
+        .off = off + pos, .len = len, .data = w->buf + pos,
+        .out = w->out + pos, .clen = w->clen + pos / s->granule,
+    };
+    return c;
 }
 
 /* Write one run of granules that are all data (or, when zero, all zeros:
  * skipped unless the target has a backing file to hide). */
 static int
-write_run(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, bool zero,
-          vdisk_error *err)
+write_run(convert_state *s, const convert_slot *w, uint64_t pos, uint64_t len, uint64_t off,
+          bool zero, vdisk_error *err)
 {
     if (zero)
-        return s->must_zero ? vdisk_write_zeroes(s->dst, len, off, 0, err) : 0;
+        return s->must_zero ? vdisk_write_zeroes(s->dst, len, off + pos, 0, err) : 0;
+    if (s->precompress) {
+        vdisk_precompressed c = precompressed_view(s, w, pos, len, off);
+        return vdisk_pwrite_precompressed(s->dst, &c, err);
+    }
     if (s->opts->compress)
-        return vdisk_pwrite_compressed(s->dst, buf, len, off, err);
-    return vdisk_pwrite(s->dst, buf, len, off, err);
+        return vdisk_pwrite_compressed(s->dst, w->buf + pos, len, off + pos, err);
+    return vdisk_pwrite(s->dst, w->buf + pos, len, off + pos, err);
 }
 
 /* Bytes from off to the next granule boundary, at most len. */
@@ -227,23 +262,33 @@ granule_piece(const convert_state *s, uint64_t off, uint64_t len)
     return min_u64(s->granule - off % s->granule, len);
 }
 
-/* Write the chunk read at guest offset off, granule by granule, merging
- * neighbours of the same kind (data / zeros) into one request. */
+/* The run from pos of neighbouring granules of one kind (data / zeros) in
+ * the chunk read at guest offset off. */
+static uint64_t
+next_run(const convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, uint64_t pos,
+         bool *zero)
+{
+    uint64_t piece = granule_piece(s, off + pos, len - pos);
+    *zero = vdisk_buffer_is_zero(buf + pos, piece);
+    uint64_t run = piece;
+    while (pos + run < len) {
+        uint64_t next = granule_piece(s, off + pos + run, len - pos - run);
+        if (vdisk_buffer_is_zero(buf + pos + run, next) != *zero)
+            break;
+        run += next;
+    }
+    return run;
+}
+
+/* Write the chunk read at guest offset off, run by run. */
 static int
-write_chunk(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, vdisk_error *err)
+write_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off, vdisk_error *err)
 {
     uint64_t pos = 0;
     while (pos < len) {
-        uint64_t piece = granule_piece(s, off + pos, len - pos);
-        bool zero = vdisk_buffer_is_zero(buf + pos, piece);
-        uint64_t run = piece;
-        while (pos + run < len) {
-            uint64_t next = granule_piece(s, off + pos + run, len - pos - run);
-            if (vdisk_buffer_is_zero(buf + pos + run, next) != zero)
-                break;
-            run += next;
-        }
-        int r = write_run(s, buf + pos, run, off + pos, zero, err);
+        bool zero;
+        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
+        int r = write_run(s, w, pos, run, off, zero, err);
         if (r < 0)
             return r;
         pos += run;
@@ -251,21 +296,97 @@ write_chunk(convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off, vd
     return 0;
 }
 
-/* Read (unless it is a zero job) and write one job; writes wait for their
- * turn when the target's layout must follow guest order. */
+/* Compress the data runs of the chunk (before the job's turn to write). */
 static int
-run_job(convert_state *s, const convert_job *job, uint8_t *buf, vdisk_error *err)
+compress_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off,
+               vdisk_error *err)
+{
+    uint64_t pos = 0;
+    while (pos < len) {
+        bool zero;
+        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
+        if (!zero) {
+            vdisk_precompressed c = precompressed_view(s, w, pos, run, off);
+            int r = vdisk_compress_ahead(s->dst, &c, err);
+            if (r < 0)
+                return r;
+        }
+        pos += run;
+    }
+    return 0;
+}
+
+/* Read the slot's job (unless it is a zero job) and compress it when
+ * precompressing: everything before its turn. */
+static int
+fill_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
+{
+    if (w->job.zero)
+        return 0;
+    int r = vdisk_pread(s->src, w->buf, w->job.len, w->job.off, err);
+    if (r == 0 && s->precompress)
+        r = compress_chunk(s, w, w->job.len, w->job.off, err);
+    return r;
+}
+
+static int
+write_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
+{
+    if (w->job.zero)
+        return write_run(s, w, 0, w->job.len, w->job.off, true, err);
+    return write_chunk(s, w, w->job.len, w->job.off, err);
+}
+
+/* The ready slot of job seq, taken out of the list; NULL if not there.  Lock held. */
+static convert_slot *
+take_ready_locked(convert_state *s, uint64_t seq)
+{
+    for (convert_slot **p = &s->ready; *p; p = &(*p)->next)
+        if ((*p)->job.seq == seq) {
+            convert_slot *w = *p;
+            *p = w->next;
+            return w;
+        }
+    return NULL;
+}
+
+/* Ordered target: leave the filled slot ready; unless someone is writing
+ * already, write every ready slot whose turn it is. */
+static int
+write_in_turn(convert_state *s, convert_slot *slot, vdisk_error *err)
 {
     int r = 0;
-    if (!job->zero)
-        r = vdisk_pread(s->src, buf, job->len, job->off, err);
-    if (r < 0)
-        return r;
-    if (!wait_turn(s, job))
-        return 0;   /* another worker failed; its error is the one reported */
-    if (job->zero)
-        return write_run(s, NULL, job->len, job->off, true, err);
-    return write_chunk(s, buf, job->len, job->off, err);
+    pthread_mutex_lock(&s->lock);
+    slot->next = s->ready;
+    s->ready = slot;
+    while (r == 0 && !s->stop && !s->writing) {
+        convert_slot *w = take_ready_locked(s, s->write_turn);
+        if (!w)
+            break;
+        s->writing = true;
+        pthread_mutex_unlock(&s->lock);
+        r = write_slot(s, w, err);
+        pthread_mutex_lock(&s->lock);
+        s->writing = false;
+        if (r == 0)
+            finish_job_locked(s, w);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* A free slot with a newly claimed job, waiting while every slot is in
+ * use; NULL when there is no more work.  Lock held. */
+static convert_slot *
+next_job_locked(convert_state *s)
+{
+    while (!s->stop && !s->free_slots)
+        pthread_cond_wait(&s->turn_cv, &s->lock);
+    convert_slot *w = s->free_slots;
+    if (!w || !claim_job_locked(s, &w->job))
+        return NULL;
+    s->free_slots = w->next;
+    return w;
 }
 
 /* Worker thread: claim jobs until there are none left or the copy stops. */
@@ -273,31 +394,65 @@ static void *
 worker_main(void *opaque)
 {
     convert_state *s = opaque;
-    uint8_t *buf = vdisk_alloc_aligned(s->chunk, false);
-    if (!buf) {
-        vdisk_error e;
-        vdisk_error_set(&e, ENOMEM, "%s: out of memory for a %u-byte copy buffer",
-                        vdisk_get_filename(s->dst), s->chunk);
-        fail(s, -ENOMEM, &e);
-        return NULL;
-    }
     for (;;) {
-        convert_job job;
         pthread_mutex_lock(&s->lock);
-        bool have = claim_job_locked(s, &job);
+        convert_slot *w = next_job_locked(s);
         pthread_mutex_unlock(&s->lock);
-        if (!have)
+        if (!w)
             break;
         vdisk_error e;
-        int r = run_job(s, &job, buf, &e);
+        int r = fill_slot(s, w, &e);
+        if (r == 0 && s->ordered) {
+            r = write_in_turn(s, w, &e);
+        } else if (r == 0) {
+            r = write_slot(s, w, &e);
+            pthread_mutex_lock(&s->lock);
+            if (r == 0)
+                finish_job_locked(s, w);
+            pthread_mutex_unlock(&s->lock);
+        }
         if (r < 0) {
             fail(s, r, &e);
             break;
         }
-        finish_job(s, &job);
     }
-    free(buf);
     return NULL;
+}
+
+/* n slots with their buffers, all free. */
+static int
+slots_alloc(convert_state *s, int n, vdisk_error *err)
+{
+    s->slots = calloc((size_t)n, sizeof(*s->slots));
+    int r = s->slots ? 0 : -ENOMEM;
+    for (int i = 0; r == 0 && i < n; i++) {
+        convert_slot *w = &s->slots[i];
+        s->nslots++;
+        w->buf = vdisk_alloc_aligned(s->chunk, false);
+        if (s->precompress) {
+            w->out = malloc(s->chunk);
+            w->clen = calloc(s->chunk / s->granule + 1, sizeof(*w->clen));
+        }
+        if (!w->buf || (s->precompress && (!w->out || !w->clen)))
+            r = -ENOMEM;
+        w->next = s->free_slots;
+        s->free_slots = w;
+    }
+    if (r < 0)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory for %d copy buffers of %u bytes",
+                               vdisk_get_filename(s->dst), n, s->chunk);
+    return 0;
+}
+
+static void
+slots_free(convert_state *s)
+{
+    for (int i = 0; i < s->nslots; i++) {
+        free(s->slots[i].buf);
+        free(s->slots[i].out);
+        free(s->slots[i].clen);
+    }
+    free(s->slots);
 }
 
 /* The number of workers to run: the caller's, or a default for this machine. */
@@ -320,10 +475,17 @@ worker_count(const vdisk_convert_opts *opts, uint64_t size, uint32_t chunk)
     return n;
 }
 
-/* Run the workers (the calling thread is one of them) and collect the result. */
+/* Run the workers (the calling thread is one of them) and collect the
+ * result.  An ordered target gets spare slots, so that workers go on
+ * reading and compressing while an earlier job waits to be written. */
 static int
 run_workers(convert_state *s, int n, vdisk_error *err)
 {
+    int r = slots_alloc(s, s->ordered ? n + n / 2 + 1 : n, err);
+    if (r < 0) {
+        slots_free(s);
+        return r;
+    }
     pthread_t tids[MAX_WORKERS];
     int started = 0;
     for (int i = 1; i < n; i++) {
@@ -334,6 +496,7 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     worker_main(s);
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
+    slots_free(s);
     if (s->result < 0 && err)
         *err = s->err;
     return s->result;
@@ -397,6 +560,19 @@ create_target(vdisk_image *src, const char *dst, const vdisk_convert_opts *opts,
     return r;
 }
 
+/* After compressed writes the file may end mid-sector: round it up to a
+ * whole sector, as qemu-img convert -c does (its final zero-length
+ * compressed write), for readers that read whole sectors. */
+static int
+align_compressed_end(vdisk_image *dst, vdisk_error *err)
+{
+    uint64_t len;
+    int r = vdisk_file_get_length(dst->file, &len, err);
+    if (r < 0 || len % 512 == 0)
+        return r;
+    return vdisk_file_truncate(dst->file, (len + 511) / 512 * 512, err);
+}
+
 /* Remove a target we created, unless it is not a regular file (a device). */
 static void
 remove_target(const char *dst)
@@ -421,6 +597,9 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS;
+    s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
+    if (s->precompress && s->chunk > CHUNK_COMPRESS)
+        s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
 }
 
 int
@@ -429,7 +608,10 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     int r = check_opts(src, dst, opts, err);
     if (r < 0)
         return r;
-    vdisk_open_opts so = { .format = opts->src_format, .flags = opts->src_flags & ~VDISK_OPEN_RDWR,
+    /* As qemu-img convert: nobody may write the source while it is copied
+     * (unless -U said to share it). */
+    vdisk_open_opts so = { .format = opts->src_format,
+                           .flags = (opts->src_flags & ~VDISK_OPEN_RDWR) | VDISK_OPEN_NO_SHARE,
                            .snapshot = opts->src_snapshot,
                            .secret = opts->src_secret, .secret_len = opts->src_secret_len };
     vdisk_image *in = NULL, *out = NULL;
@@ -444,6 +626,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
         pthread_mutex_init(&s.lock, NULL);
         pthread_cond_init(&s.turn_cv, NULL);
         r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
+        if (r == 0 && opts->compress)
+            r = align_compressed_end(out, err);
         pthread_cond_destroy(&s.turn_cv);
         pthread_mutex_destroy(&s.lock);
     }

@@ -16,6 +16,16 @@
 
 #include "file.h"
 
+/* Clusters compressed ahead of their write: convert's workers compress in
+ * parallel, then store in guest order. */
+typedef struct vdisk_precompressed {
+    uint64_t off;           /* guest offset, cluster aligned */
+    uint64_t len;           /* whole clusters, or up to the image end */
+    const uint8_t *data;    /* the uncompressed bytes (len) */
+    uint8_t *out;           /* cluster i compressed at out + i * cluster size */
+    uint32_t *clen;         /* its length; 0: it does not shrink, stored as is */
+} vdisk_precompressed;
+
 struct vdisk_driver {
     const char *name;
     vdisk_format format;
@@ -34,6 +44,11 @@ struct vdisk_driver {
     int (*discard)(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
     /* Optional: compressed whole-cluster writes. */
     int (*pwrite_compressed)(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err);
+    /* Optional: compress c->data into c->out/clen without touching the
+     * image (any thread, no lock)... */
+    int (*compress_ahead)(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
+    /* ...and store the result as pwrite_compressed would. */
+    int (*pwrite_precompressed)(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
     int (*flush)(vdisk_image *img, vdisk_error *err);
     /* This layer only; ext->depth/filename are filled by image.c. */
     int (*block_status)(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err);
@@ -86,6 +101,7 @@ struct vdisk_image {
 extern const struct vdisk_driver vdisk_raw_driver;
 extern const struct vdisk_driver vdisk_qcow2_driver;
 extern const struct vdisk_driver vdisk_luks_driver;
+extern const struct vdisk_driver vdisk_iso_driver;
 
 /* Table lookups (image.c). */
 const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
@@ -99,5 +115,16 @@ int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
 /* Switch a read-only handle to the content of a snapshot (snapshot.c). */
 int vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 
+/* Compressed writes in two steps (image.c): compress without touching the
+ * image (any thread), then store in order.  The driver must have both
+ * compress_ahead and pwrite_precompressed. */
+int vdisk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
+int vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
+
+/* Take more of QEMU's permissions (lock.h VDISK_PERM_*) on an open image,
+ * e.g. resize for a raw image, which a write open does not take: refused
+ * (-EBUSY, "image is in use") as a new open would be when another process
+ * holds conflicting locks.  No-op when locking is off. */
+int vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err);
 
 #endif

@@ -89,9 +89,28 @@ vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error 
 int
 vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *err)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool created = true;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = false;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0)
         return vdisk_error_set_errno(err, errno, "%s: cannot create", path);
+    vdisk_lock lk = { 0 };
+    unsigned perm, shared;
+    vdisk_lock_perms_for_create(&perm, &shared);
+    int r = vdisk_lock_acquire(fd, path, &lk, perm, shared, err);
+    struct stat st;
+    /* Only now may the old content go; a device keeps its size. */
+    if (r == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+        r = vdisk_error_set_errno(err, errno, "%s: cannot truncate", path);
+    if (r < 0) {
+        close(fd);
+        if (created)
+            unlink(path);   /* nothing half-made; an existing file stays as it was */
+        return r;
+    }
     if (nocow) {
         /* Only effective on an empty file; file systems without the flag
          * (ext4, xfs) reject the ioctl, which is fine: they do not COW. */
@@ -106,6 +125,7 @@ vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *e
         close(fd);
         return -ENOMEM;
     }
+    f->lock = lk;
     *out = f;
     return 0;
 }

@@ -22,6 +22,8 @@
 #include <vdisk/error.h>
 #include <vdisk/image.h>
 
+#include "lock.h"
+
 typedef struct vdisk_file {
     int fd;
     char *path;                 /* for messages */
@@ -33,13 +35,16 @@ typedef struct vdisk_file {
     atomic_bool can_fallocate;
     atomic_bool can_seek_data;
     atomic_bool skip_sync;      /* cache=unsafe: vdisk_file_flush does not fdatasync */
+    vdisk_lock lock;            /* QEMU-compatible OFD locks held on fd (lock.c) */
 } vdisk_file;
 
 /* Open an existing file.  flags: VDISK_OPEN_RDWR, VDISK_OPEN_DIRECT.
  * *out is freed with vdisk_file_close. */
 int vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error *err);
-/* Create (or truncate) a file for writing a new image: O_RDWR|O_CREAT|O_TRUNC,
- * mode 0644 less umask.  nocow: set FS_NOCOW_FL while the file is empty
+/* Create (or truncate) a file for writing a new image: O_RDWR|O_CREAT, mode
+ * 0644 less umask, then QEMU's create locks (lock.c) are taken and only then
+ * is the file truncated: an image another process has open is refused
+ * (-EBUSY) untouched.  nocow: set FS_NOCOW_FL while the file is empty
  * (ignored where the file system has no such flag). */
 int vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *err);
 void vdisk_file_close(vdisk_file *f);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "driver.h"
+#include "lock.h"
 #include "probe.h"
 
 /* Deep enough for any real chain; stops a chain of distinct files that
@@ -58,6 +59,8 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_qcow2_driver;
     case VDISK_FORMAT_LUKS:
         return &vdisk_luks_driver;
+    case VDISK_FORMAT_ISO:
+        return &vdisk_iso_driver;
     default:
         return NULL;
     }
@@ -84,6 +87,9 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
 {
     vdisk_format fmt = opts ? opts->format : VDISK_FORMAT_UNKNOWN;
     unsigned flags = opts ? opts->flags : 0;
+    if ((flags & VDISK_OPEN_RDWR) && (flags & VDISK_OPEN_FORCE_SHARE))
+        return vdisk_error_set(err, EINVAL, "%s: force-share (-U) can only be used with read-only "
+                               "images", path);
     int r = open_with(path, fmt, flags, NULL, 0, opts, out, err);
     if (r == 0 && opts && opts->snapshot) {
         r = (flags & VDISK_OPEN_RDWR)
@@ -95,6 +101,16 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
         }
     }
     return r;
+}
+
+/* Take the locks QEMU's tools take for this kind of open (lock.c), before
+ * the driver reads or repairs any metadata. */
+static int
+lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
+{
+    unsigned perm, shared;
+    vdisk_lock_perms_for_open(fmt, img->flags, &perm, &shared);
+    return vdisk_lock_acquire(img->file->fd, img->filename, &img->file->lock, perm, shared, err);
 }
 
 static int
@@ -136,6 +152,9 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         img->secret = opts->secret;
         img->secret_len = opts->secret_len;
     }
+    r = lock_image(img, img->drv->format, err);
+    if (r < 0)
+        goto fail;
     r = img->drv->open(img, err);
     img->secret = NULL;
     img->secret_len = 0;
@@ -147,6 +166,15 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
 fail:
     image_free(img);
     return r;
+}
+
+int
+vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err)
+{
+    vdisk_lock *lk = &img->file->lock;
+    if (!lk->active || (lk->perm & perm) == perm)
+        return 0;
+    return vdisk_lock_acquire(img->file->fd, img->filename, lk, lk->perm | perm, lk->shared, err);
 }
 
 int
@@ -218,7 +246,8 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
         r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
                             overlay->filename, full);
     else {
-        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY);
+        unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY |
+                                          VDISK_OPEN_NO_SHARE);
         /* An encrypted backing file is tried with the overlay's passphrase
          * (lent during the overlay's open). */
         vdisk_open_opts bo = { .secret = overlay->secret, .secret_len = overlay->secret_len };
@@ -330,6 +359,27 @@ vdisk_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_
         return vdisk_error_set(err, ENOTSUP, "%s: format %s does not support compressed clusters",
                                img->filename, img->drv->name);
     return img->drv->pwrite_compressed(img, buf, len, off, err);
+}
+
+int
+vdisk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
+{
+    int r = check_writable(img, c->len, c->off, "compressed write", err);
+    if (r < 0)
+        return r;
+    if (!img->drv->compress_ahead)
+        return vdisk_error_set(err, ENOTSUP, "%s: format %s does not support compressed clusters",
+                               img->filename, img->drv->name);
+    return img->drv->compress_ahead(img, c, err);
+}
+
+int
+vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err)
+{
+    int r = check_writable(img, c->len, c->off, "compressed write", err);
+    if (r < 0 || c->len == 0)
+        return r;
+    return img->drv->pwrite_precompressed(img, c, err);
 }
 
 int

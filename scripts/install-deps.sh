@@ -18,6 +18,9 @@ packages=(
     qemu-utils python3 python3-pytest xorriso genisoimage libxml2-utils
     qemu-utils python3 python3-pytest xorriso genisoimage
     cryptsetup-bin
+    # image locking tests: a real (paused) VM holding a disk
+    qemu-system-x86
+    qemu-utils python3 python3-pytest xorriso genisoimage p7zip-full qemu-system-x86
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git

@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "commands.h"
-#include "images.h"
 #include "options.h"
 #include "progress.h"
+#include "secrets.h"
 
 typedef struct commit_args {
     const char *fmt, *base, *cache, *file;
     bool drop, progress, quiet;
+    vv_secrets secrets;
 } commit_args;
 
 static int
@@ -26,10 +27,17 @@ parse_args(int argc, char **argv, commit_args *a)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":f:ht:b:dpqr:", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr != 0) {
+            if (sr < 0)
+                return 1;
+            continue;
+        }
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("commit");
@@ -94,14 +102,15 @@ cmd_commit(int argc, char **argv)
 {
     commit_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
+    unsigned flags = 0;
+    vdisk_image *img = NULL;
+    if (ret < 0 && cache_flags(a.cache, &flags) < 0)
+        ret = 1;
+    if (ret < 0 && vv_open_secure(a.file, a.fmt, VDISK_OPEN_RDWR | flags, &a.secrets, &img) < 0)
+        ret = 1;
+    vv_secrets_clear(&a.secrets);
     if (ret >= 0)
         return ret;
-    unsigned flags;
-    if (cache_flags(a.cache, &flags) < 0)
-        return 1;
-    vdisk_image *img;
-    if (vv_open_image(a.file, a.fmt, VDISK_OPEN_RDWR | flags, &img) < 0)
-        return 1;
     int r = run_commit(&a, img);
     vdisk_error err = { 0 };
     int rc = vdisk_close(img, &err);

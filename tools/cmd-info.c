@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "images.h"
@@ -97,6 +98,38 @@ collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool ch
     return r;
 }
 
+/* An ISO volume date as "2026-11-23T23:59:16Z" ("" when not recorded). */
+static const char *
+iso_date(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    buf[0] = '\0';
+    if (t != INT64_MIN && gmtime_r(&tt, &tm))
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/* ISO volume: id, dates, extensions, bootable. */
+static void
+json_iso(vv_json *j, const vdisk_info *in)
+{
+    char c[32], m[32];
+    vv_json_object_begin(j, "format-specific");
+    vv_json_string(j, "type", "iso");
+    vv_json_object_begin(j, "data");
+    vv_json_string(j, "volume-id", in->iso_volume_id);
+    vv_json_string(j, "system-id", in->iso_system_id);
+    vv_json_uint(j, "volume-size", in->iso_volume_size);
+    vv_json_string(j, "creation-date", iso_date(in->iso_creation_time, c, sizeof(c)));
+    vv_json_string(j, "modification-date", iso_date(in->iso_modification_time, m, sizeof(m)));
+    vv_json_bool(j, "joliet", in->iso_joliet);
+    vv_json_bool(j, "rock-ridge", in->iso_rock_ridge);
+    vv_json_bool(j, "bootable", in->iso_bootable);
+    vv_json_object_end(j);
+    vv_json_object_end(j);
+}
+
 /* The "format-specific" member: qemu-img's ImageInfoSpecificQCow2. */
 static void
 json_format_specific(vv_json *j, const vdisk_info *in)
@@ -110,6 +143,8 @@ json_format_specific(vv_json *j, const vdisk_info *in)
         vv_json_object_end(j);
         return;
     }
+    if (in->format == VDISK_FORMAT_ISO)
+        json_iso(j, in);
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     vv_json_object_begin(j, "format-specific");
@@ -184,6 +219,15 @@ human_format_specific(const vdisk_info *in)
         vv_info_encrypt_human(in->encrypt, 4, false);
         return;
     }
+    char c[32], m[32];
+    if (in->format == VDISK_FORMAT_ISO)
+        printf("Format specific information:\n    volume id: %s\n    system id: %s\n"
+               "    volume size: %" PRIu64 "\n    creation date: %s\n    modification date: %s\n"
+               "    joliet: %s\n    rock ridge: %s\n    bootable: %s\n",
+               in->iso_volume_id, in->iso_system_id, in->iso_volume_size,
+               iso_date(in->iso_creation_time, c, sizeof(c)),
+               iso_date(in->iso_modification_time, m, sizeof(m)), in->iso_joliet ? "true" : "false",
+               in->iso_rock_ridge ? "true" : "false", in->iso_bootable ? "true" : "false");
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     bool v3 = in->qcow2_version >= 3;

@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "commands.h"
-#include "images.h"
 #include "options.h"
 #include "progress.h"
+#include "secrets.h"
 
 typedef struct rebase_args {
     const char *fmt, *backing, *backing_fmt, *file;
     bool unsafe, progress, quiet, force_share;
+    vv_secrets secrets;
 } rebase_args;
 
 static int
@@ -27,10 +28,17 @@ parse_args(int argc, char **argv, rebase_args *a)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qU", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr != 0) {
+            if (sr < 0)
+                return 1;
+            continue;
+        }
         switch (c) {
         case 'h': return vv_command_help("rebase");
         case 'f': a->fmt = optarg; break;
@@ -76,15 +84,16 @@ cmd_rebase(int argc, char **argv)
 {
     rebase_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
+    vdisk_format fmt;
+    vdisk_image *img = NULL;
+    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
+    if (ret < 0 && backing_format(&a, &fmt) < 0)
+        ret = 1;
+    if (ret < 0 && vv_open_secure(a.file, a.fmt, flags, &a.secrets, &img) < 0)
+        ret = 1;
+    vv_secrets_clear(&a.secrets);
     if (ret >= 0)
         return ret;
-    vdisk_format fmt;
-    if (backing_format(&a, &fmt) < 0)
-        return 1;
-    vdisk_image *img;
-    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
-    if (vv_open_image(a.file, a.fmt, flags, &img) < 0)
-        return 1;
     vv_progress prog;
     vv_progress_init(&prog, a.progress && !a.quiet, 1.0);
     vdisk_error err = { 0 };

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 enum { OPT_SHRINK = 256, OPT_PREALLOC };
 
@@ -22,6 +22,7 @@ typedef struct resize_args {
     const char *size;
     bool quiet, shrink;
     vdisk_prealloc prealloc;
+    vv_secrets secrets;
 } resize_args;
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
@@ -32,6 +33,7 @@ parse_args(int argc, char **argv, resize_args *a)
         { "help", no_argument, NULL, 'h' },
         { "shrink", no_argument, NULL, OPT_SHRINK },
         { "preallocation", required_argument, NULL, OPT_PREALLOC },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
@@ -41,6 +43,12 @@ parse_args(int argc, char **argv, resize_args *a)
     a->size = argv[--argc];
     int c;
     while ((c = getopt_long(argc, argv, ":f:hq", longopts, NULL)) != -1) {
+        int sr = vv_secrets_option(&a->secrets, c, optarg);
+        if (sr != 0) {
+            if (sr < 0)
+                return 1;
+            continue;
+        }
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("resize");
@@ -99,11 +107,12 @@ cmd_resize(int argc, char **argv)
 {
     resize_args a = { 0 };
     int ret = parse_args(argc, argv, &a);
+    vdisk_image *img = NULL;
+    if (ret < 0 && vv_open_secure(a.file, a.fmt, VDISK_OPEN_RDWR, &a.secrets, &img) < 0)
+        ret = 1;
+    vv_secrets_clear(&a.secrets);
     if (ret >= 0)
         return ret;
-    vdisk_image *img;
-    if (vv_open_image(a.file, a.fmt, VDISK_OPEN_RDWR, &img) < 0)
-        return 1;
     uint64_t size;
     ret = 1;
     if (new_size(&a, vdisk_get_size(img), &size) == 0) {

@@ -68,5 +68,8 @@ int cmd_secret_undefine(int argc, char **argv);
 int cmd_resize(int argc, char **argv);
 int cmd_rebase(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_iso_ls(int argc, char **argv);
+int cmd_iso_extract(int argc, char **argv);
+int cmd_iso_create(int argc, char **argv);
 
 #endif

@@ -166,6 +166,19 @@ static const vv_command commands[] = {
     { "commit", cmd_commit,
       "commit [-f FMT] [-t CACHE] [-b BASE] [-d] [-p] [-q] FILE",
       "write an overlay's data into its backing file (and empty it unless -d)" },
+    { "iso-ls", cmd_iso_ls,
+      "iso-ls [-l] [-R] [--json] [--names auto|rock|joliet|iso] FILE.iso [PATH]\n"
+      "          iso-ls --path-table [--json] [--names ...] FILE.iso\n"
+      "          iso-ls --el-torito [--json] FILE.iso",
+      "list a directory of an ISO image (-R: the whole tree, one path per line)" },
+    { "iso-extract", cmd_iso_extract,
+      "iso-extract [--names auto|rock|joliet|iso] FILE.iso [PATH ...] [-C DIR]",
+      "extract files from an ISO image below DIR (never writing outside it)" },
+    { "iso-create", cmd_iso_create,
+      "iso-create -o OUT.iso [-V VOLID] [--no-joliet] [--no-rock] [--boot IMG [--boot-no-emul]\n"
+      "          [--boot-load-size N] [--boot-info-table]] [--efi-boot IMG] [--date EPOCH] [--cidata]\n"
+      "          PATH|SRC=DEST ...",
+      "build an ISO 9660 image (Rock Ridge + Joliet, El Torito boot, cloud-init seeds)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -197,7 +210,8 @@ help(void)
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
     printf("\nSizes take the suffixes k, M, G, T, P, E (powers of 1024).\n"
-           "Formats: raw, qcow2, luks.  Run '" VV_PROG " COMMAND -h' for one command.\n"
+           "Formats: raw, qcow2, luks, iso (read-only; build with iso-create).\n"
+           "Run '" VV_PROG " COMMAND -h' for one command.\n"
            "Encrypted images: --passphrase-file PATH, --passphrase-fd N, or --object\n"
            "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n");
 }

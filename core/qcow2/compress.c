@@ -17,43 +17,120 @@
 
 #include "qcow2.h"
 
-static int
-zlib_compress(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
-{
+/* A compression context kept between clusters: deflateInit2 and
+ * ZSTD_createCCtx allocate and clear hundreds of KiB, which for 64 KiB
+ * clusters costs as much as compressing them.  Reset, a context gives the
+ * same output as a fresh one. */
+struct qcow2_cctx {
     z_stream z;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -ENOMEM;
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)in_len;
-    z.next_out = out;
-    z.avail_out = (uInt)out_cap;
-    int ret = deflate(&z, Z_FINISH);
-    *out_len = out_cap - z.avail_out;
-    deflateEnd(&z);
+    bool z_ready;
+    ZSTD_CCtx *zs;
+    struct qcow2_cctx *next;   /* in the state's free list */
+};
+
+static int
+zlib_compress(struct qcow2_cctx *c, const uint8_t *in, size_t in_len, uint8_t *out,
+              size_t out_cap, size_t *out_len)
+{
+    /* QEMU's parameters: default level, raw deflate with a 4 KiB window. */
+    if (!c->z_ready) {
+        memset(&c->z, 0, sizeof(c->z));
+        if (deflateInit2(&c->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+            return -ENOMEM;
+        c->z_ready = true;
+    } else if (deflateReset(&c->z) != Z_OK) {
+        return -EIO;
+    }
+    c->z.next_in = (Bytef *)in;
+    c->z.avail_in = (uInt)in_len;
+    c->z.next_out = out;
+    c->z.avail_out = (uInt)out_cap;
+    int ret = deflate(&c->z, Z_FINISH);
+    *out_len = out_cap - c->z.avail_out;
     return ret == Z_STREAM_END ? 0 : -ENOSPC;
 }
 
 static int
-zstd_compress(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
+zstd_compress(struct qcow2_cctx *c, const uint8_t *in, size_t in_len, uint8_t *out,
+              size_t out_cap, size_t *out_len)
 {
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    if (!c)
+    if (!c->zs && !(c->zs = ZSTD_createCCtx()))
         return -ENOMEM;
-    size_t n = ZSTD_compressCCtx(c, out, out_cap, in, in_len, ZSTD_CLEVEL_DEFAULT);
-    ZSTD_freeCCtx(c);
+    ZSTD_CCtx_reset(c->zs, ZSTD_reset_session_only);
+    /* One streaming call with e_end, as QEMU compresses (same frame). */
+    ZSTD_inBuffer ib = { in, in_len, 0 };
+    ZSTD_outBuffer ob = { out, out_cap, 0 };
+    size_t n = ZSTD_compressStream2(c->zs, &ob, &ib, ZSTD_e_end);
     if (ZSTD_isError(n))
         return ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall ? -ENOSPC : -EIO;
-    *out_len = n;
+    if (n != 0)
+        return -ENOSPC;   /* more to flush: it does not fit */
+    *out_len = ob.pos;
     return 0;
+}
+
+static void
+cctx_free(struct qcow2_cctx *c)
+{
+    if (!c)
+        return;
+    if (c->z_ready)
+        deflateEnd(&c->z);
+    ZSTD_freeCCtx(c->zs);
+    free(c);
+}
+
+static int
+cctx_compress(struct qcow2_cctx *c, int type, const uint8_t *in, size_t in_len, uint8_t *out,
+              size_t out_cap, size_t *out_len)
+{
+    return type == 1 ? zstd_compress(c, in, in_len, out, out_cap, out_len)
+                     : zlib_compress(c, in, in_len, out, out_cap, out_len);
 }
 
 int
 qcow2_compress(int type, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
                size_t *out_len)
 {
-    return type == 1 ? zstd_compress(in, in_len, out, out_cap, out_len)
-                     : zlib_compress(in, in_len, out, out_cap, out_len);
+    struct qcow2_cctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    int r = cctx_compress(c, type, in, in_len, out, out_cap, out_len);
+    cctx_free(c);
+    return r;
+}
+
+/* A context from the image's free list (or a new one); NULL on ENOMEM. */
+static struct qcow2_cctx *
+cctx_get(qcow2_state *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    struct qcow2_cctx *c = s->cctx_free;
+    if (c)
+        s->cctx_free = c->next;
+    pthread_mutex_unlock(&s->pool_lock);
+    return c ? c : calloc(1, sizeof(*c));
+}
+
+static void
+cctx_put(qcow2_state *s, struct qcow2_cctx *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->pool_lock);
+    c->next = s->cctx_free;
+    s->cctx_free = c;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+void
+qcow2_cctx_pool_free(qcow2_state *s)
+{
+    while (s->cctx_free) {
+        struct qcow2_cctx *c = s->cctx_free;
+        s->cctx_free = c->next;
+        cctx_free(c);
+    }
 }
 
 static int
@@ -136,17 +213,27 @@ store_compressed(qcow2_state *s, uint64_t gc, const uint8_t *data, size_t clen, 
     if (r < 0)
         return r;
     qcow2_inflight_wait(s, gc, gc + 1);
+    /* The L2 table first, then the data: QEMU's order, so that the
+     * layout (and with it the file) comes out as qemu-img's. */
+    struct qcow2_freelist fl = { 0 };
+    uint8_t *t;
+    uint32_t idx;
+    r = qcow2_l2_get_for_write(s, gc, &t, &idx, &fl, err);
+    if (r == 0)
+        qcow2_cache_put(s->l2_cache, t);
+    int r2 = qcow2_release(s, &fl, err);
+    if (r == 0)
+        r = r2;
     uint64_t coff;
-    r = qcow2_alloc_bytes(s, clen, &coff, err);
+    if (r == 0)
+        r = qcow2_alloc_bytes(s, clen, &coff, err);
     if (r == 0)
         r = vdisk_file_pwrite(s->file, data, clen, coff, err);
     if (r < 0)
         return r;
     uint64_t nsec = ((coff + clen - 1) >> 9) - (coff >> 9);
     uint64_t entry = QCOW_OFLAG_COMPRESSED | (nsec << s->csize_shift) | coff;
-    struct qcow2_freelist fl = { 0 };
-    uint8_t *t;
-    uint32_t idx;
+    fl = (struct qcow2_freelist){ 0 };
     r = qcow2_l2_get_for_write(s, gc, &t, &idx, &fl, err);
     if (r == 0) {
         uint64_t old, obm;
@@ -157,8 +244,74 @@ store_compressed(qcow2_state *s, uint64_t gc, const uint8_t *data, size_t clen, 
         if ((old & QCOW_OFLAG_COMPRESSED) || (old & L2E_OFFSET_MASK))
             r = qcow2_freelist_add_entry(s, &fl, old, err);
     }
-    int r2 = qcow2_release(s, &fl, err);
+    r2 = qcow2_release(s, &fl, err);
     return r < 0 ? r : r2;
+}
+
+/* Compress each cluster of c->data into c->out / c->clen (no lock, any
+ * thread: touches nothing of the image but the context free list). */
+int
+qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    uint64_t cs = s->cluster_size;
+    if (s->crypt)
+        return vdisk_error_set(err, ENOTSUP, "%s: compression and encryption are not supported at the "
+                               "same time (as in QEMU)", s->name);
+    if ((c->off & (cs - 1)) || ((c->len & (cs - 1)) && c->off + c->len != img->size))
+        return vdisk_error_set(err, EINVAL, "%s: compressed write of %" PRIu64 " bytes at 0x%" PRIx64
+                               " is not whole clusters", s->name, c->len, c->off);
+    struct qcow2_cctx *ctx = cctx_get(s);
+    uint8_t *pad = NULL;
+    int r = ctx ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    for (uint64_t i = 0; r == 0 && i * cs < c->len; i++) {
+        uint64_t n = c->len - i * cs < cs ? c->len - i * cs : cs;
+        const uint8_t *src = c->data + i * cs;
+        if (n < cs) {
+            /* The image's last cluster: pad it, as QEMU does. */
+            if (!pad && !(pad = qcow2_buf_get(s, cs))) {
+                r = vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+                break;
+            }
+            memcpy(pad, src, n);
+            memset(pad + n, 0, cs - n);
+            src = pad;
+        }
+        size_t clen = 0;
+        r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
+        if (r == -ENOSPC) {
+            clen = 0;   /* does not shrink: stored as it is */
+            r = 0;
+        } else if (r < 0) {
+            r = vdisk_error_set(err, -r, "%s: %s compression of the cluster at 0x%" PRIx64 " failed",
+                                s->name, s->compression_type == 1 ? "zstd" : "zlib", c->off + i * cs);
+        }
+        c->clen[i] = (uint32_t)clen;
+    }
+    qcow2_buf_put(s, pad, cs);
+    cctx_put(s, ctx);
+    return r;
+}
+
+/* Store clusters compressed by qcow2_compress_ahead, in order. */
+int
+qcow2_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    uint64_t cs = s->cluster_size;
+    int r = 0;
+    for (uint64_t i = 0; r == 0 && i * cs < c->len; i++) {
+        uint64_t off = c->off + i * cs;
+        uint64_t n = c->len - i * cs < cs ? c->len - i * cs : cs;
+        if (c->clen[i] == 0) {
+            r = qcow2_pwrite(img, c->data + i * cs, n, off, err);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        r = store_compressed(s, off >> s->cluster_bits, c->out + i * cs, c->clen[i], err);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return r;
 }
 
 /* Compressed write: each whole cluster is compressed with the image's
@@ -169,45 +322,22 @@ qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_
 {
     qcow2_state *s = img->priv;
     uint64_t cs = s->cluster_size;
-    if (s->crypt)
-        return vdisk_error_set(err, ENOTSUP, "%s: compression and encryption are not supported at the "
-                               "same time (as in QEMU)", s->name);
-    if (off & (cs - 1))
-        return vdisk_error_set(err, EINVAL, "%s: compressed write at 0x%" PRIx64 " is not cluster "
-                               "aligned", s->name, off);
-    if ((len & (cs - 1)) && off + len != img->size)
-        return vdisk_error_set(err, EINVAL, "%s: compressed write of %" PRIu64 " bytes is not a "
-                               "whole number of clusters", s->name, len);
-    uint8_t *in = qcow2_buf_get(s, cs), *out = qcow2_buf_get(s, cs);
+    uint8_t *out = qcow2_buf_get(s, cs);
+    if (!out)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = 0;
-    if (!in || !out)
-        r = vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-    const uint8_t *p = buf;
+    /* One cluster at a time: memory stays one cluster whatever len is. */
     while (r == 0 && len > 0) {
         uint64_t n = len < cs ? len : cs;
-        const uint8_t *src = p;
-        if (n < cs) {
-            /* The image's last cluster: pad it, as QEMU does. */
-            memcpy(in, p, n);
-            memset(in + n, 0, cs - n);
-            src = in;
-        }
-        size_t clen;
-        r = qcow2_compress(s->compression_type, src, cs, out, cs - 1, &clen);
-        if (r == -ENOSPC) {
-            r = qcow2_pwrite(img, p, n, off, err);
-        } else if (r < 0) {
-            r = vdisk_error_set(err, -r, "%s: compression failed", s->name);
-        } else {
-            pthread_mutex_lock(&s->lock);
-            r = store_compressed(s, off >> s->cluster_bits, out, clen, err);
-            pthread_mutex_unlock(&s->lock);
-        }
-        p += n;
+        uint32_t clen;
+        vdisk_precompressed c = { .off = off, .len = n, .data = buf, .out = out, .clen = &clen };
+        r = qcow2_compress_ahead(img, &c, err);
+        if (r == 0)
+            r = qcow2_pwrite_precompressed(img, &c, err);
+        buf = (const uint8_t *)buf + n;
         off += n;
         len -= n;
     }
-    qcow2_buf_put(s, in, cs);
     qcow2_buf_put(s, out, cs);
     return r;
 }

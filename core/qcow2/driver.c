@@ -72,6 +72,7 @@ state_free(qcow2_state *s)
     qcow2_cache_free(s->rb_cache);
     qcow2_crypt_free(s);
     qcow2_header_free(s);
+    qcow2_cctx_pool_free(s);
     qcow2_pool_destroy(s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->inflight_done);
@@ -216,6 +217,8 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .write_zeroes = qcow2_write_zeroes,            /* zero clusters / zero bits (zero.c) */
     .discard = qcow2_discard,                      /* free clusters, punch holes (zero.c) */
     .pwrite_compressed = qcow2_pwrite_compressed,  /* zlib/zstd whole clusters (compress.c) */
+    .compress_ahead = qcow2_compress_ahead,        /* compress clusters, no lock (compress.c) */
+    .pwrite_precompressed = qcow2_pwrite_precompressed, /* store them in order (compress.c) */
     .flush = q_flush,                              /* metadata in order, then fdatasync */
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */
     .get_info = q_get_info,                        /* version, features, backing */

@@ -200,6 +200,7 @@ typedef struct qcow2_state {
     void **pool;
     unsigned pool_n, pool_max;
     size_t pool_buf_size;
+    struct qcow2_cctx *cctx_free;  /* idle compression contexts (compress.c; pool_lock) */
 
     uint64_t free_cluster_index;   /* no free cluster below this one */
     uint64_t free_byte_offset;     /* compressed data packing point; 0: none */
@@ -366,6 +367,12 @@ int qcow2_compress(int type, const uint8_t *in, size_t in_len, uint8_t *out, siz
 int qcow2_decompress(int type, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len);
 int qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
                             vdisk_error *err);
+/* Compress whole clusters ahead of an ordered write (no lock, any thread). */
+int qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
+/* Store what qcow2_compress_ahead produced. */
+int qcow2_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
+/* Free the idle compression contexts (at close). */
+void qcow2_cctx_pool_free(qcow2_state *s);
 
 /* ---- crypt.c ------------------------------------------------------------ */
 

@@ -554,20 +554,35 @@ set_size(qcow2_state *s, uint64_t size, vdisk_error *err)
     return r;
 }
 
+/* Read the snapshot table and find id_or_name in it: *v (n entries, freed
+ * with qcow2_snapshots_free; *len the table's size in bytes) and its index
+ * *i; -ENOENT if there is none. */
+static int
+read_and_find(qcow2_state *s, const char *id_or_name, struct qcow2_snapshot **v, size_t *n,
+              size_t *len, long *i, vdisk_error *err)
+{
+    *n = s->nb_snapshots;
+    int r = qcow2_snapshots_read(s, v, len, err);
+    if (r < 0)
+        return r;
+    *i = find_snapshot(*v, *n, id_or_name);
+    if (*i < 0) {
+        qcow2_snapshots_free(*v, *n);
+        return vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
+                               id_or_name);
+    }
+    return 0;
+}
+
 static int
 apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
 {
     struct qcow2_snapshot *v;
-    size_t len, n = s->nb_snapshots;
-    int r = qcow2_snapshots_read(s, &v, &len, err);
+    size_t n, len;
+    long i;
+    int r = read_and_find(s, id_or_name, &v, &n, &len, &i, err);
     if (r < 0)
         return r;
-    long i = find_snapshot(v, n, id_or_name);
-    if (i < 0) {
-        qcow2_snapshots_free(v, n);
-        return vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
-                               id_or_name);
-    }
     r = apply_one(s, &v[i], err);
     if (r == 0)
         r = set_size(s, v[i].disk_size, err);
@@ -598,16 +613,11 @@ static int
 delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
 {
     struct qcow2_snapshot *v;
-    size_t len, n = s->nb_snapshots;
-    int r = qcow2_snapshots_read(s, &v, &len, err);
+    size_t n, len;
+    long i;
+    int r = read_and_find(s, id_or_name, &v, &n, &len, &i, err);
     if (r < 0)
         return r;
-    long i = find_snapshot(v, n, id_or_name);
-    if (i < 0) {
-        qcow2_snapshots_free(v, n);
-        return vdisk_error_set(err, ENOENT, "%s: no snapshot with ID or name '%s'", s->name,
-                               id_or_name);
-    }
     struct qcow2_snapshot sn = v[i];
     uint64_t *l1 = NULL;
     r = qcow2_snapshot_read_l1(s, &sn, sn.l1_size, &l1, err);

@@ -5,6 +5,8 @@
 # writes OUTDIR/fuzz-qcow2/* and OUTDIR/fuzz-qcow2-refcount/*: small qcow2 images covering v2/v3, several
 # writes OUTDIR/fuzz-qcow2-snapshot/* (snapshot tables) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # writes OUTDIR/fuzz-luks/* (LUKS1 containers) and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
+# writes OUTDIR/fuzz-iso-*/* too (ISO images from xorriso and genisoimage;
+# see the end of this file), and OUTDIR/fuzz-qcow2/*: small qcow2 images covering v2/v3, several
 # cluster sizes and refcount widths, extended L2, zero clusters, discards,
 # compressed clusters (zlib, zstd), a backing-file name, an internal snapshot
 # and a dirty bitmap.  Small clusters keep the inputs small, which is where
@@ -204,3 +206,56 @@ printf "<secret ephemeral='yes'><usage type='iscsi'><target>libvirtiscsi</target
 printf "<secret><usage type='tls'><name>TLS &amp; x</name></usage></secret>\n" > "$sdir/tls.xml"
 printf "<secret private='no'><description>v</description><usage type='vtpm'><name>vtpm</name></usage></secret>\n" > "$sdir/vtpm.xml"
 echo "make-corpus: $(find "$sdir" -type f | wc -l) seeds in $sdir"
+# ---- ISO 9660 (xorriso, genisoimage) ----------------------------------------
+# Small trees with Rock Ridge, Joliet, long names (CE areas), symlinks, deep
+# directories (relocated by genisoimage) and an El Torito boot image.
+isodir="$out/fuzz-iso-dirrec"
+descdir="$out/fuzz-iso-descriptor"
+suspdir="$out/fuzz-iso-susp"
+rm -rf "$isodir" "$descdir" "$suspdir"
+mkdir -p "$isodir" "$descdir" "$suspdir" "$tmp/t/sub/a/b/c/d/e/f/g/h/i"
+printf 'hello\n' >"$tmp/t/hello.txt"
+printf '#cloud-config\n' >"$tmp/t/user-data"
+head -c 5000 /dev/zero | tr '\0' 'x' >"$tmp/t/sub/x.bin"
+printf 'deep\n' >"$tmp/t/sub/a/b/c/d/e/f/g/h/i/deep.txt"
+: >"$tmp/t/$(printf 'n%.0s' $(seq 1 180))"
+ln -s ../hello.txt "$tmp/t/sub/link"
+ln -s /abs/target "$tmp/t/abs"
+head -c 2048 /dev/zero >"$tmp/boot.bin"
+cp "$tmp/boot.bin" "$tmp/t/boot.bin"
+genisoimage -quiet -R -J -joliet-long -o "$isodir/geniso-rj.iso" "$tmp/t" 2>/dev/null
+genisoimage -quiet -o "$isodir/geniso-plain.iso" "$tmp/t" 2>/dev/null
+genisoimage -quiet -r -J -V cidata -o "$isodir/geniso-cidata.iso" "$tmp/t/user-data" 2>/dev/null
+xorriso -as mkisofs -quiet -R -J -joliet-long -b boot.bin -no-emul-boot -boot-load-size 4 \
+    -o "$isodir/xorriso-boot.iso" "$tmp/t" 2>/dev/null
+xorriso -as mkisofs -quiet -R -o "$isodir/xorriso-rr.iso" "$tmp/t" 2>/dev/null
+# The descriptor target puts its input at sector 16: keep sectors 16-39.
+for f in "$isodir"/*.iso; do
+    dd if="$f" of="$descdir/$(basename "$f" .iso).vd" bs=2048 skip=16 count=24 status=none
+done
+# The SUSP target: one length byte, a system use area, a continuation area.
+python3 - "$suspdir" <<'PY'
+import struct, sys
+def e(sig, data): return sig + bytes([4 + len(data), 1]) + data
+def both(v): return struct.pack("<I", v) + struct.pack(">I", v)
+px = e(b"PX", both(0o100644) + both(1) + both(0) + both(0))
+tf = e(b"TF", bytes([0x0E]) + bytes([123, 11, 14, 22, 13, 20, 0]) * 3)
+nm = e(b"NM", b"\0name.txt")
+sl = e(b"SL", b"\0" + bytes([8, 0]) + bytes([0, 3]) + b"etc" + bytes([4, 0]) + bytes([0, 1]) + b"x")
+ce = e(b"CE", both(20) + both(0) + both(60))
+cl, re = e(b"CL", both(18)), e(b"RE", b"")
+seeds = {"px-tf-nm": px + tf + nm, "symlink": px + sl + nm, "ce": px + ce,
+         "cl-re": cl + re + nm, "nm-continue": e(b"NM", b"\1part-") + e(b"NM", b"\0two")}
+import zlib
+for name, su in seeds.items():
+    tail = e(b"NM", b"\0from-ce") + e(b"ST", b"") if name == "ce" else b""
+    open(f"{sys.argv[1]}/{name}.su", "wb").write(bytes([len(su)]) + su + tail)
+# zisofs: ZF entry, then the data: header, 2 block pointers, one zlib block.
+text = b"zisofs block " * 100
+blk = zlib.compress(text)
+data = (bytes([0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07]) + struct.pack("<I", len(text))
+        + bytes([4, 15, 0, 0]) + struct.pack("<II", 24, 24 + len(blk)) + blk)
+zf = e(b"ZF", b"pz" + bytes([4, 15]) + both(len(text)))
+open(f"{sys.argv[1]}/zisofs.su", "wb").write(bytes([len(px + zf)]) + px + zf + data)
+PY
+echo "make-corpus: $(find "$isodir" "$descdir" "$suspdir" -type f | wc -l) ISO seeds"

@@ -1,8 +1,14 @@
 /* vdisk-io — drive libvdisk from tests, in the manner of qemu-io.
  *
- *   vdisk-io [-f FMT] [-r] [-n] [-t none] [-s PASSFILE] FILE -c CMD [-c CMD ...]
+ *   vdisk-io [-f FMT] [-r] [-U] [-n] [-t none] [-s PASSFILE] FILE -c CMD [-c CMD ...]
+ *   vdisk-io [-f FMT] [-r] [-U] [-n] [-t none] [-s PASSFILE] FILE     (commands from stdin)
  *   (-s: the passphrase of an encrypted image, the file's bytes as they are)
  *   vdisk-io create -f FMT [-o k=v,...] FILE [SIZE]
+ *
+ * -U opens with force-share (read-only, no conflicting locks).  Without -c
+ * the commands are read from stdin, one a line, as qemu-io does: the image
+ * stays open (and locked) until end of input.  "open" is printed once the
+ * image is open, so a test knows when the locks are held.
  *
  * CMD (offsets and lengths take k/M/G suffixes):
  *   write [-P PAT] [-z] [-u] [-c] OFF LEN   data (byte PAT, default 0xcd), zeroes
@@ -248,6 +254,34 @@ run_command(vdisk_image *img, char *line)
 }
 
 static int
+run_commands(vdisk_image *img, char **cmds, int ncmds)
+{
+    for (int i = 0; i < ncmds; i++)
+        if (run_command(img, cmds[i]) < 0)
+            return 1;
+    return 0;
+}
+
+/* qemu-io style: hold the image open while commands come in on stdin. */
+static int
+run_stdin(vdisk_image *img)
+{
+    char line[1024];
+    int rc = 0;
+    printf("open\n");
+    fflush(stdout);
+    while (fgets(line, sizeof(line), stdin)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!strcmp(line, "quit") || !strcmp(line, "q"))
+            break;
+        if (run_command(img, line) < 0)
+            rc = 1;
+        fflush(stdout);
+    }
+    return rc;
+}
+
+static int
 do_create(int argc, char **argv)
 {
     vdisk_create_opts o;
@@ -310,7 +344,7 @@ main(int argc, char **argv)
     int ncmds = 0, c;
     vdisk_error err;
     static char secret[4096];
-    while ((c = getopt(argc, argv, "f:rnt:c:s:")) != -1) {
+    while ((c = getopt(argc, argv, "f:rUnt:c:s:")) != -1) {
         switch (c) {
         case 's':
             if (read_secret(optarg, secret, sizeof(secret), &oo.secret_len) < 0)
@@ -324,6 +358,7 @@ main(int argc, char **argv)
             }
             break;
         case 'r': oo.flags &= ~(unsigned)VDISK_OPEN_RDWR; break;
+        case 'U': oo.flags |= VDISK_OPEN_FORCE_SHARE; break;
         case 'n': oo.flags |= VDISK_OPEN_NO_BACKING; break;
         case 't': if (!strcmp(optarg, "none")) oo.flags |= VDISK_OPEN_DIRECT; break;
         case 'c': if (ncmds < MAX_CMDS) cmds[ncmds++] = optarg; break;
@@ -331,7 +366,7 @@ main(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: vdisk-io [-f FMT] [-r] [-n] [-t none] FILE -c CMD ...\n");
+        fprintf(stderr, "usage: vdisk-io [-f FMT] [-r] [-U] [-n] [-t none] FILE [-c CMD ...]\n");
         return 1;
     }
     vdisk_image *img;
@@ -339,10 +374,7 @@ main(int argc, char **argv)
         fprintf(stderr, "vdisk-io: %s\n", err.message);
         return 1;
     }
-    int rc = 0;
-    for (int i = 0; i < ncmds && rc == 0; i++)
-        if (run_command(img, cmds[i]) < 0)
-            rc = 1;
+    int rc = ncmds ? run_commands(img, cmds, ncmds) : run_stdin(img);
     if (vdisk_close(img, &err) < 0) {
         fprintf(stderr, "vdisk-io: close: %s\n", err.message);
         rc = 1;

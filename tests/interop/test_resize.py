@@ -434,3 +434,27 @@ def test_prealloc_zeroes_reused_space(vdisk, qemu_img, qemu_io, tmp_path, mode):
     vdisk("resize", f"--preallocation={mode}", f, "+2M")
     check_clean(qemu_img, f)
     qemu_io("-c", f"read -P 0x11 0 {MiB}", "-c", f"read -P 0 {MiB} {2 * MiB}", f)
+
+
+def test_encrypted_qcow2(vdisk, qemu_img, qemu_io, tmp_path):
+    """A LUKS-encrypted qcow2 made by qemu-img, resized with the passphrase
+    from a file: qemu-io reads the old data and zeros in the new part;
+    preallocation (which would not decrypt to zeros) is refused."""
+    pw = tmp_path / "pw"
+    pw.write_bytes(b"secret words")
+    f = tmp_path / "e.qcow2"
+    obj = f"secret,id=s,file={pw}"
+    opts = f"driver=qcow2,file.filename={f},encrypt.key-secret=s"
+    qemu_img("create", "-q", "-f", "qcow2", "--object", obj,
+             "-o", "encrypt.format=luks,encrypt.key-secret=s,encrypt.iter-time=10", f, "1M")
+    qemu_io("--object", obj, "--image-opts", opts, "-c", "write -P 7 0 1M")
+    p = vdisk("resize", f, "+2M", check=False)
+    assert p.returncode == 1 and "passphrase" in p.stderr
+    p = vdisk("resize", "--passphrase-file", pw, "--preallocation=full", f, "+2M", check=False)
+    assert p.returncode == 1 and "encrypted" in p.stderr
+    assert vdisk("resize", "--passphrase-file", pw, f, "+2M").stdout == "Image resized.\n"
+    qemu_io("--object", obj, "--image-opts", opts, "-c", "read -P 7 0 1M", "-c", "read -P 0 1M 2M")
+    vdisk("resize", "--passphrase-file", pw, "--shrink", f, "512K")
+    qemu_io("--object", obj, "--image-opts", opts, "-c", "read -P 7 0 512K")
+    p = qemu_img("check", "--object", obj, "--image-opts", opts, check=False)
+    assert p.returncode == 0, p.stdout

@@ -37,7 +37,7 @@ make(const char *path, const char *backing, vdisk_format bfmt, uint64_t size, ui
     vdisk_create_opts_clear(&o);
     if (!len)
         return;
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     uint8_t *b = malloc(len);
@@ -50,7 +50,7 @@ make(const char *path, const char *backing, vdisk_format bfmt, uint64_t size, ui
 static vdisk_image *
 open_rw(const char *path, unsigned extra)
 {
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR | extra };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR | extra };
     vdisk_image *img;
     vdisk_error err;
     if (vdisk_open(path, &oo, &img, &err) < 0)
@@ -154,7 +154,7 @@ test_commit_refusals(void **state)
     assert_non_null(strstr(err.message, "does not have a backing file"));
     vdisk_close(img, NULL);
     make(unit_path(1, "top.qcow2"), "alone.qcow2", VDISK_FORMAT_QCOW2, 0, 0, 0, 0);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(unit_path(1, "top.qcow2"), &oo, &img, &err), 0);
     assert_int_equal(vdisk_commit(img, NULL, false, NULL, NULL, &err), -EROFS);
     vdisk_close(img, NULL);

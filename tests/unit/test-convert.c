@@ -392,6 +392,35 @@ test_compressed_qcow2(void **state)
     free(ref);
 }
 
+/* Compression runs in the workers, but the stores go in guest order: any
+ * number of workers gives the very same file as one. */
+static void
+test_compressed_parallel_is_deterministic(void **state)
+{
+    const char *src = unit_path(0, "src.raw"), *one = unit_path(1, "one.qcow2");
+    const char *many = unit_path(2, "many.qcow2");
+    uint8_t *ref = make_sparse(src, 8 * MiB);
+    for (size_t i = 0; i < 6 * MiB; i++)
+        ref[MiB + i] = (uint8_t)((i % 251) ^ (i >> 13) ^ (i % 7 == 0 ? rand() : 0));
+    put(src, NULL, MiB, ref + MiB, 6 * MiB);
+    vdisk_create_opts co;
+    vdisk_create_opts_init(&co, VDISK_FORMAT_QCOW2);
+    vdisk_create_opts_parse(&co, "cluster_size=4096", NULL);
+    vdisk_convert_opts o = { .target = &co, .compress = true, .workers = 1 };
+    vdisk_error err;
+    assert_int_equal(vdisk_convert(src, one, &o, &err), 0);
+    o.workers = 8;
+    assert_int_equal(vdisk_convert(src, many, &o, &err), 0);
+    uint64_t la, lb;
+    uint8_t *a = slurp(one, &la), *b = slurp(many, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    assert_true(la < 6 * MiB);   /* it did compress */
+    free(a);
+    free(b);
+    free(ref);
+}
+
 /* Open an image (format probed, read-only) or skip while qcow2 cannot. */
 static vdisk_image *
 open_probed(const char *path)
@@ -508,6 +537,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_named_raw_source_is_not_probed, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_raw_to_qcow2_roundtrip, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_compressed_qcow2, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_compressed_parallel_is_deterministic, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_target_layout_follows_guest_order, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_to_qcow2_with_option_changes, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_target_with_backing_file_hides_it, unit_setup, unit_teardown),

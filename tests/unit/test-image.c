@@ -70,12 +70,11 @@ test_open_errors(void **state)
     assert_int_equal(vdisk_open(unit_path(0, "missing.raw"), NULL, &img, &err), -ENOENT);
     assert_non_null(strstr(err.message, "missing.raw"));
     assert_int_equal(vdisk_open(unit_tmpdir, NULL, &img, &err), -EISDIR);
-    /* No ISO driver yet: an image named iso opens through the raw driver. */
+    /* A file opened as iso must be one: the ISO driver checks the descriptors. */
     vdisk_open_opts oo = { .format = VDISK_FORMAT_ISO };
     unit_write_file(unit_path(0, "x.iso"), 64 * KiB, NULL, 0, 0);
-    assert_int_equal(vdisk_open(unit_path(0, "x.iso"), &oo, &img, &err), 0);
-    assert_int_equal(vdisk_get_size(img), 64 * KiB);
-    vdisk_close(img, NULL);
+    assert_int_equal(vdisk_open(unit_path(0, "x.iso"), &oo, &img, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "x.iso"));
     assert_int_equal(vdisk_close(NULL, &err), 0);
 }
 
@@ -188,12 +187,12 @@ test_probed_raw_head_guard(void **state)
 static void
 test_probed_iso_may_keep_its_magic(void **state)
 {
-    /* No ISO driver yet: an ISO opens as a (probed) raw image.  Rewriting
-     * its descriptor keeps it what it was, so that is allowed; turning it
-     * into qcow2 is not. */
+    /* Opened as raw, an ISO may rewrite its own descriptor (it keeps
+     * probing as what it was); turning it into qcow2 is not allowed. */
     const char *p = unit_path(0, "cd.iso");
     unit_write_file(p, 64 * KiB, "\1CD001\1", 7, 0x8000);
-    vdisk_image *img = open_as(p, VDISK_FORMAT_UNKNOWN, VDISK_OPEN_RDWR);
+    vdisk_image *img = open_as(p, VDISK_FORMAT_RAW, VDISK_OPEN_RDWR);
+    img->probed_raw = true;
     vdisk_error err;
     assert_int_equal(vdisk_pwrite(img, "\1CD001\1", 7, 0x8000, &err), 0);
     assert_int_equal(vdisk_pwrite(img, "QFI\xfb", 4, 0, &err), -EPERM);

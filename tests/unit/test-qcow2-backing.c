@@ -25,7 +25,7 @@ reopen(vdisk_image *img, const char *path, unsigned flags)
 {
     vdisk_error err;
     assert_int_equal(vdisk_close(img, &err), 0);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = flags };
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     return img;
 }
@@ -106,7 +106,7 @@ test_unknown_extension_kept(void **state)
     memcpy(h + p, unknown_ext, sizeof(unknown_ext));
     assert_int_equal(pwrite(fd, h, sizeof(h), 0), (ssize_t)sizeof(h));
     close(fd);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_error err;
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     assert_int_equal(qcow2_set_backing(img, "base.raw", "raw", &err), 0);

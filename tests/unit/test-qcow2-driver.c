@@ -70,10 +70,11 @@ test_lazy_dirty_bit(void **state)
     assert_int_equal(vdisk_get_info(img, &info, &err), 0);
     assert_true(info.dirty);
     vdisk_info_clear(&info);
-    /* (A second writer is kept out by the image lock, not by the bit: a
-     * writable open of a dirty image repairs it, as QEMU does.) */
+    /* ...and another writer is refused while it is set (by the image
+     * lock, which a second descriptor meets first). */
     vdisk_open_opts rw = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *other;
+    assert_int_equal(vdisk_open(path, &rw, &other, &err), -EBUSY);
     assert_int_equal(vdisk_close(img, &err), 0);
     assert_true((header_u64(path, 72) & 1) == 0);   /* cleared on clean close */
     assert_int_equal(vdisk_open(path, &rw, &other, &err), 0);

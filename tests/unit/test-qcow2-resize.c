@@ -70,7 +70,7 @@ reopen(vdisk_image *img, const char *path, unsigned flags)
 {
     vdisk_error err;
     assert_int_equal(vdisk_close(img, &err), 0);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, flags };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = flags };
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     return img;
 }

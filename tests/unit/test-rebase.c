@@ -35,7 +35,7 @@ make(const char *path, const char *backing, vdisk_format bfmt, uint64_t off, siz
     if (vdisk_create(path, &o, NULL, NULL, &err) < 0)
         fail_msg("create %s: %s", path, err.message);
     vdisk_create_opts_clear(&o);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
     vdisk_image *img;
     assert_int_equal(vdisk_open(path, &oo, &img, &err), 0);
     uint8_t *b = malloc(len);
@@ -48,7 +48,7 @@ make(const char *path, const char *backing, vdisk_format bfmt, uint64_t off, siz
 static uint8_t *
 contents(const char *path)
 {
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     vdisk_image *img;
     vdisk_error err;
     if (vdisk_open(path, &oo, &img, &err) < 0)
@@ -62,7 +62,7 @@ contents(const char *path)
 static vdisk_image *
 open_rw(const char *path, unsigned extra)
 {
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, VDISK_OPEN_RDWR | extra };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR | extra };
     vdisk_image *img;
     vdisk_error err;
     if (vdisk_open(path, &oo, &img, &err) < 0)
@@ -179,7 +179,7 @@ test_refusals(void **state)
                      -ENOENT);
     assert_non_null(strstr(err.message, "nope.qcow2"));
     vdisk_close(img, NULL);
-    vdisk_open_opts oo = { VDISK_FORMAT_QCOW2, 0 };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(top, &oo, &img, &err), 0);
     assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err),
                      -EROFS);

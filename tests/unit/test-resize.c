@@ -31,7 +31,7 @@ stat_of(const char *path)
 static vdisk_image *
 open_raw(const char *path, unsigned flags)
 {
-    vdisk_open_opts oo = { VDISK_FORMAT_RAW, flags };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_RAW, .flags = flags };
     vdisk_image *img;
     vdisk_error err;
     if (vdisk_open(path, &oo, &img, &err) < 0)

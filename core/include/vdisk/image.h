@@ -84,7 +84,13 @@ typedef struct vdisk_open_opts {
  * Backing files of qcow2 images are opened read-only, relative names resolved
  * against the directory of the image that names them, unless
  * VDISK_OPEN_NO_BACKING is given.  On success *out owns the handle; free it
- * with vdisk_close(). */
+ * with vdisk_close().
+ *
+ * Every file of the chain is locked as QEMU locks it (OFD byte-range locks;
+ * see README "Image locking"): an image another process (qemu-io, qemu-nbd,
+ * a VM, another vdisk) uses in a conflicting way is refused with -EBUSY and
+ * "FILE: image is in use: ...".  VDISK_OPEN_FORCE_SHARE shares everything
+ * and is for read-only opens only (-EINVAL with VDISK_OPEN_RDWR). */
 int vdisk_open(const char *path, const vdisk_open_opts *opts,
                vdisk_image **out, vdisk_error *err);
 
@@ -187,6 +193,16 @@ typedef struct vdisk_info {
     /* Encryption details (LUKS header, key slots); NULL when not encrypted.
      * Owned by the info (vdisk_info_clear frees it). */
     struct vdisk_encrypt_info *encrypt;
+    /* iso (the volume descriptors; times are seconds since the epoch, UTC,
+     * INT64_MIN when not recorded) */
+    char iso_volume_id[100];
+    char iso_system_id[100];
+    int64_t iso_creation_time;
+    int64_t iso_modification_time;
+    uint64_t iso_volume_size;      /* bytes the descriptor claims */
+    bool iso_joliet;
+    bool iso_rock_ridge;
+    bool iso_bootable;             /* El Torito boot entry present */
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */

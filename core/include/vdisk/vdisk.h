@@ -12,6 +12,7 @@
 #include <vdisk/encrypt.h>
 #include <vdisk/resize.h>
 #include <vdisk/backing.h>
+#include <vdisk/iso.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
