@@ -41,6 +41,11 @@ int vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error
  * backing file names resolve. */
 int vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
                          vdisk_image **img, vdisk_error *err);
+/* The same with the passphrase of an encrypted volume given (secret may be
+ * NULL); vdisk_vol_open_image, when the volume is encrypted and flags lack
+ * VDISK_OPEN_NO_KEY, reads libvirt's default secret (usage = its path). */
+int vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, const void *secret,
+                             size_t secret_len, vdisk_image **img, vdisk_error *err);
 
 /* Probe the volume `name` of the pool (see vdisk_vol_lookup). */
 int vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err);

@@ -2,7 +2,9 @@
  * for (thin, lazy- or eager-zeroed thick, thin with a reservation), the
  * space and overcommit checks made before a byte is written, and the
  * write-to-a-hidden-file-then-rename sequence that leaves nothing behind
- * when anything fails. */
+ * when anything fails.  Encrypted volumes take their passphrase from the
+ * secret their <encryption> names (volume-encrypt.c), read before the
+ * first byte is written and wiped at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
+#include "volume-encrypt.h"
 
 typedef struct create_plan {
     vdisk_create_opts opts;
@@ -28,11 +31,20 @@ typedef struct create_plan {
     mode_t mode;
     uid_t uid;              /* (uid_t)-1: keep */
     gid_t gid;
+    vdisk_vol_key key;      /* passphrase of an encrypted volume (wiped by plan_clear) */
 } create_plan;
+
+static void
+plan_clear(create_plan *p)
+{
+    vdisk_create_opts_clear(&p->opts);
+    vdisk_vol_key_clear(&p->key);
+}
 
 /* What fills the hidden file: a fresh image or a converted copy. */
 typedef struct create_source {
     const char *src_path;            /* NULL: vdisk_create; else vdisk_convert from here */
+    const vdisk_vol_key *src_key;    /* passphrase of an encrypted source, else NULL */
     vdisk_progress_fn progress;
     void *opaque;
 } create_source;
@@ -57,15 +69,32 @@ plan_backing(const vdisk_vol_provision *pv, create_plan *p, const char *what, vd
     return r;
 }
 
+/* An encrypted volume: the passphrase of its secret, read before anything
+ * is written, and the PBKDF2 time (QEMU's default unless configured). */
+static int
+plan_key(vdisk_pool *pool, const vdisk_vol_def *def, create_plan *p, const char *what,
+         vdisk_error *err)
+{
+    if (def->format != VDISK_FORMAT_RAW && def->format != VDISK_FORMAT_QCOW2)
+        return vdisk_error_set(err, ENOTSUP, "%s: volume encryption unsupported with format %s", what,
+                               vdisk_format_name(def->format));
+    int r = vdisk_vol_key_from_def(pool, &def->encryption, what, &p->key, err);
+    if (r < 0)
+        return r;
+    p->opts.encrypt.secret = p->key.data;
+    p->opts.encrypt.secret_len = p->key.len;
+    if (!p->opts.encrypt.iter_time)
+        p->opts.encrypt.iter_time = vdisk_vol_luks_iter_time();
+    return 0;
+}
+
 /* The whole plan: libvirt's image options and DESIGN.md's provisioning
  * (vol-provision.c), a reservation for 0 < allocation < capacity, the
  * pool's copy-on-write feature and the permissions. */
 static int
-plan_create(const vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_plan *p,
+plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_plan *p,
             const char *what, vdisk_error *err)
 {
-    if (def->encryption.format != VDISK_VOL_ENCRYPTION_NONE)
-        return vdisk_error_set(err, ENOTSUP, "%s: encrypted volumes (<encryption>) are not supported yet", what);
     vdisk_vol_provision pv;
     unsigned pflags = (flags & VDISK_VOL_CREATE_PREALLOC_METADATA) ? VDISK_VOL_PREALLOC_METADATA : 0;
     int r = vdisk_vol_provision_plan(def, pool->def, pflags, &pv, err);
@@ -76,10 +105,18 @@ plan_create(const vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, cr
         vdisk_create_opts_init(&p->opts, fmt);
         r = vdisk_create_opts_parse(&p->opts, pv.options, err);
     }
+    if (r == 0 && pv.encrypted)
+        r = plan_key(pool, def, p, what, err);
     p->opts.size = pv.size;
     p->thick = pv.prealloc == VDISK_PREALLOC_FALLOC || pv.prealloc == VDISK_PREALLOC_FULL;
     if (!p->thick && def->has_allocation && def->allocation < def->capacity)
         p->reserve = def->allocation;
+    if (p->thick && pv.encrypted && fmt == VDISK_FORMAT_QCOW2) {
+        /* Preallocated clusters of an encrypted qcow2 would not read as zeros (libvdisk
+         * refuses them): a thick one gets its space reserved past its end instead. */
+        p->opts.prealloc = VDISK_PREALLOC_OFF;
+        p->reserve = pv.size;
+    }
     if (pool->def->has_cow && !pool->def->cow)
         p->opts.nocow = true;      /* <features><cow state='no'/> of the pool */
     p->mode = def->perms.has_mode ? def->perms.mode : 0600;
@@ -126,6 +163,10 @@ fill(const create_plan *p, const create_source *s, int fd, const char *real, vdi
     if (s->src_path) {
         vdisk_convert_opts co = { .src_format = VDISK_FORMAT_UNKNOWN, .src_flags = VDISK_OPEN_FORCE_SHARE,
                                   .target = &p->opts, .progress = s->progress, .opaque = s->opaque };
+        if (s->src_key) {
+            co.src_secret = s->src_key->data;
+            co.src_secret_len = s->src_key->len;
+        }
         r = vdisk_convert(s->src_path, fdp, &co, err);
     } else {
         r = vdisk_create(fdp, &p->opts, s->progress, s->opaque, err);
@@ -240,7 +281,78 @@ vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
     create_source s = { .progress = progress, .opaque = opaque };
     r = create_volume(pool, def->name, &p, need, &s, err);
 out:
-    vdisk_create_opts_clear(&p.opts);
+    plan_clear(&p);
+    return r;
+}
+
+/* The passphrase of an encrypted source volume: its own default secret
+ * (usage = its path), else the new volume's (the same secret, as libvirt's
+ * vol-clone of an encrypted volume uses). */
+static int
+source_key(vdisk_pool *src_pool, const char *src_name, const create_plan *p, vdisk_vol_key *key,
+           vdisk_error *err)
+{
+    vdisk_error kerr = { 0 };
+    int r = vdisk_vol_key_default(src_pool, src_name, key, &kerr);
+    if (r == -ENOENT && p->key.data) {
+        if (!(key->data = malloc(p->key.len)))
+            return vdisk_error_set(err, ENOMEM, "out of memory");
+        memcpy(key->data, p->key.data, p->key.len);
+        key->len = p->key.len;
+        return 0;
+    }
+    if (r < 0 && err)
+        *err = kerr;
+    return r;
+}
+
+/* Whether an open image is encrypted. */
+static bool
+image_encrypted(vdisk_image *img)
+{
+    vdisk_info info;
+    if (vdisk_get_info(img, &info, NULL) < 0)
+        return false;
+    bool enc = info.encrypted;
+    vdisk_info_clear(&info);
+    return enc;
+}
+
+/* Plan a copy of the source (opened without its key: sizes only), then
+ * measure it, opened with its key when it is encrypted. */
+static int
+plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src_name,
+          unsigned flags, create_plan *p, vdisk_vol_key *src_key, uint64_t *need, const char *what,
+          vdisk_error *err)
+{
+    const unsigned oflags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING;
+    vdisk_image *src;
+    /* The source is opened through its descriptor (no symlink), then copied by path so
+     * that its relative backing file names resolve. */
+    int r = vdisk_vol_open_image_key(src_pool, src_name, oflags | VDISK_OPEN_NO_KEY, NULL, 0, &src, err);
+    if (r < 0)
+        return r;
+    uint64_t size = vdisk_get_size(src);
+    bool encrypted = image_encrypted(src);
+    /* The size comes from the source: <capacity> may be left out (as libvirt's
+     * vol-create-from allows). */
+    vdisk_vol_def sized = *def;
+    if (!sized.has_capacity) {
+        sized.has_capacity = true;
+        sized.capacity = size;
+    }
+    r = plan_create(pool, &sized, flags, p, what, err);
+    p->opts.size = size;
+    if (r == 0 && encrypted) {
+        vdisk_close(src, NULL);
+        src = NULL;
+        if ((r = source_key(src_pool, src_name, p, src_key, err)) == 0)
+            r = vdisk_vol_open_image_key(src_pool, src_name, oflags, src_key->data, src_key->len, &src, err);
+    }
+    if (r == 0)
+        r = plan_need(p, src, need, what, err);
+    if (src)
+        vdisk_close(src, NULL);
     return r;
 }
 
@@ -252,37 +364,23 @@ vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
     int r = vdisk_storage_name_check("volume name", def->name, err);
     if (r < 0 || (r = vdisk_pool_dirfd(pool, err)) < 0)
         return r;
-    vdisk_image *src;
-    /* The source is opened through its descriptor (no symlink), then copied by path so
-     * that its relative backing file names resolve. */
-    if ((r = vdisk_vol_open_image(src_pool, src_name, VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING,
-                                  &src, err)) < 0)
-        return r;
     char what[300];
     snprintf(what, sizeof(what), "volume '%s'", def->name);
     create_plan p;
     memset(&p, 0, sizeof(p));
+    vdisk_vol_key src_key = { 0 };
     uint64_t need = 0;
     char *src_path = vdisk_vol_path(src_pool, src_name);
-    /* The size comes from the source: <capacity> may be left out (as libvirt's
-     * vol-create-from allows). */
-    vdisk_vol_def sized = *def;
-    if (!sized.has_capacity) {
-        sized.has_capacity = true;
-        sized.capacity = vdisk_get_size(src);
-    }
-    if ((r = plan_create(pool, &sized, flags, &p, what, err)) == 0) {
-        p.opts.size = vdisk_get_size(src);
-        r = plan_need(&p, src, &need, what, err);
-    }
-    vdisk_close(src, NULL);
+    r = plan_from(pool, def, src_pool, src_name, flags, &p, &src_key, &need, what, err);
     if (r == 0 && !src_path)
         r = vdisk_error_set(err, ENOMEM, "out of memory");
     if (r == 0) {
-        create_source s = { .src_path = src_path, .progress = progress, .opaque = opaque };
+        create_source s = { .src_path = src_path, .src_key = src_key.data ? &src_key : NULL,
+                            .progress = progress, .opaque = opaque };
         r = create_volume(pool, def->name, &p, need, &s, err);
     }
-    vdisk_create_opts_clear(&p.opts);
+    plan_clear(&p);
+    vdisk_vol_key_clear(&src_key);
     free(src_path);
     return r;
 }

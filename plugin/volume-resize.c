@@ -10,6 +10,7 @@
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
+#include "volume-encrypt.h"
 
 int
 vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
@@ -33,7 +34,9 @@ vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned
     else if (!shrink && capacity > old)
         r = vdisk_pool_check_space(pool, what, capacity - old,
                                    (flags & VDISK_VOL_RESIZE_ALLOCATE) ? capacity - old : 0, err);
-    if (r == 0 && capacity != old) {
+    if (r == 0 && capacity != old && vdisk_get_format(img) == VDISK_FORMAT_LUKS) {
+        r = vdisk_vol_luks_resize(pool, name, img, capacity, flags, err);
+    } else if (r == 0 && capacity != old) {
         vdisk_prealloc pa = (flags & VDISK_VOL_RESIZE_ALLOCATE) ? VDISK_PREALLOC_FALLOC : VDISK_PREALLOC_OFF;
         r = vdisk_resize(img, capacity, shrink, shrink ? VDISK_PREALLOC_OFF : pa, progress, opaque, err);
     }

@@ -14,16 +14,19 @@ static int
 open_qcow2(vdisk_pool *pool, const char *name, bool write, vdisk_image **img, vdisk_error *err)
 {
     unsigned flags = VDISK_OPEN_NO_BACKING | (write ? VDISK_OPEN_RDWR : VDISK_OPEN_FORCE_SHARE);
-    int r = vdisk_vol_open_image(pool, name, flags, img, err);
+    /* The format first, without the key an encrypted volume needs next. */
+    int r = vdisk_vol_open_image(pool, name, VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY,
+                                 img, err);
     if (r < 0)
         return r;
     vdisk_format fmt = vdisk_get_format(*img);
-    if (fmt != VDISK_FORMAT_QCOW2) {
-        vdisk_close(*img, NULL);
+    vdisk_close(*img, NULL);
+    *img = NULL;
+    if (fmt != VDISK_FORMAT_QCOW2)
         return vdisk_error_set(err, ENOTSUP, "volume '%s' is %s; internal snapshots need a qcow2 volume "
-                               "(vol-convert it first)", name, vdisk_format_name(fmt));
-    }
-    return 0;
+                               "(vol-convert it first)", name,
+                               fmt == VDISK_FORMAT_LUKS ? "raw (LUKS)" : vdisk_format_name(fmt));
+    return vdisk_vol_open_image(pool, name, flags, img, err);
 }
 
 int

@@ -16,6 +16,7 @@
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
+#include "volume-encrypt.h"
 
 #define WIPE_CHUNK (1u << 20)
 
@@ -106,7 +107,8 @@ wipe_extents(int fd, vdisk_wipe_alg alg, uint64_t size, vdisk_progress_fn progre
 
 /* Options to format a qcow2 volume again as it was. */
 static int
-qcow2_opts(vdisk_image *img, vdisk_create_opts *o, vdisk_error *err)
+qcow2_opts(vdisk_pool *pool, const char *name, vdisk_image *img, vdisk_create_opts *o,
+           vdisk_vol_key *key, uint64_t *reserve, vdisk_error *err)
 {
     vdisk_info info;
     int r = vdisk_get_info(img, &info, err);
@@ -126,22 +128,25 @@ qcow2_opts(vdisk_image *img, vdisk_create_opts *o, vdisk_error *err)
     /* A thick volume stays thick (lazy-zeroed: its data is gone anyway). */
     if (info.actual_size >= info.virtual_size)
         o->prealloc = VDISK_PREALLOC_FALLOC;
+    if (r == 0 && info.encrypted)   /* encrypted again, with its cipher and secret */
+        r = vdisk_vol_wipe_encrypt_opts(pool, name, &info, o, key, reserve, err);
     vdisk_info_clear(&info);
     return r;
 }
 
 /* Learn the qcow2 options of the volume (before its bytes are gone). */
 static int
-remember_format(vdisk_pool *pool, const char *name, bool *is_qcow2, vdisk_create_opts *o, vdisk_error *err)
+remember_format(vdisk_pool *pool, const char *name, bool *is_qcow2, vdisk_create_opts *o,
+                vdisk_vol_key *key, uint64_t *reserve, vdisk_error *err)
 {
     vdisk_image *img;
     *is_qcow2 = false;
-    if (vdisk_vol_open_image(pool, name, VDISK_OPEN_NO_BACKING, &img, NULL) < 0)
+    if (vdisk_vol_open_image(pool, name, VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY, &img, NULL) < 0)
         return 0;   /* not an image libvdisk opens: wiped as plain bytes */
     int r = 0;
     if (vdisk_get_format(img) == VDISK_FORMAT_QCOW2) {
         *is_qcow2 = true;
-        r = qcow2_opts(img, o, err);
+        r = qcow2_opts(pool, name, img, o, key, reserve, err);
     }
     vdisk_close(img, NULL);
     return r;
@@ -154,12 +159,15 @@ vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
     bool is_qcow2;
     vdisk_create_opts o;
     memset(&o, 0, sizeof(o));
+    vdisk_vol_key key = { 0 };
+    uint64_t reserve = 0;
     int r = vdisk_vol_check_not_in_use(pool, name, err);
     if (r == 0)
-        r = remember_format(pool, name, &is_qcow2, &o, err);
+        r = remember_format(pool, name, &is_qcow2, &o, &key, &reserve, err);
     int fd = r < 0 ? r : vdisk_vol_open_fd(pool, name, O_RDWR, err);
     if (fd < 0) {
         vdisk_create_opts_clear(&o);
+        vdisk_vol_key_clear(&key);
         return fd;
     }
     char *real = vdisk_vol_path(pool, name);
@@ -180,8 +188,11 @@ vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
         snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pool->dirfd, name);
         r = vdisk_create(path, &o, NULL, NULL, err);
         vdisk_error_rename(err, path, real);
+        if (r == 0 && reserve)
+            r = vdisk_vol_reserve_tail(pool, name, reserve, err);
     }
     vdisk_create_opts_clear(&o);
+    vdisk_vol_key_clear(&key);
     free(real);
     return r;
 }

@@ -14,6 +14,7 @@
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
+#include "volume-encrypt.h"
 
 void
 vdisk_fd_path(int fd, char buf[VDISK_FD_PATH_MAX])
@@ -83,8 +84,8 @@ vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *er
 }
 
 int
-vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
-                     vdisk_image **img, vdisk_error *err)
+vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, const void *secret,
+                         size_t secret_len, vdisk_image **img, vdisk_error *err)
 {
     int fd = vdisk_vol_open_fd(pool, name, (flags & VDISK_OPEN_RDWR) ? O_RDWR : O_RDONLY, err);
     if (fd < 0)
@@ -94,7 +95,8 @@ vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
         vdisk_fd_path(fd, fdp);
     else
         snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d/%s", pool->dirfd, name);
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags, .secret = secret,
+                           .secret_len = secret_len };
     int r = vdisk_open(fdp, &oo, img, err);
     if (r < 0) {
         char *real = vdisk_vol_path(pool, name);
@@ -102,6 +104,25 @@ vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
         free(real);
     }
     close(fd);   /* the image holds its own descriptor */
+    return r;
+}
+
+int
+vdisk_vol_open_image(vdisk_pool *pool, const char *name, unsigned flags,
+                     vdisk_image **img, vdisk_error *err)
+{
+    vdisk_error oerr = { 0 };
+    int r = vdisk_vol_open_image_key(pool, name, flags, NULL, 0, img, &oerr);
+    if (r != -EACCES || (flags & VDISK_OPEN_NO_KEY)) {
+        if (err)
+            *err = oerr;
+        return r;
+    }
+    /* Encrypted: libvirt's default secret, the one whose usage is the volume's path. */
+    vdisk_vol_key key;
+    if ((r = vdisk_vol_key_default(pool, name, &key, err)) == 0)
+        r = vdisk_vol_open_image_key(pool, name, flags, key.data, key.len, img, err);
+    vdisk_vol_key_clear(&key);
     return r;
 }
 
@@ -130,7 +151,8 @@ vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
 {
     vdisk_image *img;
     vdisk_error oerr = { 0 };
-    int r = vdisk_vol_open_image(pool, name, VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING, &img, &oerr);
+    int r = vdisk_vol_open_image(pool, name, VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY,
+                                 &img, &oerr);
     if (r == 0)
         return vdisk_vol_close_image(pool, name, img, 0, err);
     if (r == -EBUSY || r == -ENOENT || r == -ELOOP) {
@@ -143,7 +165,7 @@ vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
 
 /* Fill the image-derived fields of a volume definition. */
 static void
-fill_from_info(vdisk_vol_def *def, const vdisk_info *info, const char *real_path)
+fill_from_info(vdisk_pool *pool, vdisk_vol_def *def, const vdisk_info *info, const char *real_path)
 {
     def->format = info->format;
     def->capacity = info->virtual_size;
@@ -159,6 +181,7 @@ fill_from_info(vdisk_vol_def *def, const vdisk_info *info, const char *real_path
         if (info->backing_format)
             vdisk_format_from_name(info->backing_format, &def->backing_format, NULL);
     }
+    vdisk_vol_probe_encryption(pool, def, info);
 }
 
 int
@@ -189,13 +212,13 @@ vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_er
     char fdp[VDISK_FD_PATH_MAX];
     vdisk_fd_path(fd, fdp);
     vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
-                           .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE };
+                           .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
     vdisk_image *img;
     vdisk_error ierr = { 0 };
     if (vdisk_open(fdp, &oo, &img, &ierr) == 0) {
         vdisk_info info;
         if (vdisk_get_info(img, &info, &ierr) == 0) {
-            fill_from_info(def, &info, def->target_path ? def->target_path : name);
+            fill_from_info(pool, def, &info, def->target_path ? def->target_path : name);
             vdisk_info_clear(&info);
         }
         vdisk_close(img, NULL);

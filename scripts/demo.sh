@@ -4,7 +4,8 @@
 # convert both ways, content identical, info; then the same through an
 # embedded storage pool defined from libvirt-dialect XML: thin, lazy- and
 # eager-zeroed volumes, pool-info with overcommit, a volume snapshot taken
-# and reverted, a clone with conversion.  Installs what it needs and
+# and reverted, a clone with conversion, an encrypted volume whose passphrase
+# is an embedded secret.  Installs what it needs and
 # builds first; works in a temporary directory it removes afterwards.
 # Exits non-zero if any step or check fails.
 set -euo pipefail
@@ -220,6 +221,38 @@ run vdisk-virsh vol-info thin-copy.raw --pool demo
 check "the converted clone has the same content (qemu-img compare)" \
     qemu-img compare -f qcow2 -F raw pool/thin.qcow2 pool/thin-copy.raw
 check "and stays sparse (under 16 MiB)" test "$(allocated pool/thin-copy.raw)" -lt $((16 * 1024 * 1024))
+
+heading "13. An encrypted volume, its passphrase in an embedded secret"
+cat >secret.xml <<XML
+<secret ephemeral='no' private='yes'>
+  <uuid>6b4c5e0a-2f2d-4d7e-9b8a-3c1f0e5d7a90</uuid>
+  <usage type='volume'><volume>$work/pool/secure.qcow2</volume></usage>
+</secret>
+XML
+cat >secure.xml <<XML
+<volume>
+  <name>secure.qcow2</name>
+  <capacity unit='M'>64</capacity>
+  <target>
+    <format type='qcow2'/>
+    <encryption format='luks'>
+      <secret type='passphrase' uuid='6b4c5e0a-2f2d-4d7e-9b8a-3c1f0e5d7a90'/>
+    </encryption>
+  </target>
+</volume>
+XML
+printf '%s' 'demo pass phrase' >pw
+run vdisk-virsh secret-define secret.xml
+run vdisk-virsh secret-set-value 6b4c5e0a-2f2d-4d7e-9b8a-3c1f0e5d7a90 --file pw --plain
+run vdisk-virsh vol-create demo secure.xml
+run vdisk-virsh vol-dumpxml secure.qcow2 --pool demo
+check "qemu-io writes and reads it with the same passphrase" \
+    qemu-io --object secret,id=s0,file=pw --image-opts \
+    "driver=qcow2,file.filename=pool/secure.qcow2,encrypt.key-secret=s0" -c 'write -P 0x5a 0 1M' -c 'read -P 0x5a 0 1M'
+check "qemu-img check accepts it" qemu-img check --object secret,id=s0,file=pw --image-opts \
+    "driver=qcow2,file.filename=pool/secure.qcow2,encrypt.key-secret=s0"
+check "the data on disk is not the plain text (0x5a = Z)" \
+    bash -c '! grep -qa "$(head -c 64 /dev/zero | tr "\\0" Z)" pool/secure.qcow2'
 
 heading "Result"
 if [ "$failures" -ne 0 ]; then

@@ -103,6 +103,10 @@ clone_def(vdisk_pool *pool, const char *src, const char *newname, vdisk_vol_def 
     def->compat = s.compat, s.compat = NULL;
     def->cluster_size = s.cluster_size;
     def->lazy_refcounts = s.lazy_refcounts;
+    /* As virsh's clone XML (vol-dumpxml): an encrypted volume's copy is encrypted
+     * with the same secret. */
+    def->encryption = s.encryption;
+    memset(&s.encryption, 0, sizeof(s.encryption));
     vdisk_vol_def_clear(&s);
     return def->name ? 0 : -ENOMEM;
 }

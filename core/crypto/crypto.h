@@ -141,7 +141,10 @@ struct vdisk_crypt_spec {
     vdisk_cipher_mode mode;
     vdisk_ivgen_alg ivgen;
     vdisk_cipher_alg ivgen_cipher;   /* essiv only */
-    vdisk_hash_alg ivgen_hash;       /* essiv only */
+    vdisk_hash_alg ivgen_hash;       /* essiv's; with plain/plain64 only recorded (see below) */
+    /* The header names an IV hash ("cbc-plain64:sha256"): always for essiv;
+     * QEMU and dm-crypt also accept one with plain/plain64 and ignore it. */
+    bool ivgen_hashed;
 };
 
 /* 512-byte sector encryption with a cipher, a mode and an IV generator,

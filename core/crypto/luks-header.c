@@ -75,12 +75,15 @@ decode_mode(const char *text, struct vdisk_crypt_spec *c, const char *name, vdis
     if (vdisk_ivgen_from_name(ivgen, &c->ivgen) < 0)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: IV generator '%s' is not supported "
                                "(expected plain, plain64 or essiv)", name, ivgen);
-    if ((c->ivgen == VDISK_IVGEN_ESSIV) != (hash != NULL))
+    /* A hash after plain/plain64 ("cbc-plain64:sha256", which QEMU writes when asked) is
+     * ignored, as QEMU and dm-crypt ignore it; essiv cannot do without one. */
+    if (c->ivgen == VDISK_IVGEN_ESSIV && !hash)
         return vdisk_error_set(err, EINVAL, "%s: LUKS header: cipher mode '%s': essiv needs a hash "
-                               "('essiv:sha256') and only essiv takes one", name, text);
+                               "('essiv:sha256')", name, text);
     if (hash && vdisk_hash_from_name(hash, &c->ivgen_hash) < 0)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: IV hash '%s' is not supported", name, hash);
-    if (hash && vdisk_luks_essiv_cipher(c->cipher, c->ivgen_hash, &c->ivgen_cipher) < 0)
+    c->ivgen_hashed = hash != NULL;
+    if (c->ivgen == VDISK_IVGEN_ESSIV && vdisk_luks_essiv_cipher(c->cipher, c->ivgen_hash, &c->ivgen_cipher) < 0)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: no %s cipher takes the %zu-byte %s "
                                "digest as an essiv key", name, vdisk_cipher_family(c->cipher),
                                vdisk_hash_len(c->ivgen_hash), hash);

@@ -102,9 +102,9 @@ fill_header(const struct vdisk_luks_params *p, struct vdisk_luks_header *h, uint
     memset(h, 0, sizeof(*h));
     h->version = 1;
     snprintf(h->cipher_name, sizeof(h->cipher_name), "%s", vdisk_cipher_family(c->cipher));
-    if (c->ivgen == VDISK_IVGEN_ESSIV)
-        snprintf(h->cipher_mode, sizeof(h->cipher_mode), "%s-essiv:%s",
-                 vdisk_cipher_mode_name(c->mode), vdisk_hash_name(c->ivgen_hash));
+    if (c->ivgen == VDISK_IVGEN_ESSIV || c->ivgen_hashed)
+        snprintf(h->cipher_mode, sizeof(h->cipher_mode), "%s-%s:%s", vdisk_cipher_mode_name(c->mode),
+                 vdisk_ivgen_name(c->ivgen), vdisk_hash_name(c->ivgen_hash));
     else
         snprintf(h->cipher_mode, sizeof(h->cipher_mode), "%s-%s", vdisk_cipher_mode_name(c->mode),
                  vdisk_ivgen_name(c->ivgen));

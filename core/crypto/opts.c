@@ -97,8 +97,12 @@ vdisk_luks_params_from_opts(const vdisk_encrypt_opts *o, struct vdisk_luks_param
         if (vdisk_luks_essiv_cipher(c->cipher, c->ivgen_hash, &c->ivgen_cipher) < 0)
             return vdisk_error_set(err, ENOTSUP, "No %s cipher with key size %zu available for essiv "
                                    "with %s", vdisk_cipher_family(c->cipher), vdisk_hash_len(c->ivgen_hash), ih);
+        c->ivgen_hashed = true;
     } else if (o->ivgen_hash_alg[0]) {
-        return vdisk_error_set(err, EINVAL, "Parameter 'ivgen-hash-alg' needs ivgen-alg=essiv");
+        /* As QEMU (for dm-crypt compatibility): written into the header, unused. */
+        if (vdisk_hash_from_name(o->ivgen_hash_alg, &c->ivgen_hash) < 0)
+            return vdisk_error_set(err, EINVAL, "Unsupported IV hash algorithm '%s'", o->ivgen_hash_alg);
+        c->ivgen_hashed = true;
     }
     p->iter_time_ms = o->iter_time ? o->iter_time : 2000;
     return 0;

@@ -122,7 +122,8 @@ def test_symlink_in_pool_cannot_redirect_create(virsh, tmp_path):
     assert victim.read_bytes() == b"precious"
 
 
-def test_encrypted_volume_refused_clearly(virsh, tmp_path):
+def test_encrypted_volume_without_its_secret_refused_clearly(virsh, tmp_path):
+    # test_vol_encrypt.py covers encrypted volumes; here the secret is not defined.
     path = virsh.make_pool("p")
     xml = tmp_path / "enc.xml"
     xml.write_text("<volume><name>e.qcow2</name><capacity>1048576</capacity><target>"
@@ -130,7 +131,8 @@ def test_encrypted_volume_refused_clearly(virsh, tmp_path):
                    "<secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
                    "</encryption></target></volume>")
     p = virsh.run("vol-create", "p", xml, check=False)
-    assert p.returncode == 1 and "not supported yet" in p.stderr
+    assert p.returncode == 1 and "Secret not found" in p.stderr
+    assert "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f" in p.stderr
     assert os.listdir(path) == []
 
 

@@ -97,6 +97,16 @@ test_decode_modes(void **state)
     strcpy((char *)b + 40, "ecb");
     assert_int_equal(parse(b, &h, &a, NULL), 0);
     assert_int_equal(a.crypt.mode, VDISK_CIPHER_MODE_ECB);
+    /* What qemu-img writes for ivgen-alg=plain64,ivgen-hash-alg=sha256: the hash is ignored. */
+    memset(b + 40, 0, 32);
+    strcpy((char *)b + 40, "cbc-plain64:sha256");
+    assert_int_equal(parse(b, &h, &a, NULL), 0);
+    assert_int_equal(a.crypt.ivgen, VDISK_IVGEN_PLAIN64);
+    assert_true(a.crypt.ivgen_hashed);
+    /* essiv still needs its hash. */
+    memset(b + 40, 0, 32);
+    strcpy((char *)b + 40, "cbc-essiv");
+    assert_int_equal(parse(b, &h, &a, NULL), -EINVAL);
 }
 
 /* Patch one field of a good header and expect a message with `want`. */

@@ -49,7 +49,10 @@ enum {
 
 /* Create a volume from its definition (vol-create / vol-create-as).  The
  * backing store path, if any, must be absolute; its format is probed when
- * the definition does not give it.  Encrypted volumes are refused for now.
+ * the definition does not give it.  An <encryption format='luks'> volume
+ * (raw: a LUKS container; qcow2: LUKS inside) takes its passphrase from the
+ * registry's secret the definition names (uuid or usage), read before
+ * anything is written and wiped after use.
  * Long work (eager zeroing) reports progress in bytes. */
 int vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
                      vdisk_progress_fn progress, void *opaque, vdisk_error *err);
@@ -57,7 +60,9 @@ int vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
 /* Create a volume as a copy of an existing volume `src_name` of `src_pool`
  * (which may be `pool` itself), converted to def->format (vol-create-from,
  * vol-clone, vol-convert).  The copy stays sparse; provisioning of the new
- * volume follows def as for vdisk_vol_create. */
+ * volume follows def as for vdisk_vol_create.  An encrypted source is read
+ * with the passphrase of its own secret (usage = its path), else with the
+ * new volume's. */
 int vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
                           vdisk_pool *src_pool, const char *src_name, unsigned flags,
                           vdisk_progress_fn progress, void *opaque, vdisk_error *err);
@@ -82,7 +87,9 @@ int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error 
  * Wipe a volume: every allocated byte of the file is overwritten (or
  * deallocated for trim).  A qcow2 volume is then formatted again, empty,
  * with its previous virtual size and options, so it stays usable and reads
- * as zeros.  Progress in bytes of the file. */
+ * as zeros (an encrypted qcow2 is formatted encrypted again, with its
+ * default secret; a raw LUKS volume's header is overwritten like the rest,
+ * as libvirt does).  Progress in bytes of the file. */
 int vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
@@ -104,7 +111,10 @@ enum {
 };
 /* Change a volume's capacity (vol-resize).  Growing is checked against the
  * pool's free space (--allocate) and overcommit cap first; shrinking needs
- * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was. */
+ * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was.
+ * Encrypted volumes are opened with the secret whose usage is their path
+ * (libvirt's default secret); a raw LUKS volume refuses
+ * VDISK_VOL_RESIZE_ALLOCATE, as libvirt. */
 int vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
                      vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
