@@ -278,7 +278,12 @@ qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
             src = pad;
         }
         size_t clen = 0;
-        r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
+        /* Random-looking clusters skip the compressor, which would only
+         * find that they do not shrink (compress-heuristic.c). */
+        if (qcow2_cluster_incompressible(src, cs))
+            r = -ENOSPC;
+        else
+            r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
         if (r == -ENOSPC) {
             clen = 0;   /* does not shrink: stored as it is */
             r = 0;
