@@ -278,9 +278,10 @@ qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
             src = pad;
         }
         size_t clen = 0;
-        /* Random-looking clusters skip the compressor, which would only
-         * find that they do not shrink (compress-heuristic.c). */
-        if (qcow2_cluster_incompressible(src, cs))
+        /* Random-looking clusters skip deflate, which would only find that
+         * they do not shrink (compress-heuristic.c).  Not zstd: it gives up
+         * on such data by itself, faster than the test. */
+        if (s->compression_type == 0 && qcow2_cluster_incompressible(src, cs))
             r = -ENOSPC;
         else
             r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
