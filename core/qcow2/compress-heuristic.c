@@ -18,11 +18,15 @@
  *     above.  It bounds the entropy coder's gain: N * (8 - H) bits is at
  *     most chi-square / ln 2 (KL divergence <= chi-square divergence).
  *  2. Repeats, which byte statistics miss (a random block written twice):
- *     every position's 4-byte string is looked up in a hash table of the
- *     latest position with that hash, at any distance in the cluster (zstd
- *     sees the whole cluster; deflate's 4 KiB window is a subset), and
+ *     4-byte strings are looked up in a hash table of the latest position
+ *     with that hash, at any distance in a 64 KiB cluster (deflate's 4 KiB
+ *     window is a subset) and at least 4 KiB back in larger ones, and
  *     confirmed byte by byte.  Random data has about one chance 4-byte
  *     repeat per eight 64 KiB clusters.
+ *
+ * convert -c runs it before deflate only: zstd gives up on random data by
+ * itself, faster than this test. A cluster is the unit throughout because
+ * QEMU compresses each cluster on its own.
  *
  * The trade-off: a cluster is called incompressible only when both tests
  * see nothing.  The thresholds are far below what deflate needs to win
@@ -119,36 +123,62 @@ bytes_look_uniform(const uint8_t *p, size_t len)
     return len <= HEUR_WINDOW || hist_uniform(total, len);
 }
 
+/* Repeated bytes found in p[from, end), looking back as far as p[0]
+ * (end <= 65536 + 1: positions fit the 16-bit table).  Every position goes
+ * into the table, every fourth is looked up: a repeat of 7 bytes or more
+ * has a looked-up position whatever its alignment, at a quarter of the
+ * loads. */
+static uint64_t
+segment_repeats(const uint8_t *p, size_t from, size_t end, uint64_t limit)
+{
+    uint16_t tab[1u << HEUR_HASH_BITS];   /* position + 1, 0: empty */
+    memset(tab, 0, sizeof(tab));
+    for (size_t i = 0; i < from; i++)
+        tab[hash4(load32(p + i))] = (uint16_t)(i + 1);
+    uint64_t repeated = 0;
+    size_t i = from;
+    while (i + 8 <= end) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof(w));
+        uint32_t v = (uint32_t)w;
+        uint32_t cand = tab[hash4(v)];
+        tab[hash4(v)] = (uint16_t)(i + 1);
+        tab[hash4((uint32_t)(w >> 8))] = (uint16_t)(i + 2);
+        tab[hash4((uint32_t)(w >> 16))] = (uint16_t)(i + 3);
+        tab[hash4((uint32_t)(w >> 24))] = (uint16_t)(i + 4);
+        if (cand == 0 || load32(p + cand - 1) != v) {
+            i += 4;
+            continue;
+        }
+        size_t m = 4;
+        while (i + m < end && p[cand - 1 + m] == p[i + m])
+            m++;
+        repeated += m;
+        if (repeated >= limit)
+            break;
+        i += m;
+    }
+    return repeated;
+}
+
 /* Test 2: fewer than the allowed number of bytes repeat earlier 4-byte
- * (or longer) strings of the cluster.  Every position goes into the table,
- * every fourth is looked up: a repeat of 7 bytes or more has a looked-up
- * position whatever its alignment, at a quarter of the loads. */
+ * (or longer) strings.  In 64 KiB segments (16-bit positions: a table
+ * that stays in the L1 cache), each looking 4 KiB (deflate's window) into
+ * the one before, so a repeat at any distance inside a 64 KiB cluster and
+ * at up to 4 KiB across segments of a larger one is seen. */
 static bool
 few_repeats(const uint8_t *p, size_t len)
 {
-    uint32_t tab[1u << HEUR_HASH_BITS];   /* position + 1, 0: empty */
-    memset(tab, 0, sizeof(tab));
     uint64_t limit = HEUR_REPEAT_MAX * (len > 65536 ? len / 65536 : 1);
     uint64_t repeated = 0;
-    size_t i = 0;
-    while (i + 8 <= len) {
-        uint32_t v = load32(p + i);
-        uint32_t cand = tab[hash4(v)];
-        if (cand != 0 && load32(p + cand - 1) == v) {
-            size_t m = 4;
-            while (i + m < len && p[cand - 1 + m] == p[i + m])
-                m++;
-            repeated += m;
-            if (repeated >= limit)
-                return false;
-            i += m;
-            continue;
-        }
-        for (size_t k = 0; k < 4; k++)
-            tab[hash4(load32(p + i + k))] = (uint32_t)(i + k) + 1;
-        i += 4;
+    size_t start = 0;   /* where this segment's lookups begin */
+    while (start < len && repeated < limit) {
+        size_t base = start < HEUR_PIECE ? 0 : start - HEUR_PIECE;
+        size_t end = len - base < 65536 ? len - base : 65536;
+        repeated += segment_repeats(p + base, start - base, end, limit - repeated);
+        start = base + end;
     }
-    return true;
+    return repeated < limit;
 }
 
 bool

@@ -130,6 +130,25 @@ test_mixed_compress(void **state)
     assert_false(qcow2_cluster_incompressible(b, CS));
 }
 
+/* 2 MiB clusters are scanned in 64 KiB segments: repeats across a segment
+ * boundary (within deflate's window) and far inside one are still seen. */
+static void
+test_large_cluster_repeats(void **state)
+{
+    size_t len = 2u << 20;
+    uint8_t *b = malloc(len);
+    assert_non_null(b);
+    static const size_t at[] = { 65536 + 100, 3 * 65536 - 4096 + 8, 20 * 65536 + 30000 };
+    static const size_t back[] = { 2000, 3000, 25000 };
+    for (size_t k = 0; k < 3; k++) {
+        fill_random(b, len, 40 + k);
+        for (size_t j = 0; j < 32; j++)   /* 32 repeats of 64 bytes */
+            memcpy(b + at[k] + j * 128, b + at[k] + j * 128 - back[k], 64);
+        assert_false(qcow2_cluster_incompressible(b, len));
+    }
+    free(b);
+}
+
 /* Conservative: for random clusters with compressible regions of growing
  * size, whenever the heuristic skips, both compressors fail too. */
 static void
@@ -166,6 +185,7 @@ main(void)
         cmocka_unit_test(test_small_cluster_compresses),
         cmocka_unit_test(test_text_and_zeros_compress),
         cmocka_unit_test(test_mixed_compress),
+        cmocka_unit_test(test_large_cluster_repeats),
         cmocka_unit_test(test_skip_only_when_compressors_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
