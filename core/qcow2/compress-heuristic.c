@@ -124,7 +124,7 @@ bytes_look_uniform(const uint8_t *p, size_t len)
 }
 
 /* Repeated bytes found in p[from, end), looking back as far as p[0]
- * (end <= 65536 + 1: positions fit the 16-bit table).  Every position goes
+ * (end <= 65536: positions fit the 16-bit table).  Every position goes
  * into the table, every fourth is looked up: a repeat of 7 bytes or more
  * has a looked-up position whatever its alignment, at a quarter of the
  * loads. */
@@ -133,7 +133,7 @@ segment_repeats(const uint8_t *p, size_t from, size_t end, uint64_t limit)
 {
     uint16_t tab[1u << HEUR_HASH_BITS];   /* position + 1, 0: empty */
     memset(tab, 0, sizeof(tab));
-    for (size_t i = 0; i < from; i++)
+    for (size_t i = 0; i < from && i + 4 <= end; i++)
         tab[hash4(load32(p + i))] = (uint16_t)(i + 1);
     uint64_t repeated = 0;
     size_t i = from;
