@@ -12,13 +12,14 @@ sys) and of peak RSS (from /usr/bin/time), the ratios vdisk / qemu-img (below
 compact as qemu-img).  On a loaded machine read the CPU ratio too: the
 scheduler favours qemu-img's sleep/wake pattern (main thread and one
 compression thread taking turns) over busy worker threads.
-vdisk's output is checked once, outside the timing: qemu-img check and
-qemu-img compare with the source.
+vdisk's output is checked once, outside the timing: qemu-img check,
+qemu-img compare with the source, and compared byte for byte with qemu-img's.
 
 qemu-img convert -c compresses one cluster at a time inside its in-order
 write; vdisk compresses in its copy workers and only the stores are ordered.
 """
 import argparse
+import filecmp
 import json
 import os
 import shutil
@@ -62,13 +63,16 @@ def bench_compress(runner, args, src):
             for argv, res in ((vdisk_argv, v), (qemu_argv, q)):
                 remove(runner.workdir / dst)
                 res.append(timed(runner, argv))
-        qemu_size = (runner.workdir / dst).stat().st_size   # the last run was qemu-img's
-        remove(runner.workdir / dst)
+        qemu_out = runner.workdir / f"qemu-{dst}"   # the last run was qemu-img's
+        (runner.workdir / dst).rename(qemu_out)
+        qemu_size = qemu_out.stat().st_size
         ok = timed(runner, vdisk_argv) is not None
         ok = ok and runner.check(["qemu-img", "check", "-f", "qcow2", dst])
         ok = ok and runner.check(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", src, dst])
         vdisk_size = (runner.workdir / dst).stat().st_size if ok else None
+        same = ok and filecmp.cmp(runner.workdir / dst, qemu_out, shallow=False)
         remove(runner.workdir / dst)
+        remove(qemu_out)
         vt, qt, vc, qc = median_of(v, 0), median_of(q, 0), median_of(v, 2), median_of(q, 2)
         rows.append({
             "case": name, "vdisk_s": vt, "qemu_s": qt,
@@ -78,6 +82,7 @@ def bench_compress(runner, args, src):
             "vdisk_rss_kib": median_of(v, 1), "qemu_rss_kib": median_of(q, 1),
             "size_ratio": vdisk_size / qemu_size if vdisk_size and qemu_size else None,
             "check": "ok" if ok else "FAILED",
+            "identical": same,
         })
     return rows
 
@@ -89,14 +94,16 @@ def fmt(v, spec):
 def table(rows, header):
     lines = [header, "",
              "| case | vdisk s | qemu-img s | ratio vdisk/qemu-img | CPU s vdisk / qemu-img | "
-             "CPU ratio | vdisk RSS MiB | qemu-img RSS MiB | size vdisk/qemu-img | output check |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "CPU ratio | vdisk RSS MiB | qemu-img RSS MiB | size vdisk/qemu-img | output check | "
+             "same bytes as qemu-img |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         lines.append(f"| {r['case']} | {fmt(r['vdisk_s'], '.2f')} | {fmt(r['qemu_s'], '.2f')} | "
                      f"{fmt(r['ratio'], '.2f')} | {fmt(r['vdisk_cpu_s'], '.1f')} / "
                      f"{fmt(r['qemu_cpu_s'], '.1f')} | {fmt(r['cpu_ratio'], '.2f')} | "
                      f"{rss(r['vdisk_rss_kib'])} | {rss(r['qemu_rss_kib'])} | "
-                     f"{fmt(r['size_ratio'], '.4f')} | {r['check']} |")
+                     f"{fmt(r['size_ratio'], '.4f')} | {r['check']} | "
+                     f"{'yes' if r['identical'] else 'no'} |")
     return "\n".join(lines)
 
 

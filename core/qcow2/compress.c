@@ -278,7 +278,13 @@ qcow2_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
             src = pad;
         }
         size_t clen = 0;
-        r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
+        /* Random-looking clusters skip deflate, which would only find that
+         * they do not shrink (compress-heuristic.c).  Not zstd: it gives up
+         * on such data by itself, faster than the test. */
+        if (s->compression_type == 0 && qcow2_cluster_incompressible(src, cs))
+            r = -ENOSPC;
+        else
+            r = cctx_compress(ctx, s->compression_type, src, cs, c->out + i * cs, cs - 1, &clen);
         if (r == -ENOSPC) {
             clen = 0;   /* does not shrink: stored as it is */
             r = 0;

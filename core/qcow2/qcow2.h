@@ -374,6 +374,12 @@ int qcow2_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, v
 /* Free the idle compression contexts (at close). */
 void qcow2_cctx_pool_free(qcow2_state *s);
 
+/* ---- compress-heuristic.c ----------------------------------------------- */
+
+/* True when the cluster surely does not shrink (random-looking bytes, no
+ * repeats): store it without running the compressor. */
+bool qcow2_cluster_incompressible(const uint8_t *data, size_t len);
+
 /* ---- crypt.c ------------------------------------------------------------ */
 
 #define QCOW2_CRYPT_NONE 0u
