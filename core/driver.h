@@ -105,6 +105,11 @@ extern const struct vdisk_driver vdisk_qcow2_driver;
 extern const struct vdisk_driver vdisk_luks_driver;
 extern const struct vdisk_driver vdisk_iso_driver;
 
+/* Block status of a format whose guest offset is the host offset (raw.c;
+ * the iso driver uses it too): all allocated, holes read as zeros. */
+int vdisk_raw_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext,
+                           vdisk_error *err);
+
 /* Table lookups (image.c). */
 const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
 

@@ -140,11 +140,6 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         img->probed_raw = fmt == VDISK_FORMAT_RAW;
     }
     img->drv = vdisk_driver_for(fmt);
-    if (!img->drv && fmt == VDISK_FORMAT_ISO) {
-        /* No ISO driver in this build: an ISO is still a valid raw image. */
-        img->drv = &vdisk_raw_driver;
-        img->probed_raw = true;
-    }
     if (!img->drv) {
         r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
         goto fail;

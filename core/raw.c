@@ -89,8 +89,8 @@ raw_flush(vdisk_image *img, vdisk_error *err)
 
 /* Block status: everything is allocated in a raw image; holes read as
  * zeros.  The guest offset is the host offset. */
-static int
-raw_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
+int
+vdisk_raw_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
 {
     bool data;
     uint64_t end;
@@ -158,7 +158,7 @@ const struct vdisk_driver vdisk_raw_driver = {
     .write_zeroes = raw_write_zeroes,
     .discard = raw_discard,
     .flush = raw_flush,
-    .block_status = raw_block_status,
+    .block_status = vdisk_raw_block_status,
     .measure = raw_measure,
     .truncate = raw_truncate,
 };

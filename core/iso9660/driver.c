@@ -78,22 +78,6 @@ iso_drv_flush(vdisk_image *img, vdisk_error *err)
     return 0;
 }
 
-/* Block status: all data, stored at the same offset (holes read as zeros). */
-static int
-iso_drv_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
-{
-    bool data;
-    uint64_t end;
-    int r = vdisk_file_extent(img->file, off, off + len, &data, &end, err);
-    if (r < 0)
-        return r;
-    ext->length = end - off;
-    ext->flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_OFFSET_VALID |
-                 (data ? VDISK_EXTENT_DATA : VDISK_EXTENT_ZERO);
-    ext->host_offset = off;
-    return 0;
-}
-
 /* Info: volume id, dates, Joliet / Rock Ridge, bootable. */
 static int
 iso_drv_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
@@ -121,6 +105,6 @@ const struct vdisk_driver vdisk_iso_driver = {
     .write_zeroes = iso_drv_write_zeroes,
     .discard = iso_drv_discard,
     .flush = iso_drv_flush,
-    .block_status = iso_drv_block_status,
+    .block_status = vdisk_raw_block_status,
     .get_info = iso_drv_get_info,
 };
