@@ -13,7 +13,9 @@
 #define VDISK_VOL_TMP_PREFIX ".vdisk-tmp-"
 
 struct vdisk_pool {
-    vdisk_registry *reg;      /* borrowed */
+    vdisk_registry *reg;      /* borrowed; NULL for an unmanaged pool */
+    vdisk_secret_source secrets;  /* unmanaged pool: where secrets come from */
+    bool has_secrets;
     vdisk_pool_def *def;
     bool active;
     bool autostart;

@@ -96,6 +96,41 @@ vdisk_pool_free(vdisk_pool *pool)
 }
 
 int
+vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_source *secrets,
+                         vdisk_pool **out, vdisk_error *err)
+{
+    if (!def->name || !def->target_path || def->target_path[0] != '/') {
+        vdisk_pool_def_free(def);
+        return vdisk_error_set(err, EINVAL, "pool definition needs a name and an absolute <target><path>");
+    }
+    vdisk_pool *p = calloc(1, sizeof(*p));
+    if (!p) {
+        int r = vdisk_error_set(err, ENOMEM, "pool %s: out of memory", def->name);
+        vdisk_pool_def_free(def);
+        return r;
+    }
+    p->def = def;
+    p->active = active;
+    p->dirfd = -1;
+    if (secrets) {
+        p->secrets = *secrets;
+        p->has_secrets = true;
+    }
+    *out = p;
+    return 0;
+}
+
+/* Refuse what only the registry can do for a pool another program keeps. */
+static int
+require_registry(vdisk_pool *pool, const char *op, vdisk_error *err)
+{
+    if (pool->reg)
+        return 0;
+    return vdisk_error_set(err, EPERM, "pool '%s': %s is done by the program that manages the pool, "
+                           "not by vdisk", pool->def->name, op);
+}
+
+int
 vdisk_pool_list_names(vdisk_registry *reg, char ***names, size_t *n, vdisk_error *err)
 {
     return vdisk_registry_list(reg, VDISK_REGISTRY_POOLS, ".xml", names, n, err);
@@ -258,6 +293,13 @@ vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err)
 static int
 set_state(vdisk_pool *pool, int active, int autostart, vdisk_error *err)
 {
+    if (!pool->reg) {
+        /* unmanaged: the owner keeps the state; this handle follows it */
+        if (autostart >= 0)
+            return require_registry(pool, "autostart", err);
+        pool->active = (bool)active;
+        return 0;
+    }
     int r = vdisk_registry_lock(pool->reg, true, err);
     if (r < 0)
         return r;
@@ -372,8 +414,8 @@ vdisk_pool_stop(vdisk_pool *pool, vdisk_error *err)
 static int
 require_inactive(vdisk_pool *pool, const char *hint, vdisk_error *err)
 {
-    bool active, autostart;
-    int r = read_state(pool->reg, pool->def->name, &active, &autostart, err);
+    bool active = pool->active, autostart;
+    int r = pool->reg ? read_state(pool->reg, pool->def->name, &active, &autostart, err) : 0;
     if (r == 0 && active)
         r = vdisk_error_set(err, EBUSY, "Requested operation is not valid: storage pool '%s' is still active%s",
                             pool->def->name, hint);
@@ -384,21 +426,22 @@ int
 vdisk_pool_delete(vdisk_pool *pool, vdisk_error *err)
 {
     /* Under the registry lock, so that no other process starts the pool meanwhile. */
-    int r = vdisk_registry_lock(pool->reg, true, err);
+    int r = pool->reg ? vdisk_registry_lock(pool->reg, true, err) : 0;
     if (r < 0)
         return r;
     if ((r = require_inactive(pool, "", err)) == 0 && rmdir(pool->def->target_path) < 0 && errno != ENOENT)
         r = vdisk_error_set_errno(err, errno, "pool '%s': failed to remove pool '%s'",
                                   pool->def->name, pool->def->target_path);
-    vdisk_registry_unlock(pool->reg);
+    if (pool->reg)
+        vdisk_registry_unlock(pool->reg);
     return r;
 }
 
 int
 vdisk_pool_undefine(vdisk_pool *pool, vdisk_error *err)
 {
-    int r = vdisk_registry_lock(pool->reg, true, err);
-    if (r < 0)
+    int r = require_registry(pool, "undefine", err);
+    if (r < 0 || (r = vdisk_registry_lock(pool->reg, true, err)) < 0)
         return r;
     if ((r = require_inactive(pool, " (stop it with pool-destroy first)", err)) < 0) {
         vdisk_registry_unlock(pool->reg);

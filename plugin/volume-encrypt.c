@@ -33,7 +33,7 @@ vdisk_vol_key_clear(vdisk_vol_key *key)
 /* The UUID of the secret of usage type 'volume' whose usage is `usage`;
  * -ENOENT (no message) when there is none. */
 static int
-find_by_usage(vdisk_registry *reg, const char *usage, unsigned char uuid[16], vdisk_error *err)
+find_in_registry(vdisk_registry *reg, const char *usage, unsigned char uuid[16], vdisk_error *err)
 {
     vdisk_secret_def *all;
     size_t n;
@@ -51,10 +51,23 @@ find_by_usage(vdisk_registry *reg, const char *usage, unsigned char uuid[16], vd
     return r;
 }
 
-/* The value of secret `uuid`, refusing an empty one (no usable passphrase). */
+/* The same, from the pool's registry or, for an unmanaged pool, from its
+ * secret source. */
 static int
-read_value(vdisk_registry *reg, const unsigned char uuid[16], const char *what, vdisk_vol_key *key,
-           vdisk_error *err)
+find_by_usage(vdisk_pool *pool, const char *usage, unsigned char uuid[16], vdisk_error *err)
+{
+    if (pool->reg)
+        return find_in_registry(pool->reg, usage, uuid, err);
+    if (!pool->has_secrets || !pool->secrets.lookup_usage)
+        return -ENOENT;
+    return pool->secrets.lookup_usage(pool->secrets.opaque, usage, uuid, err);
+}
+
+/* The value of secret `uuid` from the registry (which must know it as a
+ * secret of usage 'volume' or of none, as libvirt accepts). */
+static int
+read_registry_value(vdisk_registry *reg, const unsigned char uuid[16], vdisk_vol_key *key,
+                    vdisk_error *err)
 {
     char u[VDISK_UUID_STRING_LEN];
     vdisk_uuid_format(uuid, u);
@@ -68,6 +81,23 @@ read_value(vdisk_registry *reg, const unsigned char uuid[16], const char *what, 
     if (r == 0)
         r = vdisk_secret_get_value(reg, uuid, &key->data, &key->len, err);
     vdisk_secret_def_clear(&def);
+    return r;
+}
+
+/* The value of secret `uuid`, refusing an empty one (no usable passphrase). */
+static int
+read_value(vdisk_pool *pool, const unsigned char uuid[16], const char *what, vdisk_vol_key *key,
+           vdisk_error *err)
+{
+    char u[VDISK_UUID_STRING_LEN];
+    vdisk_uuid_format(uuid, u);
+    int r;
+    if (pool->reg)
+        r = read_registry_value(pool->reg, uuid, key, err);
+    else if (pool->has_secrets && pool->secrets.get_value)
+        r = pool->secrets.get_value(pool->secrets.opaque, uuid, &key->data, &key->len, err);
+    else
+        r = vdisk_error_set(err, ENOENT, "no secret source to read secret '%s' from", u);
     if (r == 0 && key->len == 0) {
         vdisk_vol_key_clear(key);
         r = vdisk_error_set(err, EINVAL, "secret '%s' has an empty value", u);
@@ -92,14 +122,14 @@ vdisk_vol_key_from_def(vdisk_pool *pool, const vdisk_vol_encryption_def *enc, co
     if (enc->has_secret_uuid) {
         memcpy(uuid, enc->secret_uuid, 16);
     } else {
-        int r = find_by_usage(pool->reg, enc->secret_usage, uuid, err);
+        int r = find_by_usage(pool, enc->secret_usage, uuid, err);
         if (r == -ENOENT)
             return vdisk_error_set(err, ENOENT, "%s: no secret with matching usage '%s'", what,
                                    enc->secret_usage);
         if (r < 0)
             return r;
     }
-    return read_value(pool->reg, uuid, what, key, err);
+    return read_value(pool, uuid, what, key, err);
 }
 
 int
@@ -108,7 +138,7 @@ vdisk_vol_default_secret(vdisk_pool *pool, const char *name, unsigned char uuid[
     char *path = vdisk_vol_path(pool, name);
     if (!path)
         return -ENOMEM;
-    int r = find_by_usage(pool->reg, path, uuid, NULL);
+    int r = find_by_usage(pool, path, uuid, NULL);
     free(path);
     return r;
 }
@@ -130,7 +160,7 @@ vdisk_vol_key_default(vdisk_pool *pool, const char *name, vdisk_vol_key *key, vd
     }
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot look up its secret", what);
-    return read_value(pool->reg, uuid, what, key, err);
+    return read_value(pool, uuid, what, key, err);
 }
 
 void

@@ -11,6 +11,7 @@
 #define VDISK_POOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <vdisk/error.h>
@@ -34,6 +35,30 @@ int vdisk_pool_define(vdisk_registry *reg, vdisk_pool_def *def, vdisk_error *err
 int vdisk_pool_lookup(vdisk_registry *reg, const char *name_or_uuid, vdisk_pool **out,
                       vdisk_error *err);
 void vdisk_pool_free(vdisk_pool *pool);                     /* NULL ok */
+
+/* Where the passphrases of encrypted volumes come from when no registry
+ * keeps them (a pool of the libvirt daemon: its secret driver). */
+typedef struct vdisk_secret_source {
+    /* The UUID of the secret of usage type 'volume' whose usage id is
+     * `usage` (a volume path); -ENOENT, with or without a message, when
+     * there is none. */
+    int (*lookup_usage)(void *opaque, const char *usage, unsigned char uuid[16], vdisk_error *err);
+    /* The value of secret `uuid`: *value malloc'ed, wiped and freed by the
+     * caller; an error naming the secret when it has none or is not of
+     * usage type 'volume'. */
+    int (*get_value)(void *opaque, const unsigned char uuid[16], unsigned char **value, size_t *len,
+                     vdisk_error *err);
+    void *opaque;
+} vdisk_secret_source;
+
+/* A pool whose definition and state another program keeps (the libvirt
+ * daemon's storage driver): no registry behind it.  Takes ownership of
+ * def (freed with the pool, also on failure).  `active` is the state the
+ * owner knows; start and stop only flip it (after start's checks), define,
+ * undefine and autostart are refused (-EPERM).  secrets may be NULL: then
+ * an encrypted volume is refused for want of its secret. */
+int vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_source *secrets,
+                             vdisk_pool **out, vdisk_error *err);
 
 /* Names of every defined pool, sorted (free with vdisk_registry_names_free). */
 int vdisk_pool_list_names(vdisk_registry *reg, char ***names, size_t *n, vdisk_error *err);
