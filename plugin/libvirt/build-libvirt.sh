@@ -15,8 +15,8 @@
 #   1. Debian's libvirt source package through apt (scripts/fetch-libvirt-source.sh
 #      --full; a deb-src entry is derived from apt's own sources when missing,
 #      which needs root once)
-#   2. WORK/source: that tree plus plugin/libvirt/patches/*.patch (redone when
-#      a patch changes)
+#   2. WORK/source: that tree plus plugin/libvirt/patches/*.patch (when the
+#      series changes, only the files whose content changed are replaced)
 #   3. WORK/build: a minimal libvirt (storage dir + vdisk, secrets, remote,
 #      the modular daemons, virsh; no hypervisor driver) configured with
 #      --prefix=PREFIX, built and installed
@@ -99,22 +99,44 @@ patches=("$here"/patches/*.patch)
 patch_key=$( { echo "$debtree"; cat "${patches[@]}"; } | sha256sum | cut -c1-16)
 src=$work/source
 if [ "$(cat "$src/.vdisk-patched" 2>/dev/null)" != "$patch_key" ]; then
-    say "source: applying ${#patches[@]} patches to a fresh copy in $src"
-    rm -rf "$src" "$work/build" "$work/.stamp-"*
-    cp -a "$debtree" "$src.tmp"
+    say "source: applying ${#patches[@]} patches to a copy of $(basename "$debtree")"
+    rm -rf "$src.new"
+    cp -a "$debtree" "$src.new"
     for p in "${patches[@]}"; do
-        patch -d "$src.tmp" -p1 --batch --forward --quiet <"$p" ||
+        patch -d "$src.new" -p1 --batch --forward --quiet <"$p" ||
             die "$(basename "$p") does not apply to $(basename "$debtree")"
     done
-    mv "$src.tmp" "$src"
-    echo "$patch_key" >"$src/.vdisk-patched"
+    echo "$patch_key" >"$src.new/.vdisk-patched"
+    echo "$debtree" >"$src.new/.vdisk-debtree"
+    sed -n 's|^+++ b/||p' "${patches[@]}" | sort -u >"$src.new/.vdisk-files"
+    if [ -f "$src/.vdisk-files" ] &&
+       [ "$(cat "$src/.vdisk-debtree" 2>/dev/null)" = "$debtree" ]; then
+        # Same Debian tree, another series: replace only the files whose
+        # content changed (with a new mtime), so that ninja rebuilds only
+        # what depends on them.
+        say "source: updating the files the series changed in $src"
+        sort -u "$src/.vdisk-files" "$src.new/.vdisk-files" | while read -r f; do
+            if [ -e "$src.new/$f" ]; then
+                cmp -s "$src.new/$f" "$src/$f" && continue
+                mkdir -p "$(dirname "$src/$f")"
+                cp "$src.new/$f" "$src/$f"
+            else
+                rm -f "$src/$f"
+            fi
+        done
+        cp "$src.new/.vdisk-files" "$src.new/.vdisk-debtree" "$src.new/.vdisk-patched" "$src/"
+        rm -rf "$src.new"
+    else
+        rm -rf "$src" "$work/build" "$work/.stamp-"*
+        mv "$src.new" "$src"
+    fi
 else
     say "source: $src is up to date (patches $patch_key)"
 fi
 
 # 3. configure (when the options or the prefix changed), build, install
 build=$work/build
-conf_key=$( { echo "$prefix $patch_key"; printf '%s\n' "${libvirt_options[@]}"; } |
+conf_key=$( { echo "$prefix $debtree"; printf '%s\n' "${libvirt_options[@]}"; } |
             sha256sum | cut -c1-16)
 if [ "$(cat "$work/.stamp-configure" 2>/dev/null)" != "$conf_key" ]; then
     say "libvirt: configuring $build (prefix $prefix)"
