@@ -56,7 +56,14 @@ prefix=$(cd "$prefix" && pwd)
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
-for tool in meson ninja patch sha256sum pkg-config; do
+# one run at a time per work area (they share the build directories)
+exec 9>"$work/.lock"
+if ! flock -n 9; then
+    say "another build-libvirt.sh uses $work; waiting for it"
+    flock 9
+fi
+
+for tool in meson ninja patch sha256sum pkg-config flock; do
     command -v "$tool" >/dev/null ||
         die "$tool not found: run scripts/install-deps.sh (as root)"
 done

@@ -89,9 +89,13 @@ stop_one() {
     rm -f "$run/$d.pid" "$sockdir/$d-sock" "$sockdir/$d-sock-ro" "$sockdir/$d-admin-sock"
 }
 
+# root, and one start/stop/clean at a time per prefix
 need_root() {
     [ "$(id -u)" -eq 0 ] ||
         die "the daemons run in system mode (storage:///system): run as root"
+    mkdir -p "$run"
+    exec 9>"$run/run-daemon.lock"
+    flock 9
 }
 
 case $action in
