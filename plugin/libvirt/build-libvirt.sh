@@ -184,7 +184,8 @@ else
     meson configure "$vbuild" --prefix="$prefix" -Dlibvirt_build="$work" >/dev/null
 fi
 say "module: building libvirt_storage_backend_vdisk.so"
-ninja -C "$vbuild" "${jobs[@]}" >"$work/vdisk-build.log" 2>&1 ||
+ninja -C "$vbuild" "${jobs[@]}" plugin/libvirt/libvirt_storage_backend_vdisk.so \
+    >"$work/vdisk-build.log" 2>&1 ||
     { tail -n 30 "$work/vdisk-build.log" >&2; die "module: build failed, see $work/vdisk-build.log"; }
 meson install -C "$vbuild" --no-rebuild --only-changed --tags libvirt-module \
     >"$work/vdisk-install.log" 2>&1 ||
