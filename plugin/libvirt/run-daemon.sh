@@ -61,7 +61,7 @@ start_one() {
     mkdir -p "$run" "$logdir"
     LD_LIBRARY_PATH=$prefix/lib LIBVIRT_DEBUG=${VDISK_LIBVIRT_LOG_LEVEL:-3} \
     LIBVIRT_LOG_OUTPUTS="${VDISK_LIBVIRT_LOG_LEVEL:-3}:file:$logdir/$d.log" \
-        "$bin" --daemon --pid-file "$run/$d.pid" </dev/null >>"$logdir/$d.out" 2>&1 ||
+        "$bin" --daemon --pid-file "$run/$d.pid" </dev/null >>"$logdir/$d.out" 2>&1 9>&- ||
         die "$d failed to start; see $logdir/$d.log and $logdir/$d.out"
     for i in $(seq 1 100); do
         answers "$d" && { say "$d runs (pid $(pid_of "$d"), socket $sockdir/$d-sock)"; return 0; }
@@ -89,7 +89,8 @@ stop_one() {
     rm -f "$run/$d.pid" "$sockdir/$d-sock" "$sockdir/$d-sock-ro" "$sockdir/$d-admin-sock"
 }
 
-# root, and one start/stop/clean at a time per prefix
+# root, and one start/stop/clean at a time per prefix (the lock's fd 9 is
+# closed for the daemons, which would otherwise hold it for their lifetime)
 need_root() {
     [ "$(id -u)" -eq 0 ] ||
         die "the daemons run in system mode (storage:///system): run as root"
