@@ -13,8 +13,12 @@
 #
 # --print-deb-src  only print the deb-src entries that would be derived from
 #                  apt's deb entries (deb822), and exit
+# --full           extract the whole source package with Debian's own
+#                  patches applied (dpkg-source -x, from dpkg-dev) into
+#                  DIR/libvirt-<version>-deb instead of the test data;
+#                  PATH-PATTERNs are not used
 #
-# Prints the extracted tree (DIR/libvirt-<version>) as its last line.
+# Prints the extracted tree (DIR/libvirt-<version>[-deb]) as its last line.
 # Needs a deb-src entry in apt's sources: when there is none, one is derived
 # from the machine's own deb entries (same mirrors, suites and components),
 # which takes root.  Re-running reuses what is already downloaded.
@@ -24,11 +28,13 @@ cd "$(dirname "$0")/.."
 cache=${VDISK_BUILD_DIR:-build}/libvirt-src
 patterns=()
 print_only=0
+full=0
 while [ $# -gt 0 ]; do
     case $1 in
         --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
         --print-deb-src) print_only=1; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --full) full=1; shift ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) patterns+=("$1"); shift ;;
     esac
 done
@@ -124,6 +130,25 @@ fi
 
 # libvirt_9.0.0.orig.tar.xz unpacks into libvirt-9.0.0/
 name=$(basename "$orig")
+if [ "$full" -eq 1 ]; then
+    dsc=$(ls "$cache"/libvirt_*.dsc 2>/dev/null | head -n1 || true)
+    [ -n "$dsc" ] || { say "no libvirt .dsc in $cache (apt-get source was interrupted?)"; exit 1; }
+    command -v dpkg-source >/dev/null ||
+        { say "dpkg-source not found: install dpkg-dev (scripts/install-deps.sh)"; exit 1; }
+    version=${name#libvirt_}
+    version=${version%%.orig.tar.*}
+    tree=$cache/libvirt-$version-deb
+    if [ ! -f "$tree/.vdisk-extracted" ]; then
+        rm -rf "$tree"
+        say "extracting $(basename "$dsc") with Debian's patches into $tree"
+        # apt-get source already checked the files against the signed
+        # Release data; a missing keyring only makes dpkg-source warn
+        (cd "$cache" && dpkg-source -x "$dsc" "$tree" </dev/null >&2)
+        touch "$tree/.vdisk-extracted"
+    fi
+    echo "$tree"
+    exit 0
+fi
 version=${name#libvirt_}
 version=${version%%.orig.tar.*}
 top=libvirt-$version

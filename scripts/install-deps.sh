@@ -24,6 +24,13 @@ packages=(
     xz-utils
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
+    # plugin/libvirt/build-libvirt.sh: Debian's libvirt source package
+    # (dpkg-source -x) and what a minimal libvirt build needs beyond the above
+    dpkg-dev patch rpcsvc-proto libglib2.0-dev libtirpc-dev xsltproc python3-docutils
+    libjson-c-dev
+    # vdisk-virsh -c URI (libvirt's public API) and tests/libvirt
+    # (python3-libvirt and virtinst against the built daemon)
+    libvirt-dev python3-libvirt virtinst
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux
 )
