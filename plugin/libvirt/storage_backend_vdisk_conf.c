@@ -178,9 +178,14 @@ virStorageBackendVdiskPoolOpenVol(virStoragePoolDef *def,
     if (STREQ(dir, def->target.path))
         return virStorageBackendVdiskPoolOpen(def, true, true);
 
-    vdef = g_new0(vdisk_pool_def, 1);
-    vdef->name = g_strdup(dir);
-    vdef->target_path = g_steal_pointer(&dir);
+    /* vdisk frees its definitions with free(): allocate them with malloc */
+    if (!(vdef = calloc(1, sizeof(*vdef))) ||
+        !(vdef->name = strdup(dir)) ||
+        !(vdef->target_path = strdup(dir))) {
+        vdisk_pool_def_free(vdef);
+        virReportSystemError(ENOMEM, _("cannot describe directory '%s'"), dir);
+        return NULL;
+    }
     return virStorageBackendVdiskPoolNew(vdef, true, true);
 }
 
