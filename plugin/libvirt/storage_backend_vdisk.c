@@ -38,6 +38,7 @@
 #include "storage_backend_vdisk.h"
 #include "storage_backend_vdisk_conf.h"
 #include "storage_backend_vdisk_ns.h"
+#include "storage_backend_vdisk_vol.h"
 #include "storage_backend.h"
 #include "storage_util.h"
 #include "virerror.h"
@@ -273,32 +274,6 @@ virStorageBackendVdiskCreateVol(virStoragePoolObj *pool,
 }
 
 
-typedef struct _virStorageBackendVdiskProgress virStorageBackendVdiskProgress;
-struct _virStorageBackendVdiskProgress {
-    virStoragePoolObj *pool;    /* unlocked while the volume is built */
-    const char *name;
-};
-
-
-/* Show a build's progress as the allocation of the volume being built,
- * which virStorageVolGetInfo reports (virt-manager polls it). */
-static int
-virStorageBackendVdiskProgressUpdate(void *opaque,
-                                     uint64_t done,
-                                     uint64_t total G_GNUC_UNUSED)
-{
-    virStorageBackendVdiskProgress *progress = opaque;
-    virStorageVolDef *vol;
-
-    virObjectLock(progress->pool);
-    if ((vol = virStorageVolDefFindByName(progress->pool, progress->name)) &&
-        vol->building)
-        vol->target.allocation = done;
-    virObjectUnlock(progress->pool);
-    return 0;
-}
-
-
 /* Create the volume's file: thin, or thick zeroed as the pool says;
  * vdisk removes it again if anything fails. */
 static int
@@ -368,7 +343,8 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
 
     if ((rc = vdisk_vol_create_from(vpool->pool, vdef, srcpool->pool, srcname, vflags,
                                     virStorageBackendVdiskProgressUpdate, &progress,
-                                    &err)) < 0) {
+                                    &err)) < 0 ||
+        (rc = virStorageBackendVdiskGrowCopy(vpool->pool, vdef, &err)) < 0) {
         virStorageBackendVdiskReportError(rc, &err);
         return -1;
     }
@@ -466,52 +442,6 @@ virStorageBackendVdiskResizeVol(virStoragePoolObj *pool,
 
     if ((rc = vdisk_vol_resize(vpool->pool, vol->name, capacity, vflags,
                                NULL, NULL, &err)) < 0) {
-        virStorageBackendVdiskReportError(rc, &err);
-        return -1;
-    }
-    return 0;
-}
-
-
-/* Refuse (as vdisk's upload and wipe do) to write a volume another process,
- * such as a running VM, holds open: QEMU's image locks tell. */
-static int
-virStorageBackendVdiskCheckNotInUse(virStorageVolDef *vol)
-{
-    vdisk_open_opts opts = {
-        .flags = VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY,
-    };
-    vdisk_image *img = NULL;
-    vdisk_error err = { 0 };
-    int rc;
-
-    rc = vdisk_open(vol->target.path, &opts, &img, &err);
-    vdisk_close(img, NULL);
-    if (rc == -EBUSY) {
-        virStorageBackendVdiskReportError(rc, &err);
-        return -1;
-    }
-    return 0;
-}
-
-
-/* Check the volume is a regular file of the pool (never a symlink). */
-static int
-virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
-                                   virStorageVolDef *vol)
-{
-    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
-    vdisk_vol_def vdef = { 0 };
-    vdisk_error err = { 0 };
-    int rc;
-
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 true, false)))
-        return -1;
-
-    rc = vdisk_vol_lookup(vpool->pool, vol->name, &vdef, &err);
-    vdisk_vol_def_clear(&vdef);
-    if (rc < 0) {
         virStorageBackendVdiskReportError(rc, &err);
         return -1;
     }

@@ -157,3 +157,22 @@ def test_refresh_lists_regular_files_only(vdisk_pool, tmp_path):
     assert root.find("target/format").get("type") == qemu_info(pool.vol_path("made.qcow2"))["format"]
     assert int(root.find("capacity").text) == qemu_info(pool.vol_path("made.qcow2"))["virtual-size"]
     assert root.find("key").text == str(pool.vol_path("made.qcow2"))
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_create_from_grows_to_the_capacity_asked(vdisk_pool, fmt):
+    pool = vdisk_pool()
+    pool.virsh("vol-create-as", pool.name, "src.raw", str(CAP), "--format", "raw")
+    subprocess.run(["qemu-io", "-f", "raw", "-c", f"write -P 0x5a 0 {MiB}",
+                    str(pool.vol_path("src.raw"))], check=True, capture_output=True)
+    xml = (f"<volume><name>big.{fmt}</name><capacity unit='bytes'>{2 * CAP}</capacity>"
+           f"<target><format type='{fmt}'/></target></volume>")
+    f = pool.path.parent / f"big-{fmt}.xml"
+    f.write_text(xml)
+    pool.virsh("vol-create-from", pool.name, f, "src.raw", "--inputpool", pool.name)
+    info = qemu_info(pool.vol_path(f"big.{fmt}"))
+    assert info["format"] == fmt
+    assert info["virtual-size"] == 2 * CAP
+    # the first CAP bytes are the source's, the rest reads as zeros
+    qemu_img("compare", "-f", "raw", "-F", fmt, pool.vol_path("src.raw"),
+             pool.vol_path(f"big.{fmt}"))
