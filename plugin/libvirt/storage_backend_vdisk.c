@@ -289,7 +289,9 @@ virStorageBackendVdiskBuildVol(virStoragePoolObj *pool,
     unsigned int vflags = 0;
     int rc;
 
-    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA, -1);
+    /* VALIDATE was for the XML parser; the driver passes it on */
+    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
 
     if (flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
         vflags |= VDISK_VOL_CREATE_PREALLOC_METADATA;
@@ -327,7 +329,9 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
     unsigned int vflags = 0;
     int rc;
 
-    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA, -1);
+    /* VALIDATE was for the XML parser; the driver passes it on */
+    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
 
     if (flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
         vflags |= VDISK_VOL_CREATE_PREALLOC_METADATA;
