@@ -1,0 +1,224 @@
+"""vol-create (volume XML) and vol-create-as through the daemon: raw and
+qcow2, thin and thick (allocation == capacity), lazy against eager zeroing,
+a qcow2 with a backing store, --allocation and --prealloc-metadata, and the
+refusals (no space, bad names, a name in use).  The 'dir' runs of the
+shared tests check each expectation against libvirt's own backend; images
+are checked with qemu-img, sizes with stat(2)."""
+import json
+import os
+
+import pytest
+
+from conftest import MiB, allocated, qemu_check, qemu_img, qemu_info
+
+CAP = 16 * MiB
+
+
+def vol_xml(name, fmt, capacity=CAP, allocation=None, backing=None, extra=""):
+    alloc = f"<allocation unit='bytes'>{allocation}</allocation>" if allocation is not None else ""
+    cap = f"<capacity unit='bytes'>{capacity}</capacity>" if capacity is not None else ""
+    back = ""
+    if backing:
+        back = (f"<backingStore><path>{backing[0]}</path>"
+                f"<format type='{backing[1]}'/></backingStore>")
+    return (f"<volume><name>{name}</name>{cap}{alloc}"
+            f"<target><format type='{fmt}'/>{extra}</target>{back}</volume>")
+
+
+def qemu_map(path, *fmt):
+    return json.loads(qemu_img("map", "--output=json", "-U", *fmt, path).stdout)
+
+
+def zero_ranges(path):
+    """Bytes of path (read as raw) that qemu-img map reports as reading zero
+    without data: unwritten (fallocated) extents or holes."""
+    return sum(e["length"] for e in qemu_map(path, "-f", "raw") if e["zero"] and not e["data"])
+
+
+def fs_has_unwritten_extents(directory):
+    """True if fallocate(2) on this file system leaves extents that read as
+    zero without data (ext4, xfs): then lazy and eager zeroing differ."""
+    probe = directory / ".probe"
+    with open(probe, "wb") as f:
+        os.posix_fallocate(f.fileno(), 0, 4 * MiB)
+    try:
+        return zero_ranges(probe) >= 2 * MiB
+    finally:
+        probe.unlink()
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_thin(any_pool, fmt):
+    pool = any_pool
+    pool.create_xml(vol_xml("thin", fmt, allocation=0))
+    path = pool.vol_path("thin")
+    info = qemu_info(path)
+    assert info["format"] == fmt
+    assert info["virtual-size"] == CAP
+    assert allocated(path) < MiB
+    if fmt == "qcow2":
+        qemu_check(path)
+
+
+def test_thick_raw(any_pool):
+    """allocation == capacity: every byte allocated in the file system."""
+    pool = any_pool
+    pool.create_xml(vol_xml("thick", "raw", allocation=CAP))
+    path = pool.vol_path("thick")
+    info = qemu_info(path)
+    assert info["format"] == "raw"
+    assert info["virtual-size"] == CAP
+    assert allocated(path) >= CAP
+
+
+def test_thick_qcow2(vdisk_pool):
+    """vdisk's thick qcow2 (libvirt's dir pool preallocates qcow2 only with
+    --prealloc-metadata): every guest cluster allocated in the image and in
+    the file system."""
+    pool = vdisk_pool()
+    pool.create_xml(vol_xml("thick", "qcow2", allocation=CAP))
+    path = pool.vol_path("thick")
+    info = qemu_info(path)
+    assert info["format"] == "qcow2"
+    assert info["virtual-size"] == CAP
+    assert allocated(path) >= CAP
+    qemu_check(path)
+    assert all(e["data"] for e in qemu_map(path))
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_lazy_and_eager_zeroing(vdisk_pool, fmt):
+    """A pool's <vdisk:zeroing>: lazy thick volumes are fallocated (extents
+    still unwritten), eager ones really written."""
+    lazy, eager = vdisk_pool(zeroing="lazy"), vdisk_pool(zeroing="eager")
+    for pool in (lazy, eager):
+        pool.create_xml(vol_xml("thick", fmt, allocation=CAP))
+        path = pool.vol_path("thick")
+        assert allocated(path) >= CAP
+        assert qemu_info(path)["virtual-size"] == CAP
+        if fmt == "qcow2":
+            qemu_check(path)
+    # eager: no byte of the file is an unwritten extent or a hole
+    assert zero_ranges(eager.vol_path("thick")) == 0
+    if not fs_has_unwritten_extents(lazy.path):
+        pytest.skip("this file system has no unwritten extents: lazy == eager on disk")
+    assert zero_ranges(lazy.vol_path("thick")) >= CAP // 2
+
+
+def test_default_zeroing_is_lazy(vdisk_pool):
+    pool = vdisk_pool()
+    pool.create_xml(vol_xml("thick", "raw", allocation=CAP))
+    assert allocated(pool.vol_path("thick")) >= CAP
+    if not fs_has_unwritten_extents(pool.path):
+        pytest.skip("this file system has no unwritten extents")
+    assert zero_ranges(pool.vol_path("thick")) >= CAP // 2
+
+
+@pytest.mark.parametrize("capacity", [CAP, None])
+def test_qcow2_with_backing_store(any_pool, tmp_path, capacity):
+    pool = any_pool
+    base = pool.vol_path("base.raw")
+    pool.virsh("vol-create-as", pool.name, "base.raw", str(8 * MiB), "--format", "raw")
+    data = tmp_path / "data"
+    data.write_bytes(os.urandom(MiB))
+    pool.virsh("vol-upload", "--pool", pool.name, "base.raw", data, "--offset", str(2 * MiB))
+    pool.create_xml(vol_xml("top.qcow2", "qcow2", capacity=capacity,
+                            backing=(base, "raw")))
+    top = pool.vol_path("top.qcow2")
+    info = qemu_info(top)
+    assert info["format"] == "qcow2"
+    assert info["backing-filename"] == str(base)
+    assert info.get("backing-filename-format") == "raw"
+    assert info["virtual-size"] == (capacity or 8 * MiB)
+    qemu_check(top)
+    # the guest sees the backing file's bytes, then zeros past its end
+    qemu_img("compare", "-U", top, base)
+    flat = tmp_path / "flat.raw"
+    qemu_img("convert", "-U", "-O", "raw", top, flat)
+    with open(flat, "rb") as f:
+        f.seek(2 * MiB)
+        assert f.read(MiB) == data.read_bytes()
+
+
+def test_create_as_allocation(any_pool):
+    pool = any_pool
+    pool.virsh("vol-create-as", pool.name, "full.raw", str(CAP), "--allocation", str(CAP),
+               "--format", "raw")
+    assert allocated(pool.vol_path("full.raw")) >= CAP
+    pool.virsh("vol-create-as", pool.name, "part.qcow2", str(CAP), "--allocation",
+               str(CAP // 4), "--format", "qcow2")
+    path = pool.vol_path("part.qcow2")
+    assert qemu_info(path)["virtual-size"] == CAP
+    assert allocated(path) <= CAP + MiB
+    qemu_check(path)
+
+
+def test_create_as_prealloc_metadata(any_pool, tmp_path):
+    """--prealloc-metadata: the same cluster map as qemu-img create -o
+    preallocation=metadata (with compat 0.10, libvirt's default)."""
+    pool = any_pool
+    pool.virsh("vol-create-as", pool.name, "meta.qcow2", str(CAP), "--format", "qcow2",
+               "--prealloc-metadata")
+    path = pool.vol_path("meta.qcow2")
+    ref = tmp_path / "ref.qcow2"
+    qemu_img("create", "-f", "qcow2", "-o", "preallocation=metadata,compat=0.10", ref, str(CAP))
+    qemu_check(path)
+    assert qemu_info(path)["format-specific"]["data"]["compat"] == "0.10"
+    strip = [{k: e[k] for k in ("start", "length", "data", "zero")} for e in qemu_map(path)]
+    expect = [{k: e[k] for k in ("start", "length", "data", "zero")} for e in qemu_map(ref)]
+    assert strip == expect
+    assert qemu_info(path)["virtual-size"] == CAP
+
+
+# ---- refusals ----------------------------------------------------------------
+
+def listing(path):
+    return sorted(os.listdir(path))
+
+
+def test_thick_larger_than_free_space(vdisk_pool):
+    """Refused before a byte is written: vdisk's message, no file left."""
+    pool = vdisk_pool()
+    avail = int(pool.info()["Available"].split()[0])
+    size = (avail // MiB + 64) * MiB
+    before = listing(pool.path)
+    p = pool.create_xml(vol_xml("huge", "raw", capacity=size, allocation=size), check=False)
+    assert p.returncode != 0, "a thick volume larger than the free space was created"
+    assert p.stderr.startswith("error:")
+    err = p.stderr.lower()
+    assert "huge" in err and ("space" in err or "fit" in err), p.stderr
+    assert listing(pool.path) == before
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "../escape", "."])
+def test_bad_names(vdisk_pool, pool_dir, name):
+    pool = vdisk_pool()
+    before, outside = listing(pool.path), listing(pool_dir)
+    p = pool.create_xml(vol_xml(name, "raw"), check=False)
+    assert p.returncode != 0, f"volume name {name!r} was accepted"
+    assert p.stderr.startswith("error:")
+    assert listing(pool.path) == before
+    assert listing(pool_dir) == outside
+
+
+def test_existing_name(any_pool, tmp_path):
+    pool = any_pool
+    pool.virsh("vol-create-as", pool.name, "twice", str(MiB), "--format", "raw")
+    data = tmp_path / "data"
+    data.write_bytes(os.urandom(MiB))
+    pool.virsh("vol-upload", "--pool", pool.name, "twice", data)
+    p = pool.create_xml(vol_xml("twice", "qcow2"), check=False)
+    assert p.returncode != 0
+    assert "twice" in p.stderr
+    assert pool.vol_path("twice").read_bytes() == data.read_bytes()
+    assert qemu_info(pool.vol_path("twice"))["format"] == "raw"
+
+
+def test_existing_file_not_yet_refreshed(vdisk_pool):
+    """A file the pool has not seen yet is not overwritten either."""
+    pool = vdisk_pool()
+    qemu_img("create", "-f", "qcow2", pool.vol_path("sneaky"), "1M")
+    before = pool.vol_path("sneaky").read_bytes()
+    p = pool.create_xml(vol_xml("sneaky", "raw"), check=False)
+    assert p.returncode != 0
+    assert pool.vol_path("sneaky").read_bytes() == before
