@@ -153,12 +153,30 @@ def test_create_as_allocation(any_pool):
     qemu_check(path)
 
 
+def test_absent_allocation(any_pool):
+    """No <allocation> (vol-create-as without --allocation): libvirt reads
+    it as allocation == capacity, so a raw volume is thick; a qcow2 one
+    stays thin unless --prealloc-metadata is given."""
+    pool = any_pool
+    pool.virsh("vol-create-as", pool.name, "a.raw", str(CAP), "--format", "raw")
+    assert allocated(pool.vol_path("a.raw")) >= CAP
+    pool.create_xml(vol_xml("b.raw", "raw"))
+    assert allocated(pool.vol_path("b.raw")) >= CAP
+    pool.virsh("vol-create-as", pool.name, "c.qcow2", str(CAP), "--format", "qcow2")
+    assert allocated(pool.vol_path("c.qcow2")) < MiB
+    qemu_check(pool.vol_path("c.qcow2"))
+    pool.virsh("vol-create-as", pool.name, "d.qcow2", str(CAP), "--format", "qcow2",
+               "--prealloc-metadata")
+    assert allocated(pool.vol_path("d.qcow2")) >= CAP
+    qemu_check(pool.vol_path("d.qcow2"))
+
+
 def test_create_as_prealloc_metadata(any_pool, tmp_path):
     """--prealloc-metadata: the same cluster map as qemu-img create -o
     preallocation=metadata (with compat 0.10, libvirt's default)."""
     pool = any_pool
-    pool.virsh("vol-create-as", pool.name, "meta.qcow2", str(CAP), "--format", "qcow2",
-               "--prealloc-metadata")
+    pool.virsh("vol-create-as", pool.name, "meta.qcow2", str(CAP), "--allocation", "0",
+               "--format", "qcow2", "--prealloc-metadata")
     path = pool.vol_path("meta.qcow2")
     ref = tmp_path / "ref.qcow2"
     qemu_img("create", "-f", "qcow2", "-o", "preallocation=metadata,compat=0.10", ref, str(CAP))
@@ -186,7 +204,25 @@ def test_thick_larger_than_free_space(vdisk_pool):
     assert p.returncode != 0, "a thick volume larger than the free space was created"
     assert p.stderr.startswith("error:")
     err = p.stderr.lower()
-    assert "huge" in err and ("space" in err or "fit" in err), p.stderr
+    assert "huge" in err, p.stderr
+    assert any(w in err for w in ("space", "available", "fit")), p.stderr
+    assert listing(pool.path) == before
+
+
+def test_overcommit_cap(vdisk_pool):
+    """<vdisk:overcommit>1.0</vdisk:overcommit>: thin volumes whose
+    capacities add up past the pool's size are refused; below it they are
+    made (thin, nothing written)."""
+    pool = vdisk_pool(overcommit="1.0")
+    cap = int(pool.info()["Capacity"].split()[0])
+    half = (cap // 2 // MiB) * MiB
+    pool.create_xml(vol_xml("first", "raw", capacity=half, allocation=0))
+    assert allocated(pool.vol_path("first")) < MiB
+    before = listing(pool.path)
+    p = pool.create_xml(vol_xml("second", "raw", capacity=half + 64 * MiB, allocation=0),
+                        check=False)
+    assert p.returncode != 0, "the overcommit cap was not enforced"
+    assert "second" in p.stderr and "overcommit" in p.stderr.lower(), p.stderr
     assert listing(pool.path) == before
 
 

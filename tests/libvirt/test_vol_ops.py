@@ -29,7 +29,8 @@ def make_vol(pool, tmp_path, name, fmt, capacity=CAP):
             f.seek(off)
             f.write(os.urandom(256 * 1024))
     if fmt == "raw":
-        pool.virsh("vol-create-as", pool.name, name, str(capacity), "--format", "raw")
+        pool.virsh("vol-create-as", pool.name, name, str(capacity), "--allocation", "0",
+                   "--format", "raw")
         pool.virsh("vol-upload", "--pool", pool.name, name, raw, "--sparse")
     else:
         qemu_img("convert", "-f", "raw", "-O", fmt, raw, pool.vol_path(name))
@@ -103,7 +104,8 @@ def test_resize_grow(any_pool, tmp_path, fmt):
 
 def test_resize_delta_and_allocate(any_pool):
     pool = any_pool
-    pool.virsh("vol-create-as", pool.name, "alloc.raw", str(CAP), "--format", "raw")
+    pool.virsh("vol-create-as", pool.name, "alloc.raw", str(CAP), "--allocation", "0",
+               "--format", "raw")
     pool.virsh("vol-resize", "--pool", pool.name, "alloc.raw", str(CAP), "--delta", "--allocate")
     path = pool.vol_path("alloc.raw")
     assert os.path.getsize(path) == 2 * CAP
@@ -171,7 +173,8 @@ def test_upload_download(any_pool, tmp_path, fmt):
 
 def test_upload_download_sparse(any_pool, tmp_path):
     pool = any_pool
-    pool.virsh("vol-create-as", pool.name, "sp.raw", str(CAP), "--format", "raw")
+    pool.virsh("vol-create-as", pool.name, "sp.raw", str(CAP), "--allocation", "0",
+               "--format", "raw")
     src = tmp_path / "sparse.src"
     with open(src, "wb") as f:
         f.truncate(CAP)
