@@ -94,12 +94,33 @@ def qemu_info(path, *extra):
     return json.loads(qemu_img("info", "--output=json", "-U", *extra, path).stdout)
 
 
-def qemu_check(path):
-    """qemu-img check must find the qcow2 image clean (no leaks either)."""
-    out = json.loads(qemu_img("check", "--output=json", "-U", path).stdout)
+def qemu_check(path, *opts):
+    """qemu-img check must find the qcow2 image clean (no leaks either);
+    opts go before the image (e.g. --object ... --image-opts, path then
+    being the image options)."""
+    out = json.loads(qemu_img("check", "--output=json", "-U", *opts, path).stdout)
     for key in ("corruptions", "leaks", "check-errors"):
         assert out.get(key, 0) == 0, f"qemu-img check {path}: {out}"
     return out
+
+
+def passphrase_file(directory, text):
+    """A 0600 file holding text, for qemu-img's --object secret,file=."""
+    path = Path(directory) / f"pass-{uuidlib.uuid4().hex}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
+def luks_opts(fmt, path, pwfile):
+    """qemu-img arguments that open an encrypted image (raw LUKS or qcow2
+    with LUKS) with the passphrase in pwfile: [--object ..., --image-opts,
+    SPEC] (SPEC last, where the image name goes)."""
+    key = "key-secret" if fmt == "raw" else "encrypt.key-secret"
+    driver = "luks" if fmt == "raw" else "qcow2"
+    return ["--object", f"secret,id=s0,file={pwfile}", "--image-opts",
+            f"driver={driver},{key}=s0,file.filename={path}"]
 
 
 def allocated(path):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import MiB, qemu_check, qemu_img, qemu_info
+from conftest import MiB, luks_opts, passphrase_file, qemu_check, qemu_img, qemu_info
 
 CAP = 8 * MiB
 
@@ -20,24 +20,9 @@ def luks_xml(name, fmt, secret_uuid, capacity=CAP):
             f"</target></volume>")
 
 
-def passfile(tmp_path, text):
-    path = tmp_path / f"pass-{uuid.uuid4().hex}"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path
-
-
-def image_opts(fmt, path):
-    if fmt == "raw":
-        return f"driver=luks,key-secret=s0,file.filename={path}"
-    return f"driver=qcow2,encrypt.key-secret=s0,file.filename={path}"
-
-
 def read_with(fmt, path, pw, out, check=True):
     """qemu-img convert of the decrypted guest view to out (raw)."""
-    return qemu_img("convert", "-U", "--object", f"secret,id=s0,file={pw}",
-                    "--image-opts", image_opts(fmt, path), "-O", "raw", out, check=check)
+    return qemu_img("convert", "-U", *luks_opts(fmt, path, pw), "-O", "raw", out, check=check)
 
 
 @pytest.mark.parametrize("fmt", ["raw", "qcow2"])
@@ -47,6 +32,7 @@ def test_luks_volume(vdisk_pool, secret, tmp_path, fmt):
     uid = secret(phrase)
     pool.create_xml(luks_xml("enc", fmt, uid))
     path = pool.vol_path("enc")
+    pw = passphrase_file(tmp_path, phrase)
     info = qemu_info(path)
     if fmt == "raw":
         assert info["format"] == "luks"
@@ -54,25 +40,29 @@ def test_luks_volume(vdisk_pool, secret, tmp_path, fmt):
         assert info["format"] == "qcow2"
         assert info.get("encrypted") is True
         assert info["format-specific"]["data"]["encrypt"]["format"] == "luks"
-        qemu_check(path)
+        opts = luks_opts(fmt, path, pw)
+        qemu_check(opts[-1], *opts[:-1])
     # the LUKS header on disk: the file starts with LUKS's magic
     with open(path, "rb") as f:
         head = f.read(6)
     if fmt == "raw":
         assert head == b"LUKS\xba\xbe"
-    # same passphrase opens it: the guest sees CAP bytes of zeros
+    # same passphrase opens it: the guest sees CAP bytes (zeros through
+    # qcow2; a raw LUKS payload never written decrypts to noise, as QEMU's)
     out = tmp_path / "plain.raw"
-    read_with(fmt, path, passfile(tmp_path, phrase), out)
+    read_with(fmt, path, pw, out)
     assert os.path.getsize(out) == CAP
-    with open(out, "rb") as f:
-        assert f.read().count(0) == CAP
+    if fmt == "qcow2":
+        with open(out, "rb") as f:
+            assert f.read().count(0) == CAP
     # a wrong one does not
-    bad = read_with(fmt, path, passfile(tmp_path, "wrong"), tmp_path / "x.raw", check=False)
+    bad = read_with(fmt, path, passphrase_file(tmp_path, "wrong"), tmp_path / "x.raw",
+                    check=False)
     assert bad.returncode != 0
-    # the volume XML says it is encrypted, with the secret's uuid
+    # the volume XML says it is encrypted (libvirt's dir pool names the
+    # secret only until the next refresh: not required here)
     xml = pool.vol_xml("enc")
     assert "<encryption format='luks'>" in xml.replace('"', "'")
-    assert uid in xml
 
 
 def test_missing_secret(vdisk_pool):
