@@ -345,6 +345,18 @@ class Pool:
     def vol_xml(self, vol):
         return self.virsh("vol-dumpxml", "--pool", self.name, vol).stdout
 
+    def vol_info(self, vol):
+        """vol-info --bytes: {'Name': ..., 'Type': 'file', 'Capacity': int,
+        'Allocation': int}."""
+        out = self.virsh("vol-info", "--bytes", "--pool", self.name, vol).stdout
+        info = {}
+        for line in out.splitlines():
+            if ":" in line:
+                key, value = (x.strip() for x in line.split(":", 1))
+                sized = key in ("Capacity", "Allocation", "Physical")
+                info[key] = int(value.split()[0]) if sized else value
+        return info
+
 
 def pool_xml(kind, name, path, zeroing=None, overcommit=None):
     """Pool XML of a file pool; for vdisk pools with the vdisk namespace."""

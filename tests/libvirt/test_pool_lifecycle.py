@@ -66,8 +66,12 @@ def test_dumpxml_keeps_vdisk_namespace(daemon, pool_dir):
             if not flags:
                 daemon.virsh("pool-build", name)
                 daemon.virsh("pool-start", name)
-        # The definition survives a daemon-side reload of the config file:
-        # define it again from its own dumpxml.
+        # The daemon's config file keeps the policy (it is what a restarted
+        # daemon reads).
+        conf = daemon.prefix / "etc/libvirt/storage" / f"{name}.xml"
+        saved = ET.parse(conf).getroot()
+        assert saved.findtext(f"{{{NS}}}provisioning/{{{NS}}}zeroing") == "eager"
+        # Defined again from its own dumpxml, it keeps it too.
         again = pool_dir / "again.xml"
         again.write_text(daemon.virsh("pool-dumpxml", "--inactive", name).stdout)
         daemon.virsh("pool-define", again)

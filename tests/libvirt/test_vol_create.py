@@ -58,6 +58,11 @@ def test_thin(any_pool, fmt):
     assert allocated(path) < MiB
     if fmt == "qcow2":
         qemu_check(path)
+    # what the daemon reports: qemu-img's size, stat's allocation
+    vi = pool.vol_info("thin")
+    assert vi["Type"] == "file"
+    assert vi["Capacity"] == CAP
+    assert vi["Allocation"] == allocated(path)
 
 
 def test_thick_raw(any_pool):
@@ -69,6 +74,8 @@ def test_thick_raw(any_pool):
     assert info["format"] == "raw"
     assert info["virtual-size"] == CAP
     assert allocated(path) >= CAP
+    vi = pool.vol_info("thick")
+    assert vi["Capacity"] == CAP and vi["Allocation"] == allocated(path)
 
 
 def test_thick_qcow2(vdisk_pool):

@@ -64,6 +64,21 @@ def test_create_from_converts(any_pool, tmp_path, src_fmt, dst_fmt):
     qemu_img("compare", "-U", pool.vol_path("src"), pool.vol_path("back"))
 
 
+def test_create_from_another_pool(vdisk_pool, dir_pool, tmp_path):
+    """vol-create-from --inputpool: a dir pool's volume copied into a vdisk
+    pool as qcow2, and back."""
+    src_pool, pool = dir_pool(), vdisk_pool()
+    make_vol(src_pool, tmp_path, "src", "raw")
+    xml = tmp_path / "new.xml"
+    xml.write_text(new_xml("dst", "qcow2"))
+    pool.virsh("vol-create-from", pool.name, xml, "src", "--inputpool", src_pool.name)
+    qemu_check(pool.vol_path("dst"))
+    qemu_img("compare", "-U", src_pool.vol_path("src"), pool.vol_path("dst"))
+    xml.write_text(new_xml("back", "raw"))
+    src_pool.virsh("vol-create-from", src_pool.name, xml, "dst", "--inputpool", pool.name)
+    assert src_pool.vol_path("back").read_bytes() == src_pool.vol_path("src").read_bytes()
+
+
 @pytest.mark.parametrize("fmt", ["raw", "qcow2"])
 def test_clone(any_pool, tmp_path, fmt):
     pool = any_pool
