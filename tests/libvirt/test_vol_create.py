@@ -208,13 +208,14 @@ def test_thick_larger_than_free_space(vdisk_pool):
     """Refused before a byte is written: vdisk's message, no file left."""
     pool = vdisk_pool()
     avail = int(pool.info()["Available"].split()[0])
-    size = (avail // MiB + 64) * MiB
+    size = (avail // MiB + 1024) * MiB   # 1 GiB more: other writers come and go
     before = listing(pool.path)
     p = pool.create_xml(vol_xml("huge", "raw", capacity=size, allocation=size), check=False)
     assert p.returncode != 0, "a thick volume larger than the free space was created"
     assert p.stderr.startswith("error:")
+    # vdisk's message: the volume, the bytes it needs, the pool, the cause
     err = p.stderr.lower()
-    assert "huge" in err, p.stderr
+    assert "'huge'" in err and str(size) in err and pool.name in err, p.stderr
     assert any(w in err for w in ("space", "available", "fit")), p.stderr
     assert listing(pool.path) == before
 
@@ -243,6 +244,7 @@ def test_bad_names(vdisk_pool, pool_dir, name):
     p = pool.create_xml(vol_xml(name, "raw"), check=False)
     assert p.returncode != 0, f"volume name {name!r} was accepted"
     assert p.stderr.startswith("error:")
+    assert f"'{name}'" in p.stderr, p.stderr
     assert listing(pool.path) == before
     assert listing(pool_dir) == outside
 
