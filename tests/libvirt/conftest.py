@@ -220,8 +220,9 @@ class Daemon:
         for name in DAEMONS:
             sock = self.rundir / f"{name}-sock"
             if self._busy(sock):
-                pytest.fail(f"{sock}: a {name} already runs on this prefix; "
-                            "stop it first (the tests need fresh state)")
+                pytest.fail(f"{sock}: a {name} already runs on this prefix; stop it first "
+                            "(plugin/libvirt/run-daemon.sh PREFIX stop): the tests need fresh "
+                            "state and stop only the daemons they started")
         self.owns_state = True
         self.clean_state()
         for name in DAEMONS:
