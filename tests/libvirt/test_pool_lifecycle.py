@@ -145,3 +145,23 @@ def test_delete_refuses_nonempty_pool(any_pool):
     p = pool.virsh("pool-delete", pool.name, check=False)
     assert p.returncode != 0
     assert (pool.path / "keep.raw").exists()
+
+
+def test_capabilities_list_vdisk(daemon):
+    """pool-capabilities: type vdisk is supported (its backend module
+    loaded) and offers the file-pool volume formats."""
+    root = ET.fromstring(daemon.virsh("pool-capabilities").stdout)
+    pool = root.find("pool[@type='vdisk']")
+    assert pool is not None, "pool-capabilities does not know type vdisk"
+    assert pool.get("supported") == "yes", "the vdisk backend module did not load"
+    formats = {v.text for v in pool.findall("volOptions/enum[@name='targetFormatType']/value")}
+    assert {"raw", "qcow2"} <= formats
+
+
+def test_list_by_type(vdisk_pool, dir_pool, daemon):
+    """pool-list --type vdisk / --type dir (the list-all flag of the type)."""
+    mine, theirs = vdisk_pool(), dir_pool()
+    vdisk_names = pool_names(daemon, "--all", "--type", "vdisk")
+    dir_names = pool_names(daemon, "--all", "--type", "dir")
+    assert mine.name in vdisk_names and theirs.name not in vdisk_names
+    assert theirs.name in dir_names and mine.name not in dir_names
