@@ -4,11 +4,12 @@ must see an encrypted image and open it with the same passphrase given as
 --object secret,file=; a wrong passphrase must not open it.  A volume whose
 secret does not exist is refused and leaves no file."""
 import os
+import shutil
 import uuid
 
 import pytest
 
-from conftest import MiB, luks_opts, passphrase_file, qemu_check, qemu_img, qemu_info
+from conftest import MiB, luks_opts, passphrase_file, qemu_check, qemu_img, qemu_info, run
 
 CAP = 8 * MiB
 
@@ -74,3 +75,46 @@ def test_missing_secret(vdisk_pool):
     assert p.stderr.startswith("error:")
     assert ghost in p.stderr and "noenc" in p.stderr, p.stderr
     assert sorted(os.listdir(pool.path)) == before
+
+
+def test_luks_resize(vdisk_pool, secret, tmp_path):
+    """vol-resize of a raw LUKS volume: the payload grows, the header and
+    the key stay (qemu-img opens it with the same passphrase, new size)."""
+    pool = vdisk_pool()
+    phrase = "resize me " + uuid.uuid4().hex
+    # the secret's usage is the volume's path: libvirt's way of finding it
+    # again once the volume's definition is re-read from the file
+    pool.create_xml(luks_xml("grow", "raw", secret(phrase, usage=str(pool.vol_path("grow")))))
+    path = pool.vol_path("grow")
+    pool.virsh("vol-resize", "--pool", pool.name, "grow", str(2 * CAP))
+    opts = luks_opts("raw", path, passphrase_file(tmp_path, phrase))
+    info = qemu_info(opts[-1], *opts[:-1])
+    assert info["virtual-size"] == 2 * CAP
+    assert qemu_info(path)["format"] == "luks"
+    assert pool.vol_info("grow")["Capacity"] == 2 * CAP
+
+
+def test_luks_wipe_keeps_encryption(vdisk_pool, secret, tmp_path):
+    """vol-wipe of an encrypted qcow2: still encrypted with the volume's
+    secret, the guest reads zeros."""
+    pool = vdisk_pool()
+    phrase = "wipe me " + uuid.uuid4().hex
+    pool.create_xml(luks_xml("wiped", "qcow2",
+                             secret(phrase, usage=str(pool.vol_path("wiped")))))
+    path = pool.vol_path("wiped")
+    pw = passphrase_file(tmp_path, phrase)
+    opts = luks_opts("qcow2", path, pw)
+    # guest data written by qemu-io through the encryption
+    run([shutil.which("qemu-io") or "qemu-io", *opts, "-c", "write -P 0xab 0 1M"])
+    out = tmp_path / "plain.raw"
+    read_with("qcow2", path, pw, out)
+    with open(out, "rb") as f:
+        assert f.read(MiB) == b"\xab" * MiB
+    pool.virsh("vol-wipe", "--pool", pool.name, "wiped")
+    info = qemu_info(path)
+    assert info["format"] == "qcow2" and info.get("encrypted") is True
+    qemu_check(opts[-1], *opts[:-1])
+    read_with("qcow2", path, pw, out)
+    assert os.path.getsize(out) == CAP
+    with open(out, "rb") as f:
+        assert f.read().count(0) == CAP
