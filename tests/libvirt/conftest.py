@@ -27,11 +27,16 @@ pool_dir        a fresh directory (per test) under which pools put their
                 targets.
 vdisk_pool      factory: vdisk_pool(name=None, zeroing=None, overcommit=None)
                 -> Pool; defines (type vdisk, vdisk XML namespace), builds
-                and starts a pool; destroyed, deleted and undefined after the
-                test.  A daemon that does not know pool type 'vdisk' is a
-                failure, not a skip.
+                and starts a pool under pool_dir; destroyed and undefined
+                after the test (its directory goes with pool_dir).  A daemon
+                that does not know pool type 'vdisk' is a failure, not a skip.
 dir_pool        factory: dir_pool(name=None) -> Pool, the same for libvirt's
                 own 'dir' pools.
+any_pool        one started Pool, parametrized: a vdisk pool, then a dir pool
+                (behaviour the two share; the dir run checks the test).
+Pool            .name .path .kind .daemon; .virsh(*args), .vol_path(vol),
+                .info() (pool-info --bytes), .create_xml(xml, *flags,
+                check=True) (vol-create), .vol_xml(vol), .vol_info(vol).
 secret          factory: secret(passphrase, usage=None, uid=None) -> uuid of
                 a secret-define'd + secret-set-value'd volume secret (a new
                 uuid unless uid is given); undefined after the test.
