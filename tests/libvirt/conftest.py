@@ -20,8 +20,9 @@ daemon          Daemon (session): virtsecretd + virtstoraged running with
                 .socket (virtstoraged's socket), .client_uri (the storage URI
                 with ?socket=, for clients linked against another libvirt,
                 e.g. Debian's python3-libvirt), .virsh(*args, check=True,
-                uri=None, input=None) -> CompletedProcess of PREFIX/bin/virsh.
-                Stopped by pid and its files removed at the end, pass or fail
+                uri=None, input=None) -> CompletedProcess of PREFIX/bin/virsh,
+                .restart(name="virtstoraged") (SIGTERM, start again on the
+                same state), .log_tail(name).  Stopped by pid and its files removed at the end, pass or fail
                 (atexit too, for interrupted runs).
 pool_dir        a fresh directory (per test) under which pools put their
                 targets.
@@ -249,6 +250,18 @@ class Daemon:
             if time.monotonic() > deadline:
                 pytest.fail(f"{name} did not create {sock} within 60 s:\n" + self.log_tail(name))
             time.sleep(0.05)
+
+    def restart(self, name="virtstoraged"):
+        """Stop one daemon (SIGTERM, as a host shutdown would) and start it
+        again on the same state; the other keeps running."""
+        proc = self.procs.pop(name)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        self._start_one(name)
 
     def log_tail(self, name, lines=40):
         try:

@@ -165,3 +165,19 @@ def test_list_by_type(vdisk_pool, dir_pool, daemon):
     dir_names = pool_names(daemon, "--all", "--type", "dir")
     assert mine.name in vdisk_names and theirs.name not in vdisk_names
     assert theirs.name in dir_names and mine.name not in dir_names
+
+
+def test_restart_keeps_pools(daemon, vdisk_pool, dir_pool):
+    """A restarted virtstoraged reads its pools back: both kinds still
+    active, the vdisk policy kept, the volumes listed."""
+    mine, theirs = vdisk_pool(zeroing="eager"), dir_pool()
+    for pool in (mine, theirs):
+        pool.virsh("vol-create-as", pool.name, "kept.qcow2", str(MiB), "--format", "qcow2")
+    daemon.restart()
+    active = pool_names(daemon)
+    assert mine.name in active and theirs.name in active
+    root = ET.fromstring(daemon.virsh("pool-dumpxml", mine.name).stdout)
+    assert root.findtext(f"{{{NS}}}provisioning/{{{NS}}}zeroing") == "eager"
+    for pool in (mine, theirs):
+        assert "kept.qcow2" in vol_names(pool)
+        assert qemu_info(pool.vol_path("kept.qcow2"))["format"] == "qcow2"
