@@ -22,6 +22,8 @@ packages=(
     qemu-system-x86
     # libvirt's XML test data (scripts/fetch-libvirt-source.sh unpacks a .tar.xz)
     xz-utils
+    # libvirt end-to-end tests: virtinst (virt-manager's volume code) and its bindings
+    virtinst python3-libvirt
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # plugin/libvirt/build-libvirt.sh: Debian's libvirt source package
