@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -20,7 +21,8 @@ print_json(const vdisk_vol_def *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         vv_json_object_begin(&j, NULL);
         vv_json_string(&j, "name", v[i].name);
-        vv_json_string(&j, "path", v[i].target_path);
+        if (v[i].target_path)
+            vv_json_string(&j, "path", v[i].target_path);
         vv_json_string(&j, "type", "file");
         vv_json_string(&j, "format", vdisk_format_name(v[i].format));
         vv_json_uint(&j, "capacity", v[i].capacity);
@@ -51,6 +53,15 @@ print_table(const vdisk_vol_def *v, size_t n, bool details)
     vv_table_clear(&t);
 }
 
+void
+vv_print_vol_list(const vdisk_vol_def *v, size_t count, bool details, bool json)
+{
+    if (json)
+        print_json(v, count);
+    else
+        print_table(v, count, details);
+}
+
 /* vol-list: list a pool's volumes. */
 int
 cmd_vol_list(int argc, char **argv)
@@ -68,10 +79,7 @@ cmd_vol_list(int argc, char **argv)
         vv_virsh_error("Failed to list volumes");
         vv_virsh_report(&err);
     } else {
-        if (args[2].set)
-            print_json(vols, n);
-        else
-            print_table(vols, n, args[1].set);
+        vv_print_vol_list(vols, n, args[1].set, args[2].set);
         vdisk_pool_volumes_free(vols, n);
         r = 0;
     }

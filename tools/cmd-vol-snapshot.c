@@ -15,10 +15,15 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef enum snap_op { SNAP_CREATE, SNAP_LIST, SNAP_REVERT, SNAP_DELETE } snap_op;
+typedef vv_snap_op snap_op;
+#define SNAP_CREATE VV_SNAP_CREATE
+#define SNAP_LIST VV_SNAP_LIST
+#define SNAP_REVERT VV_SNAP_REVERT
+#define SNAP_DELETE VV_SNAP_DELETE
 
 static void
 print_list(const vdisk_snapshot_info *s, size_t n, bool json)
@@ -97,27 +102,36 @@ report(snap_op op, const char *vol, const char *snap, int r, const vdisk_error *
     return 0;
 }
 
+size_t
+vv_snapshot_args(vv_snap_op op, vv_arg *args)
+{
+    vv_arg vol = VV_REQ("vol"), snap = VV_REQ("snapshot"), pool = VV_VAL("pool"), json = VV_FLAG("json");
+    args[0] = vol;
+    /* vol-snapshot-list takes --json instead of a snapshot name. */
+    args[1] = op == SNAP_LIST ? json : snap;
+    args[2] = pool;
+    return 3;
+}
+
+int
+vv_snapshot_exec(vv_ctx *c, vv_arg *args, vv_snap_op op)
+{
+    vdisk_error err = { 0 };
+    const char *snap = op == SNAP_LIST ? NULL : args[1].value;
+    int q = do_op(c->pool, c->name, op, snap, op == SNAP_LIST && args[1].set, &err);
+    return report(op, args[0].value, snap, q, &err);
+}
+
 static int
 run(int argc, char **argv, snap_op op)
 {
-    vv_arg args[] = {
-        VV_REQ("vol"),
-        { .name = "snapshot", .flags = VV_ARG_VALUE | VV_ARG_POSITIONAL | VV_ARG_REQUIRED },
-        VV_VAL("pool"), VV_FLAG("json"),
-    };
-    size_t nargs = N(args);
-    if (op == SNAP_LIST)
-        args[1].name = "json", args[1].flags = 0, nargs--;    /* no snapshot name; --json instead */
-    else
-        nargs--;                                               /* no --json */
+    vv_arg args[4];
+    size_t nargs = vv_snapshot_args(op, args);
     vv_ctx c;
     int r = vv_begin_vol(argc, argv, args, nargs, &c);
     if (r != VV_GO)
         return r;
-    vdisk_error err = { 0 };
-    const char *snap = op == SNAP_LIST ? NULL : args[1].value;
-    int q = do_op(c.pool, c.name, op, snap, op == SNAP_LIST && args[1].set, &err);
-    r = report(op, args[0].value, snap, q, &err);
+    r = vv_snapshot_exec(&c, args, op);
     vv_end(&c);
     return r;
 }
