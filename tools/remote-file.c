@@ -7,10 +7,13 @@
  * Afterwards the daemon's pool is refreshed so it sees the change.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <vdisk/image.h>
 #include <vdisk/storage-xml.h>
 #include <vdisk/volume.h>
 
@@ -168,11 +171,44 @@ int vr_vol_snapshot_revert(const char *uri, int argc, char **argv) { return snap
 /* vol-snapshot-delete: remove an internal snapshot from the file. */
 int vr_vol_snapshot_delete(const char *uri, int argc, char **argv) { return snapshot(uri, argc, argv, VV_SNAP_DELETE); }
 
+/* Open the source as qemu-img convert does, with a reader's locks: while
+ * a VM (or qemu-io) writes the image this fails with QEMU's lock message,
+ * and while it is held no VM can start writing.  The copy itself reads
+ * through the plugin's own handle. */
+static int
+hold_source(vv_ctx *vc, const char *vol, vdisk_image **img)
+{
+    vdisk_error err = { 0 };
+    struct stat st;
+    char *path = vdisk_vol_path(vc->pool, vc->name);
+    int dfd = vdisk_pool_dirfd(vc->pool, &err);
+    int r = -1;
+    if (!path) {
+        vdisk_error_set(&err, ENOMEM, "out of memory");
+    } else if (dfd >= 0 && (fstatat(dfd, vc->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))) {
+        vdisk_error_set(&err, EINVAL, "%s: not a regular file of the pool", path);
+    } else if (dfd >= 0) {
+        vdisk_open_opts o = { .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY };
+        r = vdisk_open(path, &o, img, &err);
+    }
+    if (r < 0) {
+        vv_virsh_error("Failed to convert vol from %s", vol);
+        vv_virsh_report(&err);
+    }
+    free(path);
+    return r;
+}
+
 /* The embedded vol-convert's copy, into the pool's directory. */
 static int
 convert_op(vv_ctx *vc, vv_arg *args, size_t n, int op)
 {
-    return vv_vol_copy_exec(vc, args, n, true);
+    vdisk_image *held;
+    if (hold_source(vc, vv_arg_get(args, n, "vol")->value, &held) < 0)
+        return 1;
+    int r = vv_vol_copy_exec(vc, args, n, true);
+    vdisk_close(held, NULL);
+    return r;
 }
 
 /* vol-convert: a copy of the volume's file in another format, made by
