@@ -134,13 +134,13 @@ out:
     return r;
 }
 
-typedef int (*vr_pool_op)(virStoragePoolPtr pool, vv_arg *args, size_t n);
+typedef int (*vr_pool_op)(virStoragePoolPtr pool, vv_arg *args, size_t n, const void *data);
 
-/* Look the pool up, run op, print "Pool NAME <done>" or virsh's failure
- * line ("<fail_pre>NAME<fail_post>") and libvirt's cause. */
+/* Look the pool up, run op (with data), print "Pool NAME <done>" or
+ * virsh's failure line ("<fail_pre>NAME<fail_post>") and libvirt's cause. */
 static int
 run_pool_op(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_pool_op op,
-            const char *fail_pre, const char *fail_post, const char *done)
+            const void *data, const char *fail_pre, const char *fail_post, const char *done)
 {
     vr_ctx c;
     int r = vr_begin_pool(uri, argc, argv, args, n, &c);
@@ -148,7 +148,7 @@ run_pool_op(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_p
         return r;
     const char *name = vv_arg_get(args, n, "pool")->value;
     r = 1;
-    if (op(c.pool, args, n) < 0) {
+    if (op(c.pool, args, n, data) < 0) {
         vv_virsh_error("%s%s%s", fail_pre, name, fail_post);
         vr_report();
     } else {
@@ -161,7 +161,7 @@ run_pool_op(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_p
 
 /* pool-build: the daemon creates the pool's directory. */
 static int
-op_build(virStoragePoolPtr pool, vv_arg *args, size_t n)
+op_build(virStoragePoolPtr pool, vv_arg *args, size_t n, const void *data)
 {
     unsigned flags = 0;
     if (vv_arg_get(args, n, "overwrite")->set)
@@ -175,12 +175,12 @@ int
 vr_pool_build(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("overwrite"), VV_FLAG("no-overwrite") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_build, "Failed to build pool ", "", "built");
+    return run_pool_op(uri, argc, argv, args, N(args), op_build, NULL, "Failed to build pool ", "", "built");
 }
 
 /* pool-start [--build]: as virsh, --overwrite and --no-overwrite imply --build. */
 static int
-op_start(virStoragePoolPtr pool, vv_arg *args, size_t n)
+op_start(virStoragePoolPtr pool, vv_arg *args, size_t n, const void *data)
 {
     unsigned flags = 0;
     if (vv_arg_get(args, n, "build")->set)
@@ -196,69 +196,58 @@ int
 vr_pool_start(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("build"), VV_FLAG("overwrite"), VV_FLAG("no-overwrite") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_start, "Failed to start pool ", "", "started");
+    return run_pool_op(uri, argc, argv, args, N(args), op_start, NULL, "Failed to start pool ", "", "started");
 }
 
-/* pool-destroy: the daemon deactivates the pool. */
+/* pool-destroy, pool-delete, pool-undefine, pool-refresh: one call on
+ * the pool, no option. */
+typedef struct simple_op {
+    int (*call)(virStoragePoolPtr pool);
+    const char *fail, *done;
+} simple_op;
+
 static int
-op_destroy(virStoragePoolPtr pool, vv_arg *args, size_t n)
-{
-    return virStoragePoolDestroy(pool);
-}
-
-int
-vr_pool_destroy(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_destroy, "Failed to destroy pool ", "", "destroyed");
-}
-
-/* pool-delete: the daemon removes the inactive pool's directory. */
-static int
-op_delete(virStoragePoolPtr pool, vv_arg *args, size_t n)
+pool_delete(virStoragePoolPtr pool)
 {
     return virStoragePoolDelete(pool, 0);
 }
 
-int
-vr_pool_delete(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_delete, "Failed to delete pool ", "", "deleted");
-}
-
-/* pool-undefine: the daemon forgets the pool's definition. */
 static int
-op_undefine(virStoragePoolPtr pool, vv_arg *args, size_t n)
-{
-    return virStoragePoolUndefine(pool);
-}
-
-int
-vr_pool_undefine(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_undefine, "Failed to undefine pool ", "",
-                       "has been undefined");
-}
-
-/* pool-refresh: the daemon probes the pool's volumes again. */
-static int
-op_refresh(virStoragePoolPtr pool, vv_arg *args, size_t n)
+pool_refresh(virStoragePoolPtr pool)
 {
     return virStoragePoolRefresh(pool, 0);
 }
 
-int
-vr_pool_refresh(const char *uri, int argc, char **argv)
+static const simple_op destroy_op = { virStoragePoolDestroy, "Failed to destroy pool ", "destroyed" };
+static const simple_op delete_op = { pool_delete, "Failed to delete pool ", "deleted" };
+static const simple_op undefine_op = { virStoragePoolUndefine, "Failed to undefine pool ", "has been undefined" };
+static const simple_op refresh_op = { pool_refresh, "Failed to refresh pool ", "refreshed" };
+
+static int
+op_simple(virStoragePoolPtr pool, vv_arg *args, size_t n, const void *data)
+{
+    return ((const simple_op *)data)->call(pool);
+}
+
+static int
+run_simple(const char *uri, int argc, char **argv, const simple_op *s)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run_pool_op(uri, argc, argv, args, N(args), op_refresh, "Failed to refresh pool ", "", "refreshed");
+    return run_pool_op(uri, argc, argv, args, N(args), op_simple, s, s->fail, "", s->done);
 }
+
+/* pool-destroy: the daemon deactivates the pool. */
+int vr_pool_destroy(const char *uri, int argc, char **argv) { return run_simple(uri, argc, argv, &destroy_op); }
+/* pool-delete: the daemon removes the inactive pool's directory. */
+int vr_pool_delete(const char *uri, int argc, char **argv) { return run_simple(uri, argc, argv, &delete_op); }
+/* pool-undefine: the daemon forgets the pool's definition. */
+int vr_pool_undefine(const char *uri, int argc, char **argv) { return run_simple(uri, argc, argv, &undefine_op); }
+/* pool-refresh: the daemon probes the pool's volumes again. */
+int vr_pool_refresh(const char *uri, int argc, char **argv) { return run_simple(uri, argc, argv, &refresh_op); }
 
 /* pool-autostart [--disable]. */
 static int
-op_autostart(virStoragePoolPtr pool, vv_arg *args, size_t n)
+op_autostart(virStoragePoolPtr pool, vv_arg *args, size_t n, const void *data)
 {
     return virStoragePoolSetAutostart(pool, !vv_arg_get(args, n, "disable")->set);
 }
@@ -271,7 +260,7 @@ vr_pool_autostart(const char *uri, int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--disable") == 0)
             disable = true;
-    return run_pool_op(uri, argc, argv, args, N(args), op_autostart,
+    return run_pool_op(uri, argc, argv, args, N(args), op_autostart, NULL,
                        disable ? "failed to unmark pool " : "failed to mark pool ", " as autostarted",
                        disable ? "unmarked as autostarted" : "marked as autostarted");
 }
