@@ -13,7 +13,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
-print_json(const vdisk_vol_def *v, size_t n)
+print_json(const vdisk_vol_def *v, const char *const *types, size_t n)
 {
     vv_json j;
     vv_json_init(&j, stdout);
@@ -23,7 +23,7 @@ print_json(const vdisk_vol_def *v, size_t n)
         vv_json_string(&j, "name", v[i].name);
         if (v[i].target_path)
             vv_json_string(&j, "path", v[i].target_path);
-        vv_json_string(&j, "type", "file");
+        vv_json_string(&j, "type", types ? types[i] : "file");
         vv_json_string(&j, "format", vdisk_format_name(v[i].format));
         vv_json_uint(&j, "capacity", v[i].capacity);
         vv_json_uint(&j, "allocation", v[i].allocation);
@@ -37,14 +37,14 @@ print_json(const vdisk_vol_def *v, size_t n)
 }
 
 static void
-print_table(const vdisk_vol_def *v, size_t n, bool details)
+print_table(const vdisk_vol_def *v, const char *const *types, size_t n, bool details)
 {
     static const char *const head[] = { "Name", "Path", "Type", "Capacity", "Allocation" };
     vv_table t;
     vv_table_init(&t, details ? 5 : 2, head);
     for (size_t i = 0; i < n; i++) {
         char cap[32], alloc[32];
-        const char *cells[] = { v[i].name, v[i].target_path, "file",
+        const char *cells[] = { v[i].name, v[i].target_path, types ? types[i] : "file",
                                 vv_pretty_capacity(v[i].capacity, cap, sizeof(cap)),
                                 vv_pretty_capacity(v[i].allocation, alloc, sizeof(alloc)) };
         vv_table_add(&t, cells);
@@ -54,12 +54,12 @@ print_table(const vdisk_vol_def *v, size_t n, bool details)
 }
 
 void
-vv_print_vol_list(const vdisk_vol_def *v, size_t count, bool details, bool json)
+vv_print_vol_list(const vdisk_vol_def *v, const char *const *types, size_t count, bool details, bool json)
 {
     if (json)
-        print_json(v, count);
+        print_json(v, types, count);
     else
-        print_table(v, count, details);
+        print_table(v, types, count, details);
 }
 
 /* vol-list: list a pool's volumes. */
@@ -79,7 +79,7 @@ cmd_vol_list(int argc, char **argv)
         vv_virsh_error("Failed to list volumes");
         vv_virsh_report(&err);
     } else {
-        vv_print_vol_list(vols, n, args[1].set, args[2].set);
+        vv_print_vol_list(vols, NULL, n, args[1].set, args[2].set);
         vdisk_pool_volumes_free(vols, n);
         r = 0;
     }

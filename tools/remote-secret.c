@@ -43,11 +43,14 @@ vr_secret_define(const char *uri, int argc, char **argv)
     return r;
 }
 
-/* virsh's lookup of <secret>: by UUID. */
+/* <secret> as the embedded commands take it: a UUID (virsh's only
+ * form), else the usage id of a volume secret (its volume's path). */
 static virSecretPtr
 lookup_secret(virConnectPtr conn, const char *name)
 {
     virSecretPtr sec = virSecretLookupByUUIDString(conn, name);
+    if (!sec && name[0] == '/')
+        sec = virSecretLookupByUsage(conn, VIR_SECRET_USAGE_TYPE_VOLUME, name);
     if (!sec) {
         vv_virsh_error("failed to get secret '%s'", name);
         vr_report();

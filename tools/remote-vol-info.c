@@ -122,10 +122,38 @@ vr_vol_name(const char *uri, int argc, char **argv)
     return run(uri, argc, argv, args, N(args), SHOW_NAME);
 }
 
+/* A volume of vol-list and virsh's word for its type. */
+typedef struct vol_row {
+    vdisk_vol_def def;
+    const char *type;
+} vol_row;
+
 static int
 by_name(const void *a, const void *b)
 {
-    return strcmp(((const vdisk_vol_def *)a)->name, ((const vdisk_vol_def *)b)->name);
+    return strcmp(((const vol_row *)a)->def.name, ((const vol_row *)b)->def.name);
+}
+
+/* Print rows (sorted by name, as virsh) with the embedded printer. */
+static int
+print_rows(vol_row *rows, size_t n, bool details, bool json)
+{
+    vdisk_vol_def *defs = calloc(n ? n : 1, sizeof(*defs));
+    const char **types = calloc(n ? n : 1, sizeof(*types));
+    int r = defs && types ? 0 : -1;
+    if (r == 0) {
+        qsort(rows, n, sizeof(*rows), by_name);
+        for (size_t i = 0; i < n; i++) {
+            defs[i] = rows[i].def;         /* shallow: rows keep ownership */
+            types[i] = rows[i].type;
+        }
+        vv_print_vol_list(defs, types, n, details, json);
+    } else {
+        vv_virsh_error("out of memory");
+    }
+    free(defs);
+    free(types);
+    return r;
 }
 
 /* vol-list: the pool's volumes, sorted by name as virsh does. */
@@ -139,27 +167,25 @@ vr_vol_list(const char *uri, int argc, char **argv)
         return r;
     virStorageVolPtr *vols = NULL;
     int count = virStoragePoolListAllVolumes(c.pool, &vols, 0);
-    vdisk_vol_def *defs = calloc(count > 0 ? (size_t)count : 1, sizeof(*defs));
+    vol_row *rows = calloc(count > 0 ? (size_t)count : 1, sizeof(*rows));
     size_t kept = 0;
     r = 1;
-    if (count < 0 || !defs) {
+    if (count < 0 || !rows) {
         vv_virsh_error("Failed to list volumes");
         vr_report();
     } else {
         /* A volume removed while listing is left out, as virsh does. */
         for (int i = 0; i < count; i++)
-            if (vr_vol_def(vols[i], &defs[kept], NULL) == 0)
+            if (vr_vol_def(vols[i], &rows[kept].def, &rows[kept].type) == 0)
                 kept++;
-        qsort(defs, kept, sizeof(*defs), by_name);
-        vv_print_vol_list(defs, kept, args[1].set, args[2].set);
-        r = 0;
+        r = print_rows(rows, kept, args[1].set, args[2].set) < 0;
     }
     for (int i = 0; i < count; i++)
         virStorageVolFree(vols[i]);
     free(vols);
-    for (size_t i = 0; i < kept; i++)
-        vdisk_vol_def_clear(&defs[i]);
-    free(defs);
+    for (size_t i = 0; rows && i < kept; i++)
+        vdisk_vol_def_clear(&rows[i].def);
+    free(rows);
     vr_end(&c);
     return r;
 }

@@ -188,6 +188,16 @@ def test_vol_create_and_show(any_pool, tmp_path):
         same_as_virsh(pool, "vol-info", str(pool.vol_path(vol)))     # by path, no --pool
 
 
+def test_directory_volume_of_a_dir_pool(dir_pool):
+    """libvirt's dir pools list subdirectories as volumes of type 'dir'."""
+    pool = dir_pool()
+    (pool.path / "sub").mkdir()
+    vv(pool.daemon, "pool-refresh", pool.name)
+    out = same_as_virsh(pool, "vol-list", "--details", pool.name)
+    assert " dir " in out
+    same_as_virsh(pool, "vol-info", "--pool", pool.name, "sub")
+
+
 def test_vol_copies(any_pool, tmp_path):
     pool = any_pool
     src = qcow2_vol(pool, "src.qcow2")
