@@ -211,8 +211,12 @@ vr_pool_list(const char *uri, int argc, char **argv)
     vv_print_pool_list(rows, kept, args, N(args));
     r = 0;
 out:
-    for (int i = 0; i < count; i++)
-        free_pool(&pools[i]);
+    for (int i = 0; i < count; i++) {
+        if (pools)
+            free_pool(&pools[i]);
+        else
+            virStoragePoolFree(list[i]);
+    }
     free(list);
     free(pools);
     free(rows);
