@@ -10,11 +10,9 @@ pool-refresh, and a qemu-io holding the image makes them fail with QEMU's
 lock message.
 """
 import os
-import shutil
 import subprocess
 import time
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
 
@@ -29,17 +27,15 @@ def vv(daemon, *args, uri=None, check=True, env=None):
                env=env or daemon.env)
 
 
-def both(pool, *args, uri=None):
+def both(daemon, *args, uri=None):
     """The same command through vdisk-virsh and the real virsh: both
     CompletedProcesses (exit status, stdout, stderr)."""
-    mine = vv(pool.daemon if hasattr(pool, "daemon") else pool, *args, uri=uri, check=False)
-    real = (pool.daemon if hasattr(pool, "daemon") else pool).virsh(*args, uri=uri, check=False)
-    return mine, real
+    return vv(daemon, *args, uri=uri, check=False), daemon.virsh(*args, uri=uri, check=False)
 
 
-def same_as_virsh(pool, *args, uri=None):
+def same_as_virsh(daemon, *args, uri=None):
     """Run both; they must succeed with identical output."""
-    mine, real = both(pool, *args, uri=uri)
+    mine, real = both(daemon, *args, uri=uri)
     assert real.returncode == 0, real.stderr
     assert mine.returncode == 0, mine.stderr
     assert mine.stdout == real.stdout, f"vdisk-virsh:\n{mine.stdout}\nvirsh:\n{real.stdout}"
@@ -158,6 +154,15 @@ def test_uri_from_environment(daemon, dir_pool):
     assert pool.name in p.stdout.split()
 
 
+def test_debians_libvirt_client(daemon, dir_pool):
+    """vdisk-virsh linked with Debian's libvirt0 (no LD_LIBRARY_PATH) reaches
+    the prefix's daemon through the socket named in the URI."""
+    pool = dir_pool()
+    env = {k: v for k, v in daemon.env.items() if k != "LD_LIBRARY_PATH"}
+    p = run([VDISK_VIRSH, "-c", daemon.client_uri, "pool-list", "--name"], env=env)
+    assert pool.name in p.stdout.split()
+
+
 # ---- volumes ---------------------------------------------------------------
 
 def test_vol_create_and_show(any_pool, tmp_path):
@@ -176,16 +181,16 @@ def test_vol_create_and_show(any_pool, tmp_path):
     info = qemu_info(pool.vol_path("ov.qcow2"))
     assert info["backing-filename"] == str(pool.vol_path("x.qcow2"))
     assert os.stat(pool.vol_path("thick.raw")).st_blocks * 512 >= 8 * MiB
-    same_as_virsh(pool, "vol-list", pool.name)
-    same_as_virsh(pool, "vol-list", "--details", pool.name)
+    same_as_virsh(pool.daemon, "vol-list", pool.name)
+    same_as_virsh(pool.daemon, "vol-list", "--details", pool.name)
     for vol in ("x.qcow2", "thick.raw", "ov.qcow2"):
         for extra in ([], ["--bytes"], ["--physical", "--bytes"]):
-            same_as_virsh(pool, "vol-info", "--pool", pool.name, vol, *extra)
-        same_as_virsh(pool, "vol-dumpxml", "--pool", pool.name, vol)
-        same_as_virsh(pool, "vol-path", "--pool", pool.name, vol)
-        same_as_virsh(pool, "vol-key", "--pool", pool.name, vol)
-        same_as_virsh(pool, "vol-name", str(pool.vol_path(vol)))
-        same_as_virsh(pool, "vol-info", str(pool.vol_path(vol)))     # by path, no --pool
+            same_as_virsh(pool.daemon, "vol-info", "--pool", pool.name, vol, *extra)
+        same_as_virsh(pool.daemon, "vol-dumpxml", "--pool", pool.name, vol)
+        same_as_virsh(pool.daemon, "vol-path", "--pool", pool.name, vol)
+        same_as_virsh(pool.daemon, "vol-key", "--pool", pool.name, vol)
+        same_as_virsh(pool.daemon, "vol-name", str(pool.vol_path(vol)))
+        same_as_virsh(pool.daemon, "vol-info", str(pool.vol_path(vol)))     # by path, no --pool
 
 
 def test_directory_volume_of_a_dir_pool(dir_pool):
@@ -193,9 +198,9 @@ def test_directory_volume_of_a_dir_pool(dir_pool):
     pool = dir_pool()
     (pool.path / "sub").mkdir()
     vv(pool.daemon, "pool-refresh", pool.name)
-    out = same_as_virsh(pool, "vol-list", "--details", pool.name)
+    out = same_as_virsh(pool.daemon, "vol-list", "--details", pool.name)
     assert " dir " in out
-    same_as_virsh(pool, "vol-info", "--pool", pool.name, "sub")
+    same_as_virsh(pool.daemon, "vol-info", "--pool", pool.name, "sub")
 
 
 def test_vol_copies(any_pool, tmp_path):
@@ -229,7 +234,7 @@ def test_vol_resize_wipe_delete(any_pool):
     assert vv(pool.daemon, "vol-wipe", "--pool", pool.name, "r.raw").stdout == "Vol r.raw wiped\n\n"
     with open(path, "rb") as f:
         assert f.read(MiB) == bytes(MiB)
-    mine, real = both(pool, "vol-wipe", "--pool", pool.name, "r.raw", "--algorithm", "nope")
+    mine, real = both(pool.daemon, "vol-wipe", "--pool", pool.name, "r.raw", "--algorithm", "nope")
     assert mine.returncode == 1 and "Unsupported algorithm 'nope'" in mine.stderr
     assert vv(pool.daemon, "vol-delete", "--pool", pool.name, "r.raw").stdout == "Vol r.raw deleted\n\n"
     assert not path.exists()
@@ -285,7 +290,7 @@ def test_snapshots_on_the_file(any_pool):
     assert "before" not in qemu_img("snapshot", "-l", "-U", path).stdout
     qemu_check(path)
     # The daemon still describes the volume as virsh shows it.
-    same_as_virsh(pool, "vol-info", "--bytes", *args)
+    same_as_virsh(pool.daemon, "vol-info", "--bytes", *args)
 
 
 def test_convert_on_the_file(any_pool):
@@ -298,7 +303,7 @@ def test_convert_on_the_file(any_pool):
     dst = pool.vol_path("c.raw")
     assert qemu_info(dst)["format"] == "raw"
     qemu_img("compare", "-f", "qcow2", "-F", "raw", src, dst)
-    same_as_virsh(pool, "vol-info", "--pool", pool.name, "c.raw")
+    same_as_virsh(pool.daemon, "vol-info", "--pool", pool.name, "c.raw")
     # Names are checked, and nothing is made outside the pool's directory.
     p = vv(pool.daemon, "vol-convert", "--pool", pool.name, "c.qcow2", "../out.raw",
            "--format", "raw", check=False)
