@@ -27,7 +27,12 @@ static int
 take_error(vdisk_error *err, int code, const char *what)
 {
     virErrorPtr e = virGetLastError();
-    int r = vdisk_error_set(err, code, "%s: %s", what, e && e->message ? e->message : "unknown error");
+    const char *msg = e && e->message ? e->message : "unknown error";
+    /* The daemon uses a private secret itself; a client may not read it. */
+    const char *hint = e && e->code == VIR_ERR_INVALID_SECRET && strstr(msg, "private")
+                     ? " (vdisk-virsh reads volume secrets through libvirt's API: define it with private='no')"
+                     : "";
+    int r = vdisk_error_set(err, code, "%s: %s%s", what, msg, hint);
     virResetLastError();
     return r;
 }

@@ -372,6 +372,27 @@ def test_encrypted_volume_uses_the_daemons_secret(any_pool, tmp_path):
         daemon.virsh("secret-undefine", uid, uri=daemon.secret_uri, check=False)
 
 
+def test_private_secret_is_refused_with_a_hint(vdisk_pool, secret, tmp_path):
+    """A private secret serves the daemon only: the file commands say so."""
+    pool = vdisk_pool()
+    path = pool.vol_path("p.qcow2")
+    uid = secret("private-pass", usage=str(path))
+    vxml = tmp_path / "v.xml"
+    vxml.write_text("<volume><name>p.qcow2</name><capacity unit='M'>8</capacity><target>"
+                    "<format type='qcow2'/><encryption format='luks'>"
+                    f"<secret type='passphrase' uuid='{uid}'/></encryption></target></volume>")
+    vv(pool.daemon, "vol-create", pool.name, vxml)
+    p = vv(pool.daemon, "vol-snapshot-create", "--pool", pool.name, "p.qcow2", "s1", check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith("error: Failed to create snapshot s1 of vol p.qcow2\n"), p.stderr
+    assert "secret is private" in p.stderr and "private='no'" in p.stderr, p.stderr
+    pw = tmp_path / "pw"
+    pw.write_text("private-pass")
+    listing = qemu_img("snapshot", "-l", "-U", "--object", f"secret,id=k,file={pw}", "--image-opts",
+                       f"driver=qcow2,encrypt.key-secret=k,file.filename={path}").stdout
+    assert "s1" not in listing
+
+
 # ---- secrets ---------------------------------------------------------------
 
 def test_secrets(daemon, tmp_path):
