@@ -102,6 +102,7 @@ def test_pool_life_cycle(daemon, pool_dir, kind):
         same_as_virsh(daemon, "pool-list")
         same_as_virsh(daemon, "pool-list", "--all", "--details")
         same_as_virsh(daemon, "pool-list", "--autostart", "--name")
+        same_as_virsh(daemon, "pool-list", "--all", "--type", kind)
         same_as_virsh(daemon, "pool-dumpxml", name)
         same_as_virsh(daemon, "pool-dumpxml", "--inactive", name)
         # vdisk-virsh's pool-info adds the provisioning lines after virsh's.
@@ -213,6 +214,21 @@ def test_vol_copies(any_pool, tmp_path):
     assert p.stdout == "Vol copy.raw created from input vol src.qcow2\n\n"
     assert qemu_info(pool.vol_path("copy.raw"))["format"] == "raw"
     qemu_img("compare", "-f", "qcow2", "-F", "raw", src, pool.vol_path("copy.raw"))
+    # From another pool (libvirt's own dir pool), by --inputpool.
+    other = pool.daemon
+    vv(other, "pool-define-as", "lvc-input", "dir", "--target", str(tmp_path / "input"))
+    try:
+        vv(other, "pool-start", "--build", "lvc-input")
+        vv(other, "vol-create-as", "lvc-input", "in.raw", "4M")
+        (tmp_path / "input" / "in.raw").write_bytes(os.urandom(4 * MiB))
+        xml.write_text("<volume><name>from-other.qcow2</name><capacity unit='bytes'>0</capacity>"
+                       "<target><format type='qcow2'/></target></volume>")
+        vv(other, "vol-create-from", pool.name, xml, "--inputpool", "lvc-input", "in.raw")
+        qemu_img("compare", "-f", "raw", "-F", "qcow2", tmp_path / "input" / "in.raw",
+                 pool.vol_path("from-other.qcow2"))
+    finally:
+        other.virsh("pool-destroy", "lvc-input", check=False)
+        other.virsh("pool-undefine", "lvc-input", check=False)
     p = vv(pool.daemon, "vol-clone", "--pool", pool.name, "src.qcow2", "clone.qcow2")
     assert p.stdout == "Vol clone.qcow2 cloned from src.qcow2\n\n"
     assert qemu_info(pool.vol_path("clone.qcow2"))["format"] == "qcow2"
