@@ -188,7 +188,7 @@ fill_from_api(virStorageVolPtr vol, vdisk_vol_def *def)
 }
 
 int
-vr_vol_def(virStorageVolPtr vol, vdisk_vol_def *def, const char **type)
+vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type)
 {
     virStorageVolInfo info, phys;
     vdisk_vol_def *parsed = NULL;
@@ -213,7 +213,7 @@ vr_vol_def(virStorageVolPtr vol, vdisk_vol_def *def, const char **type)
     }
     def->capacity = info.capacity;
     def->allocation = info.allocation;
-    if (virStorageVolGetInfoFlags(vol, &phys, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
+    if (physical && virStorageVolGetInfoFlags(vol, &phys, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
         def->physical = phys.allocation;
     virResetLastError();
     if (type)

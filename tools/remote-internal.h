@@ -46,9 +46,10 @@ int vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
 int vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out);
 
 /* The volume as a definition, from its XML, with capacity and allocation
- * from virStorageVolGetInfo as virsh shows them; *type is virsh's word
- * for the volume type.  Prints the error.  Clear *def after success. */
-int vr_vol_def(virStorageVolPtr vol, vdisk_vol_def *def, const char **type);
+ * from virStorageVolGetInfo as virsh shows them (and, if physical, the
+ * physical size: one more call to the daemon); *type is virsh's word for
+ * the volume type.  Prints the error.  Clear *def after success. */
+int vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type);
 
 /* The handlers, by file. */
 int vr_pool_define(const char *uri, int argc, char **argv);

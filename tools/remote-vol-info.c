@@ -20,10 +20,10 @@ show_info(virStorageVolPtr vol, vv_arg *args, size_t n)
 {
     vdisk_vol_def d;
     const char *type;
-    if (vr_vol_def(vol, &d, &type) < 0)
+    bool physical = vv_arg_get(args, n, "physical")->set, json = vv_arg_get(args, n, "json")->set;
+    if (vr_vol_def(vol, physical || json, &d, &type) < 0)
         return 1;
-    bool physical = vv_arg_get(args, n, "physical")->set;
-    vv_print_vol_info(&d, type, vv_arg_get(args, n, "bytes")->set, physical, vv_arg_get(args, n, "json")->set);
+    vv_print_vol_info(&d, type, vv_arg_get(args, n, "bytes")->set, physical, json);
     vdisk_vol_def_clear(&d);
     return 0;
 }
@@ -176,7 +176,7 @@ vr_vol_list(const char *uri, int argc, char **argv)
     } else {
         /* A volume removed while listing is left out, as virsh does. */
         for (int i = 0; i < count; i++)
-            if (vr_vol_def(vols[i], &rows[kept].def, &rows[kept].type) == 0)
+            if (vr_vol_def(vols[i], args[2].set, &rows[kept].def, &rows[kept].type) == 0)
                 kept++;
         r = print_rows(rows, kept, args[1].set, args[2].set) < 0;
     }

@@ -192,7 +192,7 @@ clone_xml(virStorageVolPtr src, const char *newname, char **xml)
 {
     vdisk_vol_def s, def;
     vdisk_error err = { 0 };
-    if (vr_vol_def(src, &s, NULL) < 0)
+    if (vr_vol_def(src, false, &s, NULL) < 0)
         return -1;
     int r = vv_clone_def(&s, newname, &def);
     if (r == 0 && (r = vdisk_vol_def_format(&def, xml, &err)) < 0)
