@@ -162,7 +162,7 @@ snapshot_op(vv_ctx *vc, vv_arg *args, size_t n, int op)
 static int
 snapshot(const char *uri, int argc, char **argv, vv_snap_op op)
 {
-    vv_arg args[4];
+    vv_arg args[3];
     size_t n = vv_snapshot_args(op, args);
     return run_on_file(uri, argc, argv, args, n, snapshot_op, op, op != VV_SNAP_LIST);
 }

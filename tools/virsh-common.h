@@ -51,8 +51,8 @@ int vv_open_local(const char *file, bool upload, bool *created);
 
 /* The internal-snapshot commands (cmd-vol-snapshot.c). */
 typedef enum vv_snap_op { VV_SNAP_CREATE, VV_SNAP_LIST, VV_SNAP_REVERT, VV_SNAP_DELETE } vv_snap_op;
-/* Fill the command's argument table (vol, snapshot or json, pool); at
- * most 4 rows; returns how many. */
+/* Fill the command's argument table (vol, snapshot or json, pool): 3
+ * rows; returns how many. */
 size_t vv_snapshot_args(vv_snap_op op, vv_arg *args);
 /* Run op on the volume c names (c->pool, c->name); prints the outcome as
  * virsh would word it; returns the exit status. */
