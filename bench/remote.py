@@ -21,32 +21,13 @@ the end.  Inputs are generated; nothing is downloaded.
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
+from pools import median_pair, timed     # bench/pools.py: wait4 timing, medians
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def timed(argv, env):
-    """Run argv; return (seconds, peak RSS KiB).  Fails loudly on error."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(a) for a in argv], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"remote.py: {' '.join(map(str, argv))} failed:\n{err}")
-    return elapsed, usage.ru_maxrss
-
-
-def median(samples):
-    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
 
 
 def main():
@@ -80,8 +61,8 @@ def main():
         print(f"{a.volumes} volumes in a {a.type} pool, medians of {a.runs} runs")
         print(f"{'command':<20} {'vdisk-virsh':>12} {'virsh':>10} {'ratio':>7} {'RSS vdisk':>10} {'RSS virsh':>10}")
         for label, args in cases:
-            ours = median([timed([*mine, *args], env) for _ in range(a.runs)])
-            peer = median([timed([*virsh, *args], env) for _ in range(a.runs)])
+            ours = median_pair([timed([*mine, *args], env) for _ in range(a.runs)])
+            peer = median_pair([timed([*virsh, *args], env) for _ in range(a.runs)])
             print(f"{label:<20} {ours[0]:>11.3f}s {peer[0]:>9.3f}s {ours[0] / peer[0]:>7.2f} "
                   f"{ours[1] / 1024:>8.1f}Mi {peer[1] / 1024:>8.1f}Mi")
     finally:
