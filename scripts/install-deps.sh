@@ -10,6 +10,9 @@ packages=(
     # build
     gcc libc6-dev meson ninja-build pkg-config
     zlib1g-dev libzstd-dev libgnutls28-dev libxml2-dev
+    # vdisk-virsh -c URI: libvirt's public API (optional: meson -Dlibvirt_client);
+    # python3-libvirt is the oracle of tests/interop/test_virsh_connect.py
+    libvirt-dev python3-libvirt
     # encryption: Nettle (GnuTLS's backend) for serpent/twofish/cast5
     nettle-dev
     # unit tests
