@@ -10,9 +10,6 @@ packages=(
     # build
     gcc libc6-dev meson ninja-build pkg-config
     zlib1g-dev libzstd-dev libgnutls28-dev libxml2-dev
-    # vdisk-virsh -c URI: libvirt's public API (optional: meson -Dlibvirt_client);
-    # python3-libvirt is the oracle of tests/interop/test_virsh_connect.py
-    libvirt-dev python3-libvirt
     # encryption: Nettle (GnuTLS's backend) for serpent/twofish/cast5
     nettle-dev
     # unit tests
@@ -25,16 +22,15 @@ packages=(
     qemu-system-x86
     # libvirt's XML test data (scripts/fetch-libvirt-source.sh unpacks a .tar.xz)
     xz-utils
-    # libvirt end-to-end tests: virtinst (virt-manager's volume code) and its bindings
-    virtinst python3-libvirt
     # fuzzing: clang + the libFuzzer / sanitizer runtimes
     clang libclang-rt-14-dev
     # plugin/libvirt/build-libvirt.sh: Debian's libvirt source package
     # (dpkg-source -x) and what a minimal libvirt build needs beyond the above
     dpkg-dev patch rpcsvc-proto libglib2.0-dev libtirpc-dev xsltproc python3-docutils
     libjson-c-dev
-    # vdisk-virsh -c URI (libvirt's public API) and tests/libvirt
-    # (python3-libvirt and virtinst against the built daemon)
+    # vdisk-virsh -c URI: libvirt's public API (optional: meson -Dlibvirt_client);
+    # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
+    # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux
