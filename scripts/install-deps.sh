@@ -28,8 +28,9 @@ packages=(
     # (dpkg-source -x) and what a minimal libvirt build needs beyond the above
     dpkg-dev patch rpcsvc-proto libglib2.0-dev libtirpc-dev xsltproc python3-docutils
     libjson-c-dev
-    # vdisk-virsh -c URI (libvirt's public API) and tests/libvirt
-    # (python3-libvirt and virtinst against the built daemon)
+    # vdisk-virsh -c URI: libvirt's public API (optional: meson -Dlibvirt_client);
+    # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
+    # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,8 +62,8 @@ cmd_pool_define(int argc, char **argv)
 }
 
 /* Fill a definition from pool-define-as' arguments. */
-static int
-def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
+int
+vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 {
     const char *type = vv_arg_get(args, n, "type")->value;
     if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0) {
@@ -126,7 +127,7 @@ cmd_pool_define_as(int argc, char **argv)
         return r == VV_PARSE_HELP ? 0 : r;
     vdisk_pool_def def;
     memset(&def, 0, sizeof(def));
-    r = def_from_args(args, N(args), &def) < 0 ? 1 : 0;
+    r = vv_pool_def_from_args(args, N(args), &def) < 0 ? 1 : 0;
     if (r == 0 && vv_arg_get(args, N(args), "print-xml")->set) {
         char *xml;
         vdisk_error err = { 0 };

@@ -12,21 +12,23 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
-print_human(vdisk_pool *pool, const vdisk_pool_info *info, bool bytes)
+print_human(const vv_pool_row *row, bool bytes)
 {
-    const vdisk_pool_def *d = vdisk_pool_get_def(pool);
+    const vdisk_pool_def *d = row->def;
+    const vdisk_pool_info *info = &row->info;
     char uuid[VDISK_UUID_STRING_LEN];
     vdisk_uuid_format(d->uuid, uuid);
     printf("%-15s %s\n", "Name:", d->name);
     printf("%-15s %s\n", "UUID:", uuid);
-    printf("%-15s %s\n", "State:", info->state == VDISK_POOL_RUNNING ? "running" : "inactive");
-    printf("%-15s %s\n", "Persistent:", "yes");
-    printf("%-15s %s\n", "Autostart:", vdisk_pool_get_autostart(pool) ? "yes" : "no");
-    if (info->state != VDISK_POOL_RUNNING)
+    printf("%-15s %s\n", "State:", row->state);
+    printf("%-15s %s\n", "Persistent:", row->persistent ? "yes" : "no");
+    printf("%-15s %s\n", "Autostart:", row->autostart ? "yes" : "no");
+    if (!row->active || !row->info_ok)
         return;
     vv_print_size("Capacity:", info->capacity, bytes, "");
     vv_print_size("Allocation:", info->allocation, bytes, "");
@@ -39,9 +41,10 @@ print_human(vdisk_pool *pool, const vdisk_pool_info *info, bool bytes)
 }
 
 static void
-print_json(vdisk_pool *pool, const vdisk_pool_info *info)
+print_json(const vv_pool_row *row)
 {
-    const vdisk_pool_def *d = vdisk_pool_get_def(pool);
+    const vdisk_pool_def *d = row->def;
+    const vdisk_pool_info *info = &row->info;
     char uuid[VDISK_UUID_STRING_LEN];
     vdisk_uuid_format(d->uuid, uuid);
     vv_json j;
@@ -49,12 +52,13 @@ print_json(vdisk_pool *pool, const vdisk_pool_info *info)
     vv_json_object_begin(&j, NULL);
     vv_json_string(&j, "name", d->name);
     vv_json_string(&j, "uuid", uuid);
-    vv_json_string(&j, "state", info->state == VDISK_POOL_RUNNING ? "running" : "inactive");
-    vv_json_bool(&j, "persistent", true);
-    vv_json_bool(&j, "autostart", vdisk_pool_get_autostart(pool));
-    vv_json_string(&j, "path", d->target_path);
+    vv_json_string(&j, "state", row->state);
+    vv_json_bool(&j, "persistent", row->persistent);
+    vv_json_bool(&j, "autostart", row->autostart);
+    if (d->target_path)
+        vv_json_string(&j, "path", d->target_path);
     vv_json_string(&j, "zeroing", d->zeroing == VDISK_ZEROING_EAGER ? "eager" : "lazy");
-    if (info->state == VDISK_POOL_RUNNING) {
+    if (row->active && row->info_ok) {
         vv_json_uint(&j, "capacity", info->capacity);
         vv_json_uint(&j, "allocation", info->allocation);
         vv_json_uint(&j, "available", info->available);
@@ -69,6 +73,15 @@ print_json(vdisk_pool *pool, const vdisk_pool_info *info)
     vv_json_finish(&j);
 }
 
+void
+vv_print_pool_info(const vv_pool_row *row, bool bytes, bool json)
+{
+    if (json)
+        print_json(row);
+    else
+        print_human(row, bytes);
+}
+
 /* pool-info: state, sizes and overcommit of one pool. */
 int
 cmd_pool_info(int argc, char **argv)
@@ -78,17 +91,20 @@ cmd_pool_info(int argc, char **argv)
     int r = vv_begin_pool(argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
-    vdisk_pool_info info;
+    vv_pool_row row = {
+        .def = vdisk_pool_get_def(c.pool), .persistent = true, .info_ok = true,
+        .autostart = vdisk_pool_get_autostart(c.pool),
+    };
     vdisk_error err = { 0 };
     r = 0;
-    if (vdisk_pool_get_info(c.pool, &info, &err) < 0) {
+    if (vdisk_pool_get_info(c.pool, &row.info, &err) < 0) {
         vv_virsh_error("Could not obtain pool info");
         vv_virsh_report(&err);
         r = 1;
-    } else if (args[2].set) {
-        print_json(c.pool, &info);
     } else {
-        print_human(c.pool, &info, args[1].set);
+        row.active = row.info.state == VDISK_POOL_RUNNING;
+        row.state = row.active ? "running" : "inactive";
+        vv_print_pool_info(&row, args[1].set, args[2].set);
     }
     vv_end(&c);
     return r;

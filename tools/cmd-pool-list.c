@@ -12,14 +12,9 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct pool_row {
-    vdisk_pool *pool;
-    vdisk_pool_info info;
-    bool info_ok;
-} pool_row;
 
 /* Does the pool pass the --inactive/--all/--autostart/... filters? */
 static bool
@@ -42,23 +37,24 @@ selected(vdisk_pool *p, vv_arg *args, size_t n)
 }
 
 static void
-print_json(pool_row *rows, size_t count)
+print_json(const vv_pool_row *rows, size_t count)
 {
     vv_json j;
     vv_json_init(&j, stdout);
     vv_json_array_begin(&j, NULL);
     for (size_t i = 0; i < count; i++) {
-        const vdisk_pool_def *d = vdisk_pool_get_def(rows[i].pool);
+        const vdisk_pool_def *d = rows[i].def;
         char uuid[VDISK_UUID_STRING_LEN];
         vdisk_uuid_format(d->uuid, uuid);
         vv_json_object_begin(&j, NULL);
         vv_json_string(&j, "name", d->name);
         vv_json_string(&j, "uuid", uuid);
-        vv_json_string(&j, "state", vdisk_pool_is_active(rows[i].pool) ? "running" : "inactive");
-        vv_json_bool(&j, "autostart", vdisk_pool_get_autostart(rows[i].pool));
-        vv_json_bool(&j, "persistent", true);
-        vv_json_string(&j, "path", d->target_path);
-        if (rows[i].info_ok && vdisk_pool_is_active(rows[i].pool)) {
+        vv_json_string(&j, "state", rows[i].state);
+        vv_json_bool(&j, "autostart", rows[i].autostart);
+        vv_json_bool(&j, "persistent", rows[i].persistent);
+        if (d->target_path)
+            vv_json_string(&j, "path", d->target_path);
+        if (rows[i].info_ok && rows[i].active) {
             vv_json_uint(&j, "capacity", rows[i].info.capacity);
             vv_json_uint(&j, "allocation", rows[i].info.allocation);
             vv_json_uint(&j, "available", rows[i].info.available);
@@ -70,15 +66,14 @@ print_json(pool_row *rows, size_t count)
 }
 
 static void
-print_table(pool_row *rows, size_t count, bool details)
+print_table(const vv_pool_row *rows, size_t count, bool details)
 {
     static const char *const head[] = { "Name", "State", "Autostart", "Persistent", "Capacity",
                                         "Allocation", "Available" };
     vv_table t;
     vv_table_init(&t, details ? 7 : 3, head);
     for (size_t i = 0; i < count; i++) {
-        vdisk_pool *p = rows[i].pool;
-        bool active = vdisk_pool_is_active(p), sizes = active && rows[i].info_ok;
+        bool active = rows[i].active, sizes = active && rows[i].info_ok;
         char cap[32] = "-", alloc[32] = "-", avail[32] = "-";
         if (sizes) {
             vv_pretty_capacity(rows[i].info.capacity, cap, sizeof(cap));
@@ -86,9 +81,9 @@ print_table(pool_row *rows, size_t count, bool details)
             vv_pretty_capacity(rows[i].info.available, avail, sizeof(avail));
         }
         const char *cells[] = {
-            vdisk_pool_name(p),
-            details ? (active ? "running" : "inactive") : (active ? "active" : "inactive"),
-            vdisk_pool_get_autostart(p) ? "yes" : "no", "yes", cap, alloc, avail,
+            rows[i].def->name,
+            details ? rows[i].state : (active ? "active" : "inactive"),
+            rows[i].autostart ? "yes" : "no", rows[i].persistent ? "yes" : "no", cap, alloc, avail,
         };
         vv_table_add(&t, cells);
     }
@@ -96,8 +91,8 @@ print_table(pool_row *rows, size_t count, bool details)
     vv_table_clear(&t);
 }
 
-static void
-print_rows(pool_row *rows, size_t count, vv_arg *args, size_t n)
+void
+vv_print_pool_list(const vv_pool_row *rows, size_t count, vv_arg *args, size_t n)
 {
     bool by_name = vv_arg_get(args, n, "name")->set, by_uuid = vv_arg_get(args, n, "uuid")->set;
     if (vv_arg_get(args, n, "json")->set) {
@@ -105,16 +100,29 @@ print_rows(pool_row *rows, size_t count, vv_arg *args, size_t n)
     } else if (by_name || by_uuid) {
         for (size_t i = 0; i < count; i++) {
             char uuid[VDISK_UUID_STRING_LEN];
-            vdisk_uuid_format(vdisk_pool_get_def(rows[i].pool)->uuid, uuid);
+            vdisk_uuid_format(rows[i].def->uuid, uuid);
             /* virsh's fixed formats: "%-36s" for UUIDs, "%-20s" for names. */
             if (by_uuid)
                 printf("%-36s%c", uuid, by_name ? ' ' : '\n');
             if (by_name)
-                printf("%-20s\n", vdisk_pool_name(rows[i].pool));
+                printf("%-20s\n", rows[i].def->name);
         }
     } else {
         print_table(rows, count, vv_arg_get(args, n, "details")->set);
     }
+}
+
+/* A registry pool as a row of the listing (sizes when asked for). */
+static void
+fill_row(vdisk_pool *p, bool want_sizes, vv_pool_row *row)
+{
+    row->def = vdisk_pool_get_def(p);
+    row->active = vdisk_pool_is_active(p);
+    row->state = row->active ? "running" : "inactive";
+    row->autostart = vdisk_pool_get_autostart(p);
+    row->persistent = true;        /* registry pools are all persistent */
+    if (want_sizes)
+        row->info_ok = vdisk_pool_get_info(p, &row->info, NULL) == 0;
 }
 
 /* pool-list: list the registry's pools. */
@@ -134,9 +142,11 @@ cmd_pool_list(int argc, char **argv)
     char **names = NULL;
     size_t count = 0, kept = 0;
     vdisk_error err = { 0 };
-    pool_row *rows = NULL;
+    vdisk_pool **pools = NULL;
+    vv_pool_row *rows = NULL;
     r = 0;
     if (vdisk_pool_list_names(reg, &names, &count, &err) < 0 ||
+        !(pools = calloc(count ? count : 1, sizeof(*pools))) ||
         !(rows = calloc(count ? count : 1, sizeof(*rows)))) {
         vv_virsh_error("Failed to list pools");
         vv_virsh_report(&err);
@@ -145,20 +155,20 @@ cmd_pool_list(int argc, char **argv)
     }
     bool want_sizes = vv_arg_get(args, N(args), "details")->set || vv_arg_get(args, N(args), "json")->set;
     for (size_t i = 0; i < count; i++) {
-        if (vdisk_pool_lookup(reg, names[i], &rows[kept].pool, NULL) < 0)
+        if (vdisk_pool_lookup(reg, names[i], &pools[kept], NULL) < 0)
             continue;
-        if (!selected(rows[kept].pool, args, N(args))) {
-            vdisk_pool_free(rows[kept].pool);
+        if (!selected(pools[kept], args, N(args))) {
+            vdisk_pool_free(pools[kept]);
             continue;
         }
-        if (want_sizes)
-            rows[kept].info_ok = vdisk_pool_get_info(rows[kept].pool, &rows[kept].info, NULL) == 0;
+        fill_row(pools[kept], want_sizes, &rows[kept]);
         kept++;
     }
-    print_rows(rows, kept, args, N(args));
+    vv_print_pool_list(rows, kept, args, N(args));
 out:
     for (size_t i = 0; i < kept; i++)
-        vdisk_pool_free(rows[i].pool);
+        vdisk_pool_free(pools[i]);
+    free(pools);
     free(rows);
     vdisk_registry_names_free(names, count);
     vv_end(&c);

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -71,6 +72,15 @@ print_table(const vdisk_secret_def *v, size_t n, vv_arg *args)
     vv_table_clear(&t);
 }
 
+void
+vv_print_secret_list(const vdisk_secret_def *v, size_t count, vv_arg *args)
+{
+    if (args[4].set)
+        print_json(v, count, args);
+    else
+        print_table(v, count, args);
+}
+
 /* secret-list: list the registry's secrets. */
 int
 cmd_secret_list(int argc, char **argv)
@@ -91,10 +101,7 @@ cmd_secret_list(int argc, char **argv)
         vv_virsh_error("Failed to list secrets");
         vv_virsh_report(&err);
     } else {
-        if (args[4].set)
-            print_json(v, n, args);
-        else
-            print_table(v, n, args);
+        vv_print_secret_list(v, n, args);
         vdisk_secret_defs_free(v, n);
         r = 0;
     }

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -55,6 +56,38 @@ b64_decode(char *s, size_t len)
     return (long)out;
 }
 
+int
+vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc)
+{
+    vv_arg *b64 = vv_arg_get(args, n, "base64"), *file = vv_arg_get(args, n, "file");
+    if (b64->set) {
+        vv_virsh_error("Passing secret value as command-line argument is insecure! It is refused: "
+                       "put the value in a file readable only by you and use --file");
+        return -1;
+    }
+    if (!file->set) {
+        vv_virsh_error("command 'secret-set-value' requires --file (%s)",
+                       vv_arg_get(args, n, "interactive")->set ? "--interactive is not supported"
+                                                               : "no value given");
+        return -1;
+    }
+    char *data;
+    size_t size;
+    if (vv_read_file(file->value, &data, &size) < 0)
+        return -1;
+    long vlen = vv_arg_get(args, n, "plain")->set ? (long)size : b64_decode(data, size);
+    if (vlen < 0) {
+        vv_virsh_error("file '%s' does not hold base64 (give --plain for a raw value)", file->value);
+        explicit_bzero(data, size);
+        free(data);
+        return -1;
+    }
+    *value = data;
+    *len = (size_t)vlen;
+    *alloc = size;
+    return 0;
+}
+
 /* secret-set-value: set a secret's value from a file. */
 int
 cmd_secret_set_value(int argc, char **argv)
@@ -67,30 +100,17 @@ cmd_secret_set_value(int argc, char **argv)
     int r = vv_virsh_parse(argc, argv, args, N(args));
     if (r)
         return r == VV_PARSE_HELP ? 0 : r;
-    if (args[1].set) {
-        vv_virsh_error("Passing secret value as command-line argument is insecure! It is refused: "
-                       "put the value in a file readable only by you and use --file");
-        return 1;
-    }
-    if (!args[2].set) {
-        vv_virsh_error("command 'secret-set-value' requires --file (%s)",
-                       args[4].set ? "--interactive is not supported" : "no value given");
-        return 1;
-    }
     char *data;
-    size_t len;
-    if (vv_read_file(args[2].value, &data, &len) < 0)
+    size_t vlen, len;
+    if (vv_secret_value_read(args, N(args), &data, &vlen, &len) < 0)
         return 1;
-    long vlen = args[3].set ? (long)len : b64_decode(data, len);
     vdisk_registry *reg;
     r = 1;
-    if (vlen < 0) {
-        vv_virsh_error("file '%s' does not hold base64 (give --plain for a raw value)", args[2].value);
-    } else if (vv_open_registry(&reg) == 0) {
+    if (vv_open_registry(&reg) == 0) {
         unsigned char uuid[16];
         if (vv_lookup_secret(reg, args[0].value, uuid) == 0) {
             vdisk_error err = { 0 };
-            if (vdisk_secret_set_value(reg, uuid, data, (size_t)vlen, &err) < 0) {
+            if (vdisk_secret_set_value(reg, uuid, data, vlen, &err) < 0) {
                 vv_virsh_error("Failed to set secret value");
                 vv_virsh_report(&err);
             } else {

@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -89,25 +90,33 @@ clone_def(vdisk_pool *pool, const char *src, const char *newname, vdisk_vol_def 
     vdisk_error err = { 0 };
     if (vdisk_vol_lookup(pool, src, &s, &err) < 0) {
         vv_virsh_report(&err);
+        vdisk_vol_def_clear(&s);
         return -ENOENT;
     }
+    int r = vv_clone_def(&s, newname, def);
+    vdisk_vol_def_clear(&s);
+    return r;
+}
+
+int
+vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def)
+{
     memset(def, 0, sizeof(*def));
     def->name = strdup(newname);
-    def->format = s.format;
-    def->capacity = s.capacity;
+    def->format = src->format;
+    def->capacity = src->capacity;
     def->has_capacity = true;
-    if (s.allocation >= s.capacity && s.capacity > 0) {
+    if (src->allocation >= src->capacity && src->capacity > 0) {
         def->has_allocation = true;
-        def->allocation = s.capacity;
+        def->allocation = src->capacity;
     }
-    def->compat = s.compat, s.compat = NULL;
-    def->cluster_size = s.cluster_size;
-    def->lazy_refcounts = s.lazy_refcounts;
+    def->compat = src->compat, src->compat = NULL;
+    def->cluster_size = src->cluster_size;
+    def->lazy_refcounts = src->lazy_refcounts;
     /* As virsh's clone XML (vol-dumpxml): an encrypted volume's copy is encrypted
      * with the same secret. */
-    def->encryption = s.encryption;
-    memset(&s.encryption, 0, sizeof(s.encryption));
-    vdisk_vol_def_clear(&s);
+    def->encryption = src->encryption;
+    memset(&src->encryption, 0, sizeof(src->encryption));
     return def->name ? 0 : -ENOMEM;
 }
 
@@ -144,6 +153,16 @@ clone_or_convert(int argc, char **argv, vv_arg *args, size_t n, bool convert)
     int r = vv_begin_vol(argc, argv, args, n, &c);
     if (r != VV_GO)
         return r;
+    r = vv_vol_copy_exec(&c, args, n, convert);
+    vv_end(&c);
+    return r;
+}
+
+int
+vv_vol_copy_exec(vv_ctx *cp, vv_arg *args, size_t n, bool convert)
+{
+    const vv_ctx c = *cp;
+    int r;
     const char *newname = vv_arg_get(args, n, "newname")->value;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
@@ -158,7 +177,6 @@ clone_or_convert(int argc, char **argv, vv_arg *args, size_t n, bool convert)
         }
     }
     vdisk_vol_def_clear(&def);
-    vv_end(&c);
     return r;
 }
 

@@ -16,21 +16,23 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef enum vol_show { SHOW_INFO, SHOW_XML, SHOW_PATH, SHOW_KEY, SHOW_NAME } vol_show;
 
-static void
-print_info(const vdisk_vol_def *d, vv_arg *args, size_t n)
+void
+vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json)
 {
-    if (vv_arg_get(args, n, "json")->set) {
+    if (json) {
         vv_json j;
         vv_json_init(&j, stdout);
         vv_json_object_begin(&j, NULL);
         vv_json_string(&j, "name", d->name);
-        vv_json_string(&j, "type", "file");
-        vv_json_string(&j, "path", d->target_path);
+        vv_json_string(&j, "type", type);
+        if (d->target_path)
+            vv_json_string(&j, "path", d->target_path);
         vv_json_string(&j, "format", vdisk_format_name(d->format));
         vv_json_uint(&j, "capacity", d->capacity);
         vv_json_uint(&j, "allocation", d->allocation);
@@ -41,11 +43,10 @@ print_info(const vdisk_vol_def *d, vv_arg *args, size_t n)
         vv_json_finish(&j);
         return;
     }
-    bool bytes = vv_arg_get(args, n, "bytes")->set;
     printf("%-15s %s\n", "Name:", d->name);
-    printf("%-15s %s\n", "Type:", "file");
+    printf("%-15s %s\n", "Type:", type);
     vv_print_size("Capacity:", d->capacity, bytes, " bytes");
-    if (vv_arg_get(args, n, "physical")->set)
+    if (physical)
         vv_print_size("Physical:", d->physical, bytes, " bytes");
     else
         vv_print_size("Allocation:", d->allocation, bytes, " bytes");
@@ -57,7 +58,10 @@ show(const vdisk_vol_def *d, vol_show what, vv_arg *args, size_t n)
     char *xml;
     vdisk_error err = { 0 };
     switch (what) {
-    case SHOW_INFO: print_info(d, args, n); break;
+    case SHOW_INFO:
+        vv_print_vol_info(d, "file", vv_arg_get(args, n, "bytes")->set, vv_arg_get(args, n, "physical")->set,
+                          vv_arg_get(args, n, "json")->set);
+        break;
     case SHOW_PATH: printf("%s\n", d->target_path); break;
     case SHOW_KEY: printf("%s\n", d->key); break;
     case SHOW_NAME: printf("%s\n", d->name); break;

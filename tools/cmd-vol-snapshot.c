@@ -15,10 +15,10 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef enum snap_op { SNAP_CREATE, SNAP_LIST, SNAP_REVERT, SNAP_DELETE } snap_op;
 
 static void
 print_list(const vdisk_snapshot_info *s, size_t n, bool json)
@@ -59,16 +59,16 @@ print_list(const vdisk_snapshot_info *s, size_t n, bool json)
 
 /* Run one snapshot operation on a looked-up volume; prints errors. */
 static int
-do_op(vdisk_pool *pool, const char *name, snap_op op, const char *snap, bool json, vdisk_error *err)
+do_op(vdisk_pool *pool, const char *name, vv_snap_op op, const char *snap, bool json, vdisk_error *err)
 {
     vdisk_snapshot_info *list;
     size_t n;
     int r;
     switch (op) {
-    case SNAP_CREATE: return vdisk_vol_snapshot_create(pool, name, snap, err);
-    case SNAP_REVERT: return vdisk_vol_snapshot_revert(pool, name, snap, err);
-    case SNAP_DELETE: return vdisk_vol_snapshot_delete(pool, name, snap, err);
-    case SNAP_LIST:
+    case VV_SNAP_CREATE: return vdisk_vol_snapshot_create(pool, name, snap, err);
+    case VV_SNAP_REVERT: return vdisk_vol_snapshot_revert(pool, name, snap, err);
+    case VV_SNAP_DELETE: return vdisk_vol_snapshot_delete(pool, name, snap, err);
+    case VV_SNAP_LIST:
         if ((r = vdisk_vol_snapshot_list(pool, name, &list, &n, err)) == 0) {
             print_list(list, n, json);
             vdisk_snapshot_list_free(list, n);
@@ -80,7 +80,7 @@ do_op(vdisk_pool *pool, const char *name, snap_op op, const char *snap, bool jso
 
 /* Report the outcome of one operation as virsh would word it. */
 static int
-report(snap_op op, const char *vol, const char *snap, int r, const vdisk_error *err)
+report(vv_snap_op op, const char *vol, const char *snap, int r, const vdisk_error *err)
 {
     static const char *const verbs[] = { "create snapshot", "list snapshots", "revert to snapshot",
                                          "delete snapshot" };
@@ -90,43 +90,52 @@ report(snap_op op, const char *vol, const char *snap, int r, const vdisk_error *
         vv_virsh_report(err);
         return 1;
     }
-    if (op == SNAP_REVERT)
+    if (op == VV_SNAP_REVERT)
         printf("Vol %s reverted to snapshot %s\n", vol, snap);
-    else if (op != SNAP_LIST)
+    else if (op != VV_SNAP_LIST)
         printf("Snapshot %s of vol %s %s\n", snap, vol, done[op]);
     return 0;
 }
 
-static int
-run(int argc, char **argv, snap_op op)
+size_t
+vv_snapshot_args(vv_snap_op op, vv_arg *args)
 {
-    vv_arg args[] = {
-        VV_REQ("vol"),
-        { .name = "snapshot", .flags = VV_ARG_VALUE | VV_ARG_POSITIONAL | VV_ARG_REQUIRED },
-        VV_VAL("pool"), VV_FLAG("json"),
-    };
-    size_t nargs = N(args);
-    if (op == SNAP_LIST)
-        args[1].name = "json", args[1].flags = 0, nargs--;    /* no snapshot name; --json instead */
-    else
-        nargs--;                                               /* no --json */
+    vv_arg vol = VV_REQ("vol"), snap = VV_REQ("snapshot"), pool = VV_VAL("pool"), json = VV_FLAG("json");
+    args[0] = vol;
+    /* vol-snapshot-list takes --json instead of a snapshot name. */
+    args[1] = op == VV_SNAP_LIST ? json : snap;
+    args[2] = pool;
+    return 3;
+}
+
+int
+vv_snapshot_exec(vv_ctx *c, vv_arg *args, vv_snap_op op)
+{
+    vdisk_error err = { 0 };
+    const char *snap = op == VV_SNAP_LIST ? NULL : args[1].value;
+    int q = do_op(c->pool, c->name, op, snap, op == VV_SNAP_LIST && args[1].set, &err);
+    return report(op, args[0].value, snap, q, &err);
+}
+
+static int
+run(int argc, char **argv, vv_snap_op op)
+{
+    vv_arg args[3];
+    size_t nargs = vv_snapshot_args(op, args);
     vv_ctx c;
     int r = vv_begin_vol(argc, argv, args, nargs, &c);
     if (r != VV_GO)
         return r;
-    vdisk_error err = { 0 };
-    const char *snap = op == SNAP_LIST ? NULL : args[1].value;
-    int q = do_op(c.pool, c.name, op, snap, op == SNAP_LIST && args[1].set, &err);
-    r = report(op, args[0].value, snap, q, &err);
+    r = vv_snapshot_exec(&c, args, op);
     vv_end(&c);
     return r;
 }
 
 /* vol-snapshot-create: take an internal snapshot. */
-int cmd_vol_snapshot_create(int argc, char **argv) { return run(argc, argv, SNAP_CREATE); }
+int cmd_vol_snapshot_create(int argc, char **argv) { return run(argc, argv, VV_SNAP_CREATE); }
 /* vol-snapshot-list: list internal snapshots. */
-int cmd_vol_snapshot_list(int argc, char **argv) { return run(argc, argv, SNAP_LIST); }
+int cmd_vol_snapshot_list(int argc, char **argv) { return run(argc, argv, VV_SNAP_LIST); }
 /* vol-snapshot-revert: go back to a snapshot. */
-int cmd_vol_snapshot_revert(int argc, char **argv) { return run(argc, argv, SNAP_REVERT); }
+int cmd_vol_snapshot_revert(int argc, char **argv) { return run(argc, argv, VV_SNAP_REVERT); }
 /* vol-snapshot-delete: delete a snapshot. */
-int cmd_vol_snapshot_delete(int argc, char **argv) { return run(argc, argv, SNAP_DELETE); }
+int cmd_vol_snapshot_delete(int argc, char **argv) { return run(argc, argv, VV_SNAP_DELETE); }

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -34,10 +35,9 @@ parse_xfer(vv_arg *args, size_t n, xfer *x)
     return 0;
 }
 
-/* Open the local file as virsh does; *created says whether a download
- * made it.  Errors are printed. */
-static int
-open_local(const char *file, bool upload, bool *created)
+/* Open the local file as virsh does; errors are printed. */
+int
+vv_open_local(const char *file, bool upload, bool *created)
 {
     if (upload) {
         int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -95,7 +95,7 @@ transfer(int argc, char **argv, bool upload)
     r = 1;
     /* The local file is opened only once the volume is found: a typo in
      * the volume name must not truncate an existing file. */
-    if (parse_xfer(args, N(args), &x) == 0 && (fd = open_local(file, upload, &created)) >= 0)
+    if (parse_xfer(args, N(args), &x) == 0 && (fd = vv_open_local(file, upload, &created)) >= 0)
         r = move_bytes(&c, fd, &x, upload, args[0].value);
     if (fd >= 0 && close(fd) < 0 && r == 0) {
         vv_virsh_error("cannot close file %s", file);

@@ -1,7 +1,7 @@
 /* vdisk-virsh — command-line companion of libvdisk: image commands with
  * qemu-img's grammar, output formats and exit codes.
  *
- *   vdisk-virsh [--help | --version] COMMAND [OPTIONS...] ARGS...
+ *   vdisk-virsh [--help | --version] [-c URI] COMMAND [OPTIONS...] ARGS...
  *
  * This file holds only the command table and the dispatcher; every command
  * lives in its own cmd-*.c.
@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "remote.h"
 #include "virsh-args.h"
 
 static const vv_command commands[] = {
@@ -204,7 +205,7 @@ vv_command_help(const char *name)
 static void
 help(void)
 {
-    printf("usage: " VV_PROG " [--help | --version] COMMAND [OPTIONS...] ARGS...\n\n"
+    printf("usage: " VV_PROG " [--help | --version] [-c URI] COMMAND [OPTIONS...] ARGS...\n\n"
            "Disk image commands with qemu-img's grammar (libvdisk %s).\n\nCommands:\n",
            VDISK_VERSION_STRING);
     for (size_t i = 0; i < N_COMMANDS; i++)
@@ -213,7 +214,10 @@ help(void)
            "Formats: raw, qcow2, luks, iso (read-only; build with iso-create).\n"
            "Run '" VV_PROG " COMMAND -h' for one command.\n"
            "Encrypted images: --passphrase-file PATH, --passphrase-fd N, or --object\n"
-           "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n");
+           "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n"
+           "-c URI, --connect URI (or VIRSH_DEFAULT_CONNECT_URI, LIBVIRT_DEFAULT_URI): run the\n"
+           "pool-*, vol-* and secret-* commands through that libvirt daemon instead of the\n"
+           "embedded registry.\n");
 }
 
 int
@@ -222,14 +226,19 @@ main(int argc, char **argv)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "connect", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
+    const char *uri = NULL;
     int c;
     signal(SIGPIPE, SIG_IGN);
     opterr = 0;
     /* '+': stop at the command name; its options are the command's. */
-    while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hVc:", longopts, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            uri = optarg;
+            break;
         case 'h':
             help();
             return 0;
@@ -253,7 +262,13 @@ main(int argc, char **argv)
         return vv_usage_error("Command not found: %s", argv[optind]);
     int first = optind;
     vv_getopt_reset();
-    int status = cmd->handler(argc - first, argv + first);
+    int status;
+    /* Image commands act on files; pool, volume and secret commands go to
+     * the libvirt daemon when a URI names one, else to the registry. */
+    if (vv_is_virsh_command(cmd->name) && (uri = vv_connect_uri(uri)) != NULL)
+        status = vv_remote_run(uri, argc - first, argv + first);
+    else
+        status = cmd->handler(argc - first, argv + first);
     if (vv_is_virsh_command(cmd->name)) {
         if (status == VV_PARSE_FAILED)
             return 1;

@@ -25,6 +25,20 @@ vv_virsh_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+const char *
+vv_connect_uri(const char *given)
+{
+    static const char *const vars[] = { "VIRSH_DEFAULT_CONNECT_URI", "LIBVIRT_DEFAULT_URI" };
+    if (given)
+        return given;
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && v[0])
+            return v;
+    }
+    return NULL;
+}
+
 bool
 vv_is_virsh_command(const char *name)
 {

@@ -57,6 +57,11 @@ vv_arg *vv_arg_get(vv_arg *args, size_t n, const char *name);
  * ends the output of every command with an empty line; so do they. */
 bool vv_is_virsh_command(const char *name);
 
+/* The libvirt URI the pool/vol/secret commands go to, as virsh picks
+ * it: -c/--connect, else $VIRSH_DEFAULT_CONNECT_URI, else
+ * $LIBVIRT_DEFAULT_URI; NULL (none) = the embedded registry. */
+const char *vv_connect_uri(const char *given);
+
 /* "error: <message>" on stderr, as virsh. */
 void vv_virsh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "error: <err->message>". */

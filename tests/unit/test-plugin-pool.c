@@ -148,6 +148,48 @@ test_delete_refuses_non_empty_dir(void **state)
     pf_close(reg, p);
 }
 
+/* A pool the libvirt daemon owns: no registry; start/stop follow the
+ * owner's state, volumes work, registry-only operations are refused. */
+static void
+test_unmanaged_pool(void **state)
+{
+    vdisk_pool_def *def = calloc(1, sizeof(*def));
+    def->name = strdup("u");
+    def->target_path = strdup(unit_path(2, "u"));
+    vdisk_pool *p = NULL;
+    vdisk_error err = { 0 };
+    assert_int_equal(vdisk_pool_new_unmanaged(def, false, NULL, &p, &err), 0);
+    assert_false(vdisk_pool_is_active(p));
+    assert_int_equal(vdisk_pool_start(p, &err), -ENOENT);       /* not built yet */
+    assert_non_null(strstr(err.message, unit_path(0, "u")));
+    assert_int_equal(vdisk_pool_build(p, 0, NULL), 0);
+    assert_int_equal(vdisk_pool_start(p, NULL), 0);
+    assert_true(vdisk_pool_is_active(p));
+    pf_create(p, "v.img", VDISK_FORMAT_RAW, 1 << 20, 0);
+    vdisk_vol_def *vols;
+    size_t n;
+    assert_int_equal(vdisk_pool_refresh(p, &vols, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(vols[0].name, "v.img");
+    vdisk_pool_volumes_free(vols, n);
+    assert_int_equal(vdisk_pool_set_autostart(p, true, &err), -EPERM);
+    assert_non_null(strstr(err.message, "pool 'u': autostart"));
+    assert_int_equal(vdisk_pool_undefine(p, NULL), -EPERM);
+    assert_int_equal(vdisk_pool_delete(p, NULL), -EBUSY);      /* still active */
+    assert_int_equal(vdisk_pool_stop(p, NULL), 0);
+    assert_int_equal(vdisk_pool_delete(p, NULL), -ENOTEMPTY);
+    assert_int_equal(unlink(unit_path(0, "u/v.img")), 0);
+    assert_int_equal(vdisk_pool_delete(p, NULL), 0);
+    struct stat st;
+    assert_int_equal(stat(unit_path(0, "u"), &st), -1);
+    vdisk_pool_free(p);
+    /* A relative target path is refused, and the definition freed. */
+    def = calloc(1, sizeof(*def));
+    def->name = strdup("r");
+    def->target_path = strdup("relative/dir");
+    assert_int_equal(vdisk_pool_new_unmanaged(def, true, NULL, &p, &err), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -157,6 +199,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_build_applies_mode_and_start_persists, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_stop_delete_undefine, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_delete_refuses_non_empty_dir, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_unmanaged_pool, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <vdisk/secret.h>
@@ -188,6 +189,85 @@ test_default_secret_and_iter_time(void **state)
     pf_close(reg, p);
 }
 
+/* A secret source standing in for libvirt's secret driver: one secret,
+ * uuid_a, whose usage is `usage`. */
+struct fake_secrets {
+    const char *usage;
+    const char *value;
+    int lookups, fetches;
+};
+
+static int
+fake_lookup(void *opaque, const char *usage, unsigned char uuid[16], vdisk_error *err)
+{
+    struct fake_secrets *f = opaque;
+    f->lookups++;
+    if (strcmp(usage, f->usage) != 0)
+        return vdisk_error_set(err, ENOENT, "no secret with matching usage '%s'", usage);
+    memcpy(uuid, uuid_a, 16);
+    return 0;
+}
+
+static int
+fake_get_value(void *opaque, const unsigned char uuid[16], unsigned char **value, size_t *len,
+               vdisk_error *err)
+{
+    struct fake_secrets *f = opaque;
+    f->fetches++;
+    if (memcmp(uuid, uuid_a, 16) != 0)
+        return vdisk_error_set(err, ENOENT, "no secret with matching uuid");
+    *value = (unsigned char *)strdup(f->value);
+    *len = strlen(f->value);
+    return 0;
+}
+
+/* An unmanaged pool (the libvirt module's) reads passphrases from its
+ * secret source, and refuses encryption when it has none. */
+static void
+test_unmanaged_secret_source(void **state)
+{
+    struct fake_secrets f = { .usage = unit_path(1, "u/e.img"), .value = "pass phrase" };
+    vdisk_secret_source src = { .lookup_usage = fake_lookup, .get_value = fake_get_value,
+                                .opaque = &f };
+    vdisk_pool_def *def = calloc(1, sizeof(*def));
+    def->name = strdup("u");
+    def->target_path = strdup(unit_path(2, "u"));
+    vdisk_pool *p = NULL;
+    assert_int_equal(vdisk_pool_new_unmanaged(def, true, &src, &p, NULL), 0);
+    assert_int_equal(vdisk_pool_build(p, 0, NULL), 0);
+    setenv("VDISK_LUKS_ITER_TIME", "10", 1);
+    vdisk_vol_def d = pf_vol("e.img", VDISK_FORMAT_QCOW2, 4 * MiB, 0);
+    d.encryption.format = VDISK_VOL_ENCRYPTION_LUKS;
+    d.encryption.secret_usage = strdup(f.usage);
+    vdisk_error err = { 0 };
+    if (vdisk_vol_create(p, &d, 0, NULL, NULL, &err) < 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(f.lookups, 1);
+    assert_int_equal(f.fetches, 1);
+    /* Resize opens it with the default secret: usage = its path. */
+    assert_int_equal(vdisk_vol_resize(p, "e.img", 8 * MiB, 0, NULL, NULL, NULL), 0);
+    assert_int_equal(f.fetches, 2);
+    vdisk_vol_def got;
+    assert_int_equal(vdisk_vol_lookup(p, "e.img", &got, NULL), 0);
+    assert_int_equal(got.capacity, 8 * MiB);
+    assert_int_equal(got.encryption.format, VDISK_VOL_ENCRYPTION_LUKS);
+    vdisk_vol_def_clear(&got);
+    vdisk_pool_free(p);
+    /* No source: the same create is refused, nothing left behind. */
+    def = calloc(1, sizeof(*def));
+    def->name = strdup("u");
+    def->target_path = strdup(unit_path(2, "u"));
+    assert_int_equal(vdisk_pool_new_unmanaged(def, true, NULL, &p, NULL), 0);
+    free(d.name);
+    d.name = strdup("f.img");
+    assert_true(vdisk_vol_create(p, &d, 0, NULL, NULL, &err) < 0);
+    assert_non_null(strstr(err.message, "f.img"));
+    assert_int_equal(access(unit_path(0, "u/f.img"), F_OK), -1);
+    vdisk_vol_def_clear(&d);
+    unsetenv("VDISK_LUKS_ITER_TIME");
+    vdisk_pool_free(p);
+}
+
 int
 main(void)
 {
@@ -196,6 +276,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_create_probe_resize, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_thick_qcow2_create_and_wipe, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_default_secret_and_iter_time, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_unmanaged_secret_source, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,577 @@
+/*
+ * storage_backend_vdisk.c: storage backend for vdisk pools
+ *
+ * A vdisk pool is a directory of image files, like a 'dir' pool, whose
+ * volumes are created, copied, resized, wiped and probed by libvdisk (no
+ * qemu-img), with thin, lazy-zeroed thick and eager-zeroed thick
+ * provisioning and an optional overcommit cap (the vdisk XML namespace).
+ *
+ * Every callback translates libvirt's definitions into a vdisk pool handle
+ * and volume definition (storage_backend_vdisk_conf.c) and calls the vdisk
+ * plugin library; vdisk's error messages are reported as they are.
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library.  If not, see
+ * <http://www.gnu.org/licenses/>.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <vdisk/image.h>
+#include <vdisk/pool.h>
+#include <vdisk/registry.h>
+#include <vdisk/volume.h>
+
+#include "storage_backend_vdisk.h"
+#include "storage_backend_vdisk_conf.h"
+#include "storage_backend_vdisk_ns.h"
+#include "storage_backend_vdisk_vol.h"
+#include "storage_backend.h"
+#include "storage_util.h"
+#include "virerror.h"
+#include "virfile.h"
+#include "virlog.h"
+
+#define VIR_FROM_THIS VIR_FROM_STORAGE
+
+VIR_LOG_INIT("storage.storage_backend_vdisk");
+
+
+/* Whether the pool directory is there: decides, at daemon start-up, if a
+ * pool that was active still is. */
+static int
+virStorageBackendVdiskCheckPool(virStoragePoolObj *pool,
+                                bool *isActive)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 false, false)))
+        return -1;
+
+    /* start on an inactive handle only checks the directory */
+    *isActive = vdisk_pool_start(vpool->pool, &err) == 0;
+    if (!*isActive)
+        VIR_DEBUG("pool is not active: %s", err.message);
+    return 0;
+}
+
+
+/* Check the pool directory exists before libvirt marks the pool active. */
+static int
+virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 false, false)))
+        return -1;
+
+    if ((rc = vdisk_pool_start(vpool->pool, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Nothing on disk changes when a pool stops. */
+static int
+virStorageBackendVdiskStopPool(virStoragePoolObj *pool)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 true, false)))
+        return -1;
+
+    if ((rc = vdisk_pool_stop(vpool->pool, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Create the pool directory with the definition's permissions. */
+static int
+virStorageBackendVdiskBuildPool(virStoragePoolObj *pool,
+                                unsigned int flags)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    unsigned int vflags = 0;
+    int rc;
+
+    virCheckFlags(VIR_STORAGE_POOL_BUILD_OVERWRITE |
+                  VIR_STORAGE_POOL_BUILD_NO_OVERWRITE, -1);
+
+    VIR_EXCLUSIVE_FLAGS_RET(VIR_STORAGE_POOL_BUILD_OVERWRITE,
+                            VIR_STORAGE_POOL_BUILD_NO_OVERWRITE,
+                            -1);
+
+    if (flags & VIR_STORAGE_POOL_BUILD_OVERWRITE)
+        vflags |= VDISK_POOL_BUILD_OVERWRITE;
+    if (flags & VIR_STORAGE_POOL_BUILD_NO_OVERWRITE)
+        vflags |= VDISK_POOL_BUILD_NO_OVERWRITE;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 false, false)))
+        return -1;
+
+    if ((rc = vdisk_pool_build(vpool->pool, vflags, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Remove the (empty) pool directory. */
+static int
+virStorageBackendVdiskDeletePool(virStoragePoolObj *pool,
+                                 unsigned int flags)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    virCheckFlags(0, -1);
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 false, false)))
+        return -1;
+
+    if ((rc = vdisk_pool_delete(vpool->pool, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The pool's sizes (of its file system) and its directory's permissions,
+ * as libvirt's dir pools report them. */
+static int
+virStorageBackendVdiskRefreshPoolInfo(virStoragePoolDef *def,
+                                      vdisk_pool *vpool)
+{
+    vdisk_pool_info info;
+    vdisk_error err = { 0 };
+    struct stat sb;
+    int rc;
+
+    if ((rc = vdisk_pool_get_info(vpool, &info, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    def->capacity = info.capacity;
+    def->allocation = info.allocation;
+    def->available = info.available;
+
+    if (stat(def->target.path, &sb) < 0) {
+        virReportSystemError(errno, _("cannot stat path '%s'"), def->target.path);
+        return -1;
+    }
+    def->target.perms.mode = sb.st_mode & (S_IRWXU | S_IRWXG | S_IRWXO);
+    def->target.perms.uid = sb.st_uid;
+    def->target.perms.gid = sb.st_gid;
+    return 0;
+}
+
+
+/* List the pool's volumes (its regular files) with what vdisk probes. */
+static int
+virStorageBackendVdiskRefreshPool(virStoragePoolObj *pool)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_vol_def *vols = NULL;
+    size_t nvols = 0;
+    size_t i;
+    vdisk_error err = { 0 };
+    int ret = -1;
+    int rc;
+
+    /* No secret lookups here: libvirt fills in a volume's secret when the
+     * volume itself is refreshed, once the secret driver is surely up. */
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, false)))
+        return -1;
+
+    if ((rc = vdisk_pool_refresh(vpool->pool, &vols, &nvols, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+
+    for (i = 0; i < nvols; i++) {
+        g_autoptr(virStorageVolDef) vol = g_new0(virStorageVolDef, 1);
+
+        virStorageBackendVdiskVolDefUpdate(vol, &vols[i]);
+        if (virStoragePoolObjAddVol(pool, vol) < 0)
+            goto cleanup;
+        vol = NULL;
+    }
+
+    ret = virStorageBackendVdiskRefreshPoolInfo(def, vpool->pool);
+
+ cleanup:
+    vdisk_pool_volumes_free(vols, nvols);
+    return ret;
+}
+
+
+/* Check a new volume's definition and give it its path and key, before
+ * libvirt lists it (the file itself is made by buildVol). */
+static int
+virStorageBackendVdiskCreateVol(virStoragePoolObj *pool,
+                                virStorageVolDef *vol)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(vdisk_vol_def) vdef = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    if ((rc = vdisk_storage_name_check("volume name", vol->name, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+
+    vol->type = VIR_STORAGE_VOL_FILE;
+    if (!(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
+        return -1;
+
+    g_free(vol->target.path);
+    vol->target.path = g_strdup_printf("%s/%s", def->target.path, vol->name);
+
+    if (virFileExists(vol->target.path)) {
+        virReportError(VIR_ERR_OPERATION_INVALID,
+                       _("volume target path '%s' already exists"),
+                       vol->target.path);
+        return -1;
+    }
+
+    g_free(vol->key);
+    vol->key = g_strdup(vol->target.path);
+    return 0;
+}
+
+
+/* Create the volume's file: thin, or thick zeroed as the pool says;
+ * vdisk removes it again if anything fails. */
+static int
+virStorageBackendVdiskBuildVol(virStoragePoolObj *pool,
+                               virStorageVolDef *vol,
+                               unsigned int flags)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    g_autoptr(vdisk_vol_def) vdef = NULL;
+    virStorageBackendVdiskProgress progress = { pool, vol->name };
+    vdisk_error err = { 0 };
+    unsigned int vflags = 0;
+    int rc;
+
+    /* VALIDATE was for the XML parser; the driver passes it on */
+    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
+
+    if (flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
+        vflags |= VDISK_VOL_CREATE_PREALLOC_METADATA;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, true)) ||
+        !(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
+        return -1;
+
+    if ((rc = vdisk_vol_create(vpool->pool, vdef, vflags,
+                               virStorageBackendVdiskProgressUpdate, &progress,
+                               &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Create a volume as a copy of @inputvol, converted to the new volume's
+ * format (vol-create-from, vol-clone); the input may be a file of a pool
+ * of any type. */
+static int
+virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
+                                   virStorageVolDef *vol,
+                                   virStorageVolDef *inputvol,
+                                   unsigned int flags)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    g_autoptr(virStorageBackendVdiskPool) srcpool = NULL;
+    g_autoptr(vdisk_vol_def) vdef = NULL;
+    virStorageBackendVdiskProgress progress = { pool, vol->name };
+    const char *srcname = NULL;
+    vdisk_error err = { 0 };
+    unsigned int vflags = 0;
+    int rc;
+
+    /* VALIDATE was for the XML parser; the driver passes it on */
+    virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                  VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
+
+    if (flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
+        vflags |= VDISK_VOL_CREATE_PREALLOC_METADATA;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, true)) ||
+        !(srcpool = virStorageBackendVdiskPoolOpenVol(def, inputvol, &srcname)) ||
+        !(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
+        return -1;
+
+    /* libvirt made the capacity at least the input's */
+    vdef->has_capacity = vol->target.capacity > 0;
+    vdef->capacity = vol->target.capacity;
+
+    if ((rc = vdisk_vol_create_from(vpool->pool, vdef, srcpool->pool, srcname, vflags,
+                                    virStorageBackendVdiskProgressUpdate, &progress,
+                                    &err)) < 0 ||
+        (rc = virStorageBackendVdiskGrowCopy(vpool->pool, vdef, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Probe the volume's file again: sizes, format, backing store, encryption
+ * with its default secret. */
+static int
+virStorageBackendVdiskRefreshVol(virStoragePoolObj *pool,
+                                 virStorageVolDef *vol)
+{
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    g_autofree char *dir = NULL;
+    vdisk_vol_def vdef = { 0 };
+    vdisk_error err = { 0 };
+    int rc;
+
+    /* Being built: the file is not in place yet, and the allocation shows
+     * the build's progress. */
+    if (vol->building)
+        return 0;
+
+    /* The input volume of a copy from another pool (libvirt refreshes it
+     * through the new volume's pool): that pool's backend knows it. */
+    dir = vol->target.path ? g_path_get_dirname(vol->target.path) : NULL;
+    if (STRNEQ_NULLABLE(dir, def->target.path))
+        return 0;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, true)))
+        return -1;
+
+    if ((rc = vdisk_vol_lookup(vpool->pool, vol->name, &vdef, &err)) < 0) {
+        vdisk_vol_def_clear(&vdef);
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+
+    virStorageBackendVdiskVolDefUpdate(vol, &vdef);
+    vdisk_vol_def_clear(&vdef);
+    return 0;
+}
+
+
+/* Remove the volume's file; one already gone is not an error. */
+static int
+virStorageBackendVdiskDeleteVol(virStoragePoolObj *pool,
+                                virStorageVolDef *vol,
+                                unsigned int flags)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    virCheckFlags(0, -1);
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 true, false)))
+        return -1;
+
+    rc = vdisk_vol_delete(vpool->pool, vol->name, &err);
+    if (rc < 0 && rc != -ENOENT) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Change the volume's capacity (libvirt has resolved --delta). */
+static int
+virStorageBackendVdiskResizeVol(virStoragePoolObj *pool,
+                                virStorageVolDef *vol,
+                                unsigned long long capacity,
+                                unsigned int flags)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_error err = { 0 };
+    unsigned int vflags = 0;
+    int rc;
+
+    virCheckFlags(VIR_STORAGE_VOL_RESIZE_ALLOCATE |
+                  VIR_STORAGE_VOL_RESIZE_SHRINK, -1);
+
+    if (flags & VIR_STORAGE_VOL_RESIZE_ALLOCATE)
+        vflags |= VDISK_VOL_RESIZE_ALLOCATE;
+    if (flags & VIR_STORAGE_VOL_RESIZE_SHRINK)
+        vflags |= VDISK_VOL_RESIZE_SHRINK;
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 true, true)))
+        return -1;
+
+    if ((rc = vdisk_vol_resize(vpool->pool, vol->name, capacity, vflags,
+                               NULL, NULL, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Stream bytes into the volume's file, as libvirt's file pools do. */
+static int
+virStorageBackendVdiskUploadVol(virStoragePoolObj *pool,
+                                virStorageVolDef *vol,
+                                virStreamPtr stream,
+                                unsigned long long offset,
+                                unsigned long long len,
+                                unsigned int flags)
+{
+    if (virStorageBackendVdiskCheckVolFile(pool, vol) < 0 ||
+        virStorageBackendVdiskCheckNotInUse(vol) < 0)
+        return -1;
+
+    return virStorageBackendVolUploadLocal(pool, vol, stream, offset, len, flags);
+}
+
+
+/* Stream the bytes of the volume's file, as libvirt's file pools do. */
+static int
+virStorageBackendVdiskDownloadVol(virStoragePoolObj *pool,
+                                  virStorageVolDef *vol,
+                                  virStreamPtr stream,
+                                  unsigned long long offset,
+                                  unsigned long long len,
+                                  unsigned int flags)
+{
+    if (virStorageBackendVdiskCheckVolFile(pool, vol) < 0)
+        return -1;
+
+    return virStorageBackendVolDownloadLocal(pool, vol, stream, offset, len, flags);
+}
+
+
+/* libvirt's names of its wipe algorithms, for vdisk to accept or refuse. */
+static const char *virStorageBackendVdiskWipeAlgorithms[] = {
+    [VIR_STORAGE_VOL_WIPE_ALG_ZERO] = "zero",
+    [VIR_STORAGE_VOL_WIPE_ALG_NNSA] = "nnsa",
+    [VIR_STORAGE_VOL_WIPE_ALG_DOD] = "dod",
+    [VIR_STORAGE_VOL_WIPE_ALG_BSI] = "bsi",
+    [VIR_STORAGE_VOL_WIPE_ALG_GUTMANN] = "gutmann",
+    [VIR_STORAGE_VOL_WIPE_ALG_SCHNEIER] = "schneier",
+    [VIR_STORAGE_VOL_WIPE_ALG_PFITZNER7] = "pfitzner7",
+    [VIR_STORAGE_VOL_WIPE_ALG_PFITZNER33] = "pfitzner33",
+    [VIR_STORAGE_VOL_WIPE_ALG_RANDOM] = "random",
+    [VIR_STORAGE_VOL_WIPE_ALG_TRIM] = "trim",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(virStorageBackendVdiskWipeAlgorithms) ==
+                VIR_STORAGE_VOL_WIPE_ALG_LAST);
+
+
+/* Overwrite the volume's data (zero, random) or deallocate it (trim); a
+ * qcow2 volume is formatted again, empty, so it stays usable. */
+static int
+virStorageBackendVdiskWipeVol(virStoragePoolObj *pool,
+                              virStorageVolDef *vol,
+                              unsigned int algorithm,
+                              unsigned int flags)
+{
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_wipe_alg alg;
+    vdisk_error err = { 0 };
+    int rc;
+
+    virCheckFlags(0, -1);
+
+    if (algorithm >= VIR_STORAGE_VOL_WIPE_ALG_LAST) {
+        virReportError(VIR_ERR_INVALID_ARG,
+                       _("unsupported algorithm %d"), algorithm);
+        return -1;
+    }
+
+    VIR_DEBUG("Wiping volume '%s' with algorithm '%s'",
+              vol->target.path, virStorageBackendVdiskWipeAlgorithms[algorithm]);
+
+    if ((rc = vdisk_wipe_alg_from_name(virStorageBackendVdiskWipeAlgorithms[algorithm],
+                                       &alg, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
+                                                 true, true)))
+        return -1;
+
+    if ((rc = vdisk_vol_wipe(vpool->pool, vol->name, alg, NULL, NULL, &err)) < 0) {
+        virStorageBackendVdiskReportError(rc, &err);
+        return -1;
+    }
+    return 0;
+}
+
+
+static virStorageBackend virStorageBackendVdisk = {
+    .type = VIR_STORAGE_POOL_VDISK,
+
+    .checkPool = virStorageBackendVdiskCheckPool,
+    .startPool = virStorageBackendVdiskStartPool,
+    .buildPool = virStorageBackendVdiskBuildPool,
+    .refreshPool = virStorageBackendVdiskRefreshPool,
+    .stopPool = virStorageBackendVdiskStopPool,
+    .deletePool = virStorageBackendVdiskDeletePool,
+    .buildVol = virStorageBackendVdiskBuildVol,
+    .buildVolFrom = virStorageBackendVdiskBuildVolFrom,
+    .createVol = virStorageBackendVdiskCreateVol,
+    .refreshVol = virStorageBackendVdiskRefreshVol,
+    .deleteVol = virStorageBackendVdiskDeleteVol,
+    .resizeVol = virStorageBackendVdiskResizeVol,
+    .uploadVol = virStorageBackendVdiskUploadVol,
+    .downloadVol = virStorageBackendVdiskDownloadVol,
+    .wipeVol = virStorageBackendVdiskWipeVol,
+};
+
+
+int
+virStorageBackendVdiskRegister(void)
+{
+    if (virStorageBackendRegister(&virStorageBackendVdisk) < 0)
+        return -1;
+
+    return virStorageBackendNamespaceInit(VIR_STORAGE_POOL_VDISK,
+                                          &virStoragePoolVdiskXMLNamespace);
+}

@@ -1,0 +1,135 @@
+/*
+ * storage_backend_vdisk_ns.c: the vdisk XML namespace of storage pools
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library.  If not, see
+ * <http://www.gnu.org/licenses/>.
+ */
+
+#include <config.h>
+
+#include <vdisk/storage-def.h>
+#include <vdisk/storage-xml.h>
+
+#include "storage_backend_vdisk_ns.h"
+#include "virerror.h"
+#include "virlog.h"
+
+#define VIR_FROM_THIS VIR_FROM_STORAGE
+
+VIR_LOG_INIT("storage.storage_backend_vdisk_ns");
+
+#define VDISK_NS_DOCNAME "(storage_pool_definition)"
+
+
+/* Free the namespace data of a pool definition. */
+static void
+virStoragePoolVdiskNamespaceFree(void *nsdata)
+{
+    virStoragePoolVdiskNamespaceDef *def = nsdata;
+
+    if (!def)
+        return;
+
+    g_free(def->zeroing);
+    g_free(def->overcommit);
+    g_free(def);
+}
+
+
+/* Check the whole <pool> element with vdisk's pool XML parser, so that
+ * pool-define refuses what pool-start would refuse later, with vdisk's
+ * message (unknown zeroing mode, malformed ratio, unknown element of the
+ * vdisk namespace, element missing its vdisk: prefix). */
+static int
+virStoragePoolVdiskNamespaceCheck(xmlXPathContextPtr ctxt)
+{
+    g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+    vdisk_pool_def *def = NULL;
+    vdisk_error err = { 0 };
+    int rc;
+
+    if (!buf || xmlNodeDump(buf, ctxt->doc, ctxt->node, 0, 0) < 0) {
+        virReportError(VIR_ERR_INTERNAL_ERROR, "%s",
+                       _("failed to serialize the storage pool definition"));
+        return -1;
+    }
+
+    rc = vdisk_pool_def_parse((const char *)xmlBufferContent(buf),
+                              xmlBufferLength(buf), VDISK_NS_DOCNAME,
+                              &def, &err);
+    vdisk_pool_def_free(def);
+    if (rc < 0) {
+        virReportError(VIR_ERR_XML_ERROR, "%s", err.message);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* Parse <vdisk:provisioning> of a <pool type='vdisk'>. */
+static int
+virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
+                                  void **data)
+{
+    virStoragePoolVdiskNamespaceDef *def = NULL;
+
+    if (virStoragePoolVdiskNamespaceCheck(ctxt) < 0)
+        return -1;
+
+    if (!virXPathNode("./vdisk:provisioning", ctxt))
+        return 0;
+
+    def = g_new0(virStoragePoolVdiskNamespaceDef, 1);
+    def->zeroing = virXPathString("string(./vdisk:provisioning/vdisk:zeroing)", ctxt);
+    def->overcommit = virXPathString("string(./vdisk:provisioning/vdisk:overcommit)", ctxt);
+    if (def->zeroing)
+        g_strstrip(def->zeroing);
+    if (def->overcommit)
+        g_strstrip(def->overcommit);
+
+    *data = def;
+    return 0;
+}
+
+
+/* Format <vdisk:provisioning> back, as it was given. */
+static int
+virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
+                                   void *nsdata)
+{
+    virStoragePoolVdiskNamespaceDef *def = nsdata;
+    g_auto(virBuffer) childBuf = VIR_BUFFER_INIT_CHILD(buf);
+
+    if (!def)
+        return 0;
+
+    virBufferEscapeString(&childBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
+                          def->zeroing);
+    virBufferEscapeString(&childBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
+                          def->overcommit);
+
+    /* An empty element still says the pool was written with the namespace. */
+    virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &childBuf);
+    return 0;
+}
+
+
+virXMLNamespace virStoragePoolVdiskXMLNamespace = {
+    .parse = virStoragePoolVdiskNamespaceParse,
+    .free = virStoragePoolVdiskNamespaceFree,
+    .format = virStoragePoolVdiskNamespaceFormat,
+    .prefix = "vdisk",
+    .uri = VDISK_POOL_NAMESPACE_URI,
+};

@@ -1,0 +1,222 @@
+/* vdisk-virsh -c URI — the connection, virsh's lookups and libvirt's
+ * errors (remote-internal.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/storage-xml.h>
+
+#include "remote-internal.h"
+
+/* libvirt's default handler prints every error at once; virsh keeps the
+ * last one and prints it when the command fails (vr_report). */
+static void
+quiet_error(void *opaque, virErrorPtr error)
+{
+}
+
+void
+vr_report(void)
+{
+    virErrorPtr e = virGetLastError();
+    if (e && e->code != VIR_ERR_OK)
+        vv_virsh_error("%s", e->message ? e->message : "unknown error");
+    else if (e)
+        vv_virsh_error("unknown error");
+    virResetLastError();
+}
+
+/* Connect as virsh does (default authentication callbacks). */
+static int
+vr_connect(const char *uri, virConnectPtr *conn)
+{
+    virSetErrorFunc(NULL, quiet_error);
+    *conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
+    if (!*conn) {
+        vv_virsh_error("failed to connect to the hypervisor");
+        vr_report();
+        return -1;
+    }
+    return 0;
+}
+
+int
+vr_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    int r = vv_virsh_parse(argc, argv, args, n);
+    if (r)
+        return r == VV_PARSE_HELP ? 0 : r;
+    return vr_connect(uri, &c->conn) < 0 ? 1 : VV_GO;
+}
+
+int
+vr_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
+{
+    int r = vr_begin(uri, argc, argv, args, n, c);
+    if (r == VV_GO && vr_lookup_pool(c->conn, vv_arg_get(args, n, "pool")->value, &c->pool) < 0) {
+        vr_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+int
+vr_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
+{
+    int r = vr_begin(uri, argc, argv, args, n, c);
+    vv_arg *p = vv_arg_get(args, n, "pool");
+    if (r == VV_GO && vr_lookup_vol(c->conn, p && p->set ? p->value : NULL,
+                                    vv_arg_get(args, n, "vol")->value, &c->vol) < 0) {
+        vr_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+void
+vr_end(vr_ctx *c)
+{
+    if (c->vol)
+        virStorageVolFree(c->vol);
+    if (c->pool)
+        virStoragePoolFree(c->pool);
+    if (c->conn)
+        virConnectClose(c->conn);
+    memset(c, 0, sizeof(*c));
+}
+
+int
+vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
+{
+    *out = NULL;
+    /* As virsh: a 36-character argument is tried as a UUID first. */
+    if (strlen(name) == VIR_UUID_STRING_BUFLEN - 1)
+        *out = virStoragePoolLookupByUUIDString(conn, name);
+    if (!*out)
+        *out = virStoragePoolLookupByName(conn, name);
+    if (!*out) {
+        vv_virsh_error("failed to get pool '%s'", name);
+        vr_report();
+        return -1;
+    }
+    virResetLastError();
+    return 0;
+}
+
+/* With --pool, make sure the volume found by key or path is in it. */
+static int
+check_in_pool(virStorageVolPtr vol, virStoragePoolPtr pool, const char *name)
+{
+    virStoragePoolPtr in = virStoragePoolLookupByVolume(vol);
+    if (!in) {
+        vv_virsh_error("failed to get parent pool");
+        vr_report();
+        return -1;
+    }
+    int same = strcmp(virStoragePoolGetName(in), virStoragePoolGetName(pool)) == 0;
+    virStoragePoolFree(in);
+    if (!same) {
+        vv_virsh_error("Requested volume '%s' is not in pool '%s'", name, virStoragePoolGetName(pool));
+        return -1;
+    }
+    return 0;
+}
+
+int
+vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out)
+{
+    virStoragePoolPtr pool = NULL;
+    *out = NULL;
+    if (pool_name) {
+        if (vr_lookup_pool(conn, pool_name, &pool) < 0)
+            return -1;
+        if (virStoragePoolIsActive(pool) != 1) {
+            vv_virsh_error("pool '%s' is not active", pool_name);
+            virStoragePoolFree(pool);
+            return -1;
+        }
+        *out = virStorageVolLookupByName(pool, name);
+    }
+    if (!*out)
+        *out = virStorageVolLookupByKey(conn, name);
+    if (!*out)
+        *out = virStorageVolLookupByPath(conn, name);
+    int r = 0;
+    if (!*out) {
+        if (pool_name)
+            vv_virsh_error("failed to get vol '%s'", name);
+        else
+            vv_virsh_error("failed to get vol '%s', specifying --pool might help", name);
+        vr_report();
+        r = -1;
+    } else {
+        virResetLastError();
+        if (pool && check_in_pool(*out, pool, name) < 0) {
+            virStorageVolFree(*out);
+            *out = NULL;
+            r = -1;
+        }
+    }
+    if (pool)
+        virStoragePoolFree(pool);
+    return r;
+}
+
+static const char *
+vol_type_name(int type)
+{
+    static const char *const names[] = { "file", "block", "dir", "network", "netdir", "ploop" };
+    return type >= 0 && type < (int)(sizeof(names) / sizeof(names[0])) ? names[type] : "unknown";
+}
+
+/* Fill what the XML did not give (or could not be parsed for) from the API. */
+static int
+fill_from_api(virStorageVolPtr vol, vdisk_vol_def *def)
+{
+    if (!def->name)
+        def->name = strdup(virStorageVolGetName(vol));
+    if (!def->key)
+        def->key = strdup(virStorageVolGetKey(vol));
+    if (!def->target_path)
+        def->target_path = virStorageVolGetPath(vol);
+    if (!def->name || !def->key || !def->target_path) {
+        vr_report();
+        return -1;
+    }
+    return 0;
+}
+
+int
+vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type)
+{
+    virStorageVolInfo info, phys;
+    vdisk_vol_def *parsed = NULL;
+    vdisk_error err = { 0 };
+    memset(def, 0, sizeof(*def));
+    char *xml = virStorageVolGetXMLDesc(vol, 0);
+    if (!xml || virStorageVolGetInfo(vol, &info) < 0) {
+        free(xml);
+        vr_report();
+        return -1;
+    }
+    /* A volume vdisk's XML layer cannot read (a format it does not know,
+     * a directory) is still listed, with what the API says of it. */
+    if (vdisk_vol_def_parse(xml, strlen(xml), virStorageVolGetName(vol), &parsed, &err) == 0) {
+        *def = *parsed;
+        free(parsed);
+    }
+    free(xml);
+    if (fill_from_api(vol, def) < 0) {
+        vdisk_vol_def_clear(def);
+        return -1;
+    }
+    def->capacity = info.capacity;
+    def->allocation = info.allocation;
+    if (physical && virStorageVolGetInfoFlags(vol, &phys, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
+        def->physical = phys.allocation;
+    virResetLastError();
+    if (type)
+        *type = vol_type_name(info.type);
+    return 0;
+}

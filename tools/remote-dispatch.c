@@ -1,0 +1,60 @@
+/* vdisk-virsh -c URI — the table of commands that go through a libvirt
+ * daemon (remote.h). */
+#include <string.h>
+
+#include "remote.h"
+#include "remote-internal.h"
+
+typedef struct vr_command {
+    const char *name;
+    vr_handler handler;
+} vr_command;
+
+static const vr_command remote_commands[] = {
+    { "pool-define", vr_pool_define },
+    { "pool-define-as", vr_pool_define_as },
+    { "pool-build", vr_pool_build },
+    { "pool-start", vr_pool_start },
+    { "pool-destroy", vr_pool_destroy },
+    { "pool-delete", vr_pool_delete },
+    { "pool-undefine", vr_pool_undefine },
+    { "pool-autostart", vr_pool_autostart },
+    { "pool-list", vr_pool_list },
+    { "pool-info", vr_pool_info },
+    { "pool-dumpxml", vr_pool_dumpxml },
+    { "pool-refresh", vr_pool_refresh },
+    { "vol-create", vr_vol_create },
+    { "vol-create-as", vr_vol_create_as },
+    { "vol-create-from", vr_vol_create_from },
+    { "vol-clone", vr_vol_clone },
+    { "vol-convert", vr_vol_convert },
+    { "vol-delete", vr_vol_delete },
+    { "vol-wipe", vr_vol_wipe },
+    { "vol-upload", vr_vol_upload },
+    { "vol-download", vr_vol_download },
+    { "vol-resize", vr_vol_resize },
+    { "vol-info", vr_vol_info },
+    { "vol-dumpxml", vr_vol_dumpxml },
+    { "vol-path", vr_vol_path },
+    { "vol-key", vr_vol_key },
+    { "vol-name", vr_vol_name },
+    { "vol-list", vr_vol_list },
+    { "vol-snapshot-create", vr_vol_snapshot_create },
+    { "vol-snapshot-list", vr_vol_snapshot_list },
+    { "vol-snapshot-revert", vr_vol_snapshot_revert },
+    { "vol-snapshot-delete", vr_vol_snapshot_delete },
+    { "secret-define", vr_secret_define },
+    { "secret-set-value", vr_secret_set_value },
+    { "secret-list", vr_secret_list },
+    { "secret-undefine", vr_secret_undefine },
+};
+
+int
+vv_remote_run(const char *uri, int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof(remote_commands) / sizeof(remote_commands[0]); i++)
+        if (strcmp(remote_commands[i].name, argv[0]) == 0)
+            return remote_commands[i].handler(uri, argc, argv);
+    vv_virsh_error("command '%s' does not go through a libvirt daemon", argv[0]);
+    return 1;
+}

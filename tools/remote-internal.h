@@ -1,0 +1,92 @@
+/* vdisk-virsh -c URI — what the remote-*.c files share: the connection,
+ * virsh's lookups of pools and volumes, libvirt's error as virsh prints
+ * it, and volume definitions read from the daemon's XML.
+ *
+ * Every handler has the embedded command's signature plus the URI; it
+ * parses its arguments first (so --help and usage errors need no daemon),
+ * then connects.
+ */
+#ifndef VV_REMOTE_INTERNAL_H
+#define VV_REMOTE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <vdisk/storage-def.h>
+
+#include "virsh-args.h"
+
+typedef int (*vr_handler)(const char *uri, int argc, char **argv);
+
+/* What a command works on; released by vr_end. */
+typedef struct vr_ctx {
+    virConnectPtr conn;
+    virStoragePoolPtr pool;     /* vr_begin_pool; vr_begin_vol when --pool was given */
+    virStorageVolPtr vol;       /* vr_begin_vol */
+} vr_ctx;
+
+/* "error: <libvirt's last error>" as virsh prints it at the end of a
+ * failed command ("unknown error" when libvirt has none). */
+void vr_report(void);
+
+/* Parse, then connect (VV_GO to go on, else the exit status). */
+int vr_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c);
+/* The same, and look up the pool named by the "pool" argument. */
+int vr_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c);
+/* The same, and look up the volume named by "vol" (in "pool" if given). */
+int vr_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c);
+void vr_end(vr_ctx *c);
+
+/* virsh's lookups: a pool by UUID or name; a volume by name in pool (if
+ * pool_name), else by key, else by path.  Print virsh's errors. */
+int vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out);
+int vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out);
+
+/* The volume as a definition, from its XML, with capacity and allocation
+ * from virStorageVolGetInfo as virsh shows them (and, if physical, the
+ * physical size: one more call to the daemon); *type is virsh's word for
+ * the volume type.  Prints the error.  Clear *def after success. */
+int vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type);
+
+/* The handlers, by file. */
+int vr_pool_define(const char *uri, int argc, char **argv);
+int vr_pool_define_as(const char *uri, int argc, char **argv);
+int vr_pool_build(const char *uri, int argc, char **argv);
+int vr_pool_start(const char *uri, int argc, char **argv);
+int vr_pool_destroy(const char *uri, int argc, char **argv);
+int vr_pool_delete(const char *uri, int argc, char **argv);
+int vr_pool_undefine(const char *uri, int argc, char **argv);
+int vr_pool_autostart(const char *uri, int argc, char **argv);
+int vr_pool_refresh(const char *uri, int argc, char **argv);
+int vr_pool_dumpxml(const char *uri, int argc, char **argv);
+int vr_pool_list(const char *uri, int argc, char **argv);
+int vr_pool_info(const char *uri, int argc, char **argv);
+int vr_vol_create(const char *uri, int argc, char **argv);
+int vr_vol_create_as(const char *uri, int argc, char **argv);
+int vr_vol_create_from(const char *uri, int argc, char **argv);
+int vr_vol_clone(const char *uri, int argc, char **argv);
+int vr_vol_delete(const char *uri, int argc, char **argv);
+int vr_vol_wipe(const char *uri, int argc, char **argv);
+int vr_vol_resize(const char *uri, int argc, char **argv);
+int vr_vol_upload(const char *uri, int argc, char **argv);
+int vr_vol_download(const char *uri, int argc, char **argv);
+int vr_vol_info(const char *uri, int argc, char **argv);
+int vr_vol_dumpxml(const char *uri, int argc, char **argv);
+int vr_vol_path(const char *uri, int argc, char **argv);
+int vr_vol_key(const char *uri, int argc, char **argv);
+int vr_vol_name(const char *uri, int argc, char **argv);
+int vr_vol_list(const char *uri, int argc, char **argv);
+int vr_vol_snapshot_create(const char *uri, int argc, char **argv);
+int vr_vol_snapshot_list(const char *uri, int argc, char **argv);
+int vr_vol_snapshot_revert(const char *uri, int argc, char **argv);
+int vr_vol_snapshot_delete(const char *uri, int argc, char **argv);
+int vr_vol_convert(const char *uri, int argc, char **argv);
+int vr_secret_define(const char *uri, int argc, char **argv);
+int vr_secret_set_value(const char *uri, int argc, char **argv);
+int vr_secret_list(const char *uri, int argc, char **argv);
+int vr_secret_undefine(const char *uri, int argc, char **argv);
+
+#endif

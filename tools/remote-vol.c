@@ -1,0 +1,337 @@
+/* vdisk-virsh -c URI — volumes made, changed and removed by the daemon:
+ * vol-create, vol-create-as, vol-create-from, vol-clone, vol-delete,
+ * vol-wipe, vol-resize.  Same grammar and messages as the embedded
+ * commands (cmd-vol-*.c), which are virsh's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/storage-xml.h>
+
+#include "remote-internal.h"
+#include "virsh-common.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Create a volume from xml in pool (from src if given): the new volume,
+ * or NULL after printing "error: <failure>" and libvirt's cause. */
+static virStorageVolPtr
+create_vol(virStoragePoolPtr pool, const char *xml, virStorageVolPtr src, unsigned flags,
+           const char *failure)
+{
+    virStorageVolPtr vol = src ? virStorageVolCreateXMLFrom(pool, xml, src, flags)
+                               : virStorageVolCreateXML(pool, xml, flags);
+    if (!vol) {
+        vv_virsh_error("%s", failure);
+        vr_report();
+    }
+    return vol;
+}
+
+/* vol-create: a volume from an XML file. */
+int
+vr_vol_create(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = { VV_REQ("pool"), VV_REQ("file"), VV_FLAG("prealloc-metadata"), VV_FLAG("validate") };
+    vr_ctx c;
+    int r = vr_begin_pool(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    char *xml, failure[300];
+    size_t len;
+    r = 1;
+    if (vv_read_file(args[1].value, &xml, &len) == 0) {
+        unsigned flags = (args[2].set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
+                         (args[3].set ? VIR_STORAGE_VOL_CREATE_VALIDATE : 0);
+        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
+        virStorageVolPtr vol = create_vol(c.pool, xml, NULL, flags, failure);
+        if (vol) {
+            printf("Vol %s created from %s\n", virStorageVolGetName(vol), args[1].value);
+            virStorageVolFree(vol);
+            r = 0;
+        }
+        free(xml);
+    }
+    vr_end(&c);
+    return r;
+}
+
+/* --backing-vol as virsh resolves it: a name in the pool, a key, a path. */
+static int
+backing_path(vr_ctx *c, const char *name, char **path)
+{
+    virStorageVolPtr vol = virStorageVolLookupByName(c->pool, name);
+    if (!vol && vr_lookup_vol(c->conn, NULL, name, &vol) < 0)
+        return -1;
+    *path = virStorageVolGetPath(vol);
+    virStorageVolFree(vol);
+    if (!*path)
+        vr_report();
+    return *path ? 0 : -1;
+}
+
+/* vol-create-as' definition from its arguments. */
+static int
+def_from_args(vr_ctx *c, vv_arg *args, size_t n, vdisk_vol_def *def)
+{
+    def->name = strdup(vv_arg_get(args, n, "name")->value);
+    if (!def->name || vv_virsh_parse_scaled("capacity", vv_arg_get(args, n, "capacity")->value,
+                                            &def->capacity) < 0)
+        return -1;
+    def->has_capacity = true;
+    vv_arg *a = vv_arg_get(args, n, "allocation");
+    if (a->set) {
+        if (vv_virsh_parse_scaled("allocation", a->value, &def->allocation) < 0)
+            return -1;
+        def->has_allocation = true;
+    }
+    a = vv_arg_get(args, n, "format");
+    def->format = VDISK_FORMAT_RAW;
+    if (a->set && vdisk_format_from_name(a->value, &def->format, NULL) < 0) {
+        vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", a->value);
+        return -1;
+    }
+    a = vv_arg_get(args, n, "backing-vol");
+    vv_arg *bf = vv_arg_get(args, n, "backing-vol-format");
+    if (!a->set)
+        return 0;
+    if (backing_path(c, a->value, &def->backing_path) < 0)
+        return -1;
+    if (bf->set && vdisk_format_from_name(bf->value, &def->backing_format, NULL) < 0) {
+        vv_virsh_error("unknown backing volume format '%s'", bf->value);
+        return -1;
+    }
+    return 0;
+}
+
+/* vol-create-as: a volume from arguments. */
+int
+vr_vol_create_as(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("pool"), VV_REQ("name"), VV_REQ("capacity"),
+        VV_VAL("allocation"), VV_VAL("format"), VV_VAL("backing-vol"), VV_VAL("backing-vol-format"),
+        VV_FLAG("prealloc-metadata"), VV_FLAG("print-xml"),
+    };
+    vr_ctx c;
+    int r = vr_begin_pool(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_vol_def def;
+    vdisk_error err = { 0 };
+    char *xml = NULL, failure[300];
+    memset(&def, 0, sizeof(def));
+    r = 1;
+    if (def_from_args(&c, args, N(args), &def) < 0) {
+        /* printed */
+    } else if (vdisk_vol_def_format(&def, &xml, &err) < 0) {
+        vv_virsh_report(&err);
+    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+        fputs(xml, stdout);
+        r = 0;
+    } else {
+        unsigned flags = args[7].set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0;
+        snprintf(failure, sizeof(failure), "Failed to create vol %s", def.name);
+        virStorageVolPtr vol = create_vol(c.pool, xml, NULL, flags, failure);
+        if (vol) {
+            printf("Vol %s created\n", def.name);
+            virStorageVolFree(vol);
+            r = 0;
+        }
+    }
+    free(xml);
+    vdisk_vol_def_clear(&def);
+    vr_end(&c);
+    return r;
+}
+
+static unsigned
+copy_flags(vv_arg *args, size_t n)
+{
+    return (vv_arg_get(args, n, "prealloc-metadata")->set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
+           (vv_arg_get(args, n, "reflink")->set ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
+}
+
+/* vol-create-from: a volume from XML, filled by the daemon from another. */
+int
+vr_vol_create_from(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("pool"), VV_REQ("file"), VV_REQ("vol"),
+        VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
+    };
+    vr_ctx c;
+    int r = vr_begin_pool(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    char *xml = NULL, failure[300];
+    size_t len;
+    r = 1;
+    if (vr_lookup_vol(c.conn, args[3].set ? args[3].value : NULL, args[2].value, &c.vol) == 0 &&
+        vv_read_file(args[1].value, &xml, &len) == 0) {
+        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
+        virStorageVolPtr vol = create_vol(c.pool, xml, c.vol, copy_flags(args, N(args)), failure);
+        if (vol) {
+            printf("Vol %s created from input vol %s\n", virStorageVolGetName(vol),
+                   virStorageVolGetName(c.vol));
+            virStorageVolFree(vol);
+            r = 0;
+        }
+    }
+    free(xml);
+    vr_end(&c);
+    return r;
+}
+
+/* The clone's XML: the source's definition under the new name, made by
+ * the same rule as the embedded vol-clone (vv_clone_def). */
+static int
+clone_xml(virStorageVolPtr src, const char *newname, char **xml)
+{
+    vdisk_vol_def s, def;
+    vdisk_error err = { 0 };
+    if (vr_vol_def(src, false, &s, NULL) < 0)
+        return -1;
+    int r = vv_clone_def(&s, newname, &def);
+    if (r == 0 && (r = vdisk_vol_def_format(&def, xml, &err)) < 0)
+        vv_virsh_report(&err);
+    vdisk_vol_def_clear(&s);
+    vdisk_vol_def_clear(&def);
+    return r;
+}
+
+/* vol-clone: the daemon copies a volume in its own pool. */
+int
+vr_vol_clone(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"), VV_REQ("newname"),
+        VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("print-xml"),
+    };
+    vr_ctx c;
+    int r = vr_begin_vol(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    char *xml = NULL, failure[300];
+    r = 1;
+    if (!(c.pool = virStoragePoolLookupByVolume(c.vol))) {
+        vv_virsh_error("failed to get parent pool");
+        vr_report();
+    } else if (clone_xml(c.vol, args[1].value, &xml) == 0) {
+        if (args[5].set) {
+            fputs(xml, stdout);
+            r = 0;
+        } else {
+            snprintf(failure, sizeof(failure), "Failed to clone vol from %s", virStorageVolGetName(c.vol));
+            virStorageVolPtr vol = create_vol(c.pool, xml, c.vol, copy_flags(args, N(args)), failure);
+            if (vol) {
+                printf("Vol %s cloned from %s\n", args[1].value, virStorageVolGetName(c.vol));
+                virStorageVolFree(vol);
+                r = 0;
+            }
+        }
+    }
+    free(xml);
+    vr_end(&c);
+    return r;
+}
+
+/* vol-delete: the daemon removes a volume. */
+int
+vr_vol_delete(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_FLAG("delete-snapshots") };
+    vr_ctx c;
+    int r = vr_begin_vol(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    unsigned flags = args[2].set ? VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS : 0;
+    r = virStorageVolDelete(c.vol, flags) < 0;
+    if (r) {
+        vv_virsh_error("Failed to delete vol %s", args[0].value);
+        vr_report();
+    } else {
+        printf("Vol %s deleted\n", args[0].value);
+    }
+    vr_end(&c);
+    return r;
+}
+
+/* virsh's --algorithm names, in the order of virStorageVolWipeAlgorithm. */
+static int
+wipe_alg(const char *name)
+{
+    static const char *const names[] = { "zero", "nnsa", "dod", "bsi", "gutmann", "schneier",
+                                         "pfitzner7", "pfitzner33", "random", "trim" };
+    for (size_t i = 0; i < N(names); i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* vol-wipe: the daemon overwrites a volume's data. */
+int
+vr_vol_wipe(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_VAL("algorithm") };
+    vr_ctx c;
+    int r = vr_begin_vol(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    int alg = args[2].set ? wipe_alg(args[2].value) : VIR_STORAGE_VOL_WIPE_ALG_ZERO;
+    r = 1;
+    if (alg < 0) {
+        vv_virsh_error("Unsupported algorithm '%s'", args[2].value);
+    } else if (virStorageVolWipePattern(c.vol, (unsigned)alg, 0) < 0) {
+        vv_virsh_error("Failed to wipe vol %s", args[0].value);
+        vr_report();
+    } else {
+        printf("Vol %s wiped\n", args[0].value);
+        r = 0;
+    }
+    vr_end(&c);
+    return r;
+}
+
+/* vol-resize: the daemon changes a volume's capacity ("-SIZE" = --delta,
+ * with --shrink, as virsh). */
+int
+vr_vol_resize(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("vol"), VV_REQ("capacity"),
+        VV_VAL("pool"), VV_FLAG("allocate"), VV_FLAG("delta"), VV_FLAG("shrink"),
+    };
+    vr_ctx c;
+    int r = vr_begin_vol(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    const char *size = args[1].value, *name = virStorageVolGetName(c.vol);
+    bool delta = args[4].set;
+    uint64_t cap;
+    r = 1;
+    if (size[0] == '-' && !args[5].set) {
+        vv_virsh_error("negative size requires --shrink");
+        goto out;
+    }
+    if (size[0] == '-') {
+        size++;
+        delta = true;
+    }
+    if (vv_virsh_parse_scaled("capacity", size, &cap) < 0)
+        goto out;
+    unsigned flags = (args[3].set ? VIR_STORAGE_VOL_RESIZE_ALLOCATE : 0) |
+                     (delta ? VIR_STORAGE_VOL_RESIZE_DELTA : 0) | (args[5].set ? VIR_STORAGE_VOL_RESIZE_SHRINK : 0);
+    if (virStorageVolResize(c.vol, cap, flags) < 0) {
+        vv_virsh_error("Failed to change size of volume '%s' %s %s", name, delta ? "by" : "to", size);
+        vr_report();
+    } else {
+        printf("Size of volume '%s' successfully changed %s %s\n", name, delta ? "by" : "to", size);
+        r = 0;
+    }
+out:
+    vr_end(&c);
+    return r;
+}

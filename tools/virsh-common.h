@@ -1,0 +1,72 @@
+/* vdisk-virsh — what the embedded pool/volume/secret commands (cmd-*.c)
+ * share with the ones that go through a libvirt daemon (remote-*.c): the
+ * printers, filled from the same structs whichever side produced them,
+ * and the pieces of work that act on a volume's file through libvdisk.
+ */
+#ifndef VV_VIRSH_COMMON_H
+#define VV_VIRSH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <vdisk/pool.h>
+#include <vdisk/secret.h>
+#include <vdisk/storage-def.h>
+
+#include "virsh-args.h"
+
+/* One pool as pool-list and pool-info show it. */
+typedef struct vv_pool_row {
+    const vdisk_pool_def *def;     /* name, uuid, target path, zeroing, overcommit cap */
+    const char *state;             /* virsh's word: "running", "inactive", "building"... */
+    bool active, autostart, persistent;
+    bool info_ok;                  /* info holds the pool's sizes */
+    vdisk_pool_info info;
+} vv_pool_row;
+
+/* pool-list's output (cmd-pool-list.c): the table, --name/--uuid lines or --json. */
+void vv_print_pool_list(const vv_pool_row *rows, size_t count, vv_arg *args, size_t n);
+/* pool-info's output (cmd-pool-info.c). */
+void vv_print_pool_info(const vv_pool_row *row, bool bytes, bool json);
+
+/* vol-info's output (cmd-vol-info.c); type is virsh's word ("file"...). */
+void vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json);
+/* vol-list's output (cmd-vol-list.c); types[i] is virsh's word for
+ * volume i ("file", "dir"...), or types NULL: all files. */
+void vv_print_vol_list(const vdisk_vol_def *v, const char *const *types, size_t count, bool details,
+                       bool json);
+
+/* secret-list's output (cmd-secret-list.c), filtered by its flags
+ * (args: ephemeral, no-ephemeral, private, no-private, json). */
+void vv_print_secret_list(const vdisk_secret_def *v, size_t count, vv_arg *args);
+
+/* secret-set-value's input (cmd-secret-value.c): the value from --file,
+ * base64-decoded unless --plain.  *value is malloc'ed: wipe it
+ * (explicit_bzero over *alloc bytes) and free it.  Prints the error. */
+int vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc);
+
+/* vol-download's local file (cmd-vol-transfer.c): opened only once the
+ * volume is found; *created says whether the download made it. */
+int vv_open_local(const char *file, bool upload, bool *created);
+
+/* The internal-snapshot commands (cmd-vol-snapshot.c). */
+typedef enum vv_snap_op { VV_SNAP_CREATE, VV_SNAP_LIST, VV_SNAP_REVERT, VV_SNAP_DELETE } vv_snap_op;
+/* Fill the command's argument table (vol, snapshot or json, pool): 3
+ * rows; returns how many. */
+size_t vv_snapshot_args(vv_snap_op op, vv_arg *args);
+/* Run op on the volume c names (c->pool, c->name); prints the outcome as
+ * virsh would word it; returns the exit status. */
+int vv_snapshot_exec(vv_ctx *c, vv_arg *args, vv_snap_op op);
+
+/* vol-clone / vol-convert through libvdisk (cmd-vol-clone.c): copy the
+ * volume c names into a new one of its pool; returns the exit status. */
+int vv_vol_copy_exec(vv_ctx *c, vv_arg *args, size_t n, bool convert);
+/* The clone's definition from the source's: same format and options,
+ * thick when the source is fully allocated (takes the source's strings). */
+int vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def);
+
+/* pool-define-as' definition from its arguments (cmd-pool-define.c);
+ * prints the error. */
+int vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def);
+
+#endif
