@@ -443,6 +443,7 @@ virStorageBackendVdiskResizeVol(virStoragePoolObj *pool,
     if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
                                                  true, true)))
         return -1;
+    vpool->secrets.vol = vol;
 
     if ((rc = vdisk_vol_resize(vpool->pool, vol->name, capacity, vflags,
                                NULL, NULL, &err)) < 0) {
@@ -536,6 +537,7 @@ virStorageBackendVdiskWipeVol(virStoragePoolObj *pool,
     if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
                                                  true, true)))
         return -1;
+    vpool->secrets.vol = vol;
 
     if ((rc = vdisk_vol_wipe(vpool->pool, vol->name, alg, NULL, NULL, &err)) < 0) {
         virStorageBackendVdiskReportError(rc, &err);

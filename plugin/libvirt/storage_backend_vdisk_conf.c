@@ -414,6 +414,14 @@ virStorageBackendVdiskVolDefUpdate(virStorageVolDef *vol,
     virStorageBackendVdiskTimestampsUpdate(target, src);
     virStorageBackendVdiskBackingUpdate(target, src);
 
+    /* A LUKS volume keeps the secret its definition names (vdisk's probe
+     * finds only a secret whose usage is the volume's path), as libvirt's
+     * file pools keep it until the next pool refresh. */
+    if (src->encryption.format == VDISK_VOL_ENCRYPTION_LUKS && target->encryption &&
+        target->encryption->format == VIR_STORAGE_ENCRYPTION_FORMAT_LUKS &&
+        target->encryption->nsecrets > 0)
+        return;
+
     g_clear_pointer(&target->encryption, virStorageEncryptionFree);
     target->encryption = virStorageBackendVdiskEncryptionNew(&src->encryption);
 }

@@ -61,8 +61,23 @@ virStorageBackendVdiskSecretLookupUsage(void *opaque,
 {
     virStorageBackendVdiskSecrets *secrets = opaque;
     VIR_IDENTITY_AUTORESTORE virIdentity *oldident = NULL;
+    virStorageEncryption *enc = secrets->vol ? secrets->vol->target.encryption : NULL;
     virConnectPtr conn;
     virSecretPtr sec;
+
+    /* The secret the volume's definition names comes first, as libvirt's
+     * file pools use it for a volume they created. */
+    if (enc && enc->nsecrets > 0 &&
+        STREQ_NULLABLE(usage, secrets->vol->target.path)) {
+        virSecretLookupTypeDef *lookup = &enc->secrets[0]->seclookupdef;
+
+        if (lookup->type == VIR_SECRET_LOOKUP_TYPE_UUID) {
+            memcpy(uuid, lookup->u.uuid, VIR_UUID_BUFLEN);
+            return 0;
+        }
+        if (lookup->type == VIR_SECRET_LOOKUP_TYPE_USAGE && lookup->u.usage)
+            usage = lookup->u.usage;
+    }
 
     if (!(oldident = virIdentityElevateCurrent()))
         return vdisk_error_set(err, EPERM, "cannot elevate the identity to read secrets");
@@ -133,6 +148,7 @@ virStorageBackendVdiskSecretsInit(virStorageBackendVdiskSecrets *secrets,
                                   vdisk_secret_source *source)
 {
     secrets->conn = NULL;
+    secrets->vol = NULL;
     source->lookup_usage = virStorageBackendVdiskSecretLookupUsage;
     source->get_value = virStorageBackendVdiskSecretGetValue;
     source->opaque = secrets;

@@ -22,10 +22,15 @@
 #include <vdisk/pool.h>
 
 #include "internal.h"
+#include "storage_conf.h"
 
 typedef struct _virStorageBackendVdiskSecrets virStorageBackendVdiskSecrets;
 struct _virStorageBackendVdiskSecrets {
     virConnectPtr conn;     /* the secret driver, connected on first use */
+    /* The volume being worked on (borrowed), whose definition may name its
+     * secret, as libvirt's file pools keep it from vol-create until the
+     * next pool refresh; NULL: secrets are found by the volume's path. */
+    virStorageVolDef *vol;
 };
 
 /* Point @source's callbacks at @secrets, which must outlive every vdisk

@@ -118,3 +118,24 @@ def test_luks_wipe_keeps_encryption(vdisk_pool, secret, tmp_path):
     assert os.path.getsize(out) == CAP
     with open(out, "rb") as f:
         assert f.read().count(0) == CAP
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_luks_secret_by_uuid_kept(vdisk_pool, secret, tmp_path, fmt):
+    """A volume created with a secret named only by uuid (its usage is not
+    the volume's path): vol-dumpxml names that secret after the create, and
+    vol-resize finds the passphrase through it, as libvirt's dir pools do
+    until the next pool refresh."""
+    pool = vdisk_pool()
+    phrase = "by uuid " + uuid.uuid4().hex
+    uid = secret(phrase)
+    pool.create_xml(luks_xml("byuuid", fmt, uid))
+    xml = pool.vol_xml("byuuid").replace('"', "'")
+    assert f"uuid='{uid}'" in xml, xml
+    path = pool.vol_path("byuuid")
+    pool.virsh("vol-resize", "--pool", pool.name, "byuuid", str(2 * CAP))
+    opts = luks_opts(fmt, path, passphrase_file(tmp_path, phrase))
+    assert qemu_info(opts[-1], *opts[:-1])["virtual-size"] == 2 * CAP
+    pool.virsh("vol-wipe", "--pool", pool.name, "byuuid")
+    if fmt == "qcow2":
+        qemu_check(opts[-1], *opts[:-1])
