@@ -399,7 +399,11 @@ virStorageBackendVdiskVolDefUpdate(virStorageVolDef *vol,
     vol->key = g_strdup(src->key ? src->key : target->path);
 
     target->type = VIR_STORAGE_TYPE_FILE;
-    target->format = virStorageBackendVdiskFileFormat(src->format, NULL);
+    /* A volume created as 'iso' is a raw file until an image is written
+     * into it; it stays 'iso' until the next pool refresh, as in libvirt's
+     * file pools. */
+    if (!(target->format == VIR_STORAGE_FILE_ISO && src->format == VDISK_FORMAT_RAW))
+        target->format = virStorageBackendVdiskFileFormat(src->format, NULL);
     target->capacity = src->capacity;
     target->allocation = src->allocation;
     target->physical = src->physical;

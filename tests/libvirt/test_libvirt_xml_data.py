@@ -79,6 +79,8 @@ def test_same_as_dir_pool(daemon, vdisk_pool, dir_pool, libvirt_src, base, case)
         return
     assert p_mine.returncode == 0, f"dir pool accepted {case}, vdisk refused: {p_mine.stderr}"
     assert summary(mine.vol_path(name)) == summary(ref.vol_path(name))
+    # Right after the create, both show the format the definition gave.
+    assert xml_summary(mine, name)["format"] == xml_summary(ref, name)["format"]
     # The volume XML after a pool-refresh (the dir pool shows the definition
     # as given -- format iso, the secret -- only until its next refresh).
     # The capacity is qemu-img's virtual size (the dir pool reports the
