@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
+#include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -120,6 +121,28 @@ def_from_args(vdisk_registry *reg, vv_arg *args, size_t n, vdisk_vol_def *def)
     return 0;
 }
 
+int
+vv_print_vol_as_xml(vv_arg *args, size_t n, const vdisk_vol_def *def)
+{
+    /* virsh prints the strings as given, unescaped: so do we, byte for byte */
+    vv_arg *fmt = vv_arg_get(args, n, "format");
+    vv_arg *bfmt = vv_arg_get(args, n, "backing-vol-format");
+    printf("<volume>\n  <name>%s</name>\n  <capacity>%llu</capacity>\n", def->name,
+           (unsigned long long)def->capacity);
+    if (def->has_allocation)
+        printf("  <allocation>%llu</allocation>\n", (unsigned long long)def->allocation);
+    if (fmt->set)
+        printf("  <target>\n    <format type='%s'/>\n  </target>\n", fmt->value);
+    if (def->backing_path) {
+        printf("  <backingStore>\n    <path>%s</path>\n", def->backing_path);
+        if (bfmt->set)
+            printf("    <format type='%s'/>\n", bfmt->value);
+        fputs("  </backingStore>\n", stdout);
+    }
+    fputs("</volume>\n", stdout);
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
 /* vol-create-as: a volume from arguments. */
 int
 cmd_vol_create_as(int argc, char **argv)
@@ -142,15 +165,7 @@ cmd_vol_create_as(int argc, char **argv)
     r = 1;
     if (def_from_args(reg, args, N(args), &def) == 0) {
         if (vv_arg_get(args, N(args), "print-xml")->set) {
-            char *xml;
-            vdisk_error err = { 0 };
-            if (vdisk_vol_def_format(&def, &xml, &err) == 0) {
-                fputs(xml, stdout);
-                free(xml);
-                r = 0;
-            } else {
-                vv_virsh_report(&err);
-            }
+            r = vv_print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
         } else {
             unsigned flags = vv_arg_get(args, N(args), "prealloc-metadata")->set
                            ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;

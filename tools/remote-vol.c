@@ -63,8 +63,16 @@ static int
 backing_path(vr_ctx *c, const char *name, char **path)
 {
     virStorageVolPtr vol = virStorageVolLookupByName(c->pool, name);
-    if (!vol && vr_lookup_vol(c->conn, NULL, name, &vol) < 0)
+    if (!vol)
+        vol = virStorageVolLookupByKey(c->conn, name);
+    if (!vol)
+        vol = virStorageVolLookupByPath(c->conn, name);
+    if (!vol) {
+        vv_virsh_error("failed to get vol '%s'", name);
+        vr_report();
         return -1;
+    }
+    virResetLastError();
     *path = virStorageVolGetPath(vol);
     virStorageVolFree(vol);
     if (!*path)
@@ -126,11 +134,10 @@ vr_vol_create_as(const char *uri, int argc, char **argv)
     r = 1;
     if (def_from_args(&c, args, N(args), &def) < 0) {
         /* printed */
+    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+        r = vv_print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
     } else if (vdisk_vol_def_format(&def, &xml, &err) < 0) {
         vv_virsh_report(&err);
-    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
-        fputs(xml, stdout);
-        r = 0;
     } else {
         unsigned flags = args[7].set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0;
         snprintf(failure, sizeof(failure), "Failed to create vol %s", def.name);

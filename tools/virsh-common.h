@@ -7,6 +7,7 @@
 #define VV_VIRSH_COMMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include <vdisk/pool.h>
@@ -68,5 +69,11 @@ int vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def);
 /* pool-define-as' definition from its arguments (cmd-pool-define.c);
  * prints the error. */
 int vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def);
+
+/* vol-create-as --print-xml: the XML virsh prints for these arguments
+ * (name, capacity, allocation and format as given; the backing volume
+ * already resolved to backing_path, NULL if none), to stdout, unescaped
+ * as virsh prints them. */
+int vv_print_vol_as_xml(vv_arg *args, size_t n, const vdisk_vol_def *def);
 
 #endif

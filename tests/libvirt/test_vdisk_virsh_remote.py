@@ -192,6 +192,19 @@ def test_vol_create_and_show(any_pool, tmp_path):
         same_as_virsh(pool.daemon, "vol-key", "--pool", pool.name, vol)
         same_as_virsh(pool.daemon, "vol-name", str(pool.vol_path(vol)))
         same_as_virsh(pool.daemon, "vol-info", str(pool.vol_path(vol)))     # by path, no --pool
+    # --print-xml: the XML virsh would send, byte for byte (backing volume
+    # by name, key or path; names as given, which virsh does not escape),
+    # and nothing is created
+    for extra in ([], ["--allocation", "4M", "--format", "raw"],
+                  ["--format", "qcow2", "--backing-vol", "x.qcow2", "--backing-vol-format", "qcow2"],
+                  ["--backing-vol", str(pool.vol_path("thick.raw"))]):
+        same_as_virsh(pool.daemon, "vol-create-as", pool.name, "p<&'>.img", "8M", *extra,
+                      "--print-xml")
+    assert not any(n.startswith("p<") for n in os.listdir(pool.path))
+    mine, real = both(pool.daemon, "vol-create-as", pool.name, "q", "8M", "--backing-vol",
+                      "/no/such/vol", "--print-xml")
+    assert mine.returncode == real.returncode == 1
+    assert mine.stderr == real.stderr, (mine.stderr, real.stderr)
 
 
 def test_directory_volume_of_a_dir_pool(dir_pool):
