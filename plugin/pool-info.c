@@ -154,7 +154,7 @@ vdisk_pool_dumpxml(vdisk_pool *pool, char **out, vdisk_error *err)
 {
     vdisk_pool_info info;
     int r = 0;
-    if (pool->active && (r = vdisk_pool_get_info(pool, &info, err)) < 0)
+    if (pool->active && (r = vdisk_pool_fs_info(pool, &info, err)) < 0)
         return r;
     vdisk_pool_def *def = pool->def;
     if (pool->active) {

@@ -22,10 +22,6 @@ struct vdisk_pool {
     int dirfd;                /* -1 until vdisk_pool_dirfd */
 };
 
-/* vdisk_pool_get_info without the volumes (no probing): state, file
- * system sizes and the overcommit cap. */
-int vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err);
-
 /* Refuse before writing: `what` (e.g. "volume 'x'") needs `need` bytes of
  * free space now and adds `add_capacity` to the pool's provisioned sum,
  * which may not pass the overcommit cap.  Call under the pool lock. */

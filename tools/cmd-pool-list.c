@@ -122,7 +122,7 @@ fill_row(vdisk_pool *p, bool want_sizes, vv_pool_row *row)
     row->autostart = vdisk_pool_get_autostart(p);
     row->persistent = true;        /* registry pools are all persistent */
     if (want_sizes)
-        row->info_ok = vdisk_pool_get_info(p, &row->info, NULL) == 0;
+        row->info_ok = vdisk_pool_fs_info(p, &row->info, NULL) == 0;   /* no volume sums shown */
 }
 
 /* pool-list: list the registry's pools. */

@@ -179,7 +179,8 @@ virStorageBackendVdiskRefreshPoolInfo(virStoragePoolDef *def,
     struct stat sb;
     int rc;
 
-    if ((rc = vdisk_pool_get_info(vpool, &info, &err)) < 0) {
+    /* the file system's sizes only: the volumes were just probed */
+    if ((rc = vdisk_pool_fs_info(vpool, &info, &err)) < 0) {
         virStorageBackendVdiskReportError(rc, &err);
         return -1;
     }

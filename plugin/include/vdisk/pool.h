@@ -109,8 +109,12 @@ typedef struct vdisk_pool_info {
     double overcommit_max;         /* the pool's cap; 0 = none */
 } vdisk_pool_info;
 
-/* Sizes and state; volume sums only for an active pool. */
+/* Sizes and state; volume sums only for an active pool (every volume is
+ * probed for them). */
 int vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err);
+/* vdisk_pool_get_info without the volumes (no probing): state, file
+ * system sizes and the overcommit cap; the volume fields are 0. */
+int vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err);
 
 /* Probe every volume of an active pool (format, capacity, allocation,
  * backing).  *vols is a malloc'ed array of n definitions sorted by name;
