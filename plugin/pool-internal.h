@@ -63,11 +63,6 @@ void vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_
 int vdisk_vol_close_image(vdisk_pool *pool, const char *name, vdisk_image *img, int r,
                           vdisk_error *err);
 
-/* Refuse (-EBUSY, libvdisk's "image is in use" message) to write the bytes
- * of a volume that another process -- a running VM -- holds open, as the
- * QEMU-compatible image locks of vdisk_open tell.  Volumes libvdisk cannot
- * open as images are not checked. */
-int vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err);
 
 /* Take (and release) flock on the pool directory: serialises creates and
  * deletes of volumes between processes (space and overcommit checks). */

@@ -464,8 +464,7 @@ virStorageBackendVdiskUploadVol(virStoragePoolObj *pool,
                                 unsigned long long len,
                                 unsigned int flags)
 {
-    if (virStorageBackendVdiskCheckVolFile(pool, vol) < 0 ||
-        virStorageBackendVdiskCheckNotInUse(vol) < 0)
+    if (virStorageBackendVdiskCheckVolFile(pool, vol, true) < 0)
         return -1;
 
     return virStorageBackendVolUploadLocal(pool, vol, stream, offset, len, flags);
@@ -481,7 +480,7 @@ virStorageBackendVdiskDownloadVol(virStoragePoolObj *pool,
                                   unsigned long long len,
                                   unsigned int flags)
 {
-    if (virStorageBackendVdiskCheckVolFile(pool, vol) < 0)
+    if (virStorageBackendVdiskCheckVolFile(pool, vol, false) < 0)
         return -1;
 
     return virStorageBackendVolDownloadLocal(pool, vol, stream, offset, len, flags);

@@ -22,7 +22,6 @@
 
 #include <errno.h>
 
-#include <vdisk/image.h>
 #include <vdisk/volume.h>
 
 #include "storage_backend_vdisk_conf.h"
@@ -81,32 +80,13 @@ virStorageBackendVdiskGrowCopy(vdisk_pool *vpool,
 }
 
 
-/* Refuse (as vdisk's upload and wipe do) to write a volume another process,
- * such as a running VM, holds open: QEMU's image locks tell. */
-int
-virStorageBackendVdiskCheckNotInUse(virStorageVolDef *vol)
-{
-    vdisk_open_opts opts = {
-        .flags = VDISK_OPEN_RDWR | VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY,
-    };
-    vdisk_image *img = NULL;
-    vdisk_error err = { 0 };
-    int rc;
-
-    rc = vdisk_open(vol->target.path, &opts, &img, &err);
-    vdisk_close(img, NULL);
-    if (rc == -EBUSY) {
-        virStorageBackendVdiskReportError(rc, &err);
-        return -1;
-    }
-    return 0;
-}
-
-
-/* Check the volume is a regular file of the pool (never a symlink). */
+/* Check the volume is a regular file of the pool (never a symlink) and,
+ * before its bytes are written, that no other process -- a running VM --
+ * holds it open (QEMU's image locks), as vdisk's own upload and wipe do. */
 int
 virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
-                                   virStorageVolDef *vol)
+                                   virStorageVolDef *vol,
+                                   bool forWrite)
 {
     g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
     vdisk_vol_def vdef = { 0 };
@@ -119,6 +99,8 @@ virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
 
     rc = vdisk_vol_lookup(vpool->pool, vol->name, &vdef, &err);
     vdisk_vol_def_clear(&vdef);
+    if (rc == 0 && forWrite)
+        rc = vdisk_vol_check_not_in_use(vpool->pool, vol->name, &err);
     if (rc < 0) {
         virStorageBackendVdiskReportError(rc, &err);
         return -1;

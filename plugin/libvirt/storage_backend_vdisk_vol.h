@@ -43,8 +43,6 @@ virStorageBackendVdiskGrowCopy(vdisk_pool *vpool,
                                vdisk_error *err);
 
 int
-virStorageBackendVdiskCheckNotInUse(virStorageVolDef *vol);
-
-int
 virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
-                                   virStorageVolDef *vol);
+                                   virStorageVolDef *vol,
+                                   bool forWrite);

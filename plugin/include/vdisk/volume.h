@@ -93,6 +93,13 @@ int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error 
 int vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
+/* Refuse (-EBUSY, libvdisk's "image is in use" message) to write the bytes
+ * of a volume that another process -- a running VM -- holds open, as the
+ * QEMU-compatible image locks of vdisk_open tell (-ENOENT / -ELOOP when
+ * there is no such file or it is a symlink).  Volumes libvdisk cannot open
+ * as images are not checked. */
+int vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err);
+
 /* Transfer bytes of the volume file (not guest content, as libvirt) from or
  * to the open descriptor fd.  offset: where in the volume; length: at most
  * this many bytes (0 = all).  sparse: holes of the source stay holes in the
