@@ -156,6 +156,27 @@ print_rows(vol_row *rows, size_t n, bool details, bool json)
     return r;
 }
 
+/* One volume of vol-list: its name and path only (as virsh's plain
+ * listing asks the daemon), or all vr_vol_def reads for --details/--json. */
+static int
+vol_row_fill(virStorageVolPtr vol, bool full, bool physical, vol_row *row)
+{
+    if (full)
+        return vr_vol_def(vol, physical, &row->def, &row->type);
+    memset(&row->def, 0, sizeof(row->def));
+    row->type = "file";     /* not shown without --details */
+    row->def.target_path = virStorageVolGetPath(vol);
+    if (!row->def.target_path) {
+        virResetLastError();
+        return -1;
+    }
+    if (!(row->def.name = strdup(virStorageVolGetName(vol)))) {
+        vdisk_vol_def_clear(&row->def);
+        return -1;
+    }
+    return 0;
+}
+
 /* vol-list: the pool's volumes, sorted by name as virsh does. */
 int
 vr_vol_list(const char *uri, int argc, char **argv)
@@ -176,7 +197,7 @@ vr_vol_list(const char *uri, int argc, char **argv)
     } else {
         /* A volume removed while listing is left out, as virsh does. */
         for (int i = 0; i < count; i++)
-            if (vr_vol_def(vols[i], args[2].set, &rows[kept].def, &rows[kept].type) == 0)
+            if (vol_row_fill(vols[i], args[1].set || args[2].set, args[2].set, &rows[kept]) == 0)
                 kept++;
         r = print_rows(rows, kept, args[1].set, args[2].set) < 0;
     }
