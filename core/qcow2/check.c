@@ -111,8 +111,10 @@ qcow2_check_inc(struct qcow2_check *c, uint64_t off, uint64_t size, enum qcow2_o
     qcow2_state *s = c->s;
     if (size == 0)
         return 0;
-    /* The last cluster may be partly past the end of the file, no more. */
-    if (off + size > c->file_len && off + size - c->file_len >= s->cluster_size) {
+    /* The last cluster may be partly past the end of the file, no more
+     * (a region whose end wraps past 2^64 is beyond it too). */
+    if (size > UINT64_MAX - off ||
+        (off + size > c->file_len && off + size - c->file_len >= s->cluster_size)) {
         qcow2_check_say(c, "ERROR: counting reference for region exceeding the end of the file "
                         "by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64, off, size);
         c->res->corruptions++;
@@ -386,8 +388,9 @@ refblock_outside(struct qcow2_check *c, uint64_t i, uint64_t off, unsigned fix,
     c->res->corruptions++;
     if (!repair)
         return 0;
+    /* An offset near 2^64 would wrap past the end: as far out as it gets. */
     uint64_t end = off + s->cluster_size;
-    if ((end >> s->cluster_bits) > c->grow_limit ||
+    if (off > INT64_MAX - s->cluster_size || (end >> s->cluster_bits) > c->grow_limit ||
         vdisk_file_truncate(s->file, end, NULL) < 0) {
         qcow2_check_say(c, "ERROR could not resize image: refcount block %" PRIu64 " at 0x%"
                         PRIx64 " is too far out", i, off);

@@ -469,10 +469,15 @@ def test_header_table_offsets(tmp_path, vdisk, qemu_img, qemu_io, field, value):
     compare(tmp_path, vdisk, qemu_img, p, data_safe=False)
 
 
-def test_refblock_outside_image(tmp_path, vdisk, qemu_img, qemu_io):
+@pytest.mark.parametrize("offset", [
+    1 << 30,                 # past the end: -r all grows the file to hold it
+    0x7FFFFFFFFFFF0000,      # too far out to grow to: the refcounts are rebuilt
+    0xFFFFFFFFFFFF0000,      # offset + one cluster wraps past 2^64
+])
+def test_refblock_outside_image(tmp_path, vdisk, qemu_img, qemu_io, offset):
     p = base_image(tmp_path, qemu_img, qemu_io)
     im = Img(p)
-    im.put64(im.rt + 8, 1 << 30)
+    im.put64(im.rt + 8, offset)
     rc, _ = compare(tmp_path, vdisk, qemu_img, p)
     assert rc == 2
 
