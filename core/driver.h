@@ -71,6 +71,8 @@ struct vdisk_driver {
     int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
     /* Optional: change format options in place (vdisk_amend). */
     int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+    /* Optional: add or erase LUKS key slots (vdisk_amend_keyslots). */
+    int (*amend_keyslots)(vdisk_image *img, const vdisk_keyslot_opts *opts, vdisk_error *err);
     /* Optional: change the virtual size to `size` (resize.c has checked the
      * request: size > 0, shrinking allowed, prealloc only when growing). */
     int (*truncate)(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,

@@ -21,6 +21,7 @@ typedef struct luks_state {
     struct vdisk_luks_algs algs;
     vdisk_sectors *sectors;
     uint64_t payload;          /* bytes */
+    uint8_t mk[64];            /* master key (for new key slots); wiped on close */
 } luks_state;
 
 /* Key material I/O: the header is at offset 0 of the file. */
@@ -29,6 +30,13 @@ file_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_err
 {
     vdisk_file *f = opaque;
     return write ? vdisk_file_pwrite(f, buf, len, off, err) : vdisk_file_pread(f, buf, len, off, err);
+}
+
+/* Make key material and header writes durable. */
+static int
+file_flush(void *opaque, vdisk_error *err)
+{
+    return vdisk_file_flush(opaque, err);
 }
 
 /* Read, check and unlock the header of f with the passphrase. */
@@ -60,6 +68,8 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
     r = vdisk_luks_unlock(&s->hdr, &s->algs, secret, secret_len, file_io, f, mk, &slot, name, err);
     if (r == 0 && (r = vdisk_sectors_new(&s->algs.crypt, mk, s->hdr.key_bytes, &s->sectors, err)) < 0)
         vdisk_error_prefix(err, "%s: LUKS payload cipher", name);
+    if (r == 0)
+        memcpy(s->mk, mk, s->hdr.key_bytes);
     vdisk_wipe(mk, sizeof(mk));
     return r;
 }
@@ -291,6 +301,16 @@ luks_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
     return r;
 }
 
+/* Key slots: add or erase, as qemu-img amend -o state=... (luks-amend.c). */
+static int
+luks_amend_keyslots(vdisk_image *img, const vdisk_keyslot_opts *o, vdisk_error *err)
+{
+    luks_state *s = img->priv;
+    struct vdisk_luks_dev dev = { .io = file_io, .flush = file_flush, .opaque = img->file,
+                                  .name = img->filename };
+    return vdisk_luks_amend_keyslots(&s->hdr, &s->algs, s->sectors ? s->mk : NULL, o, &dev, err);
+}
+
 /* Measure: header and key material, then the payload, all of it. */
 static int
 luks_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out, vdisk_error *err)
@@ -320,4 +340,5 @@ const struct vdisk_driver vdisk_luks_driver = {
     .get_info = luks_get_info,            /* LUKS header, key slots */
     .measure = luks_measure,              /* header + payload */
     .truncate = luks_truncate,            /* payload end moves; full: encrypted zeros */
+    .amend_keyslots = luks_amend_keyslots, /* add / erase key slots */
 };

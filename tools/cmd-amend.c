@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amend-encrypt.h"
 #include "commands.h"
 #include "images.h"
 #include "options.h"
@@ -22,8 +23,7 @@ static const char *const create_only[] = {
 };
 /* Options qemu-img amends that this tool does not (yet). */
 static const char *const not_here[] = {
-    "size", "backing_file", "backing_fmt", "refcount_bits", "data_file", "data_file_raw",
-    "encrypt.format", NULL,
+    "size", "backing_file", "backing_fmt", "refcount_bits", "data_file", "data_file_raw", NULL,
 };
 
 static bool
@@ -91,11 +91,12 @@ option_help(void)
     printf("Supported options:\n"
            "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
            "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n");
+    vv_amend_encrypt_help();
 }
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
-parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *secrets)
+parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *secrets, bool *force)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -117,7 +118,8 @@ parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *
                 return 1;
             break;
         case 'f': *fmt = optarg; break;
-        case 't': case 'p': case 'q': case OPT_FORCE: break;
+        case OPT_FORCE: *force = true; break;
+        case 't': case 'p': case 'q': break;
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -142,7 +144,11 @@ cmd_amend(int argc, char **argv)
     char *options = NULL;
     vv_secrets secrets = { 0 };
     vdisk_amend_opts o = { .qcow2_version = 0, .lazy_refcounts = -1 };
-    int ret = parse_args(argc, argv, &fmt, &options, &secrets);
+    vv_amend_encrypt ke = { 0 };
+    bool force = false;
+    int ret = parse_args(argc, argv, &fmt, &options, &secrets, &force);
+    if (ret < 0 && vv_amend_encrypt_extract(options, &ke) < 0)
+        ret = 1;
     if (ret < 0 && parse_options(options, &o) < 0)
         ret = 1;
     vdisk_image *img;
@@ -150,14 +156,16 @@ cmd_amend(int argc, char **argv)
         ret = 1;
     if (ret < 0) {
         vdisk_error err = { 0 };
-        int r = vdisk_amend(img, &o, &err);
-        if (r < 0)
+        /* Key slots first: their refusals leave the image untouched. */
+        int r = ke.given ? vv_amend_encrypt_apply(img, &ke, &secrets, force) : 0;
+        if (r == 0 && (!ke.given || ke.other) && (r = vdisk_amend(img, &o, &err)) < 0)
             vv_report_file(&err, vdisk_get_filename(img));
         if (vv_close_image(img, r == 0) < 0)
             r = -1;
         ret = r < 0 ? 1 : 0;
     }
     vv_secrets_clear(&secrets);
+    vv_amend_encrypt_clear(&ke);
     free(options);
     return ret;
 }

@@ -1,5 +1,5 @@
-/* libvdisk — LUKS1 key slots: unlocking the master key with a passphrase
- * and formatting a new header with one slot. */
+/* libvdisk — LUKS1 key slots: unlocking the master key with a passphrase,
+ * storing it under a passphrase in a slot, and formatting a new header. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +56,29 @@ check_digest(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a,
 }
 
 int
+vdisk_luks_try_slot(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, int i,
+                    const uint8_t *pass, size_t passlen, vdisk_luks_io_fn io, void *opaque, uint8_t *mk,
+                    bool *match, const char *name, vdisk_error *err)
+{
+    *match = false;
+    if (h->slots[i].active != VDISK_LUKS_SLOT_ACTIVE)
+        return 0;
+    int r = open_slot(h, a, i, pass, passlen, io, opaque, mk, name, err);
+    if (r == 0)
+        r = check_digest(h, a, mk, match);
+    if (!*match)
+        vdisk_wipe(mk, h->key_bytes);
+    return r;
+}
+
+int
 vdisk_luks_unlock(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a,
                   const uint8_t *pass, size_t passlen, vdisk_luks_io_fn io, void *opaque, uint8_t *mk,
                   int *slot, const char *name, vdisk_error *err)
 {
     for (int i = 0; i < VDISK_LUKS_SLOTS; i++) {
-        if (h->slots[i].active != VDISK_LUKS_SLOT_ACTIVE)
-            continue;
-        int r = open_slot(h, a, i, pass, passlen, io, opaque, mk, name, err);
-        bool ok = false;
-        if (r == 0)
-            r = check_digest(h, a, mk, &ok);
+        bool ok;
+        int r = vdisk_luks_try_slot(h, a, i, pass, passlen, io, opaque, mk, &ok, name, err);
         if (r < 0)
             return r;
         if (ok) {
@@ -123,37 +135,36 @@ fill_header(const struct vdisk_luks_params *p, struct vdisk_luks_header *h, uint
 /* Iterations for `ms` of PBKDF2, never below the LUKS floor.  QEMU (as
  * cryptsetup) spends an eighth of the slot's time on the digest. */
 static int
-iterations(const struct vdisk_luks_params *p, uint32_t key_bytes, uint64_t ms, uint32_t *out)
+iterations(vdisk_hash_alg hash, uint32_t key_bytes, uint64_t ms, uint32_t *out)
 {
     uint64_t n;
-    int r = vdisk_pbkdf2_count_iters(p->algs.hash, key_bytes, ms, &n);
+    int r = vdisk_pbkdf2_count_iters(hash, key_bytes, ms, &n);
     if (r < 0)
         return r;
     *out = n < VDISK_LUKS_MIN_ITERS ? VDISK_LUKS_MIN_ITERS : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
     return 0;
 }
 
-/* Split mk into slot 0 under the passphrase and write its material. */
-static int
-write_slot0(const struct vdisk_luks_params *p, struct vdisk_luks_header *h, const uint8_t *pass,
-            size_t passlen, const uint8_t *mk, vdisk_luks_io_fn io, void *opaque, const char *name,
-            vdisk_error *err)
+int
+vdisk_luks_store_key(const struct vdisk_luks_algs *a, struct vdisk_luks_header *h, int i,
+                     const uint8_t *pass, size_t passlen, const uint8_t *mk, uint64_t iter_ms,
+                     vdisk_luks_io_fn io, void *opaque, const char *name, vdisk_error *err)
 {
-    struct vdisk_luks_slot *s = &h->slots[0];
+    struct vdisk_luks_slot *s = &h->slots[i];
     size_t mat_len = (size_t)vdisk_luks_slot_bytes(h->key_bytes, s->stripes);
     uint8_t *mat = calloc(1, mat_len);
     uint8_t *key = malloc(h->key_bytes);
     vdisk_sectors *sec = NULL;
-    int r = mat && key ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory for the LUKS key slot", name);
+    int r = mat && key ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory for LUKS key slot %d", name, i);
     if (r == 0 && (vdisk_random(s->salt, sizeof(s->salt)) < 0 ||
-                   iterations(p, h->key_bytes, p->iter_time_ms ? p->iter_time_ms : 2000, &s->iterations) < 0 ||
-                   vdisk_pbkdf2(p->algs.hash, pass, passlen, s->salt, sizeof(s->salt), s->iterations,
+                   iterations(a->hash, h->key_bytes, iter_ms ? iter_ms : 2000, &s->iterations) < 0 ||
+                   vdisk_pbkdf2(a->hash, pass, passlen, s->salt, sizeof(s->salt), s->iterations,
                                 key, h->key_bytes) < 0 ||
-                   vdisk_af_split(p->algs.hash, mk, h->key_bytes, s->stripes, mat) < 0))
-        r = vdisk_error_set(err, EIO, "%s: deriving the LUKS key slot with PBKDF2-%s failed", name,
+                   vdisk_af_split(a->hash, mk, h->key_bytes, s->stripes, mat) < 0))
+        r = vdisk_error_set(err, EIO, "%s: deriving LUKS key slot %d with PBKDF2-%s failed", name, i,
                             h->hash_spec);
-    if (r == 0 && (r = vdisk_sectors_new(&p->algs.crypt, key, h->key_bytes, &sec, err)) < 0)
-        vdisk_error_prefix(err, "%s: LUKS key slot 0", name);
+    if (r == 0 && (r = vdisk_sectors_new(&a->crypt, key, h->key_bytes, &sec, err)) < 0)
+        vdisk_error_prefix(err, "%s: LUKS key slot %d", name, i);
     if (r == 0)
         r = vdisk_sectors_encrypt(sec, 0, mat, mat_len, err);
     if (r == 0)
@@ -184,13 +195,13 @@ vdisk_luks_format(const struct vdisk_luks_params *p, const uint8_t *pass, size_t
     if (r == 0)
         r = vdisk_random(h->mk_salt, sizeof(h->mk_salt));
     if (r == 0)
-        r = iterations(p, key_bytes, ms / 8 ? ms / 8 : 1, &h->mk_iterations);
+        r = iterations(p->algs.hash, key_bytes, ms / 8 ? ms / 8 : 1, &h->mk_iterations);
     if (r == 0)
         r = vdisk_pbkdf2(p->algs.hash, mk, key_bytes, h->mk_salt, sizeof(h->mk_salt), h->mk_iterations,
                          h->mk_digest, sizeof(h->mk_digest));
     if (r < 0)
         return vdisk_error_set(err, -r, "%s: making the LUKS master key failed", name);
-    r = write_slot0(p, h, pass, passlen, mk, io, opaque, name, err);
+    r = vdisk_luks_store_key(&p->algs, h, 0, pass, passlen, mk, ms, io, opaque, name, err);
     if (r < 0)
         return r;
     uint8_t buf[VDISK_LUKS_HDR_LEN];

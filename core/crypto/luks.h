@@ -83,6 +83,20 @@ int vdisk_luks_unlock(const struct vdisk_luks_header *h, const struct vdisk_luks
                       const uint8_t *pass, size_t passlen, vdisk_luks_io_fn io, void *opaque,
                       uint8_t *mk, int *slot, const char *name, vdisk_error *err);
 
+/* Try the passphrase on slot i alone: *match true (and the master key in
+ * mk) if the slot is active and the passphrase opens it.  Errors only for
+ * I/O and crypto failures. */
+int vdisk_luks_try_slot(const struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, int i,
+                        const uint8_t *pass, size_t passlen, vdisk_luks_io_fn io, void *opaque, uint8_t *mk,
+                        bool *match, const char *name, vdisk_error *err);
+
+/* Store mk in slot i under the passphrase: new salt, iterations for
+ * iter_ms (0: 2000) of PBKDF2, AF split, encrypted, written through io.
+ * Marks the slot active in h only; the caller writes the header. */
+int vdisk_luks_store_key(const struct vdisk_luks_algs *a, struct vdisk_luks_header *h, int i,
+                         const uint8_t *pass, size_t passlen, const uint8_t *mk, uint64_t iter_ms,
+                         vdisk_luks_io_fn io, void *opaque, const char *name, vdisk_error *err);
+
 struct vdisk_luks_params {
     struct vdisk_luks_algs algs;
     uint64_t iter_time_ms;      /* PBKDF2 time per slot (QEMU default 2000) */
@@ -94,6 +108,24 @@ struct vdisk_luks_params {
 int vdisk_luks_format(const struct vdisk_luks_params *p, const uint8_t *pass, size_t passlen,
                       vdisk_luks_io_fn io, void *opaque, struct vdisk_luks_header *h, uint8_t *mk,
                       const char *name, vdisk_error *err);
+
+/* Where a LUKS header lives: key material and header I/O, and a flush
+ * that makes what was written durable (key-slot changes are ordered). */
+struct vdisk_luks_dev {
+    vdisk_luks_io_fn io;
+    int (*flush)(void *opaque, vdisk_error *err);
+    void *opaque;
+    const char *name;          /* the image, for messages */
+};
+
+struct vdisk_keyslot_opts;
+/* qemu-img amend's key-slot changes (state=active: add new-secret to a
+ * slot; state=inactive: erase slots by index or old-secret) with QEMU's
+ * rules and messages.  mk: the unlocked master key (h->key_bytes).  On
+ * success h is what the disk now holds; on a refusal nothing was written. */
+int vdisk_luks_amend_keyslots(struct vdisk_luks_header *h, const struct vdisk_luks_algs *a,
+                              const uint8_t *mk, const struct vdisk_keyslot_opts *o,
+                              const struct vdisk_luks_dev *dev, vdisk_error *err);
 
 struct vdisk_encrypt_opts;
 struct vdisk_encrypt_info;

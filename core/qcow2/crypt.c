@@ -29,6 +29,7 @@ struct qcow2_crypt {
     bool luks;
     struct vdisk_luks_header hdr;
     struct vdisk_luks_algs algs;
+    uint8_t mk[64];            /* LUKS master key (for new key slots); wiped on free */
 };
 
 int
@@ -82,6 +83,8 @@ open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secr
     r = vdisk_luks_unlock(&c->hdr, &c->algs, secret, secret_len, hdr_io, s, mk, &slot, s->name, err);
     if (r == 0 && (r = vdisk_sectors_new(&c->algs.crypt, mk, c->hdr.key_bytes, &c->sectors, err)) < 0)
         vdisk_error_prefix(err, "%s: LUKS data cipher", s->name);
+    if (r == 0)
+        memcpy(c->mk, mk, c->hdr.key_bytes);
     vdisk_wipe(mk, sizeof(mk));
     return r;
 }
@@ -267,6 +270,31 @@ qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err)
     uint8_t mk[64];
     r = vdisk_luks_format(&p, o->encrypt.secret, o->encrypt.secret_len, hdr_io, s, &h, mk, s->name, err);
     vdisk_wipe(mk, sizeof(mk));
+    return r;
+}
+
+/* Make the LUKS header clusters' writes durable. */
+static int
+hdr_flush(void *opaque, vdisk_error *err)
+{
+    qcow2_state *s = opaque;
+    return vdisk_file_flush(s->file, err);
+}
+
+int
+qcow2_crypt_amend_keyslots(vdisk_image *img, const vdisk_keyslot_opts *o, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    if (!s->crypt)
+        return vdisk_error_set(err, EINVAL, "%s: Can't amend encryption options - encryption not present",
+                               s->name);
+    if (!s->crypt->luks)
+        return vdisk_error_set(err, ENOTSUP, "%s: Only LUKS encryption options can be amended", s->name);
+    struct qcow2_crypt *c = s->crypt;
+    struct vdisk_luks_dev dev = { .io = hdr_io, .flush = hdr_flush, .opaque = s, .name = s->name };
+    pthread_mutex_lock(&s->lock);
+    int r = vdisk_luks_amend_keyslots(&c->hdr, &c->algs, c->sectors ? c->mk : NULL, o, &dev, err);
+    pthread_mutex_unlock(&s->lock);
     return r;
 }
 

@@ -230,6 +230,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .snapshot_delete = qcow2_snapshot_delete,      /* refcounts -1, free its L1, new table */
     .snapshot_load = qcow2_snapshot_load,          /* read-only view of a snapshot */
     .amend = qcow2_amend,                          /* compat and lazy_refcounts (amend.c) */
+    .amend_keyslots = qcow2_crypt_amend_keyslots,  /* LUKS key slots add/erase (crypt.c) */
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */
     .make_empty = qcow2_make_empty,                /* drop every cluster (resize.c) */
     .set_backing = qcow2_set_backing,              /* new backing name in the header (backing.c) */

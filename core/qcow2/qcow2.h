@@ -404,6 +404,8 @@ int qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t 
                                  vdisk_error *err);
 /* New image: LUKS header in fresh clusters, recorded in s (create.c). */
 int qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err);
+/* Add or erase LUKS key slots (qemu-img amend encrypt.state=...). */
+int qcow2_crypt_amend_keyslots(vdisk_image *img, const vdisk_keyslot_opts *o, vdisk_error *err);
 /* Bytes (whole clusters) the LUKS header of a new image takes; 0 unencrypted. */
 uint64_t qcow2_crypt_header_size(const vdisk_create_opts *o);
 /* vdisk_info.encrypt of an encrypted image. */

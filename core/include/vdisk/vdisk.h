@@ -10,6 +10,7 @@
 #include <vdisk/snapshot.h>
 #include <vdisk/amend.h>
 #include <vdisk/encrypt.h>
+#include <vdisk/keyslot.h>
 #include <vdisk/resize.h>
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
