@@ -9,21 +9,28 @@
 
 #define PREFIX "encrypt."
 
-/* What qemu-img amend takes, and what it only takes when creating. */
-static const char *const amend_keys[] = {
-    "state", "new-secret", "old-secret", "keyslot", "iter-time", NULL,
-};
-static const char *const create_keys[] = {
-    "format", "key-secret", "cipher-alg", "cipher-mode", "ivgen-alg", "ivgen-hash-alg", "hash-alg", NULL,
+enum key_kind { KEY_NONE, KEY_AMEND, KEY_CREATE };
+
+/* The LUKS option names: what qemu-img amend takes, and what it only
+ * takes when creating an image. */
+static const struct {
+    const char *name;
+    enum key_kind kind;
+} keys[] = {
+    { "state", KEY_AMEND }, { "new-secret", KEY_AMEND }, { "old-secret", KEY_AMEND },
+    { "keyslot", KEY_AMEND }, { "iter-time", KEY_AMEND },
+    { "format", KEY_CREATE }, { "key-secret", KEY_CREATE }, { "cipher-alg", KEY_CREATE },
+    { "cipher-mode", KEY_CREATE }, { "ivgen-alg", KEY_CREATE }, { "ivgen-hash-alg", KEY_CREATE },
+    { "hash-alg", KEY_CREATE },
 };
 
-static bool
-in_list(const char *const *l, const char *key)
+static enum key_kind
+key_kind(const char *name)
 {
-    for (; *l; l++)
-        if (strcmp(*l, key) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return keys[i].kind;
+    return KEY_NONE;
 }
 
 static int
@@ -91,17 +98,17 @@ take_key(vv_amend_encrypt *ke, const char *key, const char *val)
 {
     bool prefixed = strncmp(key, PREFIX, strlen(PREFIX)) == 0;
     const char *name = prefixed ? key + strlen(PREFIX) : key;
-    bool amend = in_list(amend_keys, name), create = in_list(create_keys, name);
-    if (!prefixed && !amend && !create)
+    enum key_kind kind = key_kind(name);
+    if (!prefixed && kind == KEY_NONE)
         return 0;
-    if (!amend && !create) {
+    if (kind == KEY_NONE) {
         vv_error("Invalid parameter '%s'", key);
         return -1;
     }
     ke->given = true;
     if (remember(prefixed ? &ke->prefixed : &ke->bare, key) < 0)
         return -1;
-    if (create)
+    if (kind == KEY_CREATE)
         return remember(&ke->create_only, key) < 0 ? -1 : 1;
     return set_amend_key(ke, key, name, val) < 0 ? -1 : 1;
 }

@@ -86,6 +86,17 @@ def qemu_refuses(qemu_img, objs, fmt, path, sid):
     assert p.returncode == 1 and "Invalid password, cannot unlock any keyslot" in p.stderr, p.stderr
 
 
+def made(qemu_img, qemu_io, objs, fmt, tmp_path):
+    """make() plus a plain raw copy of its guest data."""
+    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
+    return img, plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+
+
+def only_sec1_opens(qemu_img, objs, fmt, img, raw):
+    qemu_refuses(qemu_img, objs, fmt, img, "sec0")
+    same_data(qemu_img, objs, fmt, img, "sec1", raw)
+
+
 def ok(p):
     assert_no_crash(p)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -102,8 +113,7 @@ FMTS = ["qcow2", "luks"]
 
 @pytest.mark.parametrize("fmt", FMTS)
 def test_add_slot_both_passphrases_open(vdisk, qemu_img, qemu_io, objs, tmp_path, fmt):
-    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
-    raw = plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+    img, raw = made(qemu_img, qemu_io, objs, fmt, tmp_path)
     ok(vdisk(*amend_args(objs, fmt, img, f"state=active,new-secret=sec1,iter-time={ITER}")))
     assert slots(qemu_img, objs, fmt, img, "sec1") == [True, True] + [False] * 6
     same_data(qemu_img, objs, fmt, img, "sec1", raw)
@@ -118,34 +128,29 @@ def test_add_slot_both_passphrases_open(vdisk, qemu_img, qemu_io, objs, tmp_path
 
 @pytest.mark.parametrize("fmt", FMTS)
 def test_add_explicit_slot_then_erase_by_index(vdisk, qemu_img, qemu_io, objs, tmp_path, fmt):
-    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
-    raw = plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+    img, raw = made(qemu_img, qemu_io, objs, fmt, tmp_path)
     ok(vdisk(*amend_args(objs, fmt, img, f"state=active,new-secret=sec1,keyslot=5,iter-time={ITER}")))
     assert slots(qemu_img, objs, fmt, img, "sec1") == [True] + [False] * 4 + [True] + [False] * 2
     ok(vdisk(*amend_args(objs, fmt, img, "state=inactive,keyslot=0", sid="sec1")))
     assert slots(qemu_img, objs, fmt, img, "sec1") == [False] * 5 + [True] + [False] * 2
-    qemu_refuses(qemu_img, objs, fmt, img, "sec0")
-    same_data(qemu_img, objs, fmt, img, "sec1", raw)
+    only_sec1_opens(qemu_img, objs, fmt, img, raw)
 
 
 @pytest.mark.parametrize("fmt", FMTS)
 def test_erase_by_old_secret(vdisk, qemu_img, qemu_io, objs, tmp_path, fmt):
     """old-secret erases every slot it opens (two here), the other stays."""
-    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
-    raw = plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+    img, raw = made(qemu_img, qemu_io, objs, fmt, tmp_path)
     for sid in ("sec1", "sec0"):
         retry_qemu(qemu_img, *amend_args(objs, fmt, img, f"state=active,new-secret={sid},iter-time={ITER}"))
     assert slots(qemu_img, objs, fmt, img, "sec0") == [True] * 3 + [False] * 5
     ok(vdisk(*amend_args(objs, fmt, img, "state=inactive,old-secret=sec0")))
     assert slots(qemu_img, objs, fmt, img, "sec1") == [False, True] + [False] * 6
-    qemu_refuses(qemu_img, objs, fmt, img, "sec0")
-    same_data(qemu_img, objs, fmt, img, "sec1", raw)
+    only_sec1_opens(qemu_img, objs, fmt, img, raw)
 
 
 @pytest.mark.parametrize("fmt", FMTS)
 def test_qemu_amended_images_open_in_vdisk(vdisk, qemu_img, qemu_io, objs, tmp_path, fmt):
-    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
-    raw = plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+    img, raw = made(qemu_img, qemu_io, objs, fmt, tmp_path)
     retry_qemu(qemu_img, *amend_args(objs, fmt, img, f"state=active,new-secret=sec1,keyslot=3,iter-time={ITER}"))
     qemu_img(*amend_args(objs, fmt, img, "state=inactive,keyslot=0", sid="sec1"))
     out = tmp_path / "v.raw"
@@ -177,13 +182,11 @@ def test_raw_luks_cryptsetup_sees_the_slots(vdisk, qemu_img, qemu_io, objs, tmp_
 
 @pytest.mark.parametrize("fmt", FMTS)
 def test_force_erases_last_slot_and_overwrites_active(vdisk, qemu_img, qemu_io, objs, tmp_path, fmt):
-    img = make(qemu_img, qemu_io, objs, fmt, tmp_path / f"a.{fmt}")
-    raw = plain_copy(qemu_img, objs, fmt, img, tmp_path / "a.raw")
+    img, raw = made(qemu_img, qemu_io, objs, fmt, tmp_path)
     # overwrite the only (active) slot with another passphrase
     ok(vdisk(*amend_args(objs, fmt, img, f"state=active,new-secret=sec1,keyslot=0,iter-time={ITER}",
                          force=True)))
-    qemu_refuses(qemu_img, objs, fmt, img, "sec0")
-    same_data(qemu_img, objs, fmt, img, "sec1", raw)
+    only_sec1_opens(qemu_img, objs, fmt, img, raw)
     ok(vdisk(*amend_args(objs, fmt, img, "state=inactive,keyslot=0", sid="sec1", force=True)))
     qemu_refuses(qemu_img, objs, fmt, img, "sec1")
 

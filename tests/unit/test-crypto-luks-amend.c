@@ -17,40 +17,9 @@
 
 #include "crypto/luks.h"
 
-#define AREA (2u << 20)
-#define LOG 128
+#include "luks-mem.h"
 
-/* An in-memory LUKS area with a log: offset of each write, -1 for a flush. */
-struct mem {
-    uint8_t *buf;
-    long long log[LOG];
-    int n;
-};
-
-static int
-mem_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
-{
-    struct mem *m = opaque;
-    if (off + len > AREA)
-        return vdisk_error_set(err, EINVAL, "past the area");
-    if (write) {
-        memcpy(m->buf + off, buf, len);
-        if (m->n < LOG)
-            m->log[m->n++] = (long long)off;
-    } else {
-        memcpy(buf, m->buf + off, len);
-    }
-    return 0;
-}
-
-static int
-mem_flush(void *opaque, vdisk_error *err)
-{
-    struct mem *m = opaque;
-    if (m->n < LOG)
-        m->log[m->n++] = -1;
-    return 0;
-}
+#define AREA LUKS_MEM_AREA
 
 static const struct vdisk_luks_params params = {
     .algs = { .crypt = { .cipher = VDISK_CIPHER_AES_128, .mode = VDISK_CIPHER_MODE_XTS,
@@ -59,7 +28,7 @@ static const struct vdisk_luks_params params = {
 };
 
 struct fx {
-    struct mem m;
+    struct luks_mem m;
     struct vdisk_luks_dev dev;
     struct vdisk_luks_header h;
     struct vdisk_luks_algs a;
@@ -72,8 +41,9 @@ fx_new(void)
 {
     struct fx *f = calloc(1, sizeof(*f));
     f->m.buf = calloc(1, AREA);
-    f->dev = (struct vdisk_luks_dev){ .io = mem_io, .flush = mem_flush, .opaque = &f->m, .name = "m.luks" };
-    assert_int_equal(vdisk_luks_format(&params, (const uint8_t *)"pw0", 3, mem_io, &f->m, &f->h, f->mk,
+    f->dev = (struct vdisk_luks_dev){ .io = luks_mem_io, .flush = luks_mem_flush, .opaque = &f->m,
+                                      .name = "m.luks" };
+    assert_int_equal(vdisk_luks_format(&params, (const uint8_t *)"pw0", 3, luks_mem_io, &f->m, &f->h, f->mk,
                                        "m.luks", NULL), 0);
     assert_int_equal(vdisk_luks_header_parse(f->m.buf, VDISK_LUKS_HDR_LEN, AREA, &f->h, &f->a, "m.luks",
                                              NULL), 0);
@@ -104,7 +74,7 @@ opens(struct fx *f, const char *pw)
     uint8_t mk[64];
     int slot = -1;
     assert_int_equal(vdisk_luks_header_parse(f->m.buf, VDISK_LUKS_HDR_LEN, AREA, &h, &a, "m", NULL), 0);
-    if (vdisk_luks_unlock(&h, &a, (const uint8_t *)pw, strlen(pw), mem_io, &f->m, mk, &slot, "m", NULL) < 0)
+    if (vdisk_luks_unlock(&h, &a, (const uint8_t *)pw, strlen(pw), luks_mem_io, &f->m, mk, &slot, "m", NULL) < 0)
         return -1;
     assert_memory_equal(mk, f->mk, h.key_bytes);
     return slot;

@@ -14,27 +14,9 @@
 
 #include "crypto/luks.h"
 
-#define AREA (2u << 20)
+#include "luks-mem.h"
 
-struct mem {
-    uint8_t *buf;
-    int writes;
-};
-
-static int
-mem_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
-{
-    struct mem *m = opaque;
-    if (off + len > AREA)
-        return vdisk_error_set(err, EINVAL, "past the area");
-    if (write) {
-        memcpy(m->buf + off, buf, len);
-        m->writes++;
-    } else {
-        memcpy(buf, m->buf + off, len);
-    }
-    return 0;
-}
+#define AREA LUKS_MEM_AREA
 
 static const struct vdisk_luks_params params = {
     .algs = { .crypt = { .cipher = VDISK_CIPHER_AES_256, .mode = VDISK_CIPHER_MODE_XTS,
@@ -45,11 +27,11 @@ static const struct vdisk_luks_params params = {
 static void
 test_format_and_unlock(void **state)
 {
-    struct mem m = { calloc(1, AREA), 0 };
+    struct luks_mem m = { .buf = calloc(1, AREA) };
     struct vdisk_luks_header h, parsed;
     struct vdisk_luks_algs a;
     uint8_t mk[64], mk2[64];
-    assert_int_equal(vdisk_luks_format(&params, (const uint8_t *)"pw", 2, mem_io, &m, &h, mk, "m", NULL), 0);
+    assert_int_equal(vdisk_luks_format(&params, (const uint8_t *)"pw", 2, luks_mem_io, &m, &h, mk, "m", NULL), 0);
     assert_int_equal(vdisk_luks_header_parse(m.buf, VDISK_LUKS_HDR_LEN, AREA, &parsed, &a, "m", NULL), 0);
     assert_string_equal(parsed.cipher_name, "aes");
     assert_string_equal(parsed.cipher_mode, "xts-plain64");
@@ -65,18 +47,18 @@ test_format_and_unlock(void **state)
     assert_memory_equal(d, parsed.mk_digest, 20);
 
     int slot = -1;
-    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pw", 2, mem_io, &m, mk2, &slot, "m",
+    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pw", 2, luks_mem_io, &m, mk2, &slot, "m",
                                        NULL), 0);
     assert_int_equal(slot, 0);
     assert_memory_equal(mk, mk2, 64);
 
     vdisk_error err = { 0 };
-    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pX", 2, mem_io, &m, mk2, &slot, "m",
+    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pX", 2, luks_mem_io, &m, mk2, &slot, "m",
                                        &err), -EACCES);
     assert_non_null(strstr(err.message, "Invalid password"));
     /* Damaged key material: the passphrase no longer opens the slot. */
     m.buf[parsed.slots[0].key_offset * 512 + 1000] ^= 0x80;
-    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pw", 2, mem_io, &m, mk2, &slot, "m",
+    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"pw", 2, luks_mem_io, &m, mk2, &slot, "m",
                                        &err), -EACCES);
     free(m.buf);
 }
@@ -90,10 +72,10 @@ test_essiv_cast5_layout(void **state)
                              .ivgen_hash = VDISK_HASH_MD5 }, .hash = VDISK_HASH_SHA256 },
         .iter_time_ms = 5,
     };
-    struct mem m = { calloc(1, AREA), 0 };
+    struct luks_mem m = { .buf = calloc(1, AREA) };
     struct vdisk_luks_header h;
     uint8_t mk[64];
-    assert_int_equal(vdisk_luks_format(&p, (const uint8_t *)"", 0, mem_io, &m, &h, mk, "m", NULL), 0);
+    assert_int_equal(vdisk_luks_format(&p, (const uint8_t *)"", 0, luks_mem_io, &m, &h, mk, "m", NULL), 0);
     assert_string_equal(h.cipher_mode, "cbc-essiv:md5");
     /* 16-byte key: 64000 bytes of material, 4 KiB aligned = 128 sectors. */
     assert_int_equal(h.slots[1].key_offset - h.slots[0].key_offset, 128);
@@ -104,7 +86,7 @@ test_essiv_cast5_layout(void **state)
     uint8_t mk2[64];
     int slot;
     /* The empty passphrase is a passphrase. */
-    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"", 0, mem_io, &m, mk2, &slot, "m", NULL), 0);
+    assert_int_equal(vdisk_luks_unlock(&parsed, &a, (const uint8_t *)"", 0, luks_mem_io, &m, mk2, &slot, "m", NULL), 0);
     assert_memory_equal(mk, mk2, 16);
     free(m.buf);
 }
@@ -114,11 +96,11 @@ test_format_refuses_cast5_xts(void **state)
 {
     struct vdisk_luks_params p = params;
     p.algs.crypt.cipher = VDISK_CIPHER_CAST5_128;
-    struct mem m = { calloc(1, AREA), 0 };
+    struct luks_mem m = { .buf = calloc(1, AREA) };
     struct vdisk_luks_header h;
     uint8_t mk[64];
     vdisk_error err = { 0 };
-    assert_int_equal(vdisk_luks_format(&p, (const uint8_t *)"pw", 2, mem_io, &m, &h, mk, "m", &err), -ENOTSUP);
+    assert_int_equal(vdisk_luks_format(&p, (const uint8_t *)"pw", 2, luks_mem_io, &m, &h, mk, "m", &err), -ENOTSUP);
     assert_int_equal(m.writes, 0);
     free(m.buf);
 }
