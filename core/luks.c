@@ -307,7 +307,7 @@ luks_amend_keyslots(vdisk_image *img, const vdisk_keyslot_opts *o, vdisk_error *
 {
     luks_state *s = img->priv;
     struct vdisk_luks_dev dev = { .io = file_io, .flush = file_flush, .opaque = img->file,
-                                  .name = img->filename };
+                                  .name = img->filename, .area_len = s->payload };
     return vdisk_luks_amend_keyslots(&s->hdr, &s->algs, s->sectors ? s->mk : NULL, o, &dev, err);
 }
 

@@ -38,6 +38,22 @@ count_active(const struct vdisk_luks_header *h)
     return n;
 }
 
+/* A hostile header may put an inactive slot (which the header checks let
+ * pass) anywhere: refuse to write one outside the key material area. */
+static int
+check_slot_area(const struct vdisk_luks_header *h, int k, const struct vdisk_luks_dev *dev, vdisk_error *err)
+{
+    const struct vdisk_luks_slot *s = &h->slots[k];
+    uint64_t start = (uint64_t)s->key_offset * 512;
+    uint64_t end = start + vdisk_luks_slot_bytes(h->key_bytes, s->stripes);
+    if (start >= VDISK_LUKS_HDR_LEN && end <= dev->area_len)
+        return 0;
+    return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d (0x%llx..0x%llx) lies outside the key "
+                           "material area (0x%x..0x%llx): the header is corrupt", dev->name, k,
+                           (unsigned long long)start, (unsigned long long)end, VDISK_LUKS_HDR_LEN,
+                           (unsigned long long)dev->area_len);
+}
+
 /* The 592 header bytes of h at offset 0, made durable. */
 static int
 write_header(const struct vdisk_luks_header *h, const struct vdisk_luks_dev *dev, vdisk_error *err)
@@ -57,12 +73,15 @@ write_header(const struct vdisk_luks_header *h, const struct vdisk_luks_dev *dev
 static int
 erase_slot(struct vdisk_luks_header *h, int k, const struct vdisk_luks_dev *dev, vdisk_error *err)
 {
+    int r = check_slot_area(h, k, dev, err);
+    if (r < 0)
+        return r;
     struct vdisk_luks_header nh = *h;
     struct vdisk_luks_slot *s = &nh.slots[k];
     memset(s->salt, 0, sizeof(s->salt));
     s->iterations = 0;
     s->active = VDISK_LUKS_SLOT_INACTIVE;
-    int r = write_header(&nh, dev, err);
+    r = write_header(&nh, dev, err);
     if (r < 0)
         return r;
     *h = nh;
@@ -114,9 +133,12 @@ add_keyslot(struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, const 
     if (!mk)
         return vdisk_error_set(err, EACCES, "%s: the image was opened without its passphrase: the master "
                                "key needed to fill a keyslot is not known", name);
+    int r = check_slot_area(h, k, dev, err);
+    if (r < 0)
+        return r;
     uint64_t ms = o->has_iter_time ? (o->iter_time ? o->iter_time : 1) : 2000;
     struct vdisk_luks_header nh = *h;
-    int r = vdisk_luks_store_key(a, &nh, k, o->new_secret, o->new_secret_len, mk, ms, dev->io, dev->opaque,
+    r = vdisk_luks_store_key(a, &nh, k, o->new_secret, o->new_secret_len, mk, ms, dev->io, dev->opaque,
                                  name, err);
     if (r == 0)
         r = dev->flush(dev->opaque, err);
@@ -180,6 +202,9 @@ erase_matching(struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, con
                                "given and erasing them will erase all the data in the image irreversibly "
                                "- refusing operation", dev->name);
     int r = 0;
+    for (int i = 0; i < VDISK_LUKS_SLOTS && r == 0; i++)
+        if (hit[i])
+            r = check_slot_area(h, i, dev, err);
     for (int i = 0; i < VDISK_LUKS_SLOTS && r == 0; i++)
         if (hit[i])
             r = erase_slot(h, i, dev, err);

@@ -116,6 +116,7 @@ struct vdisk_luks_dev {
     int (*flush)(void *opaque, vdisk_error *err);
     void *opaque;
     const char *name;          /* the image, for messages */
+    uint64_t area_len;         /* bytes key material may use from the header on */
 };
 
 struct vdisk_keyslot_opts;

@@ -291,7 +291,8 @@ qcow2_crypt_amend_keyslots(vdisk_image *img, const vdisk_keyslot_opts *o, vdisk_
     if (!s->crypt->luks)
         return vdisk_error_set(err, ENOTSUP, "%s: Only LUKS encryption options can be amended", s->name);
     struct qcow2_crypt *c = s->crypt;
-    struct vdisk_luks_dev dev = { .io = hdr_io, .flush = hdr_flush, .opaque = s, .name = s->name };
+    struct vdisk_luks_dev dev = { .io = hdr_io, .flush = hdr_flush, .opaque = s, .name = s->name,
+                                  .area_len = s->crypt_hdr_length };
     pthread_mutex_lock(&s->lock);
     int r = vdisk_luks_amend_keyslots(&c->hdr, &c->algs, c->sectors ? c->mk : NULL, o, &dev, err);
     pthread_mutex_unlock(&s->lock);

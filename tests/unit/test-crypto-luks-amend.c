@@ -42,7 +42,7 @@ fx_new(void)
     struct fx *f = calloc(1, sizeof(*f));
     f->m.buf = calloc(1, AREA);
     f->dev = (struct vdisk_luks_dev){ .io = luks_mem_io, .flush = luks_mem_flush, .opaque = &f->m,
-                                      .name = "m.luks" };
+                                      .name = "m.luks", .area_len = AREA };
     assert_int_equal(vdisk_luks_format(&params, (const uint8_t *)"pw0", 3, luks_mem_io, &f->m, &f->h, f->mk,
                                        "m.luks", NULL), 0);
     assert_int_equal(vdisk_luks_header_parse(f->m.buf, VDISK_LUKS_HDR_LEN, AREA, &f->h, &f->a, "m.luks",
@@ -252,6 +252,29 @@ test_erase_matching_old_secret(void **state)
     fx_free(f);
 }
 
+static void
+test_slot_outside_the_area_is_refused(void **state)
+{
+    struct fx *f = fx_new();
+    vdisk_error err = { 0 };
+    /* An inactive slot may point anywhere in a hostile header: nothing
+     * may be written there, neither a new key nor erase passes. */
+    f->h.slots[4].key_offset = AREA / 512;
+    vdisk_keyslot_opts o = add_opts("pw1");
+    o.has_keyslot = true;
+    o.keyslot = 4;
+    assert_int_equal(vdisk_luks_amend_keyslots(&f->h, &f->a, f->mk, &o, &f->dev, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "m.luks: LUKS key slot 4 (0x200000..0x220000) lies outside"));
+    o = (vdisk_keyslot_opts){ .state = VDISK_KEYSLOT_INACTIVE, .has_keyslot = true, .keyslot = 4,
+                              .force = true };
+    assert_int_equal(vdisk_luks_amend_keyslots(&f->h, &f->a, f->mk, &o, &f->dev, &err), -EINVAL);
+    f->dev.area_len = 4096;   /* slot 0 itself does not fit */
+    o.keyslot = 0;
+    assert_int_equal(vdisk_luks_amend_keyslots(&f->h, &f->a, f->mk, &o, &f->dev, &err), -EINVAL);
+    assert_int_equal(f->m.n, 0);
+    fx_free(f);
+}
+
 int
 main(void)
 {
@@ -262,6 +285,7 @@ main(void)
         cmocka_unit_test(test_erase_by_index_header_first),
         cmocka_unit_test(test_erase_refusals),
         cmocka_unit_test(test_erase_matching_old_secret),
+        cmocka_unit_test(test_slot_outside_the_area_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
