@@ -4,14 +4,18 @@
  * (vdisk_luks_header_parse, with the input's length as the key material
  * area); when it parses and its PBKDF2 counts are small, the key slots are
  * tried with a fixed passphrase (key material read from the input, AF merge,
- * digest check).  Then the input is opened as a raw LUKS image through the
- * public API, header only (VDISK_OPEN_NO_KEY), and described.  Errors are
- * the expected outcome; crashes, leaks and undefined behaviour are what the
- * sanitizers report.
+ * digest check).  A header that parses also has one key slot force-erased
+ * (the index from the last input byte) in a copy of the input whose writes
+ * trap when they leave the key material area: amending a hostile header must
+ * never write outside it.  Then the input is opened as a raw LUKS image
+ * through the public API, header only (VDISK_OPEN_NO_KEY), and described.
+ * Errors are the expected outcome; crashes, leaks and undefined behaviour are
+ * what the sanitizers report.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -71,6 +75,59 @@ parse_and_unlock(const uint8_t *data, size_t size)
                             "fuzz.luks", &err);
 }
 
+/* A writable copy of the input; writes outside [0, area) are a bug. */
+struct area {
+    uint8_t *buf;
+    uint64_t len;
+};
+
+static int
+area_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
+{
+    struct area *a = opaque;
+    if (off > a->len || len > a->len - off) {
+        if (write)
+            __builtin_trap();
+        return vdisk_error_set(err, 22 /* EINVAL */, "outside the area");
+    }
+    if (write)
+        memcpy(a->buf + off, buf, len);
+    else
+        memcpy(buf, a->buf + off, len);
+    return 0;
+}
+
+static int
+area_flush(void *opaque, vdisk_error *err)
+{
+    (void)opaque;
+    (void)err;
+    return 0;
+}
+
+static void
+erase_one_slot(const uint8_t *data, size_t size)
+{
+    struct vdisk_luks_header h;
+    struct vdisk_luks_algs a;
+    vdisk_error err;
+    if (size < 1 || vdisk_luks_header_parse(data, size, size, &h, &a, "fuzz.luks", &err) < 0)
+        return;
+    uint64_t area_len = h.payload_offset ? (uint64_t)h.payload_offset * 512 : size;
+    if (area_len > size)
+        area_len = size;
+    struct area ar = { malloc(size), area_len };
+    if (!ar.buf)
+        return;
+    memcpy(ar.buf, data, size);
+    struct vdisk_luks_dev dev = { .io = area_io, .flush = area_flush, .opaque = &ar, .name = "fuzz.luks",
+                                  .area_len = area_len };
+    vdisk_keyslot_opts o = { .state = VDISK_KEYSLOT_INACTIVE, .has_keyslot = true,
+                             .keyslot = data[size - 1] & 7, .force = true };
+    (void)vdisk_luks_amend_keyslots(&h, &a, NULL, &o, &dev, &err);
+    free(ar.buf);
+}
+
 static void
 open_header_only(const uint8_t *data, size_t size)
 {
@@ -102,6 +159,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     parse_and_unlock(data, size);
+    erase_one_slot(data, size);
     open_header_only(data, size);
     return 0;
 }
