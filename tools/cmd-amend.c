@@ -1,9 +1,11 @@
 /* vdisk-virsh amend — change options of an existing image in place, as
- * `qemu-img amend`: compat=0.10|1.1 (also v2|v3) and lazy_refcounts=on|off.
+ * `qemu-img amend`: compat=0.10|1.1 (also v2|v3), lazy_refcounts=on|off,
+ * refcount_bits=N, size=N, and backing_file/backing_fmt (only as they are).
  *
  *   amend [-f FMT] [-p] [-q] [-t CACHE] [--force] [--object secret,id=ID,file=PATH]
  *         [--passphrase-file PATH | --passphrase-fd N] [--image-opts] -o OPTIONS FILE
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "progress.h"
 #include "secrets.h"
 
 enum { OPT_FORCE = 256 };
@@ -22,7 +25,6 @@ static const char *const create_only[] = {
 };
 /* Options qemu-img amends that this tool does not (yet). */
 static const char *const not_here[] = {
-    "size", "backing_file", "backing_fmt", "refcount_bits", "data_file", "data_file_raw",
     "encrypt.format", NULL,
 };
 
@@ -35,10 +37,67 @@ in_list(const char *const *l, const char *key)
     return false;
 }
 
+/* refcount_bits=N, as QEMU reads numbers (0x10 and 020 too). */
+static int
+parse_number(const char *key, const char *val, int *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 0);
+    if (errno || end == val || *end || val[0] == '-') {
+        vv_error("Parameter '%s' expects a number", key);
+        return -1;
+    }
+    /* Out of range widths get the driver's message. */
+    *out = v > 64 ? 65 : (int)v;
+    if (v == 0)
+        *out = -1;
+    return 0;
+}
+
+/* The keys qemu-img amends beyond compat and lazy_refcounts; 1: not one. */
+static int
+parse_more(const char *key, const char *val, vdisk_amend_opts *o)
+{
+    if (strcmp(key, "size") == 0) {
+        if (vdisk_parse_size(val, &o->size, NULL) < 0) {
+            vv_error("Parameter 'size' expects a non-negative number below 2^64\n"
+                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                     "and exabytes, respectively.");
+            return -1;
+        }
+    } else if (strcmp(key, "refcount_bits") == 0) {
+        return parse_number(key, val, &o->refcount_bits);
+    } else if (strcmp(key, "backing_file") == 0) {
+        o->backing_file = val;
+    } else if (strcmp(key, "backing_fmt") == 0) {
+        o->backing_format = val;
+    } else if (strcmp(key, "data_file") == 0) {
+        /* vdisk has no external data files; qemu-img refuses even "". */
+        vv_error("data-file can only be set for images that use an external data file");
+        return -1;
+    } else if (strcmp(key, "data_file_raw") == 0) {
+        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+            vv_error("Parameter 'data_file_raw' expects 'on' or 'off'");
+            return -1;
+        }
+        if (strcmp(val, "on") == 0) {
+            vv_error("data-file-raw cannot be set on existing images");
+            return -1;
+        }
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
 /* One key=value of -o into opts; returns 0 or prints and returns -1. */
 static int
 parse_option(const char *key, const char *val, vdisk_amend_opts *o)
 {
+    int more = parse_more(key, val, o);
+    if (more <= 0)
+        return more;
     if (strcmp(key, "compat") == 0) {
         if (strcmp(val, "0.10") == 0 || strcmp(val, "v2") == 0)
             o->qcow2_version = 2;
@@ -58,8 +117,8 @@ parse_option(const char *key, const char *val, vdisk_amend_opts *o)
         vv_error("Invalid parameter '%s'\nThis option is only supported for image creation", key);
         return -1;
     } else if (in_list(not_here, key)) {
-        vv_error("Amending option '%s' is not supported by " VV_PROG " (only compat and "
-                 "lazy_refcounts)", key);
+        /* encrypt.* keys: LUKS keyslot amendment goes here. */
+        vv_error("Amending option '%s' is not supported by " VV_PROG, key);
         return -1;
     } else {
         vv_error("Invalid parameter '%s'", key);
@@ -88,14 +147,22 @@ parse_options(char *list, vdisk_amend_opts *o)
 static void
 option_help(void)
 {
-    printf("Supported options:\n"
+    printf("Amend options for 'qcow2':\n"
+           "  backing_file=<str>     - File name of a base image\n"
+           "  backing_fmt=<str>      - Image format of the base image\n"
            "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
-           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n");
+           "  data_file=<str>        - File name of an external data file\n"
+           "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw "
+           "image\n"
+           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
+           "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
+           "  size=<size>            - Virtual disk size\n");
 }
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
-parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *secrets)
+parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
+           vv_secrets *secrets)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -117,7 +184,10 @@ parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *
                 return 1;
             break;
         case 'f': *fmt = optarg; break;
-        case 't': case 'p': case 'q': case OPT_FORCE: break;
+        case 'p': pq[0] = true; break;
+        case 'q': pq[1] = true; break;
+        /* --force only matters for encryption keyslots in qemu-img. */
+        case 't': case OPT_FORCE: break;
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -134,7 +204,7 @@ parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *
     return -1;
 }
 
-/* amend: change compat level and lazy refcounts of a qcow2 image. */
+/* amend: change the options of a qcow2 image in place. */
 int
 cmd_amend(int argc, char **argv)
 {
@@ -142,7 +212,9 @@ cmd_amend(int argc, char **argv)
     char *options = NULL;
     vv_secrets secrets = { 0 };
     vdisk_amend_opts o = { .qcow2_version = 0, .lazy_refcounts = -1 };
-    int ret = parse_args(argc, argv, &fmt, &options, &secrets);
+    bool pq[2] = { false, false };
+    vv_progress bar;
+    int ret = parse_args(argc, argv, &fmt, &options, pq, &secrets);
     if (ret < 0 && parse_options(options, &o) < 0)
         ret = 1;
     vdisk_image *img;
@@ -150,7 +222,11 @@ cmd_amend(int argc, char **argv)
         ret = 1;
     if (ret < 0) {
         vdisk_error err = { 0 };
+        vv_progress_init(&bar, pq[0] && !pq[1], 1.0);
+        o.progress = vv_progress_cb;
+        o.progress_opaque = &bar;
         int r = vdisk_amend(img, &o, &err);
+        vv_progress_end(&bar, r == 0);
         if (r < 0)
             vv_report_file(&err, vdisk_get_filename(img));
         if (vv_close_image(img, r == 0) < 0)

@@ -464,8 +464,8 @@ prealloc_data(qcow2_state *s, uint64_t old, uint64_t size, vdisk_prealloc mode,
 
 /* ---- the driver callbacks ----------------------------------------------- */
 
-static int
-check_request(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_error *err)
+int
+qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_error *err)
 {
     if (s->crypt_method && prealloc != VDISK_PREALLOC_OFF)
         return vdisk_error_set(err, ENOTSUP, "%s: preallocation of the new part is not supported "
@@ -537,7 +537,7 @@ qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
     int r = read_head(img, prealloc, size, &head, err);
     pthread_mutex_lock(&s->lock);
     if (r == 0)
-        r = check_request(s, size, prealloc, err);
+        r = qcow2_truncate_check(s, size, prealloc, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0 && size > old) {
