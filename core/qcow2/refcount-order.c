@@ -273,6 +273,10 @@ adopt(qcow2_state *s, struct new_refs *n, uint64_t **old, uint64_t *old_entries,
     for (uint64_t i = 0; i < s->reftable_entries; i++)
         if (s->reftable[i])
             qcow2_cache_discard(s->rb_cache, s->reftable[i]);
+    /* A new block's cluster may once have held a cached table. */
+    for (uint64_t j = 0; j < n->entries; j++)
+        if (n->table[j])
+            qcow2_cache_discard(s->rb_cache, n->table[j]);
     *old = s->reftable;
     *old_entries = s->reftable_entries;
     *off = s->reftable_offset;
