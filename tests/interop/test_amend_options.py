@@ -293,3 +293,18 @@ def test_option_help_lists_amendable_keys(vdisk, qemu_img, tmp_path):
     for key in ("size", "backing_file", "backing_fmt", "refcount_bits", "compat",
                 "lazy_refcounts", "data_file"):
         assert f"  {key}=" in out and f"  {key}=" in want
+
+
+def test_refcount_width_on_dirty_lazy_image(vdisk, qemu_img, qemu_io, tmp_path):
+    """A lazy-refcounts image left dirty by a crashed writer: its refcounts
+    are rebuilt on open, then rewritten with the new width, as qemu-img."""
+    src = make(qemu_img, qemu_io, tmp_path / "src.qcow2", "lazy_refcounts=on")
+    qemu_io("-f", "qcow2", "-c", "write -P 7 0 1M", "-c", "abort", src, check=False)
+    assert qemu_img("check", src, check=False).returncode != 0
+    v, q = twins(src, tmp_path)
+    pv, pq = amend_both(vdisk, qemu_img, v, q, "refcount_bits=8")
+    assert pv.returncode == pq.returncode == 0, pv.stderr
+    assert info(qemu_img, v) == info(qemu_img, q)
+    check_clean(qemu_img, v)
+    qemu_img("compare", v, q)
+    qemu_io("-f", "qcow2", "-c", "read -P 7 0 1M", v)
