@@ -368,9 +368,12 @@ precheck(qcow2_state *s, const vdisk_amend_opts *o, int target, vdisk_error *err
         return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility "
                                "level 1.1 and above (use compat=1.1 or greater)");
     uint64_t size = o->size ? o->size : s->img->size;
-    /* After an upgrade the resize sees a version 3 image: checked then. */
-    if (o->size && target <= s->version) {
+    if (o->size) {
+        /* The resize runs after an upgrade: check it as of the new version. */
+        int version = s->version;
+        s->version = target > version ? target : version;
         int r = qcow2_truncate_check(s, o->size, VDISK_PREALLOC_OFF, err);
+        s->version = version;
         if (r < 0)
             return r;
     }

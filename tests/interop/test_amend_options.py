@@ -212,11 +212,24 @@ def test_size_upgrade_then_resize_with_snapshots(vdisk, qemu_img, qemu_io, tmp_p
     ("size=abc", "", False),
     ("size=16M", "compat=0.10", True),
     ("size=16M,compat=0.10", "", True),
+    ("size=8M", "compat=0.10", True),
 ])
 def test_size_refusals(vdisk, qemu_img, qemu_io, tmp_path, opts, create, snap):
     src = make(qemu_img, qemu_io, tmp_path / "src.qcow2", create, WRITES[:1], snapshot=snap)
     v, q = twins(src, tmp_path)
     assert_same_refusal(vdisk, qemu_img, v, q, opts)
+
+
+def test_size_refused_after_upgrade_leaves_v2(vdisk, qemu_img, qemu_io, tmp_path):
+    """qemu-img upgrades, then refuses the size (exit 1, image now v3);
+    vdisk refuses with the same message before upgrading."""
+    src = make(qemu_img, qemu_io, tmp_path / "src.qcow2", "compat=0.10", WRITES[:1])
+    v, q = twins(src, tmp_path)
+    before = sha(v)
+    pv, pq = amend_both(vdisk, qemu_img, v, q, "compat=1.1,size=1000")
+    assert pv.returncode == pq.returncode == 1
+    assert message(pv.stderr) == message(pq.stderr)
+    assert sha(v) == before
 
 
 def test_size_zero_keeps_size(vdisk, qemu_img, qemu_io, tmp_path):
