@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vdisk/resize.h>
-
 #include "qcow2.h"
 
 #define HDR_COMPAT 80
@@ -368,11 +366,13 @@ precheck(qcow2_state *s, const vdisk_amend_opts *o, int target, vdisk_error *err
         return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility "
                                "level 1.1 and above (use compat=1.1 or greater)");
     uint64_t size = o->size ? o->size : s->img->size;
+    if (o->size > (uint64_t)INT64_MAX)
+        return vdisk_error_set(err, EINVAL, "Image size cannot be negative");
     if (o->size) {
         /* The resize runs after an upgrade: check it as of the new version. */
         int version = s->version;
         s->version = target > version ? target : version;
-        int r = qcow2_truncate_check(s, o->size, VDISK_PREALLOC_OFF, err);
+        int r = qcow2_truncate_check(s, o->size, VDISK_PREALLOC_OFF, true, err);
         s->version = version;
         if (r < 0)
             return r;
@@ -407,9 +407,10 @@ qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err)
     int target = opts->qcow2_version ? opts->qcow2_version : s->version;
     int r = amend_head(s, opts, target, err);
     pthread_mutex_unlock(&s->lock);
-    /* The resize takes the lock itself. */
+    /* The resize takes the lock itself; unlike `resize --shrink` it shrinks
+     * images with snapshots, as qemu-img amend. */
     if (r == 0 && opts->size && opts->size != img->size)
-        r = vdisk_resize(img, opts->size, true, VDISK_PREALLOC_OFF, NULL, NULL, err);
+        r = qcow2_resize(img, opts->size, VDISK_PREALLOC_OFF, true, NULL, NULL, err);
     pthread_mutex_lock(&s->lock);
     if (r == 0 && target < s->version)
         r = downgrade(s, err);

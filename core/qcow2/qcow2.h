@@ -494,9 +494,13 @@ int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err
 /* Grow or shrink the virtual size (checks snapshots and alignment). */
 int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
-/* The refusals of qcow2_truncate for `size`, in qemu-img's words (lock held). */
+/* qcow2_truncate, optionally shrinking an image with internal snapshots
+ * (their tables keep their own clusters, as in QEMU; amend does). */
+int qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool shrink_snapshots,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* The refusals of qcow2_resize for `size`, in qemu-img's words (lock held). */
 int qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
-                         vdisk_error *err);
+                         bool shrink_snapshots, vdisk_error *err);
 /* Unlink and free every cluster (the image reads through to its backing). */
 int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
 /* Rewrite the backing file name and format in the header cluster. */
