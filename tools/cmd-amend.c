@@ -215,11 +215,14 @@ cmd_amend(int argc, char **argv)
     bool pq[2] = { false, false };
     vv_progress bar;
     int ret = parse_args(argc, argv, &fmt, &options, pq, &secrets);
-    if (ret < 0 && parse_options(options, &o) < 0)
-        ret = 1;
     vdisk_image *img;
     if (ret < 0 && vv_open_secure(argv[optind], fmt, VDISK_OPEN_RDWR, &secrets, &img) < 0)
         ret = 1;
+    /* As qemu-img: the image is opened first, then the options parsed. */
+    if (ret < 0 && parse_options(options, &o) < 0) {
+        vv_close_image(img, false);
+        ret = 1;
+    }
     if (ret < 0) {
         vdisk_error err = { 0 };
         vv_progress_init(&bar, pq[0] && !pq[1], 1.0);

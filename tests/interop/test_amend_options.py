@@ -332,3 +332,13 @@ def test_refcount_width_on_dirty_lazy_image(vdisk, qemu_img, qemu_io, tmp_path):
     check_clean(qemu_img, v)
     qemu_img("compare", v, q)
     qemu_io("-f", "qcow2", "-c", "read -P 7 0 1M", v)
+
+
+@pytest.mark.parametrize("opts", ["data_file=x", "compat=0.9", "size=abc", "refcount_bits=3"])
+def test_open_error_before_option_errors(vdisk, qemu_img, tmp_path, opts):
+    """qemu-img opens the image before it parses the options."""
+    f = tmp_path / "missing.qcow2"
+    pv = vdisk("amend", "-o", opts, f, check=False)
+    pq = qemu_img("amend", "-o", opts, f, check=False)
+    assert pv.returncode == pq.returncode == 1
+    assert "No such file or directory" in pv.stderr and "No such file or directory" in pq.stderr
