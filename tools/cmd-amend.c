@@ -218,8 +218,10 @@ cmd_amend(int argc, char **argv)
     vdisk_image *img;
     if (ret < 0 && vv_open_secure(argv[optind], fmt, VDISK_OPEN_RDWR, &secrets, &img) < 0)
         ret = 1;
-    /* As qemu-img: the image is opened first, then the options parsed. */
-    if (ret < 0 && parse_options(options, &o) < 0) {
+    /* As qemu-img: the image is opened first, then the options parsed, for
+     * formats that can be amended (vdisk_amend refuses raw and iso). */
+    if (ret < 0 && vdisk_get_format(img) != VDISK_FORMAT_RAW &&
+        vdisk_get_format(img) != VDISK_FORMAT_ISO && parse_options(options, &o) < 0) {
         vv_close_image(img, false);
         ret = 1;
     }

@@ -363,3 +363,14 @@ def test_refcount_width_on_luks_qcow2(vdisk, qemu_img, qemu_io, tmp_path):
     assert info(qemu_img, v)["refcount-bits"] == 2
     retry_qemu(qemu_img, "check", *secret(pw), "--image-opts", qcow2_opts(v))
     retry_qemu(qemu_io, *secret(pw), "--image-opts", qcow2_opts(v), "-c", "read -P 0x3c 0 2M")
+
+
+@pytest.mark.parametrize("opts", ["compat=0.9", "size=abc", "foo=1", "refcount_bits=8"])
+def test_raw_refused_before_option_errors(vdisk, qemu_img, tmp_path, opts):
+    f = tmp_path / "r.raw"
+    f.write_bytes(b"\0" * 65536)
+    pv = vdisk("amend", "-f", "raw", "-o", opts, f, check=False)
+    pq = qemu_img("amend", "-f", "raw", "-o", opts, f, check=False)
+    assert pv.returncode == pq.returncode == 1
+    assert "does not support option amendment" in pq.stderr
+    assert "does not support option amendment" in pv.stderr
