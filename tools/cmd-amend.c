@@ -73,18 +73,13 @@ parse_more(const char *key, const char *val, vdisk_amend_opts *o)
     } else if (strcmp(key, "backing_fmt") == 0) {
         o->backing_format = val;
     } else if (strcmp(key, "data_file") == 0) {
-        /* vdisk has no external data files; qemu-img refuses even "". */
-        vv_error("data-file can only be set for images that use an external data file");
-        return -1;
+        o->data_file = val;
     } else if (strcmp(key, "data_file_raw") == 0) {
         if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
             vv_error("Parameter 'data_file_raw' expects 'on' or 'off'");
             return -1;
         }
-        if (strcmp(val, "on") == 0) {
-            vv_error("data-file-raw cannot be set on existing images");
-            return -1;
-        }
+        o->data_file_raw = strcmp(val, "on") == 0;
     } else {
         return 1;
     }

@@ -274,7 +274,8 @@ def overlay(qemu_img, qemu_io, tmp_path):
     "backing_file=other.qcow2", "backing_file=base.qcow2", "backing_fmt=qcow2",
     "backing_fmt=raw", "backing_file=base.qcow2,backing_fmt=raw", "backing_file=",
     "compat=0.10,backing_file=other.qcow2", "refcount_bits=8,backing_file=x",
-    "data_file=x", "data_file=", "data_file_raw=on",
+    "data_file=x", "data_file=", "data_file_raw=on", "refcount_bits=3,data_file=x",
+    "data_file_raw=on,refcount_bits=3", "data_file_raw=maybe",
 ])
 def test_backing_and_data_file_refusals(vdisk, qemu_img, tmp_path, overlay, opts):
     v, q = twins(overlay[1], tmp_path)

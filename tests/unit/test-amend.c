@@ -36,6 +36,12 @@ test_refusals(void **state)
         assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
         assert_non_null(strstr(err.message, "power of two and may not exceed 64 bits"));
     }
+    o = (vdisk_amend_opts){ .lazy_refcounts = -1, .refcount_bits = 3, .data_file = "" };
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "data-file can only be set"));
+    o = (vdisk_amend_opts){ .lazy_refcounts = -1, .data_file_raw = 1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "data-file-raw cannot be set"));
     vdisk_close(img, &err);
 }
 

@@ -19,6 +19,10 @@ typedef struct vdisk_amend_opts {
      * what the image already names; anything else is refused (rebase). */
     const char *backing_file;      /* NULL: not given */
     const char *backing_format;    /* NULL: not given */
+    /* vdisk has no external data files: any data_file (even "") and
+     * data_file_raw 1 are refused with qemu-img's messages. */
+    const char *data_file;         /* NULL: not given */
+    int data_file_raw;             /* 0: not given or off; 1: on */
     vdisk_progress_fn progress;    /* optional; fractions of the whole amend */
     void *progress_opaque;
 } vdisk_amend_opts;
