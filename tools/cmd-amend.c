@@ -37,14 +37,15 @@ in_list(const char *const *l, const char *key)
     return false;
 }
 
-/* refcount_bits=N, as QEMU reads numbers (0x10 and 020 too). */
+/* refcount_bits=N, as QEMU reads numbers (0x10 and 020 too; "-1" wraps
+ * to a width the driver refuses). */
 static int
 parse_number(const char *key, const char *val, int *out)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(val, &end, 0);
-    if (errno || end == val || *end || val[0] == '-') {
+    if (errno || end == val || *end) {
         vv_error("Parameter '%s' expects a number", key);
         return -1;
     }

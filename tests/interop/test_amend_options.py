@@ -156,7 +156,8 @@ def test_packed_compressed_clusters_refused_at_1_bit(vdisk, qemu_img, qemu_io, t
 
 @pytest.mark.parametrize("opts,create", [
     ("refcount_bits=3", ""), ("refcount_bits=0", ""), ("refcount_bits=128", ""),
-    ("refcount_bits=abc", ""), ("compat=0.10,refcount_bits=8", ""),
+    ("refcount_bits=abc", ""), ("refcount_bits=-1", ""), ("refcount_bits=16.0", ""),
+    ("compat=0.10,refcount_bits=8", ""),
     ("refcount_bits=8,compat=0.10", ""), ("refcount_bits=8", "compat=0.10"),
     ("compat=0.10", "refcount_bits=8"),
 ])
