@@ -1,9 +1,12 @@
 /* vdisk-virsh amend — change options of an existing image in place, as
- * `qemu-img amend`: compat=0.10|1.1 (also v2|v3) and lazy_refcounts=on|off.
+ * `qemu-img amend`: compat=0.10|1.1 (also v2|v3), lazy_refcounts=on|off,
+ * refcount_bits=N, size=N, backing_file/backing_fmt (only as they are), and
+ * the LUKS key-slot options (amend-encrypt.c).
  *
  *   amend [-f FMT] [-p] [-q] [-t CACHE] [--force] [--object secret,id=ID,file=PATH]
  *         [--passphrase-file PATH | --passphrase-fd N] [--image-opts] -o OPTIONS FILE
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "progress.h"
 #include "secrets.h"
 
 enum { OPT_FORCE = 256 };
@@ -20,10 +24,6 @@ enum { OPT_FORCE = 256 };
 /* Options qemu-img creates with but cannot change afterwards. */
 static const char *const create_only[] = {
     "cluster_size", "preallocation", "extended_l2", "compression_type", "encryption", NULL,
-};
-/* Options qemu-img amends that this tool does not (yet). */
-static const char *const not_here[] = {
-    "size", "backing_file", "backing_fmt", "refcount_bits", "data_file", "data_file_raw", NULL,
 };
 
 static bool
@@ -35,10 +35,63 @@ in_list(const char *const *l, const char *key)
     return false;
 }
 
+/* refcount_bits=N, as QEMU reads numbers (0x10 and 020 too; "-1" wraps
+ * to a width the driver refuses). */
+static int
+parse_number(const char *key, const char *val, int *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(val, &end, 0);
+    if (errno || end == val || *end) {
+        vv_error("Parameter '%s' expects a number", key);
+        return -1;
+    }
+    /* Out of range widths get the driver's message. */
+    *out = v > 64 ? 65 : (int)v;
+    if (v == 0)
+        *out = -1;
+    return 0;
+}
+
+/* The keys qemu-img amends beyond compat and lazy_refcounts; 1: not one. */
+static int
+parse_more(const char *key, const char *val, vdisk_amend_opts *o)
+{
+    if (strcmp(key, "size") == 0) {
+        if (vdisk_parse_size(val, &o->size, NULL) < 0) {
+            vv_error("Parameter 'size' expects a non-negative number below 2^64\n"
+                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                     "and exabytes, respectively.");
+            return -1;
+        }
+    } else if (strcmp(key, "refcount_bits") == 0) {
+        return parse_number(key, val, &o->refcount_bits);
+    } else if (strcmp(key, "backing_file") == 0) {
+        o->backing_file = val;
+    } else if (strcmp(key, "backing_fmt") == 0) {
+        o->backing_format = val;
+    } else if (strcmp(key, "data_file") == 0) {
+        o->data_file = val;
+    } else if (strcmp(key, "data_file_raw") == 0) {
+        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+            vv_error("Parameter 'data_file_raw' expects 'on' or 'off'");
+            return -1;
+        }
+        o->data_file_raw = strcmp(val, "on") == 0;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
 /* One key=value of -o into opts; returns 0 or prints and returns -1. */
 static int
 parse_option(const char *key, const char *val, vdisk_amend_opts *o)
 {
+    int more = parse_more(key, val, o);
+    if (more <= 0)
+        return more;
     if (strcmp(key, "compat") == 0) {
         if (strcmp(val, "0.10") == 0 || strcmp(val, "v2") == 0)
             o->qcow2_version = 2;
@@ -56,10 +109,6 @@ parse_option(const char *key, const char *val, vdisk_amend_opts *o)
         o->lazy_refcounts = strcmp(val, "on") == 0;
     } else if (in_list(create_only, key)) {
         vv_error("Invalid parameter '%s'\nThis option is only supported for image creation", key);
-        return -1;
-    } else if (in_list(not_here, key)) {
-        vv_error("Amending option '%s' is not supported by " VV_PROG " (only compat and "
-                 "lazy_refcounts)", key);
         return -1;
     } else {
         vv_error("Invalid parameter '%s'", key);
@@ -88,15 +137,23 @@ parse_options(char *list, vdisk_amend_opts *o)
 static void
 option_help(void)
 {
-    printf("Supported options:\n"
+    printf("Amend options for 'qcow2':\n"
+           "  backing_file=<str>     - File name of a base image\n"
+           "  backing_fmt=<str>      - Image format of the base image\n"
            "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
-           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n");
+           "  data_file=<str>        - File name of an external data file\n"
+           "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw "
+           "image\n"
+           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
+           "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
+           "  size=<size>            - Virtual disk size\n");
     vv_amend_encrypt_help();
 }
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
-parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *secrets, bool *force)
+parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
+           vv_secrets *secrets, bool *force)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -118,8 +175,11 @@ parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *
                 return 1;
             break;
         case 'f': *fmt = optarg; break;
+        case 'p': pq[0] = true; break;
+        case 'q': pq[1] = true; break;
+        /* --force only matters for encryption keyslots, as in qemu-img. */
         case OPT_FORCE: *force = true; break;
-        case 't': case 'p': case 'q': break;
+        case 't': break;
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -136,7 +196,7 @@ parse_args(int argc, char **argv, const char **fmt, char **options, vv_secrets *
     return -1;
 }
 
-/* amend: change compat level and lazy refcounts of a qcow2 image. */
+/* amend: change the options of a qcow2 image in place. */
 int
 cmd_amend(int argc, char **argv)
 {
@@ -145,21 +205,38 @@ cmd_amend(int argc, char **argv)
     vv_secrets secrets = { 0 };
     vdisk_amend_opts o = { .qcow2_version = 0, .lazy_refcounts = -1 };
     vv_amend_encrypt ke = { 0 };
-    bool force = false;
-    int ret = parse_args(argc, argv, &fmt, &options, &secrets, &force);
-    if (ret < 0 && vv_amend_encrypt_extract(options, &ke) < 0)
-        ret = 1;
-    if (ret < 0 && parse_options(options, &o) < 0)
-        ret = 1;
+    bool pq[2] = { false, false }, force = false;
+    vv_progress bar;
+    int ret = parse_args(argc, argv, &fmt, &options, pq, &secrets, &force);
     vdisk_image *img;
     if (ret < 0 && vv_open_secure(argv[optind], fmt, VDISK_OPEN_RDWR, &secrets, &img) < 0)
         ret = 1;
+    /* The key-slot options leave the list; their spelling is checked
+     * against the format when they are applied. */
+    if (ret < 0 && vv_amend_encrypt_extract(options, &ke) < 0) {
+        vv_close_image(img, false);
+        ret = 1;
+    }
+    /* As qemu-img: the image is opened first, then the options parsed, for
+     * formats that can be amended (vdisk_amend refuses raw and iso). */
+    if (ret < 0 && vdisk_get_format(img) != VDISK_FORMAT_RAW &&
+        vdisk_get_format(img) != VDISK_FORMAT_ISO && parse_options(options, &o) < 0) {
+        vv_close_image(img, false);
+        ret = 1;
+    }
     if (ret < 0) {
         vdisk_error err = { 0 };
         /* Key slots first: their refusals leave the image untouched. */
         int r = ke.given ? vv_amend_encrypt_apply(img, &ke, &secrets, force) : 0;
-        if (r == 0 && (!ke.given || ke.other) && (r = vdisk_amend(img, &o, &err)) < 0)
-            vv_report_file(&err, vdisk_get_filename(img));
+        if (r == 0 && (!ke.given || ke.other)) {
+            vv_progress_init(&bar, pq[0] && !pq[1], 1.0);
+            o.progress = vv_progress_cb;
+            o.progress_opaque = &bar;
+            r = vdisk_amend(img, &o, &err);
+            vv_progress_end(&bar, r == 0);
+            if (r < 0)
+                vv_report_file(&err, vdisk_get_filename(img));
+        }
         if (vv_close_image(img, r == 0) < 0)
             r = -1;
         ret = r < 0 ? 1 : 0;

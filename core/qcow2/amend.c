@@ -1,6 +1,9 @@
 /* libvdisk — qcow2 amend, as `qemu-img amend`: the compat level
  * (0.10 = version 2, 1.1 = version 3) and lazy refcounts.
  *
+ * Also the refcount width (refcount-order.c) and the size (the resize
+ * code); the backing file only as it already is, as QEMU.
+ *
  * Upgrade: snapshot table entries get the extra data version 3 requires,
  * then the header cluster is rewritten as version 3.  Downgrade: refused
  * for what version 2 cannot hold (refcount widths other than 16, extended
@@ -251,9 +254,9 @@ upgrade(qcow2_state *s, uint64_t compat, vdisk_error *err)
 
 /* Refusals of qcow2_downgrade, in qemu-img's words. */
 static int
-downgrade_check(qcow2_state *s, vdisk_error *err)
+downgrade_check(qcow2_state *s, uint32_t order, uint64_t size, vdisk_error *err)
 {
-    if (s->refcount_order != 4)
+    if (order != 4)
         return vdisk_error_set(err, ENOTSUP, "compat=0.10 requires refcount_bits=16");
     if (s->incompat & QCOW2_INCOMPAT_DATA_FILE)
         return vdisk_error_set(err, ENOTSUP, "Cannot downgrade an image with a data file");
@@ -261,7 +264,7 @@ downgrade_check(qcow2_state *s, vdisk_error *err)
     size_t len;
     int r = qcow2_snapshots_read(s, &v, &len, err);
     for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++)
-        if (v[i].vm_state_size > UINT32_MAX || v[i].disk_size != s->img->size)
+        if (v[i].vm_state_size > UINT32_MAX || v[i].disk_size != size)
             r = vdisk_error_set(err, ENOTSUP, "Internal snapshots prevent downgrade of image");
     qcow2_snapshots_free(v, s->nb_snapshots);
     if (r < 0)
@@ -283,7 +286,7 @@ downgrade_check(qcow2_state *s, vdisk_error *err)
 static int
 downgrade(qcow2_state *s, vdisk_error *err)
 {
-    int r = downgrade_check(s, err);
+    int r = downgrade_check(s, s->refcount_order, s->img->size, err);
     if (r < 0)
         return r;
     uint8_t *zeros = vdisk_alloc_aligned(s->cluster_size, true);
@@ -333,21 +336,65 @@ set_lazy(qcow2_state *s, bool on, vdisk_error *err)
     return r;
 }
 
-static int
-amend_locked(qcow2_state *s, const vdisk_amend_opts *o, vdisk_error *err)
+static bool
+same_name(const char *a, const char *b)
 {
-    int target = o->qcow2_version ? o->qcow2_version : s->version;
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Every refusal, before anything is written (QEMU finds some of them only
+ * after it has upgraded the image or changed the refcount width). */
+static int
+precheck(qcow2_state *s, const vdisk_amend_opts *o, int target, vdisk_error *err)
+{
+    uint32_t order = s->refcount_order;
+    if (o->refcount_bits && o->refcount_bits != 1 << order) {
+        if (target < 3 && o->refcount_bits != 16)
+            return vdisk_error_set(err, EINVAL, "Refcount widths other than 16 bits require "
+                                   "compatibility level 1.1 or above (use compat=1.1 or greater)");
+        order = (uint32_t)__builtin_ctz((unsigned)o->refcount_bits);
+        int r = qcow2_refcount_check_order(s, order, err);
+        if (r < 0)
+            return r;
+    }
+    if ((o->backing_file || o->backing_format) &&
+        (!same_name(o->backing_file, s->backing_file) ||
+         !same_name(o->backing_format, s->backing_format)))
+        return vdisk_error_set(err, EINVAL, "Cannot amend the backing file\n"
+                               "You can use 'rebase' instead.");
     if (o->lazy_refcounts == 1 && target < 3)
         return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility "
                                "level 1.1 and above (use compat=1.1 or greater)");
+    uint64_t size = o->size ? o->size : s->img->size;
+    if (o->size > (uint64_t)INT64_MAX)
+        return vdisk_error_set(err, EINVAL, "Image size cannot be negative");
+    if (o->size) {
+        /* The resize runs after an upgrade: check it as of the new version. */
+        int version = s->version;
+        s->version = target > version ? target : version;
+        int r = qcow2_truncate_check(s, o->size, VDISK_PREALLOC_OFF, true, err);
+        s->version = version;
+        if (r < 0)
+            return r;
+    }
+    return target < s->version ? downgrade_check(s, order, size, err) : 0;
+}
+
+/* The steps up to the resize, in QEMU's order (lock held). */
+static int
+amend_head(qcow2_state *s, const vdisk_amend_opts *o, int target, vdisk_error *err)
+{
+    int r = precheck(s, o, target, err);
+    if (r < 0)
+        return r;
     bool lazy = o->lazy_refcounts >= 0 ? o->lazy_refcounts == 1
                                        : (s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
-    int r = 0;
     if (target > s->version)
         r = upgrade(s, lazy ? QCOW2_COMPAT_LAZY_REFCOUNTS : 0, err);
-    else if (target < s->version)
-        r = downgrade(s, err);
-    else if (target >= 3)
+    if (r == 0 && o->refcount_bits && o->refcount_bits != 1 << s->refcount_order)
+        r = qcow2_change_refcount_order(s, (uint32_t)__builtin_ctz((unsigned)o->refcount_bits),
+                                        o->progress, o->progress_opaque, err);
+    if (r == 0 && target >= 3 && s->version >= 3)
         r = set_lazy(s, lazy, err);
     return r;
 }
@@ -357,7 +404,16 @@ qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
     pthread_mutex_lock(&s->lock);
-    int r = amend_locked(s, opts, err);
+    int target = opts->qcow2_version ? opts->qcow2_version : s->version;
+    int r = amend_head(s, opts, target, err);
+    pthread_mutex_unlock(&s->lock);
+    /* The resize takes the lock itself; unlike `resize --shrink` it shrinks
+     * images with snapshots, as qemu-img amend. */
+    if (r == 0 && opts->size && opts->size != img->size)
+        r = qcow2_resize(img, opts->size, VDISK_PREALLOC_OFF, true, NULL, NULL, err);
+    pthread_mutex_lock(&s->lock);
+    if (r == 0 && target < s->version)
+        r = downgrade(s, err);
     pthread_mutex_unlock(&s->lock);
     return r;
 }

@@ -276,6 +276,15 @@ int qcow2_alloc_bytes(qcow2_state *s, uint64_t size, uint64_t *off, vdisk_error 
 int qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_t *end,
                         vdisk_error *err);
 
+/* ---- refcount-order.c --------------------------------------------------- */
+
+/* Refuse (qemu-img's message) when a refcount does not fit 2^order bits. */
+int qcow2_refcount_check_order(qcow2_state *s, uint32_t order, vdisk_error *err);
+/* Rewrite the refcount structures with entries of 2^order bits (lock
+ * held; version 3 for orders other than 4).  Crash safe: see the file. */
+int qcow2_change_refcount_order(qcow2_state *s, uint32_t order, vdisk_progress_fn progress,
+                                void *opaque, vdisk_error *err);
+
 /* ---- cluster.c ---------------------------------------------------------- */
 
 enum qcow2_sc_type {
@@ -487,6 +496,13 @@ int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err
 /* Grow or shrink the virtual size (checks snapshots and alignment). */
 int qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
                    vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* qcow2_truncate, optionally shrinking an image with internal snapshots
+ * (their tables keep their own clusters, as in QEMU; amend does). */
+int qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool shrink_snapshots,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* The refusals of qcow2_resize for `size`, in qemu-img's words (lock held). */
+int qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
+                         bool shrink_snapshots, vdisk_error *err);
 /* Unlink and free every cluster (the image reads through to its backing). */
 int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
 /* Rewrite the backing file name and format in the header cluster. */

@@ -464,8 +464,9 @@ prealloc_data(qcow2_state *s, uint64_t old, uint64_t size, vdisk_prealloc mode,
 
 /* ---- the driver callbacks ----------------------------------------------- */
 
-static int
-check_request(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_error *err)
+int
+qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
+                     bool shrink_snapshots, vdisk_error *err)
 {
     if (s->crypt_method && prealloc != VDISK_PREALLOC_OFF)
         return vdisk_error_set(err, ENOTSUP, "%s: preallocation of the new part is not supported "
@@ -476,7 +477,7 @@ check_request(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, vdisk_erro
     if (s->nb_snapshots && s->version < 3)
         return vdisk_error_set(err, ENOTSUP, "%s: Can't resize a v2 image which has snapshots",
                                s->name);
-    if (size < s->img->size && s->nb_snapshots)
+    if (size < s->img->size && s->nb_snapshots && !shrink_snapshots)
         return vdisk_error_set(err, ENOTSUP, "%s: cannot shrink an image with internal snapshots "
                                "(%u found): their data past the new end would be lost; delete "
                                "them first", s->name, s->nb_snapshots);
@@ -531,13 +532,20 @@ int
 qcow2_truncate(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
                vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
+    return qcow2_resize(img, size, prealloc, false, progress, opaque, err);
+}
+
+int
+qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool shrink_snapshots,
+             vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
     qcow2_state *s = img->priv;
     uint64_t old = img->size;
     struct head head;
     int r = read_head(img, prealloc, size, &head, err);
     pthread_mutex_lock(&s->lock);
     if (r == 0)
-        r = check_request(s, size, prealloc, err);
+        r = qcow2_truncate_check(s, size, prealloc, shrink_snapshots, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0 && size > old) {

@@ -30,6 +30,18 @@ test_refusals(void **state)
     img = unit_make_qcow2(unit_path(2, "w.qcow2"), NULL, MiB, VDISK_OPEN_RDWR);
     o.qcow2_version = 4;
     assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    static const int bad_widths[] = { -1, 3, 12, 65, 128 };
+    for (size_t i = 0; i < sizeof(bad_widths) / sizeof(bad_widths[0]); i++) {
+        o = (vdisk_amend_opts){ .lazy_refcounts = -1, .refcount_bits = bad_widths[i] };
+        assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "power of two and may not exceed 64 bits"));
+    }
+    o = (vdisk_amend_opts){ .lazy_refcounts = -1, .refcount_bits = 3, .data_file = "" };
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "data-file can only be set"));
+    o = (vdisk_amend_opts){ .lazy_refcounts = -1, .data_file_raw = 1 };
+    assert_int_equal(vdisk_amend(img, &o, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "data-file-raw cannot be set"));
     vdisk_close(img, &err);
 }
 
