@@ -8,6 +8,7 @@
  * undefined behaviour and runaway allocations are what the sanitizers and
  * libFuzzer's limits report.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Repairs may grow the file; keep the in-memory file modest. */
 #define MAX_INPUT (4u << 20)
+/* A repair may place refcount blocks up to 2^24 clusters out (1 TiB with
+ * 64 KiB clusters), as qemu-img does; past this size it fails as on a
+ * full disk, which is also a path worth fuzzing, and fast. */
+#define MAX_FILE (256u << 20)
 
 /* Every finding is formatted; the text is dropped. */
 static void
@@ -51,6 +56,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > MAX_INPUT)
         return 0;
+    /* Here, not in LLVMFuzzerInitialize: libFuzzer installs its own SIGXFSZ
+     * handler after that. */
+    static bool limited;
+    if (!limited) {
+        fuzz_limit_file_size(MAX_FILE);
+        limited = true;
+    }
     int fd = fuzz_input_file("fuzz-qcow2-refcount", data, size);
     if (fd < 0)
         return 0;
