@@ -34,6 +34,8 @@ struct vdisk_driver {
     int (*open)(vdisk_image *img, vdisk_error *err);
     /* Release img->priv (after a flush when writable).  Must not fail. */
     void (*close)(vdisk_image *img);
+    /* Optional: persist what must survive the close (qcow2 bitmaps) before it. */
+    int (*finish)(vdisk_image *img, vdisk_error *err);
     /* Write a new image of this format into an empty, writable file. */
     int (*create)(vdisk_file *file, const vdisk_create_opts *opts,
                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);

@@ -183,8 +183,14 @@ vdisk_close(vdisk_image *img, vdisk_error *err)
     if (!img)
         return 0;
     int r = 0;
-    if (!vdisk_is_read_only(img))
-        r = vdisk_flush(img, err);
+    if (!vdisk_is_read_only(img) && img->drv->finish)
+        r = img->drv->finish(img, err);
+    if (!vdisk_is_read_only(img)) {
+        vdisk_error lf;
+        int rf = vdisk_flush(img, r < 0 ? &lf : err);
+        if (r == 0)
+            r = rf;
+    }
     img->drv->close(img);
     vdisk_error local;
     int rb = vdisk_close(img->backing, r < 0 ? &local : err);
