@@ -522,5 +522,8 @@ vdisk_info_clear(vdisk_info *info)
     free(info->backing_format);
     free(info->full_backing_filename);
     free(info->encrypt);
+    for (size_t i = 0; i < info->nbitmaps; i++)
+        free(info->bitmaps[i].name);
+    free(info->bitmaps);
     memset(info, 0, sizeof(*info));
 }

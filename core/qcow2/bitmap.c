@@ -163,6 +163,51 @@ qcow2_bitmaps_open(qcow2_state *s, vdisk_error *err)
     return r;
 }
 
+static int
+fill_info(qcow2_state *s, const struct qcow2_bitmap *v, uint32_t n, vdisk_info *info,
+          vdisk_error *err)
+{
+    info->bitmaps = calloc(n ? n : 1, sizeof(*info->bitmaps));
+    if (!info->bitmaps)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    for (uint32_t i = 0; i < n; i++) {
+        vdisk_bitmap_info *b = &info->bitmaps[info->nbitmaps];
+        if (!(b->name = strdup(v[i].name)))
+            return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+        b->granularity = UINT32_C(1) << v[i].gran_bits;
+        b->in_use = v[i].flags & QCOW2_BME_IN_USE;
+        b->enabled = v[i].flags & QCOW2_BME_AUTO;
+        info->nbitmaps++;
+    }
+    return 0;
+}
+
+int
+qcow2_bitmaps_info(qcow2_state *s, vdisk_info *info, vdisk_error *err)
+{
+    if (s->bitmaps)
+        return fill_info(s, s->bitmaps->v, s->bitmaps->n, info, err);
+    if (s->version < 3 || !(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
+        return 0;
+    uint8_t *h = malloc(s->cluster_size);
+    if (!h)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    struct qcow2_bitmaps_ext ext;
+    int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
+    if (r == 0)
+        qcow2_bitmaps_find_ext(s, h, &ext);
+    free(h);
+    if (r < 0 || !ext.pos)
+        return r;
+    struct qcow2_bitmap *v;
+    uint32_t n;
+    r = qcow2_bitmaps_read_dir(s, &ext, &v, &n, err);
+    if (r == 0)
+        r = fill_info(s, v, n, info, err);
+    qcow2_bitmaps_free_dir(v, n);
+    return r;
+}
+
 bool
 qcow2_bitmaps_active(const qcow2_state *s)
 {

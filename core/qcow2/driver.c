@@ -215,6 +215,8 @@ q_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->dirty = s->incompat & QCOW2_INCOMPAT_DIRTY;
     info->encrypted = s->crypt_method != 0;
     int r = qcow2_crypt_info(s, info, err);
+    if (r == 0)
+        r = qcow2_bitmaps_info(s, info, err);   /* bitmap.c */
     if (r < 0)
         return r;
     if (s->backing_file && !(info->backing_file = strdup(s->backing_file)))

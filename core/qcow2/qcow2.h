@@ -571,6 +571,8 @@ void qcow2_bitmaps_mark(qcow2_state *s, uint64_t off, uint64_t len);
  * in_use cleared, then the old clusters freed); lock held. */
 int qcow2_bitmaps_store(qcow2_state *s, vdisk_error *err);
 void qcow2_bitmaps_free(qcow2_state *s);
+/* vdisk_info.bitmaps: the loaded list, else the directory read now. */
+int qcow2_bitmaps_info(qcow2_state *s, vdisk_info *info, vdisk_error *err);
 /* Does the image carry bitmaps we track (QEMU: "active dirty bitmaps")? */
 bool qcow2_bitmaps_active(const qcow2_state *s);
 /* Resize: refuse when a bitmap is inconsistent; after it, resize the bits. */

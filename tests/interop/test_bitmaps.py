@@ -209,3 +209,13 @@ def test_downgrade_as_qemu(tmp_path, vdisk, qemu_img):
     cq = qemu_img("check", "--output=json", q, check=False)
     cv = qemu_img("check", "--output=json", v, check=False)
     assert cq.returncode == cv.returncode
+
+
+@pytest.mark.parametrize("fmt", ["human", "json"])
+def test_info_lists_bitmaps(tmp_path, vdisk, qemu_img, fmt):
+    v, _ = twins(tmp_path)
+    set_in_use(v, "b3")
+    pv = vdisk("info", "--output", fmt, "v.qcow2", cwd=tmp_path)
+    pq = qemu_img("info", "--output", fmt, "v.qcow2", cwd=tmp_path)
+    assert pv.stdout == pq.stdout
+    assert "in-use" in pv.stdout
