@@ -73,6 +73,8 @@ struct vdisk_driver {
     int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
     /* Optional: change format options in place (vdisk_amend). */
     int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+    /* Optional: edit persistent dirty bitmaps (qemu-img bitmap). */
+    int (*bitmap)(vdisk_image *img, const struct vdisk_bitmap_op *op, vdisk_error *err);
     /* Optional: add or erase LUKS key slots (vdisk_amend_keyslots). */
     int (*amend_keyslots)(vdisk_image *img, const vdisk_keyslot_opts *opts, vdisk_error *err);
     /* Optional: change the virtual size to `size` (resize.c has checked the

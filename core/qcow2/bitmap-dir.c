@@ -210,3 +210,83 @@ qcow2_bitmaps_free_dir(struct qcow2_bitmap *v, uint32_t n)
     }
     free(v);
 }
+
+/* End of what the header cluster h uses: its extensions' end marker (at
+ * *marker) and the backing file name. */
+static int
+header_used(qcow2_state *s, const uint8_t *h, uint64_t *marker, uint64_t *used, vdisk_error *err)
+{
+    uint64_t bf = qcow2_be64(h + 8), bflen = qcow2_be32(h + 16);
+    uint64_t p = s->header_length;
+    while (p + 8 <= s->cluster_size && qcow2_be32(h + p) != QCOW2_EXT_END)
+        p += 8 + ((qcow2_be32(h + p + 4) + UINT64_C(7)) & ~UINT64_C(7));
+    if (p + 8 > s->cluster_size)
+        return vdisk_error_set(err, EINVAL, "%s: header extensions at 0x%" PRIx32 " have no end "
+                               "marker", s->name, s->header_length);
+    *marker = p;
+    *used = bf && bf + bflen > p + 8 ? bf + bflen : p + 8;
+    return 0;
+}
+
+/* Insert (nb > 0, none yet) or drop (nb == 0) the 32-byte extension in h. */
+static int
+move_ext(qcow2_state *s, uint8_t *h, struct qcow2_bitmaps_ext *ext, uint32_t nb, vdisk_error *err)
+{
+    const uint64_t len = 8 + QCOW2_BITMAPS_EXT_LEN;
+    uint64_t marker = 0, used = 0, bf = qcow2_be64(h + 8);
+    int r = header_used(s, h, &marker, &used, err);
+    if (r < 0)
+        return r;
+    if (nb) {
+        if (used + len > s->cluster_size)
+            return vdisk_error_set(err, ENOSPC, "%s: no space left in the header cluster for the "
+                                   "bitmaps extension", s->name);
+        memmove(h + marker + len, h + marker, used - marker);
+        qcow2_put_be32(h + marker, QCOW2_EXT_BITMAPS);
+        qcow2_put_be32(h + marker + 4, QCOW2_BITMAPS_EXT_LEN);
+        ext->pos = (uint32_t)marker;
+    } else {
+        memmove(h + ext->pos, h + ext->pos + len, used - ext->pos - len);
+        memset(h + used - len, 0, len);
+        ext->pos = 0;
+    }
+    if (bf)
+        qcow2_put_be64(h + 8, nb ? bf + len : bf - len);
+    return 0;
+}
+
+int
+qcow2_bitmaps_write_ext(qcow2_state *s, struct qcow2_bitmaps_ext *ext, uint32_t nb,
+                        uint64_t dir_off, uint64_t dir_size, vdisk_error *err)
+{
+    uint8_t *h = vdisk_alloc_aligned(s->cluster_size, true);
+    if (!h)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
+    if (r == 0 && (nb ? !ext->pos : ext->pos != 0))
+        r = move_ext(s, h, ext, nb, err);
+    uint64_t autoclear = nb ? s->autoclear | QCOW2_AUTOCLEAR_BITMAPS
+                            : s->autoclear & ~QCOW2_AUTOCLEAR_BITMAPS;
+    if (r == 0 && ext->pos) {
+        qcow2_put_be32(h + ext->pos + 8, nb);
+        qcow2_put_be32(h + ext->pos + 12, 0);
+        qcow2_put_be64(h + ext->pos + 16, dir_size);
+        qcow2_put_be64(h + ext->pos + 24, dir_off);
+    }
+    if (r == 0) {
+        qcow2_put_be64(h + QCOW2_HDR_AUTOCLEAR, autoclear);
+        r = vdisk_file_pwrite(s->file, h, s->cluster_size, 0, err);
+    }
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    free(h);
+    if (r < 0) {
+        vdisk_error_prefix(err, "%s: cannot update the bitmaps header extension", s->name);
+        return r;
+    }
+    s->autoclear = autoclear;
+    ext->nb = nb;
+    ext->dir_offset = dir_off;
+    ext->dir_size = dir_size;
+    return 0;
+}

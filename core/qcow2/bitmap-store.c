@@ -46,6 +46,8 @@ static int
 queue_old_table(qcow2_state *s, const struct qcow2_bitmap *b, struct oldlist *o, vdisk_error *err)
 {
     size_t len = (size_t)b->table_size * 8;
+    if (!b->table_offset)
+        return 0;   /* new: nothing on disk yet */
     uint8_t *t = malloc(len ? len : 1);
     if (!t)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
@@ -110,26 +112,6 @@ store_one(qcow2_state *s, struct qcow2_bitmap *b, vdisk_error *err)
     return 0;
 }
 
-/* Point the bitmaps header extension at the new directory. */
-static int
-write_ext(qcow2_state *s, uint64_t dir_off, uint64_t dir_size, vdisk_error *err)
-{
-    struct qcow2_bitmaps *bm = s->bitmaps;
-    uint8_t e[QCOW2_BITMAPS_EXT_LEN] = { 0 };
-    qcow2_put_be32(e, bm->n);
-    qcow2_put_be64(e + 8, dir_size);
-    qcow2_put_be64(e + 16, dir_off);
-    int r = vdisk_file_pwrite(s->file, e, sizeof(e), bm->ext.pos + 8, err);
-    if (r == 0)
-        r = vdisk_file_flush(s->file, err);
-    if (r == 0) {
-        bm->ext.dir_offset = dir_off;
-        bm->ext.dir_size = dir_size;
-        bm->ext.nb = bm->n;
-    }
-    return r;
-}
-
 /* Steps 2 and 3. */
 static int
 switch_dir(qcow2_state *s, struct oldlist *o, vdisk_error *err)
@@ -140,16 +122,17 @@ switch_dir(qcow2_state *s, struct oldlist *o, vdisk_error *err)
     int r = qcow2_bitmaps_build_dir(s, bm->v, bm->n, &d, &len, err);
     if (r < 0)
         return r;
-    r = write_new(s, d, (len + s->cluster_size - 1) & ~(s->cluster_size - 1), &off, err);
+    if (bm->n)
+        r = write_new(s, d, (len + s->cluster_size - 1) & ~(s->cluster_size - 1), &off, err);
     free(d);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);
-    if (r == 0)
+    if (r == 0 && bm->ext.pos)
         r = old_add(s, o, bm->ext.dir_offset, bm->ext.dir_size, err);
-    if (r == 0)
-        r = write_ext(s, off, len, err);
+    if (r == 0 && (bm->n || bm->ext.pos))
+        r = qcow2_bitmaps_write_ext(s, &bm->ext, bm->n, off, len, err);
     for (size_t i = 0; r == 0 && i < o->n; i++)
         r = qcow2_refcount_update(s, o->v[i].off, o->v[i].n, -1, true, err);
     return r;
@@ -160,11 +143,12 @@ qcow2_bitmaps_store(qcow2_state *s, vdisk_error *err)
 {
     struct qcow2_bitmaps *bm = s->bitmaps;
     /* A downgrade to version 2 left them to QEMU's "inconsistent" rule. */
-    if (!bm || !s->writable || s->version < 3 || !(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS) ||
-        !bm->ext.pos)
+    if (!bm || !s->writable || s->version < 3)
         return 0;
     struct oldlist o = { 0 };
     int r = qcow2_mark_dirty(s, err);
+    for (uint32_t i = 0; r == 0 && i < bm->ndropped; i++)
+        r = queue_old_table(s, &bm->dropped[i], &o, err);
     for (uint32_t i = 0; r == 0 && i < bm->n; i++) {
         struct qcow2_bitmap *b = &bm->v[i];
         if (!b->bits)

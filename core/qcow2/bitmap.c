@@ -113,16 +113,31 @@ rewrite_dir_in_place(qcow2_state *s, vdisk_error *err)
     return r;
 }
 
-static int
-load_all(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, vdisk_error *err)
+int
+qcow2_bitmaps_ensure(qcow2_state *s, vdisk_error *err)
 {
+    if (s->bitmaps)
+        return 0;
+    if (s->version < 3)
+        return vdisk_error_set(err, ENOTSUP, "%s: Cannot store dirty bitmaps in qcow2 v2 files",
+                               s->name);
     struct qcow2_bitmaps *bm = calloc(1, sizeof(*bm));
     if (!bm)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     pthread_mutex_init(&bm->lock, NULL);
-    bm->ext = *ext;
     s->bitmaps = bm;
-    int r = qcow2_bitmaps_read_dir(s, ext, &bm->v, &bm->n, err);
+    return 0;
+}
+
+static int
+load_all(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, vdisk_error *err)
+{
+    int r = qcow2_bitmaps_ensure(s, err);
+    if (r < 0)
+        return r;
+    struct qcow2_bitmaps *bm = s->bitmaps;
+    bm->ext = *ext;
+    r = qcow2_bitmaps_read_dir(s, ext, &bm->v, &bm->n, err);
     bool changed = false;
     for (uint32_t i = 0; r == 0 && i < bm->n; i++) {
         struct qcow2_bitmap *b = &bm->v[i];
@@ -142,17 +157,21 @@ qcow2_bitmaps_open(qcow2_state *s, vdisk_error *err)
 {
     uint64_t keep = s->version >= 3 ? s->autoclear & QCOW2_AUTOCLEAR_BITMAPS : 0;
     int r = 0;
-    if (keep) {
+    if (s->version >= 3) {
         uint8_t *h = malloc(s->cluster_size);
         if (!h)
             return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-        struct qcow2_bitmaps_ext ext;
+        struct qcow2_bitmaps_ext ext = { 0 };
         r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
         if (r == 0)
             qcow2_bitmaps_find_ext(s, h, &ext);
         free(h);
-        if (r == 0 && ext.pos)
+        if (r == 0 && ext.pos && keep)
             r = load_all(s, &ext, err);
+        /* Inconsistent bitmaps of a program lacking bitmap support: QEMU
+         * drops the extension (their clusters are leaks for check -r). */
+        else if (r == 0 && ext.pos)
+            r = qcow2_bitmaps_write_ext(s, &ext, 0, 0, 0, err);
     }
     /* Other autoclear data (of newer programs) goes stale once we write. */
     if (r == 0 && s->autoclear != keep) {
@@ -229,6 +248,17 @@ set_range(uint8_t *map, uint64_t a, uint64_t b)
 }
 
 void
+qcow2_bitmap_set(struct qcow2_bitmap *b, uint64_t off, uint64_t len)
+{
+    uint64_t nbits = b->nbytes * 8;
+    uint64_t first = off >> b->gran_bits, end = ((off + len - 1) >> b->gran_bits) + 1;
+    if (end > nbits)
+        end = nbits;
+    if (len && first < end)
+        set_range(b->bits, first, end);
+}
+
+void
 qcow2_bitmaps_mark(qcow2_state *s, uint64_t off, uint64_t len)
 {
     struct qcow2_bitmaps *bm = s->bitmaps;
@@ -237,16 +267,83 @@ qcow2_bitmaps_mark(qcow2_state *s, uint64_t off, uint64_t len)
     pthread_mutex_lock(&bm->lock);
     for (uint32_t i = 0; i < bm->n; i++) {
         struct qcow2_bitmap *b = &bm->v[i];
-        if (!b->bits || !(b->flags & QCOW2_BME_AUTO))
-            continue;
-        uint64_t nbits = b->nbytes * 8;
-        uint64_t first = off >> b->gran_bits, end = ((off + len - 1) >> b->gran_bits) + 1;
-        if (end > nbits)
-            end = nbits;
-        if (first < end)
-            set_range(b->bits, first, end);
+        if (b->bits && (b->flags & QCOW2_BME_AUTO))
+            qcow2_bitmap_set(b, off, len);
     }
     pthread_mutex_unlock(&bm->lock);
+}
+
+/* Bitmap `name` of the directory v (NULL if none). */
+static struct qcow2_bitmap *
+find(struct qcow2_bitmap *v, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Copy b (bits loaded from disk when b has none in memory). */
+static int
+copy_one(qcow2_state *s, const struct qcow2_bitmap *b, struct qcow2_bitmap **out, vdisk_error *err)
+{
+    if (b->flags & QCOW2_BME_IN_USE && !b->bits)
+        return vdisk_error_set(err, EINVAL, "%s: Bitmap '%s' is inconsistent and cannot be used",
+                               s->name, b->name);
+    struct qcow2_bitmap *c = calloc(1, sizeof(*c));
+    if (!c)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    *c = *b;
+    c->name = strdup(b->name);
+    c->bits = NULL;
+    int r = c->name ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    if (r == 0 && b->bits) {
+        uint64_t alloc = bits_alloc_size(s, b->nbytes);
+        c->bits = malloc(alloc);
+        if (c->bits)
+            memcpy(c->bits, b->bits, alloc);
+        else
+            r = vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    } else if (r == 0) {
+        r = load_bits(s, c, err);
+    }
+    if (r < 0) {
+        qcow2_bitmaps_free_dir(c, 1);
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+int
+qcow2_bitmap_copy(qcow2_state *s, const char *name, struct qcow2_bitmap **out, vdisk_error *err)
+{
+    struct qcow2_bitmaps *bm = s->bitmaps;
+    if (bm) {
+        pthread_mutex_lock(&bm->lock);
+        struct qcow2_bitmap *b = find(bm->v, bm->n, name);
+        int r = b ? copy_one(s, b, out, err)
+                  : vdisk_error_set(err, ENOENT, "%s: Dirty bitmap '%s' not found", s->name, name);
+        pthread_mutex_unlock(&bm->lock);
+        return r;
+    }
+    struct qcow2_bitmaps_ext ext = { 0 };
+    uint8_t *h = malloc(s->cluster_size);
+    int r = h ? vdisk_file_pread(s->file, h, s->cluster_size, 0, err)
+              : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    if (r == 0 && s->version >= 3 && (s->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
+        qcow2_bitmaps_find_ext(s, h, &ext);
+    free(h);
+    struct qcow2_bitmap *v = NULL;
+    uint32_t n = 0;
+    if (r == 0 && ext.pos)
+        r = qcow2_bitmaps_read_dir(s, &ext, &v, &n, err);
+    struct qcow2_bitmap *b = r == 0 ? find(v, n, name) : NULL;
+    if (r == 0)
+        r = b ? copy_one(s, b, out, err)
+              : vdisk_error_set(err, ENOENT, "%s: Dirty bitmap '%s' not found", s->name, name);
+    qcow2_bitmaps_free_dir(v, n);
+    return r;
 }
 
 int
@@ -290,6 +387,7 @@ qcow2_bitmaps_free(qcow2_state *s)
     if (!bm)
         return;
     qcow2_bitmaps_free_dir(bm->v, bm->n);
+    qcow2_bitmaps_free_dir(bm->dropped, bm->ndropped);
     pthread_mutex_destroy(&bm->lock);
     free(bm);
     s->bitmaps = NULL;

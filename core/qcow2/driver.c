@@ -250,6 +250,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .snapshot_apply = qcow2_snapshot_apply,        /* switch the active L1 to a snapshot's */
     .snapshot_delete = qcow2_snapshot_delete,      /* refcounts -1, free its L1, new table */
     .snapshot_load = qcow2_snapshot_load,          /* read-only view of a snapshot */
+    .bitmap = qcow2_bitmap,                        /* qemu-img bitmap edits (bitmap-edit.c) */
     .amend = qcow2_amend,                          /* compat and lazy_refcounts (amend.c) */
     .amend_keyslots = qcow2_crypt_amend_keyslots,  /* LUKS key slots add/erase (crypt.c) */
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */

@@ -547,7 +547,9 @@ struct qcow2_bitmaps {
     struct qcow2_bitmaps_ext ext;
     struct qcow2_bitmap *v;
     uint32_t n;
-    pthread_mutex_t lock;      /* bits of every bitmap (guest writes run in parallel) */
+    pthread_mutex_t lock;      /* v, n and the bits (guest writes run in parallel) */
+    struct qcow2_bitmap *dropped;   /* removed: tables to free at store */
+    uint32_t ndropped;
 };
 
 /* Find the bitmaps extension in header cluster h (cluster_size bytes). */
@@ -573,6 +575,20 @@ int qcow2_bitmaps_store(qcow2_state *s, vdisk_error *err);
 void qcow2_bitmaps_free(qcow2_state *s);
 /* vdisk_info.bitmaps: the loaded list, else the directory read now. */
 int qcow2_bitmaps_info(qcow2_state *s, vdisk_info *info, vdisk_error *err);
+/* The state's bitmap list, made empty on first use (version 3 only). */
+int qcow2_bitmaps_ensure(qcow2_state *s, vdisk_error *err);
+/* A copy of bitmap `name` of s with its bits (loaded now if need be);
+ * free with qcow2_bitmaps_free_dir(out, 1). */
+int qcow2_bitmap_copy(qcow2_state *s, const char *name, struct qcow2_bitmap **out,
+                      vdisk_error *err);
+/* Mark [off, off+len) in b (bm->lock held or b private). */
+void qcow2_bitmap_set(struct qcow2_bitmap *b, uint64_t off, uint64_t len);
+/* Write the bitmaps header extension for the directory at dir_off
+ * (inserting it, or removing it when there are no bitmaps left). */
+int qcow2_bitmaps_write_ext(qcow2_state *s, struct qcow2_bitmaps_ext *ext, uint32_t nb,
+                            uint64_t dir_off, uint64_t dir_size, vdisk_error *err);
+/* ---- bitmap-edit.c: qemu-img bitmap --add/--remove/... ---- */
+int qcow2_bitmap(vdisk_image *img, const struct vdisk_bitmap_op *op, vdisk_error *err);
 /* Does the image carry bitmaps we track (QEMU: "active dirty bitmaps")? */
 bool qcow2_bitmaps_active(const qcow2_state *s);
 /* Resize: refuse when a bitmap is inconsistent; after it, resize the bits. */
