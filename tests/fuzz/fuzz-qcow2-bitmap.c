@@ -5,8 +5,8 @@
  * writing as qcow2 without its backing file: the bitmaps extension is
  * found, the directory validated and the bitmaps loaded and marked in_use.
  * Then a write, a zero write and a discard mark them, a resize resizes
- * them, and the close stores them (new tables, new directory, old clusters
- * freed).  Errors are the expected outcome for most inputs; the sanitizers
+ * them, bitmaps are added, merged and removed (qemu-img bitmap), and the
+ * close stores them (new tables, new directory, old clusters freed).  Errors are the expected outcome for most inputs; the sanitizers
  * report crashes, leaks and undefined behaviour.
  */
 #include <stdint.h>
@@ -50,6 +50,14 @@ exercise(vdisk_image *img)
     }
     if (size && size <= MAX_SIZE / 2)
         (void)vdisk_resize(img, size + (1u << 20), false, VDISK_PREALLOC_OFF, NULL, NULL, &err);
+    /* Edits: a new bitmap merged from the first one ("on" in the seeds),
+     * then one removed, so the directory and the header extension change. */
+    vdisk_bitmap_op add = { .action = VDISK_BITMAP_ADD, .name = "fuzz", .granularity = 4096 };
+    vdisk_bitmap_op mrg = { .action = VDISK_BITMAP_MERGE, .name = "fuzz", .src_name = "on" };
+    vdisk_bitmap_op rm = { .action = VDISK_BITMAP_REMOVE, .name = "off" };
+    if (size <= MAX_SIZE / 8 && vdisk_bitmap(img, &add, &err) == 0)
+        (void)vdisk_bitmap(img, &mrg, &err);
+    (void)vdisk_bitmap(img, &rm, &err);
 }
 
 int
