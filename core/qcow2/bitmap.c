@@ -166,6 +166,10 @@ qcow2_bitmaps_open(qcow2_state *s, vdisk_error *err)
         if (r == 0)
             qcow2_bitmaps_find_ext(s, h, &ext);
         free(h);
+        /* The bit without an extension vouches for nothing: QEMU keeps it,
+         * then marks the image corrupt on its next write; we clear it. */
+        if (!ext.pos)
+            keep = 0;
         if (r == 0 && ext.pos && keep)
             r = load_all(s, &ext, err);
         /* Inconsistent bitmaps of a program lacking bitmap support: QEMU
