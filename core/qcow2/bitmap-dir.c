@@ -263,6 +263,13 @@ qcow2_bitmaps_write_ext(qcow2_state *s, struct qcow2_bitmaps_ext *ext, uint32_t 
     if (!h)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
+    /* Where the extension is now: a header rewrite since the open (amend,
+     * rebase) may have moved it. */
+    struct qcow2_bitmaps_ext cur;
+    if (r == 0) {
+        qcow2_bitmaps_find_ext(s, h, &cur);
+        ext->pos = cur.pos;
+    }
     if (r == 0 && (nb ? !ext->pos : ext->pos != 0))
         r = move_ext(s, h, ext, nb, err);
     uint64_t autoclear = nb ? s->autoclear | QCOW2_AUTOCLEAR_BITMAPS

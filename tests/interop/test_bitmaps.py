@@ -219,3 +219,30 @@ def test_info_lists_bitmaps(tmp_path, vdisk, qemu_img, fmt):
     pq = qemu_img("info", "--output", fmt, "v.qcow2", cwd=tmp_path)
     assert pv.stdout == pq.stdout
     assert "in-use" in pv.stdout
+
+
+def test_rebase_unsafe_moves_extension(tmp_path, vdisk, qemu_img):
+    """rebase -u rewrites the header (the backing format extension comes
+    first): the bitmaps extension moves, and the store at close follows it."""
+    v, q = twins(tmp_path)
+    _qi("create", "-q", "-f", "qcow2", tmp_path / "some-long-backing-name.qcow2", "64M")
+    for img, tool in ((q, qemu_img), (v, vdisk)):
+        tool("rebase", "-u", "-b", "some-long-backing-name.qcow2", "-F", "qcow2", img)
+    qio(q, "write 1M 64k")
+    vio(v, "write 1M 64k")
+    same_bitmaps(v, q)
+    for img, tool in ((q, qemu_img), (v, vdisk)):
+        tool("rebase", "-u", "-b", "", img)
+    qio(q, "write 3M 64k")
+    vio(v, "write 3M 64k")
+    same_bitmaps(v, q)
+
+
+@pytest.mark.parametrize("opts", ["lazy_refcounts=on", "compat=1.1"])
+def test_amend_from_v2_style_header(tmp_path, vdisk, qemu_img, opts):
+    v, q = twins(tmp_path, "lazy_refcounts=on" if opts == "compat=1.1" else "")
+    for img, tool in ((q, qemu_img), (v, vdisk)):
+        tool("amend", "-o", opts if opts != "compat=1.1" else "lazy_refcounts=off", img)
+    qio(q, "write 5M 64k")
+    vio(v, "write 5M 64k")
+    same_bitmaps(v, q)
