@@ -189,7 +189,7 @@ bimg() {
 }
 bimg v3-c512 cluster_size=512
 bimg v3-c4k cluster_size=4k
-bimg v3-c4k-extl2 cluster_size=4k,extended_l2=on
+bimg v3-c16k-extl2 cluster_size=16k,extended_l2=on
 cp "$bdir/v3-c4k.qcow2" "$bdir/v3-c4k-inuse.qcow2"
 timeout -s KILL 2 qemu-io -f qcow2 -c 'write 0 4k' -c 'sleep 10000' "$bdir/v3-c4k-inuse.qcow2" \
     >/dev/null 2>&1 || true
