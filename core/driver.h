@@ -34,6 +34,8 @@ struct vdisk_driver {
     int (*open)(vdisk_image *img, vdisk_error *err);
     /* Release img->priv (after a flush when writable).  Must not fail. */
     void (*close)(vdisk_image *img);
+    /* Optional: persist what must survive the close (qcow2 bitmaps) before it. */
+    int (*finish)(vdisk_image *img, vdisk_error *err);
     /* Write a new image of this format into an empty, writable file. */
     int (*create)(vdisk_file *file, const vdisk_create_opts *opts,
                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
@@ -71,6 +73,8 @@ struct vdisk_driver {
     int (*snapshot_load)(vdisk_image *img, const char *id_or_name, vdisk_error *err);
     /* Optional: change format options in place (vdisk_amend). */
     int (*amend)(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);
+    /* Optional: edit persistent dirty bitmaps (qemu-img bitmap). */
+    int (*bitmap)(vdisk_image *img, const struct vdisk_bitmap_op *op, vdisk_error *err);
     /* Optional: add or erase LUKS key slots (vdisk_amend_keyslots). */
     int (*amend_keyslots)(vdisk_image *img, const vdisk_keyslot_opts *opts, vdisk_error *err);
     /* Optional: change the virtual size to `size` (resize.c has checked the

@@ -183,8 +183,14 @@ vdisk_close(vdisk_image *img, vdisk_error *err)
     if (!img)
         return 0;
     int r = 0;
-    if (!vdisk_is_read_only(img))
-        r = vdisk_flush(img, err);
+    if (!vdisk_is_read_only(img) && img->drv->finish)
+        r = img->drv->finish(img, err);
+    if (!vdisk_is_read_only(img)) {
+        vdisk_error lf;
+        int rf = vdisk_flush(img, r < 0 ? &lf : err);
+        if (r == 0)
+            r = rf;
+    }
     img->drv->close(img);
     vdisk_error local;
     int rb = vdisk_close(img->backing, r < 0 ? &local : err);
@@ -516,5 +522,8 @@ vdisk_info_clear(vdisk_info *info)
     free(info->backing_format);
     free(info->full_backing_filename);
     free(info->encrypt);
+    for (size_t i = 0; i < info->nbitmaps; i++)
+        free(info->bitmaps[i].name);
+    free(info->bitmaps);
     memset(info, 0, sizeof(*info));
 }

@@ -154,6 +154,23 @@ json_format_specific(vv_json *j, const vdisk_info *in)
     vv_json_string(j, "compression-type", in->compression_type ? in->compression_type : "zlib");
     if (in->qcow2_version >= 3)
         vv_json_bool(j, "lazy-refcounts", in->lazy_refcounts);
+    if (in->nbitmaps) {
+        vv_json_array_begin(j, "bitmaps");
+        for (size_t i = 0; i < in->nbitmaps; i++) {
+            const vdisk_bitmap_info *b = &in->bitmaps[i];
+            vv_json_object_begin(j, NULL);
+            vv_json_array_begin(j, "flags");
+            if (b->in_use)
+                vv_json_string(j, NULL, "in-use");
+            if (b->enabled)
+                vv_json_string(j, NULL, "auto");
+            vv_json_array_end(j);
+            vv_json_string(j, "name", b->name);
+            vv_json_uint(j, "granularity", b->granularity);
+            vv_json_object_end(j);
+        }
+        vv_json_array_end(j);
+    }
     vv_json_int(j, "refcount-bits", in->refcount_bits);
     if (in->encrypt) {
         vv_json_object_begin(j, "encrypt");
@@ -236,6 +253,19 @@ human_format_specific(const vdisk_info *in)
     printf("    compression type: %s\n", in->compression_type ? in->compression_type : "zlib");
     if (v3)
         printf("    lazy refcounts: %s\n", in->lazy_refcounts ? "true" : "false");
+    if (in->nbitmaps)
+        printf("    bitmaps:\n");
+    for (size_t i = 0; i < in->nbitmaps; i++) {
+        const vdisk_bitmap_info *b = &in->bitmaps[i];
+        int k = 0;
+        printf("        [%zu]:\n            flags:\n", i);
+        if (b->in_use)
+            printf("                [%d]: in-use\n", k++);
+        if (b->enabled)
+            printf("                [%d]: auto\n", k++);
+        printf("            name: %s\n            granularity: %" PRIu32 "\n", b->name,
+               b->granularity);
+    }
     printf("    refcount bits: %d\n", in->refcount_bits);
     if (in->encrypt) {
         printf("    encrypt:\n");

@@ -27,6 +27,7 @@ int cmd_measure(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_bitmap(int argc, char **argv);
 int cmd_amend(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
 int cmd_pool_define(int argc, char **argv);

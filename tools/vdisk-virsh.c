@@ -47,6 +47,10 @@ static const vv_command commands[] = {
     { "snapshot", cmd_snapshot,
       "snapshot [-l | -a SNAPSHOT | -c SNAPSHOT | -d SNAPSHOT] [-q] [-U] FILE",
       "list, create, apply or delete internal snapshots of a qcow2 image" },
+    { "bitmap", cmd_bitmap,
+      "bitmap (--merge SOURCE | --add | --remove | --clear | --enable | --disable)... "
+      "[-b SOURCE_FILE [-F SOURCE_FMT]] [-g GRANULARITY] [-f FMT] FILE BITMAP",
+      "add, remove, clear, enable, disable or merge persistent dirty bitmaps of a qcow2 image" },
     { "amend", cmd_amend,
       "amend [-f FMT] [-p] [-q] [--force] -o compat=0.10|1.1,lazy_refcounts=on|off,refcount_bits=N,size=N,encrypt.state=active|inactive,... FILE",
       "change qcow2 options in place: compat, lazy refcounts, refcount width, size" },

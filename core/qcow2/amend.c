@@ -213,6 +213,9 @@ rewrite_header(qcow2_state *s, int version, uint64_t compat, vdisk_error *err)
     if (r == 0)
         r = keep_unknown_extensions(s, h, version >= 3 ? 112 : QCOW2_V2_HEADER_LEN, err);
     if (r == 0) {
+        /* The autoclear bits we keep (bitmaps) stay set; v2 has none. */
+        if (version >= 3)
+            qcow2_put_be64(h + QCOW2_HDR_AUTOCLEAR, s->autoclear);
         qcow2_put_be32(h + 60, s->nb_snapshots);
         qcow2_put_be64(h + 64, s->snapshots_offset);
         r = qcow2_flush_metadata(s, err);

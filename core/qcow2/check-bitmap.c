@@ -4,7 +4,7 @@
  * only while the autoclear "bitmaps" bit says they are consistent; once a
  * program without bitmap support has written the image (and cleared the
  * bit), their clusters are leaks that `check -r leaks` gives back.
- * libvdisk reads no bitmap otherwise: offsets and sizes only.
+ * Only offsets and sizes are read here (bitmap.c loads the bitmaps).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,45 +13,19 @@
 
 #include "check-int.h"
 
-#define AUTOCLEAR_BITMAPS UINT64_C(1)
-#define EXT_BITMAPS_LEN 24u
 #define DIR_ENTRY_FIXED 24u
-#define MAX_DIR_SIZE (UINT64_C(64) << 20)
 #define MAX_TABLE_ENTRIES (UINT64_C(1) << 24)
-#define BME_RESERVED UINT64_C(0xff000000000001fe)
-#define BME_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
-#define BME_ALL_ONES UINT64_C(1)
 
-struct bitmaps_ext {
-    uint32_t nb;
-    uint64_t dir_size, dir_offset;
-};
-
-/* Find the bitmaps header extension; *found false when there is none. */
+/* Read the header cluster and find the bitmaps extension (bitmap-dir.c). */
 static int
-find_ext(qcow2_state *s, struct bitmaps_ext *ext, bool *found, vdisk_error *err)
+find_ext(qcow2_state *s, struct qcow2_bitmaps_ext *ext, vdisk_error *err)
 {
-    *found = false;
     uint8_t *h = malloc(s->cluster_size);
     if (!h)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
-    uint64_t p = s->header_length, end = s->cluster_size, bf = qcow2_be64(h + 8);
-    if (bf && bf < end)
-        end = bf;
-    while (r == 0 && p + 8 <= end) {
-        uint32_t magic = qcow2_be32(h + p), len = qcow2_be32(h + p + 4);
-        if (magic == QCOW2_EXT_END || len > end - p - 8)
-            break;
-        if (magic == QCOW2_EXT_BITMAPS && len == EXT_BITMAPS_LEN) {
-            ext->nb = qcow2_be32(h + p + 8);
-            ext->dir_size = qcow2_be64(h + p + 16);
-            ext->dir_offset = qcow2_be64(h + p + 24);
-            *found = true;
-            break;
-        }
-        p += 8 + (((uint64_t)len + 7) & ~UINT64_C(7));
-    }
+    if (r == 0)
+        qcow2_bitmaps_find_ext(s, h, ext);
     free(h);
     return r;
 }
@@ -75,8 +49,8 @@ count_table(struct qcow2_check *c, uint64_t off, uint32_t size, vdisk_error *err
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     r = vdisk_file_pread(s->file, t, (size_t)size * 8, off, err);
     for (uint32_t i = 0; r == 0 && i < size; i++) {
-        uint64_t e = qcow2_be64(t + (size_t)i * 8), data = e & BME_OFFSET_MASK;
-        if ((e & BME_RESERVED) || (data && ((e & BME_ALL_ONES) || (data & (s->cluster_size - 1))))) {
+        uint64_t e = qcow2_be64(t + (size_t)i * 8), data = e & QCOW2_BME_OFFSET_MASK;
+        if ((e & QCOW2_BME_TABLE_RESERVED) || (data && ((e & QCOW2_BME_ALL_ONES) || (data & (s->cluster_size - 1))))) {
             qcow2_check_say(c, "ERROR bitmap table entry 0x%" PRIx64 " is invalid", e);
             c->res->corruptions++;
             continue;
@@ -90,7 +64,7 @@ count_table(struct qcow2_check *c, uint64_t off, uint32_t size, vdisk_error *err
 
 /* Walk the directory: each entry names a bitmap table. */
 static int
-count_directory(struct qcow2_check *c, const struct bitmaps_ext *ext, const uint8_t *dir,
+count_directory(struct qcow2_check *c, const struct qcow2_bitmaps_ext *ext, const uint8_t *dir,
                 vdisk_error *err)
 {
     uint64_t p = 0;
@@ -119,17 +93,16 @@ int
 qcow2_check_bitmaps(struct qcow2_check *c, vdisk_error *err)
 {
     qcow2_state *s = c->s;
-    struct bitmaps_ext ext;
-    bool found;
-    if (s->version < 3 || !(s->autoclear & AUTOCLEAR_BITMAPS))
+    struct qcow2_bitmaps_ext ext;
+    if (s->version < 3 || !(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS))
         return 0;
-    int r = find_ext(s, &ext, &found, err);
-    if (r < 0 || !found || ext.nb == 0)
+    int r = find_ext(s, &ext, err);
+    if (r < 0 || !ext.pos || ext.nb == 0)
         return r;
     r = qcow2_check_inc(c, ext.dir_offset, ext.dir_size, OWN_BITMAP, err);
     if (r < 0)
         return r;
-    if (ext.dir_size > MAX_DIR_SIZE || (ext.dir_offset & (s->cluster_size - 1))) {
+    if (ext.dir_size > QCOW2_MAX_BITMAP_DIR_SIZE || (ext.dir_offset & (s->cluster_size - 1))) {
         qcow2_check_say(c, "ERROR bitmap directory at 0x%" PRIx64 " is invalid", ext.dir_offset);
         c->res->corruptions++;
         return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 " is invalid",

@@ -306,6 +306,7 @@ qcow2_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk
     qcow2_state *s = img->priv;
     uint64_t cs = s->cluster_size;
     int r = 0;
+    qcow2_bitmaps_mark(s, c->off, c->len);   /* bitmap.c */
     for (uint64_t i = 0; r == 0 && i * cs < c->len; i++) {
         uint64_t off = c->off + i * cs;
         uint64_t n = c->len - i * cs < cs ? c->len - i * cs : cs;
@@ -328,6 +329,7 @@ qcow2_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_
 {
     qcow2_state *s = img->priv;
     uint64_t cs = s->cluster_size;
+    qcow2_bitmaps_mark(s, off, len);   /* bitmap.c */
     uint8_t *out = qcow2_buf_get(s, cs);
     if (!out)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);

@@ -71,6 +71,7 @@ state_free(qcow2_state *s)
     qcow2_cache_free(s->l2_cache);
     qcow2_cache_free(s->rb_cache);
     qcow2_crypt_free(s);
+    qcow2_bitmaps_free(s);
     qcow2_header_free(s);
     qcow2_cctx_pool_free(s);
     qcow2_pool_destroy(s);
@@ -110,7 +111,8 @@ repair_dirty(qcow2_state *s, vdisk_error *err)
 }
 
 /* Open: validate the header against the file, set up the caches, clear
- * autoclear bits we do not maintain, open the backing file. */
+ * autoclear bits we do not maintain, load the bitmaps, open the backing
+ * file. */
 int
 qcow2_open(vdisk_image *img, vdisk_error *err)
 {
@@ -136,13 +138,10 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
     if (r == 0 && s->writable && (s->incompat & QCOW2_INCOMPAT_DIRTY) &&
         !(img->flags & VDISK_OPEN_CHECK))
         r = repair_dirty(s, err);
-    if (r == 0 && s->writable && s->autoclear && !(img->flags & VDISK_OPEN_CHECK)) {
-        /* Bitmaps and other autoclear data become stale once we write.
-         * (A check's repairs leave them as they are.) */
-        r = qcow2_header_write_u64(s, QCOW2_HDR_AUTOCLEAR, 0, err);
-        if (r == 0)
-            s->autoclear = 0;
-    }
+    /* Persistent dirty bitmaps are loaded and kept up to date (bitmap.c);
+     * a check's repairs leave them as they are. */
+    if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
+        r = qcow2_bitmaps_open(s, err);
     if (r == 0)
         r = open_backing(s, err);
     if (r < 0) {
@@ -153,7 +152,8 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
     return 0;
 }
 
-/* Close: write back what is cached, then clear the dirty bit we set. */
+/* Close: store the bitmaps, write back what is cached, then clear the
+ * dirty bit we set. */
 void
 qcow2_close(vdisk_image *img)
 {
@@ -161,7 +161,10 @@ qcow2_close(vdisk_image *img)
     if (!s)
         return;
     if (s->writable) {
-        int r = qcow2_flush_metadata(s, NULL);
+        /* (vdisk_close stored the bitmaps already: q_finish.) */
+        int r = qcow2_bitmaps_store(s, NULL);
+        if (r == 0)
+            r = qcow2_flush_metadata(s, NULL);
         if (r == 0)
             r = vdisk_file_flush(s->file, NULL);
         if (r == 0 && s->dirty_written)
@@ -182,6 +185,21 @@ q_flush(vdisk_image *img, vdisk_error *err)
     return r < 0 ? r : vdisk_file_flush(s->file, err);
 }
 
+/* Finish: store the persistent dirty bitmaps before the close (its errors
+ * reach the caller of vdisk_close). */
+static int
+q_finish(vdisk_image *img, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    pthread_mutex_lock(&s->lock);
+    int r = qcow2_bitmaps_store(s, err);
+    qcow2_bitmaps_free(s);
+    pthread_mutex_unlock(&s->lock);
+    if (r < 0)
+        vdisk_error_prefix(err, "%s: Lost persistent bitmaps during close", s->name);
+    return r;
+}
+
 /* Info: the qcow2 fields of vdisk_info. */
 static int
 q_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
@@ -197,6 +215,8 @@ q_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->dirty = s->incompat & QCOW2_INCOMPAT_DIRTY;
     info->encrypted = s->crypt_method != 0;
     int r = qcow2_crypt_info(s, info, err);
+    if (r == 0)
+        r = qcow2_bitmaps_info(s, info, err);   /* bitmap.c */
     if (r < 0)
         return r;
     if (s->backing_file && !(info->backing_file = strdup(s->backing_file)))
@@ -219,6 +239,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .pwrite_compressed = qcow2_pwrite_compressed,  /* zlib/zstd whole clusters (compress.c) */
     .compress_ahead = qcow2_compress_ahead,        /* compress clusters, no lock (compress.c) */
     .pwrite_precompressed = qcow2_pwrite_precompressed, /* store them in order (compress.c) */
+    .finish = q_finish,                            /* store the dirty bitmaps (bitmap-store.c) */
     .flush = q_flush,                              /* metadata in order, then fdatasync */
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */
     .get_info = q_get_info,                        /* version, features, backing */
@@ -229,6 +250,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .snapshot_apply = qcow2_snapshot_apply,        /* switch the active L1 to a snapshot's */
     .snapshot_delete = qcow2_snapshot_delete,      /* refcounts -1, free its L1, new table */
     .snapshot_load = qcow2_snapshot_load,          /* read-only view of a snapshot */
+    .bitmap = qcow2_bitmap,                        /* qemu-img bitmap edits (bitmap-edit.c) */
     .amend = qcow2_amend,                          /* compat and lazy_refcounts (amend.c) */
     .amend_keyslots = qcow2_crypt_amend_keyslots,  /* LUKS key slots add/erase (crypt.c) */
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */

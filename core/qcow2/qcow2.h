@@ -211,6 +211,8 @@ typedef struct qcow2_state {
     /* encryption (crypt.c) */
     uint64_t crypt_hdr_offset, crypt_hdr_length;   /* LUKS header extension */
     struct qcow2_crypt *crypt;     /* keys; NULL when not encrypted */
+
+    struct qcow2_bitmaps *bitmaps; /* persistent dirty bitmaps we keep (bitmap.c); NULL: none */
 } qcow2_state;
 
 /* ---- driver.c ----------------------------------------------------------- */
@@ -507,6 +509,91 @@ int qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
 int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
 /* Rewrite the backing file name and format in the header cluster. */
 int qcow2_set_backing(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
+
+/* ---- bitmap-dir.c / bitmap.c: persistent dirty bitmaps ----------------- */
+
+#define QCOW2_AUTOCLEAR_BITMAPS UINT64_C(1)
+#define QCOW2_BME_IN_USE 1u
+#define QCOW2_BME_AUTO 2u
+#define QCOW2_BME_RESERVED_FLAGS 0xfffffffcu
+#define QCOW2_BME_TABLE_RESERVED UINT64_C(0xff000000000001fe)
+#define QCOW2_BME_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define QCOW2_BME_ALL_ONES UINT64_C(1)
+#define QCOW2_BITMAPS_EXT_LEN 24u
+#define QCOW2_MAX_BITMAPS 65535u
+#define QCOW2_MAX_BITMAP_DIR_SIZE (UINT64_C(64) << 20)
+
+/* The bitmaps header extension: where it sits in the header cluster
+ * (pos: offset of its 8-byte extension header; 0 when absent). */
+struct qcow2_bitmaps_ext {
+    uint32_t pos;
+    uint32_t nb;
+    uint64_t dir_size, dir_offset;
+};
+
+/* One bitmap directory entry, and the bitmap loaded from it. */
+struct qcow2_bitmap {
+    char *name;
+    uint64_t table_offset;
+    uint32_t table_size;
+    uint32_t flags;            /* QCOW2_BME_*, as on disk */
+    uint8_t type;
+    uint8_t gran_bits;
+    uint8_t *bits;             /* in memory (LSB first); NULL: in_use, not loaded */
+    uint64_t nbytes;           /* bytes of bits */
+};
+
+struct qcow2_bitmaps {
+    struct qcow2_bitmaps_ext ext;
+    struct qcow2_bitmap *v;
+    uint32_t n;
+    pthread_mutex_t lock;      /* v, n and the bits (guest writes run in parallel) */
+    struct qcow2_bitmap *dropped;   /* removed: tables to free at store */
+    uint32_t ndropped;
+};
+
+/* Find the bitmaps extension in header cluster h (cluster_size bytes). */
+void qcow2_bitmaps_find_ext(const qcow2_state *s, const uint8_t *h, struct qcow2_bitmaps_ext *ext);
+/* Read and validate the bitmap directory as QEMU does (bitmap_list_load). */
+int qcow2_bitmaps_read_dir(qcow2_state *s, const struct qcow2_bitmaps_ext *ext,
+                           struct qcow2_bitmap **v, uint32_t *n, vdisk_error *err);
+/* Serialise a directory; *out (malloc'd, padded to cluster size) and *len. */
+int qcow2_bitmaps_build_dir(qcow2_state *s, const struct qcow2_bitmap *v, uint32_t n,
+                            uint8_t **out, uint64_t *len, vdisk_error *err);
+void qcow2_bitmaps_free_dir(struct qcow2_bitmap *v, uint32_t n);
+/* Bytes of bitmap data for a disk of `size` bytes at 2^gran_bits. */
+uint64_t qcow2_bitmap_data_bytes(uint64_t size, unsigned gran_bits);
+
+/* Writable open: load the consistent bitmaps, mark them in_use on disk,
+ * keep autoclear bit 0 (clears the autoclear bits we do not maintain). */
+int qcow2_bitmaps_open(qcow2_state *s, vdisk_error *err);
+/* Set the bits of [off, off+len) in every enabled bitmap (any thread). */
+void qcow2_bitmaps_mark(qcow2_state *s, uint64_t off, uint64_t len);
+/* Write the loaded bitmaps back (new clusters, then the directory with
+ * in_use cleared, then the old clusters freed); lock held. */
+int qcow2_bitmaps_store(qcow2_state *s, vdisk_error *err);
+void qcow2_bitmaps_free(qcow2_state *s);
+/* vdisk_info.bitmaps: the loaded list, else the directory read now. */
+int qcow2_bitmaps_info(qcow2_state *s, vdisk_info *info, vdisk_error *err);
+/* The state's bitmap list, made empty on first use (version 3 only). */
+int qcow2_bitmaps_ensure(qcow2_state *s, vdisk_error *err);
+/* A copy of bitmap `name` of s with its bits (loaded now if need be);
+ * free with qcow2_bitmaps_free_dir(out, 1). */
+int qcow2_bitmap_copy(qcow2_state *s, const char *name, struct qcow2_bitmap **out,
+                      vdisk_error *err);
+/* Mark [off, off+len) in b (bm->lock held or b private). */
+void qcow2_bitmap_set(struct qcow2_bitmap *b, uint64_t off, uint64_t len);
+/* Write the bitmaps header extension for the directory at dir_off
+ * (inserting it, or removing it when there are no bitmaps left). */
+int qcow2_bitmaps_write_ext(qcow2_state *s, struct qcow2_bitmaps_ext *ext, uint32_t nb,
+                            uint64_t dir_off, uint64_t dir_size, vdisk_error *err);
+/* ---- bitmap-edit.c: qemu-img bitmap --add/--remove/... ---- */
+int qcow2_bitmap(vdisk_image *img, const struct vdisk_bitmap_op *op, vdisk_error *err);
+/* Does the image carry bitmaps we track (QEMU: "active dirty bitmaps")? */
+bool qcow2_bitmaps_active(const qcow2_state *s);
+/* Resize: refuse when a bitmap is inconsistent; after it, resize the bits. */
+int qcow2_bitmaps_resize_check(qcow2_state *s, vdisk_error *err);
+int qcow2_bitmaps_resize(qcow2_state *s, uint64_t size, vdisk_error *err);
 
 /* ---- helpers ------------------------------------------------------------ */
 

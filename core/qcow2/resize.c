@@ -546,6 +546,8 @@ qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool shri
     pthread_mutex_lock(&s->lock);
     if (r == 0)
         r = qcow2_truncate_check(s, size, prealloc, shrink_snapshots, err);
+    if (r == 0 && size != old)
+        r = qcow2_bitmaps_resize_check(s, err);   /* bitmap.c */
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0 && size > old) {
@@ -562,12 +564,15 @@ qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool shri
         img->size = size;
     pthread_mutex_unlock(&s->lock);
     free(head.buf);
-    if (r < 0 || size <= old || !img->backing || img->backing->size <= old)
-        return r;
-    /* The backing file would show through the new part: zero it, as QEMU. */
-    r = qcow2_write_zeroes(img, size - old, old, 0, err);
-    if (r < 0)
-        vdisk_error_prefix(err, "Failed to zero out new clusters");
+    if (r == 0 && size > old && img->backing && img->backing->size > old) {
+        /* The backing file would show through the new part: zero it, as
+         * QEMU (the bitmaps, not resized yet, do not count it as written). */
+        r = qcow2_write_zeroes(img, size - old, old, 0, err);
+        if (r < 0)
+            vdisk_error_prefix(err, "Failed to zero out new clusters");
+    }
+    if (r == 0 && size != old)
+        r = qcow2_bitmaps_resize(s, size, err);   /* bitmap.c */
     return r;
 }
 

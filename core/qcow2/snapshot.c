@@ -601,6 +601,9 @@ qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err)
     int r = need_writable(s, "apply", err);
     if (r < 0)
         return r;
+    /* QEMU's bdrv_snapshot_goto refuses as long as bitmaps are loaded. */
+    if (qcow2_bitmaps_active(s))
+        return vdisk_error_set(err, EBUSY, "%s: Device has active dirty bitmaps", s->name);
     pthread_mutex_lock(&s->lock);
     r = apply_locked(s, id_or_name, err);
     pthread_mutex_unlock(&s->lock);

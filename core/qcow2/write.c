@@ -341,6 +341,7 @@ int
 qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
+    qcow2_bitmaps_mark(s, off, len);   /* bitmap.c */
     if (s->crypt && ((off | len) & 511))
         return qcow2_crypt_pwrite_unaligned(img, buf, len, off, err);   /* crypt.c */
     const uint8_t *p = buf;

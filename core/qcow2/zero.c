@@ -212,6 +212,7 @@ int
 qcow2_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off, unsigned flags, vdisk_error *err)
 {
     struct zreq q = { .unmap = flags & VDISK_ZERO_MAY_UNMAP, .discard = false };
+    qcow2_bitmaps_mark(img->priv, off, len);   /* bitmap.c */
     return zero_range(img->priv, off, len, &q, err);
 }
 
@@ -220,5 +221,6 @@ int
 qcow2_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err)
 {
     struct zreq q = { .unmap = true, .discard = true };
+    qcow2_bitmaps_mark(img->priv, off, len);   /* bitmap.c */
     return zero_range(img->priv, off, len, &q, err);
 }

@@ -173,6 +173,28 @@ qemu-img snapshot -c z "$sdir/v3-c4k-zlib-snap.qcow2"
 
 echo "make-corpus: $(find "$dir" -type f | wc -l) seeds in $dir ($(du -sh --apparent-size "$dir" | cut -f1))"
 
+# fuzz-qcow2-bitmap: images with persistent dirty bitmaps (enabled and
+# disabled, several granularities, with dirty data, one left in_use).
+bdir="$out/fuzz-qcow2-bitmap"
+rm -rf "$bdir"
+mkdir -p "$bdir"
+bimg() {
+    local name=$1 opts=$2 f="$bdir/$1.qcow2"
+    shift 2
+    qemu-img create -q -f qcow2 -o "$opts" "$f" 256k
+    qemu-img bitmap --add "$f" on
+    qemu-img bitmap --add -g 512 "$f" fine
+    qemu-img bitmap --add --disable -g 8k "$f" off
+    qemu-io -f qcow2 -c 'write -P 0x71 0 8k' -c 'write -z 64k 4k' -c 'discard 128k 4k' "$f" >/dev/null
+}
+bimg v3-c512 cluster_size=512
+bimg v3-c4k cluster_size=4k
+bimg v3-c16k-extl2 cluster_size=16k,extended_l2=on
+cp "$bdir/v3-c4k.qcow2" "$bdir/v3-c4k-inuse.qcow2"
+timeout -s KILL 2 qemu-io -f qcow2 -c 'write 0 4k' -c 'sleep 10000' "$bdir/v3-c4k-inuse.qcow2" \
+    >/dev/null 2>&1 || true
+echo "make-corpus: $(find "$bdir" -type f | wc -l) seeds in $bdir"
+
 # fuzz-luks: raw LUKS1 containers from qemu-img (passphrase "fuzz", the one
 # the target tries; 1 ms PBKDF2 keeps the iteration counts low), several
 # ciphers and IV generators, plus a header-only truncation.

@@ -118,6 +118,7 @@ test_autoclear_cleared_only_when_writable(void **state)
     assert_true(header_u64(path, 88) == 3);
     assert_int_equal(vdisk_open(path, &rw, &img, &err), 0);
     vdisk_close(img, &err);
+    /* Bit 0 (bitmaps) without a bitmaps extension goes too. */
     assert_true(header_u64(path, 88) == 0);
     unlink(path);
 }

@@ -173,6 +173,14 @@ uint32_t vdisk_get_cluster_size(const vdisk_image *img);  /* 0 for raw */
 vdisk_image *vdisk_get_backing(const vdisk_image *img);   /* NULL if none or not opened */
 bool vdisk_is_read_only(const vdisk_image *img);
 
+/* A qcow2 persistent dirty bitmap, as `qemu-img info` lists it. */
+typedef struct vdisk_bitmap_info {
+    char *name;
+    uint32_t granularity;          /* bytes per bit */
+    bool in_use;                   /* inconsistent (QEMU's flag "in-use") */
+    bool enabled;                  /* tracks writes (QEMU's flag "auto") */
+} vdisk_bitmap_info;
+
 typedef struct vdisk_info {
     vdisk_format format;
     uint64_t virtual_size;
@@ -193,6 +201,10 @@ typedef struct vdisk_info {
     /* Encryption details (LUKS header, key slots); NULL when not encrypted.
      * Owned by the info (vdisk_info_clear frees it). */
     struct vdisk_encrypt_info *encrypt;
+    /* Persistent dirty bitmaps (qcow2 v3 with the autoclear bit set), in
+     * directory order; owned by the info. */
+    vdisk_bitmap_info *bitmaps;
+    size_t nbitmaps;
     /* iso (the volume descriptors; times are seconds since the epoch, UTC,
      * INT64_MIN when not recorded) */
     char iso_volume_id[100];

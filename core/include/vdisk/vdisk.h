@@ -14,6 +14,7 @@
 #include <vdisk/resize.h>
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
+#include <vdisk/bitmap.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
