@@ -6,34 +6,23 @@
  * found, the directory validated and the bitmaps loaded and marked in_use.
  * Then a write, a zero write and a discard mark them, a resize resizes
  * them, bitmaps are added, merged and removed (qemu-img bitmap), and the
- * close stores them (new tables, new directory, old clusters freed).  Errors are the expected outcome for most inputs; the sanitizers
- * report crashes, leaks and undefined behaviour.
+ * close stores them (new tables, new directory, old clusters freed).
+ * Errors are the expected outcome for most inputs; the sanitizers report
+ * crashes, leaks and undefined behaviour.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <vdisk/vdisk.h>
 
+#include "fuzz-input.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_SIZE (UINT64_C(1) << 32)   /* larger disks: bitmaps of hundreds of MiB */
-
-static int
-input_file(const uint8_t *data, size_t size)
-{
-    int fd = memfd_create("fuzz-qcow2-bitmap", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 static void
 exercise(vdisk_image *img)
@@ -63,7 +52,7 @@ exercise(vdisk_image *img)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = input_file(data, size);
+    int fd = fuzz_input_file("fuzz-qcow2-bitmap", data, size);
     if (fd < 0)
         return 0;
     char path[64];
