@@ -71,19 +71,22 @@ virStorageBackendVdiskCheckPool(virStoragePoolObj *pool,
 }
 
 
-/* Check the pool directory exists before libvirt marks the pool active. */
+/* Open the pool (active or not) and run one of libvirt-plugin's pool
+ * operations on it, reporting its error to libvirt. */
 static int
-virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
+virStorageBackendVdiskPoolRun(virStoragePoolObj *pool,
+                              bool active,
+                              int (*op)(vdisk_pool *, vdisk_error *))
 {
     g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
     vdisk_error err = { 0 };
     int rc;
 
     if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 false, false)))
+                                                 active, false)))
         return -1;
 
-    if ((rc = vdisk_pool_start(vpool->pool, &err)) < 0) {
+    if ((rc = op(vpool->pool, &err)) < 0) {
         virStorageBackendVdiskReportError(rc, &err);
         return -1;
     }
@@ -91,23 +94,19 @@ virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
 }
 
 
+/* Check the pool directory exists before libvirt marks the pool active. */
+static int
+virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
+{
+    return virStorageBackendVdiskPoolRun(pool, false, vdisk_pool_start);
+}
+
+
 /* Nothing on disk changes when a pool stops. */
 static int
 virStorageBackendVdiskStopPool(virStoragePoolObj *pool)
 {
-    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
-    vdisk_error err = { 0 };
-    int rc;
-
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 true, false)))
-        return -1;
-
-    if ((rc = vdisk_pool_stop(vpool->pool, &err)) < 0) {
-        virStorageBackendVdiskReportError(rc, &err);
-        return -1;
-    }
-    return 0;
+    return virStorageBackendVdiskPoolRun(pool, true, vdisk_pool_stop);
 }
 
 
@@ -150,21 +149,9 @@ static int
 virStorageBackendVdiskDeletePool(virStoragePoolObj *pool,
                                  unsigned int flags)
 {
-    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
-    vdisk_error err = { 0 };
-    int rc;
-
     virCheckFlags(0, -1);
 
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 false, false)))
-        return -1;
-
-    if ((rc = vdisk_pool_delete(vpool->pool, &err)) < 0) {
-        virStorageBackendVdiskReportError(rc, &err);
-        return -1;
-    }
-    return 0;
+    return virStorageBackendVdiskPoolRun(pool, false, vdisk_pool_delete);
 }
 
 
