@@ -2,7 +2,7 @@
  * qcow2.txt, "Bitmaps extension") for the bitmap unit tests: an image of
  * 64 MiB with 64 KiB clusters whose bitmaps each have a one-cluster table
  * and, optionally, one data cluster filled with a byte.  Header only;
- * include after cmocka.h and poke.h. */
+ * include after cmocka.h, poke.h and vdisk/vdisk.h. */
 #ifndef VDISK_UNIT_BITMAP_POKE_H
 #define VDISK_UNIT_BITMAP_POKE_H
 
@@ -120,6 +120,26 @@ static inline uint64_t
 bm_table_entry(const char *p, unsigned i)
 {
     return peek_be(p, (long)peek_be(p, (long)bm_entry(p, i), 8), 8);
+}
+
+/* Open p as qcow2 for writing (the bitmaps are loaded and marked in_use). */
+static inline vdisk_image *
+bm_open_rw(const char *p)
+{
+    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
+    vdisk_image *img;
+    vdisk_error err;
+    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
+    return img;
+}
+
+/* p checks clean: no corruption, no leak (bitmap clusters counted). */
+static inline void
+bm_assert_clean(const char *p)
+{
+    vdisk_check_result res;
+    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
+    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
 }
 
 #endif

@@ -13,9 +13,9 @@
 
 #include "fixture.h"
 #include "poke.h"
-#include "bitmap-poke.h"
-
 #include <vdisk/vdisk.h>
+
+#include "bitmap-poke.h"
 
 static const struct bm_spec ONE[] = { { "b0", 16, 2, -1, 0 } };
 

@@ -14,33 +14,15 @@
 
 #include "fixture.h"
 #include "poke.h"
-#include "bitmap-poke.h"
-
 #include <vdisk/vdisk.h>
 
-static vdisk_image *
-open_rw(const char *p)
-{
-    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    return img;
-}
+#include "bitmap-poke.h"
 
 static int
 op(vdisk_image *img, vdisk_bitmap_action a, const char *name, uint32_t gran, vdisk_error *err)
 {
     vdisk_bitmap_op o = { .action = a, .name = name, .granularity = gran };
     return vdisk_bitmap(img, &o, err);
-}
-
-static void
-assert_clean(const char *p)
-{
-    vdisk_check_result res;
-    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
-    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
 }
 
 static void
@@ -52,7 +34,7 @@ test_first_add_inserts_extension(void **state)
     vdisk_image *img = unit_make_qcow2(p, NULL, 64 * MiB, VDISK_OPEN_RDWR);
     assert_int_equal(vdisk_close(img, &err), 0);
     assert_int_equal(bm_ext_pos(p), 0);
-    img = open_rw(p);
+    img = bm_open_rw(p);
     assert_int_equal(op(img, VDISK_BITMAP_ADD, "b0", 0, &err), 0);
     assert_int_equal(op(img, VDISK_BITMAP_ADD, "b0", 0, &err), -EEXIST);
     assert_non_null(strstr(err.message, "Bitmap already exists: b0"));
@@ -64,16 +46,16 @@ test_first_add_inserts_extension(void **state)
     assert_int_equal(bm_flags(p, 0), 2);
     assert_int_equal(peek_be(p, (long)bm_entry(p, 0) + 17, 1), 16);   /* 64 KiB default */
     assert_int_equal(bm_data_byte(p, 0, 0), 0x02);
-    assert_clean(p);
+    bm_assert_clean(p);
     /* Removing the last bitmap takes the extension and the bit away. */
-    img = open_rw(p);
+    img = bm_open_rw(p);
     assert_int_equal(op(img, VDISK_BITMAP_REMOVE, "b0", 0, &err), 0);
     assert_int_equal(op(img, VDISK_BITMAP_REMOVE, "b0", 0, &err), -ENOENT);
     assert_non_null(strstr(err.message, "Dirty bitmap 'b0' not found"));
     assert_int_equal(vdisk_close(img, &err), 0);
     assert_int_equal(bm_ext_pos(p), 0);
     assert_int_equal(peek_be(p, 88, 8), 0);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -113,7 +95,7 @@ test_merge_and_clear(void **state)
         { "stale", 16, 3, -1, 0 },
     };
     const char *p = bm_make_image("m.qcow2", v, 3);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     vdisk_error err;
     vdisk_bitmap_op m = { .action = VDISK_BITMAP_MERGE, .name = "dst", .src_name = "src" };
     assert_int_equal(vdisk_bitmap(img, &m, &err), 0);
@@ -133,7 +115,7 @@ test_merge_and_clear(void **state)
     assert_int_equal(bm_data_byte(p, 1, 6), 0);
     assert_int_equal(bm_flags(p, 1), 2);
     assert_int_equal(bm_table_entry(p, 0), 0);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 int

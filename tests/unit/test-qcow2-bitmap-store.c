@@ -14,27 +14,9 @@
 
 #include "fixture.h"
 #include "poke.h"
-#include "bitmap-poke.h"
-
 #include <vdisk/vdisk.h>
 
-static vdisk_image *
-open_rw(const char *p)
-{
-    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    return img;
-}
-
-static void
-assert_clean(const char *p)
-{
-    vdisk_check_result res;
-    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
-    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
-}
+#include "bitmap-poke.h"
 
 static void
 test_zero_data_is_zero_entry(void **state)
@@ -44,10 +26,10 @@ test_zero_data_is_zero_entry(void **state)
     const char *p = bm_make_image("z.qcow2", v, 1);
     uint64_t dir = peek_be(p, bm_ext_pos(p) + 24, 8);
     vdisk_error err;
-    assert_int_equal(vdisk_close(open_rw(p), &err), 0);
+    assert_int_equal(vdisk_close(bm_open_rw(p), &err), 0);
     assert_int_equal(bm_table_entry(p, 0), 0);
     assert_true(peek_be(p, bm_ext_pos(p) + 24, 8) != dir);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -57,11 +39,11 @@ test_all_ones_entry_kept(void **state)
     static const struct bm_spec v[] = { { "ones", 16, 0, -1, 1 } };   /* disabled, all ones */
     const char *p = bm_make_image("o.qcow2", v, 1);
     vdisk_error err;
-    assert_int_equal(vdisk_close(open_rw(p), &err), 0);
+    assert_int_equal(vdisk_close(bm_open_rw(p), &err), 0);
     assert_int_equal(bm_data_byte(p, 0, 0), 0xff);
     assert_int_equal(bm_data_byte(p, 0, 127), 0xff);   /* 1024 bits for 64 MiB */
     assert_int_equal(bm_data_byte(p, 0, 128), 0);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -73,10 +55,10 @@ test_sessions_accumulate_without_leaks(void **state)
     uint8_t b[512] = { 7 };
     vdisk_error err;
     for (int round = 0; round < 3; round++) {
-        vdisk_image *img = open_rw(p);
+        vdisk_image *img = bm_open_rw(p);
         assert_int_equal(vdisk_pwrite(img, b, sizeof(b), (uint64_t)round << 20, &err), 0);
         assert_int_equal(vdisk_close(img, &err), 0);
-        assert_clean(p);
+        bm_assert_clean(p);
     }
     /* bits 0, 16, 32 at 64 KiB plus the 0x10 poked into every byte */
     assert_int_equal(bm_data_byte(p, 0, 0), 0x11);

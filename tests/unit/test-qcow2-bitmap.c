@@ -15,9 +15,9 @@
 
 #include "fixture.h"
 #include "poke.h"
-#include "bitmap-poke.h"
-
 #include <vdisk/vdisk.h>
+
+#include "bitmap-poke.h"
 
 static const struct bm_spec THREE[] = {
     { "on", 16, 2, -1, 0 },          /* enabled, 64 KiB granularity */
@@ -25,31 +25,13 @@ static const struct bm_spec THREE[] = {
     { "fine", 12, 2, -1, 0 },        /* enabled, 4 KiB */
 };
 
-static vdisk_image *
-open_rw(const char *p)
-{
-    vdisk_open_opts o = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
-    vdisk_image *img;
-    vdisk_error err;
-    assert_int_equal(vdisk_open(p, &o, &img, &err), 0);
-    return img;
-}
-
-static void
-assert_clean(const char *p)
-{
-    vdisk_check_result res;
-    assert_int_equal(poke_check(p, 0, &res, NULL, NULL), 0);
-    assert_int_equal(res.corruptions + res.leaks + res.check_errors, 0);
-}
-
 static void
 test_in_use_while_open(void **state)
 {
     (void)state;
     const char *p = bm_make_image("a.qcow2", THREE, 3);
-    assert_clean(p);
-    vdisk_image *img = open_rw(p);
+    bm_assert_clean(p);
+    vdisk_image *img = bm_open_rw(p);
     for (unsigned i = 0; i < 3; i++)
         assert_int_equal(bm_flags(p, i), THREE[i].flags | 1);
     assert_int_equal(peek_be(p, 88, 8), 1);
@@ -58,7 +40,7 @@ test_in_use_while_open(void **state)
     for (unsigned i = 0; i < 3; i++)
         assert_int_equal(bm_flags(p, i), THREE[i].flags);
     assert_int_equal(peek_be(p, 88, 8), 1);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -66,7 +48,7 @@ test_writes_set_enabled_bits(void **state)
 {
     (void)state;
     const char *p = bm_make_image("w.qcow2", THREE, 3);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     vdisk_error err;
     uint8_t b[4096];
     memset(b, 0x5a, sizeof(b));
@@ -87,7 +69,7 @@ test_writes_set_enabled_bits(void **state)
     assert_int_equal(bm_data_byte(p, 2, 33), 0xff);
     assert_int_equal(bm_data_byte(p, 2, 34), 0);
     assert_int_equal(bm_data_byte(p, 2, 64), 0x04);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -100,7 +82,7 @@ test_in_use_bitmap_left_alone(void **state)
     };
     const char *p = bm_make_image("u.qcow2", v, 2);
     uint64_t table = peek_be(p, (long)bm_entry(p, 1), 8);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     uint8_t b[512] = { 1 };
     vdisk_error err;
     assert_int_equal(vdisk_pwrite(img, b, sizeof(b), 0, &err), 0);
@@ -109,7 +91,7 @@ test_in_use_bitmap_left_alone(void **state)
     assert_int_equal(peek_be(p, (long)bm_entry(p, 1), 8), table);
     assert_int_equal(bm_data_byte(p, 1, 0), 0x0f);
     assert_int_equal(bm_data_byte(p, 0, 0), 0x01);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -119,9 +101,9 @@ test_other_autoclear_bits_cleared(void **state)
     const char *p = bm_make_image("c.qcow2", THREE, 1);
     poke_be(p, 88, 8, 0x13);
     vdisk_error err;
-    assert_int_equal(vdisk_close(open_rw(p), &err), 0);
+    assert_int_equal(vdisk_close(bm_open_rw(p), &err), 0);
     assert_int_equal(peek_be(p, 88, 8), 1);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -130,7 +112,7 @@ test_resize_refused_with_in_use(void **state)
     (void)state;
     static const struct bm_spec v[] = { { "stale", 16, 3, -1, 0 } };
     const char *p = bm_make_image("r.qcow2", v, 1);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     vdisk_error err;
     assert_int_equal(vdisk_resize(img, 128 * MiB, false, VDISK_PREALLOC_OFF, NULL, NULL, &err),
                      -ENOTSUP);
@@ -145,7 +127,7 @@ test_resize_grows_and_shrinks_bits(void **state)
     (void)state;
     static const struct bm_spec v[] = { { "g", 9, 2, -1, 0 } };   /* 512 B: 16 KiB of data */
     const char *p = bm_make_image("g.qcow2", v, 1);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     vdisk_error err;
     uint8_t b[512] = { 1 };
     assert_int_equal(vdisk_pwrite(img, b, sizeof(b), 64 * MiB - 512, &err), 0);
@@ -158,12 +140,12 @@ test_resize_grows_and_shrinks_bits(void **state)
     assert_int_equal(bm_data_byte(p, 0, 24575), 0x80);
     assert_int_equal(peek_be(p, (long)bm_entry(p, 0) + 8, 4), 1);   /* 24 KiB: one cluster */
     /* Shrinking drops the bits past the end. */
-    img = open_rw(p);
+    img = bm_open_rw(p);
     assert_int_equal(vdisk_resize(img, 32 * MiB, true, VDISK_PREALLOC_OFF, NULL, NULL, &err), 0);
     assert_int_equal(vdisk_close(img, &err), 0);
     assert_int_equal(peek_be(p, (long)bm_entry(p, 0) + 8, 4), 1);
     assert_int_equal(bm_table_entry(p, 0), 0);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 static void
@@ -171,14 +153,14 @@ test_snapshot_apply_refused(void **state)
 {
     (void)state;
     const char *p = bm_make_image("s.qcow2", THREE, 1);
-    vdisk_image *img = open_rw(p);
+    vdisk_image *img = bm_open_rw(p);
     vdisk_error err;
     assert_int_equal(vdisk_snapshot_create(img, "s1", &err), 0);
     assert_int_equal(vdisk_snapshot_apply(img, "s1", &err), -EBUSY);
     assert_non_null(strstr(err.message, "Device has active dirty bitmaps"));
     assert_int_equal(vdisk_snapshot_delete(img, "s1", &err), 0);
     assert_int_equal(vdisk_close(img, &err), 0);
-    assert_clean(p);
+    bm_assert_clean(p);
 }
 
 int
