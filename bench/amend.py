@@ -12,7 +12,6 @@ Results: OUT/amend.md and OUT/amend.json.  tmpfs (the default --dir /dev/shm
 when it exists) keeps the noisy disk out of a CPU comparison.
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -23,16 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench import Runner, fmt, row, rss  # noqa: E402
-
-
-def make_image(workdir, size_gib):
-    img = workdir / "src.qcow2"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
-                    "cluster_size=64k,preallocation=metadata", img, f"{size_gib // 2}G"],
-                   check=True)
-    subprocess.run(["qemu-img", "resize", "-q", img, f"{size_gib}G"], check=True)
-    return img
+from bench import Runner, half_allocated_qcow2, row, write_rows  # noqa: E402
 
 
 def fresh(src, dst):
@@ -77,22 +67,12 @@ def main(argv):
     vdisk = Path(args.vdisk).resolve()
     workdir = Path(tempfile.mkdtemp(prefix="vdisk-bench-amend-", dir=args.dir))
     try:
-        src = make_image(workdir, args.size)
+        src = half_allocated_qcow2(workdir / "src.qcow2", args.size)
         runner = Runner(workdir)
         rows = [bench_width(runner, args, vdisk, src, int(w)) for w in args.widths.split(",")]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    lines = ["| case | vdisk s | qemu-img s | ratio | vdisk RSS | qemu-img RSS | check |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['case']} | {fmt(r['vdisk_s'], '.3f')} | {fmt(r['qemu_s'], '.3f')} | "
-                     f"{fmt(r['ratio'], '.2f')} | {rss(r['vdisk_rss_kib'])} | "
-                     f"{rss(r['qemu_rss_kib'])} | {r['check']} |")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "amend.md").write_text("\n".join(lines) + "\n")
-    (out / "amend.json").write_text(json.dumps(rows, indent=2) + "\n")
-    print("\n".join(lines))
+    write_rows(args.out, "amend", rows, rows)
 
 
 if __name__ == "__main__":

@@ -276,6 +276,32 @@ def rss(kib):
     return "n/a" if kib is None else f"{kib / 1024:.1f}"
 
 
+def half_allocated_qcow2(path, size_gib):
+    """qcow2, 64 KiB clusters, size_gib GiB virtual with the first half's
+    metadata preallocated (every refcount block real), for check and amend."""
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                    "cluster_size=64k,preallocation=metadata", path, f"{size_gib // 2}G"],
+                   check=True)
+    subprocess.run(["qemu-img", "resize", "-q", path, f"{size_gib}G"], check=True)
+    return path
+
+
+def write_rows(out_dir, name, rows, data):
+    """The rows of row() as a Markdown table, printed and written to
+    OUT/NAME.md; data (the rows, or one row) as OUT/NAME.json."""
+    lines = ["| case | vdisk s | qemu-img s | ratio | vdisk RSS | qemu-img RSS | check |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {fmt(r['vdisk_s'], '.3f')} | {fmt(r['qemu_s'], '.3f')} | "
+                     f"{fmt(r['ratio'], '.2f')} | {rss(r['vdisk_rss_kib'])} | "
+                     f"{rss(r['qemu_rss_kib'])} | {r['check']} |")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    print("\n".join(lines))
+
+
 def tables(conv_rows, io_rows, header):
     lines = [header, ""]
     if conv_rows:

@@ -24,16 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench import Runner, compare_pair, fmt, row, rss  # noqa: E402
-
-
-def make_image(workdir, size_gib):
-    img = workdir / "check.qcow2"
-    half = f"{size_gib // 2}G"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o",
-                    "cluster_size=64k,preallocation=metadata", img, half], check=True)
-    subprocess.run(["qemu-img", "resize", "-q", img, f"{size_gib}G"], check=True)
-    return img
+from bench import Runner, compare_pair, half_allocated_qcow2, row, write_rows  # noqa: E402
 
 
 def same_verdict(workdir, vdisk, img):
@@ -61,7 +52,7 @@ def main(argv):
     vdisk = Path(args.vdisk).resolve()
     workdir = Path(tempfile.mkdtemp(prefix="vdisk-bench-check-", dir=args.dir))
     try:
-        img = make_image(workdir, args.size)
+        img = half_allocated_qcow2(workdir / "check.qcow2", args.size)
         runner = Runner(workdir)
         check = same_verdict(workdir, vdisk, img)
         v, q = compare_pair(runner, args.runs, [str(vdisk), "check", img.name],
@@ -69,16 +60,7 @@ def main(argv):
         r = row(f"check {args.size} GiB, 50% allocated", v, q, check)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    lines = ["| case | vdisk s | qemu-img s | ratio | vdisk RSS | qemu-img RSS | check |",
-             "|---|---|---|---|---|---|---|",
-             f"| {r['case']} | {fmt(r['vdisk_s'], '.3f')} | {fmt(r['qemu_s'], '.3f')} | "
-             f"{fmt(r['ratio'], '.2f')} | {rss(r['vdisk_rss_kib'])} | {rss(r['qemu_rss_kib'])} | "
-             f"{r['check']} |"]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "check.md").write_text("\n".join(lines) + "\n")
-    (out / "check.json").write_text(json.dumps(r, indent=2) + "\n")
-    print("\n".join(lines))
+    write_rows(args.out, "check", [r], r)
     return 1 if runner.failures or not check.startswith("same") else 0
 
 
