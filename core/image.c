@@ -28,6 +28,16 @@ static const struct {
     { VDISK_FORMAT_QCOW2, "qcow2" },
     { VDISK_FORMAT_ISO, "iso" },
     { VDISK_FORMAT_LUKS, "luks" },
+    { VDISK_FORMAT_VMDK, "vmdk" },
+    { VDISK_FORMAT_VHDX, "vhdx" },
+    { VDISK_FORMAT_VPC, "vpc" },
+    { VDISK_FORMAT_VDI, "vdi" },
+    { VDISK_FORMAT_QED, "qed" },
+    { VDISK_FORMAT_PARALLELS, "parallels" },
+    { VDISK_FORMAT_DMG, "dmg" },
+    { VDISK_FORMAT_CLOOP, "cloop" },
+    { VDISK_FORMAT_BOCHS, "bochs" },
+    { VDISK_FORMAT_QCOW, "qcow" },
 };
 
 const char *
@@ -48,6 +58,12 @@ vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
             return 0;
         }
     return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks or iso)", name);
+}
+
+bool
+vdisk_format_supported(vdisk_format fmt)
+{
+    return vdisk_driver_for(fmt) != NULL;
 }
 
 const struct vdisk_driver *
@@ -127,21 +143,27 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
     img->flags = flags;
     img->overlay = overlay;
     img->depth = depth;
+    bool probed = false;
     int r = vdisk_file_open(path, flags, &img->file, err);
     if (r < 0)
         goto fail;
 
     if (fmt == VDISK_FORMAT_UNKNOWN) {
-        uint8_t head[VDISK_PROBE_LEN];
-        r = vdisk_file_pread(img->file, head, sizeof(head), 0, err);
+        r = vdisk_probe_file(img->file, path, &fmt, err);
         if (r < 0)
             goto fail;
-        fmt = vdisk_probe_buffer(head, sizeof(head));
         img->probed_raw = fmt == VDISK_FORMAT_RAW;
+        probed = true;
     }
     img->drv = vdisk_driver_for(fmt);
     if (!img->drv) {
-        r = vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported", path, vdisk_format_name(fmt));
+        /* Never fall back to raw: the guest would see the other format's
+         * metadata, and a copy would be garbage. */
+        r = probed ? vdisk_error_set(err, ENOTSUP, "%s: the file is a %s image (recognised by its "
+                                     "header), a format vdisk cannot read; it is not opened as raw",
+                                     path, vdisk_format_name(fmt))
+                   : vdisk_error_set(err, ENOTSUP, "%s: format %s is not supported by vdisk", path,
+                                     vdisk_format_name(fmt));
         goto fail;
     }
     /* The handle keeps its own copy of the passphrase: a backing file may be

@@ -28,12 +28,27 @@ typedef enum vdisk_format {
     VDISK_FORMAT_QCOW2,
     VDISK_FORMAT_ISO,
     VDISK_FORMAT_LUKS,          /* raw LUKS1 container (qemu-img -f luks) */
+    /* Formats of other hypervisors, named as qemu-img names them.  Every one
+     * is recognised by probing (a file carrying one is never read as raw);
+     * opening one needs a driver (vdisk_format_supported). */
+    VDISK_FORMAT_VMDK,          /* VMware */
+    VDISK_FORMAT_VHDX,          /* Hyper-V */
+    VDISK_FORMAT_VPC,           /* Virtual PC / Hyper-V / Azure VHD */
+    VDISK_FORMAT_VDI,           /* VirtualBox */
+    VDISK_FORMAT_QED,           /* QEMU enhanced disk */
+    VDISK_FORMAT_PARALLELS,     /* Parallels / Virtuozzo */
+    VDISK_FORMAT_DMG,           /* Apple disk image */
+    VDISK_FORMAT_CLOOP,         /* compressed loop */
+    VDISK_FORMAT_BOCHS,         /* Bochs growing redolog */
+    VDISK_FORMAT_QCOW,          /* QEMU's qcow version 1 */
 } vdisk_format;
 
-/* "raw", "qcow2", "iso"; "unknown" for anything else. */
+/* "raw", "qcow2", "vmdk", ... as qemu-img names them; "unknown" for anything else. */
 const char *vdisk_format_name(vdisk_format fmt);
 /* Parse a format name as qemu-img spells it.  -EINVAL (with message) if unknown. */
 int vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err);
+/* Can this build of libvdisk open images of this format? */
+bool vdisk_format_supported(vdisk_format fmt);
 
 /* Progress callback for long operations: done/total in bytes (or any unit the
  * operation documents).  Return non-zero to cancel: the operation stops and
@@ -42,11 +57,13 @@ typedef int (*vdisk_progress_fn)(void *opaque, uint64_t done, uint64_t total);
 
 /* ---- probing ------------------------------------------------------------ */
 
-/* Detect the format of the first bytes of a file (at least 512 bytes for
- * qcow2, 34 KiB for ISO; fewer bytes simply rule formats out).  Anything not
- * recognised is raw. */
+/* Detect the format of the first bytes of a file (2 KiB hold every magic but
+ * ISO 9660's, which needs 34 KiB; fewer bytes simply rule formats out).
+ * Anything not recognised is raw. */
 vdisk_format vdisk_probe_buffer(const void *buf, size_t len);
-/* Detect the format of a file by its magic numbers. */
+/* Detect the format of a file by its magic numbers (and, for dmg, its name
+ * or its trailer).  The format may be one vdisk has no driver for:
+ * vdisk_format_supported tells. */
 int vdisk_probe(const char *path, vdisk_format *fmt, vdisk_error *err);
 
 /* ---- open / close ------------------------------------------------------- */
