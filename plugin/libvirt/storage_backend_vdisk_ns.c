@@ -88,9 +88,8 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
     if (virStoragePoolVdiskNamespaceCheck(ctxt) < 0)
         return -1;
 
-    if (!virXPathNode("./vdisk:provisioning", ctxt))
-        return 0;
-
+    /* Even without <vdisk:provisioning>, so that pool-dumpxml shows the
+     * policy in effect (thick volumes lazy-zeroed). */
     def = g_new0(virStoragePoolVdiskNamespaceDef, 1);
     def->zeroing = virXPathString("string(./vdisk:provisioning/vdisk:zeroing)", ctxt);
     def->overcommit = virXPathString("string(./vdisk:provisioning/vdisk:overcommit)", ctxt);
@@ -104,7 +103,9 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
 }
 
 
-/* Format <vdisk:provisioning> back, as it was given. */
+/* Format <vdisk:provisioning> back as it was given, with the zeroing mode
+ * in effect when none was (lazy); an overcommit cap only when one was
+ * given (none means no cap). */
 static int
 virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
                                    void *nsdata)
@@ -116,12 +117,11 @@ virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
         return 0;
 
     virBufferEscapeString(&childBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
-                          def->zeroing);
+                          def->zeroing && *def->zeroing ? def->zeroing : "lazy");
     virBufferEscapeString(&childBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
                           def->overcommit);
 
-    /* An empty element still says the pool was written with the namespace. */
-    virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &childBuf);
+    virXMLFormatElement(buf, "vdisk:provisioning", NULL, &childBuf);
     return 0;
 }
 
