@@ -9,6 +9,8 @@ artifacts ($VDISK_TEST_ARTIFACTS, default build/test-artifacts).
 """
 import json
 import os
+import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,7 +57,14 @@ def drive(desktop, hypervisor, virt_manager, tmp_path, *args):
     log = tmp_path / "virt-manager.log"
     desktop.spawn([virt_manager, "--no-fork", "--connect", hypervisor.client_uri,
                    "--show-host-summary", "--test-options=first-run"], log=log)
-    p = run(["/usr/bin/python3", UI, *args], env=desktop.env, check=False, timeout=1200)
+    # dogtail makes /tmp/dogtail-$LOGNAME when it loads: a name of our own,
+    # removed afterwards
+    logname = f"vdisk-ui-{uuid.uuid4().hex[:12]}"
+    try:
+        p = run(["/usr/bin/python3", UI, *args], env=dict(desktop.env, LOGNAME=logname),
+                check=False, timeout=1200)
+    finally:
+        shutil.rmtree(f"/tmp/dogtail-{logname}", ignore_errors=True)
     if p.returncode != 0 or not p.stdout.strip():
         pytest.fail(f"the UI driver failed ({p.returncode}):\n{p.stdout}\n{p.stderr}\n"
                     f"virt-manager's output:\n{log.read_text(errors='replace')[-3000:]}")
