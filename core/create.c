@@ -17,6 +17,7 @@
 
 #include "create-opts.h"
 #include "driver.h"
+#include "vhdx/opts.h"
 #include "vpc/opts.h"
 
 #define MIN_CLUSTER 512u
@@ -164,6 +165,7 @@ vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
     if (fmt == VDISK_FORMAT_LUKS)
         opts->encrypt.format = VDISK_ENCRYPT_LUKS;
     vpc_opts_init(&opts->vpc);
+    vhdx_opts_init(&opts->vhdx);
 }
 
 void
@@ -258,6 +260,8 @@ format_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_er
 {
     if (o->format == VDISK_FORMAT_VPC)
         return vpc_opts_set(o, key, value, err);
+    if (o->format == VDISK_FORMAT_VHDX)
+        return vhdx_opts_set(o, key, value, err);
     return -ENOENT;
 }
 
@@ -266,6 +270,8 @@ vdisk_create_format_options(vdisk_format fmt)
 {
     if (fmt == VDISK_FORMAT_VPC)
         return vpc_create_options;
+    if (fmt == VDISK_FORMAT_VHDX)
+        return vhdx_create_options;
     return NULL;
 }
 
@@ -399,15 +405,17 @@ int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
     if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS &&
-        o->format != VDISK_FORMAT_VPC)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks "
-                               "or vpc)", vdisk_format_name(o->format));
+        o->format != VDISK_FORMAT_VPC && o->format != VDISK_FORMAT_VHDX)
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks, "
+                               "vpc or vhdx)", vdisk_format_name(o->format));
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
     if (o->format == VDISK_FORMAT_VPC)
         return vpc_opts_validate(o, err);
+    if (o->format == VDISK_FORMAT_VHDX)
+        return vhdx_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_RAW) {
         if (o->backing_file)
             return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");

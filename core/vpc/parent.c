@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "utf16.h"
+#include "winpath.h"
 #include "vpc.h"
 
 /* Locator data longer than this is not a path (Windows allows 32767 UTF-16
@@ -64,22 +65,6 @@ file_url_to_path(char *s)
     return s[0] == '/' && !memchr(s, '\0', (size_t)(o - s));
 }
 
-/* A Windows path as a path of this host; false when it cannot be one (a
- * drive letter, a UNC name).  Edits in place. */
-static bool
-windows_path_to_host(char *p)
-{
-    for (char *c = p; *c; c++)
-        if (*c == '\\')
-            *c = '/';
-    if (((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z' && p[1] == ':') || strncmp(p, "//", 2) == 0)
-        return false;
-    /* ".\parent.vhd" -> "parent.vhd" */
-    while (strncmp(p, "./", 2) == 0)
-        memmove(p, p + 2, strlen(p + 2) + 1);
-    return p[0] != '\0';
-}
-
 /* The host path a locator names, malloc'ed in *out (NULL when it names
  * none this host can open). */
 static int
@@ -109,7 +94,7 @@ locator_path(vpc_state *s, const vpc_locator *l, uint64_t file_len, char **out, 
     free(raw);
     if (r < 0)
         return r;
-    bool ok = l->platform == VPC_PLAT_MACX ? file_url_to_path(text) : windows_path_to_host(text);
+    bool ok = l->platform == VPC_PLAT_MACX ? file_url_to_path(text) : vdisk_windows_path_to_host(text);
     if (ok)
         *out = text;
     else
