@@ -286,6 +286,9 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
         return vdisk_prealloc_from_name(value, &o->prealloc, err);
     if (strcmp(key, "nocow") == 0)
         return parse_bool(key, value, &o->nocow, err);
+    r = format_option(o, key, value, err);
+    if (r != -ENOENT)
+        return r;
     if (o->format == VDISK_FORMAT_RAW && (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0))
         return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format raw "
                                "(raw images cannot have a backing file; use qcow2)", key);
@@ -300,9 +303,6 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
     if (strcmp(key, "backing_fmt") == 0)
         return vdisk_format_from_name(value, &o->backing_format, err);
     r = encrypt_option(o, key, value, err);
-    if (r != -ENOENT)
-        return r;
-    r = format_option(o, key, value, err);
     if (r != -ENOENT)
         return r;
     if (o->format == VDISK_FORMAT_QCOW2) {

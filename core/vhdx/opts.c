@@ -69,6 +69,8 @@ vhdx_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_er
             o->vhdx.log_size = round_mib(n);
         return r;
     }
+    if (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0)
+        return vdisk_error_set(err, EINVAL, "Backing file not supported for file format 'vhdx'");
     return -ENOENT;
 }
 

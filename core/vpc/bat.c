@@ -106,12 +106,12 @@ check_blocks(vpc_state *s, uint64_t file_len, vdisk_error *err)
             continue;
         uint64_t off = (uint64_t)e * VPC_SECTOR;
         const char *what = NULL;
-        if (off > file_len || file_len - off < span)
-            what = "lies outside the file";
-        else if (overlaps(off, span, 0, VPC_FOOTER_SIZE) ||
-                 overlaps(off, span, s->footer.data_offset, VPC_DYNHDR_SIZE) ||
-                 overlaps(off, span, s->dyn.table_offset, bat_len))
+        if (overlaps(off, span, 0, VPC_FOOTER_SIZE) ||
+            overlaps(off, span, s->footer.data_offset, VPC_DYNHDR_SIZE) ||
+            overlaps(off, span, s->dyn.table_offset, bat_len))
             what = "overlaps the VHD headers or the block allocation table";
+        else if (off > file_len || file_len - off < span)
+            what = "lies outside the file";
         if (what) {
             free(sorted);
             return vdisk_error_set(err, EINVAL, "%s: VHD block %" PRIu32 " at 0x%" PRIx64 " %s (%" PRIu64

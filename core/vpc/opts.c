@@ -38,6 +38,8 @@ vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_err
     }
     if (strcmp(key, "force_size") == 0)
         return vdisk_create_opt_bool(key, value, &o->vpc.force_size, err);
+    if (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0)
+        return vdisk_error_set(err, EINVAL, "Backing file not supported for file format 'vpc'");
     return -ENOENT;
 }
 
