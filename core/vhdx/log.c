@@ -362,6 +362,12 @@ vhdx_log_open(vhdx_state *s, vdisk_error *err)
     }
     if (r == 0 && count)
         s->log_seq = v[order[count - 1]].seq + 1;
+    /* A LogGuid with no valid entry (a crash before the entry was
+     * written): nothing to replay, but the log is empty only once the GUID
+     * says so (QEMU would refuse to write until then). */
+    static const vhdx_guid empty_guid;
+    if (r == 0 && !count && s->writable)
+        r = vhdx_headers_update(s, false, &empty_guid, err);
     free(order);
     free(v);
     free(c);

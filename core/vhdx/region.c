@@ -6,11 +6,12 @@
  * to us, as the spec demands.  No region may overlap another, the header
  * section or the log.
  *
- * The table has two copies; the first one that checks out is used (QEMU
- * reads only the first).
+ * The table has two copies; the second one is used when the first fails
+ * its signature or checksum (QEMU reads only the first).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vhdx.h"
@@ -80,13 +81,16 @@ take_entry(vhdx_state *s, const uint8_t *e, uint64_t file_len, bool *have_bat, b
     return 0;
 }
 
+static bool
+table_intact(const uint8_t *buf)
+{
+    return memcmp(buf + R_SIGNATURE, "regi", 4) == 0 &&
+           vhdx_le32(buf + R_CHECKSUM) == vhdx_checksum(buf, VHDX_REGION_TABLE_SIZE, R_CHECKSUM);
+}
+
 static int
 parse_table(vhdx_state *s, const uint8_t *buf, uint64_t file_len, vdisk_error *err)
 {
-    if (memcmp(buf + R_SIGNATURE, "regi", 4) != 0 ||
-        vhdx_le32(buf + R_CHECKSUM) != vhdx_checksum(buf, VHDX_REGION_TABLE_SIZE, R_CHECKSUM))
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region table has a bad signature or checksum",
-                               s->name);
     uint32_t n = vhdx_le32(buf + R_COUNT);
     if (n > VHDX_MAX_TABLE_ENTRIES)
         return vdisk_error_set(err, EINVAL, "%s: VHDX region table has %" PRIu32 " entries (at most %u)",
@@ -111,24 +115,20 @@ parse_table(vhdx_state *s, const uint8_t *buf, uint64_t file_len, vdisk_error *e
 int
 vhdx_regions_load(vhdx_state *s, uint64_t file_len, vdisk_error *err)
 {
-    uint8_t buf[VHDX_REGION_TABLE_SIZE];
-    int r = vdisk_file_pread(s->file, buf, sizeof(buf), VHDX_REGION1_OFFSET, err);
-    if (r < 0)
-        return r;
-    vdisk_error first;
-    r = parse_table(s, buf, file_len, &first);
+    uint8_t *buf = malloc(VHDX_REGION_TABLE_SIZE);
+    if (!buf)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    /* The second copy stands in for a first one a torn write damaged;
+     * an intact first table is the one that counts, right or wrong. */
+    int r = vdisk_file_pread(s->file, buf, VHDX_REGION_TABLE_SIZE, VHDX_REGION1_OFFSET, err);
+    if (r == 0 && !table_intact(buf))
+        r = vdisk_file_pread(s->file, buf, VHDX_REGION_TABLE_SIZE, VHDX_REGION2_OFFSET, err);
+    if (r == 0 && !table_intact(buf))
+        r = vdisk_error_set(err, EINVAL, "%s: both VHDX region tables have a bad signature or checksum",
+                            s->name);
     if (r == 0)
-        return 0;
-    /* The second copy, for a first one damaged by a torn write. */
-    int r2 = vdisk_file_pread(s->file, buf, sizeof(buf), VHDX_REGION2_OFFSET, err);
-    if (r2 < 0)
-        return r2;
-    vdisk_error second;
-    r2 = parse_table(s, buf, file_len, &second);
-    if (r2 == 0)
-        return 0;
-    if (err)
-        *err = first;
+        r = parse_table(s, buf, file_len, err);
+    free(buf);
     return r;
 }
 
