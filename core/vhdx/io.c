@@ -102,7 +102,8 @@ read_partial(vhdx_state *s, uint8_t *buf, uint64_t len, uint64_t off, uint64_t e
         bool present;
         uint64_t e = run_end(s, bitmap, pos, end, &present);
         if (present)
-            r = vdisk_file_pread(s->file, buf + (pos - in), e - pos, (entry & VHDX_BAT_OFFSET_MASK) + pos, err);
+            r = vdisk_file_pread(s->file, buf + (pos - in), e - pos,
+                                 (entry & VHDX_BAT_OFFSET_MASK) + pos, err);
         else
             r = read_parent(s, buf + (pos - in), e - pos, off + (pos - in), err);
         pos = e;
@@ -144,6 +145,23 @@ vhdx_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error 
     return 0;
 }
 
+/* A present range at host offset `host`: data, or zeros where the file
+ * has a hole (a block written only in part), so that a copy skips them. */
+static int
+present_status(vhdx_state *s, uint64_t host, uint64_t n, vdisk_extent *ext, vdisk_error *err)
+{
+    bool data;
+    uint64_t end;
+    int r = vdisk_file_extent(s->file, host, host + n, &data, &end, err);
+    if (r < 0)
+        return r;
+    ext->length = end - host;
+    ext->flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_OFFSET_VALID |
+                 (data ? VDISK_EXTENT_DATA : VDISK_EXTENT_ZERO);
+    ext->host_offset = host;
+    return 0;
+}
+
 static int
 partial_status(vhdx_state *s, uint64_t off, uint64_t n, uint64_t entry, uint64_t sb, vdisk_extent *ext,
                vdisk_error *err)
@@ -154,10 +172,12 @@ partial_status(vhdx_state *s, uint64_t off, uint64_t n, uint64_t entry, uint64_t
     if (r < 0)
         return r;
     bool present;
-    ext->length = run_end(s, bitmap, in, in + n, &present) - in;
+    uint64_t len = run_end(s, bitmap, in, in + n, &present) - in;
     free(bitmap);
-    ext->flags = present ? VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA | VDISK_EXTENT_OFFSET_VALID : 0;
-    ext->host_offset = (entry & VHDX_BAT_OFFSET_MASK) + in;
+    if (present)
+        return present_status(s, (entry & VHDX_BAT_OFFSET_MASK) + in, len, ext, err);
+    ext->length = len;
+    ext->flags = 0;   /* the parent answers */
     return 0;
 }
 
@@ -179,12 +199,8 @@ vhdx_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ex
     uint64_t n = min_u64(len, s->block_size - in), entry, sb;
     lookup(s, block, &entry, &sb);
     uint64_t st = entry & VHDX_BAT_STATE_MASK;
-    if (st == VHDX_PAYLOAD_FULLY_PRESENT) {
-        ext->length = n;
-        ext->flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA | VDISK_EXTENT_OFFSET_VALID;
-        ext->host_offset = (entry & VHDX_BAT_OFFSET_MASK) + in;
-        return 0;
-    }
+    if (st == VHDX_PAYLOAD_FULLY_PRESENT)
+        return present_status(s, (entry & VHDX_BAT_OFFSET_MASK) + in, n, ext, err);
     if (st == VHDX_PAYLOAD_PARTIALLY_PRESENT)
         return partial_status(s, off, n, entry, sb, ext, err);
     /* Absent: as far as the next blocks are absent the same way. */

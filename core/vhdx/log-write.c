@@ -110,10 +110,13 @@ commit_batch(vhdx_state *s, const uint64_t *pages, size_t n, const uint8_t *data
 static uint8_t *
 bat_pages(const vhdx_state *s, const uint64_t *pages, size_t n)
 {
+    const uint64_t per_page = BAT_PAGE / 8;
     uint8_t *b = calloc(n, BAT_PAGE);
-    for (size_t i = 0; b && i < n; i++)
-        for (uint64_t e = pages[i] * (BAT_PAGE / 8); e < s->bat_entries && e < (pages[i] + 1) * (BAT_PAGE / 8); e++)
-            vhdx_put64(b + i * BAT_PAGE + 8 * (e % (BAT_PAGE / 8)), s->bat[e]);
+    for (size_t i = 0; b && i < n; i++) {
+        uint64_t first = pages[i] * per_page, end = first + per_page;
+        for (uint64_t e = first; e < s->bat_entries && e < end; e++)
+            vhdx_put64(b + i * BAT_PAGE + 8 * (e - first), s->bat[e]);
+    }
     return b;
 }
 

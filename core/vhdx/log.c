@@ -263,7 +263,8 @@ apply(log_ctx *c, const entry_info *e, uint64_t file_len, vdisk_error *err)
         uint64_t off = vhdx_le64(d + 16), len = zero ? vhdx_le64(d + 8) : VHDX_LOG_SECTOR;
         if (!target_ok(c, e, file_len, off, len))
             return vdisk_error_set(err, EINVAL, "%s: VHDX log entry %" PRIu64 " writes to 0x%" PRIx64 " (%"
-                                   PRIu64 " bytes), outside what a log may change", s->name, e->seq, off, len);
+                                   PRIu64 " bytes), outside what a log may change", s->name, e->seq, off,
+                                   len);
         if (zero) {
             r = vdisk_file_zero(s->file, off, len, false, err);
         } else {
@@ -324,7 +325,8 @@ check_placement(vhdx_state *s, uint64_t file_len, bool *empty, vdisk_error *err)
     *empty = vhdx_guid_is_zero(&h->log_guid) || h->log_length == 0;
     if (!*empty && (h->log_offset > file_len || file_len - h->log_offset < h->log_length))
         return vdisk_error_set(err, EINVAL, "%s: VHDX log at 0x%" PRIx64 " (%" PRIu32 " bytes) lies outside "
-                               "the file (%" PRIu64 " bytes)", s->name, h->log_offset, h->log_length, file_len);
+                               "the file (%" PRIu64 " bytes)", s->name, h->log_offset, h->log_length,
+                               file_len);
     return 0;
 }
 

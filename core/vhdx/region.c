@@ -71,7 +71,8 @@ take_entry(vhdx_state *s, const uint8_t *e, uint64_t file_len, bool *have_bat, b
     *seen = true;
     if (off > file_len || file_len - off < len)
         return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} at 0x%" PRIx64 " (%" PRIu32 " bytes) "
-                               "lies outside the file (%" PRIu64 " bytes)", s->name, text, off, len, file_len);
+                               "lies outside the file (%" PRIu64 " bytes)", s->name, text, off, len,
+                               file_len);
     const vhdx_header *h = vhdx_cur(s);
     if (overlaps(off, len, 0, VHDX_HEADER_SECTION) || overlaps(off, len, h->log_offset, h->log_length))
         return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} at 0x%" PRIx64 " overlaps the headers or "

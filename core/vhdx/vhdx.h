@@ -65,7 +65,11 @@ static inline void vhdx_put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
-static inline void vhdx_put64(uint8_t *p, uint64_t v) { vhdx_put32(p, (uint32_t)v); vhdx_put32(p + 4, (uint32_t)(v >> 32)); }
+static inline void vhdx_put64(uint8_t *p, uint64_t v)
+{
+    vhdx_put32(p, (uint32_t)v);
+    vhdx_put32(p + 4, (uint32_t)(v >> 32));
+}
 
 typedef struct vhdx_guid {
     uint8_t b[16];

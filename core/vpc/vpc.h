@@ -67,7 +67,11 @@ static inline void vpc_put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
-static inline void vpc_put64(uint8_t *p, uint64_t v) { vpc_put32(p, (uint32_t)(v >> 32)); vpc_put32(p + 4, (uint32_t)v); }
+static inline void vpc_put64(uint8_t *p, uint64_t v)
+{
+    vpc_put32(p, (uint32_t)(v >> 32));
+    vpc_put32(p + 4, (uint32_t)v);
+}
 
 /* The hard disk footer (footer.c), host endian. */
 typedef struct vpc_footer {

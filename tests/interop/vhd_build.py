@@ -87,10 +87,12 @@ def footer_uuid(path, fixed=False):
         return f.read(FOOTER)[68:84]
 
 
-def differencing(path, size, parent_uuid, blocks, locators, block_size=2 << 20, parent_name=""):
-    """A differencing disk.  blocks: {index: (data bytes of block_size,
-    set of sector numbers present)}; locators: [(code, bytes)] stored after
-    the BAT.  Returns nothing; the caller computes what it should read."""
+def differencing(path, size, parent_uuid, blocks, locators, block_size=2 << 20, parent_name="",
+                 dtype=DIFF):
+    """A differencing disk (or with dtype=DYNAMIC a dynamic one).  blocks:
+    {index: (data bytes of block_size, set of sector numbers present)};
+    locators: [(code, bytes)] stored after the BAT.  Returns nothing; the
+    caller computes what it should read."""
     entries = (size + block_size - 1) // block_size
     bat_off = FOOTER + DYNHDR
     bat_len = (entries * 4 + SECTOR - 1) // SECTOR * SECTOR
@@ -112,7 +114,7 @@ def differencing(path, size, parent_uuid, blocks, locators, block_size=2 << 20, 
         bat[index] = pos // SECTOR
         payload.append((pos, bytes(bm) + data))
         pos += bitmap_len + block_size
-    foot = footer(size, DIFF, creator=b"win ", data_offset=FOOTER)
+    foot = footer(size, dtype, creator=b"win ", data_offset=FOOTER)
     with open(path, "wb") as f:
         f.write(foot)
         f.write(dynheader(bat_off, entries, block_size, parent_uuid, parent_name, locs))

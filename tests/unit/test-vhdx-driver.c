@@ -106,9 +106,14 @@ test_block_status_and_info(void **state)
     assert_int_equal(vdisk_block_status(img, 0, 8 * MIB, &e, &err), 0);
     assert_true(e.length == 5 * MIB);
     assert_int_equal(e.flags, VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_ZERO);
+    /* The new block: data where written (a 4 KiB page of the file), zeros
+     * where the file has a hole, both at the block's offset. */
     assert_int_equal(vdisk_block_status(img, 5 * MIB, 3 * MIB, &e, &err), 0);
-    assert_true(e.length == MIB && e.host_offset == 8 * MIB);
+    assert_true(e.length == 4096 && e.host_offset == 8 * MIB);
     assert_int_equal(e.flags, VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA | VDISK_EXTENT_OFFSET_VALID);
+    assert_int_equal(vdisk_block_status(img, 5 * MIB + 4096, 3 * MIB - 4096, &e, &err), 0);
+    assert_true(e.length == MIB - 4096 && e.host_offset == 8 * MIB + 4096);
+    assert_int_equal(e.flags, VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_ZERO | VDISK_EXTENT_OFFSET_VALID);
     vdisk_info info;
     assert_int_equal(vdisk_get_info(img, &info, &err), 0);
     assert_int_equal(info.cluster_size, MIB);

@@ -34,9 +34,11 @@ test_bad_text(void **state)
 {
     (void)state;
     vhdx_guid g;
-    static const char *const bad[] = { "", "{8B7CA206-4790-4B9A-B8FE-575F050F886E", "8B7CA206-4790-4B9A-B8FE-575F050F886",
-                                       "8B7CA206-4790-4B9A-B8FE-575F050F886E}x", "8B7CA2064790-4B9A-B8FE-575F050F886E-",
-                                       "8B7CA206-4790-4B9A-B8FE-575F050F88XE" };
+    static const char *const bad[] = {
+        "", "{8B7CA206-4790-4B9A-B8FE-575F050F886E", "8B7CA206-4790-4B9A-B8FE-575F050F886",
+        "8B7CA206-4790-4B9A-B8FE-575F050F886E}x", "8B7CA2064790-4B9A-B8FE-575F050F886E-",
+        "8B7CA206-4790-4B9A-B8FE-575F050F88XE",
+    };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(vhdx_guid_parse(bad[i], &g), -EINVAL);
 }
