@@ -467,3 +467,18 @@ def test_bad_bat_counted_by_check_as_qemu(tmp_path, vdisk, qemu_img, qemu_io):
     p = vdisk("check", "--output", "json", img, check=False)
     assert p.returncode == q.returncode == 2
     assert json.loads(p.stdout)["corruptions"] == json.loads(q.stdout)["corruptions"] == 1
+
+
+def test_measure_as_source(tmp_path, vdisk, qemu_img, qemu_io):
+    """QEMU has no block status for vhdx and measures every byte as data;
+    vdisk sees the holes.  What it measures must hold qemu-img's own copy
+    and be no more than qemu-img's estimate."""
+    img = tmp_path / "disk.vhdx"
+    qemu_img("create", "-q", "-f", "vhdx", img, "64M")
+    apply(qemu_io, img, WRITES)
+    q = json.loads(qemu_img("measure", "--output", "json", "-O", "qcow2", img).stdout)
+    v = json.loads(vdisk("measure", "--output", "json", "-O", "qcow2", img).stdout)
+    out = tmp_path / "copy.qcow2"
+    qemu_img("convert", "-O", "qcow2", img, out)
+    assert out.stat().st_size <= v["required"] <= q["required"]
+    assert v["fully-allocated"] == q["fully-allocated"]

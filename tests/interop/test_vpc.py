@@ -354,3 +354,14 @@ def test_probe_foreign_fixed_is_raw(tmp_path, vdisk, qemu_img):
     assert vinfo(vdisk, img)["format"] == qinfo(qemu_img, img)["format"] == "raw"
     assert (vinfo(vdisk, "-f", "vpc", img)["virtual-size"] ==
             qinfo(qemu_img, "-f", "vpc", img)["virtual-size"])
+
+
+def test_measure_as_source(tmp_path, vdisk, qemu_img, qemu_io):
+    img = tmp_path / "disk.vhd"
+    qemu_img("create", "-q", "-f", "vpc", img, "64M")
+    apply(qemu_io, "vpc", img, WRITES)
+    q = json.loads(qemu_img("measure", "--output", "json", "-O", "qcow2", img).stdout)
+    v = json.loads(vdisk("measure", "--output", "json", "-O", "qcow2", img).stdout)
+    assert v == q
+    p = vdisk("measure", "-O", "vpc", "--size", "1G", check=False)
+    assert p.returncode == 1 and "does not support size measurement" in p.stderr
