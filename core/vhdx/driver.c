@@ -37,6 +37,25 @@ state_free(vhdx_state *s)
     free(s);
 }
 
+/* qemu-img's fixed layout: payload from 4 MiB past the metadata region,
+ * block b at base + b * block_size, the file at least base + size long.
+ * Returns the base when the file is laid out so (every present block in
+ * its place), else 0: blocks then go to the end of the file. */
+static uint64_t
+fixed_layout_base(const vhdx_state *s, uint64_t file_len)
+{
+    uint64_t base = s->meta_region.offset + s->meta_region.length + 4 * VHDX_MIB;
+    if (!s->leave_allocated || file_len < base + s->virtual_size)
+        return 0;
+    for (uint64_t b = 0; b < s->payload_blocks; b++) {
+        uint64_t e = s->bat[vhdx_payload_index(s, b)];
+        if ((e & VHDX_BAT_STATE_MASK) == VHDX_PAYLOAD_FULLY_PRESENT &&
+            (e & VHDX_BAT_OFFSET_MASK) != base + b * s->block_size)
+            return 0;
+    }
+    return base;
+}
+
 /* What a writable handle needs: the dirty-page map, where blocks go. */
 static int
 prepare_writes(vhdx_state *s, uint64_t file_len, vdisk_error *err)
@@ -48,6 +67,7 @@ prepare_writes(vhdx_state *s, uint64_t file_len, vdisk_error *err)
     if (!(s->bat_dirty = calloc(pages ? pages : 1, 1)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     s->file_end = (file_len + VHDX_MIB - 1) / VHDX_MIB * VHDX_MIB;
+    s->fixed_base = fixed_layout_base(s, file_len);
     if (s->log_seq == 0)
         s->log_seq = 1;
     return 0;

@@ -165,6 +165,8 @@ typedef struct vhdx_state {
     bool data_guid_done;        /* DataWriteGuid renewed in this session */
     uint8_t *bat_dirty;         /* one byte per 4 KiB page of the BAT: changed since the last commit */
     uint64_t file_end;          /* where the next payload block goes */
+    uint64_t fixed_base;        /* a fixed file laid out as qemu-img lays it out: block b's
+                                   place is fixed_base + b * block_size (0: not such a file) */
     uint64_t log_seq;           /* sequence number of the next log entry */
     bool log_replayed;          /* the open replayed a log (check reports it) */
 } vhdx_state;

@@ -5,9 +5,12 @@
  * aligned block at the end of the file, which the file grows over so that
  * it reads as zeros (what every other state reads as, outside differencing
  * files), then the BAT entry, kept in memory until the next commit
- * (log-write.c).  As QEMU, a fixed file whose blocks are in the ZERO state
- * (block_state_zero=on, qemu-img's default) gets new blocks at its end
- * too: the ZERO state carries no offset to reuse.
+ * (log-write.c).  A fixed file laid out as qemu-img (and vdisk) lay them
+ * out keeps its size: a block in the ZERO state (block_state_zero=on,
+ * qemu-img's default) goes back to its own place in the file, where QEMU
+ * would append it (the ZERO state carries no offset; the place is known
+ * from the layout, and used only when every present block sits at its
+ * own place, driver.c).
  *
  * Before the first change of the session the headers get a new
  * FileWriteGuid, and before the first change of guest-visible data a new
@@ -32,6 +35,21 @@ data_write_begins(vhdx_state *s, vdisk_error *err)
     return s->data_guid_done ? 0 : vhdx_headers_update(s, true, NULL, err);
 }
 
+/* A fixed file's block gets its own place back: zeroed first, since a
+ * ZERO, UNMAPPED or UNDEFINED block reads as zeros whatever the place
+ * held before (lock held). */
+static int
+fixed_place(vhdx_state *s, uint64_t index, uint64_t block, uint64_t *host, vdisk_error *err)
+{
+    uint64_t off = s->fixed_base + block * s->block_size;
+    int r = vdisk_file_zero(s->file, off, s->block_size, false, err);
+    if (r < 0)
+        return r;
+    vhdx_bat_set(s, index, off | VHDX_PAYLOAD_FULLY_PRESENT);
+    *host = off;
+    return 0;
+}
+
 /* Host offset of block `block`, allocating it (lock held). */
 static int
 block_for_write(vhdx_state *s, uint64_t block, uint64_t *host, vdisk_error *err)
@@ -42,6 +60,8 @@ block_for_write(vhdx_state *s, uint64_t block, uint64_t *host, vdisk_error *err)
         *host = entry & VHDX_BAT_OFFSET_MASK;
         return 0;
     }
+    if (s->fixed_base)
+        return fixed_place(s, index, block, host, err);
     uint64_t off = s->file_end;
     if (off + s->block_size > (VHDX_BAT_OFFSET_MASK | (VHDX_MIB - 1)))
         return vdisk_error_set(err, EFBIG, "%s: the VHDX file cannot grow further", s->name);

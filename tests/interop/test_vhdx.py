@@ -130,6 +130,12 @@ def test_convert_into_vhdx(tmp_path, vdisk, qemu_img, qemu_io, opts):
     vdisk("convert", "-O", "vhdx", *opts, src, dst)
     qemu_img("check", dst)
     qemu_img("compare", src, dst)
+    if any("fixed" in o for o in opts):
+        # A fixed file stays the size qemu-img creates it (QEMU itself
+        # appends the blocks of a block_state_zero file).
+        made = tmp_path / "made.vhdx"
+        qemu_img("create", "-q", "-f", "vhdx", *opts, made, "40M")
+        assert dst.stat().st_size == made.stat().st_size
 
 
 @pytest.mark.parametrize("opts", [["-o", "block_size=3M"], ["-o", "log_size=5G"], ["-o", "log_size=0"],

@@ -123,6 +123,39 @@ test_block_status_and_info(void **state)
 }
 
 static void
+test_fixed_keeps_its_size(void **state)
+{
+    (void)state;
+    const char *p = unit_path(0, "f.vhdx");
+    /* qemu-img's fixed layout: payload from 8 MiB (1 MiB log, BAT and
+     * metadata, 4 MiB spare), blocks in the ZERO state. */
+    vhd_create(p, VDISK_FORMAT_VHDX, "subformat=fixed,block_size=1M", 4u << 20);
+    assert_true(file_size(p) == 12 * MIB);
+    static uint8_t stale[4096];
+    memset(stale, 0xee, sizeof(stale));
+    vhd_poke(p, 9 * MIB + 8192, stale, sizeof(stale));   /* block 1's place held old data */
+    vdisk_image *img = vhd_open(p, VDISK_FORMAT_VHDX, VDISK_OPEN_RDWR);
+    uint8_t b[512];
+    memset(b, 0x42, sizeof(b));
+    vdisk_error err;
+    assert_int_equal(vdisk_pwrite(img, b, sizeof(b), MIB, &err), 0);
+    assert_int_equal(vdisk_close(img, &err), 0);
+    assert_true(file_size(p) == 12 * MIB);
+    uint8_t e[8];
+    vhd_peek(p, 2 * MIB + 8, e, 8);
+    assert_true(vhdx_le64(e) == (9 * MIB | VHDX_PAYLOAD_FULLY_PRESENT));
+    img = vhd_open(p, VDISK_FORMAT_VHDX, 0);
+    uint8_t *r = malloc(MIB);
+    assert_int_equal(vdisk_pread(img, r, MIB, MIB, &err), 0);
+    assert_int_equal(r[0], 0x42);
+    for (size_t i = 512; i < MIB; i++)
+        if (r[i])
+            fail_msg("byte %zu of block 1 is %u: the old place was not zeroed", i, r[i]);
+    free(r);
+    vdisk_close(img, NULL);
+}
+
+static void
 test_default_block_sizes(void **state)
 {
     (void)state;
@@ -141,6 +174,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_layout, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_round_trips, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_block_status_and_info, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_fixed_keeps_its_size, unit_setup, unit_teardown),
         cmocka_unit_test(test_default_block_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
