@@ -355,8 +355,8 @@ vhdx_log_open(vhdx_state *s, vdisk_error *err)
         r = vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     size_t count = r == 0 ? active_sequence(c, v, n, order) : 0;
     if (r == 0 && count && !s->writable)
-        r = vdisk_error_set(err, EPERM, "VHDX image file '%s' opened read-only, but contains a log that "
-                            "needs to be replayed; to replay the log, open it writable, e.g. with "
+        r = vdisk_error_set(err, EPERM, "%s: VHDX image opened read-only, but contains a log that needs "
+                            "to be replayed; to replay the log, open it writable, e.g. with "
                             "'vdisk-virsh check -r all %s'", s->name, s->name);
     if (r == 0 && count) {
         r = replay(c, v, order, count, err);
