@@ -48,17 +48,14 @@ vhdx_bat_load(vhdx_state *s, uint64_t file_len, vdisk_error *err)
                                PRIu64 " entries of a %" PRIu64 "-byte disk", s->name, s->bat_region.length,
                                s->bat_entries, s->virtual_size);
     size_t bytes = (size_t)s->bat_entries * 8;
-    uint8_t *raw = malloc(bytes ? bytes : 1);
     s->bat = malloc(bytes ? bytes : 1);
-    if (!raw || !s->bat) {
-        free(raw);
+    if (!s->bat)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory for the VHDX BAT (%" PRIu64 " entries)",
                                s->name, s->bat_entries);
-    }
-    int r = vdisk_file_pread(s->file, raw, bytes, s->bat_region.offset, err);
+    /* Read in place, then turn each entry to host order. */
+    int r = vdisk_file_pread(s->file, s->bat, bytes, s->bat_region.offset, err);
     for (uint64_t i = 0; r == 0 && i < s->bat_entries; i++)
-        s->bat[i] = vhdx_le64(raw + 8 * i);
-    free(raw);
+        s->bat[i] = vhdx_le64((const uint8_t *)&s->bat[i]);
     return r;
 }
 
@@ -141,11 +138,25 @@ problem(vhdx_state *s, uint64_t *bad, vdisk_check_report_fn report, void *opaque
     return 0;
 }
 
+/* Entries that point into the file: at most one per MiB of it. */
+static uint64_t
+count_placed(const vhdx_state *s)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < s->bat_entries; i++) {
+        uint64_t st = s->bat[i] & VHDX_BAT_STATE_MASK;
+        n += st == VHDX_PAYLOAD_FULLY_PRESENT || st == VHDX_PAYLOAD_PARTIALLY_PRESENT;
+    }
+    return n;
+}
+
 int
 vhdx_bat_check(vhdx_state *s, uint64_t file_len, uint64_t *bad, vdisk_check_report_fn report, void *opaque,
                vdisk_error *err)
 {
-    span *used = malloc((s->bat_entries ? s->bat_entries : 1) * sizeof(*used));
+    /* Sized by what the file can hold, not by the BAT. */
+    uint64_t placed = count_placed(s);
+    span *used = malloc((placed ? placed : 1) * sizeof(*used));
     if (!used)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     size_t n = 0;
@@ -155,7 +166,7 @@ vhdx_bat_check(vhdx_state *s, uint64_t file_len, uint64_t *bad, vdisk_check_repo
         const char *what = entry_problem(s, i, file_len, &off, &len);
         if (what)
             r = problem(s, bad, report, opaque, err, i, off, what);
-        else if (len)
+        else if (len && n < placed)
             used[n++] = (span){ off, len, i };
     }
     qsort(used, n, sizeof(*used), cmp_span);
