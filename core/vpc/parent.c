@@ -118,14 +118,17 @@ vpc_parent_name(vpc_state *s, char **out, vdisk_error *err)
             if (s->dyn.loc[i].platform != order[o])
                 continue;
             char *p;
-            r = locator_path(s, &s->dyn.loc[i], file_len, &p, err);
-            if (r < 0) {
+            vdisk_error local;
+            r = locator_path(s, &s->dyn.loc[i], file_len, &p, &local);
+            if (r == -ENOMEM) {
                 free(*out);
                 *out = NULL;
+                if (err)
+                    *err = local;
                 return r;
             }
-            if (!p)
-                continue;
+            if (r < 0 || !p)
+                continue;   /* a damaged locator: the others may still do */
             char *full = vdisk_resolve_backing_name(s->name, p);
             struct stat st;
             bool exists = full && stat(full, &st) == 0;
