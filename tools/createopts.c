@@ -53,6 +53,8 @@ vv_create_spec_clear(vv_create_spec *s)
 {
     for (int i = 0; i < VV_KEY_COUNT; i++)
         free(s->shown[i]);
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX; i++)
+        free(s->format_shown[i]);
     vdisk_create_opts_clear(&s->opts);
     memset(s, 0, sizeof(*s));
 }
@@ -64,6 +66,17 @@ find_key(const char *key)
         if (strcmp(keys[i].name, key) == 0)
             return i;
     return -1;
+}
+
+/* Where the typed value of one of the format's own options is kept. */
+static char **
+format_slot(vv_create_spec *s, const char *key)
+{
+    const vdisk_create_option *fo = vdisk_create_format_options(s->opts.format);
+    for (int i = 0; fo && fo[i].name && i < VV_FORMAT_KEYS_MAX; i++)
+        if (strcmp(fo[i].name, key) == 0)
+            return &s->format_shown[i];
+    return NULL;
 }
 
 int
@@ -79,14 +92,15 @@ vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const 
         return r;
     }
     int k = find_key(key);
-    if (k >= 0) {
+    char **slot = k >= 0 ? &s->shown[k] : format_slot(s, key);
+    if (slot) {
         char *copy = strdup(value);
         if (!copy) {
             vv_error("out of memory");
             return -ENOMEM;
         }
-        free(s->shown[k]);
-        s->shown[k] = copy;
+        free(*slot);
+        *slot = copy;
     }
     return 0;
 }
@@ -188,9 +202,39 @@ print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
     print_escaped(out, v);
 }
 
+/* A format with its own option table (vpc, vhdx): size, its options in
+ * table order (sizes in bytes, the rest as typed, defaults qemu-img always
+ * shows), then the file options given. */
+static void
+print_format_options(const vv_create_spec *s, const vdisk_create_option *fo, FILE *out)
+{
+    print_option(s, VV_KEY_SIZE, out);
+    for (int i = 0; fo[i].name && i < VV_FORMAT_KEYS_MAX; i++) {
+        const char *v = s->format_shown[i] ? s->format_shown[i] : fo[i].shown_default;
+        uint64_t n;
+        if (!v)
+            continue;
+        if (strcmp(fo[i].type, "size") == 0 && vdisk_parse_size(v, &n, NULL) == 0)
+            fprintf(out, " %s=%" PRIu64, fo[i].name, n);
+        else {
+            fprintf(out, " %s=", fo[i].name);
+            print_escaped(out, v);
+        }
+    }
+    print_option(s, VV_KEY_NOCOW, out);
+    print_option(s, VV_KEY_PREALLOCATION, out);
+}
+
 void
 vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
 {
+    const vdisk_create_option *fo = vdisk_create_format_options(s->opts.format);
+    if (fo) {
+        fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
+        print_format_options(s, fo, out);
+        fputc('\n', out);
+        return;
+    }
     bool qcow2 = s->opts.format == VDISK_FORMAT_QCOW2;
     const enum vv_create_key *order = qcow2 ? qcow2_order : raw_order;
     size_t n = qcow2 ? sizeof(qcow2_order) / sizeof(qcow2_order[0])
@@ -220,5 +264,11 @@ vv_create_spec_help(vdisk_format fmt, FILE *out)
         char lhs[64];
         snprintf(lhs, sizeof(lhs), "%s=<%s>", keys[i].name, kind_names[keys[i].kind]);
         fprintf(out, "  %-22s - %s\n", lhs, keys[i].help);
+    }
+    const vdisk_create_option *fo = vdisk_create_format_options(fmt);
+    for (int i = 0; fo && fo[i].name; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof(lhs), "%s=<%s>", fo[i].name, fo[i].type);
+        fprintf(out, "  %-22s - %s\n", lhs, fo[i].help);
     }
 }
