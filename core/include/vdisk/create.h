@@ -50,6 +50,9 @@ typedef struct vdisk_create_opts {
     vdisk_format backing_format;  /* UNKNOWN: probe the backing file and record what it is */
     /* qcow2 encrypt.* and luks options (see vdisk/encrypt.h) */
     vdisk_encrypt_opts encrypt;
+    /* NULL, or how the backing file's own backing chain is opened when it is
+     * checked (vdisk_open_opts); not owned */
+    const vdisk_backing_policy *backing_policy;
 } vdisk_create_opts;
 
 /* Defaults as qemu-img: raw, thin, 64 KiB clusters, compat 1.1, 16-bit refcounts. */
