@@ -125,6 +125,7 @@ qcow2_opts(vdisk_pool *pool, const char *name, vdisk_image *img, vdisk_create_op
         r = vdisk_error_set(err, ENOMEM, "out of memory");
     if (info.backing_format)
         vdisk_format_from_name(info.backing_format, &o->backing_format, NULL);
+    o->backing_policy = &pool->backing;     /* the backing chain is checked as it was opened */
     /* A thick volume stays thick (lazy-zeroed: its data is gone anyway). */
     if (info.actual_size >= info.virtual_size)
         o->prealloc = VDISK_PREALLOC_FALLOC;

@@ -59,6 +59,10 @@ typedef struct vdisk_pool_def {
     double overcommit_max;            /* <vdisk:overcommit>RATIO</vdisk:overcommit>: cap on
                                        * sum(volume capacities) / pool capacity;
                                        * 0 = no cap (the default) */
+    /* <vdisk:backing><vdisk:outside>allow|refuse</vdisk:outside></vdisk:backing>:
+     * whether a volume may have a backing file outside the pool directory
+     * (default: refuse; see README "Safety") */
+    bool backing_outside;
 } vdisk_pool_def;
 
 /* <encryption format='...'> of a volume */
