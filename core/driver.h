@@ -111,6 +111,9 @@ extern const struct vdisk_driver vdisk_raw_driver;
 extern const struct vdisk_driver vdisk_qcow2_driver;
 extern const struct vdisk_driver vdisk_luks_driver;
 extern const struct vdisk_driver vdisk_iso_driver;
+extern const struct vdisk_driver vdisk_vdi_driver;
+extern const struct vdisk_driver vdisk_qed_driver;
+extern const struct vdisk_driver vdisk_parallels_driver;
 
 /* Block status of a format whose guest offset is the host offset (raw.c;
  * the iso driver uses it too): all allocated, holes read as zeros. */

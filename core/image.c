@@ -110,6 +110,12 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_luks_driver;
     case VDISK_FORMAT_ISO:
         return &vdisk_iso_driver;
+    case VDISK_FORMAT_VDI:
+        return &vdisk_vdi_driver;
+    case VDISK_FORMAT_QED:
+        return &vdisk_qed_driver;
+    case VDISK_FORMAT_PARALLELS:
+        return &vdisk_parallels_driver;
     default:
         return NULL;
     }
