@@ -119,14 +119,14 @@ qed_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext
     return 0;
 }
 
-/* Info: cluster size, the need-check flag (qemu-img's dirty flag), the
- * backing file (raw when the header says not to probe it). */
+/* Info: cluster size, the backing file (raw when the header says not to
+ * probe it).  The need-check flag is not shown as dirty: qemu-img info
+ * reports a read-only QED image as clean whatever the flag says. */
 static int
 qed_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
 {
     const qed_state *s = img->priv;
     info->cluster_size = s->h.cluster_size;
-    info->dirty = (s->h.features & QED_F_NEED_CHECK) != 0;
     if (s->h.backing_file && !(info->backing_file = strdup(s->h.backing_file)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
     if (s->h.backing_file && (s->h.features & QED_F_BACKING_FORMAT_NO_PROBE) &&
