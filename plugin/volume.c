@@ -86,6 +86,22 @@ vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *er
     return fd;
 }
 
+/* Open with the recorded format.  A volume recorded as 'iso' is an empty
+ * file to upload an image into until one is there (libvirt's dir pools make
+ * it so): until it holds an ISO 9660 image it is read as raw.  Both read the
+ * file's bytes as they are, with no backing file, so the choice cannot
+ * expose anything else. */
+static int
+open_recorded(const char *path, vdisk_open_opts *oo, vdisk_image **img, vdisk_error *err)
+{
+    int r = vdisk_open(path, oo, img, err);
+    if (r < 0 && r != -EBUSY && oo->format == VDISK_FORMAT_ISO) {
+        oo->format = VDISK_FORMAT_RAW;
+        r = vdisk_open(path, oo, img, err);
+    }
+    return r;
+}
+
 int
 vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, const void *secret,
                          size_t secret_len, vdisk_image **img, vdisk_error *err)
@@ -104,7 +120,7 @@ vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, con
                            .backing_policy = &pool->backing };
     int r = vdisk_vol_format_of(pool, name, fd, &oo.format, err);
     if (r == 0)
-        r = vdisk_open(fdp, &oo, img, err);
+        r = open_recorded(fdp, &oo, img, err);
     if (r < 0) {
         char *real = vdisk_vol_path(pool, name);
         vdisk_error_rename(err, fdp, real);
@@ -234,9 +250,9 @@ vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_er
                            .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
     vdisk_image *img;
     vdisk_error ierr = { 0 };
-    /* A volume libvdisk cannot open (a format it has no driver for, an 'iso'
-     * volume not written yet) is reported as the file it is, in its format. */
-    if (vdisk_open(fdp, &oo, &img, &ierr) == 0) {
+    /* A volume libvdisk cannot open (a format it has no driver for) is
+     * reported as the file it is, in its recorded format. */
+    if (open_recorded(fdp, &oo, &img, &ierr) == 0) {
         vdisk_info info;
         if (vdisk_get_info(img, &info, &ierr) == 0) {
             fill_from_info(pool, def, &info, def->target_path ? def->target_path : name);

@@ -305,10 +305,11 @@ foreign vdi static 2M static=on 'write -P 0x11 1M 4k'
 foreign qed c4k-data 1M cluster_size=4k,table_size=2 'write -P 0xaa 0 4k' 'write -z 8k 4k' \
     'write -P 0x33 600k 12k'
 foreign qed c64k-empty 8M ''
-foreign qed c4k-big 16G cluster_size=4k,table_size=2 'write -P 0x77 15G 4k'
+foreign qed c4k-big 3G cluster_size=4k,table_size=2 'write -P 0x77 2G 4k'
+qeddir=$(cd "$out/fuzz-qed" && pwd)
 ( cd "$tmp" && qemu-img create -q -f raw base.raw 1M &&
   qemu-img create -q -f qed -o cluster_size=4k,table_size=2 -b base.raw -F raw over.qed &&
-  qemu-io -f qed -c 'write -P 0x99 4k 4k' over.qed >/dev/null && mv over.qed "$out/fuzz-qed/backing.qed" )
+  qemu-io -f qed -c 'write -P 0x99 4k 4k' over.qed >/dev/null && mv over.qed "$qeddir/backing.qed" )
 foreign parallels c1m-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 3M 4k'
 foreign parallels c4k-data 1M cluster_size=4k 'write -P 0x11 8k 8k' 'write -P 0x22 512k 4k'
 # The old magic ("WithoutFreeSpace": BAT entries in sectors), from the new one.

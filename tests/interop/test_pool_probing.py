@@ -227,3 +227,22 @@ def test_new_volume_formats_follow_libvdisk(virsh, qemu_img):
         assert f"volume format '{fmt}' is not supported for new volumes" in p.stderr
         created = p.stderr.split("vdisk creates ")[1]
         assert "raw" in created and "qcow2" in created and fmt not in created
+
+
+@pytest.mark.parametrize("fmt", ["vdi", "qed", "parallels"])
+def test_import_foreign_image_into_qcow2(virsh, qemu_img, qemu_io, tmp_path, fmt):
+    """V2V in a pool: a foreign image copied into the pool directory is
+    probed once (as its format) and vol-convert makes a qcow2 of it holding
+    what qemu-img reads from it."""
+    path = virsh.make_pool("p")
+    src = tmp_path / f"disk.{fmt}"
+    qemu_img("create", "-q", "-f", fmt, src, "8M")
+    qemu_io("-f", fmt, "-c", "write -P 0x5a 1M 64k", "-c", "write -P 0xa5 6M 4k", src)
+    shutil.copy(src, path / "import")
+    virsh.run("pool-refresh", "p")
+    assert vol_xml(virsh, "import").find("target/format").get("type") == fmt
+    virsh.run("vol-convert", "import", "disk.qcow2", "--pool", "p", "--format", "qcow2")
+    qemu_img("compare", "-f", fmt, "-F", "qcow2", src, path / "disk.qcow2")
+    qemu_img("check", path / "disk.qcow2")
+    p = virsh.run("vol-clone", "import", "again", "--pool", "p", check=False)
+    assert p.returncode != 0 and "not supported for new volumes" in p.stderr

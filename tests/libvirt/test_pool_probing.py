@@ -145,3 +145,20 @@ def test_vol_create_refuses_formats_vdisk_only_reads(vdisk_pool, fmt):
     assert p.returncode != 0
     assert f"volume format '{fmt}' is not supported for new volumes" in p.stderr
     assert not pool.vol_path(f"x.{fmt}").exists()
+
+
+def test_import_vdi_into_qcow2(vdisk_pool, tmp_path):
+    """vol-create-from imports a VirtualBox disk copied into the pool."""
+    pool = vdisk_pool()
+    src = tmp_path / "disk.vdi"
+    qemu_img("create", "-q", "-f", "vdi", src, "8M")
+    subprocess.run(["qemu-io", "-f", "vdi", "-c", "write -P 0x5a 1M 64k", src], check=True,
+                   capture_output=True)
+    pool.vol_path("import.vdi").write_bytes(src.read_bytes())
+    pool.virsh("pool-refresh", pool.name)
+    assert vol_root(pool, "import.vdi").find("target/format").get("type") == "vdi"
+    xml = tmp_path / "new.xml"
+    xml.write_text("<volume><name>disk.qcow2</name><capacity unit='bytes'>0</capacity>"
+                   "<target><format type='qcow2'/></target></volume>")
+    pool.virsh("vol-create-from", pool.name, xml, "import.vdi", "--inputpool", pool.name)
+    qemu_img("compare", "-f", "vdi", "-F", "qcow2", src, pool.vol_path("disk.qcow2"))
