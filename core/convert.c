@@ -613,7 +613,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     vdisk_open_opts so = { .format = opts->src_format,
                            .flags = (opts->src_flags & ~VDISK_OPEN_RDWR) | VDISK_OPEN_NO_SHARE,
                            .snapshot = opts->src_snapshot,
-                           .secret = opts->src_secret, .secret_len = opts->src_secret_len };
+                           .secret = opts->src_secret, .secret_len = opts->src_secret_len,
+                           .backing_policy = opts->src_backing_policy };
     vdisk_image *in = NULL, *out = NULL;
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)

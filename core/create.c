@@ -404,10 +404,12 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS &&
-        o->format != VDISK_FORMAT_VPC && o->format != VDISK_FORMAT_VHDX)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks, "
-                               "vpc or vhdx)", vdisk_format_name(o->format));
+    if (!vdisk_format_can_create(o->format)) {
+        char list[128];
+        vdisk_format_list_creatable(list, sizeof(list));
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (vdisk creates %s)",
+                               vdisk_format_name(o->format), list);
+    }
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
@@ -445,7 +447,8 @@ resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY,
+                           .backing_policy = o->backing_policy };
     vdisk_image *b;
     int r = vdisk_open(full, &bo, &b, err);
     if (r < 0) {

@@ -104,6 +104,7 @@ struct vdisk_image {
                                 * unlocks with it, and backing files opened later
                                 * (rebase, commit's reopen) are tried with it */
     size_t secret_len;
+    const vdisk_backing_policy *backing_policy;  /* borrowed; inherited down the chain */
 };
 
 extern const struct vdisk_driver vdisk_raw_driver;
@@ -112,6 +113,9 @@ extern const struct vdisk_driver vdisk_luks_driver;
 extern const struct vdisk_driver vdisk_iso_driver;
 extern const struct vdisk_driver vdisk_vpc_driver;
 extern const struct vdisk_driver vdisk_vhdx_driver;
+extern const struct vdisk_driver vdisk_vdi_driver;
+extern const struct vdisk_driver vdisk_qed_driver;
+extern const struct vdisk_driver vdisk_parallels_driver;
 
 /* Block status of a format whose guest offset is the host offset (raw.c;
  * the iso driver uses it too): all allocated, holes read as zeros. */
@@ -123,7 +127,8 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
 
 /* Open `path` as a backing file of `overlay` (read-only, relative paths
  * resolved against the overlay's directory, loops refused).  Used by drivers
- * whose images name a backing file.  fmt UNKNOWN probes. */
+ * whose images name a backing file.  fmt is the format the overlay records
+ * (UNKNOWN: probe); the chain's backing policy, if any, decides first. */
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
 

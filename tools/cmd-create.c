@@ -152,7 +152,9 @@ cmd_create(int argc, char **argv)
     ret = 1;
     vdisk_format fmt;
     if (vdisk_format_from_name(a.fmt, &fmt, NULL) < 0) {
-        vv_error("%s: Unknown file format '%s' (expected raw, qcow2 or luks)", a.file ? a.file : "create", a.fmt);
+        char list[128];
+        vdisk_format_list_creatable(list, sizeof(list));
+        vv_error("%s: Unknown file format '%s' (vdisk creates %s)", a.file ? a.file : "create", a.fmt, list);
         goto out_args;
     }
     if (vv_opts_want_help(a.options)) {

@@ -346,3 +346,44 @@ for name in os.listdir(sys.argv[1]):
         f.write(b"".join(parts))
 PY
 echo "make-corpus: $(find "$xdir" "$vdir" -type f | wc -l) VHDX and VHD seeds"
+
+# fuzz-vdi, fuzz-qed, fuzz-parallels: small images of the read-only foreign
+# formats made by qemu-img, with data written by qemu-io (zero writes,
+# discards, a QED backing file name).
+foreign() {
+    local fmt=$1 name=$2 size=$3 opts=$4
+    shift 4
+    local d="$out/fuzz-$fmt" f
+    mkdir -p "$d"
+    f="$d/$name.$fmt"
+    qemu-img create -q -f "$fmt" ${opts:+-o "$opts"} "$f" "$size"
+    local args=()
+    for c in "$@"; do args+=(-c "$c"); done
+    if [ ${#args[@]} -gt 0 ]; then
+        qemu-io -f "$fmt" "${args[@]}" "$f" >/dev/null
+    fi
+}
+for fmt in vdi qed parallels; do rm -rf "$out/fuzz-$fmt"; done
+foreign vdi dynamic-empty 4M ''
+foreign vdi dynamic-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 2M 64k' 'write -z 3M 1M'
+foreign vdi static 2M static=on 'write -P 0x11 1M 4k'
+foreign qed c4k-data 1M cluster_size=4k,table_size=2 'write -P 0xaa 0 4k' 'write -z 8k 4k' \
+    'write -P 0x33 600k 12k'
+foreign qed c64k-empty 8M ''
+foreign qed c4k-big 3G cluster_size=4k,table_size=2 'write -P 0x77 2G 4k'
+qeddir=$(cd "$out/fuzz-qed" && pwd)
+( cd "$tmp" && qemu-img create -q -f raw base.raw 1M &&
+  qemu-img create -q -f qed -o cluster_size=4k,table_size=2 -b base.raw -F raw over.qed &&
+  qemu-io -f qed -c 'write -P 0x99 4k 4k' over.qed >/dev/null && mv over.qed "$qeddir/backing.qed" )
+foreign parallels c1m-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 3M 4k'
+foreign parallels c4k-data 1M cluster_size=4k 'write -P 0x11 8k 8k' 'write -P 0x22 512k 4k'
+# The old magic ("WithoutFreeSpace": BAT entries in sectors), from the new one.
+python3 - "$out/fuzz-parallels" <<'PY'
+import struct, sys
+src = open(f"{sys.argv[1]}/c4k-data.parallels", "rb").read()
+tracks, n = struct.unpack_from("<II", src, 28)
+bat = [v * tracks for v in struct.unpack_from(f"<{n}I", src, 64)]
+old = b"WithoutFreeSpace" + src[16:64] + struct.pack(f"<{n}I", *bat) + src[64 + 4 * n:]
+open(f"{sys.argv[1]}/c4k-old-magic.parallels", "wb").write(old)
+PY
+echo "make-corpus: $(find "$out"/fuzz-vdi "$out"/fuzz-qed "$out"/fuzz-parallels -type f | wc -l) vdi/qed/parallels seeds"

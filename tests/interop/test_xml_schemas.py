@@ -27,14 +27,15 @@ def vol(name="disk.qcow2", unit="GiB", capacity="5", format="qcow2", target="", 
 POOL = """<pool type='{type}' xmlns:vdisk='{ns}'>
   <name>{name}</name>
   <target><path>{path}</path></target>
-  <vdisk:provisioning>{prov}</vdisk:provisioning>
+  <vdisk:provisioning>{prov}</vdisk:provisioning>{extra}
 </pool>
 """
 
 
 def pool(type="vdisk", name="images", path="/srv/images",
-         prov="<vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit>"):
-    return POOL.format(type=type, ns=NS, name=name, path=path, prov=prov)
+         prov="<vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit>",
+         extra=""):
+    return POOL.format(type=type, ns=NS, name=name, path=path, prov=prov, extra=extra)
 
 
 GOOD_VOLS = {
@@ -79,6 +80,9 @@ GOOD_POOLS = {
     "lazy-only": pool(prov="<vdisk:zeroing>lazy</vdisk:zeroing>"),
     "fractional-cap": pool(prov="<vdisk:overcommit>0.75</vdisk:overcommit>"),
     "empty-provisioning": pool(prov=""),
+    "backing-allow": pool(extra="<vdisk:backing><vdisk:outside>allow</vdisk:outside></vdisk:backing>"),
+    "backing-refuse": pool(extra="<vdisk:backing><vdisk:outside>refuse</vdisk:outside></vdisk:backing>"),
+    "backing-empty": pool(extra="<vdisk:backing/>"),
 }
 
 BAD_POOLS = {
@@ -89,6 +93,12 @@ BAD_POOLS = {
     "zero-cap": (pool(prov="<vdisk:overcommit>0</vdisk:overcommit>"), "positive ratio"),
     "comma-cap": (pool(prov="<vdisk:overcommit>1,5</vdisk:overcommit>"), "positive ratio"),
     "unknown-vdisk-element": (pool(prov="<vdisk:thin/>"), "unknown element of the vdisk namespace"),
+    "backing-policy": (pool(extra="<vdisk:backing><vdisk:outside>sometimes</vdisk:outside>"
+                                  "</vdisk:backing>"), "allow or refuse"),
+    "backing-no-ns": (pool(extra="<backing><outside>allow</outside></backing>"),
+                      "belongs to the vdisk namespace"),
+    "backing-child": (pool(extra="<vdisk:backing><vdisk:depth>2</vdisk:depth></vdisk:backing>"),
+                      "unknown element of the vdisk namespace"),
 }
 
 

@@ -66,6 +66,9 @@ typedef struct vdisk_create_opts {
     vdisk_encrypt_opts encrypt;
     vdisk_vpc_opts vpc;
     vdisk_vhdx_opts vhdx;
+    /* NULL, or how the backing file's own backing chain is opened when it is
+     * checked (vdisk_open_opts); not owned */
+    const vdisk_backing_policy *backing_policy;
 } vdisk_create_opts;
 
 /* An option a format takes beyond the common ones (size, preallocation,
