@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "vmdk/opts.h"
 
 #define MIN_CLUSTER 512u
 #define MAX_CLUSTER (2u << 20)
@@ -253,6 +254,11 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
 {
     uint64_t n;
     int r;
+    if (o->format == VDISK_FORMAT_VMDK) {
+        r = vmdk_opts_set(o, key, value, err);   /* vmdk/opts.c: that format's table */
+        if (r != -ENOENT)
+            return r;
+    }
     if (strcmp(key, "size") == 0)
         return parse_size_option(key, value, &o->size, err);
     if (strcmp(key, "preallocation") == 0)
@@ -374,9 +380,10 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2 or luks)",
-                               vdisk_format_name(o->format));
+    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS &&
+        o->format != VDISK_FORMAT_VMDK)
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks "
+                               "or vmdk)", vdisk_format_name(o->format));
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
@@ -389,6 +396,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                    "take off, falloc or full)");
         return 0;
     }
+    if (o->format == VDISK_FORMAT_VMDK)
+        return vmdk_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
         return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
                                "encrypt.format=luks)");

@@ -14,6 +14,7 @@
 #include <vdisk/encrypt.h>
 #include <vdisk/error.h>
 #include <vdisk/image.h>
+#include <vdisk/vmdk.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +51,8 @@ typedef struct vdisk_create_opts {
     vdisk_format backing_format;  /* UNKNOWN: probe the backing file and record what it is */
     /* qcow2 encrypt.* and luks options (see vdisk/encrypt.h) */
     vdisk_encrypt_opts encrypt;
+    /* vmdk: -o subformat, adapter_type, hwversion, ... (see vdisk/vmdk.h) */
+    vdisk_vmdk_create_opts vmdk;
 } vdisk_create_opts;
 
 /* Defaults as qemu-img: raw, thin, 64 KiB clusters, compat 1.1, 16-bit refcounts. */
