@@ -27,9 +27,16 @@ enum vv_create_key {
     VV_KEY_COUNT,
 };
 
+/* Formats whose options come from the library's own table (vmdk): every
+ * key as typed, for the "Formatting" line. */
+#define VV_TYPED_MAX 32
+
 typedef struct vv_create_spec {
     vdisk_create_opts opts;
     char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
+    char *typed_key[VV_TYPED_MAX];
+    char *typed_value[VV_TYPED_MAX];
+    size_t ntyped;
 } vv_create_spec;
 
 void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);
