@@ -526,9 +526,13 @@ check_opts(const char *src, const char *dst, const vdisk_convert_opts *opts, vdi
     if (opts->workers < 0 || opts->workers > MAX_WORKERS)
         return vdisk_error_set(err, EINVAL, "convert: invalid number of workers %d (allowed: 1 to %d)",
                                opts->workers, MAX_WORKERS);
-    if (opts->compress && opts->target->format != VDISK_FORMAT_QCOW2)
+    /* A streamOptimized VMDK is compressed anyway: -c is what it does. */
+    bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
+                  opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
+    if (opts->compress && opts->target->format != VDISK_FORMAT_QCOW2 && !stream)
         return vdisk_error_set(err, ENOTSUP, "%s: compression is not supported by the %s format "
-                               "(use -O qcow2)", dst, vdisk_format_name(opts->target->format));
+                               "(use -O qcow2, or -O vmdk -o subformat=streamOptimized)", dst,
+                               vdisk_format_name(opts->target->format));
     return 0;
 }
 

@@ -296,6 +296,20 @@ vmdk_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out
     return vdisk_error_set(err, ENOTSUP, "Block driver 'vmdk' does not support size measurement");
 }
 
+/* Compressed writes (convert -c): what a streamOptimized image does with
+ * every write; other kinds store grains as they are. */
+static int
+vmdk_pwrite_compressed(vdisk_image *img, const void *buf, uint64_t len, uint64_t off,
+                       vdisk_error *err)
+{
+    vmdk_state *st = img->priv;
+    vmdk_extent *e = vmdk_extent_find(st, off);
+    if (!e || !e->sparse || !e->sparse->compressed)
+        return vdisk_error_set(err, ENOTSUP, "%s: only streamOptimized vmdk images hold compressed "
+                               "grains", img->filename);
+    return vmdk_pwrite(img, buf, len, off, err);
+}
+
 const struct vdisk_driver vdisk_vmdk_driver = {
     .name = "vmdk",
     .format = VDISK_FORMAT_VMDK,
@@ -304,6 +318,7 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .create = vmdk_create,
     .pread = vmdk_pread,
     .pwrite = vmdk_pwrite,
+    .pwrite_compressed = vmdk_pwrite_compressed,
     .write_zeroes = vmdk_write_zeroes,
     .discard = vmdk_discard,
     .flush = vmdk_flush,
