@@ -82,7 +82,7 @@ test_eviction_writes_back(void **state)
 {
     (void)state;
     const char *p = unit_path(0, "big.vmdk");
-    vmdk_make(p, NULL, 200ull << 30);   /* 6400 tables, 4096 cached */
+    vmdk_make(p, NULL, 129ull << 30);   /* 4128 tables, 4096 cached */
     opened o = open_sparse(p, true);
     vmdk_sparse *s = o.s;
     vdisk_error err;
