@@ -238,8 +238,6 @@ run_length(const vmdk_sparse *s, const uint32_t *gte, uint32_t n)
     grain_class c = classify(s, gte[0]);
     uint32_t gs = s->grain / VMDK_SECTOR;
     uint32_t i = 1;
-    if (c == G_COMPRESSED)
-        return 1;
     while (i < n && classify(s, gte[i]) == c && (c != G_DATA || gte[i] == gte[i - 1] + gs))
         i++;
     return i;
@@ -271,20 +269,41 @@ outside(const vmdk_sparse *s, uint32_t gte, vdisk_error *err)
                            " bytes)", s->name, (uint64_t)gte * VMDK_SECTOR, s->file_len);
 }
 
-/* Read one deflated grain's slice [in, in+n) into buf. */
+/* Read [in, in+bytes) of a run of deflated grains into buf: whole grains
+ * inflate straight into buf, partial ones through a grain buffer. */
 static int
-read_compressed(vmdk_sparse *s, uint32_t gte, uint8_t **gbuf, uint8_t *buf, uint64_t in,
-                uint64_t n, vdisk_error *err)
+read_compressed(vmdk_sparse *s, const uint32_t *gte, uint32_t n, uint8_t *buf, uint64_t in,
+                uint64_t bytes, vdisk_error *err)
 {
-    if (!*gbuf && !(*gbuf = malloc(s->grain)))
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory for a grain", s->name);
-    uint32_t got;
-    int r = vmdk_stream_read_grain(s, gte, *gbuf, &got, err);
-    if (r == 0 && in + n > got)
-        r = vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " holds %" PRIu32 " bytes, fewer "
-                            "than the disk needs", s->name, (uint64_t)gte * VMDK_SECTOR, got);
-    if (r == 0)
-        memcpy(buf, *gbuf + in, n);
+    vmdk_inflater f;
+    vmdk_inflater_init(&f, s);
+    uint8_t *gbuf = NULL;
+    int r = 0;
+    uint32_t windowed = 0;   /* grains [.., windowed) are covered by the last window */
+    for (uint32_t i = 0; r == 0 && bytes > 0; i++) {
+        if (i == windowed) {
+            r = vmdk_inflater_window(&f, gte + i, n - i, err);
+            windowed = i + (uint32_t)(r > 0 ? r : 1);
+            r = r < 0 ? r : 0;
+        }
+        uint64_t piece = s->grain - in < bytes ? s->grain - in : bytes;
+        bool whole = in == 0 && piece == s->grain;
+        if (r == 0 && !whole && !gbuf && !(gbuf = malloc(s->grain)))
+            r = vdisk_error_set(err, ENOMEM, "%s: out of memory for a grain", s->name);
+        uint32_t got = 0;
+        if (r == 0)
+            r = vmdk_inflater_grain(&f, gte[i], whole ? buf : gbuf, &got, err);
+        if (r == 0 && in + piece > got)
+            r = vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " holds %" PRIu32 " bytes, fewer "
+                                "than the disk needs", s->name, (uint64_t)gte[i] * VMDK_SECTOR, got);
+        if (r == 0 && !whole)
+            memcpy(buf, gbuf + in, piece);
+        buf += piece;
+        bytes -= piece;
+        in = 0;
+    }
+    free(gbuf);
+    vmdk_inflater_free(&f);
     return r;
 }
 
@@ -293,7 +312,6 @@ vmdk_sparse_pread(vmdk_state *st, vmdk_sparse *s, uint8_t *buf, uint64_t len, ui
                   uint64_t guest_off, vdisk_error *err)
 {
     uint32_t gte[RUN_MAX];
-    uint8_t *gbuf = NULL;
     int r = 0;
     while (r == 0 && len > 0) {
         uint32_t n;
@@ -313,7 +331,7 @@ vmdk_sparse_pread(vmdk_state *st, vmdk_sparse *s, uint8_t *buf, uint64_t len, ui
                 : vdisk_file_pread(s->file, buf, bytes, (uint64_t)gte[0] * VMDK_SECTOR + in, err);
             break;
         case G_COMPRESSED:
-            r = read_compressed(s, gte[0], &gbuf, buf, in, bytes, err);
+            r = read_compressed(s, gte, n, buf, in, bytes, err);
             break;
         }
         buf += bytes;
@@ -321,7 +339,6 @@ vmdk_sparse_pread(vmdk_state *st, vmdk_sparse *s, uint8_t *buf, uint64_t len, ui
         guest_off += bytes;
         len -= bytes;
     }
-    free(gbuf);
     return r;
 }
 

@@ -132,27 +132,113 @@ read_deflated(vmdk_sparse *s, uint64_t off, uint8_t **buf, const uint8_t **data,
     return r;
 }
 
-int
-vmdk_stream_read_grain(vmdk_sparse *s, uint32_t gte, uint8_t *out, uint32_t *out_len,
-                       vdisk_error *err)
+void
+vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s)
 {
+    memset(f, 0, sizeof(*f));
+    f->s = s;
+}
+
+void
+vmdk_inflater_free(vmdk_inflater *f)
+{
+    if (f->z_ready)
+        inflateEnd(&f->z);
+    free(f->win);
+    f->win = NULL;
+    f->z_ready = false;
+}
+
+int
+vmdk_inflater_window(vmdk_inflater *f, const uint32_t *gte, uint32_t n, vdisk_error *err)
+{
+    vmdk_sparse *s = f->s;
+    f->win_len = 0;
+    if (!s->markers || n < 2)
+        return 1;
+    /* The grains that lie in order within the window's size. */
+    uint64_t off = (uint64_t)gte[0] * VMDK_SECTOR, tail = 2 * (uint64_t)s->grain + VMDK_SECTOR;
+    uint32_t k = 1;
+    while (k < n && gte[k] > gte[k - 1] &&
+           (uint64_t)(gte[k] - gte[0]) * VMDK_SECTOR + tail <= VMDK_MAX_WINDOW)
+        k++;
+    if (k < 2 || off >= s->file_len)
+        return 1;
+    uint64_t span = (uint64_t)(gte[k - 1] - gte[0]) * VMDK_SECTOR + tail;
+    if (span > s->file_len - off)
+        span = s->file_len - off;
+    if (span > f->win_cap) {
+        free(f->win);
+        f->win_cap = 0;
+        if (!(f->win = malloc(span)))
+            return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+        f->win_cap = span;
+    }
+    int r = vdisk_file_pread(s->file, f->win, span, off, err);
+    if (r < 0)
+        return r;
+    f->win_off = off;
+    f->win_len = span;
+    return (int)k;
+}
+
+/* The deflated bytes of the grain at off, from the window when it holds
+ * them. */
+static bool
+from_window(vmdk_inflater *f, uint64_t off, const uint8_t **data, uint32_t *len)
+{
+    if (f->win_len == 0 || off < f->win_off || off - f->win_off + GRAIN_MARKER > f->win_len)
+        return false;
+    const uint8_t *p = f->win + (off - f->win_off);
+    vmdk_marker m;
+    vmdk_marker_decode(p, &m);
+    if (m.size == 0 || m.size > 2 * (uint64_t)f->s->grain + VMDK_SECTOR ||
+        off - f->win_off + GRAIN_MARKER + m.size > f->win_len)
+        return false;   /* read on its own, which reports what is wrong */
+    *data = p + GRAIN_MARKER;
+    *len = m.size;
+    return true;
+}
+
+/* Inflate len bytes of a zlib stream into out (s->grain bytes at most). */
+static int
+inflate_grain(vmdk_inflater *f, uint64_t off, const uint8_t *data, uint32_t len, uint8_t *out,
+              uint32_t *out_len, vdisk_error *err)
+{
+    vmdk_sparse *s = f->s;
+    int z = f->z_ready ? inflateReset(&f->z) : inflateInit(&f->z);
+    f->z_ready = f->z_ready || z == Z_OK;
+    if (z == Z_OK) {
+        f->z.next_in = (Bytef *)data;
+        f->z.avail_in = len;
+        f->z.next_out = out;
+        f->z.avail_out = s->grain;
+        z = inflate(&f->z, Z_FINISH);
+    }
+    if (z != Z_STREAM_END)
+        return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " does not inflate (zlib error "
+                               "%d)", s->name, off, z);
+    *out_len = s->grain - f->z.avail_out;
+    return 0;
+}
+
+int
+vmdk_inflater_grain(vmdk_inflater *f, uint32_t gte, uint8_t *out, uint32_t *out_len,
+                    vdisk_error *err)
+{
+    vmdk_sparse *s = f->s;
     uint64_t off = (uint64_t)gte * VMDK_SECTOR;
     if (off >= s->file_len)
         return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
                                " bytes)", s->name, off, s->file_len);
-    uint8_t *buf = NULL;
     const uint8_t *data = NULL;
     uint32_t len = 0;
+    if (from_window(f, off, &data, &len))
+        return inflate_grain(f, off, data, len, out, out_len, err);
+    uint8_t *buf = NULL;
     int r = read_deflated(s, off, &buf, &data, &len, err);
-    if (r == 0) {
-        uLongf dest = s->grain;
-        uLong src = len;
-        int z = uncompress2(out, &dest, data, &src);
-        if (z != Z_OK)
-            r = vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " does not inflate (zlib error "
-                                "%d)", s->name, off, z);
-        *out_len = (uint32_t)dest;
-    }
+    if (r == 0)
+        r = inflate_grain(f, off, data, len, out, out_len, err);
     free(buf);
     return r;
 }

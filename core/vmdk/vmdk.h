@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <zlib.h>
 
 #include "driver.h"
 
@@ -60,6 +61,7 @@ enum { VMDK_MARKER_EOS = 0, VMDK_MARKER_GT = 1, VMDK_MARKER_GD = 2, VMDK_MARKER_
 #define VMDK_MAX_DESCRIPTOR     (1u << 20)          /* bytes of descriptor text */
 #define VMDK_MAX_EXTENTS        8192u               /* 16 TiB of 2 GiB extents */
 #define VMDK_MAX_NAME           4096u               /* extent and parent names */
+#define VMDK_MAX_WINDOW         (1u << 20)          /* bytes read at once for a run of deflated grains */
 /* Grain table entries are 32-bit sector numbers: a sparse file ends at 2 TiB. */
 #define VMDK_MAX_SPARSE_FILE    (UINT64_C(1) << 41)
 /* twoGbMaxExtent* split size, as VMware and QEMU. */
@@ -258,10 +260,27 @@ int vmdk_stream_read_footer(vdisk_file *f, const char *name, uint64_t file_len, 
                             vdisk_error *err);
 /* Writable open of such a stream: new grains go where its GD marker is. */
 int vmdk_stream_find_tail(vmdk_sparse *s, vdisk_error *err);
+/* Reads of deflated grains: one inflate state for a whole request, and
+ * one read of the file for a run of grains that lie one after the other
+ * (as a stream has them). */
+typedef struct vmdk_inflater {
+    vmdk_sparse *s;
+    z_stream z;
+    bool z_ready;
+    uint8_t *win;             /* file bytes [win_off, win_off + win_len) */
+    uint64_t win_off, win_len, win_cap;
+} vmdk_inflater;
+
+void vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s);
+void vmdk_inflater_free(vmdk_inflater *f);
+/* Read at once the part of the file holding grains gte[0..k): the first
+ * ones that lie in order within VMDK_MAX_WINDOW.  Returns k (1: no window,
+ * the grain is read on its own) or a negative errno. */
+int vmdk_inflater_window(vmdk_inflater *f, const uint32_t *gte, uint32_t n, vdisk_error *err);
 /* Inflate the grain whose marker (or data) starts at sector gte into out
  * (s->grain bytes); *out_len is how many bytes it held. */
-int vmdk_stream_read_grain(vmdk_sparse *s, uint32_t gte, uint8_t *out, uint32_t *out_len,
-                           vdisk_error *err);
+int vmdk_inflater_grain(vmdk_inflater *f, uint32_t gte, uint8_t *out, uint32_t *out_len,
+                        vdisk_error *err);
 /* Deflate len bytes of grain g and append them with their marker; sets
  * the grain's entry.  Lock held. */
 int vmdk_stream_write_grain(vmdk_sparse *s, uint64_t g, const uint8_t *data, uint32_t len,
