@@ -8,8 +8,10 @@ random data 45%, written zeros 10%, holes 45%; --quick: 256 MiB), turned
 into each case's format by qemu-img once, untimed.  Each case converts it
 to qcow2 with both tools, alternating, --runs times (default 3); each run
 starts from a dropped page cache and ends with the target made durable
-(bench.Runner.timed).  The table: medians, the ratio vdisk / qemu-img
-(below 1: vdisk is faster) and peak RSS (/usr/bin/time).  vdisk's output is
+(as bench.Runner.timed).  The table: medians of wall-clock and CPU time
+(user + sys), their ratios vdisk / qemu-img (below 1: vdisk is faster or
+cheaper) and peak RSS (/usr/bin/time).  On a shared machine the CPU ratio
+is the steadier one: wall time there is mostly waiting for a core.  vdisk's output is
 checked once, outside the timing, against the raw input (qemu-img compare)
 and with qemu-img check.  Results: OUT/import.md and OUT/import.json.
 
@@ -17,6 +19,7 @@ A new case is one line in CASES: its name, and how qemu-img makes the
 source (-O format, -o options).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -28,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import gen_input  # noqa: E402
-from bench import Runner, compare_pair, remove, row, write_rows  # noqa: E402
+from bench import Runner, drop_caches, fmt, median_of, remove, rss  # noqa: E402
 
 # name: (qemu-img -O format, -o options)
 CASES = {
@@ -47,19 +50,68 @@ def make_source(runner, raw, name, fmt, opts):
     return src
 
 
+def timed(runner, argv, durable):
+    """(wall s, peak RSS KiB, CPU s) of one run from a cold page cache, the
+    output made durable (`sync FILE`) within the wall time; None on failure."""
+    out = runner.workdir / "time.out"
+    drop_caches()
+    subprocess.run([argv[0], "--version"], capture_output=True)   # a warm program
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", str(out), *argv],
+                       cwd=runner.workdir, capture_output=True, text=True)
+    if p.returncode == 0:
+        subprocess.run(["sync", durable], cwd=runner.workdir, check=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        runner.failures.append(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+        return None
+    m, u, s = out.read_text().split()[-3:]
+    return wall, int(m), float(u) + float(s)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
 def bench_case(runner, args, raw, name):
     fmt, opts = CASES[name]
     src = make_source(runner, raw, name, fmt, opts)
     dst = f"out-{name}.qcow2"
     print(f"- import {name} -> qcow2", flush=True)
     common = ["convert", "-f", fmt, "-O", "qcow2", src, dst]
-    v, q = compare_pair(runner, args.runs, [args.vdisk, *common], ["qemu-img", *common], output=dst)
+    v, q = [], []
+    for _ in range(args.runs):
+        for argv, res in (([args.vdisk, *common], v), (["qemu-img", *common], q)):
+            remove(runner.workdir / dst)
+            res.append(timed(runner, argv, dst))
     remove(runner.workdir / dst)
-    ok = runner.timed([args.vdisk, *common], durable=dst) is not None
+    ok = timed(runner, [args.vdisk, *common], dst) is not None
     ok = ok and runner.check(["qemu-img", "check", dst])
     ok = ok and runner.check(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw, dst])
     remove(runner.workdir / dst)
-    return row(f"import {name} -> qcow2", v, q, "ok" if ok else "FAILED")
+    vt, qt, vc, qc = median_of(v, 0), median_of(q, 0), median_of(v, 2), median_of(q, 2)
+    return {"case": f"import {name} -> qcow2", "vdisk_s": vt, "qemu_s": qt, "ratio": ratio(vt, qt),
+            "vdisk_cpu_s": vc, "qemu_cpu_s": qc, "cpu_ratio": ratio(vc, qc),
+            "vdisk_rss_kib": median_of(v, 1), "qemu_rss_kib": median_of(q, 1),
+            "check": "ok" if ok else "FAILED"}
+
+
+def write_table(out_dir, header, rows, failures):
+    lines = [header, "",
+             "| case | vdisk s | qemu-img s | ratio | CPU s vdisk / qemu-img | CPU ratio | "
+             "RSS MiB vdisk / qemu-img | check |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {fmt(r['vdisk_s'], '.3f')} | {fmt(r['qemu_s'], '.3f')} | "
+                     f"{fmt(r['ratio'], '.2f')} | {fmt(r['vdisk_cpu_s'], '.2f')} / "
+                     f"{fmt(r['qemu_cpu_s'], '.2f')} | {fmt(r['cpu_ratio'], '.2f')} | "
+                     f"{rss(r['vdisk_rss_kib'])} / {rss(r['qemu_rss_kib'])} | {r['check']} |")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "import.md").write_text("\n".join(lines) + "\n")
+    (out / "import.json").write_text(json.dumps({"header": header, "rows": rows,
+                                                 "failures": failures}, indent=2) + "\n")
+    print("\n".join(lines))
 
 
 def parse_args(argv):
@@ -98,8 +150,7 @@ def main(argv):
     header = (f"import into qcow2: vdisk vs {qemu}; median of {args.runs} run(s); "
               f"{os.cpu_count()} CPUs; input {args.input_mib} MiB (seed {args.seed}); "
               f"took {time.time() - started:.0f} s")
-    print(header)
-    write_rows(args.out, "import", rows, {"header": header, "rows": rows, "failures": runner.failures})
+    write_table(args.out, header, rows, runner.failures)
     if runner.failures:
         print(f"\n{len(runner.failures)} failure(s):", *runner.failures, sep="\n  ")
         return 1

@@ -17,6 +17,7 @@
  * writers never allocate the same grain twice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,10 @@ sparse_setup(vmdk_sparse *s, vdisk_error *err)
     if (r == 0)
         r = vmdk_gt_cache_init(s, err);
     s->alloc = round_up(s->file_len, s->compressed ? VMDK_SECTOR : s->grain);
+    /* A stream is read front to back, by several workers at nearby
+     * offsets: ask for the larger read-ahead of sequential files. */
+    if (s->compressed)
+        (void)posix_fadvise(s->file->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     if (r == 0 && s->writable && s->gd_at_end)
         r = vmdk_stream_find_tail(s, err);
     return r;
