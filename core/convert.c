@@ -601,7 +601,11 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS;
-    s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
+    /* A streamOptimized VMDK deflates every grain: that is -c's work too. */
+    bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
+                  opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
+    s->precompress = (opts->compress || stream) && dst->drv->compress_ahead &&
+                     dst->drv->pwrite_precompressed;
     if (s->precompress && s->chunk > CHUNK_COMPRESS)
         s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
 }

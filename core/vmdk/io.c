@@ -276,3 +276,62 @@ vmdk_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ex
         ext->filename = e->path;
     return r;
 }
+
+/* The stream extent holding all of [off, off+len), or an error. */
+static int
+stream_extent(vmdk_state *st, uint64_t off, uint64_t len, vmdk_extent **e, vdisk_error *err)
+{
+    uint64_t n = 0;
+    int r = split(st, off, len, e, &n, err);
+    if (r == 0 && (n != len || !(*e)->sparse || !(*e)->sparse->compressed))
+        r = vdisk_error_set(err, ENOTSUP, "%s: compressed writes go to one streamOptimized extent",
+                            st->img->filename);
+    return r;
+}
+
+int
+vmdk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
+{
+    vmdk_state *st = img->priv;
+    vmdk_extent *e;
+    int r = stream_extent(st, c->off, c->len, &e, err);
+    if (r < 0)
+        return r;
+    uint32_t grain = e->sparse->grain;
+    if ((c->off - e->start) % grain)
+        return vdisk_error_set(err, EINVAL, "%s: compressed write at 0x%" PRIx64 " is not at a grain "
+                               "boundary", img->filename, c->off);
+    vmdk_zstream *zs = vmdk_zpool_get(&e->sparse->zpool, true);
+    if (!zs)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
+    for (uint64_t i = 0; r == 0 && i * grain < c->len; i++) {
+        uint64_t n = c->len - i * grain < grain ? c->len - i * grain : grain;
+        uint32_t clen = 0;
+        r = vmdk_deflate(zs, c->data + i * grain, (uint32_t)n, Z_DEFAULT_COMPRESSION,
+                         c->out + i * grain, grain, &clen);
+        if (r == -ENOSPC)
+            r = 0;   /* did not shrink: stored as it is, at store time */
+        else if (r < 0)
+            r = vdisk_error_set(err, EIO, "%s: deflate failed", img->filename);
+        c->clen[i] = r == 0 ? clen : 0;
+    }
+    vmdk_zpool_put(&e->sparse->zpool, zs);
+    return r;
+}
+
+int
+vmdk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err)
+{
+    vmdk_state *st = img->priv;
+    vmdk_extent *e;
+    int r = stream_extent(st, c->off, c->len, &e, err);
+    if (r == 0)
+        r = writable_extent(st, e, err);
+    uint32_t grain = r == 0 ? e->sparse->grain : 0;
+    for (uint64_t i = 0; r == 0 && i * grain < c->len; i++) {
+        uint64_t n = c->len - i * grain < grain ? c->len - i * grain : grain;
+        r = vmdk_sparse_store_deflated(st, e->sparse, c->off - e->start + i * grain, n,
+                                       c->data + i * grain, c->out + i * grain, c->clen[i], err);
+    }
+    return r;
+}

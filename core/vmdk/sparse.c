@@ -200,6 +200,7 @@ vmdk_sparse_open(vdisk_file *f, const char *name, bool writable, vmdk_sparse **o
     s->name = name;
     s->writable = writable;
     pthread_mutex_init(&s->lock, NULL);
+    vmdk_zpool_init(&s->zpool);
     int r = sparse_setup(s, err);
     if (r < 0) {
         vmdk_sparse_free(s);
@@ -215,6 +216,8 @@ vmdk_sparse_free(vmdk_sparse *s)
     if (!s)
         return;
     vmdk_gt_cache_free(s);
+    vmdk_stream_writer_free(s);
+    vmdk_zpool_destroy(&s->zpool);
     free(s->gd);
     free(s->rgd);
     pthread_mutex_destroy(&s->lock);
@@ -281,9 +284,10 @@ read_compressed(vmdk_sparse *s, const uint32_t *gte, uint32_t n, uint8_t *buf, u
                 uint64_t bytes, vdisk_error *err)
 {
     vmdk_inflater f;
-    vmdk_inflater_init(&f, s);
+    int r = vmdk_inflater_init(&f, s, err);
+    if (r < 0)
+        return r;
     uint8_t *gbuf = NULL;
-    int r = 0;
     uint32_t windowed = 0;   /* grains [.., windowed) are covered by the last window */
     for (uint32_t i = 0; r == 0 && bytes > 0; i++) {
         if (i == windowed) {
@@ -395,7 +399,7 @@ allocate_grain(vmdk_state *st, vmdk_sparse *s, uint64_t g, uint32_t old, const u
         if (in != 0 || n != glen)
             return vdisk_error_set(err, EINVAL, "%s: a streamOptimized image takes whole grains "
                                    "(%" PRIu32 " bytes at a grain boundary)", s->name, s->grain);
-        return vmdk_stream_write_grain(s, g, buf, (uint32_t)n, err);
+        return vmdk_stream_write_grain(s, g, buf, (uint32_t)n, Z_DEFAULT_COMPRESSION, err);
     }
     uint64_t host = s->alloc;
     if (host / VMDK_SECTOR + s->grain / VMDK_SECTOR > UINT32_MAX)
@@ -463,6 +467,33 @@ vmdk_sparse_pwrite(vmdk_state *st, vmdk_sparse *s, const uint8_t *buf, uint64_t 
         len -= n;
     }
     return 0;
+}
+
+int
+vmdk_sparse_store_deflated(vmdk_state *st, vmdk_sparse *s, uint64_t off, uint64_t n,
+                           const uint8_t *data, const uint8_t *deflated, uint32_t clen,
+                           vdisk_error *err)
+{
+    (void)st;
+    uint64_t g = off / s->grain;
+    if (!s->writable || !s->compressed)
+        return vdisk_error_set(err, EROFS, "%s: not a writable streamOptimized extent", s->name);
+    if (off % s->grain || n != grain_len(s, g))
+        return vdisk_error_set(err, EINVAL, "%s: a streamOptimized image takes whole grains "
+                               "(%" PRIu32 " bytes at a grain boundary)", s->name, s->grain);
+    uint32_t gte;
+    pthread_mutex_lock(&s->lock);
+    int r = vmdk_gt_get(s, g, &gte, err);
+    grain_class c = r == 0 ? classify(s, gte) : G_UNALLOC;
+    if (r == 0 && c == G_COMPRESSED)
+        r = vdisk_error_set(err, EINVAL, "%s: grain %" PRIu64 " is written already: a "
+                            "streamOptimized image is append-only", s->name, g);
+    else if (r == 0 && clen)
+        r = vmdk_stream_store_grain(s, g, deflated, clen, err);
+    else if (r == 0)   /* it did not shrink: stored blocks, which cost a copy */
+        r = vmdk_stream_write_grain(s, g, data, (uint32_t)n, Z_NO_COMPRESSION, err);
+    pthread_mutex_unlock(&s->lock);
+    return r;
 }
 
 /* Zero whole grain g cheaply if its entry can say so: 1 (zeroed grain),

@@ -132,21 +132,21 @@ read_deflated(vmdk_sparse *s, uint64_t off, uint8_t **buf, const uint8_t **data,
     return r;
 }
 
-void
-vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s)
+int
+vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s, vdisk_error *err)
 {
     memset(f, 0, sizeof(*f));
     f->s = s;
+    if (!(f->zs = vmdk_zpool_get(&s->zpool, false)))
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    return 0;
 }
 
 void
 vmdk_inflater_free(vmdk_inflater *f)
 {
-    if (f->z_ready)
-        inflateEnd(&f->z);
-    free(f->win);
-    f->win = NULL;
-    f->z_ready = false;
+    vmdk_zpool_put(&f->s->zpool, f->zs);
+    f->zs = NULL;
 }
 
 int
@@ -167,14 +167,15 @@ vmdk_inflater_window(vmdk_inflater *f, const uint32_t *gte, uint32_t n, vdisk_er
     uint64_t span = (uint64_t)(gte[k - 1] - gte[0]) * VMDK_SECTOR + tail;
     if (span > s->file_len - off)
         span = s->file_len - off;
-    if (span > f->win_cap) {
-        free(f->win);
-        f->win_cap = 0;
-        if (!(f->win = malloc(span)))
+    vmdk_zstream *zs = f->zs;
+    if (span > zs->cap) {
+        free(zs->buf);
+        zs->cap = 0;
+        if (!(zs->buf = malloc(VMDK_MAX_WINDOW)))
             return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-        f->win_cap = span;
+        zs->cap = VMDK_MAX_WINDOW;
     }
-    int r = vdisk_file_pread(s->file, f->win, span, off, err);
+    int r = vdisk_file_pread(s->file, zs->buf, span, off, err);
     if (r < 0)
         return r;
     f->win_off = off;
@@ -189,7 +190,7 @@ from_window(vmdk_inflater *f, uint64_t off, const uint8_t **data, uint32_t *len)
 {
     if (f->win_len == 0 || off < f->win_off || off - f->win_off + GRAIN_MARKER > f->win_len)
         return false;
-    const uint8_t *p = f->win + (off - f->win_off);
+    const uint8_t *p = f->zs->buf + (off - f->win_off);
     vmdk_marker m;
     vmdk_marker_decode(p, &m);
     if (m.size == 0 || m.size > 2 * (uint64_t)f->s->grain + VMDK_SECTOR ||
@@ -206,19 +207,20 @@ inflate_grain(vmdk_inflater *f, uint64_t off, const uint8_t *data, uint32_t len,
               uint32_t *out_len, vdisk_error *err)
 {
     vmdk_sparse *s = f->s;
-    int z = f->z_ready ? inflateReset(&f->z) : inflateInit(&f->z);
-    f->z_ready = f->z_ready || z == Z_OK;
-    if (z == Z_OK) {
-        f->z.next_in = (Bytef *)data;
-        f->z.avail_in = len;
-        f->z.next_out = out;
-        f->z.avail_out = s->grain;
-        z = inflate(&f->z, Z_FINISH);
+    z_stream *z = &f->zs->z;
+    int r = f->zs->ready ? inflateReset(z) : inflateInit(z);
+    f->zs->ready = f->zs->ready || r == Z_OK;
+    if (r == Z_OK) {
+        z->next_in = (Bytef *)data;
+        z->avail_in = len;
+        z->next_out = out;
+        z->avail_out = s->grain;
+        r = inflate(z, Z_FINISH);
     }
-    if (z != Z_STREAM_END)
+    if (r != Z_STREAM_END)
         return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " does not inflate (zlib error "
-                               "%d)", s->name, off, z);
-    *out_len = s->grain - f->z.avail_out;
+                               "%d)", s->name, off, r);
+    *out_len = s->grain - z->avail_out;
     return 0;
 }
 
@@ -260,27 +262,82 @@ append(vmdk_sparse *s, const uint8_t *buf, uint64_t len, vdisk_error *err)
 }
 
 int
-vmdk_stream_write_grain(vmdk_sparse *s, uint64_t g, const uint8_t *data, uint32_t len,
+vmdk_deflate(vmdk_zstream *zs, const uint8_t *in, uint32_t len, int level, uint8_t *out,
+             uint32_t cap, uint32_t *clen)
+{
+    z_stream *z = &zs->z;
+    int r = zs->ready ? deflateReset(z) : deflateInit(z, level);
+    zs->ready = zs->ready || r == Z_OK;
+    if (r == Z_OK)
+        r = deflateParams(z, level, Z_DEFAULT_STRATEGY);
+    if (r != Z_OK)
+        return -EIO;
+    z->next_in = (Bytef *)in;
+    z->avail_in = len;
+    z->next_out = out;
+    z->avail_out = cap;
+    r = deflate(z, Z_FINISH);
+    if (r == Z_OK || r == Z_BUF_ERROR)
+        return -ENOSPC;   /* it does not fit */
+    if (r != Z_STREAM_END)
+        return -EIO;
+    *clen = cap - z->avail_out;
+    return 0;
+}
+
+void
+vmdk_stream_writer_free(vmdk_sparse *s)
+{
+    free(s->wbuf);
+    s->wbuf = NULL;
+}
+
+/* The writer's buffer: a marker and a deflated grain, padded. */
+static uint8_t *
+writer_buffer(vmdk_sparse *s, vdisk_error *err)
+{
+    if (!s->wbuf && !(s->wbuf = malloc(pad_sector(GRAIN_MARKER + compressBound(s->grain)))))
+        vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
+    return s->wbuf;
+}
+
+/* Append wbuf's marker for grain g and clen deflated bytes after it. */
+static int
+append_grain(vmdk_sparse *s, uint64_t g, uint32_t clen, vdisk_error *err)
+{
+    uint32_t at = (uint32_t)(s->alloc / VMDK_SECTOR);
+    vmdk_put_le64(s->wbuf, g * (s->grain / VMDK_SECTOR));
+    vmdk_put_le32(s->wbuf + 8, clen);
+    uint64_t total = pad_sector(GRAIN_MARKER + (uint64_t)clen);
+    memset(s->wbuf + GRAIN_MARKER + clen, 0, total - GRAIN_MARKER - clen);
+    int r = append(s, s->wbuf, total, err);
+    return r < 0 ? r : vmdk_gt_set(s, g, at, err);
+}
+
+int
+vmdk_stream_write_grain(vmdk_sparse *s, uint64_t g, const uint8_t *data, uint32_t len, int level,
                         vdisk_error *err)
 {
-    uLongf clen = compressBound(len);
-    uint64_t cap = pad_sector(GRAIN_MARKER + clen);
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-    int r = 0;
-    if (compress2(buf + GRAIN_MARKER, &clen, data, len, Z_DEFAULT_COMPRESSION) != Z_OK)
-        r = vdisk_error_set(err, EIO, "%s: deflate failed", s->name);
-    uint32_t at = (uint32_t)(s->alloc / VMDK_SECTOR);
-    if (r == 0) {
-        vmdk_put_le64(buf, g * (s->grain / VMDK_SECTOR));
-        vmdk_put_le32(buf + 8, (uint32_t)clen);
-        uint64_t total = pad_sector(GRAIN_MARKER + clen);
-        memset(buf + GRAIN_MARKER + clen, 0, total - GRAIN_MARKER - clen);
-        r = append(s, buf, total, err);
-    }
-    free(buf);
-    return r < 0 ? r : vmdk_gt_set(s, g, at, err);
+    if (!writer_buffer(s, err))
+        return -ENOMEM;
+    uint32_t clen = 0;
+    uint32_t cap = (uint32_t)compressBound(s->grain);
+    vmdk_zstream *zs = vmdk_zpool_get(&s->zpool, true);
+    int r = zs ? vmdk_deflate(zs, data, len, level, s->wbuf + GRAIN_MARKER, cap, &clen) : -ENOMEM;
+    vmdk_zpool_put(&s->zpool, zs);
+    if (r < 0)
+        return vdisk_error_set(err, -r == ENOMEM ? ENOMEM : EIO, "%s: deflate failed", s->name);
+    return append_grain(s, g, clen, err);
+}
+
+int
+vmdk_stream_store_grain(vmdk_sparse *s, uint64_t g, const uint8_t *deflated, uint32_t clen,
+                        vdisk_error *err)
+{
+    if (!writer_buffer(s, err))
+        return -ENOMEM;
+    memcpy(s->wbuf + GRAIN_MARKER, deflated, clen);
+    return append_grain(s, g, clen, err);
 }
 
 int

@@ -10,6 +10,7 @@
  *                 zeroes and block status through its tables
  *   stream.c      streamOptimized: deflated grains, the footer, and the
  *                 append-only writer (grain, GT, GD, footer, end markers)
+ *   zpool.c       zlib streams and read windows kept between requests
  *   extent.c      the extent list of a descriptor: the path policy,
  *                 opening extent files, finding the extent of an offset
  *   io.c          reads, writes, zeroes and block status across extents,
@@ -175,6 +176,28 @@ int vmdk_descriptor_set_cid(const char *text, size_t len, uint32_t cid, char **o
 /* A string a descriptor can quote: printable, no '"', bounded. */
 bool vmdk_descriptor_value_ok(const char *s, size_t max);
 
+/* ---- zpool.c: zlib streams kept between requests -------------------------- */
+
+typedef struct vmdk_zstream {
+    z_stream z;
+    bool ready;               /* z initialised */
+    bool deflating;
+    uint8_t *buf;             /* a buffer that goes with it (read window) */
+    size_t cap;
+    struct vmdk_zstream *next;
+} vmdk_zstream;
+
+typedef struct vmdk_zpool {
+    pthread_mutex_t lock;
+    vmdk_zstream *deflaters, *inflaters;
+} vmdk_zpool;
+
+void vmdk_zpool_init(vmdk_zpool *p);
+/* A stream from the pool, or a new one (NULL on ENOMEM). */
+vmdk_zstream *vmdk_zpool_get(vmdk_zpool *p, bool deflating);
+void vmdk_zpool_put(vmdk_zpool *p, vmdk_zstream *zs);
+void vmdk_zpool_destroy(vmdk_zpool *p);
+
 /* ---- grain.c: grain directory and tables --------------------------------- */
 
 /* One cached grain table. */
@@ -213,7 +236,9 @@ typedef struct vmdk_sparse {
     uint32_t nslots;
     uint32_t *slot_of;            /* GD index -> slot + 1 (0: not cached) */
     uint64_t clock;
-    pthread_mutex_t lock;         /* the tables, alloc, file_len */
+    vmdk_zpool zpool;             /* zlib streams of readers and writers */
+    uint8_t *wbuf;                /* the stream writer's marker + grain buffer */
+    pthread_mutex_t lock;         /* the tables, alloc, file_len, wbuf */
 } vmdk_sparse;
 
 /* Set up the table cache of a sparse extent whose fields above are filled. */
@@ -252,6 +277,12 @@ int vmdk_sparse_zero(struct vmdk_state *st, vmdk_sparse *s, uint64_t len, uint64
 int vmdk_sparse_status(vmdk_sparse *s, uint64_t off, uint64_t len, vdisk_extent *ext,
                        vdisk_error *err);
 int vmdk_sparse_flush(vmdk_sparse *s, vdisk_error *err);
+/* Append the whole grain at extent offset off (n bytes of data) of a
+ * stream, deflated ahead of time (clen bytes; 0: it did not shrink, and is
+ * stored as deflate's stored blocks). */
+int vmdk_sparse_store_deflated(struct vmdk_state *st, vmdk_sparse *s, uint64_t off, uint64_t n,
+                               const uint8_t *data, const uint8_t *deflated, uint32_t clen,
+                               vdisk_error *err);
 
 /* ---- stream.c ------------------------------------------------------------ */
 
@@ -265,13 +296,12 @@ int vmdk_stream_find_tail(vmdk_sparse *s, vdisk_error *err);
  * (as a stream has them). */
 typedef struct vmdk_inflater {
     vmdk_sparse *s;
-    z_stream z;
-    bool z_ready;
-    uint8_t *win;             /* file bytes [win_off, win_off + win_len) */
-    uint64_t win_off, win_len, win_cap;
+    vmdk_zstream *zs;         /* from s->zpool; its buf is the window */
+    uint64_t win_off, win_len;  /* file bytes [win_off, win_off + win_len) in zs->buf */
 } vmdk_inflater;
 
-void vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s);
+/* -ENOMEM when no stream can be had. */
+int vmdk_inflater_init(vmdk_inflater *f, vmdk_sparse *s, vdisk_error *err);
 void vmdk_inflater_free(vmdk_inflater *f);
 /* Read at once the part of the file holding grains gte[0..k): the first
  * ones that lie in order within VMDK_MAX_WINDOW.  Returns k (1: no window,
@@ -281,10 +311,18 @@ int vmdk_inflater_window(vmdk_inflater *f, const uint32_t *gte, uint32_t n, vdis
  * (s->grain bytes); *out_len is how many bytes it held. */
 int vmdk_inflater_grain(vmdk_inflater *f, uint32_t gte, uint8_t *out, uint32_t *out_len,
                         vdisk_error *err);
-/* Deflate len bytes of grain g and append them with their marker; sets
- * the grain's entry.  Lock held. */
-int vmdk_stream_write_grain(vmdk_sparse *s, uint64_t g, const uint8_t *data, uint32_t len,
+/* Deflate len bytes (zlib format) at `level` into out (cap bytes) with a
+ * pooled stream: 0 and *clen, -ENOSPC when it does not fit, -EIO. */
+int vmdk_deflate(vmdk_zstream *zs, const uint8_t *in, uint32_t len, int level, uint8_t *out,
+                 uint32_t cap, uint32_t *clen);
+/* Deflate len bytes of grain g at `level` and append them with their
+ * marker; sets the grain's entry.  Lock held. */
+int vmdk_stream_write_grain(vmdk_sparse *s, uint64_t g, const uint8_t *data, uint32_t len, int level,
                             vdisk_error *err);
+/* Append grain g deflated already (clen bytes) with its marker.  Lock held. */
+int vmdk_stream_store_grain(vmdk_sparse *s, uint64_t g, const uint8_t *deflated, uint32_t clen,
+                            vdisk_error *err);
+void vmdk_stream_writer_free(vmdk_sparse *s);
 /* Append grain table t (marker + table); its GD entry then points there. */
 int vmdk_stream_write_gt(vmdk_sparse *s, uint32_t t, const uint32_t *gte, vdisk_error *err);
 /* GD marker + GD, footer marker + footer, end-of-stream marker at s->alloc;
@@ -353,6 +391,10 @@ int vmdk_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off, unsigned fla
 int vmdk_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
 int vmdk_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext,
                       vdisk_error *err);
+/* convert's parallel compression into a stream: deflate grains in any
+ * thread, then store them in order. */
+int vmdk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
+int vmdk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
 
 /* ---- create.c, opts.c, check.c, driver.c ---------------------------------- */
 
