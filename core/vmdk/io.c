@@ -307,8 +307,9 @@ vmdk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err)
     for (uint64_t i = 0; r == 0 && i * grain < c->len; i++) {
         uint64_t n = c->len - i * grain < grain ? c->len - i * grain : grain;
         uint32_t clen = 0;
+        /* The place of grain i in out holds n bytes: a grain, or the tail. */
         r = vmdk_deflate(zs, c->data + i * grain, (uint32_t)n, Z_DEFAULT_COMPRESSION,
-                         c->out + i * grain, grain, &clen);
+                         c->out + i * grain, (uint32_t)n, &clen);
         if (r == -ENOSPC)
             r = 0;   /* did not shrink: stored as it is, at store time */
         else if (r < 0)

@@ -24,6 +24,7 @@
 
 #include <vdisk/vdisk.h>
 
+#include "driver.h"
 #include "fuzz-input.h"
 #include "vmdk/vmdk.h"
 
@@ -85,6 +86,12 @@ exercise_write(vdisk_image *img)
     (void)vdisk_pwrite(img, buf, grain, 0, &err);
     if (size >= 1400)
         (void)vdisk_pwrite(img, buf, 700, size / 2, &err);   /* part of a grain */
+    /* convert's path into a stream: deflate ahead, then store. */
+    static uint8_t out[65536];
+    uint32_t clen[1];
+    vdisk_precompressed c = { .off = size - grain, .len = grain, .data = buf, .out = out, .clen = clen };
+    if (vdisk_compress_ahead(img, &c, &err) == 0)
+        (void)vdisk_pwrite_precompressed(img, &c, &err);
     (void)vdisk_write_zeroes(img, grain, size - grain, 0, &err);
     (void)vdisk_discard(img, grain, 0, &err);
     (void)vdisk_flush(img, &err);
