@@ -157,7 +157,9 @@ vmdk_inflater_window(vmdk_inflater *f, const uint32_t *gte, uint32_t n, vdisk_er
     if (!s->markers || n < 2)
         return 1;
     /* The grains that lie in order within the window's size. */
-    uint64_t off = (uint64_t)gte[0] * VMDK_SECTOR, tail = 2 * (uint64_t)s->grain + VMDK_SECTOR;
+    /* Room for the last grain: a grain that did not shrink, and its
+     * marker (a larger one is read on its own). */
+    uint64_t off = (uint64_t)gte[0] * VMDK_SECTOR, tail = (uint64_t)s->grain + 2 * VMDK_SECTOR;
     uint32_t k = 1;
     while (k < n && gte[k] > gte[k - 1] &&
            (uint64_t)(gte[k] - gte[0]) * VMDK_SECTOR + tail <= VMDK_MAX_WINDOW)

@@ -62,7 +62,7 @@ enum { VMDK_MARKER_EOS = 0, VMDK_MARKER_GT = 1, VMDK_MARKER_GD = 2, VMDK_MARKER_
 #define VMDK_MAX_DESCRIPTOR     (1u << 20)          /* bytes of descriptor text */
 #define VMDK_MAX_EXTENTS        8192u               /* 16 TiB of 2 GiB extents */
 #define VMDK_MAX_NAME           4096u               /* extent and parent names */
-#define VMDK_MAX_WINDOW         (1u << 20)          /* bytes read at once for a run of deflated grains */
+#define VMDK_MAX_WINDOW         (512u << 10)        /* bytes read at once for a run of deflated grains */
 /* Grain table entries are 32-bit sector numbers: a sparse file ends at 2 TiB. */
 #define VMDK_MAX_SPARSE_FILE    (UINT64_C(1) << 41)
 /* twoGbMaxExtent* split size, as VMware and QEMU. */

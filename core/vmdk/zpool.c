@@ -1,7 +1,7 @@
 /* libvdisk — zlib streams kept between requests of a VMDK stream extent.
  *
  * A deflate state is about 256 KiB, an inflate state 40 KiB, and a read
- * window (stream.c) up to 1 MiB.  Made and freed per request, they cost
+ * window (stream.c) up to 512 KiB.  Made and freed per request, they cost
  * more than the work: glibc returns such blocks to the kernel (madvise),
  * and every return interrupts the other CPUs to flush their TLBs.  So
  * request paths take a stream from this pool and give it back; the pool
