@@ -125,7 +125,14 @@ write_descriptor(vmdk_state *st, const char *text, size_t len, vdisk_error *err)
     if (!buf)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", st->img->filename);
     memcpy(buf, text, len);
+    /* With O_DIRECT a write shorter than a block is a read-modify-write of
+     * the block, which holds grain tables too: not while they are written. */
+    vmdk_sparse *s = st->nextents ? st->extents[0].sparse : NULL;
+    if (s)
+        pthread_mutex_lock(&s->lock);
     int r = vdisk_file_pwrite(st->img->file, buf, n, st->desc_offset, err);
+    if (s)
+        pthread_mutex_unlock(&s->lock);
     free(buf);
     return r;
 }
