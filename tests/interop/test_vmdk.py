@@ -387,3 +387,20 @@ def test_hostile_stream(vdisk, qemu_img, qemu_io, tmp_path):
     patch(img, grain + 8, struct.pack("<I", 0xfffffff0))   # marker says 4 GiB
     p = vdisk("convert", "-O", "raw", img, tmp_path / "o.raw", check=False)
     assert p.returncode == 1 and "marker" in p.stderr, p.stderr
+
+
+def test_qcow2_overlay_on_vmdk(vdisk, qemu_img, qemu_io, tmp_path):
+    """A qcow2 overlay whose backing file is a VMDK (a common first step of a
+    migration): the chain reads, maps and commits as qemu-img's."""
+    base = qemu_vmdk(qemu_img, qemu_io, tmp_path, "monolithicFlat", size=64 * MiB,
+                     ops=["write -P 1 0 8M", "write -P 2 40M 1M"], name="base.vmdk")
+    ov = tmp_path / "ov.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-b", base.name, "-F", "vmdk", ov)
+    qemu_io("-f", "qcow2", "-c", "write -P 3 4M 64k", ov)
+    same_content(vdisk, qemu_img, ov, tmp_path)
+    outputs_equal(vdisk, qemu_img, tmp_path, "map", "--output", "json", ov.name)
+    outputs_equal(vdisk, qemu_img, tmp_path, "info", "--backing-chain", "--output", "json", ov.name)
+    want = tmp_path / "want.raw"
+    qemu_img("convert", "-O", "raw", ov, want)
+    vdisk("commit", ov)
+    assert qemu_img("compare", "-F", "raw", base, want).returncode == 0
