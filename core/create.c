@@ -19,6 +19,7 @@
 #include "driver.h"
 #include "vhdx/opts.h"
 #include "vpc/opts.h"
+#include "vmdk/opts.h"
 
 #define MIN_CLUSTER 512u
 #define MAX_CLUSTER (2u << 20)
@@ -280,6 +281,11 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
 {
     uint64_t n;
     int r;
+    if (o->format == VDISK_FORMAT_VMDK) {
+        r = vmdk_opts_set(o, key, value, err);   /* vmdk/opts.c: that format's table */
+        if (r != -ENOENT)
+            return r;
+    }
     if (strcmp(key, "size") == 0)
         return parse_size_option(key, value, &o->size, err);
     if (strcmp(key, "preallocation") == 0)
@@ -426,6 +432,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                    "take off, falloc or full)");
         return 0;
     }
+    if (o->format == VDISK_FORMAT_VMDK)
+        return vmdk_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
         return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
                                "encrypt.format=luks)");

@@ -97,6 +97,7 @@ struct vdisk_image {
     unsigned flags;            /* VDISK_OPEN_* */
     uint64_t size;             /* virtual size (drivers keep it current) */
     bool probed_raw;           /* format guessed as raw: guard sector 0 */
+    bool probed;               /* format found by probing, not named by the caller */
     vdisk_image *backing;      /* opened by the driver; closed by image.c */
     vdisk_image *overlay;      /* the image this one backs (NULL at the top) */
     int depth;                 /* 0 at the top of the chain */
@@ -116,6 +117,7 @@ extern const struct vdisk_driver vdisk_vhdx_driver;
 extern const struct vdisk_driver vdisk_vdi_driver;
 extern const struct vdisk_driver vdisk_qed_driver;
 extern const struct vdisk_driver vdisk_parallels_driver;
+extern const struct vdisk_driver vdisk_vmdk_driver;
 
 /* Block status of a format whose guest offset is the host offset (raw.c;
  * the iso driver uses it too): all allocated, holes read as zeros. */

@@ -58,7 +58,7 @@ vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
             *fmt = format_names[i].fmt;
             return 0;
         }
-    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks or iso)", name);
+    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks, iso or vmdk)", name);
 }
 
 bool
@@ -120,6 +120,8 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_qed_driver;
     case VDISK_FORMAT_PARALLELS:
         return &vdisk_parallels_driver;
+    case VDISK_FORMAT_VMDK:
+        return &vdisk_vmdk_driver;
     default:
         return NULL;
     }
@@ -196,7 +198,7 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         if (r < 0)
             goto fail;
         img->probed_raw = fmt == VDISK_FORMAT_RAW;
-        probed = true;
+        img->probed = probed = true;
     }
     img->drv = vdisk_driver_for(fmt);
     if (!img->drv) {
@@ -483,7 +485,8 @@ vdisk_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *e
     if (ext->length == 0 || ext->length > len)
         ext->length = len;
     ext->depth = 0;
-    ext->filename = img->filename;
+    if (!ext->filename)   /* a driver whose data lives in other files names them */
+        ext->filename = img->filename;
     return 0;
 }
 
@@ -594,5 +597,6 @@ vdisk_info_clear(vdisk_info *info)
     for (size_t i = 0; i < info->nbitmaps; i++)
         free(info->bitmaps[i].name);
     free(info->bitmaps);
+    vdisk_vmdk_info_free(info->vmdk);
     memset(info, 0, sizeof(*info));
 }

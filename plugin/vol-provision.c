@@ -144,6 +144,11 @@ vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, u
         vdisk_xml_buf_add(&b, ",nocow=on");
     if (qcow2)
         add_qcow2_options(&b, vol, compat);
+    /* A thick VHD or VHDX is the fixed subformat (the space is the file's
+     * from the start); a thin one the dynamic default. */
+    bool vhd = vol->format == VDISK_FORMAT_VPC || vol->format == VDISK_FORMAT_VHDX;
+    if (vhd && out->prealloc != VDISK_PREALLOC_OFF)
+        vdisk_xml_buf_add(&b, ",subformat=fixed");
     vdisk_xml_buf_add(&b, "%s", "");
     if ((r = vdisk_xml_buf_finish(&b, &out->options, err)) < 0)
         return r;

@@ -154,6 +154,17 @@ plan_need(const create_plan *p, vdisk_image *src, uint64_t *need, const char *wh
 {
     vdisk_measure m;
     int r = vdisk_measure_image(&p->opts, src, &m, err);
+    if (r == -ENOTSUP) {
+        /* Formats qemu-img cannot measure either (vmdk, vpc, vhdx): their
+         * metadata is a small fraction of the disk, so a thick volume is
+         * counted as its capacity plus 1/64 and 16 MiB of headroom for
+         * tables, logs and footers; a thin one as its headroom. */
+        vdisk_error_clear(err);
+        uint64_t headroom = p->opts.size / 64 + 16 * 1024 * 1024;
+        m.fully_allocated = p->opts.size + headroom;
+        m.required = headroom;
+        r = 0;
+    }
     if (r < 0) {
         vdisk_error_prefix(err, "%s", what);
         return r;

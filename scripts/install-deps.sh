@@ -16,6 +16,9 @@ packages=(
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest libxml2-utils cryptsetup-bin
+    # VMDK oracles: another streamOptimized writer (VMDKstream) and another
+    # reader (libyal's libvmdk: pyvmdk, vmdkinfo)
+    python3-vmdkstream python3-libvmdk libvmdk-utils
     # ISO oracles: xorriso, genisoimage (isoinfo), 7-Zip
     xorriso genisoimage p7zip-full
     # a real VM: image locking tests (a paused guest holding a disk), ISO boot test

@@ -52,6 +52,8 @@ GOOD_VOLS = {
                        "uuid='f52a81b2-424e-490c-823d-6bd4235bc572'/><cipher name='aes' size='256' "
                        "mode='xts' hash='sha256'/><ivgen name='plain64' hash='sha256'/></encryption>"),
     "backing": vol(extra="\n  <backingStore><path>/srv/base.img</path><format type='vmdk'/></backingStore>"),
+    "vmdk-target": vol(name="disk.vmdk", format="vmdk"),
+    "vhdx-target": vol(name="disk.vhdx", format="vhdx"),
     "dots-inside-name": vol(name="a..b.img"),
     "long-name": vol(name="n" * 255),
 }
@@ -65,7 +67,7 @@ BAD_VOLS = {
     "unknown-unit": (vol(unit="XB"), ":3: <capacity unit='XB'>: unknown unit"),
     "negative": (vol(capacity="-5"), "not a non-negative"),
     "fraction": (vol(capacity="1.5"), "not a non-negative"),
-    "vmdk-target": (vol(format="vmdk"), "not supported"),
+    "qed-target": (vol(format="qed"), "not supported"),
     "bad-compat": (vol(target="<compat>2.0</compat>"), "compat '2.0'"),
     "bad-mode": (vol(target="<permissions><mode>0999</mode></permissions>"), "octal mode"),
     "unknown-feature": (vol(target="<features><zstd/></features>"), "unsupported feature"),

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <vdisk/error.h>
+#include <vdisk/vmdk.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -258,6 +259,9 @@ typedef struct vdisk_info {
     bool iso_joliet;
     bool iso_rock_ridge;
     bool iso_bootable;             /* El Torito boot entry present */
+    /* vmdk: CIDs, create type and extents; NULL for other formats.  Owned
+     * by the info. */
+    vdisk_vmdk_info *vmdk;
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */
