@@ -37,6 +37,8 @@ from bench import Runner, drop_caches, fmt, median_of, remove, rss  # noqa: E402
 CASES = {
     "vmdk-streamOptimized": ("vmdk", "subformat=streamOptimized"),
     "vmdk-monolithicSparse": ("vmdk", "subformat=monolithicSparse"),
+    "vhdx-dynamic": ("vhdx", "subformat=dynamic"),
+    "vpc-dynamic": ("vpc", "subformat=dynamic"),
 }
 
 
