@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --out) out=${2:?--out needs a directory}; shift 2 ;;
         --libvirt) libvirt=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^set /d;p}' "$0"; exit 0 ;;
         *) echo "build-debs: unknown argument $1" >&2; exit 2 ;;
     esac
 done
