@@ -65,8 +65,18 @@ mirror() {
     local f
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -e "$f" ] || continue
-        awk 'BEGIN { RS = "" } /(^|\n)Types:[^\n]*\<deb\>/ && /Suites:[^\n]*\<bookworm\>/ {
-                 if (match($0, /URIs:[ \t]*[^ \t\n]+/)) { u = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", u); print u; exit }
+        # deb822 stanzas: Types has deb, Suites has bookworm -> first URI
+        awk 'BEGIN { RS = "" }
+             {
+                 deb = 0; bw = 0; uri = ""
+                 n = split($0, line, "\n")
+                 for (i = 1; i <= n; i++) {
+                     m = split(line[i], w, /[ \t]+/)
+                     if (w[1] == "Types:") for (j = 2; j <= m; j++) if (w[j] == "deb") deb = 1
+                     if (w[1] == "Suites:") for (j = 2; j <= m; j++) if (w[j] == "bookworm") bw = 1
+                     if (w[1] == "URIs:") uri = w[2]
+                 }
+                 if (deb && bw && uri != "") { print uri; exit }
              }' "$f"
     done
     sed -nE 's/^[[:space:]]*deb([[:space:]]+\[[^]]*\])?[[:space:]]+([^[:space:]]+)[[:space:]]+bookworm[[:space:]].*/\2/p' \
@@ -131,7 +141,7 @@ rm -f "$root/etc/apt/sources.list"
 for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list; do
     [ -f "$f" ] || continue
     case $f in
-        *.sources) grep -q '^Types:.*\<deb\>' "$f" && cp "$f" "$root/etc/apt/sources.list.d/" ;;
+        *.sources) grep -qE '^Types:(.*[[:space:]])?deb([[:space:]]|$)' "$f" && cp "$f" "$root/etc/apt/sources.list.d/" ;;
         *) grep -E '^[[:space:]]*deb[[:space:]]' "$f" >"$root/etc/apt/sources.list.d/host-$(basename "$f" .list).list" ;;
     esac
 done
