@@ -72,7 +72,7 @@ echo "vdisk $deb_version built in $((end - start)) s" | tee "$work/build-time.tx
 
 changes=$(ls "$work"/vdisk_*.changes)
 say "lintian $(basename "$changes")"
-lintian --display-info --no-tag-display-limit "$changes" >"$work/lintian.log" 2>&1 || true
+lintian --display-info --tag-display-limit 0 "$changes" >"$work/lintian.log" 2>&1 || true
 sed 's/^/  /' "$work/lintian.log" >&2
 errors=$(grep -c '^E: ' "$work/lintian.log" || true)
 warnings=$(grep -c '^W: ' "$work/lintian.log" || true)

@@ -168,7 +168,13 @@ for f in "$out"/libvirt-daemon-system-sysv_*.deb; do
 done
 built_version=$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)
 
-# 3. the module package, against that build tree
+# 3. the module package, against that build tree.  dpkg-buildpackage took
+# the series off again after the build (dpkg-source --after-build); the module
+# needs the headers as libvirt was built, so the series goes back on.
+(cd "$tree" && dpkg-source --before-build .) >"$work/module-build.log" 2>&1 ||
+    { tail -n 20 "$work/module-build.log" >&2; die "dpkg-source --before-build $tree failed"; }
+grep -q '^vdisk/' "$tree/.pc/applied-patches" ||
+    die "$tree: the vdisk patches are not applied"
 lvwork=$work/module-libvirt
 mkdir -p "$lvwork"
 ln -sfn "$tree" "$lvwork/source"
@@ -192,13 +198,13 @@ meson_version=$(sed -nE "s/^ *version *: *'([^']+)'.*/\1/p" meson.build | head -
 start=$(date +%s)
 if ! (cd "$msrc" && VDISK_LIBVIRT_WORK=$lvwork VDISK_LIBVIRT_VERSION=$built_version \
         DEB_BUILD_OPTIONS="nocheck parallel=2" nice -n 10 dpkg-buildpackage -us -uc -b) \
-        >"$work/module-build.log" 2>&1; then
+        >>"$work/module-build.log" 2>&1; then
     tail -n 40 "$work/module-build.log" >&2
     die "module: dpkg-buildpackage failed, see $work/module-build.log"
 fi
 end=$(date +%s)
 echo "libvirt-daemon-driver-storage-vdisk built in $((end - start)) s" | tee "$work/module-build-time.txt" >&2
-lintian --display-info --no-tag-display-limit "$work"/module-src/*.changes >"$work/module-lintian.log" 2>&1 || true
+lintian --display-info --tag-display-limit 0 "$work"/module-src/*.changes >"$work/module-lintian.log" 2>&1 || true
 sed 's/^/  /' "$work/module-lintian.log" >&2
 errors=$(grep -c '^E: ' "$work/module-lintian.log" || true)
 echo "lintian (module): $errors errors, $(grep -c '^W: ' "$work/module-lintian.log" || true) warnings," \
