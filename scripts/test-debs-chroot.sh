@@ -98,7 +98,7 @@ teardown() {
     local pid i
     # the guest, then libvirtd, by the pids they wrote; then anything else
     # still running inside the chroot (by pid), TERM then KILL
-    for f in "$root"/run/libvirt/qemu/*.pid "$root"/run/vdisk-test-libvirtd.pid; do
+    for f in "$root"/run/libvirt/qemu/vdisk-boot.pid "$root"/run/vdisk-test-libvirtd.pid; do
         [ -f "$f" ] || continue
         pid=$(cat "$f" 2>/dev/null)
         [ -n "$pid" ] && kill "$pid" 2>/dev/null && echo "stopped pid $pid ($(basename "$f"))" >>"$log"
@@ -208,6 +208,10 @@ for i in $(seq 1 30); do
 done
 in_chroot "virsh -c qemu:///system version" || fail "libvirtd does not answer"
 echo "libvirtd pid $(cat "$root/run/vdisk-test-libvirtd.pid")" >>"$log"
+
+step "the daemon's storage driver has pool type vdisk (the module loaded)"
+in_chroot "virsh -c qemu:///system pool-capabilities | grep \"<pool type='vdisk' supported='yes'>\"" ||
+    fail "libvirtd does not support pool type vdisk"
 
 step "vdisk pool and volume with virsh"
 in_chroot "virsh -c qemu:///system pool-define-as vd vdisk --target /var/lib/vdisk-test/pool &&
