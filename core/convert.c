@@ -208,7 +208,7 @@ start_writeback_locked(convert_state *s, uint64_t written)
     if (s->unflushed < WRITEBACK_EVERY || s->dst->file->direct || s->opts->no_flush)
         return;
     s->unflushed = 0;
-    (void)sync_file_range(s->dst->file->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    vdisk_file_start_writeback(s->dst->file);
 }
 
 /* The job's writes are done: pass the turn on, count its progress and
@@ -502,18 +502,13 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
-/* Is path the file behind img or any image in its backing chain? */
+/* Is path the image behind img or any image in its backing chain? */
 static bool
 same_file_in_chain(const vdisk_image *img, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;
-    for (const vdisk_image *i = img; i; i = i->backing) {
-        struct stat ist;
-        if (fstat(i->file->fd, &ist) == 0 && ist.st_dev == st.st_dev && ist.st_ino == st.st_ino)
+    for (const vdisk_image *i = img; i; i = i->backing)
+        if (vdisk_file_same_as(i->file, path))
             return true;
-    }
     return false;
 }
 
@@ -573,13 +568,12 @@ align_compressed_end(vdisk_image *dst, vdisk_error *err)
     return vdisk_file_truncate(dst->file, (len + 511) / 512 * 512, err);
 }
 
-/* Remove a target we created, unless it is not a regular file (a device). */
+/* Remove a target we created, unless it is not a regular file (a device,
+ * an NBD export). */
 static void
 remove_target(const char *dst)
 {
-    struct stat st;
-    if (lstat(dst, &st) == 0 && S_ISREG(st.st_mode))
-        unlink(dst);
+    vdisk_file_remove(dst);
 }
 
 /* Fill the engine's geometry for this target. */

@@ -128,7 +128,7 @@ lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
 {
     unsigned perm, shared;
     vdisk_lock_perms_for_open(fmt, img->flags, &perm, &shared);
-    return vdisk_lock_acquire(img->file->fd, img->filename, &img->file->lock, perm, shared, err);
+    return vdisk_file_lock(img->file, perm, shared, err);
 }
 
 static int
@@ -193,10 +193,7 @@ fail:
 int
 vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err)
 {
-    vdisk_lock *lk = &img->file->lock;
-    if (!lk->active || (lk->perm & perm) == perm)
-        return 0;
-    return vdisk_lock_acquire(img->file->fd, img->filename, lk, lk->perm | perm, lk->shared, err);
+    return vdisk_file_add_perms(img->file, perm, err);
 }
 
 int
@@ -244,18 +241,13 @@ vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
     return full;
 }
 
-/* Does `path` name the same file as the overlay or any image above it? */
+/* Does `path` name the same image as the overlay or any image above it? */
 static bool
 backing_loops(const vdisk_image *overlay, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;   /* open will report the missing file */
-    for (const vdisk_image *i = overlay; i; i = i->overlay) {
-        struct stat ost;
-        if (fstat(i->file->fd, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
+    for (const vdisk_image *i = overlay; i; i = i->overlay)
+        if (vdisk_file_same_as(i->file, path))
             return true;
-    }
     return false;
 }
 
