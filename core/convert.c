@@ -67,7 +67,8 @@ typedef struct convert_state {
     uint32_t chunk;         /* job size limit, a multiple of granule */
     bool ordered;           /* writes in guest order (allocating target) */
     bool precompress;       /* -c: workers compress before their turn */
-    bool must_zero;         /* target has a backing file: zeros are written */
+    bool must_zero;         /* zeros are written: the target has a backing file, or
+                             * may hold old data (LUKS, a device, an NBD export) */
 
     pthread_mutex_t lock;
     pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
@@ -590,7 +591,8 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
-    s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS;
+    s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
+                   (vdisk_get_format(dst) == VDISK_FORMAT_RAW && !vdisk_file_has_zero_init(dst->file));
     s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
     if (s->precompress && s->chunk > CHUNK_COMPRESS)
         s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;

@@ -158,6 +158,12 @@ vdisk_file_same_as(vdisk_file *f, const char *name)
     return same;
 }
 
+bool
+vdisk_file_has_zero_init(vdisk_file *f)
+{
+    return f->proto->zero_init && f->proto->zero_init(f);
+}
+
 const char *
 vdisk_file_protocol(const vdisk_file *f)
 {

@@ -62,6 +62,10 @@ void vdisk_file_remove(const char *name);
 /* Does `name` designate the image behind f (same file, same RBD image,
  * same NBD export)? */
 bool vdisk_file_same_as(vdisk_file *f, const char *name);
+/* Does a newly created image here read as zeros where nothing was written
+ * (a regular file, an RBD image), or may it hold old data (a device, an
+ * NBD export)? */
+bool vdisk_file_has_zero_init(vdisk_file *f);
 /* The protocol's name: "file", "rbd", "nbd". */
 const char *vdisk_file_protocol(const vdisk_file *f);
 

@@ -510,7 +510,8 @@ vdisk_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->format = img->drv->format;
     info->virtual_size = img->size;
     int r = vdisk_file_allocated(img->file, &info->actual_size, err);
-    if (r < 0)
+    info->actual_size_unknown = r == -ENOTSUP;
+    if (r < 0 && r != -ENOTSUP)
         return r;
     if (img->drv->get_info) {
         r = img->drv->get_info(img, info, err);

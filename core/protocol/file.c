@@ -439,6 +439,14 @@ file_same_as(vdisk_file *f, const vdisk_location *loc)
            fstat(fd_of(f), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A created regular file starts empty; a device keeps what it held. */
+static bool
+file_zero_init(vdisk_file *f)
+{
+    struct stat st;
+    return fstat(fd_of(f), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The descriptor itself. */
 static int
 file_host_fd(vdisk_file *f)
@@ -465,5 +473,6 @@ const struct vdisk_protocol vdisk_protocol_file = {
     .extent = file_extent,
     .lock = file_lock,
     .same_as = file_same_as,
+    .zero_init = file_zero_init,
     .host_fd = file_host_fd,
 };

@@ -117,6 +117,10 @@ struct vdisk_protocol {
     int (*lock)(struct vdisk_file *f, unsigned perm, unsigned shared, vdisk_error *err);
     /* Optional: does loc name the image behind f (loops, target == source)? */
     bool (*same_as)(struct vdisk_file *f, const vdisk_location *loc);
+    /* Optional: does an image this protocol has just created read as zeros
+     * (a regular file, a new RBD image; not a device, not an NBD export)?
+     * Without it: no. */
+    bool (*zero_init)(struct vdisk_file *f);
     /* Optional: the host descriptor (copy_file_range, writeback hints). */
     int (*host_fd)(struct vdisk_file *f);
 };

@@ -2,8 +2,10 @@
  *
  * librbd reports the allocated extents of an image (from its object map
  * when the fast-diff feature is on, else by asking each object) through
- * rbd_diff_iterate2 with no "from" snapshot.  Extents arrive in offset
- * order; the walk stops as soon as the answer is known.
+ * rbd_diff_iterate2 with no "from" snapshot.  Whole objects, as QEMU asks:
+ * the object map answers that without a round trip per object, and
+ * `qemu-img map` shows the same extents.  Extents arrive in offset order;
+ * the walk stops as soon as the answer is known.
  */
 #include <errno.h>
 #include <string.h>
@@ -54,7 +56,7 @@ vdisk_rbd_extent(vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, uin
     }
     uint64_t stop = limit < size ? limit : size;
     extent_walk w = { .off = off };
-    int r = rbd_diff_iterate2(p->image, NULL, off, stop - off, 1, 0, extent_cb, &w);
+    int r = rbd_diff_iterate2(p->image, NULL, off, stop - off, 1, 1, extent_cb, &w);
     if (r < 0 && r != WALK_DONE)
         return vdisk_error_set_errno(err, -r, "%s: cannot read the allocation map at offset 0x%llx",
                                      f->path, (unsigned long long)off);

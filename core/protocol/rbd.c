@@ -45,8 +45,6 @@ cluster_error(const char *name, int r, const char *what, vdisk_error *err)
                "cluster is up)";
     else if (r == -EACCES || r == -EPERM)
         hint = " (authentication refused: check id= and the keyring)";
-    else if (r == -ENOENT && strstr(what, "read the configuration"))
-        hint = " (no such file)";
     return vdisk_error_set_errno(err, -r, "%s: cannot %s%s", name, what, hint);
 }
 
@@ -83,7 +81,10 @@ connect_pool(const vdisk_location *loc, rados_t *cluster, rados_ioctx_t *io, vdi
         r = set_default_timeouts(c, loc, err);
     for (size_t i = 0; r == 0 && i < loc->nopts; i++) {
         r = rados_conf_set(c, loc->opts[i].key, loc->opts[i].value);
-        if (r < 0)
+        if (r == -ENOENT)
+            r = vdisk_error_set(err, EINVAL, "%s: '%s' is not a Ceph option", loc->name,
+                                loc->opts[i].key);
+        else if (r < 0)
             r = vdisk_error_set_errno(err, -r, "%s: Ceph refused option %s=%s", loc->name,
                                       loc->opts[i].key, loc->opts[i].value);
     }
@@ -450,6 +451,14 @@ rbd_proto_same_as(vdisk_file *f, const vdisk_location *loc)
     return vdisk_location_same(&((rbd_file *)f->priv)->where, loc);
 }
 
+/* Images are created new (an existing one is refused): all zeros. */
+static bool
+rbd_proto_zero_init(vdisk_file *f)
+{
+    (void)f;
+    return true;
+}
+
 const struct vdisk_protocol vdisk_protocol_rbd = {
     .name = "rbd",
     .open = rbd_proto_open,
@@ -468,4 +477,5 @@ const struct vdisk_protocol vdisk_protocol_rbd = {
     .extent = vdisk_rbd_extent,
     .lock = rbd_proto_lock,
     .same_as = rbd_proto_same_as,
+    .zero_init = rbd_proto_zero_init,
 };

@@ -202,6 +202,7 @@ typedef struct vdisk_info {
     vdisk_format format;
     uint64_t virtual_size;
     uint64_t actual_size;          /* bytes allocated on the host (st_blocks * 512) */
+    bool actual_size_unknown;      /* the protocol cannot tell (NBD): actual_size is 0 */
     uint32_t cluster_size;         /* 0 when the format has none */
     bool dirty;                    /* qcow2 dirty bit (lazy refcounts in use) */
     char *backing_file;            /* as stored in the image; NULL if none */
