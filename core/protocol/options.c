@@ -47,12 +47,13 @@ put_str(name_buf *b, const char *s)
         put_char(b, *s++);
 }
 
-/* rbd: fields escape their separators with '\'. */
+/* rbd: fields escape their separators with '\': pool, namespace and
+ * image stop at ':', '@' and '/', option values only at ':'. */
 static void
-put_rbd_field(name_buf *b, const char *s)
+put_rbd_field(name_buf *b, const char *s, const char *seps)
 {
     for (; *s; s++) {
-        if (strchr(":@/\\", *s))
+        if (*s == '\\' || strchr(seps, *s))
             put_char(b, '\\');
         put_char(b, *s);
     }
@@ -118,24 +119,24 @@ rbd_name(const char *const *keys, const char *const *values, size_t n, name_buf 
     if (!v[2] || !v[2][0])
         return missing("rbd", "image", err);
     put_str(b, "rbd:");
-    put_rbd_field(b, v[0]);
+    put_rbd_field(b, v[0], ":@/");
     put_char(b, '/');
     if (v[1] && v[1][0]) {
-        put_rbd_field(b, v[1]);
+        put_rbd_field(b, v[1], ":@/");
         put_char(b, '/');
     }
-    put_rbd_field(b, v[2]);
+    put_rbd_field(b, v[2], ":@/");
     if (v[3]) {
         put_char(b, '@');
-        put_rbd_field(b, v[3]);
+        put_rbd_field(b, v[3], ":");
     }
     if (v[4]) {
         put_str(b, ":conf=");
-        put_rbd_field(b, v[4]);
+        put_rbd_field(b, v[4], ":");
     }
     if (v[5]) {
         put_str(b, ":id=");
-        put_rbd_field(b, v[5]);
+        put_rbd_field(b, v[5], ":");
     }
     return 0;
 }
