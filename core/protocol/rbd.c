@@ -45,6 +45,8 @@ cluster_error(const char *name, int r, const char *what, vdisk_error *err)
                "cluster is up)";
     else if (r == -EACCES || r == -EPERM)
         hint = " (authentication refused: check id= and the keyring)";
+    else if (r == -ENOENT && strstr(what, "connect"))
+        hint = " (no keyring for this user: check id= and keyring=)";
     return vdisk_error_set_errno(err, -r, "%s: cannot %s%s", name, what, hint);
 }
 
