@@ -113,7 +113,7 @@ def test_source_lost_mid_convert_removes_the_target(ceph, rbd_image, nbd_server,
     qemu_img("create", "-q", "-f", "raw", src, "64M")
     qemu_io("-f", "raw", "-c", "write -P 0x61 0 64M", src)
     trigger = tmp_path / "cut"
-    srv = nbd_server(["file", src, "rdelay=20ms", "error=EIO", "error-pread-rate=100%",
+    srv = nbd_server(["file", src, "rdelay=500ms", "error=EIO", "error-pread-rate=100%",
                       f"error-pread-file={trigger}"], filters=("error", "delay"))
     img = rbd_image()
     conv = subprocess.Popen([str(vdisk_bin), "convert", "-f", "raw", "-O", "raw", srv.uri, ceph.name(img)],
@@ -122,7 +122,6 @@ def test_source_lost_mid_convert_removes_the_target(ceph, rbd_image, nbd_server,
     while img not in ceph.rbd("ls").stdout.split() and conv.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    time.sleep(0.5)
     trigger.touch()
     out, err = conv.communicate(timeout=COMMAND_TIMEOUT)
     assert conv.returncode != 0, "a copy whose source failed was reported as done"
