@@ -114,8 +114,13 @@ def nbdcopy():
 
 @pytest.fixture
 def nbdsh():
-    need("nbdsh", package="libnbd-bin python3-libnbd")
-    return runner("nbdsh")
+    """nbdsh through Debian's python3 (the script's `env python3` may find
+    another interpreter first on PATH, without the nbd module)."""
+    need("nbdsh", package="python3-libnbd")
+
+    def _run(*args, check=True, **kw):
+        return run(["/usr/bin/python3", "-m", "nbd", *args], check=check, **kw)
+    return _run
 
 
 def built_with(vdisk_bin, protocol, probe_name):
