@@ -168,11 +168,17 @@ nbd_name(const char *const *keys, const char *const *values, size_t n, name_buf 
             return missing("nbd", "server.host", err);
         if (path)
             return vdisk_error_set(err, EINVAL, "protocol nbd: an inet server takes no socket path");
-        bool ipv6 = strchr(host, ':') != NULL;
         put_str(b, "nbd://");
-        put_str(b, ipv6 ? "[" : "");
-        put_uri_part(b, host, false);
-        put_str(b, ipv6 ? "]" : "");
+        if (strchr(host, ':')) {
+            /* An IPv6 address: literal, in brackets (RFC 3986). */
+            if (strspn(host, "0123456789abcdefABCDEF:.") != strlen(host))
+                return vdisk_error_set(err, EINVAL, "protocol nbd: '%s' is not an IPv6 address", host);
+            put_char(b, '[');
+            put_str(b, host);
+            put_char(b, ']');
+        } else {
+            put_uri_part(b, host, false);
+        }
         if (port) {
             put_char(b, ':');
             put_uri_part(b, port, false);
