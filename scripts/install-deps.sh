@@ -32,6 +32,12 @@ packages=(
     # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
     # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
+    # many hosts: rbd: images (librbd/librados, meson -Drbd), nbd:// images
+    # (libnbd, -Dnbd), nbdkit-vdisk-plugin (nbdkit-plugin-dev); tests/cluster
+    # and bench/remote_images.py: a single-node Ceph, nbdkit and its filters,
+    # nbdinfo/nbdcopy/nbdsh, qemu-img's rbd driver (qemu-block-extra)
+    librbd-dev librados-dev libnbd-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
+    qemu-block-extra ceph-mon ceph-osd ceph-mgr ceph-common
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux
 )
