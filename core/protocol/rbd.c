@@ -202,24 +202,46 @@ describe_owner(rbd_file *p, char *buf, size_t len)
     }
 }
 
-/* A writer's lock: RBD's exclusive lock in exclusive mode. */
+static int
+in_use(vdisk_file *f, rbd_file *p, vdisk_error *err)
+{
+    char owner[160];
+    describe_owner(p, owner, sizeof(owner));
+    return vdisk_error_set(err, EBUSY, "%s: image is in use: %s holds its exclusive lock "
+                           "(another writer has it open)", f->path, owner);
+}
+
+/* Does another client own the exclusive lock right now? */
+static bool
+owned_by_another(rbd_file *p)
+{
+    rbd_lock_mode_t mode;
+    char *owners[4];
+    size_t n = 4;
+    if (rbd_lock_get_owners(p->image, &mode, owners, &n) < 0 || n == 0)
+        return false;
+    rbd_lock_get_owners_cleanup(owners, n);
+    return true;
+}
+
+/* A writer's lock: RBD's exclusive lock in exclusive mode.  A client that
+ * owns the lock already (a running VM: QEMU takes it on its first write
+ * and would hand it over on request) is never asked to give it up. */
 static int
 take_exclusive_lock(vdisk_file *f, rbd_file *p, vdisk_error *err)
 {
     if (p->lock_held)
         return 0;
+    if (owned_by_another(p))
+        return in_use(f, p, err);
     int r = rbd_lock_acquire(p->image, RBD_LOCK_MODE_EXCLUSIVE);
     if (r == -EINVAL) {
         uint64_t features = 0;
         if (rbd_get_features(p->image, &features) == 0 && !(features & RBD_FEATURE_EXCLUSIVE_LOCK))
             return 0;   /* no exclusive-lock feature: nothing to lock with, as QEMU */
     }
-    if (r == -EROFS || r == -EBUSY || r == -EAGAIN) {
-        char owner[160];
-        describe_owner(p, owner, sizeof(owner));
-        return vdisk_error_set(err, EBUSY, "%s: image is in use: %s holds its exclusive lock "
-                               "(another writer has it open)", f->path, owner);
-    }
+    if (r == -EROFS || r == -EBUSY || r == -EAGAIN)
+        return in_use(f, p, err);
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot take the image's exclusive lock", f->path);
     p->lock_held = true;

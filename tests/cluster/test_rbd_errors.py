@@ -103,6 +103,28 @@ def test_second_writer_is_refused(ceph, rbd_image, vdisk, vdisk_io, qemu_io):
     assert json.loads(ceph.rbd("lock", "ls", "--format", "json", img).stdout) in ([], {})
 
 
+def test_a_qemu_writer_keeps_its_lock(ceph, rbd_image, vdisk, vdisk_io):
+    """A running QEMU owns RBD's exclusive lock after its first write and
+    would hand it over on request; vdisk never asks, it refuses."""
+    img = rbd_image()
+    vdisk("create", "-f", "raw", ceph.name(img), "4M")
+    q = subprocess.Popen(["qemu-io", "-f", "raw", ceph.name(img)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        q.stdin.write("write -P 0x12 0 4k\n")
+        q.stdin.flush()
+        line = ""
+        while "wrote" not in line:
+            line = q.stdout.readline()
+            assert line, "qemu-io ended before writing"
+        p = vdisk_io("-f", "raw", ceph.name(img), "-c", "write 0 4k", check=False)
+        assert p.returncode != 0 and "image is in use" in p.stderr
+    finally:
+        q.stdin.close()
+        q.wait(timeout=COMMAND_TIMEOUT)
+    vdisk_io("-r", "-f", "raw", ceph.name(img), "-c", "read -P 0x12 0 4k")
+
+
 def test_source_lost_mid_convert_removes_the_target(ceph, rbd_image, nbd_server, qemu_img, qemu_io,
                                                     tmp_path, vdisk_bin, nbd_client_built):
     """Network loss on the source side: nbdkit serves the source slowly
