@@ -15,6 +15,7 @@
 #include "driver.h"
 #include "lock.h"
 #include "probe.h"
+#include "protocol/protocol.h"
 
 /* Deep enough for any real chain; stops a chain of distinct files that
  * loops through symlink tricks or just never ends. */
@@ -225,11 +226,25 @@ has_protocol(const char *name)
     return p && *p == ':';
 }
 
+/* Is the overlay an RBD image or an NBD export?  Their names have no
+ * directory to resolve a relative backing name against. */
+static bool
+is_protocol_name(const char *name)
+{
+    vdisk_location loc;
+    if (vdisk_location_parse(name, &loc, NULL) < 0)
+        return false;
+    bool remote = loc.kind != VDISK_LOCATION_FILE;
+    vdisk_location_clear(&loc);
+    return remote;
+}
+
 char *
 vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
 {
     const char *slash = strrchr(overlay_path, '/');
-    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash)
+    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash ||
+        is_protocol_name(overlay_path))
         return strdup(backing);
     size_t dirlen = (size_t)(slash - overlay_path) + 1;
     size_t blen = strlen(backing);

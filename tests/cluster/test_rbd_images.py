@@ -177,6 +177,23 @@ def test_image_opts(ceph, rbd_image, vdisk, qemu_img, src):
     assert p.returncode != 0 and "file.nosuch" in p.stderr
 
 
+def test_qcow2_overlay_on_rbd_over_an_rbd_base(ceph, rbd_image, vdisk, vdisk_io, qemu_img, src, tmp_path):
+    base, top = rbd_image(), rbd_image()
+    vdisk("convert", "-O", "raw", src, ceph.name(base))
+    vdisk("create", "-f", "qcow2", "-b", ceph.name(base), "-F", "raw", ceph.name(top))
+    info = json.loads(qemu_img("info", "--output=json", ceph.name(top)).stdout)
+    assert info["backing-filename"] == ceph.name(base)
+    vdisk_io("-f", "qcow2", ceph.name(top), "-c", "write -P 0x7e 8M 1M")
+    qemu_img("check", ceph.name(top))
+    expect = bytearray(raw_of(qemu_img, src, tmp_path))
+    expect[8 * MiB:9 * MiB] = b"\x7e" * MiB
+    assert raw_of(qemu_img, ceph.name(top), tmp_path) == bytes(expect)
+    # The chain names the base by its protocol name; a relative name given
+    # by an RBD image is not resolved against its "directory".
+    ours = json.loads(vdisk("info", "--output=json", ceph.name(top)).stdout)
+    assert ours["full-backing-filename"] == ceph.name(base)
+
+
 def test_convert_onto_itself_refused(ceph, rbd_image, vdisk, src):
     img = rbd_image()
     vdisk("convert", "-O", "raw", src, ceph.name(img))

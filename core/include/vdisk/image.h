@@ -179,8 +179,9 @@ int vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len,
 
 /* Resolve a backing file name as QEMU does: a relative name is relative to
  * the directory of the image naming it; absolute names and names with a
- * protocol prefix ("nbd:...") are kept.  malloc'ed (caller frees); NULL on
- * ENOMEM. */
+ * protocol prefix ("nbd:...") are kept, and so is every name an RBD image or
+ * NBD export gives (they have no directory).  malloc'ed (caller frees); NULL
+ * on ENOMEM. */
 char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
 
 uint64_t vdisk_get_size(const vdisk_image *img);          /* virtual size in bytes */
