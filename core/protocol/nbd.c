@@ -152,13 +152,11 @@ connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, v
     return 0;
 }
 
-/* Connect to an existing export. */
+/* Connect to an existing export.  cache=none needs nothing: the client
+ * keeps no cache of its own. */
 static int
 nbd_proto_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_error *err)
 {
-    if (flags & VDISK_OPEN_DIRECT)
-        return vdisk_error_set(err, ENOTSUP, "%s: O_DIRECT (cache=none) applies to host files, "
-                               "not NBD exports", f->path);
     nbd_file *p;
     int r = connect_all(f, loc, flags & VDISK_OPEN_RDWR, &p, err);
     if (r < 0)
@@ -172,7 +170,9 @@ nbd_proto_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_e
 static int
 nbd_proto_create(vdisk_file *f, const vdisk_location *loc, bool nocow, vdisk_error *err)
 {
-    (void)nocow;
+    if (nocow)
+        return vdisk_error_set(err, ENOTSUP, "%s: nocow applies to files on copy-on-write file "
+                               "systems, not to NBD exports", f->path);
     nbd_file *p;
     int r = connect_all(f, loc, true, &p, err);
     if (r < 0)

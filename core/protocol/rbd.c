@@ -65,9 +65,11 @@ set_default_timeouts(rados_t cluster, const vdisk_location *loc, vdisk_error *er
     return 0;
 }
 
-/* Configure (conf file, user, options), connect, and open the pool. */
+/* Configure (conf file, user, options), connect, and open the pool.
+ * no_cache: cache=none, as QEMU maps it: librbd's own cache off. */
 static int
-connect_pool(const vdisk_location *loc, rados_t *cluster, rados_ioctx_t *io, vdisk_error *err)
+connect_pool(const vdisk_location *loc, bool no_cache, rados_t *cluster, rados_ioctx_t *io,
+             vdisk_error *err)
 {
     rados_t c;
     int r = rados_create(&c, loc->user);
@@ -90,6 +92,8 @@ connect_pool(const vdisk_location *loc, rados_t *cluster, rados_ioctx_t *io, vdi
             r = vdisk_error_set_errno(err, -r, "%s: Ceph refused option %s=%s", loc->name,
                                       loc->opts[i].key, loc->opts[i].value);
     }
+    if (r == 0 && no_cache && (r = rados_conf_set(c, "rbd_cache", "false")) < 0)
+        r = cluster_error(loc->name, r, "turn librbd's cache off", err);
     if (r == 0 && (r = rados_connect(c)) < 0)
         r = cluster_error(loc->name, r, "connect to the Ceph cluster", err);
     if (r == 0 && (r = rados_ioctx_create(c, loc->pool, io)) < 0)
@@ -127,7 +131,8 @@ copy_where(rbd_file *p, const vdisk_location *loc, vdisk_error *err)
 }
 
 static int
-connect_handle(vdisk_file *f, const vdisk_location *loc, rbd_file **out, vdisk_error *err)
+connect_handle(vdisk_file *f, const vdisk_location *loc, bool no_cache, rbd_file **out,
+               vdisk_error *err)
 {
     rbd_file *p = calloc(1, sizeof(*p));
     if (!p)
@@ -135,7 +140,7 @@ connect_handle(vdisk_file *f, const vdisk_location *loc, rbd_file **out, vdisk_e
     pthread_mutex_init(&p->grow_lock, NULL);
     int r = copy_where(p, loc, err);
     if (r == 0)
-        r = connect_pool(loc, &p->cluster, &p->io, err);
+        r = connect_pool(loc, no_cache, &p->cluster, &p->io, err);
     if (r < 0) {
         rbd_file_free(p);
         return r;
@@ -165,18 +170,16 @@ open_image(vdisk_file *f, rbd_file *p, const vdisk_location *loc, bool rw, vdisk
     return 0;
 }
 
-/* Open an existing image (a snapshot only read-only). */
+/* Open an existing image (a snapshot only read-only); cache=none turns
+ * librbd's cache off. */
 static int
 rbd_proto_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_error *err)
 {
     bool rw = flags & VDISK_OPEN_RDWR;
-    if (flags & VDISK_OPEN_DIRECT)
-        return vdisk_error_set(err, ENOTSUP, "%s: O_DIRECT (cache=none) applies to host files, "
-                               "not RBD images", f->path);
     if (rw && loc->snap)
         return vdisk_error_set(err, EROFS, "%s: RBD snapshots are read-only", f->path);
     rbd_file *p;
-    int r = connect_handle(f, loc, &p, err);
+    int r = connect_handle(f, loc, flags & VDISK_OPEN_DIRECT, &p, err);
     if (r < 0)
         return r;
     r = open_image(f, p, loc, rw, err);
@@ -253,11 +256,13 @@ take_exclusive_lock(vdisk_file *f, rbd_file *p, vdisk_error *err)
 static int
 rbd_proto_create(vdisk_file *f, const vdisk_location *loc, bool nocow, vdisk_error *err)
 {
-    (void)nocow;   /* RBD objects are not copy-on-write files; nothing to set */
+    if (nocow)
+        return vdisk_error_set(err, ENOTSUP, "%s: nocow applies to files on copy-on-write file "
+                               "systems, not to RBD images", f->path);
     if (loc->snap)
         return vdisk_error_set(err, EINVAL, "%s: cannot create a snapshot as an image", f->path);
     rbd_file *p;
-    int r = connect_handle(f, loc, &p, err);
+    int r = connect_handle(f, loc, false, &p, err);
     if (r < 0)
         return r;
     rbd_image_options_t opts;
@@ -317,7 +322,7 @@ rbd_proto_remove(const vdisk_location *loc)
 {
     rados_t cluster;
     rados_ioctx_t io;
-    if (loc->snap || connect_pool(loc, &cluster, &io, NULL) < 0)
+    if (loc->snap || connect_pool(loc, false, &cluster, &io, NULL) < 0)
         return;
     rbd_remove(io, loc->image);
     rados_ioctx_destroy(io);

@@ -87,6 +87,8 @@ def test_create_full_preallocation_and_falloc_refused(ceph, rbd_image, vdisk):
     p = vdisk("create", "-f", "raw", "-o", "preallocation=falloc", ceph.name(other), "8M", check=False)
     assert p.returncode != 0 and "falloc" in p.stderr
     assert other not in ceph.rbd("ls").stdout.split()   # nothing half-made
+    p = vdisk("create", "-f", "raw", "-o", "nocow=on", ceph.name(other), "8M", check=False)
+    assert p.returncode != 0 and "nocow" in p.stderr
 
 
 def test_qcow2_on_rbd_written_by_vdisk_checks_clean(ceph, rbd_image, vdisk, vdisk_io, qemu_img,
@@ -147,7 +149,9 @@ def test_resize(ceph, rbd_image, vdisk, qemu_img):
 def test_bench(ceph, rbd_image, vdisk, qemu_io):
     img = rbd_image()
     vdisk("create", "-f", "raw", ceph.name(img), "16M")
-    p = vdisk("bench", "-f", "raw", "-w", "-c", "256", "-s", "64k", "--pattern", "0x3c", ceph.name(img))
+    # -t none: librbd's cache off, as QEMU maps cache=none.
+    p = vdisk("bench", "-f", "raw", "-w", "-t", "none", "-c", "256", "-s", "64k", "--pattern", "0x3c",
+              ceph.name(img))
     assert "Run completed" in p.stdout
     qemu_io("-f", "raw", ceph.name(img), "-c", "read -P 0x3c 0 16M")
 
