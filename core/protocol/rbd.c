@@ -9,6 +9,10 @@
  *
  * RBD images do not grow on write: a write past the end resizes first
  * (as QEMU does), so formats with metadata (qcow2) grow on RBD as on a file.
+ * A resize is a round trip to the image header that every watcher hears
+ * about, and qcow2 grows a cluster at a time, so the image grows in steps
+ * (GROW_STEP_MIN up to an eighth of its size) and is cut back to the length
+ * written when it is closed.
  * A writer takes RBD's exclusive lock in exclusive mode (rbd_lock_acquire):
  * another client's open for writing then fails instead of taking the lock
  * over, which is what QEMU's OFD locks give on files.
@@ -26,6 +30,9 @@
 #define DEFAULT_MOUNT_TIMEOUT "10"
 #define DEFAULT_MON_OP_TIMEOUT "30"
 #define DEFAULT_OSD_OP_TIMEOUT "120"
+/* Growth past the end: at least this much at once, at most this much more. */
+#define GROW_STEP_MIN (UINT64_C(16) << 20)
+#define GROW_STEP_MAX (UINT64_C(1) << 30)
 
 static const struct {
     const char *key, *value;
@@ -112,6 +119,10 @@ connect_pool(const vdisk_location *loc, bool no_cache, rados_t *cluster, rados_i
 static void
 rbd_file_free(rbd_file *p)
 {
+    /* Cut a step of growth back to what was written (best effort: a
+     * longer image only holds zeros past its data). */
+    if (p->image && p->rbd_size > atomic_load(&p->size))
+        rbd_resize(p->image, atomic_load(&p->size));
     if (p->image)
         rbd_close(p->image);
     if (p->io)
@@ -167,6 +178,7 @@ open_image(vdisk_file *f, rbd_file *p, const vdisk_location *loc, bool rw, vdisk
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot read the image size", f->path);
     atomic_store(&p->size, size);
+    p->rbd_size = size;
     return 0;
 }
 
@@ -350,7 +362,8 @@ rbd_proto_pread(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error 
     return 0;
 }
 
-/* Make the image at least `end` bytes long. */
+/* Make the image at least `end` bytes long, resizing the RBD image a step
+ * ahead.  (size only grows under grow_lock, so readers need no lock.) */
 static int
 grow_to(vdisk_file *f, rbd_file *p, uint64_t end, vdisk_error *err)
 {
@@ -358,11 +371,16 @@ grow_to(vdisk_file *f, rbd_file *p, uint64_t end, vdisk_error *err)
         return 0;
     pthread_mutex_lock(&p->grow_lock);
     int r = 0;
-    if (end > atomic_load(&p->size)) {
-        r = rbd_resize(p->image, end);
+    if (end > p->rbd_size) {
+        uint64_t step = p->rbd_size / 8;
+        step = step < GROW_STEP_MIN ? GROW_STEP_MIN : step > GROW_STEP_MAX ? GROW_STEP_MAX : step;
+        uint64_t target = end > p->rbd_size + step ? end : p->rbd_size + step;
+        r = rbd_resize(p->image, target);
         if (r == 0)
-            atomic_store(&p->size, end);
+            p->rbd_size = target;
     }
+    if (r == 0 && end > atomic_load(&p->size))
+        atomic_store(&p->size, end);
     pthread_mutex_unlock(&p->grow_lock);
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot grow the image to %llu bytes", f->path,
@@ -417,8 +435,10 @@ rbd_proto_truncate(vdisk_file *f, uint64_t len, vdisk_error *err)
     rbd_file *p = f->priv;
     pthread_mutex_lock(&p->grow_lock);
     int r = rbd_resize(p->image, len);
-    if (r == 0)
+    if (r == 0) {
         atomic_store(&p->size, len);
+        p->rbd_size = len;
+    }
     pthread_mutex_unlock(&p->grow_lock);
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot resize the image to %llu bytes", f->path,

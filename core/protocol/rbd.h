@@ -20,8 +20,11 @@ typedef struct rbd_file {
     rbd_image_t image;          /* NULL once a failed create removed it */
     vdisk_location where;       /* pool/ns/image/snap, for same_as and remove */
     bool lock_held;             /* we own the exclusive lock */
-    _Atomic uint64_t size;      /* image size: read at open, kept by our resizes */
-    pthread_mutex_t grow_lock;  /* serialises growth past the end */
+    _Atomic uint64_t size;      /* the image's length as its user sees it: read at
+                                 * open, kept by truncate and writes past the end */
+    uint64_t rbd_size;          /* the RBD image's size: >= size while growing
+                                 * (grow_lock; trimmed back at close) */
+    pthread_mutex_t grow_lock;  /* serialises growth and resizes */
 } rbd_file;
 
 /* Data/hole map from rbd_diff_iterate2 (rbd-extent.c). */

@@ -62,8 +62,11 @@ def test_convert_rbd_to_qcow2(ceph, rbd_image, vdisk, qemu_img, src, tmp_path):
 def test_convert_qcow2_into_rbd_qcow2(ceph, rbd_image, vdisk, qemu_img, src, tmp_path):
     img = rbd_image()
     vdisk("convert", "-O", "qcow2", src, ceph.name(img))
-    qemu_img("check", ceph.name(img))
+    check = json.loads(qemu_img("check", "--output=json", ceph.name(img)).stdout)
     assert raw_of(qemu_img, ceph.name(img), tmp_path) == raw_of(qemu_img, src, tmp_path)
+    # The image grew in steps while written and was cut back at close: it
+    # ends where the qcow2 does.
+    assert rbd_json(ceph, "info", img)["size"] == check["image-end-offset"]
 
 
 def test_create_raw_and_qcow2(ceph, rbd_image, vdisk, qemu_img):
