@@ -178,7 +178,8 @@ reopen_base_rw(vdisk_image *above, vdisk_error *err)
     vdisk_image *old = above->backing;
     vdisk_open_opts oo = { .format = old->drv->format,
                            .flags = VDISK_OPEN_RDWR | (old->flags & VDISK_OPEN_DIRECT),
-                           .secret = above->secret, .secret_len = above->secret_len };
+                           .secret = above->secret, .secret_len = above->secret_len,
+                           .backing_policy = old->backing_policy };
     bool probed = old->probed_raw;
     char *path = strdup(old->filename);
     if (!path)

@@ -522,9 +522,13 @@ check_opts(const char *src, const char *dst, const vdisk_convert_opts *opts, vdi
     if (opts->workers < 0 || opts->workers > MAX_WORKERS)
         return vdisk_error_set(err, EINVAL, "convert: invalid number of workers %d (allowed: 1 to %d)",
                                opts->workers, MAX_WORKERS);
-    if (opts->compress && opts->target->format != VDISK_FORMAT_QCOW2)
+    /* A streamOptimized VMDK is compressed anyway: -c is what it does. */
+    bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
+                  opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
+    if (opts->compress && opts->target->format != VDISK_FORMAT_QCOW2 && !stream)
         return vdisk_error_set(err, ENOTSUP, "%s: compression is not supported by the %s format "
-                               "(use -O qcow2)", dst, vdisk_format_name(opts->target->format));
+                               "(use -O qcow2, or -O vmdk -o subformat=streamOptimized)", dst,
+                               vdisk_format_name(opts->target->format));
     return 0;
 }
 
@@ -593,7 +597,11 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
                    (vdisk_get_format(dst) == VDISK_FORMAT_RAW && !vdisk_file_has_zero_init(dst->file));
-    s->precompress = opts->compress && dst->drv->compress_ahead && dst->drv->pwrite_precompressed;
+    /* A streamOptimized VMDK deflates every grain: that is -c's work too. */
+    bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
+                  opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
+    s->precompress = (opts->compress || stream) && dst->drv->compress_ahead &&
+                     dst->drv->pwrite_precompressed;
     if (s->precompress && s->chunk > CHUNK_COMPRESS)
         s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
 }
@@ -609,7 +617,8 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     vdisk_open_opts so = { .format = opts->src_format,
                            .flags = (opts->src_flags & ~VDISK_OPEN_RDWR) | VDISK_OPEN_NO_SHARE,
                            .snapshot = opts->src_snapshot,
-                           .secret = opts->src_secret, .secret_len = opts->src_secret_len };
+                           .secret = opts->src_secret, .secret_len = opts->src_secret_len,
+                           .backing_policy = opts->src_backing_policy };
     vdisk_image *in = NULL, *out = NULL;
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)

@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "create-opts.h"
 #include "driver.h"
+#include "vhdx/opts.h"
+#include "vpc/opts.h"
+#include "vmdk/opts.h"
 
 #define MIN_CLUSTER 512u
 #define MAX_CLUSTER (2u << 20)
@@ -161,6 +165,8 @@ vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
     opts->backing_format = VDISK_FORMAT_UNKNOWN;
     if (fmt == VDISK_FORMAT_LUKS)
         opts->encrypt.format = VDISK_ENCRYPT_LUKS;
+    vpc_opts_init(&opts->vpc);
+    vhdx_opts_init(&opts->vhdx);
 }
 
 void
@@ -248,17 +254,47 @@ encrypt_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_e
     return -ENOENT;
 }
 
+/* Options of the formats that keep their own table (core/<format>/opts.c);
+ * -ENOENT for anything else. */
+static int
+format_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
+{
+    if (o->format == VDISK_FORMAT_VPC)
+        return vpc_opts_set(o, key, value, err);
+    if (o->format == VDISK_FORMAT_VHDX)
+        return vhdx_opts_set(o, key, value, err);
+    return -ENOENT;
+}
+
+const vdisk_create_option *
+vdisk_create_format_options(vdisk_format fmt)
+{
+    if (fmt == VDISK_FORMAT_VPC)
+        return vpc_create_options;
+    if (fmt == VDISK_FORMAT_VHDX)
+        return vhdx_create_options;
+    return NULL;
+}
+
 int
 vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
     uint64_t n;
     int r;
+    if (o->format == VDISK_FORMAT_VMDK) {
+        r = vmdk_opts_set(o, key, value, err);   /* vmdk/opts.c: that format's table */
+        if (r != -ENOENT)
+            return r;
+    }
     if (strcmp(key, "size") == 0)
         return parse_size_option(key, value, &o->size, err);
     if (strcmp(key, "preallocation") == 0)
         return vdisk_prealloc_from_name(value, &o->prealloc, err);
     if (strcmp(key, "nocow") == 0)
         return parse_bool(key, value, &o->nocow, err);
+    r = format_option(o, key, value, err);
+    if (r != -ENOENT)
+        return r;
     if (o->format == VDISK_FORMAT_RAW && (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0))
         return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format raw "
                                "(raw images cannot have a backing file; use qcow2)", key);
@@ -374,13 +410,20 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2 or luks)",
-                               vdisk_format_name(o->format));
+    if (!vdisk_format_can_create(o->format)) {
+        char list[128];
+        vdisk_format_list_creatable(list, sizeof(list));
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (vdisk creates %s)",
+                               vdisk_format_name(o->format), list);
+    }
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
+    if (o->format == VDISK_FORMAT_VPC)
+        return vpc_opts_validate(o, err);
+    if (o->format == VDISK_FORMAT_VHDX)
+        return vhdx_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_RAW) {
         if (o->backing_file)
             return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
@@ -389,6 +432,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                    "take off, falloc or full)");
         return 0;
     }
+    if (o->format == VDISK_FORMAT_VMDK)
+        return vmdk_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
         return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
                                "encrypt.format=luks)");
@@ -410,7 +455,8 @@ resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY,
+                           .backing_policy = o->backing_policy };
     vdisk_image *b;
     int r = vdisk_open(full, &bo, &b, err);
     if (r < 0) {
@@ -468,5 +514,21 @@ vdisk_measure_image(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measu
     if (r < 0)
         return r;
     memset(out, 0, sizeof(*out));
-    return vdisk_driver_for(opts->format)->measure(opts, src, out, err);
+    const struct vdisk_driver *drv = vdisk_driver_for(opts->format);
+    if (!drv->measure)
+        return vdisk_error_set(err, ENOTSUP, "Block driver '%s' does not support size measurement",
+                               drv->name);
+    return drv->measure(opts, src, out, err);
+}
+
+int
+vdisk_create_opt_bool(const char *key, const char *value, bool *out, vdisk_error *err)
+{
+    return parse_bool(key, value, out, err);
+}
+
+int
+vdisk_create_opt_size(const char *key, const char *value, uint64_t *out, vdisk_error *err)
+{
+    return parse_size_option(key, value, out, err);
 }

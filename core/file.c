@@ -207,6 +207,14 @@ vdisk_file_start_writeback(vdisk_file *f)
         (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
+void
+vdisk_file_advise_sequential(vdisk_file *f)
+{
+    int fd = vdisk_file_host_fd(f);
+    if (fd >= 0)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
 /* ---- data --------------------------------------------------------------- */
 
 static int

@@ -82,6 +82,9 @@ int vdisk_file_host_fd(vdisk_file *f);
 /* Start writeback of what was written so far without waiting (a hint;
  * host files only). */
 void vdisk_file_start_writeback(vdisk_file *f);
+/* The file will be read front to back: larger read-ahead (a hint; host
+ * files only). */
+void vdisk_file_advise_sequential(vdisk_file *f);
 
 /* Read exactly len bytes; bytes past the end of the file read as zeros. */
 int vdisk_file_pread(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err);

@@ -16,6 +16,9 @@ packages=(
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest libxml2-utils cryptsetup-bin
+    # VMDK oracles: another streamOptimized writer (VMDKstream) and another
+    # reader (libyal's libvmdk: pyvmdk, vmdkinfo)
+    python3-vmdkstream python3-libvmdk libvmdk-utils
     # ISO oracles: xorriso, genisoimage (isoinfo), 7-Zip
     xorriso genisoimage p7zip-full
     # a real VM: image locking tests (a paused guest holding a disk), ISO boot test
@@ -34,10 +37,15 @@ packages=(
     libvirt-dev python3-libvirt virtinst
     # many hosts: rbd: images (librbd/librados, meson -Drbd), nbd:// images
     # (libnbd, -Dnbd), nbdkit-vdisk-plugin (nbdkit-plugin-dev); tests/cluster
-    # and bench/remote_images.py: a single-node Ceph, nbdkit and its filters,
+    # and bench/rbd_nbd.py: a single-node Ceph, nbdkit and its filters,
     # nbdinfo/nbdcopy/nbdsh, qemu-img's rbd driver (qemu-block-extra)
     librbd-dev librados-dev libnbd-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
     qemu-block-extra ceph-mon ceph-osd ceph-mgr ceph-common
+    # Debian packages (scripts/build-debs.sh: debhelper, lintian; the bash
+    # completion's directory; scripts/test-debs-chroot.sh: debootstrap).
+    # The rebuilt libvirt's build dependencies are installed by
+    # scripts/build-libvirt-debs.sh itself (apt-get build-dep), only when used.
+    debhelper lintian bash-completion debootstrap
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux
 )

@@ -7,7 +7,10 @@
 #   4b. libvirt end-to-end tests: the patched libvirt built into
 #      build/libvirt-prefix, then pytest tests/libvirt (its virtstoraged and
 #      virtsecretd, its virsh, virtinst; as root)
-#   4c. multi-host tests: pytest tests/cluster -- a single-node Ceph cluster
+#   4c. Debian packages of vdisk (scripts/build-debs.sh); with
+#      VDISK_TEST_DEBS=1 also the rebuilt libvirt, the module package and the
+#      fresh-chroot install test (hours on two cores)
+#   4d. multi-host tests: pytest tests/cluster -- a single-node Ceph cluster
 #      on loopback (memstore, started once, ~15 s), qemu-nbd and nbdkit with
 #      vdisk's plugin on unix sockets; about 2-3 minutes in all
 #   5. fuzzing: the libFuzzer targets built with clang (./build-fuzz), each
@@ -135,7 +138,36 @@ if [ $build_ok = 1 ]; then
     fi
 fi
 
-# ---- 4c. multi-host tests ------------------------------------------------------
+# ---- 4c. Debian packages -------------------------------------------------------
+# vdisk's packages (scripts/build-debs.sh: dpkg-buildpackage, lintian, a
+# pkg-config consumer on the packages).  VDISK_TEST_DEBS=1 also rebuilds
+# Debian's libvirt with the patch series and the module package (an hour or
+# more on two cores) and runs the fresh-chroot install test
+# (scripts/test-debs-chroot.sh: apt install, libvirtd, a vdisk pool, a guest).
+if [ $build_ok = 1 ]; then
+    if [ "${VDISK_TEST_DEBS:-0}" = 1 ]; then
+        heading "Debian packages: vdisk, libvirt +vdisk1, chroot install test (VDISK_TEST_DEBS=1)"
+        if scripts/build-debs.sh --libvirt >"$logs/debs.log" 2>&1 &&
+           scripts/test-debs-chroot.sh >>"$logs/debs.log" 2>&1; then
+            grep -E '^(vdisk|libvirt|lintian|install test)' "$logs/debs.log"
+            note debs 1 0 "packages built and installed in a fresh chroot"
+        else
+            tail -n 30 "$logs/debs.log"
+            note debs 0 1 "package build or chroot install test failed (log: $logs/debs.log)"
+        fi
+    else
+        heading "Debian packages of vdisk (scripts/build-debs.sh; VDISK_TEST_DEBS=1 for libvirt's too)"
+        if scripts/build-debs.sh >"$logs/debs.log" 2>&1; then
+            grep -E '^(vdisk|lintian)' "$logs/debs.log"
+            note debs 1 0 "vdisk's packages built, lintian clean of errors"
+        else
+            tail -n 30 "$logs/debs.log"
+            note debs 0 1 "scripts/build-debs.sh failed (log: $logs/debs.log)"
+        fi
+    fi
+fi
+
+# ---- 4d. multi-host tests ------------------------------------------------------
 # RBD images on a single-node Ceph cluster and NBD exports (tests/cluster;
 # its conftest.py starts and stops every daemon by pid).  A package that is
 # not installed is a loud skip in pytest's summary, not a failure.

@@ -15,6 +15,7 @@
 #include "images.h"
 #include "options.h"
 #include "info-encrypt.h"
+#include "info-vmdk.h"
 #include "output.h"
 #include "snapshots.h"
 #include "secrets.h"
@@ -145,6 +146,8 @@ json_format_specific(vv_json *j, const vdisk_info *in)
     }
     if (in->format == VDISK_FORMAT_ISO)
         json_iso(j, in);
+    if (in->vmdk)
+        vv_info_vmdk_json(j, in->vmdk);
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     vv_json_object_begin(j, "format-specific");
@@ -246,6 +249,8 @@ human_format_specific(const vdisk_info *in)
                iso_date(in->iso_creation_time, c, sizeof(c)),
                iso_date(in->iso_modification_time, m, sizeof(m)), in->iso_joliet ? "true" : "false",
                in->iso_rock_ridge ? "true" : "false", in->iso_bootable ? "true" : "false");
+    if (in->vmdk)
+        vv_info_vmdk_human(in->vmdk);
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     bool v3 = in->qcow2_version >= 3;

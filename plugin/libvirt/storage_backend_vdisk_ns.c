@@ -43,6 +43,7 @@ virStoragePoolVdiskNamespaceFree(void *nsdata)
 
     g_free(def->zeroing);
     g_free(def->overcommit);
+    g_free(def->outside);
     g_free(def);
 }
 
@@ -78,50 +79,75 @@ virStoragePoolVdiskNamespaceCheck(xmlXPathContextPtr ctxt)
 }
 
 
-/* Parse <vdisk:provisioning> of a <pool type='vdisk'>. */
+/* The trimmed text of an XPath string, NULL when empty. */
+static char *
+virStoragePoolVdiskNamespaceString(const char *xpath,
+                                   xmlXPathContextPtr ctxt)
+{
+    char *text = virXPathString(xpath, ctxt);
+
+    if (text)
+        g_strstrip(text);
+    return text;
+}
+
+
+/* Parse <vdisk:provisioning> and <vdisk:backing> of a <pool type='vdisk'>. */
 static int
 virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
                                   void **data)
 {
     virStoragePoolVdiskNamespaceDef *def = NULL;
+    bool provisioning;
+    bool backing;
 
     if (virStoragePoolVdiskNamespaceCheck(ctxt) < 0)
         return -1;
 
-    if (!virXPathNode("./vdisk:provisioning", ctxt))
+    provisioning = virXPathNode("./vdisk:provisioning", ctxt) != NULL;
+    backing = virXPathNode("./vdisk:backing", ctxt) != NULL;
+    if (!provisioning && !backing)
         return 0;
 
     def = g_new0(virStoragePoolVdiskNamespaceDef, 1);
-    def->zeroing = virXPathString("string(./vdisk:provisioning/vdisk:zeroing)", ctxt);
-    def->overcommit = virXPathString("string(./vdisk:provisioning/vdisk:overcommit)", ctxt);
-    if (def->zeroing)
-        g_strstrip(def->zeroing);
-    if (def->overcommit)
-        g_strstrip(def->overcommit);
+    def->provisioning = provisioning;
+    def->backing = backing;
+    def->zeroing = virStoragePoolVdiskNamespaceString("string(./vdisk:provisioning/vdisk:zeroing)",
+                                                      ctxt);
+    def->overcommit = virStoragePoolVdiskNamespaceString("string(./vdisk:provisioning/vdisk:overcommit)",
+                                                         ctxt);
+    def->outside = virStoragePoolVdiskNamespaceString("string(./vdisk:backing/vdisk:outside)",
+                                                      ctxt);
 
     *data = def;
     return 0;
 }
 
 
-/* Format <vdisk:provisioning> back, as it was given. */
+/* Format <vdisk:provisioning> and <vdisk:backing> back, as they were given. */
 static int
 virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
                                    void *nsdata)
 {
     virStoragePoolVdiskNamespaceDef *def = nsdata;
-    g_auto(virBuffer) childBuf = VIR_BUFFER_INIT_CHILD(buf);
+    g_auto(virBuffer) provBuf = VIR_BUFFER_INIT_CHILD(buf);
+    g_auto(virBuffer) backingBuf = VIR_BUFFER_INIT_CHILD(buf);
 
     if (!def)
         return 0;
 
-    virBufferEscapeString(&childBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
+    virBufferEscapeString(&provBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
                           def->zeroing);
-    virBufferEscapeString(&childBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
+    virBufferEscapeString(&provBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
                           def->overcommit);
+    virBufferEscapeString(&backingBuf, "<vdisk:outside>%s</vdisk:outside>\n",
+                          def->outside);
 
     /* An empty element still says the pool was written with the namespace. */
-    virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &childBuf);
+    if (def->provisioning)
+        virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &provBuf);
+    if (def->backing)
+        virXMLFormatElementEmpty(buf, "vdisk:backing", NULL, &backingBuf);
     return 0;
 }
 

@@ -281,3 +281,168 @@ zf = e(b"ZF", b"pz" + bytes([4, 15]) + both(len(text)))
 open(f"{sys.argv[1]}/zisofs.su", "wb").write(bytes([len(px + zf)]) + px + zf + data)
 PY
 echo "make-corpus: $(find "$isodir" "$descdir" "$suspdir" -type f | wc -l) ISO seeds"
+# ---- VHDX and VHD (vpc) ------------------------------------------------------
+# qemu-img's own images (small virtual sizes, 1 MiB blocks), and what it
+# cannot make, built from the specifications by the interop tests' builders:
+# a differencing VHDX with a sector bitmap and a parent locator, 4 KiB
+# logical sectors, a log left to replay; a differencing VHD with parent
+# locators and small blocks.
+xdir="$out/fuzz-vhdx"
+vdir="$out/fuzz-vpc"
+rm -rf "$xdir" "$vdir"
+mkdir -p "$xdir" "$vdir"
+qemu-img create -q -f vhdx -o block_size=1M "$xdir/dynamic.vhdx" 4M
+qemu-img create -q -f vhdx -o block_size=1M,block_state_zero=off "$xdir/notpresent.vhdx" 2M
+qemu-img create -q -f vhdx -o subformat=fixed,block_size=1M "$xdir/fixed.vhdx" 2M
+qemu-img create -q -f vpc "$vdir/empty.vhd" 64M
+qemu-img create -q -f vpc -o subformat=fixed,force_size=on "$vdir/fixed.vhd" 64k
+python3 - "$xdir" "$vdir" "$(dirname "$0")/../interop" <<'PY'
+import struct, sys, uuid
+sys.path.insert(0, sys.argv[3])
+import vhdx_build as vx, vhd_build as vb
+xdir, vdir = sys.argv[1], sys.argv[2]
+MiB = vx.MiB
+kv = {"parent_linkage": "{%s}" % uuid.uuid4(), "relative_path": ".\\parent.vhdx",
+      "absolute_win32_path": "C:\\vms\\parent.vhdx"}
+im = vx.Image(2 * MiB, block_size=MiB, parent_kv=kv)
+im.partial(0, bytes([0x44]) * MiB, [0, 1, 2, 100])
+im.state(1, vx.ZERO)
+im.write(f"{xdir}/differencing.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB, fixed=True)
+im.block(0, bytes([0x33]) * MiB)
+im.state(1, vx.UNMAPPED)
+im.write(f"{xdir}/data.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB, lsec=4096)
+im.block(1, bytes([0x55]) * MiB)
+im.write(f"{xdir}/sector4k.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB)
+guid = uuid.uuid4()
+page = bytearray(4096)
+struct.pack_into("<Q", page, 0, im.end | vx.FULLY)
+im.log = (guid, [vx.log_entry(guid, 3, 0, im.end, im.end + MiB, updates=[(im.bat_off, bytes(page))],
+                              zeros=[(im.end, 4096)])])
+im.write(f"{xdir}/dirty-log.vhdx")
+blocks = {0: (bytes([0x66]) * 4096, {1, 3, 7})}
+locs = [(b"W2ru", ".\\parent.vhd".encode("utf-16-le")), (b"W2ku", "C:\\p.vhd".encode("utf-16-le")),
+        (b"MacX", b"file:///srv/parent.vhd")]
+vb.differencing(f"{vdir}/differencing.vhd", 64 << 10, b"\x11" * 16, blocks, locs, block_size=4096)
+vb.differencing(f"{vdir}/dynamic-4k.vhd", 64 << 10, b"\0" * 16, blocks, [], block_size=4096,
+                dtype=vb.DYNAMIC)
+PY
+# fuzz-vhdx takes the 4 KiB windows of a file at the offsets of its
+# structures (see fuzz-vhdx.c), not the whole file.
+python3 - "$xdir" <<'PY'
+import os, sys
+W = [0, 64 << 10, 128 << 10, 192 << 10, 256 << 10, 1 << 20, (1 << 20) + 4096, (1 << 20) + 8192,
+     2 << 20, 3 << 20, (3 << 20) + (64 << 10), 4 << 20, 5 << 20]
+for name in os.listdir(sys.argv[1]):
+    path = os.path.join(sys.argv[1], name)
+    with open(path, "rb") as f:
+        parts = []
+        for off in W:
+            f.seek(off)
+            parts.append(f.read(4096).ljust(4096, b"\0"))
+    with open(path, "wb") as f:
+        f.write(b"".join(parts))
+PY
+echo "make-corpus: $(find "$xdir" "$vdir" -type f | wc -l) VHDX and VHD seeds"
+
+# fuzz-vdi, fuzz-qed, fuzz-parallels: small images of the read-only foreign
+# formats made by qemu-img, with data written by qemu-io (zero writes,
+# discards, a QED backing file name).
+foreign() {
+    local fmt=$1 name=$2 size=$3 opts=$4
+    shift 4
+    local d="$out/fuzz-$fmt" f
+    mkdir -p "$d"
+    f="$d/$name.$fmt"
+    qemu-img create -q -f "$fmt" ${opts:+-o "$opts"} "$f" "$size"
+    local args=()
+    for c in "$@"; do args+=(-c "$c"); done
+    if [ ${#args[@]} -gt 0 ]; then
+        qemu-io -f "$fmt" "${args[@]}" "$f" >/dev/null
+    fi
+}
+for fmt in vdi qed parallels; do rm -rf "$out/fuzz-$fmt"; done
+foreign vdi dynamic-empty 4M ''
+foreign vdi dynamic-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 2M 64k' 'write -z 3M 1M'
+foreign vdi static 2M static=on 'write -P 0x11 1M 4k'
+foreign qed c4k-data 1M cluster_size=4k,table_size=2 'write -P 0xaa 0 4k' 'write -z 8k 4k' \
+    'write -P 0x33 600k 12k'
+foreign qed c64k-empty 8M ''
+foreign qed c4k-big 3G cluster_size=4k,table_size=2 'write -P 0x77 2G 4k'
+qeddir=$(cd "$out/fuzz-qed" && pwd)
+( cd "$tmp" && qemu-img create -q -f raw base.raw 1M &&
+  qemu-img create -q -f qed -o cluster_size=4k,table_size=2 -b base.raw -F raw over.qed &&
+  qemu-io -f qed -c 'write -P 0x99 4k 4k' over.qed >/dev/null && mv over.qed "$qeddir/backing.qed" )
+foreign parallels c1m-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 3M 4k'
+foreign parallels c4k-data 1M cluster_size=4k 'write -P 0x11 8k 8k' 'write -P 0x22 512k 4k'
+# The old magic ("WithoutFreeSpace": BAT entries in sectors), from the new one.
+python3 - "$out/fuzz-parallels" <<'PY'
+import struct, sys
+src = open(f"{sys.argv[1]}/c4k-data.parallels", "rb").read()
+tracks, n = struct.unpack_from("<II", src, 28)
+bat = [v * tracks for v in struct.unpack_from(f"<{n}I", src, 64)]
+old = b"WithoutFreeSpace" + src[16:64] + struct.pack(f"<{n}I", *bat) + src[64 + 4 * n:]
+open(f"{sys.argv[1]}/c4k-old-magic.parallels", "wb").write(old)
+PY
+echo "make-corpus: $(find "$out"/fuzz-vdi "$out"/fuzz-qed "$out"/fuzz-parallels -type f | wc -l) vdi/qed/parallels seeds"
+
+# ---- VMDK (qemu-img, qemu-io, VMDKstream) ------------------------------------
+# fuzz-vmdk: small sparse files of every kind qemu-img writes (grain tables,
+# zeroed grains, a parent hint, streams in QEMU's and VMware's layouts, an
+# ESX "COWD" delta made here from its layout), and descriptor texts.
+vdir="$out/fuzz-vmdk"
+rm -rf "$vdir"
+mkdir -p "$vdir"
+vm() {
+    local name=$1 size=$2 opts=$3
+    shift 3
+    local f="$tmp/$name.vmdk"
+    qemu-img create -q -f vmdk -o "$opts" "$f" "$size"
+    local args=()
+    for c in "$@"; do args+=(-c "$c"); done
+    if [ ${#args[@]} -gt 0 ]; then
+        qemu-io -f vmdk "${args[@]}" "$f" >/dev/null
+    fi
+}
+vdata=('write -P 0xaa 0 64k' 'write -P 0x55 70000 3000' 'write -z 128k 64k' 'write -P 0x11 3M 64k')
+vm sparse 4M subformat=monolithicSparse "${vdata[@]}"
+vm zeroed 4M subformat=monolithicSparse,zeroed_grain=on "${vdata[@]}"
+vm empty 1M subformat=monolithicSparse
+vm parent 4M subformat=monolithicSparse
+qemu-img create -q -f vmdk -b parent.vmdk -F vmdk "$tmp/child.vmdk" 4M
+qemu-io -f vmdk -c 'write -P 3 1000 100' "$tmp/child.vmdk" >/dev/null
+vm split 4M subformat=twoGbMaxExtentSparse 'write -P 0x22 0 64k'
+vm flat 4M subformat=monolithicFlat
+cp "$tmp"/sparse.vmdk "$tmp"/zeroed.vmdk "$tmp"/empty.vmdk "$tmp"/child.vmdk \
+   "$tmp"/split-s001.vmdk "$vdir/"
+cp "$tmp/split.vmdk" "$vdir/split-descriptor.txt"
+cp "$tmp/flat.vmdk" "$vdir/flat-descriptor.txt"
+head -c 3M /dev/zero | tr '\0' 'v' > "$tmp/stream.raw"
+truncate -s 4M "$tmp/stream.raw"
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$tmp/stream.raw" "$vdir/stream-qemu.vmdk"
+# VMDKstream (Debian's python3-vmdkstream) is seen by Debian's python only.
+if /usr/bin/python3 -c 'import VMDKstream' 2>/dev/null; then
+    /usr/bin/python3 -c 'import sys, VMDKstream; VMDKstream.convert_to_stream(sys.argv[1], sys.argv[2])' \
+        "$tmp/stream.raw" "$vdir/stream-vmware-layout.vmdk"
+fi
+python3 - "$vdir" <<'PY'
+import struct, sys
+# ESX "COWD": header (capacity 2048 sectors, 1-sector grains, directory of
+# one entry at sector 4), one 4096-entry table at sector 5, one grain.
+cap, grain = 2048, 1
+h = b"COWD" + struct.pack("<IIIIIII", 1, 3, cap, grain, 4, 1, 0)
+img = bytearray(h.ljust(2048, b"\0"))
+img += struct.pack("<I", 5).ljust(512, b"\0")
+gt = [0] * 4096
+gt[7] = 37
+img += b"".join(struct.pack("<I", g) for g in gt)
+img = img.ljust(37 * 512, b"\0") + b"cowd grain".ljust(512, b"\0")
+open(f"{sys.argv[1]}/cowd.vmdk", "wb").write(img)
+open(f"{sys.argv[1]}/esxi-descriptor.txt", "w").write(
+    'CID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n# Extent description\n'
+    'RW 2048 VMFS "f.bin"\nRW 16 ZERO\nRDONLY 2048 SPARSE "s.vmdk"\nRW 8 FLAT "f.bin" 8\n'
+    'ddb.adapterType = "lsilogic"\n')
+PY
+echo "make-corpus: $(find "$vdir" -type f | wc -l) VMDK seeds"

@@ -34,6 +34,8 @@ typedef struct vdisk_convert_opts {
     const void *src_secret;           /* passphrase of an encrypted source (not owned); the
                                          target's is target->encrypt.secret */
     size_t src_secret_len;
+    const vdisk_backing_policy *src_backing_policy;  /* NULL, or how the source's backing
+                                         files are opened (vdisk_open_opts) */
 } vdisk_convert_opts;
 
 /* Copy the content of src into a newly created image dst.  Holes and

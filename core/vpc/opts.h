@@ -1,0 +1,17 @@
+/* libvdisk internals — the VHD (vpc) creation options, called from
+ * create.c's dispatch: one table (vpc_create_options) and its setter. */
+#ifndef VDISK_VPC_OPTS_H
+#define VDISK_VPC_OPTS_H
+
+#include <vdisk/create.h>
+
+extern const vdisk_create_option vpc_create_options[];
+
+/* Defaults: dynamic, CHS-rounded size. */
+void vpc_opts_init(vdisk_vpc_opts *o);
+/* Set one option; -ENOENT (no message) when the key is not vpc's. */
+int vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err);
+/* Check the combination with the common options. */
+int vpc_opts_validate(const vdisk_create_opts *o, vdisk_error *err);
+
+#endif
