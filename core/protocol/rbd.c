@@ -165,14 +165,16 @@ open_image(vdisk_file *f, rbd_file *p, const vdisk_location *loc, bool rw, vdisk
 {
     int r = rw ? rbd_open(p->io, loc->image, &p->image, NULL)
                : rbd_open_read_only(p->io, loc->image, &p->image, loc->snap);
-    if (r == -ENOENT)
-        return vdisk_error_set(err, ENOENT, "%s: %s '%s' does not exist in pool '%s'", f->path,
-                               loc->snap && !rw ? "snapshot or image" : "image",
-                               loc->snap && !rw ? loc->snap : loc->image, loc->pool);
-    if (r < 0) {
+    if (r < 0)
         p->image = NULL;
+    if (r == -ENOENT && loc->snap && !rw)
+        return vdisk_error_set(err, ENOENT, "%s: image '%s' or its snapshot '%s' does not exist in "
+                               "pool '%s'", f->path, loc->image, loc->snap, loc->pool);
+    if (r == -ENOENT)
+        return vdisk_error_set(err, ENOENT, "%s: image '%s' does not exist in pool '%s'", f->path,
+                               loc->image, loc->pool);
+    if (r < 0)
         return vdisk_error_set_errno(err, -r, "%s: cannot open the image", f->path);
-    }
     uint64_t size;
     r = rbd_get_size(p->image, &size);
     if (r < 0)
