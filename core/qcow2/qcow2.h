@@ -472,6 +472,14 @@ int qcow2_snapshots_read(qcow2_state *s, struct qcow2_snapshot **out, size_t *ta
  * and free the old table (old_len bytes). */
 int qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
                           size_t old_len, vdisk_error *err);
+/* The two halves of qcow2_snapshots_write.  write_table: the table in new
+ * clusters, synced, its offset in *off (0 for no entries); on failure the
+ * clusters are given back and the image is as it was.  commit: the header
+ * pointing at it (the commit point), then the old table freed. */
+int qcow2_snapshots_write_table(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
+                                uint64_t *off, vdisk_error *err);
+int qcow2_snapshots_commit(qcow2_state *s, size_t n, uint64_t off, size_t old_len,
+                           vdisk_error *err);
 
 /* ---- snapshot.c --------------------------------------------------------- */
 

@@ -251,35 +251,47 @@ write_header_fields(qcow2_state *s, uint32_t n, uint64_t off, vdisk_error *err)
 }
 
 int
-qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
-                      size_t old_len, vdisk_error *err)
+qcow2_snapshots_write_table(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
+                            uint64_t *off, vdisk_error *err)
 {
+    *off = 0;
     size_t len = qcow2_snapshot_table_size(v, n);
     if (len > QCOW2_MAX_SNAPSHOTS_SIZE)
         return vdisk_error_set(err, EFBIG, "%s: the snapshot table would be %zu bytes, more than "
                                "the %u allowed", s->name, len, QCOW2_MAX_SNAPSHOTS_SIZE);
-    uint64_t clusters = (len + s->cluster_size - 1) >> s->cluster_bits, off = 0;
-    int r = 0;
-    if (n) {
-        uint8_t *buf = calloc(1, clusters << s->cluster_bits);
-        if (!buf)
-            return vdisk_error_set(err, ENOMEM, "%s: out of memory for the snapshot table", s->name);
-        qcow2_snapshot_table_format(v, n, buf);
-        r = qcow2_alloc_clusters(s, clusters, &off, err);
-        /* The table and the refcounts of its clusters before the header. */
-        if (r == 0)
-            r = qcow2_flush_metadata(s, err);
-        if (r == 0)
-            r = vdisk_file_pwrite(s->file, buf, clusters << s->cluster_bits, off, err);
-        if (r == 0)
-            r = vdisk_file_flush(s->file, err);
-        free(buf);
-        if (r < 0) {
-            vdisk_error_prefix(err, "%s: cannot write the snapshot table", s->name);
-            return r;
-        }
+    if (!n)
+        return 0;
+    uint64_t clusters = (len + s->cluster_size - 1) >> s->cluster_bits, at = 0;
+    uint8_t *buf = calloc(1, clusters << s->cluster_bits);
+    if (!buf)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory for the snapshot table", s->name);
+    qcow2_snapshot_table_format(v, n, buf);
+    int r = qcow2_alloc_clusters(s, clusters, &at, err);
+    bool allocated = r == 0;
+    /* The table and the refcounts of its clusters before the header. */
+    if (r == 0)
+        r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = vdisk_file_pwrite(s->file, buf, clusters << s->cluster_bits, at, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    free(buf);
+    if (r < 0) {
+        /* Nothing names the new clusters yet: give them back (a failure
+         * here only leaks them). */
+        if (allocated)
+            qcow2_refcount_update(s, at >> s->cluster_bits, clusters, -1, true, NULL);
+        vdisk_error_prefix(err, "%s: cannot write the snapshot table", s->name);
+        return r;
     }
-    r = write_header_fields(s, (uint32_t)n, off, err);
+    *off = at;
+    return 0;
+}
+
+int
+qcow2_snapshots_commit(qcow2_state *s, size_t n, uint64_t off, size_t old_len, vdisk_error *err)
+{
+    int r = write_header_fields(s, (uint32_t)n, off, err);
     if (r < 0)
         return r;
     uint64_t old_off = s->snapshots_offset;
@@ -291,5 +303,16 @@ qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
         uint64_t last = (old_off + old_len - 1) >> s->cluster_bits;
         r = qcow2_refcount_update(s, first, last - first + 1, -1, false, err);
     }
+    return r;
+}
+
+int
+qcow2_snapshots_write(qcow2_state *s, const struct qcow2_snapshot *v, size_t n,
+                      size_t old_len, vdisk_error *err)
+{
+    uint64_t off;
+    int r = qcow2_snapshots_write_table(s, v, n, &off, err);
+    if (r == 0)
+        r = qcow2_snapshots_commit(s, n, off, old_len, err);
     return r;
 }

@@ -159,32 +159,44 @@ update_l2(qcow2_state *s, uint64_t l2, int addend, vdisk_error *err)
     return r;
 }
 
+/* The addend for L1 entry i and the table and data it names, then the
+ * COPIED flag of the entry. */
+static int
+update_l1_entry(qcow2_state *s, uint64_t *l1, uint32_t i, int addend, bool active,
+                vdisk_error *err)
+{
+    uint64_t l2 = l1[i] & L1E_OFFSET_MASK, rc;
+    if (!l2)
+        return 0;
+    if (l2 & (s->cluster_size - 1))
+        return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is "
+                               "not cluster aligned", s->name, l2, i);
+    int r = update_l2(s, l2, addend, err);
+    if (r == 0 && addend)
+        r = qcow2_refcount_update(s, l2 >> s->cluster_bits, 1, addend, false, err);
+    if (r == 0)
+        r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+    if (r < 0)
+        return r;
+    uint64_t ne = rc == 1 ? l2 | QCOW_OFLAG_COPIED : l2;
+    if (ne != l1[i]) {
+        l1[i] = ne;
+        if (active) {
+            s->l1_dirty_lo = 0;
+            s->l1_dirty_hi = s->l1_size;
+        }
+    }
+    return 0;
+}
+
 int
 qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, int addend,
                                bool active, vdisk_error *err)
 {
     for (uint32_t i = 0; i < l1_size; i++) {
-        uint64_t l2 = l1[i] & L1E_OFFSET_MASK, rc;
-        if (!l2)
-            continue;
-        if (l2 & (s->cluster_size - 1))
-            return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is "
-                                   "not cluster aligned", s->name, l2, i);
-        int r = update_l2(s, l2, addend, err);
-        if (r == 0 && addend)
-            r = qcow2_refcount_update(s, l2 >> s->cluster_bits, 1, addend, false, err);
-        if (r == 0)
-            r = qcow2_refcount_get(s, l2 >> s->cluster_bits, &rc, err);
+        int r = update_l1_entry(s, l1, i, addend, active, err);
         if (r < 0)
             return r;
-        uint64_t ne = rc == 1 ? l2 | QCOW_OFLAG_COPIED : l2;
-        if (ne != l1[i]) {
-            l1[i] = ne;
-            if (active) {
-                s->l1_dirty_lo = 0;
-                s->l1_dirty_hi = s->l1_size;
-            }
-        }
     }
     return 0;
 }
@@ -387,15 +399,18 @@ new_id(const struct qcow2_snapshot *v, size_t n)
     return strdup(buf);
 }
 
-/* Append the new entry to v (n entries, reallocated). */
+/* Append the new entry to v (*n entries, reallocated; *n counts it as
+ * soon as v owns it). */
 static int
-add_entry(qcow2_state *s, struct qcow2_snapshot **v, size_t n, const vdisk_snapshot_info *info,
-          uint64_t l1_off, vdisk_error *err)
+add_entry(qcow2_state *s, struct qcow2_snapshot **v, size_t *count,
+          const vdisk_snapshot_info *info, uint64_t l1_off, vdisk_error *err)
 {
+    size_t n = *count;
     struct qcow2_snapshot *nv = realloc(*v, (n + 1) * sizeof(*nv));
     if (!nv)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     *v = nv;
+    *count = n + 1;
     nv[n] = (struct qcow2_snapshot){
         .l1_offset = l1_off, .l1_size = s->l1_size, .id = new_id(nv, n),
         .name = strdup(info->name), .date_sec = info->date_sec, .date_nsec = info->date_nsec,
@@ -405,6 +420,102 @@ add_entry(qcow2_state *s, struct qcow2_snapshot **v, size_t n, const vdisk_snaps
     if (!nv[n].id || !nv[n].name)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     return 0;
+}
+
+/* Give back the snapshot's reference on what the first `upto` entries of
+ * the active L1 name (COPIED flags recomputed), and the L1 copy at l1_off
+ * when there is one: a create that failed before its commit point leaves
+ * the refcounts as it found them.  Best effort: what cannot be undone stays
+ * a leak, which is safe. */
+static void
+rollback_create(qcow2_state *s, uint32_t upto, uint64_t l1_off)
+{
+    for (uint32_t i = 0; i < upto; i++)
+        if (update_l1_entry(s, s->l1, i, -1, true, NULL) < 0)
+            return;
+    if (l1_off)
+        qcow2_refcount_update(s, l1_off >> s->cluster_bits, l1_clusters(s, s->l1_size), -1,
+                              true, NULL);
+    if (flush_unordered(s, NULL) == 0)
+        vdisk_file_flush(s->file, NULL);
+}
+
+/* Every cluster the active L1 names gains the snapshot's reference; on
+ * failure the entries done so far are rolled back. */
+static int
+raise_refcounts(qcow2_state *s, vdisk_error *err)
+{
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        int r = update_l1_entry(s, s->l1, i, 1, true, err);
+        if (r < 0) {
+            rollback_create(s, i, 0);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Refcounts and the COPIED flags that follow them live in different
+ * clusters: no write order keeps them agreeing at every instant, and
+ * qemu-img check counts either disagreement as corruption.  On version 3
+ * images the dirty bit covers that window, so that a crash inside it is
+ * repaired by the next writer (vdisk or QEMU) before any use.  Sets
+ * *opened when this call set the bit (lazy refcounts may own it already). */
+static int
+window_open(qcow2_state *s, bool *opened, vdisk_error *err)
+{
+    *opened = false;
+    if (s->version < 3 || (s->incompat & QCOW2_INCOMPAT_DIRTY))
+        return 0;
+    int r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_DIRTY, err);
+    if (r == 0) {
+        s->incompat |= QCOW2_INCOMPAT_DIRTY;
+        *opened = true;
+    }
+    return r;
+}
+
+/* Clear the bit window_open set, once everything before it is synced. */
+static int
+window_close(qcow2_state *s, vdisk_error *err)
+{
+    int r = qcow2_flush_metadata(s, err);
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
+    if (r == 0)
+        r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat & ~QCOW2_INCOMPAT_DIRTY,
+                                   err);
+    if (r == 0)
+        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+    return r;
+}
+
+/* Everything of a create up to its commit point: the refcounts raised,
+ * COPIED flags cleared, the L1 copy and the new snapshot table written
+ * (in *tbl_off).  On failure the refcounts are rolled back. */
+static int
+create_prepare(qcow2_state *s, struct qcow2_snapshot **v, size_t *count,
+               const vdisk_snapshot_info *info, uint64_t *tbl_off, vdisk_error *err)
+{
+    int r = raise_refcounts(s, err);
+    if (r < 0)
+        return r;
+    uint64_t l1_off = 0;
+    if (s->l1_size)
+        r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
+    /* Neither these writes nor the copy need a sync of their own: the one
+     * before the new snapshot table names them (write_table) covers them. */
+    if (r == 0)
+        r = flush_unordered(s, err);
+    if (r == 0)
+        r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
+    if (r == 0)
+        r = add_entry(s, v, count, info, l1_off, err);
+    if (r == 0)
+        r = qcow2_snapshots_write_table(s, *v, *count, tbl_off, err);
+    if (r < 0)
+        rollback_create(s, s->l1_size, l1_off);
+    return r;
 }
 
 static int
@@ -427,26 +538,27 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
         r = qcow2_mark_dirty(s, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);   /* earlier writes, in their order */
-    /* Every cluster the active L1 names gains the snapshot's reference. */
+    bool window = false;
     if (r == 0)
-        r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 1, true, err);
-    uint64_t l1_off = 0;
-    if (r == 0 && s->l1_size)
-        r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
-    /* Neither these writes nor the copy need a sync of their own: the one
-     * before the new snapshot table names them (qcow2_snapshots_write)
-     * covers them. */
+        r = window_open(s, &window, err);
+    uint64_t tbl_off = 0;
+    size_t entries = n;
+    bool rolled_back = false;
+    if (r == 0) {
+        r = create_prepare(s, &v, &entries, info, &tbl_off, err);
+        rolled_back = r < 0;
+    }
+    /* The commit point: the header names the new table. */
     if (r == 0)
-        r = flush_unordered(s, err);
-    if (r == 0)
-        r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
-    if (r == 0)
-        r = add_entry(s, &v, n, info, l1_off, err);
-    if (r == 0)
-        n++;
-    if (r == 0)
-        r = qcow2_snapshots_write(s, v, n, len, err);
-    qcow2_snapshots_free(v, n);
+        r = qcow2_snapshots_commit(s, entries, tbl_off, len, err);
+    /* A create rolled back clears the bit too; a failed commit may or may
+     * not have reached the disk, so the bit stays for a repair. */
+    if (window && (r == 0 || rolled_back)) {
+        int w = window_close(s, r == 0 ? err : NULL);
+        if (r == 0)
+            r = w;
+    }
+    qcow2_snapshots_free(v, entries);
     return r;
 }
 
