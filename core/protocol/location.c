@@ -168,6 +168,12 @@ vdisk_location_parse(const char *name, vdisk_location *loc, vdisk_error *err)
     if (strncmp(name, RBD_PREFIX, strlen(RBD_PREFIX)) == 0) {
         loc->kind = VDISK_LOCATION_RBD;
         r = parse_rbd(loc, err);
+#ifdef VDISK_HAVE_RECORD
+    } else if (strncmp(name, VDISK_RECORD_PREFIX, strlen(VDISK_RECORD_PREFIX)) == 0) {
+        loc->kind = VDISK_LOCATION_RECORD;
+        if (!(loc->path = strdup(name + strlen(VDISK_RECORD_PREFIX))))
+            r = vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
+#endif
     } else if (is_nbd_uri(name)) {
         loc->kind = VDISK_LOCATION_NBD;
         if (!(loc->uri = strdup(name)))
@@ -224,6 +230,10 @@ vdisk_protocol_for(const vdisk_location *loc, vdisk_error *err)
         vdisk_error_set(err, ENOTSUP, "%s: NBD exports need vdisk built with libnbd "
                         "(meson -Dnbd=enabled)", loc->name);
         return NULL;
+#endif
+#ifdef VDISK_HAVE_RECORD
+    case VDISK_LOCATION_RECORD:
+        return &vdisk_protocol_record;
 #endif
     case VDISK_LOCATION_FILE:
     default:

@@ -17,6 +17,9 @@
  *     (KEY=VALUE are Ceph options; '\' escapes ':', '@', '/' and '\')
  *   nbd://HOST[:PORT]/EXPORT   nbd+unix:///EXPORT?socket=PATH  (and nbds..)
  *   anything else              a host file
+ *
+ * Test builds (-Dtests=true) add vdisk-record:PATH, the file PATH with
+ * every change logged for the crash-state generator (record.c).
  */
 #ifndef VDISK_PROTOCOL_INTERNAL_H
 #define VDISK_PROTOCOL_INTERNAL_H
@@ -34,6 +37,7 @@ typedef enum vdisk_location_kind {
     VDISK_LOCATION_FILE,
     VDISK_LOCATION_RBD,
     VDISK_LOCATION_NBD,
+    VDISK_LOCATION_RECORD,       /* test builds: vdisk-record:PATH (record.c) */
 } vdisk_location_kind;
 
 /* A Ceph option given in an rbd: name (KEY=VALUE). */
@@ -131,6 +135,11 @@ extern const struct vdisk_protocol vdisk_protocol_rbd;
 #endif
 #ifdef VDISK_HAVE_NBD
 extern const struct vdisk_protocol vdisk_protocol_nbd;
+#endif
+#ifdef VDISK_HAVE_RECORD
+/* Test builds only: a file whose changes are logged (record.c). */
+#define VDISK_RECORD_PREFIX "vdisk-record:"
+extern const struct vdisk_protocol vdisk_protocol_record;
 #endif
 
 #endif
