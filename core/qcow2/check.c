@@ -104,6 +104,26 @@ qcow2_check_overlapped(const struct qcow2_check *c, uint64_t off, uint64_t len)
     return false;
 }
 
+/* A data cluster past the end of the file: what a power loss leaves when
+ * an L2 entry reached the disk and the write that grew the file for its
+ * data did not (lazy refcounts order nothing between them).  The cluster
+ * reads as zeros either way; with fix, grow the file to hold it (as for a
+ * refcount block outside the image) so that it can be counted. */
+static bool
+data_outside_repaired(struct qcow2_check *c, uint64_t end)
+{
+    qcow2_state *s = c->s;
+    if (!(c->fix & VDISK_CHECK_FIX_ERRORS) || end > INT64_MAX ||
+        ((end + s->cluster_size - 1) >> s->cluster_bits) > c->grow_limit ||
+        vdisk_file_truncate(s->file, end, NULL) < 0)
+        return false;
+    qcow2_check_say(c, "Repairing data cluster past the end of the file: the file now ends at "
+                    "0x%" PRIx64, end);
+    c->file_len = end;
+    c->res->corruptions_fixed++;
+    return true;
+}
+
 int
 qcow2_check_inc(struct qcow2_check *c, uint64_t off, uint64_t size, enum qcow2_owner who,
                 vdisk_error *err)
@@ -114,7 +134,8 @@ qcow2_check_inc(struct qcow2_check *c, uint64_t off, uint64_t size, enum qcow2_o
     /* The last cluster may be partly past the end of the file, no more
      * (a region whose end wraps past 2^64 is beyond it too). */
     if (size > UINT64_MAX - off ||
-        (off + size > c->file_len && off + size - c->file_len >= s->cluster_size)) {
+        (off + size > c->file_len && off + size - c->file_len >= s->cluster_size &&
+         !(who == OWN_DATA && data_outside_repaired(c, off + size)))) {
         qcow2_check_say(c, "ERROR: counting reference for region exceeding the end of the file "
                         "by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64, off, size);
         c->res->corruptions++;
