@@ -104,16 +104,19 @@ qcow2_check_overlapped(const struct qcow2_check *c, uint64_t off, uint64_t len)
     return false;
 }
 
-/* A data cluster past the end of the file: what a power loss leaves when
- * an L2 entry reached the disk and the write that grew the file for its
- * data did not (lazy refcounts order nothing between them).  The cluster
- * reads as zeros either way; with fix, grow the file to hold it (as for a
- * refcount block outside the image) so that it can be counted. */
+/* A data cluster past the end of the file in a dirty image: what a power
+ * loss leaves when an L2 entry reached the disk and the write that grew
+ * the file for its data did not (lazy refcounts order nothing between
+ * them; without them the barrier before the L2 write makes the data
+ * durable first).  The cluster reads as zeros either way; with fix, grow
+ * the file to hold it (as for a refcount block outside the image) so that
+ * it can be counted.  A clean image gets QEMU's verdict, unrepaired. */
 static bool
 data_outside_repaired(struct qcow2_check *c, uint64_t end)
 {
     qcow2_state *s = c->s;
-    if (!(c->fix & VDISK_CHECK_FIX_ERRORS) || end > INT64_MAX ||
+    if (!(c->fix & VDISK_CHECK_FIX_ERRORS) || !(s->incompat & QCOW2_INCOMPAT_DIRTY) ||
+        end > INT64_MAX ||
         ((end + s->cluster_size - 1) >> s->cluster_bits) > c->grow_limit ||
         vdisk_file_truncate(s->file, end, NULL) < 0)
         return false;
