@@ -320,10 +320,12 @@ qcow2_flush_metadata(qcow2_state *s, vdisk_error *err)
         if (r == 0 && (l2_dirty || l1_dirty))
             r = qcow2_order_barrier(s, err);
     }
+    /* A new L2 table reaches the disk before the L1 entry naming it, lazy
+     * refcounts or not: they excuse refcounts, not a table of garbage. */
     if (r == 0 && l2_dirty) {
         r = qcow2_cache_flush(s->l2_cache, err);
         if (r == 0 && l1_dirty)
-            r = qcow2_order_barrier(s, err);
+            r = vdisk_file_flush(s->file, err);
     }
     if (r == 0 && l1_dirty)
         r = write_l1(s, err);

@@ -315,16 +315,18 @@ qcow2_alloc_clusters(qcow2_state *s, uint64_t n, uint64_t *off, vdisk_error *err
         return r;
     if (meta) {
         /* New refblocks (and every refcount naming them) reach the disk
-         * before the table entries that point at them. */
+         * before the table entries that point at them, lazy refcounts or
+         * not (as QEMU): a table entry past the end of the file would make
+         * the image unopenable, not only its refcounts stale. */
         r = qcow2_cache_flush(s->rb_cache, err);
         if (r == 0)
-            r = qcow2_order_barrier(s, err);
+            r = vdisk_file_flush(s->file, err);
         if (r == 0 && grow)
             r = move_reftable(s, rt_cluster << s->cluster_bits, rt_entries, err);
         else if (r == 0 && hi > lo)
             r = write_reftable_entries(s, lo, hi, err);
         if (r == 0)
-            r = qcow2_order_barrier(s, err);
+            r = vdisk_file_flush(s->file, err);
         if (r < 0)
             return r;
     }
@@ -412,7 +414,7 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (r == 0)
         r = qcow2_cache_flush(s->rb_cache, err);
     if (r == 0)
-        r = qcow2_order_barrier(s, err);
+        r = vdisk_file_flush(s->file, err);   /* the new blocks before the table naming them */
     if (r == 0)
         r = move_reftable(s, table << s->cluster_bits, entries, err);
     if (r == 0)

@@ -4,7 +4,8 @@
  *  create: refcount +1 on every L2 table and data cluster the active L1
  *          names (their COPIED flags clear: the next write copies them),
  *          a copy of the active L1 in new clusters, then a new snapshot
- *          table and the header pointing at it.
+ *          table and the header pointing at it (the commit point).  A
+ *          create that fails before that point takes its increments back.
  *  apply:  refcount +1 for the snapshot's tables, the snapshot's L1 written
  *          over the active one (grown when the snapshot's is larger),
  *          refcount -1 for what the old active L1 named, COPIED recomputed.
@@ -15,7 +16,9 @@
  * needs them, and drops references before decrementing, so a crash leaves
  * at worst leaked clusters.  Refcounts and the COPIED flags that follow
  * them are written back one right after the other (flush_unordered): a
- * killed process leaves them disagreeing only within that instant.
+ * killed process leaves them disagreeing only within that instant, and on
+ * version 3 images the dirty bit covers that window during a create
+ * (window_open), so that a power loss inside it is repaired before use.
  *
  * Snapshot calls hold s->lock throughout; they are not to run while other
  * calls use the handle (snapshot.h).

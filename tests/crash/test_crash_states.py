@@ -104,6 +104,14 @@ def dirty_bit(data):
     return version >= 3 and bool(int.from_bytes(data[72:80], "big") & 1)
 
 
+# What a dirty image with lazy refcounts may show: refcounts that disagree
+# with the references (and COPIED flags with them), and (lazy refcounts: nothing orders the
+# data before its L2 entry) a data cluster whose growth of the file was
+# lost, which vdisk's repair grows the file over.
+DIRTY_OK = re.compile(r"^ERROR(?: cluster \d+ refcount=\d+ reference=\d+$| OFLAG_COPIED |: "
+                      r"counting reference for region exceeding the end of the file)")
+
+
 def classify(rc, out, data, lazy, cluster_bits):
     """'clean', 'leaks', 'dirty', 'copied' or 'corrupt' (see above)."""
     if rc in (0, 3):
@@ -111,7 +119,7 @@ def classify(rc, out, data, lazy, cluster_bits):
     if rc != 2:
         return "corrupt"
     bad = unexplained_errors(out, cluster_bits)
-    if dirty_bit(data) and (lazy or not bad):
+    if dirty_bit(data) and all(lazy and DIRTY_OK.match(line) for line in bad):
         return "dirty"
     return "copied" if not bad else "corrupt"
 
@@ -153,15 +161,16 @@ def check_states(w, name, copied_ok=False):
         "\n".join(failures[:5])
 
 
-@pytest.mark.parametrize("compat", ["1.1", "0.10"])
-def test_snapshot_create(tools, tmp_path, compat):
-    w = Workload(tools, tmp_path, f"cluster_size=65536,compat={compat}")
+@pytest.mark.parametrize("compat,cluster", [("1.1", 65536), ("0.10", 65536), ("1.1", 4096)])
+def test_snapshot_create(tools, tmp_path, compat, cluster):
+    w = Workload(tools, tmp_path, f"cluster_size={cluster},compat={compat}")
     w.qemu_write("0x11", 0, "1M")
     w.qemu_write("0x22", "2M", "512k")
     w.start()
     w.virsh("snapshot", "-c", "s1", w.rec())
     # v2 images have no dirty bit: their window shows as stale COPIED flags.
-    check_states(w, f"snapshot -c (compat={compat})", copied_ok=compat == "0.10")
+    check_states(w, f"snapshot -c (compat={compat}, cluster_size={cluster})",
+                 copied_ok=compat == "0.10")
 
 
 @pytest.mark.parametrize("lazy", ["off", "on"])
@@ -173,6 +182,17 @@ def test_guest_writes_allocate(tools, tmp_path, lazy):
     w.guest_write("0x32", "1M", "64k")
     w.guest_write("0x33", "3M", "300k")
     check_states(w, f"guest writes (lazy_refcounts={lazy})")
+
+
+@pytest.mark.parametrize("lazy", ["off", "on"])
+def test_guest_writes_new_refblock(tools, tmp_path, lazy):
+    """4 KiB clusters: a refcount block covers 8 MiB of the file, so these
+    writes need a new refcount block and a second L2 table."""
+    w = Workload(tools, tmp_path, f"cluster_size=4096,lazy_refcounts={lazy}", size="64M")
+    w.qemu_write("0x11", 0, "7M")
+    w.start()
+    w.guest_write("0x34", "40M", "2M")
+    check_states(w, f"guest writes, new refcount block (lazy_refcounts={lazy})")
 
 
 @pytest.mark.parametrize("cluster", [65536, 4096])
