@@ -384,6 +384,34 @@ qcow2_alloc_bytes(qcow2_state *s, uint64_t size, uint64_t *off, vdisk_error *err
     return 0;
 }
 
+/* Undo a qcow2_refcount_area that failed before the header named its new
+ * table: the refcounts it raised in blocks that already existed come down
+ * again, and the blocks it added (never named on disk) are forgotten, so
+ * that a preallocation that ran out of space leaks nothing.  old/old_n:
+ * the in-memory table as it was. */
+static void
+area_rollback(qcow2_state *s, uint64_t *old, uint64_t old_n, uint64_t start, uint64_t stop)
+{
+    uint64_t per = UINT64_C(1) << s->rb_bits;
+    for (uint64_t c = start; c < stop;) {
+        uint64_t i = c >> s->rb_bits, next = (c | (per - 1)) + 1;
+        if (next > stop)
+            next = stop;
+        if (i < old_n && old[i])
+            qcow2_refcount_update(s, c, next - c, -1, false, NULL);
+        c = next;
+    }
+    for (uint64_t i = 0; i < s->reftable_entries; i++)
+        if (s->reftable[i] && (i >= old_n || !old[i]))
+            qcow2_cache_discard(s->rb_cache, s->reftable[i]);
+    free(s->reftable);
+    s->reftable = old;
+    s->reftable_entries = old_n;
+    if (start < s->free_cluster_index)
+        s->free_cluster_index = start;
+    qcow2_cache_flush(s->rb_cache, NULL);
+}
+
 int
 qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_t *end,
                     vdisk_error *err)
@@ -403,20 +431,31 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
             missing++;
     uint64_t table = start + missing;
     uint64_t stop = table + entries * 8 / s->cluster_size;
-    uint64_t m = start, lo, hi;
+    uint64_t m = start, lo, hi, old_off = s->reftable_offset, old_n = s->reftable_entries;
+    uint64_t *old = malloc(old_n ? old_n * 8 : 1);
+    if (!old)
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory for the refcount table", s->name);
+    memcpy(old, s->reftable, old_n * 8);
     int r = 0;
+    bool raised = false;
     if (total_rb > area)
         r = add_refblocks(s, area << s->rb_bits, total_rb << s->rb_bits, entries, &m, &lo, &hi, err);
     else if (entries > s->reftable_entries)
         r = add_refblocks(s, start, start + 1, entries, &m, &lo, &hi, err);
     if (r == 0)
         r = qcow2_refcount_update(s, start, stop - start, 1, false, err);
+    raised = r == 0;
     if (r == 0)
         r = qcow2_cache_flush(s->rb_cache, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);   /* the new blocks before the table naming them */
     if (r == 0)
         r = move_reftable(s, table << s->cluster_bits, entries, err);
+    if (r < 0 && s->reftable_offset == old_off) {
+        area_rollback(s, old, old_n, start, raised ? stop : start);
+        return r;
+    }
+    free(old);
     if (r == 0)
         *end = stop;
     return r;
