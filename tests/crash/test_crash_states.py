@@ -138,6 +138,11 @@ def qemu_repairs_at_open(w, data):
 
 def check_states(w, name, copied_ok=False):
     changes = crashgen.read_log(w.log)
+    # The recorder missed nothing: the base plus every logged change is the
+    # image the operation left.
+    final = bytearray(w.base)
+    crashgen.apply(final, changes)
+    assert bytes(final) == w.img.read_bytes(), "the I/O log does not reproduce the image"
     cands = crashgen.candidates(w.base, changes, SEED, EXHAUSTIVE_MAX, RANDOM_SUBSETS)
     stats = {"changes": sum(c.op != crashgen.FLUSH for c in changes),
              "flushes": sum(c.op == crashgen.FLUSH for c in changes),
