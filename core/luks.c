@@ -55,8 +55,9 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
         return r;
     s->payload = (uint64_t)s->hdr.payload_offset * 512;
     if (s->payload > len)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS payload offset 0x%llx is past the end of the file "
-                               "(%llu bytes)", name, (unsigned long long)s->payload, (unsigned long long)len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS payload offset 0x%llx is past the end of the file "
+                                    "(%llu bytes)", name, (unsigned long long)s->payload, (unsigned long long)len);
     if (!secret && no_key)
         return 0;
     if (!secret)

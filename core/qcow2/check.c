@@ -166,8 +166,9 @@ fix_by_zero(struct qcow2_check *c, uint64_t l2_off, uint8_t *t, uint32_t i, vdis
     if (qcow2_check_overlapped(c, at, s->l2_entry_size)) {
         qcow2_check_say(c, "ERROR: Overlap check failed");
         c->res->check_errors++;
-        return vdisk_error_set(err, EIO, "%s: L2 entry at 0x%" PRIx64 " lies in overlapping "
-                               "metadata; not written", s->name, at);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: L2 entry at 0x%" PRIx64 " lies in overlapping "
+                                    "metadata; not written", s->name, at);
     }
     int r = vdisk_file_pwrite(s->file, t + (size_t)i * s->l2_entry_size, s->l2_entry_size, at, err);
     if (r == 0)
@@ -562,8 +563,9 @@ run(struct qcow2_check *c, unsigned fix, vdisk_error *err)
         if (c->rebuild) {
             qcow2_check_say(c, "ERROR need to rebuild refcount structures");
             res->check_errors++;
-            return vdisk_error_set(err, EIO, "%s: the refcount structures must be rebuilt "
-                                   "(repair with -r all)", c->s->name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                        "%s: the refcount structures must be rebuilt "
+                                        "(repair with -r all)", c->s->name);
         }
         if (res->leaks || res->corruptions) {
             *res = pre;

@@ -58,12 +58,14 @@ l2_offset_of(qcow2_state *s, uint64_t gc, uint64_t *l2, vdisk_error *err)
     uint64_t i = gc >> s->l2_bits;
     *l2 = 0;
     if (i >= s->l1_size)
-        return vdisk_error_set(err, EINVAL, "%s: guest offset 0x%" PRIx64 " is beyond the L1 table "
-                               "(%u entries)", s->name, gc << s->cluster_bits, s->l1_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: guest offset 0x%" PRIx64 " is beyond the L1 table "
+                                    "(%u entries)", s->name, gc << s->cluster_bits, s->l1_size);
     *l2 = s->l1[i] & L1E_OFFSET_MASK;
     if (*l2 & (s->cluster_size - 1))
-        return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " is not cluster aligned",
-                               s->name, *l2);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: L2 table at 0x%" PRIx64 " is not cluster aligned",
+                                    s->name, *l2);
     return 0;
 }
 
@@ -90,8 +92,9 @@ qcow2_l2_lookup(qcow2_state *s, uint64_t gc, uint64_t *entry, uint64_t *bitmap, 
 static int
 bad_entry(qcow2_state *s, uint64_t gc, uint64_t entry, const char *why, vdisk_error *err)
 {
-    return vdisk_error_set(err, EIO, "%s: L2 entry 0x%016" PRIx64 " for guest offset 0x%" PRIx64
-                           " is invalid: %s", s->name, entry, gc << s->cluster_bits, why);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                "%s: L2 entry 0x%016" PRIx64 " for guest offset 0x%" PRIx64
+                                " is invalid: %s", s->name, entry, gc << s->cluster_bits, why);
 }
 
 /* Type of the subcluster holding guest offset `off` in entry; checks the

@@ -191,16 +191,18 @@ qcow2_decompress_cluster(qcow2_state *s, uint64_t entry, uint8_t *out, vdisk_err
     uint64_t nsec = ((entry >> s->csize_shift) & s->csize_mask) + 1;
     uint64_t csize = nsec * 512 - (coff & 511);
     if (coff >= QCOW2_MAX_HOST_OFFSET || coff < s->cluster_size)
-        return vdisk_error_set(err, EIO, "%s: compressed cluster at 0x%" PRIx64 " is outside the "
-                               "image data area", s->name, coff);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: compressed cluster at 0x%" PRIx64 " is outside the "
+                                    "image data area", s->name, coff);
     uint8_t *in = qcow2_buf_get(s, csize);
     if (!in)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = vdisk_file_pread(s->file, in, (size_t)csize, coff, err);
     if (r == 0 && qcow2_decompress(s->compression_type, in, csize, out, s->cluster_size) < 0)
-        r = vdisk_error_set(err, EIO, "%s: compressed cluster at 0x%" PRIx64 " (%" PRIu64 " bytes, "
-                            "%s) cannot be decompressed", s->name, coff, csize,
-                            s->compression_type == 1 ? "zstd" : "zlib");
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                 "%s: compressed cluster at 0x%" PRIx64 " (%" PRIu64 " bytes, "
+                                 "%s) cannot be decompressed", s->name, coff, csize,
+                                 s->compression_type == 1 ? "zstd" : "zlib");
     qcow2_buf_put(s, in, csize);
     return r;
 }

@@ -36,8 +36,9 @@ int
 qcow2_crypt_read_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err)
 {
     if (len != 16)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header extension has %u bytes (expected 16)",
-                               s->name, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header extension has %u bytes (expected 16)",
+                                    s->name, len);
     s->crypt_hdr_offset = qcow2_be64(d);
     s->crypt_hdr_length = qcow2_be64(d + 8);
     return 0;
@@ -49,9 +50,10 @@ hdr_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_erro
 {
     qcow2_state *s = opaque;
     if (off > s->crypt_hdr_length || len > s->crypt_hdr_length - off)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS data at 0x%" PRIx64 " (+%zu) is outside the "
-                               "encryption header area (%" PRIu64 " bytes)", s->name, off, len,
-                               s->crypt_hdr_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS data at 0x%" PRIx64 " (+%zu) is outside the "
+                                    "encryption header area (%" PRIu64 " bytes)", s->name, off, len,
+                                    s->crypt_hdr_length);
     uint64_t at = s->crypt_hdr_offset + off;
     return write ? vdisk_file_pwrite(s->file, buf, len, at, err) : vdisk_file_pread(s->file, buf, len, at, err);
 }
@@ -65,13 +67,15 @@ open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secr
     if (r < 0)
         return r;
     if (!s->crypt_hdr_length)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS encryption (crypt_method 2) without an encryption "
-                               "header extension", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS encryption (crypt_method 2) without an encryption "
+                                    "header extension", s->name);
     if ((s->crypt_hdr_offset & (s->cluster_size - 1)) || s->crypt_hdr_length < VDISK_LUKS_HDR_LEN ||
         s->crypt_hdr_offset > flen || s->crypt_hdr_length > flen - s->crypt_hdr_offset)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header at 0x%" PRIx64 " (%" PRIu64 " bytes) "
-                               "is not cluster aligned, too short or past the end of the file", s->name,
-                               s->crypt_hdr_offset, s->crypt_hdr_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header at 0x%" PRIx64 " (%" PRIu64 " bytes) "
+                                    "is not cluster aligned, too short or past the end of the file", s->name,
+                                    s->crypt_hdr_offset, s->crypt_hdr_length);
     uint8_t buf[VDISK_LUKS_HDR_LEN];
     r = hdr_io(s, buf, sizeof(buf), 0, false, err);
     if (r == 0)
@@ -112,12 +116,14 @@ qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_er
 {
     if (s->crypt_method == QCOW2_CRYPT_NONE) {
         if (s->crypt_hdr_length)
-            return vdisk_error_set(err, EINVAL, "%s: encryption header extension on an image that is "
-                                   "not LUKS encrypted", s->name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: encryption header extension on an image that is "
+                                        "not LUKS encrypted", s->name);
         return 0;
     }
     if (s->crypt_method == QCOW2_CRYPT_AES && s->crypt_hdr_length)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header extension on a legacy AES image", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header extension on a legacy AES image", s->name);
     if (!secret && !(s->img->flags & VDISK_OPEN_NO_KEY))
         return vdisk_error_set(err, EACCES, "%s: Parameter 'encrypt.key-secret' is required for cipher: "
                                "the image is encrypted (%s), a passphrase is required "

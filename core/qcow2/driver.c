@@ -103,8 +103,9 @@ repair_dirty(qcow2_state *s, vdisk_error *err)
     int r = qcow2_check_state(s, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL,
                               NULL, NULL, err);
     if (r == 0 && res.check_errors)
-        r = vdisk_error_set(err, EIO, "%s: could not repair the dirty image (%" PRIu64 " internal "
-                            "errors during the check)", s->name, res.check_errors);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                 "%s: could not repair the dirty image (%" PRIu64 " internal "
+                                 "errors during the check)", s->name, res.check_errors);
     else if (r < 0)
         vdisk_error_prefix(err, "%s: could not repair the dirty image", s->name);
     return r;

@@ -92,8 +92,9 @@ qcow2_refcount_update(qcow2_state *s, uint64_t first, uint64_t n, int64_t delta,
     while (c < end) {
         uint64_t rbo = rb_offset(s, c);
         if (!rbo)
-            return vdisk_error_set(err, EINVAL, "%s: no refcount block covers cluster 0x%" PRIx64
-                                   " (host offset 0x%" PRIx64 ")", s->name, c, c << s->cluster_bits);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL, "%s: no refcount block "
+                                        "covers cluster 0x%" PRIx64 " (host offset 0x%" PRIx64 ")",
+                                        s->name, c, c << s->cluster_bits);
         uint8_t *rb;
         int r = qcow2_cache_get(s->rb_cache, rbo, false, &rb, err);
         if (r < 0)
@@ -107,10 +108,12 @@ qcow2_refcount_update(qcow2_state *s, uint64_t first, uint64_t n, int64_t delta,
             uint64_t v = old + (uint64_t)delta;
             if ((delta < 0 && old < (uint64_t)-delta) || (delta > 0 && (v < old || v > s->refcount_max))) {
                 qcow2_cache_put(s->rb_cache, rb);
-                return vdisk_error_set(err, delta < 0 ? EINVAL : ERANGE, "%s: refcount of cluster at "
-                                       "0x%" PRIx64 " would %s (refcount %" PRIu64 ", change %" PRId64
-                                       ")", s->name, c << s->cluster_bits,
-                                       delta < 0 ? "drop below zero" : "overflow", old, delta);
+                /* Below zero: the image claims fewer references than it has. */
+                return vdisk_error_set_kind(err, delta < 0 ? VDISK_ERR_CORRUPT : VDISK_ERR_FAILED,
+                                            delta < 0 ? EINVAL : ERANGE, "%s: refcount of cluster at "
+                                            "0x%" PRIx64 " would %s (refcount %" PRIu64 ", change %"
+                                            PRId64 ")", s->name, c << s->cluster_bits,
+                                            delta < 0 ? "drop below zero" : "overflow", old, delta);
             }
             qcow2_refcount_write_entry(rb, i, s->refcount_order, v);
             if (v == 0) {
