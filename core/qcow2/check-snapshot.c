@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "ordering.h"
 
 #define V3_MIN_EXTRA 16u
 #define FIRST_READ (64u * 1024)

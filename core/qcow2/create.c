@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 static uint32_t
 log2u(uint64_t v)
@@ -24,29 +24,6 @@ log2u(uint64_t v)
     while ((UINT64_C(1) << n) < v)
         n++;
     return n;
-}
-
-uint64_t
-qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size, uint32_t refcount_order,
-                             bool generous, uint64_t *blocks_out)
-{
-    uint64_t per_table = cluster_size / 8;
-    uint64_t per_block = cluster_size * 8 >> refcount_order;
-    uint64_t table = 0, blocks = 0, n = 0, last;
-    do {
-        last = n;
-        blocks = (clusters + table + blocks + per_block - 1) / per_block;
-        table = (blocks + per_table - 1) / per_table;
-        n = clusters + blocks + table;
-        if (n == last && generous) {
-            clusters += (table + 1) / 2;
-            n = 0;
-            generous = false;
-        }
-    } while (n != last);
-    if (blocks_out)
-        *blocks_out = blocks;
-    return (blocks + table) * cluster_size;
 }
 
 static void

@@ -84,6 +84,19 @@ read_feature_table(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *
     return 0;
 }
 
+/* The full disk encryption header extension: where the LUKS header lives. */
+static int
+read_crypt_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err)
+{
+    if (len != 16)
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header extension has %u bytes (expected 16)",
+                                    s->name, len);
+    s->crypt_hdr_offset = qcow2_be64(d);
+    s->crypt_hdr_length = qcow2_be64(d + 8);
+    return 0;
+}
+
 /* Walk the header extensions in [start, end) of the header cluster. */
 static int
 read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, vdisk_error *err)
@@ -107,7 +120,7 @@ read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, 
         } else if (magic == QCOW2_EXT_FEATURE_TABLE) {
             r = read_feature_table(s, d, len, err);
         } else if (magic == QCOW2_EXT_CRYPTO_HEADER) {
-            r = qcow2_crypt_read_extension(s, d, len, err);   /* crypt.c */
+            r = read_crypt_extension(s, d, len, err);
         }
         /* Unknown extensions (and bitmaps, which we do not maintain) stay
          * untouched on disk: the header is only ever patched in place. */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 uint64_t
 qcow2_refcount_read_entry(const uint8_t *rb, uint64_t i, uint32_t order)
@@ -421,4 +421,27 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (r == 0)
         *end = stop;
     return r;
+}
+
+uint64_t
+qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size, uint32_t refcount_order,
+                             bool generous, uint64_t *blocks_out)
+{
+    uint64_t per_table = cluster_size / 8;
+    uint64_t per_block = cluster_size * 8 >> refcount_order;
+    uint64_t table = 0, blocks = 0, n = 0, last;
+    do {
+        last = n;
+        blocks = (clusters + table + blocks + per_block - 1) / per_block;
+        table = (blocks + per_table - 1) / per_table;
+        n = clusters + blocks + table;
+        if (n == last && generous) {
+            clusters += (table + 1) / 2;
+            n = 0;
+            generous = false;
+        }
+    } while (n != last);
+    if (blocks_out)
+        *blocks_out = blocks;
+    return (blocks + table) * cluster_size;
 }

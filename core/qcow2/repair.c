@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "ordering.h"
 
 /* ---- compare ------------------------------------------------------------ */
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define SN_FIXED 40u
 #define SN_KNOWN_EXTRA 24u

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define HDR_SIZE 24
 #define HDR_L1_SIZE 36
