@@ -1,4 +1,4 @@
-/* libvdisk — the raw LUKS1 driver (qemu-img's "luks" format): a LUKS1
+/* libvdisk — the LUKS1 format driver (qemu-img's "luks" format): a LUKS1
  * header and key material, then the payload, every 512-byte sector
  * encrypted with the master key and a sector-number IV (sector 0 is the
  * first payload sector).  The guest sees the decrypted payload.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/luks.h"
 #include "driver.h"
+#include "luks.h"
 
 /* Largest bounce buffer one step of a request uses. */
 #define CHUNK (4u << 20)
