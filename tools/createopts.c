@@ -7,28 +7,20 @@
 #include "createopts.h"
 #include "options.h"
 
-enum opt_kind { KIND_SIZE, KIND_NUMBER, KIND_STRING, KIND_BOOL };
-
-static const struct {
-    const char *name;
-    enum opt_kind kind;
-    bool qcow2_only;
-    const char *help;
-} keys[VV_KEY_COUNT] = {
-    [VV_KEY_SIZE] = { "size", KIND_SIZE, false, "Virtual disk size" },
-    [VV_KEY_PREALLOCATION] = { "preallocation", KIND_STRING, false,
-                               "Preallocation mode (allowed values: off, metadata, falloc, full)" },
-    [VV_KEY_NOCOW] = { "nocow", KIND_BOOL, false, "Turn off copy-on-write (valid only on btrfs)" },
-    [VV_KEY_BACKING_FILE] = { "backing_file", KIND_STRING, true, "File name of a base image" },
-    [VV_KEY_BACKING_FMT] = { "backing_fmt", KIND_STRING, true, "Image format of the base image" },
-    [VV_KEY_CLUSTER_SIZE] = { "cluster_size", KIND_SIZE, true, "qcow2 cluster size" },
-    [VV_KEY_COMPAT] = { "compat", KIND_STRING, true, "Compatibility level (v2 [0.10] or v3 [1.1])" },
-    [VV_KEY_REFCOUNT_BITS] = { "refcount_bits", KIND_NUMBER, true,
-                               "Width of a reference count entry in bits" },
-    [VV_KEY_LAZY_REFCOUNTS] = { "lazy_refcounts", KIND_BOOL, true, "Postpone refcount updates" },
-    [VV_KEY_EXTENDED_L2] = { "extended_l2", KIND_BOOL, true, "Extended L2 tables" },
-    [VV_KEY_COMPRESSION_TYPE] = { "compression_type", KIND_STRING, true,
-                                  "Compression method used for image cluster compression" },
+/* The options the "Formatting" line shows (their types, defaults and help
+ * are the library's: vdisk/options.h). */
+static const char *const key_names[VV_KEY_COUNT] = {
+    [VV_KEY_SIZE] = "size",
+    [VV_KEY_PREALLOCATION] = "preallocation",
+    [VV_KEY_NOCOW] = "nocow",
+    [VV_KEY_BACKING_FILE] = "backing_file",
+    [VV_KEY_BACKING_FMT] = "backing_fmt",
+    [VV_KEY_CLUSTER_SIZE] = "cluster_size",
+    [VV_KEY_COMPAT] = "compat",
+    [VV_KEY_REFCOUNT_BITS] = "refcount_bits",
+    [VV_KEY_LAZY_REFCOUNTS] = "lazy_refcounts",
+    [VV_KEY_EXTENDED_L2] = "extended_l2",
+    [VV_KEY_COMPRESSION_TYPE] = "compression_type",
 };
 
 /* qemu-img's order of the "Formatting" line, per format. */
@@ -61,7 +53,7 @@ static int
 find_key(const char *key)
 {
     for (int i = 0; i < VV_KEY_COUNT; i++)
-        if (strcmp(keys[i].name, key) == 0)
+        if (strcmp(key_names[i], key) == 0)
             return i;
     return -1;
 }
@@ -154,13 +146,11 @@ print_escaped(FILE *out, const char *v)
 }
 
 /* The value qemu-img shows for an option: numbers normalised, strings as
- * typed, and the defaults it always lists for qcow2. */
+ * typed, else the format's default when it has one to show. */
 static void
 print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
 {
     const vdisk_create_opts *o = &s->opts;
-    const char *def = NULL;
-    bool qcow2 = o->format == VDISK_FORMAT_QCOW2;
     switch (k) {
     case VV_KEY_SIZE:
         fprintf(out, " size=%" PRIu64, o->size);
@@ -171,20 +161,14 @@ print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
     case VV_KEY_REFCOUNT_BITS:
         fprintf(out, " refcount_bits=%d", o->refcount_bits);
         return;
-    case VV_KEY_EXTENDED_L2:
-    case VV_KEY_LAZY_REFCOUNTS:
-        def = qcow2 ? "off" : NULL;
-        break;
-    case VV_KEY_COMPRESSION_TYPE:
-        def = qcow2 ? "zlib" : NULL;
-        break;
     default:
         break;
     }
-    const char *v = s->shown[k] ? s->shown[k] : def;
+    const vdisk_option *opt = vdisk_option_find(o->format, key_names[k], VDISK_OPTION_CREATE);
+    const char *v = s->shown[k] ? s->shown[k] : opt ? opt->def : NULL;
     if (!v)
         return;
-    fprintf(out, " %s=", keys[k].name);
+    fprintf(out, " %s=", key_names[k]);
     print_escaped(out, v);
 }
 
@@ -205,20 +189,15 @@ vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
     fputc('\n', out);
 }
 
-void
+int
 vv_create_spec_help(vdisk_format fmt, FILE *out)
 {
-    static const char *const kind_names[] = {
-        [KIND_SIZE] = "size", [KIND_NUMBER] = "num", [KIND_STRING] = "str",
-        [KIND_BOOL] = "bool (on/off)",
-    };
-    fprintf(out, "Supported %s options:\n", vdisk_format_name(fmt));
-    vv_encrypt_opts_help(fmt, out);   /* encrypt-opts.c */
-    for (int i = 0; i < VV_KEY_COUNT; i++) {
-        if (keys[i].qcow2_only && fmt != VDISK_FORMAT_QCOW2)
-            continue;
-        char lhs[64];
-        snprintf(lhs, sizeof(lhs), "%s=<%s>", keys[i].name, kind_names[keys[i].kind]);
-        fprintf(out, "  %-22s - %s\n", lhs, keys[i].help);
+    char *text = vdisk_options_help(fmt, VDISK_OPTION_CREATE);
+    if (!text) {
+        vv_error("out of memory");
+        return -ENOMEM;
     }
+    fprintf(out, "Supported %s options:\n%s", vdisk_format_name(fmt), text);
+    free(text);
+    return 0;
 }

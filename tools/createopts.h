@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <vdisk/options.h>
 #include <vdisk/vdisk.h>
 
 enum vv_create_key {
@@ -52,11 +53,10 @@ vv_create_spec_has(const vv_create_spec *s, enum vv_create_key k)
 /* qemu-img's line: "Formatting 'f.qcow2', fmt=qcow2 cluster_size=65536 ...". */
 void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
 /* The encryption options given, as qemu-img shows them after "fmt=" (qcow2,
- * prefix "encrypt.") or after size= (luks); and their -o help lines
- * (encrypt-opts.c). */
+ * prefix "encrypt.") or after size= (luks) (encrypt-opts.c). */
 void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, FILE *out);
-void vv_encrypt_opts_help(vdisk_format fmt, FILE *out);
-/* "-o help": the options the format accepts. */
-void vv_create_spec_help(vdisk_format fmt, FILE *out);
+/* "-o help": the options the format accepts (the library's table).  0, or
+ * -ENOMEM with the error printed. */
+int vv_create_spec_help(vdisk_format fmt, FILE *out);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "driver.h"
 #include "luks.h"
+#include "options.h"
 
 /* Largest bounce buffer one step of a request uses. */
 #define CHUNK (4u << 20)
@@ -326,12 +327,22 @@ luks_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out
     return 0;
 }
 
+/* The LUKS parameters, the common options, and the key-slot options of
+ * amend, spelled as qemu-img's luks format spells them (no "encrypt."). */
+static const vdisk_option luks_options[] = {
+    VDISK_OPTIONS_LUKS_CREATE("", "ID of the secret that provides the keyslot passphrase"),
+    VDISK_OPTIONS_COMMON,
+    VDISK_OPTIONS_LUKS_KEYSLOT(""),
+    VDISK_OPTIONS_END,
+};
+
 const struct vdisk_driver vdisk_luks_driver = {
     .name = "luks",
     .format = VDISK_FORMAT_LUKS,
     .open = luks_open,                    /* parse header, unlock a key slot */
     .close = luks_close,                  /* wipe the keys */
     .create = luks_create,                /* header, slot 0, payload */
+    .options = luks_options,              /* LUKS parameters and key slots */
     .pread = luks_pread,                  /* decrypt sectors */
     .pwrite = luks_pwrite,                /* encrypt sectors (RMW at the edges) */
     .write_zeroes = luks_write_zeroes,    /* encrypted zeros */

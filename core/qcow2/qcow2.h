@@ -478,6 +478,11 @@ int qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *
 int qcow2_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 
+/* ---- options.c ---------------------------------------------------------- */
+
+/* What create, measure and amend take (vdisk/options.h). */
+extern const struct vdisk_option qcow2_options[];
+
 /* ---- amend.c ------------------------------------------------------------ */
 
 int qcow2_amend(vdisk_image *img, const vdisk_amend_opts *opts, vdisk_error *err);

@@ -15,6 +15,7 @@
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
 #include <vdisk/bitmap.h>
+#include <vdisk/options.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
