@@ -215,7 +215,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
         return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2 or luks)",
                                vdisk_format_name(o->format));
     if (o->size >= MAX_IMAGE_SIZE)
-        return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
     if (o->format == VDISK_FORMAT_RAW) {

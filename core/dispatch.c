@@ -11,7 +11,8 @@
  *   vdisk_bitmap           bitmap.h    drv->bitmap
  *   vdisk_check            check.h     drv->check
  *   vdisk_resize           resize.h    drv->truncate
- *   vdisk_snapshot_*       snapshot.h  drv->snapshot_*
+ *   vdisk_snapshot_*       snapshot.h  drv->snapshot_* (snapshot_load: image.c,
+ *                                      for vdisk_open's snapshot option)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -131,8 +132,9 @@ check_request(vdisk_image *img, uint64_t size, bool shrink, vdisk_prealloc preal
     if (size == 0)
         return vdisk_error_set(err, EINVAL, "%s: New image size must be positive", img->filename);
     if (size > (UINT64_C(1) << 63) - 1)
-        return vdisk_error_set(err, EFBIG, "%s: new size %" PRIu64 " is too large", img->filename,
-                               size);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: new size %" PRIu64 " is too large", img->filename,
+                                    size);
     if (size <= img->size && prealloc != VDISK_PREALLOC_OFF)
         return vdisk_error_set(err, EINVAL, "%s: Preallocation can only be used for growing images",
                                img->filename);
@@ -250,13 +252,4 @@ vdisk_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err
     if (r == 0)
         r = check_snapshot_name(img, id_or_name, err);
     return r < 0 ? r : img->drv->snapshot_delete(img, id_or_name, err);
-}
-
-int
-vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err)
-{
-    int r = snapshots_supported(img, img->drv->snapshot_load != NULL, err);
-    if (r == 0)
-        r = check_snapshot_name(img, id_or_name, err);
-    return r < 0 ? r : img->drv->snapshot_load(img, id_or_name, err);
 }

@@ -147,9 +147,6 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
 
-/* Switch a read-only handle to the content of a snapshot (dispatch.c). */
-int vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
-
 /* Compressed writes in two steps (image.c): compress without touching the
  * image (any thread), then store in order.  The driver must have both
  * compress_ahead and pwrite_precompressed. */

@@ -70,8 +70,9 @@ make_l1(qcow2_state *s, uint64_t size, vdisk_error *err)
 {
     uint64_t n = qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits);
     if (n * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the image size is too large for this cluster size "
-                               "(try using a larger cluster size)", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the image size is too large for this cluster size "
+                                    "(try using a larger cluster size)", s->name);
     if (n == 0)
         return 0;
     uint64_t clusters = (n * 8 + s->cluster_size - 1) >> s->cluster_bits;
@@ -312,8 +313,9 @@ qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *ou
     uint64_t l2e = opts->extended_l2 ? 16 : 8;
     uint64_t l2_tables = (vsize / cs + cs / l2e - 1) / (cs / l2e);
     if (l2_tables * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "The image size is too large (try using a larger cluster "
-                               "size)");
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "The image size is too large (try using a larger cluster "
+                                    "size)");
     uint64_t required = 0;
     if (src) {
         if (opts->backing_file) {

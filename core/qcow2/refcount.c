@@ -396,8 +396,9 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (entries < s->reftable_entries)
         entries = s->reftable_entries;
     if (entries * 8 > QCOW2_MAX_REFTABLE_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the refcount table would exceed %u bytes",
-                               s->name, QCOW2_MAX_REFTABLE_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the refcount table would exceed %u bytes",
+                                    s->name, QCOW2_MAX_REFTABLE_BYTES);
     uint64_t area = start >> s->rb_bits, missing = 0;
     for (uint64_t i = area; i < total_rb; i++)
         if (i >= s->reftable_entries || !s->reftable[i])

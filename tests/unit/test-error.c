@@ -218,6 +218,19 @@ test_corrupt_qcow2_header_is_corrupt(void **state)
     }
 }
 
+/* A file opened as ISO 9660 whose sectors from 16 on, where ECMA-119 puts
+ * the volume descriptor set, are zeros. */
+static void
+test_damaged_iso_is_corrupt(void **state)
+{
+    const char *path = unit_path(0, "zero.iso");
+    unit_write_file(path, 64 * 2048, NULL, 0, 0);
+    vdisk_image *img;
+    vdisk_error err;
+    assert_true(open_path(path, VDISK_FORMAT_ISO, 0, &img, &err) < 0);
+    assert_int_equal(err.kind, VDISK_ERR_CORRUPT);
+}
+
 /* A qcow2 header whose version field says 4: a format vdisk does not
  * know, not a damaged one; and a format with no driver at all. */
 static void
@@ -239,6 +252,18 @@ test_unknown_version_and_format_are_unsupported(void **state)
     o.size = MiB;
     assert_int_equal(vdisk_create(unit_path(1, "x.qcow"), &o, NULL, NULL, &err), -ENOTSUP);
     assert_int_equal(err.kind, VDISK_ERR_UNSUPPORTED);
+}
+
+/* A size no image can have is a bad argument, whatever its errno (EFBIG). */
+static void
+test_impossible_size_is_invalid(void **state)
+{
+    vdisk_create_opts o;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.size = UINT64_C(1) << 63;
+    vdisk_error err;
+    assert_int_equal(vdisk_create(unit_path(0, "huge.qcow2"), &o, NULL, NULL, &err), -EFBIG);
+    assert_int_equal(err.kind, VDISK_ERR_INVALID);
 }
 
 /* A full disk: the process's file size limit (RLIMIT_FSIZE) stops the
@@ -283,8 +308,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_locked_image_is_in_use, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_existing_bitmap_exists, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_qcow2_header_is_corrupt, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_iso_is_corrupt, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_version_and_format_are_unsupported, unit_setup,
                                         unit_teardown),
+        cmocka_unit_test_setup_teardown(test_impossible_size_is_invalid, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_is_no_space, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
