@@ -55,6 +55,7 @@ vdisk_option_find(vdisk_format fmt, const char *name, unsigned ops)
 
 /* ---- -o help ------------------------------------------------------------ */
 
+/* qsort: options by name. */
 static int
 by_name(const void *a, const void *b)
 {
@@ -191,12 +192,14 @@ vdisk_opt_parse_size(const char *key, const char *value, uint64_t *out, vdisk_er
     return 0;
 }
 
+/* size=SIZE. */
 int
 vdisk_opt_set_size(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
     return vdisk_opt_parse_size(key, value, &o->size, err);
 }
 
+/* preallocation=off|metadata|falloc|full. */
 int
 vdisk_opt_set_prealloc(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -204,12 +207,14 @@ vdisk_opt_set_prealloc(vdisk_create_opts *o, const char *key, const char *value,
     return vdisk_prealloc_from_name(value, &o->prealloc, err);
 }
 
+/* nocow=on|off. */
 int
 vdisk_opt_set_nocow(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
     return vdisk_opt_parse_bool(key, value, &o->nocow, err);
 }
 
+/* backing_file=NAME (a copy, owned by o). */
 int
 vdisk_opt_set_backing_file(vdisk_create_opts *o, const char *key, const char *value,
                            vdisk_error *err)
@@ -223,6 +228,7 @@ vdisk_opt_set_backing_file(vdisk_create_opts *o, const char *key, const char *va
     return 0;
 }
 
+/* backing_fmt=FMT. */
 int
 vdisk_opt_set_backing_fmt(vdisk_create_opts *o, const char *key, const char *value,
                           vdisk_error *err)
@@ -231,6 +237,7 @@ vdisk_opt_set_backing_fmt(vdisk_create_opts *o, const char *key, const char *val
     return vdisk_format_from_name(value, &o->backing_format, err);
 }
 
+/* encrypt.KEY=VALUE (qcow2) or KEY=VALUE (luks). */
 int
 vdisk_opt_set_encrypt(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {

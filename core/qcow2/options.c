@@ -57,18 +57,21 @@ set_refcount_bits(vdisk_create_opts *o, const char *key, const char *value, vdis
     return r;
 }
 
+/* lazy_refcounts=on|off (create's spellings: yes/no, true/false too). */
 static int
 set_lazy_refcounts(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
     return vdisk_opt_parse_bool(key, value, &o->lazy_refcounts, err);
 }
 
+/* extended_l2=on|off: subclusters. */
 static int
 set_extended_l2(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
     return vdisk_opt_parse_bool(key, value, &o->extended_l2, err);
 }
 
+/* compression_type=zlib|zstd. */
 static int
 set_compression_type(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -96,6 +99,7 @@ set_encryption(vdisk_create_opts *o, const char *key, const char *value, vdisk_e
 
 /* ---- amend (qemu-img amend's messages) ---------------------------------- */
 
+/* size=SIZE: the new virtual size. */
 static int
 amend_size(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -117,6 +121,7 @@ amend_bool(const char *key, const char *value, int *out, vdisk_error *err)
     return 0;
 }
 
+/* compat=0.10|1.1 (v2|v3): up- or downgrade. */
 static int
 amend_compat(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -130,6 +135,7 @@ amend_compat(vdisk_amend_opts *o, const char *key, const char *value, vdisk_erro
     return 0;
 }
 
+/* lazy_refcounts=on|off. */
 static int
 amend_lazy_refcounts(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -150,6 +156,7 @@ amend_refcount_bits(vdisk_amend_opts *o, const char *key, const char *value, vdi
     return 0;
 }
 
+/* backing_file=NAME: only what the image names already (vdisk_amend checks). */
 static int
 amend_backing_file(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -158,6 +165,7 @@ amend_backing_file(vdisk_amend_opts *o, const char *key, const char *value, vdis
     return 0;
 }
 
+/* backing_fmt=FMT: likewise. */
 static int
 amend_backing_fmt(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -166,6 +174,7 @@ amend_backing_fmt(vdisk_amend_opts *o, const char *key, const char *value, vdisk
     return 0;
 }
 
+/* data_file=NAME: refused by vdisk_amend with qemu-img's message. */
 static int
 amend_data_file(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
@@ -174,6 +183,7 @@ amend_data_file(vdisk_amend_opts *o, const char *key, const char *value, vdisk_e
     return 0;
 }
 
+/* data_file_raw=on|off: on is refused by vdisk_amend. */
 static int
 amend_data_file_raw(vdisk_amend_opts *o, const char *key, const char *value, vdisk_error *err)
 {
