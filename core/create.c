@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "vhdx/opts.h"
+#include "vpc/opts.h"
 
 #define MIN_CLUSTER 512u
 #define MAX_CLUSTER (2u << 20)
@@ -162,6 +164,8 @@ vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
     opts->backing_format = VDISK_FORMAT_UNKNOWN;
     if (fmt == VDISK_FORMAT_LUKS)
         opts->encrypt.format = VDISK_ENCRYPT_LUKS;
+    vpc_opts_init(&opts->vpc);
+    vhdx_opts_init(&opts->vhdx);
 }
 
 void
@@ -211,14 +215,19 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2 or luks)",
-                               vdisk_format_name(o->format));
+    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS &&
+        o->format != VDISK_FORMAT_VPC && o->format != VDISK_FORMAT_VHDX)
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks, "
+                               "vpc or vhdx)", vdisk_format_name(o->format));
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
                                     "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
+    if (o->format == VDISK_FORMAT_VPC)
+        return vpc_opts_validate(o, err);
+    if (o->format == VDISK_FORMAT_VHDX)
+        return vhdx_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_RAW) {
         if (o->backing_file)
             return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
@@ -307,5 +316,9 @@ vdisk_measure_image(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measu
     if (r < 0)
         return r;
     memset(out, 0, sizeof(*out));
-    return vdisk_driver_for(opts->format)->measure(opts, src, out, err);
+    const struct vdisk_driver *drv = vdisk_driver_for(opts->format);
+    if (!drv->measure)
+        return vdisk_error_set(err, ENOTSUP, "Block driver '%s' does not support size measurement",
+                               drv->name);
+    return drv->measure(opts, src, out, err);
 }

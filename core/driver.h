@@ -132,6 +132,8 @@ extern const struct vdisk_driver vdisk_raw_driver;
 extern const struct vdisk_driver vdisk_qcow2_driver;
 extern const struct vdisk_driver vdisk_luks_driver;
 extern const struct vdisk_driver vdisk_iso_driver;
+extern const struct vdisk_driver vdisk_vpc_driver;
+extern const struct vdisk_driver vdisk_vhdx_driver;
 
 /* Block status of a format whose guest offset is the host offset (raw.c;
  * the iso driver uses it too): all allocated, holes read as zeros. */

@@ -78,6 +78,10 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_luks_driver;
     case VDISK_FORMAT_ISO:
         return &vdisk_iso_driver;
+    case VDISK_FORMAT_VPC:
+        return &vdisk_vpc_driver;
+    case VDISK_FORMAT_VHDX:
+        return &vdisk_vhdx_driver;
     default:
         return NULL;
     }

@@ -44,11 +44,12 @@ int vdisk_opt_set_encrypt(vdisk_create_opts *o, const char *key, const char *val
 
 /* size, preallocation and nocow, as create takes them for every format. */
 #define VDISK_OPTIONS_COMMON                                                                    \
-    { "size", VDISK_OPTION_SIZE, VDISK_OPTION_CM, 0, NULL, VDISK_HELP_SIZE,                     \
+    { "size", VDISK_OPTION_SIZE, VDISK_OPTION_CM, VDISK_OPTION_COMMON, NULL, VDISK_HELP_SIZE,   \
       vdisk_opt_set_size, NULL },                                                               \
-    { "preallocation", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0, NULL, VDISK_HELP_PREALLOC,      \
+    { "preallocation", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_COMMON, NULL,         \
+      VDISK_HELP_PREALLOC,                                                                      \
       vdisk_opt_set_prealloc, NULL },                                                           \
-    { "nocow", VDISK_OPTION_BOOL, VDISK_OPTION_CM, VDISK_OPTION_FILE, NULL,                     \
+    { "nocow", VDISK_OPTION_BOOL, VDISK_OPTION_CM, VDISK_OPTION_FILE | VDISK_OPTION_COMMON, NULL,\
       "Turn off copy-on-write (valid only on btrfs)", vdisk_opt_set_nocow, NULL }
 
 /* The LUKS parameters a new image takes (qcow2: prefix "encrypt.";

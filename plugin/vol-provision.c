@@ -47,6 +47,9 @@ check(const vdisk_vol_def *vol, const char *compat, vdisk_error *err)
     const char *name = vol->name ? vol->name : "volume";
     bool qcow2 = vol->format == VDISK_FORMAT_QCOW2;
 
+    if (vol->format != VDISK_FORMAT_RAW && vol->format != VDISK_FORMAT_ISO && !qcow2)
+        return vdisk_error_set(err, ENOTSUP, "%s: volumes of format %s cannot be created "
+                               "(expected raw, qcow2 or iso)", name, vdisk_format_name(vol->format));
     if (!vol->has_capacity && !vol->backing_path)
         return vdisk_error_set(err, EINVAL, "%s: missing <capacity> (only a volume with a "
                                "backing store may leave it out)", name);

@@ -45,6 +45,8 @@ vv_create_spec_clear(vv_create_spec *s)
 {
     for (int i = 0; i < VV_KEY_COUNT; i++)
         free(s->shown[i]);
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX; i++)
+        free(s->format_shown[i]);
     vdisk_create_opts_clear(&s->opts);
     memset(s, 0, sizeof(*s));
 }
@@ -56,6 +58,33 @@ find_key(const char *key)
         if (strcmp(key_names[i], key) == 0)
             return i;
     return -1;
+}
+
+/* The i-th of the options a format has of its own (listed by -o help, not
+ * size, preallocation or nocow), for the formats whose "Formatting" line
+ * shows them in table order (vpc, vhdx); NULL past the last, and for raw,
+ * qcow2 and luks, whose lines have qemu-img's own orders (below). */
+static const vdisk_option *
+own_option(vdisk_format fmt, int i)
+{
+    if (fmt == VDISK_FORMAT_RAW || fmt == VDISK_FORMAT_QCOW2 || fmt == VDISK_FORMAT_LUKS)
+        return NULL;
+    for (const vdisk_option *o = vdisk_format_options(fmt); o->name; o++)
+        if ((o->ops & VDISK_OPTION_CREATE) && !(o->flags & (VDISK_OPTION_COMMON | VDISK_OPTION_HIDDEN))
+            && i-- == 0)
+            return o;
+    return NULL;
+}
+
+/* Where the typed value of one of the format's own options is kept. */
+static char **
+format_slot(vv_create_spec *s, const char *key)
+{
+    const vdisk_option *o;
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX && (o = own_option(s->opts.format, i)); i++)
+        if (strcmp(o->name, key) == 0)
+            return &s->format_shown[i];
+    return NULL;
 }
 
 int
@@ -71,14 +100,15 @@ vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const 
         return r;
     }
     int k = find_key(key);
-    if (k >= 0) {
+    char **slot = k >= 0 ? &s->shown[k] : format_slot(s, key);
+    if (slot) {
         char *copy = strdup(value);
         if (!copy) {
             vv_error("out of memory");
             return -ENOMEM;
         }
-        free(s->shown[k]);
-        s->shown[k] = copy;
+        free(*slot);
+        *slot = copy;
     }
     return 0;
 }
@@ -172,9 +202,39 @@ print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
     print_escaped(out, v);
 }
 
+/* A format with its own option table (vpc, vhdx): size, its options in
+ * table order (sizes in bytes, the rest as typed, defaults qemu-img always
+ * shows), then the file options given. */
+static void
+print_format_options(const vv_create_spec *s, FILE *out)
+{
+    print_option(s, VV_KEY_SIZE, out);
+    const vdisk_option *o;
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX && (o = own_option(s->opts.format, i)); i++) {
+        const char *v = s->format_shown[i] ? s->format_shown[i] : o->def;
+        uint64_t n;
+        if (!v)
+            continue;
+        if (o->type == VDISK_OPTION_SIZE && vdisk_parse_size(v, &n, NULL) == 0)
+            fprintf(out, " %s=%" PRIu64, o->name, n);
+        else {
+            fprintf(out, " %s=", o->name);
+            print_escaped(out, v);
+        }
+    }
+    print_option(s, VV_KEY_NOCOW, out);
+    print_option(s, VV_KEY_PREALLOCATION, out);
+}
+
 void
 vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
 {
+    if (own_option(s->opts.format, 0)) {
+        fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
+        print_format_options(s, out);
+        fputc('\n', out);
+        return;
+    }
     bool qcow2 = s->opts.format == VDISK_FORMAT_QCOW2;
     const enum vv_create_key *order = qcow2 ? qcow2_order : raw_order;
     size_t n = qcow2 ? sizeof(qcow2_order) / sizeof(qcow2_order[0])

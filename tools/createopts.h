@@ -28,9 +28,13 @@ enum vv_create_key {
     VV_KEY_COUNT,
 };
 
+/* Most options of its own a format's table (vdisk/options.h) has. */
+#define VV_FORMAT_KEYS_MAX 8
+
 typedef struct vv_create_spec {
     vdisk_create_opts opts;
     char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
+    char *format_shown[VV_FORMAT_KEYS_MAX];   /* the format's own options, by table index */
 } vv_create_spec;
 
 void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);

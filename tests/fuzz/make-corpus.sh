@@ -281,3 +281,68 @@ zf = e(b"ZF", b"pz" + bytes([4, 15]) + both(len(text)))
 open(f"{sys.argv[1]}/zisofs.su", "wb").write(bytes([len(px + zf)]) + px + zf + data)
 PY
 echo "make-corpus: $(find "$isodir" "$descdir" "$suspdir" -type f | wc -l) ISO seeds"
+# ---- VHDX and VHD (vpc) ------------------------------------------------------
+# qemu-img's own images (small virtual sizes, 1 MiB blocks), and what it
+# cannot make, built from the specifications by the interop tests' builders:
+# a differencing VHDX with a sector bitmap and a parent locator, 4 KiB
+# logical sectors, a log left to replay; a differencing VHD with parent
+# locators and small blocks.
+xdir="$out/fuzz-vhdx"
+vdir="$out/fuzz-vpc"
+rm -rf "$xdir" "$vdir"
+mkdir -p "$xdir" "$vdir"
+qemu-img create -q -f vhdx -o block_size=1M "$xdir/dynamic.vhdx" 4M
+qemu-img create -q -f vhdx -o block_size=1M,block_state_zero=off "$xdir/notpresent.vhdx" 2M
+qemu-img create -q -f vhdx -o subformat=fixed,block_size=1M "$xdir/fixed.vhdx" 2M
+qemu-img create -q -f vpc "$vdir/empty.vhd" 64M
+qemu-img create -q -f vpc -o subformat=fixed,force_size=on "$vdir/fixed.vhd" 64k
+python3 - "$xdir" "$vdir" "$(dirname "$0")/../interop" <<'PY'
+import struct, sys, uuid
+sys.path.insert(0, sys.argv[3])
+import vhdx_build as vx, vhd_build as vb
+xdir, vdir = sys.argv[1], sys.argv[2]
+MiB = vx.MiB
+kv = {"parent_linkage": "{%s}" % uuid.uuid4(), "relative_path": ".\\parent.vhdx",
+      "absolute_win32_path": "C:\\vms\\parent.vhdx"}
+im = vx.Image(2 * MiB, block_size=MiB, parent_kv=kv)
+im.partial(0, bytes([0x44]) * MiB, [0, 1, 2, 100])
+im.state(1, vx.ZERO)
+im.write(f"{xdir}/differencing.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB, fixed=True)
+im.block(0, bytes([0x33]) * MiB)
+im.state(1, vx.UNMAPPED)
+im.write(f"{xdir}/data.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB, lsec=4096)
+im.block(1, bytes([0x55]) * MiB)
+im.write(f"{xdir}/sector4k.vhdx")
+im = vx.Image(2 * MiB, block_size=MiB)
+guid = uuid.uuid4()
+page = bytearray(4096)
+struct.pack_into("<Q", page, 0, im.end | vx.FULLY)
+im.log = (guid, [vx.log_entry(guid, 3, 0, im.end, im.end + MiB, updates=[(im.bat_off, bytes(page))],
+                              zeros=[(im.end, 4096)])])
+im.write(f"{xdir}/dirty-log.vhdx")
+blocks = {0: (bytes([0x66]) * 4096, {1, 3, 7})}
+locs = [(b"W2ru", ".\\parent.vhd".encode("utf-16-le")), (b"W2ku", "C:\\p.vhd".encode("utf-16-le")),
+        (b"MacX", b"file:///srv/parent.vhd")]
+vb.differencing(f"{vdir}/differencing.vhd", 64 << 10, b"\x11" * 16, blocks, locs, block_size=4096)
+vb.differencing(f"{vdir}/dynamic-4k.vhd", 64 << 10, b"\0" * 16, blocks, [], block_size=4096,
+                dtype=vb.DYNAMIC)
+PY
+# fuzz-vhdx takes the 4 KiB windows of a file at the offsets of its
+# structures (see fuzz-vhdx.c), not the whole file.
+python3 - "$xdir" <<'PY'
+import os, sys
+W = [0, 64 << 10, 128 << 10, 192 << 10, 256 << 10, 1 << 20, (1 << 20) + 4096, (1 << 20) + 8192,
+     2 << 20, 3 << 20, (3 << 20) + (64 << 10), 4 << 20, 5 << 20]
+for name in os.listdir(sys.argv[1]):
+    path = os.path.join(sys.argv[1], name)
+    with open(path, "rb") as f:
+        parts = []
+        for off in W:
+            f.seek(off)
+            parts.append(f.read(4096).ljust(4096, b"\0"))
+    with open(path, "wb") as f:
+        f.write(b"".join(parts))
+PY
+echo "make-corpus: $(find "$xdir" "$vdir" -type f | wc -l) VHDX and VHD seeds"

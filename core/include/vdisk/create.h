@@ -34,8 +34,22 @@ typedef enum vdisk_compression {
     VDISK_COMPRESSION_ZSTD = 1,
 } vdisk_compression;
 
+/* vpc (VHD): -o subformat=dynamic|fixed, force_size=on|off (core/vpc/opts.c). */
+typedef struct vdisk_vpc_opts {
+    bool fixed;                   /* subformat=fixed; default dynamic */
+    bool force_size;              /* the size as given, not rounded to a CHS geometry */
+} vdisk_vpc_opts;
+
+/* vhdx: -o subformat, block_size, log_size, block_state_zero (core/vhdx/opts.c). */
+typedef struct vdisk_vhdx_opts {
+    bool fixed;                   /* subformat=fixed; default dynamic */
+    uint64_t block_size;          /* bytes; 0: chosen by the virtual size, as qemu-img */
+    uint64_t log_size;            /* bytes; default 1 MiB */
+    bool block_state_zero;        /* blocks start in the ZERO state (default, as qemu-img) */
+} vdisk_vhdx_opts;
+
 typedef struct vdisk_create_opts {
-    vdisk_format format;          /* RAW or QCOW2 */
+    vdisk_format format;          /* RAW, QCOW2, LUKS, VPC or VHDX */
     uint64_t size;                /* virtual size in bytes; 0 with a backing file: the backing file's size */
     vdisk_prealloc prealloc;
     bool nocow;                   /* set FS_NOCOW_FL (btrfs) on the new file */
@@ -50,6 +64,8 @@ typedef struct vdisk_create_opts {
     vdisk_format backing_format;  /* UNKNOWN: probe the backing file and record what it is */
     /* qcow2 encrypt.* and luks options (see vdisk/encrypt.h) */
     vdisk_encrypt_opts encrypt;
+    vdisk_vpc_opts vpc;
+    vdisk_vhdx_opts vhdx;
 } vdisk_create_opts;
 
 /* Defaults as qemu-img: raw, thin, 64 KiB clusters, compat 1.1, 16-bit refcounts. */

@@ -42,6 +42,8 @@ typedef enum vdisk_option_type {
                                           * deprecated encryption=on) */
 #define VDISK_OPTION_FILE    (1u << 1)   /* an option of the file under the image, not of the
                                           * format (nocow): amend does not know it at all */
+#define VDISK_OPTION_COMMON  (1u << 2)   /* one every format takes (size, preallocation,
+                                          * nocow): not the format's own */
 
 typedef struct vdisk_option vdisk_option;
 struct vdisk_option {
