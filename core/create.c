@@ -1,5 +1,6 @@
-/* libvdisk — creation options (qemu-img's -o vocabulary), their checks, and
- * vdisk_create / vdisk_measure_image dispatch to the format drivers.
+/* libvdisk — creation options (their defaults and checks; the -o
+ * vocabulary is options.c's, from the format tables), and vdisk_create /
+ * vdisk_measure_image dispatch to the format drivers.
  *
  * Messages for invalid combinations follow qemu-img's wording, so an admin
  * who knows one recognises the other.
@@ -15,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "create-opts.h"
 #include "driver.h"
 #include "vhdx/opts.h"
 #include "vpc/opts.h"
@@ -176,200 +176,6 @@ vdisk_create_opts_clear(vdisk_create_opts *opts)
     opts->backing_file = NULL;
 }
 
-static int
-parse_bool(const char *key, const char *value, bool *out, vdisk_error *err)
-{
-    static const char *const yes[] = { "on", "yes", "true", "y" };
-    static const char *const no[] = { "off", "no", "false", "n" };
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(value, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcmp(value, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return vdisk_error_set(err, EINVAL, "Parameter '%s' expects 'on' or 'off' (not '%s')", key, value);
-}
-
-static int
-parse_compat(const char *value, int *out, vdisk_error *err)
-{
-    if (strcmp(value, "0.10") == 0 || strcmp(value, "v2") == 0)
-        *out = 2;
-    else if (strcmp(value, "1.1") == 0 || strcmp(value, "v3") == 0)
-        *out = 3;
-    else
-        return vdisk_error_set(err, EINVAL, "Parameter 'compat' does not accept value '%s' (expected 0.10 or 1.1)",
-                               value);
-    return 0;
-}
-
-static int
-parse_number(const char *key, const char *value, uint64_t *out, vdisk_error *err)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(value, &end, 0);   /* 16, 0x10, 020 as QEMU */
-    if (errno || end == value || *end || value[0] == '-')
-        return vdisk_error_set(err, EINVAL, "Parameter '%s' expects a number (not '%s')", key, value);
-    *out = v;
-    return 0;
-}
-
-/* A size-valued option (size, cluster_size), with qemu's message. */
-static int
-parse_size_option(const char *key, const char *value, uint64_t *out, vdisk_error *err)
-{
-    vdisk_error local;
-    int r = vdisk_parse_size(value, out, &local);
-    if (r < 0)
-        return vdisk_error_set(err, -r, "Parameter '%s' expects a non-negative number below 2^64 "
-                               "(optional suffix k, M, G, T, P or E), not '%s'", key, value);
-    return 0;
-}
-
-/* qcow2's encrypt.* keys (and the old encryption=on, meaning AES), luks's
- * bare ones; -ENOENT for anything else. */
-static int
-encrypt_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    if (o->format == VDISK_FORMAT_QCOW2 && strncmp(key, "encrypt.", 8) == 0) {
-        int r = vdisk_encrypt_opts_set(&o->encrypt, key + 8, value, err);
-        if (r == -ENOENT)
-            r = vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format qcow2", key);
-        return r;
-    }
-    if (o->format == VDISK_FORMAT_QCOW2 && strcmp(key, "encryption") == 0) {
-        bool on;
-        int r = parse_bool(key, value, &on, err);
-        if (r == 0)
-            o->encrypt.format = on ? VDISK_ENCRYPT_AES : VDISK_ENCRYPT_NONE;
-        return r;
-    }
-    if (o->format == VDISK_FORMAT_LUKS && strcmp(key, "format") != 0)
-        return vdisk_encrypt_opts_set(&o->encrypt, key, value, err);
-    return -ENOENT;
-}
-
-/* Options of the formats that keep their own table (core/<format>/opts.c);
- * -ENOENT for anything else. */
-static int
-format_option(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    if (o->format == VDISK_FORMAT_VPC)
-        return vpc_opts_set(o, key, value, err);
-    if (o->format == VDISK_FORMAT_VHDX)
-        return vhdx_opts_set(o, key, value, err);
-    return -ENOENT;
-}
-
-const vdisk_create_option *
-vdisk_create_format_options(vdisk_format fmt)
-{
-    if (fmt == VDISK_FORMAT_VPC)
-        return vpc_create_options;
-    if (fmt == VDISK_FORMAT_VHDX)
-        return vhdx_create_options;
-    return NULL;
-}
-
-int
-vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    uint64_t n;
-    int r;
-    if (o->format == VDISK_FORMAT_VMDK) {
-        r = vmdk_opts_set(o, key, value, err);   /* vmdk/opts.c: that format's table */
-        if (r != -ENOENT)
-            return r;
-    }
-    if (strcmp(key, "size") == 0)
-        return parse_size_option(key, value, &o->size, err);
-    if (strcmp(key, "preallocation") == 0)
-        return vdisk_prealloc_from_name(value, &o->prealloc, err);
-    if (strcmp(key, "nocow") == 0)
-        return parse_bool(key, value, &o->nocow, err);
-    r = format_option(o, key, value, err);
-    if (r != -ENOENT)
-        return r;
-    if (o->format == VDISK_FORMAT_RAW && (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0))
-        return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format raw "
-                               "(raw images cannot have a backing file; use qcow2)", key);
-    if (strcmp(key, "backing_file") == 0) {
-        char *copy = strdup(value);
-        if (!copy)
-            return vdisk_error_set(err, ENOMEM, "out of memory");
-        free(o->backing_file);
-        o->backing_file = copy;
-        return 0;
-    }
-    if (strcmp(key, "backing_fmt") == 0)
-        return vdisk_format_from_name(value, &o->backing_format, err);
-    r = encrypt_option(o, key, value, err);
-    if (r != -ENOENT)
-        return r;
-    if (o->format == VDISK_FORMAT_QCOW2) {
-        if (strcmp(key, "cluster_size") == 0) {
-            r = parse_size_option(key, value, &n, err);
-            if (r == 0 && n > UINT32_MAX)
-                r = vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k");
-            if (r == 0)
-                o->cluster_size = (uint32_t)n;
-            return r;
-        }
-        if (strcmp(key, "compat") == 0)
-            return parse_compat(value, &o->compat, err);
-        if (strcmp(key, "refcount_bits") == 0) {
-            r = parse_number(key, value, &n, err);
-            if (r == 0)
-                o->refcount_bits = n > 64 ? 65 : (int)n;
-            return r;
-        }
-        if (strcmp(key, "lazy_refcounts") == 0)
-            return parse_bool(key, value, &o->lazy_refcounts, err);
-        if (strcmp(key, "extended_l2") == 0)
-            return parse_bool(key, value, &o->extended_l2, err);
-        if (strcmp(key, "compression_type") == 0) {
-            if (strcmp(value, "zlib") == 0)
-                o->compression_type = VDISK_COMPRESSION_ZLIB;
-            else if (strcmp(value, "zstd") == 0)
-                o->compression_type = VDISK_COMPRESSION_ZSTD;
-            else
-                return vdisk_error_set(err, EINVAL, "Parameter 'compression_type' does not accept value '%s' "
-                                       "(expected zlib or zstd)", value);
-            return 0;
-        }
-    }
-    return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format %s", key,
-                           vdisk_format_name(o->format));
-}
-
-int
-vdisk_create_opts_parse(vdisk_create_opts *opts, const char *list, vdisk_error *err)
-{
-    char *copy = strdup(list);
-    if (!copy)
-        return vdisk_error_set(err, ENOMEM, "out of memory");
-    int r = 0;
-    char *save = NULL;
-    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(item, '=');
-        if (!eq) {
-            r = vdisk_error_set(err, EINVAL, "Invalid option '%s': expected key=value", item);
-            break;
-        }
-        *eq = '\0';
-        r = vdisk_create_opts_set(opts, item, eq + 1, err);
-        if (r < 0)
-            break;
-    }
-    free(copy);
-    return r;
-}
-
 static bool
 is_pow2(uint64_t v)
 {
@@ -417,7 +223,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                vdisk_format_name(o->format), list);
     }
     if (o->size >= MAX_IMAGE_SIZE)
-        return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
     if (o->format == VDISK_FORMAT_VPC)
@@ -520,16 +327,4 @@ vdisk_measure_image(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measu
         return vdisk_error_set(err, ENOTSUP, "Block driver '%s' does not support size measurement",
                                drv->name);
     return drv->measure(opts, src, out, err);
-}
-
-int
-vdisk_create_opt_bool(const char *key, const char *value, bool *out, vdisk_error *err)
-{
-    return parse_bool(key, value, out, err);
-}
-
-int
-vdisk_create_opt_size(const char *key, const char *value, uint64_t *out, vdisk_error *err)
-{
-    return parse_size_option(key, value, out, err);
 }

@@ -147,6 +147,17 @@ is_aligned(const vdisk_file *f, const void *buf, size_t len, uint64_t off)
     return ((uintptr_t)buf % a) == 0 && (len % a) == 0 && (off % a) == 0;
 }
 
+/* EFBIG from a write, truncate or fallocate: the file reached the
+ * process's file size limit (RLIMIT_FSIZE) or the largest file the file
+ * system holds -- for the caller, as ENOSPC, no more space. */
+static int
+space_kind(vdisk_error *err, int r)
+{
+    if (err && r == -EFBIG)
+        err->kind = VDISK_ERR_NO_SPACE;
+    return r;
+}
+
 /* Plain loop over pread: handles EINTR, short reads and EOF (zero fill). */
 static int
 raw_pread_full(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err)
@@ -186,8 +197,9 @@ raw_pwrite_full(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return vdisk_error_set_errno(err, errno, "%s: write of %zu bytes at offset 0x%llx failed",
-                                         f->path, len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: write of %zu bytes at "
+                                                         "offset 0x%llx failed", f->path, len,
+                                                         (unsigned long long)off));
         }
         p += r;
         len -= (size_t)r;
@@ -278,8 +290,8 @@ int
 vdisk_file_truncate(vdisk_file *f, uint64_t len, vdisk_error *err)
 {
     if (ftruncate(f->fd, (off_t)len) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot set the file length to %llu",
-                                     f->path, (unsigned long long)len);
+        return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot set the file length "
+                                                     "to %llu", f->path, (unsigned long long)len));
     return 0;
 }
 
@@ -308,8 +320,9 @@ vdisk_file_allocate(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err)
         if (fallocate(f->fd, 0, (off_t)off, (off_t)len) == 0)
             return 0;
         if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes at "
+                                                         "offset 0x%llx", f->path, (unsigned long long)len,
+                                                         (unsigned long long)off));
         atomic_store(&f->can_fallocate, false);
     }
     return vdisk_error_set(err, ENOTSUP, "%s: the file system cannot preallocate space (fallocate)",
@@ -381,8 +394,9 @@ vdisk_file_zero(vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk
         if (fallocate(f->fd, FALLOC_FL_ZERO_RANGE, (off_t)off, (off_t)len) == 0)
             return 0;
         if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot zero %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot zero %llu bytes at "
+                                                         "offset 0x%llx", f->path, (unsigned long long)len,
+                                                         (unsigned long long)off));
         atomic_store(&f->can_zero_range, false);
     }
     return write_zero_chunks(f, off, len, NULL, NULL, err);

@@ -144,6 +144,20 @@ image_free(vdisk_image *img)
     free(img);
 }
 
+/* Open's snapshot option (-l): switch the new read-only handle to the
+ * content of an internal snapshot. */
+static int
+load_snapshot(vdisk_image *img, const char *id_or_name, vdisk_error *err)
+{
+    if (!img->drv->snapshot_load)
+        return vdisk_error_set(err, ENOTSUP, "%s: format '%s' does not support internal snapshots",
+                               img->filename, img->drv->name);
+    if (!id_or_name[0])
+        return vdisk_error_set(err, EINVAL, "%s: a snapshot needs a non-empty ID or name",
+                               img->filename);
+    return img->drv->snapshot_load(img, id_or_name, err);
+}
+
 int
 vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err)
 {
@@ -156,7 +170,7 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
     if (r == 0 && opts && opts->snapshot) {
         r = (flags & VDISK_OPEN_RDWR)
                 ? vdisk_error_set(err, EINVAL, "%s: a snapshot can only be opened read-only", path)
-                : vdisk_snapshot_load(*out, opts->snapshot, err);
+                : load_snapshot(*out, opts->snapshot, err);
         if (r < 0) {
             vdisk_close(*out, NULL);
             *out = NULL;

@@ -1,11 +1,13 @@
-/* libvdisk internals — the VHDX creation options, called from create.c's
- * dispatch: one table (vhdx_create_options) and its setter. */
+/* libvdisk internals — the VHDX creation options: the driver's option table
+ * (vhdx_options, vdisk/options.h) and its setter. */
 #ifndef VDISK_VHDX_OPTS_H
 #define VDISK_VHDX_OPTS_H
 
 #include <vdisk/create.h>
+#include <vdisk/options.h>
 
-extern const vdisk_create_option vhdx_create_options[];
+/* What create and measure take (vdisk/options.h); the driver names it. */
+extern const struct vdisk_option vhdx_options[];
 
 /* qemu-img's defaults: dynamic, block size by the disk size, 1 MiB log,
  * blocks in the ZERO state. */

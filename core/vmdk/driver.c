@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "vmdk.h"
 
 uint32_t
@@ -287,15 +288,6 @@ vdisk_vmdk_info_free(vdisk_vmdk_info *v)
 }
 
 /* qemu-img has no size estimate for vmdk targets; neither has vdisk. */
-static int
-vmdk_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out, vdisk_error *err)
-{
-    (void)opts;
-    (void)src;
-    (void)out;
-    return vdisk_error_set(err, ENOTSUP, "Block driver 'vmdk' does not support size measurement");
-}
-
 /* Compressed writes (convert -c): what a streamOptimized image does with
  * every write; other kinds store grains as they are. */
 static int
@@ -316,6 +308,8 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .open = vmdk_open,
     .close = vmdk_close,
     .create = vmdk_create,
+    .options = vmdk_options,                            /* -o of create (opts.c) */
+    .options_help_by_name = true,                       /* its order is the "Formatting" line's */
     .pread = vmdk_pread,
     .pwrite = vmdk_pwrite,
     .pwrite_compressed = vmdk_pwrite_compressed,
@@ -326,6 +320,5 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .flush = vmdk_flush,
     .block_status = vmdk_block_status,
     .get_info = vmdk_get_info,
-    .measure = vmdk_measure,
     .check = vmdk_check,
 };

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "vpc.h"
 
 static void
@@ -172,6 +173,7 @@ const struct vdisk_driver vdisk_vpc_driver = {
     .open = vpc_open,
     .close = vpc_close,
     .create = vpc_create,
+    .options = vpc_options,              /* -o of create and measure (opts.c) */
     .pread = vpc_pread,
     .pwrite = vpc_pwrite,
     .write_zeroes = vpc_write_zeroes,

@@ -16,6 +16,7 @@
 #include <vdisk/iso.h>
 #include <vdisk/bitmap.h>
 #include <vdisk/vmdk.h>
+#include <vdisk/options.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 
