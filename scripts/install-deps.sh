@@ -35,6 +35,11 @@ packages=(
     # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
     # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
+    # Debian packages (scripts/build-debs.sh: debhelper, lintian; the bash
+    # completion's directory; scripts/test-debs-chroot.sh: debootstrap).
+    # The rebuilt libvirt's build dependencies are installed by
+    # scripts/build-libvirt-debs.sh itself (apt-get build-dep), only when used.
+    debhelper lintian bash-completion debootstrap
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
     ca-certificates procps time git coreutils util-linux
 )
