@@ -1,6 +1,7 @@
-/* libvdisk — creation options (their defaults and checks; the -o
- * vocabulary is options.c's, from the format tables), and vdisk_create /
- * vdisk_measure_image dispatch to the format drivers.
+/* libvdisk — creation options (their defaults and the checks every format
+ * shares; the -o vocabulary is options.c's, from the format tables, and
+ * each driver checks its own combinations: .opts_validate), and
+ * vdisk_create / vdisk_measure_image dispatch to the format drivers.
  *
  * Messages for invalid combinations follow qemu-img's wording, so an admin
  * who knows one recognises the other.
@@ -17,15 +18,8 @@
 #include <unistd.h>
 
 #include "driver.h"
-#include "vhdx/opts.h"
-#include "vpc/opts.h"
-#include "vmdk/opts.h"
 
-#define MIN_CLUSTER 512u
-#define MAX_CLUSTER (2u << 20)
 #define DEFAULT_CLUSTER (64u << 10)
-/* Extended L2: 32 subclusters of at least 512 bytes. */
-#define MIN_EXTL2_CLUSTER (16u << 10)
 /* QEMU's limit for any image size (BDRV_MAX_LENGTH is a bit lower; 8 EiB
  * is where its size parser stops). */
 #define MAX_IMAGE_SIZE (UINT64_C(1) << 63)
@@ -163,10 +157,9 @@ vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt)
     opts->refcount_bits = 16;
     opts->compression_type = VDISK_COMPRESSION_ZLIB;
     opts->backing_format = VDISK_FORMAT_UNKNOWN;
-    if (fmt == VDISK_FORMAT_LUKS)
-        opts->encrypt.format = VDISK_ENCRYPT_LUKS;
-    vpc_opts_init(&opts->vpc);
-    vhdx_opts_init(&opts->vhdx);
+    const struct vdisk_driver *drv = vdisk_driver_for(fmt);
+    if (drv && drv->opts_init)
+        drv->opts_init(opts);
 }
 
 void
@@ -174,43 +167,6 @@ vdisk_create_opts_clear(vdisk_create_opts *opts)
 {
     free(opts->backing_file);
     opts->backing_file = NULL;
-}
-
-static bool
-is_pow2(uint64_t v)
-{
-    return v && !(v & (v - 1));
-}
-
-static int
-validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
-{
-    if (o->compat != 2 && o->compat != 3)
-        return vdisk_error_set(err, EINVAL, "Invalid compatibility level: %d", o->compat);
-    if (!is_pow2(o->cluster_size) || o->cluster_size < MIN_CLUSTER || o->cluster_size > MAX_CLUSTER)
-        return vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k "
-                               "(got %" PRIu32 ")", o->cluster_size);
-    if (o->extended_l2 && o->compat < 3)
-        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with compatibility "
-                               "level 1.1 and above (use compat=1.1 or greater)");
-    if (o->extended_l2 && o->cluster_size < MIN_EXTL2_CLUSTER)
-        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with cluster sizes "
-                               "of at least %u bytes", MIN_EXTL2_CLUSTER);
-    if (o->backing_file && o->prealloc != VDISK_PREALLOC_OFF && !o->extended_l2)
-        return vdisk_error_set(err, EINVAL, "Backing file and preallocation can only be used at the "
-                               "same time if extended_l2 is on");
-    if (o->lazy_refcounts && o->compat < 3)
-        return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility level 1.1 "
-                               "and above (use compat=1.1 or greater)");
-    if (o->refcount_bits < 1 || o->refcount_bits > 64 || !is_pow2((uint64_t)o->refcount_bits))
-        return vdisk_error_set(err, EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
-    if (o->compat < 3 && o->refcount_bits != 16)
-        return vdisk_error_set(err, EINVAL, "Different refcount widths than 16 bits require compatibility "
-                               "level 1.1 or above (use compat=1.1 or greater)");
-    if (o->compat < 3 && o->compression_type != VDISK_COMPRESSION_ZLIB)
-        return vdisk_error_set(err, EINVAL, "Non-zlib compression type is only supported with compatibility "
-                               "level 1.1 and above (use compat=1.1 or greater)");
-    return 0;
 }
 
 int
@@ -227,31 +183,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                     "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
         return vdisk_error_set(err, EINVAL, "Backing format cannot be used without backing file");
-    if (o->format == VDISK_FORMAT_VPC)
-        return vpc_opts_validate(o, err);
-    if (o->format == VDISK_FORMAT_VHDX)
-        return vhdx_opts_validate(o, err);
-    if (o->format == VDISK_FORMAT_RAW) {
-        if (o->backing_file)
-            return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
-        if (o->prealloc == VDISK_PREALLOC_METADATA)
-            return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode: metadata (raw images "
-                                   "take off, falloc or full)");
-        return 0;
-    }
-    if (o->format == VDISK_FORMAT_VMDK)
-        return vmdk_opts_validate(o, err);
-    if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
-        return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
-                               "encrypt.format=luks)");
-    int r = vdisk_encrypt_opts_validate(&o->encrypt, err);
-    if (r == 0 && o->format == VDISK_FORMAT_QCOW2 && o->encrypt.format != VDISK_ENCRYPT_NONE &&
-        o->prealloc != VDISK_PREALLOC_OFF)
-        r = vdisk_error_set(err, ENOTSUP, "preallocation=%s is not supported with encryption "
-                            "(preallocated clusters would not read as zeros)", vdisk_prealloc_name(o->prealloc));
-    if (r < 0 || o->format == VDISK_FORMAT_LUKS)
-        return r;
-    return validate_qcow2(o, err);
+    const struct vdisk_driver *drv = vdisk_driver_for(o->format);
+    return drv->opts_validate ? drv->opts_validate(o, err) : 0;
 }
 
 /* With a backing file: record its format (probe it when not given) and take

@@ -58,9 +58,16 @@ struct vdisk_driver {
      *     };
      *     ... .options = vmdk_options, ...
      *
-     * (options.h has the shared parsers and entries).  vdisk_create_opts_
-     * validate still checks the combination. */
+     * (options.h has the shared parsers and entries), and checks the
+     * combination in .opts_validate. */
     const struct vdisk_option *options;
+    /* Optional: the defaults of the format's own fields of vdisk_create_opts
+     * (vdisk_create_opts_init; everything else starts at zero). */
+    void (*opts_init)(vdisk_create_opts *o);
+    /* Optional: refuse a combination of create options the format cannot
+     * make, with qemu-img's messages (vdisk_create_opts_validate, after the
+     * checks every format shares). */
+    int (*opts_validate)(const vdisk_create_opts *o, vdisk_error *err);
     /* "-o help" lists the table by name, as qemu-img lists every format's,
      * rather than in the table's order (vmdk, whose table is in the order
      * of its "Formatting" line). */

@@ -157,6 +157,18 @@ no_backing(vdisk_create_opts *o, const char *key, const char *value, vdisk_error
                            "(raw images cannot have a backing file; use qcow2)", key);
 }
 
+/* A raw image has no backing file and no metadata to preallocate. */
+static int
+raw_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->backing_file)
+        return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
+    if (o->prealloc == VDISK_PREALLOC_METADATA)
+        return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode: metadata (raw images "
+                               "take off, falloc or full)");
+    return 0;
+}
+
 static const vdisk_option raw_options[] = {
     VDISK_OPTIONS_COMMON,
     { "backing_file", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
@@ -173,6 +185,7 @@ const struct vdisk_driver vdisk_raw_driver = {
     .close = raw_close,
     .create = raw_create,
     .options = raw_options,
+    .opts_validate = raw_opts_validate,
     .pread = raw_pread,
     .pwrite = raw_pwrite,
     .write_zeroes = raw_write_zeroes,

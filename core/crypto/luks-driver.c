@@ -327,6 +327,23 @@ luks_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out
     return 0;
 }
 
+/* New images are LUKS-encrypted whatever the options say. */
+static void
+luks_opts_init(vdisk_create_opts *o)
+{
+    o->encrypt.format = VDISK_ENCRYPT_LUKS;
+}
+
+/* No backing file; the LUKS parameters must make a header. */
+static int
+luks_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->backing_file)
+        return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
+                               "encrypt.format=luks)");
+    return vdisk_encrypt_opts_validate(&o->encrypt, err);
+}
+
 /* The LUKS parameters, the common options, and the key-slot options of
  * amend, spelled as qemu-img's luks format spells them (no "encrypt."). */
 static const vdisk_option luks_options[] = {
@@ -343,6 +360,8 @@ const struct vdisk_driver vdisk_luks_driver = {
     .close = luks_close,                  /* wipe the keys */
     .create = luks_create,                /* header, slot 0, payload */
     .options = luks_options,              /* LUKS parameters and key slots */
+    .opts_init = luks_opts_init,          /* encrypt.format=luks */
+    .opts_validate = luks_opts_validate,  /* no backing file; the LUKS parameters */
     .pread = luks_pread,                  /* decrypt sectors */
     .pwrite = luks_pwrite,                /* encrypt sectors (RMW at the edges) */
     .write_zeroes = luks_write_zeroes,    /* encrypted zeros */

@@ -90,6 +90,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .close = qcow2_close,                          /* write back, clear dirty bit, free (open.c) */
     .create = qcow2_create,                        /* new image, preallocation (create.c) */
     .options = qcow2_options,                      /* -o of create, measure, amend (options.c) */
+    .opts_validate = qcow2_opts_validate,          /* version, cluster size, encryption (options.c) */
     .pread = qcow2_pread,                          /* reads through the cluster map (io.c) */
     .pwrite = qcow2_pwrite,                        /* in place or allocating with COW (write.c) */
     .write_zeroes = qcow2_write_zeroes,            /* zero clusters / zero bits (zero.c) */

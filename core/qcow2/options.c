@@ -1,9 +1,11 @@
 /* libvdisk — the qcow2 options (vdisk/options.h): what create, measure and
- * amend take, in the order `create -o help` lists them, and how their
- * values are stored.  Create's value messages quote the value; amend's are
- * qemu-img amend's, word for word.
+ * amend take, in the order `create -o help` lists them, how their values
+ * are stored, and the checks of their combination for a new image.
+ * Create's value messages quote the value; amend's are qemu-img amend's,
+ * word for word.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +191,63 @@ amend_data_file_raw(vdisk_amend_opts *o, const char *key, const char *value, vdi
 {
     return amend_bool(key, value, &o->data_file_raw, err);
 }
+
+/* ---- the combination ---------------------------------------------------- */
+
+#define MIN_CLUSTER (1u << QCOW2_MIN_CLUSTER_BITS)
+#define MAX_CLUSTER (1u << QCOW2_MAX_CLUSTER_BITS)
+/* Extended L2: 32 subclusters of at least 512 bytes. */
+#define MIN_EXTL2_CLUSTER (16u << 10)
+
+static bool
+is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+/* The layout: version, cluster size, subclusters, refcount width. */
+static int
+validate_layout(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->compat != 2 && o->compat != 3)
+        return vdisk_error_set(err, EINVAL, "Invalid compatibility level: %d", o->compat);
+    if (!is_pow2(o->cluster_size) || o->cluster_size < MIN_CLUSTER || o->cluster_size > MAX_CLUSTER)
+        return vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k "
+                               "(got %" PRIu32 ")", o->cluster_size);
+    if (o->extended_l2 && o->compat < 3)
+        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with compatibility "
+                               "level 1.1 and above (use compat=1.1 or greater)");
+    if (o->extended_l2 && o->cluster_size < MIN_EXTL2_CLUSTER)
+        return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with cluster sizes "
+                               "of at least %u bytes", MIN_EXTL2_CLUSTER);
+    if (o->backing_file && o->prealloc != VDISK_PREALLOC_OFF && !o->extended_l2)
+        return vdisk_error_set(err, EINVAL, "Backing file and preallocation can only be used at the "
+                               "same time if extended_l2 is on");
+    if (o->lazy_refcounts && o->compat < 3)
+        return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility level 1.1 "
+                               "and above (use compat=1.1 or greater)");
+    if (o->refcount_bits < 1 || o->refcount_bits > 64 || !is_pow2((uint64_t)o->refcount_bits))
+        return vdisk_error_set(err, EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
+    if (o->compat < 3 && o->refcount_bits != 16)
+        return vdisk_error_set(err, EINVAL, "Different refcount widths than 16 bits require compatibility "
+                               "level 1.1 or above (use compat=1.1 or greater)");
+    if (o->compat < 3 && o->compression_type != VDISK_COMPRESSION_ZLIB)
+        return vdisk_error_set(err, EINVAL, "Non-zlib compression type is only supported with compatibility "
+                               "level 1.1 and above (use compat=1.1 or greater)");
+    return 0;
+}
+
+int
+qcow2_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    int r = vdisk_encrypt_opts_validate(&o->encrypt, err);
+    if (r == 0 && o->encrypt.format != VDISK_ENCRYPT_NONE && o->prealloc != VDISK_PREALLOC_OFF)
+        r = vdisk_error_set(err, ENOTSUP, "preallocation=%s is not supported with encryption "
+                            "(preallocated clusters would not read as zeros)", vdisk_prealloc_name(o->prealloc));
+    return r < 0 ? r : validate_layout(o, err);
+}
+
+/* ---- the table ---------------------------------------------------------- */
 
 #define CM VDISK_OPTION_CM
 #define CMA (VDISK_OPTION_CM | VDISK_OPTION_AMEND)

@@ -482,6 +482,8 @@ int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *e
 
 /* What create, measure and amend take (vdisk/options.h). */
 extern const struct vdisk_option qcow2_options[];
+/* Check the combination for a new image, with qemu-img's messages. */
+int qcow2_opts_validate(const vdisk_create_opts *o, vdisk_error *err);
 
 /* ---- amend.c ------------------------------------------------------------ */
 

@@ -36,11 +36,10 @@ const vdisk_option vhdx_options[] = {
 };
 
 void
-vhdx_opts_init(vdisk_vhdx_opts *o)
+vhdx_opts_init(vdisk_create_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->log_size = DEFAULT_LOG_SIZE;
-    o->block_state_zero = true;
+    o->vhdx.log_size = DEFAULT_LOG_SIZE;
+    o->vhdx.block_state_zero = true;
 }
 
 static uint64_t

@@ -11,7 +11,7 @@ extern const struct vdisk_option vhdx_options[];
 
 /* qemu-img's defaults: dynamic, block size by the disk size, 1 MiB log,
  * blocks in the ZERO state. */
-void vhdx_opts_init(vdisk_vhdx_opts *o);
+void vhdx_opts_init(vdisk_create_opts *o);
 /* Set one option; -ENOENT (no message) when the key is not vhdx's. */
 int vhdx_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err);
 /* Check the combination, with qemu-img's messages. */

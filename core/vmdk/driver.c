@@ -310,6 +310,7 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .create = vmdk_create,
     .options = vmdk_options,                            /* -o of create (opts.c) */
     .options_help_by_name = true,                       /* its order is the "Formatting" line's */
+    .opts_validate = vmdk_opts_validate,                /* subformat, parent, provisioning (opts.c) */
     .pread = vmdk_pread,
     .pwrite = vmdk_pwrite,
     .pwrite_compressed = vmdk_pwrite_compressed,

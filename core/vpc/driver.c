@@ -174,6 +174,7 @@ const struct vdisk_driver vdisk_vpc_driver = {
     .close = vpc_close,
     .create = vpc_create,
     .options = vpc_options,              /* -o of create and measure (opts.c) */
+    .opts_validate = vpc_opts_validate,  /* subformat against preallocation */
     .pread = vpc_pread,
     .pwrite = vpc_pwrite,
     .write_zeroes = vpc_write_zeroes,

@@ -25,12 +25,6 @@ const vdisk_option vpc_options[] = {
     VDISK_OPTIONS_END,
 };
 
-void
-vpc_opts_init(vdisk_vpc_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-}
-
 int
 vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {

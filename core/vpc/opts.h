@@ -9,8 +9,6 @@
 /* What create and measure take (vdisk/options.h); the driver names it. */
 extern const struct vdisk_option vpc_options[];
 
-/* Defaults: dynamic, CHS-rounded size. */
-void vpc_opts_init(vdisk_vpc_opts *o);
 /* Set one option; -ENOENT (no message) when the key is not vpc's. */
 int vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err);
 /* Check the combination with the common options. */
