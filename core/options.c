@@ -1,8 +1,8 @@
 /* libvdisk — option tables (vdisk/options.h): finding an option of a
- * format, storing create and amend values through the table, the "-o help"
- * text, and the value parsers and setters the format tables share
- * (options.h).  The tables themselves live with their drivers (raw.c,
- * qcow2/options.c, crypto/luks-driver.c).
+ * format, storing create and amend values through the table, and the
+ * "-o help" text.  The tables themselves live with their drivers (raw.c,
+ * qcow2/options.c, crypto/luks-driver.c, vpc/, vhdx/, vmdk/opts.c), and
+ * the value parsers and setters they share below them (option-values.c).
  *
  * Messages follow qemu-img's wording where it has one; create's value
  * errors also quote the value.
@@ -148,105 +148,4 @@ vdisk_amend_opts_set(vdisk_format fmt, vdisk_amend_opts *o, const char *key, con
         return vdisk_error_set(err, EINVAL, "Invalid parameter '%s'\nThis option is only "
                                "supported for image creation", key);
     return vdisk_error_set(err, EINVAL, "Invalid parameter '%s'", key);
-}
-
-/* ---- values and shared setters ------------------------------------------ */
-
-int
-vdisk_opt_parse_bool(const char *key, const char *value, bool *out, vdisk_error *err)
-{
-    static const char *const yes[] = { "on", "yes", "true", "y" };
-    static const char *const no[] = { "off", "no", "false", "n" };
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(value, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcmp(value, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return vdisk_error_set(err, EINVAL, "Parameter '%s' expects 'on' or 'off' (not '%s')", key, value);
-}
-
-int
-vdisk_opt_parse_number(const char *key, const char *value, uint64_t *out, vdisk_error *err)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(value, &end, 0);   /* 16, 0x10, 020 as QEMU */
-    if (errno || end == value || *end || value[0] == '-')
-        return vdisk_error_set(err, EINVAL, "Parameter '%s' expects a number (not '%s')", key, value);
-    *out = v;
-    return 0;
-}
-
-/* A size-valued option (size, cluster_size), with qemu's message. */
-int
-vdisk_opt_parse_size(const char *key, const char *value, uint64_t *out, vdisk_error *err)
-{
-    vdisk_error local;
-    int r = vdisk_parse_size(value, out, &local);
-    if (r < 0)
-        return vdisk_error_set(err, -r, "Parameter '%s' expects a non-negative number below 2^64 "
-                               "(optional suffix k, M, G, T, P or E), not '%s'", key, value);
-    return 0;
-}
-
-/* size=SIZE. */
-int
-vdisk_opt_set_size(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    return vdisk_opt_parse_size(key, value, &o->size, err);
-}
-
-/* preallocation=off|metadata|falloc|full. */
-int
-vdisk_opt_set_prealloc(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    (void)key;
-    return vdisk_prealloc_from_name(value, &o->prealloc, err);
-}
-
-/* nocow=on|off. */
-int
-vdisk_opt_set_nocow(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    return vdisk_opt_parse_bool(key, value, &o->nocow, err);
-}
-
-/* backing_file=NAME (a copy, owned by o). */
-int
-vdisk_opt_set_backing_file(vdisk_create_opts *o, const char *key, const char *value,
-                           vdisk_error *err)
-{
-    (void)key;
-    char *copy = strdup(value);
-    if (!copy)
-        return vdisk_error_set(err, ENOMEM, "out of memory");
-    free(o->backing_file);
-    o->backing_file = copy;
-    return 0;
-}
-
-/* backing_fmt=FMT. */
-int
-vdisk_opt_set_backing_fmt(vdisk_create_opts *o, const char *key, const char *value,
-                          vdisk_error *err)
-{
-    (void)key;
-    return vdisk_format_from_name(value, &o->backing_format, err);
-}
-
-/* encrypt.KEY=VALUE (qcow2) or KEY=VALUE (luks). */
-int
-vdisk_opt_set_encrypt(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    const char *name = strncmp(key, "encrypt.", 8) == 0 ? key + 8 : key;
-    int r = vdisk_encrypt_opts_set(&o->encrypt, name, value, err);
-    if (r == -ENOENT)   /* a table entry the encryption options do not know */
-        r = vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format %s", key,
-                            vdisk_format_name(o->format));
-    return r;
 }

@@ -1,7 +1,7 @@
 /* libvdisk internals — what the per-format option tables (vdisk/options.h)
- * share: the value parsers with create's wording, the setters of the
- * options every format has, and the help texts and entries spelled once
- * for the tables that repeat them.
+ * share: the value parsers with create's wording and the setters of the
+ * options every format has (option-values.c), and the help texts and
+ * entries spelled once for the tables that repeat them.
  *
  * Adding a table to a format driver (see core/driver.h, .options): list
  * the entries in "-o help" order, starting from VDISK_OPTIONS_COMMON, with
