@@ -42,24 +42,24 @@ struct vdisk_driver {
                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
     /* Optional: the -o options of the format (vdisk/options.h), which
      * vdisk_create_opts_set, vdisk_amend_opts_set and "-o help" read; NULL
-     * takes the common ones (size, preallocation, nocow).  A table is a
-     * static array in "-o help" order ending with VDISK_OPTIONS_END; a
-     * driver whose images need options of their own (subformat=...) adds
-     * the fields to vdisk_create_opts and writes:
+     * (the read-only formats: vdi, qed, parallels) takes the common ones
+     * (size, preallocation, nocow).  A table is a static array in "-o
+     * help" order ending with VDISK_OPTIONS_END; a driver whose images need
+     * options of their own (subformat=...) adds the fields to
+     * vdisk_create_opts and writes (vpc/opts.c in full):
      *
      *     static int set_subformat(vdisk_create_opts *o, const char *key,
      *                              const char *value, vdisk_error *err);
-     *     static const vdisk_option vmdk_options[] = {
+     *     const vdisk_option vpc_options[] = {
      *         VDISK_OPTIONS_COMMON,
-     *         { "subformat", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0,
-     *           "monolithicSparse", "VMDK flat extent format, ...",
-     *           set_subformat, NULL },
+     *         { "subformat", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0, NULL,
+     *           "Type of virtual hard disk format. ...", set_subformat, NULL },
      *         VDISK_OPTIONS_END,
      *     };
-     *     ... .options = vmdk_options, ...
+     *     ... .options = vpc_options, .opts_validate = vpc_opts_validate, ...
      *
-     * (options.h has the shared parsers and entries), and checks the
-     * combination in .opts_validate. */
+     * (options.h has the shared parsers and entries; vmdk/opts.c lists the
+     * common entries apart, in the order of its "Formatting" line). */
     const struct vdisk_option *options;
     /* Optional: the defaults of the format's own fields of vdisk_create_opts
      * (vdisk_create_opts_init; everything else starts at zero). */
