@@ -231,6 +231,26 @@ test_damaged_iso_is_corrupt(void **state)
     assert_int_equal(err.kind, VDISK_ERR_CORRUPT);
 }
 
+/* Zeros opened as one of the foreign formats: each of them starts (or, for
+ * a fixed VHD, ends) with a signature that zeros are not, so the file is
+ * damaged for that format, not of a format vdisk does not know. */
+static void
+test_zeros_as_a_foreign_format_are_corrupt(void **state)
+{
+    static const vdisk_format fmts[] = { VDISK_FORMAT_VMDK, VDISK_FORMAT_VPC, VDISK_FORMAT_VHDX,
+                                         VDISK_FORMAT_VDI, VDISK_FORMAT_QED, VDISK_FORMAT_PARALLELS };
+    const char *path = unit_path(0, "zeros.img");
+    unit_write_file(path, MiB, NULL, 0, 0);
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+        vdisk_image *img;
+        vdisk_error err;
+        assert_true(open_path(path, fmts[i], 0, &img, &err) < 0);
+        if (err.kind != VDISK_ERR_CORRUPT)
+            fail_msg("%s: kind %s: %s", vdisk_format_name(fmts[i]), vdisk_error_kind_name(err.kind),
+                     err.message);
+    }
+}
+
 /* A qcow2 header whose version field says 4: a format vdisk does not
  * know, not a damaged one; and a format with no driver at all. */
 static void
@@ -309,6 +329,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_existing_bitmap_exists, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_qcow2_header_is_corrupt, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_iso_is_corrupt, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_zeros_as_a_foreign_format_are_corrupt, unit_setup,
+                                        unit_teardown),
         cmocka_unit_test_setup_teardown(test_unknown_version_and_format_are_unsupported, unit_setup,
                                         unit_teardown),
         cmocka_unit_test_setup_teardown(test_impossible_size_is_invalid, unit_setup, unit_teardown),
