@@ -338,7 +338,15 @@ vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
     if (fd < 0)
         return fd;
     close(fd);
-    int r = vdisk_pool_lock(pool, err);
+    /* A running guest's disk: removing it would leave the guest writing to
+     * a file nobody can reach, whose space returns only when QEMU exits.
+     * QEMU's image lock says so (libvirt's dir pools unlink it anyway). */
+    int r = vdisk_vol_check_not_in_use(pool, name, err);
+    if (r == -EBUSY)
+        vdisk_error_prefix(err, "cannot delete volume '%s' of pool '%s'", name, pool->def->name);
+    if (r < 0)
+        return r;
+    r = vdisk_pool_lock(pool, err);
     if (r < 0)
         return r;
     vdisk_vol_id id;

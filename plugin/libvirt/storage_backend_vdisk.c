@@ -332,6 +332,8 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
         !(srcpool = virStorageBackendVdiskPoolOpenVol(def, inputvol, &srcname)) ||
         !(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
         return -1;
+    /* growing an encrypted copy reads the secret its definition names */
+    vpool->secrets.vol = vol;
 
     /* libvirt made the capacity at least the input's */
     vdef->has_capacity = vol->target.capacity > 0;

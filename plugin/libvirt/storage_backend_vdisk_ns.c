@@ -98,19 +98,16 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
                                   void **data)
 {
     virStoragePoolVdiskNamespaceDef *def = NULL;
-    bool provisioning;
     bool backing;
 
     if (virStoragePoolVdiskNamespaceCheck(ctxt) < 0)
         return -1;
 
-    provisioning = virXPathNode("./vdisk:provisioning", ctxt) != NULL;
     backing = virXPathNode("./vdisk:backing", ctxt) != NULL;
-    if (!provisioning && !backing)
-        return 0;
 
+    /* Even without either element, so that pool-dumpxml shows the
+     * provisioning policy in effect (thick volumes lazy-zeroed). */
     def = g_new0(virStoragePoolVdiskNamespaceDef, 1);
-    def->provisioning = provisioning;
     def->backing = backing;
     def->zeroing = virStoragePoolVdiskNamespaceString("string(./vdisk:provisioning/vdisk:zeroing)",
                                                       ctxt);
@@ -124,7 +121,9 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
 }
 
 
-/* Format <vdisk:provisioning> and <vdisk:backing> back, as they were given. */
+/* Format <vdisk:provisioning> back as it was given, with the zeroing mode
+ * in effect when none was (lazy) and an overcommit cap only when one was
+ * given (none means no cap); <vdisk:backing> as it was given. */
 static int
 virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
                                    void *nsdata)
@@ -137,15 +136,14 @@ virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
         return 0;
 
     virBufferEscapeString(&provBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
-                          def->zeroing);
+                          def->zeroing && *def->zeroing ? def->zeroing : "lazy");
     virBufferEscapeString(&provBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
                           def->overcommit);
     virBufferEscapeString(&backingBuf, "<vdisk:outside>%s</vdisk:outside>\n",
                           def->outside);
 
+    virXMLFormatElement(buf, "vdisk:provisioning", NULL, &provBuf);
     /* An empty element still says the pool was written with the namespace. */
-    if (def->provisioning)
-        virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &provBuf);
     if (def->backing)
         virXMLFormatElementEmpty(buf, "vdisk:backing", NULL, &backingBuf);
     return 0;

@@ -31,11 +31,11 @@
  *       <vdisk:outside>allow|refuse</vdisk:outside>
  *     </vdisk:backing>
  *
- * Kept as written so that pool-dumpxml gives back what pool-define took;
+ * Kept as written so that pool-dumpxml gives back what pool-define took
+ * (<vdisk:provisioning> always, with the zeroing mode in effect);
  * the values are checked by vdisk's own pool XML parser at parse time. */
 typedef struct _virStoragePoolVdiskNamespaceDef virStoragePoolVdiskNamespaceDef;
 struct _virStoragePoolVdiskNamespaceDef {
-    bool provisioning;  /* <vdisk:provisioning> given (maybe empty) */
     char *zeroing;      /* "lazy" or "eager"; NULL when not given */
     char *overcommit;   /* e.g. "1.5"; NULL when not given (no cap) */
     bool backing;       /* <vdisk:backing> given (maybe empty) */

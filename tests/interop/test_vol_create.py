@@ -106,7 +106,7 @@ def test_refusals_leave_nothing(virsh, tmp_path):
     for bad in ("../escape", "a/b", "x" * 256, "tab\there"):
         p = virsh.run("vol-create-as", "p", bad, "1M", check=False)
         assert p.returncode == 1, bad
-    p = virsh.run("vol-create-as", "p", "bad.qcow2", "1M", "--format", "vmdk", check=False)
+    p = virsh.run("vol-create-as", "p", "bad.qcow2", "1M", "--format", "qed", check=False)
     assert p.returncode == 1
     assert os.listdir(path) == []
     assert not (tmp_path / "escape").exists()

@@ -15,6 +15,7 @@
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
 #include <vdisk/bitmap.h>
+#include <vdisk/protocol.h>
 #include <vdisk/vmdk.h>
 #include <vdisk/options.h>
 
