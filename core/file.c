@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -337,6 +338,29 @@ vdisk_file_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *er
     return vdisk_error_set(err, ENOTSUP, "%s: the file system cannot punch holes", f->path);
 }
 
+/* len bytes that read as zeros, to write from.  Buffered: a read-only
+ * anonymous mapping never written, whose pages are all the kernel's one
+ * zero page (no memory of its own, and the copies read 4 KiB that stay in
+ * the CPU cache).  O_DIRECT, whose requests pin the pages: ordinary
+ * zeroed memory.  NULL on ENOMEM. */
+static char *
+zero_buffer(const vdisk_file *f, size_t len)
+{
+    if (f->direct)
+        return vdisk_alloc_aligned(len, true);
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+zero_buffer_free(const vdisk_file *f, char *p, size_t len)
+{
+    if (f->direct)
+        free(p);
+    else
+        munmap(p, len);
+}
+
 /* Write real zeros over a range, in large aligned chunks. */
 static int
 write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn progress,
@@ -345,7 +369,7 @@ write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn p
     size_t chunk = ZERO_CHUNK;
     if (len < chunk)
         chunk = (size_t)((len + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN);
-    char *zeros = vdisk_alloc_aligned(chunk, true);
+    char *zeros = zero_buffer(f, chunk);
     if (!zeros)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     uint64_t done = 0;
@@ -365,7 +389,7 @@ write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn p
             break;
         }
     }
-    free(zeros);
+    zero_buffer_free(f, zeros, chunk);
     return r;
 }
 
