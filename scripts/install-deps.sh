@@ -32,8 +32,9 @@ packages=(
     # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
     # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
-    # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
-    ca-certificates procps time git coreutils util-linux
+    # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git; the
+    # benchmark's plot of ratios (bench/report.py)
+    ca-certificates procps time git coreutils util-linux python3-matplotlib
 )
 
 missing=()
