@@ -86,9 +86,24 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
+def _bars(ax, cases, modes, field, colours):
+    """One horizontal bar per mode for each case, from rows[mode][field]."""
+    height = 0.8 / max(1, len(modes))
+    for i, mode in enumerate(modes):
+        ys = [n + i * height for n in range(len(cases))]
+        vals = [(rows[mode].get(field) or 0) if mode in rows else 0 for _, _, rows in cases]
+        ax.barh(ys, vals, height=height, label=mode, color=colours.get(mode))
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks([n + height * (len(modes) - 1) / 2 for n in range(len(cases))])
+    ax.set_yticklabels([f"{c} ({w})" if w else c for c, w, _ in cases], fontsize=7)
+    ax.invert_yaxis()
+    ax.legend(fontsize=7)
+
+
 def plot(result, path):
-    """Horizontal bars: the time ratio vdisk / qemu-img of every case, one
-    bar per mode; a line at 1 (parity).  Returns False without matplotlib."""
+    """Left: the time ratio vdisk / qemu-img of every case, one bar per
+    mode, a line at 1 (parity).  Right: the cases that have a floor, vdisk's
+    time over it.  Returns False without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -96,24 +111,24 @@ def plot(result, path):
     except ImportError:
         return False
     cases = merged(result)
+    floored = [c for c in cases if next(iter(c[2].values())).get("floor")]
     modes = list(result["modes"])
-    labels = [f"{c} ({w})" if w else c for c, w, _ in cases]
-    height = 0.8 / max(1, len(modes))
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(cases) + 1.6))
     colours = {"quiet": "#3a7dc9", "loaded": "#e08a2c"}
-    for i, mode in enumerate(modes):
-        ys = [n + i * height for n in range(len(cases))]
-        vals = [rows[mode]["ratio"] if mode in rows and rows[mode].get("ratio") else 0
-                for _, _, rows in cases]
-        ax.barh(ys, vals, height=height, label=mode, color=colours.get(mode))
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_yticks([n + height * (len(modes) - 1) / 2 for n in range(len(cases))])
-    ax.set_yticklabels(labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("time vdisk / qemu-img (below 1: vdisk faster; bench rows: inverse IOPS ratio)")
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 0.3 * len(cases) + 1.8),
+        gridspec_kw={"width_ratios": [3, 2]})
+    _bars(left, cases, modes, "ratio", colours)
+    left.set_xlabel("time vdisk / qemu-img (below 1: vdisk faster; bench rows: inverse IOPS ratio)",
+                    fontsize=8)
+    if floored:
+        _bars(right, floored, modes, "vs_floor", colours)
+        right.set_xlabel("time vdisk / floor (cp, or compression CPU / cores)",
+                         fontsize=8)
+    else:
+        right.axis("off")
     meta = result["meta"]
-    ax.set_title(f"vdisk vs qemu-img, {meta['date']}, {meta['cpus']} CPUs", fontsize=9)
-    ax.legend(fontsize=8)
+    fig.suptitle(f"vdisk vs qemu-img, {meta['date']}, {meta['cpus']} CPUs, {meta['qemu_img'].split(' (')[0]}",
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -130,3 +145,10 @@ def write(result, out_dir, name="results"):
     if not plot(result, out / f"{name}.png"):
         print("bench: no plot: python3-matplotlib is missing (scripts/install-deps.sh)")
     return text
+
+
+if __name__ == "__main__":
+    # Redraw the plot (and table) of a results.json: report.py FILE.json
+    import sys
+    data = json.loads(Path(sys.argv[1]).read_text())
+    print(write(data, Path(sys.argv[1]).parent, Path(sys.argv[1]).stem))
