@@ -28,9 +28,7 @@
 static bool
 same_file(const char *path, const vdisk_image *img)
 {
-    struct stat a, b;
-    return path && stat(path, &a) == 0 && fstat(img->file->fd, &b) == 0 &&
-           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return path && vdisk_file_same_as(img->file, path);
 }
 
 /* Does `name` designate b, the backing image of `above`? */
@@ -180,7 +178,8 @@ reopen_base_rw(vdisk_image *above, vdisk_error *err)
     vdisk_image *old = above->backing;
     vdisk_open_opts oo = { .format = old->drv->format,
                            .flags = VDISK_OPEN_RDWR | (old->flags & VDISK_OPEN_DIRECT),
-                           .secret = above->secret, .secret_len = above->secret_len };
+                           .secret = above->secret, .secret_len = above->secret_len,
+                           .backing_policy = old->backing_policy };
     bool probed = old->probed_raw;
     char *path = strdup(old->filename);
     if (!path)

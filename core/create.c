@@ -19,6 +19,7 @@
 #include "driver.h"
 #include "vhdx/opts.h"
 #include "vpc/opts.h"
+#include "vmdk/opts.h"
 
 #define MIN_CLUSTER 512u
 #define MAX_CLUSTER (2u << 20)
@@ -280,6 +281,11 @@ vdisk_create_opts_set(vdisk_create_opts *o, const char *key, const char *value, 
 {
     uint64_t n;
     int r;
+    if (o->format == VDISK_FORMAT_VMDK) {
+        r = vmdk_opts_set(o, key, value, err);   /* vmdk/opts.c: that format's table */
+        if (r != -ENOENT)
+            return r;
+    }
     if (strcmp(key, "size") == 0)
         return parse_size_option(key, value, &o->size, err);
     if (strcmp(key, "preallocation") == 0)
@@ -404,10 +410,12 @@ validate_qcow2(const vdisk_create_opts *o, vdisk_error *err)
 int
 vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 {
-    if (o->format != VDISK_FORMAT_RAW && o->format != VDISK_FORMAT_QCOW2 && o->format != VDISK_FORMAT_LUKS &&
-        o->format != VDISK_FORMAT_VPC && o->format != VDISK_FORMAT_VHDX)
-        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (expected raw, qcow2, luks, "
-                               "vpc or vhdx)", vdisk_format_name(o->format));
+    if (!vdisk_format_can_create(o->format)) {
+        char list[128];
+        vdisk_format_list_creatable(list, sizeof(list));
+        return vdisk_error_set(err, ENOTSUP, "cannot create images of format %s (vdisk creates %s)",
+                               vdisk_format_name(o->format), list);
+    }
     if (o->size >= MAX_IMAGE_SIZE)
         return vdisk_error_set(err, EFBIG, "Image size must be less than 8 EiB!");
     if (o->backing_format != VDISK_FORMAT_UNKNOWN && !o->backing_file)
@@ -424,6 +432,8 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
                                    "take off, falloc or full)");
         return 0;
     }
+    if (o->format == VDISK_FORMAT_VMDK)
+        return vmdk_opts_validate(o, err);
     if (o->format == VDISK_FORMAT_LUKS && o->backing_file)
         return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
                                "encrypt.format=luks)");
@@ -445,7 +455,8 @@ resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
+    vdisk_open_opts bo = { .format = o->backing_format, .flags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY,
+                           .backing_policy = o->backing_policy };
     vdisk_image *b;
     int r = vdisk_open(full, &bo, &b, err);
     if (r < 0) {
@@ -487,13 +498,12 @@ vdisk_create(const char *path, const vdisk_create_opts *opts, vdisk_progress_fn 
     r = drv->create(f, &o, progress, opaque, err);
     if (r == 0)
         r = vdisk_file_flush(f, err);
-    /* Nothing half-made left behind -- but never unlink a device node or
-     * anything else that is not a plain file we were writing. */
-    struct stat st;
-    bool regular = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
-    vdisk_file_close(f);
-    if (r < 0 && regular)
-        unlink(path);
+    /* Nothing half-made left behind -- but never a device node or anything
+     * else that is not an image we were making (file.h). */
+    if (r < 0)
+        vdisk_file_abandon(f);
+    else
+        vdisk_file_close(f);
     return r;
 }
 

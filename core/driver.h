@@ -97,6 +97,7 @@ struct vdisk_image {
     unsigned flags;            /* VDISK_OPEN_* */
     uint64_t size;             /* virtual size (drivers keep it current) */
     bool probed_raw;           /* format guessed as raw: guard sector 0 */
+    bool probed;               /* format found by probing, not named by the caller */
     vdisk_image *backing;      /* opened by the driver; closed by image.c */
     vdisk_image *overlay;      /* the image this one backs (NULL at the top) */
     int depth;                 /* 0 at the top of the chain */
@@ -104,6 +105,7 @@ struct vdisk_image {
                                 * unlocks with it, and backing files opened later
                                 * (rebase, commit's reopen) are tried with it */
     size_t secret_len;
+    const vdisk_backing_policy *backing_policy;  /* borrowed; inherited down the chain */
 };
 
 extern const struct vdisk_driver vdisk_raw_driver;
@@ -112,6 +114,10 @@ extern const struct vdisk_driver vdisk_luks_driver;
 extern const struct vdisk_driver vdisk_iso_driver;
 extern const struct vdisk_driver vdisk_vpc_driver;
 extern const struct vdisk_driver vdisk_vhdx_driver;
+extern const struct vdisk_driver vdisk_vdi_driver;
+extern const struct vdisk_driver vdisk_qed_driver;
+extern const struct vdisk_driver vdisk_parallels_driver;
+extern const struct vdisk_driver vdisk_vmdk_driver;
 
 /* Block status of a format whose guest offset is the host offset (raw.c;
  * the iso driver uses it too): all allocated, holes read as zeros. */
@@ -123,7 +129,8 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
 
 /* Open `path` as a backing file of `overlay` (read-only, relative paths
  * resolved against the overlay's directory, loops refused).  Used by drivers
- * whose images name a backing file.  fmt UNKNOWN probes. */
+ * whose images name a backing file.  fmt is the format the overlay records
+ * (UNKNOWN: probe); the chain's backing policy, if any, decides first. */
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
 

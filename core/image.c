@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "driver.h"
 #include "lock.h"
 #include "probe.h"
+#include "protocol/protocol.h"
 
 /* Deep enough for any real chain; stops a chain of distinct files that
  * loops through symlink tricks or just never ends. */
@@ -57,13 +59,44 @@ vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
             *fmt = format_names[i].fmt;
             return 0;
         }
-    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks or iso)", name);
+    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks, iso or vmdk)", name);
 }
 
 bool
 vdisk_format_supported(vdisk_format fmt)
 {
     return vdisk_driver_for(fmt) != NULL;
+}
+
+bool
+vdisk_format_can_create(vdisk_format fmt)
+{
+    const struct vdisk_driver *drv = vdisk_driver_for(fmt);
+    return drv && drv->create;
+}
+
+bool
+vdisk_format_at(size_t i, vdisk_format *fmt)
+{
+    if (i >= sizeof(format_names) / sizeof(format_names[0]))
+        return false;
+    *fmt = format_names[i].fmt;
+    return true;
+}
+
+void
+vdisk_format_list_creatable(char *buf, size_t len)
+{
+    size_t used = 0;
+    vdisk_format f;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; vdisk_format_at(i, &f); i++) {
+        if (!vdisk_format_can_create(f) || used >= len)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", vdisk_format_name(f));
+        used += n > 0 ? (size_t)n : 0;
+    }
 }
 
 const struct vdisk_driver *
@@ -82,6 +115,14 @@ vdisk_driver_for(vdisk_format fmt)
         return &vdisk_vpc_driver;
     case VDISK_FORMAT_VHDX:
         return &vdisk_vhdx_driver;
+    case VDISK_FORMAT_VDI:
+        return &vdisk_vdi_driver;
+    case VDISK_FORMAT_QED:
+        return &vdisk_qed_driver;
+    case VDISK_FORMAT_PARALLELS:
+        return &vdisk_parallels_driver;
+    case VDISK_FORMAT_VMDK:
+        return &vdisk_vmdk_driver;
     default:
         return NULL;
     }
@@ -132,7 +173,7 @@ lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
 {
     unsigned perm, shared;
     vdisk_lock_perms_for_open(fmt, img->flags, &perm, &shared);
-    return vdisk_lock_acquire(img->file->fd, img->filename, &img->file->lock, perm, shared, err);
+    return vdisk_file_lock(img->file, perm, shared, err);
 }
 
 static int
@@ -147,6 +188,7 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
     img->flags = flags;
     img->overlay = overlay;
     img->depth = depth;
+    img->backing_policy = opts ? opts->backing_policy : NULL;
     bool probed = false;
     int r = vdisk_file_open(path, flags, &img->file, err);
     if (r < 0)
@@ -157,7 +199,7 @@ open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overl
         if (r < 0)
             goto fail;
         img->probed_raw = fmt == VDISK_FORMAT_RAW;
-        probed = true;
+        img->probed = probed = true;
     }
     img->drv = vdisk_driver_for(fmt);
     if (!img->drv) {
@@ -197,10 +239,7 @@ fail:
 int
 vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err)
 {
-    vdisk_lock *lk = &img->file->lock;
-    if (!lk->active || (lk->perm & perm) == perm)
-        return 0;
-    return vdisk_lock_acquire(img->file->fd, img->filename, lk, lk->perm | perm, lk->shared, err);
+    return vdisk_file_add_perms(img->file, perm, err);
 }
 
 int
@@ -232,11 +271,25 @@ has_protocol(const char *name)
     return p && *p == ':';
 }
 
+/* Is the overlay an RBD image or an NBD export?  Their names have no
+ * directory to resolve a relative backing name against. */
+static bool
+is_protocol_name(const char *name)
+{
+    vdisk_location loc;
+    if (vdisk_location_parse(name, &loc, NULL) < 0)
+        return false;
+    bool remote = loc.kind != VDISK_LOCATION_FILE;
+    vdisk_location_clear(&loc);
+    return remote;
+}
+
 char *
 vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
 {
     const char *slash = strrchr(overlay_path, '/');
-    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash)
+    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash ||
+        is_protocol_name(overlay_path))
         return strdup(backing);
     size_t dirlen = (size_t)(slash - overlay_path) + 1;
     size_t blen = strlen(backing);
@@ -248,18 +301,13 @@ vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
     return full;
 }
 
-/* Does `path` name the same file as the overlay or any image above it? */
+/* Does `path` name the same image as the overlay or any image above it? */
 static bool
 backing_loops(const vdisk_image *overlay, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;   /* open will report the missing file */
-    for (const vdisk_image *i = overlay; i; i = i->overlay) {
-        struct stat ost;
-        if (fstat(i->file->fd, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
+    for (const vdisk_image *i = overlay; i; i = i->overlay)
+        if (vdisk_file_same_as(i->file, path))
             return true;
-    }
     return false;
 }
 
@@ -270,6 +318,7 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
     char *full = vdisk_resolve_backing_name(overlay->filename, path);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", overlay->filename);
+    const vdisk_backing_policy *policy = overlay->backing_policy;
     int r;
     if (overlay->depth + 1 >= MAX_BACKING_DEPTH)
         r = vdisk_error_set(err, ELOOP, "%s: backing chain deeper than %d images",
@@ -277,12 +326,15 @@ vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
     else if (backing_loops(overlay, full))
         r = vdisk_error_set(err, ELOOP, "%s: backing file '%s' loops back into its own chain",
                             overlay->filename, full);
+    else if (policy && (r = policy->check(policy->opaque, overlay->filename, full, &fmt, err)) < 0)
+        ;   /* refused: the policy's message says why */
     else {
         unsigned flags = overlay->flags & (VDISK_OPEN_DIRECT | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY |
                                           VDISK_OPEN_NO_SHARE);
         /* An encrypted backing file is tried with the overlay's passphrase
-         * (lent during the overlay's open). */
-        vdisk_open_opts bo = { .secret = overlay->secret, .secret_len = overlay->secret_len };
+         * (lent during the overlay's open); the policy holds for the whole chain. */
+        vdisk_open_opts bo = { .secret = overlay->secret, .secret_len = overlay->secret_len,
+                               .backing_policy = policy };
         r = open_with(full, fmt, flags, overlay, overlay->depth + 1, &bo, out, err);
         if (r < 0 && err && err->code == r)
             vdisk_error_prefix(err, "%s: cannot open backing file", overlay->filename);
@@ -440,7 +492,8 @@ vdisk_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *e
     if (ext->length == 0 || ext->length > len)
         ext->length = len;
     ext->depth = 0;
-    ext->filename = img->filename;
+    if (!ext->filename)   /* a driver whose data lives in other files names them */
+        ext->filename = img->filename;
     return 0;
 }
 
@@ -522,7 +575,8 @@ vdisk_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->format = img->drv->format;
     info->virtual_size = img->size;
     int r = vdisk_file_allocated(img->file, &info->actual_size, err);
-    if (r < 0)
+    info->actual_size_unknown = r == -ENOTSUP;
+    if (r < 0 && r != -ENOTSUP)
         return r;
     if (img->drv->get_info) {
         r = img->drv->get_info(img, info, err);
@@ -551,5 +605,6 @@ vdisk_info_clear(vdisk_info *info)
     for (size_t i = 0; i < info->nbitmaps; i++)
         free(info->bitmaps[i].name);
     free(info->bitmaps);
+    vdisk_vmdk_info_free(info->vmdk);
     memset(info, 0, sizeof(*info));
 }

@@ -43,8 +43,8 @@ reap_stale_tmp(int dirfd, const char *name)
     close(fd);
 }
 
-/* Is this directory entry a volume?  Regular files only, never our own
- * temporary files; symlinks are not followed. */
+/* Is this directory entry a volume?  Regular files only, never vdisk's own
+ * files (temporary ones, the records); symlinks are not followed. */
 static bool
 is_volume(int dirfd, const char *name)
 {
@@ -54,6 +54,8 @@ is_volume(int dirfd, const char *name)
         reap_stale_tmp(dirfd, name);
         return false;
     }
+    if (vdisk_vol_name_reserved(name))
+        return false;       /* vdisk's own files (the volume records) */
     struct stat st;
     return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }

@@ -70,6 +70,7 @@ load_pool(vdisk_registry *reg, const char *name, vdisk_pool **out, vdisk_error *
     }
     p->reg = reg;
     p->dirfd = -1;
+    p->backing = (vdisk_backing_policy){ .check = vdisk_vol_backing_check, .opaque = p };
     char docname[400];
     snprintf(docname, sizeof(docname), "%s/pools/%s", vdisk_registry_dir(reg), file);
     r = vdisk_pool_def_parse(xml, len, docname, &p->def, err);
@@ -91,8 +92,15 @@ vdisk_pool_free(vdisk_pool *pool)
         return;
     if (pool->dirfd >= 0)
         close(pool->dirfd);
+    vdisk_vol_records_free(pool->records);
     vdisk_pool_def_free(pool->def);
     free(pool);
+}
+
+void
+vdisk_pool_set_format_source(vdisk_pool *pool, const vdisk_format_source *src)
+{
+    pool->formats = src ? *src : (vdisk_format_source){ 0 };
 }
 
 int
@@ -112,6 +120,7 @@ vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_so
     p->def = def;
     p->active = active;
     p->dirfd = -1;
+    p->backing = (vdisk_backing_policy){ .check = vdisk_vol_backing_check, .opaque = p };
     if (secrets) {
         p->secrets = *secrets;
         p->has_secrets = true;
@@ -429,7 +438,10 @@ vdisk_pool_delete(vdisk_pool *pool, vdisk_error *err)
     int r = pool->reg ? vdisk_registry_lock(pool->reg, true, err) : 0;
     if (r < 0)
         return r;
-    if ((r = require_inactive(pool, "", err)) == 0 && rmdir(pool->def->target_path) < 0 && errno != ENOENT)
+    /* vdisk's record of the volume formats is no volume: it goes with the directory. */
+    if ((r = require_inactive(pool, "", err)) == 0 &&
+        (r = vdisk_vol_records_drop_if_alone(pool->def->target_path, err)) == 0 &&
+        rmdir(pool->def->target_path) < 0 && errno != ENOENT)
         r = vdisk_error_set_errno(err, errno, "pool '%s': failed to remove pool '%s'",
                                   pool->def->name, pool->def->target_path);
     if (pool->reg)

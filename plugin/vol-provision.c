@@ -2,12 +2,36 @@
  * dir-pool choices (format, compat, cluster size, features, backing,
  * encryption) plus DESIGN.md's thin / lazy / eager provisioning. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <vdisk/vol-provision.h>
 
 #include "xml-internal.h"
+
+bool
+vdisk_vol_format_can_create(vdisk_format fmt)
+{
+    if (fmt == VDISK_FORMAT_ISO)
+        return true;
+    return fmt != VDISK_FORMAT_LUKS && vdisk_format_can_create(fmt);
+}
+
+void
+vdisk_vol_format_list_creatable(char *buf, size_t len)
+{
+    size_t used = 0;
+    vdisk_format f;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; vdisk_format_at(i, &f); i++) {
+        if (!vdisk_vol_format_can_create(f) || used >= len)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", vdisk_format_name(f));
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
 
 /* DESIGN.md: allocation == capacity is thick, zeroed as the pool says. */
 static vdisk_prealloc
@@ -47,9 +71,12 @@ check(const vdisk_vol_def *vol, const char *compat, vdisk_error *err)
     const char *name = vol->name ? vol->name : "volume";
     bool qcow2 = vol->format == VDISK_FORMAT_QCOW2;
 
-    if (vol->format != VDISK_FORMAT_RAW && vol->format != VDISK_FORMAT_ISO && !qcow2)
-        return vdisk_error_set(err, ENOTSUP, "%s: volumes of format %s cannot be created "
-                               "(expected raw, qcow2 or iso)", name, vdisk_format_name(vol->format));
+    if (vol->format != VDISK_FORMAT_UNKNOWN && !vdisk_vol_format_can_create(vol->format)) {
+        char list[128];
+        vdisk_vol_format_list_creatable(list, sizeof(list));
+        return vdisk_error_set(err, ENOTSUP, "%s: volume format '%s' is not supported for new "
+                               "volumes (vdisk creates %s)", name, vdisk_format_name(vol->format), list);
+    }
     if (!vol->has_capacity && !vol->backing_path)
         return vdisk_error_set(err, EINVAL, "%s: missing <capacity> (only a volume with a "
                                "backing store may leave it out)", name);
@@ -91,7 +118,13 @@ vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, u
     memset(out, 0, sizeof(*out));
     if ((r = check(vol, compat, err)) < 0)
         return r;
-    out->format = qcow2 ? "qcow2" : luks ? "luks" : "raw";
+    /* luks: a raw LUKS container; iso: an empty raw file to upload into. */
+    if (luks && !qcow2)
+        out->format = "luks";
+    else if (vol->format == VDISK_FORMAT_ISO || vol->format == VDISK_FORMAT_UNKNOWN)
+        out->format = "raw";
+    else
+        out->format = vdisk_format_name(vol->format);
     out->size = vol->has_capacity ? vol->capacity : 0;
     out->size_from_backing = !vol->has_capacity;
     out->backing_file = vol->backing_path;
@@ -111,6 +144,11 @@ vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, u
         vdisk_xml_buf_add(&b, ",nocow=on");
     if (qcow2)
         add_qcow2_options(&b, vol, compat);
+    /* A thick VHD or VHDX is the fixed subformat (the space is the file's
+     * from the start); a thin one the dynamic default. */
+    bool vhd = vol->format == VDISK_FORMAT_VPC || vol->format == VDISK_FORMAT_VHDX;
+    if (vhd && out->prealloc != VDISK_PREALLOC_OFF)
+        vdisk_xml_buf_add(&b, ",subformat=fixed");
     vdisk_xml_buf_add(&b, "%s", "");
     if ((r = vdisk_xml_buf_finish(&b, &out->options, err)) < 0)
         return r;

@@ -32,6 +32,8 @@ typedef struct create_plan {
     uid_t uid;              /* (uid_t)-1: keep */
     gid_t gid;
     vdisk_vol_key key;      /* passphrase of an encrypted volume (wiped by plan_clear) */
+    vdisk_format record;    /* the format recorded for the volume (volume-record.c) */
+    bool backing_named;     /* a backing store outside the pool the definition names */
 } create_plan;
 
 static void
@@ -44,15 +46,22 @@ plan_clear(create_plan *p)
 /* What fills the hidden file: a fresh image or a converted copy. */
 typedef struct create_source {
     const char *src_path;            /* NULL: vdisk_create; else vdisk_convert from here */
+    vdisk_format src_format;         /* the source volume's recorded format */
+    const vdisk_backing_policy *src_policy;   /* its pool's policy for its backing files */
     const vdisk_vol_key *src_key;    /* passphrase of an encrypted source, else NULL */
     vdisk_progress_fn progress;
     void *opaque;
 } create_source;
 
-/* The backing store: an absolute path whose format, when the definition
- * does not name it, is probed (and then recorded in the new image). */
+/* The backing store: an absolute path.  A volume of the pool has its
+ * recorded format (a definition naming another is refused); a file outside
+ * the pool, named by the administrator, the format the definition gives,
+ * else probed (as qemu-img and libvirt's dir pools do) -- and the volume's
+ * record then allows that file as its backing file (volume-backing.c).
+ * The format is recorded in the new image. */
 static int
-plan_backing(const vdisk_vol_provision *pv, create_plan *p, const char *what, vdisk_error *err)
+plan_backing(vdisk_pool *pool, const vdisk_vol_provision *pv, create_plan *p, const char *what,
+             vdisk_error *err)
 {
     vdisk_create_opts *o = &p->opts;
     if (!pv->backing_file)
@@ -62,6 +71,10 @@ plan_backing(const vdisk_vol_provision *pv, create_plan *p, const char *what, vd
                                pv->backing_file);
     if (!(o->backing_file = strdup(pv->backing_file)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", what);
+    o->backing_policy = &pool->backing;
+    p->backing_named = !vdisk_vol_backing_inside(pool, pv->backing_file);
+    if (!p->backing_named)
+        return vdisk_vol_backing_check(pool, what, pv->backing_file, &o->backing_format, err);
     int r = 0;
     if (o->backing_format == VDISK_FORMAT_UNKNOWN &&
         (r = vdisk_probe(pv->backing_file, &o->backing_format, err)) < 0)
@@ -105,6 +118,9 @@ plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_p
         vdisk_create_opts_init(&p->opts, fmt);
         r = vdisk_create_opts_parse(&p->opts, pv.options, err);
     }
+    /* An 'iso' volume is an empty file to upload an image into (as libvirt's
+     * dir pools make it), but it is recorded as the iso it is meant to hold. */
+    p->record = def->format == VDISK_FORMAT_ISO ? VDISK_FORMAT_ISO : fmt;
     if (r == 0 && pv.encrypted)
         r = plan_key(pool, def, p, what, err);
     p->opts.size = pv.size;
@@ -123,7 +139,7 @@ plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_p
     p->uid = def->perms.has_owner ? def->perms.owner : (uid_t)-1;
     p->gid = def->perms.has_group ? def->perms.group : (gid_t)-1;
     if (r == 0)
-        r = plan_backing(&pv, p, what, err);
+        r = plan_backing(pool, &pv, p, what, err);
     if (r == 0)
         r = vdisk_create_opts_validate(&p->opts, err);
     if (r < 0 && err && strncmp(err->message, what, strlen(what)) != 0)
@@ -138,6 +154,17 @@ plan_need(const create_plan *p, vdisk_image *src, uint64_t *need, const char *wh
 {
     vdisk_measure m;
     int r = vdisk_measure_image(&p->opts, src, &m, err);
+    if (r == -ENOTSUP) {
+        /* Formats qemu-img cannot measure either (vmdk, vpc, vhdx): their
+         * metadata is a small fraction of the disk, so a thick volume is
+         * counted as its capacity plus 1/64 and 16 MiB of headroom for
+         * tables, logs and footers; a thin one as its headroom. */
+        vdisk_error_clear(err);
+        uint64_t headroom = p->opts.size / 64 + 16 * 1024 * 1024;
+        m.fully_allocated = p->opts.size + headroom;
+        m.required = headroom;
+        r = 0;
+    }
     if (r < 0) {
         vdisk_error_prefix(err, "%s", what);
         return r;
@@ -161,7 +188,8 @@ fill(const create_plan *p, const create_source *s, int fd, const char *real, vdi
     vdisk_fd_path(fd, fdp);
     int r;
     if (s->src_path) {
-        vdisk_convert_opts co = { .src_format = VDISK_FORMAT_UNKNOWN, .src_flags = VDISK_OPEN_FORCE_SHARE,
+        vdisk_convert_opts co = { .src_format = s->src_format, .src_flags = VDISK_OPEN_FORCE_SHARE,
+                                  .src_backing_policy = s->src_policy,
                                   .target = &p->opts, .progress = s->progress, .opaque = s->opaque };
         if (s->src_key) {
             co.src_secret = s->src_key->data;
@@ -246,12 +274,28 @@ create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t
      * files nobody holds (a create killed half-way). */
     flock(fd, LOCK_EX);
     r = fill(p, s, fd, real, err);
+    /* Recorded before it appears under its name: no refresh ever sees the
+     * new volume without its format (a raw copy of a guest's disk must not
+     * be probed). */
+    bool recorded = false;
+    vdisk_vol_id id;
+    if (r == 0 && !pool->formats.lookup) {
+        r = vdisk_vol_id_of(fd, NULL, &id);
+        r = r < 0 ? vdisk_error_set_errno(err, -r, "%s: statx", real)
+                  : vdisk_vol_record_set(pool, name, &id, p->record,
+                                                      p->backing_named ? p->opts.backing_file : NULL,
+                                                      err);
+        recorded = r == 0;
+    }
     if (r == 0)
         r = publish(pool->dirfd, tmp, name, real, err);
-    if (r < 0)
+    if (r < 0) {
         unlinkat(pool->dirfd, tmp, 0);
-    else
+        if (recorded)
+            vdisk_vol_record_remove(pool, name, &id, NULL);
+    } else {
         fsync(pool->dirfd);
+    }
     close(fd);
 unlock:
     vdisk_pool_unlock(pool);
@@ -260,11 +304,22 @@ out:
     return r;
 }
 
+/* A new volume's name: valid, and not one of vdisk's own files. */
+static int
+check_new_name(const char *name, vdisk_error *err)
+{
+    int r = vdisk_storage_name_check("volume name", name, err);
+    if (r == 0 && vdisk_vol_name_reserved(name))
+        r = vdisk_error_set(err, EINVAL, "volume name '%s' is reserved: names starting with '%s' "
+                            "are vdisk's own files", name, VDISK_VOL_RESERVED_PREFIX);
+    return r;
+}
+
 int
 vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
-    int r = vdisk_storage_name_check("volume name", def->name, err);
+    int r = check_new_name(def->name, err);
     if (r < 0)
         return r;
     if ((r = vdisk_pool_dirfd(pool, err)) < 0)
@@ -322,8 +377,8 @@ image_encrypted(vdisk_image *img)
  * measure it, opened with its key when it is encrypted. */
 static int
 plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src_name,
-          unsigned flags, create_plan *p, vdisk_vol_key *src_key, uint64_t *need, const char *what,
-          vdisk_error *err)
+          unsigned flags, create_plan *p, vdisk_vol_key *src_key, uint64_t *need,
+          vdisk_format *src_format, const char *what, vdisk_error *err)
 {
     const unsigned oflags = VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_BACKING;
     vdisk_image *src;
@@ -334,6 +389,7 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
         return r;
     uint64_t size = vdisk_get_size(src);
     bool encrypted = image_encrypted(src);
+    *src_format = vdisk_get_format(src);    /* as recorded, not probed */
     /* The size comes from the source: <capacity> may be left out (as libvirt's
      * vol-create-from allows). */
     vdisk_vol_def sized = *def;
@@ -361,7 +417,7 @@ vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
                       vdisk_pool *src_pool, const char *src_name, unsigned flags,
                       vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
-    int r = vdisk_storage_name_check("volume name", def->name, err);
+    int r = check_new_name(def->name, err);
     if (r < 0 || (r = vdisk_pool_dirfd(pool, err)) < 0)
         return r;
     char what[300];
@@ -371,11 +427,14 @@ vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
     vdisk_vol_key src_key = { 0 };
     uint64_t need = 0;
     char *src_path = vdisk_vol_path(src_pool, src_name);
-    r = plan_from(pool, def, src_pool, src_name, flags, &p, &src_key, &need, what, err);
+    vdisk_format src_format = VDISK_FORMAT_UNKNOWN;
+    r = plan_from(pool, def, src_pool, src_name, flags, &p, &src_key, &need, &src_format, what, err);
     if (r == 0 && !src_path)
         r = vdisk_error_set(err, ENOMEM, "out of memory");
     if (r == 0) {
-        create_source s = { .src_path = src_path, .src_key = src_key.data ? &src_key : NULL,
+        create_source s = { .src_path = src_path, .src_format = src_format,
+                            .src_policy = &src_pool->backing,
+                            .src_key = src_key.data ? &src_key : NULL,
                             .progress = progress, .opaque = opaque };
         r = create_volume(pool, def->name, &p, need, &s, err);
     }

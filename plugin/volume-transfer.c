@@ -140,6 +140,11 @@ vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
         r = -errno;
     if (r < 0)
         report(pool, name, "upload", offset + done, r, err);
+    /* A whole image uploaded from the volume's start is the administrator
+     * handing in a file: its format is probed once, as for a file copied
+     * into the pool (a partial upload keeps the recorded format). */
+    else if (offset == 0 && length == 0 && done > 0)
+        r = vdisk_vol_record_probe(pool, name, vfd, err);
     free(buf);
     free(zeros);
     close(vfd);

@@ -125,6 +125,7 @@ qcow2_opts(vdisk_pool *pool, const char *name, vdisk_image *img, vdisk_create_op
         r = vdisk_error_set(err, ENOMEM, "out of memory");
     if (info.backing_format)
         vdisk_format_from_name(info.backing_format, &o->backing_format, NULL);
+    o->backing_policy = &pool->backing;     /* the backing chain is checked as it was opened */
     /* A thick volume stays thick (lazy-zeroed: its data is gone anyway). */
     if (info.actual_size >= info.virtual_size)
         o->prealloc = VDISK_PREALLOC_FALLOC;
@@ -182,6 +183,19 @@ vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
     if (r < 0)
         vdisk_error_set_errno(err, -r, "%s: wipe (%s)", real ? real : name, alg_names[alg]);
     close(fd);
+    if (r == 0 && !is_qcow2 && !pool->formats.lookup) {
+        /* Only qcow2 is formatted again: what is left is the zeros or noise
+         * vdisk wrote, a raw volume now (as libvirt's dir pools show it). */
+        vdisk_vol_id id;
+        int fdw = vdisk_vol_open_fd(pool, name, O_RDONLY, err);
+        r = fdw < 0 ? fdw : vdisk_vol_id_of(fdw, NULL, &id);
+        if (r == 0)
+            r = vdisk_vol_record_set(pool, name, &id, VDISK_FORMAT_RAW, NULL, err);
+        else if (fdw >= 0)
+            vdisk_error_set_errno(err, -r, "%s: statx", real ? real : name);
+        if (fdw >= 0)
+            close(fdw);
+    }
     if (r == 0 && is_qcow2) {
         /* Through the pool directory's descriptor, so a relative backing name resolves. */
         char path[VDISK_FD_PATH_MAX + 300];

@@ -60,6 +60,9 @@ vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *er
     int r = vdisk_storage_name_check("volume name", name, err);
     if (r < 0)
         return r;
+    if (vdisk_vol_name_reserved(name))      /* vdisk's own files are no volumes */
+        return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching "
+                               "name '%s'", name);
     int dirfd = vdisk_pool_dirfd(pool, err);
     if (dirfd < 0)
         return dirfd;
@@ -83,6 +86,22 @@ vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *er
     return fd;
 }
 
+/* Open with the recorded format.  A volume recorded as 'iso' is an empty
+ * file to upload an image into until one is there (libvirt's dir pools make
+ * it so): until it holds an ISO 9660 image it is read as raw.  Both read the
+ * file's bytes as they are, with no backing file, so the choice cannot
+ * expose anything else. */
+static int
+open_recorded(const char *path, vdisk_open_opts *oo, vdisk_image **img, vdisk_error *err)
+{
+    int r = vdisk_open(path, oo, img, err);
+    if (r < 0 && r != -EBUSY && oo->format == VDISK_FORMAT_ISO) {
+        oo->format = VDISK_FORMAT_RAW;
+        r = vdisk_open(path, oo, img, err);
+    }
+    return r;
+}
+
 int
 vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, const void *secret,
                          size_t secret_len, vdisk_image **img, vdisk_error *err)
@@ -95,9 +114,13 @@ vdisk_vol_open_image_key(vdisk_pool *pool, const char *name, unsigned flags, con
         vdisk_fd_path(fd, fdp);
     else
         snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d/%s", pool->dirfd, name);
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags, .secret = secret,
-                           .secret_len = secret_len };
-    int r = vdisk_open(fdp, &oo, img, err);
+    /* The recorded format, never a probe of bytes a guest may have written;
+     * backing files as the pool's policy says (volume-backing.c). */
+    vdisk_open_opts oo = { .flags = flags, .secret = secret, .secret_len = secret_len,
+                           .backing_policy = &pool->backing };
+    int r = vdisk_vol_format_of(pool, name, fd, &oo.format, err);
+    if (r == 0)
+        r = open_recorded(fdp, &oo, img, err);
     if (r < 0) {
         char *real = vdisk_vol_path(pool, name);
         vdisk_error_rename(err, fdp, real);
@@ -175,8 +198,13 @@ fill_from_info(vdisk_pool *pool, vdisk_vol_def *def, const vdisk_info *info, con
         def->lazy_refcounts = info->lazy_refcounts;
     }
     if (info->backing_file) {
-        /* Resolved against the volume's real path, not the descriptor path it was opened by. */
+        /* Resolved against the volume's real path, not the descriptor path
+         * it was opened by; one the pool would refuse to open is not shown. */
         def->backing_path = vdisk_resolve_backing_name(real_path, info->backing_file);
+        if (def->backing_path && !vdisk_vol_backing_allowed(pool, def->name, def->backing_path)) {
+            free(def->backing_path);
+            def->backing_path = NULL;
+        }
         def->backing_format = VDISK_FORMAT_UNKNOWN;
         if (info->backing_format)
             vdisk_format_from_name(info->backing_format, &def->backing_format, NULL);
@@ -200,7 +228,14 @@ vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_er
     def->physical = (uint64_t)st.st_size;
     def->has_allocation = true;
     def->allocation = (uint64_t)st.st_blocks * 512;
-    def->format = VDISK_FORMAT_RAW;
+    vdisk_format fmt;
+    int r = vdisk_vol_format_of(pool, name, fd, &fmt, err);
+    if (r < 0) {
+        close(fd);
+        vdisk_vol_def_clear(def);
+        return r;
+    }
+    def->format = fmt;
     def->perms.has_mode = def->perms.has_owner = def->perms.has_group = true;
     def->perms.mode = st.st_mode & 07777;
     def->perms.owner = st.st_uid;
@@ -211,22 +246,19 @@ vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_er
     def->ctime_.sec = st.st_ctim.tv_sec, def->ctime_.nsec = st.st_ctim.tv_nsec;
     char fdp[VDISK_FD_PATH_MAX];
     vdisk_fd_path(fd, fdp);
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
+    vdisk_open_opts oo = { .format = fmt,
                            .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_FORCE_SHARE | VDISK_OPEN_NO_KEY };
     vdisk_image *img;
     vdisk_error ierr = { 0 };
-    if (vdisk_open(fdp, &oo, &img, &ierr) == 0) {
+    /* A volume libvdisk cannot open (a format it has no driver for) is
+     * reported as the file it is, in its recorded format. */
+    if (open_recorded(fdp, &oo, &img, &ierr) == 0) {
         vdisk_info info;
         if (vdisk_get_info(img, &info, &ierr) == 0) {
             fill_from_info(pool, def, &info, def->target_path ? def->target_path : name);
             vdisk_info_clear(&info);
         }
         vdisk_close(img, NULL);
-    } else {
-        /* A format libvdisk cannot open (yet): report the file as it is. */
-        vdisk_format f;
-        if (vdisk_probe(fdp, &f, NULL) == 0)
-            def->format = f;
     }
     close(fd);
     if (!def->name || !def->key || !def->target_path) {
@@ -306,11 +338,22 @@ vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
     if (fd < 0)
         return fd;
     close(fd);
-    int r = vdisk_pool_lock(pool, err);
+    /* A running guest's disk: removing it would leave the guest writing to
+     * a file nobody can reach, whose space returns only when QEMU exits.
+     * QEMU's image lock says so (libvirt's dir pools unlink it anyway). */
+    int r = vdisk_vol_check_not_in_use(pool, name, err);
+    if (r == -EBUSY)
+        vdisk_error_prefix(err, "cannot delete volume '%s' of pool '%s'", name, pool->def->name);
     if (r < 0)
         return r;
-    if (unlinkat(pool->dirfd, name, 0) < 0)
+    r = vdisk_pool_lock(pool, err);
+    if (r < 0)
+        return r;
+    vdisk_vol_id id;
+    if (vdisk_vol_id_of(pool->dirfd, name, &id) < 0 || unlinkat(pool->dirfd, name, 0) < 0)
         r = vdisk_error_set_errno(err, errno, "pool '%s': cannot remove volume '%s'", pool->def->name, name);
+    else if (!pool->formats.lookup)
+        r = vdisk_vol_record_remove(pool, name, &id, err);
     vdisk_pool_unlock(pool);
     return r;
 }

@@ -8,7 +8,13 @@
  *       <vdisk:zeroing>eager</vdisk:zeroing>
  *       <vdisk:overcommit>1.5</vdisk:overcommit>
  *     </vdisk:provisioning>
+ *     <vdisk:backing>
+ *       <vdisk:outside>allow</vdisk:outside>
+ *     </vdisk:backing>
  *   </pool>
+ *
+ * <vdisk:backing><vdisk:outside> says whether a volume may have a backing
+ * file outside the pool directory (default refuse: see volume-backing.c).
  *
  * As libvirt does for dir pools, <capacity>, <allocation> and <available>
  * are runtime figures (ignored on input) and <source> is ignored.
@@ -237,17 +243,45 @@ check_namespace_children(const vdisk_xml_doc *d, const xmlNode *parent,
     return 0;
 }
 
-/* <vdisk:provisioning> */
+/* <vdisk:backing><vdisk:outside>allow|refuse</vdisk:outside></vdisk:backing> */
+static int
+parse_backing(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
+{
+    static const char *const inner[] = { "outside", NULL };
+    const char *ns = VDISK_POOL_NAMESPACE_URI;
+    xmlNode *backing, *outside;
+    char *text;
+    int r;
+
+    if ((r = vdisk_xml_child(d, d->root, "backing", ns, &backing, err)) < 0 || !backing)
+        return r;
+    if ((r = check_namespace_children(d, backing, inner, "<vdisk:outside>", err)) < 0 ||
+        (r = vdisk_xml_child(d, backing, "outside", ns, &outside, err)) < 0 || !outside)
+        return r;
+    if ((r = vdisk_xml_text_trim(d, outside, &text, err)) < 0)
+        return r;
+    if (!strcmp(text, "allow") || !strcmp(text, "refuse"))
+        def->backing_outside = text[0] == 'a';
+    else
+        r = vdisk_xml_error(err, d, outside, EINVAL, "'%.32s' is not a backing file policy "
+                            "(allow or refuse)", text);
+    free(text);
+    return r;
+}
+
+/* <vdisk:provisioning> and <vdisk:backing> */
 static int
 parse_provisioning(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
 {
-    static const char *const top[] = { "provisioning", NULL };
+    static const char *const top[] = { "provisioning", "backing", NULL };
     static const char *const inner[] = { "zeroing", "overcommit", NULL };
     const char *ns = VDISK_POOL_NAMESPACE_URI;
     xmlNode *prov, *zeroing, *overcommit;
     int r;
 
-    if ((r = check_namespace_children(d, d->root, top, "<vdisk:provisioning>", err)) < 0 ||
+    if ((r = check_namespace_children(d, d->root, top, "<vdisk:provisioning> or <vdisk:backing>",
+                                      err)) < 0 ||
+        (r = parse_backing(d, def, err)) < 0 ||
         (r = vdisk_xml_child(d, d->root, "provisioning", ns, &prov, err)) < 0 || !prov)
         return r;
     if ((r = check_namespace_children(d, prov, inner,
@@ -352,6 +386,11 @@ vdisk_pool_def_format(const vdisk_pool_def *def, char **out, vdisk_error *err)
     if (def->overcommit_max > 0)
         format_ratio(&b, def->overcommit_max);
     vdisk_xml_buf_close(&b, "</vdisk:provisioning>");
+    if (def->backing_outside) {     /* the default (refuse) is not written */
+        vdisk_xml_buf_open(&b, "<vdisk:backing>");
+        vdisk_xml_buf_line(&b, "<vdisk:outside>allow</vdisk:outside>");
+        vdisk_xml_buf_close(&b, "</vdisk:backing>");
+    }
     vdisk_xml_buf_close(&b, "</pool>");
     return vdisk_xml_buf_finish(&b, out, err);
 }

@@ -1,5 +1,6 @@
 /* vdisk plugin — volume XML as `virsh vol-create` takes it and
- * `virsh vol-dumpxml` prints it, for file volumes (raw, qcow2, iso).
+ * `virsh vol-dumpxml` prints it, for file volumes (raw, qcow2, iso, and the
+ * other formats libvdisk creates or reads).
  *
  * As libvirt does for file pools, <key>, <target><path>, <physical> and
  * <timestamps> are output only: the pool decides where a volume lives.
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/vol-provision.h>
 
 #include "xml-internal.h"
 
@@ -17,42 +19,34 @@
 #define CLUSTER_MIN 512u
 #define CLUSTER_MAX (2u << 20)
 
-/* File formats libvirt knows that vdisk does not create or open. */
-static const char *const other_formats[] = {
-    "none", "dir", "bochs", "cloop", "dmg", "vpc", "vdi", "fat", "vhd", "ploop",
-    "cow", "qcow", "qed", "vmdk", "luks", NULL,
+/* File format names of libvirt that vdisk does not use (its own names --
+ * raw, qcow2, vmdk, vpc, vdi, ... -- come from libvdisk). */
+static const char *const libvirt_only_formats[] = {
+    "none", "dir", "fat", "vhd", "ploop", "cow", NULL,
 };
 
 static bool
-is_other_format(const char *name)
+is_libvirt_only_format(const char *name)
 {
-    for (const char *const *f = other_formats; *f; f++)
+    for (const char *const *f = libvirt_only_formats; *f; f++)
         if (!strcmp(*f, name))
             return true;
     return false;
 }
 
-/* vdisk's format of a libvirt format name, UNKNOWN for anything else. */
-static vdisk_format
-format_of(const char *name)
-{
-    if (!strcmp(name, "raw"))
-        return VDISK_FORMAT_RAW;
-    if (!strcmp(name, "qcow2"))
-        return VDISK_FORMAT_QCOW2;
-    if (!strcmp(name, "iso"))
-        return VDISK_FORMAT_ISO;
-    return VDISK_FORMAT_UNKNOWN;
-}
-
-/* <format type='...'/> of parent into *fmt; a format libvirt knows but vdisk
- * cannot handle goes to *other when other is given, else is refused. */
+/* <format type='...'/> of parent into *fmt.  For a volume (other NULL):
+ * a format a new volume can have (vdisk_vol_format_can_create, which
+ * follows what libvdisk creates).  For a backing store (other given): any
+ * format vdisk names, and a libvirt format vdisk does not know is kept as
+ * written in *other. */
 static int
 parse_format(const vdisk_xml_doc *d, const xmlNode *parent, vdisk_format *fmt, char **other,
              vdisk_error *err)
 {
     xmlNode *node;
     char *type = NULL;
+    vdisk_format f;
+    bool known;
     int r;
 
     if ((r = vdisk_xml_child(d, parent, "format", NULL, &node, err)) < 0 || !node)
@@ -60,17 +54,21 @@ parse_format(const vdisk_xml_doc *d, const xmlNode *parent, vdisk_format *fmt, c
     if ((r = vdisk_xml_attr(d, node, "type", &type, err)) < 0)
         return r;
     if (!type)
-        r = vdisk_xml_error(err, d, node, EINVAL, "missing the type attribute");
-    else if ((*fmt = format_of(type)) != VDISK_FORMAT_UNKNOWN)
-        r = 0;
-    else if (is_other_format(type) && other) {
+        return vdisk_xml_error(err, d, node, EINVAL, "missing the type attribute");
+    known = vdisk_format_from_name(type, &f, NULL) == 0;
+    if (known && (other || vdisk_vol_format_can_create(f))) {
+        *fmt = f;
+    } else if (!known && other && is_libvirt_only_format(type)) {
         *other = type;
         type = NULL;
-    } else if (is_other_format(type))
-        r = vdisk_xml_error(err, d, node, ENOTSUP, "volume format '%s' is not supported "
-                            "(raw, qcow2 or iso)", type);
-    else
+    } else if (known || is_libvirt_only_format(type)) {
+        char list[128];
+        vdisk_vol_format_list_creatable(list, sizeof(list));
+        r = vdisk_xml_error(err, d, node, ENOTSUP, "volume format '%s' is not supported for new "
+                            "volumes (vdisk creates %s)", type, list);
+    } else {
         r = vdisk_xml_error(err, d, node, EINVAL, "unknown volume format type '%.32s'", type);
+    }
     free(type);
     return r;
 }

@@ -16,6 +16,9 @@ packages=(
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest libxml2-utils cryptsetup-bin
+    # VMDK oracles: another streamOptimized writer (VMDKstream) and another
+    # reader (libyal's libvmdk: pyvmdk, vmdkinfo)
+    python3-vmdkstream python3-libvmdk libvmdk-utils
     # ISO oracles: xorriso, genisoimage (isoinfo), 7-Zip
     xorriso genisoimage p7zip-full
     # a real VM: image locking tests (a paused guest holding a disk), ISO boot test
@@ -28,10 +31,28 @@ packages=(
     # (dpkg-source -x) and what a minimal libvirt build needs beyond the above
     dpkg-dev patch rpcsvc-proto libglib2.0-dev libtirpc-dev xsltproc python3-docutils
     libjson-c-dev
+    # build-libvirt.sh's QEMU and network drivers (YAJL for QMP, libnl for
+    # bridges), and what they run: dnsmasq and iptables for NAT networks
+    libyajl-dev libnl-3-dev libnl-route-3-dev dnsmasq-base iptables
+    # tests/libvirt: Debian's own virsh beside the prefix's; virt-manager
+    # (patched in a prefix by plugin/virt-manager) under Xvfb, driven through
+    # AT-SPI by dogtail on a private D-Bus session bus
+    libvirt-clients virt-manager xvfb python3-dogtail at-spi2-core dbus-daemon dbus-bin
     # vdisk-virsh -c URI: libvirt's public API (optional: meson -Dlibvirt_client);
     # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
     # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
+    # many hosts: rbd: images (librbd/librados, meson -Drbd), nbd:// images
+    # (libnbd, -Dnbd), nbdkit-vdisk-plugin (nbdkit-plugin-dev); tests/cluster
+    # and bench/rbd_nbd.py: a single-node Ceph, nbdkit and its filters,
+    # nbdinfo/nbdcopy/nbdsh, qemu-img's rbd driver (qemu-block-extra)
+    librbd-dev librados-dev libnbd-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
+    qemu-block-extra ceph-mon ceph-osd ceph-mgr ceph-common
+    # Debian packages (scripts/build-debs.sh: debhelper, lintian; the bash
+    # completion's directory; scripts/test-debs-chroot.sh: debootstrap).
+    # The rebuilt libvirt's build dependencies are installed by
+    # scripts/build-libvirt-debs.sh itself (apt-get build-dep), only when used.
+    debhelper lintian bash-completion debootstrap
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git; the
     # benchmark's plot of ratios (bench/report.py)
     ca-certificates procps time git coreutils util-linux python3-matplotlib

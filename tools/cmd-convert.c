@@ -173,9 +173,10 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     if (ret != 0)
         goto out_name;
     ret = 1;
-    if (a->compress && dst_fmt != VDISK_FORMAT_QCOW2) {
-        vv_error("%s: Compression not supported for format %s (use -O qcow2)", dst,
-                 vdisk_format_name(dst_fmt));
+    if (a->compress && dst_fmt != VDISK_FORMAT_QCOW2 &&
+        !(dst_fmt == VDISK_FORMAT_VMDK && spec.opts.vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED)) {
+        vv_error("%s: Compression not supported for format %s (use -O qcow2, or -O vmdk -o "
+                 "subformat=streamOptimized)", dst, vdisk_format_name(dst_fmt));
         goto out;
     }
     vv_progress prog;

@@ -130,7 +130,8 @@ build_spec(const create_args *a, vv_create_spec *s)
         vv_error("%s: Backing format cannot be used without backing file", a->file);
         return -EINVAL;
     }
-    if (s->opts.backing_file && s->opts.format == VDISK_FORMAT_QCOW2) {
+    if (s->opts.backing_file &&
+        (s->opts.format == VDISK_FORMAT_QCOW2 || s->opts.format == VDISK_FORMAT_VMDK)) {
         int r = check_backing(s, a->file, size_given, !a->no_backing_open);
         if (r < 0)
             return r;
@@ -141,7 +142,7 @@ build_spec(const create_args *a, vv_create_spec *s)
     return vv_secrets_for_create(&a->secrets, &s->opts, a->file) < 0 ? -EINVAL : 0;
 }
 
-/* create: make a new raw or qcow2 image. */
+/* create: make a new raw, qcow2, luks or vmdk image. */
 int
 cmd_create(int argc, char **argv)
 {
@@ -152,7 +153,9 @@ cmd_create(int argc, char **argv)
     ret = 1;
     vdisk_format fmt;
     if (vdisk_format_from_name(a.fmt, &fmt, NULL) < 0) {
-        vv_error("%s: Unknown file format '%s' (expected raw, qcow2 or luks)", a.file ? a.file : "create", a.fmt);
+        char list[128];
+        vdisk_format_list_creatable(list, sizeof(list));
+        vv_error("%s: Unknown file format '%s' (vdisk creates %s)", a.file ? a.file : "create", a.fmt, list);
         goto out_args;
     }
     if (vv_opts_want_help(a.options)) {

@@ -15,6 +15,7 @@
 #include "images.h"
 #include "options.h"
 #include "info-encrypt.h"
+#include "info-vmdk.h"
 #include "output.h"
 #include "snapshots.h"
 #include "secrets.h"
@@ -145,6 +146,8 @@ json_format_specific(vv_json *j, const vdisk_info *in)
     }
     if (in->format == VDISK_FORMAT_ISO)
         json_iso(j, in);
+    if (in->vmdk)
+        vv_info_vmdk_json(j, in->vmdk);
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     vv_json_object_begin(j, "format-specific");
@@ -200,7 +203,8 @@ json_entry(vv_json *j, const info_entry *e)
     if (in->cluster_size)
         vv_json_uint(j, "cluster-size", in->cluster_size);
     vv_json_string(j, "format", vdisk_format_name(in->format));
-    vv_json_uint(j, "actual-size", in->actual_size);
+    if (!in->actual_size_unknown)
+        vv_json_uint(j, "actual-size", in->actual_size);
     json_format_specific(j, in);
     if (in->backing_file) {
         if (in->full_backing_filename)
@@ -245,6 +249,8 @@ human_format_specific(const vdisk_info *in)
                iso_date(in->iso_creation_time, c, sizeof(c)),
                iso_date(in->iso_modification_time, m, sizeof(m)), in->iso_joliet ? "true" : "false",
                in->iso_rock_ridge ? "true" : "false", in->iso_bootable ? "true" : "false");
+    if (in->vmdk)
+        vv_info_vmdk_human(in->vmdk);
     if (in->format != VDISK_FORMAT_QCOW2)
         return;
     bool v3 = in->qcow2_version >= 3;
@@ -285,7 +291,7 @@ human_entry(const info_entry *e)
     printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n",
            e->filename, vdisk_format_name(in->format),
            vv_size_to_str(in->virtual_size, vsize, sizeof(vsize)), in->virtual_size,
-           vv_size_to_str(in->actual_size, dsize, sizeof(dsize)));
+           in->actual_size_unknown ? "unavailable" : vv_size_to_str(in->actual_size, dsize, sizeof(dsize)));
     if (in->encrypted)
         printf("encrypted: yes\n");
     if (in->cluster_size)

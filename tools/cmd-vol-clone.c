@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/vol-provision.h>
 
 #include "commands.h"
 #include "virsh-args.h"
@@ -126,8 +127,13 @@ apply_options(vv_arg *args, size_t n, vdisk_vol_def *def)
 {
     vv_arg *fmt = vv_arg_get(args, n, "format"), *alloc = vv_arg_get(args, n, "allocation");
     if (fmt && fmt->set) {
-        if (vdisk_format_from_name(fmt->value, &def->format, NULL) < 0 || def->format == VDISK_FORMAT_ISO) {
-            vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", fmt->value);
+        /* iso is a volume to upload an image into, not a conversion target */
+        if (vdisk_format_from_name(fmt->value, &def->format, NULL) < 0 || def->format == VDISK_FORMAT_ISO ||
+            !vdisk_vol_format_can_create(def->format)) {
+            char list[128];
+            vdisk_vol_format_list_creatable(list, sizeof(list));
+            vv_virsh_error("unsupported volume format '%s' (vdisk converts into %s, but not iso)",
+                           fmt->value, list);
             return -EINVAL;
         }
         if (def->format != VDISK_FORMAT_QCOW2) {   /* qcow2 options do not carry over */

@@ -3,7 +3,7 @@
  * DESIGN.md; a progress indicator on a terminal while zeros are written).
  *
  *   vol-create <pool> <file> [--prealloc-metadata]
- *   vol-create-as <pool> <name> <capacity> [--allocation SIZE] [--format raw|qcow2]
+ *   vol-create-as <pool> <name> <capacity> [--allocation SIZE] [--format raw|qcow2|...]
  *                 [--backing-vol VOL] [--backing-vol-format FMT] [--prealloc-metadata]
  *                 [--print-xml]
  */
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/vol-provision.h>
 
 #include "commands.h"
 #include "virsh-args.h"
@@ -110,7 +111,9 @@ def_from_args(vdisk_registry *reg, vv_arg *args, size_t n, vdisk_vol_def *def)
     a = vv_arg_get(args, n, "format");
     def->format = VDISK_FORMAT_RAW;
     if (a->set && vdisk_format_from_name(a->value, &def->format, NULL) < 0) {
-        vv_virsh_error("unsupported volume format '%s' (expected raw or qcow2)", a->value);
+        char list[128];
+        vdisk_vol_format_list_creatable(list, sizeof(list));
+        vv_virsh_error("unsupported volume format '%s' (vdisk creates %s)", a->value, list);
         return -EINVAL;
     }
     a = vv_arg_get(args, n, "backing-vol");

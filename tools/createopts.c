@@ -55,6 +55,10 @@ vv_create_spec_clear(vv_create_spec *s)
         free(s->shown[i]);
     for (int i = 0; i < VV_FORMAT_KEYS_MAX; i++)
         free(s->format_shown[i]);
+    for (size_t i = 0; i < s->ntyped; i++) {
+        free(s->typed_key[i]);
+        free(s->typed_value[i]);
+    }
     vdisk_create_opts_clear(&s->opts);
     memset(s, 0, sizeof(*s));
 }
@@ -79,6 +83,42 @@ format_slot(vv_create_spec *s, const char *key)
     return NULL;
 }
 
+/* Keep key=value as typed (the last value of a key wins). */
+static int
+remember_typed(vv_create_spec *s, const char *key, const char *value)
+{
+    size_t i = 0;
+    while (i < s->ntyped && strcmp(s->typed_key[i], key) != 0)
+        i++;
+    if (i == VV_TYPED_MAX)
+        return 0;   /* more keys than any format has: the line shows the first ones */
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        vv_error("out of memory");
+        return -ENOMEM;
+    }
+    if (i < s->ntyped) {
+        free(s->typed_key[i]);
+        free(s->typed_value[i]);
+    } else {
+        s->ntyped++;
+    }
+    s->typed_key[i] = k;
+    s->typed_value[i] = v;
+    return 0;
+}
+
+static const char *
+typed_value(const vv_create_spec *s, const char *key)
+{
+    for (size_t i = 0; i < s->ntyped; i++)
+        if (strcmp(s->typed_key[i], key) == 0)
+            return s->typed_value[i];
+    return NULL;
+}
+
 int
 vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const char *file)
 {
@@ -91,6 +131,8 @@ vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const 
             vv_report(&err);
         return r;
     }
+    if (remember_typed(s, key, value) < 0)
+        return -ENOMEM;
     int k = find_key(key);
     char **slot = k >= 0 ? &s->shown[k] : format_slot(s, key);
     if (slot) {
@@ -225,9 +267,36 @@ print_format_options(const vv_create_spec *s, const vdisk_create_option *fo, FIL
     print_option(s, VV_KEY_PREALLOCATION, out);
 }
 
+/* Formats with a table in the library (vmdk): its order, typed values,
+ * and the defaults qemu-img shows. */
+static void
+print_from_table(const vv_create_spec *s, FILE *out)
+{
+    const vdisk_option_desc *d;
+    for (size_t i = 0; (d = vdisk_vmdk_create_option(i)) != NULL; i++) {
+        if (strcmp(d->name, "size") == 0) {
+            fprintf(out, " size=%" PRIu64, s->opts.size);
+            continue;
+        }
+        const char *v = typed_value(s, d->name);
+        if (!v)
+            v = d->shown_default;
+        if (!v)
+            continue;
+        fprintf(out, " %s=", d->name);
+        print_escaped(out, v);
+    }
+}
+
 void
 vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
 {
+    if (s->opts.format == VDISK_FORMAT_VMDK) {
+        fprintf(out, "Formatting '%s', fmt=vmdk", file);
+        print_from_table(s, out);
+        fputc('\n', out);
+        return;
+    }
     const vdisk_create_option *fo = vdisk_create_format_options(s->opts.format);
     if (fo) {
         fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
@@ -249,9 +318,36 @@ vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
     fputc('\n', out);
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp((*(const vdisk_option_desc *const *)a)->name, (*(const vdisk_option_desc *const *)b)->name);
+}
+
+/* -o help from the library's table, sorted by name as qemu-img prints it. */
+static void
+help_from_table(FILE *out)
+{
+    const vdisk_option_desc *v[VV_TYPED_MAX];
+    size_t n = 0;
+    while (n < VV_TYPED_MAX && (v[n] = vdisk_vmdk_create_option(n)) != NULL)
+        n++;
+    qsort(v, n, sizeof(v[0]), by_name);
+    fprintf(out, "Supported vmdk options:\n");
+    for (size_t i = 0; i < n; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof(lhs), "%s=<%s>", v[i]->name, v[i]->type);
+        fprintf(out, "  %-22s - %s\n", lhs, v[i]->help);
+    }
+}
+
 void
 vv_create_spec_help(vdisk_format fmt, FILE *out)
 {
+    if (fmt == VDISK_FORMAT_VMDK) {
+        help_from_table(out);
+        return;
+    }
     static const char *const kind_names[] = {
         [KIND_SIZE] = "size", [KIND_NUMBER] = "num", [KIND_STRING] = "str",
         [KIND_BOOL] = "bool (on/off)",

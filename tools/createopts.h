@@ -29,11 +29,17 @@ enum vv_create_key {
 
 /* Most options a format's own table (vdisk_create_format_options) has. */
 #define VV_FORMAT_KEYS_MAX 8
+/* Formats whose options come from the library's own table (vmdk): every
+ * key as typed, for the "Formatting" line. */
+#define VV_TYPED_MAX 32
 
 typedef struct vv_create_spec {
     vdisk_create_opts opts;
     char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
     char *format_shown[VV_FORMAT_KEYS_MAX];   /* the format's own options, by table index */
+    char *typed_key[VV_TYPED_MAX];
+    char *typed_value[VV_TYPED_MAX];
+    size_t ntyped;
 } vv_create_spec;
 
 void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);

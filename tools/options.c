@@ -85,7 +85,7 @@ vv_parse_format(const char *name, vdisk_format *out)
 {
     vdisk_error err = { 0 };
     if (vdisk_format_from_name(name, out, &err) < 0) {
-        vv_error("Unknown file format '%s' (expected raw or qcow2)", name);
+        vv_error("Unknown file format '%s' (expected raw, qcow2, luks, iso or vmdk)", name);
         return -EINVAL;
     }
     return 0;

@@ -215,7 +215,7 @@ help(void)
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
     printf("\nSizes take the suffixes k, M, G, T, P, E (powers of 1024).\n"
-           "Formats: raw, qcow2, luks, iso (read-only; build with iso-create).\n"
+           "Formats: raw, qcow2, luks, vmdk, iso (read-only; build with iso-create).\n"
            "Run '" VV_PROG " COMMAND -h' for one command.\n"
            "Encrypted images: --passphrase-file PATH, --passphrase-fd N, or --object\n"
            "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n"

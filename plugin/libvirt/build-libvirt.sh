@@ -3,13 +3,16 @@
 # into PREFIX, then build vdisk's storage backend module against it and
 # install it into PREFIX's storage-backend directory.
 #
-#   plugin/libvirt/build-libvirt.sh [--work DIR] [-j N] PREFIX
+#   plugin/libvirt/build-libvirt.sh [--work DIR] [-j N] [--storage-only] PREFIX
 #
-# PREFIX        where libvirt is installed (sbin/virtstoraged, bin/virsh, ...)
-# --work DIR    work area: source package, patched tree, build directories
-#               (default: PREFIX's parent directory /libvirt-work, or
-#               $VDISK_LIBVIRT_WORK)
-# -j N          parallel jobs for ninja (default: ninja's own)
+# PREFIX          where libvirt is installed (sbin/virtqemud, sbin/virtstoraged,
+#                 bin/virsh, ...)
+# --work DIR      work area: source package, patched tree, build directories
+#                 (default: PREFIX's parent directory /libvirt-work, or
+#                 $VDISK_LIBVIRT_WORK)
+# -j N            parallel jobs for ninja (default: ninja's own)
+# --storage-only  no QEMU and no network driver: storage, secrets, the
+#                 daemons and virsh only (no guest can run)
 #
 # Steps, each cached by a stamp file keyed on its inputs:
 #   1. Debian's libvirt source package through apt (scripts/fetch-libvirt-source.sh
@@ -17,14 +20,18 @@
 #      which needs root once)
 #   2. WORK/source: that tree plus plugin/libvirt/patches/*.patch (when the
 #      series changes, only the files whose content changed are replaced)
-#   3. WORK/build: a minimal libvirt (storage dir + vdisk, secrets, remote,
-#      the modular daemons, virsh; no hypervisor driver) configured with
-#      --prefix=PREFIX, built and installed
+#   3. WORK/build: libvirt with the QEMU driver (virtqemud), the network
+#      driver (virtnetworkd, NAT networks), storage dir + vdisk, secrets,
+#      remote, the modular daemons, virsh -- or, with --storage-only, no
+#      hypervisor and no network driver -- configured with --prefix=PREFIX
+#      and an RPATH, built and installed
 #   4. WORK/vdisk-build: this project with -Dlibvirt_build=WORK, which builds
 #      libvirt_storage_backend_vdisk.so; only the module is installed
-# A second run redoes only what changed (ninja decides for step 4).
+# A second run redoes only what changed (ninja decides for step 4); switching
+# between the full and the storage-only set reconfigures and rebuilds step 3.
 # Exits 0 once PREFIX/sbin/virtstoraged, PREFIX/sbin/virtsecretd,
-# PREFIX/bin/virsh and the module exist.  Needs the packages listed in
+# PREFIX/bin/virsh, the module and (unless --storage-only) PREFIX/sbin/virtqemud
+# and PREFIX/sbin/virtnetworkd exist.  Needs the packages listed in
 # scripts/install-deps.sh; installs nothing itself.
 set -euo pipefail
 
@@ -34,18 +41,20 @@ top=$(cd "$here/../.." && pwd)
 work=${VDISK_LIBVIRT_WORK:-}
 jobs=()
 prefix=
+storage_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --work) work=${2:?--work needs a directory}; shift 2 ;;
         -j) jobs=(-j "${2:?-j needs a number}"); shift 2 ;;
         -j*) jobs=("$1"); shift ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        --storage-only) storage_only=1; shift ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         -*) echo "build-libvirt: unknown option $1" >&2; exit 2 ;;
         *) [ -z "$prefix" ] || { echo "build-libvirt: one PREFIX only" >&2; exit 2; }
            prefix=$1; shift ;;
     esac
 done
-[ -n "$prefix" ] || { sed -n '5,12p' "$0" >&2; exit 2; }
+[ -n "$prefix" ] || { sed -n '5,16p' "$0" >&2; exit 2; }
 
 say() { echo "build-libvirt: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -68,8 +77,10 @@ for tool in meson ninja patch sha256sum pkg-config flock; do
         die "$tool not found: run scripts/install-deps.sh (as root)"
 done
 
-# The options of the minimal libvirt: storage (dir + vdisk), secrets,
-# remote, the modular daemons and virsh, nothing that needs a hypervisor.
+# The options every build shares: storage (dir + vdisk), secrets, remote,
+# the modular daemons and virsh; RPATH, so that the prefix's programs find
+# the prefix's libvirt.so.0 with no LD_LIBRARY_PATH (which would also send
+# the system's virsh to it); none of libvirt's other hypervisors.
 libvirt_options=(
     --buildtype=debugoptimized
     -Drpath=enabled
@@ -80,10 +91,10 @@ libvirt_options=(
     -Dstorage_iscsi=disabled -Dstorage_iscsi_direct=disabled
     -Dstorage_lvm=disabled -Dstorage_mpath=disabled -Dstorage_rbd=disabled
     -Dstorage_scsi=disabled -Dstorage_vstorage=disabled -Dstorage_zfs=disabled
-    -Ddriver_qemu=disabled -Ddriver_libxl=disabled -Ddriver_lxc=disabled
+    -Ddriver_libxl=disabled -Ddriver_lxc=disabled
     -Ddriver_vbox=disabled -Ddriver_esx=disabled -Ddriver_hyperv=disabled
     -Ddriver_openvz=disabled -Ddriver_vmware=disabled -Ddriver_vz=disabled
-    -Ddriver_ch=disabled -Ddriver_bhyve=disabled -Ddriver_network=disabled
+    -Ddriver_ch=disabled -Ddriver_bhyve=disabled
     -Ddriver_interface=disabled
     -Ddocs=disabled -Dtests=disabled -Dnls=disabled
     -Dselinux=disabled -Dapparmor=disabled -Dsecdriver_selinux=disabled
@@ -92,8 +103,30 @@ libvirt_options=(
     -Dlibssh=disabled -Dlibssh2=disabled -Dsasl=disabled -Dnumactl=disabled
     -Dfirewalld=disabled -Dfirewalld_zone=disabled
     -Dwireshark_dissector=disabled -Dbash_completion=disabled
-    -Dsanlock=disabled -Dyajl=disabled -Dhost_validate=disabled
+    -Dsanlock=disabled -Dhost_validate=disabled
 )
+if [ $storage_only = 1 ]; then
+    libvirt_options+=(-Ddriver_qemu=disabled -Ddriver_network=disabled -Dyajl=disabled)
+    daemons=(virtstoraged virtsecretd)
+else
+    # QEMU needs YAJL (QMP); the network driver runs dnsmasq and iptables
+    # at run time and uses libnl for its bridges.  QEMU's default user is
+    # root: virtqemud resolves it at start-up, before qemu.conf, and the
+    # libvirt-qemu user exists only where Debian's libvirt is installed
+    # (run-daemon.sh's qemu.conf names it there).  Features that would be
+    # picked up only because a -dev package happens to be installed are
+    # off, so that every machine builds the same thing.
+    libvirt_options+=(-Ddriver_qemu=enabled -Dyajl=enabled
+                      -Dqemu_user=root -Dqemu_group=root
+                      -Ddriver_network=enabled -Dlibnl=enabled
+                      -Dcapng=disabled -Dpciaccess=disabled -Dlibpcap=disabled
+                      -Daudit=disabled -Dattr=disabled -Dblkid=disabled
+                      -Dfuse=disabled -Dcurl=disabled -Dglusterfs=disabled
+                      -Ddtrace=disabled -Dnumad=disabled -Dpm_utils=disabled
+                      -Dlogin_shell=disabled)
+    daemons=(virtstoraged virtsecretd virtqemud virtnetworkd)
+fi
+started=$SECONDS
 
 # 1. Debian's source tree with Debian's patches applied
 say "source: Debian's libvirt source package (cached in $work/deb-src)"
@@ -192,7 +225,7 @@ meson install -C "$vbuild" --no-rebuild --only-changed --tags libvirt-module \
     { tail -n 30 "$work/vdisk-install.log" >&2; die "module: install failed, see $work/vdisk-install.log"; }
 
 module=$prefix/lib/libvirt/storage-backend/libvirt_storage_backend_vdisk.so
-for f in "$prefix/sbin/virtstoraged" "$prefix/sbin/virtsecretd" "$prefix/bin/virsh" "$module"; do
+for f in "${daemons[@]/#/$prefix/sbin/}" "$prefix/bin/virsh" "$module"; do
     [ -e "$f" ] || die "$f is missing after the build"
 done
-say "done: $prefix (module $module)"
+say "done in $((SECONDS - started)) s: $prefix (${daemons[*]}; module $module)"

@@ -5,6 +5,9 @@
  * volumes are created, copied, resized, wiped and probed by libvdisk (no
  * qemu-img), with thin, lazy-zeroed thick and eager-zeroed thick
  * provisioning and an optional overcommit cap (the vdisk XML namespace).
+ * Each volume keeps the format it was created or first found with
+ * (vdisk records it in the pool directory): a guest writing a qcow2 header
+ * into its raw volume does not turn it into a qcow2 with a backing file.
  *
  * Every callback translates libvirt's definitions into a vdisk pool handle
  * and volume definition (storage_backend_vdisk_conf.c) and calls the vdisk
@@ -33,6 +36,7 @@
 #include <vdisk/image.h>
 #include <vdisk/pool.h>
 #include <vdisk/registry.h>
+#include <vdisk/vol-provision.h>
 #include <vdisk/volume.h>
 
 #include "storage_backend_vdisk.h"
@@ -328,6 +332,8 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
         !(srcpool = virStorageBackendVdiskPoolOpenVol(def, inputvol, &srcname)) ||
         !(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
         return -1;
+    /* growing an encrypted copy reads the secret its definition names */
+    vpool->secrets.vol = vol;
 
     /* libvirt made the capacity at least the input's */
     vdef->has_capacity = vol->target.capacity > 0;
@@ -555,10 +561,27 @@ static virStorageBackend virStorageBackendVdisk = {
 };
 
 
+/* Whether a new vdisk volume can have libvirt's file format @format: what
+ * libvdisk creates, by the same name (pool-capabilities lists these). */
+static bool
+virStorageBackendVdiskFormatCanCreate(int format)
+{
+    const char *name = virStorageFileFormatTypeToString(format);
+    vdisk_format fmt;
+
+    return name && vdisk_format_from_name(name, &fmt, NULL) == 0 &&
+           vdisk_vol_format_can_create(fmt);
+}
+
+
 int
 virStorageBackendVdiskRegister(void)
 {
     if (virStorageBackendRegister(&virStorageBackendVdisk) < 0)
+        return -1;
+
+    if (virStoragePoolOptionsPoolTypeSetVolFormatCanCreate(VIR_STORAGE_POOL_VDISK,
+                                                           virStorageBackendVdiskFormatCanCreate) < 0)
         return -1;
 
     return virStorageBackendNamespaceInit(VIR_STORAGE_POOL_VDISK,

@@ -148,6 +148,26 @@ virStorageBackendVdiskPoolOpen(virStoragePoolDef *def,
 }
 
 
+/* The format of the input volume of a copy from a directory vdisk does not
+ * manage, as the pool it belongs to knows it. */
+static int
+virStorageBackendVdiskInputFormat(void *opaque,
+                                  const char *name,
+                                  vdisk_format *fmt,
+                                  vdisk_error *err)
+{
+    virStorageBackendVdiskPool *vpool = opaque;
+    const char *fmtname = virStorageFileFormatTypeToString(vpool->inputFormat);
+
+    if (STRNEQ_NULLABLE(name, vpool->inputName))
+        return -ENOENT;
+    if (!fmtname || vdisk_format_from_name(fmtname, fmt, NULL) < 0)
+        return vdisk_error_set(err, ENOTSUP, "volume '%s' has format '%s', which vdisk does not read",
+                               name, NULLSTR(fmtname));
+    return 0;
+}
+
+
 /**
  * virStorageBackendVdiskPoolOpenVol:
  * @def: the definition of the pool the operation runs in
@@ -165,6 +185,8 @@ virStorageBackendVdiskPoolOpenVol(virStoragePoolDef *def,
                                   const char **name)
 {
     g_autofree char *dir = NULL;
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
+    vdisk_format_source source = { .lookup = virStorageBackendVdiskInputFormat };
     vdisk_pool_def *vdef;
 
     if (!vol->target.path || vol->target.path[0] != '/') {
@@ -186,7 +208,16 @@ virStorageBackendVdiskPoolOpenVol(virStoragePoolDef *def,
         virReportSystemError(ENOMEM, _("cannot describe directory '%s'"), dir);
         return NULL;
     }
-    return virStorageBackendVdiskPoolNew(vdef, true, true);
+    if (!(vpool = virStorageBackendVdiskPoolNew(vdef, true, true)))
+        return NULL;
+
+    /* Not a vdisk pool: nothing is recorded in its directory; the input's
+     * format is the one its own pool gives it. */
+    vpool->inputName = g_strdup(*name);
+    vpool->inputFormat = vol->target.format;
+    source.opaque = vpool;
+    vdisk_pool_set_format_source(vpool->pool, &source);
+    return g_steal_pointer(&vpool);
 }
 
 
@@ -198,6 +229,7 @@ virStorageBackendVdiskPoolFree(virStorageBackendVdiskPool *vpool)
 
     vdisk_pool_free(vpool->pool);
     virStorageBackendVdiskSecretsClear(&vpool->secrets);
+    g_free(vpool->inputName);
     g_free(vpool);
 }
 
@@ -243,8 +275,11 @@ virStorageBackendVdiskVolDefToVdisk(virStoragePoolDef *pooldef,
 }
 
 
-/* libvirt's file format of a vdisk format (a raw LUKS container is a raw
- * volume with <encryption format='luks'>, as libvirt's fs backend shows). */
+/* libvirt's file format of a vdisk format: the same name (qemu-img's), a
+ * raw LUKS container is a raw volume with <encryption format='luks'>, as
+ * libvirt's fs backend shows it, and a format libvirt has no name for
+ * (vhdx, parallels) is 'none' -- never 'raw', which a guest would be given
+ * the other format's metadata as. */
 static int
 virStorageBackendVdiskFileFormat(vdisk_format format,
                                  const char *name)
@@ -255,15 +290,14 @@ virStorageBackendVdiskFileFormat(vdisk_format format,
         return ret;
 
     switch (format) {
-    case VDISK_FORMAT_QCOW2:
-        return VIR_STORAGE_FILE_QCOW2;
-    case VDISK_FORMAT_ISO:
-        return VIR_STORAGE_FILE_ISO;
     case VDISK_FORMAT_UNKNOWN:
     case VDISK_FORMAT_RAW:
     case VDISK_FORMAT_LUKS:
-    default:
         return VIR_STORAGE_FILE_RAW;
+    default:
+        if ((ret = virStorageFileFormatTypeFromString(vdisk_format_name(format))) > 0)
+            return ret;
+        return VIR_STORAGE_FILE_NONE;
     }
 }
 

@@ -35,6 +35,11 @@ typedef struct _virStorageBackendVdiskPool virStorageBackendVdiskPool;
 struct _virStorageBackendVdiskPool {
     vdisk_pool *pool;
     virStorageBackendVdiskSecrets secrets;
+    /* A directory of another pool type (the input of a copy): the input
+     * volume's name and libvirt's format of it, which vdisk asks for
+     * instead of keeping a record there. */
+    char *inputName;
+    int inputFormat;
 };
 
 virStorageBackendVdiskPool *

@@ -43,6 +43,7 @@ virStoragePoolVdiskNamespaceFree(void *nsdata)
 
     g_free(def->zeroing);
     g_free(def->overcommit);
+    g_free(def->outside);
     g_free(def);
 }
 
@@ -78,50 +79,73 @@ virStoragePoolVdiskNamespaceCheck(xmlXPathContextPtr ctxt)
 }
 
 
-/* Parse <vdisk:provisioning> of a <pool type='vdisk'>. */
+/* The trimmed text of an XPath string, NULL when empty. */
+static char *
+virStoragePoolVdiskNamespaceString(const char *xpath,
+                                   xmlXPathContextPtr ctxt)
+{
+    char *text = virXPathString(xpath, ctxt);
+
+    if (text)
+        g_strstrip(text);
+    return text;
+}
+
+
+/* Parse <vdisk:provisioning> and <vdisk:backing> of a <pool type='vdisk'>. */
 static int
 virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
                                   void **data)
 {
     virStoragePoolVdiskNamespaceDef *def = NULL;
+    bool backing;
 
     if (virStoragePoolVdiskNamespaceCheck(ctxt) < 0)
         return -1;
 
-    if (!virXPathNode("./vdisk:provisioning", ctxt))
-        return 0;
+    backing = virXPathNode("./vdisk:backing", ctxt) != NULL;
 
+    /* Even without either element, so that pool-dumpxml shows the
+     * provisioning policy in effect (thick volumes lazy-zeroed). */
     def = g_new0(virStoragePoolVdiskNamespaceDef, 1);
-    def->zeroing = virXPathString("string(./vdisk:provisioning/vdisk:zeroing)", ctxt);
-    def->overcommit = virXPathString("string(./vdisk:provisioning/vdisk:overcommit)", ctxt);
-    if (def->zeroing)
-        g_strstrip(def->zeroing);
-    if (def->overcommit)
-        g_strstrip(def->overcommit);
+    def->backing = backing;
+    def->zeroing = virStoragePoolVdiskNamespaceString("string(./vdisk:provisioning/vdisk:zeroing)",
+                                                      ctxt);
+    def->overcommit = virStoragePoolVdiskNamespaceString("string(./vdisk:provisioning/vdisk:overcommit)",
+                                                         ctxt);
+    def->outside = virStoragePoolVdiskNamespaceString("string(./vdisk:backing/vdisk:outside)",
+                                                      ctxt);
 
     *data = def;
     return 0;
 }
 
 
-/* Format <vdisk:provisioning> back, as it was given. */
+/* Format <vdisk:provisioning> back as it was given, with the zeroing mode
+ * in effect when none was (lazy) and an overcommit cap only when one was
+ * given (none means no cap); <vdisk:backing> as it was given. */
 static int
 virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
                                    void *nsdata)
 {
     virStoragePoolVdiskNamespaceDef *def = nsdata;
-    g_auto(virBuffer) childBuf = VIR_BUFFER_INIT_CHILD(buf);
+    g_auto(virBuffer) provBuf = VIR_BUFFER_INIT_CHILD(buf);
+    g_auto(virBuffer) backingBuf = VIR_BUFFER_INIT_CHILD(buf);
 
     if (!def)
         return 0;
 
-    virBufferEscapeString(&childBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
-                          def->zeroing);
-    virBufferEscapeString(&childBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
+    virBufferEscapeString(&provBuf, "<vdisk:zeroing>%s</vdisk:zeroing>\n",
+                          def->zeroing && *def->zeroing ? def->zeroing : "lazy");
+    virBufferEscapeString(&provBuf, "<vdisk:overcommit>%s</vdisk:overcommit>\n",
                           def->overcommit);
+    virBufferEscapeString(&backingBuf, "<vdisk:outside>%s</vdisk:outside>\n",
+                          def->outside);
 
+    virXMLFormatElement(buf, "vdisk:provisioning", NULL, &provBuf);
     /* An empty element still says the pool was written with the namespace. */
-    virXMLFormatElementEmpty(buf, "vdisk:provisioning", NULL, &childBuf);
+    if (def->backing)
+        virXMLFormatElementEmpty(buf, "vdisk:backing", NULL, &backingBuf);
     return 0;
 }
 

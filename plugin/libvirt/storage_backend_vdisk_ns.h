@@ -20,19 +20,26 @@
 
 #include "virxml.h"
 
-/* The provisioning policy of a <pool type='vdisk'>, as written in
+/* The provisioning and backing file policies of a <pool type='vdisk'>, as
+ * written in
  *
  *     <vdisk:provisioning>
  *       <vdisk:zeroing>lazy|eager</vdisk:zeroing>
  *       <vdisk:overcommit>RATIO</vdisk:overcommit>
  *     </vdisk:provisioning>
+ *     <vdisk:backing>
+ *       <vdisk:outside>allow|refuse</vdisk:outside>
+ *     </vdisk:backing>
  *
- * Kept as written so that pool-dumpxml gives back what pool-define took;
+ * Kept as written so that pool-dumpxml gives back what pool-define took
+ * (<vdisk:provisioning> always, with the zeroing mode in effect);
  * the values are checked by vdisk's own pool XML parser at parse time. */
 typedef struct _virStoragePoolVdiskNamespaceDef virStoragePoolVdiskNamespaceDef;
 struct _virStoragePoolVdiskNamespaceDef {
     char *zeroing;      /* "lazy" or "eager"; NULL when not given */
     char *overcommit;   /* e.g. "1.5"; NULL when not given (no cap) */
+    bool backing;       /* <vdisk:backing> given (maybe empty) */
+    char *outside;      /* "allow" or "refuse"; NULL when not given (refuse) */
 };
 
 extern virXMLNamespace virStoragePoolVdiskXMLNamespace;

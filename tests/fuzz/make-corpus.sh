@@ -346,3 +346,103 @@ for name in os.listdir(sys.argv[1]):
         f.write(b"".join(parts))
 PY
 echo "make-corpus: $(find "$xdir" "$vdir" -type f | wc -l) VHDX and VHD seeds"
+
+# fuzz-vdi, fuzz-qed, fuzz-parallels: small images of the read-only foreign
+# formats made by qemu-img, with data written by qemu-io (zero writes,
+# discards, a QED backing file name).
+foreign() {
+    local fmt=$1 name=$2 size=$3 opts=$4
+    shift 4
+    local d="$out/fuzz-$fmt" f
+    mkdir -p "$d"
+    f="$d/$name.$fmt"
+    qemu-img create -q -f "$fmt" ${opts:+-o "$opts"} "$f" "$size"
+    local args=()
+    for c in "$@"; do args+=(-c "$c"); done
+    if [ ${#args[@]} -gt 0 ]; then
+        qemu-io -f "$fmt" "${args[@]}" "$f" >/dev/null
+    fi
+}
+for fmt in vdi qed parallels; do rm -rf "$out/fuzz-$fmt"; done
+foreign vdi dynamic-empty 4M ''
+foreign vdi dynamic-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 2M 64k' 'write -z 3M 1M'
+foreign vdi static 2M static=on 'write -P 0x11 1M 4k'
+foreign qed c4k-data 1M cluster_size=4k,table_size=2 'write -P 0xaa 0 4k' 'write -z 8k 4k' \
+    'write -P 0x33 600k 12k'
+foreign qed c64k-empty 8M ''
+foreign qed c4k-big 3G cluster_size=4k,table_size=2 'write -P 0x77 2G 4k'
+qeddir=$(cd "$out/fuzz-qed" && pwd)
+( cd "$tmp" && qemu-img create -q -f raw base.raw 1M &&
+  qemu-img create -q -f qed -o cluster_size=4k,table_size=2 -b base.raw -F raw over.qed &&
+  qemu-io -f qed -c 'write -P 0x99 4k 4k' over.qed >/dev/null && mv over.qed "$qeddir/backing.qed" )
+foreign parallels c1m-data 4M '' 'write -P 0xaa 0 4k' 'write -P 0x55 3M 4k'
+foreign parallels c4k-data 1M cluster_size=4k 'write -P 0x11 8k 8k' 'write -P 0x22 512k 4k'
+# The old magic ("WithoutFreeSpace": BAT entries in sectors), from the new one.
+python3 - "$out/fuzz-parallels" <<'PY'
+import struct, sys
+src = open(f"{sys.argv[1]}/c4k-data.parallels", "rb").read()
+tracks, n = struct.unpack_from("<II", src, 28)
+bat = [v * tracks for v in struct.unpack_from(f"<{n}I", src, 64)]
+old = b"WithoutFreeSpace" + src[16:64] + struct.pack(f"<{n}I", *bat) + src[64 + 4 * n:]
+open(f"{sys.argv[1]}/c4k-old-magic.parallels", "wb").write(old)
+PY
+echo "make-corpus: $(find "$out"/fuzz-vdi "$out"/fuzz-qed "$out"/fuzz-parallels -type f | wc -l) vdi/qed/parallels seeds"
+
+# ---- VMDK (qemu-img, qemu-io, VMDKstream) ------------------------------------
+# fuzz-vmdk: small sparse files of every kind qemu-img writes (grain tables,
+# zeroed grains, a parent hint, streams in QEMU's and VMware's layouts, an
+# ESX "COWD" delta made here from its layout), and descriptor texts.
+vdir="$out/fuzz-vmdk"
+rm -rf "$vdir"
+mkdir -p "$vdir"
+vm() {
+    local name=$1 size=$2 opts=$3
+    shift 3
+    local f="$tmp/$name.vmdk"
+    qemu-img create -q -f vmdk -o "$opts" "$f" "$size"
+    local args=()
+    for c in "$@"; do args+=(-c "$c"); done
+    if [ ${#args[@]} -gt 0 ]; then
+        qemu-io -f vmdk "${args[@]}" "$f" >/dev/null
+    fi
+}
+vdata=('write -P 0xaa 0 64k' 'write -P 0x55 70000 3000' 'write -z 128k 64k' 'write -P 0x11 3M 64k')
+vm sparse 4M subformat=monolithicSparse "${vdata[@]}"
+vm zeroed 4M subformat=monolithicSparse,zeroed_grain=on "${vdata[@]}"
+vm empty 1M subformat=monolithicSparse
+vm parent 4M subformat=monolithicSparse
+qemu-img create -q -f vmdk -b parent.vmdk -F vmdk "$tmp/child.vmdk" 4M
+qemu-io -f vmdk -c 'write -P 3 1000 100' "$tmp/child.vmdk" >/dev/null
+vm split 4M subformat=twoGbMaxExtentSparse 'write -P 0x22 0 64k'
+vm flat 4M subformat=monolithicFlat
+cp "$tmp"/sparse.vmdk "$tmp"/zeroed.vmdk "$tmp"/empty.vmdk "$tmp"/child.vmdk \
+   "$tmp"/split-s001.vmdk "$vdir/"
+cp "$tmp/split.vmdk" "$vdir/split-descriptor.txt"
+cp "$tmp/flat.vmdk" "$vdir/flat-descriptor.txt"
+head -c 3M /dev/zero | tr '\0' 'v' > "$tmp/stream.raw"
+truncate -s 4M "$tmp/stream.raw"
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$tmp/stream.raw" "$vdir/stream-qemu.vmdk"
+# VMDKstream (Debian's python3-vmdkstream) is seen by Debian's python only.
+if /usr/bin/python3 -c 'import VMDKstream' 2>/dev/null; then
+    /usr/bin/python3 -c 'import sys, VMDKstream; VMDKstream.convert_to_stream(sys.argv[1], sys.argv[2])' \
+        "$tmp/stream.raw" "$vdir/stream-vmware-layout.vmdk"
+fi
+python3 - "$vdir" <<'PY'
+import struct, sys
+# ESX "COWD": header (capacity 2048 sectors, 1-sector grains, directory of
+# one entry at sector 4), one 4096-entry table at sector 5, one grain.
+cap, grain = 2048, 1
+h = b"COWD" + struct.pack("<IIIIIII", 1, 3, cap, grain, 4, 1, 0)
+img = bytearray(h.ljust(2048, b"\0"))
+img += struct.pack("<I", 5).ljust(512, b"\0")
+gt = [0] * 4096
+gt[7] = 37
+img += b"".join(struct.pack("<I", g) for g in gt)
+img = img.ljust(37 * 512, b"\0") + b"cowd grain".ljust(512, b"\0")
+open(f"{sys.argv[1]}/cowd.vmdk", "wb").write(img)
+open(f"{sys.argv[1]}/esxi-descriptor.txt", "w").write(
+    'CID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n# Extent description\n'
+    'RW 2048 VMFS "f.bin"\nRW 16 ZERO\nRDONLY 2048 SPARSE "s.vmdk"\nRW 8 FLAT "f.bin" 8\n'
+    'ddb.adapterType = "lsilogic"\n')
+PY
+echo "make-corpus: $(find "$vdir" -type f | wc -l) VMDK seeds"

@@ -110,6 +110,13 @@ CASES = {
     "unknown-child": (pool(prov("<vdisk:thin>yes</vdisk:thin>")), False),
     "no-namespace": (pool("<provisioning><zeroing>eager</zeroing></provisioning>"), False),
     "no-target": (pool(target=""), False),
+    "backing-allow": (pool("<vdisk:backing><vdisk:outside>allow</vdisk:outside></vdisk:backing>"), True),
+    "backing-and-provisioning": (pool(prov("<vdisk:zeroing>lazy</vdisk:zeroing>") +
+                                      "<vdisk:backing><vdisk:outside>refuse</vdisk:outside>"
+                                      "</vdisk:backing>"), True),
+    "backing-empty": (pool("<vdisk:backing/>"), True),
+    "backing-bad": (pool("<vdisk:backing><vdisk:outside>maybe</vdisk:outside></vdisk:backing>"), False),
+    "backing-no-namespace": (pool("<backing><outside>allow</outside></backing>"), False),
 }
 
 
@@ -157,3 +164,17 @@ def test_pool_type_enum_names_and_list_flag(patched):
     obj = (after / "src/conf/virstorageobj.c").read_text()
     assert re.search(r"MATCH\(VIR_CONNECT_LIST_STORAGE_POOLS_VDISK\) &&\s*"
                      r"\(obj->def->type == VIR_STORAGE_POOL_VDISK\)", obj)
+
+
+def test_capabilities_follow_the_backend(patched):
+    """The pool capabilities skip the formats a backend module says it does
+    not create (the hook the vdisk module registers), and the hook is exported
+    to modules."""
+    _, after = patched
+    conf = (after / "src/conf/storage_conf.c").read_text()
+    body = re.search(r"virStoragePoolOptionsFormatVolume\(.*?\n}\n", conf, re.S).group(0)
+    assert re.search(r"formatCanCreate && !volOptions->formatCanCreate\(i\)\)\s*continue;", body)
+    syms = (after / "src/libvirt_private.syms").read_text()
+    assert "virStoragePoolOptionsPoolTypeSetVolFormatCanCreate;" in syms
+    assert "virStoragePoolOptionsPoolTypeSetVolFormatCanCreate" in (
+        after / "src/conf/storage_conf.h").read_text()

@@ -11,12 +11,16 @@ import json
 
 import pytest
 
+# Formats vdisk has a driver for: their images must be read, not refused.
+READ_BY_VDISK = {"vmdk"}
+
 # (format, qemu-img create options): what qemu-img 7.2 creates.
 CREATED = [
     ("vmdk", []),
     ("vmdk", ["-o", "subformat=streamOptimized"]),
     ("vmdk", ["-o", "subformat=monolithicFlat"]),
     ("vmdk", ["-o", "subformat=twoGbMaxExtentSparse"]),
+    ("vmdk", ["-o", "subformat=twoGbMaxExtentFlat"]),
     ("vhdx", []),
     ("vpc", []),
     ("vdi", []),
@@ -38,6 +42,8 @@ def test_never_read_as_raw(tmp_path, vdisk, qemu_img, fmt, opts):
     assert probed == fmt
     p = vdisk("info", "--output", "json", img, check=False)
     assert p.returncode >= 0, p.stderr
+    if fmt in READ_BY_VDISK:
+        assert p.returncode == 0, p.stderr
     if p.returncode == 0:
         # A driver exists: it must have recognised the same format.
         assert json.loads(p.stdout)["format"] == fmt
@@ -46,6 +52,8 @@ def test_never_read_as_raw(tmp_path, vdisk, qemu_img, fmt, opts):
     # And a conversion never silently copies the container as raw bytes.
     out = tmp_path / "out.raw"
     c = vdisk("convert", "-O", "raw", img, out, check=False)
+    if fmt in READ_BY_VDISK:
+        assert c.returncode == 0, c.stderr
     if c.returncode == 0:
         qemu_img("compare", "-f", fmt, "-F", "raw", img, out)
     else:

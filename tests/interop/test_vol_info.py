@@ -3,7 +3,10 @@ vol-delete against qemu-img info and stat(2); vol XML valid against the
 RelaxNG schema (xmllint)."""
 import os
 
+import pytest
+
 from pool_common import allocated, qemu_info, virsh, xmllint_valid  # noqa: F401
+from test_locking import QEMU_SYSTEM, vm_holder
 
 MiB = 1 << 20
 
@@ -68,3 +71,21 @@ def test_delete(virsh, tmp_path):
     p = virsh.run("vol-delete", "link", "--pool", "p", check=False)
     assert p.returncode == 1 and "symbolic link" in p.stderr
     assert target.exists() and (path / "link").is_symlink()
+
+
+@pytest.mark.skipif(not QEMU_SYSTEM, reason="qemu-system-x86_64 not installed")
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_delete_refuses_a_disk_in_use(virsh, fmt):
+    """The disk of a VM (paused, its disk attached and locked) is not
+    deleted: the message names the volume, the pool and QEMU's lock; once
+    the VM is gone, vol-delete goes through."""
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "busy", "1M", "--format", fmt)
+    with vm_holder(path / "busy", fmt):
+        p = virsh.run("vol-delete", "busy", "--pool", "p", check=False)
+    assert p.returncode == 1, p.stdout
+    assert "cannot delete volume 'busy' of pool 'p'" in p.stderr, p.stderr
+    assert 'Failed to get "write" lock' in p.stderr, p.stderr
+    assert (path / "busy").exists()
+    virsh.run("vol-delete", "busy", "--pool", "p")
+    assert not (path / "busy").exists()

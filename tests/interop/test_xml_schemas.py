@@ -27,14 +27,15 @@ def vol(name="disk.qcow2", unit="GiB", capacity="5", format="qcow2", target="", 
 POOL = """<pool type='{type}' xmlns:vdisk='{ns}'>
   <name>{name}</name>
   <target><path>{path}</path></target>
-  <vdisk:provisioning>{prov}</vdisk:provisioning>
+  <vdisk:provisioning>{prov}</vdisk:provisioning>{extra}
 </pool>
 """
 
 
 def pool(type="vdisk", name="images", path="/srv/images",
-         prov="<vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit>"):
-    return POOL.format(type=type, ns=NS, name=name, path=path, prov=prov)
+         prov="<vdisk:zeroing>eager</vdisk:zeroing><vdisk:overcommit>1.5</vdisk:overcommit>",
+         extra=""):
+    return POOL.format(type=type, ns=NS, name=name, path=path, prov=prov, extra=extra)
 
 
 GOOD_VOLS = {
@@ -51,6 +52,8 @@ GOOD_VOLS = {
                        "uuid='f52a81b2-424e-490c-823d-6bd4235bc572'/><cipher name='aes' size='256' "
                        "mode='xts' hash='sha256'/><ivgen name='plain64' hash='sha256'/></encryption>"),
     "backing": vol(extra="\n  <backingStore><path>/srv/base.img</path><format type='vmdk'/></backingStore>"),
+    "vmdk-target": vol(name="disk.vmdk", format="vmdk"),
+    "vhdx-target": vol(name="disk.vhdx", format="vhdx"),
     "dots-inside-name": vol(name="a..b.img"),
     "long-name": vol(name="n" * 255),
 }
@@ -64,7 +67,7 @@ BAD_VOLS = {
     "unknown-unit": (vol(unit="XB"), ":3: <capacity unit='XB'>: unknown unit"),
     "negative": (vol(capacity="-5"), "not a non-negative"),
     "fraction": (vol(capacity="1.5"), "not a non-negative"),
-    "vmdk-target": (vol(format="vmdk"), "not supported"),
+    "qed-target": (vol(format="qed"), "not supported"),
     "bad-compat": (vol(target="<compat>2.0</compat>"), "compat '2.0'"),
     "bad-mode": (vol(target="<permissions><mode>0999</mode></permissions>"), "octal mode"),
     "unknown-feature": (vol(target="<features><zstd/></features>"), "unsupported feature"),
@@ -79,6 +82,9 @@ GOOD_POOLS = {
     "lazy-only": pool(prov="<vdisk:zeroing>lazy</vdisk:zeroing>"),
     "fractional-cap": pool(prov="<vdisk:overcommit>0.75</vdisk:overcommit>"),
     "empty-provisioning": pool(prov=""),
+    "backing-allow": pool(extra="<vdisk:backing><vdisk:outside>allow</vdisk:outside></vdisk:backing>"),
+    "backing-refuse": pool(extra="<vdisk:backing><vdisk:outside>refuse</vdisk:outside></vdisk:backing>"),
+    "backing-empty": pool(extra="<vdisk:backing/>"),
 }
 
 BAD_POOLS = {
@@ -89,6 +95,12 @@ BAD_POOLS = {
     "zero-cap": (pool(prov="<vdisk:overcommit>0</vdisk:overcommit>"), "positive ratio"),
     "comma-cap": (pool(prov="<vdisk:overcommit>1,5</vdisk:overcommit>"), "positive ratio"),
     "unknown-vdisk-element": (pool(prov="<vdisk:thin/>"), "unknown element of the vdisk namespace"),
+    "backing-policy": (pool(extra="<vdisk:backing><vdisk:outside>sometimes</vdisk:outside>"
+                                  "</vdisk:backing>"), "allow or refuse"),
+    "backing-no-ns": (pool(extra="<backing><outside>allow</outside></backing>"),
+                      "belongs to the vdisk namespace"),
+    "backing-child": (pool(extra="<vdisk:backing><vdisk:depth>2</vdisk:depth></vdisk:backing>"),
+                      "unknown element of the vdisk namespace"),
 }
 
 

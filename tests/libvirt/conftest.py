@@ -24,6 +24,12 @@ daemon          Daemon (session): virtsecretd + virtstoraged running with
                 .restart(name="virtstoraged") (SIGTERM, start again on the
                 same state), .log_tail(name).  Stopped by pid and its files removed at the end, pass or fail
                 (atexit too, for interrupted runs).
+hypervisor      Hypervisor (session, guest.py): virtnetworkd + virtqemud of
+                the prefix started on top of `daemon`, in a private network
+                namespace; .uri ("qemu:///system"), .client_uri (with
+                ?socket=), .virsh(...), .accels() ("tcg", and "kvm" where
+                /dev/kvm works), .start_guest(...).  Its guests, networks
+                and daemons are stopped by pid at the end, pass or fail.
 pool_dir        a fresh directory (per test) under which pools put their
                 targets.
 vdisk_pool      factory: vdisk_pool(name=None, zeroing=None, overcommit=None)
@@ -67,8 +73,9 @@ MiB = 1024 * 1024
 
 # The daemons' state under the prefix: removed before they start and after
 # they stop, so every session starts with no pool, volume or secret.
+# (var/cache/libvirt, QEMU's probed capabilities, is no state: kept.)
 STATE = ("etc/libvirt/storage", "etc/libvirt/secrets", "var/lib/libvirt",
-         "var/run/libvirt", "var/cache/libvirt")
+         "var/run/libvirt")
 DAEMONS = ("virtsecretd", "virtstoraged")
 
 
@@ -174,7 +181,8 @@ class Daemon:
         # vdisk's LUKS key derivation: 10 ms of PBKDF2 instead of 2 s.
         env.setdefault("VDISK_LUKS_ITER_TIME", "10")
         self.env = env
-        self.procs = {}
+        self.procs = {}           # name -> Popen, in start order
+        self.wraps = {}           # name -> argv it was started under
         self.lock = None
         self.owns_state = False   # True once this session has wiped the state
 
@@ -234,9 +242,12 @@ class Daemon:
         for name in DAEMONS:
             self._start_one(name)
 
-    def _start_one(self, name):
+    def _start_one(self, name, wrap=()):
+        """Start PREFIX/sbin/NAME (after the wrap argv, e.g. nsenter, which
+        must exec it: the pid is the daemon's) and wait for its socket."""
+        self.wraps[name] = tuple(wrap)
         log = open(self.logdir / f"{name}.log", "w")
-        proc = subprocess.Popen([str(self.prefix / "sbin" / name)], env=self.env,
+        proc = subprocess.Popen([*wrap, str(self.prefix / "sbin" / name)], env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
@@ -254,14 +265,20 @@ class Daemon:
     def restart(self, name="virtstoraged"):
         """Stop one daemon (SIGTERM, as a host shutdown would) and start it
         again on the same state; the other keeps running."""
-        proc = self.procs.pop(name)
-        proc.terminate()
+        self.stop_one(name)
+        self._start_one(name, self.wraps.get(name, ()))
+
+    def stop_one(self, name):
+        """Stop one daemon this session started, by pid (TERM, then KILL)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        self._start_one(name)
 
     def log_tail(self, name, lines=40):
         try:
@@ -273,16 +290,8 @@ class Daemon:
     def stop(self):
         """Stop the daemons by pid (TERM, then KILL) and remove their files.
         Idempotent: runs from the fixture's finally and from atexit."""
-        for name in reversed(DAEMONS):
-            proc = self.procs.pop(name, None)
-            if proc is None or proc.poll() is not None:
-                continue
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        for name in reversed(list(self.procs)):
+            self.stop_one(name)
         if self.owns_state:
             self.clean_state()
             self.owns_state = False
@@ -323,6 +332,21 @@ def daemon(libvirt_prefix):
     finally:
         d.stop()
         shutil.rmtree(logdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hypervisor(daemon):
+    """virtnetworkd + virtqemud of the prefix (guest.py), for the session."""
+    from guest import Hypervisor
+    tmpdir = Path(tempfile.mkdtemp(prefix="vdisk-guests-"))
+    hv = Hypervisor(daemon, tmpdir)
+    atexit.register(hv.stop)
+    try:
+        hv.start()
+        yield hv
+    finally:
+        hv.stop()
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -56,11 +56,17 @@ def test_restart_keeps_pool_policy_and_volumes(daemon, vdisk_pool):
     assert os.stat(pool.vol_path("t.raw")).st_blocks * 512 >= CAP
 
 
-def test_policy_round_trips_as_written(daemon, vdisk_pool):
+def test_policy_round_trips_with_its_defaults(daemon, vdisk_pool):
+    """What was written comes back; the zeroing mode in effect shows even
+    when the pool did not name one (lazy: DESIGN.md's default)."""
     pool = vdisk_pool(overcommit="2")
-    assert provisioning(daemon, pool.name) == {"overcommit": "2"}
+    assert provisioning(daemon, pool.name) == {"zeroing": "lazy", "overcommit": "2"}
     plain = vdisk_pool()
-    assert provisioning(daemon, plain.name) is None
+    assert provisioning(daemon, plain.name) == {"zeroing": "lazy"}
+    inactive = ET.fromstring(daemon.virsh("pool-dumpxml", "--inactive", plain.name).stdout)
+    assert inactive.findtext(f"{{{NS}}}provisioning/{{{NS}}}zeroing") == "lazy"
+    eager = vdisk_pool(zeroing="eager")
+    assert provisioning(daemon, eager.name) == {"zeroing": "eager"}
 
 
 @pytest.mark.parametrize("body, message", [

@@ -139,3 +139,27 @@ def test_luks_secret_by_uuid_kept(vdisk_pool, secret, tmp_path, fmt):
     pool.virsh("vol-wipe", "--pool", pool.name, "byuuid")
     if fmt == "qcow2":
         qemu_check(opts[-1], *opts[:-1])
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_luks_copy_grown_with_secret_by_uuid(vdisk_pool, secret, tmp_path, fmt):
+    """vol-create-from into an encrypted volume larger than its input: the
+    copy is grown with the passphrase of the secret its XML names by uuid
+    (no secret's usage is its path), and reads back as the input."""
+    pool = vdisk_pool()
+    phrase = "grown copy " + uuid.uuid4().hex
+    uid = secret(phrase)
+    data = tmp_path / "in.raw"
+    data.write_bytes(os.urandom(MiB))
+    pool.virsh("vol-create-as", pool.name, "in.raw", str(MiB), "--format", "raw")
+    pool.virsh("vol-upload", "--pool", pool.name, "in.raw", data)
+    xml = tmp_path / "copy.xml"
+    xml.write_text(luks_xml("copy", fmt, uid, capacity=CAP))
+    pool.virsh("vol-create-from", pool.name, xml, "in.raw", "--inputpool", pool.name)
+    out = tmp_path / "plain.raw"
+    read_with(fmt, pool.vol_path("copy"), passphrase_file(tmp_path, phrase), out)
+    plain = out.read_bytes()
+    assert len(plain) == CAP
+    assert plain[:MiB] == data.read_bytes()
+    if fmt == "qcow2":      # (a raw LUKS payload never written decrypts to noise, as QEMU's)
+        assert plain[MiB:].count(0) == CAP - MiB

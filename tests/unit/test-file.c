@@ -32,7 +32,7 @@ static struct stat
 fst(vdisk_file *f)
 {
     struct stat st;
-    assert_int_equal(fstat(f->fd, &st), 0);
+    assert_int_equal(fstat(vdisk_file_host_fd(f), &st), 0);
     return st;
 }
 
@@ -194,7 +194,7 @@ static bool
 on_tmpfs(vdisk_file *f)
 {
     struct statfs fs;
-    return fstatfs(f->fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+    return fstatfs(vdisk_file_host_fd(f), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
 }
 
 static void

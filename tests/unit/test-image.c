@@ -301,6 +301,84 @@ test_qcow2_backing_chain(void **state)
     vdisk_close(img, NULL);
 }
 
+/* A backing policy sees every backing file of the chain (overlay as opened,
+ * resolved path, the format the overlay records), decides the format, or
+ * refuses with its own message. */
+typedef struct policy_log {
+    int calls;
+    char overlay[256], backing[256];
+    vdisk_format seen, give;
+    int refuse;
+} policy_log;
+
+static int
+logging_policy(void *opaque, const char *overlay, const char *backing, vdisk_format *fmt,
+               vdisk_error *err)
+{
+    policy_log *l = opaque;
+    l->calls++;
+    snprintf(l->overlay, sizeof(l->overlay), "%s", overlay);
+    snprintf(l->backing, sizeof(l->backing), "%s", backing);
+    l->seen = *fmt;
+    if (l->refuse)
+        return vdisk_error_set(err, l->refuse, "policy says no to %s", backing);
+    *fmt = l->give;
+    return 0;
+}
+
+static void
+test_backing_policy_decides(void **state)
+{
+    const char *base = unit_path(0, "base.raw"), *top = unit_path(1, "top.qcow2");
+    unit_write_file(base, MiB, "QFI\xfb", 4, 0);      /* looks like qcow2 if probed */
+    vdisk_create_opts o;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.backing_file = "base.raw";
+    o.backing_format = VDISK_FORMAT_RAW;
+    assert_int_equal(vdisk_create(top, &o, NULL, NULL, NULL), 0);
+    policy_log l = { .give = VDISK_FORMAT_RAW };
+    vdisk_backing_policy pol = { .check = logging_policy, .opaque = &l };
+    vdisk_open_opts oo = { .backing_policy = &pol };
+    vdisk_image *img;
+    assert_int_equal(vdisk_open(top, &oo, &img, NULL), 0);
+    assert_int_equal(l.calls, 1);
+    assert_string_equal(l.overlay, top);
+    assert_string_equal(l.backing, base);
+    assert_int_equal(l.seen, VDISK_FORMAT_RAW);
+    assert_int_equal(vdisk_get_format(vdisk_get_backing(img)), VDISK_FORMAT_RAW);
+    vdisk_close(img, NULL);
+    l.refuse = EPERM;
+    vdisk_error err = { 0 };
+    assert_int_equal(vdisk_open(top, &oo, &img, &err), -EPERM);
+    assert_non_null(strstr(err.message, "policy says no to"));
+    /* without the backing files, no policy question */
+    l.calls = 0;
+    oo.flags = VDISK_OPEN_NO_BACKING;
+    assert_int_equal(vdisk_open(top, &oo, &img, NULL), 0);
+    assert_int_equal(l.calls, 0);
+    vdisk_close(img, NULL);
+}
+
+static void
+test_creatable_formats(void **state)
+{
+    assert_true(vdisk_format_can_create(VDISK_FORMAT_RAW));
+    assert_true(vdisk_format_can_create(VDISK_FORMAT_QCOW2));
+    assert_true(vdisk_format_can_create(VDISK_FORMAT_LUKS));
+    assert_false(vdisk_format_can_create(VDISK_FORMAT_ISO));    /* iso-create builds those */
+    assert_false(vdisk_format_can_create(VDISK_FORMAT_VDI));    /* read only */
+    assert_true(vdisk_format_supported(VDISK_FORMAT_VDI));
+    char list[128];
+    vdisk_format_list_creatable(list, sizeof(list));
+    assert_non_null(strstr(list, "raw, qcow2"));
+    assert_null(strstr(list, "vdi"));
+    vdisk_create_opts o;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_VDI);
+    vdisk_error err = { 0 };
+    assert_int_equal(vdisk_create_opts_validate(&o, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "format vdi (vdisk creates raw, qcow2"));
+}
+
 /* The handle keeps its own copy of the passphrase (the caller's buffer may
  * be wiped as soon as open returns): a backing file opened later, as rebase
  * and commit do, still unlocks with it. */
@@ -355,6 +433,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_chain_status_of_raw_is_its_own, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_direct_open_of_a_small_image, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_backing_chain, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_backing_policy_decides, unit_setup, unit_teardown),
+        cmocka_unit_test(test_creatable_formats),
         cmocka_unit_test_setup_teardown(test_passphrase_kept_for_later_backing_opens, unit_setup,
                                         unit_teardown),
     };

@@ -25,8 +25,9 @@ count_entries(const char *dir)
     DIR *d = opendir(dir);
     int n = 0;
     struct dirent *e;
+    /* vdisk's record of the volume formats is no leftover */
     while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".vdisk-volumes"))
             n++;
     closedir(d);
     return n;

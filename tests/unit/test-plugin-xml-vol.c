@@ -160,8 +160,8 @@ test_backing_store_and_order(void **state)
     assert_string_equal(def->compat, "0.10");   /* given: not overridden by features */
     assert_false(def->has_timestamps);          /* output only */
     assert_string_equal(def->backing_path, "/var/lib/virt/images/master.img");
-    assert_int_equal(def->backing_format, VDISK_FORMAT_UNKNOWN);
-    assert_string_equal(def->backing_format_name, "vmdk");
+    assert_int_equal(def->backing_format, VDISK_FORMAT_VMDK);   /* a format vdisk names */
+    assert_null(def->backing_format_name);
     assert_int_equal(def->backing_perms.mode, 0744);
     assert_int_equal(vdisk_vol_def_format(def, &out, &err), 0);
     assert_non_null(strstr(out, "  <backingStore>\n"
@@ -263,8 +263,8 @@ test_refused(void **state)
         { "<volume><name>a</name><capacity unit='EiB'>8</capacity></volume>", -ERANGE, "too large" },
         { "<volume><name>a</name><capacity>1</capacity><capacity>2</capacity></volume>", -EINVAL,
           "given twice" },
-        { "<volume><name>a</name><target><format type='vmdk'/></target></volume>", -ENOTSUP,
-          "format 'vmdk' is not supported" },
+        { "<volume><name>a</name><target><format type='qed'/></target></volume>", -ENOTSUP,
+          "format 'qed' is not supported" },
         { "<volume><name>a</name><target><format type='qcow3'/></target></volume>", -EINVAL,
           "unknown volume format type 'qcow3'" },
         { "<volume><name>a</name><target><format/></target></volume>", -EINVAL, "missing the type" },

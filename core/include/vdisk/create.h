@@ -14,6 +14,7 @@
 #include <vdisk/encrypt.h>
 #include <vdisk/error.h>
 #include <vdisk/image.h>
+#include <vdisk/vmdk.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,11 @@ typedef struct vdisk_create_opts {
     vdisk_encrypt_opts encrypt;
     vdisk_vpc_opts vpc;
     vdisk_vhdx_opts vhdx;
+    /* NULL, or how the backing file's own backing chain is opened when it is
+     * checked (vdisk_open_opts); not owned */
+    const vdisk_backing_policy *backing_policy;
+    /* vmdk: -o subformat, adapter_type, hwversion, ... (see vdisk/vmdk.h) */
+    vdisk_vmdk_create_opts vmdk;
 } vdisk_create_opts;
 
 /* An option a format takes beyond the common ones (size, preallocation,

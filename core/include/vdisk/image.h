@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <vdisk/error.h>
+#include <vdisk/vmdk.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,14 @@ const char *vdisk_format_name(vdisk_format fmt);
 int vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err);
 /* Can this build of libvdisk open images of this format? */
 bool vdisk_format_supported(vdisk_format fmt);
+/* Can this build of libvdisk create images of this format (vdisk_create)? */
+bool vdisk_format_can_create(vdisk_format fmt);
+/* The i-th format vdisk names (raw, qcow2, iso, luks, vmdk, ...), for
+ * building lists such as "the formats vdisk creates"; false past the last. */
+bool vdisk_format_at(size_t i, vdisk_format *fmt);
+/* "raw, qcow2, luks": the formats vdisk_format_can_create accepts, for
+ * messages (truncated to len; always NUL terminated when len > 0). */
+void vdisk_format_list_creatable(char *buf, size_t len);
 
 /* Progress callback for long operations: done/total in bytes (or any unit the
  * operation documents).  Return non-zero to cancel: the operation stops and
@@ -78,6 +87,20 @@ enum {
                                           (info) only, data I/O fails with -EACCES */
 };
 
+/* Who decides how the backing files an image names are opened.  A caller
+ * that cannot trust the bytes of every file in a chain (a storage pool whose
+ * volumes guests write) sets one: `check` is called before each backing file
+ * of the chain is opened, with the name of the image naming it (as opened),
+ * the backing file's resolved path, and in *fmt the format that image's
+ * metadata records for it (UNKNOWN if none).  It returns a negative errno,
+ * with err filled, to refuse the file, or 0 with *fmt set to the format to
+ * open it as (left UNKNOWN: probed, as without a policy). */
+typedef struct vdisk_backing_policy {
+    int (*check)(void *opaque, const char *overlay, const char *backing, vdisk_format *fmt,
+                 vdisk_error *err);
+    void *opaque;
+} vdisk_backing_policy;
+
 typedef struct vdisk_open_opts {
     vdisk_format format;   /* VDISK_FORMAT_UNKNOWN: probe (see below) */
     unsigned flags;        /* VDISK_OPEN_* */
@@ -89,6 +112,10 @@ typedef struct vdisk_open_opts {
      * without one fails with -EACCES (see VDISK_OPEN_NO_KEY). */
     const void *secret;
     size_t secret_len;
+    /* NULL, or the policy for every backing file of the chain (not copied:
+     * it must outlive the handle, whose rebase and commit may open backing
+     * files later). */
+    const vdisk_backing_policy *backing_policy;
 } vdisk_open_opts;
 
 /* Open an image.  opts may be NULL (probe, read-only).
@@ -179,8 +206,9 @@ int vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len,
 
 /* Resolve a backing file name as QEMU does: a relative name is relative to
  * the directory of the image naming it; absolute names and names with a
- * protocol prefix ("nbd:...") are kept.  malloc'ed (caller frees); NULL on
- * ENOMEM. */
+ * protocol prefix ("nbd:...") are kept, and so is every name an RBD image or
+ * NBD export gives (they have no directory).  malloc'ed (caller frees); NULL
+ * on ENOMEM. */
 char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
 
 uint64_t vdisk_get_size(const vdisk_image *img);          /* virtual size in bytes */
@@ -202,6 +230,7 @@ typedef struct vdisk_info {
     vdisk_format format;
     uint64_t virtual_size;
     uint64_t actual_size;          /* bytes allocated on the host (st_blocks * 512) */
+    bool actual_size_unknown;      /* the protocol cannot tell (NBD): actual_size is 0 */
     uint32_t cluster_size;         /* 0 when the format has none */
     bool dirty;                    /* qcow2 dirty bit (lazy refcounts in use) */
     char *backing_file;            /* as stored in the image; NULL if none */
@@ -232,6 +261,9 @@ typedef struct vdisk_info {
     bool iso_joliet;
     bool iso_rock_ridge;
     bool iso_bootable;             /* El Torito boot entry present */
+    /* vmdk: CIDs, create type and extents; NULL for other formats.  Owned
+     * by the info. */
+    vdisk_vmdk_info *vmdk;
 } vdisk_info;
 
 /* Fill *info (free with vdisk_info_clear). */

@@ -60,6 +60,22 @@ typedef struct vdisk_secret_source {
 int vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_source *secrets,
                              vdisk_pool **out, vdisk_error *err);
 
+/* Where the formats of the volumes of a directory vdisk does not manage
+ * come from: the input volume of a copy that lives in a pool of another
+ * type (a libvirt 'dir' pool), whose owner knows its format.  lookup fills
+ * *fmt for the file `name` of the directory, or returns -ENOENT (with or
+ * without a message) when it does not know it. */
+typedef struct vdisk_format_source {
+    int (*lookup)(void *opaque, const char *name, vdisk_format *fmt, vdisk_error *err);
+    void *opaque;
+} vdisk_format_source;
+
+/* Take the formats of the pool's volumes from src instead of vdisk's record
+ * in the pool directory (which is then neither read nor written).  A backing
+ * file in the directory that src does not know is opened with the format
+ * the image naming it records, never probed. */
+void vdisk_pool_set_format_source(vdisk_pool *pool, const vdisk_format_source *src);
+
 /* Names of every defined pool, sorted (free with vdisk_registry_names_free). */
 int vdisk_pool_list_names(vdisk_registry *reg, char ***names, size_t *n, vdisk_error *err);
 

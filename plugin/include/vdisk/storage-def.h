@@ -59,6 +59,10 @@ typedef struct vdisk_pool_def {
     double overcommit_max;            /* <vdisk:overcommit>RATIO</vdisk:overcommit>: cap on
                                        * sum(volume capacities) / pool capacity;
                                        * 0 = no cap (the default) */
+    /* <vdisk:backing><vdisk:outside>allow|refuse</vdisk:outside></vdisk:backing>:
+     * whether a volume may have a backing file outside the pool directory
+     * (default: refuse; see README "Safety") */
+    bool backing_outside;
 } vdisk_pool_def;
 
 /* <encryption format='...'> of a volume */
@@ -96,7 +100,8 @@ typedef struct vdisk_vol_def {
     uint64_t allocation;              /* bytes; 0 or absent = thin (DESIGN.md) */
     uint64_t physical;                /* output only: file size on disk */
     char *target_path;                /* output only; ignored on input as libvirt does for file pools */
-    vdisk_format format;              /* <target><format type=...>: raw (default), qcow2, iso */
+    vdisk_format format;              /* <target><format type=...>: raw (default), qcow2, iso,
+                                       * or another format libvdisk creates */
     char *compat;                     /* "0.10" or "1.1"; NULL = default */
     uint64_t cluster_size;            /* <clusterSize>; 0 = default */
     bool lazy_refcounts;              /* <features><lazy_refcounts/> */
@@ -106,7 +111,7 @@ typedef struct vdisk_vol_def {
     /* <backingStore> */
     char *backing_path;               /* NULL if none */
     vdisk_format backing_format;      /* UNKNOWN if <format> absent */
-    char *backing_format_name;        /* a libvirt format vdisk cannot open ("vmdk"),
+    char *backing_format_name;        /* a libvirt format vdisk does not name ("fat"),
                                        * kept as written; NULL when backing_format
                                        * says it all */
     vdisk_perms backing_perms;        /* output only: the backing file's stat */

@@ -44,6 +44,15 @@ typedef struct vdisk_vol_provision {
     char *options;             /* "key=value,..." in libvirt's order; "" if none */
 } vdisk_vol_provision;
 
+/* Can a new volume have this format (<format type='...'/>)?  What libvdisk
+ * creates (vdisk_format_can_create), less luks (a raw volume with
+ * <encryption format='luks'>), plus iso (an empty file an ISO image is
+ * uploaded into, as libvirt's dir pools make it).  Also what a vdisk pool's
+ * capabilities list. */
+bool vdisk_vol_format_can_create(vdisk_format fmt);
+/* Their names, "raw, qcow2, iso", for messages (truncated to len). */
+void vdisk_vol_format_list_creatable(char *buf, size_t len);
+
 /* Plan the creation of vol in pool (pool may be NULL: lazy zeroing).
  * flags: VDISK_VOL_PREALLOC_*.  Errors name the volume. */
 int vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool,

@@ -67,7 +67,8 @@ int vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
                           vdisk_pool *src_pool, const char *src_name, unsigned flags,
                           vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
-/* Remove a volume file (with any internal snapshots it holds). */
+/* Remove a volume file (with any internal snapshots it holds); -EBUSY when
+ * another process (a running guest) holds its image lock. */
 int vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err);
 
 typedef enum vdisk_wipe_alg {

@@ -1,0 +1,93 @@
+/* Shared by the targets of the read-only foreign format drivers (vdi, qed,
+ * parallels): the input opened as one named format (never probed, so every
+ * input reaches that parser), without backing files, then queried as
+ * `info`, `map`, `convert` and `check` would.  Errors are the expected
+ * outcome for most inputs; crashes, leaks, undefined behaviour and huge
+ * allocations are what the sanitizers report. */
+#ifndef VDISK_FUZZ_IMAGE_H
+#define VDISK_FUZZ_IMAGE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <vdisk/vdisk.h>
+
+#include "fuzz-input.h"
+
+#define FUZZ_MAX_EXTENTS 32          /* block-status calls per input */
+#define FUZZ_MAX_READ (64u * 1024)   /* bytes per read */
+#define FUZZ_MAX_READS 4
+
+static inline void
+fuzz_read_at(vdisk_image *img, uint8_t *buf, uint64_t off, uint64_t size)
+{
+    vdisk_error err;
+    if (off >= size)
+        return;
+    uint64_t len = size - off < FUZZ_MAX_READ ? size - off : FUZZ_MAX_READ;
+    (void)vdisk_pread(img, buf, len, off, &err);
+}
+
+/* info, a walk of block status with reads of data extents, the middle and
+ * the end of the disk. */
+static inline void
+fuzz_exercise(vdisk_image *img)
+{
+    static uint8_t buf[FUZZ_MAX_READ];
+    vdisk_error err;
+    vdisk_info info;
+    if (vdisk_get_info(img, &info, &err) == 0)
+        vdisk_info_clear(&info);
+    uint64_t size = vdisk_get_size(img), off = 0;
+    int reads = 0;
+    for (int i = 0; i < FUZZ_MAX_EXTENTS && off < size; i++) {
+        vdisk_extent ext;
+        if (vdisk_block_status(img, off, size - off, &ext, &err) < 0 || ext.length == 0)
+            break;
+        if (ext.length > size - off)   /* the API promises otherwise */
+            abort();
+        if ((ext.flags & VDISK_EXTENT_DATA) && reads++ < FUZZ_MAX_READS)
+            fuzz_read_at(img, buf, off, size);
+        off += ext.length;
+    }
+    if (size == 0)
+        return;
+    vdisk_extent ext;
+    (void)vdisk_block_status(img, size / 2, size - size / 2, &ext, &err);
+    fuzz_read_at(img, buf, size / 2, size);
+    fuzz_read_at(img, buf, size > FUZZ_MAX_READ ? size - FUZZ_MAX_READ : 0, size);
+}
+
+static void
+fuzz_ignore_line(void *opaque, const char *line)
+{
+    (void)opaque, (void)line;
+}
+
+/* Open the input as fmt: once for reading, once as `check` opens it. */
+static inline int
+fuzz_image(const char *name, vdisk_format fmt, const uint8_t *data, size_t size)
+{
+    int fd = fuzz_input_file(name, data, size);
+    if (fd < 0)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    vdisk_open_opts opts = { .format = fmt, .flags = VDISK_OPEN_NO_BACKING };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    if (vdisk_open(path, &opts, &img, &err) == 0) {
+        fuzz_exercise(img);
+        vdisk_close(img, &err);
+    }
+    opts.flags |= VDISK_OPEN_CHECK;
+    if (vdisk_open(path, &opts, &img, &err) == 0) {
+        vdisk_check_result res;
+        (void)vdisk_check(img, 0, &res, fuzz_ignore_line, NULL, NULL, &err);
+        vdisk_close(img, &err);
+    }
+    close(fd);
+    return 0;
+}
+
+#endif
