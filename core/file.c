@@ -9,13 +9,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "file.h"
 #include "protocol/protocol.h"
 
 #define DIRECT_ALIGN 4096u
-/* Chunk for writing zeros (eager-zeroed thick, zero fallbacks). */
-#define ZERO_CHUNK (4u << 20)
+/* Chunk for writing zeros (eager-zeroed thick, zero fallbacks): as fast
+ * as 4 MiB on ext4, xfs and tmpfs here, with a quarter of the memory. */
+#define ZERO_CHUNK (1u << 20)
 
 void *
 vdisk_alloc_aligned(size_t len, bool zero)
@@ -290,6 +292,29 @@ vdisk_file_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *er
     return f->proto->punch_hole(f, off, len, err);
 }
 
+/* len bytes that read as zeros, to write from.  Buffered: a read-only
+ * anonymous mapping never written, whose pages are all the kernel's one
+ * zero page (no memory of its own, and the copies read 4 KiB that stay in
+ * the CPU cache).  O_DIRECT, whose requests pin the pages: ordinary
+ * zeroed memory.  NULL on ENOMEM. */
+static char *
+zero_buffer(const vdisk_file *f, size_t len)
+{
+    if (f->direct)
+        return vdisk_alloc_aligned(len, true);
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+zero_buffer_free(const vdisk_file *f, char *p, size_t len)
+{
+    if (f->direct)
+        free(p);
+    else
+        munmap(p, len);
+}
+
 /* Write real zeros over a range, in large aligned chunks. */
 static int
 write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn progress,
@@ -298,7 +323,7 @@ write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn p
     size_t chunk = ZERO_CHUNK;
     if (len < chunk)
         chunk = (size_t)((len + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN);
-    char *zeros = vdisk_alloc_aligned(chunk, true);
+    char *zeros = zero_buffer(f, chunk);
     if (!zeros)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     uint64_t done = 0;
@@ -318,7 +343,7 @@ write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn p
             break;
         }
     }
-    free(zeros);
+    zero_buffer_free(f, zeros, chunk);
     return r;
 }
 
@@ -343,8 +368,16 @@ vdisk_file_write_zeroes_full(vdisk_file *f, uint64_t off, uint64_t len,
 {
     if (len == 0)
         return 0;
-    /* Reserving first lets the file system lay the range out contiguously
-     * and fail early (ENOSPC) before a byte is written. */
+    if (f->proto->zero_full) {
+        int r = f->proto->zero_full(f, off, len, progress, opaque, err);
+        if (r != -ENOTSUP)
+            return r;
+    }
+    /* Reserve, then write.  Reserving first lets the file system lay the
+     * range out contiguously and fail early (ENOSPC) before a byte is
+     * written; and on ext4 and xfs (Linux 6.18) writing zeros over the
+     * unwritten extents took a fifth of the CPU time of writing them into
+     * a file without (1 MiB writes). */
     int r = vdisk_file_allocate(f, off, len, err);
     if (r < 0 && r != -ENOTSUP)
         return r;

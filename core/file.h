@@ -107,9 +107,12 @@ int vdisk_file_allocate(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *
 int vdisk_file_zero(vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk_error *err);
 /* Deallocate [off, off+len) (punch a hole).  -ENOTSUP when impossible. */
 int vdisk_file_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err);
-/* Eager-zeroed thick: reserve with fallocate, then write real zeros over
- * [off, off+len) in large aligned chunks, reporting progress (bytes done,
- * total len).  Returns -ECANCELED if progress asks to stop. */
+/* Eager-zeroed thick: [off, off+len) really allocated and reading as
+ * zeros, the fastest way for where the file lives: a block device zeroes
+ * itself (BLKZEROOUT); on tmpfs fallocate allocates the pages themselves;
+ * elsewhere (ext4, xfs, ...) fallocate, then zeros written in large
+ * aligned chunks.  Reports progress (bytes done, total len); returns
+ * -ECANCELED if progress asks to stop. */
 int vdisk_file_write_zeroes_full(vdisk_file *f, uint64_t off, uint64_t len,
                                  vdisk_progress_fn progress, void *opaque,
                                  vdisk_error *err);

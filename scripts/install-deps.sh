@@ -53,8 +53,9 @@ packages=(
     # The rebuilt libvirt's build dependencies are installed by
     # scripts/build-libvirt-debs.sh itself (apt-get build-dep), only when used.
     debhelper lintian bash-completion debootstrap
-    # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git
-    ca-certificates procps time git coreutils util-linux
+    # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git; the
+    # benchmark's plot of ratios (bench/report.py)
+    ca-certificates procps time git coreutils util-linux python3-matplotlib
 )
 
 missing=()

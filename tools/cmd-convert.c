@@ -4,7 +4,8 @@
  *           [-t CACHE] [-T CACHE] [-W] SRC DST
  *
  * The copy itself is libvdisk's vdisk_convert: holes and zero blocks stay
- * holes, -m sets the number of parallel workers.
+ * holes, -m sets the number of parallel workers, -W lets them write out of
+ * guest order, -T none/directsync reads the source with O_DIRECT.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ typedef struct convert_args {
     const char *src_fmt, *dst_fmt;
     char *options;
     bool compress, progress, quiet, direct;
+    bool out_of_order;      /* -W */
     bool no_flush;          /* -t unsafe, qemu-img convert's default */
     unsigned src_flags;
     int workers;
@@ -53,7 +55,7 @@ static int
 parse_one(int c, char **argv, convert_args *a)
 {
     unsigned long n;
-    bool ignored, ignored_flush;
+    bool src_direct, src_no_flush;
     int sr = vv_secrets_option(&a->secrets, c, optarg);
     if (sr != 0)
         return sr < 0 ? 1 : -1;
@@ -74,9 +76,15 @@ parse_one(int c, char **argv, convert_args *a)
         else if (strncmp(optarg, "snapshot.name=", 14) == 0)
             a->snapshot = optarg + 14;
         break;
-    case 'W': break;   /* out-of-order writes: the engine's choice anyway */
+    case 'W': a->out_of_order = true; break;
     case 't': return parse_cache(optarg, &a->direct, &a->no_flush) < 0 ? 1 : -1;
-    case 'T': return parse_cache(optarg, &ignored, &ignored_flush) < 0 ? 1 : -1;
+    case 'T':
+        /* The source is only read: its flush setting means nothing. */
+        if (parse_cache(optarg, &src_direct, &src_no_flush) < 0)
+            return 1;
+        a->src_flags = src_direct ? a->src_flags | VDISK_OPEN_DIRECT
+                                  : a->src_flags & ~VDISK_OPEN_DIRECT;
+        break;
     case 'm':
         if (vv_parse_ulong(optarg, MAX_WORKERS, &n) < 0 || n < 1) {
             vv_error("Invalid number of workers '%s': allowed are 1 to %d", optarg, MAX_WORKERS);
@@ -147,6 +155,7 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         .direct = a->direct,
         .no_flush = a->no_flush,
         .src_snapshot = a->snapshot,
+        .out_of_order = a->out_of_order,
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
         goto out;
@@ -201,8 +210,7 @@ cmd_convert(int argc, char **argv)
     if (vv_parse_format(a.dst_fmt, &dst_fmt) < 0)
         goto out;
     if (vv_opts_want_help(a.options)) {
-        vv_create_spec_help(dst_fmt, stdout);
-        ret = 0;
+        ret = vv_create_spec_help(dst_fmt, stdout) < 0;
         goto out;
     }
     if (optind != argc - 2) {

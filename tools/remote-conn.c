@@ -26,10 +26,14 @@ vr_report(void)
     virResetLastError();
 }
 
-/* Connect as virsh does (default authentication callbacks). */
+/* Connect as virsh does (default authentication callbacks).  libvirt's
+ * client library is loaded here, by the first command that needs it. */
 static int
 vr_connect(const char *uri, virConnectPtr *conn)
 {
+    *conn = NULL;
+    if (vv_libvirt_load() < 0)
+        return -1;
     virSetErrorFunc(NULL, quiet_error);
     *conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
     if (!*conn) {

@@ -12,11 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
 #include <vdisk/storage-def.h>
 
+#include "libvirt-load.h"   /* libvirt's API, loaded on the first connection */
 #include "virsh-args.h"
 
 typedef int (*vr_handler)(const char *uri, int argc, char **argv);

@@ -206,6 +206,20 @@ typedef struct simple_op {
     const char *fail, *done;
 } simple_op;
 
+/* Wrappers rather than libvirt's functions in the table below: those
+ * are only known once libvirt is loaded (libvirt-load.h). */
+static int
+pool_destroy(virStoragePoolPtr pool)
+{
+    return virStoragePoolDestroy(pool);
+}
+
+static int
+pool_undefine(virStoragePoolPtr pool)
+{
+    return virStoragePoolUndefine(pool);
+}
+
 static int
 pool_delete(virStoragePoolPtr pool)
 {
@@ -218,9 +232,9 @@ pool_refresh(virStoragePoolPtr pool)
     return virStoragePoolRefresh(pool, 0);
 }
 
-static const simple_op destroy_op = { virStoragePoolDestroy, "Failed to destroy pool ", "destroyed" };
+static const simple_op destroy_op = { pool_destroy, "Failed to destroy pool ", "destroyed" };
 static const simple_op delete_op = { pool_delete, "Failed to delete pool ", "deleted" };
-static const simple_op undefine_op = { virStoragePoolUndefine, "Failed to undefine pool ", "has been undefined" };
+static const simple_op undefine_op = { pool_undefine, "Failed to undefine pool ", "has been undefined" };
 static const simple_op refresh_op = { pool_refresh, "Failed to refresh pool ", "refreshed" };
 
 static int

@@ -26,7 +26,7 @@ static const vv_command commands[] = {
       "info [-f FMT] [--output human|json] [--backing-chain] [-U] FILE",
       "show an image's format, sizes and format-specific information" },
     { "convert", cmd_convert,
-      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-l SNAPSHOT] [-c] [-p] [-m N] [-q] [-U] [-t CACHE] SRC DST",
+      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-l SNAPSHOT] [-c] [-p] [-m N] [-W] [-q] [-U] [-t CACHE] [-T SRC_CACHE] SRC DST",
       "copy an image into a new image of any format, keeping it sparse" },
     { "map", cmd_map,
       "map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE",

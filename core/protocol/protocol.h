@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include <vdisk/error.h>
+#include <vdisk/image.h>
 
 struct vdisk_file;
 struct vdisk_protocol;
@@ -110,6 +111,12 @@ struct vdisk_protocol {
     /* Optional: make a range read as zeros quickly; -ENOTSUP lets file.c
      * write zeros instead. */
     int (*zero)(struct vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk_error *err);
+    /* Optional: eager-zeroed thick, the storage's own fastest way: the
+     * range really allocated and reading as zeros, progress reported
+     * (bytes done, len).  -ENOTSUP lets file.c reserve (allocate) and
+     * write zeros. */
+    int (*zero_full)(struct vdisk_file *f, uint64_t off, uint64_t len,
+                     vdisk_progress_fn progress, void *opaque, vdisk_error *err);
     /* Optional: deallocate a range (reads as zeros afterwards). */
     int (*punch_hole)(struct vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err);
     /* Optional: data/hole map; without it everything is data. */

@@ -78,8 +78,11 @@ static int
 connect_pool(const vdisk_location *loc, bool no_cache, rados_t *cluster, rados_ioctx_t *io,
              vdisk_error *err)
 {
+    int r = vdisk_rbd_load(loc->name, err);
+    if (r < 0)
+        return r;
     rados_t c;
-    int r = rados_create(&c, loc->user);
+    r = rados_create(&c, loc->user);
     if (r < 0)
         return cluster_error(loc->name, r, "create a Ceph client", err);
     /* As QEMU: without conf= try Ceph's default places, quietly. */

@@ -8,11 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <rados/librados.h>
-#include <rbd/librbd.h>
-
 #include "file.h"
 #include "protocol.h"
+#include "rbd-load.h"
 
 typedef struct rbd_file {
     rados_t cluster;

@@ -126,3 +126,70 @@ def test_target_lost_mid_convert_is_reported(nbd_server, vdisk_bin, qemu_img, qe
     out, err = conv.communicate(timeout=COMMAND_TIMEOUT)
     assert conv.returncode != 0, "a copy whose target failed was reported as done"
     assert srv.uri in err and "write failed" in err
+
+
+def held_source(nbd_server, tmp_path, size_mib, hold_s, until):
+    """An nbdkit export (eval plugin) whose MiB number i reads as bytes
+    0x41+i, and whose copy-sized read at offset 0 is held until the shell
+    condition `until` holds (hold_s at most).  Every read logs its start
+    and end (reads.log)."""
+    log = tmp_path / "reads.log"
+    script = f"""
+echo "start $4" >> {log}
+if [ "$4" -eq 0 ] && [ "$3" -gt 65536 ]; then
+  for i in $(seq {hold_s * 20}); do {until} && break; sleep 0.05; done
+fi
+head -c "$3" /dev/zero | tr '\\0' "$(printf '\\\\%03o' $((65 + $4 / 1048576)))"
+echo "end $4" >> {log}
+"""
+    srv = nbd_server(["eval", f"get_size=echo {size_mib * MiB}", "thread_model=echo parallel",
+                      "can_multi_conn=exit 0", f"pread={script}"])
+    return srv, log
+
+
+def max_concurrent_reads(log):
+    now = peak = 0
+    for line in log.read_text().splitlines():
+        now += 1 if line.startswith("start") else -1
+        peak = max(peak, now)
+    return peak
+
+
+def host_offsets(qemu_img, image):
+    """{guest MiB: host offset} of a qcow2, from qemu-img map."""
+    out = {}
+    for e in json.loads(qemu_img("map", "--output=json", image).stdout):
+        for g in range(e["start"], e["start"] + e["length"], MiB):
+            out[g // MiB] = e["offset"] + g - e["start"]
+    return out
+
+
+@pytest.mark.parametrize("out_of_order", [True, False], ids=["-W", "in-order"])
+def test_out_of_order_writes_follow_the_reads(nbd_server, vdisk, qemu_img, tmp_path, out_of_order):
+    """The read of MiB 0 is held until a MiB of data has reached the target
+    file.  With -W the worker that read MiB 1 writes it meanwhile, so MiB 1
+    lies before MiB 0 in the qcow2 file.  In order, nothing is written
+    before MiB 0: the hold runs out (5 s) and MiB 0 comes first."""
+    dst = tmp_path / "w.qcow2"
+    grown = f'[ "$(stat -c %s {dst} 2>/dev/null || echo 0)" -gt {MiB} ]'
+    srv, log = held_source(nbd_server, tmp_path, 2, 30 if out_of_order else 5, grown)
+    vdisk("convert", *(["-W"] if out_of_order else []), "-m", "2", "-f", "raw", "-O", "qcow2",
+          srv.uri, dst)
+    qemu_img("check", dst)
+    raw = tmp_path / "w.raw"
+    qemu_img("convert", "-O", "raw", dst, raw)
+    assert raw.read_bytes() == b"A" * MiB + b"B" * MiB
+    reads = log.read_text().splitlines()
+    assert reads.index("end 1048576") < reads.index("end 0"), reads
+    at = host_offsets(qemu_img, dst)
+    assert (at[1] < at[0]) == out_of_order, at
+
+
+def test_workers_bound_the_parallel_reads(nbd_server, vdisk, tmp_path):
+    """-m 1: one read at a time, even though the read at 0 is held (3 s at
+    most) for a read at 1 MiB that a second worker would start."""
+    seen = f'grep -q "start [1-9]" {tmp_path / "reads.log"}'
+    srv, log = held_source(nbd_server, tmp_path, 4, 3, seen)
+    vdisk("convert", "-W", "-m", "1", "-f", "raw", "-O", "raw", srv.uri, tmp_path / "one.raw")
+    assert max_concurrent_reads(log) == 1
+    assert (tmp_path / "one.raw").read_bytes() == b"".join(bytes([65 + i]) * MiB for i in range(4))

@@ -3,6 +3,9 @@ single-node cluster on loopback.  Oracles: qemu-img / qemu-io with the same
 rbd: names (Debian's qemu-block-extra), `rbd info` / `rbd du` / `rbd
 export`, and qemu-img's own raw conversion of the source, byte for byte."""
 import json
+import os
+import re
+import subprocess
 
 import pytest
 
@@ -207,3 +210,24 @@ def test_convert_onto_itself_refused(ceph, rbd_image, vdisk, src):
     p = vdisk("convert", "-O", "raw", ceph.name(img), f"rbd:rbd/{img}:conf={ceph.conf}", check=False)
     assert p.returncode != 0 and "source" in p.stderr
     assert img in ceph.rbd("ls").stdout.split()
+
+
+def loaded_libraries(vdisk_bin, *args):
+    """The shared objects the dynamic loader maps for one run (LD_DEBUG)."""
+    p = subprocess.run([str(vdisk_bin), *map(str, args)], env=dict(os.environ, LD_DEBUG="files"),
+                       capture_output=True, text=True, timeout=120)
+    return set(re.findall(r"file=(\S+) \[\d+\];", p.stderr))
+
+
+def test_only_rbd_names_load_librbd(ceph, rbd_image, vdisk, vdisk_bin, tmp_path):
+    """Ceph's libraries (librbd, librados, libceph-common and what they
+    pull in) are mapped only by a command that opens an rbd: name: the
+    other image commands keep qemu-img's start-up and memory."""
+    img = tmp_path / "a.raw"
+    img.write_bytes(bytes(4096))
+    libs = loaded_libraries(vdisk_bin, "info", img)
+    assert "libvdisk.so.0" in libs
+    assert not any(re.match(r"lib(rbd|rados|ceph)", lib) for lib in libs), libs
+    name = rbd_image()
+    vdisk("create", "-f", "raw", ceph.name(name), "1M")
+    assert "librbd.so.1" in loaded_libraries(vdisk_bin, "info", ceph.name(name))

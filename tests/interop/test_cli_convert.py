@@ -101,6 +101,56 @@ def test_compressed(vdisk, qemu_img, tmp_path):
     assert allocated_bytes(dst) < MiB
 
 
+@pytest.fixture
+def many_chunks_src(tmp_path):
+    """24 MiB in many runs of data, written zeros and holes: a dozen copy
+    jobs or more, so that workers finish their reads out of order."""
+    f = tmp_path / "many.raw"
+    runs = []
+    for i in range(24):
+        if i % 4 == 1:
+            runs.append((i * MiB, bytes(MiB)))
+        elif i % 4 != 3:
+            runs.append((i * MiB + (i % 3) * 4096, os.urandom(MiB // 2) + b"text " * 40000))
+    write_sparse(f, 24 * MiB, runs)
+    return f
+
+
+@pytest.mark.parametrize("extra", [[], ["-c"], ["-o", "cluster_size=4k"], ["-c", "-o", "compression_type=zstd"]],
+                         ids=["plain", "compressed", "4k-clusters", "zstd"])
+def test_out_of_order_writes_make_a_valid_image(vdisk, qemu_img, many_chunks_src, tmp_path, extra):
+    """-W: every worker writes its piece as soon as it is read, in any order;
+    the image is still consistent (qemu-img check) and holds the source."""
+    dst = tmp_path / "w.qcow2"
+    convert(vdisk, "-W", "-m", "16", "-f", "raw", "-O", "qcow2", *extra, many_chunks_src, dst)
+    qemu_img("check", dst)
+    assert qemu_img("compare", "-f", "raw", "-F", "qcow2", many_chunks_src, dst).returncode == 0
+
+
+def test_out_of_order_writes_into_raw(vdisk, qemu_img, many_chunks_src, tmp_path):
+    dst = tmp_path / "w.raw"
+    convert(vdisk, "-W", "-m", "16", "-f", "raw", "-O", "raw", many_chunks_src, dst)
+    assert qemu_img("compare", "-f", "raw", "-F", "raw", many_chunks_src, dst).returncode == 0
+
+
+@pytest.mark.parametrize("mode", ["none", "directsync", "writeback", "unsafe"])
+def test_source_cache_mode(vdisk, qemu_img, tmp_path, mode):
+    """-T: the source's cache mode (none/directsync: O_DIRECT reads, here
+    of a qcow2 whose metadata is not aligned to the O_DIRECT block)."""
+    src = tmp_path / "s.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", src, "8M")
+    raw = tmp_path / "s.raw"
+    write_sparse(raw, 8 * MiB + 4096 * 3 + 512, [(MiB + 512, os.urandom(3 * MiB)),
+                                                 (8 * MiB + 4096 * 3, b"tail" * 128)])
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", raw, src)
+    dst = tmp_path / "d.raw"
+    convert(vdisk, "-T", mode, "-O", "raw", src, dst)
+    assert qemu_img("compare", "-f", "qcow2", "-F", "raw", src, dst).returncode == 0
+    dst.unlink()
+    convert(vdisk, "-T", mode, "-f", "raw", "-O", "raw", raw, dst)
+    assert qemu_img("compare", "-f", "raw", "-F", "raw", raw, dst).returncode == 0
+
+
 def test_quiet_and_progress_off_the_terminal(vdisk, sparse_src, tmp_path):
     p = convert(vdisk, "-q", "-p", "-O", "raw", sparse_src, tmp_path / "q.raw")
     assert p.stdout == "" and p.stderr == ""
@@ -119,9 +169,11 @@ def test_quiet_and_progress_off_the_terminal(vdisk, sparse_src, tmp_path):
     (["-O", "qcow2", "-o", "frobnicate=1", "{src}", "{dst}"], "frobnicate"),
     (["-O", "raw", "-o", "preallocation=metadata", "{src}", "{dst}"], "metadata"),
     (["-t", "bogus", "{src}", "{dst}"], "bogus"),
+    (["-T", "bogus2", "{src}", "{dst}"], "bogus2"),
     (["{src}"], ""),
 ], ids=["unknown-target-format", "unknown-source-format", "missing-source", "zero-workers",
-        "bad-workers", "too-many-workers", "unknown-o-key", "raw-metadata", "bad-cache", "no-target"])
+        "bad-workers", "too-many-workers", "unknown-o-key", "raw-metadata", "bad-cache", "bad-source-cache",
+        "no-target"])
 def test_convert_errors(vdisk, qemu_img, sparse_src, tmp_path, args, culprit):
     argv = [a.format(src=sparse_src, dst=tmp_path / "dst.img", missing=tmp_path / "missing.img")
             for a in args]

@@ -2,6 +2,9 @@
 images it makes (qemu-img check / info accept them), size suffixes, the
 raw-vs-qcow2 experiment and error handling."""
 import os
+import shutil
+import subprocess
+import tempfile
 
 import pytest
 
@@ -51,6 +54,39 @@ def test_raw_full_preallocation_allocates_every_block(vdisk, tmp_path):
     assert allocated_bytes(f) >= size
     with open(f, "rb") as fh:
         assert fh.read() == bytes(size)
+
+
+def test_raw_full_preallocation_on_tmpfs(vdisk):
+    """tmpfs: the fallocate alone allocates the pages (they read as zeros)."""
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as d:
+        f = os.path.join(d, "full.raw")
+        size = 16 * MiB + 4096
+        vdisk("create", "-f", "raw", "-o", "preallocation=full", f, str(size))
+        assert os.stat(f).st_size == size
+        assert allocated_bytes(f) >= size
+        with open(f, "rb") as fh:
+            assert fh.read() == bytes(size)
+
+
+def test_raw_full_preallocation_on_a_block_device(vdisk, tmp_path):
+    """A block device zeroes itself (BLKZEROOUT): what was on it reads as
+    zeros afterwards.  Needs root and a free loop device."""
+    if os.geteuid() != 0 or not shutil.which("losetup"):
+        pytest.skip("needs root and losetup")
+    backing = tmp_path / "dev.img"
+    backing.write_bytes(os.urandom(8 * MiB))
+    p = subprocess.run(["losetup", "-f", "--show", str(backing)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"no loop device: {p.stderr.strip()}")
+    dev = p.stdout.strip()
+    try:
+        vdisk("create", "-f", "raw", "-o", "preallocation=full", dev, str(8 * MiB))
+        with open(dev, "rb") as fh:
+            assert fh.read(8 * MiB) == bytes(8 * MiB)
+    finally:
+        subprocess.run(["losetup", "-d", dev], check=True)
 
 
 def test_raw_falloc_preallocation_reserves_blocks(vdisk, tmp_path):

@@ -7,6 +7,8 @@ else the embedded registry) and that image commands ignore it.
 The full command set against a real daemon is in tests/libvirt.
 """
 import os
+import re
+import subprocess
 
 import pytest
 
@@ -165,3 +167,26 @@ def test_image_commands_ignore_the_uri(vdisk, node, env, tmp_path, qemu_img):
 def test_help_needs_no_daemon(vdisk, env):
     p = vdisk("-c", "qemu+unix:///system?socket=/nonexistent/sock", "vol-info", "--help", env=env)
     assert p.stdout.startswith("usage: vdisk-virsh vol-info")
+
+
+def loaded_libraries(vdisk_bin, env, *args):
+    """The shared objects the dynamic loader maps for one run (LD_DEBUG)."""
+    p = subprocess.run([str(vdisk_bin), *args], env=dict(env, LD_DEBUG="files"),
+                       capture_output=True, text=True)
+    return set(re.findall(r"file=(\S+) \[\d+\];", p.stderr))
+
+
+def test_image_commands_do_not_load_libvirt(vdisk_bin, env, tmp_path):
+    """libvirt's client library (and the ~40 libraries under it) is loaded
+    only by a command that connects to a daemon: start-up of the image
+    commands stays as cheap as qemu-img's."""
+    img = tmp_path / "a.raw"
+    img.write_bytes(bytes(4096))
+    libs = loaded_libraries(vdisk_bin, env, "info", img)
+    assert libs and "libvdisk.so.0" in libs
+    assert not any(lib.startswith("libvirt") for lib in libs), libs
+
+
+def test_a_connection_loads_libvirt(vdisk_bin, node, env):
+    libs = loaded_libraries(vdisk_bin, env, "-c", node, "pool-list")
+    assert "libvirt.so.0" in libs

@@ -467,6 +467,36 @@ test_qcow2_target_layout_follows_guest_order(void **state)
 }
 
 static void
+test_out_of_order_qcow2_target_is_consistent(void **state)
+{
+    /* -W: workers write as soon as their reads finish, in any order; the
+     * image holds the source and its metadata is consistent. */
+    const uint64_t size = 24 * MiB + 4096;
+    const char *src = unit_path(0, "src.raw"), *dst = unit_path(1, "dst.qcow2");
+    uint8_t *ref = make_sparse(src, size);
+    for (int i = 0; i < 12; i++)
+        put_pattern(src, ref, (uint64_t)i * 2 * MiB + (i % 3) * 4096, MiB + 12345, 40 + i);
+    put_zeros(src, ref, 5 * MiB, MiB);
+    vdisk_create_opts co;
+    vdisk_create_opts_init(&co, VDISK_FORMAT_QCOW2);
+    vdisk_convert_opts o = { .target = &co, .workers = 16, .out_of_order = true };
+    vdisk_error err;
+    assert_int_equal(vdisk_convert(src, dst, &o, &err), 0);
+    vdisk_image *img = open_probed(dst);
+    uint8_t *got = malloc(size);
+    assert_int_equal(vdisk_pread(img, got, size, 0, &err), 0);
+    assert_memory_equal(got, ref, size);
+    vdisk_check_result res;
+    assert_int_equal(vdisk_check(img, 0, &res, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(res.leaks, 0);
+    assert_int_equal(res.check_errors, 0);
+    vdisk_close(img, NULL);
+    free(got);
+    free(ref);
+}
+
+static void
 test_qcow2_to_qcow2_with_option_changes(void **state)
 {
     const uint64_t size = 7 * MiB + 512;
@@ -537,6 +567,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_named_raw_source_is_not_probed, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_raw_to_qcow2_roundtrip, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_compressed_qcow2, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_order_qcow2_target_is_consistent, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_compressed_parallel_is_deterministic, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_target_layout_follows_guest_order, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_qcow2_to_qcow2_with_option_changes, unit_setup, unit_teardown),

@@ -34,6 +34,9 @@ typedef struct vdisk_convert_opts {
     const void *src_secret;           /* passphrase of an encrypted source (not owned); the
                                          target's is target->encrypt.secret */
     size_t src_secret_len;
+    bool out_of_order;                /* -W: write each piece as soon as it is read, not in
+                                         guest order (the target's host layout may then
+                                         differ from the guest's order, as qemu-img -W) */
     const vdisk_backing_policy *src_backing_policy;  /* NULL, or how the source's backing
                                          files are opened (vdisk_open_opts) */
 } vdisk_convert_opts;
