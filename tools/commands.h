@@ -29,6 +29,10 @@ int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_bitmap(int argc, char **argv);
 int cmd_amend(int argc, char **argv);
+/* Provisioning in place (vdisk/provision.h). */
+int cmd_inflate(int argc, char **argv);
+int cmd_eagerzero(int argc, char **argv);
+int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
 int cmd_pool_define(int argc, char **argv);
 int cmd_pool_define_as(int argc, char **argv);

@@ -14,6 +14,8 @@
  *   check-overlap.c  overlapping tables refused on writable open
  *   snapshot.c  internal snapshots (snapshot-table.c: the table format)
  *   amend.c     compat level and lazy refcounts of an existing image
+ *   provision.c inflate.c sparsify.c provision-plan.c
+ *               provisioning in place (vdisk/provision.h)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "qcow2/provision.h"
 
 /* L2 cache: QEMU's default budget (32 MiB), but always enough to map
  * 8 GiB of guest space, and never more than the whole image needs. */
@@ -256,4 +259,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */
     .make_empty = qcow2_make_empty,                /* drop every cluster (resize.c) */
     .set_backing = qcow2_set_backing,              /* new backing name in the header (backing.c) */
+    .inflate = qcow2_inflate,                      /* thin -> thick in place (inflate.c) */
+    .eagerzero = qcow2_eagerzero,                  /* reserved space gets zeros (inflate.c) */
+    .sparsify = qcow2_sparsify,                    /* zero clusters give space back (sparsify.c) */
 };

@@ -505,6 +505,8 @@ int qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool 
 /* The refusals of qcow2_resize for `size`, in qemu-img's words (lock held). */
 int qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
                          bool shrink_snapshots, vdisk_error *err);
+/* Cut the file after its last used cluster (lock held, metadata flushed). */
+int qcow2_trim_file(qcow2_state *s, vdisk_error *err);
 /* Unlink and free every cluster (the image reads through to its backing). */
 int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
 /* Rewrite the backing file name and format in the header cluster. */

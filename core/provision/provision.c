@@ -1,0 +1,116 @@
+/* libvdisk — inflate, eagerzero and sparsify, format neutral
+ * (vdisk/provision.h).
+ *
+ * Here: the refusals every format shares, the exclusive lock, and the
+ * before/after measurement of the host file.  The work is the format
+ * driver's (raw: provision/raw.c; qcow2: qcow2/inflate.c, qcow2/sparsify.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lock.h"
+#include "provision/provision.h"
+
+int
+vdisk_provision_step(const vdisk_provision_req *req, vdisk_image *img, uint64_t done,
+                     uint64_t total, vdisk_error *err)
+{
+    if (req->progress && req->progress(req->opaque, done, total))
+        return vdisk_error_set(err, ECANCELED, "%s: %s cancelled (the image is consistent; "
+                               "what was done so far is kept)", img->filename, req->what);
+    return 0;
+}
+
+typedef int (*provision_cb)(vdisk_image *img, vdisk_provision_req *req, vdisk_error *err);
+
+/* Take write and resize without sharing them: nobody else may write while
+ * space moves under the guest's data.  *saved gets what was held before. */
+static int
+lock_exclusive(vdisk_image *img, vdisk_lock *saved, vdisk_error *err)
+{
+    vdisk_lock *lk = &img->file->lock;
+    *saved = *lk;
+    if (!lk->active)
+        return 0;
+    unsigned perm = lk->perm | VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE | VDISK_PERM_RESIZE;
+    unsigned shared = lk->shared & (VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE_UNCHANGED);
+    return vdisk_lock_acquire(img->file->fd, img->filename, lk, perm, shared, err);
+}
+
+static void
+unlock_exclusive(vdisk_image *img, const vdisk_lock *saved)
+{
+    vdisk_lock *lk = &img->file->lock;
+    if (lk->active && (lk->perm != saved->perm || lk->shared != saved->shared))
+        vdisk_lock_acquire(img->file->fd, img->filename, lk, saved->perm, saved->shared, NULL);
+}
+
+/* Run the driver's callback cb for op (NULL: the format has none). */
+static int
+run(vdisk_image *img, const char *op, provision_cb cb, unsigned flags, vdisk_progress_fn progress,
+    void *opaque, vdisk_provision_result *res, vdisk_error *err)
+{
+    vdisk_provision_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof(*res));
+    if (!cb)
+        return vdisk_error_set(err, ENOTSUP, "%s: %s is not supported for %s images (only raw and "
+                               "qcow2 images are provisioned in place; convert the image first)",
+                               img->filename, op, img->drv->name);
+    int r = 0;
+    bool dry = flags & VDISK_PROVISION_DRY_RUN;
+    if (!dry && vdisk_is_read_only(img))
+        return vdisk_error_set(err, EROFS, "%s: %s refused: image opened read-only",
+                               img->filename, op);
+    vdisk_lock saved = img->file->lock;
+    if (!dry && (r = lock_exclusive(img, &saved, err)) < 0)
+        return r;
+    if (!dry)
+        r = vdisk_flush(img, err);
+    if (r == 0)
+        r = vdisk_file_allocated(img->file, &res->host_before, err);
+    vdisk_provision_req req = { .what = op, .flags = flags, .progress = progress,
+                                .opaque = opaque, .res = res };
+    if (r == 0)
+        r = cb(img, &req, err);
+    /* Even a failed or cancelled run leaves its finished part on disk. */
+    int fr = dry ? 0 : vdisk_flush(img, r < 0 ? NULL : err);
+    if (r == 0)
+        r = fr;
+    if (!dry)
+        vdisk_file_allocated(img->file, &res->host_after, NULL);
+    if (!dry)
+        unlock_exclusive(img, &saved);
+    return r;
+}
+
+int
+vdisk_inflate(vdisk_image *img, unsigned flags, vdisk_progress_fn progress, void *opaque,
+              vdisk_provision_result *res, vdisk_error *err)
+{
+    if (flags & ~(VDISK_PROVISION_DRY_RUN | VDISK_INFLATE_EAGER))
+        return vdisk_error_set(err, EINVAL, "%s: inflate takes only the dry-run and eager flags",
+                               img->filename);
+    return run(img, "inflate", img->drv->inflate, flags, progress, opaque, res, err);
+}
+
+int
+vdisk_eagerzero(vdisk_image *img, unsigned flags, vdisk_progress_fn progress, void *opaque,
+                vdisk_provision_result *res, vdisk_error *err)
+{
+    if (flags & ~VDISK_PROVISION_DRY_RUN)
+        return vdisk_error_set(err, EINVAL, "%s: eagerzero takes only the dry-run flag",
+                               img->filename);
+    return run(img, "eagerzero", img->drv->eagerzero, flags, progress, opaque, res, err);
+}
+
+int
+vdisk_sparsify(vdisk_image *img, unsigned flags, vdisk_progress_fn progress, void *opaque,
+               vdisk_provision_result *res, vdisk_error *err)
+{
+    if (flags & ~(VDISK_PROVISION_DRY_RUN | VDISK_SPARSIFY_ZERO_DETECT | VDISK_SPARSIFY_TRUNCATE))
+        return vdisk_error_set(err, EINVAL, "%s: sparsify takes only the dry-run, zero-detect and "
+                               "truncate flags", img->filename);
+    return run(img, "sparsify", img->drv->sparsify, flags, progress, opaque, res, err);
+}
