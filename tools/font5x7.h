@@ -5,9 +5,10 @@
 #include <stdint.h>
 
 #define VV_FONT_W 5
-#define VV_FONT_H 7
+#define VV_FONT_H 7      /* cap height */
+#define VV_FONT_ROWS 9   /* with the descenders */
 
-/* The 7 rows of glyph c (bit 4 is the leftmost pixel); '?' for characters
+/* The VV_FONT_ROWS rows of glyph c (bit 4 is the leftmost pixel); '?' for characters
  * the font lacks. */
 const uint8_t *vv_font5x7_glyph(char c);
 

@@ -21,7 +21,7 @@
 #define GAP 2            /* between cells */
 #define MARGIN 16
 #define SCALE 2          /* text: 10 x 14 pixel glyphs */
-#define LINE (VV_FONT_H * SCALE + 8)
+#define LINE (VV_FONT_ROWS * SCALE + 6)
 #define GRID_W (COLS * (CELL + GAP) - GAP)
 #define WIDTH (GRID_W + 2 * MARGIN)
 
@@ -45,7 +45,7 @@ text(canvas *c, unsigned x, unsigned y, const char *s)
     static const uint8_t ink[3] = { 0x22, 0x22, 0x22 };
     for (; *s; s++, x += (VV_FONT_W + 1) * SCALE) {
         const uint8_t *g = vv_font5x7_glyph(*s);
-        for (unsigned row = 0; g && row < VV_FONT_H; row++)
+        for (unsigned row = 0; g && row < VV_FONT_ROWS; row++)
             for (unsigned col = 0; col < VV_FONT_W; col++)
                 if (g[row] & (0x10 >> col))
                     fill(c, x + col * SCALE, y + row * SCALE, SCALE, SCALE, ink);
