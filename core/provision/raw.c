@@ -124,19 +124,21 @@ punch_zero_blocks(vdisk_image *img, vdisk_provision_req *req, const uint8_t *buf
                   uint64_t off, vdisk_error *err)
 {
     uint64_t first = (off + RAW_BLOCK - 1) / RAW_BLOCK * RAW_BLOCK, run = 0;
+    bool in_run = false;
     int r = 0;
     for (uint64_t b = first; r == 0 && b + RAW_BLOCK <= off + n; b += RAW_BLOCK) {
         if (vdisk_buffer_is_zero(buf + (b - off), RAW_BLOCK)) {
-            if (!run)
+            if (!in_run)
                 run = b;
+            in_run = true;
             continue;
         }
-        if (run)
+        if (in_run)
             r = punch(img, req, run, b, err);
-        run = 0;
+        in_run = false;
     }
     uint64_t stop = (off + n) / RAW_BLOCK * RAW_BLOCK;
-    if (r == 0 && run && stop > run)
+    if (r == 0 && in_run && stop > run)
         r = punch(img, req, run, stop, err);
     return r;
 }

@@ -164,6 +164,24 @@ test_raw_sparsify(void **state)
 }
 
 static void
+test_raw_sparsify_from_offset_zero(void **state)
+{
+    /* Zeros written at the very start of the file are punched too. */
+    const char *path = unit_path(0, "z.raw");
+    uint8_t *b = calloc(1, MiB);
+    unit_write_file(path, MiB, b, MiB, 0);
+    free(b);
+    vdisk_image *img = open_raw(path, VDISK_OPEN_RDWR);
+    vdisk_provision_result res;
+    assert_int_equal(vdisk_sparsify(img, VDISK_SPARSIFY_ZERO_DETECT, NULL, NULL, &res, NULL), 0);
+    assert_int_equal(res.changed, MiB);
+    uint64_t bytes;
+    assert_int_equal(vdisk_host_allocated(img->file, 0, MiB, &bytes, NULL), 0);
+    assert_int_equal(bytes, 0);
+    vdisk_close(img, NULL);
+}
+
+static void
 test_refusals(void **state)
 {
     const char *path = make_raw();
@@ -244,6 +262,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_raw_inflate_lazy_then_eagerzero, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_raw_inflate_eager_and_eagerzero_thin, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_raw_sparsify, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_sparsify_from_offset_zero, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_in_use_refused, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, unit_setup, unit_teardown),
