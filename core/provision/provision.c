@@ -66,7 +66,8 @@ run(vdisk_image *img, const char *op, provision_cb cb, unsigned flags, vdisk_pro
     vdisk_lock saved = img->file->lock;
     if (!dry && (r = lock_exclusive(img, &saved, err)) < 0)
         return r;
-    if (!dry)
+    /* Metadata still in the caches is not in st_blocks yet. */
+    if (!vdisk_is_read_only(img))
         r = vdisk_flush(img, err);
     if (r == 0)
         r = vdisk_file_allocated(img->file, &res->host_before, err);
