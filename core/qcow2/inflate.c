@@ -6,9 +6,10 @@
  * zeros), taken in one run per batch right after the batch's L2 table, so
  * the new part is laid out as qemu-img lays out a preallocated image.  The
  * host clusters that exist already have their holes reserved (lazy) or
- * their holes and unwritten extents written with zeros (eager), and with
- * eager, zero-flagged clusters that keep a host cluster get real zeros and
- * become data.  No existing data is moved or rewritten.
+ * their holes and unwritten extents written with zeros (eager); zero-flagged
+ * clusters that keep a host cluster become data clusters reading zeros
+ * (their host cluster zeroed first: unwritten, or written when eager).  No
+ * existing data is moved or rewritten.
  *
  * eagerzero is the eager pass without new clusters: what is reserved gets
  * its zeros, what is thin stays thin (and is counted).
@@ -82,10 +83,29 @@ prepare_new(qcow2_state *s, vdisk_provision_req *req, uint64_t host, uint64_t le
     return r;
 }
 
+/* A subcluster that reads zeros by its flag (or by having nothing behind
+ * it) is to become data: make its host bytes read zeros first -- reserved
+ * and unwritten (lazy), or written (eager).  Its old bytes do not matter. */
+static int
+zero_subcluster(qcow2_state *s, vdisk_provision_req *req, uint64_t host, bool eager,
+                vdisk_error *err)
+{
+    req->res->changed += s->sc_size;
+    if (eager)
+        req->res->zeroed += s->sc_size;
+    if (vdisk_provision_dry(req))
+        return 0;
+    if (eager)
+        return vdisk_file_write_zeroes_full(s->file, host, s->sc_size, NULL, NULL, err);
+    /* FALLOC_FL_ZERO_RANGE: unwritten blocks (or zeros written where the
+     * file system cannot). */
+    return vdisk_file_zero(s->file, host, s->sc_size, false, err);
+}
+
 /* The host work on the clusters that keep their host cluster. */
 static int
 existing_host_work(qcow2_state *s, vdisk_provision_req *req, const struct qcow2_prov_batch *b,
-                   vdisk_error *err)
+                   bool eager, vdisk_error *err)
 {
     int r = 0;
     for (uint64_t i = 0; r == 0 && i < b->n; i++) {
@@ -97,12 +117,8 @@ existing_host_work(qcow2_state *s, vdisk_provision_req *req, const struct qcow2_
             uint64_t sc = host + ((uint64_t)j << s->sc_bits);
             if (p->fill & (UINT32_C(1) << j))
                 r = host_fill(s, req, sc, s->sc_size, true, err);
-            if (!(p->zero & (UINT32_C(1) << j)))
-                continue;
-            req->res->changed += s->sc_size;
-            req->res->zeroed += s->sc_size;
-            if (!vdisk_provision_dry(req))
-                r = vdisk_file_write_zeroes_full(s->file, sc, s->sc_size, NULL, NULL, err);
+            if (r == 0 && (p->zero & (UINT32_C(1) << j)))
+                r = zero_subcluster(s, req, sc, eager, err);
         }
     }
     return r;
@@ -151,7 +167,7 @@ fill_batch(qcow2_state *s, vdisk_provision_req *req, struct qcow2_prov_batch *b,
         if (nnew)
             count_new(s, req, b->g0, nnew);
         req->res->zeroed += ctx->eager ? len : 0;
-        return existing_host_work(s, req, b, err);
+        return existing_host_work(s, req, b, ctx->eager, err);
     }
     int r = nnew ? prepare_table(s, b->g0, err) : 0;
     if (r == 0 && nnew)
@@ -160,7 +176,7 @@ fill_batch(qcow2_state *s, vdisk_provision_req *req, struct qcow2_prov_batch *b,
     if (r == 0 && nnew)
         r = prepare_new(s, req, host, len, ctx->eager, err);
     if (r == 0)
-        r = existing_host_work(s, req, b, err);
+        r = existing_host_work(s, req, b, ctx->eager, err);
     /* Data before the tables that name it. */
     if (r == 0)
         r = vdisk_file_flush(s->file, err);

@@ -82,18 +82,17 @@ qcow2_plan_inflate(const qcow2_state *s, const struct qcow2_prov_cluster *c, boo
     }
     uint32_t backed_unalloc = c->backed ? mask_of(s, c, QCOW2_SC_UNALLOCATED_ALLOC) : 0;
     p->backing = sc_bytes(s, c, popcount32(backed_unalloc));
-    if (!eager) {
-        /* Lazy: the host cluster is there; make sure its blocks are. */
-        p->reserve = true;
-        return;
-    }
-    p->fill = mask_of(s, c, QCOW2_SC_NORMAL);
+    /* Zero-flagged (or unallocated, nothing behind) subclusters become data
+     * once their host bytes read zeros: reserved and unwritten (lazy, as
+     * preallocation=falloc leaves them) or written (eager). */
     p->zero = mask_of(s, c, QCOW2_SC_ZERO_ALLOC) |
               (mask_of(s, c, QCOW2_SC_UNALLOCATED_ALLOC) & ~backed_unalloc);
+    if (eager)
+        p->fill = mask_of(s, c, QCOW2_SC_NORMAL);
+    else
+        p->reserve = true;      /* holes in the data get their blocks */
     if (!p->zero)
         return;
-    /* Zero-flagged (or unallocated, nothing behind) subclusters become
-     * data once their host bytes are real zeros. */
     p->act = QCOW2_PROV_SET;
     if (!s->ext_l2) {
         p->entry = c->entry & ~QCOW_OFLAG_ZERO;

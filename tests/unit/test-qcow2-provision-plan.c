@@ -88,9 +88,12 @@ test_inflate_zero_alloc(void **state_)
     qcow2_state s = state(3, false);
     struct qcow2_prov_plan p;
     struct qcow2_prov_cluster c = cluster(HOST | QCOW_OFLAG_COPIED | QCOW_OFLAG_ZERO, 0, true);
-    /* Lazy: a zero cluster keeping its host cluster is already reserved. */
+    /* Lazy: its host cluster is made to read zeros (unwritten), then the
+     * flag goes: a data cluster over reserved space, as falloc makes. */
     qcow2_plan_inflate(&s, &c, false, true, &p);
-    assert_int_equal(p.act, QCOW2_PROV_KEEP);
+    assert_int_equal(p.act, QCOW2_PROV_SET);
+    assert_int_equal(p.zero, 1);
+    assert_int_equal(p.entry, HOST | QCOW_OFLAG_COPIED);
     assert_true(p.reserve);
     /* Eager: zeros written into it, then the flag goes (same host cluster). */
     qcow2_plan_inflate(&s, &c, true, true, &p);
@@ -127,6 +130,10 @@ test_inflate_extended(void **state_)
     assert_int_equal(p.fill, 1);
     assert_int_equal(p.zero, UINT32_MAX & ~UINT32_C(1));
     assert_int_equal(p.bitmap, UINT32_MAX);           /* all allocated, no zero bits */
+    qcow2_plan_inflate(&s, &c, false, true, &p);       /* lazy: the same, no fill */
+    assert_int_equal(p.fill, 0);
+    assert_int_equal(p.zero, UINT32_MAX & ~UINT32_C(1));
+    assert_int_equal(p.bitmap, UINT32_MAX);
     /* With a backing file, unallocated subclusters keep reading it. */
     c = cluster(HOST | QCOW_OFLAG_COPIED, bm, true);
     qcow2_plan_inflate(&s, &c, true, true, &p);
