@@ -330,6 +330,8 @@ int qcow2_freelist_add_entry(qcow2_state *s, struct qcow2_freelist *fl, uint64_t
 /* Flush metadata, then drop the queued refcounts; frees fl's memory. */
 int qcow2_release(qcow2_state *s, struct qcow2_freelist *fl, vdisk_error *err);
 
+/* Set L1 entry i in memory; qcow2_flush_metadata writes it (last). */
+void qcow2_l1_set(qcow2_state *s, uint64_t i, uint64_t v);
 /* Pin the L2 table of guest cluster gc for modification, allocating it (or
  * copying a shared one) as needed; *idx is gc's index in it. */
 int qcow2_l2_get_for_write(qcow2_state *s, uint64_t gc, uint8_t **table, uint32_t *idx,

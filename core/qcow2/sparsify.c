@@ -8,8 +8,9 @@
  * when no internal snapshot shares them, compressed clusters) whose bytes
  * are all zeros go too.  A dropped cluster becomes unallocated, or a zero
  * cluster where a backing file would show through; its host cluster is
- * released after the L2 update is on disk and then punched (qcow2_release).
- * Optionally the file is then cut after its last used cluster.
+ * released after the L2 update is on disk and then punched (qcow2_release);
+ * an L2 table left mapping nothing is dropped the same way.  Optionally the
+ * file is then cut after its last used cluster.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -102,6 +103,59 @@ plan_cluster(qcow2_state *s, struct sparsify_ctx *ctx, const struct qcow2_prov_c
     return r;
 }
 
+/* Does the L2 table at l2 map nothing at all (lock held)? */
+static int
+table_empty(qcow2_state *s, uint64_t l2, bool *empty, vdisk_error *err)
+{
+    uint8_t *t;
+    int r = qcow2_cache_get(s->l2_cache, l2, false, &t, err);
+    if (r < 0)
+        return r;
+    *empty = true;
+    for (uint32_t j = 0; j < s->l2_entries && *empty; j++) {
+        uint64_t e, bm;
+        qcow2_l2_get_entry(s, t, j, &e, &bm);
+        *empty = !e && !bm;
+    }
+    qcow2_cache_put(s->l2_cache, t);
+    return 0;
+}
+
+/* Once a batch has finished an L2 table: a table of ours that maps nothing
+ * any more goes too -- its L1 entry cleared on disk first, then its cluster
+ * released and punched (qcow2_release), so a crash leaks it at worst.  A
+ * dry run only counts what a table that would be empty holds. */
+static int
+drop_empty_table(qcow2_state *s, vdisk_provision_req *req, const struct qcow2_prov_batch *b,
+                 vdisk_error *err)
+{
+    uint64_t i = b->g0 >> s->l2_bits, l1e = s->l1[i], l2 = l1e & L1E_OFFSET_MASK;
+    uint64_t total = (s->img->size + s->cluster_size - 1) >> s->cluster_bits;
+    uint64_t end = b->g0 + b->n;
+    if (!l2 || !(l1e & QCOW_OFLAG_COPIED) || ((end & (s->l2_entries - 1)) && end != total))
+        return 0;
+    bool empty = true;
+    int r = 0;
+    if (vdisk_provision_dry(req)) {
+        /* Only a batch that is the whole table can tell. */
+        for (uint64_t k = 0; k < b->n && empty; k++)
+            empty = (b->p[k].act == QCOW2_PROV_SET && !b->p[k].entry && !b->p[k].bitmap) ||
+                    (b->p[k].act == QCOW2_PROV_KEEP && !b->c[k].entry && !b->c[k].bitmap);
+        uint64_t held = 0;
+        if (empty && (b->g0 & (s->l2_entries - 1)) == 0)
+            r = vdisk_host_allocated(s->file, l2, s->cluster_size, &held, err);
+        req->res->host_after -= held < req->res->host_after ? held : req->res->host_after;
+        return r;
+    }
+    if ((r = table_empty(s, l2, &empty, err)) < 0 || !empty)
+        return r;
+    struct qcow2_freelist fl = { 0 };
+    qcow2_l1_set(s, i, 0);
+    r = qcow2_freelist_add(s, &fl, l2, s->cluster_size, true, err);
+    int r2 = qcow2_release(s, &fl, err);
+    return r < 0 ? r : r2;
+}
+
 static int
 sparsify_batch(qcow2_state *s, vdisk_provision_req *req, struct qcow2_prov_batch *b, void *opaque,
                vdisk_error *err)
@@ -123,9 +177,10 @@ sparsify_batch(qcow2_state *s, vdisk_provision_req *req, struct qcow2_prov_batch
     qcow2_prov_count_skipped(b, req->res);
     if (vdisk_provision_dry(req)) {
         req->res->host_after -= freed < req->res->host_after ? freed : req->res->host_after;
-        return 0;
+        return drop_empty_table(s, req, b, err);
     }
-    return any ? qcow2_prov_switch(s, b, 0, err) : 0;
+    int r = any ? qcow2_prov_switch(s, b, 0, err) : 0;
+    return r == 0 ? drop_empty_table(s, req, b, err) : r;
 }
 
 /* Cut the file after its last used cluster, once every refcount saying
