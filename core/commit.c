@@ -28,9 +28,7 @@
 static bool
 same_file(const char *path, const vdisk_image *img)
 {
-    struct stat a, b;
-    return path && stat(path, &a) == 0 && fstat(img->file->fd, &b) == 0 &&
-           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return path && vdisk_file_same_as(img->file, path);
 }
 
 /* Does `name` designate b, the backing image of `above`? */

@@ -67,7 +67,8 @@ typedef struct convert_state {
     uint32_t chunk;         /* job size limit, a multiple of granule */
     bool ordered;           /* writes in guest order (allocating target) */
     bool precompress;       /* -c: workers compress before their turn */
-    bool must_zero;         /* target has a backing file: zeros are written */
+    bool must_zero;         /* zeros are written: the target has a backing file, or
+                             * may hold old data (LUKS, a device, an NBD export) */
 
     pthread_mutex_t lock;
     pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
@@ -208,7 +209,7 @@ start_writeback_locked(convert_state *s, uint64_t written)
     if (s->unflushed < WRITEBACK_EVERY || s->dst->file->direct || s->opts->no_flush)
         return;
     s->unflushed = 0;
-    (void)sync_file_range(s->dst->file->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    vdisk_file_start_writeback(s->dst->file);
 }
 
 /* The job's writes are done: pass the turn on, count its progress and
@@ -502,18 +503,13 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
-/* Is path the file behind img or any image in its backing chain? */
+/* Is path the image behind img or any image in its backing chain? */
 static bool
 same_file_in_chain(const vdisk_image *img, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;
-    for (const vdisk_image *i = img; i; i = i->backing) {
-        struct stat ist;
-        if (fstat(i->file->fd, &ist) == 0 && ist.st_dev == st.st_dev && ist.st_ino == st.st_ino)
+    for (const vdisk_image *i = img; i; i = i->backing)
+        if (vdisk_file_same_as(i->file, path))
             return true;
-    }
     return false;
 }
 
@@ -577,13 +573,12 @@ align_compressed_end(vdisk_image *dst, vdisk_error *err)
     return vdisk_file_truncate(dst->file, (len + 511) / 512 * 512, err);
 }
 
-/* Remove a target we created, unless it is not a regular file (a device). */
+/* Remove a target we created, unless it is not a regular file (a device,
+ * an NBD export). */
 static void
 remove_target(const char *dst)
 {
-    struct stat st;
-    if (lstat(dst, &st) == 0 && S_ISREG(st.st_mode))
-        unlink(dst);
+    vdisk_file_remove(dst);
 }
 
 /* Fill the engine's geometry for this target. */
@@ -600,7 +595,8 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
-    s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS;
+    s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
+                   (vdisk_get_format(dst) == VDISK_FORMAT_RAW && !vdisk_file_has_zero_init(dst->file));
     /* A streamOptimized VMDK deflates every grain: that is -c's work too. */
     bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
                   opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;

@@ -498,13 +498,12 @@ vdisk_create(const char *path, const vdisk_create_opts *opts, vdisk_progress_fn 
     r = drv->create(f, &o, progress, opaque, err);
     if (r == 0)
         r = vdisk_file_flush(f, err);
-    /* Nothing half-made left behind -- but never unlink a device node or
-     * anything else that is not a plain file we were writing. */
-    struct stat st;
-    bool regular = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
-    vdisk_file_close(f);
-    if (r < 0 && regular)
-        unlink(path);
+    /* Nothing half-made left behind -- but never a device node or anything
+     * else that is not an image we were making (file.h). */
+    if (r < 0)
+        vdisk_file_abandon(f);
+    else
+        vdisk_file_close(f);
     return r;
 }
 

@@ -54,7 +54,10 @@ vdisk_host_extent(vdisk_file *f, uint64_t off, uint64_t limit, vdisk_host_kind *
     b.fm.fm_length = limit - off;
     b.fm.fm_flags = FIEMAP_FLAG_SYNC;
     b.fm.fm_extent_count = FIEMAP_BATCH;
-    if (ioctl(f->fd, FS_IOC_FIEMAP, &b.fm) < 0) {
+    int fd = vdisk_file_host_fd(f);
+    if (fd < 0)     /* not a host file: its protocol's data/hole map */
+        return seek_extent(f, off, limit, kind, end, err);
+    if (ioctl(fd, FS_IOC_FIEMAP, &b.fm) < 0) {
         if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EINVAL || errno == ENOTSUP)
             return seek_extent(f, off, limit, kind, end, err);
         return vdisk_error_set_errno(err, errno, "%s: FIEMAP at offset 0x%llx failed", f->path,

@@ -1,14 +1,17 @@
-/* libvdisk — the host file under an image layer.  See file.h. */
+/* libvdisk — the bytes under an image layer.  See file.h.
+ *
+ * Names are parsed once (protocol/location.c) and the handle is bound to its
+ * protocol's table; what every protocol would repeat lives here: the
+ * read-only guard, cache=unsafe, writing zeros where a protocol cannot zero
+ * quickly, eager-zeroed thick, the permissions asked of the lock.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "file.h"
+#include "protocol/protocol.h"
 
 #define DIRECT_ALIGN 4096u
 /* Chunk for writing zeros (eager-zeroed thick, zero fallbacks). */
@@ -42,45 +45,54 @@ vdisk_buffer_is_zero(const void *buf, size_t len)
     return memcmp(p, p + 16, len - 16) == 0;
 }
 
-static vdisk_file *
-file_new(int fd, const char *path, bool read_only, bool direct, vdisk_error *err)
+/* ---- open / create / close ---------------------------------------------- */
+
+/* Parse the name and allocate a handle bound to its protocol. */
+static int
+file_new(const char *name, bool read_only, vdisk_location *loc, vdisk_file **out, vdisk_error *err)
 {
-    vdisk_file *f = calloc(1, sizeof(*f));
-    if (!f || !(f->path = strdup(path))) {
-        free(f);
-        vdisk_error_set(err, ENOMEM, "%s: out of memory", path);
-        return NULL;
+    int r = vdisk_location_parse(name, loc, err);
+    if (r < 0)
+        return r;
+    const struct vdisk_protocol *proto = vdisk_protocol_for(loc, err);
+    if (!proto) {
+        vdisk_location_clear(loc);
+        return err ? err->code : -ENOTSUP;
     }
-    f->fd = fd;
+    vdisk_file *f = calloc(1, sizeof(*f));
+    if (!f || !(f->path = strdup(name))) {
+        free(f);
+        vdisk_location_clear(loc);
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
+    }
+    f->proto = proto;
     f->read_only = read_only;
-    f->direct = direct;
-    f->align = direct ? DIRECT_ALIGN : 1;
-    atomic_init(&f->can_punch_hole, true);
-    atomic_init(&f->can_zero_range, true);
-    atomic_init(&f->can_fallocate, true);
-    atomic_init(&f->can_seek_data, true);
+    f->align = 1;
     atomic_init(&f->skip_sync, false);
-    return f;
+    *out = f;
+    return 0;
+}
+
+static void
+file_free(vdisk_file *f)
+{
+    free(f->path);
+    free(f);
 }
 
 int
 vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error *err)
 {
-    bool rw = flags & VDISK_OPEN_RDWR;
-    bool direct = flags & VDISK_OPEN_DIRECT;
-    int oflags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (direct ? O_DIRECT : 0);
-    int fd = open(path, oflags);
-    if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot open", path);
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        return vdisk_error_set(err, EISDIR, "%s: is a directory, not an image", path);
-    }
-    vdisk_file *f = file_new(fd, path, !rw, direct, err);
-    if (!f) {
-        close(fd);
-        return -ENOMEM;
+    vdisk_location loc;
+    vdisk_file *f;
+    int r = file_new(path, !(flags & VDISK_OPEN_RDWR), &loc, &f, err);
+    if (r < 0)
+        return r;
+    r = f->proto->open(f, &loc, flags, err);
+    vdisk_location_clear(&loc);
+    if (r < 0) {
+        file_free(f);
+        return r;
     }
     *out = f;
     return 0;
@@ -89,43 +101,17 @@ vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error 
 int
 vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *err)
 {
-    bool created = true;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EEXIST) {
-        created = false;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    }
-    if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot create", path);
-    vdisk_lock lk = { 0 };
-    unsigned perm, shared;
-    vdisk_lock_perms_for_create(&perm, &shared);
-    int r = vdisk_lock_acquire(fd, path, &lk, perm, shared, err);
-    struct stat st;
-    /* Only now may the old content go; a device keeps its size. */
-    if (r == 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
-        r = vdisk_error_set_errno(err, errno, "%s: cannot truncate", path);
+    vdisk_location loc;
+    vdisk_file *f;
+    int r = file_new(path, false, &loc, &f, err);
+    if (r < 0)
+        return r;
+    r = f->proto->create(f, &loc, nocow, err);
+    vdisk_location_clear(&loc);
     if (r < 0) {
-        close(fd);
-        if (created)
-            unlink(path);   /* nothing half-made; an existing file stays as it was */
+        file_free(f);
         return r;
     }
-    if (nocow) {
-        /* Only effective on an empty file; file systems without the flag
-         * (ext4, xfs) reject the ioctl, which is fine: they do not COW. */
-        int attr = 0;
-        if (ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0) {
-            attr |= FS_NOCOW_FL;
-            (void)ioctl(fd, FS_IOC_SETFLAGS, &attr);
-        }
-    }
-    vdisk_file *f = file_new(fd, path, false, false, err);
-    if (!f) {
-        close(fd);
-        return -ENOMEM;
-    }
-    f->lock = lk;
     *out = f;
     return 0;
 }
@@ -135,116 +121,120 @@ vdisk_file_close(vdisk_file *f)
 {
     if (!f)
         return;
-    close(f->fd);
-    free(f->path);
-    free(f);
+    f->proto->close(f);
+    file_free(f);
 }
 
-static bool
-is_aligned(const vdisk_file *f, const void *buf, size_t len, uint64_t off)
+void
+vdisk_file_abandon(vdisk_file *f)
 {
-    uint64_t a = f->align;
-    return ((uintptr_t)buf % a) == 0 && (len % a) == 0 && (off % a) == 0;
+    if (!f)
+        return;
+    if (f->proto->remove_created)
+        f->proto->remove_created(f);
+    vdisk_file_close(f);
 }
 
-/* Plain loop over pread: handles EINTR, short reads and EOF (zero fill). */
-static int
-raw_pread_full(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err)
+void
+vdisk_file_remove(const char *name)
 {
-    char *p = buf;
-    while (len > 0) {
-        ssize_t r = pread(f->fd, p, len, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return vdisk_error_set_errno(err, errno, "%s: read of %zu bytes at offset 0x%llx failed",
-                                         f->path, len, (unsigned long long)off);
-        }
-        if (r == 0) {
-            memset(p, 0, len);   /* past EOF */
-            return 0;
-        }
-        p += r;
-        len -= (size_t)r;
-        off += (uint64_t)r;
-        /* O_DIRECT reads come up short only at EOF, and the next read would
-         * start unaligned (EINVAL on XFS and others): the rest is past EOF. */
-        if (f->direct && len > 0 && (uint64_t)r % f->align) {
-            memset(p, 0, len);
-            return 0;
-        }
+    vdisk_location loc;
+    if (vdisk_location_parse(name, &loc, NULL) < 0)
+        return;
+    const struct vdisk_protocol *proto = vdisk_protocol_for(&loc, NULL);
+    if (proto && proto->remove)
+        proto->remove(&loc);
+    vdisk_location_clear(&loc);
+}
+
+bool
+vdisk_file_same_as(vdisk_file *f, const char *name)
+{
+    vdisk_location loc;
+    if (!f->proto->same_as || vdisk_location_parse(name, &loc, NULL) < 0)
+        return false;
+    bool same = f->proto->same_as(f, &loc);
+    vdisk_location_clear(&loc);
+    return same;
+}
+
+bool
+vdisk_file_has_zero_init(vdisk_file *f)
+{
+    return f->proto->zero_init && f->proto->zero_init(f);
+}
+
+const char *
+vdisk_file_protocol(const vdisk_file *f)
+{
+    return f->proto->name;
+}
+
+/* ---- locks and host fast paths ------------------------------------------ */
+
+int
+vdisk_file_lock(vdisk_file *f, unsigned perm, unsigned shared, vdisk_error *err)
+{
+    if (!f->proto->lock)
+        return 0;
+    int r = f->proto->lock(f, perm, shared, err);
+    if (r == 0) {
+        f->lock_perm = perm;
+        f->lock_shared = shared;
     }
-    return 0;
-}
-
-static int
-raw_pwrite_full(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_error *err)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t r = pwrite(f->fd, p, len, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return vdisk_error_set_errno(err, errno, "%s: write of %zu bytes at offset 0x%llx failed",
-                                         f->path, len, (unsigned long long)off);
-        }
-        p += r;
-        len -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
-}
-
-/* O_DIRECT with an unaligned request: go through an aligned bounce buffer
- * covering the enclosing aligned range (read-modify-write for writes). */
-static int
-bounce_io(vdisk_file *f, void *rbuf, const void *wbuf, size_t len, uint64_t off, vdisk_error *err)
-{
-    uint64_t a = f->align;
-    uint64_t start = off / a * a;
-    uint64_t end = (off + len + a - 1) / a * a;
-    size_t blen = (size_t)(end - start);
-    char *b = vdisk_alloc_aligned(blen, false);
-    if (!b)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory for a %zu-byte I/O buffer", f->path, blen);
-    uint64_t old_len = 0;
-    int r = 0;
-    if (wbuf)
-        r = vdisk_file_get_length(f, &old_len, err);
-    if (r == 0)
-        r = raw_pread_full(f, b, blen, start, err);
-    if (r == 0 && rbuf)
-        memcpy(rbuf, b + (off - start), len);
-    if (r == 0 && wbuf) {
-        memcpy(b + (off - start), wbuf, len);
-        r = raw_pwrite_full(f, b, blen, start, err);
-        /* The aligned write may have extended the file past the request's
-         * end; put the length back where a buffered write leaves it. */
-        uint64_t want = old_len > off + len ? old_len : off + len;
-        if (r == 0 && end > want)
-            r = vdisk_file_truncate(f, want, err);
-    }
-    free(b);
     return r;
+}
+
+int
+vdisk_file_add_perms(vdisk_file *f, unsigned perm, vdisk_error *err)
+{
+    if ((f->lock_perm & perm) == perm)
+        return 0;
+    return vdisk_file_lock(f, f->lock_perm | perm, f->lock_shared, err);
+}
+
+int
+vdisk_file_host_fd(vdisk_file *f)
+{
+    return f->proto->host_fd ? f->proto->host_fd(f) : -1;
+}
+
+void
+vdisk_file_start_writeback(vdisk_file *f)
+{
+    int fd = vdisk_file_host_fd(f);
+    if (fd >= 0 && !f->direct)
+        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+void
+vdisk_file_advise_sequential(vdisk_file *f)
+{
+    int fd = vdisk_file_host_fd(f);
+    if (fd >= 0)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+static int
+refuse_read_only(vdisk_file *f, vdisk_error *err)
+{
+    return vdisk_error_set(err, EROFS, "%s: opened read-only", f->path);
 }
 
 int
 vdisk_file_pread(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err)
 {
-    if (f->direct && !is_aligned(f, buf, len, off))
-        return bounce_io(f, buf, NULL, len, off, err);
-    return raw_pread_full(f, buf, len, off, err);
+    return f->proto->pread(f, buf, len, off, err);
 }
 
 int
 vdisk_file_pwrite(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_error *err)
 {
     if (f->read_only)
-        return vdisk_error_set(err, EROFS, "%s: opened read-only", f->path);
-    if (f->direct && !is_aligned(f, buf, len, off))
-        return bounce_io(f, NULL, buf, len, off, err);
-    return raw_pwrite_full(f, buf, len, off, err);
+        return refuse_read_only(f, err);
+    return f->proto->pwrite(f, buf, len, off, err);
 }
 
 int
@@ -252,51 +242,30 @@ vdisk_file_flush(vdisk_file *f, vdisk_error *err)
 {
     if (f->read_only || atomic_load(&f->skip_sync))
         return 0;
-    if (fdatasync(f->fd) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: flush failed", f->path);
-    return 0;
+    return f->proto->flush(f, err);
 }
 
 int
 vdisk_file_get_length(vdisk_file *f, uint64_t *len, vdisk_error *err)
 {
-    struct stat st;
-    if (fstat(f->fd, &st) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: stat failed", f->path);
-    if (S_ISBLK(st.st_mode)) {
-        uint64_t bytes;
-        if (ioctl(f->fd, BLKGETSIZE64, &bytes) < 0)
-            return vdisk_error_set_errno(err, errno, "%s: cannot read the device size", f->path);
-        *len = bytes;
-        return 0;
-    }
-    *len = (uint64_t)st.st_size;
-    return 0;
+    return f->proto->get_length(f, len, err);
 }
 
 int
 vdisk_file_truncate(vdisk_file *f, uint64_t len, vdisk_error *err)
 {
-    if (ftruncate(f->fd, (off_t)len) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot set the file length to %llu",
-                                     f->path, (unsigned long long)len);
-    return 0;
+    if (f->read_only)
+        return refuse_read_only(f, err);
+    return f->proto->truncate(f, len, err);
 }
 
 int
 vdisk_file_allocated(vdisk_file *f, uint64_t *bytes, vdisk_error *err)
 {
-    struct stat st;
-    if (fstat(f->fd, &st) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: stat failed", f->path);
-    *bytes = (uint64_t)st.st_blocks * 512;
-    return 0;
-}
-
-static bool
-not_supported(int e)
-{
-    return e == EOPNOTSUPP || e == ENOTSUP || e == ENOSYS || e == EINVAL;
+    if (!f->proto->allocated)
+        return vdisk_error_set(err, ENOTSUP, "%s: %s images do not report their allocation",
+                               f->path, f->proto->name);
+    return f->proto->allocated(f, bytes, err);
 }
 
 int
@@ -304,16 +273,10 @@ vdisk_file_allocate(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err)
 {
     if (len == 0)
         return 0;
-    if (atomic_load(&f->can_fallocate)) {
-        if (fallocate(f->fd, 0, (off_t)off, (off_t)len) == 0)
-            return 0;
-        if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
-        atomic_store(&f->can_fallocate, false);
-    }
-    return vdisk_error_set(err, ENOTSUP, "%s: the file system cannot preallocate space (fallocate)",
-                           f->path);
+    if (!f->proto->allocate)
+        return vdisk_error_set(err, ENOTSUP, "%s: %s images cannot reserve space without writing it "
+                               "(preallocation=falloc); use full", f->path, f->proto->name);
+    return f->proto->allocate(f, off, len, err);
 }
 
 int
@@ -321,15 +284,10 @@ vdisk_file_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *er
 {
     if (len == 0)
         return 0;
-    if (atomic_load(&f->can_punch_hole)) {
-        if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
-            return 0;
-        if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot punch a hole at offset 0x%llx",
-                                         f->path, (unsigned long long)off);
-        atomic_store(&f->can_punch_hole, false);
-    }
-    return vdisk_error_set(err, ENOTSUP, "%s: the file system cannot punch holes", f->path);
+    if (!f->proto->punch_hole)
+        return vdisk_error_set(err, ENOTSUP, "%s: %s images cannot deallocate ranges", f->path,
+                               f->proto->name);
+    return f->proto->punch_hole(f, off, len, err);
 }
 
 /* Write real zeros over a range, in large aligned chunks. */
@@ -370,20 +328,11 @@ vdisk_file_zero(vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk
     if (len == 0)
         return 0;
     if (f->read_only)
-        return vdisk_error_set(err, EROFS, "%s: opened read-only", f->path);
-    uint64_t flen;
-    int r = vdisk_file_get_length(f, &flen, err);
-    if (r < 0)
-        return r;
-    if (may_unmap && off + len <= flen && vdisk_file_punch_hole(f, off, len, NULL) == 0)
-        return 0;
-    if (atomic_load(&f->can_zero_range)) {
-        if (fallocate(f->fd, FALLOC_FL_ZERO_RANGE, (off_t)off, (off_t)len) == 0)
-            return 0;
-        if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot zero %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
-        atomic_store(&f->can_zero_range, false);
+        return refuse_read_only(f, err);
+    if (f->proto->zero) {
+        int r = f->proto->zero(f, off, len, may_unmap, err);
+        if (r != -ENOTSUP)
+            return r;
     }
     return write_zero_chunks(f, off, len, NULL, NULL, err);
 }
@@ -411,34 +360,8 @@ vdisk_file_extent(vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, ui
         *end = limit;
         return 0;
     }
-    if (atomic_load(&f->can_seek_data)) {
-        off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
-        if (d < 0 && errno == ENXIO) {
-            /* No data from off to EOF: one hole. */
-            *is_data = false;
-            *end = limit;
-            return 0;
-        }
-        if (d >= 0) {
-            if ((uint64_t)d > off) {
-                *is_data = false;
-                *end = (uint64_t)d < limit ? (uint64_t)d : limit;
-                return 0;
-            }
-            off_t h = lseek(f->fd, (off_t)off, SEEK_HOLE);
-            if (h >= 0) {
-                *is_data = true;
-                *end = (uint64_t)h < limit ? (uint64_t)h : limit;
-                if (*end <= off)
-                    *end = limit;
-                return 0;
-            }
-        }
-        if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ENXIO)
-            return vdisk_error_set_errno(err, errno, "%s: SEEK_DATA at offset 0x%llx failed",
-                                         f->path, (unsigned long long)off);
-        atomic_store(&f->can_seek_data, false);
-    }
+    if (f->proto->extent)
+        return f->proto->extent(f, off, limit, is_data, end, err);
     *is_data = true;
     *end = limit;
     return 0;

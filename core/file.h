@@ -1,11 +1,16 @@
-/* libvdisk internals — the host file under an image layer.
+/* libvdisk internals — the host bytes under an image layer.
  *
- * Wraps one file descriptor with the things every format driver needs:
- * complete (non-short, EINTR-safe) positional I/O, O_DIRECT alignment
- * handled with bounce buffers, and the Linux space-management calls
- * (fallocate modes, SEEK_DATA/SEEK_HOLE) with capabilities probed once and
- * remembered, nbdkit-style: a fast path that returns EOPNOTSUPP switches
- * itself off and the correct slow path takes over.
+ * A vdisk_file is what a format driver reads and writes: a handle over one
+ * protocol driver (protocol/protocol.h: a host file, an RBD image, an NBD
+ * export), chosen by the image name.  Every function here dispatches to
+ * that table, so format drivers never know where their bytes live.
+ *
+ * The file protocol gives complete (non-short, EINTR-safe) positional I/O,
+ * O_DIRECT alignment handled with bounce buffers, and the Linux
+ * space-management calls (fallocate modes, SEEK_DATA/SEEK_HOLE) with
+ * capabilities probed once and remembered, nbdkit-style: a fast path that
+ * returns EOPNOTSUPP switches itself off and the correct slow path takes
+ * over.
  *
  * Every function is safe to call from several threads at once, except that
  * two unaligned O_DIRECT writes into the same alignment block may race (the
@@ -24,22 +29,22 @@
 
 #include "lock.h"
 
+struct vdisk_protocol;
+
 typedef struct vdisk_file {
-    int fd;
-    char *path;                 /* for messages */
+    const struct vdisk_protocol *proto;   /* protocol/protocol.h */
+    void *priv;                 /* the protocol's state */
+    char *path;                 /* the image name as opened (for messages) */
     bool read_only;
-    bool direct;                /* opened with O_DIRECT */
+    bool direct;                /* opened with O_DIRECT (file protocol only) */
     uint32_t align;             /* offset/length/memory alignment O_DIRECT needs (1 when buffered) */
-    atomic_bool can_punch_hole;
-    atomic_bool can_zero_range;
-    atomic_bool can_fallocate;
-    atomic_bool can_seek_data;
-    atomic_bool skip_sync;      /* cache=unsafe: vdisk_file_flush does not fdatasync */
-    vdisk_lock lock;            /* QEMU-compatible OFD locks held on fd (lock.c) */
+    atomic_bool skip_sync;      /* cache=unsafe: vdisk_file_flush does not sync */
+    unsigned lock_perm;         /* QEMU permissions asked of proto->lock (lock.h) */
+    unsigned lock_shared;
 } vdisk_file;
 
-/* Open an existing file.  flags: VDISK_OPEN_RDWR, VDISK_OPEN_DIRECT.
- * *out is freed with vdisk_file_close. */
+/* Open an existing image by name (a path, rbd:..., nbd://...).  flags:
+ * VDISK_OPEN_RDWR, VDISK_OPEN_DIRECT.  *out is freed with vdisk_file_close. */
 int vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_error *err);
 /* Create (or truncate) a file for writing a new image: O_RDWR|O_CREAT, mode
  * 0644 less umask, then QEMU's create locks (lock.c) are taken and only then
@@ -48,6 +53,38 @@ int vdisk_file_open(const char *path, unsigned flags, vdisk_file **out, vdisk_er
  * (ignored where the file system has no such flag). */
 int vdisk_file_create(const char *path, bool nocow, vdisk_file **out, vdisk_error *err);
 void vdisk_file_close(vdisk_file *f);
+/* Close a handle from vdisk_file_create whose image could not be finished,
+ * and delete that image where the protocol can (never a device node). */
+void vdisk_file_abandon(vdisk_file *f);
+/* Delete an image made by vdisk_create that failed afterwards (convert's
+ * target): a regular file, an RBD image; nothing for NBD exports. */
+void vdisk_file_remove(const char *name);
+/* Does `name` designate the image behind f (same file, same RBD image,
+ * same NBD export)? */
+bool vdisk_file_same_as(vdisk_file *f, const char *name);
+/* Does a newly created image here read as zeros where nothing was written
+ * (a regular file, an RBD image), or may it hold old data (a device, an
+ * NBD export)? */
+bool vdisk_file_has_zero_init(vdisk_file *f);
+/* The protocol's name: "file", "rbd", "nbd". */
+const char *vdisk_file_protocol(const vdisk_file *f);
+
+/* Hold QEMU's permissions perm / not-shared ~shared (lock.h) on the image:
+ * OFD lock bytes on a host file, RBD's exclusive lock when perm has write
+ * or resize; nothing on NBD.  -EBUSY ("image is in use") on a conflict. */
+int vdisk_file_lock(vdisk_file *f, unsigned perm, unsigned shared, vdisk_error *err);
+/* Add permissions to those held (no-op when held or when unlocked). */
+int vdisk_file_add_perms(vdisk_file *f, unsigned perm, vdisk_error *err);
+
+/* The host descriptor for fast paths (copy_file_range); -1 when the image
+ * is not a host file. */
+int vdisk_file_host_fd(vdisk_file *f);
+/* Start writeback of what was written so far without waiting (a hint;
+ * host files only). */
+void vdisk_file_start_writeback(vdisk_file *f);
+/* The file will be read front to back: larger read-ahead (a hint; host
+ * files only). */
+void vdisk_file_advise_sequential(vdisk_file *f);
 
 /* Read exactly len bytes; bytes past the end of the file read as zeros. */
 int vdisk_file_pread(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err);
@@ -57,7 +94,8 @@ int vdisk_file_flush(vdisk_file *f, vdisk_error *err);
 
 int vdisk_file_get_length(vdisk_file *f, uint64_t *len, vdisk_error *err);
 int vdisk_file_truncate(vdisk_file *f, uint64_t len, vdisk_error *err);
-/* Bytes the file occupies on the host (st_blocks * 512). */
+/* Bytes the image occupies on its storage (st_blocks * 512 for a file);
+ * -ENOTSUP where the protocol cannot tell (NBD). */
 int vdisk_file_allocated(vdisk_file *f, uint64_t *bytes, vdisk_error *err);
 
 /* Reserve blocks for [off, off+len) without writing them (lazy-zeroed
@@ -76,9 +114,9 @@ int vdisk_file_write_zeroes_full(vdisk_file *f, uint64_t off, uint64_t len,
                                  vdisk_progress_fn progress, void *opaque,
                                  vdisk_error *err);
 
-/* Data/hole map from SEEK_DATA/SEEK_HOLE: sets *is_data for the extent
+/* Data/hole map (SEEK_DATA/SEEK_HOLE, RBD's diff, NBD's base:allocation): sets *is_data for the extent
  * starting at off and *end to where it stops (at most `limit`).  Without
- * SEEK_DATA support the whole range is reported as data. */
+ * a map the whole range is reported as data. */
 int vdisk_file_extent(vdisk_file *f, uint64_t off, uint64_t limit,
                       bool *is_data, uint64_t *end, vdisk_error *err);
 

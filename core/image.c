@@ -16,6 +16,7 @@
 #include "driver.h"
 #include "lock.h"
 #include "probe.h"
+#include "protocol/protocol.h"
 
 /* Deep enough for any real chain; stops a chain of distinct files that
  * loops through symlink tricks or just never ends. */
@@ -172,7 +173,7 @@ lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
 {
     unsigned perm, shared;
     vdisk_lock_perms_for_open(fmt, img->flags, &perm, &shared);
-    return vdisk_lock_acquire(img->file->fd, img->filename, &img->file->lock, perm, shared, err);
+    return vdisk_file_lock(img->file, perm, shared, err);
 }
 
 static int
@@ -238,10 +239,7 @@ fail:
 int
 vdisk_image_add_perms(vdisk_image *img, unsigned perm, vdisk_error *err)
 {
-    vdisk_lock *lk = &img->file->lock;
-    if (!lk->active || (lk->perm & perm) == perm)
-        return 0;
-    return vdisk_lock_acquire(img->file->fd, img->filename, lk, lk->perm | perm, lk->shared, err);
+    return vdisk_file_add_perms(img->file, perm, err);
 }
 
 int
@@ -273,11 +271,25 @@ has_protocol(const char *name)
     return p && *p == ':';
 }
 
+/* Is the overlay an RBD image or an NBD export?  Their names have no
+ * directory to resolve a relative backing name against. */
+static bool
+is_protocol_name(const char *name)
+{
+    vdisk_location loc;
+    if (vdisk_location_parse(name, &loc, NULL) < 0)
+        return false;
+    bool remote = loc.kind != VDISK_LOCATION_FILE;
+    vdisk_location_clear(&loc);
+    return remote;
+}
+
 char *
 vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
 {
     const char *slash = strrchr(overlay_path, '/');
-    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash)
+    if (backing[0] == '/' || backing[0] == '\0' || has_protocol(backing) || !slash ||
+        is_protocol_name(overlay_path))
         return strdup(backing);
     size_t dirlen = (size_t)(slash - overlay_path) + 1;
     size_t blen = strlen(backing);
@@ -289,18 +301,13 @@ vdisk_resolve_backing_name(const char *overlay_path, const char *backing)
     return full;
 }
 
-/* Does `path` name the same file as the overlay or any image above it? */
+/* Does `path` name the same image as the overlay or any image above it? */
 static bool
 backing_loops(const vdisk_image *overlay, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return false;   /* open will report the missing file */
-    for (const vdisk_image *i = overlay; i; i = i->overlay) {
-        struct stat ost;
-        if (fstat(i->file->fd, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
+    for (const vdisk_image *i = overlay; i; i = i->overlay)
+        if (vdisk_file_same_as(i->file, path))
             return true;
-    }
     return false;
 }
 
@@ -568,7 +575,8 @@ vdisk_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
     info->format = img->drv->format;
     info->virtual_size = img->size;
     int r = vdisk_file_allocated(img->file, &info->actual_size, err);
-    if (r < 0)
+    info->actual_size_unknown = r == -ENOTSUP;
+    if (r < 0 && r != -ENOTSUP)
         return r;
     if (img->drv->get_info) {
         r = img->drv->get_info(img, info, err);

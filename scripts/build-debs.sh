@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build vdisk's Debian packages (libvdisk0, libvdisk-plugin0, libvdisk-dev,
-# vdisk-tools) from this tree, check them with lintian and with a program
+# vdisk-tools, nbdkit-plugin-vdisk) from this tree, check them with lintian and with a program
 # built against them through pkg-config; with --libvirt, also Debian 12's
 # libvirt rebuilt with pool type 'vdisk' and libvirt-daemon-driver-storage-vdisk
 # (scripts/build-libvirt-debs.sh: an hour or more on two cores).
@@ -79,7 +79,8 @@ warnings=$(grep -c '^W: ' "$work/lintian.log" || true)
 infos=$(grep -c '^I: ' "$work/lintian.log" || true)
 echo "lintian: $errors errors, $warnings warnings, $infos info" | tee "$work/lintian-summary.txt" >&2
 
-rm -f "$out"/libvdisk*.deb "$out"/vdisk-tools_*.deb "$out"/dbgsym/libvdisk*.deb "$out"/dbgsym/vdisk-tools-*.deb
+rm -f "$out"/libvdisk*.deb "$out"/vdisk-tools_*.deb "$out"/nbdkit-plugin-vdisk_*.deb \
+    "$out"/dbgsym/libvdisk*.deb "$out"/dbgsym/vdisk-tools-*.deb "$out"/dbgsym/nbdkit-plugin-vdisk-*.deb
 for f in "$work"/*.deb; do
     case $f in
         *-dbgsym_*) mv -f "$f" "$out/dbgsym/" ;;

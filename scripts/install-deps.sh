@@ -44,6 +44,12 @@ packages=(
     # tests/libvirt and tests/interop/test_virsh_connect.py: python3-libvirt and
     # virtinst (virt-manager's volume code) against the built daemon
     libvirt-dev python3-libvirt virtinst
+    # many hosts: rbd: images (librbd/librados, meson -Drbd), nbd:// images
+    # (libnbd, -Dnbd), nbdkit-vdisk-plugin (nbdkit-plugin-dev); tests/cluster
+    # and bench/rbd_nbd.py: a single-node Ceph, nbdkit and its filters,
+    # nbdinfo/nbdcopy/nbdsh, qemu-img's rbd driver (qemu-block-extra)
+    librbd-dev librados-dev libnbd-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
+    qemu-block-extra ceph-mon ceph-osd ceph-mgr ceph-common
     # Debian packages (scripts/build-debs.sh: debhelper, lintian; the bash
     # completion's directory; scripts/test-debs-chroot.sh: debootstrap).
     # The rebuilt libvirt's build dependencies are installed by

@@ -203,7 +203,8 @@ json_entry(vv_json *j, const info_entry *e)
     if (in->cluster_size)
         vv_json_uint(j, "cluster-size", in->cluster_size);
     vv_json_string(j, "format", vdisk_format_name(in->format));
-    vv_json_uint(j, "actual-size", in->actual_size);
+    if (!in->actual_size_unknown)
+        vv_json_uint(j, "actual-size", in->actual_size);
     json_format_specific(j, in);
     if (in->backing_file) {
         if (in->full_backing_filename)
@@ -290,7 +291,7 @@ human_entry(const info_entry *e)
     printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n",
            e->filename, vdisk_format_name(in->format),
            vv_size_to_str(in->virtual_size, vsize, sizeof(vsize)), in->virtual_size,
-           vv_size_to_str(in->actual_size, dsize, sizeof(dsize)));
+           in->actual_size_unknown ? "unavailable" : vv_size_to_str(in->actual_size, dsize, sizeof(dsize)));
     if (in->encrypted)
         printf("encrypted: yes\n");
     if (in->cluster_size)

@@ -215,6 +215,51 @@ dup_into(char **dst, const char *v)
     return *dst ? 0 : -1;
 }
 
+/* The protocol node of --image-opts: file.driver= and its file.* keys
+ * (rbd: pool, image...; nbd: server.*, export), named by libvdisk. */
+#define MAX_PROTOCOL_KEYS 16
+typedef struct protocol_opts {
+    const char *driver;
+    const char *keys[MAX_PROTOCOL_KEYS];
+    const char *values[MAX_PROTOCOL_KEYS];
+    size_t n;
+} protocol_opts;
+
+static int
+protocol_opt(protocol_opts *p, const char *key, const char *value)
+{
+    if (strcmp(key, "driver") == 0) {
+        p->driver = value;
+        return 0;
+    }
+    if (p->n == MAX_PROTOCOL_KEYS) {
+        vv_error("--image-opts: too many file.* options");
+        return -1;
+    }
+    p->keys[p->n] = key;
+    p->values[p->n++] = value;
+    return 0;
+}
+
+/* file.filename=, or the name libvdisk makes of file.driver=rbd|nbd and
+ * its options. */
+static int
+protocol_filename(const protocol_opts *p, vv_image_name *out)
+{
+    if (!p->n && (!p->driver || out->filename))
+        return 0;
+    if (out->filename) {
+        vv_error("--image-opts: file.filename and file.%s do not go together", p->keys[0]);
+        return -1;
+    }
+    vdisk_error err = { 0 };
+    if (vdisk_protocol_name(p->driver, p->keys, p->values, p->n, &out->filename, &err) < 0) {
+        vv_error("--image-opts: %s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
 int
 vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
 {
@@ -222,6 +267,7 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
     if (!image_opts)
         return dup_into(&out->filename, arg);
     char *copy = strdup(arg), *save = NULL;
+    protocol_opts proto = { 0 };
     int r = copy ? 0 : -1;
     for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; r == 0 && kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
@@ -239,13 +285,17 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
             r = dup_into(&out->key_secret, eq);
         else if (strcmp(kv, "backing.encrypt.key-secret") == 0 || strcmp(kv, "backing.key-secret") == 0)
             r = dup_into(&out->backing_secret, eq);
-        else if (strcmp(kv, "file.driver") == 0 || strcmp(kv, "encrypt.format") == 0)
-            continue;   /* "file" (a host file) is the only protocol here */
+        else if (strcmp(kv, "encrypt.format") == 0)
+            continue;
+        else if (strncmp(kv, "file.", 5) == 0)
+            r = protocol_opt(&proto, kv + 5, eq);
         else {
             vv_error("--image-opts: unsupported option '%s'", kv);
             r = -1;
         }
     }
+    if (r == 0)
+        r = protocol_filename(&proto, out);
     free(copy);
     if (r == 0 && !out->filename) {
         vv_error("--image-opts: no file.filename in '%s'", arg);

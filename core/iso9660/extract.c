@@ -141,14 +141,15 @@ copy_data(ex_state *s, const vdisk_iso_entry *e, int fd, const char *rel)
 {
     uint64_t done = 0;
     /* zisofs data must be inflated: only the buffered path can. */
-    for (size_t i = 0; i < e->n_extents && !s->no_copy_range && !e->zisofs; i++) {
+    int in_fd = vdisk_file_host_fd(s->iso->file);
+    for (size_t i = 0; i < e->n_extents && in_fd >= 0 && !s->no_copy_range && !e->zisofs; i++) {
         const vdisk_iso_extent *x = &e->extents[i];
         uint64_t len = x->length;
         if ((uint64_t)x->lba * ISO_SECTOR + len > s->iso->file_size)
             return vdisk_iso_pread(s->iso, e, s->buf, 1, done, s->err);   /* reports it */
         loff_t in = (loff_t)x->lba * ISO_SECTOR, out = (loff_t)done;
         while (len > 0) {
-            ssize_t n = copy_file_range(s->iso->file->fd, &in, fd, &out, len, 0);
+            ssize_t n = copy_file_range(in_fd, &in, fd, &out, len, 0);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {

@@ -24,25 +24,26 @@ vdisk_provision_step(const vdisk_provision_req *req, vdisk_image *img, uint64_t 
 typedef int (*provision_cb)(vdisk_image *img, vdisk_provision_req *req, vdisk_error *err);
 
 /* Take write and resize without sharing them: nobody else may write while
- * space moves under the guest's data.  *saved gets what was held before. */
+ * space moves under the guest's data.  *perm and *shared get what was held
+ * before (a protocol without locks holds nothing and takes nothing). */
 static int
-lock_exclusive(vdisk_image *img, vdisk_lock *saved, vdisk_error *err)
+lock_exclusive(vdisk_image *img, unsigned *perm, unsigned *shared, vdisk_error *err)
 {
-    vdisk_lock *lk = &img->file->lock;
-    *saved = *lk;
-    if (!lk->active)
-        return 0;
-    unsigned perm = lk->perm | VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE | VDISK_PERM_RESIZE;
-    unsigned shared = lk->shared & (VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE_UNCHANGED);
-    return vdisk_lock_acquire(img->file->fd, img->filename, lk, perm, shared, err);
+    vdisk_file *f = img->file;
+    *perm = f->lock_perm;
+    *shared = f->lock_shared;
+    return vdisk_file_lock(f, f->lock_perm | VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE |
+                           VDISK_PERM_RESIZE,
+                           f->lock_shared & (VDISK_PERM_CONSISTENT_READ | VDISK_PERM_WRITE_UNCHANGED),
+                           err);
 }
 
 static void
-unlock_exclusive(vdisk_image *img, const vdisk_lock *saved)
+unlock_exclusive(vdisk_image *img, unsigned perm, unsigned shared)
 {
-    vdisk_lock *lk = &img->file->lock;
-    if (lk->active && (lk->perm != saved->perm || lk->shared != saved->shared))
-        vdisk_lock_acquire(img->file->fd, img->filename, lk, saved->perm, saved->shared, NULL);
+    vdisk_file *f = img->file;
+    if (f->lock_perm != perm || f->lock_shared != shared)
+        vdisk_file_lock(f, perm, shared, NULL);
 }
 
 /* Run the driver's callback cb for op (NULL: the format has none). */
@@ -63,8 +64,13 @@ run(vdisk_image *img, const char *op, provision_cb cb, unsigned flags, vdisk_pro
     if (!dry && vdisk_is_read_only(img))
         return vdisk_error_set(err, EROFS, "%s: %s refused: image opened read-only",
                                img->filename, op);
-    vdisk_lock saved = img->file->lock;
-    if (!dry && (r = lock_exclusive(img, &saved, err)) < 0)
+    /* Reserved-but-unwritten space, holes and FIEMAP are a host file's. */
+    if (strcmp(vdisk_file_protocol(img->file), "file") != 0)
+        return vdisk_error_set(err, ENOTSUP, "%s: %s is done on host files only (this image is "
+                               "reached through %s)", img->filename, op,
+                               vdisk_file_protocol(img->file));
+    unsigned saved_perm = 0, saved_shared = 0;
+    if (!dry && (r = lock_exclusive(img, &saved_perm, &saved_shared, err)) < 0)
         return r;
     /* Metadata still in the caches is not in st_blocks yet. */
     if (!vdisk_is_read_only(img))
@@ -82,7 +88,7 @@ run(vdisk_image *img, const char *op, provision_cb cb, unsigned flags, vdisk_pro
     if (!dry)
         vdisk_file_allocated(img->file, &res->host_after, NULL);
     if (!dry)
-        unlock_exclusive(img, &saved);
+        unlock_exclusive(img, saved_perm, saved_shared);
     return r;
 }
 

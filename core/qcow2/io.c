@@ -206,6 +206,11 @@ detect_meta_prealloc(qcow2_state *s, vdisk_error *err)
     int r = vdisk_file_get_length(s->file, &len, err);
     if (r == 0)
         r = vdisk_file_allocated(s->file, &alloc, err);
+    if (r == -ENOTSUP) {
+        /* The protocol cannot tell (NBD): no holes to look for. */
+        s->meta_prealloc = 1;
+        return 0;
+    }
     if (r < 0)
         return r;
     uint64_t real = alloc >> s->cluster_bits;

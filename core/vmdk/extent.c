@@ -107,13 +107,16 @@ check_file(const vmdk_state *st, const char *name, const vdisk_file *f, vdisk_er
 {
     if (explicit_open(st->img))
         return 0;
+    int fd = vdisk_file_host_fd((vdisk_file *)f);
+    if (fd < 0)
+        return refuse(st, name, "is not a host file", err);
     struct stat sb;
-    if (fstat(f->fd, &sb) < 0)
+    if (fstat(fd, &sb) < 0)
         return vdisk_error_set_errno(err, errno, "%s: stat", f->path);
     if (!S_ISREG(sb.st_mode))
         return refuse(st, name, "is a device or special file, not a regular file", err);
     char *dir = real_dir_of(st->img->filename);
-    char *real = real_path_of_fd(f->fd, f->path);
+    char *real = real_path_of_fd(fd, f->path);
     int r = 0;
     if (!dir || !real)
         r = vdisk_error_set(err, errno ? errno : ENOMEM, "%s: cannot resolve the path of extent '%s'",
@@ -166,7 +169,7 @@ open_file(vmdk_state *st, vmdk_extent *e, const char *name, bool writable, vdisk
     unsigned perm, shared;
     vdisk_format as = e->kind == VMDK_EXTENT_FLAT ? VDISK_FORMAT_RAW : VDISK_FORMAT_VMDK;
     vdisk_lock_perms_for_open(as, img->flags & ~(writable ? 0u : VDISK_OPEN_RDWR), &perm, &shared);
-    return vdisk_lock_acquire(e->file->fd, e->path, &e->file->lock, perm, shared, err);
+    return vdisk_file_lock(e->file, perm, shared, err);
 }
 
 /* The extent kind of a descriptor type word; -ENOTSUP for the ones vdisk

@@ -183,7 +183,7 @@ sparse_setup(vmdk_sparse *s, vdisk_error *err)
     /* A stream is read front to back, by several workers at nearby
      * offsets: ask for the larger read-ahead of sequential files. */
     if (s->compressed)
-        (void)posix_fadvise(s->file->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        vdisk_file_advise_sequential(s->file);
     if (r == 0 && s->writable && s->gd_at_end)
         r = vmdk_stream_find_tail(s, err);
     return r;

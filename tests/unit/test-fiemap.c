@@ -47,7 +47,7 @@ have_fiemap(vdisk_file *f)
     struct fiemap fm;
     memset(&fm, 0, sizeof(fm));
     fm.fm_length = ~0ULL;
-    return ioctl(f->fd, FS_IOC_FIEMAP, &fm) == 0;
+    return ioctl(vdisk_file_host_fd(f), FS_IOC_FIEMAP, &fm) == 0;
 }
 
 static void
@@ -117,7 +117,7 @@ test_dirty_data_is_data(void **state)
     }
     uint8_t b[4 * KiB];
     unit_pattern(b, sizeof(b), 2);
-    assert_int_equal(pwrite(f->fd, b, sizeof(b), 576 * KiB), (ssize_t)sizeof(b));
+    assert_int_equal(pwrite(vdisk_file_host_fd(f), b, sizeof(b), 576 * KiB), (ssize_t)sizeof(b));
     expect(f, 512 * KiB, VDISK_HOST_UNWRITTEN, 576 * KiB);
     expect(f, 576 * KiB, VDISK_HOST_DATA, 580 * KiB);
     vdisk_file_close(f);

@@ -30,7 +30,7 @@ static struct stat
 fst(vdisk_file *f)
 {
     struct stat st;
-    assert_int_equal(fstat(f->fd, &st), 0);
+    assert_int_equal(fstat(vdisk_file_host_fd(f), &st), 0);
     return st;
 }
 

@@ -206,8 +206,9 @@ int vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len,
 
 /* Resolve a backing file name as QEMU does: a relative name is relative to
  * the directory of the image naming it; absolute names and names with a
- * protocol prefix ("nbd:...") are kept.  malloc'ed (caller frees); NULL on
- * ENOMEM. */
+ * protocol prefix ("nbd:...") are kept, and so is every name an RBD image or
+ * NBD export gives (they have no directory).  malloc'ed (caller frees); NULL
+ * on ENOMEM. */
 char *vdisk_resolve_backing_name(const char *overlay_path, const char *backing);
 
 uint64_t vdisk_get_size(const vdisk_image *img);          /* virtual size in bytes */
@@ -229,6 +230,7 @@ typedef struct vdisk_info {
     vdisk_format format;
     uint64_t virtual_size;
     uint64_t actual_size;          /* bytes allocated on the host (st_blocks * 512) */
+    bool actual_size_unknown;      /* the protocol cannot tell (NBD): actual_size is 0 */
     uint32_t cluster_size;         /* 0 when the format has none */
     bool dirty;                    /* qcow2 dirty bit (lazy refcounts in use) */
     char *backing_file;            /* as stored in the image; NULL if none */

@@ -16,6 +16,7 @@
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
 #include <vdisk/bitmap.h>
+#include <vdisk/protocol.h>
 #include <vdisk/vmdk.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
