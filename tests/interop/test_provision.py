@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -214,6 +215,39 @@ def test_overlay_keeps_backing_chain(tmp_path, vdisk, qemu_img, qemu_io):
     assert qmap_bytes(qmap(qemu_img, ov), depth=0, present=True, zero=True, data=False) == 1 * MiB
 
 
+@pytest.mark.parametrize("opts", ["compat=1.1", "compat=0.10", "extended_l2=on,cluster_size=128k"])
+def test_sparsify_overlay_never_uncovers_backing(tmp_path, vdisk, qemu_img, qemu_io, opts):
+    """Zeros a guest wrote over its backing file's data keep reading as
+    zeros: sparsify makes them zero clusters of this layer (as qemu-img
+    convert -B does), never unallocated ones that would show the backing
+    file; where the format has no zero flag (compat=0.10) they stay data.
+    Past the end of the backing file, nothing shows through: they go."""
+    base = tmp_path / "base.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", base, "16M")
+    qemu_io("-c", "write -P 0x22 0 16M", base)
+    ov = tmp_path / "ov.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-o", opts, "-b", base.name, "-F", "qcow2", ov, "32M")
+    qemu_io("-c", "write -P 0 0 4M", "-c", "write -P 0 20M 4M", "-c", "write -P 0x33 8M 1M", ov)
+    ref = tmp_path / "ref.raw"
+    qemu_img("convert", "-O", "raw", ov, ref)
+    before = allocated_bytes(ov)
+    vdisk("sparsify", "--zero-detect", "-q", ov)
+    check_and_compare(qemu_img, ref, ov)
+    entries = qmap(qemu_img, ov)
+    # The backing file shows exactly where it did: 4-8M and 9-16M.
+    assert qmap_bytes(entries, depth=1) == 11 * MiB
+    over_backing = [e for e in entries if e["start"] == 0]
+    assert over_backing[0]["depth"] == 0 and over_backing[0]["length"] >= 4 * MiB
+    if opts == "compat=0.10":
+        assert over_backing[0]["data"] and not over_backing[0]["zero"]
+        assert before - allocated_bytes(ov) >= 4 * MiB
+    else:
+        assert over_backing[0]["zero"] and not over_backing[0]["data"]
+        assert before - allocated_bytes(ov) >= 8 * MiB
+    # This layer keeps host space only for its 1 MiB of 0x33 (and 0-4M in v2).
+    assert qmap_bytes(entries, depth=0, data=True) == (5 if opts == "compat=0.10" else 1) * MiB
+
+
 def test_internal_snapshots_intact(tmp_path, vdisk, qemu_img, qemu_io):
     img = tmp_path / "s.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", img, "32M")
@@ -259,16 +293,80 @@ def test_refused_formats(tmp_path, vdisk, qemu_img):
     assert p.returncode == 1 and "not supported for vmdk images" in p.stderr
     pw = tmp_path / "pw"
     pw.write_text("secret")
-    enc = tmp_path / "e.qcow2"
-    qemu_img("create", "-q", "--object", f"secret,id=s0,file={pw}", "-f", "qcow2", "-o",
-             "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10", enc, "16M")
-    p = vdisk("sparsify", enc, check=False)
-    assert p.returncode == 1 and "encrypted" in p.stderr
     luks = tmp_path / "d.luks"
     qemu_img("create", "-q", "--object", f"secret,id=s0,file={pw}", "-f", "luks", "-o",
              "key-secret=s0,iter-time=10", luks, "16M")
     p = vdisk("eagerzero", luks, check=False)
     assert p.returncode == 1 and "not supported for luks images" in p.stderr
+
+
+@pytest.mark.parametrize("args", [["inflate"], ["inflate", "--eager"], ["eagerzero"],
+                                  ["sparsify", "--zero-detect"], ["sparsify", "--dry-run"]])
+def test_refused_on_encrypted_qcow2(tmp_path, vdisk, qemu_img, args):
+    """Zeros of an encrypted image are ciphertext: none of the moves can
+    tell or write them from the host side, so all are refused untouched."""
+    pw = tmp_path / "pw"
+    pw.write_text("secret")
+    enc = tmp_path / "e.qcow2"
+    qemu_img("create", "-q", "--object", f"secret,id=s0,file={pw}", "-f", "qcow2", "-o",
+             "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10", enc, "16M")
+    digest = sha(enc)
+    p = vdisk(*args, enc, check=False)
+    assert p.returncode == 1 and "encrypted" in p.stderr and str(enc) in p.stderr
+    assert sha(enc) == digest
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """An 8 MiB tmpfs, mounted in a mount namespace of its own (so nothing
+    outside sees it and it goes with the namespace): returns (dir, ns) where
+    ns(*argv) runs a command inside.  Needs root and util-linux's unshare /
+    nsenter; skipped otherwise."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("nsenter"):
+        pytest.skip("a private tmpfs needs root, unshare and nsenter")
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    holder = subprocess.Popen(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         f"mount -t tmpfs -o size=8m tmpfs '{mnt}' && echo ready && exec sleep infinity"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout.readline().strip() != "ready":
+            holder.kill()
+            pytest.skip(f"no tmpfs in a private mount namespace: {holder.communicate()[1]}")
+        # The mount is the namespace's only: ours still has the empty directory.
+        assert os.readlink(f"/proc/{holder.pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+
+        def ns(*argv, check=True):
+            return run(["nsenter", "-t", holder.pid, "-m", *argv], check=check)
+        yield mnt, ns
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+@pytest.mark.parametrize("eager", [False, True])
+def test_inflate_without_room_changes_nothing(tmp_path, small_fs, vdisk_bin, qemu_img, qemu_io,
+                                              fmt, eager):
+    """A 32 MiB image with 1 MiB of data on an 8 MiB file system: inflate
+    fails with the file system's ENOSPC, named, and the image reads as
+    before and checks clean (a failed qcow2 inflate adds no cluster)."""
+    mnt, ns = small_fs
+    src = tmp_path / f"src.{fmt}"
+    qemu_img("create", "-q", "-f", fmt, src, "32M")
+    qemu_io("-f", fmt, "-c", "write -P 0x5a 1M 1M", src)
+    img = mnt / f"d.{fmt}"
+    ns("cp", "--sparse=always", src, img)
+    p = ns(vdisk_bin, "inflate", *(["--eager"] if eager else []), "-f", fmt, img, check=False)
+    assert p.returncode == 1
+    assert str(img) in p.stderr and "No space left on device" in p.stderr
+    ns("qemu-img", "compare", "-q", "-f", fmt, "-F", fmt, src, img)
+    if fmt == "qcow2":
+        ns("qemu-img", "check", "-q", img)
+        assert ns("stat", "-c", "%s", img).stdout.strip() == str(os.stat(src).st_size)
+    # What failed left no reservation behind: the space is there for others.
+    assert int(ns("stat", "-c", "%b", img).stdout) * 512 <= allocated_bytes(src) + MiB
 
 
 def test_help_lists_every_option(vdisk):
