@@ -22,13 +22,13 @@ static const struct {
 };
 
 static void
-print_json(const vv_provision_args *a, const vdisk_provision_result *r)
+print_json(vv_provision_op op, unsigned flags, const vdisk_provision_result *r)
 {
     vv_json j;
     vv_json_init(&j, stdout);
     vv_json_object_begin(&j, NULL);
-    vv_json_string(&j, "operation", ops[a->op].name);
-    vv_json_bool(&j, "dry-run", a->flags & VDISK_PROVISION_DRY_RUN);
+    vv_json_string(&j, "operation", ops[op].name);
+    vv_json_bool(&j, "dry-run", flags & VDISK_PROVISION_DRY_RUN);
     vv_json_uint(&j, "changed", r->changed);
     vv_json_uint(&j, "zeroed", r->zeroed);
     vv_json_uint(&j, "host-before", r->host_before);
@@ -61,25 +61,25 @@ print_skipped(const vdisk_provision_result *r)
 }
 
 static void
-print_human(const vv_provision_args *a, const vdisk_provision_result *r)
+print_human(const char *name, vv_provision_op op, unsigned flags, const vdisk_provision_result *r)
 {
-    bool dry = a->flags & VDISK_PROVISION_DRY_RUN;
+    bool dry = flags & VDISK_PROVISION_DRY_RUN;
     char c[32], z[32], hb[32], ha[32];
     vv_size_to_str(r->changed, c, sizeof(c));
     vv_size_to_str(r->zeroed, z, sizeof(z));
     const char *would = dry ? "would be " : "";
     if (dry)
         printf("Dry run, nothing was changed.\n");
-    switch (a->op) {
+    switch (op) {
     case VV_PROVISION_INFLATE:
-        printf("%s: %s %sgiven host space (%s thick), %s of zeros %swritten.\n", a->file, c, would,
-               (a->flags & VDISK_INFLATE_EAGER) ? "eager-zeroed" : "lazy-zeroed", z, would);
+        printf("%s: %s %sgiven host space (%s thick), %s of zeros %swritten.\n", name, c, would,
+               (flags & VDISK_INFLATE_EAGER) ? "eager-zeroed" : "lazy-zeroed", z, would);
         break;
     case VV_PROVISION_EAGERZERO:
-        printf("%s: %s of reserved space %swritten with zeros.\n", a->file, z, would);
+        printf("%s: %s of reserved space %swritten with zeros.\n", name, z, would);
         break;
     case VV_PROVISION_SPARSIFY:
-        printf("%s: %s reading as zeros %sgiven back to the host.\n", a->file, c, would);
+        printf("%s: %s reading as zeros %sgiven back to the host.\n", name, c, would);
         break;
     }
     printf("Host space: %s -> %s%s.\n", vv_size_to_str(r->host_before, hb, sizeof(hb)),
@@ -105,9 +105,17 @@ vv_provision_run(const vv_provision_args *a)
         vv_report_file(&err, a->file);
     if (vv_close_image(img, r == 0 && !dry) < 0 || r < 0)
         return 1;
-    if (a->output == VV_OUTPUT_JSON)
-        print_json(a, &res);
-    else if (!a->quiet)
-        print_human(a, &res);
+    if (!a->quiet || a->output == VV_OUTPUT_JSON)
+        vv_provision_print(a->file, a->op, a->flags, &res, a->output);
     return 0;
+}
+
+void
+vv_provision_print(const char *name, vv_provision_op op, unsigned flags,
+                   const vdisk_provision_result *r, vv_output output)
+{
+    if (output == VV_OUTPUT_JSON)
+        print_json(op, flags, r);
+    else
+        print_human(name, op, flags, r);
 }

@@ -28,5 +28,8 @@ typedef struct vv_provision_args {
 /* Run the operation on a->file and print the result; returns the exit
  * status (0, or 1 with the error printed). */
 int vv_provision_run(const vv_provision_args *a);
+/* Print a result: human lines naming `name` (an image, a volume), or JSON. */
+void vv_provision_print(const char *name, vv_provision_op op, unsigned flags,
+                        const vdisk_provision_result *r, vv_output output);
 
 #endif
