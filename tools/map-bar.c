@@ -84,29 +84,39 @@ print_json(const vv_map_cells *m, const char *bar)
     vv_json_finish(&j);
 }
 
-int
-vv_map_bar(vdisk_image *img, uint64_t start, uint64_t length, size_t width, vv_output out)
+size_t
+vv_map_bar_width(size_t width)
 {
     if (width == 0)
         width = terminal_width();
-    if (width > BAR_MAX_WIDTH)
-        width = BAR_MAX_WIDTH;
-    vv_map_cells m;
-    if (vv_map_cells_fill(img, start, length, width, &m) < 0)
-        return 1;
-    char *bar = calloc(1, width + 1);
+    return width > BAR_MAX_WIDTH ? BAR_MAX_WIDTH : width;
+}
+
+int
+vv_map_bar_print(const vv_map_cells *m, vv_output out)
+{
+    char *bar = calloc(1, m->n + 1);
     if (!bar) {
-        vv_map_cells_free(&m);
         vv_error("out of memory");
         return 1;
     }
-    for (size_t i = 0; i < width && length; i++)
-        bar[i] = bar_chars[vv_map_cell_kind(&m, i)];
+    for (size_t i = 0; i < m->n && m->length; i++)
+        bar[i] = bar_chars[vv_map_cell_kind(m, i)];
     if (out == VV_OUTPUT_JSON)
-        print_json(&m, bar);
+        print_json(m, bar);
     else
-        print_human(&m, bar);
+        print_human(m, bar);
     free(bar);
-    vv_map_cells_free(&m);
     return 0;
+}
+
+int
+vv_map_bar(vdisk_image *img, uint64_t start, uint64_t length, size_t width, vv_output out)
+{
+    vv_map_cells m;
+    if (vv_map_cells_fill(img, start, length, vv_map_bar_width(width), &m) < 0)
+        return 1;
+    int ret = vv_map_bar_print(&m, out);
+    vv_map_cells_free(&m);
+    return ret;
 }

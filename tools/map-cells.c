@@ -24,9 +24,8 @@ cell_start(const vv_map_cells *m, size_t i)
     return m->start + (uint64_t)((__uint128_t)m->length * i / m->n);
 }
 
-/* vdisk_alloc_fn: spread a run over the cells it overlaps. */
-static int
-add_run(void *opaque, uint64_t off, uint64_t len, vdisk_alloc_kind kind)
+int
+vv_map_cells_add(void *opaque, uint64_t off, uint64_t len, vdisk_alloc_kind kind)
 {
     vv_map_cells *m = opaque;
     m->total[kind] += len;
@@ -43,7 +42,7 @@ add_run(void *opaque, uint64_t off, uint64_t len, vdisk_alloc_kind kind)
 }
 
 int
-vv_map_cells_fill(vdisk_image *img, uint64_t start, uint64_t length, size_t n, vv_map_cells *m)
+vv_map_cells_init(vv_map_cells *m, uint64_t start, uint64_t length, size_t n)
 {
     memset(m, 0, sizeof(*m));
     m->start = start;
@@ -54,10 +53,18 @@ vv_map_cells_fill(vdisk_image *img, uint64_t start, uint64_t length, size_t n, v
         vv_error("out of memory");
         return -1;
     }
+    return 0;
+}
+
+int
+vv_map_cells_fill(vdisk_image *img, uint64_t start, uint64_t length, size_t n, vv_map_cells *m)
+{
+    if (vv_map_cells_init(m, start, length, n) < 0)
+        return -1;
     if (length == 0)
         return 0;
     vdisk_error err = { 0 };
-    if (vdisk_alloc_map(img, start, length, add_run, m, &err) < 0) {
+    if (vdisk_alloc_map(img, start, length, vv_map_cells_add, m, &err) < 0) {
         vv_report_file(&err, vdisk_get_filename(img));
         vv_map_cells_free(m);
         return -1;

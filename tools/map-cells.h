@@ -21,6 +21,12 @@ typedef struct vv_map_cells {
 int vv_map_cells_fill(vdisk_image *img, uint64_t start, uint64_t length, size_t n,
                       vv_map_cells *m);
 void vv_map_cells_free(vv_map_cells *m);
+/* Empty cells for a map filled by the caller (vol-map: the plugin's
+ * vdisk_vol_alloc_map) with vv_map_cells_add; errors printed, 0 or -1. */
+int vv_map_cells_init(vv_map_cells *m, uint64_t start, uint64_t length, size_t n);
+/* vdisk_alloc_fn (opaque: the vv_map_cells): spread a run over the cells
+ * it overlaps. */
+int vv_map_cells_add(void *opaque, uint64_t off, uint64_t len, vdisk_alloc_kind kind);
 
 /* The kind holding most of cell i's bytes. */
 vdisk_alloc_kind vv_map_cell_kind(const vv_map_cells *m, size_t i);

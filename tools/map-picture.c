@@ -105,15 +105,12 @@ draw_legend(canvas *c, const vv_map_cells *m, unsigned top)
 }
 
 static void
-draw(canvas *c, vdisk_image *img, const vv_map_cells *m, unsigned rows)
+draw(canvas *c, const char *title, const vv_map_cells *m, unsigned rows)
 {
     static const uint8_t white[3] = { 0xff, 0xff, 0xff };
     char line[160], a[32], b[32];
-    const char *name = vdisk_get_filename(img), *slash = strrchr(name, '/');
     fill(c, 0, 0, c->w, c->h, white);
-    snprintf(line, sizeof(line), "%s  %s  %s", slash ? slash + 1 : name,
-             vdisk_format_name(vdisk_get_format(img)), vv_size_to_str(vdisk_get_size(img), a, sizeof(a)));
-    text(c, MARGIN, MARGIN, line);
+    text(c, MARGIN, MARGIN, title);
     unsigned top = MARGIN + LINE + 4;
     draw_grid(c, m, top);
     top += rows * (CELL + GAP) + 12;
@@ -125,17 +122,20 @@ draw(canvas *c, vdisk_image *img, const vv_map_cells *m, unsigned rows)
     text(c, MARGIN, top, line);
 }
 
-int
-vv_map_picture(vdisk_image *img, uint64_t start, uint64_t length, const char *path)
+size_t
+vv_map_picture_cells(uint64_t length)
 {
     /* Small images get fewer cells (at least 512 bytes each). */
     size_t n = COLS * ROWS;
     if (length / 512 < n)
         n = length / 512 ? (size_t)(length / 512) : 1;
-    unsigned rows = (unsigned)((n + COLS - 1) / COLS);
-    vv_map_cells m;
-    if (vv_map_cells_fill(img, start, length, n, &m) < 0)
-        return 1;
+    return n;
+}
+
+int
+vv_map_picture_write(const vv_map_cells *m, const char *title, const char *path)
+{
+    unsigned rows = (unsigned)((m->n + COLS - 1) / COLS);
     canvas c = { .w = WIDTH };
     c.h = MARGIN + LINE + 4 + rows * (CELL + GAP) + 12 + VDISK_ALLOC_KINDS * LINE + 4 + LINE + MARGIN;
     c.px = malloc((size_t)c.w * c.h * 3);
@@ -143,10 +143,25 @@ vv_map_picture(vdisk_image *img, uint64_t start, uint64_t length, const char *pa
     if (!c.px) {
         vv_error("out of memory for a %ux%u picture", c.w, c.h);
     } else {
-        draw(&c, img, &m, rows);
+        draw(&c, title, m, rows);
         ret = vv_png_write(path, c.px, c.w, c.h) < 0 ? 1 : 0;
     }
     free(c.px);
+    return ret;
+}
+
+int
+vv_map_picture(vdisk_image *img, uint64_t start, uint64_t length, const char *path)
+{
+    vv_map_cells m;
+    if (vv_map_cells_fill(img, start, length, vv_map_picture_cells(length), &m) < 0)
+        return 1;
+    char title[160], size[32];
+    const char *name = vdisk_get_filename(img), *slash = strrchr(name, '/');
+    snprintf(title, sizeof(title), "%s  %s  %s", slash ? slash + 1 : name,
+             vdisk_format_name(vdisk_get_format(img)),
+             vv_size_to_str(vdisk_get_size(img), size, sizeof(size)));
+    int ret = vv_map_picture_write(&m, title, path);
     vv_map_cells_free(&m);
     return ret;
 }
