@@ -59,6 +59,7 @@ int cmd_vol_resize(int argc, char **argv);
 int cmd_vol_inflate(int argc, char **argv);
 int cmd_vol_eagerzero(int argc, char **argv);
 int cmd_vol_sparsify(int argc, char **argv);
+int cmd_vol_map(int argc, char **argv);
 int cmd_vol_info(int argc, char **argv);
 int cmd_vol_dumpxml(int argc, char **argv);
 int cmd_vol_path(int argc, char **argv);
