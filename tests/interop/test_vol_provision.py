@@ -123,3 +123,30 @@ def test_pool_info_details(virsh, qemu_io):
 def test_pool_info_details_not_through_a_daemon(virsh):
     p = virsh.run("-c", "test:///default", "pool-info", "default", "--details", check=False)
     assert p.returncode == 1 and "--details" in p.stderr
+
+
+def test_vol_map_bar_and_picture(virsh, qemu_img, qemu_io):
+    """vol-map of a 64 MiB qcow2 volume laid out by qemu-io: data 0-4M,
+    zeros 4-5M, compressed 8-9M, the rest unallocated; the bytes of each
+    kind as qemu-img map tells them."""
+    path = virsh.make_pool("p")
+    virsh.run("vol-create-as", "p", "v", "64M", "--format", "qcow2")
+    qemu_io("-c", "write -P 1 0 4M", "-c", "write -z 4M 1M", "-c", "write -c -P 2 8M 1M",
+            path / "v")
+    entries = qemu_map(qemu_img, path / "v")
+    zero = sum(e["length"] for e in entries if e["present"] and e["zero"] and not e["data"])
+    absent = sum(e["length"] for e in entries if not e["present"])
+    png = virsh.tmp / "v.png"
+    out = json.loads(virsh.run("vol-map", "v", "--pool", "p", "--width", "64", "--json",
+                               "--picture", png).stdout)
+    b = out["bytes"]
+    assert (b["data"], b["compressed"]) == (4 * MiB, MiB)
+    assert (b["zero"], b["unallocated"]) == (zero, absent)
+    assert sum(b.values()) == 64 * MiB
+    # One character per MiB.
+    assert out["bar"] == "#" * 4 + ("0" if zero else ".") + "..." + "c" + "." * 55
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    p = virsh.run("vol-map", "v", "--pool", "p", "--width", "0", check=False)
+    assert p.returncode == 1 and "--width" in p.stderr
+    p = virsh.run("-c", "test:///default", "vol-map", "v", "--pool", "p", check=False)
+    assert p.returncode == 1 and "does not go through a libvirt daemon" in p.stderr
