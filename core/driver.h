@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <vdisk/options.h>
 #include <vdisk/vdisk.h>
 
 #include "file.h"
@@ -41,6 +42,38 @@ struct vdisk_driver {
     /* Write a new image of this format into an empty, writable file. */
     int (*create)(vdisk_file *file, const vdisk_create_opts *opts,
                   vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+    /* Optional: the -o options of the format (vdisk/options.h), which
+     * vdisk_create_opts_set, vdisk_amend_opts_set and "-o help" read; NULL
+     * (the read-only formats: vdi, qed, parallels) takes the common ones
+     * (size, preallocation, nocow).  A table is a static array in "-o
+     * help" order ending with VDISK_OPTIONS_END; a driver whose images need
+     * options of their own (subformat=...) adds the fields to
+     * vdisk_create_opts and writes (vpc/opts.c in full):
+     *
+     *     static int set_subformat(vdisk_create_opts *o, const char *key,
+     *                              const char *value, vdisk_error *err);
+     *     const vdisk_option vpc_options[] = {
+     *         VDISK_OPTIONS_COMMON,
+     *         { "subformat", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0, NULL,
+     *           "Type of virtual hard disk format. ...", set_subformat, NULL },
+     *         VDISK_OPTIONS_END,
+     *     };
+     *     ... .options = vpc_options, .opts_validate = vpc_opts_validate, ...
+     *
+     * (options.h has the shared parsers and entries; vmdk/opts.c lists the
+     * common entries apart, in the order of its "Formatting" line). */
+    const struct vdisk_option *options;
+    /* Optional: the defaults of the format's own fields of vdisk_create_opts
+     * (vdisk_create_opts_init; everything else starts at zero). */
+    void (*opts_init)(vdisk_create_opts *o);
+    /* Optional: refuse a combination of create options the format cannot
+     * make, with qemu-img's messages (vdisk_create_opts_validate, after the
+     * checks every format shares). */
+    int (*opts_validate)(const vdisk_create_opts *o, vdisk_error *err);
+    /* "-o help" lists the table by name, as qemu-img lists every format's,
+     * rather than in the table's order (vmdk, whose table is in the order
+     * of its "Formatting" line). */
+    bool options_help_by_name;
 
     int (*pread)(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error *err);
     int (*pwrite)(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err);
@@ -79,7 +112,7 @@ struct vdisk_driver {
     int (*bitmap)(vdisk_image *img, const struct vdisk_bitmap_op *op, vdisk_error *err);
     /* Optional: add or erase LUKS key slots (vdisk_amend_keyslots). */
     int (*amend_keyslots)(vdisk_image *img, const vdisk_keyslot_opts *opts, vdisk_error *err);
-    /* Optional: change the virtual size to `size` (resize.c has checked the
+    /* Optional: change the virtual size to `size` (dispatch.c has checked the
      * request: size > 0, shrinking allowed, prealloc only when growing). */
     int (*truncate)(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc,
                     vdisk_progress_fn progress, void *opaque, vdisk_error *err);
@@ -140,9 +173,6 @@ const struct vdisk_driver *vdisk_driver_for(vdisk_format fmt);
  * (UNKNOWN: probe); the chain's backing policy, if any, decides first. */
 int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
                        vdisk_image **out, vdisk_error *err);
-
-/* Switch a read-only handle to the content of a snapshot (snapshot.c). */
-int vdisk_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 
 /* Compressed writes in two steps (image.c): compress without touching the
  * image (any thread), then store in order.  The driver must have both

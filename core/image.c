@@ -22,45 +22,7 @@
  * loops through symlink tricks or just never ends. */
 #define MAX_BACKING_DEPTH 256
 
-static const struct {
-    vdisk_format fmt;
-    const char *name;
-} format_names[] = {
-    { VDISK_FORMAT_RAW, "raw" },
-    { VDISK_FORMAT_QCOW2, "qcow2" },
-    { VDISK_FORMAT_ISO, "iso" },
-    { VDISK_FORMAT_LUKS, "luks" },
-    { VDISK_FORMAT_VMDK, "vmdk" },
-    { VDISK_FORMAT_VHDX, "vhdx" },
-    { VDISK_FORMAT_VPC, "vpc" },
-    { VDISK_FORMAT_VDI, "vdi" },
-    { VDISK_FORMAT_QED, "qed" },
-    { VDISK_FORMAT_PARALLELS, "parallels" },
-    { VDISK_FORMAT_DMG, "dmg" },
-    { VDISK_FORMAT_CLOOP, "cloop" },
-    { VDISK_FORMAT_BOCHS, "bochs" },
-    { VDISK_FORMAT_QCOW, "qcow" },
-};
-
-const char *
-vdisk_format_name(vdisk_format fmt)
-{
-    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
-        if (format_names[i].fmt == fmt)
-            return format_names[i].name;
-    return "unknown";
-}
-
-int
-vdisk_format_from_name(const char *name, vdisk_format *fmt, vdisk_error *err)
-{
-    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
-        if (strcmp(format_names[i].name, name) == 0) {
-            *fmt = format_names[i].fmt;
-            return 0;
-        }
-    return vdisk_error_set(err, EINVAL, "unknown image format '%s' (expected raw, qcow2, luks, iso or vmdk)", name);
-}
+/* ---- the driver table (the names are formats.c's) ----------------------- */
 
 bool
 vdisk_format_supported(vdisk_format fmt)
@@ -73,15 +35,6 @@ vdisk_format_can_create(vdisk_format fmt)
 {
     const struct vdisk_driver *drv = vdisk_driver_for(fmt);
     return drv && drv->create;
-}
-
-bool
-vdisk_format_at(size_t i, vdisk_format *fmt)
-{
-    if (i >= sizeof(format_names) / sizeof(format_names[0]))
-        return false;
-    *fmt = format_names[i].fmt;
-    return true;
 }
 
 void
@@ -145,6 +98,20 @@ image_free(vdisk_image *img)
     free(img);
 }
 
+/* Open's snapshot option (-l): switch the new read-only handle to the
+ * content of an internal snapshot. */
+static int
+load_snapshot(vdisk_image *img, const char *id_or_name, vdisk_error *err)
+{
+    if (!img->drv->snapshot_load)
+        return vdisk_error_set(err, ENOTSUP, "%s: format '%s' does not support internal snapshots",
+                               img->filename, img->drv->name);
+    if (!id_or_name[0])
+        return vdisk_error_set(err, EINVAL, "%s: a snapshot needs a non-empty ID or name",
+                               img->filename);
+    return img->drv->snapshot_load(img, id_or_name, err);
+}
+
 int
 vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err)
 {
@@ -157,7 +124,7 @@ vdisk_open(const char *path, const vdisk_open_opts *opts, vdisk_image **out, vdi
     if (r == 0 && opts && opts->snapshot) {
         r = (flags & VDISK_OPEN_RDWR)
                 ? vdisk_error_set(err, EINVAL, "%s: a snapshot can only be opened read-only", path)
-                : vdisk_snapshot_load(*out, opts->snapshot, err);
+                : load_snapshot(*out, opts->snapshot, err);
         if (r < 0) {
             vdisk_close(*out, NULL);
             *out = NULL;

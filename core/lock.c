@@ -107,10 +107,10 @@ apply_bytes(int fd, const char *path, vdisk_lock *lk, unsigned perm, unsigned un
 static int
 in_use(const char *path, const char *what, unsigned bit, vdisk_error *err)
 {
-    return vdisk_error_set(err, EBUSY,
-                           "%s: image is in use: Failed to get %s\"%s\" lock. Is another process "
-                           "using the image [%s]? (-U / --force-share allows read-only inspection)",
-                           path, what, vdisk_lock_perm_name(bit), path);
+    return vdisk_error_set_kind(err, VDISK_ERR_IN_USE, EBUSY,
+                                "%s: image is in use: Failed to get %s\"%s\" lock. Is another process "
+                                "using the image [%s]? (-U / --force-share allows read-only "
+                                "inspection)", path, what, vdisk_lock_perm_name(bit), path);
 }
 
 int

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "options.h"
 #include "provision/provision.h"
 
 /* Open: the virtual size is the file (or device) length, rounded up to
@@ -148,12 +149,44 @@ raw_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out,
     return 0;
 }
 
+/* backing_file / backing_fmt: a raw image has nowhere to record them. */
+static int
+no_backing(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
+{
+    (void)o, (void)value;
+    return vdisk_error_set(err, EINVAL, "Invalid parameter '%s' for format raw "
+                           "(raw images cannot have a backing file; use qcow2)", key);
+}
+
+/* A raw image has no backing file and no metadata to preallocate. */
+static int
+raw_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->backing_file)
+        return vdisk_error_set(err, ENOTSUP, "raw images cannot have a backing file (use qcow2)");
+    if (o->prealloc == VDISK_PREALLOC_METADATA)
+        return vdisk_error_set(err, ENOTSUP, "Unsupported preallocation mode: metadata (raw images "
+                               "take off, falloc or full)");
+    return 0;
+}
+
+static const vdisk_option raw_options[] = {
+    VDISK_OPTIONS_COMMON,
+    { "backing_file", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      no_backing, NULL },
+    { "backing_fmt", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      no_backing, NULL },
+    VDISK_OPTIONS_END,
+};
+
 const struct vdisk_driver vdisk_raw_driver = {
     .name = "raw",
     .format = VDISK_FORMAT_RAW,
     .open = raw_open,
     .close = raw_close,
     .create = raw_create,
+    .options = raw_options,
+    .opts_validate = raw_opts_validate,
     .pread = raw_pread,
     .pwrite = raw_pwrite,
     .write_zeroes = raw_write_zeroes,

@@ -11,25 +11,18 @@
 
 enum key_kind { KEY_NONE, KEY_AMEND, KEY_CREATE };
 
-/* The LUKS option names: what qemu-img amend takes, and what it only
- * takes when creating an image. */
-static const struct {
-    const char *name;
-    enum key_kind kind;
-} keys[] = {
-    { "state", KEY_AMEND }, { "new-secret", KEY_AMEND }, { "old-secret", KEY_AMEND },
-    { "keyslot", KEY_AMEND }, { "iter-time", KEY_AMEND },
-    { "format", KEY_CREATE }, { "key-secret", KEY_CREATE }, { "cipher-alg", KEY_CREATE },
-    { "cipher-mode", KEY_CREATE }, { "ivgen-alg", KEY_CREATE }, { "ivgen-hash-alg", KEY_CREATE },
-    { "hash-alg", KEY_CREATE },
-};
-
+/* A LUKS option name (without the prefix): one qemu-img amend takes, one
+ * it takes only when creating an image, or none -- as the library's qcow2
+ * table lists them under "encrypt.". */
 static enum key_kind
 key_kind(const char *name)
 {
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (strcmp(keys[i].name, name) == 0)
-            return keys[i].kind;
+    char full[sizeof(PREFIX) + 128];   /* keys are cut at 127 bytes */
+    snprintf(full, sizeof(full), PREFIX "%s", name);
+    if (vdisk_option_find(VDISK_FORMAT_QCOW2, full, VDISK_OPTION_KEYSLOT))
+        return KEY_AMEND;
+    if (vdisk_option_find(VDISK_FORMAT_QCOW2, full, VDISK_OPTION_CREATE))
+        return KEY_CREATE;
     return KEY_NONE;
 }
 
@@ -193,17 +186,6 @@ vv_amend_encrypt_apply(vdisk_image *img, vv_amend_encrypt *ke, const vv_secrets 
     if (r < 0)
         vv_report_file(&err, vdisk_get_filename(img));
     return r < 0 ? -1 : 0;
-}
-
-void
-vv_amend_encrypt_help(void)
-{
-    printf("  encrypt.iter-time=<num> - Time to spend in PBKDF in milliseconds\n"
-           "  encrypt.keyslot=<num>  - Select a single keyslot to modify explicitly\n"
-           "  encrypt.new-secret=<str> - New secret to set in the matching keyslots\n"
-           "  encrypt.old-secret=<str> - Select all keyslots that match this password\n"
-           "  encrypt.state=<str>    - Select new state of affected keyslots (active/inactive)\n"
-           "  (luks images: the same without 'encrypt.')\n");
 }
 
 void

@@ -37,8 +37,6 @@ int vv_amend_encrypt_extract(char *list, vv_amend_encrypt *ke);
  * the key slots.  0, or -1 with the error printed. */
 int vv_amend_encrypt_apply(vdisk_image *img, vv_amend_encrypt *ke, const vv_secrets *secrets,
                            bool force);
-/* Lines for `amend -o help`. */
-void vv_amend_encrypt_help(void);
 void vv_amend_encrypt_clear(vv_amend_encrypt *ke);
 
 #endif

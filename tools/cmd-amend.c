@@ -21,97 +21,15 @@
 
 enum { OPT_FORCE = 256 };
 
-/* Options qemu-img creates with but cannot change afterwards. */
-static const char *const create_only[] = {
-    "cluster_size", "preallocation", "extended_l2", "compression_type", "encryption", NULL,
-};
-
-static bool
-in_list(const char *const *l, const char *key)
-{
-    for (; *l; l++)
-        if (strcmp(*l, key) == 0)
-            return true;
-    return false;
-}
-
-/* refcount_bits=N, as QEMU reads numbers (0x10 and 020 too; "-1" wraps
- * to a width the driver refuses). */
-static int
-parse_number(const char *key, const char *val, int *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(val, &end, 0);
-    if (errno || end == val || *end) {
-        vv_error("Parameter '%s' expects a number", key);
-        return -1;
-    }
-    /* Out of range widths get the driver's message. */
-    *out = v > 64 ? 65 : (int)v;
-    if (v == 0)
-        *out = -1;
-    return 0;
-}
-
-/* The keys qemu-img amends beyond compat and lazy_refcounts; 1: not one. */
-static int
-parse_more(const char *key, const char *val, vdisk_amend_opts *o)
-{
-    if (strcmp(key, "size") == 0) {
-        if (vdisk_parse_size(val, &o->size, NULL) < 0) {
-            vv_error("Parameter 'size' expects a non-negative number below 2^64\n"
-                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
-                     "and exabytes, respectively.");
-            return -1;
-        }
-    } else if (strcmp(key, "refcount_bits") == 0) {
-        return parse_number(key, val, &o->refcount_bits);
-    } else if (strcmp(key, "backing_file") == 0) {
-        o->backing_file = val;
-    } else if (strcmp(key, "backing_fmt") == 0) {
-        o->backing_format = val;
-    } else if (strcmp(key, "data_file") == 0) {
-        o->data_file = val;
-    } else if (strcmp(key, "data_file_raw") == 0) {
-        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
-            vv_error("Parameter 'data_file_raw' expects 'on' or 'off'");
-            return -1;
-        }
-        o->data_file_raw = strcmp(val, "on") == 0;
-    } else {
-        return 1;
-    }
-    return 0;
-}
-
-/* One key=value of -o into opts; returns 0 or prints and returns -1. */
+/* One key=value of -o into opts, by the qcow2 vocabulary (the only format
+ * with options to amend: vdisk_amend refuses the others, as qemu-img
+ * does, once their options have been read); 0, or prints and returns -1. */
 static int
 parse_option(const char *key, const char *val, vdisk_amend_opts *o)
 {
-    int more = parse_more(key, val, o);
-    if (more <= 0)
-        return more;
-    if (strcmp(key, "compat") == 0) {
-        if (strcmp(val, "0.10") == 0 || strcmp(val, "v2") == 0)
-            o->qcow2_version = 2;
-        else if (strcmp(val, "1.1") == 0 || strcmp(val, "v3") == 0)
-            o->qcow2_version = 3;
-        else {
-            vv_error("Unknown compatibility level %s", val);
-            return -1;
-        }
-    } else if (strcmp(key, "lazy_refcounts") == 0) {
-        if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
-            vv_error("Parameter 'lazy_refcounts' expects 'on' or 'off'");
-            return -1;
-        }
-        o->lazy_refcounts = strcmp(val, "on") == 0;
-    } else if (in_list(create_only, key)) {
-        vv_error("Invalid parameter '%s'\nThis option is only supported for image creation", key);
-        return -1;
-    } else {
-        vv_error("Invalid parameter '%s'", key);
+    vdisk_error err = { 0 };
+    if (vdisk_amend_opts_set(VDISK_FORMAT_QCOW2, o, key, val, &err) < 0) {
+        vv_error("%s", err.message);
         return -1;
     }
     return 0;
@@ -134,20 +52,21 @@ parse_options(char *list, vdisk_amend_opts *o)
     return 0;
 }
 
-static void
+/* amend -o help: qcow2's options, then its key-slot ones. */
+static int
 option_help(void)
 {
-    printf("Amend options for 'qcow2':\n"
-           "  backing_file=<str>     - File name of a base image\n"
-           "  backing_fmt=<str>      - Image format of the base image\n"
-           "  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])\n"
-           "  data_file=<str>        - File name of an external data file\n"
-           "  data_file_raw=<bool (on/off)> - The external data file must stay valid as a raw "
-           "image\n"
-           "  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n"
-           "  refcount_bits=<num>    - Width of a reference count entry in bits\n"
-           "  size=<size>            - Virtual disk size\n");
-    vv_amend_encrypt_help();
+    char *opts = vdisk_options_help(VDISK_FORMAT_QCOW2, VDISK_OPTION_AMEND);
+    char *slots = vdisk_options_help(VDISK_FORMAT_QCOW2, VDISK_OPTION_KEYSLOT);
+    if (opts && slots)
+        printf("Amend options for 'qcow2':\n%s%s  (luks images: the same without 'encrypt.')\n",
+               opts, slots);
+    else
+        vv_error("out of memory");
+    int r = opts && slots ? 0 : 1;
+    free(opts);
+    free(slots);
+    return r;
 }
 
 /* Parse the command line; returns -1 to go on, else an exit status. */
@@ -185,10 +104,8 @@ parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
     }
     if (!*options)
         return vv_usage_error("Must specify options (-o)");
-    if (vv_opts_want_help(*options)) {
-        option_help();
-        return 0;
-    }
+    if (vv_opts_want_help(*options))
+        return option_help();
     if (optind != argc - 1)
         return vv_usage_error("Expecting one image file name");
     if (vv_secrets_check_format(secrets, *fmt) < 0)

@@ -201,8 +201,7 @@ cmd_convert(int argc, char **argv)
     if (vv_parse_format(a.dst_fmt, &dst_fmt) < 0)
         goto out;
     if (vv_opts_want_help(a.options)) {
-        vv_create_spec_help(dst_fmt, stdout);
-        ret = 0;
+        ret = vv_create_spec_help(dst_fmt, stdout) < 0;
         goto out;
     }
     if (optind != argc - 2) {

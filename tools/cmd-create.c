@@ -159,8 +159,7 @@ cmd_create(int argc, char **argv)
         goto out_args;
     }
     if (vv_opts_want_help(a.options)) {
-        vv_create_spec_help(fmt, stdout);
-        ret = 0;
+        ret = vv_create_spec_help(fmt, stdout) < 0;
         goto out_args;
     }
     if (!a.file) {

@@ -158,8 +158,7 @@ cmd_measure(int argc, char **argv)
         ret = 1;
         if (vv_parse_format(a.out_fmt, &fmt) == 0) {
             if (vv_opts_want_help(a.options)) {
-                vv_create_spec_help(fmt, stdout);
-                ret = 0;
+                ret = vv_create_spec_help(fmt, stdout) < 0;
             } else {
                 ret = run_measure(&a, fmt);
             }

@@ -7,28 +7,20 @@
 #include "createopts.h"
 #include "options.h"
 
-enum opt_kind { KIND_SIZE, KIND_NUMBER, KIND_STRING, KIND_BOOL };
-
-static const struct {
-    const char *name;
-    enum opt_kind kind;
-    bool qcow2_only;
-    const char *help;
-} keys[VV_KEY_COUNT] = {
-    [VV_KEY_SIZE] = { "size", KIND_SIZE, false, "Virtual disk size" },
-    [VV_KEY_PREALLOCATION] = { "preallocation", KIND_STRING, false,
-                               "Preallocation mode (allowed values: off, metadata, falloc, full)" },
-    [VV_KEY_NOCOW] = { "nocow", KIND_BOOL, false, "Turn off copy-on-write (valid only on btrfs)" },
-    [VV_KEY_BACKING_FILE] = { "backing_file", KIND_STRING, true, "File name of a base image" },
-    [VV_KEY_BACKING_FMT] = { "backing_fmt", KIND_STRING, true, "Image format of the base image" },
-    [VV_KEY_CLUSTER_SIZE] = { "cluster_size", KIND_SIZE, true, "qcow2 cluster size" },
-    [VV_KEY_COMPAT] = { "compat", KIND_STRING, true, "Compatibility level (v2 [0.10] or v3 [1.1])" },
-    [VV_KEY_REFCOUNT_BITS] = { "refcount_bits", KIND_NUMBER, true,
-                               "Width of a reference count entry in bits" },
-    [VV_KEY_LAZY_REFCOUNTS] = { "lazy_refcounts", KIND_BOOL, true, "Postpone refcount updates" },
-    [VV_KEY_EXTENDED_L2] = { "extended_l2", KIND_BOOL, true, "Extended L2 tables" },
-    [VV_KEY_COMPRESSION_TYPE] = { "compression_type", KIND_STRING, true,
-                                  "Compression method used for image cluster compression" },
+/* The options the "Formatting" line shows (their types, defaults and help
+ * are the library's: vdisk/options.h). */
+static const char *const key_names[VV_KEY_COUNT] = {
+    [VV_KEY_SIZE] = "size",
+    [VV_KEY_PREALLOCATION] = "preallocation",
+    [VV_KEY_NOCOW] = "nocow",
+    [VV_KEY_BACKING_FILE] = "backing_file",
+    [VV_KEY_BACKING_FMT] = "backing_fmt",
+    [VV_KEY_CLUSTER_SIZE] = "cluster_size",
+    [VV_KEY_COMPAT] = "compat",
+    [VV_KEY_REFCOUNT_BITS] = "refcount_bits",
+    [VV_KEY_LAZY_REFCOUNTS] = "lazy_refcounts",
+    [VV_KEY_EXTENDED_L2] = "extended_l2",
+    [VV_KEY_COMPRESSION_TYPE] = "compression_type",
 };
 
 /* qemu-img's order of the "Formatting" line, per format. */
@@ -55,10 +47,6 @@ vv_create_spec_clear(vv_create_spec *s)
         free(s->shown[i]);
     for (int i = 0; i < VV_FORMAT_KEYS_MAX; i++)
         free(s->format_shown[i]);
-    for (size_t i = 0; i < s->ntyped; i++) {
-        free(s->typed_key[i]);
-        free(s->typed_value[i]);
-    }
     vdisk_create_opts_clear(&s->opts);
     memset(s, 0, sizeof(*s));
 }
@@ -67,55 +55,35 @@ static int
 find_key(const char *key)
 {
     for (int i = 0; i < VV_KEY_COUNT; i++)
-        if (strcmp(keys[i].name, key) == 0)
+        if (strcmp(key_names[i], key) == 0)
             return i;
     return -1;
+}
+
+/* The i-th of the options a format has of its own (listed by -o help, not
+ * size, preallocation or nocow), for the formats whose "Formatting" line
+ * shows them in table order (vpc, vhdx, vmdk); NULL past the last, and for
+ * raw, qcow2 and luks, whose lines have qemu-img's own orders (below). */
+static const vdisk_option *
+own_option(vdisk_format fmt, int i)
+{
+    if (fmt == VDISK_FORMAT_RAW || fmt == VDISK_FORMAT_QCOW2 || fmt == VDISK_FORMAT_LUKS)
+        return NULL;
+    for (const vdisk_option *o = vdisk_format_options(fmt); o->name; o++)
+        if ((o->ops & VDISK_OPTION_CREATE) && !(o->flags & (VDISK_OPTION_COMMON | VDISK_OPTION_HIDDEN))
+            && i-- == 0)
+            return o;
+    return NULL;
 }
 
 /* Where the typed value of one of the format's own options is kept. */
 static char **
 format_slot(vv_create_spec *s, const char *key)
 {
-    const vdisk_create_option *fo = vdisk_create_format_options(s->opts.format);
-    for (int i = 0; fo && fo[i].name && i < VV_FORMAT_KEYS_MAX; i++)
-        if (strcmp(fo[i].name, key) == 0)
+    const vdisk_option *o;
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX && (o = own_option(s->opts.format, i)); i++)
+        if (strcmp(o->name, key) == 0)
             return &s->format_shown[i];
-    return NULL;
-}
-
-/* Keep key=value as typed (the last value of a key wins). */
-static int
-remember_typed(vv_create_spec *s, const char *key, const char *value)
-{
-    size_t i = 0;
-    while (i < s->ntyped && strcmp(s->typed_key[i], key) != 0)
-        i++;
-    if (i == VV_TYPED_MAX)
-        return 0;   /* more keys than any format has: the line shows the first ones */
-    char *k = strdup(key), *v = strdup(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        vv_error("out of memory");
-        return -ENOMEM;
-    }
-    if (i < s->ntyped) {
-        free(s->typed_key[i]);
-        free(s->typed_value[i]);
-    } else {
-        s->ntyped++;
-    }
-    s->typed_key[i] = k;
-    s->typed_value[i] = v;
-    return 0;
-}
-
-static const char *
-typed_value(const vv_create_spec *s, const char *key)
-{
-    for (size_t i = 0; i < s->ntyped; i++)
-        if (strcmp(s->typed_key[i], key) == 0)
-            return s->typed_value[i];
     return NULL;
 }
 
@@ -131,8 +99,6 @@ vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const 
             vv_report(&err);
         return r;
     }
-    if (remember_typed(s, key, value) < 0)
-        return -ENOMEM;
     int k = find_key(key);
     char **slot = k >= 0 ? &s->shown[k] : format_slot(s, key);
     if (slot) {
@@ -210,13 +176,11 @@ print_escaped(FILE *out, const char *v)
 }
 
 /* The value qemu-img shows for an option: numbers normalised, strings as
- * typed, and the defaults it always lists for qcow2. */
+ * typed, else the format's default when it has one to show. */
 static void
 print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
 {
     const vdisk_create_opts *o = &s->opts;
-    const char *def = NULL;
-    bool qcow2 = o->format == VDISK_FORMAT_QCOW2;
     switch (k) {
     case VV_KEY_SIZE:
         fprintf(out, " size=%" PRIu64, o->size);
@@ -227,39 +191,36 @@ print_option(const vv_create_spec *s, enum vv_create_key k, FILE *out)
     case VV_KEY_REFCOUNT_BITS:
         fprintf(out, " refcount_bits=%d", o->refcount_bits);
         return;
-    case VV_KEY_EXTENDED_L2:
-    case VV_KEY_LAZY_REFCOUNTS:
-        def = qcow2 ? "off" : NULL;
-        break;
-    case VV_KEY_COMPRESSION_TYPE:
-        def = qcow2 ? "zlib" : NULL;
-        break;
     default:
         break;
     }
-    const char *v = s->shown[k] ? s->shown[k] : def;
+    const vdisk_option *opt = vdisk_option_find(o->format, key_names[k], VDISK_OPTION_CREATE);
+    const char *v = s->shown[k] ? s->shown[k] : opt ? opt->def : NULL;
     if (!v)
         return;
-    fprintf(out, " %s=", keys[k].name);
+    fprintf(out, " %s=", key_names[k]);
     print_escaped(out, v);
 }
 
-/* A format with its own option table (vpc, vhdx): size, its options in
- * table order (sizes in bytes, the rest as typed, defaults qemu-img always
- * shows), then the file options given. */
+/* A format with its own option table (vpc, vhdx, vmdk): size, its options
+ * in table order (sizes in bytes, the rest as typed, defaults qemu-img
+ * always shows), then the file options given. */
 static void
-print_format_options(const vv_create_spec *s, const vdisk_create_option *fo, FILE *out)
+print_format_options(const vv_create_spec *s, FILE *out)
 {
     print_option(s, VV_KEY_SIZE, out);
-    for (int i = 0; fo[i].name && i < VV_FORMAT_KEYS_MAX; i++) {
-        const char *v = s->format_shown[i] ? s->format_shown[i] : fo[i].shown_default;
+    const vdisk_option *o;
+    for (int i = 0; i < VV_FORMAT_KEYS_MAX && (o = own_option(s->opts.format, i)); i++) {
+        int k = find_key(o->name);   /* backing_file, backing_fmt (vmdk) */
+        const char *typed = k >= 0 ? s->shown[k] : s->format_shown[i];
+        const char *v = typed ? typed : o->def;
         uint64_t n;
         if (!v)
             continue;
-        if (strcmp(fo[i].type, "size") == 0 && vdisk_parse_size(v, &n, NULL) == 0)
-            fprintf(out, " %s=%" PRIu64, fo[i].name, n);
+        if (o->type == VDISK_OPTION_SIZE && vdisk_parse_size(v, &n, NULL) == 0)
+            fprintf(out, " %s=%" PRIu64, o->name, n);
         else {
-            fprintf(out, " %s=", fo[i].name);
+            fprintf(out, " %s=", o->name);
             print_escaped(out, v);
         }
     }
@@ -267,40 +228,12 @@ print_format_options(const vv_create_spec *s, const vdisk_create_option *fo, FIL
     print_option(s, VV_KEY_PREALLOCATION, out);
 }
 
-/* Formats with a table in the library (vmdk): its order, typed values,
- * and the defaults qemu-img shows. */
-static void
-print_from_table(const vv_create_spec *s, FILE *out)
-{
-    const vdisk_option_desc *d;
-    for (size_t i = 0; (d = vdisk_vmdk_create_option(i)) != NULL; i++) {
-        if (strcmp(d->name, "size") == 0) {
-            fprintf(out, " size=%" PRIu64, s->opts.size);
-            continue;
-        }
-        const char *v = typed_value(s, d->name);
-        if (!v)
-            v = d->shown_default;
-        if (!v)
-            continue;
-        fprintf(out, " %s=", d->name);
-        print_escaped(out, v);
-    }
-}
-
 void
 vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
 {
-    if (s->opts.format == VDISK_FORMAT_VMDK) {
-        fprintf(out, "Formatting '%s', fmt=vmdk", file);
-        print_from_table(s, out);
-        fputc('\n', out);
-        return;
-    }
-    const vdisk_create_option *fo = vdisk_create_format_options(s->opts.format);
-    if (fo) {
+    if (own_option(s->opts.format, 0)) {
         fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
-        print_format_options(s, fo, out);
+        print_format_options(s, out);
         fputc('\n', out);
         return;
     }
@@ -318,53 +251,15 @@ vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
     fputc('\n', out);
 }
 
-static int
-by_name(const void *a, const void *b)
-{
-    return strcmp((*(const vdisk_option_desc *const *)a)->name, (*(const vdisk_option_desc *const *)b)->name);
-}
-
-/* -o help from the library's table, sorted by name as qemu-img prints it. */
-static void
-help_from_table(FILE *out)
-{
-    const vdisk_option_desc *v[VV_TYPED_MAX];
-    size_t n = 0;
-    while (n < VV_TYPED_MAX && (v[n] = vdisk_vmdk_create_option(n)) != NULL)
-        n++;
-    qsort(v, n, sizeof(v[0]), by_name);
-    fprintf(out, "Supported vmdk options:\n");
-    for (size_t i = 0; i < n; i++) {
-        char lhs[64];
-        snprintf(lhs, sizeof(lhs), "%s=<%s>", v[i]->name, v[i]->type);
-        fprintf(out, "  %-22s - %s\n", lhs, v[i]->help);
-    }
-}
-
-void
+int
 vv_create_spec_help(vdisk_format fmt, FILE *out)
 {
-    if (fmt == VDISK_FORMAT_VMDK) {
-        help_from_table(out);
-        return;
+    char *text = vdisk_options_help(fmt, VDISK_OPTION_CREATE);
+    if (!text) {
+        vv_error("out of memory");
+        return -ENOMEM;
     }
-    static const char *const kind_names[] = {
-        [KIND_SIZE] = "size", [KIND_NUMBER] = "num", [KIND_STRING] = "str",
-        [KIND_BOOL] = "bool (on/off)",
-    };
-    fprintf(out, "Supported %s options:\n", vdisk_format_name(fmt));
-    vv_encrypt_opts_help(fmt, out);   /* encrypt-opts.c */
-    for (int i = 0; i < VV_KEY_COUNT; i++) {
-        if (keys[i].qcow2_only && fmt != VDISK_FORMAT_QCOW2)
-            continue;
-        char lhs[64];
-        snprintf(lhs, sizeof(lhs), "%s=<%s>", keys[i].name, kind_names[keys[i].kind]);
-        fprintf(out, "  %-22s - %s\n", lhs, keys[i].help);
-    }
-    const vdisk_create_option *fo = vdisk_create_format_options(fmt);
-    for (int i = 0; fo && fo[i].name; i++) {
-        char lhs[64];
-        snprintf(lhs, sizeof(lhs), "%s=<%s>", fo[i].name, fo[i].type);
-        fprintf(out, "  %-22s - %s\n", lhs, fo[i].help);
-    }
+    fprintf(out, "Supported %s options:\n%s", vdisk_format_name(fmt), text);
+    free(text);
+    return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <vdisk/options.h>
 #include <vdisk/vdisk.h>
 
 enum vv_create_key {
@@ -27,19 +28,13 @@ enum vv_create_key {
     VV_KEY_COUNT,
 };
 
-/* Most options a format's own table (vdisk_create_format_options) has. */
-#define VV_FORMAT_KEYS_MAX 8
-/* Formats whose options come from the library's own table (vmdk): every
- * key as typed, for the "Formatting" line. */
-#define VV_TYPED_MAX 32
+/* Most options of its own a format's table (vdisk/options.h) has (vmdk: 8). */
+#define VV_FORMAT_KEYS_MAX 12
 
 typedef struct vv_create_spec {
     vdisk_create_opts opts;
     char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
     char *format_shown[VV_FORMAT_KEYS_MAX];   /* the format's own options, by table index */
-    char *typed_key[VV_TYPED_MAX];
-    char *typed_value[VV_TYPED_MAX];
-    size_t ntyped;
 } vv_create_spec;
 
 void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);
@@ -62,11 +57,10 @@ vv_create_spec_has(const vv_create_spec *s, enum vv_create_key k)
 /* qemu-img's line: "Formatting 'f.qcow2', fmt=qcow2 cluster_size=65536 ...". */
 void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
 /* The encryption options given, as qemu-img shows them after "fmt=" (qcow2,
- * prefix "encrypt.") or after size= (luks); and their -o help lines
- * (encrypt-opts.c). */
+ * prefix "encrypt.") or after size= (luks) (encrypt-opts.c). */
 void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, FILE *out);
-void vv_encrypt_opts_help(vdisk_format fmt, FILE *out);
-/* "-o help": the options the format accepts. */
-void vv_create_spec_help(vdisk_format fmt, FILE *out);
+/* "-o help": the options the format accepts (the library's table).  0, or
+ * -ENOMEM with the error printed. */
+int vv_create_spec_help(vdisk_format fmt, FILE *out);
 
 #endif

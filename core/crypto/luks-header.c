@@ -70,16 +70,18 @@ decode_mode(const char *text, struct vdisk_crypt_spec *c, const char *name, vdis
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: cipher mode '%s' is not supported "
                                "(expected ecb, cbc or xts)", name, text);
     if (!dash && c->mode != VDISK_CIPHER_MODE_ECB)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS header: cipher mode '%s' names no IV generator",
-                               name, text);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS header: cipher mode '%s' names no IV generator",
+                                    name, text);
     if (vdisk_ivgen_from_name(ivgen, &c->ivgen) < 0)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: IV generator '%s' is not supported "
                                "(expected plain, plain64 or essiv)", name, ivgen);
     /* A hash after plain/plain64 ("cbc-plain64:sha256", which QEMU writes when asked) is
      * ignored, as QEMU and dm-crypt ignore it; essiv cannot do without one. */
     if (c->ivgen == VDISK_IVGEN_ESSIV && !hash)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS header: cipher mode '%s': essiv needs a hash "
-                               "('essiv:sha256')", name, text);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS header: cipher mode '%s': essiv needs a hash "
+                                    "('essiv:sha256')", name, text);
     if (hash && vdisk_hash_from_name(hash, &c->ivgen_hash) < 0)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS header: IV hash '%s' is not supported", name, hash);
     c->ivgen_hashed = hash != NULL;
@@ -141,31 +143,38 @@ check_slots(const struct vdisk_luks_header *h, uint64_t area_len, const char *na
     for (int i = 0; i < VDISK_LUKS_SLOTS; i++) {
         const struct vdisk_luks_slot *s = &h->slots[i];
         if (s->active != VDISK_LUKS_SLOT_ACTIVE && s->active != VDISK_LUKS_SLOT_INACTIVE)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d has state 0x%08x (neither active "
-                                   "nor disabled)", name, i, s->active);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d has state 0x%08x (neither active "
+                                        "nor disabled)", name, i, s->active);
         if (s->stripes != VDISK_LUKS_STRIPES)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d is corrupted (stripes %u != %u)",
-                                   name, i, s->stripes, VDISK_LUKS_STRIPES);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d is corrupted (stripes %u != %u)",
+                                        name, i, s->stripes, VDISK_LUKS_STRIPES);
         uint64_t start = (uint64_t)s->key_offset * 512;
         uint64_t end = start + vdisk_luks_slot_bytes(h->key_bytes, s->stripes);
         if (start < VDISK_LUKS_HDR_LEN)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d at 0x%llx overlaps the LUKS header",
-                                   name, i, (unsigned long long)start);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d at 0x%llx overlaps the LUKS header",
+                                        name, i, (unsigned long long)start);
         if (end > (uint64_t)h->payload_offset * 512 && h->payload_offset != 0)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d (0x%llx..0x%llx) overlaps the "
-                                   "encrypted payload at 0x%llx", name, i, (unsigned long long)start,
-                                   (unsigned long long)end, (unsigned long long)h->payload_offset * 512);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d (0x%llx..0x%llx) overlaps the "
+                                        "encrypted payload at 0x%llx", name, i, (unsigned long long)start,
+                                        (unsigned long long)end, (unsigned long long)h->payload_offset * 512);
         if (s->active == VDISK_LUKS_SLOT_ACTIVE && area_len && end > area_len)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d (0x%llx..0x%llx) ends past the "
-                                   "LUKS header area (%llu bytes)", name, i, (unsigned long long)start,
-                                   (unsigned long long)end, (unsigned long long)area_len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d (0x%llx..0x%llx) ends past the "
+                                        "LUKS header area (%llu bytes)", name, i, (unsigned long long)start,
+                                        (unsigned long long)end, (unsigned long long)area_len);
         if (s->active == VDISK_LUKS_SLOT_ACTIVE && s->iterations == 0)
-            return vdisk_error_set(err, EINVAL, "%s: LUKS key slot %d is active with 0 iterations", name, i);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: LUKS key slot %d is active with 0 iterations", name, i);
         for (int j = 0; j < i; j++) {
             uint64_t js = (uint64_t)h->slots[j].key_offset * 512;
             uint64_t je = js + vdisk_luks_slot_bytes(h->key_bytes, h->slots[j].stripes);
             if (start < je && js < end)
-                return vdisk_error_set(err, EINVAL, "%s: LUKS key slots %d and %d overlap", name, j, i);
+                return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                            "%s: LUKS key slots %d and %d overlap", name, j, i);
         }
     }
     return 0;
@@ -177,7 +186,8 @@ vdisk_luks_header_parse(const uint8_t *buf, size_t len, uint64_t area_len, struc
 {
     memset(h, 0, sizeof(*h));
     if (len < VDISK_LUKS_HDR_LEN || memcmp(buf, luks_magic, 6) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: no LUKS header (bad magic at offset 0)", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: no LUKS header (bad magic at offset 0)", name);
     h->version = (uint16_t)((buf[6] << 8) | buf[7]);
     if (h->version != 1)
         return vdisk_error_set(err, ENOTSUP, "%s: LUKS version %u is not supported (only LUKS1)",
@@ -193,10 +203,12 @@ vdisk_luks_header_parse(const uint8_t *buf, size_t len, uint64_t area_len, struc
     get_text(h->uuid, buf + 168, 40);
     parse_slots(buf + 208, h);
     if (h->key_bytes == 0 || h->key_bytes > 2 * 32)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS header: key length %u bytes is invalid", name,
-                               h->key_bytes);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS header: key length %u bytes is invalid", name,
+                                    h->key_bytes);
     if (h->mk_iterations == 0)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS header: master key digest has 0 iterations", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS header: master key digest has 0 iterations", name);
     int r = vdisk_luks_decode_algs(h, a, name, err);
     return r < 0 ? r : check_slots(h, area_len, name, err);
 }

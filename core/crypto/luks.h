@@ -1,5 +1,5 @@
 /* libvdisk internals — LUKS1 headers and key slots (the cryptsetup LUKS1
- * on-disk format), shared by the raw LUKS driver (core/luks.c) and qcow2
+ * on-disk format), shared by the raw LUKS driver (crypto/luks-driver.c) and qcow2
  * encryption (core/qcow2/crypt.c), which keeps the same header in clusters.
  *
  * All on-disk integers are big endian.  Offsets in the header count

@@ -34,11 +34,13 @@ read_root(const uint8_t *vd, uint32_t sector, const char *path, uint64_t file_si
     if (r < 0)
         return r;
     if (!(rec.flags & ISO_FLAG_DIR))
-        return vdisk_error_set(err, EINVAL, "%s is not flagged as a directory", where);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s is not flagged as a directory", where);
     if (rec.size == 0 || (uint64_t)rec.lba * ISO_SECTOR + rec.size > file_size)
-        return vdisk_error_set(err, EINVAL, "%s: extent at sector %u, %u bytes, lies past the end "
-                               "of the file (%llu bytes)", where, rec.lba, rec.size,
-                               (unsigned long long)file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: extent at sector %u, %u bytes, lies past the end "
+                                    "of the file (%llu bytes)", where, rec.lba, rec.size,
+                                    (unsigned long long)file_size);
     *lba = rec.lba;
     *size = rec.size;
     return 0;
@@ -62,12 +64,14 @@ take_descriptor(const uint8_t *vd, uint32_t s, const char *path, uint64_t file_s
                 iso_descriptors *d, bool *have_pvd, bool *done, vdisk_error *err)
 {
     if (memcmp(vd + 1, "CD001", 5) != 0 && s == ISO_VD_FIRST)
-        return vdisk_error_set(err, EINVAL, "%s: not an ISO 9660 image: no primary volume descriptor "
-                               "at sector 16 (offset 0x8000 has no CD001 identifier)", path);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: not an ISO 9660 image: no primary volume descriptor "
+                                    "at sector 16 (offset 0x8000 has no CD001 identifier)", path);
     if (memcmp(vd + 1, "CD001", 5) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: volume descriptor at sector %u (offset 0x%llx) has "
-                               "no CD001 identifier: the descriptor set ends without a terminator",
-                               path, s, (unsigned long long)s * ISO_SECTOR);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: volume descriptor at sector %u (offset 0x%llx) has "
+                                    "no CD001 identifier: the descriptor set ends without a terminator",
+                                    path, s, (unsigned long long)s * ISO_SECTOR);
     int r = 0;
     switch (vd[0]) {
     case ISO_VD_PRIMARY:
@@ -118,17 +122,19 @@ iso_descriptors_read(vdisk_file *f, uint64_t file_size, iso_descriptors *d, vdis
     memset(d, 0, sizeof(*d));
     d->vol.creation_time = d->vol.modification_time = VDISK_ISO_TIME_UNSET;
     if (file_size < (uint64_t)(ISO_VD_FIRST + 1) * ISO_SECTOR)
-        return vdisk_error_set(err, EINVAL, "%s: file of %llu bytes is too small for an ISO 9660 "
-                               "image (the primary volume descriptor is at offset 0x8000)",
-                               f->path, (unsigned long long)file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: file of %llu bytes is too small for an ISO 9660 "
+                                    "image (the primary volume descriptor is at offset 0x8000)",
+                                    f->path, (unsigned long long)file_size);
     bool have_pvd = false, done = false;
     uint8_t vd[ISO_SECTOR];
     for (uint32_t s = ISO_VD_FIRST; !done; s++) {
         if (s >= ISO_VD_FIRST + ISO_VD_MAX || (uint64_t)(s + 1) * ISO_SECTOR > file_size) {
             if (have_pvd)
                 break;   /* tolerate a missing terminator once we have what we need */
-            return vdisk_error_set(err, EINVAL, "%s: no primary volume descriptor in sectors %u-%u",
-                                   f->path, ISO_VD_FIRST, s - 1);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: no primary volume descriptor in sectors %u-%u",
+                                        f->path, ISO_VD_FIRST, s - 1);
         }
         int r = vdisk_file_pread(f, vd, sizeof(vd), (uint64_t)s * ISO_SECTOR, err);
         if (r < 0)
@@ -140,8 +146,9 @@ iso_descriptors_read(vdisk_file *f, uint64_t file_size, iso_descriptors *d, vdis
             return r;
     }
     if (!have_pvd)
-        return vdisk_error_set(err, EINVAL, "%s: the volume descriptor set has no primary volume "
-                               "descriptor", f->path);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the volume descriptor set has no primary volume "
+                                    "descriptor", f->path);
     return 0;
 }
 

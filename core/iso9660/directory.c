@@ -113,8 +113,9 @@ static int
 dir_size_at(vdisk_iso *iso, uint32_t lba, const char *where, uint32_t *size, vdisk_error *err)
 {
     if ((uint64_t)(lba + 1ull) * ISO_SECTOR > iso->file_size)
-        return vdisk_error_set(err, EINVAL, "%s: Rock Ridge CL points at sector %u, past the end of "
-                               "the file", where, lba);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: Rock Ridge CL points at sector %u, past the end of "
+                                    "the file", where, lba);
     uint8_t sec[ISO_SECTOR];
     int r = vdisk_file_pread(iso->file, sec, sizeof(sec), (uint64_t)lba * ISO_SECTOR, err);
     if (r < 0)
@@ -138,8 +139,9 @@ fill_entry(dir_state *s, vdisk_iso_entry *e, const iso_dirrec *rec, vdisk_error 
     if (rock && rr->has_nm)
         memcpy(name, rr->name, rr->name_len + 1);
     else if (iso->d.vol.names == VDISK_ISO_NAMES_JOLIET && iso_name_joliet(rec->name, rec->name_len, name, sizeof(name)) < 0)
-        return vdisk_error_set(err, EINVAL, "%s: Joliet identifier has an odd length (%u)", where_of(s),
-                               rec->name_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: Joliet identifier has an odd length (%u)", where_of(s),
+                                    rec->name_len);
     else if (iso->d.vol.names != VDISK_ISO_NAMES_JOLIET && !(rock && rr->has_nm))
         iso_name_plain(rec->name, rec->name_len, name);
     bool dir = (rec->flags & ISO_FLAG_DIR) || (rock && rr->has_cl);
@@ -208,15 +210,17 @@ take_record(dir_state *s, const iso_dirrec *rec, vdisk_error *err)
     if (rec->name_len == 1 && (rec->name[0] == 0 || rec->name[0] == 1))
         return 0;
     if (rec->flags & ISO_FLAG_DIR && (rec->size > ISO_DIR_MAX || (uint64_t)rec->lba * ISO_SECTOR + rec->size > iso->file_size))
-        return vdisk_error_set(err, EINVAL, "%s: directory extent at sector %u, %u bytes, lies past "
-                               "the end of the file (%llu bytes) or is too large", where_of(s), rec->lba,
-                               rec->size, (unsigned long long)iso->file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: directory extent at sector %u, %u bytes, lies past "
+                                    "the end of the file (%llu bytes) or is too large", where_of(s), rec->lba,
+                                    rec->size, (unsigned long long)iso->file_size);
     bool continued = s->prev_multi;
     s->prev_multi = rec->flags & ISO_FLAG_MULTI;
     if (continued && s->n > 0) {
         vdisk_iso_entry *e = &s->v[s->n - 1];
         if (e->n_extents >= 65536)
-            return vdisk_error_set(err, EINVAL, "%s: more than 65536 extents in one file", where_of(s));
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: more than 65536 extents in one file", where_of(s));
         return add_extent(s, rec->lba, rec->size) < 0 ? nomem(s, err) : 0;
     }
     if (iso->d.vol.names == VDISK_ISO_NAMES_ROCK) {
@@ -281,9 +285,10 @@ iso_read_dir(vdisk_iso *iso, uint32_t lba, uint32_t size, vdisk_iso_entry **entr
     *entries = NULL;
     *n = 0;
     if (size > ISO_DIR_MAX || (uint64_t)lba * ISO_SECTOR + size > iso->file_size)
-        return vdisk_error_set(err, EINVAL, "%s: directory at sector %u, %u bytes, lies past the end "
-                               "of the file (%llu bytes) or is larger than %u bytes", iso->file->path,
-                               lba, size, (unsigned long long)iso->file_size, ISO_DIR_MAX);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: directory at sector %u, %u bytes, lies past the end "
+                                    "of the file (%llu bytes) or is larger than %u bytes", iso->file->path,
+                                    lba, size, (unsigned long long)iso->file_size, ISO_DIR_MAX);
     uint8_t *buf = malloc(size ? size : 1);
     /* Not calloc: the Rock Ridge scratch (5 KiB) needs no zeroing. */
     dir_state *s = malloc(sizeof(*s));

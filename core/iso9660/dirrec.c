@@ -17,18 +17,22 @@ iso_dirrec_parse(const uint8_t *p, size_t avail, const char *where, iso_dirrec *
 {
     memset(out, 0, sizeof(*out));
     if (avail < 1)
-        return vdisk_error_set(err, EINVAL, "%s: directory record runs past its sector", where);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: directory record runs past its sector", where);
     out->len = p[0];
     if (out->len < ISO_DIRREC_MIN)
-        return vdisk_error_set(err, EINVAL, "%s: directory record length %u is less than the "
-                               "%u-byte minimum", where, out->len, ISO_DIRREC_MIN);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: directory record length %u is less than the "
+                                    "%u-byte minimum", where, out->len, ISO_DIRREC_MIN);
     if (out->len > avail)
-        return vdisk_error_set(err, EINVAL, "%s: directory record of %u bytes crosses the end "
-                               "of its sector (%zu bytes left)", where, out->len, avail);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: directory record of %u bytes crosses the end "
+                                    "of its sector (%zu bytes left)", where, out->len, avail);
     out->name_len = p[32];
     if (out->name_len == 0 || 33u + out->name_len > out->len)
-        return vdisk_error_set(err, EINVAL, "%s: identifier length %u does not fit a %u-byte "
-                               "directory record", where, out->name_len, out->len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: identifier length %u does not fit a %u-byte "
+                                    "directory record", where, out->name_len, out->len);
     out->lba = iso_le32(p + 2);
     out->size = iso_le32(p + 10);
     out->date = p + 18;

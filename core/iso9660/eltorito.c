@@ -43,10 +43,12 @@ iso_eltorito_parse(const uint8_t *cat, const char *where, vdisk_iso_boot_entry *
     *entries = NULL;
     *n = 0;
     if (cat[0] != 1 || cat[30] != 0x55 || cat[31] != 0xAA)
-        return vdisk_error_set(err, EINVAL, "%s: boot catalog has no validation entry "
-                               "(header id %u, key %02x %02x)", where, cat[0], cat[30], cat[31]);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: boot catalog has no validation entry "
+                                    "(header id %u, key %02x %02x)", where, cat[0], cat[30], cat[31]);
     if (word_sum(cat) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: boot catalog validation entry checksum is wrong", where);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: boot catalog validation entry checksum is wrong", where);
     vdisk_iso_boot_entry *v = calloc(N_ENTRIES, sizeof(*v));
     if (!v)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", where);

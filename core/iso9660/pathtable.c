@@ -30,16 +30,19 @@ take(vdisk_iso *iso, const uint8_t *p, size_t avail, size_t at, bool joliet,
 {
     const char *f = iso->file->path;
     if (avail < 8 || p[0] == 0 || 8u + p[0] > avail)
-        return vdisk_error_set(err, EINVAL, "%s: path table record %zu at byte %zu runs past the end "
-                               "of the table", f, number, at);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: path table record %zu at byte %zu runs past the end "
+                                    "of the table", f, number, at);
     e->lba = iso_le32(p + 2) + p[1];
     e->parent = iso_le16(p + 6);
     if (e->parent == 0 || e->parent > number || (number > 1 && e->parent == number))
-        return vdisk_error_set(err, EINVAL, "%s: path table record %zu at byte %zu names parent %u, "
-                               "not an earlier directory", f, number, at, e->parent);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: path table record %zu at byte %zu names parent %u, "
+                                    "not an earlier directory", f, number, at, e->parent);
     if ((uint64_t)e->lba * ISO_SECTOR >= iso->file_size)
-        return vdisk_error_set(err, EINVAL, "%s: path table record %zu at byte %zu: directory at "
-                               "sector %u lies past the end of the file", f, number, at, e->lba);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: path table record %zu at byte %zu: directory at "
+                                    "sector %u lies past the end of the file", f, number, at, e->lba);
     char name[4 * 128 + 1];
     if (number == 1)
         name[0] = '\0';
@@ -63,7 +66,8 @@ parse(vdisk_iso *iso, const uint8_t *t, size_t size, bool joliet, vdisk_iso_path
     int r = 0;
     for (size_t at = 0; at < size && r == 0;) {
         if (k == 65535) {
-            r = vdisk_error_set(err, EINVAL, "%s: path table has more than 65535 records", iso->file->path);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: path table has more than 65535 records", iso->file->path);
             break;
         }
         if (k == cap) {
@@ -99,9 +103,10 @@ vdisk_iso_get_path_table(vdisk_iso *iso, vdisk_iso_path_entry **entries, size_t 
     uint32_t lba = joliet ? iso->d.joliet_path_table_lba : iso->d.path_table_lba;
     uint32_t size = joliet ? iso->d.joliet_path_table_size : iso->d.path_table_size;
     if (size == 0 || size > PATH_TABLE_MAX || (uint64_t)lba * ISO_SECTOR + size > iso->file_size)
-        return vdisk_error_set(err, EINVAL, "%s: path table at sector %u, %u bytes, is empty, larger "
-                               "than %u bytes or past the end of the file", iso->file->path, lba, size,
-                               PATH_TABLE_MAX);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: path table at sector %u, %u bytes, is empty, larger "
+                                    "than %u bytes or past the end of the file", iso->file->path, lba, size,
+                                    PATH_TABLE_MAX);
     uint8_t *t = malloc(size);
     if (!t)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", iso->file->path);

@@ -187,8 +187,9 @@ vdisk_iso_get_boot(vdisk_iso *iso, vdisk_iso_boot_entry **entries, size_t *n, vd
         return 0;
     uint32_t lba = iso->d.boot_catalog_lba;
     if (!extent_ok(iso, lba, ISO_SECTOR))
-        return vdisk_error_set(err, EINVAL, "%s: El Torito boot catalog at sector %u lies past the "
-                               "end of the file", iso->file->path, lba);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: El Torito boot catalog at sector %u lies past the "
+                                    "end of the file", iso->file->path, lba);
     uint8_t cat[ISO_SECTOR];
     int r = vdisk_file_pread(iso->file, cat, sizeof(cat), (uint64_t)lba * ISO_SECTOR, err);
     if (r < 0)
@@ -210,10 +211,11 @@ iso_read_stored(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len,
             uint64_t in = off - base;
             size_t n = (size_t)(x->length - in < len ? x->length - in : len);
             if (!extent_ok(iso, x->lba, x->length))
-                return vdisk_error_set(err, EINVAL, "%s: '%s': extent %zu at sector %u, %u bytes, lies "
-                                       "past the end of the file (%llu bytes)", iso->file->path,
-                                       e->name, i, x->lba, x->length,
-                                       (unsigned long long)iso->file_size);
+                return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                            "%s: '%s': extent %zu at sector %u, %u bytes, lies "
+                                            "past the end of the file (%llu bytes)", iso->file->path,
+                                            e->name, i, x->lba, x->length,
+                                            (unsigned long long)iso->file_size);
             int r = vdisk_file_pread(iso->file, p, n, (uint64_t)x->lba * ISO_SECTOR + in, err);
             if (r < 0)
                 return r;
@@ -224,7 +226,8 @@ iso_read_stored(vdisk_iso *iso, const vdisk_iso_entry *e, void *buf, size_t len,
         base += x->length;
     }
     if (len > 0)
-        return vdisk_error_set(err, EINVAL, "%s: '%s': read past the stored data", iso->file->path, e->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: '%s': read past the stored data", iso->file->path, e->name);
     return 0;
 }
 

@@ -32,7 +32,8 @@ typedef struct susp_ctx {
 static int
 bad(susp_ctx *c, const char *sig, size_t at, const char *what, vdisk_error *err)
 {
-    return vdisk_error_set(err, EINVAL, "%s: SUSP entry %s at byte %zu %s", c->where, sig, at, what);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: SUSP entry %s at byte %zu %s", c->where, sig, at, what);
 }
 
 /* Append bytes to a bounded string (name or link). */
@@ -255,9 +256,10 @@ iso_susp_parse(const uint8_t *su, size_t len, iso_read_fn rd, void *opaque, uint
             break;
         }
         if (c.ce_len == 0 || c.ce_len > CE_AREA_MAX || off + c.ce_len > file_size) {
-            r = vdisk_error_set(err, EINVAL, "%s: SUSP continuation area at sector %u offset %u, "
-                                "%u bytes, is empty, too large or past the end of the file",
-                                where, c.ce_lba, c.ce_off, c.ce_len);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: SUSP continuation area at sector %u offset %u, "
+                                     "%u bytes, is empty, too large or past the end of the file",
+                                     where, c.ce_lba, c.ce_off, c.ce_len);
             break;
         }
         uint8_t *nb = realloc(buf, c.ce_len);

@@ -28,7 +28,8 @@ typedef struct zf_file {
 static int
 bad(vdisk_iso *iso, const vdisk_iso_entry *e, const char *what, vdisk_error *err)
 {
-    return vdisk_error_set(err, EINVAL, "%s: '%s': zisofs data %s", iso->file->path, e->name, what);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: '%s': zisofs data %s", iso->file->path, e->name, what);
 }
 
 static int

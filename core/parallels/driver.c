@@ -50,8 +50,9 @@ cluster_of(vdisk_image *img, uint64_t off, uint32_t *i, vdisk_error *err)
     prl_state *s = img->priv;
     *i = (uint32_t)(off / s->cluster_size);     /* < bat_entries: the size is covered */
     if (s->bat[*i] && !prl_entry_ok(s, *i))
-        return vdisk_error_set(err, EIO, "%s: Parallels BAT entry %u points outside the data area",
-                               img->filename, *i);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: Parallels BAT entry %u points outside the data area",
+                                    img->filename, *i);
     return 0;
 }
 

@@ -198,6 +198,17 @@ pread_full(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err)
     return 0;
 }
 
+/* EFBIG from a write, truncate or fallocate: the file reached the
+ * process's file size limit (RLIMIT_FSIZE) or the largest file the file
+ * system holds -- for the caller, as ENOSPC, no more space. */
+static int
+space_kind(vdisk_error *err, int r)
+{
+    if (err && r == -EFBIG)
+        err->kind = VDISK_ERR_NO_SPACE;
+    return r;
+}
+
 static int
 pwrite_full(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_error *err)
 {
@@ -208,8 +219,9 @@ pwrite_full(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_erro
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return vdisk_error_set_errno(err, errno, "%s: write of %zu bytes at offset 0x%llx failed",
-                                         f->path, len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: write of %zu bytes at "
+                                                         "offset 0x%llx failed", f->path, len,
+                                                         (unsigned long long)off));
         }
         p += r;
         len -= (size_t)r;
@@ -305,8 +317,8 @@ static int
 file_truncate(vdisk_file *f, uint64_t len, vdisk_error *err)
 {
     if (ftruncate(fd_of(f), (off_t)len) < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot set the file length to %llu",
-                                     f->path, (unsigned long long)len);
+        return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot set the file length "
+                                                     "to %llu", f->path, (unsigned long long)len));
     return 0;
 }
 
@@ -336,8 +348,9 @@ file_allocate(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err)
         if (fallocate(p->fd, 0, (off_t)off, (off_t)len) == 0)
             return 0;
         if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot reserve %llu bytes at "
+                                                         "offset 0x%llx", f->path, (unsigned long long)len,
+                                                         (unsigned long long)off));
         atomic_store(&p->can_fallocate, false);
     }
     return vdisk_error_set(err, ENOTSUP, "%s: the file system cannot preallocate space (fallocate)",
@@ -376,8 +389,9 @@ file_zero(vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk_error
         if (fallocate(p->fd, FALLOC_FL_ZERO_RANGE, (off_t)off, (off_t)len) == 0)
             return 0;
         if (!not_supported(errno))
-            return vdisk_error_set_errno(err, errno, "%s: cannot zero %llu bytes at offset 0x%llx",
-                                         f->path, (unsigned long long)len, (unsigned long long)off);
+            return space_kind(err, vdisk_error_set_errno(err, errno, "%s: cannot zero %llu bytes at "
+                                                         "offset 0x%llx", f->path, (unsigned long long)len,
+                                                         (unsigned long long)off));
         atomic_store(&p->can_zero_range, false);
     }
     return -ENOTSUP;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define HDR_COMPAT 80
 

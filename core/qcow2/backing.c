@@ -28,9 +28,10 @@ copy_extensions(qcow2_state *s, const uint8_t *h, uint8_t *out, size_t *pos, vdi
             break;
         uint64_t total = 8 + (((uint64_t)len + 7) & ~UINT64_C(7));
         if (total > end - p)
-            return vdisk_error_set(err, EINVAL, "%s: header extension 0x%08x at offset %" PRIu64
-                                   " (%u bytes) overflows the header cluster", s->name, magic, p,
-                                   len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: header extension 0x%08x at offset %" PRIu64
+                                        " (%u bytes) overflows the header cluster", s->name, magic, p,
+                                        len);
         if (magic != QCOW2_EXT_BACKING_FORMAT) {
             if (total > s->cluster_size - *pos)
                 return vdisk_error_set(err, ENOSPC, "%s: no space left in the header cluster "

@@ -82,9 +82,10 @@ parse_entry(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, const uint8_t *
     uint32_t name_size = (uint32_t)((e[18] << 8) | e[19]), extra = qcow2_be32(e + 20);
     *len = entry_len(name_size, extra);
     if (*len > ext->dir_size - p)
-        return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 ": Broken bitmap "
-                               "directory (entry at +0x%" PRIx64 " runs past its end)", s->name,
-                               ext->dir_offset, p);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmap directory at 0x%" PRIx64 ": Broken bitmap "
+                                    "directory (entry at +0x%" PRIx64 " runs past its end)", s->name,
+                                    ext->dir_offset, p);
     if (extra)
         return vdisk_error_set(err, ENOTSUP, "%s: bitmap directory at 0x%" PRIx64 ": Bitmap extra "
                                "data is not supported", s->name, ext->dir_offset);
@@ -99,8 +100,9 @@ parse_entry(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, const uint8_t *
     memcpy(b->name, e + DIR_ENTRY_FIXED, name_size);
     b->name[name_size] = 0;
     if (name_size > MAX_NAME_SIZE || !entry_ok(s, b))
-        return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 ": Bitmap '%s' "
-                               "doesn't satisfy the constraints", s->name, ext->dir_offset, b->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmap directory at 0x%" PRIx64 ": Bitmap '%s' "
+                                    "doesn't satisfy the constraints", s->name, ext->dir_offset, b->name);
     return 0;
 }
 
@@ -112,12 +114,14 @@ parse_dir(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, const uint8_t *di
     *n = 0;
     while (p < ext->dir_size) {
         if (ext->dir_size - p < DIR_ENTRY_FIXED)
-            return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 ": Broken "
-                                   "bitmap directory", s->name, ext->dir_offset);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: bitmap directory at 0x%" PRIx64 ": Broken "
+                                        "bitmap directory", s->name, ext->dir_offset);
         if (*n >= ext->nb)
-            return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 ": More bitmaps "
-                                   "found than specified in header extension", s->name,
-                                   ext->dir_offset);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: bitmap directory at 0x%" PRIx64 ": More bitmaps "
+                                        "found than specified in header extension", s->name,
+                                        ext->dir_offset);
         uint64_t len;
         int r = parse_entry(s, ext, dir, p, &v[*n], &len, err);
         (*n)++;
@@ -126,8 +130,9 @@ parse_dir(qcow2_state *s, const struct qcow2_bitmaps_ext *ext, const uint8_t *di
         p += len;
     }
     if (*n != ext->nb)
-        return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 ": Less bitmaps "
-                               "found than specified in header extension", s->name, ext->dir_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmap directory at 0x%" PRIx64 ": Less bitmaps "
+                                    "found than specified in header extension", s->name, ext->dir_offset);
     return 0;
 }
 
@@ -142,14 +147,17 @@ qcow2_bitmaps_read_dir(qcow2_state *s, const struct qcow2_bitmaps_ext *ext,
                                "exceeding the QEMU supported maximum of %u", s->name, ext->nb,
                                QCOW2_MAX_BITMAPS);
     if (ext->nb == 0)
-        return vdisk_error_set(err, EINVAL, "%s: found bitmaps extension with zero bitmaps", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: found bitmaps extension with zero bitmaps", s->name);
     if (ext->dir_offset & (s->cluster_size - 1))
-        return vdisk_error_set(err, EINVAL, "%s: bitmaps_ext: invalid bitmap directory offset "
-                               "0x%" PRIx64, s->name, ext->dir_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmaps_ext: invalid bitmap directory offset "
+                                    "0x%" PRIx64, s->name, ext->dir_offset);
     if (ext->dir_size == 0 || ext->dir_size > QCOW2_MAX_BITMAP_DIR_SIZE)
-        return vdisk_error_set(err, EINVAL, "%s: bitmaps_ext: bitmap directory size (%" PRIu64
-                               ") is zero or exceeds the maximum supported size (%" PRIu64 ")",
-                               s->name, ext->dir_size, QCOW2_MAX_BITMAP_DIR_SIZE);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmaps_ext: bitmap directory size (%" PRIu64
+                                    ") is zero or exceeds the maximum supported size (%" PRIu64 ")",
+                                    s->name, ext->dir_size, QCOW2_MAX_BITMAP_DIR_SIZE);
     uint8_t *dir = malloc(ext->dir_size);
     struct qcow2_bitmap *v = calloc(ext->nb, sizeof(*v));
     int r = dir && v ? 0 : vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
@@ -221,8 +229,9 @@ header_used(qcow2_state *s, const uint8_t *h, uint64_t *marker, uint64_t *used, 
     while (p + 8 <= s->cluster_size && qcow2_be32(h + p) != QCOW2_EXT_END)
         p += 8 + ((qcow2_be32(h + p + 4) + UINT64_C(7)) & ~UINT64_C(7));
     if (p + 8 > s->cluster_size)
-        return vdisk_error_set(err, EINVAL, "%s: header extensions at 0x%" PRIx32 " have no end "
-                               "marker", s->name, s->header_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: header extensions at 0x%" PRIx32 " have no end "
+                                    "marker", s->name, s->header_length);
     *marker = p;
     *used = bf && bf + bflen > p + 8 ? bf + bflen : p + 8;
     return 0;

@@ -122,8 +122,9 @@ edit(qcow2_state *s, const vdisk_bitmap_op *op, vdisk_error *err)
     if (op->action == VDISK_BITMAP_REMOVE)
         return drop(s, b, err);
     if (!b->bits)
-        return vdisk_error_set(err, EINVAL, "%s: Bitmap '%s' is inconsistent and cannot be used",
-                               s->name, b->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: Bitmap '%s' is inconsistent and cannot be used",
+                                    s->name, b->name);
     switch (op->action) {
     case VDISK_BITMAP_CLEAR:
         memset(b->bits, 0, b->nbytes);

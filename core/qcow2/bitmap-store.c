@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 /* Host ranges to free once the new directory is in place. */
 struct oldlist {

@@ -53,9 +53,10 @@ read_table(qcow2_state *s, const struct qcow2_bitmap *b, uint64_t **table, vdisk
         t[i] = e;
         if ((e & QCOW2_BME_TABLE_RESERVED) || (off & (s->cluster_size - 1)) ||
             (off && (e & QCOW2_BME_ALL_ONES)))
-            r = vdisk_error_set(err, EINVAL, "%s: bitmap '%s': entry %" PRIu32 " of the bitmap "
-                                "table at 0x%" PRIx64 " is invalid (0x%016" PRIx64 ")", s->name,
-                                b->name, i, b->table_offset, e);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: bitmap '%s': entry %" PRIu32 " of the bitmap "
+                                     "table at 0x%" PRIx64 " is invalid (0x%016" PRIx64 ")", s->name,
+                                     b->name, i, b->table_offset, e);
     }
     if (r < 0) {
         free(t);
@@ -103,8 +104,9 @@ rewrite_dir_in_place(qcow2_state *s, vdisk_error *err)
     if (r < 0)
         return r;
     if (len != bm->ext.dir_size)
-        r = vdisk_error_set(err, EIO, "%s: bitmap directory at 0x%" PRIx64 " changed size",
-                            s->name, bm->ext.dir_offset);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                 "%s: bitmap directory at 0x%" PRIx64 " changed size",
+                                 s->name, bm->ext.dir_offset);
     if (r == 0)
         r = vdisk_file_pwrite(s->file, d, len, bm->ext.dir_offset, err);
     if (r == 0)
@@ -292,8 +294,9 @@ static int
 copy_one(qcow2_state *s, const struct qcow2_bitmap *b, struct qcow2_bitmap **out, vdisk_error *err)
 {
     if (b->flags & QCOW2_BME_IN_USE && !b->bits)
-        return vdisk_error_set(err, EINVAL, "%s: Bitmap '%s' is inconsistent and cannot be used",
-                               s->name, b->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: Bitmap '%s' is inconsistent and cannot be used",
+                                    s->name, b->name);
     struct qcow2_bitmap *c = calloc(1, sizeof(*c));
     if (!c)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);

@@ -41,8 +41,9 @@ count_table(struct qcow2_check *c, uint64_t off, uint32_t size, vdisk_error *err
     if (size > MAX_TABLE_ENTRIES || (off & (s->cluster_size - 1))) {
         qcow2_check_say(c, "ERROR bitmap table at 0x%" PRIx64 " (%u entries) is invalid", off, size);
         c->res->corruptions++;
-        return vdisk_error_set(err, EINVAL, "%s: bitmap table at 0x%" PRIx64 " is invalid", s->name,
-                               off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmap table at 0x%" PRIx64 " is invalid", s->name,
+                                    off);
     }
     uint8_t *t = malloc((size_t)size * 8 + 8);
     if (!t)
@@ -85,8 +86,9 @@ count_directory(struct qcow2_check *c, const struct qcow2_bitmaps_ext *ext, cons
 bad:
     qcow2_check_say(c, "ERROR bitmap directory at 0x%" PRIx64 " is corrupt", ext->dir_offset);
     c->res->corruptions++;
-    return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 " is corrupt",
-                           c->s->name, ext->dir_offset);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: bitmap directory at 0x%" PRIx64 " is corrupt",
+                                c->s->name, ext->dir_offset);
 }
 
 int
@@ -105,8 +107,9 @@ qcow2_check_bitmaps(struct qcow2_check *c, vdisk_error *err)
     if (ext.dir_size > QCOW2_MAX_BITMAP_DIR_SIZE || (ext.dir_offset & (s->cluster_size - 1))) {
         qcow2_check_say(c, "ERROR bitmap directory at 0x%" PRIx64 " is invalid", ext.dir_offset);
         c->res->corruptions++;
-        return vdisk_error_set(err, EINVAL, "%s: bitmap directory at 0x%" PRIx64 " is invalid",
-                               s->name, ext.dir_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: bitmap directory at 0x%" PRIx64 " is invalid",
+                                    s->name, ext.dir_offset);
     }
     uint8_t *dir = malloc(ext.dir_size + 1);
     if (!dir)

@@ -37,9 +37,10 @@ check_in_fixed(qcow2_state *s, const struct range *fixed, unsigned nfixed, const
 {
     for (unsigned i = 0; i < nfixed; i++)
         if (overlaps(off, s->cluster_size, fixed[i].off, fixed[i].len))
-            return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " overlaps %s at 0x%" PRIx64
-                                   " (repair the image with 'check -r all')", s->name, what, off,
-                                   fixed[i].what, fixed[i].off);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: %s at 0x%" PRIx64 " overlaps %s at 0x%" PRIx64
+                                        " (repair the image with 'check -r all')", s->name, what, off,
+                                        fixed[i].what, fixed[i].off);
     return 0;
 }
 
@@ -63,18 +64,20 @@ check_l2_vs_refblocks(qcow2_state *s, const struct range *fixed, unsigned nfixed
         qsort(rb, n, sizeof(*rb), cmp_u64);
     for (size_t i = 1; r == 0 && i < n; i++)
         if (rb[i] == rb[i - 1])
-            r = vdisk_error_set(err, EINVAL, "%s: refcount block at 0x%" PRIx64 " is used twice in "
-                                "the refcount table (repair the image with 'check -r all')",
-                                s->name, rb[i]);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: refcount block at 0x%" PRIx64 " is used twice in "
+                                     "the refcount table (repair the image with 'check -r all')",
+                                     s->name, rb[i]);
     for (uint32_t i = 0; r == 0 && i < s->l1_size; i++) {
         uint64_t l2 = s->l1[i] & L1E_OFFSET_MASK;
         if (!l2)
             continue;
         r = check_in_fixed(s, fixed, nfixed, "L2 table", l2, err);
         if (r == 0 && n && bsearch(&l2, rb, n, sizeof(*rb), cmp_u64))
-            r = vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) overlaps "
-                                "a refcount block (repair the image with 'check -r all')",
-                                s->name, l2, i);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) overlaps "
+                                     "a refcount block (repair the image with 'check -r all')",
+                                     s->name, l2, i);
     }
     free(rb);
     return r;
@@ -95,8 +98,9 @@ qcow2_check_open_overlaps(qcow2_state *s, vdisk_error *err)
     for (unsigned i = 1; i < nfixed; i++)
         for (unsigned j = 0; j < i; j++)
             if (overlaps(fixed[i].off, fixed[i].len, fixed[j].off, fixed[j].len))
-                return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " overlaps %s at 0x%"
-                                       PRIx64, s->name, fixed[i].what, fixed[i].off,
-                                       fixed[j].what, fixed[j].off);
+                return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                            "%s: %s at 0x%" PRIx64 " overlaps %s at 0x%"
+                                            PRIx64, s->name, fixed[i].what, fixed[i].off,
+                                            fixed[j].what, fixed[j].off);
     return check_l2_vs_refblocks(s, fixed, nfixed, err);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "ordering.h"
 
 #define V3_MIN_EXTRA 16u
 #define FIRST_READ (64u * 1024)
@@ -24,8 +25,9 @@ qcow2_check_read_snapshots(struct qcow2_check *c, vdisk_error *err)
     if (n > QCOW2_MAX_SNAPSHOTS || (n && (s->snapshots_offset & (s->cluster_size - 1)))) {
         qcow2_check_say(c, "ERROR snapshot table offset invalid");
         c->res->check_errors++;
-        return vdisk_error_set(err, EINVAL, "%s: snapshot table at 0x%" PRIx64 " (%u entries) is "
-                               "invalid", s->name, s->snapshots_offset, n);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: snapshot table at 0x%" PRIx64 " (%u entries) is "
+                                    "invalid", s->name, s->snapshots_offset, n);
     }
     if (!n)
         return 0;
@@ -43,8 +45,9 @@ qcow2_check_read_snapshots(struct qcow2_check *c, vdisk_error *err)
         free(buf);
     }
     if (r == -ENODATA)
-        r = vdisk_error_set(err, EFBIG, "%s: snapshot table at 0x%" PRIx64 " is too big",
-                            s->name, s->snapshots_offset);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                 "%s: snapshot table at 0x%" PRIx64 " is too big",
+                                 s->name, s->snapshots_offset);
     if (r < 0) {
         qcow2_check_say(c, "ERROR failed to read the snapshot table: %s", err ? err->message : "");
         c->res->check_errors++;

@@ -1,18 +1,14 @@
 /* libvdisk — qcow2 cluster map: L1/L2 lookup, (extended) L2 entry types,
- * L2 table allocation, and the ordered write-back of metadata.
- *
- * Write ordering (unless lazy refcounts are on):
- *   refcount blocks  ->  sync  ->  L2 tables  ->  sync  ->  L1 table
- * so that no table on disk ever points at a cluster whose refcount is not
- * on disk yet.  Freeing runs the other way: the L2/L1 updates that drop a
- * reference are flushed before the refcount decrement (qcow2_release).
+ * L2 table allocation, and freeing in the safe order: the L2/L1 updates
+ * that drop a reference reach the disk before the refcount decrement
+ * (qcow2_release; the write-back order itself is ordering.c's).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 enum qcow2_sc_type
 qcow2_sc_type(const qcow2_state *s, uint64_t entry, uint64_t bitmap, unsigned sc)
@@ -58,12 +54,14 @@ l2_offset_of(qcow2_state *s, uint64_t gc, uint64_t *l2, vdisk_error *err)
     uint64_t i = gc >> s->l2_bits;
     *l2 = 0;
     if (i >= s->l1_size)
-        return vdisk_error_set(err, EINVAL, "%s: guest offset 0x%" PRIx64 " is beyond the L1 table "
-                               "(%u entries)", s->name, gc << s->cluster_bits, s->l1_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: guest offset 0x%" PRIx64 " is beyond the L1 table "
+                                    "(%u entries)", s->name, gc << s->cluster_bits, s->l1_size);
     *l2 = s->l1[i] & L1E_OFFSET_MASK;
     if (*l2 & (s->cluster_size - 1))
-        return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " is not cluster aligned",
-                               s->name, *l2);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: L2 table at 0x%" PRIx64 " is not cluster aligned",
+                                    s->name, *l2);
     return 0;
 }
 
@@ -90,8 +88,9 @@ qcow2_l2_lookup(qcow2_state *s, uint64_t gc, uint64_t *entry, uint64_t *bitmap, 
 static int
 bad_entry(qcow2_state *s, uint64_t gc, uint64_t entry, const char *why, vdisk_error *err)
 {
-    return vdisk_error_set(err, EIO, "%s: L2 entry 0x%016" PRIx64 " for guest offset 0x%" PRIx64
-                           " is invalid: %s", s->name, entry, gc << s->cluster_bits, why);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                "%s: L2 entry 0x%016" PRIx64 " for guest offset 0x%" PRIx64
+                                " is invalid: %s", s->name, entry, gc << s->cluster_bits, why);
 }
 
 /* Type of the subcluster holding guest offset `off` in entry; checks the
@@ -276,70 +275,5 @@ qcow2_l2_get_for_write(qcow2_state *s, uint64_t gc, uint8_t **table, uint32_t *i
     }
     qcow2_l1_set(s, i, nl2 | QCOW_OFLAG_COPIED);
     *table = t;
-    return 0;
-}
-
-/* ---- write-back --------------------------------------------------------- */
-
-int
-qcow2_order_barrier(qcow2_state *s, vdisk_error *err)
-{
-    if (s->lazy)
-        return 0;
-    return vdisk_file_flush(s->file, err);
-}
-
-static int
-write_l1(qcow2_state *s, vdisk_error *err)
-{
-    uint32_t lo = s->l1_dirty_lo, hi = s->l1_dirty_hi;
-    size_t n = (size_t)(hi - lo) * 8;
-    uint8_t *buf = malloc(n);
-    if (!buf)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-    for (uint32_t i = lo; i < hi; i++)
-        qcow2_put_be64(buf + (size_t)(i - lo) * 8, s->l1[i]);
-    int r = vdisk_file_pwrite(s->file, buf, n, s->l1_offset + (uint64_t)lo * 8, err);
-    free(buf);
-    if (r < 0) {
-        vdisk_error_prefix(err, "%s: cannot write the L1 table", s->name);
-        return r;
-    }
-    s->l1_dirty_lo = s->l1_dirty_hi = 0;
-    return 0;
-}
-
-int
-qcow2_flush_metadata(qcow2_state *s, vdisk_error *err)
-{
-    bool l2_dirty = qcow2_cache_is_dirty(s->l2_cache);
-    bool l1_dirty = s->l1_dirty_lo != s->l1_dirty_hi;
-    int r = 0;
-    if (qcow2_cache_is_dirty(s->rb_cache)) {
-        r = qcow2_cache_flush(s->rb_cache, err);
-        if (r == 0 && (l2_dirty || l1_dirty))
-            r = qcow2_order_barrier(s, err);
-    }
-    if (r == 0 && l2_dirty) {
-        r = qcow2_cache_flush(s->l2_cache, err);
-        if (r == 0 && l1_dirty)
-            r = qcow2_order_barrier(s, err);
-    }
-    if (r == 0 && l1_dirty)
-        r = write_l1(s, err);
-    return r;
-}
-
-int
-qcow2_mark_dirty(qcow2_state *s, vdisk_error *err)
-{
-    if (!(s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) || s->dirty_written)
-        return 0;
-    int r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_DIRTY, err);
-    if (r < 0)
-        return r;
-    s->incompat |= QCOW2_INCOMPAT_DIRTY;
-    s->dirty_written = true;
-    s->lazy = true;
     return 0;
 }

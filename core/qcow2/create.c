@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 static uint32_t
 log2u(uint64_t v)
@@ -24,29 +24,6 @@ log2u(uint64_t v)
     while ((UINT64_C(1) << n) < v)
         n++;
     return n;
-}
-
-uint64_t
-qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size, uint32_t refcount_order,
-                             bool generous, uint64_t *blocks_out)
-{
-    uint64_t per_table = cluster_size / 8;
-    uint64_t per_block = cluster_size * 8 >> refcount_order;
-    uint64_t table = 0, blocks = 0, n = 0, last;
-    do {
-        last = n;
-        blocks = (clusters + table + blocks + per_block - 1) / per_block;
-        table = (blocks + per_table - 1) / per_table;
-        n = clusters + blocks + table;
-        if (n == last && generous) {
-            clusters += (table + 1) / 2;
-            n = 0;
-            generous = false;
-        }
-    } while (n != last);
-    if (blocks_out)
-        *blocks_out = blocks;
-    return (blocks + table) * cluster_size;
 }
 
 static void
@@ -93,8 +70,9 @@ make_l1(qcow2_state *s, uint64_t size, vdisk_error *err)
 {
     uint64_t n = qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits);
     if (n * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the image size is too large for this cluster size "
-                               "(try using a larger cluster size)", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the image size is too large for this cluster size "
+                                    "(try using a larger cluster size)", s->name);
     if (n == 0)
         return 0;
     uint64_t clusters = (n * 8 + s->cluster_size - 1) >> s->cluster_bits;
@@ -335,8 +313,9 @@ qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *ou
     uint64_t l2e = opts->extended_l2 ? 16 : 8;
     uint64_t l2_tables = (vsize / cs + cs / l2e - 1) / (cs / l2e);
     if (l2_tables * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "The image size is too large (try using a larger cluster "
-                               "size)");
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "The image size is too large (try using a larger cluster "
+                                    "size)");
     uint64_t required = 0;
     if (src) {
         if (opts->backing_file) {

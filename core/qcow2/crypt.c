@@ -32,26 +32,16 @@ struct qcow2_crypt {
     uint8_t mk[64];            /* LUKS master key (for new key slots); wiped on free */
 };
 
-int
-qcow2_crypt_read_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err)
-{
-    if (len != 16)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header extension has %u bytes (expected 16)",
-                               s->name, len);
-    s->crypt_hdr_offset = qcow2_be64(d);
-    s->crypt_hdr_length = qcow2_be64(d + 8);
-    return 0;
-}
-
 /* Key material I/O inside the LUKS header clusters. */
 static int
 hdr_io(void *opaque, void *buf, size_t len, uint64_t off, bool write, vdisk_error *err)
 {
     qcow2_state *s = opaque;
     if (off > s->crypt_hdr_length || len > s->crypt_hdr_length - off)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS data at 0x%" PRIx64 " (+%zu) is outside the "
-                               "encryption header area (%" PRIu64 " bytes)", s->name, off, len,
-                               s->crypt_hdr_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS data at 0x%" PRIx64 " (+%zu) is outside the "
+                                    "encryption header area (%" PRIu64 " bytes)", s->name, off, len,
+                                    s->crypt_hdr_length);
     uint64_t at = s->crypt_hdr_offset + off;
     return write ? vdisk_file_pwrite(s->file, buf, len, at, err) : vdisk_file_pread(s->file, buf, len, at, err);
 }
@@ -65,13 +55,15 @@ open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secr
     if (r < 0)
         return r;
     if (!s->crypt_hdr_length)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS encryption (crypt_method 2) without an encryption "
-                               "header extension", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS encryption (crypt_method 2) without an encryption "
+                                    "header extension", s->name);
     if ((s->crypt_hdr_offset & (s->cluster_size - 1)) || s->crypt_hdr_length < VDISK_LUKS_HDR_LEN ||
         s->crypt_hdr_offset > flen || s->crypt_hdr_length > flen - s->crypt_hdr_offset)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header at 0x%" PRIx64 " (%" PRIu64 " bytes) "
-                               "is not cluster aligned, too short or past the end of the file", s->name,
-                               s->crypt_hdr_offset, s->crypt_hdr_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header at 0x%" PRIx64 " (%" PRIu64 " bytes) "
+                                    "is not cluster aligned, too short or past the end of the file", s->name,
+                                    s->crypt_hdr_offset, s->crypt_hdr_length);
     uint8_t buf[VDISK_LUKS_HDR_LEN];
     r = hdr_io(s, buf, sizeof(buf), 0, false, err);
     if (r == 0)
@@ -112,12 +104,14 @@ qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_er
 {
     if (s->crypt_method == QCOW2_CRYPT_NONE) {
         if (s->crypt_hdr_length)
-            return vdisk_error_set(err, EINVAL, "%s: encryption header extension on an image that is "
-                                   "not LUKS encrypted", s->name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: encryption header extension on an image that is "
+                                        "not LUKS encrypted", s->name);
         return 0;
     }
     if (s->crypt_method == QCOW2_CRYPT_AES && s->crypt_hdr_length)
-        return vdisk_error_set(err, EINVAL, "%s: encryption header extension on a legacy AES image", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header extension on a legacy AES image", s->name);
     if (!secret && !(s->img->flags & VDISK_OPEN_NO_KEY))
         return vdisk_error_set(err, EACCES, "%s: Parameter 'encrypt.key-secret' is required for cipher: "
                                "the image is encrypted (%s), a passphrase is required "
@@ -199,42 +193,6 @@ qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host
         done += k;
     }
     qcow2_buf_put(s, b, cap);
-    return r;
-}
-
-/* One partial sector: read it (plaintext), merge, write it back whole. */
-static int
-rmw_sector(vdisk_image *img, const uint8_t *buf, uint64_t n, uint64_t off, vdisk_error *err)
-{
-    qcow2_state *s = img->priv;
-    uint8_t sec[512];
-    uint64_t a = off & ~UINT64_C(511);
-    int r = qcow2_read_layer(s, sec, 512, a, err);
-    if (r < 0)
-        return r;
-    memcpy(sec + (off - a), buf, n);
-    return qcow2_pwrite(img, sec, 512, a, err);
-}
-
-/* Note: two writers into the same partial sector at once may lose one
- * update; whole-sector writers (every guest and convert) never do. */
-int
-qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
-                             vdisk_error *err)
-{
-    int r = 0;
-    if (off & 511) {
-        uint64_t n = 512 - (off & 511) < len ? 512 - (off & 511) : len;
-        r = rmw_sector(img, buf, n, off, err);
-        buf += n;
-        off += n;
-        len -= n;
-    }
-    uint64_t mid = len & ~UINT64_C(511);
-    if (r == 0 && mid)
-        r = qcow2_pwrite(img, buf, mid, off, err);
-    if (r == 0 && len > mid)
-        r = rmw_sector(img, buf + mid, len - mid, off + mid, err);
     return r;
 }
 

@@ -1,19 +1,27 @@
-/* libvdisk — the qcow2 format driver: open/close, flush, info, and the
- * driver table.  The work is split by concern:
+/* libvdisk — the qcow2 format driver: flush, info, and the driver table.
+ * The work is split by concern; each file calls only the ones below it:
+ *   open.c      open/close: state, caches, dirty repair, backing file
+ *   amend.c     compat level, refcount width, lazy refcounts, size
+ *   create.c    new images, preallocation, measure
+ *   snapshot.c  internal snapshots (snapshot-table.c: the table format)
+ *   resize.c    grow / shrink; backing.c: the backing file name
+ *   bitmap*.c   persistent dirty bitmaps (dir, load/mark, edit, store)
+ *   check.c     check: reference counting walk (check-imrt.c: the counts;
+ *               check-snapshot.c, check-bitmap.c; repair.c: repair and
+ *               rebuild, OFLAG_COPIED; check-overlap.c: overlapping tables
+ *               refused on a writable open)
+ *   zero.c      write-zeroes and discard
+ *   compress-write.c  compressed writes
+ *   write.c     writes with copy-on-write, in-flight allocations
+ *   crypt.c     LUKS (and legacy AES) sectors and key slots
+ *   io.c        reads and block status
+ *   compress.c  zlib/zstd codecs, compressing ahead of a write
+ *   cluster.c   L1/L2 map, L2 allocation, freeing in order
+ *   refcount.c  refcounts of any width, cluster allocation
+ *   ordering.c  metadata write-back order, barriers, the dirty bit
  *   header.c    header fields, extensions, feature bits
  *   cache.c     LRU cache of L2 tables and refcount blocks
- *   cluster.c   L1/L2 map, L2 allocation, ordered metadata write-back
- *   refcount.c  refcounts of any width, cluster allocation
- *   io.c        reads and block status
- *   write.c     writes with copy-on-write
- *   zero.c      write-zeroes and discard
- *   compress.c  zlib/zstd compressed clusters
- *   create.c    new images, preallocation, measure
- *   check.c     check: reference counting walk (+ check-snapshot.c)
- *   repair.c    check: refcount repair and rebuild, OFLAG_COPIED
- *   check-overlap.c  overlapping tables refused on writable open
- *   snapshot.c  internal snapshots (snapshot-table.c: the table format)
- *   amend.c     compat level and lazy refcounts of an existing image
+ *   buffers.c   reused I/O buffers
  *   provision.c inflate.c sparsify.c provision-plan.c
  *               provisioning in place (vdisk/provision.h)
  */
@@ -23,159 +31,8 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "ordering.h"
 #include "qcow2/provision.h"
-
-/* L2 cache: QEMU's default budget (32 MiB), but always enough to map
- * 8 GiB of guest space, and never more than the whole image needs. */
-#define L2_CACHE_BUDGET (UINT64_C(32) << 20)
-#define L2_CACHE_MIN_COVER (UINT64_C(8) << 30)
-#define RB_CACHE_BUDGET (UINT64_C(256) << 10)
-#define CACHE_MIN_TABLES 4
-
-/* Before an L2 table goes to disk, every refcount it relies on must be
- * there already. */
-static int
-l2_writeback_hook(void *opaque, vdisk_error *err)
-{
-    qcow2_state *s = opaque;
-    if (!qcow2_cache_is_dirty(s->rb_cache))
-        return 0;
-    int r = qcow2_cache_flush(s->rb_cache, err);
-    return r < 0 ? r : qcow2_order_barrier(s, err);
-}
-
-static int
-make_caches(qcow2_state *s, vdisk_error *err)
-{
-    uint64_t cover = (uint64_t)s->l2_entries << s->cluster_bits;   /* bytes one table maps */
-    uint64_t whole = (s->img->size + cover - 1) / cover;
-    uint64_t want = L2_CACHE_BUDGET >> s->cluster_bits;
-    uint64_t for_min = (L2_CACHE_MIN_COVER + cover - 1) / cover;
-    if (want < for_min)
-        want = for_min;
-    if (want > whole)
-        want = whole;
-    if (want < CACHE_MIN_TABLES)
-        want = CACHE_MIN_TABLES;
-    uint64_t rb = RB_CACHE_BUDGET >> s->cluster_bits;
-    if (rb < CACHE_MIN_TABLES)
-        rb = CACHE_MIN_TABLES;
-    s->l2_cache = qcow2_cache_new(s->file, (uint32_t)want, (uint32_t)s->cluster_size, "L2 table");
-    s->rb_cache = qcow2_cache_new(s->file, (uint32_t)rb, (uint32_t)s->cluster_size, "refcount block");
-    if (!s->l2_cache || !s->rb_cache)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory for the table caches", s->name);
-    qcow2_cache_set_hook(s->l2_cache, l2_writeback_hook, s);
-    return 0;
-}
-
-static void
-state_free(qcow2_state *s)
-{
-    qcow2_cache_free(s->l2_cache);
-    qcow2_cache_free(s->rb_cache);
-    qcow2_crypt_free(s);
-    qcow2_bitmaps_free(s);
-    qcow2_header_free(s);
-    qcow2_cctx_pool_free(s);
-    qcow2_pool_destroy(s);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->inflight_done);
-    free(s);
-}
-
-static int
-open_backing(qcow2_state *s, vdisk_error *err)
-{
-    vdisk_image *img = s->img;
-    if (!s->backing_file || (img->flags & VDISK_OPEN_NO_BACKING))
-        return 0;
-    vdisk_format fmt = VDISK_FORMAT_UNKNOWN;
-    if (s->backing_format && vdisk_format_from_name(s->backing_format, &fmt, NULL) < 0)
-        return vdisk_error_set(err, ENOTSUP, "%s: backing file '%s' has format '%s', which is not "
-                               "supported", s->name, s->backing_file, s->backing_format);
-    return vdisk_open_backing(img, s->backing_file, fmt, &img->backing, err);
-}
-
-/* The image was not closed cleanly while lazy refcounts were in use: its
- * refcounts may be stale.  As QEMU: repair everything, then the dirty bit
- * is cleared (qcow2_check_state), and only internal errors fail the open. */
-static int
-repair_dirty(qcow2_state *s, vdisk_error *err)
-{
-    vdisk_check_result res;
-    int r = qcow2_check_state(s, VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS, &res, NULL,
-                              NULL, NULL, err);
-    if (r == 0 && res.check_errors)
-        r = vdisk_error_set(err, EIO, "%s: could not repair the dirty image (%" PRIu64 " internal "
-                            "errors during the check)", s->name, res.check_errors);
-    else if (r < 0)
-        vdisk_error_prefix(err, "%s: could not repair the dirty image", s->name);
-    return r;
-}
-
-/* Open: validate the header against the file, set up the caches, clear
- * autoclear bits we do not maintain, load the bitmaps, open the backing
- * file. */
-int
-qcow2_open(vdisk_image *img, vdisk_error *err)
-{
-    qcow2_state *s = calloc(1, sizeof(*s));
-    if (!s)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
-    s->img = img;
-    s->file = img->file;
-    s->name = img->filename;
-    s->writable = img->flags & VDISK_OPEN_RDWR;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->inflight_done, NULL);
-    int r = qcow2_header_load(s, err);
-    qcow2_pool_init(s);   /* after the header: sized by the cluster size */
-    if (r == 0)
-        r = qcow2_header_check_features(s, s->writable, err);
-    if (r == 0)
-        r = qcow2_crypt_open(s, img->secret, img->secret_len, err);   /* crypt.c */
-    if (r == 0)
-        r = make_caches(s, err);
-    if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
-        r = qcow2_check_open_overlaps(s, err);
-    if (r == 0 && s->writable && (s->incompat & QCOW2_INCOMPAT_DIRTY) &&
-        !(img->flags & VDISK_OPEN_CHECK))
-        r = repair_dirty(s, err);
-    /* Persistent dirty bitmaps are loaded and kept up to date (bitmap.c);
-     * a check's repairs leave them as they are. */
-    if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
-        r = qcow2_bitmaps_open(s, err);
-    if (r == 0)
-        r = open_backing(s, err);
-    if (r < 0) {
-        state_free(s);
-        return r;
-    }
-    img->priv = s;
-    return 0;
-}
-
-/* Close: store the bitmaps, write back what is cached, then clear the
- * dirty bit we set. */
-void
-qcow2_close(vdisk_image *img)
-{
-    qcow2_state *s = img->priv;
-    if (!s)
-        return;
-    if (s->writable) {
-        /* (vdisk_close stored the bitmaps already: q_finish.) */
-        int r = qcow2_bitmaps_store(s, NULL);
-        if (r == 0)
-            r = qcow2_flush_metadata(s, NULL);
-        if (r == 0)
-            r = vdisk_file_flush(s->file, NULL);
-        if (r == 0 && s->dirty_written)
-            qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat & ~QCOW2_INCOMPAT_DIRTY, NULL);
-    }
-    state_free(s);
-    img->priv = NULL;
-}
 
 /* Flush: metadata in dependency order, then the file. */
 static int
@@ -232,16 +89,18 @@ q_get_info(vdisk_image *img, vdisk_info *info, vdisk_error *err)
 const struct vdisk_driver vdisk_qcow2_driver = {
     .name = "qcow2",
     .format = VDISK_FORMAT_QCOW2,
-    .open = qcow2_open,                            /* header, tables, caches, backing file */
-    .close = qcow2_close,                          /* write back, clear dirty bit, free */
+    .open = qcow2_open,                            /* header, tables, caches, backing file (open.c) */
+    .close = qcow2_close,                          /* write back, clear dirty bit, free (open.c) */
     .create = qcow2_create,                        /* new image, preallocation (create.c) */
+    .options = qcow2_options,                      /* -o of create, measure, amend (options.c) */
+    .opts_validate = qcow2_opts_validate,          /* version, cluster size, encryption (options.c) */
     .pread = qcow2_pread,                          /* reads through the cluster map (io.c) */
     .pwrite = qcow2_pwrite,                        /* in place or allocating with COW (write.c) */
     .write_zeroes = qcow2_write_zeroes,            /* zero clusters / zero bits (zero.c) */
     .discard = qcow2_discard,                      /* free clusters, punch holes (zero.c) */
-    .pwrite_compressed = qcow2_pwrite_compressed,  /* zlib/zstd whole clusters (compress.c) */
+    .pwrite_compressed = qcow2_pwrite_compressed,  /* zlib/zstd whole clusters (compress-write.c) */
     .compress_ahead = qcow2_compress_ahead,        /* compress clusters, no lock (compress.c) */
-    .pwrite_precompressed = qcow2_pwrite_precompressed, /* store them in order (compress.c) */
+    .pwrite_precompressed = qcow2_pwrite_precompressed, /* store them in order (compress-write.c) */
     .finish = q_finish,                            /* store the dirty bitmaps (bitmap-store.c) */
     .flush = q_flush,                              /* metadata in order, then fdatasync */
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */

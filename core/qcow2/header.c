@@ -35,7 +35,7 @@ checking(const qcow2_state *s)
 static int
 corrupt(qcow2_state *s, vdisk_error *err, const char *what)
 {
-    return vdisk_error_set(err, EINVAL, "%s: %s", s->name, what);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL, "%s: %s", s->name, what);
 }
 
 /* A table at [off, off+len) must be cluster aligned and inside the file. */
@@ -44,21 +44,25 @@ check_table(qcow2_state *s, const char *what, uint64_t off, uint64_t len, uint64
             vdisk_error *err)
 {
     if (off & (s->cluster_size - 1))
-        return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " is not cluster aligned",
-                               s->name, what, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %s at 0x%" PRIx64 " is not cluster aligned",
+                                    s->name, what, off);
     /* The check reports tables over the header or past the end itself
      * (their bytes past the end read as zeros). */
     if (checking(s))
-        return off > QCOW2_MAX_HOST_OFFSET ? vdisk_error_set(err, EINVAL, "%s: %s offset 0x%"
-                                                             PRIx64 " is invalid", s->name, what,
-                                                             off) : 0;
+        return off > QCOW2_MAX_HOST_OFFSET
+               ? vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL, "%s: %s offset 0x%" PRIx64
+                                      " is invalid", s->name, what, off)
+               : 0;
     if (off < s->cluster_size)
-        return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " overlaps the header",
-                               s->name, what, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %s at 0x%" PRIx64 " overlaps the header",
+                                    s->name, what, off);
     if (off > file_len || len > file_len - off)
-        return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " (%" PRIu64 " bytes) is past "
-                               "the end of the file (%" PRIu64 " bytes)", s->name, what, off, len,
-                               file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %s at 0x%" PRIx64 " (%" PRIu64 " bytes) is past "
+                                    "the end of the file (%" PRIu64 " bytes)", s->name, what, off, len,
+                                    file_len);
     return 0;
 }
 
@@ -80,6 +84,19 @@ read_feature_table(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *
     return 0;
 }
 
+/* The full disk encryption header extension: where the LUKS header lives. */
+static int
+read_crypt_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err)
+{
+    if (len != 16)
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: encryption header extension has %u bytes (expected 16)",
+                                    s->name, len);
+    s->crypt_hdr_offset = qcow2_be64(d);
+    s->crypt_hdr_length = qcow2_be64(d + 8);
+    return 0;
+}
+
 /* Walk the header extensions in [start, end) of the header cluster. */
 static int
 read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, vdisk_error *err)
@@ -90,8 +107,9 @@ read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, 
         if (magic == QCOW2_EXT_END)
             return 0;
         if (len > end - p - 8)
-            return vdisk_error_set(err, EINVAL, "%s: header extension 0x%08x at offset %" PRIu64
-                                   " (%u bytes) overflows the header cluster", s->name, magic, p, len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: header extension 0x%08x at offset %" PRIu64
+                                        " (%u bytes) overflows the header cluster", s->name, magic, p, len);
         const uint8_t *d = h + p + 8;
         int r = 0;
         if (magic == QCOW2_EXT_BACKING_FORMAT) {
@@ -102,7 +120,7 @@ read_extensions(qcow2_state *s, const uint8_t *h, uint64_t start, uint64_t end, 
         } else if (magic == QCOW2_EXT_FEATURE_TABLE) {
             r = read_feature_table(s, d, len, err);
         } else if (magic == QCOW2_EXT_CRYPTO_HEADER) {
-            r = qcow2_crypt_read_extension(s, d, len, err);   /* crypt.c */
+            r = read_crypt_extension(s, d, len, err);
         }
         /* Unknown extensions (and bitmaps, which we do not maintain) stay
          * untouched on disk: the header is only ever patched in place. */
@@ -168,14 +186,16 @@ parse_fixed(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *er
                                s->name, s->version);
     uint32_t min_len = s->version == 2 ? QCOW2_V2_HEADER_LEN : QCOW2_V3_HEADER_LEN;
     if (file_len < min_len)
-        return vdisk_error_set(err, EINVAL, "%s: file is too short (%" PRIu64 " bytes) for a "
-                               "qcow2 version %d header (%u bytes)", s->name, file_len, s->version,
-                               min_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: file is too short (%" PRIu64 " bytes) for a "
+                                    "qcow2 version %d header (%u bytes)", s->name, file_len, s->version,
+                                    min_len);
     s->cluster_bits = qcow2_be32(h + 20);
     if (s->cluster_bits < QCOW2_MIN_CLUSTER_BITS || s->cluster_bits > QCOW2_MAX_CLUSTER_BITS)
-        return vdisk_error_set(err, EINVAL, "%s: cluster_bits %u out of range (expected %d..%d)",
-                               s->name, s->cluster_bits, QCOW2_MIN_CLUSTER_BITS,
-                               QCOW2_MAX_CLUSTER_BITS);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: cluster_bits %u out of range (expected %d..%d)",
+                                    s->name, s->cluster_bits, QCOW2_MIN_CLUSTER_BITS,
+                                    QCOW2_MAX_CLUSTER_BITS);
     s->cluster_size = UINT64_C(1) << s->cluster_bits;
     s->crypt_method = qcow2_be32(h + 32);
     if (s->crypt_method > QCOW2_CRYPT_LUKS)
@@ -190,12 +210,14 @@ parse_fixed(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *er
         s->refcount_order = qcow2_be32(h + 96);
         s->header_length = qcow2_be32(h + 100);
         if (s->header_length < QCOW2_V3_HEADER_LEN || s->header_length > s->cluster_size)
-            return vdisk_error_set(err, EINVAL, "%s: header_length %u out of range (expected %u..%"
-                                   PRIu64 ")", s->name, s->header_length, QCOW2_V3_HEADER_LEN,
-                                   s->cluster_size);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: header_length %u out of range (expected %u..%"
+                                        PRIu64 ")", s->name, s->header_length, QCOW2_V3_HEADER_LEN,
+                                        s->cluster_size);
         if (s->refcount_order > 6)
-            return vdisk_error_set(err, EINVAL, "%s: refcount_order %u out of range (expected 0..6)",
-                                   s->name, s->refcount_order);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: refcount_order %u out of range (expected 0..6)",
+                                        s->name, s->refcount_order);
         if (s->header_length > QCOW2_V3_HEADER_LEN)
             s->compression_type = h[104];
     }
@@ -203,12 +225,14 @@ parse_fixed(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *er
         return vdisk_error_set(err, ENOTSUP, "%s: unknown compression type %u (expected 0 zlib or "
                                "1 zstd)", s->name, s->compression_type);
     if ((s->compression_type != 0) != !!(s->incompat & QCOW2_INCOMPAT_COMPRESSION))
-        return vdisk_error_set(err, EINVAL, "%s: compression type %u does not match the "
-                               "compression type feature bit", s->name, s->compression_type);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: compression type %u does not match the "
+                                    "compression type feature bit", s->name, s->compression_type);
     s->ext_l2 = s->incompat & QCOW2_INCOMPAT_EXTL2;
     if (s->ext_l2 && s->cluster_bits < 14)
-        return vdisk_error_set(err, EINVAL, "%s: extended L2 entries need clusters of at least "
-                               "16 KiB (cluster_bits %u)", s->name, s->cluster_bits);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: extended L2 entries need clusters of at least "
+                                    "16 KiB (cluster_bits %u)", s->name, s->cluster_bits);
     return 0;
 }
 
@@ -236,11 +260,13 @@ load_backing_name(qcow2_state *s, const uint8_t *h, vdisk_error *err)
     if (off == 0)
         return 0;
     if (len > QCOW2_MAX_BACKING_NAME)
-        return vdisk_error_set(err, EINVAL, "%s: backing file name is too long (%u bytes, at most "
-                               "%u)", s->name, len, QCOW2_MAX_BACKING_NAME);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: backing file name is too long (%u bytes, at most "
+                                    "%u)", s->name, len, QCOW2_MAX_BACKING_NAME);
     if (off > s->cluster_size || len > s->cluster_size - off)
-        return vdisk_error_set(err, EINVAL, "%s: backing file name at offset %" PRIu64 " (%u bytes) "
-                               "is outside the header cluster", s->name, off, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: backing file name at offset %" PRIu64 " (%u bytes) "
+                                    "is outside the header cluster", s->name, off, len);
     s->backing_file = strndup((const char *)h + off, len);
     if (!s->backing_file)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
@@ -254,11 +280,13 @@ load_l1(qcow2_state *s, const uint8_t *h, uint64_t size, uint64_t file_len, vdis
     s->l1_offset = qcow2_be64(h + 40);
     uint64_t need = qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits);
     if ((uint64_t)s->l1_size * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: L1 table of %u entries is too large (at most %u "
-                               "bytes)", s->name, s->l1_size, QCOW2_MAX_L1_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: L1 table of %u entries is too large (at most %u "
+                                    "bytes)", s->name, s->l1_size, QCOW2_MAX_L1_BYTES);
     if (need > s->l1_size)
-        return vdisk_error_set(err, EINVAL, "%s: L1 table has %u entries but the virtual size "
-                               "%" PRIu64 " needs %" PRIu64, s->name, s->l1_size, size, need);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: L1 table has %u entries but the virtual size "
+                                    "%" PRIu64 " needs %" PRIu64, s->name, s->l1_size, size, need);
     if (s->l1_size == 0)
         return 0;
     int r = check_table(s, "L1 table", s->l1_offset, (uint64_t)s->l1_size * 8, file_len, err);
@@ -276,9 +304,10 @@ load_l1(qcow2_state *s, const uint8_t *h, uint64_t size, uint64_t file_len, vdis
         uint64_t l2 = e & L1E_OFFSET_MASK;
         s->l1[i] = e;
         if (l2 && !checking(s) && ((l2 & (s->cluster_size - 1)) || l2 >= file_len))
-            r = vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is %s",
-                                s->name, l2, i, (l2 & (s->cluster_size - 1)) ?
-                                "not cluster aligned" : "past the end of the file");
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is %s",
+                                     s->name, l2, i, (l2 & (s->cluster_size - 1)) ?
+                                     "not cluster aligned" : "past the end of the file");
     }
     free(raw);
     return r;
@@ -293,8 +322,9 @@ load_reftable(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *
         return corrupt(s, err, "image has no refcount table");
     uint64_t bytes = (uint64_t)s->reftable_clusters << s->cluster_bits;
     if (bytes > QCOW2_MAX_REFTABLE_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: refcount table of %u clusters is too large (at most "
-                               "%u bytes)", s->name, s->reftable_clusters, QCOW2_MAX_REFTABLE_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: refcount table of %u clusters is too large (at most "
+                                    "%u bytes)", s->name, s->reftable_clusters, QCOW2_MAX_REFTABLE_BYTES);
     int r = check_table(s, "refcount table", s->reftable_offset, bytes, file_len, err);
     if (r < 0)
         return r;
@@ -310,10 +340,11 @@ load_reftable(qcow2_state *s, const uint8_t *h, uint64_t file_len, vdisk_error *
         uint64_t e = qcow2_be64(raw + i * 8) & REFT_OFFSET_MASK;
         s->reftable[i] = e;
         if (e && !checking(s) && ((e & (s->cluster_size - 1)) || e >= file_len))
-            r = vdisk_error_set(err, EINVAL, "%s: refcount block at 0x%" PRIx64 " (refcount table "
-                                "entry %" PRIu64 ") is %s", s->name, e, i,
-                                (e & (s->cluster_size - 1)) ? "not cluster aligned"
-                                                            : "past the end of the file");
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: refcount block at 0x%" PRIx64 " (refcount table "
+                                     "entry %" PRIu64 ") is %s", s->name, e, i,
+                                     (e & (s->cluster_size - 1)) ? "not cluster aligned"
+                                                                 : "past the end of the file");
     }
     free(raw);
     return r;
@@ -339,7 +370,8 @@ qcow2_header_load(qcow2_state *s, vdisk_error *err)
     r = vdisk_file_pread(s->file, h, s->cluster_size, 0, err);
     uint64_t size = qcow2_be64(h + 24);
     if (r == 0 && size > (UINT64_C(1) << 63) - 1)
-        r = vdisk_error_set(err, EFBIG, "%s: virtual size %" PRIu64 " is too large", s->name, size);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                 "%s: virtual size %" PRIu64 " is too large", s->name, size);
     if (r == 0)
         r = load_backing_name(s, h, err);
     if (r == 0) {
@@ -351,8 +383,9 @@ qcow2_header_load(qcow2_state *s, vdisk_error *err)
         s->nb_snapshots = qcow2_be32(h + 60);
         s->snapshots_offset = qcow2_be64(h + 64);
         if (s->nb_snapshots > QCOW2_MAX_SNAPSHOTS)
-            r = vdisk_error_set(err, EINVAL, "%s: %u snapshots is more than the %u allowed", s->name,
-                                s->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: %u snapshots is more than the %u allowed", s->name,
+                                     s->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
         else if (s->nb_snapshots)
             r = check_table(s, "snapshot table", s->snapshots_offset, 0, file_len, err);
     }

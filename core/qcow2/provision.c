@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ordering.h"
 #include "qcow2/provision.h"
 
 /* Most clusters planned at once (their plans take ~100 bytes each). */

@@ -215,7 +215,7 @@ typedef struct qcow2_state {
     struct qcow2_bitmaps *bitmaps; /* persistent dirty bitmaps we keep (bitmap.c); NULL: none */
 } qcow2_state;
 
-/* ---- driver.c ----------------------------------------------------------- */
+/* ---- open.c ------------------------------------------------------------- */
 
 /* Open img (img->file, img->flags) as qcow2: fills img->priv and img->size. */
 int qcow2_open(vdisk_image *img, vdisk_error *err);
@@ -277,6 +277,11 @@ int qcow2_alloc_bytes(qcow2_state *s, uint64_t size, uint64_t *off, vdisk_error 
  * clusters; *end is the first cluster after them. */
 int qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_t *end,
                         vdisk_error *err);
+/* QEMU's refcount metadata size fixed point: bytes of refblocks + table
+ * for `clusters` clusters; *blocks gets the refblock count. */
+uint64_t qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size,
+                                      uint32_t refcount_order, bool generous,
+                                      uint64_t *blocks);
 
 /* ---- refcount-order.c --------------------------------------------------- */
 
@@ -340,15 +345,8 @@ void qcow2_l2_get_entry(const qcow2_state *s, const uint8_t *table, uint32_t idx
                         uint64_t *entry, uint64_t *bitmap);
 void qcow2_l2_set_entry(const qcow2_state *s, uint8_t *table, uint32_t idx,
                         uint64_t entry, uint64_t bitmap);
-/* Write dirty refcount blocks, then L2 tables, then the L1 table, with
- * ordering flushes between them (unless lazy refcounts). */
-int qcow2_flush_metadata(qcow2_state *s, vdisk_error *err);
-/* fdatasync unless lazy refcounts make ordering unnecessary. */
-int qcow2_order_barrier(qcow2_state *s, vdisk_error *err);
-/* Set the dirty bit before the first metadata change (lazy refcounts). */
-int qcow2_mark_dirty(qcow2_state *s, vdisk_error *err);
 
-/* ---- buffers (io.c) ----------------------------------------------------- */
+/* ---- buffers.c ---------------------------------------------------------- */
 
 void qcow2_pool_init(qcow2_state *s);
 void qcow2_pool_destroy(qcow2_state *s);
@@ -356,7 +354,7 @@ void qcow2_pool_destroy(qcow2_state *s);
 uint8_t *qcow2_buf_get(qcow2_state *s, size_t len);
 void qcow2_buf_put(qcow2_state *s, uint8_t *buf, size_t len);
 
-/* ---- io.c / write.c ----------------------------------------------------- */
+/* ---- io.c (reads) / write.c ---------------------------------------------- */
 
 int qcow2_read_layer(qcow2_state *s, uint8_t *buf, uint64_t len, uint64_t off, vdisk_error *err);
 int qcow2_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error *err);
@@ -366,11 +364,11 @@ int qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, 
 int qcow2_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off, unsigned flags,
                        vdisk_error *err);
 int qcow2_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
-/* In-flight guest cluster ranges (caller holds lock). */
+/* In-flight guest cluster ranges (write.c; caller holds lock). */
 void qcow2_inflight_wait(qcow2_state *s, uint64_t first, uint64_t end);
 bool qcow2_inflight_overlaps(const qcow2_state *s, uint64_t first, uint64_t end);
 
-/* ---- compress.c --------------------------------------------------------- */
+/* ---- compress.c (codecs) / compress-write.c ------------------------------ */
 
 /* Decompress the cluster an L2 entry describes into out (cluster_size). */
 int qcow2_decompress_cluster(qcow2_state *s, uint64_t entry, uint8_t *out, vdisk_error *err);
@@ -400,8 +398,6 @@ bool qcow2_cluster_incompressible(const uint8_t *data, size_t len);
 #define QCOW2_CRYPT_LUKS 2u
 
 struct qcow2_crypt;
-/* The full disk encryption header extension (offset, length). */
-int qcow2_crypt_read_extension(qcow2_state *s, const uint8_t *d, uint32_t len, vdisk_error *err);
 /* Unlock the keys of an encrypted image (no-op when not encrypted). */
 int qcow2_crypt_open(qcow2_state *s, const void *secret, size_t secret_len, vdisk_error *err);
 void qcow2_crypt_free(qcow2_state *s);
@@ -412,9 +408,6 @@ int qcow2_crypt_pread(qcow2_state *s, uint8_t *buf, uint64_t n, uint64_t host, u
 /* Encrypt a copy of buf (whole sectors) and write it at host. */
 int qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host,
                        vdisk_error *err);
-/* Guest writes not covering whole sectors: read-modify-write around them. */
-int qcow2_crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
-                                 vdisk_error *err);
 /* New image: LUKS header in fresh clusters, recorded in s (create.c). */
 int qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err);
 /* Add or erase LUKS key slots (qemu-img amend encrypt.state=...). */
@@ -430,11 +423,6 @@ int qcow2_create(vdisk_file *file, const vdisk_create_opts *opts, vdisk_progress
                  void *opaque, vdisk_error *err);
 int qcow2_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out,
                   vdisk_error *err);
-/* QEMU's refcount metadata size fixed point: bytes of refblocks + table
- * for `clusters` clusters; *blocks gets the refblock count. */
-uint64_t qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size,
-                                      uint32_t refcount_order, bool generous,
-                                      uint64_t *blocks);
 
 /* ---- snapshot-table.c --------------------------------------------------- */
 
@@ -491,6 +479,13 @@ int qcow2_snapshot_create(vdisk_image *img, const vdisk_snapshot_info *info, vdi
 int qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 int qcow2_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err);
 int qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err);
+
+/* ---- options.c ---------------------------------------------------------- */
+
+/* What create, measure and amend take (vdisk/options.h). */
+extern const struct vdisk_option qcow2_options[];
+/* Check the combination for a new image, with qemu-img's messages. */
+int qcow2_opts_validate(const vdisk_create_opts *o, vdisk_error *err);
 
 /* ---- amend.c ------------------------------------------------------------ */
 

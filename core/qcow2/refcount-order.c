@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define HDR_REFCOUNT_ORDER 96
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 uint64_t
 qcow2_refcount_read_entry(const uint8_t *rb, uint64_t i, uint32_t order)
@@ -92,8 +92,9 @@ qcow2_refcount_update(qcow2_state *s, uint64_t first, uint64_t n, int64_t delta,
     while (c < end) {
         uint64_t rbo = rb_offset(s, c);
         if (!rbo)
-            return vdisk_error_set(err, EINVAL, "%s: no refcount block covers cluster 0x%" PRIx64
-                                   " (host offset 0x%" PRIx64 ")", s->name, c, c << s->cluster_bits);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL, "%s: no refcount block "
+                                        "covers cluster 0x%" PRIx64 " (host offset 0x%" PRIx64 ")",
+                                        s->name, c, c << s->cluster_bits);
         uint8_t *rb;
         int r = qcow2_cache_get(s->rb_cache, rbo, false, &rb, err);
         if (r < 0)
@@ -107,10 +108,12 @@ qcow2_refcount_update(qcow2_state *s, uint64_t first, uint64_t n, int64_t delta,
             uint64_t v = old + (uint64_t)delta;
             if ((delta < 0 && old < (uint64_t)-delta) || (delta > 0 && (v < old || v > s->refcount_max))) {
                 qcow2_cache_put(s->rb_cache, rb);
-                return vdisk_error_set(err, delta < 0 ? EINVAL : ERANGE, "%s: refcount of cluster at "
-                                       "0x%" PRIx64 " would %s (refcount %" PRIu64 ", change %" PRId64
-                                       ")", s->name, c << s->cluster_bits,
-                                       delta < 0 ? "drop below zero" : "overflow", old, delta);
+                /* Below zero: the image claims fewer references than it has. */
+                return vdisk_error_set_kind(err, delta < 0 ? VDISK_ERR_CORRUPT : VDISK_ERR_FAILED,
+                                            delta < 0 ? EINVAL : ERANGE, "%s: refcount of cluster at "
+                                            "0x%" PRIx64 " would %s (refcount %" PRIu64 ", change %"
+                                            PRId64 ")", s->name, c << s->cluster_bits,
+                                            delta < 0 ? "drop below zero" : "overflow", old, delta);
             }
             qcow2_refcount_write_entry(rb, i, s->refcount_order, v);
             if (v == 0) {
@@ -393,8 +396,9 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (entries < s->reftable_entries)
         entries = s->reftable_entries;
     if (entries * 8 > QCOW2_MAX_REFTABLE_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the refcount table would exceed %u bytes",
-                               s->name, QCOW2_MAX_REFTABLE_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the refcount table would exceed %u bytes",
+                                    s->name, QCOW2_MAX_REFTABLE_BYTES);
     uint64_t area = start >> s->rb_bits, missing = 0;
     for (uint64_t i = area; i < total_rb; i++)
         if (i >= s->reftable_entries || !s->reftable[i])
@@ -418,4 +422,27 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (r == 0)
         *end = stop;
     return r;
+}
+
+uint64_t
+qcow2_refcount_metadata_size(uint64_t clusters, uint64_t cluster_size, uint32_t refcount_order,
+                             bool generous, uint64_t *blocks_out)
+{
+    uint64_t per_table = cluster_size / 8;
+    uint64_t per_block = cluster_size * 8 >> refcount_order;
+    uint64_t table = 0, blocks = 0, n = 0, last;
+    do {
+        last = n;
+        blocks = (clusters + table + blocks + per_block - 1) / per_block;
+        table = (blocks + per_table - 1) / per_table;
+        n = clusters + blocks + table;
+        if (n == last && generous) {
+            clusters += (table + 1) / 2;
+            n = 0;
+            generous = false;
+        }
+    } while (n != last);
+    if (blocks_out)
+        *blocks_out = blocks;
+    return (blocks + table) * cluster_size;
 }

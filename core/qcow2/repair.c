@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check-int.h"
+#include "ordering.h"
 
 /* ---- compare ------------------------------------------------------------ */
 
@@ -30,8 +31,9 @@ load_refcounts(struct qcow2_check *c, uint64_t idx, uint64_t *rc, vdisk_error *e
         return 0;
     }
     if (rbo & (s->cluster_size - 1))
-        return vdisk_error_set(err, EIO, "%s: refcount block at 0x%" PRIx64 " is not cluster "
-                               "aligned", s->name, rbo);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: refcount block at 0x%" PRIx64 " is not cluster "
+                                    "aligned", s->name, rbo);
     uint8_t *rb;
     int r = qcow2_cache_get(s->rb_cache, rbo, false, &rb, err);
     if (r < 0)
@@ -294,8 +296,9 @@ refuse_write(struct qcow2_check *c, const char *what, uint64_t off, vdisk_error 
     if (qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_CORRUPT,
                                NULL) == 0)
         s->incompat |= QCOW2_INCOMPAT_CORRUPT;
-    return vdisk_error_set(err, EIO, "%s: %s at 0x%" PRIx64 " overlaps other metadata; not "
-                           "repaired (copy the data out with convert instead)", s->name, what, off);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                "%s: %s at 0x%" PRIx64 " overlaps other metadata; not "
+                                "repaired (copy the data out with convert instead)", s->name, what, off);
 }
 
 static int

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 /* ---- unlinking ---------------------------------------------------------- */
 
@@ -275,9 +275,10 @@ grow_l1(qcow2_state *s, uint64_t n, vdisk_error *err)
     if (n <= s->l1_size)
         return 0;
     if (n * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the new size needs an L1 table of %" PRIu64
-                               " entries, more than the %u bytes allowed (use a larger cluster "
-                               "size)", s->name, n, QCOW2_MAX_L1_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the new size needs an L1 table of %" PRIu64
+                                    " entries, more than the %u bytes allowed (use a larger cluster "
+                                    "size)", s->name, n, QCOW2_MAX_L1_BYTES);
     int r = qcow2_flush_metadata(s, err);
     if (r < 0)
         return r;
@@ -483,9 +484,10 @@ qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
                                "(%u found): their data past the new end would be lost; delete "
                                "them first", s->name, s->nb_snapshots);
     if (qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits) * 8 > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: the new size %" PRIu64 " is too large for %" PRIu64
-                               "-byte clusters (the L1 table would exceed %u bytes)", s->name,
-                               size, s->cluster_size, QCOW2_MAX_L1_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the new size %" PRIu64 " is too large for %" PRIu64
+                                    "-byte clusters (the L1 table would exceed %u bytes)", s->name,
+                                    size, s->cluster_size, QCOW2_MAX_L1_BYTES);
     return 0;
 }
 

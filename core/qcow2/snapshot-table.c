@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define SN_FIXED 40u
 #define SN_KNOWN_EXTRA 24u
@@ -55,8 +55,9 @@ parse_entry(const char *name, uint32_t i, const uint8_t *p, size_t len, uint64_t
     uint16_t id_len = (uint16_t)(p[12] << 8 | p[13]), name_len = (uint16_t)(p[14] << 8 | p[15]);
     uint32_t extra = qcow2_be32(p + 36);
     if (extra > QCOW2_MAX_SNAPSHOT_EXTRA)
-        return vdisk_error_set(err, EFBIG, "%s: snapshot table entry %u has %u bytes of extra data "
-                               "(at most %u)", name, i, extra, QCOW2_MAX_SNAPSHOT_EXTRA);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: snapshot table entry %u has %u bytes of extra data "
+                                    "(at most %u)", name, i, extra, QCOW2_MAX_SNAPSHOT_EXTRA);
     size_t total = SN_FIXED + (size_t)extra + id_len + name_len;
     if (len < total)
         return -ENODATA;
@@ -82,8 +83,9 @@ parse_entry(const char *name, uint32_t i, const uint8_t *p, size_t len, uint64_t
     if (!sn->id || !sn->name)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
     if (memchr(sn->id, 0, id_len) || memchr(sn->name, 0, name_len))
-        return vdisk_error_set(err, EINVAL, "%s: snapshot table entry %u has a NUL byte in its %s",
-                               name, i, memchr(sn->id, 0, id_len) ? "ID" : "name");
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: snapshot table entry %u has a NUL byte in its %s",
+                                    name, i, memchr(sn->id, 0, id_len) ? "ID" : "name");
     *used = total;
     return 0;
 }
@@ -96,8 +98,9 @@ qcow2_snapshot_table_parse(const char *name, const uint8_t *buf, size_t len, uin
     *out = NULL;
     *table_len = 0;
     if (n > QCOW2_MAX_SNAPSHOTS)
-        return vdisk_error_set(err, EINVAL, "%s: %u snapshots is more than the %u allowed", name,
-                               n, QCOW2_MAX_SNAPSHOTS);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %u snapshots is more than the %u allowed", name,
+                                    n, QCOW2_MAX_SNAPSHOTS);
     struct qcow2_snapshot *v = n ? calloc(n, sizeof(*v)) : NULL;
     if (n && !v)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory for %u snapshots", name, n);
@@ -110,8 +113,9 @@ qcow2_snapshot_table_parse(const char *name, const uint8_t *buf, size_t len, uin
                        : -ENODATA;
         pos += used;
         if (r == 0 && pos > QCOW2_MAX_SNAPSHOTS_SIZE)
-            r = vdisk_error_set(err, EFBIG, "%s: snapshot table is too big (more than %u bytes at "
-                                "entry %u)", name, QCOW2_MAX_SNAPSHOTS_SIZE, i);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                     "%s: snapshot table is too big (more than %u bytes at "
+                                     "entry %u)", name, QCOW2_MAX_SNAPSHOTS_SIZE, i);
     }
     if (r < 0) {
         qcow2_snapshots_free(v, n);
@@ -177,16 +181,19 @@ check_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint64_t file
 {
     uint64_t bytes = (uint64_t)sn->l1_size * 8;
     if (bytes > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set(err, EFBIG, "%s: L1 table of snapshot '%s' (ID %s) has %u entries, "
-                               "more than the %u bytes allowed", s->name, sn->name, sn->id,
-                               sn->l1_size, QCOW2_MAX_L1_BYTES);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: L1 table of snapshot '%s' (ID %s) has %u entries, "
+                                    "more than the %u bytes allowed", s->name, sn->name, sn->id,
+                                    sn->l1_size, QCOW2_MAX_L1_BYTES);
     if (sn->l1_offset & (s->cluster_size - 1))
-        return vdisk_error_set(err, EINVAL, "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
-                               " is not cluster aligned", s->name, sn->name, sn->id, sn->l1_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
+                                    " is not cluster aligned", s->name, sn->name, sn->id, sn->l1_offset);
     if (sn->l1_offset > file_len || bytes > file_len - sn->l1_offset)
-        return vdisk_error_set(err, EINVAL, "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
-                               " (%" PRIu64 " bytes) is past the end of the file", s->name,
-                               sn->name, sn->id, sn->l1_offset, bytes);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
+                                    " (%" PRIu64 " bytes) is past the end of the file", s->name,
+                                    sn->name, sn->id, sn->l1_offset, bytes);
     return 0;
 }
 
@@ -203,8 +210,9 @@ qcow2_snapshots_read(qcow2_state *s, struct qcow2_snapshot **out, size_t *table_
     if (r < 0)
         return r;
     if (s->snapshots_offset >= file_len)
-        return vdisk_error_set(err, EINVAL, "%s: snapshot table at 0x%" PRIx64 " is past the end "
-                               "of the file", s->name, s->snapshots_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: snapshot table at 0x%" PRIx64 " is past the end "
+                                    "of the file", s->name, s->snapshots_offset);
     uint64_t avail = file_len - s->snapshots_offset;
     if (avail > QCOW2_MAX_SNAPSHOTS_SIZE)
         avail = QCOW2_MAX_SNAPSHOTS_SIZE;
@@ -222,9 +230,10 @@ qcow2_snapshots_read(qcow2_state *s, struct qcow2_snapshot **out, size_t *table_
         if (r != -ENODATA)
             break;
         if (n == avail)
-            return vdisk_error_set(err, EINVAL, "%s: snapshot table at 0x%" PRIx64 " (%u entries) "
-                                   "runs past the end of the file", s->name,
-                                   s->snapshots_offset, s->nb_snapshots);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: snapshot table at 0x%" PRIx64 " (%u entries) "
+                                        "runs past the end of the file", s->name,
+                                        s->snapshots_offset, s->nb_snapshots);
     }
     for (uint32_t i = 0; r == 0 && i < s->nb_snapshots; i++)
         r = check_snapshot_l1(s, &(*out)[i], file_len, err);

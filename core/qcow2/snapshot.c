@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 #define HDR_SIZE 24
 #define HDR_L1_SIZE 36
@@ -168,8 +168,9 @@ qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, i
         if (!l2)
             continue;
         if (l2 & (s->cluster_size - 1))
-            return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is "
-                                   "not cluster aligned", s->name, l2, i);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: L2 table at 0x%" PRIx64 " (L1 entry %u) is "
+                                        "not cluster aligned", s->name, l2, i);
         int r = update_l2(s, l2, addend, err);
         if (r == 0 && addend)
             r = qcow2_refcount_update(s, l2 >> s->cluster_bits, 1, addend, false, err);
@@ -272,9 +273,10 @@ qcow2_snapshot_read_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t
         uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
         if (l2 & (s->cluster_size - 1)) {
             free(l1);
-            return vdisk_error_set(err, EINVAL, "%s: L2 table at 0x%" PRIx64 " (entry %u of the L1 "
-                                   "table of snapshot '%s') is not cluster aligned", s->name, l2,
-                                   i, sn->name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: L2 table at 0x%" PRIx64 " (entry %u of the L1 "
+                                        "table of snapshot '%s') is not cluster aligned", s->name, l2,
+                                        i, sn->name);
         }
     }
     *out = l1;
@@ -677,9 +679,10 @@ qcow2_snapshot_load(vdisk_image *img, const char *id_or_name, vdisk_error *err)
                             id_or_name);
     uint64_t *l1 = NULL;
     if (r == 0 && qcow2_size_to_l1(v[i].disk_size, s->cluster_bits, s->l2_bits) > v[i].l1_size)
-        r = vdisk_error_set(err, EINVAL, "%s: snapshot '%s' has an L1 table of %u entries, too "
-                            "small for its size of %" PRIu64 " bytes", s->name, v[i].name,
-                            v[i].l1_size, v[i].disk_size);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: snapshot '%s' has an L1 table of %u entries, too "
+                                 "small for its size of %" PRIu64 " bytes", s->name, v[i].name,
+                                 v[i].l1_size, v[i].disk_size);
     if (r == 0)
         r = qcow2_snapshot_read_l1(s, &v[i], v[i].l1_size, &l1, err);
     if (r == 0) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "fiemap.h"
+#include "ordering.h"
 #include "qcow2/provision.h"
 
 struct sparsify_ctx {

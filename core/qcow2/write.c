@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qcow2.h"
+#include "ordering.h"
 
 /* Largest merged COW + data buffer; bigger writes do head/data/tail apart. */
 #define MERGE_MAX (16u << 20)
@@ -250,6 +250,22 @@ write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t of
     return r;
 }
 
+bool
+qcow2_inflight_overlaps(const qcow2_state *s, uint64_t first, uint64_t end)
+{
+    for (const struct qcow2_inflight *i = s->inflight; i; i = i->next)
+        if (i->first < end && first < i->end)
+            return true;
+    return false;
+}
+
+void
+qcow2_inflight_wait(qcow2_state *s, uint64_t first, uint64_t end)
+{
+    while (qcow2_inflight_overlaps(s, first, end))
+        pthread_cond_wait(&s->inflight_done, &s->lock);
+}
+
 static void
 inflight_remove(qcow2_state *s, struct qcow2_inflight *node)
 {
@@ -336,6 +352,43 @@ write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, 
     return r;
 }
 
+/* One partial sector: read it (plaintext), merge, write it back whole. */
+static int
+rmw_sector(vdisk_image *img, const uint8_t *buf, uint64_t n, uint64_t off, vdisk_error *err)
+{
+    qcow2_state *s = img->priv;
+    uint8_t sec[512];
+    uint64_t a = off & ~UINT64_C(511);
+    int r = qcow2_read_layer(s, sec, 512, a, err);
+    if (r < 0)
+        return r;
+    memcpy(sec + (off - a), buf, n);
+    return qcow2_pwrite(img, sec, 512, a, err);
+}
+
+/* Encrypted images, guest writes not covering whole sectors:
+ * read-modify-write around them.  Note: two writers into the same partial sector at once may lose one
+ * update; whole-sector writers (every guest and convert) never do. */
+static int
+crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
+                             vdisk_error *err)
+{
+    int r = 0;
+    if (off & 511) {
+        uint64_t n = 512 - (off & 511) < len ? 512 - (off & 511) : len;
+        r = rmw_sector(img, buf, n, off, err);
+        buf += n;
+        off += n;
+        len -= n;
+    }
+    uint64_t mid = len & ~UINT64_C(511);
+    if (r == 0 && mid)
+        r = qcow2_pwrite(img, buf, mid, off, err);
+    if (r == 0 && len > mid)
+        r = rmw_sector(img, buf + mid, len - mid, off + mid, err);
+    return r;
+}
+
 /* Write: see the file comment. */
 int
 qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdisk_error *err)
@@ -343,7 +396,7 @@ qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, vdis
     qcow2_state *s = img->priv;
     qcow2_bitmaps_mark(s, off, len);   /* bitmap.c */
     if (s->crypt && ((off | len) & 511))
-        return qcow2_crypt_pwrite_unaligned(img, buf, len, off, err);   /* crypt.c */
+        return crypt_pwrite_unaligned(img, buf, len, off, err);
     const uint8_t *p = buf;
     uint64_t end = off + len;
     while (off < end) {

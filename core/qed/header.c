@@ -37,25 +37,30 @@ check_sizes(qed_state *s, vdisk_error *err)
     qed_header *h = &s->h;
     if (!power_of_two(h->cluster_size) || h->cluster_size < QED_CLUSTER_MIN ||
         h->cluster_size > QED_CLUSTER_MAX)
-        return vdisk_error_set(err, EINVAL, "%s: QED cluster size %u is not a power of two between "
-                               "4 KiB and 64 MiB", s->name, h->cluster_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED cluster size %u is not a power of two between "
+                                    "4 KiB and 64 MiB", s->name, h->cluster_size);
     if (!power_of_two(h->table_size) || h->table_size > QED_TABLE_MAX)
-        return vdisk_error_set(err, EINVAL, "%s: QED table size %u is not a power of two between 1 "
-                               "and 16 clusters", s->name, h->table_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED table size %u is not a power of two between 1 "
+                                    "and 16 clusters", s->name, h->table_size);
     s->cluster_bits = (uint32_t)__builtin_ctz(h->cluster_size);
     s->table_entries = (uint64_t)h->table_size * h->cluster_size / 8;
     s->header_end = (uint64_t)h->header_size * h->cluster_size;
     if (h->header_size == 0 || s->header_end > s->file_size)
-        return vdisk_error_set(err, EINVAL, "%s: QED header of %u clusters does not fit the file "
-                               "(%llu bytes)", s->name, h->header_size,
-                               (unsigned long long)s->file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED header of %u clusters does not fit the file "
+                                    "(%llu bytes)", s->name, h->header_size,
+                                    (unsigned long long)s->file_size);
     if (h->image_size % 512 || h->image_size > max_image_size(s))
-        return vdisk_error_set(err, EINVAL, "%s: QED image size %llu is not a multiple of 512 or "
-                               "more than its tables address", s->name,
-                               (unsigned long long)h->image_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED image size %llu is not a multiple of 512 or "
+                                    "more than its tables address", s->name,
+                                    (unsigned long long)h->image_size);
     if (!qed_table_offset_ok(s, h->l1_offset))
-        return vdisk_error_set(err, EINVAL, "%s: QED L1 table at 0x%llx is not cluster aligned or "
-                               "lies outside the file", s->name, (unsigned long long)h->l1_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED L1 table at 0x%llx is not cluster aligned or "
+                                    "lies outside the file", s->name, (unsigned long long)h->l1_offset);
     return 0;
 }
 
@@ -66,15 +71,17 @@ read_backing_name(qed_state *s, const uint8_t *b, vdisk_error *err)
     uint32_t off = vdisk_le32(b + 56), size = vdisk_le32(b + 60);
     if (size == 0 || size > QED_BACKING_NAME_MAX || (uint64_t)off + size > s->header_end ||
         off < QED_HEADER_BYTES)
-        return vdisk_error_set(err, EINVAL, "%s: QED backing file name (%u bytes at %u) does not "
-                               "lie inside the header", s->name, size, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: QED backing file name (%u bytes at %u) does not "
+                                    "lie inside the header", s->name, size, off);
     char *name = malloc(size + 1);
     if (!name)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     int r = vdisk_file_pread(s->file, name, size, off, err);
     name[size] = '\0';
     if (r == 0 && strlen(name) != size)
-        r = vdisk_error_set(err, EINVAL, "%s: QED backing file name contains a NUL byte", s->name);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: QED backing file name contains a NUL byte", s->name);
     if (r < 0) {
         free(name);
         return r;
@@ -88,12 +95,14 @@ qed_read_header(qed_state *s, vdisk_error *err)
 {
     uint8_t b[QED_HEADER_BYTES];
     if (s->file_size < sizeof(b))
-        return vdisk_error_set(err, EINVAL, "%s: too short for a QED header", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: too short for a QED header", s->name);
     int r = vdisk_file_pread(s->file, b, sizeof(b), 0, err);
     if (r < 0)
         return r;
     if (memcmp(b, "QED\0", 4) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: no QED magic", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: no QED magic", s->name);
     qed_header *h = &s->h;
     h->cluster_size = vdisk_le32(b + 4);
     h->table_size = vdisk_le32(b + 8);

@@ -82,9 +82,10 @@ classify(qed_state *s, uint64_t cluster, uint64_t e, qed_kind *kind, vdisk_error
     else if (qed_cluster_offset_ok(s, e))
         *kind = QED_DATA;
     else
-        return vdisk_error_set(err, EIO, "%s: QED L2 entry of cluster %llu points at 0x%llx, "
-                               "not a cluster of the file", s->name, (unsigned long long)cluster,
-                               (unsigned long long)e);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: QED L2 entry of cluster %llu points at 0x%llx, "
+                                    "not a cluster of the file", s->name, (unsigned long long)cluster,
+                                    (unsigned long long)e);
     return 0;
 }
 
@@ -106,9 +107,10 @@ qed_lookup(qed_state *s, uint64_t off, uint64_t len, qed_kind *kind, uint64_t *h
         return 0;
     }
     if (!qed_table_offset_ok(s, l2))
-        return vdisk_error_set(err, EIO, "%s: QED L1 entry %llu points at an L2 table at 0x%llx "
-                               "that is not cluster aligned or lies outside the file", s->name,
-                               (unsigned long long)l1i, (unsigned long long)l2);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: QED L1 entry %llu points at an L2 table at 0x%llx "
+                                    "that is not cluster aligned or lies outside the file", s->name,
+                                    (unsigned long long)l1i, (unsigned long long)l2);
     if ((r = qed_table_entry(s, l2, l2i, &e, err)) < 0 ||
         (r = classify(s, cluster, e, kind, err)) < 0)
         return r;

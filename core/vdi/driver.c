@@ -55,9 +55,10 @@ entry_of(vdisk_image *img, uint64_t i, uint32_t *e, vdisk_error *err)
     vdi_state *s = img->priv;
     *e = s->bmap[i];
     if (vdi_allocated(*e) && *e >= s->h.blocks)
-        return vdisk_error_set(err, EIO, "%s: VDI block map entry %llu points at data block %u, "
-                               "past the image's %u blocks", img->filename, (unsigned long long)i,
-                               *e, s->h.blocks);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: VDI block map entry %llu points at data block %u, "
+                                    "past the image's %u blocks", img->filename, (unsigned long long)i,
+                                    *e, s->h.blocks);
     return 0;
 }
 

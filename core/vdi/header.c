@@ -49,8 +49,9 @@ check_kind(const vdi_header *h, const char *name, vdisk_error *err)
         return vdisk_error_set(err, ENOTSUP, "%s: VDI version %u.%u is not supported (vdisk "
                                "reads version 1.1)", name, h->version >> 16, h->version & 0xffff);
     if (h->header_size < VDI_HEADER_MIN_SIZE)
-        return vdisk_error_set(err, EINVAL, "%s: VDI header size %u is smaller than the %u bytes "
-                               "of a version 1.1 header", name, h->header_size, VDI_HEADER_MIN_SIZE);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI header size %u is smaller than the %u bytes "
+                                    "of a version 1.1 header", name, h->header_size, VDI_HEADER_MIN_SIZE);
     if (h->type != VDI_TYPE_DYNAMIC && h->type != VDI_TYPE_STATIC)
         return vdisk_error_set(err, ENOTSUP, "%s: VDI image type %u is not supported (vdisk reads "
                                "dynamic and fixed images, not undo or differencing ones)", name,
@@ -73,26 +74,32 @@ check_geometry(const vdi_header *h, const char *name, uint64_t file_size, vdisk_
 {
     uint32_t bs = h->block_size;
     if (bs < VDI_SECTOR || bs > VDI_BLOCK_MAX || (bs & (bs - 1)))
-        return vdisk_error_set(err, EINVAL, "%s: VDI block size %u is not a power of two between "
-                               "512 bytes and 64 MiB", name, bs);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI block size %u is not a power of two between "
+                                    "512 bytes and 64 MiB", name, bs);
     if ((uint64_t)h->blocks * bs < h->disk_size)
-        return vdisk_error_set(err, EINVAL, "%s: VDI disk size %llu is larger than its %u blocks "
-                               "of %u bytes", name, (unsigned long long)h->disk_size, h->blocks, bs);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI disk size %llu is larger than its %u blocks "
+                                    "of %u bytes", name, (unsigned long long)h->disk_size, h->blocks, bs);
     if (h->blocks_allocated > h->blocks)
-        return vdisk_error_set(err, EINVAL, "%s: VDI header counts %u allocated blocks of %u",
-                               name, h->blocks_allocated, h->blocks);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI header counts %u allocated blocks of %u",
+                                    name, h->blocks_allocated, h->blocks);
     if (h->bmap_offset % VDI_SECTOR || h->data_offset % VDI_SECTOR)
-        return vdisk_error_set(err, EINVAL, "%s: VDI block map offset 0x%x or data offset 0x%x is "
-                               "not sector aligned", name, h->bmap_offset, h->data_offset);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI block map offset 0x%x or data offset 0x%x is "
+                                    "not sector aligned", name, h->bmap_offset, h->data_offset);
     uint64_t bmap_end = (uint64_t)h->bmap_offset + (uint64_t)h->blocks * 4;
     if (h->bmap_offset < VDI_HEADER_OFFSET + VDI_HEADER_MIN_SIZE || bmap_end > file_size)
-        return vdisk_error_set(err, EINVAL, "%s: VDI block map at 0x%x (%u entries) lies outside "
-                               "the file (%llu bytes) or over the header", name, h->bmap_offset,
-                               h->blocks, (unsigned long long)file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI block map at 0x%x (%u entries) lies outside "
+                                    "the file (%llu bytes) or over the header", name, h->bmap_offset,
+                                    h->blocks, (unsigned long long)file_size);
     if (h->data_offset < bmap_end)
-        return vdisk_error_set(err, EINVAL, "%s: VDI data area at 0x%x overlaps the block map "
-                               "(which ends at 0x%llx)", name, h->data_offset,
-                               (unsigned long long)bmap_end);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VDI data area at 0x%x overlaps the block map "
+                                    "(which ends at 0x%llx)", name, h->data_offset,
+                                    (unsigned long long)bmap_end);
     return 0;
 }
 
@@ -102,13 +109,15 @@ vdi_read_header(vdisk_file *f, const char *name, uint64_t file_size, vdi_header 
 {
     uint8_t b[0x200];
     if (file_size < sizeof(b))
-        return vdisk_error_set(err, EINVAL, "%s: too short for a VDI header (%llu bytes)", name,
-                               (unsigned long long)file_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: too short for a VDI header (%llu bytes)", name,
+                                    (unsigned long long)file_size);
     int r = vdisk_file_pread(f, b, sizeof(b), 0, err);
     if (r < 0)
         return r;
     if (vdisk_le32(b + 0x40) != VDI_SIGNATURE)
-        return vdisk_error_set(err, EINVAL, "%s: no VDI signature at offset 0x40", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: no VDI signature at offset 0x40", name);
     decode(b, h);
     if ((r = check_kind(h, name, err)) < 0)
         return r;
@@ -135,8 +144,9 @@ vdi_load_bmap(vdisk_file *f, const char *name, vdi_state *s, bool tolerate_bad, 
         if (!vdi_allocated(e) || e < h->blocks)
             continue;
         if (!tolerate_bad)
-            r = vdisk_error_set(err, EINVAL, "%s: VDI block map entry %u points at data block %u, "
-                                "past the image's %u blocks", name, i, e, h->blocks);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: VDI block map entry %u points at data block %u, "
+                                     "past the image's %u blocks", name, i, e, h->blocks);
         s->bad_entries++;
     }
     free(raw);

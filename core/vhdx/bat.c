@@ -44,9 +44,10 @@ vhdx_bat_load(vhdx_state *s, uint64_t file_len, vdisk_error *err)
     vhdx_bat_geometry(s->virtual_size, s->block_size, s->logical_sector, s->has_parent,
                       &s->payload_blocks, &s->chunk_ratio, &s->bat_entries);
     if (s->bat_entries > s->bat_region.length / 8)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX BAT region (%" PRIu32 " bytes) too small for the %"
-                               PRIu64 " entries of a %" PRIu64 "-byte disk", s->name, s->bat_region.length,
-                               s->bat_entries, s->virtual_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX BAT region (%" PRIu32 " bytes) too small for the %"
+                                    PRIu64 " entries of a %" PRIu64 "-byte disk", s->name,
+                                    s->bat_region.length, s->bat_entries, s->virtual_size);
     size_t bytes = (size_t)s->bat_entries * 8;
     s->bat = malloc(bytes ? bytes : 1);
     if (!s->bat)
@@ -131,7 +132,8 @@ problem(vhdx_state *s, uint64_t *bad, vdisk_check_report_fn report, void *opaque
     char line[256];
     snprintf(line, sizeof(line), "VHDX BAT entry %" PRIu64 " (offset 0x%" PRIx64 ") %s", index, off, what);
     if (!bad)
-        return vdisk_error_set(err, EINVAL, "%s: %s", s->name, line);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %s", s->name, line);
     (*bad)++;
     if (report)
         report(opaque, line);

@@ -126,8 +126,9 @@ vhdx_create(vdisk_file *file, const vdisk_create_opts *o, vdisk_progress_fn prog
     vhdx_region bat = { round_mib(VHDX_HEADER_SECTION + log_size), (uint32_t)round_mib(entries * 8) };
     vhdx_region meta = { round_mib(bat.offset + bat.length), VHDX_MIB };
     if (entries * 8 > UINT32_MAX - VHDX_MIB)
-        return vdisk_error_set(err, EFBIG, "%s: the VHDX BAT would exceed 4 GiB (use a larger block_size)",
-                               file->path);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: the VHDX BAT would exceed 4 GiB (use a larger block_size)",
+                                    file->path);
     uint64_t data_start = bat.offset + bat.length + VHDX_MIB + SPARE_AFTER_METADATA;
     uint8_t *buf = malloc(VHDX_MIB);
     if (!buf)

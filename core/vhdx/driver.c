@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "vhdx.h"
 
 static void
@@ -175,6 +176,9 @@ const struct vdisk_driver vdisk_vhdx_driver = {
     .close = vhdx_close,
     .finish = vhdx_finish,
     .create = vhdx_create,
+    .options = vhdx_options,              /* -o of create and measure (opts.c) */
+    .opts_init = vhdx_opts_init,          /* qemu-img's defaults: 1 MiB log, ZERO blocks */
+    .opts_validate = vhdx_opts_validate,  /* sizes, subformat against preallocation */
     .pread = vhdx_pread,
     .pwrite = vhdx_pwrite,
     .write_zeroes = vhdx_write_zeroes,

@@ -68,7 +68,8 @@ vhdx_headers_load(vhdx_state *s, vdisk_error *err)
     if (r < 0)
         return r;
     if (memcmp(sig, "vhdxfile", 8) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: not a VHDX image (no \"vhdxfile\" signature)", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: not a VHDX image (no \"vhdxfile\" signature)", s->name);
     static const uint32_t at[2] = { VHDX_HEADER1_OFFSET, VHDX_HEADER2_OFFSET };
     uint8_t buf[2][VHDX_HEADER_SIZE];
     for (int i = 0; i < 2; i++) {
@@ -78,12 +79,14 @@ vhdx_headers_load(vhdx_state *s, vdisk_error *err)
         s->hdr_valid[i] = vhdx_header_parse(buf[i], &s->hdr[i]);
     }
     if (!s->hdr_valid[0] && !s->hdr_valid[1])
-        return vdisk_error_set(err, EINVAL, "%s: No valid VHDX header found (both headers fail their "
-                               "signature, checksum or version check)", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: No valid VHDX header found (both headers fail their "
+                                    "signature, checksum or version check)", s->name);
     if (s->hdr_valid[0] && s->hdr_valid[1] && s->hdr[0].seq == s->hdr[1].seq &&
         memcmp(buf[0], buf[1], VHDX_HEADER_SIZE) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: the two VHDX headers differ but have the same sequence "
-                               "number %" PRIu64 ": neither is current", s->name, s->hdr[0].seq);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the two VHDX headers differ but have the same sequence "
+                                    "number %" PRIu64 ": neither is current", s->name, s->hdr[0].seq);
     if (!s->hdr_valid[1])
         s->cur = 0;
     else if (!s->hdr_valid[0])

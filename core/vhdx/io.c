@@ -59,8 +59,9 @@ read_bitmap(vhdx_state *s, uint64_t block, uint64_t sb_entry, uint8_t **out, vdi
     uint64_t per_block = s->block_size / s->logical_sector / 8;
     *out = NULL;
     if ((sb_entry & VHDX_BAT_STATE_MASK) != VHDX_SB_PRESENT)
-        return vdisk_error_set(err, EIO, "%s: VHDX block %" PRIu64 " is partially present but its sector "
-                               "bitmap is not", s->name, block);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: VHDX block %" PRIu64 " is partially present but its sector "
+                                    "bitmap is not", s->name, block);
     if (!(*out = malloc(per_block)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
     uint64_t at = (sb_entry & VHDX_BAT_OFFSET_MASK) + block % s->chunk_ratio * per_block;

@@ -247,12 +247,14 @@ apply(log_ctx *c, const entry_info *e, uint64_t file_len, vdisk_error *err)
 {
     vhdx_state *s = c->s;
     if (e->flushed > file_len)
-        return vdisk_error_set(err, EINVAL, "%s: the VHDX log expects a file of at least %" PRIu64 " bytes, "
-                               "this one has %" PRIu64 ": the image has been truncated", s->name, e->flushed,
-                               file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the VHDX log expects a file of at least %" PRIu64 " bytes, "
+                                    "this one has %" PRIu64 ": the image has been truncated", s->name,
+                                    e->flushed, file_len);
     if (e->last > MAX_FILE_END)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX log entry with an absurd last file offset %" PRIu64,
-                               s->name, e->last);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX log entry with an absurd last file offset %" PRIu64,
+                                    s->name, e->last);
     uint32_t data = 0;
     for (uint32_t k = 0; k < e->ndesc; k++) {
         uint8_t d[DESC_SIZE], update[VHDX_LOG_SECTOR];
@@ -262,9 +264,10 @@ apply(log_ctx *c, const entry_info *e, uint64_t file_len, vdisk_error *err)
         bool zero = memcmp(d, "zero", 4) == 0;
         uint64_t off = vhdx_le64(d + 16), len = zero ? vhdx_le64(d + 8) : VHDX_LOG_SECTOR;
         if (!target_ok(c, e, file_len, off, len))
-            return vdisk_error_set(err, EINVAL, "%s: VHDX log entry %" PRIu64 " writes to 0x%" PRIx64 " (%"
-                                   PRIu64 " bytes), outside what a log may change", s->name, e->seq, off,
-                                   len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: VHDX log entry %" PRIu64 " writes to 0x%" PRIx64 " (%"
+                                        PRIu64 " bytes), outside what a log may change", s->name, e->seq, off,
+                                        len);
         if (zero) {
             r = vdisk_file_zero(s->file, off, len, false, err);
         } else {
@@ -320,13 +323,15 @@ check_placement(vhdx_state *s, uint64_t file_len, bool *empty, vdisk_error *err)
                                s->name, h->log_version);
     if (h->log_offset < VHDX_MIB || h->log_offset % VHDX_MIB || h->log_length % VHDX_MIB ||
         h->log_offset > (UINT64_C(1) << 62))
-        return vdisk_error_set(err, EINVAL, "%s: VHDX log at 0x%" PRIx64 " (%" PRIu32 " bytes) is not "
-                               "aligned to 1 MiB", s->name, h->log_offset, h->log_length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX log at 0x%" PRIx64 " (%" PRIu32 " bytes) is not "
+                                    "aligned to 1 MiB", s->name, h->log_offset, h->log_length);
     *empty = vhdx_guid_is_zero(&h->log_guid) || h->log_length == 0;
     if (!*empty && (h->log_offset > file_len || file_len - h->log_offset < h->log_length))
-        return vdisk_error_set(err, EINVAL, "%s: VHDX log at 0x%" PRIx64 " (%" PRIu32 " bytes) lies outside "
-                               "the file (%" PRIu64 " bytes)", s->name, h->log_offset, h->log_length,
-                               file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX log at 0x%" PRIx64 " (%" PRIu32 " bytes) lies outside "
+                                    "the file (%" PRIu64 " bytes)", s->name, h->log_offset, h->log_length,
+                                    file_len);
     return 0;
 }
 

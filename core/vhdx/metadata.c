@@ -48,12 +48,14 @@ static int
 scan_table(vhdx_state *s, const uint8_t *t, item_loc *loc, vdisk_error *err)
 {
     if (memcmp(t + M_SIGNATURE, "metadata", 8) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX metadata table has no \"metadata\" signature",
-                               s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX metadata table has no \"metadata\" signature",
+                                    s->name);
     uint16_t n = vhdx_le16(t + M_COUNT);
     if (n > VHDX_MAX_TABLE_ENTRIES)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX metadata table has %u entries (at most %u)", s->name,
-                               n, VHDX_MAX_TABLE_ENTRIES);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX metadata table has %u entries (at most %u)", s->name,
+                                    n, VHDX_MAX_TABLE_ENTRIES);
     for (uint16_t i = 0; i < n; i++) {
         const uint8_t *e = t + M_ENTRIES + (size_t)i * M_ENTRY_SIZE;
         uint32_t off = vhdx_le32(e + 16), len = vhdx_le32(e + 20), flags = vhdx_le32(e + 24);
@@ -71,19 +73,22 @@ scan_table(vhdx_state *s, const uint8_t *t, item_loc *loc, vdisk_error *err)
                                    "vdisk", s->name, text);
         }
         if (loc[k].present)
-            return vdisk_error_set(err, EINVAL, "%s: VHDX metadata item '%s' appears twice", s->name,
-                                   items[k].name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: VHDX metadata item '%s' appears twice", s->name,
+                                        items[k].name);
         if (off < ITEMS_START || len > VHDX_MAX_METADATA_ITEM || off > s->meta_region.length ||
             s->meta_region.length - off < len || (items[k].length && len != items[k].length))
-            return vdisk_error_set(err, EINVAL, "%s: VHDX metadata item '%s' at +0x%" PRIx32 " (%" PRIu32
-                                   " bytes) is misplaced or has the wrong size", s->name, items[k].name,
-                                   off, len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: VHDX metadata item '%s' at +0x%" PRIx32 " (%" PRIu32
+                                        " bytes) is misplaced or has the wrong size", s->name, items[k].name,
+                                        off, len);
         loc[k] = (item_loc){ true, off, len };
     }
     for (int k = 0; k < ITEM_PARENT; k++)
         if (!loc[k].present)
-            return vdisk_error_set(err, EINVAL, "%s: VHDX metadata lacks the required item '%s'", s->name,
-                                   items[k].name);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: VHDX metadata lacks the required item '%s'", s->name,
+                                        items[k].name);
     return 0;
 }
 
@@ -122,19 +127,24 @@ read_values(vhdx_state *s, const item_loc *loc, vdisk_error *err)
     s->logical_sector = vhdx_le32(lsec);
     s->physical_sector = vhdx_le32(psec);
     if (!is_pow2(s->block_size) || s->block_size < VHDX_MIN_BLOCK || s->block_size > VHDX_MAX_BLOCK)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX block size %" PRIu32 " is not a power of two "
-                               "between 1 MiB and 256 MiB", s->name, s->block_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX block size %" PRIu32 " is not a power of two "
+                                    "between 1 MiB and 256 MiB", s->name, s->block_size);
     if (s->logical_sector != 512 && s->logical_sector != 4096)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX logical sector size %" PRIu32 " (512 or 4096 "
-                               "expected)", s->name, s->logical_sector);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX logical sector size %" PRIu32 " (512 or 4096 "
+                                    "expected)", s->name, s->logical_sector);
     if (s->physical_sector != 512 && s->physical_sector != 4096)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX physical sector size %" PRIu32 " (512 or 4096 "
-                               "expected)", s->name, s->physical_sector);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX physical sector size %" PRIu32 " (512 or 4096 "
+                                    "expected)", s->name, s->physical_sector);
     if (s->virtual_size > VHDX_MAX_SIZE || s->virtual_size % s->logical_sector)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX virtual disk size %" PRIu64 " is not a multiple of "
-                               "the logical sector size up to 64 TiB", s->name, s->virtual_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX virtual disk size %" PRIu64 " is not a multiple of "
+                                    "the logical sector size up to 64 TiB", s->name, s->virtual_size);
     if (s->has_parent && !loc[ITEM_PARENT].present)
-        return vdisk_error_set(err, EINVAL, "%s: differencing VHDX without a parent locator", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: differencing VHDX without a parent locator", s->name);
     return 0;
 }
 
@@ -145,13 +155,15 @@ locator_string(vhdx_state *s, const uint8_t *item, uint32_t item_len, uint32_t o
 {
     if (off > item_len || item_len - off < len || len == 0 || len % 2) {
         *out = NULL;
-        return vdisk_error_set(err, EINVAL, "%s: VHDX parent locator entry at +0x%" PRIx32 " (%u bytes) "
-                               "lies outside the item", s->name, off, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX parent locator entry at +0x%" PRIx32 " (%u bytes) "
+                                    "lies outside the item", s->name, off, len);
     }
     int r = vdisk_utf16_to_utf8(item + off, len, false, out);
     if (r < 0)
-        return vdisk_error_set(err, -r, "%s: VHDX parent locator entry at +0x%" PRIx32 " is not UTF-16 "
-                               "text", s->name, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, -r,
+                                    "%s: VHDX parent locator entry at +0x%" PRIx32 " is not UTF-16 "
+                                    "text", s->name, off);
     return 0;
 }
 
@@ -166,7 +178,8 @@ read_locator(vhdx_state *s, const item_loc *l, vdisk_error *err)
     int r = read_item(s, l, item, err);
     uint16_t n = l->length >= 20 ? vhdx_le16(item + 18) : 0;
     if (r == 0 && (l->length < 20 || (uint64_t)20 + (uint64_t)n * 12 > l->length))
-        r = vdisk_error_set(err, EINVAL, "%s: VHDX parent locator too short for its %u entries", s->name, n);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: VHDX parent locator too short for its %u entries", s->name, n);
     else if (r == 0 && memcmp(item, &vhdx_parent_type_vhdx, 16) != 0)
         r = vdisk_error_set(err, ENOTSUP, "%s: VHDX parent locator of a type other than VHDX", s->name);
     if (r == 0 && !(s->locator = calloc(n ? n : 1, sizeof(*s->locator))))
@@ -192,7 +205,8 @@ vhdx_metadata_load(vhdx_state *s, vdisk_error *err)
     item_loc loc[N_ITEMS];
     memset(loc, 0, sizeof(loc));
     int r = s->meta_region.length < VHDX_METADATA_TABLE_SIZE
-                ? vdisk_error_set(err, EINVAL, "%s: VHDX metadata region shorter than its table", s->name)
+                ? vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                       "%s: VHDX metadata region shorter than its table", s->name)
                 : vdisk_file_pread(s->file, t, VHDX_METADATA_TABLE_SIZE, s->meta_region.offset, err);
     if (r == 0)
         r = scan_table(s, t, loc, err);

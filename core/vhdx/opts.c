@@ -7,30 +7,39 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "create-opts.h"
+#include "options.h"
 #include "opts.h"
 #include "vhdx.h"
 
 #define DEFAULT_LOG_SIZE VHDX_MIB
 
-const vdisk_create_option vhdx_create_options[] = {
-    { "log_size", "size", "Log size; min 1MB.", "1048576" },
-    { "block_size", "size", "Block Size; min 1MB, max 256MB. 0 means auto-calculate based on image size.",
-      "0" },
-    { "subformat", "str", "VHDX format type, can be either 'dynamic' or 'fixed'. Default is 'dynamic'.",
-      NULL },
-    { "block_state_zero", "bool (on/off)",
+/* The common options, then vhdx's own in qemu-img's order; a backing file
+ * is refused by name (vhdx_opts_set). */
+const vdisk_option vhdx_options[] = {
+    VDISK_OPTIONS_COMMON,
+    { "log_size", VDISK_OPTION_SIZE, VDISK_OPTION_CM, 0, "1048576", "Log size; min 1MB.",
+      vhdx_opts_set, NULL },
+    { "block_size", VDISK_OPTION_SIZE, VDISK_OPTION_CM, 0, "0",
+      "Block Size; min 1MB, max 256MB. 0 means auto-calculate based on image size.",
+      vhdx_opts_set, NULL },
+    { "subformat", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0, NULL,
+      "VHDX format type, can be either 'dynamic' or 'fixed'. Default is 'dynamic'.",
+      vhdx_opts_set, NULL },
+    { "block_state_zero", VDISK_OPTION_BOOL, VDISK_OPTION_CM, 0, NULL,
       "Force use of payload blocks of type 'ZERO'. Non-standard, but default.  Do not set to 'off' when "
-      "using 'qemu-img convert' with subformat=dynamic.", NULL },
-    { NULL, NULL, NULL, NULL },
+      "using 'qemu-img convert' with subformat=dynamic.", vhdx_opts_set, NULL },
+    { "backing_file", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      vhdx_opts_set, NULL },
+    { "backing_fmt", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      vhdx_opts_set, NULL },
+    VDISK_OPTIONS_END,
 };
 
 void
-vhdx_opts_init(vdisk_vhdx_opts *o)
+vhdx_opts_init(vdisk_create_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->log_size = DEFAULT_LOG_SIZE;
-    o->block_state_zero = true;
+    o->vhdx.log_size = DEFAULT_LOG_SIZE;
+    o->vhdx.block_state_zero = true;
 }
 
 static uint64_t
@@ -55,16 +64,16 @@ vhdx_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_er
         return 0;
     }
     if (strcmp(key, "block_state_zero") == 0)
-        return vdisk_create_opt_bool(key, value, &o->vhdx.block_state_zero, err);
+        return vdisk_opt_parse_bool(key, value, &o->vhdx.block_state_zero, err);
     if (strcmp(key, "block_size") == 0) {
         /* As qemu-img: up to whole MiB, at most 256 MiB, 0 for automatic. */
-        r = vdisk_create_opt_size(key, value, &n, err);
+        r = vdisk_opt_parse_size(key, value, &n, err);
         if (r == 0)
             o->vhdx.block_size = n > VHDX_MAX_BLOCK ? VHDX_MAX_BLOCK : round_mib(n);
         return r;
     }
     if (strcmp(key, "log_size") == 0) {
-        r = vdisk_create_opt_size(key, value, &n, err);
+        r = vdisk_opt_parse_size(key, value, &n, err);
         if (r == 0)
             o->vhdx.log_size = round_mib(n);
         return r;

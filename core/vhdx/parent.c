@@ -69,8 +69,9 @@ int
 vhdx_open_parent(vhdx_state *s, vdisk_error *err)
 {
     if (!vhdx_locator_get(s, "parent_linkage"))
-        return vdisk_error_set(err, EINVAL, "%s: differencing VHDX whose parent locator has no "
-                               "parent_linkage", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: differencing VHDX whose parent locator has no "
+                                    "parent_linkage", s->name);
     char *name;
     int r = vhdx_parent_name(s, &name, err);
     if (r < 0)
@@ -80,9 +81,10 @@ vhdx_open_parent(vhdx_state *s, vdisk_error *err)
                                "(relative_path, or an absolute path without a drive letter)", s->name);
     r = vdisk_open_backing(s->img, name, VDISK_FORMAT_VHDX, &s->img->backing, err);
     if (r == 0 && !linkage_matches(s, s->img->backing->priv)) {
-        r = vdisk_error_set(err, EINVAL, "%s: parent '%s' is not the disk this differencing VHDX was made "
-                            "from (its DataWriteGuid is not the parent_linkage): it changed since",
-                            s->name, name);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: parent '%s' is not the disk this differencing VHDX was made "
+                                 "from (its DataWriteGuid is not the parent_linkage): it changed since",
+                                 s->name, name);
         vdisk_close(s->img->backing, NULL);
         s->img->backing = NULL;
     }

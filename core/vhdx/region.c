@@ -50,8 +50,9 @@ take_entry(vhdx_state *s, const uint8_t *e, uint64_t file_len, bool *have_bat, b
     char text[37];
     vhdx_guid_format(&g, text);
     if (off % VHDX_MIB || off < VHDX_MIB || len % VHDX_MIB)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} at 0x%" PRIx64 " (%" PRIu32 " bytes) is "
-                               "not aligned to 1 MiB", s->name, text, off, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region {%s} at 0x%" PRIx64 " (%" PRIu32 " bytes) is "
+                                    "not aligned to 1 MiB", s->name, text, off, len);
     vhdx_region *slot;
     bool *seen;
     if (vhdx_guid_equal(&g, &vhdx_region_bat)) {
@@ -67,16 +68,19 @@ take_entry(vhdx_state *s, const uint8_t *e, uint64_t file_len, bool *have_bat, b
         return 0;   /* optional and unknown: not ours to use */
     }
     if (*seen)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} appears twice", s->name, text);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region {%s} appears twice", s->name, text);
     *seen = true;
     if (off > file_len || file_len - off < len)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} at 0x%" PRIx64 " (%" PRIu32 " bytes) "
-                               "lies outside the file (%" PRIu64 " bytes)", s->name, text, off, len,
-                               file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region {%s} at 0x%" PRIx64 " (%" PRIu32 " bytes) "
+                                    "lies outside the file (%" PRIu64 " bytes)", s->name, text, off, len,
+                                    file_len);
     const vhdx_header *h = vhdx_cur(s);
     if (overlaps(off, len, 0, VHDX_HEADER_SECTION) || overlaps(off, len, h->log_offset, h->log_length))
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region {%s} at 0x%" PRIx64 " overlaps the headers or "
-                               "the log", s->name, text, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region {%s} at 0x%" PRIx64 " overlaps the headers or "
+                                    "the log", s->name, text, off);
     slot->offset = off;
     slot->length = len;
     return 0;
@@ -94,8 +98,9 @@ parse_table(vhdx_state *s, const uint8_t *buf, uint64_t file_len, vdisk_error *e
 {
     uint32_t n = vhdx_le32(buf + R_COUNT);
     if (n > VHDX_MAX_TABLE_ENTRIES)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region table has %" PRIu32 " entries (at most %u)",
-                               s->name, n, VHDX_MAX_TABLE_ENTRIES);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region table has %" PRIu32 " entries (at most %u)",
+                                    s->name, n, VHDX_MAX_TABLE_ENTRIES);
     bool have_bat = false, have_meta = false;
     memset(&s->bat_region, 0, sizeof(s->bat_region));
     memset(&s->meta_region, 0, sizeof(s->meta_region));
@@ -106,10 +111,12 @@ parse_table(vhdx_state *s, const uint8_t *buf, uint64_t file_len, vdisk_error *e
             return r;
     }
     if (!have_bat || !have_meta)
-        return vdisk_error_set(err, EINVAL, "%s: VHDX region table lacks the %s region", s->name,
-                               have_bat ? "metadata" : "BAT");
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHDX region table lacks the %s region", s->name,
+                                    have_bat ? "metadata" : "BAT");
     if (overlaps(s->bat_region.offset, s->bat_region.length, s->meta_region.offset, s->meta_region.length))
-        return vdisk_error_set(err, EINVAL, "%s: the VHDX BAT and metadata regions overlap", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the VHDX BAT and metadata regions overlap", s->name);
     return 0;
 }
 
@@ -125,8 +132,9 @@ vhdx_regions_load(vhdx_state *s, uint64_t file_len, vdisk_error *err)
     if (r == 0 && !table_intact(buf))
         r = vdisk_file_pread(s->file, buf, VHDX_REGION_TABLE_SIZE, VHDX_REGION2_OFFSET, err);
     if (r == 0 && !table_intact(buf))
-        r = vdisk_error_set(err, EINVAL, "%s: both VHDX region tables have a bad signature or checksum",
-                            s->name);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: both VHDX region tables have a bad signature or checksum",
+                                 s->name);
     if (r == 0)
         r = parse_table(s, buf, file_len, err);
     free(buf);

@@ -64,7 +64,8 @@ block_for_write(vhdx_state *s, uint64_t block, uint64_t *host, vdisk_error *err)
         return fixed_place(s, index, block, host, err);
     uint64_t off = s->file_end;
     if (off + s->block_size > (VHDX_BAT_OFFSET_MASK | (VHDX_MIB - 1)))
-        return vdisk_error_set(err, EFBIG, "%s: the VHDX file cannot grow further", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_NO_SPACE, EFBIG,
+                                    "%s: the VHDX file cannot grow further", s->name);
     int r = vdisk_file_truncate(s->file, off + s->block_size, err);
     if (r < 0)
         return r;

@@ -81,5 +81,6 @@ vmdk_check(vdisk_image *img, unsigned fix, vdisk_check_result *res,
     if (!bad)
         return 0;
     res->corruptions++;
-    return vdisk_error_set(err, EINVAL, "Invalid argument");
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "Invalid argument");
 }

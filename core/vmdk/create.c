@@ -76,8 +76,9 @@ map_every_grain(vdisk_file *f, const sparse_layout *l, vdisk_prealloc p, vdisk_p
                 void *opaque, vdisk_error *err)
 {
     if (l->overhead + l->grains * GRAIN_SECTORS > UINT32_MAX)
-        return vdisk_error_set(err, EFBIG, "%s: a preallocated sparse extent cannot hold more than "
-                               "2 TiB", f->path);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: a preallocated sparse extent cannot hold more than "
+                                    "2 TiB", f->path);
     uint8_t *gt = malloc(GT_ENTRIES * 4);
     if (!gt)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
@@ -270,8 +271,9 @@ make_extents(create_job *j, vdisk_error *err)
     unsigned idx = 1;
     for (uint64_t done = 0; done < size; done += step, idx++) {
         if (idx > VMDK_MAX_EXTENTS)
-            return vdisk_error_set(err, EFBIG, "%s: more than %u extents of 2 GiB", j->desc->path,
-                                   VMDK_MAX_EXTENTS);
+            return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                        "%s: more than %u extents of 2 GiB", j->desc->path,
+                                        VMDK_MAX_EXTENTS);
         int r = make_extent(j, idx, size - done < step ? size - done : step, err);
         if (r < 0)
             return r;
@@ -324,8 +326,9 @@ write_descriptor(create_job *j, bool embedded, vdisk_error *err)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", j->desc->path);
     size_t len = strlen(text);
     if (embedded && len > MAX_EMBEDDED)
-        r = vdisk_error_set(err, EFBIG, "%s: the descriptor (%zu bytes) does not fit in %u bytes",
-                            j->desc->path, len, MAX_EMBEDDED);
+        r = vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                 "%s: the descriptor (%zu bytes) does not fit in %u bytes",
+                                 j->desc->path, len, MAX_EMBEDDED);
     else
         r = vdisk_file_pwrite(j->desc, text, len, embedded ? VMDK_SECTOR : 0, err);
     if (r == 0 && !embedded)

@@ -99,8 +99,9 @@ bad_line(const line_cursor *c, const char *line, const char *why, vdisk_error *e
     int n = (int)(c->end - line);
     if (n > 200)
         n = 200;
-    return vdisk_error_set(err, EINVAL, "%s: descriptor line %u: %s: %.*s", c->name, c->number, why,
-                           n, line);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: descriptor line %u: %s: %.*s", c->name, c->number, why,
+                                n, line);
 }
 
 static bool
@@ -267,7 +268,8 @@ vmdk_descriptor_parse(const char *text, size_t len, const char *name, bool exten
     d->parent_cid = VMDK_NO_PARENT_CID;
     len = strnlen(text, len);
     if (len > VMDK_MAX_DESCRIPTOR)
-        return vdisk_error_set(err, EFBIG, "%s: descriptor of %zu bytes is larger than 1 MiB", name, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: descriptor of %zu bytes is larger than 1 MiB", name, len);
     const char *p = text, *end = text + len;
     unsigned number = 0;
     int r = 0;
@@ -418,7 +420,8 @@ vmdk_descriptor_set_cid(const char *text, size_t len, uint32_t cid, char **out, 
     size_t vlen;
     const char *v = find_cid(text, len, &vlen);
     if (!v)
-        return vdisk_error_set(err, EINVAL, "descriptor has no CID line");
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "descriptor has no CID line");
     char hex[9];
     snprintf(hex, sizeof(hex), "%08" PRIx32, cid);
     size_t head = (size_t)(v - text), tail = len - head - vlen;

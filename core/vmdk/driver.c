@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "vmdk.h"
 
 uint32_t
@@ -54,9 +55,10 @@ read_embedded(vmdk_state *st, const vmdk_sparse *s, vdisk_error *err)
     uint64_t off = h->desc_offset * VMDK_SECTOR;
     if (h->desc_size > VMDK_MAX_DESCRIPTOR / VMDK_SECTOR || off > s->file_len ||
         h->desc_size * VMDK_SECTOR > s->file_len - off)
-        return vdisk_error_set(err, EINVAL, "%s: embedded descriptor at 0x%" PRIx64 " (%" PRIu64
-                               " sectors) lies outside the file or is too large", st->img->filename,
-                               off, h->desc_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: embedded descriptor at 0x%" PRIx64 " (%" PRIu64
+                                    " sectors) lies outside the file or is too large", st->img->filename,
+                                    off, h->desc_size);
     size_t len = (size_t)(h->desc_size * VMDK_SECTOR);
     char *text = malloc(len);
     if (!text)
@@ -112,8 +114,9 @@ open_descriptor(vmdk_state *st, uint64_t len, vdisk_error *err)
 {
     vdisk_image *img = st->img;
     if (len > VMDK_MAX_DESCRIPTOR)
-        return vdisk_error_set(err, EFBIG, "%s: a descriptor of %" PRIu64 " bytes is larger than "
-                               "1 MiB: not a VMDK descriptor", img->filename, len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: a descriptor of %" PRIu64 " bytes is larger than "
+                                    "1 MiB: not a VMDK descriptor", img->filename, len);
     char *text = malloc(len + 1);
     if (!text)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", img->filename);
@@ -127,11 +130,13 @@ open_descriptor(vmdk_state *st, uint64_t len, vdisk_error *err)
         return r;
     }
     if (!d.create_type)
-        r = vdisk_error_set(err, EINVAL, "%s: invalid VMDK image descriptor (no createType)", img->filename);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: invalid VMDK image descriptor (no createType)", img->filename);
     else if (!known_create_type(d.create_type))
         r = vdisk_error_set(err, ENOTSUP, "%s: Unsupported image type '%s'", img->filename, d.create_type);
     else if (!d.has_cid)
-        r = vdisk_error_set(err, EINVAL, "%s: invalid VMDK image descriptor (no CID)", img->filename);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: invalid VMDK image descriptor (no CID)", img->filename);
     if (r == 0) {
         st->create_type = d.create_type;
         d.create_type = NULL;
@@ -172,7 +177,8 @@ vmdk_open(vdisk_image *img, vdisk_error *err)
     uint8_t magic[4] = { 0 };
     int r = vdisk_file_get_length(img->file, &len, err);
     if (r == 0 && len < 4)
-        r = vdisk_error_set(err, EINVAL, "%s: File is too small, not a valid image", img->filename);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: File is too small, not a valid image", img->filename);
     if (r == 0)
         r = vdisk_file_pread(img->file, magic, 4, 0, err);
     if (r == 0 && (vmdk_is_sparse_magic(magic) || vmdk_is_cowd_magic(magic)))
@@ -287,15 +293,6 @@ vdisk_vmdk_info_free(vdisk_vmdk_info *v)
 }
 
 /* qemu-img has no size estimate for vmdk targets; neither has vdisk. */
-static int
-vmdk_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out, vdisk_error *err)
-{
-    (void)opts;
-    (void)src;
-    (void)out;
-    return vdisk_error_set(err, ENOTSUP, "Block driver 'vmdk' does not support size measurement");
-}
-
 /* Compressed writes (convert -c): what a streamOptimized image does with
  * every write; other kinds store grains as they are. */
 static int
@@ -316,6 +313,9 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .open = vmdk_open,
     .close = vmdk_close,
     .create = vmdk_create,
+    .options = vmdk_options,                            /* -o of create (opts.c) */
+    .options_help_by_name = true,                       /* its order is the "Formatting" line's */
+    .opts_validate = vmdk_opts_validate,                /* subformat, parent, provisioning (opts.c) */
     .pread = vmdk_pread,
     .pwrite = vmdk_pwrite,
     .pwrite_compressed = vmdk_pwrite_compressed,
@@ -326,6 +326,5 @@ const struct vdisk_driver vdisk_vmdk_driver = {
     .flush = vmdk_flush,
     .block_status = vmdk_block_status,
     .get_info = vmdk_get_info,
-    .measure = vmdk_measure,
     .check = vmdk_check,
 };

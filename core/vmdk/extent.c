@@ -255,8 +255,9 @@ vmdk_extents_open(vmdk_state *st, const vmdk_descriptor *d, vdisk_error *err)
             return r;
         vmdk_extent *e = &st->extents[st->nextents - 1];
         if (e->size > (UINT64_C(1) << 62) - start)
-            return vdisk_error_set(err, EFBIG, "%s: the extents add up to more than 4 EiB",
-                                   st->img->filename);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                        "%s: the extents add up to more than 4 EiB",
+                                        st->img->filename);
         start += e->size;
     }
     st->img->size = start;

@@ -87,8 +87,10 @@ load_table(vmdk_sparse *s, uint32_t t, uint32_t *gte, vdisk_error *err)
     }
     uint64_t off = (uint64_t)sector * VMDK_SECTOR;
     if (off + gt_bytes(s) > s->file_len)
-        return vdisk_error_set(err, EINVAL, "%s: grain table %" PRIu32 " at 0x%" PRIx64
-                               " lies outside the file (%" PRIu64 " bytes)", s->name, t, off, s->file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain table %" PRIu32 " at 0x%" PRIx64
+                                    " lies outside the file (%" PRIu64 " bytes)", s->name, t, off,
+                                    s->file_len);
     int r = vdisk_file_pread(s->file, gte, gt_bytes(s), off, err);
     if (r < 0)
         return r;
@@ -212,8 +214,9 @@ table_of(vmdk_sparse *s, uint64_t g, uint32_t *t, vdisk_error *err)
 {
     uint64_t tt = g / s->gt_entries;
     if (tt >= s->gd_entries)
-        return vdisk_error_set(err, EINVAL, "%s: grain %" PRIu64 " lies beyond the grain directory",
-                               s->name, g);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain %" PRIu64 " lies beyond the grain directory",
+                                    s->name, g);
     *t = (uint32_t)tt;
     return 0;
 }

@@ -41,9 +41,10 @@ check_parent(vmdk_state *st, vdisk_error *err)
         return 0;
     vdisk_image *p = st->img->backing;
     const vmdk_state *ps = p->drv->format == VDISK_FORMAT_VMDK ? p->priv : NULL;
-    return vdisk_error_set(err, EINVAL, "%s: parent CID %08" PRIx32 " does not match the CID %08" PRIx32
-                           " of its parent %s: the parent was changed after this delta disk was "
-                           "made", st->img->filename, st->parent_cid, ps ? ps->cid : 0, p->filename);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: parent CID %08" PRIx32 " does not match the CID %08" PRIx32
+                                " of its parent %s: the parent was changed after this delta disk was "
+                                "made", st->img->filename, st->parent_cid, ps ? ps->cid : 0, p->filename);
 }
 
 int
@@ -70,7 +71,8 @@ split(vmdk_state *st, uint64_t off, uint64_t len, vmdk_extent **e, uint64_t *n, 
 {
     *e = vmdk_extent_find(st, off);
     if (!*e)
-        return vdisk_error_set(err, EIO, "%s: no extent holds offset %" PRIu64, st->img->filename, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EIO,
+                                    "%s: no extent holds offset %" PRIu64, st->img->filename, off);
     uint64_t left = (*e)->start + (*e)->size - off;
     *n = left < len ? left : len;
     return 0;

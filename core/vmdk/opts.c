@@ -1,6 +1,7 @@
-/* libvdisk — the creation options of VMDK images: one table, in qemu-img
- * 7.2's order (its help text and "Formatting" line follow it), and the
- * checks of their combination.
+/* libvdisk — the creation options of VMDK images: the driver's table
+ * (vdisk/options.h), in the order of qemu-img 7.2's "Formatting" line
+ * ("-o help" lists it by name, as qemu-img does), and the checks of their
+ * combination.
  *
  * Provisioning.  qemu-img 7.2 accepts preallocation=off|falloc|full for
  * vmdk and ignores it (it reaches only the empty files it creates; the
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "options.h"
 #include "opts.h"
 #include "vmdk.h"
 
@@ -65,20 +67,6 @@ bad_value(const char *key, const char *value, const char *expected, vdisk_error 
 {
     return vdisk_error_set(err, EINVAL, "Parameter '%s' does not accept value '%s' (expected %s)",
                            key, value, expected);
-}
-
-static int
-set_bool(const char *key, const char *value, bool *out, vdisk_error *err)
-{
-    static const char *const yes[] = { "on", "yes", "true", "y" };
-    static const char *const no[] = { "off", "no", "false", "n" };
-    if (lookup(yes, COUNT(yes), value) >= 0)
-        *out = true;
-    else if (lookup(no, COUNT(no), value) >= 0)
-        *out = false;
-    else
-        return vdisk_error_set(err, EINVAL, "Parameter '%s' expects 'on' or 'off' (not '%s')", key, value);
-    return 0;
 }
 
 /* A value written between quotes into the descriptor: printable, no '"'. */
@@ -137,23 +125,21 @@ set_toolsversion(vdisk_create_opts *o, const char *key, const char *value, vdisk
 static int
 set_compat6(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
-    return set_bool(key, value, &o->vmdk.compat6, err);
+    return vdisk_opt_parse_bool(key, value, &o->vmdk.compat6, err);
 }
 
 /* -o zeroed_grain=on|off */
 static int
 set_zeroed_grain(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
-    return set_bool(key, value, &o->vmdk.zeroed_grain, err);
+    return vdisk_opt_parse_bool(key, value, &o->vmdk.zeroed_grain, err);
 }
 
-/* -o preallocation=thin|zeroedthick|eagerzeroedthick (VMware's words); the
- * generic values are left to create.c. */
+/* -o preallocation=thin|zeroedthick|eagerzeroedthick (VMware's words) or
+ * one of the values every format takes. */
 static int
 set_provisioning(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
 {
-    (void)key;
-    (void)err;
     static const struct { const char *word; vdisk_prealloc mode; } words[] = {
         { "thin", VDISK_PREALLOC_OFF },
         { "zeroedthick", VDISK_PREALLOC_FALLOC },
@@ -164,50 +150,37 @@ set_provisioning(vdisk_create_opts *o, const char *key, const char *value, vdisk
             o->prealloc = words[i].mode;
             return 0;
         }
-    return -ENOENT;
+    return vdisk_opt_set_prealloc(o, key, value, err);
 }
 
-typedef int (*vmdk_option_set)(vdisk_create_opts *o, const char *key, const char *value,
-                               vdisk_error *err);
+#define CM VDISK_OPTION_CM
 
-/* Every option of create -f vmdk; set NULL: parsed by create.c for all
- * formats. */
-static const struct vmdk_option {
-    vdisk_option_desc desc;
-    vmdk_option_set set;
-} options[] = {
-    { { "size", "size", "Virtual disk size", NULL }, NULL },
-    { { "adapter_type", "str", "Virtual adapter type, can be one of ide (default), lsilogic, "
-        "buslogic or legacyESX", NULL }, set_adapter },
-    { { "backing_file", "str", "File name of a base image", NULL }, NULL },
-    { { "backing_fmt", "str", "Must be 'vmdk' if present", NULL }, NULL },
-    { { "compat6", "bool (on/off)", "VMDK version 6 image", "off" }, set_compat6 },
-    { { "hwversion", "str", "VMDK hardware version", "undefined" }, set_hwversion },
-    { { "toolsversion", "str", "VMware guest tools version", NULL }, set_toolsversion },
-    { { "subformat", "str", "VMDK flat extent format, can be one of {monolithicSparse (default) | "
-        "monolithicFlat | twoGbMaxExtentSparse | twoGbMaxExtentFlat | streamOptimized} ", NULL },
-      set_subformat },
-    { { "zeroed_grain", "bool (on/off)", "Enable efficient zero writes using the zeroed-grain GTE "
-        "feature", NULL }, set_zeroed_grain },
-    { { "nocow", "bool (on/off)", "Turn off copy-on-write (valid only on btrfs)", NULL }, NULL },
-    { { "preallocation", "str", "Preallocation mode (allowed values: off, falloc, full; VMware's "
-        "thin, zeroedthick, eagerzeroedthick)", NULL }, set_provisioning },
+/* Every option of create -f vmdk, in qemu-img's order: its own, then the
+ * protocol's (nocow, preallocation). */
+const vdisk_option vmdk_options[] = {
+    VDISK_OPTION_ENTRY_SIZE,
+    { "adapter_type", VDISK_OPTION_STRING, CM, 0, NULL, "Virtual adapter type, can be one of ide "
+      "(default), lsilogic, buslogic or legacyESX", set_adapter, NULL },
+    { "backing_file", VDISK_OPTION_STRING, CM, 0, NULL, "File name of a base image",
+      vdisk_opt_set_backing_file, NULL },
+    { "backing_fmt", VDISK_OPTION_STRING, CM, 0, NULL, "Must be 'vmdk' if present",
+      vdisk_opt_set_backing_fmt, NULL },
+    { "compat6", VDISK_OPTION_BOOL, CM, 0, "off", "VMDK version 6 image", set_compat6, NULL },
+    { "hwversion", VDISK_OPTION_STRING, CM, 0, "undefined", "VMDK hardware version",
+      set_hwversion, NULL },
+    { "toolsversion", VDISK_OPTION_STRING, CM, 0, NULL, "VMware guest tools version",
+      set_toolsversion, NULL },
+    { "subformat", VDISK_OPTION_STRING, CM, 0, NULL, "VMDK flat extent format, can be one of "
+      "{monolithicSparse (default) | monolithicFlat | twoGbMaxExtentSparse | twoGbMaxExtentFlat | "
+      "streamOptimized} ", set_subformat, NULL },
+    { "zeroed_grain", VDISK_OPTION_BOOL, CM, 0, NULL, "Enable efficient zero writes using the "
+      "zeroed-grain GTE feature", set_zeroed_grain, NULL },
+    VDISK_OPTION_ENTRY_NOCOW,
+    { "preallocation", VDISK_OPTION_STRING, CM, VDISK_OPTION_COMMON, NULL, "Preallocation mode "
+      "(allowed values: off, falloc, full; VMware's thin, zeroedthick, eagerzeroedthick)",
+      set_provisioning, NULL },
+    VDISK_OPTIONS_END,
 };
-
-const vdisk_option_desc *
-vdisk_vmdk_create_option(size_t i)
-{
-    return i < COUNT(options) ? &options[i].desc : NULL;
-}
-
-int
-vmdk_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
-{
-    for (size_t i = 0; i < COUNT(options); i++)
-        if (strcmp(options[i].desc.name, key) == 0)
-            return options[i].set ? options[i].set(o, key, value, err) : -ENOENT;
-    return -ENOENT;
-}
 
 static bool
 is_flat(vdisk_vmdk_subformat s)

@@ -39,22 +39,26 @@ check_geometry(vmdk_sparse *s, uint64_t capacity, uint64_t grain_sectors, uint64
                uint32_t gt_max, vdisk_error *err)
 {
     if (capacity > (UINT64_C(1) << 54))
-        return vdisk_error_set(err, EFBIG, "%s: capacity of %" PRIu64 " sectors is too large",
-                               s->name, capacity);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: capacity of %" PRIu64 " sectors is too large",
+                                    s->name, capacity);
     if (grain_sectors == 0 || grain_sectors > VMDK_MAX_GRAIN / VMDK_SECTOR)
-        return vdisk_error_set(err, EINVAL, "%s: grain size of %" PRIu64 " sectors is out of range "
-                               "(1 to %u)", s->name, grain_sectors, VMDK_MAX_GRAIN / VMDK_SECTOR);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain size of %" PRIu64 " sectors is out of range "
+                                    "(1 to %u)", s->name, grain_sectors, VMDK_MAX_GRAIN / VMDK_SECTOR);
     if (gt_entries == 0 || gt_entries > gt_max)
-        return vdisk_error_set(err, EINVAL, "%s: grain tables of %" PRIu64 " entries are out of range "
-                               "(1 to %u)", s->name, gt_entries, gt_max);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain tables of %" PRIu64 " entries are out of range "
+                                    "(1 to %u)", s->name, gt_entries, gt_max);
     s->capacity = capacity * VMDK_SECTOR;
     s->grain = (uint32_t)(grain_sectors * VMDK_SECTOR);
     s->gt_entries = (uint32_t)gt_entries;
     uint64_t cover = gt_entries * grain_sectors;
     uint64_t need = (capacity + cover - 1) / cover;
     if (need > VMDK_MAX_GD_ENTRIES)
-        return vdisk_error_set(err, EFBIG, "%s: a grain directory of %" PRIu64 " entries is larger "
-                               "than vdisk accepts", s->name, need);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: a grain directory of %" PRIu64 " entries is larger "
+                                    "than vdisk accepts", s->name, need);
     s->gd_entries = (uint32_t)need;
     return 0;
 }
@@ -65,8 +69,9 @@ check_directory(const vmdk_sparse *s, uint64_t off, const char *what, vdisk_erro
 {
     uint64_t len = (uint64_t)s->gd_entries * 4;
     if (off == 0 || off > s->file_len || len > s->file_len - off)
-        return vdisk_error_set(err, EINVAL, "%s: %s at 0x%" PRIx64 " (%" PRIu64 " bytes) lies outside "
-                               "the file (%" PRIu64 " bytes)", s->name, what, off, len, s->file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: %s at 0x%" PRIx64 " (%" PRIu64 " bytes) lies outside "
+                                    "the file (%" PRIu64 " bytes)", s->name, what, off, len, s->file_len);
     return 0;
 }
 
@@ -116,7 +121,8 @@ open_hosted(vmdk_sparse *s, const uint8_t *sector, vdisk_error *err)
     if (r < 0 || s->gd_entries == 0)
         return r;
     if (h->gd_offset > UINT32_MAX || (h->rgd_offset > UINT32_MAX && (h->flags & VMDK_FLAG_RGD)))
-        return vdisk_error_set(err, EINVAL, "%s: grain directory offset out of range", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain directory offset out of range", s->name);
     s->gd_offset = h->gd_offset * VMDK_SECTOR;
     r = check_directory(s, s->gd_offset, "grain directory", err);
     if (r == 0 && (h->flags & VMDK_FLAG_RGD) && !s->gd_at_end) {
@@ -124,8 +130,9 @@ open_hosted(vmdk_sparse *s, const uint8_t *sector, vdisk_error *err)
         r = check_directory(s, s->rgd_offset, "redundant grain directory", err);
     }
     if (r == 0 && h->overhead * VMDK_SECTOR > s->file_len)
-        r = vdisk_error_set(err, EINVAL, "%s: file truncated, expecting at least %" PRIu64 " bytes",
-                            s->name, h->overhead * VMDK_SECTOR);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: file truncated, expecting at least %" PRIu64 " bytes",
+                                 s->name, h->overhead * VMDK_SECTOR);
     return r;
 }
 
@@ -145,8 +152,9 @@ open_cowd(vmdk_sparse *s, const uint8_t *sector, vdisk_error *err)
     if (r < 0 || s->gd_entries == 0)
         return r;
     if (c.gd_entries < s->gd_entries)
-        return vdisk_error_set(err, EINVAL, "%s: a grain directory of %" PRIu32 " entries cannot map "
-                               "%" PRIu32 " sectors", s->name, c.gd_entries, c.capacity);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: a grain directory of %" PRIu32 " entries cannot map "
+                                    "%" PRIu32 " sectors", s->name, c.gd_entries, c.capacity);
     s->gd_offset = (uint64_t)c.gd_offset * VMDK_SECTOR;
     return check_directory(s, s->gd_offset, "grain directory", err);
 }
@@ -157,8 +165,9 @@ sparse_setup(vmdk_sparse *s, vdisk_error *err)
     uint8_t sector[VMDK_SECTOR];
     int r = vdisk_file_get_length(s->file, &s->file_len, err);
     if (r == 0 && s->file_len < VMDK_SECTOR)
-        r = vdisk_error_set(err, EINVAL, "%s: file too small (%" PRIu64 " bytes) for a VMDK header",
-                            s->name, s->file_len);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: file too small (%" PRIu64 " bytes) for a VMDK header",
+                                 s->name, s->file_len);
     if (r == 0)
         r = vdisk_file_pread(s->file, sector, sizeof(sector), 0, err);
     if (r < 0)
@@ -168,7 +177,8 @@ sparse_setup(vmdk_sparse *s, vdisk_error *err)
     else if (vmdk_is_cowd_magic(sector))
         r = open_cowd(s, sector, err);
     else
-        r = vdisk_error_set(err, EINVAL, "%s: not a VMDK sparse extent (no KDMV or COWD magic)", s->name);
+        r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                 "%s: not a VMDK sparse extent (no KDMV or COWD magic)", s->name);
     if (r < 0 || s->gd_entries == 0)
         return r;
     if (s->compressed && s->writable && !s->markers)
@@ -273,8 +283,9 @@ lookup_run(vmdk_sparse *s, uint64_t off, uint64_t len, uint32_t *gte, uint32_t *
 static int
 outside(const vmdk_sparse *s, uint32_t gte, vdisk_error *err)
 {
-    return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
-                           " bytes)", s->name, (uint64_t)gte * VMDK_SECTOR, s->file_len);
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
+                                " bytes)", s->name, (uint64_t)gte * VMDK_SECTOR, s->file_len);
 }
 
 /* Read [in, in+bytes) of a run of deflated grains into buf: whole grains
@@ -303,8 +314,9 @@ read_compressed(vmdk_sparse *s, const uint32_t *gte, uint32_t n, uint8_t *buf, u
         if (r == 0)
             r = vmdk_inflater_grain(&f, gte[i], whole ? buf : gbuf, &got, err);
         if (r == 0 && in + piece > got)
-            r = vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " holds %" PRIu32 " bytes, fewer "
-                                "than the disk needs", s->name, (uint64_t)gte[i] * VMDK_SECTOR, got);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: grain at 0x%" PRIx64 " holds %" PRIu32 " bytes, fewer "
+                                     "than the disk needs", s->name, (uint64_t)gte[i] * VMDK_SECTOR, got);
         if (r == 0 && !whole)
             memcpy(buf, gbuf + in, piece);
         buf += piece;

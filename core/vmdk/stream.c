@@ -49,7 +49,8 @@ vmdk_stream_read_footer(vdisk_file *f, const char *name, uint64_t file_len, vmdk
     uint8_t tail[3 * VMDK_SECTOR];
     uint64_t end = pad_sector(file_len);
     if (end < 4 * VMDK_SECTOR)
-        return vdisk_error_set(err, EINVAL, "%s: stream too short for a footer", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: stream too short for a footer", name);
     int r = vdisk_file_pread(f, tail, sizeof(tail), end - sizeof(tail), err);
     if (r < 0)
         return r;
@@ -58,12 +59,14 @@ vmdk_stream_read_footer(vdisk_file *f, const char *name, uint64_t file_len, vmdk
     vmdk_marker_decode(tail + 2 * VMDK_SECTOR, &eos);
     if (!vmdk_is_sparse_magic(tail + VMDK_SECTOR) || fm.size != 0 || fm.type != VMDK_MARKER_FOOTER ||
         eos.value != 0 || eos.size != 0 || eos.type != VMDK_MARKER_EOS)
-        return vdisk_error_set(err, EINVAL, "%s: invalid footer (the header says the grain directory "
-                               "is at the end of the stream)", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: invalid footer (the header says the grain directory "
+                                    "is at the end of the stream)", name);
     vmdk_header_decode(tail + VMDK_SECTOR, h);
     if (h->gd_offset == VMDK_GD_AT_END)
-        return vdisk_error_set(err, EINVAL, "%s: the footer does not say where the grain directory is",
-                               name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the footer does not say where the grain directory is",
+                                    name);
     return 0;
 }
 
@@ -74,7 +77,8 @@ vmdk_stream_find_tail(vmdk_sparse *s, vdisk_error *err)
     vmdk_marker m = { 0 };
     int r = s->gd_offset >= 2 * VMDK_SECTOR
                 ? vdisk_file_pread(s->file, sector, sizeof(sector), s->gd_offset - VMDK_SECTOR, err)
-                : vdisk_error_set(err, EINVAL, "%s: grain directory at 0x%" PRIx64, s->name, s->gd_offset);
+                : vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                       "%s: grain directory at 0x%" PRIx64, s->name, s->gd_offset);
     if (r < 0)
         return r;
     vmdk_marker_decode(sector, &m);
@@ -112,13 +116,15 @@ read_deflated(vmdk_sparse *s, uint64_t off, uint8_t **buf, const uint8_t **data,
         return r;
     }
     if (first < GRAIN_MARKER)
-        return vdisk_error_set(err, EINVAL, "%s: grain marker at 0x%" PRIx64 " is cut off by the end "
-                               "of the file", s->name, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain marker at 0x%" PRIx64 " is cut off by the end "
+                                    "of the file", s->name, off);
     vmdk_marker m;
     vmdk_marker_decode(*buf, &m);
     if (m.size == 0 || m.size > limit || GRAIN_MARKER + (uint64_t)m.size > avail)
-        return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " has a bad marker (%" PRIu32
-                               " compressed bytes)", s->name, off, m.size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain at 0x%" PRIx64 " has a bad marker (%" PRIu32
+                                    " compressed bytes)", s->name, off, m.size);
     uint64_t total = GRAIN_MARKER + (uint64_t)m.size;
     if (total > first) {
         uint8_t *b = realloc(*buf, total);
@@ -220,8 +226,9 @@ inflate_grain(vmdk_inflater *f, uint64_t off, const uint8_t *data, uint32_t len,
         r = inflate(z, Z_FINISH);
     }
     if (r != Z_STREAM_END)
-        return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " does not inflate (zlib error "
-                               "%d)", s->name, off, r);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain at 0x%" PRIx64 " does not inflate (zlib error "
+                                    "%d)", s->name, off, r);
     *out_len = s->grain - z->avail_out;
     return 0;
 }
@@ -233,8 +240,9 @@ vmdk_inflater_grain(vmdk_inflater *f, uint32_t gte, uint8_t *out, uint32_t *out_
     vmdk_sparse *s = f->s;
     uint64_t off = (uint64_t)gte * VMDK_SECTOR;
     if (off >= s->file_len)
-        return vdisk_error_set(err, EINVAL, "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
-                               " bytes)", s->name, off, s->file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
+                                    " bytes)", s->name, off, s->file_len);
     const uint8_t *data = NULL;
     uint32_t len = 0;
     if (from_window(f, off, &data, &len))

@@ -32,8 +32,9 @@ read_dynheader(vpc_state *s, uint64_t file_len, vdisk_error *err)
 {
     uint64_t off = s->footer.data_offset;
     if (off > file_len || file_len - off < VPC_DYNHDR_SIZE)
-        return vdisk_error_set(err, EINVAL, "%s: VHD dynamic disk header at 0x%" PRIx64 " lies outside "
-                               "the file (%" PRIu64 " bytes)", s->name, off, file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD dynamic disk header at 0x%" PRIx64 " lies outside "
+                                    "the file (%" PRIu64 " bytes)", s->name, off, file_len);
     uint8_t buf[VPC_DYNHDR_SIZE];
     int r = vdisk_file_pread(s->file, buf, sizeof(buf), off, err);
     if (r < 0)
@@ -43,8 +44,9 @@ read_dynheader(vpc_state *s, uint64_t file_len, vdisk_error *err)
         return r;
     uint32_t bs = s->dyn.block_size;
     if (!is_pow2(bs) || bs < VPC_SECTOR)
-        return vdisk_error_set(err, EINVAL, "%s: invalid VHD block size %" PRIu32 " (a power of two of "
-                               "at least 512 expected)", s->name, bs);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: invalid VHD block size %" PRIu32 " (a power of two of "
+                                    "at least 512 expected)", s->name, bs);
     s->block_size = bs;
     /* One bit per sector, stored in whole sectors. */
     s->bitmap_size = (bs / (8 * VPC_SECTOR) + VPC_SECTOR - 1) / VPC_SECTOR * VPC_SECTOR;
@@ -71,20 +73,23 @@ check_bat_extent(vpc_state *s, uint64_t file_len, vdisk_error *err)
     uint64_t need = (s->img->size + s->block_size - 1) / s->block_size;
     uint32_t n = s->dyn.max_table_entries;
     if (n < need)
-        return vdisk_error_set(err, EINVAL, "%s: VHD block allocation table has %" PRIu32 " entries, "
-                               "too few for a disk of %" PRIu64 " bytes (%" PRIu64 " blocks of %" PRIu32 ")",
-                               s->name, n, s->img->size, need, s->block_size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD block allocation table has %" PRIu32 " entries, "
+                                    "too few for a disk of %" PRIu64 " bytes (%" PRIu64 " blocks of "
+                                    "%" PRIu32 ")", s->name, n, s->img->size, need, s->block_size);
     uint64_t bytes = (uint64_t)n * 4;
     uint64_t off = s->dyn.table_offset;
     if (off > file_len || file_len - off < bytes)
-        return vdisk_error_set(err, EINVAL, "%s: VHD block allocation table at 0x%" PRIx64 " (%" PRIu32
-                               " entries) lies outside the file (%" PRIu64 " bytes)", s->name, off, n,
-                               file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD block allocation table at 0x%" PRIx64 " (%" PRIu32
+                                    " entries) lies outside the file (%" PRIu64 " bytes)", s->name, off, n,
+                                    file_len);
     /* Allocation writes BAT entries: they must not land on a header. */
     if (overlaps(off, bytes, 0, VPC_FOOTER_SIZE) ||
         overlaps(off, bytes, s->footer.data_offset, VPC_DYNHDR_SIZE))
-        return vdisk_error_set(err, EINVAL, "%s: VHD block allocation table at 0x%" PRIx64 " overlaps "
-                               "the VHD headers", s->name, off);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD block allocation table at 0x%" PRIx64 " overlaps "
+                                    "the VHD headers", s->name, off);
     return 0;
 }
 
@@ -114,8 +119,9 @@ check_blocks(vpc_state *s, uint64_t file_len, vdisk_error *err)
             what = "lies outside the file";
         if (what) {
             free(sorted);
-            return vdisk_error_set(err, EINVAL, "%s: VHD block %" PRIu32 " at 0x%" PRIx64 " %s (%" PRIu64
-                                   " bytes)", s->name, i, off, what, file_len);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: VHD block %" PRIu32 " at 0x%" PRIx64 " %s (%" PRIu64
+                                        " bytes)", s->name, i, off, what, file_len);
         }
         if (off + span > end)
             end = off + span;
@@ -126,8 +132,9 @@ check_blocks(vpc_state *s, uint64_t file_len, vdisk_error *err)
         if ((uint64_t)(sorted[i] - sorted[i - 1]) * VPC_SECTOR < span) {
             uint32_t e = sorted[i];
             free(sorted);
-            return vdisk_error_set(err, EINVAL, "%s: two VHD blocks overlap at 0x%" PRIx64, s->name,
-                                   (uint64_t)e * VPC_SECTOR);
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                        "%s: two VHD blocks overlap at 0x%" PRIx64, s->name,
+                                        (uint64_t)e * VPC_SECTOR);
         }
     free(sorted);
     s->next_block = end;
@@ -172,7 +179,8 @@ vpc_bat_allocate(vpc_state *s, uint64_t block, uint64_t *bitmap_off, vdisk_error
     uint64_t off = s->next_block;
     uint64_t span = (uint64_t)s->bitmap_size + s->block_size;
     if (off / VPC_SECTOR > UINT32_MAX - 1 || (off + span) / VPC_SECTOR > UINT32_MAX)
-        return vdisk_error_set(err, EFBIG, "%s: the VHD file cannot grow past 2 TiB", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_NO_SPACE, EFBIG,
+                                    "%s: the VHD file cannot grow past 2 TiB", s->name);
     uint64_t file_len;
     int r = vdisk_file_get_length(s->file, &file_len, err);
     /* The footer moves behind the new block. */

@@ -109,8 +109,9 @@ vpc_create(vdisk_file *file, const vdisk_create_opts *o, vdisk_progress_fn progr
     if (r == 0 && again != size)
         r = -EINVAL;
     if (r == -EFBIG)
-        return vdisk_error_set(err, EFBIG, "%s: The image size is too large for file format 'vpc' "
-                               "(at most 2040 GiB)", file->path);
+        return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
+                                    "%s: The image size is too large for file format 'vpc' "
+                                    "(at most 2040 GiB)", file->path);
     if (r < 0)
         return vdisk_error_set(err, EINVAL, "%s: The requested image size cannot be represented in "
                                "CHS geometry (try force_size=on)", file->path);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "vpc.h"
 
 static void
@@ -39,8 +40,9 @@ static int
 read_footer(vpc_state *s, uint64_t file_len, vdisk_error *err)
 {
     if (file_len < VPC_FOOTER_SIZE)
-        return vdisk_error_set(err, EINVAL, "%s: file too small for a VHD footer (%" PRIu64 " bytes)",
-                               s->name, file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: file too small for a VHD footer (%" PRIu64 " bytes)",
+                                    s->name, file_len);
     uint8_t head[VPC_FOOTER_SIZE], tail[VPC_FOOTER_SIZE];
     int r = vdisk_file_pread(s->file, head, sizeof(head), 0, err);
     if (r == 0)
@@ -67,8 +69,9 @@ read_footer(vpc_state *s, uint64_t file_len, vdisk_error *err)
         return 0;
     }
     if (rh == 0)
-        return vdisk_error_set(err, EINVAL, "%s: the VHD footer in the first sector describes a fixed "
-                               "disk, whose footer belongs in the last sector", s->name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: the VHD footer in the first sector describes a fixed "
+                                    "disk, whose footer belongs in the last sector", s->name);
     if (err)
         *err = memcmp(head, VPC_COOKIE, 8) == 0 ? head_err : tail_err;
     return memcmp(head, VPC_COOKIE, 8) == 0 ? rh : rt;
@@ -86,8 +89,9 @@ check_footer(vpc_state *s, uint64_t file_len, vdisk_error *err)
     s->diff = f->type == VPC_TYPE_DIFF;
     uint64_t size = vpc_footer_virtual_size(f);
     if (size > VPC_MAX_SECTORS * VPC_SECTOR)
-        return vdisk_error_set(err, EFBIG, "%s: VHD virtual size %" PRIu64 " exceeds the format's "
-                               "2040 GiB", s->name, size);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                    "%s: VHD virtual size %" PRIu64 " exceeds the format's "
+                                    "2040 GiB", s->name, size);
     s->img->size = size;
     bool writable = s->img->flags & VDISK_OPEN_RDWR;
     if (writable && s->diff)
@@ -96,8 +100,9 @@ check_footer(vpc_state *s, uint64_t file_len, vdisk_error *err)
     /* A fixed disk shorter than its size reads zeros past the end, but a
      * write there would overwrite its footer. */
     if (writable && s->fixed && file_len - VPC_FOOTER_SIZE < size)
-        return vdisk_error_set(err, EINVAL, "%s: fixed VHD of %" PRIu64 " bytes in a file of only %"
-                               PRIu64 " bytes: the file is truncated", s->name, size, file_len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: fixed VHD of %" PRIu64 " bytes in a file of only %"
+                                    PRIu64 " bytes: the file is truncated", s->name, size, file_len);
     return 0;
 }
 
@@ -172,6 +177,8 @@ const struct vdisk_driver vdisk_vpc_driver = {
     .open = vpc_open,
     .close = vpc_close,
     .create = vpc_create,
+    .options = vpc_options,              /* -o of create and measure (opts.c) */
+    .opts_validate = vpc_opts_validate,  /* subformat against preallocation */
     .pread = vpc_pread,
     .pwrite = vpc_pwrite,
     .write_zeroes = vpc_write_zeroes,

@@ -26,8 +26,9 @@ int
 vpc_dynheader_parse(const uint8_t *buf, const char *name, vpc_dynheader *d, vdisk_error *err)
 {
     if (memcmp(buf + D_COOKIE, VPC_DYN_COOKIE, 8) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: VHD dynamic disk header has no \"cxsparse\" cookie",
-                               name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD dynamic disk header has no \"cxsparse\" cookie",
+                                    name);
     memset(d, 0, sizeof(*d));
     d->data_offset = vpc_be64(buf + D_DATA_OFFSET);
     d->table_offset = vpc_be64(buf + D_TABLE_OFFSET);
@@ -49,8 +50,9 @@ vpc_dynheader_parse(const uint8_t *buf, const char *name, vpc_dynheader *d, vdis
      * header, and reading a BAT it describes would be guesswork. */
     uint32_t want = vpc_checksum(buf, VPC_DYNHDR_SIZE, D_CHECKSUM);
     if (d->checksum != want)
-        return vdisk_error_set(err, EINVAL, "%s: VHD dynamic disk header checksum is 0x%08x, expected "
-                               "0x%08x (the header is damaged)", name, d->checksum, want);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD dynamic disk header checksum is 0x%08x, expected "
+                                    "0x%08x (the header is damaged)", name, d->checksum, want);
     return 0;
 }
 

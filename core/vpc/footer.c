@@ -42,7 +42,8 @@ int
 vpc_footer_parse(const uint8_t *buf, const char *name, vpc_footer *f, vdisk_error *err)
 {
     if (memcmp(buf + F_COOKIE, VPC_COOKIE, 8) != 0)
-        return vdisk_error_set(err, EINVAL, "%s: not a VHD image (no \"conectix\" footer)", name);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: not a VHD image (no \"conectix\" footer)", name);
     memset(f, 0, sizeof(*f));
     f->features = vpc_be32(buf + F_FEATURES);
     f->version = vpc_be32(buf + F_VERSION);
@@ -63,8 +64,9 @@ vpc_footer_parse(const uint8_t *buf, const char *name, vpc_footer *f, vdisk_erro
     f->saved_state = buf[F_SAVED_STATE];
     uint32_t want = vpc_checksum(buf, VPC_FOOTER_SIZE, F_CHECKSUM);
     if (f->checksum != want)
-        return vdisk_error_set(err, EINVAL, "%s: VHD footer checksum is 0x%08x, expected 0x%08x "
-                               "(the footer is damaged)", name, f->checksum, want);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD footer checksum is 0x%08x, expected 0x%08x "
+                                    "(the footer is damaged)", name, f->checksum, want);
     return 0;
 }
 

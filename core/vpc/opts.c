@@ -5,23 +5,25 @@
 #include <errno.h>
 #include <string.h>
 
-#include "create-opts.h"
+#include "options.h"
 #include "opts.h"
 
-const vdisk_create_option vpc_create_options[] = {
-    { "subformat", "str",
-      "Type of virtual hard disk format. Supported formats are {dynamic (default) | fixed} ", NULL },
-    { "force_size", "bool (on/off)",
+/* The common options, then vpc's own in qemu-img's order; a backing file
+ * is refused by name (vpc_opts_set). */
+const vdisk_option vpc_options[] = {
+    VDISK_OPTIONS_COMMON,
+    { "subformat", VDISK_OPTION_STRING, VDISK_OPTION_CM, 0, NULL,
+      "Type of virtual hard disk format. Supported formats are {dynamic (default) | fixed} ",
+      vpc_opts_set, NULL },
+    { "force_size", VDISK_OPTION_BOOL, VDISK_OPTION_CM, 0, NULL,
       "Force disk size calculation to use the actual size specified, rather than using the nearest "
-      "CHS-based calculation", NULL },
-    { NULL, NULL, NULL, NULL },
+      "CHS-based calculation", vpc_opts_set, NULL },
+    { "backing_file", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      vpc_opts_set, NULL },
+    { "backing_fmt", VDISK_OPTION_STRING, VDISK_OPTION_CM, VDISK_OPTION_HIDDEN, NULL, NULL,
+      vpc_opts_set, NULL },
+    VDISK_OPTIONS_END,
 };
-
-void
-vpc_opts_init(vdisk_vpc_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-}
 
 int
 vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_error *err)
@@ -37,7 +39,7 @@ vpc_opts_set(vdisk_create_opts *o, const char *key, const char *value, vdisk_err
         return 0;
     }
     if (strcmp(key, "force_size") == 0)
-        return vdisk_create_opt_bool(key, value, &o->vpc.force_size, err);
+        return vdisk_opt_parse_bool(key, value, &o->vpc.force_size, err);
     if (strcmp(key, "backing_file") == 0 || strcmp(key, "backing_fmt") == 0)
         return vdisk_error_set(err, EINVAL, "Backing file not supported for file format 'vpc'");
     return -ENOENT;

@@ -73,8 +73,9 @@ locator_path(vpc_state *s, const vpc_locator *l, uint64_t file_len, char **out, 
     *out = NULL;
     if (l->length == 0 || l->length > MAX_LOCATOR_BYTES || l->offset > file_len ||
         file_len - l->offset < l->length)
-        return vdisk_error_set(err, EINVAL, "%s: VHD parent locator at 0x%" PRIx64 " (%" PRIu32 " bytes) "
-                               "lies outside the file", s->name, l->offset, l->length);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: VHD parent locator at 0x%" PRIx64 " (%" PRIu32 " bytes) "
+                                    "lies outside the file", s->name, l->offset, l->length);
     uint8_t *raw = malloc(l->length + 1);
     if (!raw)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
@@ -83,8 +84,9 @@ locator_path(vpc_state *s, const vpc_locator *l, uint64_t file_len, char **out, 
     if (r == 0 && (l->platform == VPC_PLAT_W2RU || l->platform == VPC_PLAT_W2KU)) {
         r = vdisk_utf16_to_utf8(raw, l->length & ~1u, false, &text);
         if (r < 0)
-            r = vdisk_error_set(err, -r, "%s: VHD parent locator at 0x%" PRIx64 " is not UTF-16 text",
-                                s->name, l->offset);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, -r,
+                                     "%s: VHD parent locator at 0x%" PRIx64 " is not UTF-16 text",
+                                     s->name, l->offset);
     } else if (r == 0) {
         raw[l->length] = '\0';
         text = strdup((char *)raw);
@@ -161,8 +163,9 @@ vpc_open_parent(vpc_state *s, vdisk_error *err)
     if (r == 0) {
         const vpc_state *ps = s->img->backing->priv;
         if (memcmp(ps->footer.uuid, s->dyn.parent_uuid, 16) != 0)
-            r = vdisk_error_set(err, EINVAL, "%s: parent '%s' is not the disk this differencing VHD was "
-                                "made from (its unique id differs)", s->name, name);
+            r = vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                     "%s: parent '%s' is not the disk this differencing VHD was "
+                                     "made from (its unique id differs)", s->name, name);
         if (r < 0) {
             vdisk_close(s->img->backing, NULL);
             s->img->backing = NULL;

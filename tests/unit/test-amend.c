@@ -1,4 +1,5 @@
-/* Unit tests for core/amend.c: the format-neutral amend entry point. */
+/* Unit tests for vdisk_amend, the format-neutral amend entry point
+ * (core/dispatch.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

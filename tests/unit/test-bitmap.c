@@ -1,5 +1,5 @@
-/* Unit tests for core/bitmap.c: the checks before the driver's bitmap
- * callback (format, read-only image, names). */
+/* Unit tests for vdisk_bitmap (core/dispatch.c): the checks before the
+ * driver's bitmap callback (format, read-only image, names). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for core/check.c: vdisk_check's format-neutral checks (raw has
+/* Unit tests for core/dispatch.c: vdisk_check's format-neutral checks (raw has
  * nothing to check; repair needs a writable handle). */
 #include <errno.h>
 #include <setjmp.h>

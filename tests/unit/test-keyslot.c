@@ -1,4 +1,4 @@
-/* Unit tests for core/keyslot.c: vdisk_amend_keyslots through the public
+/* Unit tests for core/dispatch.c: vdisk_amend_keyslots through the public
  * API on real files -- raw luks and qcow2 encrypt.format=luks images gain
  * and lose passphrases and keep their data; formats without LUKS and
  * read-only handles are refused. */

@@ -1,6 +1,6 @@
 /* Unit tests for core/qcow2/cluster.c: L2 entry types (standard and
  * extended, per the spec's tables), mappings, compressed ranges to free,
- * and the ordered metadata write-back. */
+ * (the ordered write-back is test-qcow2-ordering.c's). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -107,34 +107,6 @@ test_mapping_merges_contiguous_runs(void **state)
     unlink(path);
 }
 
-static void
-test_metadata_reaches_disk_on_flush(void **state)
-{
-    char path[512];
-    unit_tmpname(path, sizeof(path), "f.qcow2");
-    vdisk_image *img = unit_make_qcow2(path, NULL, 64 << 20, VDISK_OPEN_RDWR);
-    vdisk_error err;
-    uint8_t b[512];
-    memset(b, 7, sizeof(b));
-    assert_int_equal(vdisk_pwrite(img, b, sizeof(b), 600 << 20 >> 4, &err), 0);
-    qcow2_state *s = img->priv;
-    assert_true(qcow2_cache_is_dirty(s->l2_cache) || s->l1_dirty_lo != s->l1_dirty_hi);
-    assert_int_equal(vdisk_flush(img, &err), 0);
-    assert_false(qcow2_cache_is_dirty(s->l2_cache));
-    assert_false(qcow2_cache_is_dirty(s->rb_cache));
-    assert_true(s->l1_dirty_lo == s->l1_dirty_hi);
-    /* A second handle sees the data without the first one closing. */
-    vdisk_open_opts ro = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_FORCE_SHARE };
-    vdisk_image *other;
-    assert_int_equal(vdisk_open(path, &ro, &other, &err), 0);
-    uint8_t back[512];
-    assert_int_equal(vdisk_pread(other, back, sizeof(back), 600 << 20 >> 4, &err), 0);
-    assert_memory_equal(b, back, sizeof(b));
-    vdisk_close(other, &err);
-    vdisk_close(img, &err);
-    unlink(path);
-}
-
 int
 main(void)
 {
@@ -143,7 +115,6 @@ main(void)
         cmocka_unit_test(test_extended_types),
         cmocka_unit_test(test_compressed_free_range),
         cmocka_unit_test(test_mapping_merges_contiguous_runs),
-        cmocka_unit_test(test_metadata_reaches_disk_on_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

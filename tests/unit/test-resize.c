@@ -1,7 +1,7 @@
-/* Unit tests for core/resize.c: the checks shared by all formats (read-only
- * handles, zero size, shrinking without the flag, preallocation when not
- * growing), and the raw driver's truncate (grow sparse / falloc / full,
- * shrink, metadata refused). */
+/* Unit tests for vdisk_resize (core/dispatch.c): the checks shared by all
+ * formats (read-only handles, zero size, shrinking without the flag,
+ * preallocation when not growing), and the raw driver's truncate (grow sparse
+ * / falloc / full, shrink, metadata refused). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

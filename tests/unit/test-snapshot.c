@@ -1,4 +1,4 @@
-/* Unit tests for core/snapshot.c: the format-neutral snapshot entry points
+/* Unit tests for core/dispatch.c: the format-neutral snapshot entry points
  * refuse formats without internal snapshots and empty names. */
 #include <errno.h>
 #include <setjmp.h>

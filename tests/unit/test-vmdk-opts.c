@@ -113,16 +113,16 @@ test_option_table(void **state)
     static const char *const order[] = { "size", "adapter_type", "backing_file", "backing_fmt",
                                          "compat6", "hwversion", "toolsversion", "subformat",
                                          "zeroed_grain", "nocow", "preallocation" };
+    const vdisk_option *table = vdisk_format_options(VDISK_FORMAT_VMDK);
     size_t n = 0;
-    const vdisk_option_desc *d;
-    while ((d = vdisk_vmdk_create_option(n)) != NULL) {
+    while (table[n].name) {
         assert_true(n < sizeof(order) / sizeof(order[0]));
-        assert_string_equal(d->name, order[n]);
+        assert_string_equal(table[n].name, order[n]);
         n++;
     }
     assert_int_equal(n, sizeof(order) / sizeof(order[0]));
-    assert_string_equal(vdisk_vmdk_create_option(4)->shown_default, "off");
-    assert_string_equal(vdisk_vmdk_create_option(5)->shown_default, "undefined");
+    assert_string_equal(table[4].def, "off");
+    assert_string_equal(table[5].def, "undefined");
 }
 
 int

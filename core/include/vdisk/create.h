@@ -74,20 +74,6 @@ typedef struct vdisk_create_opts {
     vdisk_vmdk_create_opts vmdk;
 } vdisk_create_opts;
 
-/* An option a format takes beyond the common ones (size, preallocation,
- * nocow, backing_file, backing_fmt) and qcow2's, as `-o help` lists it. */
-typedef struct vdisk_create_option {
-    const char *name;
-    const char *type;             /* "size", "str" or "bool (on/off)" */
-    const char *help;
-    const char *shown_default;    /* qemu-img's "Formatting" line shows this value when the
-                                     option is not given; NULL: it shows nothing */
-} vdisk_create_option;
-
-/* The format-specific options of fmt in qemu-img's order, ending with a
- * NULL name; NULL when the format has none (raw, qcow2, luks). */
-const vdisk_create_option *vdisk_create_format_options(vdisk_format fmt);
-
 /* Defaults as qemu-img: raw, thin, 64 KiB clusters, compat 1.1, 16-bit refcounts. */
 void vdisk_create_opts_init(vdisk_create_opts *opts, vdisk_format fmt);
 /* Free what the options own (backing_file). */

@@ -4,6 +4,14 @@
  * passes a vdisk_error, fills it with a message a person can act on: which
  * file, which structure, which offset, what was expected.  The message never
  * contains key material.
+ *
+ * An error also carries a kind: what went wrong, in words an upper layer can
+ * decide on (map to an exit status, a libvirt error code, a retry) without
+ * reading the message, which is for people and may be reworded.  The kind
+ * follows from the errno where the errno says it unambiguously (ENOENT: not
+ * found, EBUSY: in use, ...); where it does not -- a corrupt header reported
+ * as EINVAL, say -- the code that raises the error names the kind with
+ * vdisk_error_set_kind.
  */
 #ifndef VDISK_ERROR_H
 #define VDISK_ERROR_H
@@ -16,13 +24,33 @@ extern "C" {
 
 #define VDISK_ERROR_MAX 1024
 
+/* What went wrong.  New kinds are added at the end. */
+typedef enum vdisk_error_kind {
+    VDISK_ERR_NONE = 0,        /* no error */
+    VDISK_ERR_FAILED,          /* none of the below (the errno may say more) */
+    VDISK_ERR_NOT_FOUND,       /* ENOENT: a file, snapshot, bitmap, key slot that is not there */
+    VDISK_ERR_EXISTS,          /* EEXIST: the name is taken */
+    VDISK_ERR_INVALID,         /* EINVAL: a bad argument or option value, or a bad combination */
+    VDISK_ERR_IN_USE,          /* EBUSY: another process holds the image (its locks) */
+    VDISK_ERR_NO_SPACE,        /* ENOSPC, EDQUOT: the file system, quota or file size limit is full */
+    VDISK_ERR_UNSUPPORTED,     /* ENOTSUP: a format, feature or operation vdisk does not do */
+    VDISK_ERR_CORRUPT,         /* the image's metadata is inconsistent or hostile (never defaulted) */
+    VDISK_ERR_PERMISSION,      /* EACCES, EPERM: refused by the system, or a wrong/missing passphrase */
+    VDISK_ERR_READ_ONLY,       /* EROFS: the image or file is open read-only */
+    VDISK_ERR_IO,              /* EIO: the storage failed */
+    VDISK_ERR_CANCELLED,       /* ECANCELED: the caller's progress callback stopped the operation */
+    VDISK_ERR_NO_MEMORY,       /* ENOMEM */
+} vdisk_error_kind;
+
 typedef struct vdisk_error {
     int code;                       /* negative errno; 0 when no error */
     char message[VDISK_ERROR_MAX];  /* "disk.qcow2: L2 table at 0x50000 is not cluster aligned" */
+    vdisk_error_kind kind;          /* VDISK_ERR_NONE when no error */
 } vdisk_error;
 
 /* Record an error.  Returns -errnum so callers can `return vdisk_error_set(...)`.
- * err may be NULL.  errnum is a positive errno value (EINVAL, EIO, ...). */
+ * err may be NULL.  errnum is a positive errno value (EINVAL, EIO, ...); the
+ * kind is vdisk_error_kind_from_errno(errnum). */
 int vdisk_error_set(vdisk_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -30,10 +58,26 @@ int vdisk_error_set(vdisk_error *err, int errnum, const char *fmt, ...)
 int vdisk_error_set_errno(vdisk_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Put "<context>: " in front of the existing message (no-op if err is NULL). */
+/* As vdisk_error_set, with the kind named where the errno does not say it:
+ *   return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+ *                               "%s: L1 table at 0x%x is not aligned", name, off);
+ */
+int vdisk_error_set_kind(vdisk_error *err, vdisk_error_kind kind, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The kind an errno implies when the code raising it names none:
+ * VDISK_ERR_FAILED for errnos that say nothing definite (ERANGE, ELOOP...). */
+vdisk_error_kind vdisk_error_kind_from_errno(int errnum);
+
+/* "not found", "in use", "corrupt"... (for logs and tests); never NULL. */
+const char *vdisk_error_kind_name(vdisk_error_kind kind);
+
+/* Put "<context>: " in front of the existing message (no-op if err is NULL);
+ * the code and the kind stay. */
 void vdisk_error_prefix(vdisk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* No error: code 0, empty message, VDISK_ERR_NONE. */
 void vdisk_error_clear(vdisk_error *err);
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include <vdisk/bitmap.h>
 #include <vdisk/protocol.h>
 #include <vdisk/vmdk.h>
+#include <vdisk/options.h>
 
 #define VDISK_VERSION_STRING "0.1.0"
 

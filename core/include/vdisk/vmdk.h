@@ -1,4 +1,5 @@
-/* libvdisk — VMware VMDK: creation options and what `info` reports.
+/* libvdisk — VMware VMDK: creation options and what `info` reports (the
+ * -o table itself is the driver's: vdisk/options.h).
  *
  * Written from VMware's "Virtual Disk Format 5.0" technical note.  The
  * option names, values and defaults are qemu-img 7.2's (-f vmdk -o ...), so
@@ -45,18 +46,6 @@ typedef struct vdisk_vmdk_create_opts {
 const char *vdisk_vmdk_subformat_name(vdisk_vmdk_subformat s);
 /* "ide", "lsilogic", "buslogic", "legacyESX"; NULL for a bad value. */
 const char *vdisk_vmdk_adapter_name(vdisk_vmdk_adapter a);
-
-/* One creation option as `create -o help` and the "Formatting" line show
- * it, in qemu-img's order. */
-typedef struct vdisk_option_desc {
-    const char *name;
-    const char *type;          /* "str", "size", "bool (on/off)" */
-    const char *help;
-    const char *shown_default; /* printed in the "Formatting" line when not given; NULL: not printed */
-} vdisk_option_desc;
-
-/* The i-th option of `create -f vmdk` (NULL past the last). */
-const vdisk_option_desc *vdisk_vmdk_create_option(size_t i);
 
 /* One extent of an open image, as `qemu-img info` lists it. */
 typedef struct vdisk_vmdk_extent_info {

@@ -1,4 +1,4 @@
-/* libvdisk — the raw LUKS1 driver (qemu-img's "luks" format): a LUKS1
+/* libvdisk — the LUKS1 format driver (qemu-img's "luks" format): a LUKS1
  * header and key material, then the payload, every 512-byte sector
  * encrypted with the master key and a sector-number IV (sector 0 is the
  * first payload sector).  The guest sees the decrypted payload.
@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/luks.h"
 #include "driver.h"
+#include "luks.h"
+#include "options.h"
 
 /* Largest bounce buffer one step of a request uses. */
 #define CHUNK (4u << 20)
@@ -55,8 +56,9 @@ luks_unlock_file(vdisk_file *f, const char *name, const void *secret, size_t sec
         return r;
     s->payload = (uint64_t)s->hdr.payload_offset * 512;
     if (s->payload > len)
-        return vdisk_error_set(err, EINVAL, "%s: LUKS payload offset 0x%llx is past the end of the file "
-                               "(%llu bytes)", name, (unsigned long long)s->payload, (unsigned long long)len);
+        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                    "%s: LUKS payload offset 0x%llx is past the end of the file "
+                                    "(%llu bytes)", name, (unsigned long long)s->payload, (unsigned long long)len);
     if (!secret && no_key)
         return 0;
     if (!secret)
@@ -325,12 +327,41 @@ luks_measure(const vdisk_create_opts *opts, vdisk_image *src, vdisk_measure *out
     return 0;
 }
 
+/* New images are LUKS-encrypted whatever the options say. */
+static void
+luks_opts_init(vdisk_create_opts *o)
+{
+    o->encrypt.format = VDISK_ENCRYPT_LUKS;
+}
+
+/* No backing file; the LUKS parameters must make a header. */
+static int
+luks_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
+{
+    if (o->backing_file)
+        return vdisk_error_set(err, ENOTSUP, "luks images cannot have a backing file (use qcow2 with "
+                               "encrypt.format=luks)");
+    return vdisk_encrypt_opts_validate(&o->encrypt, err);
+}
+
+/* The LUKS parameters, the common options, and the key-slot options of
+ * amend, spelled as qemu-img's luks format spells them (no "encrypt."). */
+static const vdisk_option luks_options[] = {
+    VDISK_OPTIONS_LUKS_CREATE("", "ID of the secret that provides the keyslot passphrase"),
+    VDISK_OPTIONS_COMMON,
+    VDISK_OPTIONS_LUKS_KEYSLOT(""),
+    VDISK_OPTIONS_END,
+};
+
 const struct vdisk_driver vdisk_luks_driver = {
     .name = "luks",
     .format = VDISK_FORMAT_LUKS,
     .open = luks_open,                    /* parse header, unlock a key slot */
     .close = luks_close,                  /* wipe the keys */
     .create = luks_create,                /* header, slot 0, payload */
+    .options = luks_options,              /* LUKS parameters and key slots */
+    .opts_init = luks_opts_init,          /* encrypt.format=luks */
+    .opts_validate = luks_opts_validate,  /* no backing file; the LUKS parameters */
     .pread = luks_pread,                  /* decrypt sectors */
     .pwrite = luks_pwrite,                /* encrypt sectors (RMW at the edges) */
     .write_zeroes = luks_write_zeroes,    /* encrypted zeros */

@@ -1,4 +1,4 @@
-/* Unit tests for core/luks.c: the raw LUKS1 driver. */
+/* Unit tests for core/crypto/luks-driver.c: the raw LUKS1 driver. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
