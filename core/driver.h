@@ -27,6 +27,8 @@ typedef struct vdisk_precompressed {
     uint32_t *clen;         /* its length; 0: it does not shrink, stored as is */
 } vdisk_precompressed;
 
+struct vdisk_provision_req;   /* provision/provision.h */
+
 struct vdisk_driver {
     const char *name;
     vdisk_format format;
@@ -120,6 +122,11 @@ struct vdisk_driver {
     /* Optional: record a new backing file name and format (NULL: none) in
      * the image's metadata; the caller swaps img->backing. */
     int (*set_backing)(vdisk_image *img, const char *name, const char *fmt, vdisk_error *err);
+    /* Optional: provisioning in place (vdisk/provision.h; the handle is
+     * checked and locked exclusively by provision/provision.c). */
+    int (*inflate)(vdisk_image *img, struct vdisk_provision_req *req, vdisk_error *err);
+    int (*eagerzero)(vdisk_image *img, struct vdisk_provision_req *req, vdisk_error *err);
+    int (*sparsify)(vdisk_image *img, struct vdisk_provision_req *req, vdisk_error *err);
 };
 
 struct vdisk_image {

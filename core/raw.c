@@ -10,6 +10,7 @@
 
 #include "driver.h"
 #include "options.h"
+#include "provision/provision.h"
 
 /* Open: the virtual size is the file (or device) length, rounded up to
  * whole 512-byte sectors as QEMU does (the tail reads as zeros and a write
@@ -194,4 +195,7 @@ const struct vdisk_driver vdisk_raw_driver = {
     .block_status = vdisk_raw_block_status,
     .measure = raw_measure,
     .truncate = raw_truncate,
+    .inflate = vdisk_raw_inflate,        /* provision/raw.c */
+    .eagerzero = vdisk_raw_eagerzero,
+    .sparsify = vdisk_raw_sparsify,
 };

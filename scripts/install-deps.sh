@@ -10,6 +10,8 @@ packages=(
     # build
     gcc libc6-dev meson ninja-build pkg-config
     zlib1g-dev libzstd-dev libgnutls28-dev libxml2-dev
+    # vdisk-virsh map --picture writes PNG
+    libpng-dev
     # encryption: Nettle (GnuTLS's backend) for serpent/twofish/cast5
     nettle-dev
     # unit tests

@@ -4,6 +4,14 @@
  * one-extent-per-line JSON list.
  *
  *   map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE
+ *
+ * With --bar or --picture it shows instead where the space of the image's
+ * own layer goes (vdisk_alloc_map: data, reserved, zero, unallocated,
+ * compressed, backing): a line of characters with a legend (--output json:
+ * the bar and the bytes of each kind), and/or a PNG picture.
+ *
+ *   map [--bar [--width N]] [--picture FILE.png] [-f FMT] [--output human|json]
+ *       [-s START] [-l LENGTH] [-U] FILE
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,10 +20,18 @@
 
 #include "commands.h"
 #include "images.h"
+#include "map-bar.h"
 #include "options.h"
 #include "secrets.h"
 
-enum { OPT_OUTPUT = 256 };
+enum { OPT_OUTPUT = 256, OPT_BAR, OPT_WIDTH, OPT_PICTURE };
+
+/* What to show: qemu-img's table, or the space of this layer. */
+typedef struct map_view {
+    bool bar;
+    unsigned long width;    /* bar characters; 0: the terminal's */
+    const char *picture;    /* PNG to write, or NULL */
+} map_view;
 
 /* One row of the map (qemu-img's MapEntry). */
 typedef struct map_entry {
@@ -119,7 +135,7 @@ walk(vdisk_image *img, uint64_t start, uint64_t end, vv_output out, const char *
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
 parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t *start,
-           uint64_t *max_len, unsigned *flags, vv_secrets *secrets)
+           uint64_t *max_len, unsigned *flags, vv_secrets *secrets, map_view *view)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -128,6 +144,9 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
         { "force-share", no_argument, NULL, 'U' },
         { "start-offset", required_argument, NULL, 's' },
         { "max-length", required_argument, NULL, 'l' },
+        { "bar", no_argument, NULL, OPT_BAR },
+        { "width", required_argument, NULL, OPT_WIDTH },
+        { "picture", required_argument, NULL, OPT_PICTURE },
         VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
@@ -152,6 +171,14 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
                 return 1;
             break;
         case OPT_OUTPUT: out_name = optarg; break;
+        case OPT_BAR: view->bar = true; break;
+        case OPT_WIDTH:
+            if (vv_parse_ulong(optarg, 4096, &view->width) < 0 || view->width == 0) {
+                vv_error("--width takes a number of characters from 1 to 4096");
+                return 1;
+            }
+            break;
+        case OPT_PICTURE: view->picture = optarg; break;
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -159,11 +186,15 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
         return vv_usage_error("Expecting one image file name");
     if (out_name && vv_parse_output(out_name, output) < 0)
         return 1;
+    if (view->width && !view->bar)
+        return vv_usage_error("--width is for --bar");
+    if (view->picture && !view->bar && out_name)
+        return vv_usage_error("--output is for the table or --bar, not for --picture alone");
     return -1;
 }
 
 static int map_image(vdisk_image *img, vv_output out, uint64_t start, uint64_t max_len,
-                     const char *file);
+                     const char *file, const map_view *view);
 
 /* map: print the allocation map of an image and its backing chain. */
 int
@@ -174,13 +205,14 @@ cmd_map(int argc, char **argv)
     uint64_t start = 0, max_len = UINT64_MAX;
     unsigned flags = 0;
     vv_secrets secrets = { 0 };
-    int ret = parse_args(argc, argv, &fmt, &out, &start, &max_len, &flags, &secrets);
+    map_view view = { 0 };
+    int ret = parse_args(argc, argv, &fmt, &out, &start, &max_len, &flags, &secrets, &view);
     if (ret < 0) {
         vdisk_image *img;
         ret = vv_open_secure(argv[optind], fmt, flags, &secrets, &img) < 0 ? 1 : -1;
         vv_secrets_clear(&secrets);
         if (ret < 0)
-            ret = map_image(img, out, start, max_len, vdisk_get_filename(img));
+            ret = map_image(img, out, start, max_len, vdisk_get_filename(img), &view);
     }
     vv_secrets_clear(&secrets);
     return ret;
@@ -188,12 +220,21 @@ cmd_map(int argc, char **argv)
 
 /* Print the map of an opened image; returns the exit status. */
 static int
-map_image(vdisk_image *img, vv_output out, uint64_t start, uint64_t max_len, const char *file)
+map_image(vdisk_image *img, vv_output out, uint64_t start, uint64_t max_len, const char *file,
+          const map_view *view)
 {
     int ret;
     uint64_t end = vdisk_get_size(img);
     if (max_len != UINT64_MAX && start + max_len < end)
         end = start + max_len;
+    if (view->bar || view->picture) {
+        uint64_t len = start < end ? end - start : 0;
+        ret = view->bar ? vv_map_bar(img, start, len, view->width, out) : 0;
+        if (ret == 0 && view->picture)
+            ret = vv_map_picture(img, start, len, view->picture);
+        vdisk_close(img, NULL);
+        return ret;
+    }
     if (out == VV_OUTPUT_HUMAN)
         printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
     else

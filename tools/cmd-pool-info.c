@@ -1,7 +1,9 @@
 /* vdisk-virsh pool-info and pool-dumpxml, as virsh prints them; pool-info
- * adds the pool's overcommit (sum of volume capacities over pool capacity).
+ * adds the pool's overcommit (sum of volume capacities over pool capacity),
+ * and with --details (embedded registry) each volume's provisioned and used
+ * space (pool-usage.c).
  *
- *   pool-info <pool> [--bytes] [--json]
+ *   pool-info <pool> [--bytes] [--json] [--details]
  *   pool-dumpxml <pool> [--inactive]
  */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "pool-usage.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
 
@@ -41,7 +44,7 @@ print_human(const vv_pool_row *row, bool bytes)
 }
 
 static void
-print_json(const vv_pool_row *row)
+print_json(const vv_pool_row *row, const vdisk_pool_usage *usage)
 {
     const vdisk_pool_def *d = row->def;
     const vdisk_pool_info *info = &row->info;
@@ -69,6 +72,8 @@ print_json(const vv_pool_row *row)
     }
     if (info->overcommit_max > 0)
         vv_json_double(&j, "overcommit-max", info->overcommit_max);
+    if (usage)
+        vv_print_pool_usage(&j, usage, false);
     vv_json_object_end(&j);
     vv_json_finish(&j);
 }
@@ -77,16 +82,39 @@ void
 vv_print_pool_info(const vv_pool_row *row, bool bytes, bool json)
 {
     if (json)
-        print_json(row);
+        print_json(row, NULL);
     else
         print_human(row, bytes);
+}
+
+/* pool-info's lines, then (details) the volumes' usage; the pool is active. */
+static int
+print_info(vv_ctx *c, vv_pool_row *row, bool bytes, bool json, bool details)
+{
+    vdisk_pool_usage usage;
+    vdisk_error err = { 0 };
+    if (details && vdisk_pool_usage_get(c->pool, &usage, &err) < 0) {
+        vv_virsh_error("Could not obtain the volumes' usage");
+        vv_virsh_report(&err);
+        return 1;
+    }
+    if (json) {
+        print_json(row, details ? &usage : NULL);
+    } else {
+        print_human(row, bytes);
+        if (details)
+            vv_print_pool_usage(NULL, &usage, bytes);
+    }
+    if (details)
+        vdisk_pool_usage_clear(&usage);
+    return 0;
 }
 
 /* pool-info: state, sizes and overcommit of one pool. */
 int
 cmd_pool_info(int argc, char **argv)
 {
-    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("bytes"), VV_FLAG("json") };
+    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("bytes"), VV_FLAG("json"), VV_FLAG("details") };
     vv_ctx c;
     int r = vv_begin_pool(argc, argv, args, N(args), &c);
     if (r != VV_GO)
@@ -104,7 +132,12 @@ cmd_pool_info(int argc, char **argv)
     } else {
         row.active = row.info.state == VDISK_POOL_RUNNING;
         row.state = row.active ? "running" : "inactive";
-        vv_print_pool_info(&row, args[1].set, args[2].set);
+        if (args[3].set && !row.active) {
+            vv_virsh_error("pool '%s' is not active: --details maps its volumes", row.def->name);
+            r = 1;
+        } else {
+            r = print_info(&c, &row, args[1].set, args[2].set, args[3].set);
+        }
     }
     vv_end(&c);
     return r;

@@ -29,6 +29,10 @@ int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_bitmap(int argc, char **argv);
 int cmd_amend(int argc, char **argv);
+/* Provisioning in place (vdisk/provision.h). */
+int cmd_inflate(int argc, char **argv);
+int cmd_eagerzero(int argc, char **argv);
+int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
 int cmd_pool_define(int argc, char **argv);
 int cmd_pool_define_as(int argc, char **argv);
@@ -52,6 +56,10 @@ int cmd_vol_wipe(int argc, char **argv);
 int cmd_vol_upload(int argc, char **argv);
 int cmd_vol_download(int argc, char **argv);
 int cmd_vol_resize(int argc, char **argv);
+int cmd_vol_inflate(int argc, char **argv);
+int cmd_vol_eagerzero(int argc, char **argv);
+int cmd_vol_sparsify(int argc, char **argv);
+int cmd_vol_map(int argc, char **argv);
 int cmd_vol_info(int argc, char **argv);
 int cmd_vol_dumpxml(int argc, char **argv);
 int cmd_vol_path(int argc, char **argv);

@@ -223,8 +223,8 @@ qcow2_release(qcow2_state *s, struct qcow2_freelist *fl, vdisk_error *err)
 
 /* ---- L2 allocation ------------------------------------------------------ */
 
-static void
-l1_set(qcow2_state *s, uint64_t i, uint64_t v)
+void
+qcow2_l1_set(qcow2_state *s, uint64_t i, uint64_t v)
 {
     s->l1[i] = v;
     if (s->l1_dirty_lo == s->l1_dirty_hi) {
@@ -273,7 +273,7 @@ qcow2_l2_get_for_write(qcow2_state *s, uint64_t gc, uint8_t **table, uint32_t *i
             return r;
         }
     }
-    l1_set(s, i, nl2 | QCOW_OFLAG_COPIED);
+    qcow2_l1_set(s, i, nl2 | QCOW_OFLAG_COPIED);
     *table = t;
     return 0;
 }

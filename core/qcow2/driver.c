@@ -22,6 +22,8 @@
  *   header.c    header fields, extensions, feature bits
  *   cache.c     LRU cache of L2 tables and refcount blocks
  *   buffers.c   reused I/O buffers
+ *   provision.c inflate.c sparsify.c provision-plan.c
+ *               provisioning in place (vdisk/provision.h)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +32,7 @@
 
 #include "check-int.h"
 #include "ordering.h"
+#include "qcow2/provision.h"
 
 /* Flush: metadata in dependency order, then the file. */
 static int
@@ -115,4 +118,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .truncate = qcow2_truncate,                    /* grow / shrink the virtual size (resize.c) */
     .make_empty = qcow2_make_empty,                /* drop every cluster (resize.c) */
     .set_backing = qcow2_set_backing,              /* new backing name in the header (backing.c) */
+    .inflate = qcow2_inflate,                      /* thin -> thick in place (inflate.c) */
+    .eagerzero = qcow2_eagerzero,                  /* reserved space gets zeros (inflate.c) */
+    .sparsify = qcow2_sparsify,                    /* zero clusters give space back (sparsify.c) */
 };

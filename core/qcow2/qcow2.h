@@ -335,6 +335,8 @@ int qcow2_freelist_add_entry(qcow2_state *s, struct qcow2_freelist *fl, uint64_t
 /* Flush metadata, then drop the queued refcounts; frees fl's memory. */
 int qcow2_release(qcow2_state *s, struct qcow2_freelist *fl, vdisk_error *err);
 
+/* Set L1 entry i in memory; qcow2_flush_metadata writes it (last). */
+void qcow2_l1_set(qcow2_state *s, uint64_t i, uint64_t v);
 /* Pin the L2 table of guest cluster gc for modification, allocating it (or
  * copying a shared one) as needed; *idx is gc's index in it. */
 int qcow2_l2_get_for_write(qcow2_state *s, uint64_t gc, uint8_t **table, uint32_t *idx,
@@ -508,6 +510,8 @@ int qcow2_resize(vdisk_image *img, uint64_t size, vdisk_prealloc prealloc, bool 
 /* The refusals of qcow2_resize for `size`, in qemu-img's words (lock held). */
 int qcow2_truncate_check(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc,
                          bool shrink_snapshots, vdisk_error *err);
+/* Cut the file after its last used cluster (lock held, metadata flushed). */
+int qcow2_trim_file(qcow2_state *s, vdisk_error *err);
 /* Unlink and free every cluster (the image reads through to its backing). */
 int qcow2_make_empty(vdisk_image *img, vdisk_error *err);
 /* Rewrite the backing file name and format in the header cluster. */

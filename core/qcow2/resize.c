@@ -170,9 +170,10 @@ last_used_cluster(qcow2_state *s, uint64_t *last, vdisk_error *err)
     return 0;
 }
 
-/* Cut the file after its last used cluster (lock held, metadata flushed). */
-static int
-trim_file(qcow2_state *s, vdisk_error *err)
+/* Cut the file after its last used cluster (lock held, metadata flushed);
+ * sparsify's truncation uses it too. */
+int
+qcow2_trim_file(qcow2_state *s, vdisk_error *err)
 {
     uint64_t last, len;
     int r = last_used_cluster(s, &last, err);
@@ -202,7 +203,7 @@ drop_clusters(qcow2_state *s, uint64_t first, uint64_t end, uint32_t keep_l1, vd
         r = shrink_reftable(s, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
-    return r == 0 ? trim_file(s, err) : r;
+    return r == 0 ? qcow2_trim_file(s, err) : r;
 }
 
 /* ---- L1 growth ---------------------------------------------------------- */
@@ -507,7 +508,7 @@ grow(qcow2_state *s, uint64_t size, vdisk_prealloc prealloc, const struct head *
     if (r < 0 && qcow2_flush_metadata(s, NULL) == 0) {
         /* The size is unchanged; give back what a failed preallocation
          * appended (best effort: the error above is what matters). */
-        trim_file(s, NULL);
+        qcow2_trim_file(s, NULL);
     }
     return r;
 }

@@ -12,6 +12,7 @@
 #include <vdisk/encrypt.h>
 #include <vdisk/keyslot.h>
 #include <vdisk/resize.h>
+#include <vdisk/provision.h>
 #include <vdisk/backing.h>
 #include <vdisk/iso.h>
 #include <vdisk/bitmap.h>
