@@ -7,10 +7,15 @@
 #define VV_COMMANDS_H
 
 typedef int (*vv_handler)(int argc, char **argv);
+/* A pool/volume/secret command written once against the store interface
+ * (vdisk/store.h): uri NULL acts on the embedded registry, else on the
+ * libvirt daemon at uri. */
+typedef int (*vv_store_handler)(const char *uri, int argc, char **argv);
 
 typedef struct vv_command {
     const char *name;
-    vv_handler handler;
+    vv_handler handler;     /* an image command, or one not yet on the store */
+    vv_store_handler store; /* or a store command (virsh/) */
     const char *synopsis;   /* arguments, as in "create -f FMT ... FILE [SIZE]" */
     const char *summary;    /* one line of help */
 } vv_command;
@@ -51,20 +56,12 @@ int cmd_vol_create_as(int argc, char **argv);
 int cmd_vol_create_from(int argc, char **argv);
 int cmd_vol_clone(int argc, char **argv);
 int cmd_vol_convert(int argc, char **argv);
-int cmd_vol_delete(int argc, char **argv);
-int cmd_vol_wipe(int argc, char **argv);
 int cmd_vol_upload(int argc, char **argv);
 int cmd_vol_download(int argc, char **argv);
-int cmd_vol_resize(int argc, char **argv);
 int cmd_vol_inflate(int argc, char **argv);
 int cmd_vol_eagerzero(int argc, char **argv);
 int cmd_vol_sparsify(int argc, char **argv);
 int cmd_vol_map(int argc, char **argv);
-int cmd_vol_info(int argc, char **argv);
-int cmd_vol_dumpxml(int argc, char **argv);
-int cmd_vol_path(int argc, char **argv);
-int cmd_vol_key(int argc, char **argv);
-int cmd_vol_name(int argc, char **argv);
 int cmd_vol_list(int argc, char **argv);
 int cmd_vol_snapshot_create(int argc, char **argv);
 int cmd_vol_snapshot_list(int argc, char **argv);
@@ -74,6 +71,17 @@ int cmd_secret_define(int argc, char **argv);
 int cmd_secret_set_value(int argc, char **argv);
 int cmd_secret_list(int argc, char **argv);
 int cmd_secret_undefine(int argc, char **argv);
+
+/* Pool, volume and secret commands written once against the store
+ * (virsh/): the embedded registry, or with -c URI a libvirt daemon. */
+int cmd_vol_delete(const char *uri, int argc, char **argv);
+int cmd_vol_wipe(const char *uri, int argc, char **argv);
+int cmd_vol_resize(const char *uri, int argc, char **argv);
+int cmd_vol_info(const char *uri, int argc, char **argv);
+int cmd_vol_dumpxml(const char *uri, int argc, char **argv);
+int cmd_vol_path(const char *uri, int argc, char **argv);
+int cmd_vol_key(const char *uri, int argc, char **argv);
+int cmd_vol_name(const char *uri, int argc, char **argv);
 int cmd_resize(int argc, char **argv);
 int cmd_rebase(int argc, char **argv);
 int cmd_commit(int argc, char **argv);

@@ -1,5 +1,6 @@
 /* vdisk-virsh -c URI — the connection, virsh's lookups and libvirt's
  * errors (remote-internal.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,12 @@ quiet_error(void *opaque, virErrorPtr error)
 void
 vr_report(void)
 {
-    virErrorPtr e = virGetLastError();
-    if (e && e->code != VIR_ERR_OK)
-        vv_virsh_error("%s", e->message ? e->message : "unknown error");
-    else if (e)
-        vv_virsh_error("unknown error");
-    virResetLastError();
+    vdisk_error err;
+    vr_error(&err);
+    vv_store_report(&err);
 }
 
-/* Connect as virsh does (default authentication callbacks).  libvirt's
- * client library is loaded here, by the first command that needs it. */
-static int
+int
 vr_connect(const char *uri, virConnectPtr *conn)
 {
     *conn = NULL;
@@ -91,7 +87,7 @@ vr_end(vr_ctx *c)
 }
 
 int
-vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
+vr_find_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out, vdisk_error *err)
 {
     *out = NULL;
     /* As virsh: a 36-character argument is tried as a UUID first. */
@@ -99,71 +95,94 @@ vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
         *out = virStoragePoolLookupByUUIDString(conn, name);
     if (!*out)
         *out = virStoragePoolLookupByName(conn, name);
-    if (!*out) {
-        vv_virsh_error("failed to get pool '%s'", name);
-        vr_report();
-        return -1;
-    }
+    if (!*out)
+        return vr_error(err);
     virResetLastError();
     return 0;
 }
 
+int
+vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
+{
+    vdisk_error err = { 0 };
+    int r = vr_find_pool(conn, name, out, &err);
+    if (r < 0)
+        vv_store_lookup_report(VDISK_STORE_STEP_POOL, name, NULL, &err);
+    return r;
+}
+
 /* With --pool, make sure the volume found by key or path is in it. */
 static int
-check_in_pool(virStorageVolPtr vol, virStoragePoolPtr pool, const char *name)
+check_in_pool(virStorageVolPtr vol, virStoragePoolPtr pool, const char *name,
+              vdisk_store_lookup_step *step, vdisk_error *err)
 {
     virStoragePoolPtr in = virStoragePoolLookupByVolume(vol);
     if (!in) {
-        vv_virsh_error("failed to get parent pool");
-        vr_report();
-        return -1;
+        *step = VDISK_STORE_STEP_VOL_POOL;
+        return vr_error(err);
     }
     int same = strcmp(virStoragePoolGetName(in), virStoragePoolGetName(pool)) == 0;
     virStoragePoolFree(in);
-    if (!same) {
-        vv_virsh_error("Requested volume '%s' is not in pool '%s'", name, virStoragePoolGetName(pool));
+    *step = VDISK_STORE_STEP_CHECK;
+    if (!same)
+        return vdisk_error_set(err, ENOENT, "Requested volume '%s' is not in pool '%s'", name,
+                               virStoragePoolGetName(pool));
+    return 0;
+}
+
+/* The pool named with a volume, which must be active. */
+static int
+find_pool(virConnectPtr conn, const char *pool_name, virStoragePoolPtr *pool,
+          vdisk_store_lookup_step *step, vdisk_error *err)
+{
+    *step = VDISK_STORE_STEP_POOL;
+    if (vr_find_pool(conn, pool_name, pool, err) < 0)
         return -1;
+    if (virStoragePoolIsActive(*pool) != 1) {
+        *step = VDISK_STORE_STEP_CHECK;
+        return vdisk_error_set(err, EINVAL, "pool '%s' is not active", pool_name);
     }
     return 0;
 }
 
 int
-vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out)
+vr_find_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out,
+            vdisk_store_lookup_step *step, vdisk_error *err)
 {
     virStoragePoolPtr pool = NULL;
+    int r = 0;
     *out = NULL;
     if (pool_name) {
-        if (vr_lookup_pool(conn, pool_name, &pool) < 0)
-            return -1;
-        if (virStoragePoolIsActive(pool) != 1) {
-            vv_virsh_error("pool '%s' is not active", pool_name);
-            virStoragePoolFree(pool);
-            return -1;
-        }
-        *out = virStorageVolLookupByName(pool, name);
+        if ((r = find_pool(conn, pool_name, &pool, step, err)) == 0)
+            *out = virStorageVolLookupByName(pool, name);
     }
-    if (!*out)
+    if (r == 0 && !*out)
         *out = virStorageVolLookupByKey(conn, name);
-    if (!*out)
+    if (r == 0 && !*out)
         *out = virStorageVolLookupByPath(conn, name);
-    int r = 0;
-    if (!*out) {
-        if (pool_name)
-            vv_virsh_error("failed to get vol '%s'", name);
-        else
-            vv_virsh_error("failed to get vol '%s', specifying --pool might help", name);
-        vr_report();
-        r = -1;
-    } else {
+    if (r == 0 && !*out) {
+        *step = VDISK_STORE_STEP_VOL;
+        r = vr_error(err);
+    } else if (r == 0) {
         virResetLastError();
-        if (pool && check_in_pool(*out, pool, name) < 0) {
+        if (pool && (r = check_in_pool(*out, pool, name, step, err)) < 0) {
             virStorageVolFree(*out);
             *out = NULL;
-            r = -1;
         }
     }
     if (pool)
         virStoragePoolFree(pool);
+    return r;
+}
+
+int
+vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out)
+{
+    vdisk_store_lookup_step step;
+    vdisk_error err = { 0 };
+    int r = vr_find_vol(conn, pool_name, name, out, &step, &err);
+    if (r < 0)
+        vv_store_lookup_report(step, pool_name, name, &err);
     return r;
 }
 
@@ -176,7 +195,7 @@ vol_type_name(int type)
 
 /* Fill what the XML did not give (or could not be parsed for) from the API. */
 static int
-fill_from_api(virStorageVolPtr vol, vdisk_vol_def *def)
+fill_from_api(virStorageVolPtr vol, vdisk_vol_def *def, vdisk_error *err)
 {
     if (!def->name)
         def->name = strdup(virStorageVolGetName(vol));
@@ -184,36 +203,34 @@ fill_from_api(virStorageVolPtr vol, vdisk_vol_def *def)
         def->key = strdup(virStorageVolGetKey(vol));
     if (!def->target_path)
         def->target_path = virStorageVolGetPath(vol);
-    if (!def->name || !def->key || !def->target_path) {
-        vr_report();
-        return -1;
-    }
+    if (!def->name || !def->key || !def->target_path)
+        return vr_error(err);
     return 0;
 }
 
 int
-vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type)
+vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type, vdisk_error *err)
 {
     virStorageVolInfo info, phys;
     vdisk_vol_def *parsed = NULL;
-    vdisk_error err = { 0 };
+    vdisk_error perr = { 0 };
     memset(def, 0, sizeof(*def));
     char *xml = virStorageVolGetXMLDesc(vol, 0);
     if (!xml || virStorageVolGetInfo(vol, &info) < 0) {
         free(xml);
-        vr_report();
-        return -1;
+        return vr_error(err);
     }
     /* A volume vdisk's XML layer cannot read (a format it does not know,
      * a directory) is still listed, with what the API says of it. */
-    if (vdisk_vol_def_parse(xml, strlen(xml), virStorageVolGetName(vol), &parsed, &err) == 0) {
+    if (vdisk_vol_def_parse(xml, strlen(xml), virStorageVolGetName(vol), &parsed, &perr) == 0) {
         *def = *parsed;
         free(parsed);
     }
     free(xml);
-    if (fill_from_api(vol, def) < 0) {
+    int r = fill_from_api(vol, def, err);
+    if (r < 0) {
         vdisk_vol_def_clear(def);
-        return -1;
+        return r;
     }
     def->capacity = info.capacity;
     def->allocation = info.allocation;
@@ -223,4 +240,14 @@ vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char *
     if (type)
         *type = vol_type_name(info.type);
     return 0;
+}
+
+int
+vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type)
+{
+    vdisk_error err = { 0 };
+    int r = vr_vol_def_get(vol, physical, def, type, &err);
+    if (r < 0)
+        vv_store_report(&err);
+    return r;
 }

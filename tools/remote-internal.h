@@ -13,9 +13,11 @@
 #include <stddef.h>
 
 #include <vdisk/storage-def.h>
+#include <vdisk/store.h>
 
 #include "libvirt-load.h"   /* libvirt's API, loaded on the first connection */
 #include "virsh-args.h"
+#include "stores/store-open.h"
 
 typedef int (*vr_handler)(const char *uri, int argc, char **argv);
 
@@ -29,6 +31,15 @@ typedef struct vr_ctx {
 /* "error: <libvirt's last error>" as virsh prints it at the end of a
  * failed command ("unknown error" when libvirt has none). */
 void vr_report(void);
+/* libvirt's last error into *err (message as virsh prints it, kind from
+ * its code; code 0 and no message when libvirt has none), then reset it.
+ * Returns the negative errno of the kind. */
+int vr_error(vdisk_error *err);
+
+/* Connect as virsh does (default authentication callbacks).  libvirt's
+ * client library is loaded here, by the first command that needs it.
+ * Prints the error. */
+int vr_connect(const char *uri, virConnectPtr *conn);
 
 /* Parse, then connect (VV_GO to go on, else the exit status). */
 int vr_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c);
@@ -42,12 +53,20 @@ void vr_end(vr_ctx *c);
  * pool_name), else by key, else by path.  Print virsh's errors. */
 int vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out);
 int vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out);
+/* The same lookups, silent: the error in *err (and, for a volume, the
+ * step that failed). */
+int vr_find_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out, vdisk_error *err);
+int vr_find_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out,
+                vdisk_store_lookup_step *step, vdisk_error *err);
 
 /* The volume as a definition, from its XML, with capacity and allocation
  * from virStorageVolGetInfo as virsh shows them (and, if physical, the
  * physical size: one more call to the daemon); *type is virsh's word for
  * the volume type.  Prints the error.  Clear *def after success. */
 int vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type);
+/* The same, silent: the error in *err. */
+int vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type,
+                   vdisk_error *err);
 
 /* The handlers, by file. */
 int vr_pool_define(const char *uri, int argc, char **argv);
@@ -66,16 +85,8 @@ int vr_vol_create(const char *uri, int argc, char **argv);
 int vr_vol_create_as(const char *uri, int argc, char **argv);
 int vr_vol_create_from(const char *uri, int argc, char **argv);
 int vr_vol_clone(const char *uri, int argc, char **argv);
-int vr_vol_delete(const char *uri, int argc, char **argv);
-int vr_vol_wipe(const char *uri, int argc, char **argv);
-int vr_vol_resize(const char *uri, int argc, char **argv);
 int vr_vol_upload(const char *uri, int argc, char **argv);
 int vr_vol_download(const char *uri, int argc, char **argv);
-int vr_vol_info(const char *uri, int argc, char **argv);
-int vr_vol_dumpxml(const char *uri, int argc, char **argv);
-int vr_vol_path(const char *uri, int argc, char **argv);
-int vr_vol_key(const char *uri, int argc, char **argv);
-int vr_vol_name(const char *uri, int argc, char **argv);
 int vr_vol_list(const char *uri, int argc, char **argv);
 int vr_vol_snapshot_create(const char *uri, int argc, char **argv);
 int vr_vol_snapshot_list(const char *uri, int argc, char **argv);

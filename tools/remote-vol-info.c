@@ -1,7 +1,6 @@
-/* vdisk-virsh -c URI — what the daemon says of volumes: vol-info,
- * vol-dumpxml, vol-path, vol-key, vol-name, vol-list.  Tables and --json
- * come from the embedded commands' printers (virsh-common.h), fed with
- * definitions read from the daemon's volume XML.
+/* vdisk-virsh -c URI — vol-list: the table and --json come from the
+ * embedded command's printer (virsh-common.h), fed with definitions read
+ * from the daemon's volume XML.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,116 +10,6 @@
 #include "virsh-common.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef enum vol_show { SHOW_INFO, SHOW_XML, SHOW_PATH, SHOW_KEY, SHOW_NAME } vol_show;
-
-/* vol-info, as virsh, from virStorageVolGetInfo (and the XML's format). */
-static int
-show_info(virStorageVolPtr vol, vv_arg *args, size_t n)
-{
-    vdisk_vol_def d;
-    const char *type;
-    bool physical = vv_arg_get(args, n, "physical")->set, json = vv_arg_get(args, n, "json")->set;
-    if (vr_vol_def(vol, physical || json, &d, &type) < 0)
-        return 1;
-    vv_print_vol_info(&d, type, vv_arg_get(args, n, "bytes")->set, physical, json);
-    vdisk_vol_def_clear(&d);
-    return 0;
-}
-
-/* One string the API gives (malloc'ed when owned), printed on a line. */
-static int
-show_string(const char *s, bool owned)
-{
-    if (!s) {
-        vr_report();
-        return 1;
-    }
-    printf("%s\n", s);
-    if (owned)
-        free((char *)s);
-    return 0;
-}
-
-static int
-show(virStorageVolPtr vol, vol_show what, vv_arg *args, size_t n)
-{
-    char *xml;
-    switch (what) {
-    case SHOW_INFO:
-        return show_info(vol, args, n);
-    case SHOW_PATH:
-        return show_string(virStorageVolGetPath(vol), true);
-    case SHOW_KEY:
-        return show_string(virStorageVolGetKey(vol), false);
-    case SHOW_NAME:
-        return show_string(virStorageVolGetName(vol), false);
-    case SHOW_XML:
-        if (!(xml = virStorageVolGetXMLDesc(vol, 0))) {
-            vr_report();
-            return 1;
-        }
-        fputs(xml, stdout);
-        free(xml);
-        return 0;
-    }
-    return 1;
-}
-
-/* Parse, look the volume up and print what was asked. */
-static int
-run(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vol_show what)
-{
-    vr_ctx c;
-    int r = vr_begin_vol(uri, argc, argv, args, n, &c);
-    if (r != VV_GO)
-        return r;
-    r = show(c.vol, what, args, n);
-    vr_end(&c);
-    return r;
-}
-
-#define VOL_ARGS VV_REQ("vol"), VV_VAL("pool")
-
-/* vol-info: name, type, capacity and allocation of a volume. */
-int
-vr_vol_info(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VOL_ARGS, VV_FLAG("bytes"), VV_FLAG("physical"), VV_FLAG("json") };
-    return run(uri, argc, argv, args, N(args), SHOW_INFO);
-}
-
-/* vol-dumpxml: the daemon's XML of the volume. */
-int
-vr_vol_dumpxml(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VOL_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_XML);
-}
-
-/* vol-path: the volume's path. */
-int
-vr_vol_path(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VOL_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_PATH);
-}
-
-/* vol-key: the volume's key. */
-int
-vr_vol_key(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VOL_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_KEY);
-}
-
-/* vol-name: the name of the volume with this key or path. */
-int
-vr_vol_name(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VV_REQ("vol") };
-    return run(uri, argc, argv, args, N(args), SHOW_NAME);
-}
 
 /* A volume of vol-list and virsh's word for its type. */
 typedef struct vol_row {

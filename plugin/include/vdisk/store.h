@@ -1,0 +1,114 @@
+/* vdisk plugin — a store of pools, volumes and secrets behind one table of
+ * operations.
+ *
+ * A command that acts on pools and volumes (vdisk-virsh's pool-*, vol-*)
+ * is written once against this table; which store it acts on is chosen
+ * when the store is opened:
+ *   - the embedded registry (vdisk_store_registry_open, store-registry.c):
+ *     pools of this process, through libvdisk;
+ *   - a libvirt daemon (vdisk-virsh's stores/, through libvirt's public
+ *     API, loaded on first use so that image commands never load libvirt).
+ *
+ * Every operation returns 0 or a negative errno and fills a vdisk_error
+ * whose message is what the store said (libvirt's own message for a
+ * daemon; an error with code 0 and no message: the store said nothing).
+ * Handles hold what the implementation needs; callers see only the
+ * fields below.
+ */
+#ifndef VDISK_STORE_H
+#define VDISK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vdisk/error.h>
+#include <vdisk/image.h>
+#include <vdisk/storage-def.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vdisk_store vdisk_store;
+typedef struct vdisk_store_vol vdisk_store_vol;
+
+/* Which step of a volume lookup failed: callers word their first line
+ * after it ("failed to get pool 'P'", "failed to get vol 'V'"...). */
+typedef enum vdisk_store_lookup_step {
+    VDISK_STORE_STEP_POOL,        /* finding the pool named with the volume */
+    VDISK_STORE_STEP_VOL,         /* finding the volume (by name, key or path) */
+    VDISK_STORE_STEP_VOL_POOL,    /* finding the pool of a volume found by key or path */
+    VDISK_STORE_STEP_CHECK,       /* a check whose message says it all (pool not active, ...) */
+} vdisk_store_lookup_step;
+
+enum {
+    VDISK_STORE_DELETE_WITH_SNAPSHOTS = 1u << 0,   /* libvirt's flag; internal snapshots go anyway */
+};
+
+enum {
+    VDISK_STORE_RESIZE_ALLOCATE = 1u << 0,   /* reserve the new part */
+    VDISK_STORE_RESIZE_DELTA    = 1u << 1,   /* capacity is a change of the current one */
+    VDISK_STORE_RESIZE_SHRINK   = 1u << 2,   /* allow a smaller capacity (with DELTA: subtract) */
+};
+
+typedef struct vdisk_store_ops {
+    const char *name;             /* "registry", "libvirt" */
+
+    /* Close the store (a connection, an open registry) and free it. */
+    void (*close)(vdisk_store *store);
+
+    /* Find a volume as virsh does: with pool, by name in it (or, for a
+     * word with a '/', by path, and then it must be in that pool);
+     * without, by key, then by path.  *step says which step failed. */
+    int (*vol_lookup)(vdisk_store *store, const char *pool, const char *vol, vdisk_store_vol **out,
+                      vdisk_store_lookup_step *step, vdisk_error *err);
+    /* Release a volume handle (NULL is fine). */
+    void (*vol_free)(vdisk_store_vol *vol);
+
+    /* The volume's definition with capacity and allocation as the store
+     * reports them (physical: the physical size too, when it costs more);
+     * *type is virsh's word for the volume type ("file"...).  Clear *def
+     * with vdisk_vol_def_clear, after a failure too. */
+    int (*vol_def)(vdisk_store_vol *vol, bool physical, vdisk_vol_def *def, const char **type,
+                   vdisk_error *err);
+    /* The volume's XML, malloc'ed. */
+    int (*vol_xml)(vdisk_store_vol *vol, char **xml, vdisk_error *err);
+    /* The volume's path and key, malloc'ed. */
+    int (*vol_path)(vdisk_store_vol *vol, char **path, vdisk_error *err);
+    int (*vol_key)(vdisk_store_vol *vol, char **key, vdisk_error *err);
+
+    /* Remove the volume (VDISK_STORE_DELETE_*). */
+    int (*vol_delete)(vdisk_store_vol *vol, unsigned flags, vdisk_error *err);
+    /* Overwrite the volume's data; algorithm is one of libvirt's names
+     * ("zero", "nnsa"... "trim"); a store refuses those it cannot do. */
+    int (*vol_wipe)(vdisk_store_vol *vol, const char *algorithm, vdisk_progress_fn progress,
+                    void *opaque, vdisk_error *err);
+    /* Change the volume's capacity (VDISK_STORE_RESIZE_*). */
+    int (*vol_resize)(vdisk_store_vol *vol, uint64_t capacity, unsigned flags,
+                      vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+} vdisk_store_ops;
+
+/* An open store: its operations (the implementation's state follows). */
+struct vdisk_store {
+    const vdisk_store_ops *ops;
+};
+
+/* A volume found in a store. */
+struct vdisk_store_vol {
+    vdisk_store *store;
+    char *name;                   /* the volume's name in its pool */
+};
+
+/* The index of one of libvirt's wipe algorithm names in the order of
+ * virStorageVolWipeAlgorithm ("zero" 0, "nnsa" 1, ... "trim" 9), or -1. */
+int vdisk_store_wipe_alg_index(const char *name);
+
+/* The embedded registry in dir (NULL: $VDISK_CONFIG_DIR or the default,
+ * as vdisk_registry_open) as a store; close with store->ops->close. */
+int vdisk_store_registry_open(const char *dir, vdisk_store **out, vdisk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,231 @@
+/* vdisk plugin — the embedded registry as a store (vdisk/store.h): each
+ * operation is the registry's own call on the volume's pool and name.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vdisk/pool.h>
+#include <vdisk/registry.h>
+#include <vdisk/storage-xml.h>
+#include <vdisk/store.h>
+#include <vdisk/volume.h>
+
+typedef struct registry_store {
+    vdisk_store base;
+    vdisk_registry *reg;
+} registry_store;
+
+typedef struct registry_vol {
+    vdisk_store_vol base;         /* base.name: the volume's name in pool */
+    vdisk_pool *pool;
+} registry_vol;
+
+static registry_vol *
+to_vol(vdisk_store_vol *vol)
+{
+    return (registry_vol *)vol;
+}
+
+/* close: the registry goes with the store. */
+static void
+registry_close(vdisk_store *store)
+{
+    registry_store *s = (registry_store *)store;
+    if (s) {
+        vdisk_registry_close(s->reg);
+        free(s);
+    }
+}
+
+/* vol_free: the pool handle and the name. */
+static void
+registry_vol_free(vdisk_store_vol *vol)
+{
+    if (vol) {
+        vdisk_pool_free(to_vol(vol)->pool);
+        free(vol->name);
+        free(vol);
+    }
+}
+
+/* By name in the pool named: the pool, then the volume's file. */
+static int
+lookup_in_pool(vdisk_registry *reg, const char *pool_name, const char *vol, registry_vol *v,
+               vdisk_store_lookup_step *step, vdisk_error *err)
+{
+    vdisk_vol_def def;
+    int r;
+    *step = VDISK_STORE_STEP_POOL;
+    if ((r = vdisk_pool_lookup(reg, pool_name, &v->pool, err)) < 0)
+        return r;
+    *step = VDISK_STORE_STEP_VOL;
+    r = vdisk_vol_lookup(v->pool, vol, &def, err);
+    vdisk_vol_def_clear(&def);
+    if (r == 0 && !(v->base.name = strdup(vol)))
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    return r;
+}
+
+/* By key or path, then (with a pool named) in that pool. */
+static int
+lookup_by_path(vdisk_registry *reg, const char *pool_name, const char *vol, registry_vol *v,
+               vdisk_store_lookup_step *step, vdisk_error *err)
+{
+    *step = VDISK_STORE_STEP_VOL;
+    int r = vdisk_vol_find_by_path(reg, vol, &v->pool, &v->base.name, err);
+    if (r == 0 && pool_name && strcmp(vdisk_pool_name(v->pool), pool_name) != 0)
+        r = vdisk_error_set(err, ENOENT, "Requested volume '%s' is not in pool '%s'", vol, pool_name);
+    return r;
+}
+
+/* vol_lookup: virsh's rules over the registry's pools. */
+static int
+registry_vol_lookup(vdisk_store *store, const char *pool_name, const char *vol, vdisk_store_vol **out,
+                    vdisk_store_lookup_step *step, vdisk_error *err)
+{
+    registry_store *s = (registry_store *)store;
+    registry_vol *v = calloc(1, sizeof(*v));
+    int r;
+    *out = NULL;
+    *step = VDISK_STORE_STEP_VOL;
+    if (!v)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    v->base.store = store;
+    if (pool_name && !strchr(vol, '/'))
+        r = lookup_in_pool(s->reg, pool_name, vol, v, step, err);
+    else
+        r = lookup_by_path(s->reg, pool_name, vol, v, step, err);
+    if (r < 0) {
+        registry_vol_free(&v->base);
+        return r;
+    }
+    *out = &v->base;
+    return 0;
+}
+
+/* vol_def: the registry probes the file; its volumes are all files. */
+static int
+registry_vol_def(vdisk_store_vol *vol, bool physical, vdisk_vol_def *def, const char **type,
+                 vdisk_error *err)
+{
+    (void)physical;     /* the probe always measures it */
+    if (type)
+        *type = "file";
+    return vdisk_vol_lookup(to_vol(vol)->pool, vol->name, def, err);
+}
+
+/* vol_xml: the probed definition, formatted. */
+static int
+registry_vol_xml(vdisk_store_vol *vol, char **xml, vdisk_error *err)
+{
+    vdisk_vol_def d;
+    int r = vdisk_vol_lookup(to_vol(vol)->pool, vol->name, &d, err);
+    if (r == 0)
+        r = vdisk_vol_def_format(&d, xml, err);
+    vdisk_vol_def_clear(&d);
+    return r;
+}
+
+/* One string of the probed definition (its path or key), copied. */
+static int
+def_string(vdisk_store_vol *vol, bool key, char **out, vdisk_error *err)
+{
+    vdisk_vol_def d;
+    int r = vdisk_vol_lookup(to_vol(vol)->pool, vol->name, &d, err);
+    if (r == 0 && !(*out = strdup(key ? d.key : d.target_path)))
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    vdisk_vol_def_clear(&d);
+    return r;
+}
+
+/* vol_path: the file's path. */
+static int
+registry_vol_path(vdisk_store_vol *vol, char **path, vdisk_error *err)
+{
+    return def_string(vol, false, path, err);
+}
+
+/* vol_key: the file's path too, as libvirt's dir pools. */
+static int
+registry_vol_key(vdisk_store_vol *vol, char **key, vdisk_error *err)
+{
+    return def_string(vol, true, key, err);
+}
+
+/* vol_delete: internal snapshots live in the file and go with it, so
+ * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
+static int
+registry_vol_delete(vdisk_store_vol *vol, unsigned flags, vdisk_error *err)
+{
+    (void)flags;
+    return vdisk_vol_delete(to_vol(vol)->pool, vol->name, err);
+}
+
+/* vol_wipe: zero, random and trim; libvirt's other names are refused. */
+static int
+registry_vol_wipe(vdisk_store_vol *vol, const char *algorithm, vdisk_progress_fn progress, void *opaque,
+                  vdisk_error *err)
+{
+    vdisk_wipe_alg alg;
+    int r = vdisk_wipe_alg_from_name(algorithm, &alg, err);
+    if (r < 0)
+        return r;
+    return vdisk_vol_wipe(to_vol(vol)->pool, vol->name, alg, progress, opaque, err);
+}
+
+/* vol_resize: a delta is applied to the capacity the probe finds. */
+static int
+registry_vol_resize(vdisk_store_vol *vol, uint64_t capacity, unsigned flags, vdisk_progress_fn progress,
+                    void *opaque, vdisk_error *err)
+{
+    registry_vol *v = to_vol(vol);
+    if (flags & VDISK_STORE_RESIZE_DELTA) {
+        vdisk_vol_def d;
+        int r = vdisk_vol_lookup(v->pool, vol->name, &d, err);
+        uint64_t cur = d.capacity;
+        vdisk_vol_def_clear(&d);
+        if (r < 0)
+            return r;
+        if (!(flags & VDISK_STORE_RESIZE_SHRINK))
+            capacity = cur + capacity;
+        else if (capacity >= cur)
+            return vdisk_error_set(err, EINVAL, "Can't shrink capacity below zero");
+        else
+            capacity = cur - capacity;
+    }
+    unsigned vflags = (flags & VDISK_STORE_RESIZE_ALLOCATE ? VDISK_VOL_RESIZE_ALLOCATE : 0) |
+                      (flags & VDISK_STORE_RESIZE_SHRINK ? VDISK_VOL_RESIZE_SHRINK : 0);
+    return vdisk_vol_resize(v->pool, vol->name, capacity, vflags, progress, opaque, err);
+}
+
+static const vdisk_store_ops registry_ops = {
+    .name = "registry",
+    .close = registry_close,
+    .vol_lookup = registry_vol_lookup,
+    .vol_free = registry_vol_free,
+    .vol_def = registry_vol_def,
+    .vol_xml = registry_vol_xml,
+    .vol_path = registry_vol_path,
+    .vol_key = registry_vol_key,
+    .vol_delete = registry_vol_delete,
+    .vol_wipe = registry_vol_wipe,
+    .vol_resize = registry_vol_resize,
+};
+
+int
+vdisk_store_registry_open(const char *dir, vdisk_store **out, vdisk_error *err)
+{
+    registry_store *s = calloc(1, sizeof(*s));
+    *out = NULL;
+    if (!s)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    int r = vdisk_registry_open(dir, &s->reg, err);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
+    s->base.ops = &registry_ops;
+    *out = &s->base;
+    return 0;
+}
