@@ -1,20 +1,15 @@
 /* vdisk plugin — the embedded registry as a store (vdisk/store.h): each
  * operation is the registry's own call on the volume's pool and name.
+ * The pools' operations are in store-registry-pool.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <vdisk/pool.h>
-#include <vdisk/registry.h>
 #include <vdisk/storage-xml.h>
-#include <vdisk/store.h>
 #include <vdisk/volume.h>
 
-typedef struct registry_store {
-    vdisk_store base;
-    vdisk_registry *reg;
-} registry_store;
+#include "store-registry.h"
 
 typedef struct registry_vol {
     vdisk_store_vol base;         /* base.name: the volume's name in pool */
@@ -202,6 +197,19 @@ registry_vol_resize(vdisk_store_vol *vol, uint64_t capacity, unsigned flags, vdi
 static const vdisk_store_ops registry_ops = {
     .name = "registry",
     .close = registry_close,
+    .pool_list = registry_pool_list,
+    .pool_lookup = registry_pool_lookup,
+    .pool_free = registry_pool_free,
+    .pool_info = registry_pool_info,
+    .pool_usage = registry_pool_usage,
+    .pool_xml = registry_pool_xml,
+    .pool_build = registry_pool_build,
+    .pool_start = registry_pool_start,
+    .pool_destroy = registry_pool_destroy,
+    .pool_delete = registry_pool_delete,
+    .pool_undefine = registry_pool_undefine,
+    .pool_refresh = registry_pool_refresh,
+    .pool_set_autostart = registry_pool_set_autostart,
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,
     .vol_def = registry_vol_def,

@@ -41,16 +41,6 @@ int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
 int cmd_pool_define(int argc, char **argv);
 int cmd_pool_define_as(int argc, char **argv);
-int cmd_pool_build(int argc, char **argv);
-int cmd_pool_start(int argc, char **argv);
-int cmd_pool_destroy(int argc, char **argv);
-int cmd_pool_delete(int argc, char **argv);
-int cmd_pool_undefine(int argc, char **argv);
-int cmd_pool_autostart(int argc, char **argv);
-int cmd_pool_list(int argc, char **argv);
-int cmd_pool_info(int argc, char **argv);
-int cmd_pool_dumpxml(int argc, char **argv);
-int cmd_pool_refresh(int argc, char **argv);
 int cmd_vol_create(int argc, char **argv);
 int cmd_vol_create_as(int argc, char **argv);
 int cmd_vol_create_from(int argc, char **argv);
@@ -74,6 +64,16 @@ int cmd_secret_undefine(int argc, char **argv);
 
 /* Pool, volume and secret commands written once against the store
  * (virsh/): the embedded registry, or with -c URI a libvirt daemon. */
+int cmd_pool_build(const char *uri, int argc, char **argv);
+int cmd_pool_start(const char *uri, int argc, char **argv);
+int cmd_pool_destroy(const char *uri, int argc, char **argv);
+int cmd_pool_delete(const char *uri, int argc, char **argv);
+int cmd_pool_undefine(const char *uri, int argc, char **argv);
+int cmd_pool_autostart(const char *uri, int argc, char **argv);
+int cmd_pool_list(const char *uri, int argc, char **argv);
+int cmd_pool_info(const char *uri, int argc, char **argv);
+int cmd_pool_dumpxml(const char *uri, int argc, char **argv);
+int cmd_pool_refresh(const char *uri, int argc, char **argv);
 int cmd_vol_delete(const char *uri, int argc, char **argv);
 int cmd_vol_wipe(const char *uri, int argc, char **argv);
 int cmd_vol_resize(const char *uri, int argc, char **argv);

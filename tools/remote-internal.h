@@ -71,16 +71,6 @@ int vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, cons
 /* The handlers, by file. */
 int vr_pool_define(const char *uri, int argc, char **argv);
 int vr_pool_define_as(const char *uri, int argc, char **argv);
-int vr_pool_build(const char *uri, int argc, char **argv);
-int vr_pool_start(const char *uri, int argc, char **argv);
-int vr_pool_destroy(const char *uri, int argc, char **argv);
-int vr_pool_delete(const char *uri, int argc, char **argv);
-int vr_pool_undefine(const char *uri, int argc, char **argv);
-int vr_pool_autostart(const char *uri, int argc, char **argv);
-int vr_pool_refresh(const char *uri, int argc, char **argv);
-int vr_pool_dumpxml(const char *uri, int argc, char **argv);
-int vr_pool_list(const char *uri, int argc, char **argv);
-int vr_pool_info(const char *uri, int argc, char **argv);
 int vr_vol_create(const char *uri, int argc, char **argv);
 int vr_vol_create_as(const char *uri, int argc, char **argv);
 int vr_vol_create_from(const char *uri, int argc, char **argv);

@@ -13,24 +13,14 @@
 #include <vdisk/pool.h>
 #include <vdisk/secret.h>
 #include <vdisk/storage-def.h>
+#include <vdisk/store.h>
 
 #include "virsh-args.h"
 
-/* One pool as pool-list and pool-info show it. */
-typedef struct vv_pool_row {
-    const vdisk_pool_def *def;     /* name, uuid, target path, zeroing, overcommit cap */
-    const char *state;             /* virsh's word: "running", "inactive", "building"... */
-    bool active, autostart, persistent;
-    bool info_ok;                  /* info holds the pool's sizes */
-    vdisk_pool_info info;
-} vv_pool_row;
+/* pool-list's output (virsh/pool-list.c): the table, --name/--uuid lines or --json. */
+void vv_print_pool_list(const vdisk_store_pool_row *rows, size_t count, vv_arg *args, size_t n);
 
-/* pool-list's output (cmd-pool-list.c): the table, --name/--uuid lines or --json. */
-void vv_print_pool_list(const vv_pool_row *rows, size_t count, vv_arg *args, size_t n);
-/* pool-info's output (cmd-pool-info.c). */
-void vv_print_pool_info(const vv_pool_row *row, bool bytes, bool json);
-
-/* vol-info's output (cmd-vol-info.c); type is virsh's word ("file"...). */
+/* vol-info's output (virsh/vol-info.c); type is virsh's word ("file"...). */
 void vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json);
 /* vol-list's output (cmd-vol-list.c); types[i] is virsh's word for
  * volume i ("file", "dir"...), or types NULL: all files. */

@@ -1,7 +1,7 @@
 /* Unit tests for plugin/store-registry.c (and plugin/store.c): the
  * embedded registry behind the store operations table -- virsh's lookup
  * rules and which step failed, the volume's strings, delete, wipe names,
- * resize by delta. */
+ * resize by delta; pool-list's filters, pool-info's sums, the life cycle. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,6 +149,88 @@ test_wipe_names_and_delete(void **state)
     s->ops->close(s);
 }
 
+/* The row of the pool named in rows (NULL if absent). */
+static const vdisk_store_pool_row *
+row_of(const vdisk_store_pool_row *rows, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].def && strcmp(rows[i].def->name, name) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+static void
+test_pool_list_filters_and_info(void **state)
+{
+    vdisk_store *s = open_store();
+    vdisk_store_pool *q = NULL;
+    vdisk_error err = { 0 };
+    assert_int_equal(s->ops->pool_lookup(s, "q", &q, &err), 0);
+    assert_string_equal(q->name, "q");
+    assert_int_equal(s->ops->pool_destroy(q, &err), 0);
+    vdisk_store_pool_row *rows;
+    size_t count;
+    vdisk_store_pool_filter active = { 0 }, all = { .all = true }, dir = { .all = true, .types = "dir" };
+    vdisk_store_pool_filter logical = { .all = true, .types = "logical" };
+    assert_int_equal(s->ops->pool_list(s, &active, &rows, &count, &err), 0);
+    assert_int_equal(count, 1);
+    assert_non_null(row_of(rows, count, "p"));
+    vdisk_store_pool_rows_free(rows, count);
+    assert_int_equal(s->ops->pool_list(s, &all, &rows, &count, &err), 0);
+    assert_int_equal(count, 2);
+    assert_string_equal(row_of(rows, count, "q")->state, "inactive");
+    assert_true(row_of(rows, count, "p")->persistent);
+    vdisk_store_pool_rows_free(rows, count);
+    assert_int_equal(s->ops->pool_list(s, &dir, &rows, &count, &err), 0);
+    assert_int_equal(count, 2);
+    vdisk_store_pool_rows_free(rows, count);
+    assert_int_equal(s->ops->pool_list(s, &logical, &rows, &count, &err), 0);
+    assert_int_equal(count, 0);
+    vdisk_store_pool_rows_free(rows, count);
+
+    vdisk_store_pool *p = NULL;
+    vdisk_store_pool_row row;
+    assert_int_equal(s->ops->pool_lookup(s, "p", &p, &err), 0);
+    assert_int_equal(s->ops->pool_info(p, VDISK_STORE_POOL_SIZES | VDISK_STORE_POOL_TOTALS, &row, &err), 0);
+    assert_true(row.active && row.info_ok);
+    assert_int_equal(row.info.volumes, 1);
+    assert_int_equal(row.info.volume_capacity, 4 * MiB);
+    char *xml = NULL;
+    assert_int_equal(s->ops->pool_xml(p, true, &xml, &err), 0);
+    assert_non_null(strstr(xml, "<name>p</name>"));
+    free(xml);
+    vdisk_store_pool *none = NULL;
+    assert_int_equal(s->ops->pool_lookup(s, "nopool", &none, &err), -ENOENT);
+    assert_null(none);
+    s->ops->pool_free(p);
+    s->ops->pool_free(q);
+    s->ops->close(s);
+}
+
+static void
+test_pool_life_cycle(void **state)
+{
+    vdisk_store *s = open_store();
+    vdisk_store_pool *q = NULL;
+    vdisk_error err = { 0 };
+    assert_int_equal(s->ops->pool_lookup(s, "q", &q, &err), 0);
+    assert_int_equal(s->ops->pool_set_autostart(q, true, &err), 0);
+    assert_int_equal(s->ops->pool_refresh(q, &err), 0);
+    assert_int_equal(s->ops->pool_undefine(q, &err), -EBUSY);     /* still active */
+    assert_int_equal(s->ops->pool_destroy(q, &err), 0);
+    assert_int_equal(s->ops->pool_delete(q, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(unit_path(0, "q"), &st), -1);
+    /* --build on start makes the directory again. */
+    assert_int_equal(s->ops->pool_start(q, VDISK_STORE_POOL_BUILD, &err), 0);
+    assert_int_equal(stat(unit_path(0, "q"), &st), 0);
+    assert_int_equal(s->ops->pool_destroy(q, &err), 0);
+    assert_int_equal(s->ops->pool_undefine(q, &err), 0);
+    s->ops->pool_free(q);
+    assert_int_equal(s->ops->pool_lookup(s, "q", &q, &err), -ENOENT);
+    s->ops->close(s);
+}
+
 int
 main(void)
 {
@@ -157,6 +239,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_definition_and_strings, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_resize_delta_and_shrink, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_wipe_names_and_delete, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_list_filters_and_info, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_life_cycle, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * (libvirt-load.h) so that image commands never load libvirt.
  *
  * Errors carry libvirt's own message (virsh prints it as it is) and a kind
- * from libvirt's error code.
+ * from libvirt's error code.  The pools' operations are in
+ * store-libvirt-pool.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,13 +13,8 @@
 
 #include <vdisk/storage-xml.h>
 
-#include "remote-internal.h"
+#include "store-libvirt.h"
 #include "store-open.h"
-
-typedef struct libvirt_store {
-    vdisk_store base;
-    virConnectPtr conn;
-} libvirt_store;
 
 typedef struct libvirt_vol {
     vdisk_store_vol base;
@@ -188,6 +184,19 @@ libvirt_vol_resize(vdisk_store_vol *vol, uint64_t capacity, unsigned flags, vdis
 static const vdisk_store_ops libvirt_ops = {
     .name = "libvirt",
     .close = libvirt_close,
+    .pool_list = libvirt_pool_list,
+    .pool_lookup = libvirt_pool_lookup,
+    .pool_free = libvirt_pool_free,
+    .pool_info = libvirt_pool_info,
+    .pool_usage = NULL,         /* libvirt's API has no per-volume usage */
+    .pool_xml = libvirt_pool_xml,
+    .pool_build = libvirt_pool_build,
+    .pool_start = libvirt_pool_start,
+    .pool_destroy = libvirt_pool_destroy,
+    .pool_delete = libvirt_pool_delete,
+    .pool_undefine = libvirt_pool_undefine,
+    .pool_refresh = libvirt_pool_refresh,
+    .pool_set_autostart = libvirt_pool_set_autostart,
     .vol_lookup = libvirt_vol_lookup,
     .vol_free = libvirt_vol_free,
     .vol_def = libvirt_vol_def,

@@ -57,6 +57,27 @@ vv_store_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, v
 }
 
 int
+vv_store_lookup_pool(vv_store_ctx *c, const char *name)
+{
+    vdisk_error err = { 0 };
+    int r = c->store->ops->pool_lookup(c->store, name, &c->pool, &err);
+    if (r < 0)
+        vv_store_lookup_report(VDISK_STORE_STEP_POOL, name, NULL, &err);
+    return r;
+}
+
+int
+vv_store_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
+{
+    int r = vv_store_begin(uri, argc, argv, args, n, c);
+    if (r == VV_GO && vv_store_lookup_pool(c, vv_arg_get(args, n, "pool")->value) < 0) {
+        vv_store_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+int
 vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
 {
     int r = vv_store_begin(uri, argc, argv, args, n, c);
@@ -79,6 +100,8 @@ vv_store_end(vv_store_ctx *c)
 {
     if (c->vol)
         c->store->ops->vol_free(c->vol);
+    if (c->pool)
+        c->store->ops->pool_free(c->pool);
     if (c->store)
         c->store->ops->close(c->store);
     memset(c, 0, sizeof(*c));

@@ -33,6 +33,7 @@ void vv_store_lookup_report(vdisk_store_lookup_step step, const char *pool, cons
 /* What a command works on; released by vv_store_end. */
 typedef struct vv_store_ctx {
     vdisk_store *store;
+    vdisk_store_pool *pool;       /* vv_store_begin_pool, vv_store_lookup_pool */
     vdisk_store_vol *vol;         /* vv_store_begin_vol */
 } vv_store_ctx;
 
@@ -40,6 +41,10 @@ typedef struct vv_store_ctx {
  * status to return at once (0 after --help, 1 after a printed error,
  * VV_PARSE_FAILED after a usage error). */
 int vv_store_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
+/* Look up the pool name into c->pool; prints virsh's two error lines. */
+int vv_store_lookup_pool(vv_store_ctx *c, const char *name);
+/* vv_store_begin, and look up the pool named by the "pool" argument. */
+int vv_store_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 /* The same, and look up the volume named by "vol" (in "pool" if given). */
 int vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 void vv_store_end(vv_store_ctx *c);

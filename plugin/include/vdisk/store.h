@@ -23,14 +23,36 @@
 
 #include <vdisk/error.h>
 #include <vdisk/image.h>
+#include <vdisk/pool.h>
 #include <vdisk/storage-def.h>
+#include <vdisk/volume-provisioning.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct vdisk_store vdisk_store;
+typedef struct vdisk_store_pool vdisk_store_pool;
 typedef struct vdisk_store_vol vdisk_store_vol;
+
+/* A pool as pool-list and pool-info show it. */
+typedef struct vdisk_store_pool_row {
+    vdisk_store_pool *pool;        /* pool_list: owned by the row (vdisk_store_pool_rows_free) */
+    const vdisk_pool_def *def;     /* name, uuid, target path, zeroing, cap; lives with pool */
+    const char *state;             /* virsh's word: "running", "inactive", "building"... */
+    bool active, autostart, persistent;
+    bool info_ok;                  /* info holds the pool's sizes */
+    vdisk_pool_info info;
+    vdisk_error error;             /* pool_list: a pool that could not be read (def NULL) */
+} vdisk_store_pool_row;
+
+/* pool-list's filters, as virsh's options say them. */
+typedef struct vdisk_store_pool_filter {
+    bool inactive, all;            /* default: active pools only */
+    bool persistent, transient, autostart, no_autostart;
+    const char *types;             /* --type's comma-separated list; NULL: any */
+    bool sizes;                    /* the rows' sizes are shown (--details, --json) */
+} vdisk_store_pool_filter;
 
 /* Which step of a volume lookup failed: callers word their first line
  * after it ("failed to get pool 'P'", "failed to get vol 'V'"...). */
@@ -40,6 +62,17 @@ typedef enum vdisk_store_lookup_step {
     VDISK_STORE_STEP_VOL_POOL,    /* finding the pool of a volume found by key or path */
     VDISK_STORE_STEP_CHECK,       /* a check whose message says it all (pool not active, ...) */
 } vdisk_store_lookup_step;
+
+enum {
+    VDISK_STORE_POOL_BUILD          = 1u << 0,   /* pool_start: build first */
+    VDISK_STORE_POOL_OVERWRITE      = 1u << 1,   /* build over what is there */
+    VDISK_STORE_POOL_NO_OVERWRITE   = 1u << 2,   /* build only where nothing is */
+};
+
+enum {
+    VDISK_STORE_POOL_SIZES  = 1u << 0,   /* pool_info: the file system's sizes */
+    VDISK_STORE_POOL_TOTALS = 1u << 1,   /* and the sums over the volumes (pool-info) */
+};
 
 enum {
     VDISK_STORE_DELETE_WITH_SNAPSHOTS = 1u << 0,   /* libvirt's flag; internal snapshots go anyway */
@@ -56,6 +89,31 @@ typedef struct vdisk_store_ops {
 
     /* Close the store (a connection, an open registry) and free it. */
     void (*close)(vdisk_store *store);
+
+    /* The pools pool-list shows, in its order; free with
+     * vdisk_store_pool_rows_free.  A pool that could not be read is a row
+     * with def NULL and its error. */
+    int (*pool_list)(vdisk_store *store, const vdisk_store_pool_filter *filter,
+                     vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+    /* Find a pool by name or UUID. */
+    int (*pool_lookup)(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
+    /* Release a pool handle (NULL is fine). */
+    void (*pool_free)(vdisk_store_pool *pool);
+    /* The pool's row (VDISK_STORE_POOL_SIZES, _TOTALS); row->pool is not set. */
+    int (*pool_info)(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
+    /* Each volume's provisioned and used space (pool-info --details);
+     * NULL in a store that cannot tell. */
+    int (*pool_usage)(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err);
+    /* The pool's XML (inactive: the definition alone), malloc'ed. */
+    int (*pool_xml)(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err);
+    /* Life cycle (VDISK_STORE_POOL_BUILD...). */
+    int (*pool_build)(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+    int (*pool_start)(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+    int (*pool_destroy)(vdisk_store_pool *pool, vdisk_error *err);
+    int (*pool_delete)(vdisk_store_pool *pool, vdisk_error *err);
+    int (*pool_undefine)(vdisk_store_pool *pool, vdisk_error *err);
+    int (*pool_refresh)(vdisk_store_pool *pool, vdisk_error *err);
+    int (*pool_set_autostart)(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
 
     /* Find a volume as virsh does: with pool, by name in it (or, for a
      * word with a '/', by path, and then it must be in that pool);
@@ -93,11 +151,20 @@ struct vdisk_store {
     const vdisk_store_ops *ops;
 };
 
+/* A pool found in a store. */
+struct vdisk_store_pool {
+    vdisk_store *store;
+    char *name;                   /* the pool's name */
+};
+
 /* A volume found in a store. */
 struct vdisk_store_vol {
     vdisk_store *store;
     char *name;                   /* the volume's name in its pool */
 };
+
+/* Free what pool_list gave: every row's pool, then the array. */
+void vdisk_store_pool_rows_free(vdisk_store_pool_row *rows, size_t count);
 
 /* The index of one of libvirt's wipe algorithm names in the order of
  * virStorageVolWipeAlgorithm ("zero" 0, "nnsa" 1, ... "trim" 9), or -1. */

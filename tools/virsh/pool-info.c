@@ -1,7 +1,8 @@
-/* vdisk-virsh pool-info and pool-dumpxml, as virsh prints them; pool-info
- * adds the pool's overcommit (sum of volume capacities over pool capacity),
- * and with --details (embedded registry) each volume's provisioned and used
- * space (pool-usage.c).
+/* vdisk-virsh pool-info and pool-dumpxml, as virsh prints them, on any
+ * store; pool-info adds the pool's overcommit (sum of volume capacities
+ * over pool capacity), and with --details (a store that can tell: the
+ * embedded registry) each volume's provisioned and used space
+ * (pool-usage.c).
  *
  *   pool-info <pool> [--bytes] [--json] [--details]
  *   pool-dumpxml <pool> [--inactive]
@@ -16,11 +17,12 @@
 #include "pool-usage.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "stores/store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
-print_human(const vv_pool_row *row, bool bytes)
+print_human(const vdisk_store_pool_row *row, bool bytes)
 {
     const vdisk_pool_def *d = row->def;
     const vdisk_pool_info *info = &row->info;
@@ -44,7 +46,7 @@ print_human(const vv_pool_row *row, bool bytes)
 }
 
 static void
-print_json(const vv_pool_row *row, const vdisk_pool_usage *usage)
+print_json(const vdisk_store_pool_row *row, const vdisk_pool_usage *usage)
 {
     const vdisk_pool_def *d = row->def;
     const vdisk_pool_info *info = &row->info;
@@ -78,24 +80,15 @@ print_json(const vv_pool_row *row, const vdisk_pool_usage *usage)
     vv_json_finish(&j);
 }
 
-void
-vv_print_pool_info(const vv_pool_row *row, bool bytes, bool json)
-{
-    if (json)
-        print_json(row, NULL);
-    else
-        print_human(row, bytes);
-}
-
 /* pool-info's lines, then (details) the volumes' usage; the pool is active. */
 static int
-print_info(vv_ctx *c, vv_pool_row *row, bool bytes, bool json, bool details)
+print_info(vv_store_ctx *c, vdisk_store_pool_row *row, bool bytes, bool json, bool details)
 {
     vdisk_pool_usage usage;
     vdisk_error err = { 0 };
-    if (details && vdisk_pool_usage_get(c->pool, &usage, &err) < 0) {
+    if (details && c->store->ops->pool_usage(c->pool, &usage, &err) < 0) {
         vv_virsh_error("Could not obtain the volumes' usage");
-        vv_virsh_report(&err);
+        vv_store_report(&err);
         return 1;
     }
     if (json) {
@@ -112,56 +105,59 @@ print_info(vv_ctx *c, vv_pool_row *row, bool bytes, bool json, bool details)
 
 /* pool-info: state, sizes and overcommit of one pool. */
 int
-cmd_pool_info(int argc, char **argv)
+cmd_pool_info(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("bytes"), VV_FLAG("json"), VV_FLAG("details") };
-    vv_ctx c;
-    int r = vv_begin_pool(argc, argv, args, N(args), &c);
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
-    vv_pool_row row = {
-        .def = vdisk_pool_get_def(c.pool), .persistent = true, .info_ok = true,
-        .autostart = vdisk_pool_get_autostart(c.pool),
-    };
+    bool bytes = vv_arg_get(args, N(args), "bytes")->set, json = vv_arg_get(args, N(args), "json")->set;
+    bool details = vv_arg_get(args, N(args), "details")->set;
+    /* A store that cannot tell the volumes' usage has no --details. */
+    if (details && !c.store->ops->pool_usage) {
+        vv_virsh_error("command '%s' doesn't support option --details", argv[0]);
+        vv_store_end(&c);
+        return VV_PARSE_FAILED;
+    }
+    if (vv_store_lookup_pool(&c, vv_arg_get(args, N(args), "pool")->value) < 0) {
+        vv_store_end(&c);
+        return 1;
+    }
+    vdisk_store_pool_row row;
     vdisk_error err = { 0 };
-    r = 0;
-    if (vdisk_pool_get_info(c.pool, &row.info, &err) < 0) {
+    if (c.store->ops->pool_info(c.pool, VDISK_STORE_POOL_SIZES | VDISK_STORE_POOL_TOTALS, &row, &err) < 0) {
         vv_virsh_error("Could not obtain pool info");
-        vv_virsh_report(&err);
+        vv_store_report(&err);
+        r = 1;
+    } else if (details && !row.active) {
+        vv_virsh_error("pool '%s' is not active: --details maps its volumes", row.def->name);
         r = 1;
     } else {
-        row.active = row.info.state == VDISK_POOL_RUNNING;
-        row.state = row.active ? "running" : "inactive";
-        if (args[3].set && !row.active) {
-            vv_virsh_error("pool '%s' is not active: --details maps its volumes", row.def->name);
-            r = 1;
-        } else {
-            r = print_info(&c, &row, args[1].set, args[2].set, args[3].set);
-        }
+        r = print_info(&c, &row, bytes, json, details);
     }
-    vv_end(&c);
+    vv_store_end(&c);
     return r;
 }
 
 /* pool-dumpxml: the pool's XML (with sizes while it is active). */
 int
-cmd_pool_dumpxml(int argc, char **argv)
+cmd_pool_dumpxml(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("inactive") };
-    vv_ctx c;
-    int r = vv_begin_pool(argc, argv, args, N(args), &c);
+    vv_store_ctx c;
+    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
     char *xml = NULL;
     vdisk_error err = { 0 };
     /* --inactive: the stored definition, without runtime sizes. */
-    r = args[1].set ? vdisk_pool_def_format(vdisk_pool_get_def(c.pool), &xml, &err)
-                    : vdisk_pool_dumpxml(c.pool, &xml, &err);
-    if (r < 0)
-        vv_virsh_report(&err);
+    r = c.store->ops->pool_xml(c.pool, vv_arg_get(args, N(args), "inactive")->set, &xml, &err) < 0;
+    if (r)
+        vv_store_report(&err);
     else
         fputs(xml, stdout);
     free(xml);
-    vv_end(&c);
-    return r < 0 ? 1 : 0;
+    vv_store_end(&c);
+    return r;
 }

@@ -1,5 +1,5 @@
-/* vdisk-virsh pool-list: the pools of the embedded registry, in virsh's
- * table (or --name / --uuid lines, or --json).
+/* vdisk-virsh pool-list: the pools of a store (the embedded registry, or
+ * -c URI), in virsh's table (or --name / --uuid lines, or --json).
  *
  *   pool-list [--inactive | --all] [--autostart | --no-autostart]
  *             [--persistent] [--transient] [--type TYPES] [--details]
@@ -13,31 +13,12 @@
 #include "output.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "stores/store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Does the pool pass the --inactive/--all/--autostart/... filters? */
-static bool
-selected(vdisk_pool *p, vv_arg *args, size_t n)
-{
-    bool active = vdisk_pool_is_active(p), autostart = vdisk_pool_get_autostart(p);
-    bool all = vv_arg_get(args, n, "all")->set, inactive = vv_arg_get(args, n, "inactive")->set;
-    if (!all && (inactive ? active : !active))
-        return false;
-    if (vv_arg_get(args, n, "autostart")->set && !autostart)
-        return false;
-    if (vv_arg_get(args, n, "no-autostart")->set && autostart)
-        return false;
-    if (vv_arg_get(args, n, "transient")->set && !vv_arg_get(args, n, "persistent")->set)
-        return false;      /* registry pools are all persistent */
-    vv_arg *type = vv_arg_get(args, n, "type");
-    if (type->set && !strstr(type->value, "vdisk") && !strstr(type->value, "dir"))
-        return false;
-    return true;
-}
-
 static void
-print_json(const vv_pool_row *rows, size_t count)
+print_json(const vdisk_store_pool_row *rows, size_t count)
 {
     vv_json j;
     vv_json_init(&j, stdout);
@@ -66,7 +47,7 @@ print_json(const vv_pool_row *rows, size_t count)
 }
 
 static void
-print_table(const vv_pool_row *rows, size_t count, bool details)
+print_table(const vdisk_store_pool_row *rows, size_t count, bool details)
 {
     static const char *const head[] = { "Name", "State", "Autostart", "Persistent", "Capacity",
                                         "Allocation", "Available" };
@@ -92,7 +73,7 @@ print_table(const vv_pool_row *rows, size_t count, bool details)
 }
 
 void
-vv_print_pool_list(const vv_pool_row *rows, size_t count, vv_arg *args, size_t n)
+vv_print_pool_list(const vdisk_store_pool_row *rows, size_t count, vv_arg *args, size_t n)
 {
     bool by_name = vv_arg_get(args, n, "name")->set, by_uuid = vv_arg_get(args, n, "uuid")->set;
     if (vv_arg_get(args, n, "json")->set) {
@@ -112,65 +93,67 @@ vv_print_pool_list(const vv_pool_row *rows, size_t count, vv_arg *args, size_t n
     }
 }
 
-/* A registry pool as a row of the listing (sizes when asked for). */
-static void
-fill_row(vdisk_pool *p, bool want_sizes, vv_pool_row *row)
+/* pool-list's filters from its arguments. */
+static vdisk_store_pool_filter
+filter_of(vv_arg *args, size_t n)
 {
-    row->def = vdisk_pool_get_def(p);
-    row->active = vdisk_pool_is_active(p);
-    row->state = row->active ? "running" : "inactive";
-    row->autostart = vdisk_pool_get_autostart(p);
-    row->persistent = true;        /* registry pools are all persistent */
-    if (want_sizes)
-        row->info_ok = vdisk_pool_fs_info(p, &row->info, NULL) == 0;   /* no volume sums shown */
+    vv_arg *type = vv_arg_get(args, n, "type");
+    return (vdisk_store_pool_filter){
+        .inactive = vv_arg_get(args, n, "inactive")->set,
+        .all = vv_arg_get(args, n, "all")->set,
+        .persistent = vv_arg_get(args, n, "persistent")->set,
+        .transient = vv_arg_get(args, n, "transient")->set,
+        .autostart = vv_arg_get(args, n, "autostart")->set,
+        .no_autostart = vv_arg_get(args, n, "no-autostart")->set,
+        .types = type->set ? type->value : NULL,
+        .sizes = vv_arg_get(args, n, "details")->set || vv_arg_get(args, n, "json")->set,
+    };
 }
 
-/* pool-list: list the registry's pools. */
+/* The rows to print; a pool that could not be read is reported, as virsh. */
+static size_t
+readable_rows(vdisk_store_pool_row *rows, size_t count, vdisk_store_pool_row *out)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].def) {
+            out[kept++] = rows[i];
+        } else {
+            vv_virsh_error("Could not retrieve pool information");
+            vv_store_report(&rows[i].error);
+        }
+    }
+    return kept;
+}
+
+/* pool-list: list the store's pools. */
 int
-cmd_pool_list(int argc, char **argv)
+cmd_pool_list(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_FLAG("inactive"), VV_FLAG("all"), VV_FLAG("transient"), VV_FLAG("persistent"),
         VV_FLAG("autostart"), VV_FLAG("no-autostart"), VV_VAL("type"), VV_FLAG("details"),
         VV_FLAG("uuid"), VV_FLAG("name"), VV_FLAG("json"),
     };
-    vv_ctx c;
-    int r = vv_begin(argc, argv, args, N(args), &c);
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
-    vdisk_registry *reg = c.reg;
-    char **names = NULL;
-    size_t count = 0, kept = 0;
+    vdisk_store_pool_filter filter = filter_of(args, N(args));
+    vdisk_store_pool_row *rows = NULL, *shown = NULL;
+    size_t count = 0;
     vdisk_error err = { 0 };
-    vdisk_pool **pools = NULL;
-    vv_pool_row *rows = NULL;
     r = 0;
-    if (vdisk_pool_list_names(reg, &names, &count, &err) < 0 ||
-        !(pools = calloc(count ? count : 1, sizeof(*pools))) ||
-        !(rows = calloc(count ? count : 1, sizeof(*rows)))) {
+    if (c.store->ops->pool_list(c.store, &filter, &rows, &count, &err) < 0 ||
+        !(shown = calloc(count ? count : 1, sizeof(*shown)))) {
         vv_virsh_error("Failed to list pools");
-        vv_virsh_report(&err);
+        vv_store_report(&err);
         r = 1;
-        goto out;
+    } else {
+        vv_print_pool_list(shown, readable_rows(rows, count, shown), args, N(args));
     }
-    bool want_sizes = vv_arg_get(args, N(args), "details")->set || vv_arg_get(args, N(args), "json")->set;
-    for (size_t i = 0; i < count; i++) {
-        if (vdisk_pool_lookup(reg, names[i], &pools[kept], NULL) < 0)
-            continue;
-        if (!selected(pools[kept], args, N(args))) {
-            vdisk_pool_free(pools[kept]);
-            continue;
-        }
-        fill_row(pools[kept], want_sizes, &rows[kept]);
-        kept++;
-    }
-    vv_print_pool_list(rows, kept, args, N(args));
-out:
-    for (size_t i = 0; i < kept; i++)
-        vdisk_pool_free(pools[i]);
-    free(pools);
-    free(rows);
-    vdisk_registry_names_free(names, count);
-    vv_end(&c);
+    free(shown);
+    vdisk_store_pool_rows_free(rows, count);
+    vv_store_end(&c);
     return r;
 }

@@ -1,0 +1,37 @@
+/* vdisk plugin — the embedded registry as a store: what store-registry.c
+ * (the store, volumes, the operations table) and store-registry-pool.c
+ * (pools) share. */
+#ifndef VDISK_STORE_REGISTRY_H
+#define VDISK_STORE_REGISTRY_H
+
+#include <vdisk/pool.h>
+#include <vdisk/registry.h>
+#include <vdisk/store.h>
+
+typedef struct registry_store {
+    vdisk_store base;
+    vdisk_registry *reg;
+} registry_store;
+
+typedef struct registry_pool {
+    vdisk_store_pool base;        /* base.name: the pool's name */
+    vdisk_pool *pool;
+} registry_pool;
+
+/* The pool operations of the table (store-registry-pool.c). */
+int registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
+                       vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+int registry_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
+void registry_pool_free(vdisk_store_pool *pool);
+int registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
+int registry_pool_usage(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err);
+int registry_pool_xml(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err);
+int registry_pool_build(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+int registry_pool_start(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+int registry_pool_destroy(vdisk_store_pool *pool, vdisk_error *err);
+int registry_pool_delete(vdisk_store_pool *pool, vdisk_error *err);
+int registry_pool_undefine(vdisk_store_pool *pool, vdisk_error *err);
+int registry_pool_refresh(vdisk_store_pool *pool, vdisk_error *err);
+int registry_pool_set_autostart(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
+
+#endif

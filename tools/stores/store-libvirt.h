@@ -1,0 +1,38 @@
+/* vdisk-virsh -c URI — a libvirt daemon as a store: what store-libvirt.c
+ * (the connection, volumes, the operations table) and
+ * store-libvirt-pool.c (pools) share. */
+#ifndef VV_STORE_LIBVIRT_H
+#define VV_STORE_LIBVIRT_H
+
+#include <vdisk/store.h>
+
+#include "remote-internal.h"
+
+typedef struct libvirt_store {
+    vdisk_store base;
+    virConnectPtr conn;
+} libvirt_store;
+
+typedef struct libvirt_pool {
+    vdisk_store_pool base;        /* base.name: the pool's name */
+    virStoragePoolPtr pool;
+    vdisk_pool_def *def;          /* read by pool_info */
+    char type[32];                /* <pool type='...'> */
+} libvirt_pool;
+
+/* The pool operations of the table (store-libvirt-pool.c). */
+int libvirt_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
+                      vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+int libvirt_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
+void libvirt_pool_free(vdisk_store_pool *pool);
+int libvirt_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
+int libvirt_pool_xml(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err);
+int libvirt_pool_build(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+int libvirt_pool_start(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
+int libvirt_pool_destroy(vdisk_store_pool *pool, vdisk_error *err);
+int libvirt_pool_delete(vdisk_store_pool *pool, vdisk_error *err);
+int libvirt_pool_undefine(vdisk_store_pool *pool, vdisk_error *err);
+int libvirt_pool_refresh(vdisk_store_pool *pool, vdisk_error *err);
+int libvirt_pool_set_autostart(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
+
+#endif
