@@ -134,6 +134,35 @@ registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *
     return 0;
 }
 
+/* vol_list: every volume probed (refresh), as the registry orders them;
+ * its volumes are all files. */
+int
+registry_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
+                  vdisk_error *err)
+{
+    vdisk_vol_def *vols;
+    size_t n;
+    (void)what;     /* the probe reads every field */
+    *rows = NULL;
+    *count = 0;
+    int r = vdisk_pool_refresh(to_pool(pool), &vols, &n, err);
+    if (r < 0)
+        return r;
+    vdisk_store_vol_row *out = calloc(n ? n : 1, sizeof(*out));
+    if (!out) {
+        vdisk_pool_volumes_free(vols, n);
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i].def = vols[i];       /* moved: the rows own the strings now */
+        out[i].type = "file";
+    }
+    free(vols);
+    *rows = out;
+    *count = n;
+    return 0;
+}
+
 /* pool_usage: every volume's provisioned and used space. */
 int
 registry_pool_usage(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err)

@@ -210,6 +210,7 @@ static const vdisk_store_ops registry_ops = {
     .pool_undefine = registry_pool_undefine,
     .pool_refresh = registry_pool_refresh,
     .pool_set_autostart = registry_pool_set_autostart,
+    .vol_list = registry_vol_list,
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,
     .vol_def = registry_vol_def,

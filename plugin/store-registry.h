@@ -24,6 +24,8 @@ int registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter
 int registry_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
 void registry_pool_free(vdisk_store_pool *pool);
 int registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
+int registry_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
+                      vdisk_error *err);
 int registry_pool_usage(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err);
 int registry_pool_xml(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err);
 int registry_pool_build(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);

@@ -24,3 +24,11 @@ vdisk_store_pool_rows_free(vdisk_store_pool_row *rows, size_t count)
             rows[i].pool->store->ops->pool_free(rows[i].pool);
     free(rows);
 }
+
+void
+vdisk_store_vol_rows_free(vdisk_store_vol_row *rows, size_t count)
+{
+    for (size_t i = 0; rows && i < count; i++)
+        vdisk_vol_def_clear(&rows[i].def);
+    free(rows);
+}

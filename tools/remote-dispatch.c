@@ -20,7 +20,6 @@ static const vr_command remote_commands[] = {
     { "vol-convert", vr_vol_convert },
     { "vol-upload", vr_vol_upload },
     { "vol-download", vr_vol_download },
-    { "vol-list", vr_vol_list },
     { "vol-snapshot-create", vr_vol_snapshot_create },
     { "vol-snapshot-list", vr_vol_snapshot_list },
     { "vol-snapshot-revert", vr_vol_snapshot_revert },

@@ -158,7 +158,7 @@ static const vv_command commands[] = {
     { "vol-name", NULL, cmd_vol_name,
       "vol-name <vol-key-or-path>",
       "a volume's name" },
-    { "vol-list", cmd_vol_list, NULL,
+    { "vol-list", NULL, cmd_vol_list,
       "vol-list <pool> [--details] [--json]",
       "list a pool's volumes" },
     { "vol-snapshot-create", cmd_vol_snapshot_create, NULL,

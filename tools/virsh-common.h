@@ -22,10 +22,8 @@ void vv_print_pool_list(const vdisk_store_pool_row *rows, size_t count, vv_arg *
 
 /* vol-info's output (virsh/vol-info.c); type is virsh's word ("file"...). */
 void vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json);
-/* vol-list's output (cmd-vol-list.c); types[i] is virsh's word for
- * volume i ("file", "dir"...), or types NULL: all files. */
-void vv_print_vol_list(const vdisk_vol_def *v, const char *const *types, size_t count, bool details,
-                       bool json);
+/* vol-list's output (virsh/vol-list.c). */
+void vv_print_vol_list(const vdisk_store_vol_row *const *rows, size_t count, bool details, bool json);
 
 /* secret-list's output (cmd-secret-list.c), filtered by its flags
  * (args: ephemeral, no-ephemeral, private, no-private, json). */

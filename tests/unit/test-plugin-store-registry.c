@@ -199,6 +199,14 @@ test_pool_list_filters_and_info(void **state)
     assert_int_equal(s->ops->pool_xml(p, true, &xml, &err), 0);
     assert_non_null(strstr(xml, "<name>p</name>"));
     free(xml);
+    vdisk_store_vol_row *vols = NULL;
+    size_t nvols = 0;
+    assert_int_equal(s->ops->vol_list(p, VDISK_STORE_VOLS_DETAILS, &vols, &nvols, &err), 0);
+    assert_int_equal(nvols, 1);
+    assert_string_equal(vols[0].def.name, "v");
+    assert_string_equal(vols[0].type, "file");
+    assert_int_equal(vols[0].def.capacity, 4 * MiB);
+    vdisk_store_vol_rows_free(vols, nvols);
     vdisk_store_pool *none = NULL;
     assert_int_equal(s->ops->pool_lookup(s, "nopool", &none, &err), -ENOENT);
     assert_null(none);

@@ -238,6 +238,63 @@ libvirt_pool_free(vdisk_store_pool *pool)
     }
 }
 
+/* One volume of vol-list: its name and path only (as virsh's plain
+ * listing asks the daemon), or all vr_vol_def_get reads with DETAILS. */
+static int
+vol_row_fill(virStorageVolPtr vol, unsigned what, vdisk_store_vol_row *row)
+{
+    if (what & VDISK_STORE_VOLS_DETAILS)
+        return vr_vol_def_get(vol, what & VDISK_STORE_VOLS_PHYSICAL, &row->def, &row->type, &row->error);
+    row->type = "file";     /* not shown without --details */
+    row->def.target_path = virStorageVolGetPath(vol);
+    if (!row->def.target_path) {
+        virResetLastError();    /* gone meanwhile: left out, and said nothing of */
+        return -1;
+    }
+    if (!(row->def.name = strdup(virStorageVolGetName(vol))))
+        return -1;
+    return 0;
+}
+
+static int
+vol_by_name(const void *a, const void *b)
+{
+    const vdisk_store_vol_row *x = a, *y = b;
+    if (x->failed || y->failed)
+        return (int)y->failed - (int)x->failed;     /* failures first, in the daemon's order */
+    return strcmp(x->def.name, y->def.name);
+}
+
+/* vol_list: the pool's volumes sorted by name, as virsh; one removed
+ * while listing is left out (with --details, its error is said). */
+int
+libvirt_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
+                 vdisk_error *err)
+{
+    virStorageVolPtr *vols = NULL;
+    int n = virStoragePoolListAllVolumes(to_lv(pool)->pool, &vols, 0);
+    *rows = NULL;
+    *count = 0;
+    if (n < 0)
+        return vr_error(err);
+    vdisk_store_vol_row *out = calloc(n > 0 ? (size_t)n : 1, sizeof(*out));
+    for (int i = 0; out && i < n; i++) {
+        if (vol_row_fill(vols[i], what, &out[i]) < 0) {
+            vdisk_vol_def_clear(&out[i].def);
+            out[i].failed = true;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        virStorageVolFree(vols[i]);
+    free(vols);
+    if (!out)
+        return vr_error(err);
+    qsort(out, (size_t)n, sizeof(*out), vol_by_name);
+    *rows = out;
+    *count = (size_t)n;
+    return 0;
+}
+
 /* pool_xml: the daemon's XML, as virsh prints it. */
 int
 libvirt_pool_xml(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err)

@@ -197,6 +197,7 @@ static const vdisk_store_ops libvirt_ops = {
     .pool_undefine = libvirt_pool_undefine,
     .pool_refresh = libvirt_pool_refresh,
     .pool_set_autostart = libvirt_pool_set_autostart,
+    .vol_list = libvirt_vol_list,
     .vol_lookup = libvirt_vol_lookup,
     .vol_free = libvirt_vol_free,
     .vol_def = libvirt_vol_def,

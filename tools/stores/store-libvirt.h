@@ -26,6 +26,8 @@ int libvirt_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
 int libvirt_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
 void libvirt_pool_free(vdisk_store_pool *pool);
 int libvirt_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
+int libvirt_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
+                     vdisk_error *err);
 int libvirt_pool_xml(vdisk_store_pool *pool, bool inactive, char **xml, vdisk_error *err);
 int libvirt_pool_build(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);
 int libvirt_pool_start(vdisk_store_pool *pool, unsigned flags, vdisk_error *err);

@@ -46,6 +46,14 @@ typedef struct vdisk_store_pool_row {
     vdisk_error error;             /* pool_list: a pool that could not be read (def NULL) */
 } vdisk_store_pool_row;
 
+/* A volume as vol-list shows it. */
+typedef struct vdisk_store_vol_row {
+    vdisk_vol_def def;             /* owned (vdisk_store_vol_rows_free) */
+    const char *type;              /* virsh's word: "file", "dir"... */
+    bool failed;                   /* could not be read: not shown, error reported if any */
+    vdisk_error error;
+} vdisk_store_vol_row;
+
 /* pool-list's filters, as virsh's options say them. */
 typedef struct vdisk_store_pool_filter {
     bool inactive, all;            /* default: active pools only */
@@ -72,6 +80,11 @@ enum {
 enum {
     VDISK_STORE_POOL_SIZES  = 1u << 0,   /* pool_info: the file system's sizes */
     VDISK_STORE_POOL_TOTALS = 1u << 1,   /* and the sums over the volumes (pool-info) */
+};
+
+enum {
+    VDISK_STORE_VOLS_DETAILS  = 1u << 0,   /* vol_list: every field, not only name and path */
+    VDISK_STORE_VOLS_PHYSICAL = 1u << 1,   /* and the physical sizes */
 };
 
 enum {
@@ -115,6 +128,10 @@ typedef struct vdisk_store_ops {
     int (*pool_refresh)(vdisk_store_pool *pool, vdisk_error *err);
     int (*pool_set_autostart)(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
 
+    /* The pool's volumes, in vol-list's order (VDISK_STORE_VOLS_*); free
+     * with vdisk_store_vol_rows_free. */
+    int (*vol_list)(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
+                    vdisk_error *err);
     /* Find a volume as virsh does: with pool, by name in it (or, for a
      * word with a '/', by path, and then it must be in that pool);
      * without, by key, then by path.  *step says which step failed. */
@@ -165,6 +182,9 @@ struct vdisk_store_vol {
 
 /* Free what pool_list gave: every row's pool, then the array. */
 void vdisk_store_pool_rows_free(vdisk_store_pool_row *rows, size_t count);
+
+/* Free what vol_list gave. */
+void vdisk_store_vol_rows_free(vdisk_store_vol_row *rows, size_t count);
 
 /* The index of one of libvirt's wipe algorithm names in the order of
  * virStorageVolWipeAlgorithm ("zero" 0, "nnsa" 1, ... "trim" 9), or -1. */
