@@ -88,6 +88,47 @@ registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
     return 0;
 }
 
+/* pool_define_file: the file parsed here, then stored; the registry
+ * has no schema to validate against (the parser checks what it reads). */
+int
+registry_pool_define_file(vdisk_store *store, const char *file, bool validate, char **name,
+                          vdisk_store_define_step *step, vdisk_error *err)
+{
+    vdisk_pool_def *def;
+    (void)validate;
+    *name = NULL;
+    *step = VDISK_STORE_DEFINE_FROM;
+    int r = vdisk_pool_def_parse_file(file, &def, err);
+    if (r < 0)
+        return r;
+    /* The name goes back on failure too: the caller's message names the pool. */
+    if (def->name && !(*name = strdup(def->name)))
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    else
+        r = registry_pool_define(store, def, "vdisk", step, err);
+    vdisk_pool_def_free(def);
+    return r;
+}
+
+/* pool_def_xml: the registry's own format of the definition. */
+int
+registry_pool_def_xml(vdisk_store *store, const vdisk_pool_def *def, const char *type, char **xml,
+                      vdisk_error *err)
+{
+    (void)store, (void)type;     /* registry pools are all of type vdisk */
+    return vdisk_pool_def_format(def, xml, err);
+}
+
+/* pool_define: stored in the registry. */
+int
+registry_pool_define(vdisk_store *store, vdisk_pool_def *def, const char *type,
+                     vdisk_store_define_step *step, vdisk_error *err)
+{
+    (void)type;
+    *step = VDISK_STORE_DEFINE_NAMED;
+    return vdisk_pool_define(((registry_store *)store)->reg, def, err);
+}
+
 /* pool_lookup: by name or UUID. */
 int
 registry_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err)

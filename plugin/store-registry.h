@@ -21,6 +21,12 @@ typedef struct registry_pool {
 /* The pool operations of the table (store-registry-pool.c). */
 int registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
                        vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+int registry_pool_define_file(vdisk_store *store, const char *file, bool validate, char **name,
+                              vdisk_store_define_step *step, vdisk_error *err);
+int registry_pool_def_xml(vdisk_store *store, const vdisk_pool_def *def, const char *type, char **xml,
+                          vdisk_error *err);
+int registry_pool_define(vdisk_store *store, vdisk_pool_def *def, const char *type,
+                         vdisk_store_define_step *step, vdisk_error *err);
 int registry_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
 void registry_pool_free(vdisk_store_pool *pool);
 int registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);

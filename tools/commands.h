@@ -39,8 +39,6 @@ int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);
 int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
-int cmd_pool_define(int argc, char **argv);
-int cmd_pool_define_as(int argc, char **argv);
 int cmd_vol_create(int argc, char **argv);
 int cmd_vol_create_as(int argc, char **argv);
 int cmd_vol_create_from(int argc, char **argv);
@@ -63,6 +61,8 @@ int cmd_secret_undefine(int argc, char **argv);
 
 /* Pool, volume and secret commands written once against the store
  * (virsh/): the embedded registry, or with -c URI a libvirt daemon. */
+int cmd_pool_define(const char *uri, int argc, char **argv);
+int cmd_pool_define_as(const char *uri, int argc, char **argv);
 int cmd_pool_build(const char *uri, int argc, char **argv);
 int cmd_pool_start(const char *uri, int argc, char **argv);
 int cmd_pool_destroy(const char *uri, int argc, char **argv);

@@ -11,8 +11,6 @@ typedef struct vr_command {
 } vr_command;
 
 static const vr_command remote_commands[] = {
-    { "pool-define", vr_pool_define },
-    { "pool-define-as", vr_pool_define_as },
     { "vol-create", vr_vol_create },
     { "vol-create-as", vr_vol_create_as },
     { "vol-create-from", vr_vol_create_from },

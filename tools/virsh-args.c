@@ -210,31 +210,40 @@ vv_lazy_progress_end(vv_lazy_progress *lp, bool success)
 }
 
 int
-vv_read_file(const char *path, char **data, size_t *len)
+vv_read_file_err(const char *path, char **data, size_t *len, vdisk_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
-        vv_virsh_error("Failed to open file '%s': %s", path, strerror(errno));
+        int e = errno;
         if (fd >= 0)
             close(fd);
-        return -errno;
+        return vdisk_error_set(err, e, "Failed to open file '%s': %s", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode) || st.st_size > VDISK_XML_MAX_SIZE) {
-        vv_virsh_error("file '%s' is not a regular file of at most %u bytes", path, VDISK_XML_MAX_SIZE);
         close(fd);
-        return -EFBIG;
+        return vdisk_error_set(err, EFBIG, "file '%s' is not a regular file of at most %u bytes", path,
+                               VDISK_XML_MAX_SIZE);
     }
     char *buf = malloc((size_t)st.st_size + 1);
     ssize_t got = buf ? read(fd, buf, (size_t)st.st_size) : -1;
     close(fd);
     if (got != st.st_size) {
-        vv_virsh_error("Failed to read file '%s'", path);
         free(buf);
-        return -EIO;
+        return vdisk_error_set(err, EIO, "Failed to read file '%s'", path);
     }
     buf[got] = '\0';
     *data = buf;
     *len = (size_t)got;
     return 0;
+}
+
+int
+vv_read_file(const char *path, char **data, size_t *len)
+{
+    vdisk_error err = { 0 };
+    int r = vv_read_file_err(path, data, len, &err);
+    if (r < 0)
+        vv_virsh_report(&err);
+    return r;
 }

@@ -135,5 +135,7 @@ int vv_lookup_secret(vdisk_registry *reg, const char *name, unsigned char uuid[1
 
 /* Read a whole file (XML input), at most 1 MiB; prints the error. */
 int vv_read_file(const char *path, char **data, size_t *len);
+/* The same, silent: the error in *err. */
+int vv_read_file_err(const char *path, char **data, size_t *len, vdisk_error *err);
 
 #endif

@@ -54,7 +54,7 @@ int vv_vol_copy_exec(vv_ctx *c, vv_arg *args, size_t n, bool convert);
  * thick when the source is fully allocated (takes the source's strings). */
 int vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def);
 
-/* pool-define-as' definition from its arguments (cmd-pool-define.c);
+/* pool-define-as' definition from its arguments (virsh/pool-define.c);
  * prints the error. */
 int vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def);
 

@@ -1,6 +1,6 @@
 /* vdisk-virsh -c URI — a libvirt daemon as a store: what store-libvirt.c
- * (the connection, volumes, the operations table) and
- * store-libvirt-pool.c (pools) share. */
+ * (the connection, volumes, the operations table), store-libvirt-pool.c
+ * (pools) and store-libvirt-define.c (pool definitions) share. */
 #ifndef VV_STORE_LIBVIRT_H
 #define VV_STORE_LIBVIRT_H
 
@@ -23,6 +23,12 @@ typedef struct libvirt_pool {
 /* The pool operations of the table (store-libvirt-pool.c). */
 int libvirt_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
                       vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+int libvirt_pool_define_file(vdisk_store *store, const char *file, bool validate, char **name,
+                             vdisk_store_define_step *step, vdisk_error *err);
+int libvirt_pool_def_xml(vdisk_store *store, const vdisk_pool_def *def, const char *type, char **xml,
+                         vdisk_error *err);
+int libvirt_pool_define(vdisk_store *store, vdisk_pool_def *def, const char *type,
+                        vdisk_store_define_step *step, vdisk_error *err);
 int libvirt_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
 void libvirt_pool_free(vdisk_store_pool *pool);
 int libvirt_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);

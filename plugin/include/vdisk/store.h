@@ -71,6 +71,14 @@ typedef enum vdisk_store_lookup_step {
     VDISK_STORE_STEP_CHECK,       /* a check whose message says it all (pool not active, ...) */
 } vdisk_store_lookup_step;
 
+/* Which step of a pool definition failed: callers word their first line
+ * after it. */
+typedef enum vdisk_store_define_step {
+    VDISK_STORE_DEFINE_ALONE,     /* the message says it all (a file that cannot be read...) */
+    VDISK_STORE_DEFINE_FROM,      /* the XML was refused: "Failed to define pool from FILE" */
+    VDISK_STORE_DEFINE_NAMED,     /* the definition was refused: "Failed to define pool NAME" */
+} vdisk_store_define_step;
+
 enum {
     VDISK_STORE_POOL_BUILD          = 1u << 0,   /* pool_start: build first */
     VDISK_STORE_POOL_OVERWRITE      = 1u << 1,   /* build over what is there */
@@ -108,6 +116,17 @@ typedef struct vdisk_store_ops {
      * with def NULL and its error. */
     int (*pool_list)(vdisk_store *store, const vdisk_store_pool_filter *filter,
                      vdisk_store_pool_row **rows, size_t *count, vdisk_error *err);
+    /* pool-define: define a pool from the XML in file (validate: against
+     * the schema first, where the store can); *name is malloc'ed (after
+     * a NAMED failure too, when the file named the pool). */
+    int (*pool_define_file)(vdisk_store *store, const char *file, bool validate, char **name,
+                            vdisk_store_define_step *step, vdisk_error *err);
+    /* pool-define-as: the XML def of type ("vdisk", "dir") is sent as
+     * (--print-xml), malloc'ed; and the definition itself. */
+    int (*pool_def_xml)(vdisk_store *store, const vdisk_pool_def *def, const char *type, char **xml,
+                        vdisk_error *err);
+    int (*pool_define)(vdisk_store *store, vdisk_pool_def *def, const char *type,
+                       vdisk_store_define_step *step, vdisk_error *err);
     /* Find a pool by name or UUID. */
     int (*pool_lookup)(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
     /* Release a pool handle (NULL is fine). */

@@ -1,5 +1,6 @@
-/* vdisk-virsh pool-define and pool-define-as: store a pool definition in
- * the embedded registry, from XML or from arguments, as virsh does.
+/* vdisk-virsh pool-define and pool-define-as: define a pool in a store
+ * (the embedded registry, or -c URI), from XML or from arguments, as
+ * virsh does.
  *
  *   pool-define <file>
  *   pool-define-as <name> <type> [<source-host> <source-path> <source-dev> <source-name>] <target>
@@ -15,49 +16,43 @@
 #include "commands.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "stores/store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Define from a parsed definition; prints errors. */
-static int
-define(vdisk_pool_def *def)
+/* A failed definition as virsh words it: after its step, "Failed to
+ * define pool from FILE" or "Failed to define pool NAME", then the cause. */
+static void
+report_define(vdisk_store_define_step step, const char *file, const char *name, const vdisk_error *err)
 {
-    vdisk_registry *reg;
-    if (vv_open_registry(&reg) < 0)
-        return 1;
-    vdisk_error err = { 0 };
-    int r = vdisk_pool_define(reg, def, &err);
-    if (r < 0) {
-        vv_virsh_error("Failed to define pool %s", def->name ? def->name : "");
-        vv_virsh_report(&err);
-    }
-    vdisk_registry_close(reg);
-    return r < 0 ? 1 : 0;
+    if (step == VDISK_STORE_DEFINE_FROM)
+        vv_virsh_error("Failed to define pool from %s", file);
+    else if (step == VDISK_STORE_DEFINE_NAMED)
+        vv_virsh_error("Failed to define pool %s", name ? name : "");
+    vv_store_report(err);
 }
 
 /* pool-define: define a pool from an XML file. */
 int
-cmd_pool_define(int argc, char **argv)
+cmd_pool_define(const char *uri, int argc, char **argv)
 {
-    vv_arg args[] = {
-        VV_REQ("file"),
-        VV_FLAG("validate"),
-    };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    const char *file = args[0].value;
-    vdisk_pool_def *def;
+    vv_arg args[] = { VV_REQ("file"), VV_FLAG("validate") };
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    const char *file = vv_arg_get(args, N(args), "file")->value;
+    bool validate = vv_arg_get(args, N(args), "validate")->set;
+    char *name = NULL;
+    vdisk_store_define_step step;
     vdisk_error err = { 0 };
-    if (vdisk_pool_def_parse_file(file, &def, &err) < 0) {
-        vv_virsh_error("Failed to define pool from %s", file);
-        vv_virsh_report(&err);
-        return 1;
-    }
-    r = define(def);
-    if (r == 0)
-        printf("Pool %s defined from %s\n", def->name, file);
-    vdisk_pool_def_free(def);
+    r = c.store->ops->pool_define_file(c.store, file, validate, &name, &step, &err) < 0;
+    if (r)
+        report_define(step, file, name, &err);
+    else
+        printf("Pool %s defined from %s\n", name, file);
+    free(name);
+    vv_store_end(&c);
     return r;
 }
 
@@ -107,7 +102,7 @@ vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 
 /* pool-define-as: define a pool from arguments. */
 int
-cmd_pool_define_as(int argc, char **argv)
+cmd_pool_define_as(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("name"),
@@ -122,25 +117,35 @@ cmd_pool_define_as(int argc, char **argv)
         VV_VAL("zeroing"),
         VV_VAL("overcommit"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    const char *type = vv_arg_get(args, N(args), "type")->value;
     vdisk_pool_def def;
+    vdisk_store_define_step step;
+    vdisk_error err = { 0 };
+    char *xml = NULL;
     memset(&def, 0, sizeof(def));
-    r = vv_pool_def_from_args(args, N(args), &def) < 0 ? 1 : 0;
-    if (r == 0 && vv_arg_get(args, N(args), "print-xml")->set) {
-        char *xml;
-        vdisk_error err = { 0 };
-        if (vdisk_pool_def_format(&def, &xml, &err) < 0) {
-            vv_virsh_report(&err);
-            r = 1;
+    r = 1;
+    if (vv_pool_def_from_args(args, N(args), &def) < 0) {
+        /* printed */
+    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+        /* The XML the store would be sent. */
+        if (c.store->ops->pool_def_xml(c.store, &def, type, &xml, &err) < 0) {
+            vv_store_report(&err);
         } else {
             fputs(xml, stdout);
-            free(xml);
+            r = 0;
         }
-    } else if (r == 0 && (r = define(&def)) == 0) {
+    } else if (c.store->ops->pool_define(c.store, &def, type, &step, &err) < 0) {
+        report_define(step, "", def.name, &err);     /* never FROM: no file */
+    } else {
         printf("Pool %s defined\n", def.name);
+        r = 0;
     }
+    free(xml);
     vdisk_pool_def_clear(&def);
+    vv_store_end(&c);
     return r;
 }
