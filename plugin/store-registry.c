@@ -1,6 +1,7 @@
 /* vdisk plugin — the embedded registry as a store (vdisk/store.h): each
  * operation is the registry's own call on the volume's pool and name.
- * The pools' operations are in store-registry-pool.c.
+ * The pools' operations are in store-registry-pool.c, the secrets' in
+ * store-registry-secret.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -213,6 +214,12 @@ static const vdisk_store_ops registry_ops = {
     .pool_undefine = registry_pool_undefine,
     .pool_refresh = registry_pool_refresh,
     .pool_set_autostart = registry_pool_set_autostart,
+    .secret_define = registry_secret_define,
+    .secret_list = registry_secret_list,
+    .secret_lookup = registry_secret_lookup,
+    .secret_free = registry_secret_free,
+    .secret_set_value = registry_secret_set_value,
+    .secret_undefine = registry_secret_undefine,
     .vol_list = registry_vol_list,
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,

@@ -1,6 +1,6 @@
 /* vdisk plugin — the embedded registry as a store: what store-registry.c
- * (the store, volumes, the operations table) and store-registry-pool.c
- * (pools) share. */
+ * (the store, volumes, the operations table), store-registry-pool.c
+ * (pools) and store-registry-secret.c (secrets) share. */
 #ifndef VDISK_STORE_REGISTRY_H
 #define VDISK_STORE_REGISTRY_H
 
@@ -41,5 +41,14 @@ int registry_pool_delete(vdisk_store_pool *pool, vdisk_error *err);
 int registry_pool_undefine(vdisk_store_pool *pool, vdisk_error *err);
 int registry_pool_refresh(vdisk_store_pool *pool, vdisk_error *err);
 int registry_pool_set_autostart(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
+
+/* The secret operations of the table (store-registry-secret.c). */
+int registry_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
+                           unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err);
+int registry_secret_list(vdisk_store *store, vdisk_secret_def **defs, size_t *count, vdisk_error *err);
+int registry_secret_lookup(vdisk_store *store, const char *name, vdisk_store_secret **out, vdisk_error *err);
+void registry_secret_free(vdisk_store_secret *secret);
+int registry_secret_set_value(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
+int registry_secret_undefine(vdisk_store_secret *secret, vdisk_error *err);
 
 #endif

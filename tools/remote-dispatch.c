@@ -22,10 +22,6 @@ static const vr_command remote_commands[] = {
     { "vol-snapshot-list", vr_vol_snapshot_list },
     { "vol-snapshot-revert", vr_vol_snapshot_revert },
     { "vol-snapshot-delete", vr_vol_snapshot_delete },
-    { "secret-define", vr_secret_define },
-    { "secret-set-value", vr_secret_set_value },
-    { "secret-list", vr_secret_list },
-    { "secret-undefine", vr_secret_undefine },
 };
 
 int

@@ -80,9 +80,5 @@ int vr_vol_snapshot_list(const char *uri, int argc, char **argv);
 int vr_vol_snapshot_revert(const char *uri, int argc, char **argv);
 int vr_vol_snapshot_delete(const char *uri, int argc, char **argv);
 int vr_vol_convert(const char *uri, int argc, char **argv);
-int vr_secret_define(const char *uri, int argc, char **argv);
-int vr_secret_set_value(const char *uri, int argc, char **argv);
-int vr_secret_list(const char *uri, int argc, char **argv);
-int vr_secret_undefine(const char *uri, int argc, char **argv);
 
 #endif

@@ -130,8 +130,6 @@ void vv_table_add(vv_table *t, const char *const *cells);
 void vv_table_print(const vv_table *t, FILE *out);
 void vv_table_clear(vv_table *t);
 
-/* Look up a secret by UUID or usage id; prints virsh's errors. */
-int vv_lookup_secret(vdisk_registry *reg, const char *name, unsigned char uuid[16]);
 
 /* Read a whole file (XML input), at most 1 MiB; prints the error. */
 int vv_read_file(const char *path, char **data, size_t *len);

@@ -25,11 +25,7 @@ void vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, boo
 /* vol-list's output (virsh/vol-list.c). */
 void vv_print_vol_list(const vdisk_store_vol_row *const *rows, size_t count, bool details, bool json);
 
-/* secret-list's output (cmd-secret-list.c), filtered by its flags
- * (args: ephemeral, no-ephemeral, private, no-private, json). */
-void vv_print_secret_list(const vdisk_secret_def *v, size_t count, vv_arg *args);
-
-/* secret-set-value's input (cmd-secret-value.c): the value from --file,
+/* secret-set-value's input (virsh/secret-value.c): the value from --file,
  * base64-decoded unless --plain.  *value is malloc'ed: wipe it
  * (explicit_bzero over *alloc bytes) and free it.  Prints the error. */
 int vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc);

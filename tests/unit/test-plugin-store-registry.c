@@ -1,7 +1,7 @@
 /* Unit tests for plugin/store-registry.c (and plugin/store.c): the
  * embedded registry behind the store operations table -- virsh's lookup
  * rules and which step failed, the volume's strings, delete, wipe names,
- * resize by delta; pool-list's filters, pool-info's sums, the life cycle. */
+ * resize by delta; pool-list's filters, pool-info's sums, the life cycle; secrets. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -239,6 +239,39 @@ test_pool_life_cycle(void **state)
     s->ops->close(s);
 }
 
+static void
+test_secrets(void **state)
+{
+    static const char xml[] = "<secret ephemeral='no' private='yes'>"
+                              "<uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>"
+                              "<usage type='volume'><volume>/srv/v.img</volume></usage></secret>";
+    vdisk_store *s = open_store();
+    unsigned char uuid[16];
+    vdisk_store_define_step step;
+    vdisk_error err = { 0 };
+    assert_int_equal(s->ops->secret_define(s, xml, strlen(xml), "s.xml", false, uuid, &step, &err), 0);
+    assert_int_equal(uuid[0], 0x0a);
+    assert_int_equal(uuid[15], 0x6f);
+    assert_int_equal(s->ops->secret_define(s, "<secret", 7, "bad.xml", false, uuid, &step, &err), -EINVAL);
+    assert_int_equal(step, VDISK_STORE_DEFINE_FROM);
+    vdisk_secret_def *defs;
+    size_t n;
+    assert_int_equal(s->ops->secret_list(s, &defs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(defs[0].usage_id, "/srv/v.img");
+    vdisk_secret_defs_free(defs, n);
+    vdisk_store_secret *a = NULL, *b = NULL;
+    assert_int_equal(s->ops->secret_lookup(s, "/srv/v.img", &a, &err), 0);     /* by usage */
+    assert_int_equal(s->ops->secret_lookup(s, "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f", &b, &err), 0);
+    assert_memory_equal(a->uuid, b->uuid, 16);
+    assert_int_equal(s->ops->secret_set_value(a, "k3y", 3, &err), 0);
+    assert_int_equal(s->ops->secret_undefine(b, &err), 0);
+    s->ops->secret_free(a), s->ops->secret_free(b);
+    assert_int_equal(s->ops->secret_lookup(s, "/srv/v.img", &a, &err), -ENOENT);
+    assert_null(a);
+    s->ops->close(s);
+}
+
 int
 main(void)
 {
@@ -249,6 +282,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wipe_names_and_delete, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_pool_list_filters_and_info, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_pool_life_cycle, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_secrets, unit_setup, unit_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* vdisk-virsh -c URI — a libvirt daemon as a store: what store-libvirt.c
  * (the connection, volumes, the operations table), store-libvirt-pool.c
- * (pools) and store-libvirt-define.c (pool definitions) share. */
+ * (pools), store-libvirt-define.c (pool definitions) and
+ * store-libvirt-secret.c (secrets) share. */
 #ifndef VV_STORE_LIBVIRT_H
 #define VV_STORE_LIBVIRT_H
 
@@ -42,5 +43,14 @@ int libvirt_pool_delete(vdisk_store_pool *pool, vdisk_error *err);
 int libvirt_pool_undefine(vdisk_store_pool *pool, vdisk_error *err);
 int libvirt_pool_refresh(vdisk_store_pool *pool, vdisk_error *err);
 int libvirt_pool_set_autostart(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
+
+/* The secret operations of the table (store-libvirt-secret.c). */
+int libvirt_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
+                          unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err);
+int libvirt_secret_list(vdisk_store *store, vdisk_secret_def **defs, size_t *count, vdisk_error *err);
+int libvirt_secret_lookup(vdisk_store *store, const char *name, vdisk_store_secret **out, vdisk_error *err);
+void libvirt_secret_free(vdisk_store_secret *secret);
+int libvirt_secret_set_value(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
+int libvirt_secret_undefine(vdisk_store_secret *secret, vdisk_error *err);
 
 #endif

@@ -78,6 +78,29 @@ vv_store_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t
 }
 
 int
+vv_store_lookup_secret(vv_store_ctx *c, const char *name)
+{
+    vdisk_error err = { 0 };
+    int r = c->store->ops->secret_lookup(c->store, name, &c->secret, &err);
+    if (r < 0) {
+        vv_virsh_error("failed to get secret '%s'", name);
+        vv_store_report(&err);
+    }
+    return r;
+}
+
+int
+vv_store_begin_secret(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
+{
+    int r = vv_store_begin(uri, argc, argv, args, n, c);
+    if (r == VV_GO && vv_store_lookup_secret(c, vv_arg_get(args, n, "secret")->value) < 0) {
+        vv_store_end(c);
+        r = 1;
+    }
+    return r;
+}
+
+int
 vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
 {
     int r = vv_store_begin(uri, argc, argv, args, n, c);
@@ -102,6 +125,8 @@ vv_store_end(vv_store_ctx *c)
         c->store->ops->vol_free(c->vol);
     if (c->pool)
         c->store->ops->pool_free(c->pool);
+    if (c->secret)
+        c->store->ops->secret_free(c->secret);
     if (c->store)
         c->store->ops->close(c->store);
     memset(c, 0, sizeof(*c));

@@ -35,6 +35,7 @@ typedef struct vv_store_ctx {
     vdisk_store *store;
     vdisk_store_pool *pool;       /* vv_store_begin_pool, vv_store_lookup_pool */
     vdisk_store_vol *vol;         /* vv_store_begin_vol */
+    vdisk_store_secret *secret;   /* vv_store_begin_secret, vv_store_lookup_secret */
 } vv_store_ctx;
 
 /* Parse the arguments and open the store.  Returns VV_GO, or the exit
@@ -45,6 +46,11 @@ int vv_store_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t 
 int vv_store_lookup_pool(vv_store_ctx *c, const char *name);
 /* vv_store_begin, and look up the pool named by the "pool" argument. */
 int vv_store_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
+/* Look up the secret name (a UUID or usage id) into c->secret; prints
+ * virsh's two error lines. */
+int vv_store_lookup_secret(vv_store_ctx *c, const char *name);
+/* vv_store_begin, and look up the secret named by the "secret" argument. */
+int vv_store_begin_secret(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 /* The same, and look up the volume named by "vol" (in "pool" if given). */
 int vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 void vv_store_end(vv_store_ctx *c);

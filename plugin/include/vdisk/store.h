@@ -24,6 +24,7 @@
 #include <vdisk/error.h>
 #include <vdisk/image.h>
 #include <vdisk/pool.h>
+#include <vdisk/secret.h>
 #include <vdisk/storage-def.h>
 #include <vdisk/volume-provisioning.h>
 
@@ -34,6 +35,7 @@ extern "C" {
 typedef struct vdisk_store vdisk_store;
 typedef struct vdisk_store_pool vdisk_store_pool;
 typedef struct vdisk_store_vol vdisk_store_vol;
+typedef struct vdisk_store_secret vdisk_store_secret;
 
 /* A pool as pool-list and pool-info show it. */
 typedef struct vdisk_store_pool_row {
@@ -71,12 +73,13 @@ typedef enum vdisk_store_lookup_step {
     VDISK_STORE_STEP_CHECK,       /* a check whose message says it all (pool not active, ...) */
 } vdisk_store_lookup_step;
 
-/* Which step of a pool definition failed: callers word their first line
+/* Which step of a pool or secret definition failed: callers word their first line
  * after it. */
 typedef enum vdisk_store_define_step {
     VDISK_STORE_DEFINE_ALONE,     /* the message says it all (a file that cannot be read...) */
     VDISK_STORE_DEFINE_FROM,      /* the XML was refused: "Failed to define pool from FILE" */
-    VDISK_STORE_DEFINE_NAMED,     /* the definition was refused: "Failed to define pool NAME" */
+    VDISK_STORE_DEFINE_NAMED,     /* the definition was refused: "Failed to define pool NAME";
+                                   * a secret: it was made, but its UUID could not be read back */
 } vdisk_store_define_step;
 
 enum {
@@ -147,6 +150,21 @@ typedef struct vdisk_store_ops {
     int (*pool_refresh)(vdisk_store_pool *pool, vdisk_error *err);
     int (*pool_set_autostart)(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
 
+    /* secret-define: define (or redefine) a secret from xml (read from
+     * file, named in messages); its UUID into uuid. */
+    int (*secret_define)(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
+                         unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err);
+    /* The secrets, in secret-list's order; free with vdisk_secret_defs_free. */
+    int (*secret_list)(vdisk_store *store, vdisk_secret_def **defs, size_t *count, vdisk_error *err);
+    /* Find a secret by UUID, or by usage id (a volume's path). */
+    int (*secret_lookup)(vdisk_store *store, const char *name, vdisk_store_secret **out, vdisk_error *err);
+    /* Release a secret handle (NULL is fine). */
+    void (*secret_free)(vdisk_store_secret *secret);
+    /* Set the secret's value (len bytes; the store keeps no copy in memory). */
+    int (*secret_set_value)(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
+    /* Remove the secret and its value. */
+    int (*secret_undefine)(vdisk_store_secret *secret, vdisk_error *err);
+
     /* The pool's volumes, in vol-list's order (VDISK_STORE_VOLS_*); free
      * with vdisk_store_vol_rows_free. */
     int (*vol_list)(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
@@ -191,6 +209,12 @@ struct vdisk_store {
 struct vdisk_store_pool {
     vdisk_store *store;
     char *name;                   /* the pool's name */
+};
+
+/* A secret found in a store. */
+struct vdisk_store_secret {
+    vdisk_store *store;
+    unsigned char uuid[16];
 };
 
 /* A volume found in a store. */

@@ -1,4 +1,4 @@
-/* vdisk-virsh secret-list: the registry's secrets in virsh's table (or
+/* vdisk-virsh secret-list: a store's secrets in virsh's table (or
  * --json).  Values are never shown.
  *
  *   secret-list [--ephemeral | --no-ephemeral] [--private | --no-private] [--json]
@@ -6,31 +6,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <vdisk/secret.h>
 #include <vdisk/storage-def.h>
 
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "stores/store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Does the secret pass --ephemeral, --no-ephemeral, --private, --no-private? */
 static bool
-selected(const vdisk_secret_def *d, vv_arg *args)
+selected(const vdisk_secret_def *d, vv_arg *args, size_t n)
 {
-    return !(args[0].set && !d->ephemeral) && !(args[1].set && d->ephemeral) &&
-           !(args[2].set && !d->private_) && !(args[3].set && d->private_);
+    return !(vv_arg_get(args, n, "ephemeral")->set && !d->ephemeral) &&
+           !(vv_arg_get(args, n, "no-ephemeral")->set && d->ephemeral) &&
+           !(vv_arg_get(args, n, "private")->set && !d->private_) &&
+           !(vv_arg_get(args, n, "no-private")->set && d->private_);
 }
 
 static void
-print_json(const vdisk_secret_def *v, size_t n, vv_arg *args)
+print_json(const vdisk_secret_def *v, size_t n, vv_arg *args, size_t n_args)
 {
     vv_json j;
     vv_json_init(&j, stdout);
     vv_json_array_begin(&j, NULL);
     for (size_t i = 0; i < n; i++) {
-        if (!selected(&v[i], args))
+        if (!selected(&v[i], args, n_args))
             continue;
         char u[VDISK_UUID_STRING_LEN];
         vdisk_uuid_format(v[i].uuid, u);
@@ -51,13 +54,13 @@ print_json(const vdisk_secret_def *v, size_t n, vv_arg *args)
 }
 
 static void
-print_table(const vdisk_secret_def *v, size_t n, vv_arg *args)
+print_table(const vdisk_secret_def *v, size_t n, vv_arg *args, size_t n_args)
 {
     static const char *const head[] = { "UUID", "Usage" };
     vv_table t;
     vv_table_init(&t, 2, head);
     for (size_t i = 0; i < n; i++) {
-        if (!selected(&v[i], args))
+        if (!selected(&v[i], args, n_args))
             continue;
         char u[VDISK_UUID_STRING_LEN], usage[1200];
         vdisk_uuid_format(v[i].uuid, u);
@@ -72,39 +75,37 @@ print_table(const vdisk_secret_def *v, size_t n, vv_arg *args)
     vv_table_clear(&t);
 }
 
-void
-vv_print_secret_list(const vdisk_secret_def *v, size_t count, vv_arg *args)
+static void
+print_list(const vdisk_secret_def *v, size_t count, vv_arg *args, size_t n)
 {
-    if (args[4].set)
-        print_json(v, count, args);
+    if (vv_arg_get(args, n, "json")->set)
+        print_json(v, count, args, n);
     else
-        print_table(v, count, args);
+        print_table(v, count, args, n);
 }
 
-/* secret-list: list the registry's secrets. */
+/* secret-list: list the store's secrets. */
 int
-cmd_secret_list(int argc, char **argv)
+cmd_secret_list(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_FLAG("ephemeral"), VV_FLAG("no-ephemeral"), VV_FLAG("private"), VV_FLAG("no-private"), VV_FLAG("json"),
     };
-    vv_ctx c;
-    int r = vv_begin(argc, argv, args, N(args), &c);
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
-    vdisk_registry *reg = c.reg;
-    vdisk_secret_def *v;
-    size_t n;
+    vdisk_secret_def *v = NULL;
+    size_t n = 0;
     vdisk_error err = { 0 };
-    r = 1;
-    if (vdisk_secret_list(reg, &v, &n, &err) < 0) {
+    r = c.store->ops->secret_list(c.store, &v, &n, &err) < 0;
+    if (r) {
         vv_virsh_error("Failed to list secrets");
-        vv_virsh_report(&err);
+        vv_store_report(&err);
     } else {
-        vv_print_secret_list(v, n, args);
-        vdisk_secret_defs_free(v, n);
-        r = 0;
+        print_list(v, n, args, N(args));
     }
-    vv_end(&c);
+    vdisk_secret_defs_free(v, n);
+    vv_store_end(&c);
     return r;
 }

@@ -1,5 +1,6 @@
-/* vdisk-virsh secret-set-value: a secret's value from a file, never from
- * the command line (argv is visible to every user of the host).
+/* vdisk-virsh secret-set-value, on any store: a secret's value from a
+ * file, never from the command line (argv is visible to every user of
+ * the host).
  *
  *   secret-set-value <secret> --file FILE [--plain]
  *
@@ -9,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vdisk/secret.h>
-
 #include "commands.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "stores/store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -90,37 +90,35 @@ vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *
 
 /* secret-set-value: set a secret's value from a file. */
 int
-cmd_secret_set_value(int argc, char **argv)
+cmd_secret_set_value(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("secret"),
         VV_POS("base64"),
         VV_VAL("file"), VV_FLAG("plain"), VV_FLAG("interactive"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    char *data;
-    size_t vlen, len;
-    if (vv_secret_value_read(args, N(args), &data, &vlen, &len) < 0)
-        return 1;
-    vdisk_registry *reg;
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    char *data = NULL;
+    size_t vlen, len = 0;
     r = 1;
-    if (vv_open_registry(&reg) == 0) {
-        unsigned char uuid[16];
-        if (vv_lookup_secret(reg, args[0].value, uuid) == 0) {
-            vdisk_error err = { 0 };
-            if (vdisk_secret_set_value(reg, uuid, data, vlen, &err) < 0) {
-                vv_virsh_error("Failed to set secret value");
-                vv_virsh_report(&err);
-            } else {
-                printf("Secret value set\n");
-                r = 0;
-            }
+    if (vv_secret_value_read(args, N(args), &data, &vlen, &len) == 0 &&
+        vv_store_lookup_secret(&c, vv_arg_get(args, N(args), "secret")->value) == 0) {
+        vdisk_error err = { 0 };
+        if (c.store->ops->secret_set_value(c.secret, data, vlen, &err) < 0) {
+            vv_virsh_error("Failed to set secret value");
+            vv_store_report(&err);
+        } else {
+            printf("Secret value set\n");
+            r = 0;
         }
-        vdisk_registry_close(reg);
     }
-    explicit_bzero(data, len);
-    free(data);
+    if (data) {
+        explicit_bzero(data, len);
+        free(data);
+    }
+    vv_store_end(&c);
     return r;
 }
