@@ -12,7 +12,7 @@
 #include "commands.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
-#include "stores/store-open.h"
+#include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -17,7 +17,7 @@
 #include "output.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
-#include "stores/store-open.h"
+#include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

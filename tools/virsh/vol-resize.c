@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "virsh-args.h"
-#include "stores/store-open.h"
+#include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -17,7 +17,7 @@
 
 #include "libvirt-load.h"   /* libvirt's API, loaded on the first connection */
 #include "virsh-args.h"
-#include "stores/store-open.h"
+#include "store-open.h"
 
 typedef int (*vr_handler)(const char *uri, int argc, char **argv);
 
