@@ -149,6 +149,17 @@ registry_vol_key(vdisk_store_vol *vol, char **key, vdisk_error *err)
     return def_string(vol, true, key, err);
 }
 
+/* vol_file: the registry's own pool handle; nothing to refresh after. */
+static int
+registry_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdisk_store_lookup_step *step,
+                  vdisk_error *err)
+{
+    (void)step, (void)err;
+    *pool = to_vol(vol)->pool;
+    *name = vol->name;
+    return 0;
+}
+
 /* vol_delete: internal snapshots live in the file and go with it, so
  * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
 static int
@@ -227,6 +238,8 @@ static const vdisk_store_ops registry_ops = {
     .vol_xml = registry_vol_xml,
     .vol_path = registry_vol_path,
     .vol_key = registry_vol_key,
+    .vol_file = registry_vol_file,
+    .vol_file_changed = NULL,     /* the registry reads the file itself, every time */
     .vol_delete = registry_vol_delete,
     .vol_wipe = registry_vol_wipe,
     .vol_resize = registry_vol_resize,

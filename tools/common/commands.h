@@ -50,10 +50,6 @@ int cmd_vol_inflate(int argc, char **argv);
 int cmd_vol_eagerzero(int argc, char **argv);
 int cmd_vol_sparsify(int argc, char **argv);
 int cmd_vol_map(int argc, char **argv);
-int cmd_vol_snapshot_create(int argc, char **argv);
-int cmd_vol_snapshot_list(int argc, char **argv);
-int cmd_vol_snapshot_revert(int argc, char **argv);
-int cmd_vol_snapshot_delete(int argc, char **argv);
 
 /* Pool, volume and secret commands written once against the store
  * (virsh/): the embedded registry, or with -c URI a libvirt daemon. */
@@ -73,6 +69,10 @@ int cmd_secret_define(const char *uri, int argc, char **argv);
 int cmd_secret_set_value(const char *uri, int argc, char **argv);
 int cmd_secret_list(const char *uri, int argc, char **argv);
 int cmd_secret_undefine(const char *uri, int argc, char **argv);
+int cmd_vol_snapshot_create(const char *uri, int argc, char **argv);
+int cmd_vol_snapshot_list(const char *uri, int argc, char **argv);
+int cmd_vol_snapshot_revert(const char *uri, int argc, char **argv);
+int cmd_vol_snapshot_delete(const char *uri, int argc, char **argv);
 int cmd_vol_list(const char *uri, int argc, char **argv);
 int cmd_vol_delete(const char *uri, int argc, char **argv);
 int cmd_vol_wipe(const char *uri, int argc, char **argv);

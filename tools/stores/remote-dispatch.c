@@ -18,10 +18,6 @@ static const vr_command remote_commands[] = {
     { "vol-convert", vr_vol_convert },
     { "vol-upload", vr_vol_upload },
     { "vol-download", vr_vol_download },
-    { "vol-snapshot-create", vr_vol_snapshot_create },
-    { "vol-snapshot-list", vr_vol_snapshot_list },
-    { "vol-snapshot-revert", vr_vol_snapshot_revert },
-    { "vol-snapshot-delete", vr_vol_snapshot_delete },
 };
 
 int

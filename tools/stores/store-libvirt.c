@@ -16,11 +16,6 @@
 #include "store-libvirt.h"
 #include "store-open.h"
 
-typedef struct libvirt_vol {
-    vdisk_store_vol base;
-    virStorageVolPtr vol;
-} libvirt_vol;
-
 static virStorageVolPtr
 to_vir(vdisk_store_vol *vol)
 {
@@ -88,8 +83,13 @@ static void
 libvirt_vol_free(vdisk_store_vol *vol)
 {
     if (vol) {
-        if (to_vir(vol))
-            virStorageVolFree(to_vir(vol));
+        libvirt_vol *v = (libvirt_vol *)vol;
+        vdisk_pool_free(v->file_pool);
+        free(v->file_name);
+        if (v->parent)
+            virStoragePoolFree(v->parent);
+        if (v->vol)
+            virStorageVolFree(v->vol);
         free(vol->name);
         free(vol);
     }
@@ -213,6 +213,8 @@ static const vdisk_store_ops libvirt_ops = {
     .vol_xml = libvirt_vol_xml,
     .vol_path = libvirt_vol_path,
     .vol_key = libvirt_vol_key,
+    .vol_file = libvirt_vol_file,
+    .vol_file_changed = libvirt_vol_file_changed,
     .vol_delete = libvirt_vol_delete,
     .vol_wipe = libvirt_vol_wipe,
     .vol_resize = libvirt_vol_resize,

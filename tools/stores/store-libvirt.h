@@ -1,10 +1,12 @@
 /* vdisk-virsh -c URI — a libvirt daemon as a store: what store-libvirt.c
  * (the connection, volumes, the operations table), store-libvirt-pool.c
- * (pools), store-libvirt-define.c (pool definitions) and
- * store-libvirt-secret.c (secrets) share. */
+ * (pools), store-libvirt-define.c (pool definitions),
+ * store-libvirt-secret.c (secrets) and store-libvirt-file.c (a volume's
+ * file, for what libvirt's API lacks) share. */
 #ifndef VV_STORE_LIBVIRT_H
 #define VV_STORE_LIBVIRT_H
 
+#include <vdisk/pool.h>
 #include <vdisk/store.h>
 
 #include "remote-internal.h"
@@ -14,12 +16,34 @@ typedef struct libvirt_store {
     virConnectPtr conn;
 } libvirt_store;
 
+typedef struct libvirt_vol {
+    vdisk_store_vol base;         /* base.name: the volume's name */
+    virStorageVolPtr vol;
+    /* vol_file: the volume's pool, and its directory as the plugin's pool */
+    virStoragePoolPtr parent;
+    vdisk_secret_source secrets;  /* the daemon's secrets, for that pool */
+    vdisk_pool *file_pool;
+    char *file_name;
+} libvirt_vol;
+
 typedef struct libvirt_pool {
     vdisk_store_pool base;        /* base.name: the pool's name */
     virStoragePoolPtr pool;
     vdisk_pool_def *def;          /* read by pool_info */
     char type[32];                /* <pool type='...'> */
 } libvirt_pool;
+
+/* The secret source of an unmanaged plugin pool that reads the daemon's
+ * volume secrets (store-libvirt-file.c). */
+void vr_secret_source_init(vdisk_secret_source *src, virConnectPtr conn);
+/* vol's pool as an unmanaged plugin pool (*out, with the volume's *name),
+ * refused unless it is a file pool whose file for the volume is the one
+ * the daemon reports.  src must outlive *out. */
+int vr_file_pool(virStoragePoolPtr pool, virStorageVolPtr vol, const vdisk_secret_source *src,
+                 vdisk_pool **out, char **name, vdisk_error *err);
+int libvirt_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdisk_store_lookup_step *step,
+                     vdisk_error *err);
+int libvirt_vol_file_changed(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
 
 /* The pool operations of the table (store-libvirt-pool.c). */
 int libvirt_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,

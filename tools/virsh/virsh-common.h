@@ -34,15 +34,6 @@ int vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size
  * volume is found; *created says whether the download made it. */
 int vv_open_local(const char *file, bool upload, bool *created);
 
-/* The internal-snapshot commands (cmd-vol-snapshot.c). */
-typedef enum vv_snap_op { VV_SNAP_CREATE, VV_SNAP_LIST, VV_SNAP_REVERT, VV_SNAP_DELETE } vv_snap_op;
-/* Fill the command's argument table (vol, snapshot or json, pool): 3
- * rows; returns how many. */
-size_t vv_snapshot_args(vv_snap_op op, vv_arg *args);
-/* Run op on the volume c names (c->pool, c->name); prints the outcome as
- * virsh would word it; returns the exit status. */
-int vv_snapshot_exec(vv_ctx *c, vv_arg *args, vv_snap_op op);
-
 /* vol-clone / vol-convert through libvdisk (cmd-vol-clone.c): copy the
  * volume c names into a new one of its pool; returns the exit status. */
 int vv_vol_copy_exec(vv_ctx *c, vv_arg *args, size_t n, bool convert);

@@ -1,5 +1,7 @@
 /* vdisk-virsh vol-snapshot-create/-list/-revert/-delete: internal snapshots
- * of qcow2 volumes, addressed as virsh addresses volumes.
+ * of qcow2 volumes, addressed as virsh addresses volumes, on any store:
+ * the work is done on the volume's file (the store's vol_file), which a
+ * daemon then looks at again.
  *
  *   vol-snapshot-create <vol> <name> [--pool POOL]
  *   vol-snapshot-list <vol> [--pool POOL] [--json]
@@ -16,9 +18,9 @@
 #include "output.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
+typedef enum vv_snap_op { VV_SNAP_CREATE, VV_SNAP_LIST, VV_SNAP_REVERT, VV_SNAP_DELETE } vv_snap_op;
 
 static void
 print_list(const vdisk_snapshot_info *s, size_t n, bool json)
@@ -97,8 +99,9 @@ report(vv_snap_op op, const char *vol, const char *snap, int r, const vdisk_erro
     return 0;
 }
 
-size_t
-vv_snapshot_args(vv_snap_op op, vv_arg *args)
+/* The command's argument table (vol, snapshot or json, pool): 3 rows. */
+static size_t
+snapshot_args(vv_snap_op op, vv_arg *args)
 {
     vv_arg vol = VV_REQ("vol"), snap = VV_REQ("snapshot"), pool = VV_VAL("pool"), json = VV_FLAG("json");
     args[0] = vol;
@@ -108,34 +111,61 @@ vv_snapshot_args(vv_snap_op op, vv_arg *args)
     return 3;
 }
 
-int
-vv_snapshot_exec(vv_ctx *c, vv_arg *args, vv_snap_op op)
+/* Run op on the volume's file; prints the outcome as virsh would word it. */
+static int
+snapshot_exec(vdisk_pool *pool, const char *name, vv_arg *args, size_t n, vv_snap_op op)
 {
     vdisk_error err = { 0 };
-    const char *snap = op == VV_SNAP_LIST ? NULL : args[1].value;
-    int q = do_op(c->pool, c->name, op, snap, op == VV_SNAP_LIST && args[1].set, &err);
-    return report(op, args[0].value, snap, q, &err);
+    const char *snap = op == VV_SNAP_LIST ? NULL : vv_arg_get(args, n, "snapshot")->value;
+    bool json = op == VV_SNAP_LIST && vv_arg_get(args, n, "json")->set;
+    int q = do_op(pool, name, op, snap, json, &err);
+    return report(op, vv_arg_get(args, n, "vol")->value, snap, q, &err);
+}
+
+/* After a change, the store looks at the file again (a daemon refreshes
+ * the pool): even after a failure, so that a partial change shows as it is. */
+static int
+file_changed(vv_store_ctx *c)
+{
+    const char *pool_name = "";
+    vdisk_error err = { 0 };
+    if (!c->store->ops->vol_file_changed || c->store->ops->vol_file_changed(c->vol, &pool_name, &err) == 0)
+        return 0;
+    vv_virsh_error("Failed to refresh pool %s", pool_name);
+    vv_store_report(&err);
+    return 1;
 }
 
 static int
-run(int argc, char **argv, vv_snap_op op)
+run(const char *uri, int argc, char **argv, vv_snap_op op)
 {
     vv_arg args[3];
-    size_t nargs = vv_snapshot_args(op, args);
-    vv_ctx c;
-    int r = vv_begin_vol(argc, argv, args, nargs, &c);
+    size_t n = snapshot_args(op, args);
+    vv_store_ctx c;
+    int r = vv_store_begin_vol(uri, argc, argv, args, n, &c);
     if (r != VV_GO)
         return r;
-    r = vv_snapshot_exec(&c, args, op);
-    vv_end(&c);
+    vdisk_pool *pool;
+    const char *name;
+    vdisk_store_lookup_step step;
+    vdisk_error err = { 0 };
+    if (c.store->ops->vol_file(c.vol, &pool, &name, &step, &err) < 0) {
+        vv_store_lookup_report(step, NULL, NULL, &err);
+        r = 1;
+    } else {
+        r = snapshot_exec(pool, name, args, n, op);
+        if (op != VV_SNAP_LIST && file_changed(&c) != 0)
+            r = 1;
+    }
+    vv_store_end(&c);
     return r;
 }
 
 /* vol-snapshot-create: take an internal snapshot. */
-int cmd_vol_snapshot_create(int argc, char **argv) { return run(argc, argv, VV_SNAP_CREATE); }
+int cmd_vol_snapshot_create(const char *uri, int argc, char **argv) { return run(uri, argc, argv, VV_SNAP_CREATE); }
 /* vol-snapshot-list: list internal snapshots. */
-int cmd_vol_snapshot_list(int argc, char **argv) { return run(argc, argv, VV_SNAP_LIST); }
+int cmd_vol_snapshot_list(const char *uri, int argc, char **argv) { return run(uri, argc, argv, VV_SNAP_LIST); }
 /* vol-snapshot-revert: go back to a snapshot. */
-int cmd_vol_snapshot_revert(int argc, char **argv) { return run(argc, argv, VV_SNAP_REVERT); }
+int cmd_vol_snapshot_revert(const char *uri, int argc, char **argv) { return run(uri, argc, argv, VV_SNAP_REVERT); }
 /* vol-snapshot-delete: delete a snapshot. */
-int cmd_vol_snapshot_delete(int argc, char **argv) { return run(argc, argv, VV_SNAP_DELETE); }
+int cmd_vol_snapshot_delete(const char *uri, int argc, char **argv) { return run(uri, argc, argv, VV_SNAP_DELETE); }

@@ -189,6 +189,17 @@ typedef struct vdisk_store_ops {
     int (*vol_path)(vdisk_store_vol *vol, char **path, vdisk_error *err);
     int (*vol_key)(vdisk_store_vol *vol, char **key, vdisk_error *err);
 
+    /* The volume's file, for work the store's API lacks (internal
+     * snapshots, conversion), done through libvdisk: a pool handle on the
+     * volume's directory and the volume's name in it, both valid while
+     * vol is.  *step: VOL_POOL (its pool could not be found) or CHECK. */
+    int (*vol_file)(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdisk_store_lookup_step *step,
+                    vdisk_error *err);
+    /* After such work changed the file: the store looks at it again (a
+     * daemon refreshes the pool, named in *pool_name for messages).  NULL
+     * in a store that needs nothing. */
+    int (*vol_file_changed)(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
+
     /* Remove the volume (VDISK_STORE_DELETE_*). */
     int (*vol_delete)(vdisk_store_vol *vol, unsigned flags, vdisk_error *err);
     /* Overwrite the volume's data; algorithm is one of libvirt's names
