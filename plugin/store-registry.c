@@ -160,6 +160,17 @@ registry_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vd
     return 0;
 }
 
+/* vol_transfer: the file's bytes, read or written by the registry. */
+static int
+registry_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset, uint64_t length, bool sparse,
+                      vdisk_progress_fn progress, void *opaque, vdisk_store_transfer_step *step, vdisk_error *err)
+{
+    vdisk_pool *p = to_vol(vol)->pool;
+    *step = VDISK_STORE_XFER_START;
+    return upload ? vdisk_vol_upload(p, vol->name, fd, offset, length, sparse, progress, opaque, err)
+                  : vdisk_vol_download(p, vol->name, fd, offset, length, sparse, progress, opaque, err);
+}
+
 /* vol_delete: internal snapshots live in the file and go with it, so
  * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
 static int
@@ -240,6 +251,7 @@ static const vdisk_store_ops registry_ops = {
     .vol_key = registry_vol_key,
     .vol_file = registry_vol_file,
     .vol_file_changed = NULL,     /* the registry reads the file itself, every time */
+    .vol_transfer = registry_vol_transfer,
     .vol_delete = registry_vol_delete,
     .vol_wipe = registry_vol_wipe,
     .vol_resize = registry_vol_resize,

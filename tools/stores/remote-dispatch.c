@@ -16,8 +16,6 @@ static const vr_command remote_commands[] = {
     { "vol-create-from", vr_vol_create_from },
     { "vol-clone", vr_vol_clone },
     { "vol-convert", vr_vol_convert },
-    { "vol-upload", vr_vol_upload },
-    { "vol-download", vr_vol_download },
 };
 
 int

@@ -215,6 +215,7 @@ static const vdisk_store_ops libvirt_ops = {
     .vol_key = libvirt_vol_key,
     .vol_file = libvirt_vol_file,
     .vol_file_changed = libvirt_vol_file_changed,
+    .vol_transfer = libvirt_vol_transfer,
     .vol_delete = libvirt_vol_delete,
     .vol_wipe = libvirt_vol_wipe,
     .vol_resize = libvirt_vol_resize,

@@ -1,8 +1,9 @@
 /* vdisk-virsh -c URI — a libvirt daemon as a store: what store-libvirt.c
  * (the connection, volumes, the operations table), store-libvirt-pool.c
  * (pools), store-libvirt-define.c (pool definitions),
- * store-libvirt-secret.c (secrets) and store-libvirt-file.c (a volume's
- * file, for what libvirt's API lacks) share. */
+ * store-libvirt-secret.c (secrets), store-libvirt-file.c (a volume's
+ * file, for what libvirt's API lacks) and store-libvirt-stream.c (a
+ * volume's bytes) share. */
 #ifndef VV_STORE_LIBVIRT_H
 #define VV_STORE_LIBVIRT_H
 
@@ -43,6 +44,9 @@ int vr_file_pool(virStoragePoolPtr pool, virStorageVolPtr vol, const vdisk_secre
                  vdisk_pool **out, char **name, vdisk_error *err);
 int libvirt_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdisk_store_lookup_step *step,
                      vdisk_error *err);
+int libvirt_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset, uint64_t length, bool sparse,
+                         vdisk_progress_fn progress, void *opaque, vdisk_store_transfer_step *step,
+                         vdisk_error *err);
 int libvirt_vol_file_changed(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
 
 /* The pool operations of the table (store-libvirt-pool.c). */

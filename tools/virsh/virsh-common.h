@@ -30,10 +30,6 @@ void vv_print_vol_list(const vdisk_store_vol_row *const *rows, size_t count, boo
  * (explicit_bzero over *alloc bytes) and free it.  Prints the error. */
 int vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc);
 
-/* vol-download's local file (cmd-vol-transfer.c): opened only once the
- * volume is found; *created says whether the download made it. */
-int vv_open_local(const char *file, bool upload, bool *created);
-
 /* vol-clone / vol-convert through libvdisk (cmd-vol-clone.c): copy the
  * volume c names into a new one of its pool; returns the exit status. */
 int vv_vol_copy_exec(vv_ctx *c, vv_arg *args, size_t n, bool convert);

@@ -82,6 +82,15 @@ typedef enum vdisk_store_define_step {
                                    * a secret: it was made, but its UUID could not be read back */
 } vdisk_store_define_step;
 
+/* Which step of a transfer (vol-upload, vol-download) failed: callers
+ * word their first line after it. */
+typedef enum vdisk_store_transfer_step {
+    VDISK_STORE_XFER_START,       /* the store refused or failed the transfer */
+    VDISK_STORE_XFER_DATA,        /* moving the bytes (a daemon's stream) failed */
+    VDISK_STORE_XFER_STREAM,      /* no stream to the daemon could be made */
+    VDISK_STORE_XFER_FINISH,      /* the bytes moved, but closing the transfer failed */
+} vdisk_store_transfer_step;
+
 enum {
     VDISK_STORE_POOL_BUILD          = 1u << 0,   /* pool_start: build first */
     VDISK_STORE_POOL_OVERWRITE      = 1u << 1,   /* build over what is there */
@@ -199,6 +208,13 @@ typedef struct vdisk_store_ops {
      * daemon refreshes the pool, named in *pool_name for messages).  NULL
      * in a store that needs nothing. */
     int (*vol_file_changed)(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
+
+    /* Move length bytes (0: to the end) at offset between the volume and
+     * the local file fd (upload: into the volume); sparse: holes travel
+     * as holes. */
+    int (*vol_transfer)(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset, uint64_t length,
+                        bool sparse, vdisk_progress_fn progress, void *opaque, vdisk_store_transfer_step *step,
+                        vdisk_error *err);
 
     /* Remove the volume (VDISK_STORE_DELETE_*). */
     int (*vol_delete)(vdisk_store_vol *vol, unsigned flags, vdisk_error *err);
