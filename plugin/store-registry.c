@@ -250,6 +250,7 @@ static const vdisk_store_ops registry_ops = {
     .vol_path = registry_vol_path,
     .vol_key = registry_vol_key,
     .vol_file = registry_vol_file,
+    .vol_file_hold = NULL,        /* the registry's copy locks its source itself */
     .vol_file_changed = NULL,     /* the registry reads the file itself, every time */
     .vol_transfer = registry_vol_transfer,
     .vol_delete = registry_vol_delete,

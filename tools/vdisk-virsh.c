@@ -113,7 +113,7 @@ static const vv_command commands[] = {
     { "vol-clone", cmd_vol_clone, NULL,
       "vol-clone <vol> <newname> [--pool POOL] [--prealloc-metadata]",
       "clone a volume in its pool" },
-    { "vol-convert", cmd_vol_convert, NULL,
+    { "vol-convert", NULL, cmd_vol_convert,
       "vol-convert <vol> <newname> --format raw|qcow2 [--pool POOL] [--allocation SIZE] [--prealloc-metadata]",
       "copy a volume into a new one of another format" },
     { "vol-delete", NULL, cmd_vol_delete,

@@ -15,7 +15,6 @@ static const vr_command remote_commands[] = {
     { "vol-create-as", vr_vol_create_as },
     { "vol-create-from", vr_vol_create_from },
     { "vol-clone", vr_vol_clone },
-    { "vol-convert", vr_vol_convert },
 };
 
 int

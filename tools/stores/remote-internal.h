@@ -73,6 +73,5 @@ int vr_vol_create(const char *uri, int argc, char **argv);
 int vr_vol_create_as(const char *uri, int argc, char **argv);
 int vr_vol_create_from(const char *uri, int argc, char **argv);
 int vr_vol_clone(const char *uri, int argc, char **argv);
-int vr_vol_convert(const char *uri, int argc, char **argv);
 
 #endif

@@ -8,9 +8,11 @@
  * refreshed so it sees the change.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <vdisk/storage-xml.h>
 #include <vdisk/volume.h>
@@ -138,6 +140,33 @@ libvirt_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdi
     *pool = v->file_pool;
     *name = v->file_name;
     return 0;
+}
+
+/* vol_file_hold: a reader's locks on the file, as qemu-img convert takes
+ * them: while a VM (or qemu-io) writes the image this fails with QEMU's
+ * lock message, and while it is held no VM can start writing.  The copy
+ * itself reads through the plugin's own handle. */
+int
+libvirt_vol_file_hold(vdisk_store_vol *vol, vdisk_image **held, vdisk_error *err)
+{
+    libvirt_vol *v = (libvirt_vol *)vol;
+    struct stat st;
+    *held = NULL;
+    if (!v->file_pool)
+        return vdisk_error_set(err, EINVAL, "the volume's file was not opened");
+    char *path = vdisk_vol_path(v->file_pool, v->file_name);
+    int dfd = vdisk_pool_dirfd(v->file_pool, err);
+    int r = dfd < 0 ? dfd : 0;
+    if (!path) {
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    } else if (r == 0 && (fstatat(dfd, v->file_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))) {
+        r = vdisk_error_set(err, EINVAL, "%s: not a regular file of the pool", path);
+    } else if (r == 0) {
+        vdisk_open_opts o = { .flags = VDISK_OPEN_NO_BACKING | VDISK_OPEN_NO_KEY };
+        r = vdisk_open(path, &o, held, err);
+    }
+    free(path);
+    return r;
 }
 
 /* vol_file_changed: the daemon probes the pool again. */

@@ -214,6 +214,7 @@ static const vdisk_store_ops libvirt_ops = {
     .vol_path = libvirt_vol_path,
     .vol_key = libvirt_vol_key,
     .vol_file = libvirt_vol_file,
+    .vol_file_hold = libvirt_vol_file_hold,
     .vol_file_changed = libvirt_vol_file_changed,
     .vol_transfer = libvirt_vol_transfer,
     .vol_delete = libvirt_vol_delete,

@@ -47,6 +47,7 @@ int libvirt_vol_file(vdisk_store_vol *vol, vdisk_pool **pool, const char **name,
 int libvirt_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset, uint64_t length, bool sparse,
                          vdisk_progress_fn progress, void *opaque, vdisk_store_transfer_step *step,
                          vdisk_error *err);
+int libvirt_vol_file_hold(vdisk_store_vol *vol, vdisk_image **held, vdisk_error *err);
 int libvirt_vol_file_changed(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
 
 /* The pool operations of the table (store-libvirt-pool.c). */

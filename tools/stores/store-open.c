@@ -131,3 +131,26 @@ vv_store_end(vv_store_ctx *c)
         c->store->ops->close(c->store);
     memset(c, 0, sizeof(*c));
 }
+
+int
+vv_store_vol_file(vv_store_ctx *c, vdisk_pool **pool, const char **name)
+{
+    vdisk_store_lookup_step step;
+    vdisk_error err = { 0 };
+    int r = c->store->ops->vol_file(c->vol, pool, name, &step, &err);
+    if (r < 0)
+        vv_store_lookup_report(step, NULL, NULL, &err);
+    return r;
+}
+
+int
+vv_store_file_changed(vv_store_ctx *c)
+{
+    const char *pool_name = "";
+    vdisk_error err = { 0 };
+    if (!c->store->ops->vol_file_changed || c->store->ops->vol_file_changed(c->vol, &pool_name, &err) == 0)
+        return 0;
+    vv_virsh_error("Failed to refresh pool %s", pool_name);
+    vv_store_report(&err);
+    return 1;
+}

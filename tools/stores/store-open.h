@@ -55,4 +55,10 @@ int vv_store_begin_secret(const char *uri, int argc, char **argv, vv_arg *args, 
 int vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 void vv_store_end(vv_store_ctx *c);
 
+/* The looked-up volume's file (the store's vol_file); prints the error. */
+int vv_store_vol_file(vv_store_ctx *c, vdisk_pool **pool, const char **name);
+/* After work on that file changed it: the store looks again (a daemon
+ * refreshes the pool).  0, or 1 after printing virsh's failure lines. */
+int vv_store_file_changed(vv_store_ctx *c);
+
 #endif

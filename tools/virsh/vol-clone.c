@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vdisk/image.h>
 #include <vdisk/storage-xml.h>
 #include <vdisk/vol-provision.h>
 
 #include "commands.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -197,13 +199,38 @@ cmd_vol_clone(int argc, char **argv)
     return clone_or_convert(argc, argv, args, N(args), false);
 }
 
-/* vol-convert: a copy of a volume in another format. */
+/* vol-convert: a copy of a volume in another format, made by libvdisk in
+ * the volume's directory on any store (a daemon then lists it). */
 int
-cmd_vol_convert(int argc, char **argv)
+cmd_vol_convert(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("vol"), VV_REQ("newname"),
         VV_VAL_REQ("format"), VV_VAL("pool"), VV_VAL("allocation"), VV_FLAG("prealloc-metadata"),
     };
-    return clone_or_convert(argc, argv, args, N(args), true);
+    vv_store_ctx c;
+    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    vdisk_pool *pool;
+    const char *name;
+    vdisk_image *held = NULL;
+    vdisk_error err = { 0 };
+    r = 1;
+    if (vv_store_vol_file(&c, &pool, &name) < 0)
+        goto out;
+    if (c.store->ops->vol_file_hold && c.store->ops->vol_file_hold(c.vol, &held, &err) < 0) {
+        vv_virsh_error("Failed to convert vol from %s", vv_arg_get(args, N(args), "vol")->value);
+        vv_store_report(&err);
+    } else {
+        vv_ctx vc = { .pool = pool, .name = (char *)name };
+        r = vv_vol_copy_exec(&vc, args, N(args), true);
+        vdisk_close(held, NULL);
+    }
+    /* Even after a failure, so that a partial change shows as it is. */
+    if (c.store->ops->vol_file_changed && vv_store_file_changed(&c) != 0)
+        r = 1;
+out:
+    vv_store_end(&c);
+    return r;
 }

@@ -122,20 +122,6 @@ snapshot_exec(vdisk_pool *pool, const char *name, vv_arg *args, size_t n, vv_sna
     return report(op, vv_arg_get(args, n, "vol")->value, snap, q, &err);
 }
 
-/* After a change, the store looks at the file again (a daemon refreshes
- * the pool): even after a failure, so that a partial change shows as it is. */
-static int
-file_changed(vv_store_ctx *c)
-{
-    const char *pool_name = "";
-    vdisk_error err = { 0 };
-    if (!c->store->ops->vol_file_changed || c->store->ops->vol_file_changed(c->vol, &pool_name, &err) == 0)
-        return 0;
-    vv_virsh_error("Failed to refresh pool %s", pool_name);
-    vv_store_report(&err);
-    return 1;
-}
-
 static int
 run(const char *uri, int argc, char **argv, vv_snap_op op)
 {
@@ -147,14 +133,11 @@ run(const char *uri, int argc, char **argv, vv_snap_op op)
         return r;
     vdisk_pool *pool;
     const char *name;
-    vdisk_store_lookup_step step;
-    vdisk_error err = { 0 };
-    if (c.store->ops->vol_file(c.vol, &pool, &name, &step, &err) < 0) {
-        vv_store_lookup_report(step, NULL, NULL, &err);
-        r = 1;
-    } else {
+    r = 1;
+    if (vv_store_vol_file(&c, &pool, &name) == 0) {
         r = snapshot_exec(pool, name, args, n, op);
-        if (op != VV_SNAP_LIST && file_changed(&c) != 0)
+        /* Even after a failure, so that a partial change shows as it is. */
+        if (op != VV_SNAP_LIST && vv_store_file_changed(&c) != 0)
             r = 1;
     }
     vv_store_end(&c);

@@ -204,6 +204,11 @@ typedef struct vdisk_store_ops {
      * vol is.  *step: VOL_POOL (its pool could not be found) or CHECK. */
     int (*vol_file)(vdisk_store_vol *vol, vdisk_pool **pool, const char **name, vdisk_store_lookup_step *step,
                     vdisk_error *err);
+    /* Open the volume's file (after vol_file) as qemu-img convert opens
+     * its source, with a reader's locks, and keep it open while a copy
+     * reads it; close *held with vdisk_close.  NULL in a store whose own
+     * copy takes the locks. */
+    int (*vol_file_hold)(vdisk_store_vol *vol, vdisk_image **held, vdisk_error *err);
     /* After such work changed the file: the store looks at it again (a
      * daemon refreshes the pool, named in *pool_name for messages).  NULL
      * in a store that needs nothing. */
