@@ -39,9 +39,7 @@ int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);
 int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
-int cmd_vol_create(int argc, char **argv);
 int cmd_vol_create_as(int argc, char **argv);
-int cmd_vol_create_from(int argc, char **argv);
 int cmd_vol_clone(int argc, char **argv);
 int cmd_vol_inflate(int argc, char **argv);
 int cmd_vol_eagerzero(int argc, char **argv);
@@ -73,6 +71,8 @@ int cmd_vol_snapshot_delete(const char *uri, int argc, char **argv);
 int cmd_vol_upload(const char *uri, int argc, char **argv);
 int cmd_vol_download(const char *uri, int argc, char **argv);
 int cmd_vol_convert(const char *uri, int argc, char **argv);
+int cmd_vol_create(const char *uri, int argc, char **argv);
+int cmd_vol_create_from(const char *uri, int argc, char **argv);
 int cmd_vol_list(const char *uri, int argc, char **argv);
 int cmd_vol_delete(const char *uri, int argc, char **argv);
 int cmd_vol_wipe(const char *uri, int argc, char **argv);

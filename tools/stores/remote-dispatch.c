@@ -11,9 +11,7 @@ typedef struct vr_command {
 } vr_command;
 
 static const vr_command remote_commands[] = {
-    { "vol-create", vr_vol_create },
     { "vol-create-as", vr_vol_create_as },
-    { "vol-create-from", vr_vol_create_from },
     { "vol-clone", vr_vol_clone },
 };
 

@@ -69,9 +69,7 @@ int vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, cons
                    vdisk_error *err);
 
 /* The handlers, by file. */
-int vr_vol_create(const char *uri, int argc, char **argv);
 int vr_vol_create_as(const char *uri, int argc, char **argv);
-int vr_vol_create_from(const char *uri, int argc, char **argv);
 int vr_vol_clone(const char *uri, int argc, char **argv);
 
 #endif

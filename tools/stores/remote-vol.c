@@ -1,5 +1,5 @@
 /* vdisk-virsh -c URI — volumes made, changed and removed by the daemon:
- * vol-create, vol-create-as, vol-create-from, vol-clone.  Same grammar and messages as the embedded
+ * vol-create-as, vol-clone.  Same grammar and messages as the embedded
  * commands (cmd-vol-*.c), which are virsh's.
  */
 #include <errno.h>
@@ -27,34 +27,6 @@ create_vol(virStoragePoolPtr pool, const char *xml, virStorageVolPtr src, unsign
         vr_report();
     }
     return vol;
-}
-
-/* vol-create: a volume from an XML file. */
-int
-vr_vol_create(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = { VV_REQ("pool"), VV_REQ("file"), VV_FLAG("prealloc-metadata"), VV_FLAG("validate") };
-    vr_ctx c;
-    int r = vr_begin_pool(uri, argc, argv, args, N(args), &c);
-    if (r != VV_GO)
-        return r;
-    char *xml, failure[300];
-    size_t len;
-    r = 1;
-    if (vv_read_file(args[1].value, &xml, &len) == 0) {
-        unsigned flags = (args[2].set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
-                         (args[3].set ? VIR_STORAGE_VOL_CREATE_VALIDATE : 0);
-        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
-        virStorageVolPtr vol = create_vol(c.pool, xml, NULL, flags, failure);
-        if (vol) {
-            printf("Vol %s created from %s\n", virStorageVolGetName(vol), args[1].value);
-            virStorageVolFree(vol);
-            r = 0;
-        }
-        free(xml);
-    }
-    vr_end(&c);
-    return r;
 }
 
 /* --backing-vol as virsh resolves it: a name in the pool, a key, a path. */
@@ -158,37 +130,6 @@ copy_flags(vv_arg *args, size_t n)
 {
     return (vv_arg_get(args, n, "prealloc-metadata")->set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
            (vv_arg_get(args, n, "reflink")->set ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
-}
-
-/* vol-create-from: a volume from XML, filled by the daemon from another. */
-int
-vr_vol_create_from(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = {
-        VV_REQ("pool"), VV_REQ("file"), VV_REQ("vol"),
-        VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
-    };
-    vr_ctx c;
-    int r = vr_begin_pool(uri, argc, argv, args, N(args), &c);
-    if (r != VV_GO)
-        return r;
-    char *xml = NULL, failure[300];
-    size_t len;
-    r = 1;
-    if (vr_lookup_vol(c.conn, args[3].set ? args[3].value : NULL, args[2].value, &c.vol) == 0 &&
-        vv_read_file(args[1].value, &xml, &len) == 0) {
-        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
-        virStorageVolPtr vol = create_vol(c.pool, xml, c.vol, copy_flags(args, N(args)), failure);
-        if (vol) {
-            printf("Vol %s created from input vol %s\n", virStorageVolGetName(vol),
-                   virStorageVolGetName(c.vol));
-            virStorageVolFree(vol);
-            r = 0;
-        }
-    }
-    free(xml);
-    vr_end(&c);
-    return r;
 }
 
 /* The clone's XML: the source's definition under the new name, made by

@@ -1,8 +1,7 @@
-/* vdisk-virsh vol-create-from, vol-clone and vol-convert: a new volume as a
- * sparse copy of an existing one, optionally in another format (virsh's
- * first two; vol-convert is vdisk's, what libvirt's storage API lacks).
+/* vdisk-virsh vol-clone and vol-convert: a new volume as a sparse copy of
+ * an existing one, optionally in another format (virsh's first;
+ * vol-convert is vdisk's, what libvirt's storage API lacks).
  *
- *   vol-create-from <pool> <file> <vol> [--inputpool POOL] [--prealloc-metadata]
  *   vol-clone <vol> <newname> [--pool POOL] [--prealloc-metadata]
  *   vol-convert <vol> <newname> --format raw|qcow2 [--pool POOL] [--allocation SIZE]
  *               [--prealloc-metadata]
@@ -36,51 +35,6 @@ copy_volume(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, co
         vv_virsh_error("%s", failure);
         vv_virsh_report(&err);
     }
-    return r;
-}
-
-/* vol-create-from: a volume from XML, filled from an existing volume. */
-int
-cmd_vol_create_from(int argc, char **argv)
-{
-    vv_arg args[] = {
-        VV_REQ("pool"),
-        VV_REQ("file"),
-        VV_REQ("vol"),
-        VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
-    };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    vdisk_vol_def *def;
-    vdisk_error err = { 0 };
-    if (vdisk_vol_def_parse_file(args[1].value, &def, &err) < 0) {
-        vv_virsh_error("Failed to create vol from %s", args[1].value);
-        vv_virsh_report(&err);
-        return 1;
-    }
-    vdisk_registry *reg;
-    vdisk_pool *pool = NULL, *src_pool = NULL;
-    char *src = NULL;
-    r = 1;
-    if (vv_open_registry(&reg) < 0)
-        goto out_def;
-    if (vv_lookup_pool(reg, args[0].value, &pool) == 0 &&
-        vv_lookup_vol(reg, args[3].set ? args[3].value : NULL, args[2].value, &src_pool, &src) == 0) {
-        char failure[400];
-        snprintf(failure, sizeof(failure), "Failed to create vol from %s", args[1].value);
-        unsigned flags = args[4].set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
-        if (copy_volume(pool, def, src_pool, src, flags, failure) == 0) {
-            printf("Vol %s created from input vol %s\n", def->name, src);
-            r = 0;
-        }
-    }
-    free(src);
-    vdisk_pool_free(src_pool);
-    vdisk_pool_free(pool);
-    vdisk_registry_close(reg);
-out_def:
-    vdisk_vol_def_free(def);
     return r;
 }
 

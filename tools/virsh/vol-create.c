@@ -1,8 +1,11 @@
-/* vdisk-virsh vol-create and vol-create-as: provision a new volume from XML
- * or from arguments, as virsh does (thin, lazy- or eager-zeroed thick per
- * DESIGN.md; a progress indicator on a terminal while zeros are written).
+/* vdisk-virsh vol-create, vol-create-from and vol-create-as: provision a
+ * new volume from XML or from arguments, as virsh does (thin, lazy- or
+ * eager-zeroed thick per DESIGN.md; a progress indicator on a terminal
+ * while zeros are written).  vol-create and vol-create-from run on any
+ * store; vol-create-as on the registry (stores/remote-vol.c with -c URI).
  *
  *   vol-create <pool> <file> [--prealloc-metadata]
+ *   vol-create-from <pool> <file> <vol> [--inputpool POOL] [--prealloc-metadata]
  *   vol-create-as <pool> <name> <capacity> [--allocation SIZE] [--format raw|qcow2|...]
  *                 [--backing-vol VOL] [--backing-vol-format FMT] [--prealloc-metadata]
  *                 [--print-xml]
@@ -18,6 +21,7 @@
 #include "commands.h"
 #include "virsh-args.h"
 #include "virsh-common.h"
+#include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,37 +44,86 @@ create_in_pool(vdisk_registry *reg, const char *pool_name, const vdisk_vol_def *
     return r;
 }
 
-/* vol-create: a volume from an XML file. */
+/* A failed create from a file as virsh words it, after its step. */
+static void
+report_create(vdisk_store_define_step step, const char *file, const char *name, const vdisk_error *err)
+{
+    if (step == VDISK_STORE_DEFINE_FROM)
+        vv_virsh_error("Failed to create vol from %s", file);
+    else if (step == VDISK_STORE_DEFINE_NAMED)
+        vv_virsh_error("Failed to create vol %s", name ? name : "");
+    vv_store_report(err);
+}
+
+/* vol-create: a volume from an XML file, on any store. */
 int
-cmd_vol_create(int argc, char **argv)
+cmd_vol_create(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("pool"),
         VV_REQ("file"),
         VV_FLAG("prealloc-metadata"), VV_FLAG("validate"),
     };
-    int r = vv_virsh_parse(argc, argv, args, N(args));
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    const char *file = args[1].value;
-    vdisk_vol_def *def;
+    vv_store_ctx c;
+    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    const char *file = vv_arg_get(args, N(args), "file")->value;
+    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
+    char *name = NULL;
+    vdisk_store_define_step step;
     vdisk_error err = { 0 };
-    if (vdisk_vol_def_parse_file(file, &def, &err) < 0) {
-        vv_virsh_error("Failed to create vol from %s", file);
-        vv_virsh_report(&err);
-        return 1;
-    }
-    vdisk_registry *reg;
+    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+    r = c.store->ops->vol_create_file(c.pool, file, flags, vv_lazy_progress_cb, &prog, &name, &step, &err) < 0;
+    vv_lazy_progress_end(&prog, r == 0);
+    if (r)
+        report_create(step, file, name, &err);
+    else
+        printf("Vol %s created from %s\n", name, file);
+    free(name);
+    vv_store_end(&c);
+    return r;
+}
+
+/* vol-create-from: a volume from XML, filled from an existing volume, on any store. */
+int
+cmd_vol_create_from(const char *uri, int argc, char **argv)
+{
+    vv_arg args[] = {
+        VV_REQ("pool"),
+        VV_REQ("file"),
+        VV_REQ("vol"),
+        VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
+    };
+    vv_store_ctx c;
+    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    const char *file = vv_arg_get(args, N(args), "file")->value, *vol = vv_arg_get(args, N(args), "vol")->value;
+    vv_arg *in = vv_arg_get(args, N(args), "inputpool");
+    const char *inpool = in->set ? in->value : NULL;
+    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0);
+    char *name = NULL;
+    vdisk_store_lookup_step lstep;
+    vdisk_store_define_step step;
+    vdisk_error err = { 0 };
     r = 1;
-    if (vv_open_registry(&reg) == 0) {
-        unsigned flags = args[2].set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
-        if (create_in_pool(reg, args[0].value, def, flags) == 0) {
-            printf("Vol %s created from %s\n", def->name, file);
-            r = 0;
-        }
-        vdisk_registry_close(reg);
+    if (c.store->ops->vol_lookup(c.store, inpool, vol, &c.vol, &lstep, &err) < 0) {
+        vv_store_lookup_report(lstep, inpool, vol, &err);
+    } else {
+        vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+        r = c.store->ops->vol_create_file_from(c.pool, file, c.vol, flags, vv_lazy_progress_cb, &prog, &name,
+                                               &step, &err) < 0;
+        vv_lazy_progress_end(&prog, r == 0);
+        if (r)
+            report_create(step, file, name, &err);
+        else
+            printf("Vol %s created from input vol %s\n", name, c.vol->name);
     }
-    vdisk_vol_def_free(def);
+    free(name);
+    vv_store_end(&c);
     return r;
 }
 

@@ -103,6 +103,12 @@ enum {
 };
 
 enum {
+    VDISK_STORE_CREATE_PREALLOC_METADATA = 1u << 0,   /* qcow2: metadata preallocated when thin */
+    VDISK_STORE_CREATE_VALIDATE          = 1u << 1,   /* the XML against the schema first, where the store can */
+    VDISK_STORE_CREATE_REFLINK           = 1u << 2,   /* a copy shares the source's extents, where the store can */
+};
+
+enum {
     VDISK_STORE_VOLS_DETAILS  = 1u << 0,   /* vol_list: every field, not only name and path */
     VDISK_STORE_VOLS_PHYSICAL = 1u << 1,   /* and the physical sizes */
 };
@@ -178,6 +184,15 @@ typedef struct vdisk_store_ops {
      * with vdisk_store_vol_rows_free. */
     int (*vol_list)(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
                     vdisk_error *err);
+    /* vol-create: a volume in pool from the XML in file
+     * (VDISK_STORE_CREATE_*); *name is malloc'ed (after a NAMED failure
+     * too, when the XML named the volume). */
+    int (*vol_create_file)(vdisk_store_pool *pool, const char *file, unsigned flags, vdisk_progress_fn progress,
+                           void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err);
+    /* vol-create-from: the same, filled from the volume src of this store. */
+    int (*vol_create_file_from)(vdisk_store_pool *pool, const char *file, vdisk_store_vol *src, unsigned flags,
+                                vdisk_progress_fn progress, void *opaque, char **name,
+                                vdisk_store_define_step *step, vdisk_error *err);
     /* Find a volume as virsh does: with pool, by name in it (or, for a
      * word with a '/', by path, and then it must be in that pool);
      * without, by key, then by path.  *step says which step failed. */
