@@ -19,19 +19,34 @@
 
 #include "store-libvirt.h"
 
-/* libvirt's last error into err, as "<what>: <message>" (and reset). */
+/* Does the daemon keep this secret private (<secret private='yes'>)?
+ * libvirt writes both attributes on <secret>, as 'yes' or 'no'. */
+static bool
+is_private(virSecretPtr sec)
+{
+    char *xml = sec ? virSecretGetXMLDesc(sec, 0) : NULL;
+    bool private_ = xml && strstr(xml, "private='yes'");
+    free(xml);
+    return private_;
+}
+
+/* libvirt's last error into err, as "<what>: <message>" (and reset);
+ * sec: the secret whose value was asked for, if it was found. */
 static int
-take_error(vdisk_error *err, int code, const char *what)
+take_error(vdisk_error *err, int code, const char *what, virSecretPtr sec)
 {
     virErrorPtr e = virGetLastError();
-    const char *msg = e && e->message ? e->message : "unknown error";
+    char msg[VDISK_ERROR_MAX];
+    /* Kept before is_private's calls replace libvirt's last error. */
+    snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "unknown error");
+    bool invalid = e && e->code == VIR_ERR_INVALID_SECRET;
+    virResetLastError();
     /* The daemon uses a private secret itself; a client may not read it. */
-    const char *hint = e && e->code == VIR_ERR_INVALID_SECRET && strstr(msg, "private")
+    const char *hint = invalid && is_private(sec)
                      ? " (vdisk-virsh reads volume secrets through libvirt's API: define it with private='no')"
                      : "";
-    int r = vdisk_error_set(err, code, "%s: %s%s", what, msg, hint);
     virResetLastError();
-    return r;
+    return vdisk_error_set(err, code, "%s: %s%s", what, msg, hint);
 }
 
 /* Secret source: the daemon's volume secret whose usage is the path. */
@@ -40,10 +55,10 @@ lookup_usage(void *opaque, const char *usage, unsigned char uuid[16], vdisk_erro
 {
     virSecretPtr sec = virSecretLookupByUsage(opaque, VIR_SECRET_USAGE_TYPE_VOLUME, usage);
     if (!sec)
-        return take_error(err, ENOENT, usage);
+        return take_error(err, ENOENT, usage, NULL);
     int r = virSecretGetUUID(sec, uuid);
     virSecretFree(sec);
-    return r < 0 ? take_error(err, EIO, usage) : 0;
+    return r < 0 ? take_error(err, EIO, usage, NULL) : 0;
 }
 
 /* Secret source: a secret's value, copied and libvirt's copy wiped. */
@@ -56,7 +71,7 @@ get_value(void *opaque, const unsigned char uuid[16], unsigned char **value, siz
     unsigned char *v = sec ? virSecretGetValue(sec, len, 0) : NULL;
     int r = 0;
     if (!v)
-        r = take_error(err, ENOENT, u);
+        r = take_error(err, ENOENT, u, sec);
     else if (!(*value = malloc(*len ? *len : 1)))
         r = vdisk_error_set(err, ENOMEM, "secret %s: out of memory", u);
     else
