@@ -225,6 +225,27 @@ registry_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_st
     return r;
 }
 
+/* vol_clone: libvirt's clone definition, copied by the registry. */
+static int
+registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vdisk_progress_fn progress,
+                   void *opaque, vdisk_store_copy_step *step, vdisk_error *err)
+{
+    vdisk_pool *p = to_vol(vol)->pool;
+    vdisk_vol_def src, def;
+    memset(&def, 0, sizeof(def));
+    *step = VDISK_STORE_COPY_ALONE;
+    int r = vdisk_vol_lookup(p, vol->name, &src, err);
+    if (r == 0 && (r = vdisk_store_clone_def(&src, newname, &def)) < 0)
+        vdisk_error_set(err, ENOMEM, "out of memory");
+    if (r == 0) {
+        *step = VDISK_STORE_COPY_COPY;
+        r = vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
+    }
+    vdisk_vol_def_clear(&src);
+    vdisk_vol_def_clear(&def);
+    return r;
+}
+
 /* vol_delete: internal snapshots live in the file and go with it, so
  * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
 static int
@@ -299,6 +320,8 @@ static const vdisk_store_ops registry_ops = {
     .vol_list = registry_vol_list,
     .vol_create_file = registry_vol_create_file,
     .vol_create_file_from = registry_vol_create_file_from,
+    .vol_clone = registry_vol_clone,
+    .vol_clone_xml = NULL,        /* the registry copies from a definition, not from XML */
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,
     .vol_def = registry_vol_def,

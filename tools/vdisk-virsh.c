@@ -110,7 +110,7 @@ static const vv_command commands[] = {
     { "vol-create-from", NULL, cmd_vol_create_from,
       "vol-create-from <pool> <file> <vol> [--inputpool POOL] [--prealloc-metadata]",
       "create a volume from XML as a copy of another volume" },
-    { "vol-clone", cmd_vol_clone, NULL,
+    { "vol-clone", NULL, cmd_vol_clone,
       "vol-clone <vol> <newname> [--pool POOL] [--prealloc-metadata]",
       "clone a volume in its pool" },
     { "vol-convert", NULL, cmd_vol_convert,

@@ -12,7 +12,6 @@ typedef struct vr_command {
 
 static const vr_command remote_commands[] = {
     { "vol-create-as", vr_vol_create_as },
-    { "vol-clone", vr_vol_clone },
 };
 
 int

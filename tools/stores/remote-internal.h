@@ -70,6 +70,5 @@ int vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, cons
 
 /* The handlers, by file. */
 int vr_vol_create_as(const char *uri, int argc, char **argv);
-int vr_vol_clone(const char *uri, int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /* vdisk-virsh -c URI — volumes made, changed and removed by the daemon:
- * vol-create-as, vol-clone.  Same grammar and messages as the embedded
+ * vol-create-as.  Same grammar and messages as the embedded
  * commands (cmd-vol-*.c), which are virsh's.
  */
 #include <errno.h>
@@ -124,64 +124,3 @@ vr_vol_create_as(const char *uri, int argc, char **argv)
     vr_end(&c);
     return r;
 }
-
-static unsigned
-copy_flags(vv_arg *args, size_t n)
-{
-    return (vv_arg_get(args, n, "prealloc-metadata")->set ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
-           (vv_arg_get(args, n, "reflink")->set ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
-}
-
-/* The clone's XML: the source's definition under the new name, made by
- * the same rule as the embedded vol-clone (vv_clone_def). */
-static int
-clone_xml(virStorageVolPtr src, const char *newname, char **xml)
-{
-    vdisk_vol_def s, def;
-    vdisk_error err = { 0 };
-    if (vr_vol_def(src, false, &s, NULL) < 0)
-        return -1;
-    int r = vv_clone_def(&s, newname, &def);
-    if (r == 0 && (r = vdisk_vol_def_format(&def, xml, &err)) < 0)
-        vv_virsh_report(&err);
-    vdisk_vol_def_clear(&s);
-    vdisk_vol_def_clear(&def);
-    return r;
-}
-
-/* vol-clone: the daemon copies a volume in its own pool. */
-int
-vr_vol_clone(const char *uri, int argc, char **argv)
-{
-    vv_arg args[] = {
-        VV_REQ("vol"), VV_REQ("newname"),
-        VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("print-xml"),
-    };
-    vr_ctx c;
-    int r = vr_begin_vol(uri, argc, argv, args, N(args), &c);
-    if (r != VV_GO)
-        return r;
-    char *xml = NULL, failure[300];
-    r = 1;
-    if (!(c.pool = virStoragePoolLookupByVolume(c.vol))) {
-        vv_virsh_error("failed to get parent pool");
-        vr_report();
-    } else if (clone_xml(c.vol, args[1].value, &xml) == 0) {
-        if (args[5].set) {
-            fputs(xml, stdout);
-            r = 0;
-        } else {
-            snprintf(failure, sizeof(failure), "Failed to clone vol from %s", virStorageVolGetName(c.vol));
-            virStorageVolPtr vol = create_vol(c.pool, xml, c.vol, copy_flags(args, N(args)), failure);
-            if (vol) {
-                printf("Vol %s cloned from %s\n", args[1].value, virStorageVolGetName(c.vol));
-                virStorageVolFree(vol);
-                r = 0;
-            }
-        }
-    }
-    free(xml);
-    vr_end(&c);
-    return r;
-}
-

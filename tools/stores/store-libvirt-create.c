@@ -1,9 +1,11 @@
 /* vdisk-virsh -c URI — volumes a libvirt daemon creates from XML
- * (store-libvirt.h): vol-create, vol-create-from.
+ * (store-libvirt.h): vol-create, vol-create-from, vol-clone.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <vdisk/storage-xml.h>
 
 #include "store-libvirt.h"
 
@@ -59,4 +61,57 @@ libvirt_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_sto
     virStorageVolPtr vol = virStorageVolCreateXMLFrom(((libvirt_pool *)pool)->pool, xml, ((libvirt_vol *)src)->vol, f);
     free(xml);
     return vol ? created(vol, name, err) : vr_error(err);
+}
+
+/* The clone's XML: the source's definition (as the daemon reports it)
+ * under the new name, by libvirt's clone rule (vdisk_store_clone_def). */
+static int
+clone_xml(libvirt_vol *v, const char *newname, char **xml, vdisk_store_copy_step *step, vdisk_error *err)
+{
+    vdisk_vol_def s, def;
+    *step = VDISK_STORE_COPY_POOL;
+    if (!v->parent && !(v->parent = virStoragePoolLookupByVolume(v->vol)))
+        return vr_error(err);
+    *step = VDISK_STORE_COPY_ALONE;
+    int r = vr_vol_def_get(v->vol, false, &s, NULL, err);
+    if (r < 0)
+        return r;
+    if ((r = vdisk_store_clone_def(&s, newname, &def)) < 0)
+        vdisk_error_set(err, ENOMEM, "out of memory");
+    else
+        r = vdisk_vol_def_format(&def, xml, err);
+    vdisk_vol_def_clear(&s);
+    vdisk_vol_def_clear(&def);
+    return r;
+}
+
+/* vol_clone_xml: what vol_clone sends the daemon. */
+int
+libvirt_vol_clone_xml(vdisk_store_vol *vol, const char *newname, char **xml, vdisk_store_copy_step *step,
+                      vdisk_error *err)
+{
+    return clone_xml((libvirt_vol *)vol, newname, xml, step, err);
+}
+
+/* vol_clone: the daemon copies the volume in its own pool. */
+int
+libvirt_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vdisk_progress_fn progress,
+                  void *opaque, vdisk_store_copy_step *step, vdisk_error *err)
+{
+    libvirt_vol *v = (libvirt_vol *)vol;
+    char *xml = NULL, *name = NULL;
+    (void)progress, (void)opaque;
+    int r = clone_xml(v, newname, &xml, step, err);
+    if (r < 0)
+        return r;
+    *step = VDISK_STORE_COPY_COPY;
+    unsigned f = (flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
+                 (flags & VDISK_STORE_CREATE_REFLINK ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
+    virStorageVolPtr made = virStorageVolCreateXMLFrom(v->parent, xml, v->vol, f);
+    free(xml);
+    if (!made)
+        return vr_error(err);
+    r = created(made, &name, err);
+    free(name);
+    return r;
 }

@@ -101,21 +101,27 @@ vv_store_begin_secret(const char *uri, int argc, char **argv, vv_arg *args, size
 }
 
 int
-vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
+vv_store_lookup_vol(vv_store_ctx *c, vv_arg *args, size_t n)
 {
-    int r = vv_store_begin(uri, argc, argv, args, n, c);
-    if (r != VV_GO)
-        return r;
     vv_arg *p = vv_arg_get(args, n, "pool");
     const char *pool = p && p->set ? p->value : NULL, *vol = vv_arg_get(args, n, "vol")->value;
     vdisk_store_lookup_step step;
     vdisk_error err = { 0 };
-    if (c->store->ops->vol_lookup(c->store, pool, vol, &c->vol, &step, &err) < 0) {
+    int r = c->store->ops->vol_lookup(c->store, pool, vol, &c->vol, &step, &err);
+    if (r < 0)
         vv_store_lookup_report(step, pool, vol, &err);
+    return r;
+}
+
+int
+vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c)
+{
+    int r = vv_store_begin(uri, argc, argv, args, n, c);
+    if (r == VV_GO && vv_store_lookup_vol(c, args, n) < 0) {
         vv_store_end(c);
-        return 1;
+        r = 1;
     }
-    return VV_GO;
+    return r;
 }
 
 void

@@ -51,6 +51,9 @@ int vv_store_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, si
 int vv_store_lookup_secret(vv_store_ctx *c, const char *name);
 /* vv_store_begin, and look up the secret named by the "secret" argument. */
 int vv_store_begin_secret(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
+/* Look up the volume named by "vol" (in "pool" if given) into c->vol;
+ * prints virsh's error lines. */
+int vv_store_lookup_vol(vv_store_ctx *c, vv_arg *args, size_t n);
 /* The same, and look up the volume named by "vol" (in "pool" if given). */
 int vv_store_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vv_store_ctx *c);
 void vv_store_end(vv_store_ctx *c);

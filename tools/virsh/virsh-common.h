@@ -30,13 +30,6 @@ void vv_print_vol_list(const vdisk_store_vol_row *const *rows, size_t count, boo
  * (explicit_bzero over *alloc bytes) and free it.  Prints the error. */
 int vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc);
 
-/* vol-clone / vol-convert through libvdisk (cmd-vol-clone.c): copy the
- * volume c names into a new one of its pool; returns the exit status. */
-int vv_vol_copy_exec(vv_ctx *c, vv_arg *args, size_t n, bool convert);
-/* The clone's definition from the source's: same format and options,
- * thick when the source is fully allocated (takes the source's strings). */
-int vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def);
-
 /* pool-define-as' definition from its arguments (virsh/pool-define.c);
  * prints the error. */
 int vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def);

@@ -1,5 +1,5 @@
-/* vdisk-virsh vol-clone and vol-convert: a new volume as a sparse copy of
- * an existing one, optionally in another format (virsh's first;
+/* vdisk-virsh vol-clone and vol-convert, on any store: a new volume as a
+ * copy of an existing one, optionally in another format (virsh's first;
  * vol-convert is vdisk's, what libvirt's storage API lacks).
  *
  *   vol-clone <vol> <newname> [--pool POOL] [--prealloc-metadata]
@@ -50,31 +50,9 @@ clone_def(vdisk_pool *pool, const char *src, const char *newname, vdisk_vol_def 
         vdisk_vol_def_clear(&s);
         return -ENOENT;
     }
-    int r = vv_clone_def(&s, newname, def);
+    int r = vdisk_store_clone_def(&s, newname, def);
     vdisk_vol_def_clear(&s);
     return r;
-}
-
-int
-vv_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def)
-{
-    memset(def, 0, sizeof(*def));
-    def->name = strdup(newname);
-    def->format = src->format;
-    def->capacity = src->capacity;
-    def->has_capacity = true;
-    if (src->allocation >= src->capacity && src->capacity > 0) {
-        def->has_allocation = true;
-        def->allocation = src->capacity;
-    }
-    def->compat = src->compat, src->compat = NULL;
-    def->cluster_size = src->cluster_size;
-    def->lazy_refcounts = src->lazy_refcounts;
-    /* As virsh's clone XML (vol-dumpxml): an encrypted volume's copy is encrypted
-     * with the same secret. */
-    def->encryption = src->encryption;
-    memset(&src->encryption, 0, sizeof(src->encryption));
-    return def->name ? 0 : -ENOMEM;
 }
 
 /* Apply vol-convert's --format and --allocation to the clone's definition. */
@@ -107,21 +85,10 @@ apply_options(vv_arg *args, size_t n, vdisk_vol_def *def)
     return 0;
 }
 
-/* Shared by vol-clone and vol-convert: look up, define, copy. */
+/* vol-convert's copy of the volume c names into a new one of its pool
+ * (registry-style context: c->pool, c->name); returns the exit status. */
 static int
-clone_or_convert(int argc, char **argv, vv_arg *args, size_t n, bool convert)
-{
-    vv_ctx c;
-    int r = vv_begin_vol(argc, argv, args, n, &c);
-    if (r != VV_GO)
-        return r;
-    r = vv_vol_copy_exec(&c, args, n, convert);
-    vv_end(&c);
-    return r;
-}
-
-int
-vv_vol_copy_exec(vv_ctx *cp, vv_arg *args, size_t n, bool convert)
+copy_exec(vv_ctx *cp, vv_arg *args, size_t n, bool convert)
 {
     const vv_ctx c = *cp;
     int r;
@@ -142,15 +109,64 @@ vv_vol_copy_exec(vv_ctx *cp, vv_arg *args, size_t n, bool convert)
     return r;
 }
 
-/* vol-clone: a copy of a volume in its own pool, same format. */
+/* vol-clone's work after the lookup: the XML (--print-xml) or the copy. */
+static int
+clone_exec(vv_store_ctx *c, const char *newname, unsigned flags, bool print_xml)
+{
+    const vdisk_store_ops *ops = c->store->ops;
+    vdisk_store_copy_step step;
+    vdisk_error err = { 0 };
+    char *xml = NULL;
+    int r;
+    if (print_xml) {
+        r = ops->vol_clone_xml(c->vol, newname, &xml, &step, &err);
+    } else {
+        vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+        r = ops->vol_clone(c->vol, newname, flags, vv_lazy_progress_cb, &prog, &step, &err);
+        vv_lazy_progress_end(&prog, r == 0);
+    }
+    if (r == 0) {
+        if (print_xml)
+            fputs(xml, stdout);
+        else
+            printf("Vol %s cloned from %s\n", newname, c->vol->name);
+        free(xml);
+        return 0;
+    }
+    if (step == VDISK_STORE_COPY_POOL)
+        vv_virsh_error("failed to get parent pool");
+    else if (step == VDISK_STORE_COPY_COPY)
+        vv_virsh_error("Failed to clone vol from %s", c->vol->name);
+    vv_store_report(&err);
+    return 1;
+}
+
+/* vol-clone: a copy of a volume in its own pool, same format, on any store. */
 int
-cmd_vol_clone(int argc, char **argv)
+cmd_vol_clone(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("vol"), VV_REQ("newname"),
-        VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"),
+        VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("print-xml"),
     };
-    return clone_or_convert(argc, argv, args, N(args), false);
+    vv_store_ctx c;
+    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    if (r != VV_GO)
+        return r;
+    bool print_xml = vv_arg_get(args, N(args), "print-xml")->set;
+    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0);
+    /* A store that makes clones from no XML has no --print-xml. */
+    if (print_xml && !c.store->ops->vol_clone_xml) {
+        vv_virsh_error("command '%s' doesn't support option --print-xml", argv[0]);
+        r = VV_PARSE_FAILED;
+    } else if (vv_store_lookup_vol(&c, args, N(args)) < 0) {
+        r = 1;
+    } else {
+        r = clone_exec(&c, vv_arg_get(args, N(args), "newname")->value, flags, print_xml);
+    }
+    vv_store_end(&c);
+    return r;
 }
 
 /* vol-convert: a copy of a volume in another format, made by libvdisk in
@@ -178,7 +194,7 @@ cmd_vol_convert(const char *uri, int argc, char **argv)
         vv_store_report(&err);
     } else {
         vv_ctx vc = { .pool = pool, .name = (char *)name };
-        r = vv_vol_copy_exec(&vc, args, N(args), true);
+        r = copy_exec(&vc, args, N(args), true);
         vdisk_close(held, NULL);
     }
     /* Even after a failure, so that a partial change shows as it is. */

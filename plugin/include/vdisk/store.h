@@ -91,6 +91,14 @@ typedef enum vdisk_store_transfer_step {
     VDISK_STORE_XFER_FINISH,      /* the bytes moved, but closing the transfer failed */
 } vdisk_store_transfer_step;
 
+/* Which step of a copy (vol-clone) failed: callers word their first line
+ * after it. */
+typedef enum vdisk_store_copy_step {
+    VDISK_STORE_COPY_ALONE,       /* the message says it all (the source could not be read...) */
+    VDISK_STORE_COPY_POOL,        /* the source's pool could not be found */
+    VDISK_STORE_COPY_COPY,        /* the copy itself: "Failed to clone vol from NAME" */
+} vdisk_store_copy_step;
+
 enum {
     VDISK_STORE_POOL_BUILD          = 1u << 0,   /* pool_start: build first */
     VDISK_STORE_POOL_OVERWRITE      = 1u << 1,   /* build over what is there */
@@ -193,6 +201,14 @@ typedef struct vdisk_store_ops {
     int (*vol_create_file_from)(vdisk_store_pool *pool, const char *file, vdisk_store_vol *src, unsigned flags,
                                 vdisk_progress_fn progress, void *opaque, char **name,
                                 vdisk_store_define_step *step, vdisk_error *err);
+    /* vol-clone: a copy of vol in its own pool under newname, same format
+     * and options (VDISK_STORE_CREATE_PREALLOC_METADATA, _REFLINK). */
+    int (*vol_clone)(vdisk_store_vol *vol, const char *newname, unsigned flags, vdisk_progress_fn progress,
+                     void *opaque, vdisk_store_copy_step *step, vdisk_error *err);
+    /* The XML such a clone is made from (vol-clone --print-xml),
+     * malloc'ed; NULL in a store that makes clones from no XML. */
+    int (*vol_clone_xml)(vdisk_store_vol *vol, const char *newname, char **xml, vdisk_store_copy_step *step,
+                         vdisk_error *err);
     /* Find a volume as virsh does: with pool, by name in it (or, for a
      * word with a '/', by path, and then it must be in that pool);
      * without, by key, then by path.  *step says which step failed. */
@@ -272,6 +288,11 @@ struct vdisk_store_vol {
 
 /* Free what pool_list gave: every row's pool, then the array. */
 void vdisk_store_pool_rows_free(vdisk_store_pool_row *rows, size_t count);
+
+/* A clone's definition from its source's: same format and options, thick
+ * when the source is fully allocated (takes the source's strings it
+ * keeps); clear def after.  -ENOMEM only. */
+int vdisk_store_clone_def(vdisk_vol_def *src, const char *newname, vdisk_vol_def *def);
 
 /* Free what vol_list gave. */
 void vdisk_store_vol_rows_free(vdisk_store_vol_row *rows, size_t count);
