@@ -225,6 +225,35 @@ registry_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_st
     return r;
 }
 
+/* vol_create_def: provisioned by the registry. */
+static int
+registry_vol_create_def(vdisk_store_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                        vdisk_progress_fn progress, void *opaque, vdisk_store_define_step *step,
+                        vdisk_error *err)
+{
+    *step = VDISK_STORE_DEFINE_NAMED;
+    return vdisk_vol_create(((registry_pool *)pool)->pool, def, create_flags(flags), progress, opaque, err);
+}
+
+/* vol_backing_path: a volume of the pool by name, else by path (which
+ * must then be in that pool), as the registry's lookups go. */
+static int
+registry_vol_backing_path(vdisk_store_pool *pool, const char *vol, char **path, vdisk_store_lookup_step *step,
+                          vdisk_error *err)
+{
+    vdisk_store_vol *v;
+    *path = NULL;
+    int r = registry_vol_lookup(pool->store, pool->name, vol, &v, step, err);
+    if (r < 0)
+        return r;
+    if (!(*path = vdisk_vol_path(to_vol(v)->pool, v->name))) {
+        *step = VDISK_STORE_STEP_CHECK;
+        r = vdisk_error_set(err, ENOMEM, "out of memory");
+    }
+    registry_vol_free(v);
+    return r;
+}
+
 /* vol_clone: libvirt's clone definition, copied by the registry. */
 static int
 registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vdisk_progress_fn progress,
@@ -320,6 +349,8 @@ static const vdisk_store_ops registry_ops = {
     .vol_list = registry_vol_list,
     .vol_create_file = registry_vol_create_file,
     .vol_create_file_from = registry_vol_create_file_from,
+    .vol_create_def = registry_vol_create_def,
+    .vol_backing_path = registry_vol_backing_path,
     .vol_clone = registry_vol_clone,
     .vol_clone_xml = NULL,        /* the registry copies from a definition, not from XML */
     .vol_lookup = registry_vol_lookup,

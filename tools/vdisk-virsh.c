@@ -104,7 +104,7 @@ static const vv_command commands[] = {
     { "vol-create", NULL, cmd_vol_create,
       "vol-create <pool> <file> [--prealloc-metadata]",
       "create a volume from XML (thin, lazy- or eager-zeroed thick)" },
-    { "vol-create-as", cmd_vol_create_as, NULL,
+    { "vol-create-as", NULL, cmd_vol_create_as,
       "vol-create-as <pool> <name> <capacity> [--allocation SIZE] [--format raw|qcow2]\n          [--backing-vol VOL] [--backing-vol-format FMT] [--prealloc-metadata] [--print-xml]",
       "create a volume from arguments" },
     { "vol-create-from", NULL, cmd_vol_create_from,

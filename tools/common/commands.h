@@ -39,7 +39,6 @@ int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);
 int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
-int cmd_vol_create_as(int argc, char **argv);
 int cmd_vol_inflate(int argc, char **argv);
 int cmd_vol_eagerzero(int argc, char **argv);
 int cmd_vol_sparsify(int argc, char **argv);
@@ -73,6 +72,7 @@ int cmd_vol_convert(const char *uri, int argc, char **argv);
 int cmd_vol_create(const char *uri, int argc, char **argv);
 int cmd_vol_create_from(const char *uri, int argc, char **argv);
 int cmd_vol_clone(const char *uri, int argc, char **argv);
+int cmd_vol_create_as(const char *uri, int argc, char **argv);
 int cmd_vol_list(const char *uri, int argc, char **argv);
 int cmd_vol_delete(const char *uri, int argc, char **argv);
 int cmd_vol_wipe(const char *uri, int argc, char **argv);

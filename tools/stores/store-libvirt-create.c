@@ -1,5 +1,5 @@
 /* vdisk-virsh -c URI — volumes a libvirt daemon creates from XML
- * (store-libvirt.h): vol-create, vol-create-from, vol-clone.
+ * (store-libvirt.h): vol-create, vol-create-as, vol-create-from, vol-clone.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +38,52 @@ libvirt_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flags
     virStorageVolPtr vol = virStorageVolCreateXML(((libvirt_pool *)pool)->pool, xml, f);
     free(xml);
     return vol ? created(vol, name, err) : vr_error(err);
+}
+
+/* vol_create_def: the definition as vdisk's XML, provisioned by the daemon. */
+int
+libvirt_vol_create_def(vdisk_store_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                       vdisk_progress_fn progress, void *opaque, vdisk_store_define_step *step,
+                       vdisk_error *err)
+{
+    char *xml = NULL, *name = NULL;
+    (void)progress, (void)opaque;
+    *step = VDISK_STORE_DEFINE_ALONE;
+    int r = vdisk_vol_def_format(def, &xml, err);
+    if (r < 0)
+        return r;
+    *step = VDISK_STORE_DEFINE_NAMED;
+    unsigned f = flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0;
+    virStorageVolPtr vol = virStorageVolCreateXML(((libvirt_pool *)pool)->pool, xml, f);
+    free(xml);
+    if (!vol)
+        return vr_error(err);
+    r = created(vol, &name, err);
+    free(name);
+    return r;
+}
+
+/* vol_backing_path: as virsh resolves --backing-vol: a name in the pool,
+ * a key, a path (in any pool). */
+int
+libvirt_vol_backing_path(vdisk_store_pool *pool, const char *name, char **path, vdisk_store_lookup_step *step,
+                         vdisk_error *err)
+{
+    virConnectPtr conn = ((libvirt_store *)pool->store)->conn;
+    virStorageVolPtr vol = virStorageVolLookupByName(((libvirt_pool *)pool)->pool, name);
+    *path = NULL;
+    *step = VDISK_STORE_STEP_VOL;
+    if (!vol)
+        vol = virStorageVolLookupByKey(conn, name);
+    if (!vol)
+        vol = virStorageVolLookupByPath(conn, name);
+    if (!vol)
+        return vr_error(err);
+    virResetLastError();
+    *step = VDISK_STORE_STEP_CHECK;
+    *path = virStorageVolGetPath(vol);
+    virStorageVolFree(vol);
+    return *path ? 0 : vr_error(err);
 }
 
 /* vol_create_file_from: the daemon fills the new volume from src. */

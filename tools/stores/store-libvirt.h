@@ -50,13 +50,18 @@ int libvirt_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t off
 int libvirt_vol_file_hold(vdisk_store_vol *vol, vdisk_image **held, vdisk_error *err);
 int libvirt_vol_file_changed(vdisk_store_vol *vol, const char **pool_name, vdisk_error *err);
 
-/* vol-create, vol-create-from, vol-clone (store-libvirt-create.c). */
+/* vol-create, vol-create-as, vol-create-from, vol-clone (store-libvirt-create.c). */
 int libvirt_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flags, vdisk_progress_fn progress,
                             void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err);
 int libvirt_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_store_vol *src, unsigned flags,
                                  vdisk_progress_fn progress, void *opaque, char **name,
                                  vdisk_store_define_step *step, vdisk_error *err);
 
+int libvirt_vol_create_def(vdisk_store_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                           vdisk_progress_fn progress, void *opaque, vdisk_store_define_step *step,
+                           vdisk_error *err);
+int libvirt_vol_backing_path(vdisk_store_pool *pool, const char *name, char **path, vdisk_store_lookup_step *step,
+                             vdisk_error *err);
 int libvirt_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vdisk_progress_fn progress,
                       void *opaque, vdisk_store_copy_step *step, vdisk_error *err);
 int libvirt_vol_clone_xml(vdisk_store_vol *vol, const char *newname, char **xml, vdisk_store_copy_step *step,

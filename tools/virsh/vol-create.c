@@ -1,8 +1,7 @@
 /* vdisk-virsh vol-create, vol-create-from and vol-create-as: provision a
  * new volume from XML or from arguments, as virsh does (thin, lazy- or
  * eager-zeroed thick per DESIGN.md; a progress indicator on a terminal
- * while zeros are written).  vol-create and vol-create-from run on any
- * store; vol-create-as on the registry (stores/remote-vol.c with -c URI).
+ * while zeros are written), on any store.
  *
  *   vol-create <pool> <file> [--prealloc-metadata]
  *   vol-create-from <pool> <file> <vol> [--inputpool POOL] [--prealloc-metadata]
@@ -24,25 +23,6 @@
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Create def in the pool named pool_name; prints virsh's messages. */
-static int
-create_in_pool(vdisk_registry *reg, const char *pool_name, const vdisk_vol_def *def, unsigned flags)
-{
-    vdisk_pool *pool;
-    if (vv_lookup_pool(reg, pool_name, &pool) < 0)
-        return -ENOENT;
-    vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
-    vdisk_error err = { 0 };
-    int r = vdisk_vol_create(pool, def, flags, vv_lazy_progress_cb, &prog, &err);
-    vv_lazy_progress_end(&prog, r == 0);
-    if (r < 0) {
-        vv_virsh_error("Failed to create vol %s", def->name ? def->name : "");
-        vv_virsh_report(&err);
-    }
-    vdisk_pool_free(pool);
-    return r;
-}
 
 /* A failed create from a file as virsh words it, after its step. */
 static void
@@ -127,28 +107,26 @@ cmd_vol_create_from(const char *uri, int argc, char **argv)
     return r;
 }
 
-/* --backing-vol: a volume of the same pool by name, else a path or key. */
+/* --backing-vol: the path of the volume the store finds by that word. */
 static int
-resolve_backing(vdisk_registry *reg, const char *pool_name, const char *vol, const char *fmt,
-                vdisk_vol_def *def)
+resolve_backing(vv_store_ctx *c, const char *pool_name, const char *vol, const char *fmt, vdisk_vol_def *def)
 {
-    vdisk_pool *pool;
-    char *name;
-    if (vv_lookup_vol(reg, pool_name, vol, &pool, &name) < 0)
+    vdisk_store_lookup_step step;
+    vdisk_error err = { 0 };
+    if (c->store->ops->vol_backing_path(c->pool, vol, &def->backing_path, &step, &err) < 0) {
+        vv_store_lookup_report(step, pool_name, vol, &err);
         return -ENOENT;
-    def->backing_path = vdisk_vol_path(pool, name);
-    free(name);
-    vdisk_pool_free(pool);
+    }
     if (fmt && vdisk_format_from_name(fmt, &def->backing_format, NULL) < 0) {
         vv_virsh_error("unknown backing volume format '%s'", fmt);
         return -EINVAL;
     }
-    return def->backing_path ? 0 : -ENOMEM;
+    return 0;
 }
 
 /* Build the definition vol-create-as describes. */
 static int
-def_from_args(vdisk_registry *reg, vv_arg *args, size_t n, vdisk_vol_def *def)
+def_from_args(vv_store_ctx *c, vv_arg *args, size_t n, vdisk_vol_def *def)
 {
     def->name = strdup(vv_arg_get(args, n, "name")->value);
     if (!def->name || vv_virsh_parse_scaled("capacity", vv_arg_get(args, n, "capacity")->value,
@@ -172,8 +150,7 @@ def_from_args(vdisk_registry *reg, vv_arg *args, size_t n, vdisk_vol_def *def)
     a = vv_arg_get(args, n, "backing-vol");
     vv_arg *bf = vv_arg_get(args, n, "backing-vol-format");
     if (a->set)
-        return resolve_backing(reg, vv_arg_get(args, n, "pool")->value, a->value,
-                               bf->set ? bf->value : NULL, def);
+        return resolve_backing(c, vv_arg_get(args, n, "pool")->value, a->value, bf->set ? bf->value : NULL, def);
     return 0;
 }
 
@@ -199,9 +176,9 @@ vv_print_vol_as_xml(vv_arg *args, size_t n, const vdisk_vol_def *def)
     return fflush(stdout) == 0 ? 0 : -1;
 }
 
-/* vol-create-as: a volume from arguments. */
+/* vol-create-as: a volume from arguments, on any store. */
 int
-cmd_vol_create_as(int argc, char **argv)
+cmd_vol_create_as(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = {
         VV_REQ("pool"),
@@ -211,27 +188,30 @@ cmd_vol_create_as(int argc, char **argv)
         VV_VAL("backing-vol"), VV_VAL("backing-vol-format"),
         VV_FLAG("prealloc-metadata"), VV_FLAG("print-xml"),
     };
-    vv_ctx c;
-    int r = vv_begin(argc, argv, args, N(args), &c);
+    vv_store_ctx c;
+    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
         return r;
-    vdisk_registry *reg = c.reg;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (def_from_args(reg, args, N(args), &def) == 0) {
-        if (vv_arg_get(args, N(args), "print-xml")->set) {
-            r = vv_print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
-        } else {
-            unsigned flags = vv_arg_get(args, N(args), "prealloc-metadata")->set
-                           ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
-            if (create_in_pool(reg, args[0].value, &def, flags) == 0) {
-                printf("Vol %s created\n", def.name);
-                r = 0;
-            }
-        }
+    if (def_from_args(&c, args, N(args), &def) < 0) {
+        /* printed */
+    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+        r = vv_print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
+    } else {
+        unsigned flags = vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0;
+        vdisk_store_define_step step;
+        vdisk_error err = { 0 };
+        vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;
+        r = c.store->ops->vol_create_def(c.pool, &def, flags, vv_lazy_progress_cb, &prog, &step, &err) < 0;
+        vv_lazy_progress_end(&prog, r == 0);
+        if (r)
+            report_create(step, "", def.name, &err);     /* never FROM: no file */
+        else
+            printf("Vol %s created\n", def.name);
     }
     vdisk_vol_def_clear(&def);
-    vv_end(&c);
+    vv_store_end(&c);
     return r;
 }

@@ -197,6 +197,16 @@ typedef struct vdisk_store_ops {
      * too, when the XML named the volume). */
     int (*vol_create_file)(vdisk_store_pool *pool, const char *file, unsigned flags, vdisk_progress_fn progress,
                            void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err);
+    /* vol-create-as: a volume in pool from a definition; *step: ALONE
+     * (the definition could not be sent) or NAMED. */
+    int (*vol_create_def)(vdisk_store_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                          vdisk_progress_fn progress, void *opaque, vdisk_store_define_step *step,
+                          vdisk_error *err);
+    /* vol-create-as --backing-vol: the path of the backing volume named
+     * vol (by name in pool, key or path, as the store resolves it),
+     * malloc'ed; *step says which lookup failed. */
+    int (*vol_backing_path)(vdisk_store_pool *pool, const char *vol, char **path, vdisk_store_lookup_step *step,
+                            vdisk_error *err);
     /* vol-create-from: the same, filled from the volume src of this store. */
     int (*vol_create_file_from)(vdisk_store_pool *pool, const char *file, vdisk_store_vol *src, unsigned flags,
                                 vdisk_progress_fn progress, void *opaque, char **name,

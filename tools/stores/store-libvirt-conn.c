@@ -1,5 +1,5 @@
 /* vdisk-virsh -c URI — the connection, virsh's lookups and libvirt's
- * errors (remote-internal.h). */
+ * errors, below the libvirt store (remote-internal.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +10,15 @@
 #include "remote-internal.h"
 
 /* libvirt's default handler prints every error at once; virsh keeps the
- * last one and prints it when the command fails (vr_report). */
+ * last one and prints it when the command fails (report). */
 static void
 quiet_error(void *opaque, virErrorPtr error)
 {
 }
 
-void
-vr_report(void)
+/* "error: <libvirt's last error>" as virsh prints it. */
+static void
+report(void)
 {
     vdisk_error err;
     vr_error(&err);
@@ -34,56 +35,10 @@ vr_connect(const char *uri, virConnectPtr *conn)
     *conn = virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0);
     if (!*conn) {
         vv_virsh_error("failed to connect to the hypervisor");
-        vr_report();
+        report();
         return -1;
     }
     return 0;
-}
-
-int
-vr_begin(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
-{
-    memset(c, 0, sizeof(*c));
-    int r = vv_virsh_parse(argc, argv, args, n);
-    if (r)
-        return r == VV_PARSE_HELP ? 0 : r;
-    return vr_connect(uri, &c->conn) < 0 ? 1 : VV_GO;
-}
-
-int
-vr_begin_pool(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
-{
-    int r = vr_begin(uri, argc, argv, args, n, c);
-    if (r == VV_GO && vr_lookup_pool(c->conn, vv_arg_get(args, n, "pool")->value, &c->pool) < 0) {
-        vr_end(c);
-        r = 1;
-    }
-    return r;
-}
-
-int
-vr_begin_vol(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vr_ctx *c)
-{
-    int r = vr_begin(uri, argc, argv, args, n, c);
-    vv_arg *p = vv_arg_get(args, n, "pool");
-    if (r == VV_GO && vr_lookup_vol(c->conn, p && p->set ? p->value : NULL,
-                                    vv_arg_get(args, n, "vol")->value, &c->vol) < 0) {
-        vr_end(c);
-        r = 1;
-    }
-    return r;
-}
-
-void
-vr_end(vr_ctx *c)
-{
-    if (c->vol)
-        virStorageVolFree(c->vol);
-    if (c->pool)
-        virStoragePoolFree(c->pool);
-    if (c->conn)
-        virConnectClose(c->conn);
-    memset(c, 0, sizeof(*c));
 }
 
 int
@@ -99,16 +54,6 @@ vr_find_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out, vdisk
         return vr_error(err);
     virResetLastError();
     return 0;
-}
-
-int
-vr_lookup_pool(virConnectPtr conn, const char *name, virStoragePoolPtr *out)
-{
-    vdisk_error err = { 0 };
-    int r = vr_find_pool(conn, name, out, &err);
-    if (r < 0)
-        vv_store_lookup_report(VDISK_STORE_STEP_POOL, name, NULL, &err);
-    return r;
 }
 
 /* With --pool, make sure the volume found by key or path is in it. */
@@ -175,17 +120,6 @@ vr_find_vol(virConnectPtr conn, const char *pool_name, const char *name, virStor
     return r;
 }
 
-int
-vr_lookup_vol(virConnectPtr conn, const char *pool_name, const char *name, virStorageVolPtr *out)
-{
-    vdisk_store_lookup_step step;
-    vdisk_error err = { 0 };
-    int r = vr_find_vol(conn, pool_name, name, out, &step, &err);
-    if (r < 0)
-        vv_store_lookup_report(step, pool_name, name, &err);
-    return r;
-}
-
 static const char *
 vol_type_name(int type)
 {
@@ -242,12 +176,3 @@ vr_vol_def_get(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const ch
     return 0;
 }
 
-int
-vr_vol_def(virStorageVolPtr vol, bool physical, vdisk_vol_def *def, const char **type)
-{
-    vdisk_error err = { 0 };
-    int r = vr_vol_def_get(vol, physical, def, type, &err);
-    if (r < 0)
-        vv_store_report(&err);
-    return r;
-}
