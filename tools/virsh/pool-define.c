@@ -15,7 +15,6 @@
 
 #include "commands.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -57,8 +56,8 @@ cmd_pool_define(const char *uri, int argc, char **argv)
 }
 
 /* Fill a definition from pool-define-as' arguments. */
-int
-vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
+static int
+pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 {
     const char *type = vv_arg_get(args, n, "type")->value;
     if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0) {
@@ -128,7 +127,7 @@ cmd_pool_define_as(const char *uri, int argc, char **argv)
     char *xml = NULL;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (vv_pool_def_from_args(args, N(args), &def) < 0) {
+    if (pool_def_from_args(args, N(args), &def) < 0) {
         /* printed */
     } else if (vv_arg_get(args, N(args), "print-xml")->set) {
         /* The XML the store would be sent. */

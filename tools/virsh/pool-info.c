@@ -16,7 +16,6 @@
 #include "output.h"
 #include "pool-usage.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

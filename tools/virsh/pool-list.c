@@ -12,7 +12,6 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -72,8 +71,8 @@ print_table(const vdisk_store_pool_row *rows, size_t count, bool details)
     vv_table_clear(&t);
 }
 
-void
-vv_print_pool_list(const vdisk_store_pool_row *rows, size_t count, vv_arg *args, size_t n)
+static void
+print_pool_list(const vdisk_store_pool_row *rows, size_t count, vv_arg *args, size_t n)
 {
     bool by_name = vv_arg_get(args, n, "name")->set, by_uuid = vv_arg_get(args, n, "uuid")->set;
     if (vv_arg_get(args, n, "json")->set) {
@@ -150,7 +149,7 @@ cmd_pool_list(const char *uri, int argc, char **argv)
         vv_store_report(&err);
         r = 1;
     } else {
-        vv_print_pool_list(shown, readable_rows(rows, count, shown), args, N(args));
+        print_pool_list(shown, readable_rows(rows, count, shown), args, N(args));
     }
     free(shown);
     vdisk_store_pool_rows_free(rows, count);

@@ -11,7 +11,6 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

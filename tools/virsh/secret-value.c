@@ -12,7 +12,6 @@
 
 #include "commands.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -56,8 +55,8 @@ b64_decode(char *s, size_t len)
     return (long)out;
 }
 
-int
-vv_secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc)
+static int
+secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc)
 {
     vv_arg *b64 = vv_arg_get(args, n, "base64"), *file = vv_arg_get(args, n, "file");
     if (b64->set) {
@@ -104,7 +103,7 @@ cmd_secret_set_value(const char *uri, int argc, char **argv)
     char *data = NULL;
     size_t vlen, len = 0;
     r = 1;
-    if (vv_secret_value_read(args, N(args), &data, &vlen, &len) == 0 &&
+    if (secret_value_read(args, N(args), &data, &vlen, &len) == 0 &&
         vv_store_lookup_secret(&c, vv_arg_get(args, N(args), "secret")->value) == 0) {
         vdisk_error err = { 0 };
         if (c.store->ops->secret_set_value(c.secret, data, vlen, &err) < 0) {

@@ -19,7 +19,6 @@
 
 #include "commands.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -154,8 +153,8 @@ def_from_args(vv_store_ctx *c, vv_arg *args, size_t n, vdisk_vol_def *def)
     return 0;
 }
 
-int
-vv_print_vol_as_xml(vv_arg *args, size_t n, const vdisk_vol_def *def)
+static int
+print_vol_as_xml(vv_arg *args, size_t n, const vdisk_vol_def *def)
 {
     /* virsh prints the strings as given, unescaped: so do we, byte for byte */
     vv_arg *fmt = vv_arg_get(args, n, "format");
@@ -198,7 +197,7 @@ cmd_vol_create_as(const char *uri, int argc, char **argv)
     if (def_from_args(&c, args, N(args), &def) < 0) {
         /* printed */
     } else if (vv_arg_get(args, N(args), "print-xml")->set) {
-        r = vv_print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
+        r = print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
     } else {
         unsigned flags = vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0;
         vdisk_store_define_step step;

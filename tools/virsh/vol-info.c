@@ -16,15 +16,14 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef enum vol_show { SHOW_INFO, SHOW_XML, SHOW_PATH, SHOW_KEY, SHOW_NAME } vol_show;
 
-void
-vv_print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json)
+static void
+print_vol_info(const vdisk_vol_def *d, const char *type, bool bytes, bool physical, bool json)
 {
     if (json) {
         vv_json j;
@@ -63,7 +62,7 @@ show_info(vdisk_store_vol *vol, vv_arg *args, size_t n, vdisk_error *err)
     /* The physical size costs a daemon one more call: asked only when shown. */
     int r = vol->store->ops->vol_def(vol, physical || json, &d, &type, err);
     if (r == 0)
-        vv_print_vol_info(&d, type, vv_arg_get(args, n, "bytes")->set, physical, json);
+        print_vol_info(&d, type, vv_arg_get(args, n, "bytes")->set, physical, json);
     vdisk_vol_def_clear(&d);
     return r;
 }

@@ -9,7 +9,6 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,8 +54,8 @@ print_table(const vdisk_store_vol_row *const *v, size_t n, bool details)
     vv_table_clear(&t);
 }
 
-void
-vv_print_vol_list(const vdisk_store_vol_row *const *v, size_t count, bool details, bool json)
+static void
+print_vol_list(const vdisk_store_vol_row *const *v, size_t count, bool details, bool json)
 {
     if (json)
         print_json(v, count);
@@ -90,7 +89,7 @@ cmd_vol_list(const char *uri, int argc, char **argv)
             else
                 vv_store_report(&rows[i].error);
         }
-        vv_print_vol_list(shown, kept, details, json);
+        print_vol_list(shown, kept, details, json);
         r = 0;
     }
     free(shown);

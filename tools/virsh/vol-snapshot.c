@@ -17,7 +17,6 @@
 #include "commands.h"
 #include "output.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 typedef enum vv_snap_op { VV_SNAP_CREATE, VV_SNAP_LIST, VV_SNAP_REVERT, VV_SNAP_DELETE } vv_snap_op;

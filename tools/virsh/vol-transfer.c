@@ -14,7 +14,6 @@
 
 #include "commands.h"
 #include "virsh-args.h"
-#include "virsh-common.h"
 #include "store-open.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
