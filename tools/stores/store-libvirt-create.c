@@ -18,26 +18,36 @@ created(virStorageVolPtr vol, char **name, vdisk_error *err)
     return r;
 }
 
-/* vol_create_file: the file's XML as it is; the daemon parses and
- * provisions (it reports no progress). */
-int
-libvirt_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flags, vdisk_progress_fn progress,
-                        void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err)
+/* Create from the XML in file, with src (vol-create-from) or without;
+ * libvirt's flags already mapped. */
+static int
+create_from_file(vdisk_store_pool *pool, const char *file, virStorageVolPtr src, unsigned flags, char **name,
+                 vdisk_store_define_step *step, vdisk_error *err)
 {
     char *xml;
     size_t len;
-    (void)progress, (void)opaque;
+    virStoragePoolPtr vp = ((libvirt_pool *)pool)->pool;
     *name = NULL;
     *step = VDISK_STORE_DEFINE_ALONE;
     int r = vv_read_file_err(file, &xml, &len, err);
     if (r < 0)
         return r;
     *step = VDISK_STORE_DEFINE_FROM;
-    unsigned f = (flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
-                 (flags & VDISK_STORE_CREATE_VALIDATE ? VIR_STORAGE_VOL_CREATE_VALIDATE : 0);
-    virStorageVolPtr vol = virStorageVolCreateXML(((libvirt_pool *)pool)->pool, xml, f);
+    virStorageVolPtr vol = src ? virStorageVolCreateXMLFrom(vp, xml, src, flags) : virStorageVolCreateXML(vp, xml, flags);
     free(xml);
     return vol ? created(vol, name, err) : vr_error(err);
+}
+
+/* vol_create_file: the file's XML as it is; the daemon parses and
+ * provisions (it reports no progress). */
+int
+libvirt_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flags, vdisk_progress_fn progress,
+                        void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err)
+{
+    (void)progress, (void)opaque;
+    unsigned f = (flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
+                 (flags & VDISK_STORE_CREATE_VALIDATE ? VIR_STORAGE_VOL_CREATE_VALIDATE : 0);
+    return create_from_file(pool, file, NULL, f, name, step, err);
 }
 
 /* vol_create_def: the definition as vdisk's XML, provisioned by the daemon. */
@@ -92,21 +102,11 @@ libvirt_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_sto
                              vdisk_progress_fn progress, void *opaque, char **name,
                              vdisk_store_define_step *step, vdisk_error *err)
 {
-    char *xml;
-    size_t len;
     (void)progress, (void)opaque;
-    *name = NULL;
-    *step = VDISK_STORE_DEFINE_ALONE;
-    int r = vv_read_file_err(file, &xml, &len, err);
-    if (r < 0)
-        return r;
-    *step = VDISK_STORE_DEFINE_FROM;
     /* As before: vol-create-from's --validate is not passed on. */
     unsigned f = (flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
                  (flags & VDISK_STORE_CREATE_REFLINK ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
-    virStorageVolPtr vol = virStorageVolCreateXMLFrom(((libvirt_pool *)pool)->pool, xml, ((libvirt_vol *)src)->vol, f);
-    free(xml);
-    return vol ? created(vol, name, err) : vr_error(err);
+    return create_from_file(pool, file, ((libvirt_vol *)src)->vol, f, name, step, err);
 }
 
 /* The clone's XML: the source's definition (as the daemon reports it)
