@@ -650,6 +650,17 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     uint32_t cluster = vdisk_get_cluster_size(dst);
     s->granule = cluster ? cluster : RAW_GRANULE;
     s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
+    /* A sparse VMDK source is read grain by grain (each grain found through
+     * its table, a stream's grains inflated one at a time): a job bigger
+     * than a grain buys no bigger read, only memory in every slot.  256 MiB
+     * of mixed input into qcow2, 4 workers: 1 MiB jobs peaked at 15.0 MiB
+     * (monolithicSparse) and 16.6 MiB (streamOptimized), one-grain jobs at
+     * 8.4-8.6 and 8.7-9.1 MiB against qemu-img's 9.0 and 9.1, still faster
+     * than qemu-img (0.15-0.19 s against 0.21-0.42 s; 0.42-0.44 s against
+     * 0.57-0.71 s).  Flat extents report no grain and keep big jobs. */
+    uint32_t grain = vdisk_get_format(src) == VDISK_FORMAT_VMDK ? vdisk_get_cluster_size(src) : 0;
+    if (grain && grain < s->chunk)
+        s->chunk = grain > s->granule ? grain : s->granule;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW && !opts->out_of_order;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||

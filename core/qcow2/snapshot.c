@@ -15,10 +15,11 @@
  * Every step puts refcount increments on disk before the reference that
  * needs them, and drops references before decrementing, so a crash leaves
  * at worst leaked clusters.  Refcounts and the COPIED flags that follow
- * them are written back one right after the other (flush_unordered): a
+ * them are written back one right after the other (qcow2_snap_flush_unordered): a
  * killed process leaves them disagreeing only within that instant, and on
  * version 3 images the dirty bit covers that window during a create
- * (window_open), so that a power loss inside it is repaired before use.
+ * (window_open in snapshot-create.c), so that a power loss inside it is
+ * repaired before use.
  *
  * Snapshot calls hold s->lock throughout; they are not to run while other
  * calls use the handle (snapshot.h).
@@ -31,6 +32,7 @@
 #include <time.h>
 
 #include "ordering.h"
+#include "snapshot-int.h"
 
 #define HDR_SIZE 24
 #define HDR_L1_SIZE 36
@@ -164,9 +166,9 @@ update_l2(qcow2_state *s, uint64_t l2, int addend, vdisk_error *err)
 
 /* The addend for L1 entry i and the table and data it names, then the
  * COPIED flag of the entry. */
-static int
-update_l1_entry(qcow2_state *s, uint64_t *l1, uint32_t i, int addend, bool active,
-                vdisk_error *err)
+int
+qcow2_snap_update_l1_entry(qcow2_state *s, uint64_t *l1, uint32_t i, int addend, bool active,
+                           vdisk_error *err)
 {
     uint64_t l2 = l1[i] & L1E_OFFSET_MASK, rc;
     if (!l2)
@@ -198,7 +200,7 @@ qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, i
                                bool active, vdisk_error *err)
 {
     for (uint32_t i = 0; i < l1_size; i++) {
-        int r = update_l1_entry(s, l1, i, addend, active, err);
+        int r = qcow2_snap_update_l1_entry(s, l1, i, addend, active, err);
         if (r < 0)
             return r;
     }
@@ -208,8 +210,8 @@ qcow2_update_snapshot_refcount(qcow2_state *s, uint64_t *l1, uint32_t l1_size, i
 /* Can every cluster l1 names take one more reference?  Checked before a
  * snapshot changes anything, so that narrow refcounts (refcount_bits=1
  * cannot share at all) give an error and leave the image as it was. */
-static int
-check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error *err)
+int
+qcow2_snap_check_headroom(qcow2_state *s, const uint64_t *l1, uint32_t l1_size, vdisk_error *err)
 {
     uint64_t rc;
     for (uint32_t i = 0; i < l1_size; i++) {
@@ -300,9 +302,9 @@ qcow2_snapshot_read_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint32_t
 
 /* Write a host-endian L1 table of n entries at off (big endian), synced
  * when `sync`. */
-static int
-write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, bool sync,
-               vdisk_error *err)
+int
+qcow2_snap_write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, bool sync,
+                          vdisk_error *err)
 {
     uint8_t *buf = malloc(n ? (size_t)n * 8 : 1);
     if (!buf)
@@ -325,27 +327,27 @@ write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, uint64_t off, boo
  * there), and writing them back to back keeps the window in which a killed
  * process leaves flags and refcounts disagreeing as short as it can be.
  * Callers sync where a new reference needs its refcount on disk first. */
-static int
-flush_unordered(qcow2_state *s, vdisk_error *err)
+int
+qcow2_snap_flush_unordered(qcow2_state *s, vdisk_error *err)
 {
     int r = qcow2_cache_flush(s->rb_cache, err);
     if (r == 0)
         r = qcow2_cache_flush(s->l2_cache, err);
     if (r == 0 && s->l1_dirty_lo != s->l1_dirty_hi)
-        r = write_l1_table(s, s->l1, s->l1_size, s->l1_offset, false, err);
+        r = qcow2_snap_write_l1_table(s, s->l1, s->l1_size, s->l1_offset, false, err);
     if (r == 0)
         s->l1_dirty_lo = s->l1_dirty_hi = 0;
     return r;
 }
 
-static uint64_t
-l1_clusters(const qcow2_state *s, uint32_t n)
+uint64_t
+qcow2_snap_l1_clusters(const qcow2_state *s, uint32_t n)
 {
     return ((uint64_t)n * 8 + s->cluster_size - 1) >> s->cluster_bits;
 }
 
-static int
-need_writable(qcow2_state *s, const char *what, vdisk_error *err)
+int
+qcow2_snap_need_writable(qcow2_state *s, const char *what, vdisk_error *err)
 {
     if (!s->writable)
         return vdisk_error_set(err, EROFS, "%s: cannot %s a snapshot: the image is open read-only",
@@ -387,203 +389,6 @@ qcow2_snapshot_list(vdisk_image *img, vdisk_snapshot_info **out, size_t *n, vdis
     return 0;
 }
 
-/* ---- create ------------------------------------------------------------- */
-
-/* The next ID: one more than the largest numeric one. */
-static char *
-new_id(const struct qcow2_snapshot *v, size_t n)
-{
-    unsigned long max = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned long id = strtoul(v[i].id, NULL, 10);
-        if (id > max)
-            max = id;
-    }
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%lu", max + 1);
-    return strdup(buf);
-}
-
-/* Append the new entry to v (*n entries, reallocated; *n counts it as
- * soon as v owns it). */
-static int
-add_entry(qcow2_state *s, struct qcow2_snapshot **v, size_t *count,
-          const vdisk_snapshot_info *info, uint64_t l1_off, vdisk_error *err)
-{
-    size_t n = *count;
-    struct qcow2_snapshot *nv = realloc(*v, (n + 1) * sizeof(*nv));
-    if (!nv)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-    *v = nv;
-    *count = n + 1;
-    nv[n] = (struct qcow2_snapshot){
-        .l1_offset = l1_off, .l1_size = s->l1_size, .id = new_id(nv, n),
-        .name = strdup(info->name), .date_sec = info->date_sec, .date_nsec = info->date_nsec,
-        .vm_clock_nsec = info->vm_clock_nsec, .vm_state_size = info->vm_state_size,
-        .disk_size = s->img->size, .icount = info->icount, .extra_size = 24,
-    };
-    if (!nv[n].id || !nv[n].name)
-        return vdisk_error_set(err, ENOMEM, "%s: out of memory", s->name);
-    return 0;
-}
-
-/* Give back the snapshot's reference on what the first `upto` entries of
- * the active L1 name (COPIED flags recomputed), and the L1 copy at l1_off
- * when there is one: a create that failed before its commit point leaves
- * the refcounts as it found them.  Best effort: what cannot be undone stays
- * a leak, which is safe. */
-static void
-rollback_create(qcow2_state *s, uint32_t upto, uint64_t l1_off)
-{
-    for (uint32_t i = 0; i < upto; i++)
-        if (update_l1_entry(s, s->l1, i, -1, true, NULL) < 0)
-            return;
-    if (l1_off)
-        qcow2_refcount_update(s, l1_off >> s->cluster_bits, l1_clusters(s, s->l1_size), -1,
-                              true, NULL);
-    if (flush_unordered(s, NULL) == 0)
-        vdisk_file_flush(s->file, NULL);
-}
-
-/* Every cluster the active L1 names gains the snapshot's reference; on
- * failure the entries done so far are rolled back. */
-static int
-raise_refcounts(qcow2_state *s, vdisk_error *err)
-{
-    for (uint32_t i = 0; i < s->l1_size; i++) {
-        int r = update_l1_entry(s, s->l1, i, 1, true, err);
-        if (r < 0) {
-            rollback_create(s, i, 0);
-            return r;
-        }
-    }
-    return 0;
-}
-
-/* Refcounts and the COPIED flags that follow them live in different
- * clusters: no write order keeps them agreeing at every instant, and
- * qemu-img check counts either disagreement as corruption.  On version 3
- * images the dirty bit covers that window, so that a crash inside it is
- * repaired by the next writer (vdisk or QEMU) before any use.  Sets
- * *opened when this call set the bit (lazy refcounts may own it already). */
-static int
-window_open(qcow2_state *s, bool *opened, vdisk_error *err)
-{
-    *opened = false;
-    if (s->version < 3 || (s->incompat & QCOW2_INCOMPAT_DIRTY))
-        return 0;
-    int r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_DIRTY, err);
-    if (r == 0) {
-        s->incompat |= QCOW2_INCOMPAT_DIRTY;
-        *opened = true;
-    }
-    return r;
-}
-
-/* Clear the bit window_open set, once everything before it is synced. */
-static int
-window_close(qcow2_state *s, vdisk_error *err)
-{
-    int r = qcow2_flush_metadata(s, err);
-    if (r == 0)
-        r = vdisk_file_flush(s->file, err);
-    if (r == 0)
-        r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat & ~QCOW2_INCOMPAT_DIRTY,
-                                   err);
-    if (r == 0)
-        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
-    return r;
-}
-
-/* Everything of a create up to its commit point: the refcounts raised,
- * COPIED flags cleared, the L1 copy and the new snapshot table written
- * (in *tbl_off).  On failure the refcounts are rolled back. */
-static int
-create_prepare(qcow2_state *s, struct qcow2_snapshot **v, size_t *count,
-               const vdisk_snapshot_info *info, uint64_t *tbl_off, vdisk_error *err)
-{
-    int r = raise_refcounts(s, err);
-    if (r < 0)
-        return r;
-    uint64_t l1_off = 0;
-    if (s->l1_size)
-        r = qcow2_alloc_clusters(s, l1_clusters(s, s->l1_size), &l1_off, err);
-    /* Neither these writes nor the copy need a sync of their own: the one
-     * before the new snapshot table names them (write_table) covers them. */
-    if (r == 0)
-        r = flush_unordered(s, err);
-    if (r == 0)
-        r = write_l1_table(s, s->l1, s->l1_size, l1_off, false, err);
-    if (r == 0)
-        r = add_entry(s, v, count, info, l1_off, err);
-    if (r == 0)
-        r = qcow2_snapshots_write_table(s, *v, *count, tbl_off, err);
-    if (r < 0)
-        rollback_create(s, s->l1_size, l1_off);
-    return r;
-}
-
-static int
-create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
-{
-    struct qcow2_snapshot *v = NULL;
-    size_t len, n = s->nb_snapshots;
-    int r = qcow2_snapshots_read(s, &v, &len, err);
-    if (r < 0)
-        return r;
-    if (n >= QCOW2_MAX_SNAPSHOTS)
-        r = vdisk_error_set(err, EFBIG, "%s: the image already has the maximum of %u snapshots",
-                            s->name, QCOW2_MAX_SNAPSHOTS);
-    if (r == 0 && strlen(info->name) > UINT16_MAX)
-        r = vdisk_error_set(err, EINVAL, "%s: snapshot name is too long (%zu bytes, at most %u)",
-                            s->name, strlen(info->name), UINT16_MAX);
-    if (r == 0)
-        r = check_headroom(s, s->l1, s->l1_size, err);
-    if (r == 0)
-        r = qcow2_mark_dirty(s, err);
-    if (r == 0)
-        r = qcow2_flush_metadata(s, err);   /* earlier writes, in their order */
-    bool window = false;
-    if (r == 0)
-        r = window_open(s, &window, err);
-    uint64_t tbl_off = 0;
-    size_t entries = n;
-    bool rolled_back = false;
-    if (r == 0) {
-        r = create_prepare(s, &v, &entries, info, &tbl_off, err);
-        rolled_back = r < 0;
-    }
-    /* The commit point: the header names the new table. */
-    if (r == 0)
-        r = qcow2_snapshots_commit(s, entries, tbl_off, len, err);
-    /* A create rolled back clears the bit too; a failed commit may or may
-     * not have reached the disk, so the bit stays for a repair. */
-    if (window && (r == 0 || rolled_back)) {
-        int w = window_close(s, r == 0 ? err : NULL);
-        if (r == 0)
-            r = w;
-    }
-    qcow2_snapshots_free(v, entries);
-    return r;
-}
-
-int
-qcow2_snapshot_create(vdisk_image *img, const vdisk_snapshot_info *info, vdisk_error *err)
-{
-    qcow2_state *s = img->priv;
-    int r = need_writable(s, "create", err);
-    if (r < 0)
-        return r;
-    pthread_mutex_lock(&s->lock);
-    r = create_locked(s, info, err);
-    if (r == 0)
-        r = qcow2_flush_metadata(s, err);
-    pthread_mutex_unlock(&s->lock);
-    if (r < 0)
-        vdisk_error_prefix(err, "cannot create snapshot '%s'", info->name);
-    return r;
-}
-
 /* ---- apply -------------------------------------------------------------- */
 
 /* Make the active L1 on disk hold nl1 (n entries): in place, or in new
@@ -594,13 +399,13 @@ replace_active_l1(qcow2_state *s, uint64_t *nl1, uint32_t n, uint64_t *new_off, 
     uint64_t off = s->l1_offset;
     int r;
     if (n > s->l1_size) {
-        r = qcow2_alloc_clusters(s, l1_clusters(s, n), &off, err);
+        r = qcow2_alloc_clusters(s, qcow2_snap_l1_clusters(s, n), &off, err);
         if (r == 0)
             r = qcow2_flush_metadata(s, err);
         if (r < 0)
             return r;
     }
-    r = write_l1_table(s, nl1, n, off, true, err);
+    r = qcow2_snap_write_l1_table(s, nl1, n, off, true, err);
     if (r == 0 && off != s->l1_offset) {
         uint8_t b[12];
         qcow2_put_be32(b, n);
@@ -624,7 +429,7 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
         return r;
     uint64_t old_off = s->l1_offset, new_off = old_off;
     uint32_t old_n = s->l1_size;
-    r = check_headroom(s, nl1, sn->l1_size, err);
+    r = qcow2_snap_check_headroom(s, nl1, sn->l1_size, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
     if (r == 0)
@@ -633,7 +438,7 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
         r = qcow2_update_snapshot_refcount(s, nl1, sn->l1_size, 1, false, err);
     /* The increments reach the disk before the L1 that needs them. */
     if (r == 0)
-        r = flush_unordered(s, err);
+        r = qcow2_snap_flush_unordered(s, err);
     if (r == 0)
         r = qcow2_order_barrier(s, err);
     if (r == 0)
@@ -651,8 +456,8 @@ apply_one(qcow2_state *s, const struct qcow2_snapshot *sn, vdisk_error *err)
     r = qcow2_update_snapshot_refcount(s, old, old_n, -1, false, err);
     free(old);
     if (r == 0 && new_off != old_off)
-        r = qcow2_refcount_update(s, old_off >> s->cluster_bits, l1_clusters(s, old_n), -1, false,
-                                  err);
+        r = qcow2_refcount_update(s, old_off >> s->cluster_bits,
+                                  qcow2_snap_l1_clusters(s, old_n), -1, false, err);
     return r;
 }
 
@@ -706,7 +511,7 @@ apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = flush_unordered(s, err);
+        r = qcow2_snap_flush_unordered(s, err);
     qcow2_snapshots_free(v, n);
     return r;
 }
@@ -715,7 +520,7 @@ int
 qcow2_snapshot_apply(vdisk_image *img, const char *id_or_name, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
-    int r = need_writable(s, "apply", err);
+    int r = qcow2_snap_need_writable(s, "apply", err);
     if (r < 0)
         return r;
     /* QEMU's bdrv_snapshot_goto refuses as long as bitmaps are loaded. */
@@ -752,12 +557,12 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, l1, sn.l1_size, -1, false, err);
     if (r == 0 && sn.l1_size)
-        r = qcow2_refcount_update(s, sn.l1_offset >> s->cluster_bits, l1_clusters(s, sn.l1_size),
-                                  -1, false, err);
+        r = qcow2_refcount_update(s, sn.l1_offset >> s->cluster_bits,
+                                  qcow2_snap_l1_clusters(s, sn.l1_size), -1, false, err);
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
-        r = flush_unordered(s, err);
+        r = qcow2_snap_flush_unordered(s, err);
     free(l1);
     qcow2_snapshots_free(v, n);
     return r;
@@ -767,7 +572,7 @@ int
 qcow2_snapshot_delete(vdisk_image *img, const char *id_or_name, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
-    int r = need_writable(s, "delete", err);
+    int r = qcow2_snap_need_writable(s, "delete", err);
     if (r < 0)
         return r;
     pthread_mutex_lock(&s->lock);

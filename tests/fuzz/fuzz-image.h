@@ -1,7 +1,8 @@
 /* Shared by the targets of the read-only foreign format drivers (vdi, qed,
  * parallels): the input opened as one named format (never probed, so every
  * input reaches that parser), without backing files, then queried as
- * `info`, `map`, `convert` and `check` would.  Errors are the expected
+ * `info`, `map`, `convert` and `check` would (the vhdx and vpc targets,
+ * whose drivers write, also open it writable: fuzz_exercise_write).  Errors are the expected
  * outcome for most inputs; crashes, leaks, undefined behaviour and huge
  * allocations are what the sanitizers report. */
 #ifndef VDISK_FUZZ_IMAGE_H
@@ -9,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vdisk/vdisk.h>
 
@@ -64,6 +66,47 @@ fuzz_ignore_line(void *opaque, const char *line)
     (void)opaque, (void)line;
 }
 
+/* Writes into an opened writable image (a third of the way in, at the end,
+ * a zeroing in the middle), a flush, then the read exercise. */
+static inline void
+fuzz_exercise_write(vdisk_image *img)
+{
+    static uint8_t buf[8192];
+    vdisk_error err;
+    uint64_t size = vdisk_get_size(img);
+    memset(buf, 0x5a, sizeof(buf));
+    if (size >= sizeof(buf)) {
+        (void)vdisk_pwrite(img, buf, sizeof(buf), size / 3 / 512 * 512, &err);
+        (void)vdisk_pwrite(img, buf, sizeof(buf), size - sizeof(buf), &err);
+        (void)vdisk_write_zeroes(img, 4096, size / 2 / 512 * 512, VDISK_ZERO_MAY_UNMAP, &err);
+    }
+    (void)vdisk_flush(img, &err);
+    fuzz_exercise(img);
+}
+
+/* `check` of an image opened with VDISK_OPEN_CHECK, its report dropped. */
+static inline void
+fuzz_check(vdisk_image *img)
+{
+    vdisk_check_result res;
+    vdisk_error err;
+    (void)vdisk_check(img, 0, &res, fuzz_ignore_line, NULL, NULL, &err);
+}
+
+/* Open path as fmt (named, never probed; no backing files) with flags and,
+ * if it opens, run fn on it and close it. */
+static inline void
+fuzz_open_and(const char *path, vdisk_format fmt, unsigned flags, void (*fn)(vdisk_image *))
+{
+    vdisk_open_opts opts = { .format = fmt, .flags = flags | VDISK_OPEN_NO_BACKING };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    if (vdisk_open(path, &opts, &img, &err) == 0) {
+        fn(img);
+        vdisk_close(img, &err);
+    }
+}
+
 /* Open the input as fmt: once for reading, once as `check` opens it. */
 static inline int
 fuzz_image(const char *name, vdisk_format fmt, const uint8_t *data, size_t size)
@@ -73,19 +116,8 @@ fuzz_image(const char *name, vdisk_format fmt, const uint8_t *data, size_t size)
         return 0;
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    vdisk_open_opts opts = { .format = fmt, .flags = VDISK_OPEN_NO_BACKING };
-    vdisk_image *img = NULL;
-    vdisk_error err;
-    if (vdisk_open(path, &opts, &img, &err) == 0) {
-        fuzz_exercise(img);
-        vdisk_close(img, &err);
-    }
-    opts.flags |= VDISK_OPEN_CHECK;
-    if (vdisk_open(path, &opts, &img, &err) == 0) {
-        vdisk_check_result res;
-        (void)vdisk_check(img, 0, &res, fuzz_ignore_line, NULL, NULL, &err);
-        vdisk_close(img, &err);
-    }
+    fuzz_open_and(path, fmt, 0, fuzz_exercise);
+    fuzz_open_and(path, fmt, VDISK_OPEN_CHECK, fuzz_check);
     close(fd);
     return 0;
 }

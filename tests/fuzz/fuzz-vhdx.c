@@ -26,12 +26,10 @@
 
 #include <vdisk/vdisk.h>
 
-#include "fuzz-input.h"
+#include "fuzz-image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_EXTENTS 16
-#define MAX_READ (64u * 1024)
 #define WINDOW 4096u
 #define FILE_SIZE (8u << 20)
 
@@ -65,65 +63,6 @@ windowed_file(const uint8_t *data, size_t size)
     return fd;
 }
 
-static void
-exercise_read(vdisk_image *img)
-{
-    static uint8_t buf[MAX_READ];
-    vdisk_error err;
-    vdisk_info info;
-    if (vdisk_get_info(img, &info, &err) == 0)
-        vdisk_info_clear(&info);
-    uint64_t size = vdisk_get_size(img), off = 0;
-    for (int i = 0; i < MAX_EXTENTS && off < size; i++) {
-        vdisk_extent ext;
-        if (vdisk_block_status(img, off, size - off, &ext, &err) < 0 || ext.length == 0)
-            break;
-        if (ext.length > size - off)
-            abort();
-        uint64_t n = ext.length < MAX_READ ? ext.length : MAX_READ;
-        (void)vdisk_pread(img, buf, n, off, &err);
-        off += ext.length;
-    }
-    if (size >= MAX_READ)
-        (void)vdisk_pread(img, buf, MAX_READ, size - MAX_READ, &err);
-}
-
-static void
-exercise_write(vdisk_image *img)
-{
-    static uint8_t buf[8192];
-    vdisk_error err;
-    uint64_t size = vdisk_get_size(img);
-    memset(buf, 0x5a, sizeof(buf));
-    if (size >= sizeof(buf)) {
-        (void)vdisk_pwrite(img, buf, sizeof(buf), size / 3 / 512 * 512, &err);
-        (void)vdisk_pwrite(img, buf, sizeof(buf), size - sizeof(buf), &err);
-        (void)vdisk_write_zeroes(img, 4096, size / 2 / 512 * 512, VDISK_ZERO_MAY_UNMAP, &err);
-    }
-    (void)vdisk_flush(img, &err);
-    exercise_read(img);
-}
-
-static void
-open_and(const char *path, unsigned flags, void (*fn)(vdisk_image *))
-{
-    vdisk_open_opts opts = { .format = VDISK_FORMAT_VHDX, .flags = flags | VDISK_OPEN_NO_BACKING };
-    vdisk_image *img = NULL;
-    vdisk_error err;
-    if (vdisk_open(path, &opts, &img, &err) == 0) {
-        fn(img);
-        vdisk_close(img, &err);
-    }
-}
-
-static void
-check(vdisk_image *img)
-{
-    vdisk_check_result res;
-    vdisk_error err;
-    (void)vdisk_check(img, 0, &res, NULL, NULL, NULL, &err);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -133,9 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    open_and(path, 0, exercise_read);
-    open_and(path, VDISK_OPEN_CHECK, check);
-    open_and(path, VDISK_OPEN_RDWR, exercise_write);
+    fuzz_open_and(path, VDISK_FORMAT_VHDX, 0, fuzz_exercise);
+    fuzz_open_and(path, VDISK_FORMAT_VHDX, VDISK_OPEN_CHECK, fuzz_check);
+    fuzz_open_and(path, VDISK_FORMAT_VHDX, VDISK_OPEN_RDWR, fuzz_exercise_write);
     close(fd);
     return 0;
 }

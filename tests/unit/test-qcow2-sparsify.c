@@ -18,44 +18,9 @@
 
 #include <vdisk/vdisk.h>
 #include "qcow2/qcow2.h"
+#include "qcow2-provision-fixture.h"
 
 #define SIZE (4 * MiB)
-
-static enum qcow2_sc_type
-type_at(vdisk_image *img, uint64_t off)
-{
-    qcow2_state *s = img->priv;
-    uint64_t e, b;
-    pthread_mutex_lock(&s->lock);
-    assert_int_equal(qcow2_l2_lookup(s, off >> s->cluster_bits, &e, &b, NULL), 0);
-    pthread_mutex_unlock(&s->lock);
-    return qcow2_sc_type(s, e, b, 0);
-}
-
-static uint8_t *
-contents(vdisk_image *img)
-{
-    uint8_t *b = malloc(vdisk_get_size(img));
-    assert_int_equal(vdisk_pread(img, b, vdisk_get_size(img), 0, NULL), 0);
-    return b;
-}
-
-static void
-assert_same(vdisk_image *img, const uint8_t *before)
-{
-    uint8_t *now = contents(img);
-    assert_memory_equal(now, before, vdisk_get_size(img));
-    free(now);
-}
-
-static void
-assert_clean(vdisk_image *img)
-{
-    vdisk_check_result res;
-    assert_int_equal(vdisk_check(img, 0, &res, NULL, NULL, NULL, NULL), 0);
-    assert_int_equal(res.corruptions, 0);
-    assert_int_equal(res.leaks, 0);
-}
 
 static uint64_t
 blocks(const char *path)
