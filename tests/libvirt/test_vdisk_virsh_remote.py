@@ -446,3 +446,26 @@ def test_secrets(daemon, tmp_path):
         assert uid not in daemon.virsh("secret-list", uri=uri).stdout
     finally:
         daemon.virsh("secret-undefine", uid, uri=uri, check=False)
+
+
+def test_vol_export_through_the_daemon(any_pool, tmp_path):
+    """vol-export with -c: the daemon's pool names the file and its format;
+    nbdkit serves it on a unix socket until stopped by its pid."""
+    pool = any_pool
+    path = qcow2_vol(pool, "e.qcow2")
+    sock = tmp_path / "e.sock"
+    p = vv(pool.daemon, "vol-export", pool.name, "e.qcow2", "--socket", sock,
+           "--pidfile", tmp_path / "e.pid")
+    pid = int((tmp_path / "e.pid").read_text())
+    try:
+        assert f"(nbdkit pid {pid})" in p.stdout
+        uri = f"nbd+unix:///?socket={sock}"
+        run(["qemu-io", "-f", "raw", "-c", "read -P 0x5a 0 1M", "-c", "write -P 0x6b 1M 1M", uri])
+    finally:
+        os.kill(pid, 15)
+        for _ in range(500):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.01)
+    run(["qemu-io", "-f", "qcow2", "-c", "read -P 0x6b 1M 1M", path])
+    qemu_check(path)

@@ -74,6 +74,7 @@ int cmd_vol_create_from(const char *uri, int argc, char **argv);
 int cmd_vol_clone(const char *uri, int argc, char **argv);
 int cmd_vol_create_as(const char *uri, int argc, char **argv);
 int cmd_vol_list(const char *uri, int argc, char **argv);
+int cmd_vol_export(const char *uri, int argc, char **argv);
 int cmd_vol_delete(const char *uri, int argc, char **argv);
 int cmd_vol_wipe(const char *uri, int argc, char **argv);
 int cmd_vol_resize(const char *uri, int argc, char **argv);

@@ -43,6 +43,24 @@ int vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **p
 /* "<pool dir>/<name>", malloc'ed (NULL on ENOMEM). */
 char *vdisk_vol_path(const vdisk_pool *pool, const char *name);
 
+/* What a program that opens a volume's file itself needs (vol-export hands
+ * it to nbdkit's vdisk plugin).  format is what the pool knows, not a new
+ * probe of the bytes (a raw volume stays raw whatever a guest wrote into
+ * it; a raw LUKS container is VDISK_FORMAT_LUKS); read_only for ISO
+ * volumes; passphrase (not NUL-terminated) of the volume's default secret
+ * when it is encrypted, else NULL.  vdisk_vol_access_clear frees it all
+ * and wipes the passphrase (also valid after a failure). */
+typedef struct vdisk_vol_access {
+    char *path;
+    vdisk_format format;
+    bool read_only;
+    unsigned char *passphrase;
+    size_t passphrase_len;
+} vdisk_vol_access;
+
+int vdisk_vol_access_get(vdisk_pool *pool, const char *name, vdisk_vol_access *a, vdisk_error *err);
+void vdisk_vol_access_clear(vdisk_vol_access *a);
+
 enum {
     VDISK_VOL_CREATE_PREALLOC_METADATA = 1u << 0,  /* qcow2: metadata preallocated when thin */
 };
