@@ -15,7 +15,6 @@
 
 #include "commands.h"
 #include "options.h"
-#include "remote.h"
 #include "virsh-args.h"
 
 static const vv_command commands[] = {
@@ -134,16 +133,16 @@ static const vv_command commands[] = {
     { "vol-resize", NULL, cmd_vol_resize,
       "vol-resize <vol> <capacity> [--pool POOL] [--allocate] [--delta] [--shrink]",
       "change a volume's capacity" },
-    { "vol-inflate", cmd_vol_inflate, NULL,
+    { "vol-inflate", NULL, cmd_vol_inflate,
       "vol-inflate <vol> [--pool POOL] [--eager] [--dry-run]",
       "thin -> thick in place, within the pool's free space (embedded registry)" },
-    { "vol-eagerzero", cmd_vol_eagerzero, NULL,
+    { "vol-eagerzero", NULL, cmd_vol_eagerzero,
       "vol-eagerzero <vol> [--pool POOL] [--dry-run]",
       "lazy -> eager-zeroed in place, within the pool's free space (embedded registry)" },
-    { "vol-sparsify", cmd_vol_sparsify, NULL,
+    { "vol-sparsify", NULL, cmd_vol_sparsify,
       "vol-sparsify <vol> [--pool POOL] [--zero-detect] [--truncate] [--dry-run]",
       "thick -> thin in place: space reading as zeros back to the pool (embedded registry)" },
-    { "vol-map", cmd_vol_map, NULL,
+    { "vol-map", NULL, cmd_vol_map,
       "vol-map <vol> [--pool POOL] [--width N] [--picture FILE.png] [--json]",
       "where a volume's space goes, as map --bar / --picture (embedded registry)" },
     { "vol-info", NULL, cmd_vol_info,
@@ -297,8 +296,6 @@ main(int argc, char **argv)
      * the libvirt daemon when a URI names one, else to the registry. */
     if (cmd->store)
         status = cmd->store(vv_connect_uri(uri), argc - first, argv + first);
-    else if (vv_is_virsh_command(cmd->name) && (uri = vv_connect_uri(uri)) != NULL)
-        status = vv_remote_run(uri, argc - first, argv + first);
     else
         status = cmd->handler(argc - first, argv + first);
     if (vv_is_virsh_command(cmd->name)) {

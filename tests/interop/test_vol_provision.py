@@ -1,4 +1,5 @@
-"""vol-inflate, vol-eagerzero and vol-sparsify on the embedded registry:
+"""vol-inflate, vol-eagerzero and vol-sparsify on the embedded registry
+(through a libvirt daemon: tests/libvirt/test_vdisk_virsh_remote.py):
 the moves of test_provision.py on a pool's volume, with the pool's rules
 (free space checked before inflating, a volume in use refused).  Judged
 by qemu-img compare/check/map and stat(2), never by vdisk's report."""
@@ -77,12 +78,6 @@ def test_volume_in_use_refused(virsh, qemu_img):
     assert (path / "v").read_bytes() == before
 
 
-def test_not_through_a_daemon(virsh):
-    p = virsh.run("-c", "test:///default", "vol-inflate", "v", "--pool", "p", check=False)
-    assert p.returncode == 1
-    assert "command 'vol-inflate' does not go through a libvirt daemon" in p.stderr
-
-
 def test_pool_info_details(virsh, qemu_io):
     """pool-info --details: each volume's kind and bytes by kind, as the
     kernel's FIEMAP sees the raw files; what inflate takes from 'unbacked'."""
@@ -120,11 +115,6 @@ def test_pool_info_details(virsh, qemu_io):
     assert " lazy " in text and " thin " in text and "Unbacked:" in text
 
 
-def test_pool_info_details_not_through_a_daemon(virsh):
-    p = virsh.run("-c", "test:///default", "pool-info", "default", "--details", check=False)
-    assert p.returncode == 1 and "--details" in p.stderr
-
-
 def test_vol_map_bar_and_picture(virsh, qemu_img, qemu_io):
     """vol-map of a 64 MiB qcow2 volume laid out by qemu-io: data 0-4M,
     zeros 4-5M, compressed 8-9M, the rest unallocated; the bytes of each
@@ -148,5 +138,3 @@ def test_vol_map_bar_and_picture(virsh, qemu_img, qemu_io):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     p = virsh.run("vol-map", "v", "--pool", "p", "--width", "0", check=False)
     assert p.returncode == 1 and "--width" in p.stderr
-    p = virsh.run("-c", "test:///default", "vol-map", "v", "--pool", "p", check=False)
-    assert p.returncode == 1 and "does not go through a libvirt daemon" in p.stderr

@@ -39,10 +39,10 @@ int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);
 int cmd_sparsify(int argc, char **argv);
 /* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
-int cmd_vol_inflate(int argc, char **argv);
-int cmd_vol_eagerzero(int argc, char **argv);
-int cmd_vol_sparsify(int argc, char **argv);
-int cmd_vol_map(int argc, char **argv);
+int cmd_vol_inflate(const char *uri, int argc, char **argv);
+int cmd_vol_eagerzero(const char *uri, int argc, char **argv);
+int cmd_vol_sparsify(const char *uri, int argc, char **argv);
+int cmd_vol_map(const char *uri, int argc, char **argv);
 
 /* Pool, volume and secret commands written once against the store
  * (virsh/): the embedded registry, or with -c URI a libvirt daemon. */

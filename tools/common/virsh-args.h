@@ -92,33 +92,8 @@ typedef struct vv_lazy_progress {
 int vv_lazy_progress_cb(void *opaque, uint64_t done, uint64_t total);
 void vv_lazy_progress_end(vv_lazy_progress *lp, bool success);
 
-/* Open the registry (VDISK_CONFIG_DIR etc.); prints the error. */
-int vv_open_registry(vdisk_registry **reg);
-/* Look up a pool by name or UUID; prints virsh's two error lines. */
-int vv_lookup_pool(vdisk_registry *reg, const char *name, vdisk_pool **pool);
-/* Resolve a volume as virsh does: with --pool, a name (or path) in that
- * pool; without, a path or key.  *name is malloc'ed. */
-int vv_lookup_vol(vdisk_registry *reg, const char *pool_name, const char *vol,
-                  vdisk_pool **pool, char **name);
-
-/* What a command works on, set up by the vv_begin_* helpers below and
- * released by vv_end. */
-typedef struct vv_ctx {
-    vdisk_registry *reg;
-    vdisk_pool *pool;       /* vv_begin_pool, vv_begin_vol */
-    char *name;             /* vv_begin_vol: the volume's name in pool */
-} vv_ctx;
-
-/* Returned by the vv_begin_* helpers when the command goes on. */
+/* Returned by the vv_store_begin* helpers (store-open.h) when the command goes on. */
 #define VV_GO (-1)
-/* Parse the arguments and open the registry.  Returns VV_GO, or the exit
- * status to return at once (0 after --help, 1 after a printed error). */
-int vv_begin(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
-/* The same, and look up the pool named by the "pool" argument. */
-int vv_begin_pool(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
-/* The same, and look up the volume named by "vol" (with "pool" if given). */
-int vv_begin_vol(int argc, char **argv, vv_arg *args, size_t n, vv_ctx *c);
-void vv_end(vv_ctx *c);
 
 /* A simple table with virsh's layout (vshTable: header, dashes, rows). */
 typedef struct vv_table {

@@ -16,6 +16,7 @@
 
 #include <vdisk/storage-xml.h>
 #include <vdisk/volume.h>
+#include <vdisk/volume-provisioning.h>
 
 #include "store-libvirt.h"
 
@@ -92,38 +93,46 @@ vr_secret_source_init(vdisk_secret_source *src, virConnectPtr conn)
 }
 
 int
+vr_dir_pool(virStoragePoolPtr pool, const vdisk_secret_source *src, vdisk_pool **out, vdisk_error *err)
+{
+    char *xml = virStoragePoolGetXMLDesc(pool, 0), type[32] = "";
+    const char *t = xml ? strstr(xml, "type='") : NULL;
+    vdisk_pool_def *def = NULL;
+    int r;
+    *out = NULL;
+    if (!xml)
+        return vr_error(err);
+    if (t)
+        sscanf(t + 6, "%31[^']", type);
+    if (strcmp(type, "dir") != 0 && strcmp(type, "vdisk") != 0)
+        r = vdisk_error_set(err, ENOTSUP, "pool '%s' is of type '%s': vdisk-virsh acts on the files of "
+                            "dir and vdisk pools only", virStoragePoolGetName(pool), type);
+    else if ((r = vdisk_pool_def_parse(xml, strlen(xml), virStoragePoolGetName(pool), &def, err)) == 0)
+        r = vdisk_pool_new_unmanaged(def, true, src, out, err);
+    free(xml);
+    return r;
+}
+
+int
 vr_file_pool(virStoragePoolPtr pool, virStorageVolPtr vol, const vdisk_secret_source *src,
              vdisk_pool **out, char **name, vdisk_error *err)
 {
-    char *xml = virStoragePoolGetXMLDesc(pool, 0), type[32] = "", *path = NULL, *mine = NULL;
-    const char *t = xml ? strstr(xml, "type='") : NULL;
-    vdisk_pool_def *def = NULL;
-    int r = -EINVAL;
+    char *path = virStorageVolGetPath(vol), *mine = NULL;
+    int r;
     *out = NULL;
     *name = NULL;
-    if (!xml || !(path = virStorageVolGetPath(vol))) {
+    if (!path)
         r = vr_error(err);
-        goto out;
+    else if ((r = vr_dir_pool(pool, src, out, err)) == 0) {
+        r = -ENOMEM;
+        if (!(*name = strdup(virStorageVolGetName(vol))) || !(mine = vdisk_vol_path(*out, *name)))
+            vdisk_error_set(err, ENOMEM, "out of memory");
+        else if (strcmp(mine, path) != 0)
+            r = vdisk_error_set(err, EINVAL, "volume '%s' is at %s, not in its pool's directory (%s)",
+                                *name, path, mine);
+        else
+            r = 0;
     }
-    if (t)
-        sscanf(t + 6, "%31[^']", type);
-    if (strcmp(type, "dir") != 0 && strcmp(type, "vdisk") != 0) {
-        vdisk_error_set(err, ENOTSUP, "pool '%s' is of type '%s': vdisk-virsh acts on the files of dir "
-                        "and vdisk pools only", virStoragePoolGetName(pool), type);
-        goto out;
-    }
-    if ((r = vdisk_pool_def_parse(xml, strlen(xml), virStoragePoolGetName(pool), &def, err)) < 0 ||
-        (r = vdisk_pool_new_unmanaged(def, true, src, out, err)) < 0)
-        goto out;
-    r = -ENOMEM;
-    if (!(*name = strdup(virStorageVolGetName(vol))) || !(mine = vdisk_vol_path(*out, *name)))
-        vdisk_error_set(err, ENOMEM, "out of memory");
-    else if (strcmp(mine, path) != 0)
-        r = vdisk_error_set(err, EINVAL, "volume '%s' is at %s, not in its pool's directory (%s)", *name, path,
-                            mine);
-    else
-        r = 0;
-out:
     if (r < 0) {
         vdisk_pool_free(*out);
         free(*name);
@@ -132,7 +141,23 @@ out:
     }
     free(mine);
     free(path);
-    free(xml);
+    return r;
+}
+
+/* pool_usage (pool-info --details): the pool's directory mapped by the
+ * plugin, as the embedded registry does it; dir and vdisk pools. */
+int
+libvirt_pool_usage(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err)
+{
+    libvirt_pool *p = (libvirt_pool *)pool;
+    vdisk_secret_source src;
+    vr_secret_source_init(&src, ((libvirt_store *)pool->store)->conn);
+    vdisk_pool *dir;
+    int r = vr_dir_pool(p->pool, &src, &dir, err);
+    if (r == 0) {
+        r = vdisk_pool_usage_get(dir, usage, err);
+        vdisk_pool_free(dir);
+    }
     return r;
 }
 

@@ -37,6 +37,11 @@ typedef struct libvirt_pool {
 /* The secret source of an unmanaged plugin pool that reads the daemon's
  * volume secrets (store-libvirt-file.c). */
 void vr_secret_source_init(vdisk_secret_source *src, virConnectPtr conn);
+/* A dir or vdisk pool of the daemon as an unmanaged plugin pool on its
+ * directory (ENOTSUP for other types).  src must outlive *out. */
+int vr_dir_pool(virStoragePoolPtr pool, const vdisk_secret_source *src, vdisk_pool **out, vdisk_error *err);
+/* pool_usage: pool-info --details on the pool's directory. */
+int libvirt_pool_usage(vdisk_store_pool *pool, vdisk_pool_usage *usage, vdisk_error *err);
 /* vol's pool as an unmanaged plugin pool (*out, with the volume's *name),
  * refused unless it is a file pool whose file for the volume is the one
  * the daemon reports.  src must outlive *out. */

@@ -84,23 +84,22 @@ apply_options(vv_arg *args, size_t n, vdisk_vol_def *def)
     return 0;
 }
 
-/* vol-convert's copy of the volume c names into a new one of its pool
- * (registry-style context: c->pool, c->name); returns the exit status. */
+/* vol-convert's copy of the volume `name` of pool into a new one of the
+ * same pool; returns the exit status. */
 static int
-copy_exec(vv_ctx *cp, vv_arg *args, size_t n, bool convert)
+copy_exec(vdisk_pool *pool, const char *name, vv_arg *args, size_t n, bool convert)
 {
-    const vv_ctx c = *cp;
     int r;
     const char *newname = vv_arg_get(args, n, "newname")->value;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (clone_def(c.pool, c.name, newname, &def) == 0 && apply_options(args, n, &def) == 0) {
+    if (clone_def(pool, name, newname, &def) == 0 && apply_options(args, n, &def) == 0) {
         char failure[400];
-        snprintf(failure, sizeof(failure), "Failed to %s vol from %s", convert ? "convert" : "clone", c.name);
+        snprintf(failure, sizeof(failure), "Failed to %s vol from %s", convert ? "convert" : "clone", name);
         unsigned flags = vv_arg_get(args, n, "prealloc-metadata")->set ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
-        if (copy_volume(c.pool, &def, c.pool, c.name, flags, failure) == 0) {
-            printf("Vol %s %s from %s\n", newname, convert ? "converted" : "cloned", c.name);
+        if (copy_volume(pool, &def, pool, name, flags, failure) == 0) {
+            printf("Vol %s %s from %s\n", newname, convert ? "converted" : "cloned", name);
             r = 0;
         }
     }
@@ -192,8 +191,7 @@ cmd_vol_convert(const char *uri, int argc, char **argv)
         vv_virsh_error("Failed to convert vol from %s", vv_arg_get(args, N(args), "vol")->value);
         vv_store_report(&err);
     } else {
-        vv_ctx vc = { .pool = pool, .name = (char *)name };
-        r = copy_exec(&vc, args, N(args), true);
+        r = copy_exec(pool, name, args, N(args), true);
         vdisk_close(held, NULL);
     }
     /* Even after a failure, so that a partial change shows as it is. */
