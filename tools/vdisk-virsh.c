@@ -261,6 +261,10 @@ main(int argc, char **argv)
     const char *uri = NULL;
     int c;
     signal(SIGPIPE, SIG_IGN);
+    /* Run as mkisofs or genisoimage (a symlink): their grammar. */
+    const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (strcmp(self, "mkisofs") == 0 || strcmp(self, "genisoimage") == 0)
+        return cmd_mkisofs(argc, argv);
     opterr = 0;
     /* '+': stop at the command name; its options are the command's. */
     while ((c = getopt_long(argc, argv, "+:hVc:", longopts, NULL)) != -1) {

@@ -17,6 +17,7 @@ struct iso_node {
     char *link;                 /* symlink target */
     uint32_t mode;              /* S_IFDIR / S_IFREG / S_IFLNK | rationalised permissions */
     uint32_t nlink;
+    uint32_t uid, gid;          /* 0 unless opts.keep_owner_modes */
     int64_t mtime;
     uint64_t size;              /* regular files: data bytes */
     uint64_t dev, ino;          /* of the host file (to find boot images in the tree) */
@@ -47,6 +48,7 @@ typedef struct iso_tree {
     iso_node *root;
     iso_node *boot, *efi;       /* boot images: a file of the tree, or hidden (no record) */
     bool boot_in_tree, efi_in_tree;
+    iso_node *catalog;          /* the boot catalog's record (opts.boot_catalog), or NULL */
     /* layout results */
     iso_node **dirs;            /* directories in path table order */
     size_t n_dirs;

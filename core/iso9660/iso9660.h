@@ -235,6 +235,7 @@ void iso_buf_free(iso_buf *b);
 
 typedef struct iso_rr_attrs {
     uint32_t mode, nlink;
+    uint32_t uid, gid;
     int64_t mtime;
     const char *name;           /* NULL for "." and ".." */
     const char *link;           /* symlink target or NULL */

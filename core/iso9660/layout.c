@@ -124,7 +124,8 @@ su_room(const iso_node *n)
 static int
 node_su(iso_node *n)
 {
-    iso_rr_attrs a = { .mode = n->mode, .nlink = n->nlink, .mtime = n->mtime, .name = n->name, .link = n->link };
+    iso_rr_attrs a = { .mode = n->mode, .nlink = n->nlink, .uid = n->uid, .gid = n->gid, .mtime = n->mtime,
+                       .name = n->name, .link = n->link };
     int r = iso_rrip_entries(&n->su, &a);
     if (r < 0 || n->su.len <= su_room(n))
         return r;
@@ -260,6 +261,8 @@ place_data(iso_tree *t, iso_node *dir, uint64_t *cur)
         iso_node *k = dir->kids[i];
         if (iso_node_is_dir(k)) {
             place_data(t, k, cur);
+        } else if (k == t->catalog) {
+            k->lba = t->catalog_lba;      /* its data is the catalog sector */
         } else if (iso_node_is_reg(k) && k->size) {
             k->lba = (uint32_t)*cur;
             *cur += sectors(k->size);

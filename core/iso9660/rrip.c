@@ -47,12 +47,14 @@ entry(iso_buf *b, const char *sig, const uint8_t *data, size_t n)
 }
 
 static int
-put_px(iso_buf *b, uint32_t mode, uint32_t nlink)
+put_px(iso_buf *b, const iso_rr_attrs *a)
 {
     uint8_t d[32] = { 0 };
-    iso_put_both32(d, mode);
-    iso_put_both32(d + 8, nlink);
-    /* uid and gid 0: the image does not depend on who built it */
+    iso_put_both32(d, a->mode);
+    iso_put_both32(d + 8, a->nlink);
+    /* 0 unless the owners are kept: the image does not depend on who built it */
+    iso_put_both32(d + 16, a->uid);
+    iso_put_both32(d + 24, a->gid);
     return entry(b, "PX", d, sizeof(d));
 }
 
@@ -131,7 +133,7 @@ put_sl(iso_buf *b, const char *target)
 int
 iso_rrip_entries(iso_buf *b, const iso_rr_attrs *a)
 {
-    int r = put_px(b, a->mode, a->nlink);
+    int r = put_px(b, a);
     if (r == 0)
         r = put_tf(b, a->mtime);
     if (r == 0 && a->name)

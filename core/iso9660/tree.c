@@ -4,7 +4,8 @@
  * destination directory; a file or symlink source becomes one entry.
  * Ownership and modes are rationalised as `genisoimage -r` does (uid/gid
  * 0, everything readable, execute bits all or none, no write or set-id
- * bits), so the image does not depend on who built it.  With a fixed date,
+ * bits), so the image does not depend on who built it; keep_owner_modes
+ * records them as they are (`genisoimage -R`).  With a fixed date,
  * no time later than it is recorded.
  */
 #include <dirent.h>
@@ -27,7 +28,7 @@ rational_mode(mode_t m)
     if (S_ISDIR(m))
         return S_IFDIR | 0555;
     if (S_ISLNK(m))
-        return S_IFLNK | 0777;
+        return S_IFLNK | 0555;   /* genisoimage -r: no write bits, links included */
     return S_IFREG | 0444 | (m & 0111 ? 0111 : 0);
 }
 
@@ -146,9 +147,15 @@ static int
 make_node(iso_tree *t, const char *src, const struct stat *st, const char *name, iso_node **out,
           vdisk_error *err)
 {
-    iso_node *n = node_new(name, rational_mode(st->st_mode), clamp_time(t, st->st_mtime));
+    uint32_t mode = t->opts.keep_owner_modes ? (uint32_t)(st->st_mode & (S_IFMT | 07777))
+                                             : rational_mode(st->st_mode);
+    iso_node *n = node_new(name, mode, clamp_time(t, st->st_mtime));
     if (!n)
         return vdisk_error_set(err, ENOMEM, "out of memory");
+    if (t->opts.keep_owner_modes) {
+        n->uid = (uint32_t)st->st_uid;
+        n->gid = (uint32_t)st->st_gid;
+    }
     n->dev = (uint64_t)st->st_dev;
     n->ino = (uint64_t)st->st_ino;
     if (S_ISREG(st->st_mode)) {
@@ -188,6 +195,8 @@ add_entry(iso_tree *t, iso_node *dir, const char *src, const char *name, unsigne
         return vdisk_error_set_errno(err, errno, "%s: cannot read source", src);
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
         return 0;   /* devices, fifos and sockets have no place on a CD */
+    if (S_ISLNK(st.st_mode) && !t->opts.rock_ridge)
+        return 0;   /* only Rock Ridge can record a link: skipped, as genisoimage does */
     if (strlen(name) > 255)
         return vdisk_error_set(err, ENAMETOOLONG, "%s: name longer than 255 bytes", src);
     iso_node *old = find_kid(dir, name);
@@ -250,6 +259,13 @@ add_source(iso_tree *t, const vdisk_iso_source *s, vdisk_error *err)
     int r;
     if (S_ISDIR(st.st_mode)) {
         r = mkdir_p(t, dest, &dir, err);
+        if (r == 0 && t->opts.keep_owner_modes) {
+            /* The directory the source's contents fill takes its owner and
+             * modes (mkisofs -R: the root is the source directory's). */
+            dir->mode = (uint32_t)(st.st_mode & (S_IFMT | 07777));
+            dir->uid = (uint32_t)st.st_uid;
+            dir->gid = (uint32_t)st.st_gid;
+        }
         return r < 0 ? r : add_tree(t, dir, s->src, 0, err);
     }
     /* A file: dest names the file, or a directory when it ends in '/'. */
@@ -304,6 +320,39 @@ boot_node(iso_tree *t, const char *path, iso_node **out, bool *in_tree, vdisk_er
     return *out ? 0 : make_node(t, path, &st, "", out, err);
 }
 
+/* The boot catalog as a file of the tree at path (mkisofs -c): 2048
+ * bytes read-only, its data the catalog sector layout.c places. */
+static int
+catalog_node(iso_tree *t, const char *path, vdisk_error *err)
+{
+    if (!t->boot && !t->efi)
+        return vdisk_error_set(err, EINVAL, "boot catalog '%s': there is no boot image to catalog", path);
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (!*name || strlen(name) >= 256 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return vdisk_error_set(err, EINVAL, "boot catalog '%s': bad file name", path);
+    char dir[4096];
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (dlen >= sizeof(dir))
+        return vdisk_error_set(err, EINVAL, "boot catalog '%s': path too long", path);
+    memcpy(dir, path, dlen);
+    dir[dlen] = '\0';
+    iso_node *parent;
+    int r = mkdir_p(t, dir, &parent, err);
+    if (r < 0)
+        return r;
+    if (find_kid(parent, name))
+        return vdisk_error_set(err, EEXIST, "boot catalog '%s': the sources already put a file there", path);
+    iso_node *c = node_new(name, S_IFREG | 0444, t->now);
+    if (!c || add_kid(parent, c) < 0) {
+        node_free(c);
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    }
+    c->size = ISO_SECTOR;
+    t->catalog = c;
+    return 0;
+}
+
 int
 iso_tree_build(iso_tree *t, const vdisk_iso_source *src, size_t n, vdisk_error *err)
 {
@@ -316,5 +365,7 @@ iso_tree_build(iso_tree *t, const vdisk_iso_source *src, size_t n, vdisk_error *
         r = boot_node(t, t->opts.boot_image, &t->boot, &t->boot_in_tree, err);
     if (r == 0 && t->opts.efi_boot_image)
         r = boot_node(t, t->opts.efi_boot_image, &t->efi, &t->efi_in_tree, err);
+    if (r == 0 && t->opts.boot_catalog)
+        r = catalog_node(t, t->opts.boot_catalog, err);
     return r;
 }

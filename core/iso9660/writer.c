@@ -35,7 +35,8 @@ dot_su(const iso_tree *t, const iso_node *d, bool is_dot, uint8_t *out)
         return 0;
     iso_buf b = { 0 };
     const iso_node *who = is_dot || d == t->root ? d : d->parent;
-    iso_rr_attrs a = { .mode = who->mode, .nlink = who->nlink, .mtime = who->mtime };
+    iso_rr_attrs a = { .mode = who->mode, .nlink = who->nlink, .uid = who->uid, .gid = who->gid,
+                       .mtime = who->mtime };
     if (is_dot && d == t->root)
         iso_buf_append(&b, t->root->su.data, t->root->su.len);   /* SP first */
     iso_rrip_entries(&b, &a);
@@ -320,8 +321,9 @@ copy_tree(copy_state *c, const iso_node *dir, vdisk_error *err)
 {
     for (size_t i = 0; i < dir->n_kids; i++) {
         const iso_node *k = dir->kids[i];
+        /* The boot catalog's record points at the catalog sector: no host file. */
         int r = iso_node_is_dir(k) ? copy_tree(c, k, err)
-              : iso_node_is_reg(k) && k->size ? copy_file(c, k, err) : 0;
+              : iso_node_is_reg(k) && k->size && k->host ? copy_file(c, k, err) : 0;
         if (r < 0)
             return r;
     }

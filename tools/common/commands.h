@@ -89,5 +89,7 @@ int cmd_commit(int argc, char **argv);
 int cmd_iso_ls(int argc, char **argv);
 int cmd_iso_extract(int argc, char **argv);
 int cmd_iso_create(int argc, char **argv);
+/* iso-create --mkisofs, and the program run as mkisofs or genisoimage. */
+int cmd_mkisofs(int argc, char **argv);
 
 #endif

@@ -156,6 +156,8 @@ check_cidata(const vdisk_iso_source *v, size_t n)
 int
 cmd_iso_create(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--mkisofs") == 0)
+        return cmd_mkisofs(argc - 1, argv + 1);
     vdisk_iso_create_opts o;
     vdisk_iso_create_opts_init(&o);
     const char *out = NULL;

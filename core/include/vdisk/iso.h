@@ -183,6 +183,12 @@ typedef struct vdisk_iso_create_opts {
     const char *efi_boot_image; /* host file: El Torito UEFI boot image (platform 0xEF) */
     bool boot_info_table;       /* patch the boot info table into the BIOS image's copy
                                    (bytes 8-63, as mkisofs -boot-info-table; isolinux, GRUB) */
+    bool keep_owner_modes;      /* Rock Ridge: each file's own uid, gid and permission bits
+                                   (mkisofs -R); default false: rationalised as mkisofs -r
+                                   (uid/gid 0, readable by all, no write or set-id bits) */
+    const char *boot_catalog;   /* path in the image of the El Torito boot catalog, a
+                                   visible 2048-byte file (mkisofs -c "isolinux/boot.cat");
+                                   NULL: the catalog has no directory record */
 } vdisk_iso_create_opts;
 
 void vdisk_iso_create_opts_init(vdisk_iso_create_opts *opts);
