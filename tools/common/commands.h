@@ -1,7 +1,9 @@
 /* vdisk-virsh — the sub-commands.  Each handler gets the sub-command's own
  * argv (argv[0] is the command name) and returns the process exit status.
- * To add a command: write cmd-NAME.c with its handler, declare it here and
- * add a row to the table in vdisk-virsh.c.
+ * To add a command: write its handler (an image command in image/cmd-NAME.c;
+ * a pool, volume or secret command once, against the store, in virsh/),
+ * declare it here, add a row to the table in vdisk-virsh.c and its option
+ * lines to common/help.c (tests/interop/test_virsh_help.py checks them).
  */
 #ifndef VV_COMMANDS_H
 #define VV_COMMANDS_H
