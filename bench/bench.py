@@ -18,7 +18,7 @@ compressed converts beside the CPU time of compressing every cluster on its
 own, over the cores (floors.py).  Outputs are checked (qemu-img compare /
 check) outside the timing: a fast wrong answer is not a result.
 
-Results: bench/out/results.md (the table README's benchmark section is made
+Results: bench/out/results.md (the table docs/benchmarks.md is made
 from), results.json (every figure) and results.png (ratio per case, quiet
 and loaded).  The cases are in cases.py.
 """

@@ -1,4 +1,4 @@
-"""bench/bench.py's results: a Markdown table (README's benchmark section is
+"""bench/bench.py's results: a Markdown table (docs/benchmarks.md is
 made from it), JSON with every figure, and a PNG plot of the ratio per case,
 quiet and loaded side by side.
 

@@ -20,6 +20,7 @@ static const char *const kind_names[] = {
     [VDISK_ERR_IO] = "I/O error",
     [VDISK_ERR_CANCELLED] = "cancelled",
     [VDISK_ERR_NO_MEMORY] = "out of memory",
+    [VDISK_ERR_INVALID_STATE] = "invalid state",
 };
 
 const char *
@@ -57,6 +58,7 @@ vset(vdisk_error *err, vdisk_error_kind kind, int errnum, const char *fmt, va_li
 {
     err->code = -errnum;
     err->kind = kind;
+    err->subject = 0;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
 }
 
@@ -131,6 +133,7 @@ vdisk_error_clear(vdisk_error *err)
     if (err) {
         err->code = 0;
         err->kind = VDISK_ERR_NONE;
+        err->subject = 0;
         err->message[0] = '\0';
     }
 }

@@ -8,6 +8,7 @@
 #include <vdisk/pool.h>
 #include <vdisk/registry.h>
 #include <vdisk/storage-def.h>
+#include <vdisk/store-error.h>
 
 /* Names starting with this are vdisk's own files in a pool directory:
  * never listed as volumes, refused as volume names. */

@@ -185,8 +185,8 @@ vdisk_pool_lookup(vdisk_registry *reg, const char *name_or_uuid, vdisk_pool **ou
         vdisk_registry_unlock(reg);
     }
     if (r == -ENOENT)
-        return vdisk_error_set(err, ENOENT, "Storage pool not found: no storage pool with matching "
-                               "name '%s'", name_or_uuid);
+        return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_POOL, ENOENT,
+                                     "no storage pool with matching name '%s'", name_or_uuid);
     return r;
 }
 
@@ -282,8 +282,8 @@ vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err)
     if (pool->dirfd >= 0)
         return pool->dirfd;
     if (!pool->active)
-        return vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is not active",
-                               pool->def->name);
+        return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
+                                     "storage pool '%s' is not active", pool->def->name);
     /* The target path is the administrator's choice and may be a symlink
      * (/var/lib/libvirt/images -> /srv/images); what is inside the pool is
      * reached from this descriptor without following links. */
@@ -316,8 +316,8 @@ set_state(vdisk_pool *pool, int active, int autostart, vdisk_error *err)
     const char *name = pool->def->name;
     if ((r = read_state(pool->reg, name, &cur_active, &cur_autostart, err)) == 0 && active >= 0 &&
         cur_active == (bool)active)
-        r = vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is %s",
-                            name, active ? "already active" : "not active");
+        r = vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
+                                  "storage pool '%s' is %s", name, active ? "already active" : "not active");
     bool new_active = active >= 0 ? (bool)active : cur_active;
     bool new_autostart = autostart >= 0 ? (bool)autostart : cur_autostart;
     if (r == 0)
@@ -370,7 +370,7 @@ vdisk_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err)
     mode_t mode = def->target_perms.has_mode ? def->target_perms.mode : POOL_DEFAULT_MODE;
     int r = make_pool_dir(path, mode, err);
     if (r < 0) {
-        vdisk_error_prefix(err, "pool '%s'", def->name);
+        vdisk_store_error_prefix(err, "pool '%s'", def->name);
         return r;
     }
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -393,8 +393,8 @@ int
 vdisk_pool_start(vdisk_pool *pool, vdisk_error *err)
 {
     if (pool->active)
-        return vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is already active",
-                               pool->def->name);
+        return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
+                                     "storage pool '%s' is already active", pool->def->name);
     struct stat st;
     if (stat(pool->def->target_path, &st) < 0)
         return vdisk_error_set_errno(err, errno, "pool '%s': cannot open directory '%s'",
@@ -409,8 +409,8 @@ int
 vdisk_pool_stop(vdisk_pool *pool, vdisk_error *err)
 {
     if (!pool->active)
-        return vdisk_error_set(err, EINVAL, "Requested operation is not valid: storage pool '%s' is not active",
-                               pool->def->name);
+        return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
+                                     "storage pool '%s' is not active", pool->def->name);
     if (pool->dirfd >= 0) {
         close(pool->dirfd);
         pool->dirfd = -1;
@@ -426,8 +426,8 @@ require_inactive(vdisk_pool *pool, const char *hint, vdisk_error *err)
     bool active = pool->active, autostart;
     int r = pool->reg ? read_state(pool->reg, pool->def->name, &active, &autostart, err) : 0;
     if (r == 0 && active)
-        r = vdisk_error_set(err, EBUSY, "Requested operation is not valid: storage pool '%s' is still active%s",
-                            pool->def->name, hint);
+        r = vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EBUSY,
+                                  "storage pool '%s' is still active%s", pool->def->name, hint);
     return r;
 }
 

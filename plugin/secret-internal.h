@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include <vdisk/secret.h>
+#include <vdisk/store-error.h>
 
 /* Parse <secret> XML into *def (cleared first); *has_uuid says whether it
  * named its UUID. */

@@ -105,7 +105,8 @@ vdisk_secret_lookup(vdisk_registry *reg, const char *uuid_or_usage, vdisk_secret
         vdisk_secret_defs_free(all, n);
     }
     if (r == -ENOENT)
-        return vdisk_error_set(err, ENOENT, "Secret not found: no secret with matching uuid '%s'", uuid_or_usage);
+        return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_SECRET, ENOENT,
+                                     "no secret with matching uuid '%s'", uuid_or_usage);
     return r;
 }
 
@@ -175,7 +176,8 @@ require_defined(vdisk_registry *reg, const unsigned char uuid[16], vdisk_error *
     vdisk_secret_def def;
     int r = load(reg, u, &def, err);
     if (r == -ENOENT)
-        return vdisk_error_set(err, ENOENT, "Secret not found: no secret with matching uuid '%s'", u);
+        return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_SECRET, ENOENT,
+                                     "no secret with matching uuid '%s'", u);
     if (r == 0)
         vdisk_secret_def_clear(&def);
     return r;

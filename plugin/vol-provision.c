@@ -2,6 +2,7 @@
  * dir-pool choices (format, compat, cluster size, features, backing,
  * encryption) plus DESIGN.md's thin / lazy / eager provisioning. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,20 +49,44 @@ choose_prealloc(const vdisk_vol_def *vol, const vdisk_pool_def *pool, unsigned f
     return VDISK_PREALLOC_OFF;
 }
 
-/* The LUKS cipher options, prefixed "encrypt." inside qcow2. */
-static void
-add_luks_options(vdisk_xml_buf *b, const vdisk_vol_encryption_def *enc, const char *prefix)
+/* Add option key (prefixed) = value to the plan; false when out of room or
+ * memory (vdisk_vol_provision_plan fails then). */
+static bool __attribute__((format(printf, 4, 5)))
+add_opt(vdisk_vol_provision *out, const char *prefix, const char *key, const char *fmt, ...)
 {
+    if (out->n_opts >= VDISK_VOL_PROVISION_MAX_OPTS)
+        return false;
+    vdisk_vol_provision_opt *o = &out->opts[out->n_opts];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&o->value, fmt, ap);
+    va_end(ap);
+    if (n < 0 || asprintf(&o->key, "%s%s", prefix, key) < 0) {
+        if (n >= 0)
+            free(o->value);
+        o->value = NULL;
+        return false;
+    }
+    out->n_opts++;
+    return true;
+}
+
+/* The LUKS cipher options, prefixed "encrypt." inside qcow2. */
+static bool
+add_luks_options(vdisk_vol_provision *out, const vdisk_vol_encryption_def *enc, const char *prefix)
+{
+    bool ok = true;
     if (enc->cipher_name)
-        vdisk_xml_buf_add(b, ",%scipher-alg=%s-%u", prefix, enc->cipher_name, enc->cipher_size);
+        ok &= add_opt(out, prefix, "cipher-alg", "%s-%u", enc->cipher_name, enc->cipher_size);
     if (enc->cipher_mode)
-        vdisk_xml_buf_add(b, ",%scipher-mode=%s", prefix, enc->cipher_mode);
+        ok &= add_opt(out, prefix, "cipher-mode", "%s", enc->cipher_mode);
     if (enc->cipher_hash)
-        vdisk_xml_buf_add(b, ",%shash-alg=%s", prefix, enc->cipher_hash);
+        ok &= add_opt(out, prefix, "hash-alg", "%s", enc->cipher_hash);
     if (enc->ivgen_name)
-        vdisk_xml_buf_add(b, ",%sivgen-alg=%s", prefix, enc->ivgen_name);
+        ok &= add_opt(out, prefix, "ivgen-alg", "%s", enc->ivgen_name);
     if (enc->ivgen_hash)
-        vdisk_xml_buf_add(b, ",%sivgen-hash-alg=%s", prefix, enc->ivgen_hash);
+        ok &= add_opt(out, prefix, "ivgen-hash-alg", "%s", enc->ivgen_hash);
+    return ok;
 }
 
 /* Refuse what libvirt refuses, before anything is written. */
@@ -93,16 +118,28 @@ check(const vdisk_vol_def *vol, const char *compat, vdisk_error *err)
     return 0;
 }
 
-static void
-add_qcow2_options(vdisk_xml_buf *b, const vdisk_vol_def *vol, const char *compat)
+static bool
+add_qcow2_options(vdisk_vol_provision *out, const vdisk_vol_def *vol, const char *compat)
 {
-    vdisk_xml_buf_add(b, ",compat=%s", compat);
+    bool ok = add_opt(out, "", "compat", "%s", compat);
     if (vol->cluster_size)
-        vdisk_xml_buf_add(b, ",cluster_size=%llu", (unsigned long long)vol->cluster_size);
+        ok &= add_opt(out, "", "cluster_size", "%llu", (unsigned long long)vol->cluster_size);
     if (vol->lazy_refcounts)
-        vdisk_xml_buf_add(b, ",lazy_refcounts=on");
+        ok &= add_opt(out, "", "lazy_refcounts", "on");
     if (vol->extended_l2)
-        vdisk_xml_buf_add(b, ",extended_l2=on");
+        ok &= add_opt(out, "", "extended_l2", "on");
+    return ok;
+}
+
+/* The options as qemu-img's -o would take them ("" if none). */
+static int
+render_options(vdisk_vol_provision *out, vdisk_error *err)
+{
+    vdisk_xml_buf b = {0};
+    for (size_t i = 0; i < out->n_opts; i++)
+        vdisk_xml_buf_add(&b, "%s%s=%s", i ? "," : "", out->opts[i].key, out->opts[i].value);
+    vdisk_xml_buf_add(&b, "%s", "");
+    return vdisk_xml_buf_finish(&b, &out->options, err);
 }
 
 int
@@ -112,7 +149,6 @@ vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, u
     bool qcow2 = vol->format == VDISK_FORMAT_QCOW2;
     bool luks = vol->encryption.format == VDISK_VOL_ENCRYPTION_LUKS;
     const char *compat = vol->compat ? vol->compat : "0.10";
-    vdisk_xml_buf b = {0};
     int r;
 
     memset(out, 0, sizeof(*out));
@@ -130,31 +166,44 @@ vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool, u
     out->backing_file = vol->backing_path;
     out->prealloc = choose_prealloc(vol, pool, flags);
     out->encrypted = luks;
+    bool ok = true;
     if (vol->backing_path && vol->backing_format != VDISK_FORMAT_UNKNOWN)
-        vdisk_xml_buf_add(&b, ",backing_fmt=%s", vdisk_format_name(vol->backing_format));
+        ok &= add_opt(out, "", "backing_fmt", "%s", vdisk_format_name(vol->backing_format));
     else if (vol->backing_path && vol->backing_format_name)
-        vdisk_xml_buf_add(&b, ",backing_fmt=%s", vol->backing_format_name);
+        ok &= add_opt(out, "", "backing_fmt", "%s", vol->backing_format_name);
     if (luks && qcow2)
-        vdisk_xml_buf_add(&b, ",encrypt.format=luks");
+        ok &= add_opt(out, "", "encrypt.format", "luks");
     if (luks)
-        add_luks_options(&b, &vol->encryption, qcow2 ? "encrypt." : "");
+        ok &= add_luks_options(out, &vol->encryption, qcow2 ? "encrypt." : "");
     if (out->prealloc != VDISK_PREALLOC_OFF)
-        vdisk_xml_buf_add(&b, ",preallocation=%s", vdisk_prealloc_name(out->prealloc));
+        ok &= add_opt(out, "", "preallocation", "%s", vdisk_prealloc_name(out->prealloc));
     if (vol->nocow)
-        vdisk_xml_buf_add(&b, ",nocow=on");
+        ok &= add_opt(out, "", "nocow", "on");
     if (qcow2)
-        add_qcow2_options(&b, vol, compat);
+        ok &= add_qcow2_options(out, vol, compat);
     /* A thick VHD or VHDX is the fixed subformat (the space is the file's
      * from the start); a thin one the dynamic default. */
     bool vhd = vol->format == VDISK_FORMAT_VPC || vol->format == VDISK_FORMAT_VHDX;
     if (vhd && out->prealloc != VDISK_PREALLOC_OFF)
-        vdisk_xml_buf_add(&b, ",subformat=fixed");
-    vdisk_xml_buf_add(&b, "%s", "");
-    if ((r = vdisk_xml_buf_finish(&b, &out->options, err)) < 0)
+        ok &= add_opt(out, "", "subformat", "fixed");
+    r = ok ? render_options(out, err) : vdisk_error_set(err, ENOMEM, "out of memory");
+    if (r < 0)
+        vdisk_vol_provision_clear(out);
+    return r;
+}
+
+int
+vdisk_vol_provision_create_opts(const vdisk_vol_provision *p, vdisk_create_opts *opts,
+                                vdisk_error *err)
+{
+    vdisk_format fmt;
+    int r = vdisk_format_from_name(p->format, &fmt, err);
+    if (r < 0)
         return r;
-    if (out->options[0] == ',')
-        memmove(out->options, out->options + 1, strlen(out->options));
-    return 0;
+    vdisk_create_opts_init(opts, fmt);
+    for (size_t i = 0; i < p->n_opts && r == 0; i++)
+        r = vdisk_create_opts_set(opts, p->opts[i].key, p->opts[i].value, err);
+    return r;
 }
 
 void
@@ -163,5 +212,9 @@ vdisk_vol_provision_clear(vdisk_vol_provision *p)
     if (!p)
         return;
     free(p->options);
+    for (size_t i = 0; i < p->n_opts; i++) {
+        free(p->opts[i].key);
+        free(p->opts[i].value);
+    }
     memset(p, 0, sizeof(*p));
 }

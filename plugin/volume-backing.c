@@ -111,7 +111,7 @@ check_pool_volume(vdisk_pool *pool, const char *overlay, const char *name, vdisk
     vdisk_format rec = VDISK_FORMAT_UNKNOWN;
     int fd = vdisk_vol_open_fd(pool, name, O_RDONLY, err);
     if (fd < 0) {
-        vdisk_error_prefix(err, "%s: backing file in pool '%s'", overlay, pool->def->name);
+        vdisk_store_error_prefix(err, "%s: backing file in pool '%s'", overlay, pool->def->name);
         return fd;
     }
     vdisk_error ferr = { 0 };
@@ -126,6 +126,7 @@ check_pool_volume(vdisk_pool *pool, const char *overlay, const char *name, vdisk
     if (r < 0) {
         if (err)
             *err = ferr;
+        vdisk_store_error_prefix(err, "%s", overlay);   /* every error here names the overlay */
         return r;
     }
     /* An ISO is read as its bytes, as raw: a header naming it raw agrees. */

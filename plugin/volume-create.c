@@ -78,7 +78,7 @@ plan_backing(vdisk_pool *pool, const vdisk_vol_provision *pv, create_plan *p, co
     int r = 0;
     if (o->backing_format == VDISK_FORMAT_UNKNOWN &&
         (r = vdisk_probe(pv->backing_file, &o->backing_format, err)) < 0)
-        vdisk_error_prefix(err, "%s: backing store", what);
+        vdisk_store_error_prefix(err, "%s: backing store", what);
     return r;
 }
 
@@ -113,11 +113,9 @@ plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_p
     int r = vdisk_vol_provision_plan(def, pool->def, pflags, &pv, err);
     if (r < 0)
         return r;
-    vdisk_format fmt = VDISK_FORMAT_RAW;
-    if ((r = vdisk_format_from_name(pv.format, &fmt, err)) == 0) {
-        vdisk_create_opts_init(&p->opts, fmt);
-        r = vdisk_create_opts_parse(&p->opts, pv.options, err);
-    }
+    if ((r = vdisk_vol_provision_create_opts(&pv, &p->opts, err)) < 0)
+        vdisk_store_error_prefix(err, "%s", what);
+    vdisk_format fmt = p->opts.format;
     /* An 'iso' volume is an empty file to upload an image into (as libvirt's
      * dir pools make it), but it is recorded as the iso it is meant to hold. */
     p->record = def->format == VDISK_FORMAT_ISO ? VDISK_FORMAT_ISO : fmt;
@@ -140,10 +138,8 @@ plan_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, create_p
     p->gid = def->perms.has_group ? def->perms.group : (gid_t)-1;
     if (r == 0)
         r = plan_backing(pool, &pv, p, what, err);
-    if (r == 0)
-        r = vdisk_create_opts_validate(&p->opts, err);
-    if (r < 0 && err && strncmp(err->message, what, strlen(what)) != 0)
-        vdisk_error_prefix(err, "%s", what);
+    if (r == 0 && (r = vdisk_create_opts_validate(&p->opts, err)) < 0)
+        vdisk_store_error_prefix(err, "%s", what);
     vdisk_vol_provision_clear(&pv);
     return r;
 }
@@ -166,7 +162,7 @@ plan_need(const create_plan *p, vdisk_image *src, uint64_t *need, const char *wh
         r = 0;
     }
     if (r < 0) {
-        vdisk_error_prefix(err, "%s", what);
+        vdisk_store_error_prefix(err, "%s", what);
         return r;
     }
     if (p->thick)

@@ -103,7 +103,7 @@ read_value(vdisk_pool *pool, const unsigned char uuid[16], const char *what, vdi
         r = vdisk_error_set(err, EINVAL, "secret '%s' has an empty value", u);
     }
     if (r < 0)
-        vdisk_error_prefix(err, "%s", what);
+        vdisk_store_error_prefix(err, "%s", what);
     return r;
 }
 
@@ -126,8 +126,10 @@ vdisk_vol_key_from_def(vdisk_pool *pool, const vdisk_vol_encryption_def *enc, co
         if (r == -ENOENT)
             return vdisk_error_set(err, ENOENT, "%s: no secret with matching usage '%s'", what,
                                    enc->secret_usage);
-        if (r < 0)
+        if (r < 0) {
+            vdisk_store_error_prefix(err, "%s", what);   /* every error here names the volume */
             return r;
+        }
     }
     return read_value(pool, uuid, what, key, err);
 }

@@ -61,16 +61,16 @@ vdisk_vol_open_fd(vdisk_pool *pool, const char *name, int flags, vdisk_error *er
     if (r < 0)
         return r;
     if (vdisk_vol_name_reserved(name))      /* vdisk's own files are no volumes */
-        return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching "
-                               "name '%s'", name);
+        return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_VOLUME, ENOENT,
+                                     "no storage vol with matching name '%s'", name);
     int dirfd = vdisk_pool_dirfd(pool, err);
     if (dirfd < 0)
         return dirfd;
     int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
-            return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching "
-                                   "name '%s'", name);
+            return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_VOLUME, ENOENT,
+                                         "no storage vol with matching name '%s'", name);
         if (errno == ELOOP)
             return vdisk_error_set(err, ELOOP, "pool '%s': volume '%s' is a symbolic link; "
                                    "refusing to follow it", pool->def->name, name);
@@ -288,8 +288,8 @@ split_path(const char *path, char **dir_real, char **base, vdisk_error *err)
     free(a), free(b);
     if (!*dir_real || !*base) {
         free(*dir_real), free(*base);
-        return vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'",
-                               path);
+        return vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_VOLUME, ENOENT,
+                                     "no storage vol with matching path '%s'", path);
     }
     return 0;
 }
@@ -324,7 +324,8 @@ vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **pool,
     }
     vdisk_registry_names_free(names, n);
     if (r == -ENOENT)
-        vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'", path);
+        vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_VOLUME, ENOENT,
+                              "no storage vol with matching path '%s'", path);
 out:
     free(dir);
     free(base);
@@ -343,7 +344,7 @@ vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
      * QEMU's image lock says so (libvirt's dir pools unlink it anyway). */
     int r = vdisk_vol_check_not_in_use(pool, name, err);
     if (r == -EBUSY)
-        vdisk_error_prefix(err, "cannot delete volume '%s' of pool '%s'", name, pool->def->name);
+        vdisk_store_error_prefix(err, "cannot delete volume '%s' of pool '%s'", name, pool->def->name);
     if (r < 0)
         return r;
     r = vdisk_pool_lock(pool, err);

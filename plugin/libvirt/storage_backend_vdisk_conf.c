@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/store-error.h>
 
 #include "storage_backend_vdisk_conf.h"
 #include "virerror.h"
@@ -35,21 +36,10 @@ VIR_LOG_INIT("storage.storage_backend_vdisk_conf");
 #define VDISK_VOL_DOCNAME "(storage_volume_definition)"
 
 
-/* vdisk speaks libvirt's words: some messages already start with the text
- * virsh puts in front of an error code; report those under that code. */
-static const struct {
-    const char *prefix;
-    int code;
-} virStorageBackendVdiskErrorPrefixes[] = {
-    { "Requested operation is not valid: ", VIR_ERR_OPERATION_INVALID },
-    { "Storage volume not found: ", VIR_ERR_NO_STORAGE_VOL },
-    { "Storage pool not found: ", VIR_ERR_NO_STORAGE_POOL },
-};
-
-
-/* The error code for a vdisk failure, by its errno. */
+/* The error code for a vdisk failure, by its errno: for the kinds that
+ * name no libvirt error of their own (a corrupt image, a full disk...). */
 static int
-virStorageBackendVdiskErrorCode(int rc)
+virStorageBackendVdiskErrnoCode(int rc)
 {
     switch (-rc) {
     case EINVAL:
@@ -68,24 +58,47 @@ virStorageBackendVdiskErrorCode(int rc)
 }
 
 
+/* The error code for a vdisk failure: by its kind and subject
+ * (vdisk/store-error.h) where they name a libvirt error -- libvirt then
+ * writes its own words in front ("Storage volume not found: ") --, else
+ * by its errno. */
+static int
+virStorageBackendVdiskErrorCode(int rc,
+                                const vdisk_error *err)
+{
+    if (!err)
+        return virStorageBackendVdiskErrnoCode(rc);
+
+    switch (err->kind) {
+    case VDISK_ERR_INVALID_STATE:
+        return VIR_ERR_OPERATION_INVALID;
+    case VDISK_ERR_NOT_FOUND:
+        switch ((vdisk_store_subject) err->subject) {
+        case VDISK_SUBJECT_POOL:
+            return VIR_ERR_NO_STORAGE_POOL;
+        case VDISK_SUBJECT_VOLUME:
+            return VIR_ERR_NO_STORAGE_VOL;
+        case VDISK_SUBJECT_SECRET:
+            return VIR_ERR_NO_SECRET;
+        case VDISK_SUBJECT_NONE:
+        default:
+            break;
+        }
+        break;
+    default:
+        break;
+    }
+    return virStorageBackendVdiskErrnoCode(rc);
+}
+
+
 void
 virStorageBackendVdiskReportError(int rc,
                                   const vdisk_error *err)
 {
     const char *msg = err && err->message[0] ? err->message : g_strerror(-rc);
-    size_t i;
 
-    for (i = 0; i < G_N_ELEMENTS(virStorageBackendVdiskErrorPrefixes); i++) {
-        const char *prefix = virStorageBackendVdiskErrorPrefixes[i].prefix;
-
-        if (STRPREFIX(msg, prefix)) {
-            virReportError(virStorageBackendVdiskErrorPrefixes[i].code,
-                           "%s", msg + strlen(prefix));
-            return;
-        }
-    }
-
-    virReportError(virStorageBackendVdiskErrorCode(rc), "%s", msg);
+    virReportError(virStorageBackendVdiskErrorCode(rc, err), "%s", msg);
 }
 
 

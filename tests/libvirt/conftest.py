@@ -7,7 +7,10 @@ Run as root with Debian's python3:
     VDISK_LIBVIRT_PREFIX=build/libvirt-prefix /usr/bin/python3 -m pytest -v tests/libvirt
 
 The prefix defaults to $VDISK_BUILD_DIR/libvirt-prefix (build/libvirt-prefix),
-where scripts/test.sh builds it.
+where scripts/test.sh builds it.  VDISK_STORAGE_BACKEND_MODULE=
+build/plugin/libvirt/libvirt_storage_backend_vdisk.so runs the backend module of
+this tree's build (meson -Dlibvirt_build=DIR, DIR the work area of that prefix's
+build-libvirt.sh) instead of the prefix's own.
 
 Stable fixtures (other test files rely on them; keep them compatible):
 
@@ -180,6 +183,18 @@ class Daemon:
                                         if env.get("LD_LIBRARY_PATH") else "")
         # vdisk's LUKS key derivation: 10 ms of PBKDF2 instead of 2 s.
         env.setdefault("VDISK_LUKS_ITER_TIME", "10")
+        # The backend module of a build of this tree (meson -Dlibvirt_build)
+        # instead of the one installed in the prefix: a directory of the
+        # prefix's other backend modules (dir's, ...) and that one.
+        module = os.environ.get("VDISK_STORAGE_BACKEND_MODULE")
+        if module:
+            mods = self.logdir / "storage-backend"
+            mods.mkdir()
+            for m in (prefix / "lib/libvirt/storage-backend").glob("*.so"):
+                if m.name != "libvirt_storage_backend_vdisk.so":
+                    (mods / m.name).symlink_to(m)
+            (mods / "libvirt_storage_backend_vdisk.so").symlink_to(Path(module).absolute())
+            env["LIBVIRT_STORAGE_BACKEND_DIR"] = str(mods)
         self.env = env
         self.procs = {}           # name -> Popen, in start order
         self.wraps = {}           # name -> argv it was started under

@@ -1,7 +1,9 @@
 /* vdisk-virsh — the sub-commands.  Each handler gets the sub-command's own
  * argv (argv[0] is the command name) and returns the process exit status.
- * To add a command: write cmd-NAME.c with its handler, declare it here and
- * add a row to the table in vdisk-virsh.c.
+ * To add a command: write its handler (an image command in image/cmd-NAME.c;
+ * a pool, volume or secret command once, against the store, in virsh/),
+ * declare it here, add a row to the table in vdisk-virsh.c and its option
+ * lines to common/help.c (tests/interop/test_virsh_help.py checks them).
  */
 #ifndef VV_COMMANDS_H
 #define VV_COMMANDS_H
@@ -12,13 +14,38 @@ typedef int (*vv_handler)(int argc, char **argv);
  * libvirt daemon at uri. */
 typedef int (*vv_store_handler)(const char *uri, int argc, char **argv);
 
+/* One line of a command's -h: "-f, --format" "FMT" "the image's format". */
+typedef struct vv_option_help {
+    const char *option;     /* the spellings, "-f" or "-U, --force-share"; NULL ends a list */
+    const char *arg;        /* its value, "" for a flag */
+    const char *text;       /* what it does, one line */
+} vv_option_help;
+
 typedef struct vv_command {
     const char *name;
     vv_handler handler;     /* an image command, or one not yet on the store */
     vv_store_handler store; /* or a store command (virsh/) */
     const char *synopsis;   /* arguments, as in "create -f FMT ... FILE [SIZE]" */
     const char *summary;    /* one line of help */
+    const vv_option_help *options;   /* every option it takes, one line each (help.c) */
 } vv_command;
+
+/* Print the "Options:" section of a -h (nothing for an empty list). */
+void vv_print_option_help(const vv_option_help *opts);
+
+/* The option lines of the commands (help.c). */
+extern const vv_option_help vv_help_create[], vv_help_info[], vv_help_convert[], vv_help_map[],
+    vv_help_compare[], vv_help_measure[], vv_help_bench[], vv_help_check[], vv_help_snapshot[],
+    vv_help_bitmap[], vv_help_amend[], vv_help_inflate[], vv_help_eagerzero[], vv_help_sparsify[],
+    vv_help_resize[], vv_help_rebase[], vv_help_commit[], vv_help_iso_ls[], vv_help_iso_extract[],
+    vv_help_iso_create[], vv_help_virsh_none[], vv_help_validate[], vv_help_pool_define_as[],
+    vv_help_pool_build[], vv_help_pool_start[], vv_help_pool_autostart[], vv_help_pool_list[],
+    vv_help_pool_info[], vv_help_pool_dumpxml[], vv_help_vol_create[], vv_help_vol_create_as[],
+    vv_help_vol_create_from[], vv_help_vol_clone[], vv_help_vol_convert[], vv_help_vol_delete[],
+    vv_help_vol_wipe[], vv_help_vol_transfer[], vv_help_vol_resize[], vv_help_vol_inflate[],
+    vv_help_vol_eagerzero[], vv_help_vol_sparsify[], vv_help_vol_map[], vv_help_vol_export[], vv_help_vol_info[],
+    vv_help_vol_pool[], vv_help_vol_list[], vv_help_vol_snapshot_list[], vv_help_vol_snapshot_create[], vv_help_vol_name[], vv_help_secret_set_value[],
+    vv_help_secret_list[];
 
 /* Print the usage of one command to stdout (for -h); returns 0. */
 int vv_command_help(const char *name);

@@ -38,26 +38,41 @@ vv_usage_error(const char *fmt, ...)
     return VV_EXIT_USAGE;
 }
 
+const char *
+vv_error_text(const vdisk_error *err, char buf[VV_ERROR_TEXT_MAX])
+{
+    const char *msg = err->message[0] ? err->message : strerror(-err->code);
+    const char *words = vdisk_store_error_words(err);
+    if (!words)
+        return msg;
+    snprintf(buf, VV_ERROR_TEXT_MAX, "%s: %s", words, msg);
+    return buf;
+}
+
 void
 vv_report(const vdisk_error *err)
 {
-    vv_error("%s", err->message[0] ? err->message : strerror(-err->code));
+    char buf[VV_ERROR_TEXT_MAX];
+    vv_error("%s", vv_error_text(err, buf));
 }
 
 void
 vv_report_ctx(const vdisk_error *err, const char *ctx)
 {
-    vv_error("%s: %s", ctx, err->message[0] ? err->message : strerror(-err->code));
+    char buf[VV_ERROR_TEXT_MAX];
+    vv_error("%s: %s", ctx, vv_error_text(err, buf));
 }
 
 void
 vv_report_file(const vdisk_error *err, const char *file)
 {
+    char buf[VV_ERROR_TEXT_MAX];
+    const char *text = vv_error_text(err, buf);
     size_t n = strlen(file);
-    if (strncmp(err->message, file, n) == 0 && err->message[n] == ':')
-        vv_report(err);
+    if (strncmp(text, file, n) == 0 && text[n] == ':')
+        vv_error("%s", text);
     else
-        vv_report_ctx(err, file);
+        vv_error("%s: %s", file, text);
 }
 
 void

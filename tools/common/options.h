@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <vdisk/vdisk.h>
+#include <vdisk/store-error.h>
 
 #define VV_PROG "vdisk-virsh"
 
@@ -22,6 +23,12 @@ void vv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As vv_error, followed by "Try 'vdisk-virsh --help' ..."; returns VV_EXIT_USAGE. */
 int vv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a vdisk_error (its message already names file and cause). */
+/* The text of an error as the user sees it: the message (or strerror of its
+ * code), with virsh's words for a plugin error's kind and subject in front
+ * ("Storage pool not found: ...", vdisk/store-error.h), as virsh shows a
+ * daemon's.  Returns the message itself or buf. */
+#define VV_ERROR_TEXT_MAX (VDISK_ERROR_MAX + 64)
+const char *vv_error_text(const vdisk_error *err, char buf[VV_ERROR_TEXT_MAX]);
 void vv_report(const vdisk_error *err);
 /* As vv_report, with "<context>: " in front. */
 void vv_report_ctx(const vdisk_error *err, const char *ctx);

@@ -11,6 +11,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
+#include "options.h"
 #include "virsh-args.h"
 
 void
@@ -49,7 +50,8 @@ vv_is_virsh_command(const char *name)
 void
 vv_virsh_report(const vdisk_error *err)
 {
-    vv_virsh_error("%s", err->message[0] ? err->message : strerror(-err->code));
+    char buf[VV_ERROR_TEXT_MAX];
+    vv_virsh_error("%s", vv_error_text(err, buf));
 }
 
 vv_arg *

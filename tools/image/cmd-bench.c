@@ -208,9 +208,10 @@ parse_cache(const char *mode, unsigned *flags)
     return 0;
 }
 
-/* One option; returns 0 to go on, -1 on a bad value, or 1 for -h. */
+/* Set one option's value: 0, or -1 after saying why the value is bad (take_option of
+ * convert and measure differs: it returns an exit status or -1 to go on). */
 static int
-parse_one(int c, bench_args *a)
+set_option(int c, bench_args *a)
 {
     switch (c) {
     case 'c': return parse_counter(optarg, "request count", &a->count);
@@ -270,7 +271,7 @@ parse_args(int argc, char **argv, bench_args *a)
             return vv_command_help("bench");
         if (c == '?' || c == ':')
             return vv_getopt_fail(c, argv);
-        if (parse_one(c, a) < 0)
+        if (set_option(c, a) < 0)
             return 1;
     }
     if (optind != argc - 1)

@@ -52,7 +52,7 @@ parse_cache(const char *mode, bool *direct, bool *no_flush)
 
 /* One option of the command line; returns -1 to go on, else an exit status. */
 static int
-parse_one(int c, char **argv, convert_args *a)
+take_option(int c, char **argv, convert_args *a)
 {
     unsigned long n;
     bool src_direct, src_no_flush;
@@ -108,7 +108,7 @@ parse_args(int argc, char **argv, convert_args *a)
     };
     int c, r;
     while ((c = getopt_long(argc, argv, ":hf:O:co:pqm:t:T:UWl:", longopts, NULL)) != -1)
-        if ((r = parse_one(c, argv, a)) >= 0)
+        if ((r = take_option(c, argv, a)) >= 0)
             return r;
     return -1;
 }

@@ -30,7 +30,7 @@ typedef struct measure_args {
 
 /* One option; returns -1 to go on, else an exit status. */
 static int
-parse_one(int c, char **argv, measure_args *a)
+take_option(int c, char **argv, measure_args *a)
 {
     int sr = vv_secrets_option(&a->secrets, c, optarg);
     if (sr != 0)
@@ -66,7 +66,7 @@ parse_args(int argc, char **argv, measure_args *a)
     };
     int c, r;
     while ((c = getopt_long(argc, argv, ":hf:O:o:U", longopts, NULL)) != -1)
-        if ((r = parse_one(c, argv, a)) >= 0)
+        if ((r = take_option(c, argv, a)) >= 0)
             return r;
     if (argc - optind > 1)
         return (vv_error("At most one filename argument is allowed."), 1);

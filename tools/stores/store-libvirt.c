@@ -2,8 +2,9 @@
  * through libvirt's public API, loaded by the first connection
  * (libvirt-load.h) so that image commands never load libvirt.
  *
- * Errors carry libvirt's own message (virsh prints it as it is) and a kind
- * from libvirt's error code.  The pools' operations are in
+ * Errors carry libvirt's own message (virsh prints it as it is: it has
+ * libvirt's words, so the subject stays 0) and a kind from libvirt's error
+ * code.  The pools' operations are in
  * store-libvirt-pool.c.
  */
 #include <errno.h>
@@ -33,9 +34,11 @@ kind_of(int code, int *errnum)
         *errnum = ENOENT;
         return VDISK_ERR_NOT_FOUND;
     case VIR_ERR_INVALID_ARG:
-    case VIR_ERR_OPERATION_INVALID:
         *errnum = EINVAL;
         return VDISK_ERR_INVALID;
+    case VIR_ERR_OPERATION_INVALID:
+        *errnum = EINVAL;
+        return VDISK_ERR_INVALID_STATE;
     case VIR_ERR_OPERATION_DENIED:
         *errnum = EACCES;
         return VDISK_ERR_PERMISSION;

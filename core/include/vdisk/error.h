@@ -12,6 +12,16 @@
  * found, EBUSY: in use, ...); where it does not -- a corrupt header reported
  * as EINVAL, say -- the code that raises the error names the kind with
  * vdisk_error_set_kind.
+ *
+ * An error may also name its subject: what was not found, or is in the
+ * wrong state, in the terms of the layer that raised it.  libvdisk leaves
+ * it 0 (its messages name the file or image themselves); the plugin sets
+ * its own values (vdisk/store-error.h: pool, volume, secret), from which
+ * the layers above it derive what libvirt and virsh say about such an
+ * error ("Storage volume not found: ", VIR_ERR_NO_STORAGE_VOL).  An int
+ * rather than a kind per subject so that libvdisk knows nothing of pools:
+ * the kind stays what any caller can decide on (not found), the subject
+ * refines it for the layer that knows the words.
  */
 #ifndef VDISK_ERROR_H
 #define VDISK_ERROR_H
@@ -40,17 +50,21 @@ typedef enum vdisk_error_kind {
     VDISK_ERR_IO,              /* EIO: the storage failed */
     VDISK_ERR_CANCELLED,       /* ECANCELED: the caller's progress callback stopped the operation */
     VDISK_ERR_NO_MEMORY,       /* ENOMEM */
+    VDISK_ERR_INVALID_STATE,   /* the object is not in a state that allows the operation
+                                * (not active, already active, still active): never defaulted */
 } vdisk_error_kind;
 
 typedef struct vdisk_error {
     int code;                       /* negative errno; 0 when no error */
     char message[VDISK_ERROR_MAX];  /* "disk.qcow2: L2 table at 0x50000 is not cluster aligned" */
     vdisk_error_kind kind;          /* VDISK_ERR_NONE when no error */
+    int subject;                    /* what the error is about, in the raising layer's own
+                                     * terms; 0 (libvdisk's errors): what the message names */
 } vdisk_error;
 
 /* Record an error.  Returns -errnum so callers can `return vdisk_error_set(...)`.
  * err may be NULL.  errnum is a positive errno value (EINVAL, EIO, ...); the
- * kind is vdisk_error_kind_from_errno(errnum). */
+ * kind is vdisk_error_kind_from_errno(errnum), the subject 0. */
 int vdisk_error_set(vdisk_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -73,7 +87,8 @@ vdisk_error_kind vdisk_error_kind_from_errno(int errnum);
 const char *vdisk_error_kind_name(vdisk_error_kind kind);
 
 /* Put "<context>: " in front of the existing message (no-op if err is NULL);
- * the code and the kind stay. */
+ * the code, the kind and the subject stay (a layer that words its errors by
+ * subject writes its words into the message first: vdisk_store_error_prefix). */
 void vdisk_error_prefix(vdisk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

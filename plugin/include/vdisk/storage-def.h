@@ -61,7 +61,7 @@ typedef struct vdisk_pool_def {
                                        * 0 = no cap (the default) */
     /* <vdisk:backing><vdisk:outside>allow|refuse</vdisk:outside></vdisk:backing>:
      * whether a volume may have a backing file outside the pool directory
-     * (default: refuse; see README "Safety") */
+     * (default: refuse; see docs/formats.md "Safety") */
     bool backing_outside;
 } vdisk_pool_def;
 

@@ -13,8 +13,11 @@
  *
  * As libvirt: a qcow2 volume without <compat> (and without <features>) is
  * compat 0.10; iso volumes are raw files; raw volumes take no backing store;
- * QEMU's legacy qcow encryption is refused for new volumes.  The options use
- * qemu-img's keys, so vdisk_create_opts_parse() reads them.
+ * QEMU's legacy qcow encryption is refused for new volumes.  The options are
+ * key/value pairs with qemu-img's keys: vdisk_vol_provision_create_opts sets
+ * them, one by one, in the create options (libvdisk's option table); the
+ * plan also spells them as qemu-img's -o would take them, to compare with
+ * the command line libvirt's dir pools run.
  */
 #ifndef VDISK_VOL_PROVISION_H
 #define VDISK_VOL_PROVISION_H
@@ -34,6 +37,14 @@ enum {
     VDISK_VOL_PREALLOC_METADATA = 1u << 0,   /* virsh vol-create --prealloc-metadata */
 };
 
+#define VDISK_VOL_PROVISION_MAX_OPTS 16
+
+/* One create option of the plan, as qemu-img's -o key=value. */
+typedef struct vdisk_vol_provision_opt {
+    char *key;                 /* "compat", "encrypt.cipher-alg"... */
+    char *value;
+} vdisk_vol_provision_opt;
+
 typedef struct vdisk_vol_provision {
     const char *format;        /* qemu-img -f: "raw", "qcow2", or "luks" (a raw LUKS container) */
     uint64_t size;             /* virtual size in bytes */
@@ -41,7 +52,9 @@ typedef struct vdisk_vol_provision {
     const char *backing_file;  /* borrowed from the definition; NULL if none */
     vdisk_prealloc prealloc;   /* also in options as preallocation=... */
     bool encrypted;            /* LUKS: the caller adds the secret (libvirt's key-secret) */
-    char *options;             /* "key=value,..." in libvirt's order; "" if none */
+    vdisk_vol_provision_opt opts[VDISK_VOL_PROVISION_MAX_OPTS];   /* in libvirt's order */
+    size_t n_opts;
+    char *options;             /* opts as "key=value,...": what qemu-img -o would get; "" if none */
 } vdisk_vol_provision;
 
 /* Can a new volume have this format (<format type='...'/>)?  What libvdisk
@@ -58,6 +71,12 @@ void vdisk_vol_format_list_creatable(char *buf, size_t len);
 int vdisk_vol_provision_plan(const vdisk_vol_def *vol, const vdisk_pool_def *pool,
                              unsigned flags, vdisk_vol_provision *out, vdisk_error *err);
 void vdisk_vol_provision_clear(vdisk_vol_provision *p);
+
+/* Fill opts (initialised here) with the plan's format and options, each set
+ * through libvdisk's option table (vdisk_create_opts_set): the first that
+ * libvdisk refuses fails with its message. */
+int vdisk_vol_provision_create_opts(const vdisk_vol_provision *p, vdisk_create_opts *opts,
+                                    vdisk_error *err);
 
 #ifdef __cplusplus
 }
