@@ -15,9 +15,15 @@ For every injected fault that makes the operation fail:
     pool-dumpxml still work, and the same operation without a fault then
     succeeds.
 An operation that succeeds despite the fault (a fallback took over) must
-leave the same consistent result.  VDISK_FAULT_ERRNOS picks the errnos
-(default EIO,ENOSPC).  The counts per operation are printed at the end
-("faults:" lines).
+leave the same consistent result ("absorbed": so far the fsync vdisk's
+close repeats after the final flush it reported, fsyncs of a file about to
+be deleted, the pool directory's fsync after a rename, and a failed hole
+punch or truncate that a discard or a repair may skip).
+
+VDISK_FAULT_ERRNOS picks the errnos (default EIO,ENOSPC); by default each
+step gets one of them in turn, VDISK_FAULT_FULL=1 injects every errno at
+every step (scripts/faults.sh).  The counts per operation are printed at
+the end ("faults:" lines).
 """
 import os
 
