@@ -18,7 +18,7 @@
 #   4e. power-loss crash states: pytest tests/crash -- qcow2 operations on
 #      the record protocol, every crash state they could leave checked with
 #      qemu-img check, a read-back and check -r all; a seeded sample
-#      (VDISK_CRASH_STATES states per operation, 30 here).
+#      (VDISK_CRASH_STATES states per operation, 20 here).
 #      The full enumeration: scripts/crash-states.sh
 #   4f. I/O faults: pytest tests/faults -- EIO / ENOSPC at every write,
 #      flush and allocation of image and pool operations (LD_PRELOAD shim);
@@ -198,7 +198,7 @@ fi
 if [ $build_ok = 1 ]; then
     heading "power-loss crash states (pytest tests/crash, seeded sample)"
     crash_start=$SECONDS
-    VDISK_CRASH_STATES=${VDISK_CRASH_STATES:-30} pytest_suite crash "$logs/crash.log" -s tests/crash
+    VDISK_CRASH_STATES=${VDISK_CRASH_STATES:-20} pytest_suite crash "$logs/crash.log" -s tests/crash
     summary[-1]="${summary[-1]} ($((SECONDS - crash_start)) s)"
     grep -a '^crash states:' "$logs/crash.log" | sort -u
     awk -F'[:,] *' '/^crash states:/ && !seen[$0]++ {

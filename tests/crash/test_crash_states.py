@@ -1,25 +1,17 @@
-"""Power-loss crash states of qcow2 metadata operations.
+"""Power-loss crash states of qcow2 metadata operations: snapshot create,
+allocating guest writes (with and without lazy refcounts, a new refcount
+block) and resize grow; test_crash_ops.py has the others.
 
 Each operation runs on an image opened as vdisk-record:PATH (the record
 protocol of test builds logs every write, zero, discard, truncate and
 flush).  crashgen.py turns the log into the images a power loss could
-leave; for every one of them:
-
-  - qemu-img check finds no corruption; leaks are allowed (QEMU's own
-    promise).  Two kinds of qemu-img "corruption" are counted apart:
-      dirty   the header's dirty bit is set: refcounts may be inconsistent
-              by the spec, and any writer (vdisk or QEMU) repairs before use.
-              Lazy refcounts set it on purpose; snapshot -c sets it (v3)
-              around the refcount/COPIED window no write order can close.
-              Checked: QEMU's read-write open leaves it clean (not with
-              lazy refcounts: QEMU cannot repair a data cluster past the
-              end of the file; vdisk's check -r all can);
-      copied  only OFLAG_COPIED flags disagreeing with refcounts a leak
-              raised (tests/interop/crash_common.py): harmless, repaired by
-              check -r all; allowed only where no dirty bit exists (v2);
-  - vdisk opens it and reads back every byte whose write was followed by a
-    completed flush before the crash;
-  - vdisk-virsh check -r all leaves it clean for qemu-img check.
+leave, and crashcheck.py checks every one of them: qemu-img check finds no
+corruption (leaks allowed; "dirty" and "copied" states counted apart, see
+there), vdisk reads back every byte whose write was followed by a
+completed flush, and vdisk-virsh check -r all leaves it clean.  snapshot -c
+sets the dirty bit (v3) around the refcount/COPIED window no write order
+can close (core/qcow2/snapshot-window.c); v2 images keep it as stale
+COPIED flags, as with QEMU.
 
 The counts per operation are printed at the end ("crash states:" lines).
 CI runs a seeded sample (VDISK_CRASH_STATES states per operation, default

@@ -49,38 +49,49 @@ def dirty(f):
     return int.from_bytes(data[4:8], "big") >= 3 and bool(int.from_bytes(data[72:80], "big") & 1)
 
 
-def image_ok(tools, f, regions=()):
+def opener(f, passfile=None):
+    """qemu-img / qemu-io / vdisk-virsh arguments that open f (with the key
+    in passfile when it is encrypted)."""
+    if not passfile:
+        return ["-f", "qcow2", f]
+    return ["--object", f"secret,id=k0,file={passfile}", "--image-opts",
+            f"driver=qcow2,file.filename={f},encrypt.key-secret=k0"]
+
+
+def image_ok(tools, f, regions=(), passfile=None):
     """Reasons f is not a consistent qcow2 whose regions read back."""
     if not f.exists():
         return [f"{f.name} is gone"]
-    p = qemu_img(tools, "check", "-f", "qcow2", f, check=False)
+    p = qemu_img(tools, "check", *opener(f, passfile), check=False)
     why = []
     if p.returncode == 2 and dirty(f):
         # Refcounts may disagree under the dirty bit: the next writer repairs.
         copy = f.with_name("repaired.qcow2")
         copy.write_bytes(f.read_bytes())
-        run([tools["virsh"], "check", "-q", "-r", "all", copy], check=False)
-        p = qemu_img(tools, "check", "-f", "qcow2", copy, check=False)
+        run([tools["virsh"], "check", "-q", "-r", "all", *opener(copy, passfile)], check=False)
+        p = qemu_img(tools, "check", *opener(copy, passfile), check=False)
         if p.returncode != 0:
             why.append(f"dirty and not repaired: qemu-img check exit {p.returncode}")
     elif p.returncode not in (0, 3):
         why.append(f"qemu-img check exit {p.returncode}: {p.stdout.strip()} {p.stderr.strip()}")
     if regions:
         cmds = [a for pat, off, ln in regions for a in ("-c", f"read -P {pat} {off} {ln}")]
-        r = run([tools["qemu_io"], "-r", "-U", "-f", "qcow2", *cmds, f], check=False)
+        r = run([tools["qemu_io"], "-r", "-U", *cmds, *opener(f, passfile)], check=False)
         if r.returncode or "Pattern verification failed" in r.stdout:
             why.append(f"data lost: {r.stdout.strip()[-200:]}")
     return why
 
 
-def image_case(tools, name, argv, prepare, target="img.qcow2", regions=(), created=False):
+def image_case(tools, name, argv, prepare, target="img.qcow2", regions=(), created=False,
+               passfile=None):
     """An operation on one image (target) that must stay consistent; a
-    created target must be gone after a failure."""
+    created target must be gone after a failure.  passfile: the name of
+    the encrypted image's passphrase file."""
     def judge(d, failed):
         f = d / target
         if created and failed:
             return [f"{target} left behind"] if f.exists() else []
-        return image_ok(tools, f, regions)
+        return image_ok(tools, f, regions, passfile and d / passfile)
     return Case(name, prepare, argv, judge, names=[target])
 
 
@@ -123,8 +134,11 @@ def cases(tools):
         why = image_ok(tools, d / "base.qcow2", [("0x11", 0, "128k")])
         return why + image_ok(tools, img(d), [("0x12", "2M", "128k")])
 
-    out_ok = lambda d, failed: ([f"out.qcow2 left behind"] if (d / "out.qcow2").exists() else []) \
-        if failed else image_ok(tools, d / "out.qcow2", DATA)  # noqa: E731
+    def out_ok(d, failed):
+        if failed:
+            return ["out.qcow2 left behind"] if (d / "out.qcow2").exists() else []
+        return image_ok(tools, d / "out.qcow2", DATA)
+
     yield image_case(tools, "create qcow2", lambda d: [v, "create", "-q", "-f", "qcow2",
                      d / "img.qcow2", "4M"], lambda d: None, created=True)
     yield image_case(tools, "create qcow2 preallocation=falloc",
@@ -161,6 +175,47 @@ def cases(tools):
                      base_image(tools), regions=DATA)
     yield image_case(tools, "check -r all (leaks)",
                      lambda d: [v, "check", "-q", "-r", "all", img(d)], leaky, regions=DATA)
+    def with_bitmaps(d):
+        base_image(tools)(d)
+        qemu_img(tools, "bitmap", "--add", img(d), "b1")
+        qemu_img(tools, "bitmap", "--add", img(d), "b2")
+        run([tools["qemu_io"], "-f", "qcow2", "-c", "write -P 0x14 1M 64k", img(d)])
+
+    def encrypted(d):
+        (d / "pw").write_text("fault-test")
+        (d / "pw2").write_text("fault-test-2")
+        qemu_img(tools, "create", "-q", "-f", "qcow2", "--object", f"secret,id=k0,file={d}/pw",
+                 "-o", "encrypt.format=luks,encrypt.key-secret=k0,encrypt.iter-time=50",
+                 img(d), "4M")
+        run([tools["qemu_io"], *opener(img(d), d / "pw"), "-c", "write -P 0x11 0 256k"])
+
+    def keyed(d, *args):
+        return [v, *args, "--object", f"secret,id=k0,file={d}/pw", "--image-opts",
+                f"driver=qcow2,file.filename={img(d)},encrypt.key-secret=k0"]
+
+    yield image_case(tools, "guest writes (extended_l2=on)",
+                     lambda d: [io, "-f", "qcow2", img(d), "-c", "write -P 0x31 1M 4k", "-c",
+                                "write -z 2M 2k", "-c", "flush"],
+                     lambda d: make_image(tools, img(d), "extended_l2=on",
+                                          writes=["write -P 0x11 0 256k",
+                                                  "write -P 0x12 2M 128k"]),
+                     regions=[DATA[0], ("0x12", 2 * MB + 2048, 126 * 1024)])
+    yield image_case(tools, "bitmap --merge, --remove",
+                     lambda d: [v, "bitmap", "--merge", "b1", "--remove", img(d), "b2"],
+                     with_bitmaps, regions=DATA)
+    yield image_case(tools, "guest writes (LUKS in qcow2)",
+                     lambda d: [io, "-f", "qcow2", "-s", d / "pw", img(d), "-c",
+                                "write -P 0x31 1M 192k", "-c", "flush"],
+                     encrypted, regions=[DATA[0]], passfile="pw")
+    yield image_case(tools, "amend LUKS key slot add",
+                     lambda d: keyed(d, "amend", "--object", f"secret,id=k1,file={d}/pw2",
+                                     "-o", "encrypt.state=active,encrypt.new-secret=k1,"
+                                     "encrypt.keyslot=2,encrypt.iter-time=10"),
+                     encrypted, regions=[DATA[0]], passfile="pw")
+    yield Case("rebase -u", chain,
+               lambda d: [v, "rebase", "-u", "-b", "newbase.qcow2", "-F", "qcow2", img(d)],
+               lambda d, failed: image_ok(tools, img(d), [("0x12", "2M", "128k")]),
+               names=["img.qcow2"])
     yield Case("commit", chain, lambda d: [v, "commit", img(d)], chain_ok,
                names=["img.qcow2", "base.qcow2"])
     yield Case("rebase (safe)", chain,
@@ -199,9 +254,8 @@ def make_pool(tools, d, volumes=()):
         virsh(tools, d, "vol-create-as", "pool", name, "4M", "--format", "qcow2")
 
 
-def registry_ok(tools, d, op_argv):
-    """Reasons the registry or the pool is left broken: its listings fail,
-    or the operation cannot be done again without a fault."""
+def registry_ok(tools, d):
+    """Reasons the registry or the pool is left broken: its listings fail."""
     why = []
     for args in (["pool-list", "--all"], ["pool-dumpxml", "pool"], ["vol-list", "pool"]):
         p = virsh(tools, d, *args, check=False)
@@ -215,7 +269,7 @@ def pool_case(tools, name, prepare, args, judge_extra):
         return [tools["virsh"], *args(d)]
 
     def judge(d, failed):
-        why = registry_ok(tools, d, args(d))
+        why = registry_ok(tools, d)
         why += judge_extra(d, failed)
         return why
     return Case(name, prepare, argv, judge, names=["v1", "v2", "p2", "pool", "registry"],
