@@ -246,7 +246,8 @@ is_protocol_name(const char *name)
     vdisk_location loc;
     if (vdisk_location_parse(name, &loc, NULL) < 0)
         return false;
-    bool remote = loc.kind != VDISK_LOCATION_FILE;
+    /* vdisk-record:PATH (test builds) has PATH's directory. */
+    bool remote = loc.kind != VDISK_LOCATION_FILE && loc.kind != VDISK_LOCATION_RECORD;
     vdisk_location_clear(&loc);
     return remote;
 }

@@ -8,7 +8,12 @@
  *   falloc     new refcount structures after the L1 table, then all data
  *   full       clusters in one run (fallocated, or written with zeros),
  *              then the L2 tables
- * The full header (feature table, backing file) is written last.
+ * The full header (feature table, backing file) is written last, after a
+ * sync of everything it names; the bootstrap header itself follows a sync
+ * of its refcount table and block.  So a power loss during a create leaves
+ * a file without a header (not an image yet, as a failed create that could
+ * not remove it), the bootstrap image (empty, leaks at worst) or the final
+ * one (tests/crash checks every such state).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,7 +49,10 @@ header_params(const vdisk_create_opts *o, struct qcow2_header_params *p)
         p->compat |= QCOW2_COMPAT_LAZY_REFCOUNTS;
 }
 
-/* Header, refcount table and one refcount block counting those three. */
+/* Header, refcount table and one refcount block counting those three.
+ * The header goes last, after a sync: a power loss before it leaves a file
+ * without a qcow2 header (not an image yet), never a header whose refcount
+ * table is missing. */
 static int
 write_bootstrap(vdisk_file *file, const vdisk_create_opts *o, vdisk_error *err)
 {
@@ -59,8 +67,12 @@ write_bootstrap(vdisk_file *file, const vdisk_create_opts *o, vdisk_error *err)
         qcow2_put_be64(buf + cs, 2 * cs);
         for (uint64_t i = 0; i < 3; i++)
             qcow2_refcount_write_entry(buf + 2 * cs, i, p.refcount_order, 1);
-        r = vdisk_file_pwrite(file, buf, 3 * cs, 0, err);
+        r = vdisk_file_pwrite(file, buf + cs, 2 * cs, cs, err);
     }
+    if (r == 0)
+        r = vdisk_file_flush(file, err);
+    if (r == 0)
+        r = vdisk_file_pwrite(file, buf, cs, 0, err);
     free(buf);
     return r;
 }
@@ -254,6 +266,11 @@ qcow2_create(vdisk_file *file, const vdisk_create_opts *opts, vdisk_progress_fn 
         r = prealloc_data(s, opts->size, opts->prealloc, progress, opaque, err);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);
+    /* What the final header names is durable before it (the caller syncs
+     * the header itself): a power loss leaves the bootstrap header or the
+     * final one, each with its tables complete. */
+    if (r == 0)
+        r = vdisk_file_flush(s->file, err);
     if (r == 0)
         r = write_final_header(s, opts, err);
     s->writable = false;   /* everything is written; close must not touch the file */

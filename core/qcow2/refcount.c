@@ -9,6 +9,7 @@
  * point at them, so a crash can only leak clusters.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,10 @@ write_reftable_entries(qcow2_state *s, uint64_t lo, uint64_t hi, vdisk_error *er
 }
 
 /* Switch to a bigger refcount table at `off` (its clusters are already
- * refcounted): write it, sync, repoint the header, free the old one. */
+ * refcounted): write it, sync, repoint the header, free the old one.  A
+ * header update whose sync failed may still have reached the file: the
+ * old table goes back into the header too, since the caller's rollback
+ * frees the new one. */
 static int
 move_reftable(qcow2_state *s, uint64_t off, uint64_t entries, vdisk_error *err)
 {
@@ -241,11 +245,16 @@ move_reftable(qcow2_state *s, uint64_t off, uint64_t entries, vdisk_error *err)
     int r = write_reftable_entries(s, 0, entries, err);
     if (r == 0)
         r = vdisk_file_flush(s->file, err);
-    if (r == 0)
+    bool header_tried = false;
+    if (r == 0) {
+        header_tried = true;
         r = qcow2_header_write_reftable(s, off, s->reftable_clusters, err);
+    }
     if (r < 0) {
         s->reftable_offset = old_off;
         s->reftable_clusters = (uint32_t)old_clusters;
+        if (header_tried)
+            qcow2_header_write_reftable(s, old_off, (uint32_t)old_clusters, NULL);
         return r;
     }
     return qcow2_refcount_update(s, old_off >> s->cluster_bits, old_clusters, -1, false, err);

@@ -4,8 +4,8 @@
  * commit point: a create that fails before it gives back what it took
  * (rollback_create), so a full disk leaves no leaks.  On version 3 images
  * the dirty bit covers the window in which refcounts and COPIED flags may
- * disagree on disk (window_open / window_close); snapshot.c has the
- * ordering rules this file follows.
+ * disagree on disk (snapshot-window.c); snapshot.c has the ordering rules
+ * this file follows.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -87,41 +87,6 @@ raise_refcounts(qcow2_state *s, vdisk_error *err)
     return 0;
 }
 
-/* Refcounts and the COPIED flags that follow them live in different
- * clusters: no write order keeps them agreeing at every instant, and
- * qemu-img check counts either disagreement as corruption.  On version 3
- * images the dirty bit covers that window, so that a crash inside it is
- * repaired by the next writer (vdisk or QEMU) before any use.  Sets
- * *opened when this call set the bit (lazy refcounts may own it already). */
-static int
-window_open(qcow2_state *s, bool *opened, vdisk_error *err)
-{
-    *opened = false;
-    if (s->version < 3 || (s->incompat & QCOW2_INCOMPAT_DIRTY))
-        return 0;
-    int r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat | QCOW2_INCOMPAT_DIRTY, err);
-    if (r == 0) {
-        s->incompat |= QCOW2_INCOMPAT_DIRTY;
-        *opened = true;
-    }
-    return r;
-}
-
-/* Clear the bit window_open set, once everything before it is synced. */
-static int
-window_close(qcow2_state *s, vdisk_error *err)
-{
-    int r = qcow2_flush_metadata(s, err);
-    if (r == 0)
-        r = vdisk_file_flush(s->file, err);
-    if (r == 0)
-        r = qcow2_header_write_u64(s, QCOW2_HDR_INCOMPAT, s->incompat & ~QCOW2_INCOMPAT_DIRTY,
-                                   err);
-    if (r == 0)
-        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
-    return r;
-}
-
 /* Everything of a create up to its commit point: the refcounts raised,
  * COPIED flags cleared, the L1 copy and the new snapshot table written
  * (in *tbl_off).  On failure the refcounts are rolled back. */
@@ -172,7 +137,7 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
         r = qcow2_flush_metadata(s, err);   /* earlier writes, in their order */
     bool window = false;
     if (r == 0)
-        r = window_open(s, &window, err);
+        r = qcow2_snap_window_open(s, &window, err);
     uint64_t tbl_off = 0;
     size_t entries = n;
     bool rolled_back = false;
@@ -186,7 +151,7 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
     /* A create rolled back clears the bit too; a failed commit may or may
      * not have reached the disk, so the bit stays for a repair. */
     if (window && (r == 0 || rolled_back)) {
-        int w = window_close(s, r == 0 ? err : NULL);
+        int w = qcow2_snap_window_close(s, r == 0 ? err : NULL);
         if (r == 0)
             r = w;
     }

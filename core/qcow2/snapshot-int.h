@@ -1,6 +1,7 @@
 /* What snapshot.c shares with snapshot-create.c: the reference walk over an
- * L1 table, the headroom check, the L1 writer and the unordered write-back
- * that every snapshot operation uses (snapshot.c says why each is safe). */
+ * L1 table, the headroom check, the L1 writer, the unordered write-back
+ * that every snapshot operation uses (snapshot.c says why each is safe)
+ * and the dirty bit over the refcount/COPIED window (snapshot-window.c). */
 #ifndef VDISK_QCOW2_SNAPSHOT_INT_H
 #define VDISK_QCOW2_SNAPSHOT_INT_H
 
@@ -24,6 +25,14 @@ int qcow2_snap_write_l1_table(qcow2_state *s, const uint64_t *l1, uint32_t n, ui
 int qcow2_snap_flush_unordered(qcow2_state *s, vdisk_error *err);
 /* Clusters of an L1 table of n entries. */
 uint64_t qcow2_snap_l1_clusters(const qcow2_state *s, uint32_t n);
+/* Set the dirty bit over the window in which refcounts and COPIED flags
+ * may disagree on disk (version 3 images; snapshot-window.c says why no
+ * order closes it).  *opened tells whether this call set it (lazy
+ * refcounts or an earlier repair may own it already). */
+int qcow2_snap_window_open(qcow2_state *s, bool *opened, vdisk_error *err);
+/* Clear the bit qcow2_snap_window_open set, once everything before it is
+ * synced. */
+int qcow2_snap_window_close(qcow2_state *s, vdisk_error *err);
 /* EROFS naming `what` unless the image is writable. */
 int qcow2_snap_need_writable(qcow2_state *s, const char *what, vdisk_error *err);
 

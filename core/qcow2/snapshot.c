@@ -17,9 +17,9 @@
  * at worst leaked clusters.  Refcounts and the COPIED flags that follow
  * them are written back one right after the other (qcow2_snap_flush_unordered): a
  * killed process leaves them disagreeing only within that instant, and on
- * version 3 images the dirty bit covers that window during a create
- * (window_open in snapshot-create.c), so that a power loss inside it is
- * repaired before use.
+ * version 3 images the dirty bit covers that window during a create, an
+ * apply and a delete (snapshot-window.c, which also says why version 2
+ * images keep it), so that a power loss inside it is repaired before use.
  *
  * Snapshot calls hold s->lock throughout; they are not to run while other
  * calls use the handle (snapshot.h).
@@ -505,13 +505,19 @@ apply_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     int r = read_and_find(s, id_or_name, &v, &n, &len, &i, err);
     if (r < 0)
         return r;
-    r = apply_one(s, &v[i], err);
+    /* A failure leaves the bit set: the next writer repairs. */
+    bool window = false;
+    r = qcow2_snap_window_open(s, &window, err);
+    if (r == 0)
+        r = apply_one(s, &v[i], err);
     if (r == 0)
         r = set_size(s, v[i].disk_size, err);
     if (r == 0)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
         r = qcow2_snap_flush_unordered(s, err);
+    if (r == 0 && window)
+        r = qcow2_snap_window_close(s, err);
     qcow2_snapshots_free(v, n);
     return r;
 }
@@ -548,6 +554,10 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
     r = qcow2_snapshot_read_l1(s, &sn, sn.l1_size, &l1, err);
     if (r == 0)
         r = qcow2_mark_dirty(s, err);
+    /* A failure leaves the bit set: the next writer repairs. */
+    bool window = false;
+    if (r == 0)
+        r = qcow2_snap_window_open(s, &window, err);
     if (r == 0) {
         memmove(&v[i], &v[i + 1], (n - (size_t)i - 1) * sizeof(*v));
         r = qcow2_snapshots_write(s, v, n - 1, len, err);
@@ -563,6 +573,8 @@ delete_locked(qcow2_state *s, const char *id_or_name, vdisk_error *err)
         r = qcow2_update_snapshot_refcount(s, s->l1, s->l1_size, 0, true, err);
     if (r == 0)
         r = qcow2_snap_flush_unordered(s, err);
+    if (r == 0 && window)
+        r = qcow2_snap_window_close(s, err);
     free(l1);
     qcow2_snapshots_free(v, n);
     return r;

@@ -27,3 +27,12 @@ def tools():
         pytest.fail("qemu-img / qemu-io are missing (Debian package qemu-utils)")
     return {"virsh": str(VDISK_VIRSH), "io": str(VDISK_IO), "qemu_img": qemu_img,
             "qemu_io": qemu_io}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The counts per operation, one "crash states:" line each."""
+    import crashcheck
+    if crashcheck.REPORT:
+        terminalreporter.write_line("")
+        for line in crashcheck.REPORT:
+            terminalreporter.write_line(line)
