@@ -59,6 +59,9 @@ static const soak_variant variants[] = {
     { "qcow2-extl2", VDISK_FORMAT_QCOW2, "extended_l2=on,cluster_size=32768", false, false, 32768 },
     { "qcow2-compressed", VDISK_FORMAT_QCOW2, "compression_type=zstd", false, true, 65536 },
     { "qcow2-luks", VDISK_FORMAT_QCOW2, NULL, true, false, 65536 },
+    { "vmdk", VDISK_FORMAT_VMDK, NULL, false, false, 0 },
+    { "vpc", VDISK_FORMAT_VPC, NULL, false, false, 0 },
+    { "vhdx", VDISK_FORMAT_VHDX, NULL, false, false, 0 },
 };
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
@@ -176,8 +179,9 @@ ask_qemu(const soak_variant *v, const char *dir, const char *image, const char *
         fprintf(stderr, "vdisk-soak: %s: %s\n", secret_file, strerror(errno));
         return -1;
     }
-    if (v->format == VDISK_FORMAT_QCOW2) {
-        char *plain[] = { "qemu-img", "check", "-q", "-f", "qcow2", (char *)image, NULL };
+    if (v->format == VDISK_FORMAT_QCOW2 || v->format == VDISK_FORMAT_VMDK ||
+        v->format == VDISK_FORMAT_VHDX) {
+        char *plain[] = { "qemu-img", "check", "-q", "-f", (char *)fmt, (char *)image, NULL };
         char *keyed[] = { "qemu-img", "check", "-q", "--object", object, "--image-opts",
                           img_opts, NULL };
         int r = run_tool(v->luks ? keyed : plain);
