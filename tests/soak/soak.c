@@ -47,21 +47,26 @@ typedef struct soak_variant {
     const char *options;         /* qemu-img -o list, or NULL */
     bool luks;                   /* encrypted (LUKS1; qcow2 encrypt.format=luks) */
     bool compressed;             /* compressed writes (whole clusters) */
-    uint32_t cluster;            /* cluster size the options give (compressed regions) */
+    uint32_t cluster;            /* compressed: the cluster size (regions of two clusters) */
+    bool backing;                /* over a raw backing file full of data (COW from it) */
 } soak_variant;
 
 static const soak_variant variants[] = {
-    { "raw", VDISK_FORMAT_RAW, NULL, false, false, 0 },
-    { "luks", VDISK_FORMAT_LUKS, NULL, true, false, 0 },
-    { "qcow2", VDISK_FORMAT_QCOW2, NULL, false, false, 65536 },
-    { "qcow2-4k-lazy", VDISK_FORMAT_QCOW2, "cluster_size=4096,lazy_refcounts=on,refcount_bits=4",
-      false, false, 4096 },
-    { "qcow2-extl2", VDISK_FORMAT_QCOW2, "extended_l2=on,cluster_size=32768", false, false, 32768 },
-    { "qcow2-compressed", VDISK_FORMAT_QCOW2, "compression_type=zstd", false, true, 65536 },
-    { "qcow2-luks", VDISK_FORMAT_QCOW2, NULL, true, false, 65536 },
-    { "vmdk", VDISK_FORMAT_VMDK, NULL, false, false, 0 },
-    { "vpc", VDISK_FORMAT_VPC, NULL, false, false, 0 },
-    { "vhdx", VDISK_FORMAT_VHDX, NULL, false, false, 0 },
+    { .name = "raw", .format = VDISK_FORMAT_RAW },
+    { .name = "luks", .format = VDISK_FORMAT_LUKS, .luks = true },
+    { .name = "qcow2", .format = VDISK_FORMAT_QCOW2 },
+    { .name = "qcow2-4k-lazy", .format = VDISK_FORMAT_QCOW2,
+      .options = "cluster_size=4096,lazy_refcounts=on,refcount_bits=4" },
+    { .name = "qcow2-extl2", .format = VDISK_FORMAT_QCOW2,
+      .options = "extended_l2=on,cluster_size=32768" },
+    { .name = "qcow2-compressed", .format = VDISK_FORMAT_QCOW2, .options = "compression_type=zstd",
+      .compressed = true, .cluster = 65536 },
+    { .name = "qcow2-luks", .format = VDISK_FORMAT_QCOW2, .luks = true },
+    { .name = "qcow2-backing", .format = VDISK_FORMAT_QCOW2, .options = "cluster_size=16384",
+      .backing = true },
+    { .name = "vmdk", .format = VDISK_FORMAT_VMDK },
+    { .name = "vpc", .format = VDISK_FORMAT_VPC },
+    { .name = "vhdx", .format = VDISK_FORMAT_VHDX },
 };
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
@@ -203,13 +208,34 @@ ask_qemu(const soak_variant *v, const char *dir, const char *image, const char *
     return 0;
 }
 
+/* The backing file of a variant that has one: random bytes, which are also
+ * the model's starting content. */
 static int
-create_image(const soak_variant *v, const char *path, vdisk_error *err)
+create_backing(const char *path, uint8_t *model, uint64_t seed, vdisk_error *err)
+{
+    uint64_t x = seed | 1;
+    for (uint64_t i = 0; i < SOAK_SIZE; i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(model + i, &x, 8);
+    }
+    if (write_file(path, model, SOAK_SIZE) < 0)
+        return vdisk_error_set_errno(err, errno, "%s", path);
+    return 0;
+}
+
+static int
+create_image(const soak_variant *v, const char *path, const char *backing, vdisk_error *err)
 {
     vdisk_create_opts o;
     vdisk_create_opts_init(&o, v->format);
     o.size = SOAK_SIZE;
     int r = v->options ? vdisk_create_opts_parse(&o, v->options, err) : 0;
+    if (r == 0 && v->backing)
+        r = vdisk_create_opts_set(&o, "backing_file", backing, err);
+    if (r == 0 && v->backing)
+        r = vdisk_create_opts_set(&o, "backing_fmt", "raw", err);
     if (r == 0 && v->luks) {
         o.encrypt.format = VDISK_ENCRYPT_LUKS;
         o.encrypt.iter_time = 10;           /* a test key: PBKDF2 need not be slow */
@@ -264,8 +290,9 @@ verify_reopened(const soak_variant *v, const char *path, const uint8_t *model)
 static int
 soak_variant_run(const soak_variant *v, const soak_args *a, const char *dir)
 {
-    char image[PATH_MAX], model_path[PATH_MAX];
+    char image[PATH_MAX], model_path[PATH_MAX], backing[PATH_MAX];
     snprintf(image, sizeof image, "%s/%s.img", dir, v->name);
+    snprintf(backing, sizeof backing, "%s/%s.base.raw", dir, v->name);
     snprintf(model_path, sizeof model_path, "%s/%s.model.raw", dir, v->name);
     vdisk_error err = {0};
     soak_workload w = {
@@ -278,7 +305,8 @@ soak_variant_run(const soak_variant *v, const soak_args *a, const char *dir)
     int r = -1;
     if (!w.model)
         fprintf(stderr, "vdisk-soak: out of memory\n");
-    else if (create_image(v, image, &err) < 0 || open_image(v, image, VDISK_OPEN_RDWR, &w.img, &err) < 0)
+    else if ((v->backing && create_backing(backing, w.model, a->seed, &err) < 0) ||
+             create_image(v, image, backing, &err) < 0 || open_image(v, image, VDISK_OPEN_RDWR, &w.img, &err) < 0)
         fprintf(stderr, "vdisk-soak: %s: %s\n", v->name, err.message);
     else if (v->format == VDISK_FORMAT_LUKS &&
              vdisk_pread(w.img, w.model, SOAK_SIZE, 0, &err) < 0)
@@ -305,6 +333,8 @@ soak_variant_run(const soak_variant *v, const soak_args *a, const char *dir)
     if (r == 0 && !a->keep) {
         unlink(image);
         unlink(model_path);
+        if (v->backing)
+            unlink(backing);
     }
     return r;
 }

@@ -151,13 +151,14 @@ op_compressed(soak_thread *t, uint64_t off, uint64_t len)
     return 0;
 }
 
-/* Block status of a range: what it calls zero must be zeros in the model. */
+/* Block status of a range through the backing chain: what it calls zero,
+ * or allocated nowhere, must be zeros in the model. */
 static int
 op_status(soak_thread *t, uint64_t off, uint64_t len)
 {
     vdisk_error err = {0};
     vdisk_extent ext;
-    if (vdisk_block_status(t->w->img, off, len, &ext, &err) < 0)
+    if (vdisk_block_status_chain(t->w->img, off, len, &ext, &err) < 0)
         return fail(t, "block status", off, len, err.message);
     if (ext.offset != off || ext.length == 0 || ext.length > len)
         return fail(t, "block status", off, len, "extent outside the queried range");
