@@ -34,10 +34,12 @@
 
 extern char **environ;
 
-#define SOAK_SIZE (32u << 20)
-/* Not a multiple of any sector or cluster size: neighbouring threads share
- * sectors (LUKS read-modify-write) and clusters (qcow2 allocation). */
-#define SOAK_REGION (41u * 1024 + 300)
+/* Default guest size and region: small enough that every cluster is shared
+ * by several threads, and regions not a multiple of any sector or cluster
+ * size, so that neighbouring threads share sectors (LUKS read-modify-write)
+ * and clusters (qcow2 allocation and copy-on-write). */
+#define SOAK_SIZE (8u << 20)
+#define SOAK_REGION (9u * 1024 + 300)
 /* A test passphrase, handed to QEMU in a 0600 file, never in argv. */
 #define SOAK_SECRET "vdisk-soak-passphrase"
 
@@ -75,6 +77,8 @@ typedef struct soak_args {
     unsigned threads;
     uint64_t ops;
     double seconds;
+    uint64_t size;
+    uint64_t region;
     bool only[NVARIANTS];
     bool any_only;
     const char *dir;
@@ -85,7 +89,7 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: vdisk-soak [--seed N] [--threads N] [--ops N | --seconds S]\n"
-                    "                  [--variant NAME]... [--dir DIR] [--keep]\nvariants:");
+                    "                  [--size BYTES] [--region BYTES] [--variant NAME]... [--dir DIR] [--keep]\nvariants:");
     for (size_t i = 0; i < NVARIANTS; i++)
         fprintf(stderr, " %s", variants[i].name);
     fprintf(stderr, "\n");
@@ -95,7 +99,8 @@ usage(void)
 static int
 parse_args(int argc, char **argv, soak_args *a)
 {
-    *a = (soak_args){ .seed = (uint64_t)time(NULL), .threads = 4, .ops = 1500 };
+    *a = (soak_args){ .seed = (uint64_t)time(NULL), .threads = 4, .ops = 3000,
+                      .size = SOAK_SIZE, .region = SOAK_REGION };
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--keep")) {
@@ -114,7 +119,11 @@ parse_args(int argc, char **argv, soak_args *a)
         else if (!strcmp(argv[i - 1], "--seconds")) {
             a->seconds = strtod(v, NULL);
             a->ops = 0;
-        } else if (!strcmp(argv[i - 1], "--dir"))
+        } else if (!strcmp(argv[i - 1], "--size"))
+            a->size = strtoull(v, NULL, 0);
+        else if (!strcmp(argv[i - 1], "--region"))
+            a->region = strtoull(v, NULL, 0);
+        else if (!strcmp(argv[i - 1], "--dir"))
             a->dir = v;
         else if (!strcmp(argv[i - 1], "--variant")) {
             size_t k = 0;
@@ -126,7 +135,8 @@ parse_args(int argc, char **argv, soak_args *a)
         } else
             return usage();
     }
-    if (a->threads < 1 || a->threads > 64 || (a->ops == 0 && a->seconds <= 0))
+    if (a->threads < 1 || a->threads > 64 || (a->ops == 0 && a->seconds <= 0) ||
+        a->size < (1u << 20) || a->size % (1u << 20) || a->region < 512 || a->region > a->size)
         return usage();
     return 0;
 }
@@ -211,26 +221,27 @@ ask_qemu(const soak_variant *v, const char *dir, const char *image, const char *
 /* The backing file of a variant that has one: random bytes, which are also
  * the model's starting content. */
 static int
-create_backing(const char *path, uint8_t *model, uint64_t seed, vdisk_error *err)
+create_backing(const char *path, uint8_t *model, uint64_t size, uint64_t seed, vdisk_error *err)
 {
     uint64_t x = seed | 1;
-    for (uint64_t i = 0; i < SOAK_SIZE; i += 8) {
+    for (uint64_t i = 0; i < size; i += 8) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         memcpy(model + i, &x, 8);
     }
-    if (write_file(path, model, SOAK_SIZE) < 0)
+    if (write_file(path, model, size) < 0)
         return vdisk_error_set_errno(err, errno, "%s", path);
     return 0;
 }
 
 static int
-create_image(const soak_variant *v, const char *path, const char *backing, vdisk_error *err)
+create_image(const soak_variant *v, const char *path, uint64_t size, const char *backing,
+             vdisk_error *err)
 {
     vdisk_create_opts o;
     vdisk_create_opts_init(&o, v->format);
-    o.size = SOAK_SIZE;
+    o.size = size;
     int r = v->options ? vdisk_create_opts_parse(&o, v->options, err) : 0;
     if (r == 0 && v->backing)
         r = vdisk_create_opts_set(&o, "backing_file", backing, err);
@@ -262,7 +273,7 @@ open_image(const soak_variant *v, const char *path, unsigned flags, vdisk_image 
 
 /* Reopen the closed image and compare all of it with the model. */
 static int
-verify_reopened(const soak_variant *v, const char *path, const uint8_t *model)
+verify_reopened(const soak_variant *v, const char *path, const uint8_t *model, uint64_t size)
 {
     vdisk_error err = {0};
     vdisk_image *img;
@@ -272,7 +283,7 @@ verify_reopened(const soak_variant *v, const char *path, const uint8_t *model)
         return -1;
     }
     int r = 0;
-    for (uint64_t off = 0; r == 0 && off < SOAK_SIZE; off += sizeof buf) {
+    for (uint64_t off = 0; r == 0 && off < size; off += sizeof buf) {
         r = vdisk_pread(img, buf, sizeof buf, off, &err);
         if (r < 0)
             fprintf(stderr, "vdisk-soak: reread: %s\n", err.message);
@@ -296,20 +307,20 @@ soak_variant_run(const soak_variant *v, const soak_args *a, const char *dir)
     snprintf(model_path, sizeof model_path, "%s/%s.model.raw", dir, v->name);
     vdisk_error err = {0};
     soak_workload w = {
-        .size = SOAK_SIZE, .threads = a->threads, .seed = a->seed,
+        .size = a->size, .threads = a->threads, .seed = a->seed,
         .ops_per_thread = a->ops, .seconds = a->seconds, .compressed = v->compressed,
         .cluster = v->cluster,
-        .region = v->compressed ? 2u * v->cluster : SOAK_REGION,
-        .model = calloc(1, SOAK_SIZE),
+        .region = v->compressed ? 2u * v->cluster : a->region,
+        .model = calloc(1, a->size),
     };
     int r = -1;
     if (!w.model)
         fprintf(stderr, "vdisk-soak: out of memory\n");
-    else if ((v->backing && create_backing(backing, w.model, a->seed, &err) < 0) ||
-             create_image(v, image, backing, &err) < 0 || open_image(v, image, VDISK_OPEN_RDWR, &w.img, &err) < 0)
+    else if ((v->backing && create_backing(backing, w.model, a->size, a->seed, &err) < 0) ||
+             create_image(v, image, a->size, backing, &err) < 0 || open_image(v, image, VDISK_OPEN_RDWR, &w.img, &err) < 0)
         fprintf(stderr, "vdisk-soak: %s: %s\n", v->name, err.message);
     else if (v->format == VDISK_FORMAT_LUKS &&
-             vdisk_pread(w.img, w.model, SOAK_SIZE, 0, &err) < 0)
+             vdisk_pread(w.img, w.model, a->size, 0, &err) < 0)
         fprintf(stderr, "vdisk-soak: %s: %s\n", v->name, err.message);
     else {
         r = soak_run(&w);
@@ -318,8 +329,8 @@ soak_variant_run(const soak_variant *v, const soak_args *a, const char *dir)
             r = -1;
         }
         if (r == 0)
-            r = verify_reopened(v, image, w.model);
-        if (r == 0 && write_file(model_path, w.model, SOAK_SIZE) < 0) {
+            r = verify_reopened(v, image, w.model, a->size);
+        if (r == 0 && write_file(model_path, w.model, a->size) < 0) {
             fprintf(stderr, "vdisk-soak: %s: %s\n", model_path, strerror(errno));
             r = -1;
         }
