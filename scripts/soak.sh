@@ -21,6 +21,6 @@ if [ -z "$soak" ]; then
     scripts/build.sh -Dtests=true >/dev/null
     soak=$builddir/tests/soak/vdisk-soak
 fi
-variants=11   # the variants vdisk-soak runs (its usage lists them)
+variants=13   # the variants vdisk-soak runs (its usage lists them)
 seconds=$(awk -v h="$hours" -v n="$variants" 'BEGIN { s = h * 3600 / n; print (s < 1 ? 1 : s) }')
 exec "$soak" --seconds "$seconds" "$@"
