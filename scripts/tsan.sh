@@ -37,5 +37,5 @@ done
 if [ $# -eq 0 ]; then
     set -- --seed 20261207 --ops 400
 fi
-"$builddir/tests/soak/vdisk-soak" "$@" || status=1
+"$builddir/tests/soak/vdisk-soak" --dir "$builddir" "$@" || status=1
 exit $status
