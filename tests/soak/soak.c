@@ -385,10 +385,15 @@ main(int argc, char **argv)
     char dir[1024];
     const char *parent = a.dir ? a.dir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, sizeof dir, "%s/vdisk-soak.XXXXXX", parent);
-    if (!mkdtemp(dir)) {
+    char *abs = mkdtemp(dir) ? realpath(dir, NULL) : NULL;
+    if (!abs) {
         fprintf(stderr, "vdisk-soak: %s: %s\n", dir, strerror(errno));
         return 1;
     }
+    /* Absolute: the backing variant's overlay names its backing file by
+     * this path, which qcow2 resolves against the overlay's directory. */
+    snprintf(dir, sizeof dir, "%s", abs);
+    free(abs);
     printf("vdisk-soak: seed %" PRIu64 ", %u threads, %s per variant\n", a.seed, a.threads,
            a.ops ? "bounded ops" : "timed");
     if (a.ops)
