@@ -24,7 +24,11 @@ if [ ! -f "$builddir/build.ninja" ]; then
 fi
 ninja -C "$builddir" >/dev/null
 seeds=$builddir/fuzz-seeds
-tests/fuzz/make-corpus.sh "$seeds" >/dev/null
+# The seeds again when make-corpus.sh changed since they were made.
+if [ ! -d "$seeds" ] || [ tests/fuzz/make-corpus.sh -nt "$seeds" ]; then
+    rm -rf "$seeds"
+    tests/fuzz/make-corpus.sh "$seeds" >/dev/null 2>&1
+fi
 
 prof=$builddir/fuzz-profiles
 rm -rf "$prof"
@@ -51,9 +55,9 @@ llvm-profdata merge -sparse "$prof"/*.profraw -o "$prof/all.profdata"
 # The parsers of untrusted bytes, each a set of source files (DESIGN.md:
 # every one has a fuzz target).
 declare -A parsers=(
-    [qcow2]='core/qcow2/header.c core/qcow2/open.c core/qcow2/cluster.c core/qcow2/io.c core/qcow2/snapshot-table.c core/qcow2/bitmap-dir.c core/qcow2/bitmap.c core/qcow2/refcount.c core/qcow2/check.c core/qcow2/check-overlap.c core/qcow2/check-snapshot.c core/qcow2/check-bitmap.c core/qcow2/check-imrt.c core/qcow2/repair.c core/qcow2/inflate.c core/qcow2/crypt.c'
+    [qcow2]='core/qcow2/header.c core/qcow2/open.c core/qcow2/cluster.c core/qcow2/io.c core/qcow2/snapshot-table.c core/qcow2/bitmap-dir.c core/qcow2/bitmap.c core/qcow2/refcount.c core/qcow2/check.c core/qcow2/check-overlap.c core/qcow2/check-snapshot.c core/qcow2/check-bitmap.c core/qcow2/check-imrt.c core/qcow2/repair.c core/qcow2/crypt.c'
     [luks]='core/crypto/luks-header.c core/crypto/luks-keyslot.c core/crypto/afsplit.c core/crypto/luks-driver.c'
-    [iso9660]='core/iso9660/descriptor.c core/iso9660/dirrec.c core/iso9660/susp.c core/iso9660/rrip.c core/iso9660/eltorito.c core/iso9660/directory.c core/iso9660/reader.c core/iso9660/walk.c core/iso9660/names.c core/iso9660/date.c core/iso9660/zisofs.c'
+    [iso9660]='core/iso9660/descriptor.c core/iso9660/dirrec.c core/iso9660/susp.c core/iso9660/eltorito.c core/iso9660/directory.c core/iso9660/reader.c core/iso9660/walk.c core/iso9660/names.c core/iso9660/date.c core/iso9660/zisofs.c'
     [vhdx]='core/vhdx/header.c core/vhdx/region.c core/vhdx/metadata.c core/vhdx/bat.c core/vhdx/log.c core/vhdx/parent.c core/vhdx/driver.c core/vhdx/io.c'
     [vpc]='core/vpc/footer.c core/vpc/dynheader.c core/vpc/bat.c core/vpc/parent.c core/vpc/driver.c core/vpc/io.c'
     [vdi]='core/vdi/header.c core/vdi/driver.c core/vdi/check.c'
