@@ -7,6 +7,7 @@
  * bounce buffer; the guest sees byte granularity as with any other format.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@ typedef struct luks_state {
     vdisk_sectors *sectors;
     uint64_t payload;          /* bytes */
     uint8_t mk[64];            /* master key (for new key slots); wiped on close */
+    /* Held across the read-modify-write of a partial sector, so that two
+     * requests writing different bytes of one sector cannot both read the
+     * old sector and the second write back lose the first's bytes. */
+    pthread_mutex_t rmw_lock;
 } luks_state;
 
 /* Key material I/O: the header is at offset 0 of the file. */
@@ -94,6 +99,7 @@ luks_open(vdisk_image *img, vdisk_error *err)
         return r;
     }
     img->size = (len - s->payload) / 512 * 512;
+    pthread_mutex_init(&s->rmw_lock, NULL);
     img->priv = s;
     return 0;
 }
@@ -106,6 +112,7 @@ luks_close(vdisk_image *img)
     if (!s)
         return;
     vdisk_sectors_free(s->sectors);
+    pthread_mutex_destroy(&s->rmw_lock);
     vdisk_wipe_free(s, sizeof(*s));
     img->priv = NULL;
 }
@@ -160,8 +167,33 @@ luks_pread(vdisk_image *img, void *buf, uint64_t len, uint64_t off, vdisk_error 
     return r;
 }
 
-/* Write (buf NULL: zeros): partial head/tail sectors are read and merged,
- * the chunk is encrypted in the bounce buffer and written. */
+/* One chunk of a write: the whole sectors [a, e) around [off, off+n),
+ * partial head/tail sectors read and merged, encrypted in bounce and
+ * written (the caller holds rmw_lock when a sector is partial). */
+static int
+write_chunk(vdisk_image *img, uint8_t *bounce, const uint8_t *buf, uint64_t n, uint64_t off,
+            uint64_t a, uint64_t e, vdisk_error *err)
+{
+    luks_state *s = img->priv;
+    int r = 0;
+    if (a != off)
+        r = luks_pread(img, bounce, 512, a, err);
+    if (r == 0 && e != off + n && (e - 512 != a || a == off))
+        r = luks_pread(img, bounce + (e - 512 - a), 512, e - 512, err);
+    if (r < 0)
+        return r;
+    if (buf)
+        memcpy(bounce + (off - a), buf, n);
+    else
+        memset(bounce + (off - a), 0, n);
+    r = vdisk_sectors_encrypt(s->sectors, a / 512, bounce, e - a, err);
+    if (r == 0)
+        r = vdisk_file_pwrite(img->file, bounce, e - a, s->payload + a, err);
+    return r;
+}
+
+/* Write (buf NULL: zeros) in chunks of whole sectors; only chunks with a
+ * partial sector at an edge take rmw_lock (guests write whole sectors). */
 static int
 write_chunks(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off, vdisk_error *err)
 {
@@ -174,19 +206,12 @@ write_chunks(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off, v
     int r = 0;
     while (len > 0 && r == 0) {
         uint64_t a, e, n = step(off, len, &a, &e);
-        if (a != off)
-            r = luks_pread(img, bounce, 512, a, err);
-        if (r == 0 && e != off + n && (e - 512 != a || a == off))
-            r = luks_pread(img, bounce + (e - 512 - a), 512, e - 512, err);
-        if (r < 0)
-            break;
-        if (buf)
-            memcpy(bounce + (off - a), buf, n);
-        else
-            memset(bounce + (off - a), 0, n);
-        r = vdisk_sectors_encrypt(s->sectors, a / 512, bounce, e - a, err);
-        if (r == 0)
-            r = vdisk_file_pwrite(img->file, bounce, e - a, s->payload + a, err);
+        bool partial = a != off || e != off + n;
+        if (partial)
+            pthread_mutex_lock(&s->rmw_lock);
+        r = write_chunk(img, bounce, buf, n, off, a, e, err);
+        if (partial)
+            pthread_mutex_unlock(&s->rmw_lock);
         if (buf)
             buf += n;
         off += n;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +31,14 @@ typedef struct posix_file {
     atomic_bool can_fallocate;
     atomic_bool can_seek_data;
     vdisk_lock lock;            /* QEMU-compatible OFD locks held on fd (lock.c) */
+    /* O_DIRECT only: an unaligned write reads its aligned blocks, merges
+     * and writes them back (bounce_io), then may cut the file back to its
+     * length; it holds this lock exclusively, every other change of the
+     * file (aligned writes, zeroing, holes, allocation, truncation) holds
+     * it shared.  Otherwise a write or a zeroing of other bytes of the
+     * same block, landing between the read and the write back, would be
+     * undone, and the cut could drop a concurrent allocation past the end. */
+    pthread_rwlock_t io_lock;
 } posix_file;
 
 static int
@@ -45,6 +54,7 @@ attach(vdisk_file *f, int fd, bool direct, vdisk_error *err)
     if (!p)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     p->fd = fd;
+    pthread_rwlock_init(&p->io_lock, NULL);
     atomic_init(&p->can_punch_hole, true);
     atomic_init(&p->can_zero_range, true);
     atomic_init(&p->can_fallocate, true);
@@ -120,6 +130,7 @@ file_create(vdisk_file *f, const vdisk_location *loc, bool nocow, vdisk_error *e
         r = vdisk_error_set_errno(err, errno, "%s: cannot truncate", f->path);
     if (r < 0) {
         close(fd);
+        pthread_rwlock_destroy(&p->io_lock);
         free(p);
         f->priv = NULL;
         if (created)
@@ -141,6 +152,7 @@ file_close(vdisk_file *f)
     if (!p)
         return;
     close(p->fd);
+    pthread_rwlock_destroy(&p->io_lock);
     free(p);
     f->priv = NULL;
 }
@@ -238,7 +250,8 @@ static int file_get_length(vdisk_file *f, uint64_t *len, vdisk_error *err);
 static int file_truncate(vdisk_file *f, uint64_t len, vdisk_error *err);
 
 /* O_DIRECT with an unaligned request: go through an aligned bounce buffer
- * covering the enclosing aligned range (read-modify-write for writes). */
+ * covering the enclosing aligned range (read-modify-write for writes: the
+ * caller holds io_lock exclusively). */
 static int
 bounce_io(vdisk_file *f, void *rbuf, const void *wbuf, size_t len, uint64_t off, vdisk_error *err)
 {
@@ -279,13 +292,22 @@ file_pread(vdisk_file *f, void *buf, size_t len, uint64_t off, vdisk_error *err)
     return pread_full(f, buf, len, off, err);
 }
 
-/* Write, through a bounce buffer when O_DIRECT needs one. */
+/* Write, through a bounce buffer when O_DIRECT needs one (io_lock held
+ * exclusively then, shared for an aligned O_DIRECT write). */
 static int
 file_pwrite(vdisk_file *f, const void *buf, size_t len, uint64_t off, vdisk_error *err)
 {
-    if (f->direct && !is_aligned(f, buf, len, off))
-        return bounce_io(f, NULL, buf, len, off, err);
-    return pwrite_full(f, buf, len, off, err);
+    if (!f->direct)
+        return pwrite_full(f, buf, len, off, err);
+    posix_file *p = f->priv;
+    bool bounce = !is_aligned(f, buf, len, off);
+    if (bounce)
+        pthread_rwlock_wrlock(&p->io_lock);
+    else
+        pthread_rwlock_rdlock(&p->io_lock);
+    int r = bounce ? bounce_io(f, NULL, buf, len, off, err) : pwrite_full(f, buf, len, off, err);
+    pthread_rwlock_unlock(&p->io_lock);
+    return r;
 }
 
 /* fdatasync: data and what is needed to read it back. */
@@ -519,6 +541,75 @@ file_host_fd(vdisk_file *f)
     return fd_of(f);
 }
 
+/* ---- O_DIRECT: changes of the file other than writes hold io_lock shared
+ * (see posix_file), so that an unaligned write's read-modify-write never
+ * undoes them.  Buffered files take no lock. */
+
+static void
+shared_begin(vdisk_file *f)
+{
+    if (f->direct)
+        pthread_rwlock_rdlock(&((posix_file *)f->priv)->io_lock);
+}
+
+static void
+shared_end(vdisk_file *f)
+{
+    if (f->direct)
+        pthread_rwlock_unlock(&((posix_file *)f->priv)->io_lock);
+}
+
+/* ftruncate, shared. */
+static int
+locked_truncate(vdisk_file *f, uint64_t len, vdisk_error *err)
+{
+    shared_begin(f);
+    int r = file_truncate(f, len, err);
+    shared_end(f);
+    return r;
+}
+
+/* fallocate, shared. */
+static int
+locked_allocate(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err)
+{
+    shared_begin(f);
+    int r = file_allocate(f, off, len, err);
+    shared_end(f);
+    return r;
+}
+
+/* Eager zeroing, shared. */
+static int
+locked_zero_full(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn progress,
+                 void *opaque, vdisk_error *err)
+{
+    shared_begin(f);
+    int r = file_zero_full(f, off, len, progress, opaque, err);
+    shared_end(f);
+    return r;
+}
+
+/* Hole punching, shared. */
+static int
+locked_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err)
+{
+    shared_begin(f);
+    int r = file_punch_hole(f, off, len, err);
+    shared_end(f);
+    return r;
+}
+
+/* Zeroing, shared. */
+static int
+locked_zero(vdisk_file *f, uint64_t off, uint64_t len, bool may_unmap, vdisk_error *err)
+{
+    shared_begin(f);
+    int r = file_zero(f, off, len, may_unmap, err);
+    shared_end(f);
+    return r;
+}
+
 const struct vdisk_protocol vdisk_protocol_file = {
     .name = "file",
     .open = file_open,
@@ -530,12 +621,12 @@ const struct vdisk_protocol vdisk_protocol_file = {
     .pwrite = file_pwrite,
     .flush = file_flush,
     .get_length = file_get_length,
-    .truncate = file_truncate,
+    .truncate = locked_truncate,
     .allocated = file_allocated,
-    .allocate = file_allocate,
-    .zero = file_zero,
-    .zero_full = file_zero_full,
-    .punch_hole = file_punch_hole,
+    .allocate = locked_allocate,
+    .zero = locked_zero,
+    .zero_full = locked_zero_full,
+    .punch_hole = locked_punch_hole,
     .extent = file_extent,
     .lock = file_lock,
     .same_as = file_same_as,

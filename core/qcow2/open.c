@@ -66,6 +66,7 @@ state_free(qcow2_state *s)
     qcow2_cctx_pool_free(s);
     qcow2_pool_destroy(s);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->rmw_lock);
     pthread_cond_destroy(&s->inflight_done);
     free(s);
 }
@@ -115,6 +116,7 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
     s->name = img->filename;
     s->writable = img->flags & VDISK_OPEN_RDWR;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->rmw_lock, NULL);
     pthread_cond_init(&s->inflight_done, NULL);
     int r = qcow2_header_load(s, err);
     qcow2_pool_init(s);   /* after the header: sized by the cluster size */

@@ -145,6 +145,11 @@ typedef struct qcow2_state {
     pthread_mutex_t lock;
     pthread_cond_t inflight_done;
     struct qcow2_inflight *inflight;
+    /* Encrypted images: held across the read-modify-write of a partial
+     * sector (write.c), so that two requests writing different bytes of one
+     * sector do not both merge into the old sector and lose one update.
+     * Taken before s->lock, never while holding it. */
+    pthread_mutex_t rmw_lock;
     bool writable;
 
     /* header */

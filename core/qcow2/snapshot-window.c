@@ -19,6 +19,7 @@
  * own snapshot code has the same window on both versions (it sets no dirty
  * bit around it).  tests/crash counts those states apart ("copied").
  */
+#include "ordering.h"
 #include "snapshot-int.h"
 
 int

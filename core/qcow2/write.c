@@ -352,23 +352,29 @@ write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, 
     return r;
 }
 
-/* One partial sector: read it (plaintext), merge, write it back whole. */
+/* One partial sector: read it (plaintext), merge, write it back whole,
+ * under rmw_lock (two partial writers of one sector would otherwise both
+ * merge into the old content, and the later write back lose the other's
+ * bytes). */
 static int
 rmw_sector(vdisk_image *img, const uint8_t *buf, uint64_t n, uint64_t off, vdisk_error *err)
 {
     qcow2_state *s = img->priv;
     uint8_t sec[512];
     uint64_t a = off & ~UINT64_C(511);
+    pthread_mutex_lock(&s->rmw_lock);
     int r = qcow2_read_layer(s, sec, 512, a, err);
-    if (r < 0)
-        return r;
-    memcpy(sec + (off - a), buf, n);
-    return qcow2_pwrite(img, sec, 512, a, err);
+    if (r == 0) {
+        memcpy(sec + (off - a), buf, n);
+        r = qcow2_pwrite(img, sec, 512, a, err);
+    }
+    pthread_mutex_unlock(&s->rmw_lock);
+    return r;
 }
 
 /* Encrypted images, guest writes not covering whole sectors:
- * read-modify-write around them.  Note: two writers into the same partial sector at once may lose one
- * update; whole-sector writers (every guest and convert) never do. */
+ * read-modify-write of the partial sectors at the edges (rmw_sector); the
+ * whole sectors between are written as they are. */
 static int
 crypt_pwrite_unaligned(vdisk_image *img, const uint8_t *buf, uint64_t len, uint64_t off,
                              vdisk_error *err)

@@ -280,12 +280,21 @@ lookup_run(vmdk_sparse *s, uint64_t off, uint64_t len, uint32_t *gte, uint32_t *
     return 0;
 }
 
+/* Is a grain entry's data past the end of the file?  -EINVAL (corrupt) if
+ * so, 0 if not.  file_len is read under s->lock: a writer allocating a
+ * grain in another thread extends it. */
 static int
-outside(const vmdk_sparse *s, uint32_t gte, vdisk_error *err)
+check_inside(vmdk_sparse *s, uint32_t gte, vdisk_error *err)
 {
+    pthread_mutex_lock(&s->lock);
+    uint64_t file_len = s->file_len;
+    bool out = vmdk_gte_outside(s, gte);
+    pthread_mutex_unlock(&s->lock);
+    if (!out)
+        return 0;
     return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
                                 "%s: grain at 0x%" PRIx64 " lies outside the file (%" PRIu64
-                                " bytes)", s->name, (uint64_t)gte * VMDK_SECTOR, s->file_len);
+                                " bytes)", s->name, (uint64_t)gte * VMDK_SECTOR, file_len);
 }
 
 /* Read [in, in+bytes) of a run of deflated grains into buf: whole grains
@@ -348,8 +357,9 @@ vmdk_sparse_pread(vmdk_state *st, vmdk_sparse *s, uint8_t *buf, uint64_t len, ui
             memset(buf, 0, bytes);
             break;
         case G_DATA:
-            r = vmdk_gte_outside(s, gte[0]) ? outside(s, gte[0], err)
-                : vdisk_file_pread(s->file, buf, bytes, (uint64_t)gte[0] * VMDK_SECTOR + in, err);
+            r = check_inside(s, gte[0], err);
+            if (r == 0)
+                r = vdisk_file_pread(s->file, buf, bytes, (uint64_t)gte[0] * VMDK_SECTOR + in, err);
             break;
         case G_COMPRESSED:
             r = read_compressed(s, gte, n, buf, in, bytes, err);
@@ -455,8 +465,9 @@ write_grain(vmdk_state *st, vmdk_sparse *s, uint64_t g, const uint8_t *buf, uint
     if (c == G_COMPRESSED)
         return vdisk_error_set(err, EINVAL, "%s: grain %" PRIu64 " is written already: a "
                                "streamOptimized image is append-only", s->name, g);
-    if (vmdk_gte_outside(s, gte))
-        return outside(s, gte, err);
+    r = check_inside(s, gte, err);
+    if (r < 0)
+        return r;
     /* A written grain never moves: its data is rewritten in place. */
     return vdisk_file_pwrite(s->file, buf, n, (uint64_t)gte * VMDK_SECTOR + in, err);
 }

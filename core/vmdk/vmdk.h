@@ -255,7 +255,7 @@ int vmdk_gt_set(vmdk_sparse *s, uint64_t g, uint32_t gte, vdisk_error *err);
 /* Write back what changed: data first, then tables, then directories (and,
  * for a stream, the footer), each step made durable.  Lock held. */
 int vmdk_gt_flush(vmdk_sparse *s, vdisk_error *err);
-/* Is a grain table entry outside the file? (for messages and check) */
+/* Is a grain table entry outside the file? (s->lock held, or no writer) */
 bool vmdk_gte_outside(const vmdk_sparse *s, uint32_t gte);
 
 /* ---- sparse.c ------------------------------------------------------------ */

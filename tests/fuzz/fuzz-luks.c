@@ -8,7 +8,10 @@
  * (the index from the last input byte) in a copy of the input whose writes
  * trap when they leave the key material area: amending a hostile header must
  * never write outside it.  Then the input is opened as a raw LUKS image
- * through the public API, header only (VDISK_OPEN_NO_KEY), and described.
+ * through the public API, header only (VDISK_OPEN_NO_KEY), and described;
+ * and, when its PBKDF2 counts are small, with the passphrase, read-write on
+ * a copy: reads, a write of part of a sector and of whole ones,
+ * write-zeroes, discard and flush (the driver's data paths).
  * Errors are the expected outcome; crashes, leaks and undefined behaviour are
  * what the sanitizers report.
  */
@@ -59,20 +62,23 @@ cheap(const struct vdisk_luks_header *h)
     return true;
 }
 
-static void
+/* Parse the header and, when its PBKDF2 counts are small, unlock it;
+ * true when they are (the public open may then unlock too). */
+static bool
 parse_and_unlock(const uint8_t *data, size_t size)
 {
     struct vdisk_luks_header h;
     struct vdisk_luks_algs a;
     vdisk_error err;
     if (vdisk_luks_header_parse(data, size, size, &h, &a, "fuzz.luks", &err) < 0 || !cheap(&h))
-        return;
+        return false;
     struct input in = { data, size };
     uint8_t mk[64];
     int slot;
     static const char pass[] = "fuzz";
     (void)vdisk_luks_unlock(&h, &a, (const uint8_t *)pass, sizeof(pass) - 1, input_io, &in, mk, &slot,
                             "fuzz.luks", &err);
+    return true;
 }
 
 /* A writable copy of the input; writes outside [0, area) are a bug. */
@@ -128,8 +134,31 @@ erase_one_slot(const uint8_t *data, size_t size)
     free(ar.buf);
 }
 
+/* Data I/O through the unlocked driver: every call may fail on a hostile
+ * image, none may crash. */
 static void
-open_header_only(const uint8_t *data, size_t size)
+exercise_data(vdisk_image *img)
+{
+    vdisk_error err;
+    uint8_t buf[4096];
+    uint64_t size = vdisk_get_size(img);
+    if (size < sizeof(buf))
+        return;
+    (void)vdisk_pread(img, buf, sizeof(buf), 0, &err);
+    (void)vdisk_pread(img, buf, 700, size - 700, &err);
+    memset(buf, 0x5a, sizeof(buf));
+    (void)vdisk_pwrite(img, buf, 300, 100, &err);             /* part of a sector */
+    (void)vdisk_pwrite(img, buf, 1024, size - 1024, &err);    /* whole sectors */
+    (void)vdisk_write_zeroes(img, 1000, 1000, 0, &err);
+    (void)vdisk_discard(img, 512, 2048, &err);
+    (void)vdisk_flush(img, &err);
+    (void)vdisk_pread(img, buf, 2048, 0, &err);
+}
+
+/* Open a memfd copy of the input as a raw LUKS image: header only, or with
+ * the target's passphrase read-write. */
+static void
+open_luks(const uint8_t *data, size_t size, bool with_key)
 {
     int fd = memfd_create("fuzz-luks", MFD_CLOEXEC);
     if (fd < 0)
@@ -140,7 +169,11 @@ open_header_only(const uint8_t *data, size_t size)
     }
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    static const char pass[] = "fuzz";
     vdisk_open_opts opts = { .format = VDISK_FORMAT_LUKS, .flags = VDISK_OPEN_NO_KEY };
+    if (with_key)
+        opts = (vdisk_open_opts){ .format = VDISK_FORMAT_LUKS, .flags = VDISK_OPEN_RDWR,
+                                  .secret = pass, .secret_len = sizeof(pass) - 1 };
     vdisk_image *img = NULL;
     vdisk_error err;
     if (vdisk_open(path, &opts, &img, &err) == 0) {
@@ -148,7 +181,9 @@ open_header_only(const uint8_t *data, size_t size)
         if (vdisk_get_info(img, &info, &err) == 0)
             vdisk_info_clear(&info);
         uint8_t buf[512];
-        if (vdisk_get_size(img) >= sizeof(buf))
+        if (with_key)
+            exercise_data(img);
+        else if (vdisk_get_size(img) >= sizeof(buf))
             (void)vdisk_pread(img, buf, sizeof(buf), 0, &err);   /* refused: no key */
         vdisk_close(img, &err);
     }
@@ -158,8 +193,10 @@ open_header_only(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    parse_and_unlock(data, size);
+    bool small = parse_and_unlock(data, size);
     erase_one_slot(data, size);
-    open_header_only(data, size);
+    open_luks(data, size, false);
+    if (small)
+        open_luks(data, size, true);
     return 0;
 }

@@ -75,6 +75,19 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compat=0.10 "$tmp/src.raw
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compression_type=zstd \
     "$tmp/src.raw" "$dir/v3-c4k-zstd.qcow2"
 
+# Encrypted: LUKS (its header and key material in clusters of the image) and
+# legacy AES.  The target opens them without the passphrase (metadata only);
+# the passphrase goes to qemu-img in a file, never in argv.
+printf fuzz >"$tmp/pass"
+sec=(--object "secret,id=s0,file=$tmp/pass")
+qemu-img create -q -f qcow2 "${sec[@]}" \
+    -o cluster_size=4k,encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10 \
+    "$dir/v3-c4k-luks.qcow2" 1M
+qemu-io "${sec[@]}" -c 'write -P 0x5a 0 8k' \
+    --image-opts "driver=qcow2,encrypt.key-secret=s0,file.filename=$dir/v3-c4k-luks.qcow2" >/dev/null
+qemu-img create -q -f qcow2 "${sec[@]}" -o cluster_size=4k,encrypt.format=aes,encrypt.key-secret=s0 \
+    "$dir/v3-c4k-aes.qcow2" 1M
+
 # fuzz-storage-xml: pool and volume XML in libvirt's dialect with vdisk's
 # namespace, plus libvirt's own storage XML test data when it has been
 # fetched (scripts/fetch-libvirt-source.sh).

@@ -270,6 +270,29 @@ def test_force_share_refused_for_writes(qcow2_image, vio):
     assert p.returncode == 1 and "read-only" in p.stderr, p.stderr
 
 
+# ---- two processes of one tool: vdisk against vdisk, judged by QEMU ----------
+
+OPEN_MODES = {"rw": [], "ro": ["-r"], "ro-shared": ["-r", "-U"]}
+
+
+@pytest.mark.parametrize("holder", OPEN_MODES)
+@pytest.mark.parametrize("contender", OPEN_MODES)
+def test_two_vdisk_processes_as_two_qemu_io(qcow2_image, qemu_io, vio, holder, contender):
+    """A second vdisk-io opening an image a first one holds is let in or
+    refused exactly as a second qemu-io is by a first qemu-io."""
+    argv = [*OPEN_MODES[contender], "-f", "qcow2", "-c", "read -P 0x5a 0 512"]
+    with qemu_io_holder(qcow2_image, "qcow2", *OPEN_MODES[holder]):
+        qemu_allows = qemu_io(*argv, qcow2_image, check=False).returncode == 0
+    with vdisk_io_holder(qcow2_image, "qcow2", *OPEN_MODES[holder]):
+        p = vio(*argv, qcow2_image, check=False)
+        if qemu_allows:
+            assert p.returncode == 0, p.stderr
+        else:
+            assert_in_use(p, qcow2_image, shared=contender != "rw")
+    # The holder's locks went with it: a writer gets in again.
+    vio("-f", "qcow2", qcow2_image, "-c", "read -P 0x5a 0 512")
+
+
 # ---- a real VM ---------------------------------------------------------------
 
 @pytest.mark.skipif(not QEMU_SYSTEM, reason="qemu-system-x86_64 not installed")

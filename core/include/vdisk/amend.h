@@ -1,4 +1,7 @@
 /* libvdisk — changing the options of an existing image, as `qemu-img amend`.
+ *
+ * vdisk_amend needs the handle to itself: no other call on it meanwhile
+ * (image.h, "Thread safety").
  */
 #ifndef VDISK_AMEND_H
 #define VDISK_AMEND_H

@@ -5,6 +5,9 @@
  * Names of backing files are stored as given; relative names are resolved
  * against the directory of the overlay naming them (see
  * vdisk_resolve_backing_name).
+ *
+ * vdisk_rebase and vdisk_commit need their handles to themselves: no other
+ * call on them meanwhile (image.h, "Thread safety").
  */
 #ifndef VDISK_BACKING_H
 #define VDISK_BACKING_H

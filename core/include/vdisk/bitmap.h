@@ -4,6 +4,9 @@
  * when the image is closed (vdisk_close), like every bitmap update; the
  * bitmaps of a qcow2 image are loaded and kept up to date by any writable
  * open (see README, "Persistent dirty bitmaps").  Names are 1 to 1023 bytes.
+ *
+ * vdisk_bitmap needs the handle to itself: no other call on it meanwhile
+ * (image.h, "Thread safety").
  */
 #ifndef VDISK_BITMAP_H
 #define VDISK_BITMAP_H

@@ -9,6 +9,9 @@
  * The image must be opened with VDISK_OPEN_CHECK (and VDISK_OPEN_RDWR to
  * repair): such an open accepts images marked dirty or corrupt and leaves
  * per-entry table damage for the check to report instead of refusing.
+ *
+ * vdisk_check needs the handle to itself: no other call on it meanwhile
+ * (image.h, "Thread safety").
  */
 #ifndef VDISK_CHECK_H
 #define VDISK_CHECK_H

@@ -1,4 +1,8 @@
 /* libvdisk — copying and comparing images.
+ *
+ * vdisk_convert opens its own handles and may run in several threads on
+ * different files; vdisk_compare needs its two handles to itself: no
+ * other call on them meanwhile (image.h, "Thread safety").
  */
 #ifndef VDISK_CONVERT_H
 #define VDISK_CONVERT_H

@@ -109,7 +109,8 @@ typedef struct vdisk_measure {
 } vdisk_measure;
 
 /* What `qemu-img measure` prints: src may be NULL (then opts->size is used);
- * with src, its allocated (non-zero) extents count toward `required`. */
+ * with src, its allocated (non-zero) extents count toward `required` (no
+ * other call on src meanwhile: image.h, "Thread safety"). */
 int vdisk_measure_image(const vdisk_create_opts *opts, vdisk_image *src,
                         vdisk_measure *out, vdisk_error *err);
 

@@ -1,11 +1,53 @@
 /* libvdisk — the format-neutral image handle.
  *
  * An image is opened once and then read, written and queried through these
- * calls whatever its format.  A handle is safe to use from several threads for
- * data I/O (pread, pwrite, write_zeroes, discard, block_status); metadata
- * updates are serialised inside the format driver.  Open, close and
- * get_info are not to be called concurrently with other calls on the same
- * handle.
+ * calls whatever its format.
+ *
+ * Thread safety.  Handles are independent: calls on different handles (of
+ * the same file too, e.g. opened with VDISK_OPEN_FORCE_SHARE) may run at
+ * the same time, and calls that take no handle (probe, create, convert,
+ * format and option helpers) may run in several threads at once on
+ * different files: libvdisk keeps no global mutable state (librbd is
+ * loaded once, under pthread_once).  Each thread passes its own
+ * vdisk_error.  On ONE handle, calls fall in three classes:
+ *
+ *  - Data I/O, any number of threads at once: vdisk_pread, vdisk_pwrite,
+ *    vdisk_write_zeroes, vdisk_discard, vdisk_pwrite_compressed,
+ *    vdisk_flush, vdisk_block_status, vdisk_block_status_chain, and
+ *    vdisk_alloc_map / vdisk_alloc_summary (provision.h: block status plus
+ *    FIEMAP).  Requests on ranges that do not overlap never disturb each
+ *    other, down to the byte: where a driver must read, merge and write
+ *    back a whole unit around a partial one it holds a lock across that
+ *    read-modify-write (LUKS and encrypted qcow2 sectors, the 4 KiB blocks
+ *    of an O_DIRECT file).  Requests on overlapping ranges are not ordered:
+ *    a read overlapping a write may see old or new bytes, and what two
+ *    overlapping writes leave is undefined.  Per format: raw, qcow2 (one
+ *    lock over all metadata; a write that allocates marks its clusters in
+ *    flight so that another request touching them waits, qcow2/write.c),
+ *    LUKS (per-thread cipher contexts, crypto/sectors.c), vmdk, vpc and
+ *    vhdx (a lock over their tables and allocation), and the read-only
+ *    formats (iso, vdi, parallels: nothing changes after open; qed: its
+ *    table cache has a lock).  Checked by tests/soak (threads against a
+ *    byte model: raw, LUKS, qcow2 plain, 4 KiB clusters with lazy
+ *    refcounts, extended L2, compressed, encrypted, over a backing file,
+ *    O_DIRECT; vmdk, vpc, vhdx), also under ThreadSanitizer
+ *    (scripts/tsan.sh).
+ *  - Properties: vdisk_get_size, _get_format, _get_filename,
+ *    _get_cluster_size, _get_backing, _is_read_only read fields that
+ *    only open and the exclusive calls below change: safe alongside data
+ *    I/O.
+ *  - Exclusive: no other call on the handle (nor on a handle of its backing
+ *    chain) may run at the same time: vdisk_close, vdisk_get_info (it reads
+ *    header fields and bitmap state that writes change), and every call that
+ *    changes or walks the metadata as a whole: snapshots (snapshot.h),
+ *    vdisk_amend, vdisk_amend_keyslots, vdisk_bitmap, vdisk_check,
+ *    vdisk_resize, vdisk_rebase, vdisk_commit (both handles), vdisk_inflate,
+ *    vdisk_eagerzero, vdisk_sparsify, and vdisk_compare and
+ *    vdisk_measure_image on the handles they read.  These calls take the
+ *    driver's lock for their own consistency but do not wait for data
+ *    requests in flight (a write to a cluster a snapshot is about to share
+ *    would land in both); the caller serialises them, as QEMU drains a
+ *    device before such operations.
  */
 #ifndef VDISK_IMAGE_H
 #define VDISK_IMAGE_H

@@ -1,6 +1,9 @@
 /* libvdisk — LUKS key slots of an existing image, as `qemu-img amend -o
  * encrypt.state=...` (qcow2 encrypt.format=luks) or `-o state=...` (raw
  * luks images): add a passphrase to a free slot, or erase slots.
+ *
+ * vdisk_amend_keyslots needs the handle to itself: no other call on it
+ * meanwhile (image.h, "Thread safety").
  */
 #ifndef VDISK_KEYSLOT_H
 #define VDISK_KEYSLOT_H

@@ -42,6 +42,10 @@
  * crash leaves at worst leaked clusters (qemu-img check -r leaks).  Progress
  * is reported in guest bytes; returning non-zero from it cancels
  * (-ECANCELED, the image consistent, the work done so far kept).
+ *
+ * Threads (image.h, "Thread safety"): inflate, eagerzero and sparsify need
+ * the handle to themselves; vdisk_alloc_map and vdisk_alloc_summary are
+ * queries like block status and may run alongside data I/O.
  */
 #ifndef VDISK_PROVISION_H
 #define VDISK_PROVISION_H

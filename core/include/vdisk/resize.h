@@ -11,6 +11,9 @@
  * clusters freed, the file truncated after the last used cluster).  A qcow2
  * image with internal snapshots is never shrunk.  A failed resize leaves
  * the image as it was.
+ *
+ * vdisk_resize needs the handle to itself: no other call on it meanwhile
+ * (image.h, "Thread safety").
  */
 #ifndef VDISK_RESIZE_H
 #define VDISK_RESIZE_H

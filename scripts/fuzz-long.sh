@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Long fuzzing run: every libFuzzer target (or those named) in turn, HOURS in
+# all split evenly between them, each growing its corpus in
+# build-fuzz/fuzz-corpus/NAME from the seeds of tests/fuzz/make-corpus.sh.
+#   scripts/fuzz-long.sh HOURS [fuzz-NAME...]     e.g. scripts/fuzz-long.sh 8 fuzz-qcow2 fuzz-vmdk
+# Builds ./build-fuzz as scripts/test.sh does (clang, ASan + UBSan).  A
+# crash stops that target and leaves its input in build-fuzz/fuzz-artifacts
+# (replay: build-fuzz/tests/fuzz/fuzz-NAME build-fuzz/fuzz-artifacts/fuzz-NAME-crash-...);
+# the run goes on with the next target and exits non-zero at the end.  Each
+# grown corpus is then minimised (-merge=1) into build-fuzz/fuzz-corpus-min/NAME,
+# and scripts/fuzz-coverage.sh reports the coverage it reaches.
+# VDISK_FUZZ_JOBS=N runs N fuzzing processes per target (default 1: this
+# machine's two cores are shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 1 ]; then
+    echo "usage: scripts/fuzz-long.sh HOURS [fuzz-NAME...]" >&2
+    exit 2
+fi
+hours=$1
+shift
+jobs=${VDISK_FUZZ_JOBS:-1}
+CC=clang VDISK_BUILD_DIR=build-fuzz scripts/build.sh \
+    -Dfuzzing=true -Ddefault_library=static -Dtests=false >/dev/null
+tests/fuzz/make-corpus.sh build-fuzz/fuzz-seeds >/dev/null
+
+if [ $# -eq 0 ]; then
+    set -- $(find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz-*' -perm -u+x \
+                 -printf '%f\n' | sort)
+fi
+seconds=$(awk -v h="$hours" -v n=$# 'BEGIN { s = int(h * 3600 / n); print (s < 1 ? 1 : s) }')
+mkdir -p build-fuzz/fuzz-artifacts
+status=0
+for name in "$@"; do
+    t=build-fuzz/tests/fuzz/$name
+    [ -x "$t" ] || { echo "$name: no such target in build-fuzz/tests/fuzz" >&2; exit 2; }
+    corpus=build-fuzz/fuzz-corpus/$name
+    mkdir -p "$corpus"
+    seeds=()
+    [ -d build-fuzz/fuzz-seeds/$name ] && seeds=(build-fuzz/fuzz-seeds/$name)
+    echo "$name: ${seconds}s, corpus $corpus"
+    if ! "$t" -max_total_time="$seconds" -len_control=0 -jobs="$jobs" -workers="$jobs" \
+            -artifact_prefix=build-fuzz/fuzz-artifacts/"$name"- \
+            "$corpus" "${seeds[@]}" >build-fuzz/fuzz-artifacts/"$name".log 2>&1; then
+        echo "$name: FAILED (log: build-fuzz/fuzz-artifacts/$name.log)"
+        status=1
+    fi
+    min=build-fuzz/fuzz-corpus-min/$name
+    rm -rf "$min"
+    mkdir -p "$min"
+    "$t" -merge=1 "$min" "$corpus" >/dev/null 2>&1 || true
+    echo "$name: corpus $(ls "$corpus" | wc -l) inputs, minimised $(ls "$min" | wc -l)"
+done
+scripts/fuzz-coverage.sh build-fuzz/fuzz-corpus-min
+exit $status
