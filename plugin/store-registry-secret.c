@@ -4,6 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <vdisk/storage-xml.h>
+
+#include "secret-internal.h"
 
 #include "store-registry.h"
 
@@ -71,4 +76,38 @@ int
 registry_secret_undefine(vdisk_store_secret *secret, vdisk_error *err)
 {
     return vdisk_secret_undefine(reg_of(secret->store), secret->uuid, err);
+}
+
+/* secret_get_value: as libvirt's secret driver, a private secret's value
+ * goes only to root (the registry's files are the owner's either way). */
+int
+registry_secret_get_value(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err)
+{
+    char uuid[VDISK_UUID_STRING_LEN];
+    vdisk_secret_def def;
+    vdisk_uuid_format(secret->uuid, uuid);
+    int r = vdisk_secret_lookup(reg_of(secret->store), uuid, &def, err);
+    if (r < 0)
+        return r;
+    bool hidden = def.private_ && geteuid() != 0;
+    vdisk_secret_def_clear(&def);
+    if (hidden)
+        return vdisk_error_set(err, EPERM, "Invalid secret: secret is private");
+    return vdisk_secret_get_value(reg_of(secret->store), secret->uuid, value, len, err);
+}
+
+/* secret_xml: the registry's definition, formatted as libvirt does. */
+int
+registry_secret_xml(vdisk_store_secret *secret, char **xml, vdisk_error *err)
+{
+    char uuid[VDISK_UUID_STRING_LEN];
+    vdisk_secret_def def;
+    size_t len;
+    vdisk_uuid_format(secret->uuid, uuid);
+    int r = vdisk_secret_lookup(reg_of(secret->store), uuid, &def, err);
+    if (r < 0)
+        return r;
+    r = vdisk_secret_def_format(&def, xml, &len, err);
+    vdisk_secret_def_clear(&def);
+    return r;
 }

@@ -75,6 +75,13 @@ lookup_by_path(vdisk_registry *reg, const char *pool_name, const char *vol, regi
     return r;
 }
 
+/* vol_pool: the registry pool the volume was found in. */
+static int
+registry_vol_pool(vdisk_store_vol *vol, vdisk_store_pool **pool, vdisk_error *err)
+{
+    return registry_pool_lookup(vol->store, vdisk_pool_name(to_vol(vol)->pool), pool, err);
+}
+
 /* vol_lookup: virsh's rules over the registry's pools. */
 static int
 registry_vol_lookup(vdisk_store *store, const char *pool_name, const char *vol, vdisk_store_vol **out,
@@ -328,6 +335,10 @@ static const vdisk_store_ops registry_ops = {
     .pool_define_file = registry_pool_define_file,
     .pool_def_xml = registry_pool_def_xml,
     .pool_define = registry_pool_define,
+    .pool_create_file = registry_pool_create_file,
+    .pool_create = registry_pool_create,
+    .pool_capabilities = registry_pool_capabilities,
+    .pool_find_sources = registry_pool_find_sources,
     .pool_lookup = registry_pool_lookup,
     .pool_free = registry_pool_free,
     .pool_info = registry_pool_info,
@@ -346,6 +357,8 @@ static const vdisk_store_ops registry_ops = {
     .secret_free = registry_secret_free,
     .secret_set_value = registry_secret_set_value,
     .secret_undefine = registry_secret_undefine,
+    .secret_get_value = registry_secret_get_value,
+    .secret_xml = registry_secret_xml,
     .vol_list = registry_vol_list,
     .vol_create_file = registry_vol_create_file,
     .vol_create_file_from = registry_vol_create_file_from,
@@ -355,6 +368,7 @@ static const vdisk_store_ops registry_ops = {
     .vol_clone_xml = NULL,        /* the registry copies from a definition, not from XML */
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,
+    .vol_pool = registry_vol_pool,
     .vol_def = registry_vol_def,
     .vol_xml = registry_vol_xml,
     .vol_path = registry_vol_path,
