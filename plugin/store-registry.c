@@ -291,7 +291,7 @@ registry_vol_delete(vdisk_store_vol *vol, unsigned flags, vdisk_error *err)
     return vdisk_vol_delete(to_vol(vol)->pool, vol->name, err);
 }
 
-/* vol_wipe: zero, random and trim; libvirt's other names are refused. */
+/* vol_wipe: every algorithm libvirt names (volume-wipe.c). */
 static int
 registry_vol_wipe(vdisk_store_vol *vol, const char *algorithm, vdisk_progress_fn progress, void *opaque,
                   vdisk_error *err)

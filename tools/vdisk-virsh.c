@@ -144,7 +144,7 @@ static const vv_command commands[] = {
       "vol-delete <vol> [--pool POOL] [--delete-snapshots]",
       "delete a volume" },
     { "vol-wipe", NULL, cmd_vol_wipe,
-      "vol-wipe <vol> [--pool POOL] [--algorithm zero|random|trim]",
+      "vol-wipe <vol> [--pool POOL] [--algorithm zero|nnsa|dod|bsi|gutmann|schneier|pfitzner7|pfitzner33|random|trim]",
       "wipe a volume's data" },
     { "vol-upload", NULL, cmd_vol_upload,
       "vol-upload <vol> <file> [--pool POOL] [--offset BYTES] [--length BYTES] [--sparse]",

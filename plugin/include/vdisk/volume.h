@@ -75,18 +75,27 @@ typedef enum vdisk_wipe_alg {
     VDISK_WIPE_ZERO = 0,     /* overwrite the data with zeros */
     VDISK_WIPE_RANDOM,       /* overwrite the data with random bytes */
     VDISK_WIPE_TRIM,         /* deallocate (punch holes); zeros where that is impossible */
+    /* The multi-pass patterns libvirt runs scrub(1) for, with scrub's
+     * passes; each pass writes the whole file. */
+    VDISK_WIPE_NNSA,         /* random, random, 0x00 (read back) */
+    VDISK_WIPE_DOD,          /* random, 0x00, 0xff (read back) */
+    VDISK_WIPE_BSI,          /* 0xff, 0xfe, 0xfd, 0xfb, 0xf7, 0xef, 0xdf, 0xbf, 0x7f */
+    VDISK_WIPE_GUTMANN,      /* Gutmann's 35 passes */
+    VDISK_WIPE_SCHNEIER,     /* 0x00, 0xff, 5 x random */
+    VDISK_WIPE_PFITZNER7,    /* 7 x random */
+    VDISK_WIPE_PFITZNER33,   /* 33 x random */
 } vdisk_wipe_alg;
 
-/* libvirt's algorithm names: "zero", "random" and "trim" are supported; the
- * other names libvirt knows (nnsa, dod, bsi, gutmann, schneier, pfitzner7,
- * pfitzner33) are refused with -ENOTSUP and a clear message. */
+/* libvirt's algorithm names (zero, nnsa, dod, bsi, gutmann, schneier,
+ * pfitzner7, pfitzner33, random, trim); another name is -EINVAL. */
 int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error *err);
 
 /* Wipe and upload first refuse (-EBUSY) a volume another process, such
  * as a running VM, holds open (libvdisk's QEMU-compatible image locks).
  *
  * Wipe a volume: every allocated byte of the file is overwritten (or
- * deallocated for trim).  A qcow2 volume is then formatted again, empty,
+ * deallocated for trim); the multi-pass algorithms overwrite every byte,
+ * once per pass, and read the file back after a pass scrub verifies.  A qcow2 volume is then formatted again, empty,
  * with its previous virtual size and options, so it stays usable and reads
  * as zeros (an encrypted qcow2 is formatted encrypted again, with its
  * default secret; a raw LUKS volume's header is overwritten like the rest,
