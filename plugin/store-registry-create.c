@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/vol-provision.h>
 
 #include "store-registry.h"
 
@@ -126,11 +127,8 @@ registry_pool_create_file(vdisk_store *store, const char *file, unsigned flags, 
     return r;
 }
 
-/* The pool types of the registry, and the volume formats it creates in
- * them (the formats it reads but does not create are left out: a client
- * offers what it lists). */
+/* The pool types of the registry. */
 static const char *const pool_types[] = { "dir", "vdisk" };
-static const char *const created_formats[] = { "raw", "qcow2", "iso" };
 
 /* pool_capabilities: libvirt's document, for the types the registry has. */
 int
@@ -147,8 +145,12 @@ registry_pool_capabilities(vdisk_store *store, char **xml, vdisk_error *err)
         fprintf(f, "  <pool type='%s' supported='yes'>\n", pool_types[i]);
         fputs("    <volOptions>\n      <defaultFormat type='raw'/>\n", f);
         fputs("      <enum name='targetFormatType'>\n", f);
-        for (size_t j = 0; j < sizeof(created_formats) / sizeof(created_formats[0]); j++)
-            fprintf(f, "        <value>%s</value>\n", created_formats[j]);
+        /* The formats a new volume may have: those read only are left
+         * out, since a client offers what this lists. */
+        vdisk_format fmt;
+        for (size_t j = 0; vdisk_format_at(j, &fmt); j++)
+            if (vdisk_vol_format_can_create(fmt))
+                fprintf(f, "        <value>%s</value>\n", vdisk_format_name(fmt));
         fputs("      </enum>\n    </volOptions>\n  </pool>\n", f);
     }
     fputs("</storagepoolCapabilities>\n", f);

@@ -70,6 +70,14 @@ lookup_by_path(vdisk_registry *reg, const char *pool_name, const char *vol, regi
 {
     *step = VDISK_STORE_STEP_VOL;
     int r = vdisk_vol_find_by_path(reg, vol, &v->pool, &v->base.name, err);
+    if (r == 0) {
+        /* The path names a pool's directory; the volume must be there too. */
+        vdisk_vol_def def;
+        if (vdisk_vol_lookup(v->pool, v->base.name, &def, NULL) < 0)
+            r = vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'",
+                                vol);
+        vdisk_vol_def_clear(&def);
+    }
     if (r == 0 && pool_name && strcmp(vdisk_pool_name(v->pool), pool_name) != 0)
         r = vdisk_error_set(err, ENOENT, "Requested volume '%s' is not in pool '%s'", vol, pool_name);
     return r;
