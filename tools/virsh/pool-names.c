@@ -144,7 +144,7 @@ cmd_pool_capabilities(const char *uri, int argc, char **argv)
         vv_virsh_error("failed to get storage pool capabilities");
         vv_store_report(&err);
     } else {
-        fputs(xml, stdout);
+        printf("%s\n", xml);      /* virsh adds a line */
     }
     free(xml);
     vv_store_end(&c);
