@@ -8,6 +8,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "store-registry.h"
+#include "xml-internal.h"
 
 static vdisk_pool *
 to_pool(vdisk_store_pool *pool)
@@ -98,17 +99,19 @@ registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
     return 0;
 }
 
-/* pool_define_file: the file parsed here, then stored; the registry
- * has no schema to validate against (the parser checks what it reads). */
+/* pool_define_file: the file (validated against vdisk's schema first,
+ * when asked) parsed here, then stored. */
 int
 registry_pool_define_file(vdisk_store *store, const char *file, bool validate, char **name,
                           vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_pool_def *def;
-    (void)validate;
     *name = NULL;
     *step = VDISK_STORE_DEFINE_FROM;
-    int r = vdisk_pool_def_parse_file(file, &def, err);
+    int r = validate ? vdisk_xml_validate_file(file, "pool", "storagepool-vdisk.rng", err) : 0;
+    if (r < 0)
+        return r;
+    r = vdisk_pool_def_parse_file(file, &def, err);
     if (r < 0)
         return r;
     /* The name goes back on failure too: the caller's message names the pool. */

@@ -9,6 +9,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "secret-internal.h"
+#include "xml-internal.h"
 
 #include "store-registry.h"
 
@@ -18,15 +19,15 @@ reg_of(vdisk_store *store)
     return ((registry_store *)store)->reg;
 }
 
-/* secret_define: the registry parses the XML; it has no schema to
- * validate against (the parser checks what it reads). */
+/* secret_define: the registry parses the XML (validated against vdisk's
+ * schema first, when asked). */
 int
 registry_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
                        unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err)
 {
-    (void)validate;
     *step = VDISK_STORE_DEFINE_FROM;
-    return vdisk_secret_define(reg_of(store), xml, len, file, uuid, err);
+    int r = validate ? vdisk_xml_validate(xml, len, file, "secret", "secret.rng", err) : 0;
+    return r < 0 ? r : vdisk_secret_define(reg_of(store), xml, len, file, uuid, err);
 }
 
 /* secret_list: as the registry orders them. */

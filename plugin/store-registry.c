@@ -11,6 +11,7 @@
 #include <vdisk/volume.h>
 
 #include "store-registry.h"
+#include "xml-internal.h"
 
 typedef struct registry_vol {
     vdisk_store_vol base;         /* base.name: the volume's name in pool */
@@ -186,14 +187,18 @@ registry_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset
                   : vdisk_vol_download(p, vol->name, fd, offset, length, sparse, progress, opaque, err);
 }
 
-/* Parse the file into *def and its name into *name (FROM on failure). */
+/* Parse the file (validated against vdisk's schema first, when asked)
+ * into *def and its name into *name (FROM on failure). */
 static int
-parse_vol_file(const char *file, vdisk_vol_def **def, char **name, vdisk_store_define_step *step,
+parse_vol_file(const char *file, bool validate, vdisk_vol_def **def, char **name, vdisk_store_define_step *step,
                vdisk_error *err)
 {
     *name = NULL;
     *step = VDISK_STORE_DEFINE_FROM;
-    int r = vdisk_vol_def_parse_file(file, def, err);
+    int r = validate ? vdisk_xml_validate_file(file, "volume", "storagevol.rng", err) : 0;
+    if (r < 0)
+        return r;
+    r = vdisk_vol_def_parse_file(file, def, err);
     if (r == 0 && (*def)->name && !(*name = strdup((*def)->name))) {
         vdisk_vol_def_free(*def);
         r = vdisk_error_set(err, ENOMEM, "out of memory");
@@ -201,11 +206,10 @@ parse_vol_file(const char *file, vdisk_vol_def **def, char **name, vdisk_store_d
     return r;
 }
 
+/* The registry's create flags (VALIDATE and REFLINK are done here). */
 static unsigned
 create_flags(unsigned flags)
 {
-    /* VALIDATE: the registry's parser checks what it reads; REFLINK: its
-     * copies are sparse copies (libvirt's flag asks nothing it must do). */
     return flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
 }
 
@@ -215,7 +219,7 @@ registry_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flag
                          void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_vol_def *def;
-    int r = parse_vol_file(file, &def, name, step, err);
+    int r = parse_vol_file(file, flags & VDISK_STORE_CREATE_VALIDATE, &def, name, step, err);
     if (r < 0)
         return r;
     *step = VDISK_STORE_DEFINE_NAMED;
@@ -231,11 +235,14 @@ registry_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_st
                               vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_vol_def *def;
-    int r = parse_vol_file(file, &def, name, step, err);
+    int r = parse_vol_file(file, flags & VDISK_STORE_CREATE_VALIDATE, &def, name, step, err);
     if (r < 0)
         return r;
-    r = vdisk_vol_create_from(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name,
-                              create_flags(flags), progress, opaque, err);
+    if (flags & VDISK_STORE_CREATE_REFLINK)
+        r = registry_reflink_copy(to_vol(src)->pool, src->name, ((registry_pool *)pool)->pool, def, err);
+    else
+        r = vdisk_vol_create_from(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name,
+                                  create_flags(flags), progress, opaque, err);
     vdisk_vol_def_free(def);
     return r;
 }
@@ -283,7 +290,9 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
         vdisk_error_set(err, ENOMEM, "out of memory");
     if (r == 0) {
         *step = VDISK_STORE_COPY_COPY;
-        r = vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
+        r = flags & VDISK_STORE_CREATE_REFLINK
+            ? registry_reflink_copy(p, vol->name, p, &def, err)
+            : vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
     }
     vdisk_vol_def_clear(&src);
     vdisk_vol_def_clear(&def);
