@@ -35,6 +35,7 @@ typedef struct create_plan {
     vdisk_vol_key key;      /* passphrase of an encrypted volume (wiped by plan_clear) */
     vdisk_format record;    /* the format recorded for the volume (volume-record.c) */
     bool backing_named;     /* a backing store outside the pool the definition names */
+    bool grow;              /* a copy grown to the definition's capacity after (grow_copy) */
 } create_plan;
 
 static void
@@ -392,7 +393,7 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
     bool encrypted = image_encrypted(src);
     *src_format = vdisk_get_format(src);    /* as recorded, not probed */
     /* As libvirt's storage driver: the capacity is at least the source's
-     * (<capacity> may be left out); the content comes from the source, so
+     * (<capacity> may be left out; see grow below); the content comes from the source, so
      * a <backingStore> of the definition is dropped; and with
      * --prealloc-metadata a qcow2 copy whose definition gives no smaller
      * allocation is made fully allocated (libvirt's dir pool converts with
@@ -412,6 +413,12 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
     }
     r = plan_create(pool, &sized, flags, p, what, err);
     p->opts.size = size;
+    /* libvirt's dir pool writes a raw copy, and an encrypted copy or one of
+     * an encrypted source, into a volume of the full capacity; a plain
+     * qcow2 copy of a plain source keeps the source's size (qemu-img
+     * convert). */
+    p->grow = def->format == VDISK_FORMAT_RAW || def->format == VDISK_FORMAT_UNKNOWN ||
+              def->encryption.format != VDISK_VOL_ENCRYPTION_NONE || encrypted;
     if (r == 0 && encrypted) {
         vdisk_close(src, NULL);
         src = NULL;
@@ -431,7 +438,7 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
 static int
 grow_copy(vdisk_pool *pool, const vdisk_vol_def *def, const create_plan *p, vdisk_error *err)
 {
-    if (!def->has_capacity)
+    if (!def->has_capacity || !p->grow)
         return 0;
     vdisk_image *img;
     int r = vdisk_vol_open_image_key(pool, def->name, VDISK_OPEN_RDWR, p->key.data, p->key.len, &img, err);

@@ -6,12 +6,13 @@ secret-dumpxml, --xpath/--wrap, and vol-wipe's multi-pass algorithms on
 libvirt's dir pools (the daemon runs scrub for them).
 """
 import base64
+import os
 import re
 import uuid as uuidlib
 
 import pytest
 
-from conftest import MiB, pool_xml, run
+from conftest import MiB, pool_xml, qemu_img, qemu_info, run
 from test_vdisk_virsh_remote import VDISK_VIRSH, same_as_virsh, vv
 
 
@@ -171,3 +172,135 @@ def test_wipe_algorithms_in_a_dir_pool(dir_pool, alg):
     assert len(a) == len(b) and b"\xee" * 4096 not in a
     if alg != "random":
         assert a == b
+
+
+# ---- the embedded registry held to libvirt's dir pool (issue 19, part 3) ----
+
+class Registry:
+    """vdisk-virsh on an embedded registry of its own (no -c)."""
+
+    def __init__(self, tmp_path, daemon):
+        self.env = {k: v for k, v in daemon.env.items() if not k.startswith(("LIBVIRT_", "VIRSH_"))}
+        self.env["VDISK_CONFIG_DIR"] = str(tmp_path / "registry")
+        self.env.setdefault("VDISK_LUKS_ITER_TIME", "10")
+
+    def run(self, *args, check=True):
+        return run([VDISK_VIRSH, *args], check=check, env=self.env)
+
+
+def field(out, label):
+    for line in out.splitlines():
+        if line.startswith(label + ":"):
+            return line.split(":", 1)[1].split()[0]
+    raise AssertionError(f"no {label} in {out!r}")
+
+
+@pytest.fixture
+def registry_pool(tmp_path, pool_dir, daemon):
+    reg = Registry(tmp_path, daemon)
+    reg.run("pool-create-as", "emb", "vdisk", "--target", pool_dir / "emb", "--build")
+    return reg
+
+
+def test_available_as_the_dir_pool(registry_pool, dir_pool):
+    """Two pools on one file system show the same free space (f_bfree)."""
+    ref = dir_pool()
+    st = os.statvfs(ref.path)
+    mine = int(field(registry_pool.run("pool-info", "emb", "--bytes").stdout, "Available"))
+    real = int(ref.info()["Available"].split()[0])
+    reserve = (st.f_bfree - st.f_bavail) * st.f_frsize
+    assert abs(mine - real) < max(reserve // 2, 256 * MiB)
+
+
+def copy_both(registry_pool, ref, pool_dir, xml, src_setup, *flags):
+    """The same vol-create-from in libvirt's dir pool (daemon) and in the
+    registry: the source made by src_setup(run, pool, dir), then copied."""
+    daemon = ref.daemon
+    doc = pool_dir / "new.xml"
+    doc.write_text(xml)
+    src_setup(lambda *a: daemon.virsh(*a), ref.name, ref.path)
+    daemon.virsh("vol-create-from", ref.name, doc, "src", "--inputpool", ref.name, *flags)
+    emb = pool_dir / "emb"
+    src_setup(lambda *a: registry_pool.run(*a), "emb", emb)
+    registry_pool.run("vol-create-from", "emb", doc, "src", "--inputpool", "emb", *flags)
+    return ref.path / "new", emb / "new"
+
+
+def raw_source(run_, pool, path):
+    run_("vol-create-as", pool, "src", "4M")
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_copy_capacity(registry_pool, dir_pool, pool_dir, fmt):
+    """A raw copy gets the larger capacity; a qcow2 one keeps the source's
+    size in libvirt's dir pool (qemu-img convert): the same in the registry."""
+    ref = dir_pool()
+    xml = f"<volume><name>new</name><capacity unit='M'>8</capacity><target><format type='{fmt}'/></target></volume>"
+    theirs, mine = copy_both(registry_pool, ref, pool_dir, xml, raw_source)
+    assert qemu_info(mine)["virtual-size"] == qemu_info(theirs)["virtual-size"]
+    assert qemu_info(mine)["virtual-size"] == (8 * MiB if fmt == "raw" else 4 * MiB)
+
+
+def test_copy_drops_the_backing_store(registry_pool, dir_pool, pool_dir):
+    ref = dir_pool()
+    base = pool_dir / "base.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", base, "4M")
+    xml = (f"<volume><name>new</name><capacity unit='M'>4</capacity><target><format type='qcow2'/></target>"
+           f"<backingStore><path>{base}</path><format type='qcow2'/></backingStore></volume>")
+    theirs, mine = copy_both(registry_pool, ref, pool_dir, xml, raw_source)
+    assert "backing-filename" not in qemu_info(theirs)
+    assert "backing-filename" not in qemu_info(mine)
+
+
+def test_copy_prealloc_metadata_into_qcow2(registry_pool, dir_pool, pool_dir):
+    ref = dir_pool()
+    xml = "<volume><name>new</name><capacity unit='M'>16</capacity><target><format type='qcow2'/></target></volume>"
+    theirs, mine = copy_both(registry_pool, ref, pool_dir, xml, raw_source, "--prealloc-metadata")
+    # libvirt's dir pool converts with preallocation=falloc: the clusters
+    # of the copy allocated (a sparse image holds only its metadata)
+    ti, mi = qemu_info(theirs), qemu_info(mine)
+    assert mi["virtual-size"] == ti["virtual-size"]
+    assert os.stat(theirs).st_blocks * 512 >= 4 * MiB
+    assert os.stat(mine).st_blocks * 512 >= 4 * MiB
+    qemu_img("check", mine)
+
+
+def enc_xml(name, size_m, fmt, uid):
+    return (f"<volume><name>{name}</name><capacity unit='M'>{size_m}</capacity><target><format type='{fmt}'/>"
+            f"<encryption format='luks'><secret type='passphrase' uuid='{uid}'/></encryption></target></volume>")
+
+
+def registry_secret(reg, tmp_path, usage, passphrase):
+    doc = tmp_path / "rs.xml"
+    doc.write_text(f"<secret ephemeral='no' private='no'><usage type='volume'><volume>{usage}</volume></usage>"
+                   "</secret>")
+    uid = reg.run("secret-define", doc).stdout.split()[1]
+    (tmp_path / "rs.b64").write_text(base64.b64encode(passphrase.encode()).decode())
+    reg.run("secret-set-value", uid, "--file", tmp_path / "rs.b64")
+    return uid
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_copy_of_an_encrypted_source_gets_the_larger_capacity(registry_pool, dir_pool, pool_dir, secret,
+                                                               tmp_path, fmt):
+    """LUKS source (4M), encrypted copy of 8M: libvirt's dir pool makes it
+    8M, whatever the output format; so does the registry."""
+    ref = dir_pool()
+    daemon = ref.daemon
+    sizes = []
+    for side in ("libvirt", "registry"):
+        where = ref.path if side == "libvirt" else pool_dir / "emb"
+        if side == "libvirt":
+            u_src = secret("src-pass", usage=str(where / "src"))
+            u_new = secret("new-pass", usage=str(where / "new"))
+            run_, pool = (lambda *a: daemon.virsh(*a)), ref.name
+        else:
+            u_src = registry_secret(registry_pool, tmp_path, where / "src", "src-pass")
+            u_new = registry_secret(registry_pool, tmp_path, where / "new", "new-pass")
+            run_, pool = registry_pool.run, "emb"
+        (tmp_path / "src.xml").write_text(enc_xml("src", 4, "raw", u_src))
+        (tmp_path / "new.xml").write_text(enc_xml("new", 8, fmt, u_new))
+        run_("vol-create", pool, tmp_path / "src.xml")
+        run_("vol-create-from", pool, tmp_path / "new.xml", "src", "--inputpool", pool)
+        sizes.append(field(run_("vol-info", "--bytes", "--pool", pool, "new").stdout, "Capacity"))
+    assert sizes[0] == sizes[1] == str(8 * MiB)
