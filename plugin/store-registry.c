@@ -239,7 +239,7 @@ registry_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_st
     if (r < 0)
         return r;
     if (flags & VDISK_STORE_CREATE_REFLINK)
-        r = registry_reflink_copy(to_vol(src)->pool, src->name, ((registry_pool *)pool)->pool, def, err);
+        r = vdisk_vol_create_reflink(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name, err);
     else
         r = vdisk_vol_create_from(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name,
                                   create_flags(flags), progress, opaque, err);
@@ -291,7 +291,7 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
     if (r == 0) {
         *step = VDISK_STORE_COPY_COPY;
         r = flags & VDISK_STORE_CREATE_REFLINK
-            ? registry_reflink_copy(p, vol->name, p, &def, err)
+            ? vdisk_vol_create_reflink(p, &def, p, vol->name, err)
             : vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
     }
     vdisk_vol_def_clear(&src);

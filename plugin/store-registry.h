@@ -53,11 +53,6 @@ int registry_pool_capabilities(vdisk_store *store, char **xml, vdisk_error *err)
 int registry_pool_find_sources(vdisk_store *store, const char *type, const char *spec, char **xml,
                                vdisk_error *err);
 
-/* A copy of src_name that shares its extents (FICLONE), made as def says;
- * refused where it cannot be (store-registry-reflink.c). */
-int registry_reflink_copy(vdisk_pool *src_pool, const char *src_name, vdisk_pool *dst_pool, const vdisk_vol_def *def,
-                          vdisk_error *err);
-
 /* The secret operations of the table (store-registry-secret.c). */
 int registry_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
                            unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err);

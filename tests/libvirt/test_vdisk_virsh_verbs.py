@@ -304,3 +304,24 @@ def test_copy_of_an_encrypted_source_gets_the_larger_capacity(registry_pool, dir
         run_("vol-create-from", pool, tmp_path / "new.xml", "src", "--inputpool", pool)
         sizes.append(field(run_("vol-info", "--bytes", "--pool", pool, "new").stdout, "Capacity"))
     assert sizes[0] == sizes[1] == str(8 * MiB)
+
+
+def test_reflink_refusal_as_the_dir_pool(vdisk_pool, dir_pool):
+    """vol-clone --reflink of a raw volume where the file system cannot
+    share extents (the pools' file system here): a vdisk pool refuses it in
+    the words of libvirt's dir pool, not as an internal error; nothing is
+    left.  (Needs the prefix built from this tree: scripts/test.sh.)"""
+    errors = []
+    for pool in (dir_pool(), vdisk_pool()):
+        vv(pool.daemon, "vol-create-as", pool.name, "r", "1M")
+        probe = run(["cp", "--reflink=always", pool.vol_path("r"), pool.path / ".probe"], check=False)
+        if probe.returncode == 0:
+            pytest.skip("the pools' file system shares extents: the refusal is not reachable")
+        (pool.path / ".probe").unlink(missing_ok=True)
+        p = vv(pool.daemon, "vol-clone", "--pool", pool.name, "r", "r2", "--reflink", check=False)
+        assert p.returncode == 1
+        errors.append(p.stderr.replace(str(pool.path), "POOL"))
+        assert "r2" not in pool.daemon.virsh("vol-list", pool.name).stdout
+        assert not pool.vol_path("r2").exists()
+    assert "unsupported flags" not in errors[1]
+    assert errors[0] == errors[1]

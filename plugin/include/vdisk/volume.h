@@ -126,6 +126,15 @@ enum {
     VDISK_VOL_RESIZE_ALLOCATE = 1u << 0,   /* reserve the new part (lazy-zeroed, fallocate) */
     VDISK_VOL_RESIZE_SHRINK   = 1u << 1,   /* allow a smaller capacity (data past it is lost) */
 };
+/* vol-clone / vol-create-from --reflink: a raw copy of the raw,
+ * unencrypted volume src_name that shares its extents (FICLONE), grown to
+ * def's capacity when larger.  -ENOTSUP (nothing left behind) where the
+ * file system cannot share extents ("failed to clone files from ...") or
+ * the copy would not be byte for byte (another format, encryption, a
+ * backing store). */
+int vdisk_vol_create_reflink(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool,
+                             const char *src_name, vdisk_error *err);
+
 /* Change a volume's capacity (vol-resize).  Growing is checked against the
  * pool's free space (--allocate) and overcommit cap first; shrinking needs
  * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was.

@@ -1,6 +1,7 @@
-/* vdisk plugin — the embedded registry's copies with --reflink
- * (VDISK_STORE_CREATE_REFLINK): the new volume shares the source's
- * extents (FICLONE), as libvirt's dir pools share them for raw volumes.
+/* vdisk plugin — copies with --reflink (vdisk_vol_create_reflink: the
+ * registry's vol-clone and vol-create-from, and the libvirt backend's):
+ * the new volume shares the source's extents (FICLONE), as libvirt's dir
+ * pools share them for raw volumes.
  * Where the file system cannot (ext4, a copy across file systems), or
  * the copy is not byte for byte (another format, encryption), the copy
  * is refused and nothing is left; never a full copy in its place.
@@ -17,7 +18,6 @@
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
-#include "store-registry.h"
 
 /* Only a raw, unencrypted volume copied into one of the same is a clone of its bytes. */
 static int
@@ -62,8 +62,8 @@ clone_file(vdisk_pool *src_pool, const char *src_name, vdisk_pool *dst_pool, con
 }
 
 int
-registry_reflink_copy(vdisk_pool *src_pool, const char *src_name, vdisk_pool *dst_pool, const vdisk_vol_def *def,
-                      vdisk_error *err)
+vdisk_vol_create_reflink(vdisk_pool *dst_pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src_name,
+                         vdisk_error *err)
 {
     vdisk_vol_def src;
     int r = vdisk_vol_lookup(src_pool, src_name, &src, err);
