@@ -125,9 +125,28 @@ vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
     if (fstatvfs(dirfd, &sv) < 0)
         return vdisk_error_set_errno(err, errno, "pool '%s': statvfs %s", pool->def->name,
                                      pool->def->target_path);
+    /* As libvirt's dir pool reports them: available is every free block
+     * (f_bfree), so that two pools on one file system show the same. */
     info->capacity = (uint64_t)sv.f_frsize * sv.f_blocks;
-    info->allocation = info->capacity - (uint64_t)sv.f_frsize * sv.f_bfree;
-    info->available = (uint64_t)sv.f_frsize * sv.f_bavail;
+    info->available = (uint64_t)sv.f_frsize * sv.f_bfree;
+    info->allocation = info->capacity - info->available;
+    return 0;
+}
+
+/* The bytes a new volume may take: the free blocks open to unprivileged
+ * users (f_bavail), so that a volume never counts on the blocks the file
+ * system keeps for root. */
+static int
+writable_bytes(vdisk_pool *pool, uint64_t *out, vdisk_error *err)
+{
+    int dirfd = vdisk_pool_dirfd(pool, err);
+    if (dirfd < 0)
+        return dirfd;
+    struct statvfs sv;
+    if (fstatvfs(dirfd, &sv) < 0)
+        return vdisk_error_set_errno(err, errno, "pool '%s': statvfs %s", pool->def->name,
+                                     pool->def->target_path);
+    *out = (uint64_t)sv.f_frsize * sv.f_bavail;
     return 0;
 }
 
@@ -177,12 +196,15 @@ vdisk_pool_check_space(vdisk_pool *pool, const char *what, uint64_t add_capacity
     /* Probing every volume is only needed to sum capacities against a cap. */
     int r = pool->def->overcommit_max > 0 ? vdisk_pool_get_info(pool, &info, err)
                                           : vdisk_pool_fs_info(pool, &info, err);
+    uint64_t writable = 0;
+    if (r == 0 && pool->active)
+        r = writable_bytes(pool, &writable, err);
     if (r < 0)
         return r;
-    if (need > info.available)
+    if (need > writable)
         return vdisk_error_set(err, ENOSPC, "%s needs %llu bytes but pool '%s' has only %llu available",
                                what, (unsigned long long)need, pool->def->name,
-                               (unsigned long long)info.available);
+                               (unsigned long long)writable);
     if (info.overcommit_max > 0 && info.capacity > 0) {
         double after = (double)(info.volume_capacity + add_capacity) / (double)info.capacity;
         if (after > info.overcommit_max)

@@ -8,6 +8,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "store-registry.h"
+#include "xml-internal.h"
 
 static vdisk_pool *
 to_pool(vdisk_store_pool *pool)
@@ -35,19 +36,29 @@ pool_open(vdisk_store *store, const char *name, registry_pool **out, vdisk_error
     return 0;
 }
 
-/* Does the pool pass pool-list's filters?  Registry pools are all
- * persistent, of type vdisk (shown to --type vdisk and --type dir). */
+static vdisk_registry *
+reg_of(vdisk_store *store)
+{
+    return ((registry_store *)store)->reg;
+}
+
+/* Does the pool pass pool-list's filters?  Registry pools are of type
+ * vdisk (shown to --type vdisk and --type dir); persistent unless made by
+ * pool-create. */
 static bool
-selected(vdisk_pool *p, const vdisk_store_pool_filter *f)
+selected(vdisk_registry *reg, vdisk_pool *p, const vdisk_store_pool_filter *f)
 {
     bool active = vdisk_pool_is_active(p), autostart = vdisk_pool_get_autostart(p);
+    bool transient = registry_pool_is_transient(reg, vdisk_pool_name(p));
     if (!f->all && (f->inactive ? active : !active))
         return false;
     if (f->autostart && !autostart)
         return false;
     if (f->no_autostart && autostart)
         return false;
-    if (f->transient && !f->persistent)
+    if (f->transient && !f->persistent && !transient)
+        return false;
+    if (f->persistent && !f->transient && transient)
         return false;
     if (f->types && !strstr(f->types, "vdisk") && !strstr(f->types, "dir"))
         return false;
@@ -75,7 +86,7 @@ registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
         registry_pool *p;
         if (pool_open(store, names[i], &p, NULL) < 0)
             continue;
-        if (!selected(p->pool, filter)) {
+        if (!selected(reg_of(store), p->pool, filter)) {
             registry_pool_free(&p->base);
             continue;
         }
@@ -88,17 +99,19 @@ registry_pool_list(vdisk_store *store, const vdisk_store_pool_filter *filter,
     return 0;
 }
 
-/* pool_define_file: the file parsed here, then stored; the registry
- * has no schema to validate against (the parser checks what it reads). */
+/* pool_define_file: the file (validated against vdisk's schema first,
+ * when asked) parsed here, then stored. */
 int
 registry_pool_define_file(vdisk_store *store, const char *file, bool validate, char **name,
                           vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_pool_def *def;
-    (void)validate;
     *name = NULL;
     *step = VDISK_STORE_DEFINE_FROM;
-    int r = vdisk_pool_def_parse_file(file, &def, err);
+    int r = validate ? vdisk_xml_validate_file(file, "pool", "storagepool-vdisk.rng", err) : 0;
+    if (r < 0)
+        return r;
+    r = vdisk_pool_def_parse_file(file, &def, err);
     if (r < 0)
         return r;
     /* The name goes back on failure too: the caller's message names the pool. */
@@ -126,7 +139,11 @@ registry_pool_define(vdisk_store *store, vdisk_pool_def *def, const char *type,
 {
     (void)type;
     *step = VDISK_STORE_DEFINE_NAMED;
-    return vdisk_pool_define(((registry_store *)store)->reg, def, err);
+    int r = vdisk_pool_define(reg_of(store), def, err);
+    /* A transient pool defined is persistent from now on, as in libvirt. */
+    if (r == 0 && registry_pool_is_transient(reg_of(store), def->name))
+        r = registry_pool_set_transient(reg_of(store), def->name, false, err);
+    return r;
 }
 
 /* pool_lookup: by name or UUID. */
@@ -158,7 +175,7 @@ registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *
     vdisk_pool *p = to_pool(pool);
     memset(row, 0, sizeof(*row));
     row->def = vdisk_pool_get_def(p);
-    row->persistent = true;
+    row->persistent = !registry_pool_is_transient(reg_of(pool->store), pool->name);
     row->autostart = vdisk_pool_get_autostart(p);
     if (what & VDISK_STORE_POOL_TOTALS) {
         int r = vdisk_pool_get_info(p, &row->info, err);
@@ -244,11 +261,19 @@ registry_pool_start(vdisk_store_pool *pool, unsigned flags, vdisk_error *err)
     return r < 0 ? r : vdisk_pool_start(p, err);
 }
 
-/* pool_destroy: inactive; nothing on disk changes. */
+/* pool_destroy: inactive; nothing on disk changes.  A transient pool
+ * is forgotten then, as libvirt forgets it. */
 int
 registry_pool_destroy(vdisk_store_pool *pool, vdisk_error *err)
 {
-    return vdisk_pool_stop(to_pool(pool), err);
+    vdisk_registry *reg = reg_of(pool->store);
+    int r = vdisk_pool_stop(to_pool(pool), err);
+    if (r == 0 && registry_pool_is_transient(reg, pool->name)) {
+        r = vdisk_pool_undefine(to_pool(pool), err);
+        if (r == 0)
+            r = registry_pool_set_transient(reg, pool->name, false, err);
+    }
+    return r;
 }
 
 /* pool_delete: the inactive pool's (empty) directory goes. */

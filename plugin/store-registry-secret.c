@@ -4,6 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <vdisk/storage-xml.h>
+
+#include "secret-internal.h"
+#include "xml-internal.h"
 
 #include "store-registry.h"
 
@@ -13,15 +19,15 @@ reg_of(vdisk_store *store)
     return ((registry_store *)store)->reg;
 }
 
-/* secret_define: the registry parses the XML; it has no schema to
- * validate against (the parser checks what it reads). */
+/* secret_define: the registry parses the XML (validated against vdisk's
+ * schema first, when asked). */
 int
 registry_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
                        unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err)
 {
-    (void)validate;
     *step = VDISK_STORE_DEFINE_FROM;
-    return vdisk_secret_define(reg_of(store), xml, len, file, uuid, err);
+    int r = validate ? vdisk_xml_validate(xml, len, file, "secret", "secret.rng", err) : 0;
+    return r < 0 ? r : vdisk_secret_define(reg_of(store), xml, len, file, uuid, err);
 }
 
 /* secret_list: as the registry orders them. */
@@ -71,4 +77,38 @@ int
 registry_secret_undefine(vdisk_store_secret *secret, vdisk_error *err)
 {
     return vdisk_secret_undefine(reg_of(secret->store), secret->uuid, err);
+}
+
+/* secret_get_value: as libvirt's secret driver, a private secret's value
+ * goes only to root (the registry's files are the owner's either way). */
+int
+registry_secret_get_value(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err)
+{
+    char uuid[VDISK_UUID_STRING_LEN];
+    vdisk_secret_def def;
+    vdisk_uuid_format(secret->uuid, uuid);
+    int r = vdisk_secret_lookup(reg_of(secret->store), uuid, &def, err);
+    if (r < 0)
+        return r;
+    bool hidden = def.private_ && geteuid() != 0;
+    vdisk_secret_def_clear(&def);
+    if (hidden)
+        return vdisk_error_set(err, EPERM, "Invalid secret: secret is private");
+    return vdisk_secret_get_value(reg_of(secret->store), secret->uuid, value, len, err);
+}
+
+/* secret_xml: the registry's definition, formatted as libvirt does. */
+int
+registry_secret_xml(vdisk_store_secret *secret, char **xml, vdisk_error *err)
+{
+    char uuid[VDISK_UUID_STRING_LEN];
+    vdisk_secret_def def;
+    size_t len;
+    vdisk_uuid_format(secret->uuid, uuid);
+    int r = vdisk_secret_lookup(reg_of(secret->store), uuid, &def, err);
+    if (r < 0)
+        return r;
+    r = vdisk_secret_def_format(&def, xml, &len, err);
+    vdisk_secret_def_clear(&def);
+    return r;
 }

@@ -11,6 +11,7 @@
 #include <vdisk/volume.h>
 
 #include "store-registry.h"
+#include "xml-internal.h"
 
 typedef struct registry_vol {
     vdisk_store_vol base;         /* base.name: the volume's name in pool */
@@ -70,9 +71,24 @@ lookup_by_path(vdisk_registry *reg, const char *pool_name, const char *vol, regi
 {
     *step = VDISK_STORE_STEP_VOL;
     int r = vdisk_vol_find_by_path(reg, vol, &v->pool, &v->base.name, err);
+    if (r == 0) {
+        /* The path names a pool's directory; the volume must be there too. */
+        vdisk_vol_def def;
+        if (vdisk_vol_lookup(v->pool, v->base.name, &def, NULL) < 0)
+            r = vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'",
+                                vol);
+        vdisk_vol_def_clear(&def);
+    }
     if (r == 0 && pool_name && strcmp(vdisk_pool_name(v->pool), pool_name) != 0)
         r = vdisk_error_set(err, ENOENT, "Requested volume '%s' is not in pool '%s'", vol, pool_name);
     return r;
+}
+
+/* vol_pool: the registry pool the volume was found in. */
+static int
+registry_vol_pool(vdisk_store_vol *vol, vdisk_store_pool **pool, vdisk_error *err)
+{
+    return registry_pool_lookup(vol->store, vdisk_pool_name(to_vol(vol)->pool), pool, err);
 }
 
 /* vol_lookup: virsh's rules over the registry's pools. */
@@ -171,14 +187,18 @@ registry_vol_transfer(vdisk_store_vol *vol, int fd, bool upload, uint64_t offset
                   : vdisk_vol_download(p, vol->name, fd, offset, length, sparse, progress, opaque, err);
 }
 
-/* Parse the file into *def and its name into *name (FROM on failure). */
+/* Parse the file (validated against vdisk's schema first, when asked)
+ * into *def and its name into *name (FROM on failure). */
 static int
-parse_vol_file(const char *file, vdisk_vol_def **def, char **name, vdisk_store_define_step *step,
+parse_vol_file(const char *file, bool validate, vdisk_vol_def **def, char **name, vdisk_store_define_step *step,
                vdisk_error *err)
 {
     *name = NULL;
     *step = VDISK_STORE_DEFINE_FROM;
-    int r = vdisk_vol_def_parse_file(file, def, err);
+    int r = validate ? vdisk_xml_validate_file(file, "volume", "storagevol.rng", err) : 0;
+    if (r < 0)
+        return r;
+    r = vdisk_vol_def_parse_file(file, def, err);
     if (r == 0 && (*def)->name && !(*name = strdup((*def)->name))) {
         vdisk_vol_def_free(*def);
         r = vdisk_error_set(err, ENOMEM, "out of memory");
@@ -186,11 +206,10 @@ parse_vol_file(const char *file, vdisk_vol_def **def, char **name, vdisk_store_d
     return r;
 }
 
+/* The registry's create flags (VALIDATE and REFLINK are done here). */
 static unsigned
 create_flags(unsigned flags)
 {
-    /* VALIDATE: the registry's parser checks what it reads; REFLINK: its
-     * copies are sparse copies (libvirt's flag asks nothing it must do). */
     return flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VDISK_VOL_CREATE_PREALLOC_METADATA : 0;
 }
 
@@ -200,7 +219,7 @@ registry_vol_create_file(vdisk_store_pool *pool, const char *file, unsigned flag
                          void *opaque, char **name, vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_vol_def *def;
-    int r = parse_vol_file(file, &def, name, step, err);
+    int r = parse_vol_file(file, flags & VDISK_STORE_CREATE_VALIDATE, &def, name, step, err);
     if (r < 0)
         return r;
     *step = VDISK_STORE_DEFINE_NAMED;
@@ -216,11 +235,14 @@ registry_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_st
                               vdisk_store_define_step *step, vdisk_error *err)
 {
     vdisk_vol_def *def;
-    int r = parse_vol_file(file, &def, name, step, err);
+    int r = parse_vol_file(file, flags & VDISK_STORE_CREATE_VALIDATE, &def, name, step, err);
     if (r < 0)
         return r;
-    r = vdisk_vol_create_from(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name,
-                              create_flags(flags), progress, opaque, err);
+    if (flags & VDISK_STORE_CREATE_REFLINK)
+        r = vdisk_vol_create_reflink(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name, err);
+    else
+        r = vdisk_vol_create_from(((registry_pool *)pool)->pool, def, to_vol(src)->pool, src->name,
+                                  create_flags(flags), progress, opaque, err);
     vdisk_vol_def_free(def);
     return r;
 }
@@ -268,7 +290,9 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
         vdisk_error_set(err, ENOMEM, "out of memory");
     if (r == 0) {
         *step = VDISK_STORE_COPY_COPY;
-        r = vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
+        r = flags & VDISK_STORE_CREATE_REFLINK
+            ? vdisk_vol_create_reflink(p, &def, p, vol->name, err)
+            : vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
     }
     vdisk_vol_def_clear(&src);
     vdisk_vol_def_clear(&def);
@@ -284,7 +308,7 @@ registry_vol_delete(vdisk_store_vol *vol, unsigned flags, vdisk_error *err)
     return vdisk_vol_delete(to_vol(vol)->pool, vol->name, err);
 }
 
-/* vol_wipe: zero, random and trim; libvirt's other names are refused. */
+/* vol_wipe: every algorithm libvirt names (volume-wipe.c). */
 static int
 registry_vol_wipe(vdisk_store_vol *vol, const char *algorithm, vdisk_progress_fn progress, void *opaque,
                   vdisk_error *err)
@@ -328,6 +352,10 @@ static const vdisk_store_ops registry_ops = {
     .pool_define_file = registry_pool_define_file,
     .pool_def_xml = registry_pool_def_xml,
     .pool_define = registry_pool_define,
+    .pool_create_file = registry_pool_create_file,
+    .pool_create = registry_pool_create,
+    .pool_capabilities = registry_pool_capabilities,
+    .pool_find_sources = registry_pool_find_sources,
     .pool_lookup = registry_pool_lookup,
     .pool_free = registry_pool_free,
     .pool_info = registry_pool_info,
@@ -346,6 +374,8 @@ static const vdisk_store_ops registry_ops = {
     .secret_free = registry_secret_free,
     .secret_set_value = registry_secret_set_value,
     .secret_undefine = registry_secret_undefine,
+    .secret_get_value = registry_secret_get_value,
+    .secret_xml = registry_secret_xml,
     .vol_list = registry_vol_list,
     .vol_create_file = registry_vol_create_file,
     .vol_create_file_from = registry_vol_create_file_from,
@@ -355,6 +385,7 @@ static const vdisk_store_ops registry_ops = {
     .vol_clone_xml = NULL,        /* the registry copies from a definition, not from XML */
     .vol_lookup = registry_vol_lookup,
     .vol_free = registry_vol_free,
+    .vol_pool = registry_vol_pool,
     .vol_def = registry_vol_def,
     .vol_xml = registry_vol_xml,
     .vol_path = registry_vol_path,

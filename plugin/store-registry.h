@@ -42,6 +42,17 @@ int registry_pool_undefine(vdisk_store_pool *pool, vdisk_error *err);
 int registry_pool_refresh(vdisk_store_pool *pool, vdisk_error *err);
 int registry_pool_set_autostart(vdisk_store_pool *pool, bool autostart, vdisk_error *err);
 
+/* Transient pools, capabilities and source discovery (store-registry-create.c). */
+bool registry_pool_is_transient(vdisk_registry *reg, const char *pool);
+int registry_pool_set_transient(vdisk_registry *reg, const char *pool, bool transient, vdisk_error *err);
+int registry_pool_create(vdisk_store *store, vdisk_pool_def *def, const char *type, unsigned flags,
+                         vdisk_store_define_step *step, vdisk_error *err);
+int registry_pool_create_file(vdisk_store *store, const char *file, unsigned flags, char **name,
+                              vdisk_store_define_step *step, vdisk_error *err);
+int registry_pool_capabilities(vdisk_store *store, char **xml, vdisk_error *err);
+int registry_pool_find_sources(vdisk_store *store, const char *type, const char *spec, char **xml,
+                               vdisk_error *err);
+
 /* The secret operations of the table (store-registry-secret.c). */
 int registry_secret_define(vdisk_store *store, const char *xml, size_t len, const char *file, bool validate,
                            unsigned char uuid[16], vdisk_store_define_step *step, vdisk_error *err);
@@ -50,5 +61,7 @@ int registry_secret_lookup(vdisk_store *store, const char *name, vdisk_store_sec
 void registry_secret_free(vdisk_store_secret *secret);
 int registry_secret_set_value(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
 int registry_secret_undefine(vdisk_store_secret *secret, vdisk_error *err);
+int registry_secret_get_value(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err);
+int registry_secret_xml(vdisk_store_secret *secret, char **xml, vdisk_error *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include <vdisk/convert.h>
 #include <vdisk/create.h>
 #include <vdisk/vol-provision.h>
+#include <vdisk/resize.h>
 #include <vdisk/volume.h>
 
 #include "pool-internal.h"
@@ -34,6 +35,7 @@ typedef struct create_plan {
     vdisk_vol_key key;      /* passphrase of an encrypted volume (wiped by plan_clear) */
     vdisk_format record;    /* the format recorded for the volume (volume-record.c) */
     bool backing_named;     /* a backing store outside the pool the definition names */
+    bool grow;              /* a copy grown to the definition's capacity after (grow_copy) */
 } create_plan;
 
 static void
@@ -386,15 +388,33 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
     uint64_t size = vdisk_get_size(src);
     bool encrypted = image_encrypted(src);
     *src_format = vdisk_get_format(src);    /* as recorded, not probed */
-    /* The size comes from the source: <capacity> may be left out (as libvirt's
-     * vol-create-from allows). */
+    /* As libvirt's storage driver: the capacity is at least the source's
+     * (<capacity> may be left out; see grow below); the content comes from the source, so
+     * a <backingStore> of the definition is dropped; and with
+     * --prealloc-metadata a qcow2 copy whose definition gives no smaller
+     * allocation is made fully allocated (libvirt's dir pool converts with
+     * preallocation=falloc then: its allocation defaults to the capacity). */
     vdisk_vol_def sized = *def;
-    if (!sized.has_capacity) {
+    if (!sized.has_capacity || sized.capacity < size) {
         sized.has_capacity = true;
         sized.capacity = size;
     }
+    sized.backing_path = NULL;
+    sized.backing_format = VDISK_FORMAT_UNKNOWN;
+    sized.backing_format_name = NULL;
+    if ((flags & VDISK_VOL_CREATE_PREALLOC_METADATA) && def->format == VDISK_FORMAT_QCOW2 &&
+        (!def->has_allocation || def->allocation >= sized.capacity)) {
+        sized.has_allocation = true;
+        sized.allocation = sized.capacity;
+    }
     r = plan_create(pool, &sized, flags, p, what, err);
     p->opts.size = size;
+    /* libvirt's dir pool writes a raw copy, and an encrypted copy or one of
+     * an encrypted source, into a volume of the full capacity; a plain
+     * qcow2 copy of a plain source keeps the source's size (qemu-img
+     * convert). */
+    p->grow = def->format == VDISK_FORMAT_RAW || def->format == VDISK_FORMAT_UNKNOWN ||
+              def->encryption.format != VDISK_VOL_ENCRYPTION_NONE || encrypted;
     if (r == 0 && encrypted) {
         vdisk_close(src, NULL);
         src = NULL;
@@ -405,6 +425,30 @@ plan_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, cons
         r = plan_need(p, src, need, what, err);
     if (src)
         vdisk_close(src, NULL);
+    return r;
+}
+
+/* A copy is made at the source's size; grow it to the definition's
+ * larger capacity (the new part allocated when the volume is thick), with
+ * the new volume's own passphrase, or remove it. */
+static int
+grow_copy(vdisk_pool *pool, const vdisk_vol_def *def, const create_plan *p, vdisk_error *err)
+{
+    if (!def->has_capacity || !p->grow)
+        return 0;
+    vdisk_image *img;
+    int r = vdisk_vol_open_image_key(pool, def->name, VDISK_OPEN_RDWR, p->key.data, p->key.len, &img, err);
+    if (r == 0) {
+        uint64_t old = vdisk_get_size(img);
+        if (def->capacity > old && vdisk_get_format(img) == VDISK_FORMAT_LUKS)
+            r = vdisk_vol_luks_resize(pool, def->name, img, def->capacity, 0, err);
+        else if (def->capacity > old)
+            r = vdisk_resize(img, def->capacity, false, p->thick ? VDISK_PREALLOC_FALLOC : VDISK_PREALLOC_OFF,
+                             NULL, NULL, err);
+        r = vdisk_vol_close_image(pool, def->name, img, r, err);
+    }
+    if (r < 0)
+        vdisk_vol_delete(pool, def->name, NULL);
     return r;
 }
 
@@ -434,6 +478,8 @@ vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
                             .progress = progress, .opaque = opaque };
         r = create_volume(pool, def->name, &p, need, &s, err);
     }
+    if (r == 0)
+        r = grow_copy(pool, def, &p, err);
     plan_clear(&p);
     vdisk_vol_key_clear(&src_key);
     free(src_path);

@@ -1,6 +1,6 @@
 /* vdisk plugin — wiping volumes with libvirt's algorithm names: zero,
- * random and trim natively; the multi-pass patterns of scrub(1) are refused
- * clearly.  A qcow2 volume is formatted again afterwards, empty, with the
+ * random and trim over the file's data; the multi-pass patterns of
+ * scrub(1) over the whole file (volume-wipe-passes.c).  A qcow2 volume is formatted again afterwards, empty, with the
  * same virtual size and options (thick ones stay thick), so it stays a
  * usable volume. */
 #include <errno.h>
@@ -17,12 +17,13 @@
 
 #include "pool-internal.h"
 #include "volume-encrypt.h"
+#include "volume-wipe.h"
 
 #define WIPE_CHUNK (1u << 20)
 
-static const char *const alg_names[] = { "zero", "random", "trim" };
-static const char *const unsupported_algs[] = {
-    "nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33",
+/* By vdisk_wipe_alg. */
+static const char *const alg_names[] = {
+    "zero", "random", "trim", "nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33",
 };
 
 int
@@ -33,11 +34,8 @@ vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error *err
             *alg = (vdisk_wipe_alg)i;
             return 0;
         }
-    for (size_t i = 0; i < sizeof(unsupported_algs) / sizeof(unsupported_algs[0]); i++)
-        if (strcmp(name, unsupported_algs[i]) == 0)
-            return vdisk_error_set(err, ENOTSUP, "wipe algorithm '%s' is not supported "
-                                   "(vdisk wipes with zero, random or trim)", name);
-    return vdisk_error_set(err, EINVAL, "unknown wipe algorithm '%s' (expected zero, random or trim)", name);
+    return vdisk_error_set(err, EINVAL, "unknown wipe algorithm '%s' (expected zero, nnsa, dod, bsi, gutmann, "
+                           "schneier, pfitzner7, pfitzner33, random or trim)", name);
 }
 
 /* xorshift64*: random bytes at memory speed, seeded from getrandom(2). */
@@ -176,7 +174,9 @@ vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
     fstat(fd, &st);
     uint64_t size = (uint64_t)st.st_size;
     r = -EOPNOTSUPP;
-    if (alg == VDISK_WIPE_TRIM && size > 0)
+    if (vdisk_wipe_is_multipass(alg))
+        r = vdisk_wipe_passes(fd, alg, size, progress, opaque);
+    else if (alg == VDISK_WIPE_TRIM && size > 0)
         r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)size) < 0 ? -errno : 0;
     if (r == -EOPNOTSUPP)   /* trim falls back to zeros, as libvirt */
         r = wipe_extents(fd, alg == VDISK_WIPE_TRIM ? VDISK_WIPE_ZERO : alg, size, progress, opaque);

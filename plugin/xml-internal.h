@@ -54,6 +54,18 @@ int vdisk_xml_parse_with(const char *xml, size_t len, const char *docname, const
  * NUL-terminated buffer the caller frees. */
 int vdisk_xml_file_load(const char *path, char **buf, size_t *len, vdisk_error *err);
 
+/* ---- xml-validate.c ------------------------------------------------------ */
+
+/* Validate xml (cited as docname, root element root) against the RelaxNG
+ * schema file `schema` ("storagepool-vdisk.rng", "storagevol.rng",
+ * "secret.rng") of $VDISK_SCHEMA_DIR, else the installed schemas.
+ * -EINVAL with libvirt's message ("XML document failed to validate
+ * against schema: ...") and libxml2's reasons when it does not validate. */
+int vdisk_xml_validate(const char *xml, size_t len, const char *docname, const char *root, const char *schema,
+                       vdisk_error *err);
+/* The same for a file. */
+int vdisk_xml_validate_file(const char *file, const char *root, const char *schema, vdisk_error *err);
+
 /* ---- xml-node.c ---------------------------------------------------------- */
 
 /* Fill err with "<doc>:<line>: <element attr='value'...>: <cause>" and

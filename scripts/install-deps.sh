@@ -58,6 +58,9 @@ packages=(
     # scripts and benchmarks: /usr/bin/time for peak RSS, ps, git; the
     # benchmark's plot of ratios (bench/report.py)
     ca-certificates procps time git coreutils util-linux python3-matplotlib
+    # the oracle of vol-wipe's multi-pass algorithms (libvirt's dir pools
+    # run scrub for them): tests/interop/test_vol_wipe.py, tests/libvirt
+    scrub
 )
 
 missing=()

@@ -321,8 +321,11 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
     unsigned int vflags = 0;
     int rc;
 
-    /* VALIDATE was for the XML parser; the driver passes it on */
+    /* VALIDATE was for the XML parser; the driver passes it on.  REFLINK
+     * (vol-clone --reflink): a copy sharing the input's extents, or a
+     * refusal that says why (never libvirt's "unsupported flags"). */
     virCheckFlags(VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA |
+                  VIR_STORAGE_VOL_CREATE_REFLINK |
                   VIR_STORAGE_VOL_CREATE_VALIDATE, -1);
 
     if (flags & VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA)
@@ -332,6 +335,16 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
         !(srcpool = virStorageBackendVdiskPoolOpenVol(def, inputvol, &srcname)) ||
         !(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
         return -1;
+
+    if (flags & VIR_STORAGE_VOL_CREATE_REFLINK) {
+        vdef->has_capacity = vol->target.capacity > 0;
+        vdef->capacity = vol->target.capacity;
+        if ((rc = vdisk_vol_create_reflink(vpool->pool, vdef, srcpool->pool, srcname, &err)) < 0) {
+            virStorageBackendVdiskReportError(rc, &err);
+            return -1;
+        }
+        return 0;
+    }
     /* growing an encrypted copy reads the secret its definition names */
     vpool->secrets.vol = vol;
 

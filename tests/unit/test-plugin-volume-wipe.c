@@ -36,11 +36,15 @@ test_algorithm_names(void **state)
     assert_int_equal(a, VDISK_WIPE_RANDOM);
     assert_int_equal(vdisk_wipe_alg_from_name("trim", &a, NULL), 0);
     assert_int_equal(a, VDISK_WIPE_TRIM);
+    assert_int_equal(vdisk_wipe_alg_from_name("gutmann", &a, NULL), 0);
+    assert_int_equal(a, VDISK_WIPE_GUTMANN);
+    assert_int_equal(vdisk_wipe_alg_from_name("dod", &a, NULL), 0);
+    assert_int_equal(a, VDISK_WIPE_DOD);
+    assert_int_equal(vdisk_wipe_alg_from_name("pfitzner33", &a, NULL), 0);
+    assert_int_equal(a, VDISK_WIPE_PFITZNER33);
     vdisk_error err = { 0 };
-    assert_int_equal(vdisk_wipe_alg_from_name("gutmann", &a, &err), -ENOTSUP);
-    assert_non_null(strstr(err.message, "'gutmann' is not supported"));
-    assert_int_equal(vdisk_wipe_alg_from_name("dod", &a, NULL), -ENOTSUP);
-    assert_int_equal(vdisk_wipe_alg_from_name("bogus", &a, NULL), -EINVAL);
+    assert_int_equal(vdisk_wipe_alg_from_name("bogus", &a, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "unknown wipe algorithm 'bogus'"));
 }
 
 static void

@@ -43,7 +43,9 @@ extern const vv_option_help vv_help_create[], vv_help_info[], vv_help_convert[],
     vv_help_pool_info[], vv_help_pool_dumpxml[], vv_help_vol_create[], vv_help_vol_create_as[],
     vv_help_vol_create_from[], vv_help_vol_clone[], vv_help_vol_convert[], vv_help_vol_delete[],
     vv_help_vol_wipe[], vv_help_vol_transfer[], vv_help_vol_resize[], vv_help_vol_inflate[],
-    vv_help_vol_eagerzero[], vv_help_vol_sparsify[], vv_help_vol_map[], vv_help_vol_export[], vv_help_vol_info[],
+    vv_help_vol_eagerzero[], vv_help_vol_sparsify[], vv_help_vol_map[], vv_help_vol_export[], vv_help_dumpxml[], vv_help_vol_dumpxml[],
+    vv_help_vol_pool_of[], vv_help_pool_create[], vv_help_pool_create_as[], vv_help_find_sources[],
+    vv_help_find_sources_as[], vv_help_secret_get_value[], vv_help_vol_info[],
     vv_help_vol_pool[], vv_help_vol_list[], vv_help_vol_snapshot_list[], vv_help_vol_snapshot_create[], vv_help_vol_name[], vv_help_secret_set_value[],
     vv_help_secret_list[];
 
@@ -85,6 +87,17 @@ int cmd_pool_list(const char *uri, int argc, char **argv);
 int cmd_pool_info(const char *uri, int argc, char **argv);
 int cmd_pool_dumpxml(const char *uri, int argc, char **argv);
 int cmd_pool_refresh(const char *uri, int argc, char **argv);
+int cmd_pool_create(const char *uri, int argc, char **argv);
+int cmd_pool_create_as(const char *uri, int argc, char **argv);
+int cmd_pool_edit(const char *uri, int argc, char **argv);
+int cmd_pool_name(const char *uri, int argc, char **argv);
+int cmd_pool_uuid(const char *uri, int argc, char **argv);
+int cmd_pool_capabilities(const char *uri, int argc, char **argv);
+int cmd_find_storage_pool_sources(const char *uri, int argc, char **argv);
+int cmd_find_storage_pool_sources_as(const char *uri, int argc, char **argv);
+int cmd_vol_pool(const char *uri, int argc, char **argv);
+int cmd_secret_get_value(const char *uri, int argc, char **argv);
+int cmd_secret_dumpxml(const char *uri, int argc, char **argv);
 int cmd_secret_define(const char *uri, int argc, char **argv);
 int cmd_secret_set_value(const char *uri, int argc, char **argv);
 int cmd_secret_list(const char *uri, int argc, char **argv);

@@ -207,8 +207,40 @@ const vv_option_help vv_help_pool_info[] = {
     { "--details", "", "each volume: format, kind, capacity, allocation, unbacked bytes" },
     H_HELP, H_END,
 };
+#define H_XPATH     { "--xpath", "EXPRESSION", "print only the nodes the XPath expression selects" }, \
+                    { "--wrap", "", "with --xpath: wrap several results in one <nodes> element" }
 const vv_option_help vv_help_pool_dumpxml[] = {
-    { "--inactive", "", "the definition the pool has when next started" }, H_HELP, H_END,
+    { "--inactive", "", "the definition the pool has when next started" }, H_XPATH, H_HELP, H_END,
+};
+const vv_option_help vv_help_dumpxml[] = { H_XPATH, H_HELP, H_END };
+const vv_option_help vv_help_vol_dumpxml[] = { H_POOL, H_XPATH, H_HELP, H_END };
+const vv_option_help vv_help_vol_pool_of[] = {
+    { "--uuid", "", "print the pool's UUID instead of its name" }, H_HELP, H_END,
+};
+const vv_option_help vv_help_pool_create[] = {
+    { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
+};
+const vv_option_help vv_help_pool_create_as[] = {
+    { "--type", "vdisk|dir", "the pool's type (also the second argument)" },
+    { "--target", "DIR", "the pool's directory" },
+    { "--zeroing", "lazy|eager", "how thick volumes are zeroed" },
+    { "--overcommit", "RATIO", "cap on the sum of capacities over the pool's size" },
+    { "--source-host", "HOST", "refused unless empty or '-' (vdisk and dir pools have no source)" },
+    { "--source-path", "PATH", "refused unless empty or '-'" },
+    { "--source-dev", "DEV", "refused unless empty or '-'" },
+    { "--source-name", "NAME", "refused unless empty or '-'" },
+    { "--source-format", "FMT", "refused unless empty or '-'" },
+    H_PRINT_XML, { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
+};
+const vv_option_help vv_help_find_sources[] = {
+    { "--srcSpec", "FILE", "a <source> XML naming where to look" }, H_HELP, H_END,
+};
+const vv_option_help vv_help_find_sources_as[] = {
+    { "--host", "HOST", "the host to ask" }, { "--port", "PORT", "its port" },
+    { "--initiator", "IQN", "iSCSI initiator name" }, H_HELP, H_END,
+};
+const vv_option_help vv_help_secret_get_value[] = {
+    { "--plain", "", "print the raw value instead of base64" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_vol_create[] = { H_PREALLOC, H_VALIDATE, H_HELP, H_END };
 const vv_option_help vv_help_vol_create_as[] = {
@@ -232,7 +264,8 @@ const vv_option_help vv_help_vol_delete[] = {
     H_POOL, { "--delete-snapshots", "", "also delete the volume's snapshots" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_vol_wipe[] = {
-    H_POOL, { "--algorithm", "zero|random|trim", "what to write over the data" }, H_HELP, H_END,
+    H_POOL, { "--algorithm", "ALG", "zero (default), nnsa, dod, bsi, gutmann, schneier, pfitzner7, "
+                                      "pfitzner33, random or trim" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_vol_transfer[] = {
     H_POOL, { "--offset", "BYTES", "start at this offset of the volume" },

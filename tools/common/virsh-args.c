@@ -44,7 +44,7 @@ bool
 vv_is_virsh_command(const char *name)
 {
     return strncmp(name, "pool-", 5) == 0 || strncmp(name, "vol-", 4) == 0 ||
-           strncmp(name, "secret-", 7) == 0;
+           strncmp(name, "secret-", 7) == 0 || strncmp(name, "find-storage-pool-sources", 25) == 0;
 }
 
 void

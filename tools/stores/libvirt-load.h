@@ -21,6 +21,9 @@
 /* Every libvirt function vdisk-virsh calls. */
 #define VV_LIBVIRT_FUNCTIONS(X) \
     X(virConnectClose) \
+    X(virStoragePoolCreateXML) \
+    X(virConnectGetStoragePoolCapabilities) \
+    X(virConnectFindStoragePoolSources) \
     X(virConnectListAllSecrets) \
     X(virConnectListAllStoragePools) \
     X(virConnectOpenAuth) \
@@ -103,6 +106,9 @@ const vv_libvirt_api *vv_libvirt(void);
 
 #ifndef VV_LIBVIRT_LOAD_IMPL
 #define virConnectClose (vv_libvirt()->virConnectClose)
+#define virStoragePoolCreateXML (vv_libvirt()->virStoragePoolCreateXML)
+#define virConnectGetStoragePoolCapabilities (vv_libvirt()->virConnectGetStoragePoolCapabilities)
+#define virConnectFindStoragePoolSources (vv_libvirt()->virConnectFindStoragePoolSources)
 #define virConnectListAllSecrets (vv_libvirt()->virConnectListAllSecrets)
 #define virConnectListAllStoragePools (vv_libvirt()->virConnectListAllStoragePools)
 #define virConnectOpenAuth (vv_libvirt()->virConnectOpenAuth)

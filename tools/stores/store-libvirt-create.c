@@ -103,9 +103,9 @@ libvirt_vol_create_file_from(vdisk_store_pool *pool, const char *file, vdisk_sto
                              vdisk_store_define_step *step, vdisk_error *err)
 {
     (void)progress, (void)opaque;
-    /* As before: vol-create-from's --validate is not passed on. */
     unsigned f = (flags & VDISK_STORE_CREATE_PREALLOC_METADATA ? VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA : 0) |
-                 (flags & VDISK_STORE_CREATE_REFLINK ? VIR_STORAGE_VOL_CREATE_REFLINK : 0);
+                 (flags & VDISK_STORE_CREATE_REFLINK ? VIR_STORAGE_VOL_CREATE_REFLINK : 0) |
+                 (flags & VDISK_STORE_CREATE_VALIDATE ? VIR_STORAGE_VOL_CREATE_VALIDATE : 0);
     return create_from_file(pool, file, ((libvirt_vol *)src)->vol, f, name, step, err);
 }
 

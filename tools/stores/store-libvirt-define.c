@@ -93,3 +93,69 @@ libvirt_pool_define_file(vdisk_store *store, const char *file, bool validate, ch
     virStoragePoolFree(pool);
     return r;
 }
+
+static unsigned
+create_flags(unsigned flags)
+{
+    return (flags & VDISK_STORE_POOL_BUILD ? VIR_STORAGE_POOL_CREATE_WITH_BUILD : 0) |
+           (flags & VDISK_STORE_POOL_OVERWRITE ? VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE : 0) |
+           (flags & VDISK_STORE_POOL_NO_OVERWRITE ? VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE : 0);
+}
+
+/* pool_create_file: the file's XML as it is; the daemon makes a transient pool. */
+int
+libvirt_pool_create_file(vdisk_store *store, const char *file, unsigned flags, char **name,
+                         vdisk_store_define_step *step, vdisk_error *err)
+{
+    char *xml;
+    size_t len;
+    *name = NULL;
+    *step = VDISK_STORE_DEFINE_ALONE;
+    int r = vv_read_file_err(file, &xml, &len, err);
+    if (r < 0)
+        return r;
+    *step = VDISK_STORE_DEFINE_FROM;
+    virStoragePoolPtr pool = virStoragePoolCreateXML(((libvirt_store *)store)->conn, xml, create_flags(flags));
+    free(xml);
+    if (!pool)
+        return vr_error(err);
+    r = (*name = strdup(virStoragePoolGetName(pool))) ? 0 : vdisk_error_set(err, ENOMEM, "out of memory");
+    virStoragePoolFree(pool);
+    return r;
+}
+
+/* pool_create: the XML of pool_def_xml, made a transient pool by the daemon. */
+int
+libvirt_pool_create(vdisk_store *store, vdisk_pool_def *def, const char *type, unsigned flags,
+                    vdisk_store_define_step *step, vdisk_error *err)
+{
+    char *xml = NULL;
+    *step = VDISK_STORE_DEFINE_ALONE;
+    int r = libvirt_pool_def_xml(store, def, type, &xml, err);
+    if (r < 0)
+        return r;
+    *step = VDISK_STORE_DEFINE_NAMED;
+    virStoragePoolPtr pool = virStoragePoolCreateXML(((libvirt_store *)store)->conn, xml, create_flags(flags));
+    free(xml);
+    if (!pool)
+        return vr_error(err);
+    virStoragePoolFree(pool);
+    return 0;
+}
+
+/* pool_capabilities: the daemon's document. */
+int
+libvirt_pool_capabilities(vdisk_store *store, char **xml, vdisk_error *err)
+{
+    *xml = virConnectGetStoragePoolCapabilities(((libvirt_store *)store)->conn, 0);
+    return *xml ? 0 : vr_error(err);
+}
+
+/* pool_find_sources: the daemon's discovery (its backends refuse the types without). */
+int
+libvirt_pool_find_sources(vdisk_store *store, const char *type, const char *spec, char **xml,
+                          vdisk_error *err)
+{
+    *xml = virConnectFindStoragePoolSources(((libvirt_store *)store)->conn, type, spec, 0);
+    return *xml ? 0 : vr_error(err);
+}

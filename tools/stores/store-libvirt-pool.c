@@ -224,6 +224,21 @@ libvirt_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out
     return r;
 }
 
+/* vol_pool: the daemon's pool of the volume. */
+int
+libvirt_vol_pool(vdisk_store_vol *vol, vdisk_store_pool **out, vdisk_error *err)
+{
+    libvirt_pool *p;
+    *out = NULL;
+    virStoragePoolPtr vp = virStoragePoolLookupByVolume(((libvirt_vol *)vol)->vol);
+    if (!vp)
+        return vr_error(err);
+    int r = pool_wrap(vol->store, vp, &p, err);
+    if (r == 0)
+        *out = &p->base;
+    return r;
+}
+
 /* pool_free: libvirt's handle, the definition read, the name. */
 void
 libvirt_pool_free(vdisk_store_pool *pool)

@@ -146,3 +146,30 @@ libvirt_secret_undefine(vdisk_store_secret *secret, vdisk_error *err)
 {
     return virSecretUndefine(to_vir(secret)) < 0 ? vr_error(err) : 0;
 }
+
+/* secret_get_value: the daemon's copy, into memory the caller wipes
+ * (libvirt's own buffer is wiped before it is freed). */
+int
+libvirt_secret_get_value(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err)
+{
+    size_t size = 0;
+    unsigned char *v = virSecretGetValue(to_vir(secret), &size, 0);
+    if (!v)
+        return vr_error(err);
+    *value = malloc(size ? size : 1);
+    if (*value)
+        memcpy(*value, v, size);
+    explicit_bzero(v, size);
+    free(v);
+    if (!*value)
+        return vdisk_error_set(err, ENOMEM, "out of memory");
+    *len = size;
+    return 0;
+}
+
+/* secret_xml: the daemon's XML of the secret. */
+int
+libvirt_secret_xml(vdisk_store_secret *secret, char **xml, vdisk_error *err)
+{
+    return (*xml = virSecretGetXMLDesc(to_vir(secret), 0)) ? 0 : vr_error(err);
+}

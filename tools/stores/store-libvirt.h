@@ -81,6 +81,14 @@ int libvirt_pool_def_xml(vdisk_store *store, const vdisk_pool_def *def, const ch
                          vdisk_error *err);
 int libvirt_pool_define(vdisk_store *store, vdisk_pool_def *def, const char *type,
                         vdisk_store_define_step *step, vdisk_error *err);
+int libvirt_pool_create_file(vdisk_store *store, const char *file, unsigned flags, char **name,
+                             vdisk_store_define_step *step, vdisk_error *err);
+int libvirt_pool_create(vdisk_store *store, vdisk_pool_def *def, const char *type, unsigned flags,
+                        vdisk_store_define_step *step, vdisk_error *err);
+int libvirt_pool_capabilities(vdisk_store *store, char **xml, vdisk_error *err);
+int libvirt_pool_find_sources(vdisk_store *store, const char *type, const char *spec, char **xml,
+                              vdisk_error *err);
+int libvirt_vol_pool(vdisk_store_vol *vol, vdisk_store_pool **out, vdisk_error *err);
 int libvirt_pool_lookup(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
 void libvirt_pool_free(vdisk_store_pool *pool);
 int libvirt_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *row, vdisk_error *err);
@@ -103,5 +111,7 @@ int libvirt_secret_lookup(vdisk_store *store, const char *name, vdisk_store_secr
 void libvirt_secret_free(vdisk_store_secret *secret);
 int libvirt_secret_set_value(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
 int libvirt_secret_undefine(vdisk_store_secret *secret, vdisk_error *err);
+int libvirt_secret_get_value(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err);
+int libvirt_secret_xml(vdisk_store_secret *secret, char **xml, vdisk_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
+#include "pool-args.h"
 #include "virsh-args.h"
 #include "store-open.h"
 
@@ -55,9 +56,9 @@ cmd_pool_define(const char *uri, int argc, char **argv)
     return r;
 }
 
-/* Fill a definition from pool-define-as' arguments. */
-static int
-pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
+/* Fill a definition from pool-define-as' (and pool-create-as') arguments. */
+int
+vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 {
     const char *type = vv_arg_get(args, n, "type")->value;
     if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0) {
@@ -103,19 +104,7 @@ pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 int
 cmd_pool_define_as(const char *uri, int argc, char **argv)
 {
-    vv_arg args[] = {
-        VV_REQ("name"),
-        VV_REQ("type"),
-        VV_POS("source-host"),
-        VV_POS("source-path"),
-        VV_POS("source-dev"),
-        VV_POS("source-name"),
-        VV_POS("target"),
-        VV_VAL("source-format"),
-        VV_FLAG("print-xml"),
-        VV_VAL("zeroing"),
-        VV_VAL("overcommit"),
-    };
+    vv_arg args[] = { VV_POOL_AS_ARGS };
     vv_store_ctx c;
     int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
@@ -127,7 +116,7 @@ cmd_pool_define_as(const char *uri, int argc, char **argv)
     char *xml = NULL;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (pool_def_from_args(args, N(args), &def) < 0) {
+    if (vv_pool_def_from_args(args, N(args), &def) < 0) {
         /* printed */
     } else if (vv_arg_get(args, N(args), "print-xml")->set) {
         /* The XML the store would be sent. */

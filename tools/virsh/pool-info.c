@@ -5,7 +5,7 @@
  * (pool-usage.c).
  *
  *   pool-info <pool> [--bytes] [--json] [--details]
- *   pool-dumpxml <pool> [--inactive]
+ *   pool-dumpxml <pool> [--inactive] [--xpath EXPRESSION] [--wrap]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
+#include "dump-xml.h"
 #include "output.h"
 #include "pool-usage.h"
 #include "virsh-args.h"
@@ -143,7 +144,7 @@ cmd_pool_info(const char *uri, int argc, char **argv)
 int
 cmd_pool_dumpxml(const char *uri, int argc, char **argv)
 {
-    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("inactive") };
+    vv_arg args[] = { VV_REQ("pool"), VV_FLAG("inactive"), VV_DUMP_XML_ARGS };
     vv_store_ctx c;
     int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
     if (r != VV_GO)
@@ -155,7 +156,8 @@ cmd_pool_dumpxml(const char *uri, int argc, char **argv)
     if (r)
         vv_store_report(&err);
     else
-        fputs(xml, stdout);
+        r = vv_dump_xml(xml, "pool", vv_arg_get(args, N(args), "xpath")->value,
+                        vv_arg_get(args, N(args), "wrap")->set);
     free(xml);
     vv_store_end(&c);
     return r;

@@ -83,7 +83,8 @@ cmd_vol_create_from(const char *uri, int argc, char **argv)
     vv_arg *in = vv_arg_get(args, N(args), "inputpool");
     const char *inpool = in->set ? in->value : NULL;
     unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
-                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0);
+                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0) |
+                     (vv_arg_get(args, N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
     char *name = NULL;
     vdisk_store_lookup_step lstep;
     vdisk_store_define_step step;

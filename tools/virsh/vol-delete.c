@@ -1,7 +1,8 @@
 /* vdisk-virsh vol-delete and vol-wipe, as virsh, on any store.
  *
  *   vol-delete <vol> [--pool POOL] [--delete-snapshots]
- *   vol-wipe <vol> [--pool POOL] [--algorithm zero|random|trim]
+ *   vol-wipe <vol> [--pool POOL] [--algorithm ALG]   (libvirt's names: zero, nnsa, dod, bsi,
+ *                                                    gutmann, schneier, pfitzner7, pfitzner33, random, trim)
  */
 #include <stdio.h>
 

@@ -2,7 +2,7 @@
  * virsh prints them, on any store (the embedded registry, or -c URI).
  *
  *   vol-info <vol> [--pool POOL] [--bytes] [--physical] [--json]
- *   vol-dumpxml <vol> [--pool POOL]
+ *   vol-dumpxml <vol> [--pool POOL] [--xpath EXPRESSION] [--wrap]
  *   vol-path <vol> [--pool POOL]
  *   vol-key <vol> [--pool POOL]
  *   vol-name <vol>          (a key or path)
@@ -14,6 +14,7 @@
 #include <vdisk/storage-xml.h>
 
 #include "commands.h"
+#include "dump-xml.h"
 #include "output.h"
 #include "virsh-args.h"
 #include "store-open.h"
@@ -67,20 +68,27 @@ show_info(vdisk_store_vol *vol, vv_arg *args, size_t n, vdisk_error *err)
     return r;
 }
 
-/* One string the store gives (malloc'ed): the XML as it is, the others
- * on a line. */
+/* The volume's XML, filtered by --xpath; 1 after the filter printed its error. */
+static int
+show_xml(vdisk_store_vol *vol, vv_arg *args, size_t n, vdisk_error *err)
+{
+    char *s = NULL;
+    int r = vol->store->ops->vol_xml(vol, &s, err);
+    if (r == 0 && vv_dump_xml(s, "volume", vv_arg_get(args, n, "xpath")->value, vv_arg_get(args, n, "wrap")->set))
+        r = 1;
+    free(s);
+    return r;
+}
+
+/* One string the store gives (malloc'ed), on a line. */
 static int
 show_string(vdisk_store_vol *vol, vol_show what, vdisk_error *err)
 {
     const vdisk_store_ops *ops = vol->store->ops;
     char *s = NULL;
-    int r = what == SHOW_XML ? ops->vol_xml(vol, &s, err)
-          : what == SHOW_PATH ? ops->vol_path(vol, &s, err)
-          : ops->vol_key(vol, &s, err);
+    int r = what == SHOW_PATH ? ops->vol_path(vol, &s, err) : ops->vol_key(vol, &s, err);
     if (r == 0)
-        fputs(s, stdout);
-    if (r == 0 && what != SHOW_XML)
-        putchar('\n');
+        printf("%s\n", s);
     free(s);
     return r;
 }
@@ -95,6 +103,7 @@ show(vdisk_store_vol *vol, vol_show what, vv_arg *args, size_t n, vdisk_error *e
         printf("%s\n", vol->name);
         return 0;
     case SHOW_XML:
+        return show_xml(vol, args, n, err);
     case SHOW_PATH:
     case SHOW_KEY:
         return show_string(vol, what, err);
@@ -111,9 +120,10 @@ run(const char *uri, int argc, char **argv, vv_arg *args, size_t n, vol_show wha
     if (r != VV_GO)
         return r;
     vdisk_error err = { 0 };
-    r = show(c.vol, what, args, n, &err) < 0;
-    if (r)
+    r = show(c.vol, what, args, n, &err);
+    if (r < 0)
         vv_store_report(&err);
+    r = r != 0;
     vv_store_end(&c);
     return r;
 }
@@ -132,7 +142,7 @@ cmd_vol_info(const char *uri, int argc, char **argv)
 int
 cmd_vol_dumpxml(const char *uri, int argc, char **argv)
 {
-    vv_arg args[] = { VOL_ARGS };
+    vv_arg args[] = { VOL_ARGS, VV_DUMP_XML_ARGS };
     return run(uri, argc, argv, args, N(args), SHOW_XML);
 }
 

@@ -115,8 +115,9 @@ typedef enum vdisk_pool_state {
 typedef struct vdisk_pool_info {
     vdisk_pool_state state;
     /* Of the file system under the pool (statvfs), as libvirt's dir pool:
-     * capacity = blocks, allocation = blocks - free, available = blocks free
-     * to unprivileged users. */
+     * capacity = blocks, available = free blocks (f_bfree, root's reserve
+     * included), allocation = capacity - available.  New volumes are
+     * checked against the blocks free to unprivileged users (f_bavail). */
     uint64_t capacity, allocation, available;
     size_t volumes;                /* regular files in the pool */
     uint64_t volume_capacity;      /* sum of their capacities */

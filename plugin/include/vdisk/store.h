@@ -153,6 +153,23 @@ typedef struct vdisk_store_ops {
                         vdisk_error *err);
     int (*pool_define)(vdisk_store *store, vdisk_pool_def *def, const char *type,
                        vdisk_store_define_step *step, vdisk_error *err);
+    /* pool-create: a transient pool from the XML in file, started
+     * (VDISK_STORE_POOL_BUILD, _OVERWRITE, _NO_OVERWRITE: built first);
+     * *name is malloc'ed (after a failure too, when the file named the
+     * pool).  *step: ALONE or FROM. */
+    int (*pool_create_file)(vdisk_store *store, const char *file, unsigned flags, char **name,
+                            vdisk_store_define_step *step, vdisk_error *err);
+    /* pool-create-as: the same from a definition of type ("vdisk", "dir");
+     * *step: ALONE or NAMED. */
+    int (*pool_create)(vdisk_store *store, vdisk_pool_def *def, const char *type, unsigned flags,
+                       vdisk_store_define_step *step, vdisk_error *err);
+    /* pool-capabilities: the store's <storagepoolCapabilities> XML, malloc'ed. */
+    int (*pool_capabilities)(vdisk_store *store, char **xml, vdisk_error *err);
+    /* find-storage-pool-sources: the <sources> XML of pool type type
+     * (spec: a <source> document narrowing the search, or NULL),
+     * malloc'ed; a type without discovery is refused. */
+    int (*pool_find_sources)(vdisk_store *store, const char *type, const char *spec, char **xml,
+                             vdisk_error *err);
     /* Find a pool by name or UUID. */
     int (*pool_lookup)(vdisk_store *store, const char *name, vdisk_store_pool **out, vdisk_error *err);
     /* Release a pool handle (NULL is fine). */
@@ -185,6 +202,11 @@ typedef struct vdisk_store_ops {
     void (*secret_free)(vdisk_store_secret *secret);
     /* Set the secret's value (len bytes; the store keeps no copy in memory). */
     int (*secret_set_value)(vdisk_store_secret *secret, const void *value, size_t len, vdisk_error *err);
+    /* The secret's value (*value malloc'ed; the caller wipes and frees
+     * it); a private secret's value is refused as libvirt refuses it. */
+    int (*secret_get_value)(vdisk_store_secret *secret, unsigned char **value, size_t *len, vdisk_error *err);
+    /* The secret's XML, malloc'ed. */
+    int (*secret_xml)(vdisk_store_secret *secret, char **xml, vdisk_error *err);
     /* Remove the secret and its value. */
     int (*secret_undefine)(vdisk_store_secret *secret, vdisk_error *err);
 
@@ -224,6 +246,8 @@ typedef struct vdisk_store_ops {
      * without, by key, then by path.  *step says which step failed. */
     int (*vol_lookup)(vdisk_store *store, const char *pool, const char *vol, vdisk_store_vol **out,
                       vdisk_store_lookup_step *step, vdisk_error *err);
+    /* vol-pool: the pool that holds vol. */
+    int (*vol_pool)(vdisk_store_vol *vol, vdisk_store_pool **pool, vdisk_error *err);
     /* Release a volume handle (NULL is fine). */
     void (*vol_free)(vdisk_store_vol *vol);
 

@@ -93,18 +93,27 @@ typedef enum vdisk_wipe_alg {
     VDISK_WIPE_ZERO = 0,     /* overwrite the data with zeros */
     VDISK_WIPE_RANDOM,       /* overwrite the data with random bytes */
     VDISK_WIPE_TRIM,         /* deallocate (punch holes); zeros where that is impossible */
+    /* The multi-pass patterns libvirt runs scrub(1) for, with scrub's
+     * passes; each pass writes the whole file. */
+    VDISK_WIPE_NNSA,         /* random, random, 0x00 (read back) */
+    VDISK_WIPE_DOD,          /* random, 0x00, 0xff (read back) */
+    VDISK_WIPE_BSI,          /* 0xff, 0xfe, 0xfd, 0xfb, 0xf7, 0xef, 0xdf, 0xbf, 0x7f */
+    VDISK_WIPE_GUTMANN,      /* Gutmann's 35 passes */
+    VDISK_WIPE_SCHNEIER,     /* 0x00, 0xff, 5 x random */
+    VDISK_WIPE_PFITZNER7,    /* 7 x random */
+    VDISK_WIPE_PFITZNER33,   /* 33 x random */
 } vdisk_wipe_alg;
 
-/* libvirt's algorithm names: "zero", "random" and "trim" are supported; the
- * other names libvirt knows (nnsa, dod, bsi, gutmann, schneier, pfitzner7,
- * pfitzner33) are refused with -ENOTSUP and a clear message. */
+/* libvirt's algorithm names (zero, nnsa, dod, bsi, gutmann, schneier,
+ * pfitzner7, pfitzner33, random, trim); another name is -EINVAL. */
 int vdisk_wipe_alg_from_name(const char *name, vdisk_wipe_alg *alg, vdisk_error *err);
 
 /* Wipe and upload first refuse (-EBUSY) a volume another process, such
  * as a running VM, holds open (libvdisk's QEMU-compatible image locks).
  *
  * Wipe a volume: every allocated byte of the file is overwritten (or
- * deallocated for trim).  A qcow2 volume is then formatted again, empty,
+ * deallocated for trim); the multi-pass algorithms overwrite every byte,
+ * once per pass, and read the file back after a pass scrub verifies.  A qcow2 volume is then formatted again, empty,
  * with its previous virtual size and options, so it stays usable and reads
  * as zeros (an encrypted qcow2 is formatted encrypted again, with its
  * default secret; a raw LUKS volume's header is overwritten like the rest,
@@ -135,6 +144,15 @@ enum {
     VDISK_VOL_RESIZE_ALLOCATE = 1u << 0,   /* reserve the new part (lazy-zeroed, fallocate) */
     VDISK_VOL_RESIZE_SHRINK   = 1u << 1,   /* allow a smaller capacity (data past it is lost) */
 };
+/* vol-clone / vol-create-from --reflink: a raw copy of the raw,
+ * unencrypted volume src_name that shares its extents (FICLONE), grown to
+ * def's capacity when larger.  -ENOTSUP (nothing left behind) where the
+ * file system cannot share extents ("failed to clone files from ...") or
+ * the copy would not be byte for byte (another format, encryption, a
+ * backing store). */
+int vdisk_vol_create_reflink(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool,
+                             const char *src_name, vdisk_error *err);
+
 /* Change a volume's capacity (vol-resize).  Growing is checked against the
  * pool's free space (--allocate) and overcommit cap first; shrinking needs
  * VDISK_VOL_RESIZE_SHRINK.  A failed resize leaves the volume as it was.
