@@ -100,15 +100,16 @@ registry_vol_lookup(vdisk_store *store, const char *pool_name, const char *vol, 
     return 0;
 }
 
-/* vol_def: the registry probes the file; its volumes are all files. */
+/* vol_def: the registry probes the file (or the RBD image: type network). */
 static int
 registry_vol_def(vdisk_store_vol *vol, bool physical, vdisk_vol_def *def, const char **type,
                  vdisk_error *err)
 {
     (void)physical;     /* the probe always measures it */
+    int r = vdisk_vol_lookup(to_vol(vol)->pool, vol->name, def, err);
     if (type)
-        *type = "file";
-    return vdisk_vol_lookup(to_vol(vol)->pool, vol->name, def, err);
+        *type = def->network ? "network" : "file";
+    return r;
 }
 
 /* vol_xml: the probed definition, formatted. */
@@ -266,6 +267,10 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
     int r = vdisk_vol_lookup(p, vol->name, &src, err);
     if (r == 0 && (r = vdisk_store_clone_def(&src, newname, &def)) < 0)
         vdisk_error_set(err, ENOMEM, "out of memory");
+    /* An RBD clone shares its parent's objects: thin whatever the parent
+     * holds, as libvirt's rbd backend clones. */
+    if (r == 0 && src.network)
+        def.has_allocation = false, def.allocation = 0;
     if (r == 0) {
         *step = VDISK_STORE_COPY_COPY;
         r = vdisk_vol_create_from(p, &def, p, vol->name, create_flags(flags), progress, opaque, err);
@@ -275,13 +280,14 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
     return r;
 }
 
-/* vol_delete: internal snapshots live in the file and go with it, so
- * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
+/* vol_delete: a file's internal snapshots go with it; an RBD image's
+ * snapshots only with VDISK_STORE_DELETE_WITH_SNAPSHOTS, as libvirt's rbd
+ * backend. */
 static int
 registry_vol_delete(vdisk_store_vol *vol, unsigned flags, vdisk_error *err)
 {
-    (void)flags;
-    return vdisk_vol_delete(to_vol(vol)->pool, vol->name, err);
+    unsigned vflags = flags & VDISK_STORE_DELETE_WITH_SNAPSHOTS ? VDISK_VOL_DELETE_WITH_SNAPSHOTS : 0;
+    return vdisk_vol_delete_flags(to_vol(vol)->pool, vol->name, vflags, err);
 }
 
 /* vol_wipe: zero, random and trim; libvirt's other names are refused. */
