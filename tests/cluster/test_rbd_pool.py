@@ -93,6 +93,21 @@ def test_rbd_type_and_config_file(virsh, ceph, images):
     assert rbd_json(ceph, "info", name)["size"] == 8 * MiB
 
 
+def test_pool_define_as(virsh, ceph, images):
+    virsh.run("pool-define-as", "byargs", "rbd", "--source-name", "rbd",
+              "--source-host", f"127.0.0.1:{ceph.port}")
+    xml = virsh.run("pool-dumpxml", "byargs").stdout
+    assert f"<host name='127.0.0.1' port='{ceph.port}'/>" in xml and "<name>rbd</name>" in xml
+    virsh.run("pool-start", "byargs")
+    name = images()
+    virsh.run("vol-create-as", "byargs", name, "4M")
+    assert rbd_json(ceph, "info", name)["size"] == 4 * MiB
+    assert "no --target" in virsh.fails("pool-define-as", "x", "rbd", "--source-name", "rbd",
+                                        "--target", "/srv")
+    assert "--auth-username" in virsh.fails("pool-define-as", "x", "rbd", "--source-name", "rbd",
+                                            "--auth-type", "ceph")
+
+
 def test_build_and_delete_refused(virsh, pool):
     assert "ceph osd pool create" in virsh.fails("pool-build", pool)
     virsh.run("pool-destroy", pool)
