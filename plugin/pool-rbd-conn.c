@@ -64,9 +64,8 @@ base64(const unsigned char *in, size_t n)
     return out;
 }
 
-/* The base64 key of the secret <auth> names, from the registry. */
-static int
-auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
+int
+rbd_pool_auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
 {
     const vdisk_pool_source *src = &pool->def->source;
     const char *pname = pool->def->name;
@@ -103,9 +102,8 @@ auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
     return r < 0 ? r : 0;
 }
 
-/* "host[:port],..." of <source><host>, malloc'ed. */
-static char *
-mon_host(const vdisk_pool_source *src)
+char *
+rbd_pool_mon_host(const vdisk_pool_source *src)
 {
     size_t len = 1;
     for (size_t i = 0; i < src->nhosts; i++)
@@ -139,7 +137,7 @@ configure(vdisk_pool *pool, rados_t c, vdisk_error *err)
         if ((r = rados_conf_set(c, timeouts[i].key, timeouts[i].value)) < 0)
             return rbd_pool_error(pool, NULL, r, "set a Ceph timeout", err);
     if (src->nhosts) {
-        char *hosts = mon_host(src);
+        char *hosts = rbd_pool_mon_host(src);
         if (!hosts)
             return vdisk_error_set(err, ENOMEM, "pool '%s': out of memory", pool->def->name);
         r = rados_conf_set(c, "mon_host", hosts);
@@ -150,7 +148,7 @@ configure(vdisk_pool *pool, rados_t c, vdisk_error *err)
     }
     if (src->auth_username) {
         char *key = NULL;
-        if ((r = auth_key(pool, &key, err)) < 0)
+        if ((r = rbd_pool_auth_key(pool, &key, err)) < 0)
             return r;
         r = rados_conf_set(c, "key", key);
         explicit_bzero(key, strlen(key));

@@ -10,6 +10,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <vdisk/resize.h>
+
 #include "pool-rbd.h"
 
 #define XFER_CHUNK (UINT64_C(4) << 20)
@@ -32,6 +34,38 @@ open_rw(vdisk_pool *pool, const char *name, rbd_image_t *img, uint64_t *size, vd
     return r;
 }
 
+/* vol-resize of a qcow2 volume: libvdisk's resize through its rbd protocol
+ * (its image grows on write; --allocate: preallocation full). */
+static int
+resize_formatted(vdisk_pool *pool, const char *name, vdisk_format fmt, uint64_t capacity, unsigned flags,
+                 vdisk_progress_fn progress, void *opaque, vdisk_error *err)
+{
+    vdisk_image *img;
+    char what[300];
+    int r = rbd_pool_open_formatted(pool, name, fmt, VDISK_OPEN_RDWR, &img, err);
+    if (r < 0)
+        return r;
+    uint64_t old = vdisk_get_size(img);
+    bool shrink = capacity < old, allocate = flags & VDISK_VOL_RESIZE_ALLOCATE;
+    snprintf(what, sizeof(what), "growing volume '%s'", name);
+    if (shrink && !(flags & VDISK_VOL_RESIZE_SHRINK))
+        r = vdisk_error_set(err, EINVAL, "volume '%s': Can't shrink capacity below current capacity "
+                            "unless shrink flag explicitly specified", name);
+    else if (capacity > old)
+        r = rbd_pool_check_space(pool, what, capacity - old, allocate ? capacity - old : 0, err);
+    if (r == 0 && capacity != old &&
+        (r = vdisk_resize(img, capacity, shrink, allocate && !shrink ? VDISK_PREALLOC_FULL : VDISK_PREALLOC_OFF,
+                          progress, opaque, err)) < 0)
+        rbd_pool_scrub_key(err);
+    vdisk_error ignored = { 0 };
+    int c = vdisk_close(img, r < 0 ? &ignored : err);
+    if (r == 0 && c < 0) {
+        rbd_pool_scrub_key(err);
+        r = c;
+    }
+    return r;
+}
+
 int
 rbd_pool_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
                     vdisk_progress_fn progress, void *opaque, vdisk_error *err)
@@ -41,9 +75,14 @@ rbd_pool_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsig
     char what[300];
     if (capacity == 0)
         return vdisk_error_set(err, EINVAL, "volume '%s': capacity must be greater than 0", name);
+    vdisk_format fmt;
     int r = open_rw(pool, name, &img, &old, err);
     if (r < 0)
         return r;
+    if ((r = rbd_pool_image_format(pool, name, img, &fmt, err)) < 0 || fmt != VDISK_FORMAT_RAW) {
+        rbd_close(img);
+        return r < 0 ? r : resize_formatted(pool, name, fmt, capacity, flags, progress, opaque, err);
+    }
     bool shrink = capacity < old, allocate = flags & VDISK_VOL_RESIZE_ALLOCATE;
     snprintf(what, sizeof(what), "growing volume '%s'", name);
     if (shrink && !(flags & VDISK_VOL_RESIZE_SHRINK))
@@ -121,9 +160,17 @@ rbd_pool_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg, vdisk_
 {
     rbd_image_t img;
     uint64_t size, done = 0;
+    vdisk_format fmt;
     int r = open_rw(pool, name, &img, &size, err);
     if (r < 0)
         return r;
+    if ((r = rbd_pool_image_format(pool, name, img, &fmt, err)) == 0 && fmt != VDISK_FORMAT_RAW)
+        r = vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s' is a %s on RBD: wiping it is not supported "
+                            "(delete and create it again)", pool->def->name, name, vdisk_format_name(fmt));
+    if (r < 0) {
+        rbd_close(img);
+        return r;
+    }
     if (alg == VDISK_WIPE_TRIM) {
         /* discard frees whole objects and zeroes the edges: reads give zeros */
         r = rbd_discard(img, 0, size);

@@ -33,6 +33,8 @@
     X(rbd_list2) \
     X(rbd_image_spec_list_cleanup) \
     X(rbd_lock_get_owners) \
+    X(rbd_metadata_get) \
+    X(rbd_metadata_set) \
     X(rbd_lock_get_owners_cleanup) \
     X(rbd_open) \
     X(rbd_open_read_only) \
@@ -85,6 +87,8 @@ const vdisk_pool_rbd_api *vdisk_pool_rbd_api_table(void);
 #define rbd_list2 VDISK_RBD_CALL(rbd_list2)
 #define rbd_image_spec_list_cleanup VDISK_RBD_CALL(rbd_image_spec_list_cleanup)
 #define rbd_lock_get_owners VDISK_RBD_CALL(rbd_lock_get_owners)
+#define rbd_metadata_get VDISK_RBD_CALL(rbd_metadata_get)
+#define rbd_metadata_set VDISK_RBD_CALL(rbd_metadata_set)
 #define rbd_lock_get_owners_cleanup VDISK_RBD_CALL(rbd_lock_get_owners_cleanup)
 #define rbd_open VDISK_RBD_CALL(rbd_open)
 #define rbd_open_read_only VDISK_RBD_CALL(rbd_open_read_only)

@@ -207,6 +207,54 @@ clone_snapshot(vdisk_pool *pool, const char *src, rbd_image_t img, const char *s
     return 0;
 }
 
+/* The source's format and the size the clone's capacity is compared with:
+ * the image's size (raw) or the qcow2's virtual size. */
+static int
+source_size(vdisk_pool *pool, const char *src, rbd_image_t img, vdisk_format *fmt, uint64_t *size,
+            vdisk_error *err)
+{
+    rbd_image_info_t st;
+    int r = rbd_stat(img, &st, sizeof(st));
+    if (r < 0)
+        return rbd_pool_error(pool, src, r, "read the image's size", err);
+    *size = st.size;
+    if ((r = rbd_pool_image_format(pool, src, img, fmt, err)) < 0 || *fmt == VDISK_FORMAT_RAW)
+        return r;
+    vdisk_vol_def d;
+    if ((r = pool->backend->vol_lookup(pool, src, &d, err)) == 0)
+        *size = d.capacity;
+    vdisk_vol_def_clear(&d);
+    return r;
+}
+
+/* The clone itself: snapshot + protect, RBD clone, its format recorded. */
+static int
+clone_image(vdisk_pool *pool, const char *src, rbd_image_t img, const char *snap, const char *name,
+            vdisk_format fmt, vdisk_error *err)
+{
+    rbd_pool_conn *c;
+    int r = rbd_pool_connect(pool, &c, err);
+    if (r < 0 || (r = clone_snapshot(pool, src, img, snap, err)) < 0)
+        return r;
+    rbd_image_options_t opts;
+    rbd_image_options_create(&opts);
+    r = rbd_clone3(c->io, src, snap, c->io, name, opts);
+    rbd_image_options_destroy(opts);
+    if (r < 0) {
+        r = r == -EEXIST ? vdisk_error_set(err, EEXIST, "storage volume '%s' exists already", name)
+                         : rbd_pool_error(pool, name, r, "clone the RBD image", err);
+        rbd_snap_unprotect(img, snap);
+        rbd_snap_remove(img, snap);
+        return r;
+    }
+    rbd_image_t child;
+    if (fmt != VDISK_FORMAT_RAW && (r = rbd_pool_open_image(pool, name, false, &child, err)) == 0) {
+        r = rbd_pool_image_set_format(pool, name, child, fmt, err);
+        rbd_close(child);
+    }
+    return r;
+}
+
 int
 rbd_pool_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool,
                          const char *src_name, unsigned flags, vdisk_progress_fn progress, void *opaque,
@@ -218,41 +266,29 @@ rbd_pool_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool 
                                "same pool (an RBD clone); to import from elsewhere use vdisk-virsh "
                                "convert -O raw FILE rbd:%s/%s", pool->def->name, pool->def->source.name,
                                def->name);
-    if (def->format != VDISK_FORMAT_UNKNOWN && def->format != VDISK_FORMAT_RAW)
-        return vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': RBD clones are raw images",
-                               pool->def->name, def->name);
     if (def->allocation && def->has_capacity && def->allocation >= def->capacity)
         return vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': an RBD clone shares its data "
                                "with its source and cannot be thick", pool->def->name, def->name);
-    rbd_pool_conn *c;
     rbd_image_t img;
     char snap[300];
+    vdisk_format fmt = VDISK_FORMAT_RAW;
+    uint64_t size = 0;
     int r = rbd_pool_name_check(pool, def->name, err);
-    if (r < 0 || (r = rbd_pool_connect(pool, &c, err)) < 0 ||
-        (r = rbd_pool_open_image(pool, src_name, false, &img, err)) < 0)
+    if (r < 0 || (r = rbd_pool_open_image(pool, src_name, false, &img, err)) < 0)
         return r;
     snprintf(snap, sizeof(snap), "vdisk-clone-%s", def->name);
-    rbd_image_info_t st;
-    if ((r = rbd_stat(img, &st, sizeof(st))) < 0)
-        r = rbd_pool_error(pool, src_name, r, "read the image's size", err);
-    else if (def->has_capacity && def->capacity < st.size)
+    r = source_size(pool, src_name, img, &fmt, &size, err);
+    if (r == 0 && def->format != VDISK_FORMAT_UNKNOWN && def->format != fmt)
+        r = vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': an RBD clone keeps its source's format "
+                            "(%s), it is not converted", pool->def->name, def->name, vdisk_format_name(fmt));
+    else if (r == 0 && def->has_capacity && def->capacity < size)
         r = vdisk_error_set(err, EINVAL, "pool '%s': volume '%s': capacity %llu is smaller than its "
                             "source's (%llu)", pool->def->name, def->name,
-                            (unsigned long long)def->capacity, (unsigned long long)st.size);
-    if (r == 0 && (r = clone_snapshot(pool, src_name, img, snap, err)) == 0) {
-        rbd_image_options_t opts;
-        rbd_image_options_create(&opts);
-        r = rbd_clone3(c->io, src_name, snap, c->io, def->name, opts);
-        rbd_image_options_destroy(opts);
-        if (r < 0) {
-            r = r == -EEXIST ? vdisk_error_set(err, EEXIST, "storage volume '%s' exists already", def->name)
-                             : rbd_pool_error(pool, def->name, r, "clone the RBD image", err);
-            rbd_snap_unprotect(img, snap);
-            rbd_snap_remove(img, snap);
-        }
-    }
+                            (unsigned long long)def->capacity, (unsigned long long)size);
+    if (r == 0)
+        r = clone_image(pool, src_name, img, snap, def->name, fmt, err);
     rbd_close(img);
-    if (r == 0 && def->has_capacity && def->capacity > st.size)
+    if (r == 0 && def->has_capacity && def->capacity > size)
         r = rbd_pool_vol_resize(pool, def->name, def->capacity, 0, NULL, NULL, err);
     return r;
 }

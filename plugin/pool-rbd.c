@@ -206,6 +206,20 @@ rbd_pool_image_allocation(rbd_image_t img, uint64_t size, uint64_t *alloc)
     return rbd_diff_iterate2(img, NULL, 0, size, 0, 1, add_extent, alloc);
 }
 
+/* A qcow2 volume's capacity: its virtual size (physical: the image's). */
+static int
+formatted_capacity(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
+{
+    vdisk_image *img;
+    def->physical = def->capacity;
+    int r = rbd_pool_open_formatted(pool, name, def->format, VDISK_OPEN_FORCE_SHARE, &img, err);
+    if (r < 0)
+        return r;
+    def->capacity = vdisk_get_size(img);
+    vdisk_close(img, NULL);
+    return 0;
+}
+
 /* vol-info: size, allocation (object granularity), path "POOL/IMAGE". */
 static int
 rbd_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
@@ -220,13 +234,16 @@ rbd_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_err
         r = rbd_pool_error(pool, name, r, "read the image's size", err);
     else if ((r = rbd_pool_image_allocation(img, st.size, &def->allocation)) < 0)
         r = rbd_pool_error(pool, name, r, "read the image's allocation", err);
+    else
+        r = rbd_pool_image_format(pool, name, img, &def->format, err);
     rbd_close(img);
+    def->capacity = st.size;
+    if (r == 0 && def->format != VDISK_FORMAT_RAW)
+        r = formatted_capacity(pool, name, def, err);
     if (r < 0)
         return r;
     def->network = true;
     def->has_capacity = def->has_allocation = true;
-    def->capacity = st.size;
-    def->format = VDISK_FORMAT_RAW;
     def->name = strdup(name);
     def->key = rbd_vol_path(pool, name);
     def->target_path = rbd_vol_path(pool, name);
@@ -284,10 +301,15 @@ static int
 check_create_def(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_error *err)
 {
     const char *p = pool->def->name;
-    if (def->format != VDISK_FORMAT_UNKNOWN && def->format != VDISK_FORMAT_RAW)
+    if (def->format != VDISK_FORMAT_UNKNOWN && def->format != VDISK_FORMAT_RAW &&
+        def->format != VDISK_FORMAT_QCOW2)
         return vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': format '%s' is not supported on "
-                               "RBD by this vdisk: RBD volumes are raw images, as in libvirt's rbd "
-                               "pools", p, def->name, vdisk_format_name(def->format));
+                               "RBD: RBD volumes are raw images (as in libvirt's rbd pools) or qcow2",
+                               p, def->name, vdisk_format_name(def->format));
+    bool thick = def->allocation >= def->capacity && def->capacity;
+    if (def->format == VDISK_FORMAT_QCOW2 && def->allocation && !thick)
+        return vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': a qcow2 volume on RBD is thin or "
+                               "thick (allocation 0 or its capacity), not in between", p, def->name);
     if (def->encryption.format != VDISK_VOL_ENCRYPTION_NONE)
         return vdisk_error_set(err, ENOTSUP, "pool '%s': volume '%s': encrypted volumes are not "
                                "supported on RBD", p, def->name);
@@ -309,7 +331,7 @@ rbd_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, vdisk
     int r = rbd_pool_name_check(pool, def->name, err);
     if (r < 0 || (r = check_create_def(pool, def, err)) < 0)
         return r;
-    if (flags & VDISK_VOL_CREATE_PREALLOC_METADATA)
+    if ((flags & VDISK_VOL_CREATE_PREALLOC_METADATA) && def->format != VDISK_FORMAT_QCOW2)
         return vdisk_error_set(err, ENOTSUP, "pool '%s': metadata preallocation is for qcow2 volumes",
                                pool->def->name);
     uint64_t reserve = def->allocation < def->capacity ? def->allocation : def->capacity;
@@ -317,6 +339,8 @@ rbd_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags, vdisk
     if ((r = rbd_pool_connect(pool, &c, err)) < 0 ||
         (r = rbd_pool_check_space(pool, what, def->capacity, reserve, err)) < 0)
         return r;
+    if (def->format == VDISK_FORMAT_QCOW2)
+        return rbd_pool_create_formatted(pool, def, flags, progress, opaque, err);
     rbd_image_options_t opts;
     rbd_image_options_create(&opts);
     r = rbd_create4(c->io, def->name, def->capacity, opts);

@@ -28,6 +28,11 @@ typedef struct rbd_pool_conn {
  * the cephx user with the key from the secret <auth> names.  Bounded
  * timeouts; errors name the pool and what to check. */
 int rbd_pool_connect(vdisk_pool *pool, rbd_pool_conn **out, vdisk_error *err);
+/* The base64 cephx key of the secret <auth> names (malloc'ed; wipe and
+ * free it), or an error naming what is missing. */
+int rbd_pool_auth_key(vdisk_pool *pool, char **key, vdisk_error *err);
+/* "host[:port],..." of <source><host>s, malloc'ed (NULL: ENOMEM). */
+char *rbd_pool_mon_host(const vdisk_pool_source *src);
 void rbd_pool_disconnect(vdisk_pool *pool);
 
 /* An error of librados/librbd doing `what` on volume `name` (NULL: the
@@ -58,6 +63,28 @@ int rbd_pool_check_space(vdisk_pool *pool, const char *what, uint64_t add_capaci
 
 /* Is name a volume name RBD can take (no '/', '@', ':' and the usual checks)? */
 int rbd_pool_name_check(vdisk_pool *pool, const char *name, vdisk_error *err);
+
+/* pool-rbd-image.c: volumes in a format (qcow2-on-RBD) */
+#define RBD_POOL_FORMAT_KEY "vdisk.format"
+/* The format recorded in the image's metadata (raw when none). */
+int rbd_pool_image_format(vdisk_pool *pool, const char *name, rbd_image_t img, vdisk_format *fmt,
+                          vdisk_error *err);
+/* Record fmt in the image's metadata (raw: nothing recorded). */
+int rbd_pool_image_set_format(vdisk_pool *pool, const char *name, rbd_image_t img, vdisk_format fmt,
+                              vdisk_error *err);
+/* Create image `name` as a qcow2 of def's capacity through libvdisk's rbd
+ * protocol, as libvirt plans it (thick: preallocation full; flags
+ * VDISK_VOL_CREATE_*), its format recorded. */
+int rbd_pool_create_formatted(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
+                              vdisk_progress_fn progress, void *opaque, vdisk_error *err);
+/* Cut a message of libvdisk about a formatted volume's handle at ":key="
+ * (the handle's name holds the key). */
+void rbd_pool_scrub_key(vdisk_error *err);
+/* Open image `name` as its recorded format through libvdisk (flags
+ * VDISK_OPEN_*); messages of calls on the handle go through
+ * rbd_pool_scrub_key. */
+int rbd_pool_open_formatted(vdisk_pool *pool, const char *name, vdisk_format fmt, unsigned flags,
+                            vdisk_image **img, vdisk_error *err);
 
 /* pool-rbd-snap.c */
 int rbd_pool_snapshot_create(vdisk_pool *pool, const char *name, const char *snapshot,
