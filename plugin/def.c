@@ -17,6 +17,26 @@ void vdisk_perms_clear(vdisk_perms *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Free everything a pool source owns, leaving it empty. */
+void vdisk_pool_source_clear(vdisk_pool_source *src)
+{
+    if (!src)
+        return;
+    free(src->name);
+    for (size_t i = 0; i < src->nhosts; i++)
+        free(src->hosts[i].name);
+    free(src->hosts);
+    free(src->auth_username);
+    free(src->secret_usage);
+    free(src->config_file);
+    memset(src, 0, sizeof(*src));
+}
+
+bool vdisk_pool_def_is_rbd(const vdisk_pool_def *def)
+{
+    return def && def->source.name != NULL;
+}
+
 /* Free everything a pool definition owns, leaving it empty. */
 void vdisk_pool_def_clear(vdisk_pool_def *def)
 {
@@ -24,6 +44,7 @@ void vdisk_pool_def_clear(vdisk_pool_def *def)
         return;
     free(def->name);
     free(def->target_path);
+    vdisk_pool_source_clear(&def->source);
     vdisk_perms_clear(&def->target_perms);
     memset(def, 0, sizeof(*def));
 }

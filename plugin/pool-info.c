@@ -13,6 +13,7 @@
 #include <vdisk/pool.h>
 #include <vdisk/storage-xml.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 
 void
@@ -61,7 +62,7 @@ is_volume(int dirfd, const char *name)
 }
 
 int
-vdisk_pool_refresh(vdisk_pool *pool, vdisk_vol_def **vols, size_t *n, vdisk_error *err)
+vdisk_dir_pool_refresh(vdisk_pool *pool, vdisk_vol_def **vols, size_t *n, vdisk_error *err)
 {
     int dirfd = vdisk_pool_dirfd(pool, err);
     if (dirfd < 0)
@@ -111,7 +112,7 @@ vdisk_pool_refresh(vdisk_pool *pool, vdisk_vol_def **vols, size_t *n, vdisk_erro
 }
 
 int
-vdisk_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
+vdisk_dir_pool_fs_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
 {
     memset(info, 0, sizeof(*info));
     info->overcommit_max = pool->def->overcommit_max;
@@ -151,7 +152,7 @@ writable_bytes(vdisk_pool *pool, uint64_t *out, vdisk_error *err)
 }
 
 int
-vdisk_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
+vdisk_dir_pool_get_info(vdisk_pool *pool, vdisk_pool_info *info, vdisk_error *err)
 {
     int r = vdisk_pool_fs_info(pool, info, err);
     if (r < 0 || !pool->active)

@@ -29,8 +29,11 @@ typedef struct vdisk_vol_id {
 /* The id of dirfd's entry `name` (not followed), or of dirfd itself (name NULL); -errno. */
 int vdisk_vol_id_of(int dirfd, const char *name, vdisk_vol_id *id);
 
+struct vdisk_pool_backend;
 struct vdisk_pool {
     vdisk_registry *reg;      /* borrowed; NULL for an unmanaged pool */
+    const struct vdisk_pool_backend *backend;  /* pool-backend.h; NULL: kind not built */
+    void *backend_data;       /* the backend's own (rbd: the cluster connection) */
     vdisk_secret_source secrets;  /* unmanaged pool: where secrets come from */
     bool has_secrets;
     vdisk_pool_def *def;

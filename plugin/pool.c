@@ -13,10 +13,8 @@
 #include <vdisk/pool.h>
 #include <vdisk/storage-xml.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
-
-/* libvirt's default mode of a pool directory it builds. */
-#define POOL_DEFAULT_MODE 0711
 
 static void
 state_file(char *buf, size_t len, const char *name, const char *ext)
@@ -76,6 +74,8 @@ load_pool(vdisk_registry *reg, const char *name, vdisk_pool **out, vdisk_error *
     r = vdisk_pool_def_parse(xml, len, docname, &p->def, err);
     free(xml);
     if (r == 0)
+        p->backend = vdisk_pool_backend_for(p->def);
+    if (r == 0)
         r = read_state(reg, name, &p->active, &p->autostart, err);
     if (r < 0) {
         vdisk_pool_free(p);
@@ -90,8 +90,8 @@ vdisk_pool_free(vdisk_pool *pool)
 {
     if (!pool)
         return;
-    if (pool->dirfd >= 0)
-        close(pool->dirfd);
+    if (pool->backend)
+        pool->backend->release(pool);
     vdisk_vol_records_free(pool->records);
     vdisk_pool_def_free(pool->def);
     free(pool);
@@ -107,9 +107,10 @@ int
 vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_source *secrets,
                          vdisk_pool **out, vdisk_error *err)
 {
-    if (!def->name || !def->target_path || def->target_path[0] != '/') {
+    if (!def->name || (!vdisk_pool_def_is_rbd(def) && (!def->target_path || def->target_path[0] != '/'))) {
         vdisk_pool_def_free(def);
-        return vdisk_error_set(err, EINVAL, "pool definition needs a name and an absolute <target><path>");
+        return vdisk_error_set(err, EINVAL, "pool definition needs a name and an absolute <target><path> "
+                               "or an RBD <source>");
     }
     vdisk_pool *p = calloc(1, sizeof(*p));
     if (!p) {
@@ -118,6 +119,7 @@ vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_so
         return r;
     }
     p->def = def;
+    p->backend = vdisk_pool_backend_for(def);
     p->active = active;
     p->dirfd = -1;
     p->backing = (vdisk_backing_policy){ .check = vdisk_vol_backing_check, .opaque = p };
@@ -127,6 +129,17 @@ vdisk_pool_new_unmanaged(vdisk_pool_def *def, bool active, const vdisk_secret_so
     }
     *out = p;
     return 0;
+}
+
+/* Refuse every operation of a pool whose kind this build cannot serve. */
+static int
+require_backend(vdisk_pool *pool, vdisk_error *err)
+{
+    if (pool->backend)
+        return 0;
+    return vdisk_error_set(err, ENOTSUP, "pool '%s' is on Ceph RBD, but this vdisk was built without "
+                           "librbd (meson -Drbd=enabled, packages librbd-dev librados-dev)",
+                           pool->def->name);
 }
 
 /* Refuse what only the registry can do for a pool another program keeps. */
@@ -203,7 +216,7 @@ check_def(const vdisk_pool_def *def, vdisk_error *err)
     int r = vdisk_storage_name_check("pool name", def->name, err);
     if (r < 0)
         return r;
-    if (!def->target_path || def->target_path[0] != '/')
+    if (!vdisk_pool_def_is_rbd(def) && (!def->target_path || def->target_path[0] != '/'))
         return vdisk_error_set(err, EINVAL, "pool '%s': <target><path> must be an absolute directory path",
                                def->name);
     if (def->overcommit_max < 0)
@@ -281,6 +294,10 @@ vdisk_pool_dirfd(vdisk_pool *pool, vdisk_error *err)
 {
     if (pool->dirfd >= 0)
         return pool->dirfd;
+    if (vdisk_pool_def_is_rbd(pool->def))
+        return vdisk_error_set(err, ENOTSUP, "pool '%s' is on Ceph RBD (pool '%s'): its volumes are RBD "
+                               "images, not files, and this operation needs files", pool->def->name,
+                               pool->def->source.name);
     if (!pool->active)
         return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
                                      "storage pool '%s' is not active", pool->def->name);
@@ -330,63 +347,14 @@ set_state(vdisk_pool *pool, int active, int autostart, vdisk_error *err)
     return r;
 }
 
-/* mkdir -p of the parents of path (0755), then path itself with mode. */
-static int
-make_pool_dir(const char *path, mode_t mode, vdisk_error *err)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return vdisk_error_set(err, ENOMEM, "out of memory");
-    int r = 0;
-    for (char *p = copy + 1; *p && r == 0; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-            r = vdisk_error_set_errno(err, errno, "cannot create directory %s", copy);
-        *p = '/';
-    }
-    if (r == 0 && mkdir(copy, mode) < 0 && errno != EEXIST)
-        r = vdisk_error_set_errno(err, errno, "cannot create directory %s", copy);
-    free(copy);
-    return r;
-}
-
 int
 vdisk_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err)
 {
-    const vdisk_pool_def *def = pool->def;
-    const char *path = def->target_path;
     if ((flags & VDISK_POOL_BUILD_OVERWRITE) && (flags & VDISK_POOL_BUILD_NO_OVERWRITE))
         return vdisk_error_set(err, EINVAL, "pool '%s': --overwrite and --no-overwrite are mutually exclusive",
-                               def->name);
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return vdisk_error_set(err, ENOTDIR, "pool '%s': %s exists and is not a directory", def->name, path);
-        if (flags & VDISK_POOL_BUILD_NO_OVERWRITE)
-            return vdisk_error_set(err, EEXIST, "pool '%s': directory %s already exists", def->name, path);
-    }
-    mode_t mode = def->target_perms.has_mode ? def->target_perms.mode : POOL_DEFAULT_MODE;
-    int r = make_pool_dir(path, mode, err);
-    if (r < 0) {
-        vdisk_store_error_prefix(err, "pool '%s'", def->name);
-        return r;
-    }
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "pool '%s': cannot open directory %s", def->name, path);
-    uid_t uid = def->target_perms.has_owner ? def->target_perms.owner : (uid_t)-1;
-    gid_t gid = def->target_perms.has_group ? def->target_perms.group : (gid_t)-1;
-    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
-        r = vdisk_error_set_errno(err, errno, "pool '%s': cannot change the owner of %s to %d:%d",
-                                  def->name, path, (int)uid, (int)gid);
-    /* The mode is set explicitly: mkdir applied the umask. */
-    if (r == 0 && fchmod(fd, mode) < 0)
-        r = vdisk_error_set_errno(err, errno, "pool '%s': cannot set mode %04o on %s", def->name,
-                                  (unsigned)mode, path);
-    close(fd);
-    return r;
+                               pool->def->name);
+    int r = require_backend(pool, err);
+    return r < 0 ? r : pool->backend->build(pool, flags, err);
 }
 
 int
@@ -395,14 +363,10 @@ vdisk_pool_start(vdisk_pool *pool, vdisk_error *err)
     if (pool->active)
         return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
                                      "storage pool '%s' is already active", pool->def->name);
-    struct stat st;
-    if (stat(pool->def->target_path, &st) < 0)
-        return vdisk_error_set_errno(err, errno, "pool '%s': cannot open directory '%s'",
-                                     pool->def->name, pool->def->target_path);
-    if (!S_ISDIR(st.st_mode))
-        return vdisk_error_set(err, ENOTDIR, "pool '%s': '%s' is not a directory",
-                               pool->def->name, pool->def->target_path);
-    return set_state(pool, 1, -1, err);
+    int r = require_backend(pool, err);
+    if (r == 0)
+        r = pool->backend->check(pool, err);
+    return r < 0 ? r : set_state(pool, 1, -1, err);
 }
 
 int
@@ -411,10 +375,8 @@ vdisk_pool_stop(vdisk_pool *pool, vdisk_error *err)
     if (!pool->active)
         return vdisk_store_error_set(err, VDISK_ERR_INVALID_STATE, VDISK_SUBJECT_POOL, EINVAL,
                                      "storage pool '%s' is not active", pool->def->name);
-    if (pool->dirfd >= 0) {
-        close(pool->dirfd);
-        pool->dirfd = -1;
-    }
+    if (pool->backend)
+        pool->backend->release(pool);
     return set_state(pool, 0, -1, err);
 }
 
@@ -438,12 +400,8 @@ vdisk_pool_delete(vdisk_pool *pool, vdisk_error *err)
     int r = pool->reg ? vdisk_registry_lock(pool->reg, true, err) : 0;
     if (r < 0)
         return r;
-    /* vdisk's record of the volume formats is no volume: it goes with the directory. */
-    if ((r = require_inactive(pool, "", err)) == 0 &&
-        (r = vdisk_vol_records_drop_if_alone(pool->def->target_path, err)) == 0 &&
-        rmdir(pool->def->target_path) < 0 && errno != ENOENT)
-        r = vdisk_error_set_errno(err, errno, "pool '%s': failed to remove pool '%s'",
-                                  pool->def->name, pool->def->target_path);
+    if ((r = require_inactive(pool, "", err)) == 0 && (r = require_backend(pool, err)) == 0)
+        r = pool->backend->delete_storage(pool, err);
     if (pool->reg)
         vdisk_registry_unlock(pool->reg);
     return r;

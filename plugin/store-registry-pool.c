@@ -193,7 +193,7 @@ registry_pool_info(vdisk_store_pool *pool, unsigned what, vdisk_store_pool_row *
 }
 
 /* vol_list: every volume probed (refresh), as the registry orders them;
- * its volumes are all files. */
+ * files, or RBD images (network). */
 int
 registry_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **rows, size_t *count,
                   vdisk_error *err)
@@ -213,7 +213,7 @@ registry_vol_list(vdisk_store_pool *pool, unsigned what, vdisk_store_vol_row **r
     }
     for (size_t i = 0; i < n; i++) {
         out[i].def = vols[i];       /* moved: the rows own the strings now */
-        out[i].type = "file";
+        out[i].type = vols[i].network ? "network" : "file";
     }
     free(vols);
     *rows = out;

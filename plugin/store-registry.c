@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/store-error.h>
 #include <vdisk/volume.h>
 
 #include "store-registry.h"
@@ -75,8 +76,8 @@ lookup_by_path(vdisk_registry *reg, const char *pool_name, const char *vol, regi
         /* The path names a pool's directory; the volume must be there too. */
         vdisk_vol_def def;
         if (vdisk_vol_lookup(v->pool, v->base.name, &def, NULL) < 0)
-            r = vdisk_error_set(err, ENOENT, "Storage volume not found: no storage vol with matching path '%s'",
-                                vol);
+            r = vdisk_store_error_set(err, VDISK_ERR_NOT_FOUND, VDISK_SUBJECT_VOLUME, ENOENT,
+                                      "no storage vol with matching path '%s'", vol);
         vdisk_vol_def_clear(&def);
     }
     if (r == 0 && pool_name && strcmp(vdisk_pool_name(v->pool), pool_name) != 0)
@@ -116,15 +117,16 @@ registry_vol_lookup(vdisk_store *store, const char *pool_name, const char *vol, 
     return 0;
 }
 
-/* vol_def: the registry probes the file; its volumes are all files. */
+/* vol_def: the registry probes the file (or the RBD image: type network). */
 static int
 registry_vol_def(vdisk_store_vol *vol, bool physical, vdisk_vol_def *def, const char **type,
                  vdisk_error *err)
 {
     (void)physical;     /* the probe always measures it */
+    int r = vdisk_vol_lookup(to_vol(vol)->pool, vol->name, def, err);
     if (type)
-        *type = "file";
-    return vdisk_vol_lookup(to_vol(vol)->pool, vol->name, def, err);
+        *type = def->network ? "network" : "file";
+    return r;
 }
 
 /* vol_xml: the probed definition, formatted. */
@@ -288,6 +290,10 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
     int r = vdisk_vol_lookup(p, vol->name, &src, err);
     if (r == 0 && (r = vdisk_store_clone_def(&src, newname, &def)) < 0)
         vdisk_error_set(err, ENOMEM, "out of memory");
+    /* An RBD clone shares its parent's objects: thin whatever the parent
+     * holds, as libvirt's rbd backend clones. */
+    if (r == 0 && src.network)
+        def.has_allocation = false, def.allocation = 0;
     if (r == 0) {
         *step = VDISK_STORE_COPY_COPY;
         r = flags & VDISK_STORE_CREATE_REFLINK
@@ -299,13 +305,14 @@ registry_vol_clone(vdisk_store_vol *vol, const char *newname, unsigned flags, vd
     return r;
 }
 
-/* vol_delete: internal snapshots live in the file and go with it, so
- * VDISK_STORE_DELETE_WITH_SNAPSHOTS asks for nothing more. */
+/* vol_delete: a file's internal snapshots go with it; an RBD image's
+ * snapshots only with VDISK_STORE_DELETE_WITH_SNAPSHOTS, as libvirt's rbd
+ * backend. */
 static int
 registry_vol_delete(vdisk_store_vol *vol, unsigned flags, vdisk_error *err)
 {
-    (void)flags;
-    return vdisk_vol_delete(to_vol(vol)->pool, vol->name, err);
+    unsigned vflags = flags & VDISK_STORE_DELETE_WITH_SNAPSHOTS ? VDISK_VOL_DELETE_WITH_SNAPSHOTS : 0;
+    return vdisk_vol_delete_flags(to_vol(vol)->pool, vol->name, vflags, err);
 }
 
 /* vol_wipe: every algorithm libvirt names (volume-wipe.c). */

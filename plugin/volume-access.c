@@ -14,6 +14,8 @@
 
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
+
 #include "volume-encrypt.h"
 
 void
@@ -38,7 +40,7 @@ file_format(const vdisk_vol_def *def)
 }
 
 int
-vdisk_vol_access_get(vdisk_pool *pool, const char *name, vdisk_vol_access *a, vdisk_error *err)
+vdisk_dir_vol_access_get(vdisk_pool *pool, const char *name, vdisk_vol_access *a, vdisk_error *err)
 {
     memset(a, 0, sizeof(*a));
     vdisk_vol_def def;

@@ -22,6 +22,7 @@
 #include <vdisk/resize.h>
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 #include "volume-encrypt.h"
 
@@ -314,7 +315,7 @@ check_new_name(const char *name, vdisk_error *err)
 }
 
 int
-vdisk_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
+vdisk_dir_vol_create(vdisk_pool *pool, const vdisk_vol_def *def, unsigned flags,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
     int r = check_new_name(def->name, err);
@@ -453,7 +454,7 @@ grow_copy(vdisk_pool *pool, const vdisk_vol_def *def, const create_plan *p, vdis
 }
 
 int
-vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
+vdisk_dir_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
                       vdisk_pool *src_pool, const char *src_name, unsigned flags,
                       vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {

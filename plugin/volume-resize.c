@@ -9,11 +9,12 @@
 #include <vdisk/resize.h>
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 #include "volume-encrypt.h"
 
 int
-vdisk_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
+vdisk_dir_vol_resize(vdisk_pool *pool, const char *name, uint64_t capacity, unsigned flags,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
     if (capacity == 0)

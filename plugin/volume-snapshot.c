@@ -7,6 +7,7 @@
 #include <vdisk/snapshot.h>
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 
 /* Open a volume for snapshot work: read-write (unless listing), qcow2 only. */
@@ -30,7 +31,7 @@ open_qcow2(vdisk_pool *pool, const char *name, bool write, vdisk_image **img, vd
 }
 
 int
-vdisk_vol_snapshot_create(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
+vdisk_dir_vol_snapshot_create(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
 {
     vdisk_image *img;
     int r = open_qcow2(pool, name, true, &img, err);
@@ -40,7 +41,7 @@ vdisk_vol_snapshot_create(vdisk_pool *pool, const char *name, const char *snapsh
 }
 
 int
-vdisk_vol_snapshot_list(vdisk_pool *pool, const char *name, struct vdisk_snapshot_info **list,
+vdisk_dir_vol_snapshot_list(vdisk_pool *pool, const char *name, struct vdisk_snapshot_info **list,
                         size_t *n, vdisk_error *err)
 {
     vdisk_image *img;
@@ -51,7 +52,7 @@ vdisk_vol_snapshot_list(vdisk_pool *pool, const char *name, struct vdisk_snapsho
 }
 
 int
-vdisk_vol_snapshot_revert(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
+vdisk_dir_vol_snapshot_revert(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
 {
     vdisk_image *img;
     int r = open_qcow2(pool, name, true, &img, err);
@@ -61,7 +62,7 @@ vdisk_vol_snapshot_revert(vdisk_pool *pool, const char *name, const char *snapsh
 }
 
 int
-vdisk_vol_snapshot_delete(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
+vdisk_dir_vol_snapshot_delete(vdisk_pool *pool, const char *name, const char *snapshot, vdisk_error *err)
 {
     vdisk_image *img;
     int r = open_qcow2(pool, name, true, &img, err);

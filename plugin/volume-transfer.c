@@ -11,6 +11,7 @@
 
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 
 #define XFER_CHUNK (1u << 20)
@@ -102,7 +103,7 @@ put_sparse(int fd, const unsigned char *buf, size_t len, uint64_t off, uint64_t 
 }
 
 int
-vdisk_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
+vdisk_dir_vol_upload(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
                  uint64_t length, bool sparse, vdisk_progress_fn progress,
                  void *opaque, vdisk_error *err)
 {
@@ -170,7 +171,7 @@ emit(int out, const unsigned char *buf, size_t n, bool skip)
 }
 
 int
-vdisk_vol_download(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
+vdisk_dir_vol_download(vdisk_pool *pool, const char *name, int fd, uint64_t offset,
                    uint64_t length, bool sparse, vdisk_progress_fn progress,
                    void *opaque, vdisk_error *err)
 {

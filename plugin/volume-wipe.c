@@ -15,6 +15,7 @@
 #include <vdisk/create.h>
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 #include "volume-encrypt.h"
 #include "volume-wipe.h"
@@ -152,7 +153,7 @@ remember_format(vdisk_pool *pool, const char *name, bool *is_qcow2, vdisk_create
 }
 
 int
-vdisk_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
+vdisk_dir_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
                vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
     bool is_qcow2;

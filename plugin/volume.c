@@ -13,6 +13,7 @@
 
 #include <vdisk/volume.h>
 
+#include "pool-backend.h"
 #include "pool-internal.h"
 #include "volume-encrypt.h"
 
@@ -45,7 +46,7 @@ vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_path)
 }
 
 char *
-vdisk_vol_path(const vdisk_pool *pool, const char *name)
+vdisk_dir_vol_path(const vdisk_pool *pool, const char *name)
 {
     char *p;
     const char *dir = pool->def->target_path;
@@ -170,7 +171,7 @@ vdisk_vol_close_image(vdisk_pool *pool, const char *name, vdisk_image *img, int 
 }
 
 int
-vdisk_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
+vdisk_dir_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err)
 {
     vdisk_image *img;
     vdisk_error oerr = { 0 };
@@ -269,7 +270,7 @@ vdisk_vol_probe(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_er
 }
 
 int
-vdisk_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
+vdisk_dir_vol_lookup(vdisk_pool *pool, const char *name, vdisk_vol_def *def, vdisk_error *err)
 {
     return vdisk_vol_probe(pool, name, def, err);
 }
@@ -294,11 +295,41 @@ split_path(const char *path, char **dir_real, char **base, vdisk_error *err)
     return 0;
 }
 
+/* The active RBD pool whose volumes' paths "RBD-POOL/IMAGE" path is. */
+static int
+find_rbd_volume(vdisk_registry *reg, const char *path, vdisk_pool **pool, char **name)
+{
+    const char *slash = strchr(path, '/');
+    char **names;
+    size_t n;
+    if (!slash || slash == path || strchr(slash + 1, '/') || !slash[1] ||
+        vdisk_pool_list_names(reg, &names, &n, NULL) < 0)
+        return -ENOENT;
+    int r = -ENOENT;
+    for (size_t i = 0; i < n && r == -ENOENT; i++) {
+        vdisk_pool *p;
+        if (vdisk_pool_lookup(reg, names[i], &p, NULL) < 0)
+            continue;
+        const char *src = p->def->source.name;
+        if (p->active && src && strlen(src) == (size_t)(slash - path) && !strncmp(src, path, strlen(src)) &&
+            (*name = strdup(slash + 1))) {
+            *pool = p;
+            r = 0;
+        } else {
+            vdisk_pool_free(p);
+        }
+    }
+    vdisk_registry_names_free(names, n);
+    return r;
+}
+
 int
 vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **pool,
                        char **name, vdisk_error *err)
 {
     char *dir = NULL, *base = NULL;
+    if (path[0] != '/' && find_rbd_volume(reg, path, pool, name) == 0)
+        return 0;
     int r = split_path(path, &dir, &base, err);
     if (r < 0)
         return r;
@@ -311,7 +342,7 @@ vdisk_vol_find_by_path(vdisk_registry *reg, const char *path, vdisk_pool **pool,
         vdisk_pool *p;
         if (vdisk_pool_lookup(reg, names[i], &p, NULL) < 0)
             continue;
-        char *pdir = p->active ? realpath(p->def->target_path, NULL) : NULL;
+        char *pdir = p->active && p->def->target_path ? realpath(p->def->target_path, NULL) : NULL;
         if (pdir && strcmp(pdir, dir) == 0) {
             *pool = p;
             *name = base;
@@ -333,7 +364,7 @@ out:
 }
 
 int
-vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
+vdisk_dir_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err)
 {
     int fd = vdisk_vol_open_fd(pool, name, O_RDONLY, err);   /* exists, regular, no symlink */
     if (fd < 0)

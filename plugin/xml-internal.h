@@ -133,6 +133,13 @@ void vdisk_xml_buf_element(vdisk_xml_buf *b, const char *name, const char *value
 int vdisk_xml_buf_finish(vdisk_xml_buf *b, char **out, vdisk_error *err);
 void vdisk_xml_buf_clear(vdisk_xml_buf *b);
 
+/* ---- xml-pool-source.c -------------------------------------------------- */
+
+/* <source> of a pool (libvirt's rbd-pool grammar) and <vdisk:config>;
+ * leaves src empty for a directory pool. */
+int vdisk_xml_pool_source_parse(const vdisk_xml_doc *d, vdisk_pool_source *src, vdisk_error *err);
+void vdisk_xml_pool_source_format(vdisk_xml_buf *b, const vdisk_pool_source *src);
+
 /* ---- xml-perms.c --------------------------------------------------------- */
 
 /* Parse <permissions> (node may be NULL: nothing given). */

@@ -17,7 +17,9 @@
  * file outside the pool directory (default refuse: see volume-backing.c).
  *
  * As libvirt does for dir pools, <capacity>, <allocation> and <available>
- * are runtime figures (ignored on input) and <source> is ignored.
+ * are runtime figures (ignored on input) and <source> is ignored -- unless
+ * it names an RBD pool: then the pool is on Ceph (xml-pool-source.c) and
+ * has no <target>.  type='rbd' (libvirt's) is taken as the same thing.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,9 +33,10 @@
 /* Largest overcommit ratio accepted (a sanity bound, not a policy). */
 #define OVERCOMMIT_MAX 1000000.0
 
-/* type='vdisk', or 'dir' (libvirt's file pool, the same thing here). */
+/* type='vdisk', or 'dir' (libvirt's file pool, the same thing here), or
+ * 'rbd' (libvirt's, which must then name its RBD pool). */
 static int
-parse_type(const vdisk_xml_doc *d, vdisk_error *err)
+parse_type(const vdisk_xml_doc *d, bool *rbd, vdisk_error *err)
 {
     char *type;
     int r = vdisk_xml_attr(d, d->root, "type", &type, err);
@@ -43,10 +46,11 @@ parse_type(const vdisk_xml_doc *d, vdisk_error *err)
     if (!type)
         r = vdisk_xml_error(err, d, d->root, EINVAL, "missing the type attribute "
                             "(type='vdisk')");
-    else if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0)
+    else if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0)
         r = vdisk_xml_error(err, d, d->root, ENOTSUP, "pool type '%.32s' is not supported: "
-                            "vdisk pools are directories of image files, type 'vdisk' "
-                            "(or 'dir')", type);
+                            "vdisk pools are directories of image files or Ceph RBD pools, "
+                            "type 'vdisk' (or 'dir', 'rbd')", type);
+    *rbd = type && strcmp(type, "rbd") == 0;
     free(type);
     return r;
 }
@@ -117,7 +121,8 @@ sanitize_path(char *path)
     *out = '\0';
 }
 
-/* <target><path>...</path><permissions>...</permissions></target> */
+/* <target><path>...</path><permissions>...</permissions></target>; none
+ * on RBD, whose volumes are no files. */
 static int
 parse_target(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
 {
@@ -128,6 +133,12 @@ parse_target(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
         (r = vdisk_xml_child(d, target, "path", NULL, &path, err)) < 0 ||
         (r = vdisk_xml_child(d, target, "permissions", NULL, &perms, err)) < 0)
         return r;
+    if (def->source.name) {
+        if (target)
+            return vdisk_xml_error(err, d, target, EINVAL, "a pool on Ceph RBD has no <target>: "
+                                   "its volumes are RBD images of pool '%.64s'", def->source.name);
+        return 0;
+    }
     if (!path)
         return vdisk_xml_error(err, d, target ? target : d->root, EINVAL,
                                "missing the pool's target path (<target><path>)");
@@ -273,14 +284,14 @@ parse_backing(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
 static int
 parse_provisioning(const vdisk_xml_doc *d, vdisk_pool_def *def, vdisk_error *err)
 {
-    static const char *const top[] = { "provisioning", "backing", NULL };
+    static const char *const top[] = { "provisioning", "backing", "config", NULL };
     static const char *const inner[] = { "zeroing", "overcommit", NULL };
     const char *ns = VDISK_POOL_NAMESPACE_URI;
     xmlNode *prov, *zeroing, *overcommit;
     int r;
 
-    if ((r = check_namespace_children(d, d->root, top, "<vdisk:provisioning> or <vdisk:backing>",
-                                      err)) < 0 ||
+    if ((r = check_namespace_children(d, d->root, top, "<vdisk:provisioning>, <vdisk:backing> "
+                                      "or <vdisk:config>", err)) < 0 ||
         (r = parse_backing(d, def, err)) < 0 ||
         (r = vdisk_xml_child(d, d->root, "provisioning", ns, &prov, err)) < 0 || !prov)
         return r;
@@ -301,13 +312,18 @@ static int
 pool_fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
 {
     vdisk_pool_def *def = calloc(1, sizeof(*def));
+    bool rbd = false;
     int r = 0;
 
     if (!def)
         r = vdisk_error_set(err, ENOMEM, "%s: out of memory", d->name);
-    else if ((r = parse_type(d, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
-             (r = parse_features(d, def, err)) < 0 || (r = parse_target(d, def, err)) < 0 ||
-             (r = parse_provisioning(d, def, err)) < 0){
+    else if ((r = parse_type(d, &rbd, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
+             (r = parse_features(d, def, err)) < 0 ||
+             (r = vdisk_xml_pool_source_parse(d, &def->source, err)) < 0 ||
+             (rbd && !def->source.name &&
+              (r = vdisk_xml_error(err, d, d->root, EINVAL, "a pool of type 'rbd' needs "
+                                   "<source><name>: the RBD pool")) < 0) ||
+             (r = parse_target(d, def, err)) < 0 || (r = parse_provisioning(d, def, err)) < 0) {
         vdisk_pool_def_free(def);
         def = NULL;
     }
@@ -354,9 +370,9 @@ vdisk_pool_def_format(const vdisk_pool_def *def, char **out, vdisk_error *err)
     char uuid[VDISK_UUID_STRING_LEN];
 
     *out = NULL;
-    if (!def || !def->name || !def->target_path)
+    if (!def || !def->name || (!def->target_path && !def->source.name))
         return vdisk_error_set(err, EINVAL, "cannot format pool XML without a name and a "
-                               "target path");
+                               "target path or an RBD source");
     vdisk_xml_buf_open(&b, "<pool type='vdisk' xmlns:vdisk='%s'>", VDISK_POOL_NAMESPACE_URI);
     vdisk_xml_buf_element(&b, "name", def->name);
     if (def->has_uuid) {
@@ -374,12 +390,16 @@ vdisk_pool_def_format(const vdisk_pool_def *def, char **out, vdisk_error *err)
         vdisk_xml_buf_line(&b, "<cow state='%s'/>", def->cow ? "yes" : "no");
         vdisk_xml_buf_close(&b, "</features>");
     }
-    vdisk_xml_buf_open(&b, "<source>");
-    vdisk_xml_buf_close(&b, "</source>");
-    vdisk_xml_buf_open(&b, "<target>");
-    vdisk_xml_buf_element(&b, "path", def->target_path);
-    vdisk_xml_perms_format(&b, &def->target_perms);
-    vdisk_xml_buf_close(&b, "</target>");
+    if (def->source.name) {
+        vdisk_xml_pool_source_format(&b, &def->source);
+    } else {
+        vdisk_xml_buf_open(&b, "<source>");
+        vdisk_xml_buf_close(&b, "</source>");
+        vdisk_xml_buf_open(&b, "<target>");
+        vdisk_xml_buf_element(&b, "path", def->target_path);
+        vdisk_xml_perms_format(&b, &def->target_perms);
+        vdisk_xml_buf_close(&b, "</target>");
+    }
     vdisk_xml_buf_open(&b, "<vdisk:provisioning>");
     vdisk_xml_buf_line(&b, "<vdisk:zeroing>%s</vdisk:zeroing>",
                        def->zeroing == VDISK_ZEROING_EAGER ? "eager" : "lazy");

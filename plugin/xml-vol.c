@@ -335,7 +335,7 @@ vdisk_vol_def_format(const vdisk_vol_def *def, char **out, vdisk_error *err)
     *out = NULL;
     if (!def || !def->name)
         return vdisk_error_set(err, EINVAL, "cannot format volume XML without a name");
-    vdisk_xml_buf_open(&b, "<volume type='file'>");
+    vdisk_xml_buf_open(&b, "<volume type='%s'>", def->network ? "network" : "file");
     vdisk_xml_buf_element(&b, "name", def->name);
     vdisk_xml_buf_element(&b, "key", def->key);
     vdisk_xml_buf_line(&b, "<capacity unit='bytes'>%llu</capacity>",

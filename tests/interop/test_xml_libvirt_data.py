@@ -233,3 +233,22 @@ def test_fetch_script_derives_deb_src_from_the_machine():
     got = set(re.findall(r"^URIs:\s*(.+)$", out, re.M))
     assert got == uris
     assert all(t == "deb-src" for t in re.findall(r"^Types:\s*(.+)$", out, re.M))
+
+
+@pytest.mark.parametrize("name", ["pool-rbd", "pool-rbd-ipv6"])
+def test_rbd_pools_format_as_libvirt(libvirt_src, tmp_path, name):
+    """libvirt's rbd pools, as they are (type='rbd'): vdisk reads them as
+    pools on Ceph and prints libvirt's expected output (plus its namespace),
+    which libvirt's own schema and vdisk's accept."""
+    src = libvirt_src / "tests" / "storagepoolxml2xmlin" / f"{name}.xml"
+    out = vdisk_xml("pool", src).stdout
+    (tmp_path / "out.xml").write_text(out)
+    ok, err = xmllint_valid(POOL_RNG, tmp_path / "out.xml")
+    assert ok, err
+    want = (libvirt_src / "tests" / "storagepoolxml2xmlout" / f"{name}.xml").read_text()
+    got = strip_vdisk(out, "rbd")
+    assert got == want
+    (tmp_path / "libvirt.xml").write_text(got)
+    ok, err = xmllint_valid(libvirt_src / "src" / "conf" / "schemas" / "storagepool.rng",
+                            tmp_path / "libvirt.xml")
+    assert ok, err

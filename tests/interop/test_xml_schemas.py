@@ -38,6 +38,20 @@ def pool(type="vdisk", name="images", path="/srv/images",
     return POOL.format(type=type, ns=NS, name=name, path=path, prov=prov, extra=extra)
 
 
+RBD_POOL = """<pool type='{type}' xmlns:vdisk='{ns}'>
+  <name>ceph</name>
+  <source>{hosts}<name>{rbd}</name>{auth}</source>{extra}
+</pool>
+"""
+AUTH = ("<auth type='ceph' username='libvirt'>"
+        "<secret uuid='2ec115d7-3a88-3ceb-bc12-0ac909a6fd87'/></auth>")
+
+
+def rbd_pool(type="vdisk", hosts="<host name='10.0.0.1' port='6789'/><host name='mon2'/>",
+             rbd="rbd", auth=AUTH, extra=""):
+    return RBD_POOL.format(type=type, ns=NS, hosts=hosts, rbd=rbd, auth=auth, extra=extra)
+
+
 GOOD_VOLS = {
     "plain": vol(),
     "raw-bytes": vol(format="raw", unit="bytes", capacity="1048576"),
@@ -78,6 +92,13 @@ BAD_VOLS = {
 
 GOOD_POOLS = {
     "vdisk": pool(),
+    "rbd": rbd_pool(),
+    "rbd-libvirt-type": rbd_pool(type="rbd"),
+    "rbd-no-auth-no-host": rbd_pool(hosts="", auth="",
+                                    extra="<vdisk:config file='/etc/ceph/ceph.conf'/>"),
+    "rbd-secret-usage": rbd_pool(auth="<auth type='ceph' username='u'><secret usage='client.u'/></auth>",
+                                 extra="<vdisk:provisioning><vdisk:overcommit>2</vdisk:overcommit>"
+                                       "</vdisk:provisioning>"),
     "dir": pool(type="dir"),
     "lazy-only": pool(prov="<vdisk:zeroing>lazy</vdisk:zeroing>"),
     "fractional-cap": pool(prov="<vdisk:overcommit>0.75</vdisk:overcommit>"),
@@ -101,6 +122,15 @@ BAD_POOLS = {
                       "belongs to the vdisk namespace"),
     "backing-child": (pool(extra="<vdisk:backing><vdisk:depth>2</vdisk:depth></vdisk:backing>"),
                       "unknown element of the vdisk namespace"),
+    "rbd-with-target": (rbd_pool(extra="<target><path>/srv</path></target>"), "has no <target>"),
+    "rbd-slash-name": (rbd_pool(rbd="a/b"), "not an RBD pool name"),
+    "rbd-bad-port": (rbd_pool(hosts="<host name='m' port='0'/>"), "not a TCP port"),
+    "rbd-chap": (rbd_pool(auth=AUTH.replace("'ceph'", "'chap'")), "type='ceph'"),
+    "rbd-no-secret": (rbd_pool(auth="<auth type='ceph' username='u'/>"), "needs a username and"),
+    "rbd-relative-config": (rbd_pool(extra="<vdisk:config file='ceph.conf'/>"), "absolute"),
+    "dir-with-config": (pool(extra="<vdisk:config file='/etc/ceph/ceph.conf'/>"),
+                        "belongs to a pool on Ceph"),
+    "rbd-type-without-source": (pool(type="rbd"), "needs <source><name>"),
 }
 
 

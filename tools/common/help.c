@@ -175,15 +175,19 @@ const vv_option_help vv_help_iso_create[] = {
 const vv_option_help vv_help_virsh_none[] = { H_HELP, H_END };
 const vv_option_help vv_help_validate[] = { H_VALIDATE, H_HELP, H_END };
 const vv_option_help vv_help_pool_define_as[] = {
-    { "--type", "vdisk|dir", "the pool's type (also the second argument)" },
+    { "--type", "vdisk|dir|rbd", "the pool's type (also the second argument)" },
     { "--target", "DIR", "the pool's directory" },
     { "--zeroing", "lazy|eager", "how thick volumes are zeroed" },
     { "--overcommit", "RATIO", "cap on the sum of capacities over the pool's size" },
-    { "--source-host", "HOST", "refused unless empty or '-' (vdisk and dir pools have no source)" },
+    { "--source-host", "HOST[:PORT],...", "RBD: the Ceph monitors (file pools have no source)" },
     { "--source-path", "PATH", "refused unless empty or '-'" },
     { "--source-dev", "DEV", "refused unless empty or '-'" },
-    { "--source-name", "NAME", "refused unless empty or '-'" },
+    { "--source-name", "NAME", "RBD: the Ceph pool (type rbd, or vdisk with it)" },
     { "--source-format", "FMT", "refused unless empty or '-'" },
+    { "--auth-type", "ceph", "RBD: cephx authentication" },
+    { "--auth-username", "USER", "RBD: the cephx user" },
+    { "--secret-uuid", "UUID", "RBD: the secret holding the cephx key" },
+    { "--secret-usage", "NAME", "RBD: the same, by its usage name" },
     H_PRINT_XML, H_HELP, H_END,
 };
 const vv_option_help vv_help_pool_build[] = { H_OVERWRITE, H_HELP, H_END };
@@ -221,15 +225,19 @@ const vv_option_help vv_help_pool_create[] = {
     { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
 };
 const vv_option_help vv_help_pool_create_as[] = {
-    { "--type", "vdisk|dir", "the pool's type (also the second argument)" },
+    { "--type", "vdisk|dir|rbd", "the pool's type (also the second argument)" },
     { "--target", "DIR", "the pool's directory" },
     { "--zeroing", "lazy|eager", "how thick volumes are zeroed" },
     { "--overcommit", "RATIO", "cap on the sum of capacities over the pool's size" },
-    { "--source-host", "HOST", "refused unless empty or '-' (vdisk and dir pools have no source)" },
+    { "--source-host", "HOST[:PORT],...", "RBD: the Ceph monitors (file pools have no source)" },
     { "--source-path", "PATH", "refused unless empty or '-'" },
     { "--source-dev", "DEV", "refused unless empty or '-'" },
-    { "--source-name", "NAME", "refused unless empty or '-'" },
+    { "--source-name", "NAME", "RBD: the Ceph pool (type rbd, or vdisk with it)" },
     { "--source-format", "FMT", "refused unless empty or '-'" },
+    { "--auth-type", "ceph", "RBD: cephx authentication" },
+    { "--auth-username", "USER", "RBD: the cephx user" },
+    { "--secret-uuid", "UUID", "RBD: the secret holding the cephx key" },
+    { "--secret-usage", "NAME", "RBD: the same, by its usage name" },
     H_PRINT_XML, { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
 };
 const vv_option_help vv_help_find_sources[] = {

@@ -12,7 +12,8 @@
 #define VV_POOL_AS_ARGS \
     VV_REQ("name"), VV_REQ("type"), VV_POS("source-host"), VV_POS("source-path"), VV_POS("source-dev"), \
     VV_POS("source-name"), VV_POS("target"), VV_VAL("source-format"), VV_FLAG("print-xml"), \
-    VV_VAL("zeroing"), VV_VAL("overcommit")
+    VV_VAL("zeroing"), VV_VAL("overcommit"), VV_VAL("auth-type"), VV_VAL("auth-username"), \
+    VV_VAL("secret-uuid"), VV_VAL("secret-usage")
 
 /* Fill def from those arguments; prints the error. */
 int vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def);

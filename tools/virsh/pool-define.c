@@ -5,6 +5,11 @@
  *   pool-define <file>
  *   pool-define-as <name> <type> [<source-host> <source-path> <source-dev> <source-name>] <target>
  *                  [--print-xml] [--zeroing lazy|eager] [--overcommit RATIO]
+ *                  [--auth-type ceph --auth-username USER (--secret-uuid U | --secret-usage NAME)]
+ *
+ * A pool on Ceph RBD: type rbd (or vdisk with --source-name), the RBD pool
+ * as --source-name, monitors as --source-host HOST[:PORT][,HOST[:PORT]...],
+ * no --target.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,31 +61,131 @@ cmd_pool_define(const char *uri, int argc, char **argv)
     return r;
 }
 
-/* Fill a definition from pool-define-as' (and pool-create-as') arguments. */
-int
-vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
+/* One --source-host word, HOST or HOST:PORT ([V6]:PORT), onto src. */
+static int
+add_host(vdisk_pool_source *src, const char *word)
 {
-    const char *type = vv_arg_get(args, n, "type")->value;
-    if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0) {
-        vv_virsh_error("unsupported pool type '%s' (vdisk-virsh defines pools of type vdisk or dir)", type);
-        return -EINVAL;
-    }
-    static const char *const source_opts[] = { "source-host", "source-path", "source-dev", "source-name",
-                                               "source-format" };
-    for (size_t i = 0; i < N(source_opts); i++) {
-        vv_arg *a = vv_arg_get(args, n, source_opts[i]);
-        if (a->set && strcmp(a->value, "-") != 0 && a->value[0]) {
-            vv_virsh_error("a %s pool has no source: --%s is not accepted", type, source_opts[i]);
+    char *name = strdup(word[0] == '[' ? word + 1 : word), *colon;
+    unsigned long port = 0;
+    if (!name)
+        return -ENOMEM;
+    colon = word[0] == '[' ? strstr(name, "]") : strrchr(name, ':');
+    if (colon && word[0] != '[' && strchr(name, ':') != colon)
+        colon = NULL;                       /* a bare IPv6 address */
+    if (colon) {
+        char *end;
+        const char *digits = colon[0] == ']' ? (colon[1] == ':' ? colon + 2 : "") : colon + 1;
+        *colon = '\0';
+        port = *digits ? strtoul(digits, &end, 10) : 0;
+        if ((*digits && (*end || port == 0 || port > 65535)) || !name[0]) {
+            vv_virsh_error("--source-host '%s' is not HOST or HOST:PORT", word);
+            free(name);
             return -EINVAL;
         }
+    }
+    vdisk_pool_host *h = realloc(src->hosts, (src->nhosts + 1) * sizeof(*h));
+    if (!h) {
+        free(name);
+        return -ENOMEM;
+    }
+    src->hosts = h;
+    h[src->nhosts++] = (vdisk_pool_host){ .name = name, .port = (unsigned)port };
+    return 0;
+}
+
+/* The <source> of a pool on RBD from --source-name, --source-host and --auth-*. */
+static int
+rbd_source_from_args(vv_arg *args, size_t n, vdisk_pool_source *src)
+{
+    vv_arg *hosts = vv_arg_get(args, n, "source-host"), *atype = vv_arg_get(args, n, "auth-type");
+    vv_arg *user = vv_arg_get(args, n, "auth-username"), *uuid = vv_arg_get(args, n, "secret-uuid");
+    vv_arg *usage = vv_arg_get(args, n, "secret-usage");
+    if (!(src->name = strdup(vv_arg_get(args, n, "source-name")->value)))
+        return -ENOMEM;
+    if (hosts->set && strcmp(hosts->value, "-") != 0) {
+        char *list = strdup(hosts->value), *save = NULL;
+        int r = list ? 0 : -ENOMEM;
+        for (char *w = list ? strtok_r(list, ",", &save) : NULL; w && r == 0; w = strtok_r(NULL, ",", &save))
+            r = add_host(src, w);
+        free(list);
+        if (r < 0)
+            return r;
+    }
+    if (!atype->set && !user->set && !uuid->set && !usage->set)
+        return 0;
+    if (!atype->set || strcmp(atype->value, "ceph") != 0 || !user->set || uuid->set == usage->set) {
+        vv_virsh_error("an RBD pool's auth needs --auth-type ceph, --auth-username and one of "
+                       "--secret-uuid and --secret-usage");
+        return -EINVAL;
+    }
+    if (uuid->set && vdisk_uuid_parse(uuid->value, src->secret_uuid) < 0) {
+        vv_virsh_error("malformed uuid '%s'", uuid->value);
+        return -EINVAL;
+    }
+    src->has_secret_uuid = uuid->set;
+    src->auth_username = strdup(user->value);
+    src->secret_usage = usage->set ? strdup(usage->value) : NULL;
+    return src->auth_username && (!usage->set || src->secret_usage) ? 0 : -ENOMEM;
+}
+
+/* Is an option given (not empty, not virsh's "-" placeholder)? */
+static bool
+given(vv_arg *args, size_t n, const char *name)
+{
+    vv_arg *a = vv_arg_get(args, n, name);
+    return a->set && strcmp(a->value, "-") != 0 && a->value[0];
+}
+
+/* The pool's storage: an RBD <source>, or a --target directory. */
+static int
+storage_from_args(vv_arg *args, size_t n, const char *type, vdisk_pool_def *def)
+{
+    bool rbd = strcmp(type, "rbd") == 0 || (strcmp(type, "vdisk") == 0 && given(args, n, "source-name"));
+    static const char *const dir_refused[] = { "source-host", "source-path", "source-dev", "source-name",
+                                               "source-format", "auth-type", "auth-username",
+                                               "secret-uuid", "secret-usage" };
+    static const char *const rbd_refused[] = { "source-path", "source-dev", "source-format", "target" };
+    const char *const *refused = rbd ? rbd_refused : dir_refused;
+    size_t nrefused = rbd ? N(rbd_refused) : N(dir_refused);
+    for (size_t i = 0; i < nrefused; i++) {
+        if (given(args, n, refused[i]) && rbd) {
+            vv_virsh_error("a pool on RBD has no --%s", refused[i]);
+            return -EINVAL;
+        }
+        if (given(args, n, refused[i])) {
+            vv_virsh_error("a %s pool has no source: --%s is not accepted", type, refused[i]);
+            return -EINVAL;
+        }
+    }
+    if (rbd) {
+        if (!given(args, n, "source-name")) {
+            vv_virsh_error("pool type 'rbd' needs --source-name (the RBD pool)");
+            return -EINVAL;
+        }
+        return rbd_source_from_args(args, n, &def->source);
     }
     vv_arg *target = vv_arg_get(args, n, "target");
     if (!target->set || target->value[0] != '/') {
         vv_virsh_error("pool type '%s' needs an absolute --target directory", type);
         return -EINVAL;
     }
+    return (def->target_path = strdup(target->value)) ? 0 : -ENOMEM;
+}
+
+/* Fill a definition from pool-define-as' (and pool-create-as') arguments. */
+int
+vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
+{
+    const char *type = vv_arg_get(args, n, "type")->value;
+    if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0) {
+        vv_virsh_error("unsupported pool type '%s' (vdisk-virsh defines pools of type vdisk, dir or rbd)",
+                       type);
+        return -EINVAL;
+    }
+    int r = storage_from_args(args, n, type, def);
+    if (r < 0)
+        return r;
     def->name = strdup(vv_arg_get(args, n, "name")->value);
-    def->target_path = strdup(target->value);
     vv_arg *z = vv_arg_get(args, n, "zeroing");
     if (z->set && strcmp(z->value, "eager") == 0)
         def->zeroing = VDISK_ZEROING_EAGER;
@@ -97,7 +202,7 @@ vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
             return -EINVAL;
         }
     }
-    return def->name && def->target_path ? 0 : -ENOMEM;
+    return def->name ? 0 : -ENOMEM;
 }
 
 /* pool-define-as: define a pool from arguments. */

@@ -41,6 +41,31 @@ typedef enum vdisk_zeroing {
     VDISK_ZEROING_EAGER,      /* zeros written / preallocation=full */
 } vdisk_zeroing;
 
+/* <source><host name='...' port='...'/>: a Ceph monitor. */
+typedef struct vdisk_pool_host {
+    char *name;
+    unsigned port;                    /* 0 = not given (Ceph's default) */
+} vdisk_pool_host;
+
+/* <source> of a pool on Ceph RBD, in libvirt's rbd-pool grammar:
+ *   <source>
+ *     <host name='mon1' port='6789'/>...
+ *     <name>RBD-POOL</name>
+ *     <auth type='ceph' username='libvirt'><secret uuid='...'/></auth>
+ *   </source>
+ * plus <vdisk:config file='/etc/ceph/ceph.conf'/> (vdisk's namespace).
+ * name NULL: the pool is a directory (<target><path>). */
+typedef struct vdisk_pool_source {
+    char *name;                       /* the RBD pool */
+    vdisk_pool_host *hosts;           /* monitors; none: from the config file */
+    size_t nhosts;
+    char *auth_username;              /* cephx user (without "client."); NULL = no <auth> */
+    bool has_secret_uuid;             /* the secret (usage type 'ceph') by uuid ... */
+    unsigned char secret_uuid[16];
+    char *secret_usage;               /* ... or by usage name; NULL if by uuid */
+    char *config_file;                /* <vdisk:config file=...>; NULL = Ceph's default search */
+} vdisk_pool_source;
+
 /* <pool type='vdisk'> */
 typedef struct vdisk_pool_def {
     char *name;
@@ -48,7 +73,8 @@ typedef struct vdisk_pool_def {
     unsigned char uuid[16];
     /* Runtime figures, formatted by dumpxml of an active pool; ignored on input. */
     uint64_t capacity, allocation, available;
-    char *target_path;                /* <target><path>: the pool directory */
+    char *target_path;                /* <target><path>: the pool directory; NULL for RBD */
+    vdisk_pool_source source;         /* <source>: set (source.name) for a pool on Ceph RBD */
     vdisk_perms target_perms;         /* applied by pool-build */
     /* <features><cow state='yes|no'/></features>: whether new volumes keep
      * copy-on-write (btrfs); has_cow false = not given (filesystem default) */
@@ -88,10 +114,12 @@ typedef struct vdisk_vol_encryption_def {
     char *ivgen_hash;
 } vdisk_vol_encryption_def;
 
-/* <volume> (type='file') */
+/* <volume> (type='file', or 'network' for an RBD image) */
 typedef struct vdisk_vol_def {
     char *name;
-    char *key;                        /* output only: the volume's path, as libvirt's dir pool */
+    char *key;                        /* output only: the volume's path, as libvirt's dir pool
+                                       * ("POOL/IMAGE" on RBD, as libvirt's rbd pool) */
+    bool network;                     /* output only: an RBD image (type='network') */
     bool has_capacity;                /* false: <capacity> absent (allowed when the size
                                        * comes from elsewhere: a backing store, or the
                                        * source volume of vol-create-from) */
@@ -122,7 +150,10 @@ typedef struct vdisk_vol_def {
 } vdisk_vol_def;
 
 void vdisk_perms_clear(vdisk_perms *p);
+void vdisk_pool_source_clear(vdisk_pool_source *src);
 void vdisk_pool_def_clear(vdisk_pool_def *def);
+/* Is the pool on Ceph RBD (its <source> names an RBD pool)? */
+bool vdisk_pool_def_is_rbd(const vdisk_pool_def *def);
 void vdisk_pool_def_free(vdisk_pool_def *def);          /* clear + free(def); NULL ok */
 void vdisk_vol_encryption_def_clear(vdisk_vol_encryption_def *enc);
 void vdisk_vol_def_clear(vdisk_vol_def *def);

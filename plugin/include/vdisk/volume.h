@@ -89,6 +89,14 @@ int vdisk_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def,
  * another process (a running guest) holds its image lock. */
 int vdisk_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err);
 
+enum {
+    /* RBD: remove the image's snapshots too (libvirt's
+     * VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS); without it an image with
+     * snapshots is refused.  Files: their internal snapshots always go. */
+    VDISK_VOL_DELETE_WITH_SNAPSHOTS = 1u << 0,
+};
+int vdisk_vol_delete_flags(vdisk_pool *pool, const char *name, unsigned flags, vdisk_error *err);
+
 typedef enum vdisk_wipe_alg {
     VDISK_WIPE_ZERO = 0,     /* overwrite the data with zeros */
     VDISK_WIPE_RANDOM,       /* overwrite the data with random bytes */
