@@ -9,7 +9,7 @@
 #               (default: build/libvirt-src, or $VDISK_BUILD_DIR/libvirt-src)
 # PATH-PATTERN  tar wildcards inside the source tree; default:
 #               tests/storagepoolxml2xml* tests/storagevolxml2xml*
-#               tests/storagevolxml2argv* src/conf/schemas/*.rng
+#               tests/storagevolxml2argv* tests/secretxml2xmlin src/conf/schemas/*.rng
 #
 # --print-deb-src  only print the deb-src entries that would be derived from
 #                  apt's deb entries (deb822), and exit
@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#patterns[@]} -eq 0 ]; then
     patterns=('tests/storagepoolxml2xml*' 'tests/storagevolxml2xml*'
-              'tests/storagevolxml2argv*' 'src/conf/schemas/*.rng')
+              'tests/storagevolxml2argv*' 'tests/secretxml2xmlin' 'src/conf/schemas/*.rng')
 fi
 
 say() { echo "fetch-libvirt-source: $*" >&2; }

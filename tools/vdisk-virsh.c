@@ -137,7 +137,7 @@ static const vv_command commands[] = {
     { "pool-name", NULL, cmd_pool_name,
       "pool-name <pool-uuid>",
       "a pool's name from its UUID",
-      vv_help_virsh_none },
+      vv_help_pool_name },
     { "pool-uuid", NULL, cmd_pool_uuid,
       "pool-uuid <pool>",
       "a pool's UUID",

@@ -219,7 +219,11 @@ const vv_option_help vv_help_pool_dumpxml[] = {
 const vv_option_help vv_help_dumpxml[] = { H_XPATH, H_HELP, H_END };
 const vv_option_help vv_help_vol_dumpxml[] = { H_POOL, H_XPATH, H_HELP, H_END };
 const vv_option_help vv_help_vol_pool_of[] = {
+    { "--vol", "VOL", "the volume's key or path (also the first argument)" },
     { "--uuid", "", "print the pool's UUID instead of its name" }, H_HELP, H_END,
+};
+const vv_option_help vv_help_pool_name[] = {
+    { "--pool", "UUID", "the pool's UUID (also the first argument)" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_pool_create[] = {
     { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
@@ -241,9 +245,11 @@ const vv_option_help vv_help_pool_create_as[] = {
     H_PRINT_XML, { "--build", "", "build the pool first" }, H_OVERWRITE, H_HELP, H_END,
 };
 const vv_option_help vv_help_find_sources[] = {
+    { "--type", "TYPE", "the pool type (also the first argument)" },
     { "--srcSpec", "FILE", "a <source> XML naming where to look" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_find_sources_as[] = {
+    { "--type", "TYPE", "the pool type (also the first argument)" },
     { "--host", "HOST", "the host to ask" }, { "--port", "PORT", "its port" },
     { "--initiator", "IQN", "iSCSI initiator name" }, H_HELP, H_END,
 };
