@@ -288,12 +288,17 @@ create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t
     }
     if (r == 0)
         r = publish(pool->dirfd, tmp, name, real, err);
+    /* The new name must survive a crash before the volume is reported made;
+     * when the directory cannot be synced, the volume goes again. */
+    if (r == 0 && fsync(pool->dirfd) < 0) {
+        r = vdisk_error_set_errno(err, errno, "pool '%s': cannot sync the directory %s after creating "
+                                  "volume '%s'", pool->def->name, pool->def->target_path, name);
+        unlinkat(pool->dirfd, name, 0);
+    }
     if (r < 0) {
         unlinkat(pool->dirfd, tmp, 0);
         if (recorded)
             vdisk_vol_record_remove(pool, name, &id, NULL);
-    } else {
-        fsync(pool->dirfd);
     }
     close(fd);
 unlock:

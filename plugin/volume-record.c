@@ -339,6 +339,18 @@ format_records(const vdisk_vol_records *t, char **out, size_t *len)
     return 0;
 }
 
+/* The directory synced, so that the renamed or removed records file
+ * survives a crash; a failure is reported (the change may be lost). */
+static int
+sync_dir(vdisk_pool *pool, vdisk_error *err)
+{
+    if (fsync(pool->dirfd) < 0)
+        return vdisk_error_set_errno(err, errno, "pool '%s': cannot sync the directory %s after "
+                                     "updating %s", pool->def->name, pool->def->target_path,
+                                     VDISK_VOL_RECORDS);
+    return 0;
+}
+
 /* Replace the file with t (removed when t is empty); the caller holds the lock. */
 static int
 write_records(vdisk_pool *pool, const vdisk_vol_records *t, vdisk_error *err)
@@ -348,8 +360,7 @@ write_records(vdisk_pool *pool, const vdisk_vol_records *t, vdisk_error *err)
         if (unlinkat(dirfd, VDISK_VOL_RECORDS, 0) < 0 && errno != ENOENT)
             return vdisk_error_set_errno(err, errno, "pool '%s': cannot remove %s/%s", pool->def->name,
                                          pool->def->target_path, VDISK_VOL_RECORDS);
-        fsync(dirfd);
-        return 0;
+        return sync_dir(pool, err);
     }
     char *text;
     size_t len;
@@ -385,8 +396,7 @@ write_records(vdisk_pool *pool, const vdisk_vol_records *t, vdisk_error *err)
     if (r < 0)
         return vdisk_error_set_errno(err, -r, "pool '%s': cannot write %s/%s", pool->def->name,
                                      pool->def->target_path, VDISK_VOL_RECORDS);
-    fsync(dirfd);
-    return 0;
+    return sync_dir(pool, err);
 }
 
 /* Under the writers' lock: re-read, apply `edit`, write back. */
