@@ -9,11 +9,23 @@
 
 #include "options.h"
 
+bool
+vv_as_qemu_img(void)
+{
+    return strcmp(program_invocation_short_name, "qemu-img") == 0;
+}
+
+const char *
+vv_prog(void)
+{
+    return vv_as_qemu_img() ? "qemu-img" : "vdisk-virsh";
+}
+
 static void
 verror(const char *fmt, va_list ap)
 {
     fflush(stdout);   /* keep stdout and stderr in order on a terminal */
-    fputs(VV_PROG ": ", stderr);
+    fprintf(stderr, "%s: ", vv_prog());
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -34,7 +46,7 @@ vv_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     verror(fmt, ap);
     va_end(ap);
-    fputs("Try '" VV_PROG " --help' for more information\n", stderr);
+    fprintf(stderr, "Try '%s --help' for more information\n", vv_prog());
     return VV_EXIT_USAGE;
 }
 
@@ -119,6 +131,19 @@ vv_parse_ulong(const char *text, unsigned long max, unsigned long *out)
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+int
+vv_parse_cache(const char *what, const char *mode, unsigned *flags)
+{
+    static const char *const modes[] = { "none", "directsync", "writeback", "writethrough", "unsafe" };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(mode, modes[i]) == 0) {
+            *flags = i < 2 ? *flags | VDISK_OPEN_DIRECT : *flags & ~(unsigned)VDISK_OPEN_DIRECT;
+            return 0;
+        }
+    vv_error("Invalid %s option: %s", what, mode);
+    return -EINVAL;
 }
 
 int

@@ -75,9 +75,20 @@ static int
 check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it)
 {
     const char *backing = s->opts.backing_file;
-    if (!open_it)
-        return size_given ? 0 : (vv_error("%s: Image creation needs a size parameter "
-                                          "(-u does not open the backing file)", file), -EINVAL);
+    if (!open_it) {
+        /* -u: as qemu-img, the backing file is recorded unopened (it may
+         * not exist yet), so its format and the size must be given. */
+        s->opts.backing_unchecked = true;
+        if (!vv_create_spec_has(s, VV_KEY_BACKING_FMT)) {
+            vv_error("%s: Backing file specified without backing format", file);
+            return -EINVAL;
+        }
+        if (!size_given) {
+            vv_error("%s: Image creation needs a size parameter", file);
+            return -EINVAL;
+        }
+        return 0;
+    }
     char *path = vdisk_resolve_backing_name(file, backing);
     if (!path) {
         vv_error("%s: out of memory", file);

@@ -1,0 +1,110 @@
+"""vdisk-virsh as a drop-in for qemu-img (issue 19): run by the name
+`qemu-img` (a symlink, as scripts/iotests.sh installs it) it speaks as
+qemu-img -- message prefix, usage hint, the "Supported formats:" line of
+--help -- and takes qemu-img's options with qemu-img's outcome.  Each case
+runs the real qemu-img beside it and compares exit status, messages and
+the images made (through qemu-img info / compare)."""
+import json
+import os
+
+import pytest
+
+from conftest import run
+
+
+@pytest.fixture
+def as_qemu_img(vdisk_bin, tmp_path):
+    """Run vdisk-virsh under the name qemu-img (a symlink)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    link = bindir / "qemu-img"
+    os.symlink(vdisk_bin, link)
+
+    def _run(*args, check=True, **kw):
+        return run([link, *args], check=check, **kw)
+    return _run
+
+
+def first_line(text):
+    return text.splitlines()[0] if text else ""
+
+
+def test_error_prefix_is_qemu_img(as_qemu_img, qemu_img, tmp_path):
+    missing = tmp_path / "missing.qcow2"
+    pq = qemu_img("info", missing, check=False)
+    pv = as_qemu_img("info", missing, check=False)
+    assert pv.returncode == pq.returncode == 1
+    assert pq.stderr.startswith("qemu-img: ")
+    assert pv.stderr.startswith("qemu-img: ")
+    assert "vdisk-virsh" not in pv.stderr
+
+
+def test_usage_hint_names_qemu_img(as_qemu_img, qemu_img):
+    pq = qemu_img("frobnicate", check=False)
+    pv = as_qemu_img("frobnicate", check=False)
+    assert pv.returncode == pq.returncode == 1
+    assert "Try 'qemu-img --help' for more information" in pq.stderr
+    assert "Try 'qemu-img --help' for more information" in pv.stderr
+
+
+def test_own_name_stays_vdisk_virsh(vdisk, tmp_path):
+    p = vdisk("info", tmp_path / "missing.qcow2", check=False)
+    assert p.returncode == 1 and p.stderr.startswith("vdisk-virsh: ")
+
+
+def supported_formats(help_text):
+    lines = [l for l in help_text.splitlines() if l.startswith("Supported formats:")]
+    assert len(lines) == 1, help_text
+    return set(lines[0].split(":", 1)[1].split())
+
+
+def test_help_lists_supported_formats(as_qemu_img, qemu_img):
+    theirs = supported_formats(qemu_img("--help").stdout)
+    ours = supported_formats(as_qemu_img("--help").stdout)
+    # every format vdisk names is one qemu-img knows, by qemu-img's name
+    assert {"raw", "qcow2", "luks"} <= ours
+    assert ours - {"iso"} <= theirs
+
+
+# create -u: the backing file is recorded without being opened, so it may
+# not exist yet; its format and the size must then be given.
+def test_create_unsafe_with_missing_backing(as_qemu_img, qemu_img, tmp_path):
+    results = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        img = tmp_path / f"{name}.qcow2"
+        p = tool("create", "-q", "-f", "qcow2", "-u", "-b", "missing.qcow2", "-F", "qcow2",
+                 img, "1M", check=False)
+        assert p.returncode == 0, p.stderr
+        info = json.loads(qemu_img("info", "-U", "--output=json", img).stdout)
+        results[name] = (info["virtual-size"], info["backing-filename"],
+                         info["backing-filename-format"])
+        assert not (tmp_path / "missing.qcow2").exists()
+    assert results["v"] == results["q"] == (1 << 20, "missing.qcow2", "qcow2")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-b", "missing.qcow2", "n.qcow2", "1M"], "Backing file specified without backing format"),
+    (["-b", "missing.qcow2", "-F", "qcow2", "n.qcow2"], "Image creation needs a size parameter"),
+])
+def test_create_unsafe_refusals(as_qemu_img, qemu_img, tmp_path, args, message):
+    pq = qemu_img("create", "-f", "qcow2", "-u", *args, check=False, cwd=tmp_path)
+    pv = as_qemu_img("create", "-f", "qcow2", "-u", *args, check=False, cwd=tmp_path)
+    assert pv.returncode == pq.returncode == 1
+    assert pq.stderr == f"qemu-img: n.qcow2: {message}\n"
+    assert pv.stderr == pq.stderr
+    assert not (tmp_path / "n.qcow2").exists()
+
+
+@pytest.mark.parametrize("bitmaps", [[], ["b0"], ["b0", "a-longer-bitmap-name", "x"]])
+@pytest.mark.parametrize("target_opts", ["", "cluster_size=4k"])
+def test_measure_bitmaps_size(as_qemu_img, qemu_img, tmp_path, bitmaps, target_opts):
+    src = tmp_path / "src.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", src, "100M")
+    for i, name in enumerate(bitmaps):
+        qemu_img("bitmap", "--add", "-g", f"{64 << i}k", src, name)
+    args = ["measure", "-O", "qcow2", *(["-o", target_opts] if target_opts else []), src]
+    for output in ("human", "json"):
+        pq = qemu_img(*args, "--output", output)
+        pv = as_qemu_img(*args, "--output", output)
+        assert pv.stdout == pq.stdout
+    assert "bitmaps size: " in qemu_img(*args).stdout
