@@ -115,8 +115,10 @@ run_one() {
     awk '/^ok .* # SKIP/ { print $3, "skip"; next }
          /^ok /          { print $3, "pass"; next }
          /^not ok /      { print $4, "fail" }' "$out/tap" | sort > "$out/verdicts"
-    (cd "$run/tests/qemu-iotests" && for f in ./*.out.bad tests/*.out.bad; do
-        [ -e "$f" ] && mv "$f" "$out/$(basename "$f")"; done; true)
+    # ./check leaves TEST_DIR/<test>/<test>.out.bad for each failure
+    for f in "$run"/scratch/*/*.out.bad; do
+        [ -e "$f" ] && mv "$f" "$out/" || true
+    done
     rm -rf "$run"
 }
 

@@ -30,6 +30,9 @@ static const vv_command commands[] = {
       "          [-n [--target-is-zero] [--target-image-opts]] [-S SPARSE_SIZE] [-r RATE] [-p] [-m N] [-W]\n"
       "          [-q] [-U] [-t CACHE] [-T SRC_CACHE] SRC DST",
       "copy an image into a new image of any format, keeping it sparse" },
+    { "dd", cmd_dd, NULL,
+      "dd [-f FMT] [-O OUTPUT_FMT] [-U] [bs=BYTES] [count=BLOCKS] [skip=BLOCKS] if=INPUT of=OUTPUT",
+      "copy an image (or part of it) block by block into a new image, as qemu-img dd" },
     { "map", cmd_map, NULL,
       "map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE\n"
       "          map [--bar [--width N]] [--picture FILE.png] [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE",

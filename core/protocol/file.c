@@ -64,7 +64,7 @@ file_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_error 
     int oflags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (direct ? O_DIRECT : 0);
     int fd = open(loc->path, oflags);
     if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot open", f->path);
+        return vdisk_error_set_errno(err, errno, "Could not open '%s'", f->path);
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);

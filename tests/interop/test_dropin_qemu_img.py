@@ -108,3 +108,43 @@ def test_measure_bitmaps_size(as_qemu_img, qemu_img, tmp_path, bitmaps, target_o
         pv = as_qemu_img(*args, "--output", output)
         assert pv.stdout == pq.stdout
     assert "bitmaps size: " in qemu_img(*args).stdout
+
+
+@pytest.mark.parametrize("operands", [
+    [],
+    ["bs=64k"],
+    ["bs=4k", "count=100"],
+    ["bs=4k", "skip=10"],
+    ["bs=4k", "count=100", "skip=10"],
+    ["bs=1M", "skip=100"],          # past the end: an empty output
+])
+@pytest.mark.parametrize("out_fmt", ["raw", "qcow2"])
+def test_dd(as_qemu_img, qemu_img, tmp_path, operands, out_fmt):
+    src = tmp_path / "src.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", src, "1M")
+    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 8k 200k", "-c", "write -P 0x11 900k 64k",
+         src])
+    outs = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        dst = tmp_path / f"{name}.img"
+        p = tool("dd", "-f", "qcow2", "-O", out_fmt, *operands, f"if={src}", f"of={dst}",
+                 check=False)
+        assert p.returncode == 0, p.stderr
+        outs[name] = (p.stdout, p.stderr.replace(str(dst), "OUT"))
+        info = json.loads(qemu_img("info", "--output=json", dst).stdout)
+        outs[name] += (info["virtual-size"], info["format"])
+    assert outs["v"] == outs["q"]
+    qemu_img("compare", "-f", out_fmt, "-F", out_fmt, tmp_path / "q.img", tmp_path / "v.img")
+
+
+@pytest.mark.parametrize("operands, message", [
+    (["if=a"], "Must specify both input and output files"),
+    (["if=a", "of=b", "frob=1"], "unrecognized operand frob"),
+    (["if=a", "of=b", "nonsense"], "unrecognized operand nonsense"),
+])
+def test_dd_refusals(as_qemu_img, qemu_img, tmp_path, operands, message):
+    pq = qemu_img("dd", *operands, check=False, cwd=tmp_path)
+    pv = as_qemu_img("dd", *operands, check=False, cwd=tmp_path)
+    assert pv.returncode == pq.returncode == 1
+    assert pq.stderr == f"qemu-img: {message}\n"
+    assert pv.stderr == pq.stderr

@@ -34,6 +34,7 @@ int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_bitmap(int argc, char **argv);
 int cmd_amend(int argc, char **argv);
+int cmd_dd(int argc, char **argv);
 /* Provisioning in place (vdisk/provision.h). */
 int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);

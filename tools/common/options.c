@@ -73,6 +73,19 @@ vv_report_file(const vdisk_error *err, const char *file)
 }
 
 void
+vv_report_op(const vdisk_error *err, const char *file)
+{
+    size_t n = strlen(file);
+    if (!vv_as_qemu_img())
+        vv_report_file(err, file);
+    else if (strncmp(err->message, file, n) == 0 && err->message[n] == ':' &&
+             err->message[n + 1] == ' ')
+        vv_error("%s", err->message + n + 2);
+    else
+        vv_report(err);
+}
+
+void
 vv_getopt_reset(void)
 {
     optind = 0;   /* GNU: 0 re-initialises getopt's internal state */

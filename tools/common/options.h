@@ -35,6 +35,11 @@ void vv_report_ctx(const vdisk_error *err, const char *ctx);
  * repeating the name when the library's message already starts with it. */
 void vv_report_file(const vdisk_error *err, const char *file);
 
+/* As vv_report_file, except that speaking as qemu-img the message loses
+ * the "<file>: " in front, as qemu-img words errors of an operation on an
+ * image it opened (amend, resize...). */
+void vv_report_op(const vdisk_error *err, const char *file);
+
 /* Restart getopt for a sub-command's argv. */
 void vv_getopt_reset(void);
 /* Report an unknown option ('?') or a missing argument (':') as getopt

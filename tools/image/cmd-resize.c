@@ -114,7 +114,7 @@ resize_image(vdisk_image *img, const resize_args *a)
     vdisk_error err = { 0 };
     int r = vdisk_resize(img, size, a->shrink, a->prealloc, NULL, NULL, &err);
     if (r < 0)
-        vv_report_file(&err, vdisk_get_filename(img));
+        vv_report_op(&err, vdisk_get_filename(img));
     if (vv_close_image(img, r == 0) < 0 || r < 0)
         return 1;
     if (!a->quiet)
