@@ -148,3 +148,73 @@ def test_dd_refusals(as_qemu_img, qemu_img, tmp_path, operands, message):
     assert pv.returncode == pq.returncode == 1
     assert pq.stderr == f"qemu-img: {message}\n"
     assert pv.stderr == pq.stderr
+
+
+def make_chain(qemu_img, d):
+    """d/base.qcow2 <- d/mid.qcow2 <- d/top.qcow2, names recorded relative."""
+    d.mkdir()
+    qemu_img("create", "-q", "-f", "qcow2", d / "base.qcow2", "1M")
+    qemu_img("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", d / "mid.qcow2",
+             cwd=d)
+    qemu_img("create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", d / "top.qcow2",
+             cwd=d)
+    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x33 0 64k", d / "top.qcow2"])
+
+
+# commit -b: a name is the one recorded, or a path absolute or relative to
+# the directory of the image above it; never relative to the current
+# directory (where another image of that name may sit).
+@pytest.mark.parametrize("base, found", [
+    ("base.qcow2", True),
+    ("chain/base.qcow2", False),
+    ("ABS", True),
+])
+def test_commit_base_names(as_qemu_img, qemu_img, tmp_path, base, found):
+    results = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        work = tmp_path / name
+        work.mkdir()
+        make_chain(qemu_img, work / "chain")
+        arg = str(work / "chain" / "base.qcow2") if base == "ABS" else base
+        p = tool("commit", "-b", arg, "chain/top.qcow2", check=False, cwd=work)
+        msg = p.stderr.replace(str(work), "W")
+        results[name] = (p.returncode, msg)
+        if found:
+            out = run(["qemu-io", "-f", "qcow2", "-c", "read -P 0x33 0 64k",
+                       work / "chain" / "base.qcow2"]).stdout
+            assert "Pattern verification failed" not in out
+    assert results["v"][0] == results["q"][0] == (0 if found else 1)
+    if not found:
+        assert results["q"][1].startswith("qemu-img: Did not find 'chain/base.qcow2' in the "
+                                          "backing chain of 'chain/top.qcow2'")
+        assert results["v"][1].startswith("qemu-img: Did not find 'chain/base.qcow2' in the "
+                                          "backing chain of 'chain/top.qcow2'")
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["compare", "X"]])
+@pytest.mark.parametrize("mode", ["none", "writeback", "bogus"])
+def test_cache_modes(as_qemu_img, qemu_img, tmp_path, cmd, mode):
+    img = tmp_path / "a.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", img, "1M")
+    args = [cmd[0], "-T", mode, img] + ([img] if len(cmd) > 1 else [])
+    pq = qemu_img(*args, check=False)
+    pv = as_qemu_img(*args, check=False)
+    assert pv.returncode == pq.returncode
+    if mode == "bogus":
+        assert pv.returncode != 0 and "bogus" in pv.stderr
+
+
+def test_check_repair_clears_unknown_autoclear_bits(as_qemu_img, qemu_img, tmp_path):
+    import struct
+    headers = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        img = tmp_path / f"{name}.qcow2"
+        qemu_img("create", "-q", "-f", "qcow2", img, "1M")
+        with open(img, "r+b") as f:
+            f.seek(88)                      # autoclear_features (qcow2 v3 header)
+            f.write(struct.pack(">Q", 1 << 63))
+        tool("check", "-q", "-r", "all", img, check=False)
+        with open(img, "rb") as f:
+            f.seek(88)
+            headers[name] = struct.unpack(">Q", f.read(8))[0]
+    assert headers["v"] == headers["q"] == 0
