@@ -109,7 +109,10 @@ typedef struct convert_state {
     bool ext_skip;          /* ... or is left to the target's backing file (top_only) */
     uint64_t next_seq;
     uint64_t write_turn;    /* seq to be written next (ordered) */
-    uint64_t done;          /* source bytes examined (progress) */
+    uint64_t done;          /* source bytes examined */
+    uint64_t data_total;    /* bytes of the data jobs (progress, as qemu-img counts it) */
+    uint64_t data_done;     /* ... of them written */
+    bool counting;          /* claiming jobs only to count data_total */
     uint64_t unflushed;     /* bytes written since writeback was last started */
     uint64_t written;       /* bytes written into the target (rate limit) */
     struct timespec start;  /* when the copy started (rate limit) */
@@ -167,13 +170,20 @@ fail(convert_state *s, int r, const vdisk_error *err)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Account for bytes examined and ask the caller whether to go on.  The
- * callback runs under the lock, so callers see one call at a time.  Lock held. */
+/* Account for bytes examined (data: of them copied as data) and ask the
+ * caller whether to go on.  Progress is reported as qemu-img reports it:
+ * the data copied of the data to copy (ranges skipped as zeros, or left to
+ * a backing file, take no time).  The callback runs under the lock, so
+ * callers see one call at a time.  Lock held. */
 static void
-progress_locked(convert_state *s, uint64_t bytes)
+progress_locked(convert_state *s, uint64_t bytes, uint64_t data)
 {
     s->done += bytes;
-    if (s->opts->progress && !s->stop && s->opts->progress(s->opts->opaque, s->done, s->size)) {
+    s->data_done += data;
+    if (s->counting || !data)
+        return;
+    if (s->opts->progress && !s->stop &&
+        s->opts->progress(s->opts->opaque, s->data_done, s->data_total)) {
         vdisk_error e;
         vdisk_error_set(&e, ECANCELED, "%s: convert cancelled at offset %llu",
                         vdisk_get_filename(s->dst), (unsigned long long)s->done);
@@ -253,7 +263,7 @@ claim_job_locked(convert_state *s, convert_job *job)
         if (!extent_at_cursor_locked(s))
             return false;
         if (s->ext_skip) {
-            progress_locked(s, s->ext_end - s->cursor);
+            progress_locked(s, s->ext_end - s->cursor, 0);
             s->cursor = s->ext_end;
             continue;
         }
@@ -266,7 +276,7 @@ claim_job_locked(convert_state *s, convert_job *job)
             job->zero = true;
             s->cursor += job->len;
         } else {
-            progress_locked(s, s->ext_end - s->cursor);
+            progress_locked(s, s->ext_end - s->cursor, 0);
             s->cursor = s->ext_end;
             continue;
         }
@@ -330,7 +340,7 @@ finish_job_locked(convert_state *s, convert_slot *slot)
     rate_limit_locked(s, slot->job.len);
     if (s->ordered)
         s->write_turn = slot->job.seq + 1;
-    progress_locked(s, slot->job.progress);
+    progress_locked(s, slot->job.progress, slot->job.zero ? 0 : slot->job.len);
     slot->next = s->free_slots;
     s->free_slots = slot;
     pthread_cond_broadcast(&s->turn_cv);
@@ -627,6 +637,26 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
+/* qemu-img's progress is over the data to copy: count it by claiming
+ * every job once without doing it (block status only), then start over. */
+static int
+count_data(convert_state *s, vdisk_error *err)
+{
+    convert_job job;
+    s->counting = true;
+    while (claim_job_locked(s, &job))
+        if (!job.zero)
+            s->data_total += job.len;
+    s->counting = false;
+    if (s->stop) {
+        if (err)
+            *err = s->err;
+        return s->result;
+    }
+    s->cursor = s->ext_end = s->next_seq = s->done = s->data_done = 0;
+    return 0;
+}
+
 /* Fill the engine's geometry for this target. */
 static void
 setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_convert_opts *opts)
@@ -700,10 +730,12 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     if (r == 0) {
         convert_state s;
         setup_state(&s, in, out, opts);
-        clock_gettime(CLOCK_MONOTONIC, &s.start);
         pthread_mutex_init(&s.lock, NULL);
         pthread_cond_init(&s.turn_cv, NULL);
-        r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
+        r = opts->progress ? count_data(&s, err) : 0;
+        clock_gettime(CLOCK_MONOTONIC, &s.start);
+        if (r == 0)
+            r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
         if (r == 0 && opts->compress)
             r = convert_align_compressed_end(out, err);
         pthread_cond_destroy(&s.turn_cv);

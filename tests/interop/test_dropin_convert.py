@@ -169,3 +169,18 @@ def test_unsupported_refused(as_qemu_img, src, tmp_path, opt):
     assert p.returncode == 1
     assert p.stderr.startswith("qemu-img: ") and "not supported" in p.stderr
     assert not dst.exists()
+
+
+@pytest.mark.parametrize("out_fmt", ["qcow2", "raw"])
+def test_progress_output(qemu_img, as_qemu_img, tmp_path, out_fmt):
+    """-p as qemu-img prints it on a pipe: over the data to copy, a last
+    100.00 twice (QEMU's iotest 086)."""
+    src = tmp_path / "src.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", src, "64M")
+    qio(src, "qcow2", "write 0 1M", "write 2M 1M", "write 4M 1M", "write 32M 1M")
+    outs = {}
+    for name, tool in tools(qemu_img, as_qemu_img):
+        p = tool("convert", "-p", "-f", "qcow2", "-O", out_fmt, src, tmp_path / f"{name}.img")
+        outs[name] = p.stdout
+    assert outs["v"] == outs["q"]
+    assert "(25.00/100%)" in outs["q"]

@@ -60,7 +60,8 @@ vv_progress_end(vv_progress *p, bool success)
 {
     if (p->out) {
         pthread_mutex_lock(&p->lock);
-        if (success && p->current < 100) {
+        /* qemu-img ends with a last "100.00" even when it printed one */
+        if (success && (p->current < 100 || vv_as_qemu_img())) {
             p->current = 100;
             draw(p);
         }
