@@ -27,7 +27,9 @@ typedef struct vdisk_convert_opts {
     bool direct;                      /* O_DIRECT on the target */
     bool no_flush;                    /* -t unsafe (qemu-img convert's default cache mode):
                                          do not wait for the target to reach the disk */
-    vdisk_progress_fn progress;       /* bytes of the source examined so far */
+    vdisk_progress_fn progress;       /* (done, total): bytes copied as data of those to copy,
+                                         as qemu-img counts its progress (ranges skipped as
+                                         zeros or left to a backing file do not count) */
     void *opaque;
     const char *src_snapshot;         /* NULL, or the internal snapshot of the source to copy
                                          (ID or name, as qemu-img convert -l) */
