@@ -137,11 +137,12 @@ for fmt in "${fmt_list[@]}"; do
         status=1
         continue
     fi
-    m=$(awk '$2 == "pass"' "$ref" | wc -l)
+    # over the tests of this run (all of the group, or those named)
+    m=$(join "$ref" "$got" | awk '$2 == "pass"' | wc -l)
     n=$(join "$ref" "$got" | awk '$2 == "pass" && $3 == "pass"' | wc -l)
     echo "iotests: $n passed with $label of $m passed with qemu-img (format $fmt)"
     echo "  test                  qemu-img  $label"
-    join -a1 -a2 -e none -o 0,1.2,2.2 "$ref" "$got" |
+    join -a2 -e none -o 0,1.2,2.2 "$ref" "$got" |
         awk '$2 != $3 { printf "  %-21s %-9s %s\n", $1, $2, $3 }'
     [ "$n" -eq "$m" ] || status=1
 done
