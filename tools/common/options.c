@@ -121,7 +121,9 @@ vv_parse_size(const char *what, const char *text, uint64_t *out)
 {
     vdisk_error err = { 0 };
     if (vdisk_parse_size(text, out, &err) < 0) {
-        vv_error("Invalid %s specified: %s", what, err.message);
+        /* qemu-img's two lines (iotest 049) */
+        vv_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        vv_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
         return -EINVAL;
     }
     if (*out > (uint64_t)INT64_MAX) {
