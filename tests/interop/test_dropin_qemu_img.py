@@ -218,3 +218,21 @@ def test_check_repair_clears_unknown_autoclear_bits(as_qemu_img, qemu_img, tmp_p
             f.seek(88)
             headers[name] = struct.unpack(">Q", f.read(8))[0]
     assert headers["v"] == headers["q"] == 0
+
+
+@pytest.mark.parametrize("args", [["-b", ""], ["-b", "n.qcow2", "-F", "qcow2"],
+                                  ["-o", "size=-1024"], ["-o", "cluster_size=4M"]])
+def test_create_refusals_worded_as_qemu_img(as_qemu_img, qemu_img, tmp_path, args):
+    pq = qemu_img("create", "-f", "qcow2", *args, "n.qcow2", "1M", check=False, cwd=tmp_path)
+    pv = as_qemu_img("create", "-f", "qcow2", *args, "n.qcow2", "1M", check=False, cwd=tmp_path)
+    assert pv.returncode == pq.returncode == 1
+    # qemu-img prints its "Formatting" line first for some of these
+    assert pv.stderr == pq.stderr
+    assert not (tmp_path / "n.qcow2").exists()
+
+
+def test_bad_size_worded_as_qemu_img(as_qemu_img, qemu_img, tmp_path):
+    pq = qemu_img("create", "-f", "qcow2", "--", "n.qcow2", "-1024", check=False, cwd=tmp_path)
+    pv = as_qemu_img("create", "-f", "qcow2", "--", "n.qcow2", "-1024", check=False, cwd=tmp_path)
+    assert pv.returncode == pq.returncode == 1
+    assert pv.stderr == pq.stderr

@@ -141,6 +141,16 @@ build_spec(const create_args *a, vv_create_spec *s)
         vv_error("%s: Backing format cannot be used without backing file", a->file);
         return -EINVAL;
     }
+    /* qemu-img's checks of the name itself, before anything is opened */
+    if (s->opts.backing_file && !s->opts.backing_file[0]) {
+        vv_error("%s: Expected backing file name, got empty string", a->file);
+        return -EINVAL;
+    }
+    if (s->opts.backing_file && strcmp(s->opts.backing_file, a->file) == 0) {
+        vv_error("%s: Error: Trying to create an image with the same filename as the backing file",
+                 a->file);
+        return -EINVAL;
+    }
     if (s->opts.backing_file &&
         (s->opts.format == VDISK_FORMAT_QCOW2 || s->opts.format == VDISK_FORMAT_VMDK)) {
         int r = check_backing(s, a->file, size_given, !a->no_backing_open);
