@@ -151,8 +151,10 @@ static void
 file_remove_created(vdisk_file *f)
 {
     struct stat st;
+    /* f->path is the name as given: "file:PATH" names PATH (location.c) */
+    const char *path = strncmp(f->path, "file:", 5) == 0 ? f->path + 5 : f->path;
     if (fstat(fd_of(f), &st) == 0 && S_ISREG(st.st_mode))
-        unlink(f->path);
+        unlink(path);
 }
 
 /* Unlink a regular file by name (not what a symlink points to). */

@@ -236,3 +236,22 @@ def test_bad_size_worded_as_qemu_img(as_qemu_img, qemu_img, tmp_path):
     pv = as_qemu_img("create", "-f", "qcow2", "--", "n.qcow2", "-1024", check=False, cwd=tmp_path)
     assert pv.returncode == pq.returncode == 1
     assert pv.stderr == pq.stderr
+
+
+def test_file_prefix_names_a_host_file(as_qemu_img, qemu_img, tmp_path):
+    """file:PATH is QEMU's spelling of a host file whose name has a ':'."""
+    as_qemu_img("create", "-q", "-f", "qcow2", "file:a:b.qcow2", "1M", cwd=tmp_path)
+    info = json.loads(qemu_img("info", "--output=json", "file:a:b.qcow2", cwd=tmp_path).stdout)
+    assert info["format"] == "qcow2" and info["virtual-size"] == 1 << 20
+    assert (tmp_path / "a:b.qcow2").exists()
+    qemu_img("check", "file:a:b.qcow2", cwd=tmp_path)
+    p = as_qemu_img("check", "file:a:b.qcow2", cwd=tmp_path)
+    assert "No errors were found" in p.stdout
+
+
+def test_missing_backing_worded_as_qemu_img(as_qemu_img, qemu_img, tmp_path):
+    args = ["create", "-f", "qcow2", "-b", "missing", "-F", "qcow2", "n.qcow2"]
+    pq = qemu_img(*args, check=False, cwd=tmp_path)
+    pv = as_qemu_img(*args, check=False, cwd=tmp_path)
+    assert pv.returncode == pq.returncode == 1
+    assert pv.stderr == pq.stderr
