@@ -31,11 +31,15 @@ same_file(const char *path, const vdisk_image *img)
     return path && vdisk_file_same_as(img->file, path);
 }
 
-/* Does `name` designate b, the backing image of `above`? */
+/* Does `name` designate b, the backing image of `above`?  As qemu-img:
+ * the name recorded in `above`, or a path that is absolute or relative to
+ * the directory of `above` -- never to the current directory, which would
+ * let "base.qcow2" typed in one directory commit into an unrelated image
+ * of the chain elsewhere.  A protocol name (nbd://...) is compared as it is. */
 static bool
 names_backing(vdisk_image *above, vdisk_image *b, const char *name)
 {
-    if (strcmp(name, b->filename) == 0 || same_file(name, b))
+    if (strstr(name, "://") && strcmp(name, b->filename) == 0)
         return true;
     vdisk_info info;
     bool match = false;

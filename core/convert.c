@@ -39,8 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "convert-target.h"
 #include "driver.h"
 #include "lock.h"
 
@@ -83,11 +85,16 @@ typedef struct convert_state {
     const vdisk_convert_opts *opts;
     uint64_t size;
     uint32_t granule;       /* zero-skip and alignment unit in the target */
+    uint32_t min_zero_run;  /* -S N: shorter runs of zeros are written as data */
     uint32_t chunk;         /* job size limit, a multiple of granule */
     bool ordered;           /* writes in guest order (allocating target, no -W) */
     bool precompress;       /* -c: workers compress before their turn */
     bool must_zero;         /* zeros are written: the target has a backing file, or
-                             * may hold old data (LUKS, a device, an NBD export) */
+                             * may hold old data (LUKS, a device, an NBD export, -n) */
+    bool top_only;          /* the target has a backing file: copy only what the
+                             * source's top layer defines (qemu-img convert -B) */
+    uint64_t src_backing_end;   /* top_only: size of the source's backing file (0: none) */
+    uint64_t dst_backing_end;   /* top_only: size of the target's backing file */
 
     pthread_mutex_t lock;
     pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
@@ -99,10 +106,16 @@ typedef struct convert_state {
     uint64_t cursor;        /* next guest offset to examine */
     uint64_t ext_end;       /* end of the source extent last reported at the cursor */
     bool ext_zero;          /* ... and whether it reads as zeros */
+    bool ext_skip;          /* ... or is left to the target's backing file (top_only) */
     uint64_t next_seq;
     uint64_t write_turn;    /* seq to be written next (ordered) */
-    uint64_t done;          /* source bytes examined (progress) */
+    uint64_t done;          /* source bytes examined */
+    uint64_t data_total;    /* bytes of the data jobs (progress, as qemu-img counts it) */
+    uint64_t data_done;     /* ... of them written */
+    bool counting;          /* claiming jobs only to count data_total */
     uint64_t unflushed;     /* bytes written since writeback was last started */
+    uint64_t written;       /* bytes written into the target (rate limit) */
+    struct timespec start;  /* when the copy started (rate limit) */
     bool stop;              /* an error or a cancellation: every worker quits */
     int result;
     vdisk_error err;
@@ -157,13 +170,20 @@ fail(convert_state *s, int r, const vdisk_error *err)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Account for bytes examined and ask the caller whether to go on.  The
- * callback runs under the lock, so callers see one call at a time.  Lock held. */
+/* Account for bytes examined (data: of them copied as data) and ask the
+ * caller whether to go on.  Progress is reported as qemu-img reports it:
+ * the data copied of the data to copy (ranges skipped as zeros, or left to
+ * a backing file, take no time).  The callback runs under the lock, so
+ * callers see one call at a time.  Lock held. */
 static void
-progress_locked(convert_state *s, uint64_t bytes)
+progress_locked(convert_state *s, uint64_t bytes, uint64_t data)
 {
     s->done += bytes;
-    if (s->opts->progress && !s->stop && s->opts->progress(s->opts->opaque, s->done, s->size)) {
+    s->data_done += data;
+    if (s->counting || !data)
+        return;
+    if (s->opts->progress && !s->stop &&
+        s->opts->progress(s->opts->opaque, s->data_done, s->data_total)) {
         vdisk_error e;
         vdisk_error_set(&e, ECANCELED, "%s: convert cancelled at offset %llu",
                         vdisk_get_filename(s->dst), (unsigned long long)s->done);
@@ -187,6 +207,29 @@ make_data_job(convert_state *s, uint64_t ext_end, convert_job *job)
     s->cursor = end;
 }
 
+/* For a target with a backing file, qemu-img's rule for an extent of the
+ * source's top layer: what the top layer leaves to its backing file (up to
+ * that file's end) is left to the target's; zeros are written only where
+ * the target's backing file could show something else.  Lock held. */
+static void
+classify_top_extent_locked(convert_state *s, const vdisk_extent *ext)
+{
+    s->ext_skip = false;
+    if (!(ext->flags & VDISK_EXTENT_ALLOCATED) && s->cursor < s->src_backing_end) {
+        s->ext_end = min_u64(s->ext_end, s->src_backing_end);
+        s->ext_skip = true;
+        return;
+    }
+    /* unallocated past the source's backing file reads as zeros too */
+    s->ext_zero = s->ext_zero || !(ext->flags & VDISK_EXTENT_ALLOCATED);
+    if (!s->ext_zero)
+        return;
+    if (s->cursor >= s->dst_backing_end)
+        s->ext_skip = true;
+    else
+        s->ext_end = min_u64(s->ext_end, s->dst_backing_end);
+}
+
 /* The source extent at the cursor: the one remembered, or the next one
  * from the source's block status.  False on failure.  Lock held. */
 static bool
@@ -196,13 +239,17 @@ extent_at_cursor_locked(convert_state *s)
         return true;
     vdisk_extent ext;
     vdisk_error e;
-    int r = vdisk_block_status_chain(s->src, s->cursor, s->size - s->cursor, &ext, &e);
+    int r = s->top_only ? vdisk_block_status(s->src, s->cursor, s->size - s->cursor, &ext, &e)
+                        : vdisk_block_status_chain(s->src, s->cursor, s->size - s->cursor, &ext, &e);
     if (r < 0) {
         fail_locked(s, r, &e);
         return false;
     }
     s->ext_end = s->cursor + ext.length;
     s->ext_zero = ext.flags & VDISK_EXTENT_ZERO;
+    s->ext_skip = false;
+    if (s->top_only)
+        classify_top_extent_locked(s, &ext);
     return true;
 }
 
@@ -215,7 +262,12 @@ claim_job_locked(convert_state *s, convert_job *job)
     while (!s->stop && s->cursor < s->size) {
         if (!extent_at_cursor_locked(s))
             return false;
-        if (!s->ext_zero) {
+        if (s->ext_skip) {
+            progress_locked(s, s->ext_end - s->cursor, 0);
+            s->cursor = s->ext_end;
+            continue;
+        }
+        if (!s->ext_zero || s->opts->fully_allocate) {
             make_data_job(s, s->ext_end, job);
         } else if (s->must_zero) {
             job->off = s->cursor;
@@ -224,7 +276,7 @@ claim_job_locked(convert_state *s, convert_job *job)
             job->zero = true;
             s->cursor += job->len;
         } else {
-            progress_locked(s, s->ext_end - s->cursor);
+            progress_locked(s, s->ext_end - s->cursor, 0);
             s->cursor = s->ext_end;
             continue;
         }
@@ -258,15 +310,37 @@ start_writeback(const convert_state *s)
     vdisk_file_start_writeback(s->dst->file);
 }
 
+/* -r: wait until the bytes written so far are within the rate.  The
+ * wait holds the lock, so that every worker waits: the limit is the
+ * copy's, not each worker's.  Lock held. */
+static void
+rate_limit_locked(convert_state *s, uint64_t written)
+{
+    if (!s->opts->rate_limit)
+        return;
+    s->written += written;
+    double due = (double)s->written / (double)s->opts->rate_limit;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
+    if (due <= elapsed)
+        return;
+    double wait = due - elapsed;
+    struct timespec ts = { .tv_sec = (time_t)wait, .tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 /* The job's writes are done: pass the turn on, count its progress and
  * give its slot back; true when writeback is due.  Lock held. */
 static bool
 finish_job_locked(convert_state *s, convert_slot *slot)
 {
     bool writeback = writeback_due_locked(s, slot->job.len);
+    rate_limit_locked(s, slot->job.len);
     if (s->ordered)
         s->write_turn = slot->job.seq + 1;
-    progress_locked(s, slot->job.progress);
+    progress_locked(s, slot->job.progress, slot->job.zero ? 0 : slot->job.len);
     slot->next = s->free_slots;
     s->free_slots = slot;
     pthread_cond_broadcast(&s->turn_cv);
@@ -292,7 +366,8 @@ static int
 write_run(convert_state *s, const convert_slot *w, uint64_t pos, uint64_t len, uint64_t off,
           bool zero, vdisk_error *err)
 {
-    if (zero)
+    /* -S 0: zeros are data like any other (the buffer holds them) */
+    if (zero && !s->opts->fully_allocate)
         return s->must_zero ? vdisk_write_zeroes(s->dst, len, off + pos, 0, err) : 0;
     if (s->precompress) {
         vdisk_precompressed c = precompressed_view(s, w, pos, len, off);
@@ -336,6 +411,8 @@ write_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off,
     while (pos < len) {
         bool zero;
         uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
+        if (zero && run < s->min_zero_run)
+            zero = false;
         int r = write_run(s, w, pos, run, off, zero, err);
         if (r < 0)
             return r;
@@ -560,82 +637,24 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
-/* Is path the image behind img or any image in its backing chain? */
-static bool
-same_file_in_chain(const vdisk_image *img, const char *path)
-{
-    for (const vdisk_image *i = img; i; i = i->backing)
-        if (vdisk_file_same_as(i->file, path))
-            return true;
-    return false;
-}
-
-/* Option checks that need no I/O. */
+/* qemu-img's progress is over the data to copy: count it by claiming
+ * every job once without doing it (block status only), then start over. */
 static int
-check_opts(const char *src, const char *dst, const vdisk_convert_opts *opts, vdisk_error *err)
+count_data(convert_state *s, vdisk_error *err)
 {
-    if (!opts || !opts->target)
-        return vdisk_error_set(err, EINVAL, "convert %s -> %s: no target options given", src, dst);
-    if (opts->workers < 0 || opts->workers > MAX_WORKERS)
-        return vdisk_error_set(err, EINVAL, "convert: invalid number of workers %d (allowed: 1 to %d)",
-                               opts->workers, MAX_WORKERS);
-    /* A streamOptimized VMDK is compressed anyway: -c is what it does. */
-    bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
-                  opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
-    if (opts->compress && opts->target->format != VDISK_FORMAT_QCOW2 && !stream)
-        return vdisk_error_set(err, ENOTSUP, "%s: compression is not supported by the %s format "
-                               "(use -O qcow2, or -O vmdk -o subformat=streamOptimized)", dst,
-                               vdisk_format_name(opts->target->format));
+    convert_job job;
+    s->counting = true;
+    while (claim_job_locked(s, &job))
+        if (!job.zero)
+            s->data_total += job.len;
+    s->counting = false;
+    if (s->stop) {
+        if (err)
+            *err = s->err;
+        return s->result;
+    }
+    s->cursor = s->ext_end = s->next_seq = s->done = s->data_done = 0;
     return 0;
-}
-
-/* Create the target with the source's size and open it for writing.
- * *created tells the caller whether there is a file to remove on failure. */
-static int
-create_target(vdisk_image *src, const char *dst, const vdisk_convert_opts *opts,
-              vdisk_image **out, bool *created, vdisk_error *err)
-{
-    *created = false;
-    if (same_file_in_chain(src, dst))
-        return vdisk_error_set(err, EINVAL, "%s: the target is the source image (or in its backing "
-                               "chain); converting would destroy it", dst);
-    vdisk_create_opts co = *opts->target;   /* shallow: backing_file stays the caller's */
-    co.size = vdisk_get_size(src);
-    int r = vdisk_create(dst, &co, NULL, NULL, err);
-    if (r < 0)
-        return r;   /* vdisk_create removes what it could not finish */
-    *created = true;
-    vdisk_open_opts oo = {
-        .format = co.format,
-        .flags = VDISK_OPEN_RDWR | (opts->direct ? VDISK_OPEN_DIRECT : 0),
-        .secret = co.encrypt.secret,
-        .secret_len = co.encrypt.secret_len,
-    };
-    r = vdisk_open(dst, &oo, out, err);
-    if (r == 0 && opts->no_flush)
-        atomic_store(&(*out)->file->skip_sync, true);   /* metadata still written at close */
-    return r;
-}
-
-/* After compressed writes the file may end mid-sector: round it up to a
- * whole sector, as qemu-img convert -c does (its final zero-length
- * compressed write), for readers that read whole sectors. */
-static int
-align_compressed_end(vdisk_image *dst, vdisk_error *err)
-{
-    uint64_t len;
-    int r = vdisk_file_get_length(dst->file, &len, err);
-    if (r < 0 || len % 512 == 0)
-        return r;
-    return vdisk_file_truncate(dst->file, (len + 511) / 512 * 512, err);
-}
-
-/* Remove a target we created, unless it is not a regular file (a device,
- * an NBD export). */
-static void
-remove_target(const char *dst)
-{
-    vdisk_file_remove(dst);
 }
 
 /* Fill the engine's geometry for this target. */
@@ -649,7 +668,13 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->size = vdisk_get_size(src);
     uint32_t cluster = vdisk_get_cluster_size(dst);
     s->granule = cluster ? cluster : RAW_GRANULE;
-    s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX;
+    /* -S N, as qemu-img: zeros are looked for sector by sector, and only
+     * runs of N bytes or more are left unwritten. */
+    if (opts->sparse_size) {
+        s->granule = 512;
+        s->min_zero_run = opts->sparse_size;
+    }
+    s->chunk = s->granule > CHUNK_MAX ? s->granule : CHUNK_MAX / s->granule * s->granule;
     /* A sparse VMDK source is read grain by grain (each grain found through
      * its table, a stream's grains inflated one at a time): a job bigger
      * than a grain buys no bigger read, only memory in every slot.  256 MiB
@@ -664,7 +689,15 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW && !opts->out_of_order;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
+                   (opts->existing_target && !opts->target_is_zero) ||
                    (vdisk_get_format(dst) == VDISK_FORMAT_RAW && !vdisk_file_has_zero_init(dst->file));
+    /* A target on a backing file takes only the source's top layer. */
+    s->top_only = opts->target->backing_file != NULL;
+    s->src_backing_end = src->backing ? vdisk_get_size(src->backing) : 0;
+    /* (as qemu-img, the end of an existing target's backing file is not
+     * trusted to read as zeros beyond: it is not the one just named) */
+    s->dst_backing_end = dst->backing && !opts->existing_target ? vdisk_get_size(dst->backing)
+                                                                 : UINT64_MAX;
     /* A streamOptimized VMDK deflates every grain: that is -c's work too. */
     bool stream = opts->target->format == VDISK_FORMAT_VMDK &&
                   opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
@@ -677,7 +710,7 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
 int
 vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, vdisk_error *err)
 {
-    int r = check_opts(src, dst, opts, err);
+    int r = convert_check_opts(src, dst, opts, err);
     if (r < 0)
         return r;
     /* As qemu-img convert: nobody may write the source while it is copied
@@ -691,16 +724,20 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
     r = vdisk_open(src, &so, &in, err);
     if (r < 0)
         return r;
-    bool created;
-    r = create_target(in, dst, opts, &out, &created, err);
+    bool created = false;
+    r = opts->existing_target ? convert_open_existing_target(in, dst, opts, &out, err)
+                              : convert_create_target(in, dst, opts, &out, &created, err);
     if (r == 0) {
         convert_state s;
         setup_state(&s, in, out, opts);
         pthread_mutex_init(&s.lock, NULL);
         pthread_cond_init(&s.turn_cv, NULL);
-        r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
+        r = opts->progress ? count_data(&s, err) : 0;
+        clock_gettime(CLOCK_MONOTONIC, &s.start);
+        if (r == 0)
+            r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);
         if (r == 0 && opts->compress)
-            r = align_compressed_end(out, err);
+            r = convert_align_compressed_end(out, err);
         pthread_cond_destroy(&s.turn_cv);
         pthread_mutex_destroy(&s.lock);
     }
@@ -709,6 +746,6 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
         r = rc;
     vdisk_close(in, NULL);
     if (r < 0 && created)
-        remove_target(dst);
+        convert_remove_target(dst);
     return r;
 }

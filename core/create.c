@@ -63,10 +63,19 @@ vdisk_create_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 }
 
 /* With a backing file: record its format (probe it when not given) and take
- * its size when none was given, as qemu-img does. */
+ * its size when none was given, as qemu-img does.  Unchecked (-u), it is
+ * not opened -- it may not exist yet -- so nothing can be learnt from it. */
 static int
 resolve_backing(const char *path, vdisk_create_opts *o, vdisk_error *err)
 {
+    if (o->backing_unchecked) {
+        if (o->backing_format == VDISK_FORMAT_UNKNOWN)
+            return vdisk_error_set(err, EINVAL, "%s: Backing file specified without backing format",
+                                   path);
+        if (o->size == 0)
+            return vdisk_error_set(err, EINVAL, "%s: Image creation needs a size parameter", path);
+        return 0;
+    }
     char *full = vdisk_resolve_backing_name(path, o->backing_file);
     if (!full)
         return vdisk_error_set(err, ENOMEM, "out of memory");

@@ -178,8 +178,10 @@ vdisk_opt_parse_size(const char *key, const char *value, uint64_t *out, vdisk_er
     vdisk_error local;
     int r = vdisk_parse_size(value, out, &local);
     if (r < 0)
-        return vdisk_error_set(err, -r, "Parameter '%s' expects a non-negative number below 2^64 "
-                               "(optional suffix k, M, G, T, P or E), not '%s'", key, value);
+        /* qemu-img's words, to the line (iotest 049) */
+        return vdisk_error_set(err, -r, "Parameter '%s' expects a non-negative number below 2^64\n"
+                               "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, "
+                               "tera-, peta-\nand exabytes, respectively.", key);
     return 0;
 }
 

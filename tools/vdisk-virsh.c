@@ -27,9 +27,15 @@ static const vv_command commands[] = {
       "show an image's format, sizes and format-specific information",
       vv_help_info },
     { "convert", cmd_convert, NULL,
-      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-l SNAPSHOT] [-c] [-p] [-m N] [-W] [-q] [-U] [-t CACHE] [-T SRC_CACHE] SRC DST",
+      "convert [-f FMT] [-O OUTPUT_FMT] [-o OPTIONS] [-B BACKING [-F BACKING_FMT]] [-l SNAPSHOT] [-c]\n"
+      "          [-n [--target-is-zero] [--target-image-opts]] [-S SPARSE_SIZE] [-r RATE] [-p] [-m N] [-W]\n"
+      "          [-q] [-U] [-t CACHE] [-T SRC_CACHE] SRC DST",
       "copy an image into a new image of any format, keeping it sparse",
       vv_help_convert },
+    { "dd", cmd_dd, NULL,
+      "dd [-f FMT] [-O OUTPUT_FMT] [-U] [bs=BYTES] [count=BLOCKS] [skip=BLOCKS] if=INPUT of=OUTPUT",
+      "copy an image (or part of it) block by block into a new image, as qemu-img dd",
+      vv_help_dd },
     { "map", cmd_map, NULL,
       "map [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE\n"
       "          map [--bar [--width N]] [--picture FILE.png] [-f FMT] [--output human|json] [-s START] [-l LENGTH] [-U] FILE",
@@ -332,28 +338,43 @@ vv_command_help(const char *name)
 {
     const vv_command *c = find_command(name);
     if (c) {
-        printf("usage: " VV_PROG " %s\n\n  %s\n", c->synopsis, c->summary);
+        printf("usage: %s %s\n\n  %s\n", vv_prog(), c->synopsis, c->summary);
         vv_print_option_help(c->options);
     }
     return 0;
 }
 
+/* qemu-img's last paragraph of --help, which scripts read to learn the
+ * formats: "Supported formats: raw qcow2 ...". */
+static void
+help_formats(void)
+{
+    vdisk_format f;
+    printf("\nSupported formats:");
+    for (size_t i = 0; vdisk_format_at(i, &f); i++)
+        printf(" %s", vdisk_format_name(f));
+    putchar('\n');
+}
+
 static void
 help(void)
 {
-    printf("usage: " VV_PROG " [--help | --version] [-c URI] COMMAND [OPTIONS...] ARGS...\n\n"
+    printf("usage: %s [--help | --version] [-c URI] COMMAND [OPTIONS...] ARGS...\n\n"
            "Disk image commands with qemu-img's grammar (libvdisk %s).\n\nCommands:\n",
-           VDISK_VERSION_STRING);
+           vv_prog(), VDISK_VERSION_STRING);
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
     printf("\nSizes take the suffixes k, M, G, T, P, E (powers of 1024).\n"
            "Formats: raw, qcow2, luks, vmdk, iso (read-only; build with iso-create).\n"
-           "Run '" VV_PROG " COMMAND -h' for one command.\n"
+           "Run '%s COMMAND -h' for one command.\n"
            "Encrypted images: --passphrase-file PATH, --passphrase-fd N, or --object\n"
            "secret,id=ID,file=PATH with key-secret=ID (-o, or --image-opts) on any command.\n"
            "-c URI, --connect URI (or VIRSH_DEFAULT_CONNECT_URI, LIBVIRT_DEFAULT_URI): run the\n"
            "pool-*, vol-* and secret-* commands through that libvirt daemon instead of the\n"
-           "embedded registry.\n");
+           "embedded registry.\n"
+           "-T, --trace PATTERN (qemu-img's trace points): accepted before the command for\n"
+           "scripts' sake and has no effect: vdisk has no QEMU trace points.\n", vv_prog());
+    help_formats();
 }
 
 int
@@ -363,6 +384,7 @@ main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { "connect", required_argument, NULL, 'c' },
+        { "trace", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
     const char *uri = NULL;
@@ -374,16 +396,21 @@ main(int argc, char **argv)
         return cmd_mkisofs(argc, argv);
     opterr = 0;
     /* '+': stop at the command name; its options are the command's. */
-    while ((c = getopt_long(argc, argv, "+:hVc:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hVc:T:", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             uri = optarg;
+            break;
+        case 'T':
+            /* qemu-img's -T/--trace enables QEMU trace points; vdisk has
+             * none, so there is nothing to enable (said in --help and the
+             * man page). */
             break;
         case 'h':
             help();
             return 0;
         case 'V':
-            printf(VV_PROG " version %s\n", VDISK_VERSION_STRING);
+            printf("%s version %s\n", vv_prog(), VDISK_VERSION_STRING);
             return 0;
         default:
             return vv_getopt_fail(c, argv);

@@ -74,7 +74,7 @@ file_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_error 
     int oflags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (direct ? O_DIRECT : 0);
     int fd = open(loc->path, oflags);
     if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "%s: cannot open", f->path);
+        return vdisk_error_set_errno(err, errno, "Could not open '%s'", f->path);
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);
@@ -163,8 +163,10 @@ static void
 file_remove_created(vdisk_file *f)
 {
     struct stat st;
+    /* f->path is the name as given: "file:PATH" names PATH (location.c) */
+    const char *path = strncmp(f->path, "file:", 5) == 0 ? f->path + 5 : f->path;
     if (fstat(fd_of(f), &st) == 0 && S_ISREG(st.st_mode))
-        unlink(f->path);
+        unlink(path);
 }
 
 /* Unlink a regular file by name (not what a symlink points to). */

@@ -3,7 +3,8 @@
  * qemu-img's spellings: "rbd:pool/image@snap:conf=F:id=U" (block/rbd.c's
  * legacy filename syntax, with '\' escaping the separators) and NBD URIs
  * (libnbd parses those itself; here they are only recognised).  A name
- * that is neither is a host file, whatever ':' it contains, as before.
+ * that is neither is a host file, whatever ':' it contains, as before;
+ * "file:PATH" names the host file PATH, as in QEMU.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "protocol.h"
 
 #define RBD_PREFIX "rbd:"
+#define FILE_PREFIX "file:"
 
 static const char *const nbd_schemes[] = {
     "nbd://", "nbd+unix://", "nbds://", "nbds+unix://", "nbd+vsock://", "nbds+vsock://",
@@ -179,8 +181,12 @@ vdisk_location_parse(const char *name, vdisk_location *loc, vdisk_error *err)
         if (!(loc->uri = strdup(name)))
             r = vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
     } else {
+        /* "file:PATH" is QEMU's explicit spelling of a host file (for a
+         * path with a ':' in it): the path is what follows. */
         loc->kind = VDISK_LOCATION_FILE;
-        if (!(loc->path = strdup(name)))
+        const char *path = strncmp(name, FILE_PREFIX, strlen(FILE_PREFIX)) == 0
+                           ? name + strlen(FILE_PREFIX) : name;
+        if (!(loc->path = strdup(path)))
             r = vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
     }
     if (r < 0)

@@ -364,7 +364,7 @@ precheck(qcow2_state *s, const vdisk_amend_opts *o, int target, vdisk_error *err
         (!same_name(o->backing_file, s->backing_file) ||
          !same_name(o->backing_format, s->backing_format)))
         return vdisk_error_set(err, EINVAL, "Cannot amend the backing file\n"
-                               "You can use 'rebase' instead.");
+                               "You can use 'qemu-img rebase' instead.");
     if (o->lazy_refcounts == 1 && target < 3)
         return vdisk_error_set(err, EINVAL, "Lazy refcounts only supported with compatibility "
                                "level 1.1 and above (use compat=1.1 or greater)");

@@ -83,7 +83,7 @@ make_l1(qcow2_state *s, uint64_t size, vdisk_error *err)
     uint64_t n = qcow2_size_to_l1(size, s->cluster_bits, s->l2_bits);
     if (n * 8 > QCOW2_MAX_L1_BYTES)
         return vdisk_error_set_kind(err, VDISK_ERR_INVALID, EFBIG,
-                                    "%s: the image size is too large for this cluster size "
+                                    "%s: The image size is too large for file format 'qcow2' "
                                     "(try using a larger cluster size)", s->name);
     if (n == 0)
         return 0;

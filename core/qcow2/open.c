@@ -135,6 +135,16 @@ qcow2_open(vdisk_image *img, vdisk_error *err)
      * a check's repairs leave them as they are. */
     if (r == 0 && s->writable && !(img->flags & VDISK_OPEN_CHECK))
         r = qcow2_bitmaps_open(s, err);
+    /* A repair writes too: autoclear bits of features unknown to us go
+     * stale with it, so they are cleared, as QEMU clears them (the
+     * bitmaps' bit is the check's to judge). */
+    if (r == 0 && s->writable && (img->flags & VDISK_OPEN_CHECK) &&
+        (s->autoclear & ~(uint64_t)QCOW2_AUTOCLEAR_BITMAPS)) {
+        uint64_t keep = s->autoclear & QCOW2_AUTOCLEAR_BITMAPS;
+        r = qcow2_header_write_u64(s, QCOW2_HDR_AUTOCLEAR, keep, err);
+        if (r == 0)
+            s->autoclear = keep;
+    }
     if (r == 0)
         r = open_backing(s, err);
     if (r < 0) {

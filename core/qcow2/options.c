@@ -212,8 +212,7 @@ validate_layout(const vdisk_create_opts *o, vdisk_error *err)
     if (o->compat != 2 && o->compat != 3)
         return vdisk_error_set(err, EINVAL, "Invalid compatibility level: %d", o->compat);
     if (!is_pow2(o->cluster_size) || o->cluster_size < MIN_CLUSTER || o->cluster_size > MAX_CLUSTER)
-        return vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k "
-                               "(got %" PRIu32 ")", o->cluster_size);
+        return vdisk_error_set(err, EINVAL, "Cluster size must be a power of two between 512 and 2048k");
     if (o->extended_l2 && o->compat < 3)
         return vdisk_error_set(err, EINVAL, "Extended L2 entries are only supported with compatibility "
                                "level 1.1 and above (use compat=1.1 or greater)");

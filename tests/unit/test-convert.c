@@ -205,8 +205,10 @@ test_progress_reaches_source_size(void **state)
     vdisk_error err;
     assert_int_equal(vdisk_convert(src, dst, &o, &err), 0);
     assert_true(log.monotonic);
-    assert_int_equal(log.last, size);
-    assert_int_equal(log.total, size);
+    /* As qemu-img: over the data to copy (the holes of the mixed source
+     * take no part), and it ends with all of it done. */
+    assert_true(log.total > 0 && log.total < size);
+    assert_int_equal(log.last, log.total);
 }
 
 static void

@@ -38,12 +38,21 @@ static void
 test_paths_are_files(void **state)
 {
     /* Colons do not make a protocol unless it is one vdisk knows. */
-    const char *names[] = { "disk.qcow2", "/var/lib/x.img", "a:b.raw", "file:x", "nbd:unix:/s", "rbdx:p/i" };
+    const char *names[] = { "disk.qcow2", "/var/lib/x.img", "a:b.raw", "nbd:unix:/s", "rbdx:p/i" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         vdisk_location loc = parse_ok(names[i]);
         assert_int_equal(loc.kind, VDISK_LOCATION_FILE);
         assert_string_equal(loc.path, names[i]);
         assert_ptr_equal(vdisk_protocol_for(&loc, NULL), &vdisk_protocol_file);
+        vdisk_location_clear(&loc);
+    }
+    /* "file:PATH": QEMU's file protocol prefix names the host file PATH */
+    const char *prefixed[][2] = { { "file:x", "x" }, { "file:a:b.raw", "a:b.raw" },
+                                  { "file:/abs/y", "/abs/y" } };
+    for (size_t i = 0; i < sizeof(prefixed) / sizeof(prefixed[0]); i++) {
+        vdisk_location loc = parse_ok(prefixed[i][0]);
+        assert_int_equal(loc.kind, VDISK_LOCATION_FILE);
+        assert_string_equal(loc.path, prefixed[i][1]);
         vdisk_location_clear(&loc);
     }
 }

@@ -43,7 +43,7 @@ extern const vv_option_help vv_help_create[], vv_help_info[], vv_help_convert[],
     vv_help_pool_info[], vv_help_pool_dumpxml[], vv_help_vol_create[], vv_help_vol_create_as[],
     vv_help_vol_create_from[], vv_help_vol_clone[], vv_help_vol_convert[], vv_help_vol_delete[],
     vv_help_vol_wipe[], vv_help_vol_transfer[], vv_help_vol_resize[], vv_help_vol_inflate[],
-    vv_help_vol_eagerzero[], vv_help_vol_sparsify[], vv_help_vol_map[], vv_help_vol_export[], vv_help_dumpxml[], vv_help_vol_dumpxml[],
+    vv_help_vol_eagerzero[], vv_help_vol_sparsify[], vv_help_vol_map[], vv_help_dd[], vv_help_vol_export[], vv_help_dumpxml[], vv_help_vol_dumpxml[],
     vv_help_vol_pool_of[], vv_help_pool_name[], vv_help_pool_create[], vv_help_pool_create_as[], vv_help_find_sources[],
     vv_help_find_sources_as[], vv_help_secret_get_value[], vv_help_vol_info[],
     vv_help_vol_pool[], vv_help_vol_list[], vv_help_vol_snapshot_list[], vv_help_vol_snapshot_create[], vv_help_vol_name[], vv_help_secret_set_value[],
@@ -63,6 +63,7 @@ int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_bitmap(int argc, char **argv);
 int cmd_amend(int argc, char **argv);
+int cmd_dd(int argc, char **argv);
 /* Provisioning in place (vdisk/provision.h). */
 int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);

@@ -57,8 +57,25 @@ const vv_option_help vv_help_convert[] = {
     { "-c", "", "write compressed clusters" }, H_PROGRESS,
     { "-m", "N", "copy with N parallel workers" },
     { "-W", "", "allow out-of-order writes to the target" },
+    { "-B", "BACKING", "the new image's backing file: only the source's top layer is copied" },
+    { "-F", "BACKING_FMT", "the backing file's format" },
+    { "-n", "", "write into an existing target (no create)" },
+    { "--target-is-zero", "", "with -n: the target reads as zeros already" },
+    { "--target-image-opts", "", "with -n: DST is an option string driver=FMT,file.filename=F,..." },
+    { "-S", "SPARSE_SIZE", "zero runs of this many bytes or more stay holes (0: allocate all)" },
+    { "-r", "RATE", "copy at most RATE bytes per second" },
+    { "-C", "", "refused: copy offloading (vdisk's engine keeps the target sparse)" },
+    { "--salvage", "", "refused: vdisk stops at the first read error" },
+    { "--bitmaps", "", "refused: persistent bitmaps are not copied" },
+    { "--skip-broken-bitmaps", "", "refused, as --bitmaps" },
     H_QUIET, H_SHARE, { "-t", "CACHE", "cache mode of the target" }, H_SRC_CACHE,
     H_SECRETS, H_HELP, H_END,
+};
+const vv_option_help vv_help_dd[] = {
+    H_FMT, { "-O", "OUTPUT_FMT", "the new image's format (default raw)" }, H_SHARE,
+    { "bs=BYTES", "", "block size (default 512)" }, { "count=BLOCKS", "", "copy this many blocks" },
+    { "skip=BLOCKS", "", "skip this many input blocks" }, { "if=INPUT", "", "the input image" },
+    { "of=OUTPUT", "", "the new image" }, H_HELP, H_END,
 };
 const vv_option_help vv_help_map[] = {
     H_FMT_LONG, H_OUTPUT,

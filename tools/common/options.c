@@ -9,11 +9,23 @@
 
 #include "options.h"
 
+bool
+vv_as_qemu_img(void)
+{
+    return strcmp(program_invocation_short_name, "qemu-img") == 0;
+}
+
+const char *
+vv_prog(void)
+{
+    return vv_as_qemu_img() ? "qemu-img" : "vdisk-virsh";
+}
+
 static void
 verror(const char *fmt, va_list ap)
 {
     fflush(stdout);   /* keep stdout and stderr in order on a terminal */
-    fputs(VV_PROG ": ", stderr);
+    fprintf(stderr, "%s: ", vv_prog());
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -34,7 +46,7 @@ vv_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     verror(fmt, ap);
     va_end(ap);
-    fputs("Try '" VV_PROG " --help' for more information\n", stderr);
+    fprintf(stderr, "Try '%s --help' for more information\n", vv_prog());
     return VV_EXIT_USAGE;
 }
 
@@ -76,6 +88,19 @@ vv_report_file(const vdisk_error *err, const char *file)
 }
 
 void
+vv_report_op(const vdisk_error *err, const char *file)
+{
+    size_t n = strlen(file);
+    if (!vv_as_qemu_img())
+        vv_report_file(err, file);
+    else if (strncmp(err->message, file, n) == 0 && err->message[n] == ':' &&
+             err->message[n + 1] == ' ')
+        vv_error("%s", err->message + n + 2);
+    else
+        vv_report(err);
+}
+
+void
 vv_getopt_reset(void)
 {
     optind = 0;   /* GNU: 0 re-initialises getopt's internal state */
@@ -111,7 +136,9 @@ vv_parse_size(const char *what, const char *text, uint64_t *out)
 {
     vdisk_error err = { 0 };
     if (vdisk_parse_size(text, out, &err) < 0) {
-        vv_error("Invalid %s specified: %s", what, err.message);
+        /* qemu-img's two lines (iotest 049) */
+        vv_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        vv_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
         return -EINVAL;
     }
     if (*out > (uint64_t)INT64_MAX) {
@@ -134,6 +161,19 @@ vv_parse_ulong(const char *text, unsigned long max, unsigned long *out)
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+int
+vv_parse_cache(const char *what, const char *mode, unsigned *flags)
+{
+    static const char *const modes[] = { "none", "directsync", "writeback", "writethrough", "unsafe" };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(mode, modes[i]) == 0) {
+            *flags = i < 2 ? *flags | VDISK_OPEN_DIRECT : *flags & ~(unsigned)VDISK_OPEN_DIRECT;
+            return 0;
+        }
+    vv_error("Invalid %s option: %s", what, mode);
+    return -EINVAL;
 }
 
 int

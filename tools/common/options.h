@@ -13,14 +13,19 @@
 #include <vdisk/vdisk.h>
 #include <vdisk/store-error.h>
 
-#define VV_PROG "vdisk-virsh"
+/* The name the tool speaks as: "qemu-img" when run by that name (a
+ * symlink, or argv[0] set so), so that scripts filtering qemu-img's
+ * messages carry over; else "vdisk-virsh".  Read from libc's record of
+ * argv[0], so it needs no state of our own. */
+const char *vv_prog(void);
+bool vv_as_qemu_img(void);
 
 /* Exit status for bad command-line usage (as qemu-img: EXIT_FAILURE). */
 #define VV_EXIT_USAGE 1
 
-/* Print "vdisk-virsh: <message>\n" to stderr. */
+/* Print "<vv_prog()>: <message>\n" to stderr. */
 void vv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* As vv_error, followed by "Try 'vdisk-virsh --help' ..."; returns VV_EXIT_USAGE. */
+/* As vv_error, followed by "Try '<vv_prog()> --help' ..."; returns VV_EXIT_USAGE. */
 int vv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a vdisk_error (its message already names file and cause). */
 /* The text of an error as the user sees it: the message (or strerror of its
@@ -36,6 +41,11 @@ void vv_report_ctx(const vdisk_error *err, const char *ctx);
 /* Print an error about `file`: "vdisk-virsh: <file>: <message>", without
  * repeating the name when the library's message already starts with it. */
 void vv_report_file(const vdisk_error *err, const char *file);
+
+/* As vv_report_file, except that speaking as qemu-img the message loses
+ * the "<file>: " in front, as qemu-img words errors of an operation on an
+ * image it opened (amend, resize...). */
+void vv_report_op(const vdisk_error *err, const char *file);
 
 /* Restart getopt for a sub-command's argv. */
 void vv_getopt_reset(void);
@@ -55,6 +65,12 @@ typedef enum vv_output {
     VV_OUTPUT_HUMAN,
     VV_OUTPUT_JSON,
 } vv_output;
+
+/* A QEMU cache mode (-t / -T): none and directsync bypass the page cache
+ * (VDISK_OPEN_DIRECT added to *flags; the others take it away);
+ * writeback, writethrough and unsafe read through it.  `what` is "cache"
+ * or "source cache", for qemu-img's "Invalid cache option: X". */
+int vv_parse_cache(const char *what, const char *mode, unsigned *flags);
 
 /* --output human|json */
 int vv_parse_output(const char *text, vv_output *out);

@@ -1,6 +1,7 @@
 /* vdisk-virsh — the -p progress indicator (see progress.h). */
 #include <unistd.h>
 
+#include "options.h"
 #include "progress.h"
 
 static void
@@ -21,8 +22,10 @@ vv_progress_init(vv_progress *p, bool requested, double min_skip)
     pthread_mutex_init(&p->lock, NULL);
     if (!requested)
         return;
-    /* A progress line is noise in a log or a pipe: terminals only. */
-    if (isatty(STDOUT_FILENO))
+    /* A progress line is noise in a log or a pipe: terminals only --
+     * except when speaking as qemu-img, which prints it on stdout
+     * whatever stdout is (scripts and QEMU's iotests read it there). */
+    if (vv_as_qemu_img() || isatty(STDOUT_FILENO))
         p->out = stdout;
     else if (isatty(STDERR_FILENO))
         p->out = stderr;
@@ -57,7 +60,8 @@ vv_progress_end(vv_progress *p, bool success)
 {
     if (p->out) {
         pthread_mutex_lock(&p->lock);
-        if (success && p->current < 100) {
+        /* qemu-img ends with a last "100.00" even when it printed one */
+        if (success && (p->current < 100 || vv_as_qemu_img())) {
             p->current = 100;
             draw(p);
         }

@@ -241,6 +241,36 @@ protocol_opt(protocol_opts *p, const char *key, const char *value)
     return 0;
 }
 
+/* QEMU's qcow2 cache tuning (l2-cache-size, l2-cache-entry-size,
+ * refcount-cache-size, cache-size, cache-clean-interval): how much of the
+ * metadata QEMU keeps in memory, never what is read or written.  libvdisk
+ * sizes its own caches (core/qcow2/driver.c), so these are checked as QEMU
+ * checks them and then have no effect (said in the man page).  True when
+ * key is one of them; *bad when its value is not what QEMU takes. */
+static bool
+cache_tuning_opt(const char *key, const char *value, bool *bad)
+{
+    static const char *const keys[] = { "l2-cache-size", "l2-cache-entry-size",
+                                        "refcount-cache-size", "cache-size",
+                                        "cache-clean-interval" };
+    size_t i;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(key, keys[i]) == 0)
+            break;
+    if (i == sizeof(keys) / sizeof(keys[0]))
+        return false;
+    uint64_t v = 0;
+    vdisk_error err = { 0 };
+    *bad = vdisk_parse_size(value, &v, &err) < 0;
+    if (*bad)
+        vv_error("--image-opts: %s: '%s' is not a size", key, value);
+    else if (strcmp(key, "l2-cache-entry-size") == 0 && (v < 512 || v > (2u << 20) || (v & (v - 1)))) {
+        vv_error("L2 cache entry size must be a power of two between 512 and the cluster size");
+        *bad = true;
+    }
+    return true;
+}
+
 /* file.filename=, or the name libvdisk makes of file.driver=rbd|nbd and
  * its options. */
 static int
@@ -268,6 +298,7 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
         return dup_into(&out->filename, arg);
     char *copy = strdup(arg), *save = NULL;
     protocol_opts proto = { 0 };
+    bool bad = false;
     int r = copy ? 0 : -1;
     for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; r == 0 && kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
@@ -287,6 +318,8 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
             r = dup_into(&out->backing_secret, eq);
         else if (strcmp(kv, "encrypt.format") == 0)
             continue;
+        else if (cache_tuning_opt(kv, eq, &bad))
+            r = bad ? -1 : 0;
         else if (strncmp(kv, "file.", 5) == 0)
             r = protocol_opt(&proto, kv + 5, eq);
         else {
@@ -344,11 +377,7 @@ static void
 report_open_error(const vdisk_error *err, int r, const char *arg, const char *file)
 {
     size_t n = strlen(file);
-    const char *msg = err->message;
-    if (r != -EACCES || !msg[0]) {
-        vv_report_file(err, file);
-        return;
-    }
+    const char *msg = err->message[0] ? err->message : strerror(-r);
     if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
         msg += n + 2;
     vv_error("Could not open '%s': %s", arg, msg);

@@ -72,7 +72,7 @@ option_help(void)
 /* Parse the command line; returns -1 to go on, else an exit status. */
 static int
 parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
-           vv_secrets *secrets, bool *force)
+           vv_secrets *secrets, bool *force, unsigned *flags)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -98,7 +98,10 @@ parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
         case 'q': pq[1] = true; break;
         /* --force only matters for encryption keyslots, as in qemu-img. */
         case OPT_FORCE: *force = true; break;
-        case 't': break;
+        case 't':   /* cache mode: none/directsync write with O_DIRECT */
+            if (vv_parse_cache("cache", optarg, flags) < 0)
+                return 1;
+            break;
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -124,9 +127,10 @@ cmd_amend(int argc, char **argv)
     vv_amend_encrypt ke = { 0 };
     bool pq[2] = { false, false }, force = false;
     vv_progress bar;
-    int ret = parse_args(argc, argv, &fmt, &options, pq, &secrets, &force);
+    unsigned flags = VDISK_OPEN_RDWR;
+    int ret = parse_args(argc, argv, &fmt, &options, pq, &secrets, &force, &flags);
     vdisk_image *img;
-    if (ret < 0 && vv_open_secure(argv[optind], fmt, VDISK_OPEN_RDWR, &secrets, &img) < 0)
+    if (ret < 0 && vv_open_secure(argv[optind], fmt, flags, &secrets, &img) < 0)
         ret = 1;
     /* The key-slot options leave the list; their spelling is checked
      * against the format when they are applied. */
@@ -152,7 +156,7 @@ cmd_amend(int argc, char **argv)
             r = vdisk_amend(img, &o, &err);
             vv_progress_end(&bar, r == 0);
             if (r < 0)
-                vv_report_file(&err, vdisk_get_filename(img));
+                vv_report_op(&err, vdisk_get_filename(img));
         }
         if (vv_close_image(img, r == 0) < 0)
             r = -1;

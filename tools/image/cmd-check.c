@@ -140,7 +140,10 @@ parse_args(int argc, char **argv, struct check_args *a)
                 return vv_usage_error("Unknown option value for -r (expecting 'leaks' or 'all'): "
                                       "%s", optarg);
             break;
-        case 'T': break;   /* cache mode: the check reads through the page cache */
+        case 'T':   /* cache mode: none/directsync read with O_DIRECT */
+            if (vv_parse_cache("cache", optarg, &a->flags) < 0)
+                return EXIT_FAILED;
+            break;
         case 'q': a->quiet = true; break;
         case 'U': a->flags |= VDISK_OPEN_FORCE_SHARE; break;
         case OPT_OUTPUT: out_name = optarg; break;

@@ -6,11 +6,16 @@
  *
  * Without -b the immediate backing file receives the data; -b names a
  * deeper image of the chain (and implies -d, as in qemu-img).  Without -d
- * the overlay is emptied afterwards.  Prints "Image committed."
+ * the overlay is emptied afterwards.  -r limits the speed: the copy waits
+ * so that the part of the chain gone through never runs ahead of RATE
+ * bytes per second (counted over the whole range, allocated or not, in
+ * the 4 MiB pieces the copy works in).  Prints "Image committed."
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "images.h"
@@ -21,6 +26,7 @@
 typedef struct commit_args {
     const char *fmt, *base, *cache, *file;
     bool drop, progress, quiet;
+    uint64_t rate;          /* -r: bytes per second, 0 unlimited */
     vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } commit_args;
 
@@ -47,12 +53,10 @@ parse_args(int argc, char **argv, commit_args *a)
         case 'd': a->drop = true; break;
         case 'p': a->progress = true; break;
         case 'q': a->quiet = true; break;
-        case 'r': {
-            uint64_t rate;   /* accepted for compatibility; the copy is not throttled */
-            if (vv_parse_size("rate limit", optarg, &rate) < 0)
+        case 'r':
+            if (vv_parse_size("rate limit", optarg, &a->rate) < 0)
                 return 1;
             break;
-        }
         default: return vv_getopt_fail(c, argv);
         }
     }
@@ -79,6 +83,34 @@ cache_flags(const char *cache, unsigned *flags)
     return -1;
 }
 
+/* The progress callback with -r: draws the progress, then waits until
+ * `done` bytes are within the rate (the copy calls it after each piece). */
+typedef struct rate_progress {
+    vv_progress *prog;
+    uint64_t rate;
+    struct timespec start;
+} rate_progress;
+
+static int
+rate_progress_cb(void *opaque, uint64_t done, uint64_t total)
+{
+    rate_progress *rp = opaque;
+    vv_progress_cb(rp->prog, done, total);
+    if (!rp->rate)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - rp->start.tv_sec) + (now.tv_nsec - rp->start.tv_nsec) / 1e9;
+    double wait = (double)done / (double)rp->rate - elapsed;
+    if (wait > 0) {
+        struct timespec ts = { .tv_sec = (time_t)wait,
+                               .tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9) };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
+    return 0;
+}
+
 static int
 run_commit(const commit_args *a, vdisk_image *img)
 {
@@ -90,7 +122,9 @@ run_commit(const commit_args *a, vdisk_image *img)
     vv_progress prog;
     vv_progress_init(&prog, a->progress && !a->quiet, 1.0);
     vdisk_error err = { 0 };
-    int r = vdisk_commit(img, base, a->drop, vv_progress_cb, &prog, &err);
+    rate_progress rp = { .prog = &prog, .rate = a->rate };
+    clock_gettime(CLOCK_MONOTONIC, &rp.start);
+    int r = vdisk_commit(img, base, a->drop, rate_progress_cb, &rp, &err);
     vv_progress_end(&prog, r == 0);
     if (r < 0)
         vv_report_file(&err, vdisk_get_filename(img));

@@ -51,7 +51,10 @@ parse_args(int argc, char **argv, compare_args *a)
         case 'h': return vv_command_help("compare");
         case 'f': a->fmt1 = optarg; break;
         case 'F': a->fmt2 = optarg; break;
-        case 'T': break;   /* source cache mode: reads are always cached */
+        case 'T':   /* cache mode of both images: none/directsync read with O_DIRECT */
+            if (vv_parse_cache("source cache", optarg, &a->flags) < 0)
+                return EXIT_OPEN_ERROR;
+            break;
         case 'p': a->progress = true; break;
         case 'q': a->quiet = true; break;
         case 's': a->strict = true; break;

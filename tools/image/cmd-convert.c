@@ -1,11 +1,17 @@
 /* vdisk-virsh convert — copy an image into a new image, as `qemu-img convert`.
  *
- *   convert [-f FMT] [-O FMT] [-o key=val,...] [-c] [-p] [-m N] [-q] [-U]
- *           [-t CACHE] [-T CACHE] [-W] SRC DST
+ *   convert [-f FMT] [-O FMT] [-o key=val,...] [-B BACKING [-F BACKING_FMT]] [-c]
+ *           [-n [--target-is-zero] [--target-image-opts]] [-S SPARSE_SIZE] [-r RATE]
+ *           [-p] [-m N] [-q] [-U] [-t CACHE] [-T CACHE] [-W] SRC DST
  *
  * The copy itself is libvdisk's vdisk_convert: holes and zero blocks stay
  * holes, -m sets the number of parallel workers, -W lets them write out of
- * guest order, -T none/directsync reads the source with O_DIRECT.
+ * guest order, -T none/directsync reads the source with O_DIRECT.  -n
+ * writes into an existing target, -B puts the target on a backing file
+ * (only what the source's top layer defines is copied), -S sets the
+ * zero-detection unit (0: allocate everything), -r limits the bytes
+ * written per second.  Refused, with the reason: -C (copy offloading),
+ * --salvage, --bitmaps and --skip-broken-bitmaps.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +35,14 @@ typedef struct convert_args {
     unsigned src_flags;
     int workers;
     const char *snapshot;   /* -l: copy this internal snapshot of the source */
+    const char *backing;    /* -B: the target's backing file */
+    const char *backing_fmt;/* -F: its format */
+    bool skip_create;       /* -n */
+    bool target_is_zero;    /* --target-is-zero */
+    bool target_image_opts; /* --target-image-opts */
+    bool sparse_set;        /* -S given */
+    uint64_t sparse;        /* -S bytes (0: fully allocate) */
+    uint64_t rate;          /* -r bytes per second */
     vv_secrets secrets;     /* source: --image-opts key-secret or --passphrase-*;
                                target: -o encrypt.key-secret or --passphrase-* */
 } convert_args;
@@ -47,6 +61,51 @@ parse_cache(const char *mode, bool *direct, bool *no_flush)
         }
     vv_error("Invalid cache option: %s (expected none, directsync, writeback, writethrough or unsafe)",
              mode);
+    return -1;
+}
+
+enum {
+    OPT_TARGET_IS_ZERO = 0x100,
+    OPT_TARGET_IMAGE_OPTS,
+    OPT_SALVAGE,
+    OPT_BITMAPS,
+    OPT_SKIP_BROKEN,
+};
+
+/* The options vdisk cannot honour: refused with the reason, never ignored. */
+static int
+refuse(int c)
+{
+    switch (c) {
+    case 'C':
+        vv_error("Copy offloading (-C) is not supported: vdisk copies through its own engine, "
+                 "which keeps the target sparse; leave -C out");
+        break;
+    case OPT_SALVAGE:
+        vv_error("--salvage is not supported: vdisk stops at the first read error and removes "
+                 "the target");
+        break;
+    default:
+        vv_error("--bitmaps and --skip-broken-bitmaps are not supported by convert: copy the "
+                 "bitmaps with 'bitmap --merge SOURCE -b SOURCE_FILE' after converting");
+        break;
+    }
+    return 1;
+}
+
+/* -S: the zero-detection unit, as qemu-img takes it. */
+static int
+parse_sparse(const char *text, convert_args *a)
+{
+    if (vv_parse_size("buffer size for sparse output", text, &a->sparse) < 0)
+        return 1;
+    if (a->sparse % 512 || a->sparse > (1u << 30)) {
+        vv_error("Invalid buffer size for sparse output specified. Valid sizes are multiples "
+                 "of 512 up to 1073741824. Select 0 to disable sparse detection (fully "
+                 "allocates output).");
+        return 1;
+    }
+    a->sparse_set = true;
     return -1;
 }
 
@@ -77,6 +136,14 @@ take_option(int c, char **argv, convert_args *a)
             a->snapshot = optarg + 14;
         break;
     case 'W': a->out_of_order = true; break;
+    case 'B': a->backing = optarg; break;
+    case 'F': a->backing_fmt = optarg; break;
+    case 'n': a->skip_create = true; break;
+    case OPT_TARGET_IS_ZERO: a->target_is_zero = true; break;
+    case OPT_TARGET_IMAGE_OPTS: a->target_image_opts = true; break;
+    case 'S': return parse_sparse(optarg, a);
+    case 'r': return vv_parse_size("rate limit", optarg, &a->rate) < 0 ? 1 : -1;
+    case 'C': case OPT_SALVAGE: case OPT_BITMAPS: case OPT_SKIP_BROKEN: return refuse(c);
     case 't': return parse_cache(optarg, &a->direct, &a->no_flush) < 0 ? 1 : -1;
     case 'T':
         /* The source is only read: its flush setting means nothing. */
@@ -103,11 +170,16 @@ parse_args(int argc, char **argv, convert_args *a)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
+        { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
+        { "target-image-opts", no_argument, NULL, OPT_TARGET_IMAGE_OPTS },
+        { "salvage", no_argument, NULL, OPT_SALVAGE },
+        { "bitmaps", no_argument, NULL, OPT_BITMAPS },
+        { "skip-broken-bitmaps", no_argument, NULL, OPT_SKIP_BROKEN },
         VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c, r;
-    while ((c = getopt_long(argc, argv, ":hf:O:co:pqm:t:T:UWl:", longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:", longopts, NULL)) != -1)
         if ((r = take_option(c, argv, a)) >= 0)
             return r;
     return -1;
@@ -140,6 +212,49 @@ source_secret(const convert_args *a, const vv_image_name *sn, vdisk_convert_opts
     return 0;
 }
 
+/* The combinations qemu-img refuses, with its messages. */
+static int
+check_combinations(const convert_args *a)
+{
+    if (a->target_image_opts && !a->skip_create)
+        vv_error("--target-image-opts requires use of -n flag");
+    else if (a->target_is_zero && !a->skip_create)
+        vv_error("--target-is-zero requires use of -n flag");
+    else if (a->skip_create && a->options)
+        vv_error("-o has no effect when skipping image creation");
+    else if (a->target_is_zero && a->backing)
+        vv_error("Cannot use --target-is-zero when the destination image has a backing file");
+    else if (a->compress && a->sparse_set)
+        vv_error("-S cannot be combined with -c: compressed clusters are skipped only when "
+                 "the whole cluster is zero");
+    else
+        return 0;
+    return -1;
+}
+
+/* -B/-F: the target's backing file.  A new target records it (and must
+ * name its format, as qemu-img 7.2 demands); with -n it only says that
+ * the target's backing file already holds what the source's does. */
+static int
+set_target_backing(const convert_args *a, vv_create_spec *spec, const char *dst)
+{
+    if (a->skip_create) {
+        if (!a->backing)
+            return 0;
+        spec->opts.backing_file = strdup(a->backing);
+        return spec->opts.backing_file ? 0 : (vv_error("out of memory"), -1);
+    }
+    if (a->backing && vv_create_spec_set(spec, "backing_file", a->backing, dst) < 0)
+        return -1;
+    if (a->backing_fmt && vv_create_spec_set(spec, "backing_fmt", a->backing_fmt, dst) < 0)
+        return -1;
+    if (spec->opts.backing_file && !vv_create_spec_has(spec, VV_KEY_BACKING_FMT)) {
+        vv_error("Use of backing file requires explicit backing format");
+        return -1;
+    }
+    return 0;
+}
+
 /* Build the target options and run the copy; returns the exit status. */
 static int
 run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const char *dst)
@@ -156,8 +271,15 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         .no_flush = a->no_flush,
         .src_snapshot = a->snapshot,
         .out_of_order = a->out_of_order,
+        .existing_target = a->skip_create,
+        .target_is_zero = a->target_is_zero,
+        .fully_allocate = a->sparse_set && a->sparse == 0,
+        .sparse_size = (uint32_t)a->sparse,
+        .rate_limit = a->rate,
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
+        goto out;
+    if (set_target_backing(a, &spec, dst) < 0)
         goto out;
     if (a->src_fmt && vv_parse_format(a->src_fmt, &co.src_format) < 0)
         goto out;
@@ -217,7 +339,24 @@ cmd_convert(int argc, char **argv)
         ret = vv_usage_error("Expecting a source and a target image name");
         goto out;
     }
-    ret = run_convert(&a, dst_fmt, argv[optind], argv[optind + 1]);
+    if (check_combinations(&a) < 0)
+        goto out;
+    /* --target-image-opts: the target named as driver=FMT,file.filename=PATH */
+    vv_image_name tn = { 0 };
+    if (vv_image_name_parse(argv[optind + 1], a.target_image_opts, &tn) < 0)
+        goto out;
+    if (tn.key_secret || tn.backing_secret) {
+        vv_error("--target-image-opts: the target's key-secret is not supported; give its "
+                 "passphrase with --passphrase-file or --passphrase-fd");
+        vv_image_name_clear(&tn);
+        goto out;
+    }
+    if (tn.format && vv_parse_format(tn.format, &dst_fmt) < 0) {
+        vv_image_name_clear(&tn);
+        goto out;
+    }
+    ret = run_convert(&a, dst_fmt, argv[optind], tn.filename);
+    vv_image_name_clear(&tn);
 out:
     free(a.options);
     vv_secrets_clear(&a.secrets);

@@ -75,9 +75,20 @@ static int
 check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it)
 {
     const char *backing = s->opts.backing_file;
-    if (!open_it)
-        return size_given ? 0 : (vv_error("%s: Image creation needs a size parameter "
-                                          "(-u does not open the backing file)", file), -EINVAL);
+    if (!open_it) {
+        /* -u: as qemu-img, the backing file is recorded unopened (it may
+         * not exist yet), so its format and the size must be given. */
+        s->opts.backing_unchecked = true;
+        if (!vv_create_spec_has(s, VV_KEY_BACKING_FMT)) {
+            vv_error("%s: Backing file specified without backing format", file);
+            return -EINVAL;
+        }
+        if (!size_given) {
+            vv_error("%s: Image creation needs a size parameter", file);
+            return -EINVAL;
+        }
+        return 0;
+    }
     char *path = vdisk_resolve_backing_name(file, backing);
     if (!path) {
         vv_error("%s: out of memory", file);
@@ -89,7 +100,12 @@ check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it
     vdisk_image *img;
     int r = vdisk_open(path, &oo, &img, &err);
     if (r < 0) {
-        vv_error("%s: Could not open backing image %s: %s", file, path, err.message);
+        /* qemu-img's two lines: the cause, then "Could not open backing image." */
+        size_t n = strlen(path);
+        const char *msg = err.message;
+        if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+            msg += n + 2;
+        vv_error("%s: %s\nCould not open backing image.", file, msg);
         free(path);
         return r;
     }
@@ -128,6 +144,16 @@ build_spec(const create_args *a, vv_create_spec *s)
     }
     if (vv_create_spec_has(s, VV_KEY_BACKING_FMT) && !s->opts.backing_file) {
         vv_error("%s: Backing format cannot be used without backing file", a->file);
+        return -EINVAL;
+    }
+    /* qemu-img's checks of the name itself, before anything is opened */
+    if (s->opts.backing_file && !s->opts.backing_file[0]) {
+        vv_error("%s: Expected backing file name, got empty string", a->file);
+        return -EINVAL;
+    }
+    if (s->opts.backing_file && strcmp(s->opts.backing_file, a->file) == 0) {
+        vv_error("%s: Error: Trying to create an image with the same filename as the backing file",
+                 a->file);
         return -EINVAL;
     }
     if (s->opts.backing_file &&

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "createopts.h"
@@ -81,9 +82,9 @@ parse_args(int argc, char **argv, measure_args *a)
     return -1;
 }
 
-/* qemu-img adds the size of the persistent dirty bitmaps to copy when both
- * the target (qcow2 v3) and the source (qcow2) can hold them.  libvdisk
- * does not copy bitmaps, so that size is 0. */
+/* qemu-img reports the size of the persistent dirty bitmaps a copy
+ * would carry when both the target (qcow2 v3) and the source (qcow2) can
+ * hold them. */
 static bool
 reports_bitmaps(const vdisk_create_opts *target, vdisk_image *src)
 {
@@ -91,21 +92,54 @@ reports_bitmaps(const vdisk_create_opts *target, vdisk_image *src)
            vdisk_get_format(src) == VDISK_FORMAT_QCOW2;
 }
 
+static uint64_t
+round_up(uint64_t v, uint64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+/* Space for the source's bitmaps in a qcow2 target of cluster size cs, by
+ * the qcow2 layout (docs/interop/qcow2.txt), every bitmap assumed fully
+ * set as qemu-img assumes: its data clusters, its bitmap table (8 bytes a
+ * cluster), and its directory entry (24 bytes and the name, in 8-byte
+ * units), the directory in whole clusters. */
+static int
+bitmaps_size(vdisk_image *src, uint64_t cs, uint64_t *out)
+{
+    vdisk_info info;
+    vdisk_error err = { 0 };
+    if (vdisk_get_info(src, &info, &err) < 0) {
+        vv_report_file(&err, vdisk_get_filename(src));
+        return -1;
+    }
+    uint64_t size = 0, dir = 0;
+    for (size_t i = 0; i < info.nbitmaps; i++) {
+        uint64_t gran = info.bitmaps[i].granularity ? info.bitmaps[i].granularity : 1;
+        uint64_t bits = (info.virtual_size + gran - 1) / gran;
+        uint64_t clusters = ((bits + 7) / 8 + cs - 1) / cs;
+        size += clusters * cs + round_up(clusters * 8, cs);
+        dir += round_up(24 + strlen(info.bitmaps[i].name), 8);
+    }
+    *out = size + round_up(dir, cs);
+    vdisk_info_clear(&info);
+    return 0;
+}
+
 static void
-print_result(const measure_args *a, const vdisk_measure *m, bool bitmaps)
+print_result(const measure_args *a, const vdisk_measure *m, bool bitmaps, uint64_t bitmap_bytes)
 {
     if (a->output == VV_OUTPUT_HUMAN) {
         printf("required size: %" PRIu64 "\n", m->required);
         printf("fully allocated size: %" PRIu64 "\n", m->fully_allocated);
         if (bitmaps)
-            printf("bitmaps size: 0\n");
+            printf("bitmaps size: %" PRIu64 "\n", bitmap_bytes);
         return;
     }
     vv_json j;
     vv_json_init(&j, stdout);
     vv_json_object_begin(&j, NULL);
     if (bitmaps)
-        vv_json_uint(&j, "bitmaps", 0);
+        vv_json_uint(&j, "bitmaps", bitmap_bytes);
     vv_json_uint(&j, "required", m->required);
     vv_json_uint(&j, "fully-allocated", m->fully_allocated);
     vv_json_object_end(&j);
@@ -139,7 +173,11 @@ run_measure(const measure_args *a, vdisk_format fmt)
             vv_report(&err);
         goto out;
     }
-    print_result(a, &m, reports_bitmaps(&spec.opts, src));
+    bool bitmaps = reports_bitmaps(&spec.opts, src);
+    uint64_t bitmap_bytes = 0;
+    if (bitmaps && bitmaps_size(src, spec.opts.cluster_size, &bitmap_bytes) < 0)
+        goto out;
+    print_result(a, &m, bitmaps, bitmap_bytes);
     ret = 0;
 out:
     vdisk_close(src, NULL);

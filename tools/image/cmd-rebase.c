@@ -21,6 +21,7 @@
 typedef struct rebase_args {
     const char *fmt, *backing, *backing_fmt, *file;
     bool unsafe, progress, quiet, force_share;
+    unsigned flags;         /* -t: the overlay's cache mode (O_DIRECT or not) */
     vv_secrets secrets;     /* --object secret, --passphrase-*, --image-opts */
 } rebase_args;
 
@@ -47,8 +48,21 @@ parse_args(int argc, char **argv, rebase_args *a)
         case 'b': a->backing = optarg; break;
         case 'u': a->unsafe = true; break;
         case 'p': a->progress = true; break;
-        case 't':
-        case 'T': break;   /* cache modes: accepted, the page cache is used */
+        case 't':   /* the overlay's cache mode */
+            if (vv_parse_cache("cache", optarg, &a->flags) < 0)
+                return 1;
+            break;
+        case 'T': {   /* the backing files' cache mode */
+            unsigned direct = 0;
+            if (vv_parse_cache("source cache", optarg, &direct) < 0)
+                return 1;
+            if (direct) {
+                vv_error("-T %s is not supported by rebase: the backing files are read through "
+                         "the page cache (writeback, writethrough or unsafe)", optarg);
+                return 1;
+            }
+            break;
+        }
         case 'q': a->quiet = true; break;
         case 'U': a->force_share = true; break;
         default: return vv_getopt_fail(c, argv);
@@ -103,7 +117,7 @@ cmd_rebase(int argc, char **argv)
     if (ret < 0 && backing_format(&a, &fmt) < 0)
         ret = 1;
     vdisk_image *img;
-    unsigned flags = VDISK_OPEN_RDWR | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
+    unsigned flags = VDISK_OPEN_RDWR | a.flags | (a.unsafe ? VDISK_OPEN_NO_BACKING : 0);
     if (ret < 0 && vv_open_secure(a.file, a.fmt, flags, &a.secrets, &img) < 0)
         ret = 1;
     if (ret < 0)

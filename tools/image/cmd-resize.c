@@ -94,9 +94,9 @@ new_size(const resize_args *a, uint64_t cur, uint64_t *out)
     }
     if (*out < cur && !a->shrink) {
         vv_error("Use the --shrink option to perform a shrink operation.");
-        fprintf(stderr, VV_PROG ": warning: Shrinking an image will delete all data beyond the "
+        fprintf(stderr, "%s: warning: Shrinking an image will delete all data beyond the "
                 "shrunken image's end. Before performing such an operation, make sure there is "
-                "no important data there.\n");
+                "no important data there.\n", vv_prog());
         return -1;
     }
     return 0;
@@ -114,7 +114,7 @@ resize_image(vdisk_image *img, const resize_args *a)
     vdisk_error err = { 0 };
     int r = vdisk_resize(img, size, a->shrink, a->prealloc, NULL, NULL, &err);
     if (r < 0)
-        vv_report_file(&err, vdisk_get_filename(img));
+        vv_report_op(&err, vdisk_get_filename(img));
     if (vv_close_image(img, r == 0) < 0 || r < 0)
         return 1;
     if (!a->quiet)

@@ -74,7 +74,7 @@ list(vdisk_image *img)
     if (r == -ENOTSUP)
         return 0;
     if (r < 0) {
-        vv_report_file(&err, vdisk_get_filename(img));
+        vv_report_op(&err, vdisk_get_filename(img));
         return 1;
     }
     if (n)

@@ -14,8 +14,14 @@ vv_open_image(const char *file, const char *fmt_name, unsigned flags, vdisk_imag
     if (fmt_name && vv_parse_format(fmt_name, &oo.format) < 0)
         return -EINVAL;
     int r = vdisk_open(file, &oo, out, &err);
-    if (r < 0)
-        vv_report_file(&err, file);
+    if (r < 0) {
+        /* qemu-img's words: "Could not open 'FILE': <why>" */
+        size_t n = strlen(file);
+        const char *msg = err.message;
+        if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+            msg += n + 2;
+        vv_error("Could not open '%s': %s", file, msg);
+    }
     return r;
 }
 

@@ -31,7 +31,9 @@ typedef struct vdisk_convert_opts {
     bool direct;                      /* O_DIRECT on the target */
     bool no_flush;                    /* -t unsafe (qemu-img convert's default cache mode):
                                          do not wait for the target to reach the disk */
-    vdisk_progress_fn progress;       /* bytes of the source examined so far */
+    vdisk_progress_fn progress;       /* (done, total): bytes copied as data of those to copy,
+                                         as qemu-img counts its progress (ranges skipped as
+                                         zeros or left to a backing file do not count) */
     void *opaque;
     const char *src_snapshot;         /* NULL, or the internal snapshot of the source to copy
                                          (ID or name, as qemu-img convert -l) */
@@ -43,11 +45,26 @@ typedef struct vdisk_convert_opts {
                                          differ from the guest's order, as qemu-img -W) */
     const vdisk_backing_policy *src_backing_policy;  /* NULL, or how the source's backing
                                          files are opened (vdisk_open_opts) */
+    bool existing_target;             /* -n: write into dst as it is, of format
+                                         target->format (no creation; on failure it is
+                                         left as it is); it must be as large as the source */
+    bool target_is_zero;              /* --target-is-zero (with existing_target): dst reads
+                                         as zeros, so zero ranges need no write */
+    bool fully_allocate;              /* -S 0: write every byte, zeros too (no sparseness) */
+    uint32_t sparse_size;             /* -S N: zero-detection unit in bytes (a multiple of
+                                         512; 0: the target's cluster size, or 4 KiB) */
+    uint64_t rate_limit;              /* -r: bytes per second written into the target at
+                                         most, data and zeros alike (0: no limit) */
 } vdisk_convert_opts;
 
-/* Copy the content of src into a newly created image dst.  Holes and
- * all-zero blocks of the source are skipped, so the target stays sparse
- * (unless its preallocation says otherwise).  On failure dst is removed. */
+/* Copy the content of src into a newly created image dst (or, with
+ * existing_target, into dst as it is).  Holes and all-zero blocks of the
+ * source are skipped, so the target stays sparse (unless its preallocation
+ * or fully_allocate says otherwise).  A target with a backing file
+ * (target->backing_file, qemu-img convert -B) gets, as qemu-img does, only
+ * what the source's own top layer defines: ranges the source leaves to its
+ * backing chain are left to the target's.  On failure a dst created here
+ * is removed. */
 int vdisk_convert(const char *src, const char *dst,
                   const vdisk_convert_opts *opts, vdisk_error *err);
 

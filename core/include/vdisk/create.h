@@ -63,6 +63,8 @@ typedef struct vdisk_create_opts {
     vdisk_compression compression_type;  /* zstd needs compat 1.1 */
     char *backing_file;           /* owned (strdup'ed by _set); NULL if none */
     vdisk_format backing_format;  /* UNKNOWN: probe the backing file and record what it is */
+    bool backing_unchecked;       /* record backing_file without opening it (qemu-img create
+                                     -u): then backing_format and size must be given */
     /* qcow2 encrypt.* and luks options (see vdisk/encrypt.h) */
     vdisk_encrypt_opts encrypt;
     vdisk_vpc_opts vpc;
