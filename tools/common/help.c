@@ -75,7 +75,7 @@ const vv_option_help vv_help_dd[] = {
     H_FMT, { "-O", "OUTPUT_FMT", "the new image's format (default raw)" }, H_SHARE,
     { "bs=BYTES", "", "block size (default 512)" }, { "count=BLOCKS", "", "copy this many blocks" },
     { "skip=BLOCKS", "", "skip this many input blocks" }, { "if=INPUT", "", "the input image" },
-    { "of=OUTPUT", "", "the new image" }, H_HELP, H_END,
+    { "of=OUTPUT", "", "the new image" }, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_map[] = {
     H_FMT_LONG, H_OUTPUT,
