@@ -227,6 +227,12 @@ def test_vdisk_writer_on_a_refuses_b(hosts):
         # (2) qemu-io on host B
         p = run(["qemu-io", "-f", "qcow2", "-c", "write 0 512", b.path("disk.qcow2")], check=False)
         assert_locked(p, "disk.qcow2")
+        # an image open on the mount: pool-destroy fails with umount's words
+        # and leaves the pool running and mounted
+        err = a.fails("pool-destroy", "shared")
+        assert f"cannot unmount {a.target}: umount failed" in err, err
+        assert len(mounts_on(a.target)) == 1
+        assert "running" in a.run("pool-info", "shared").stdout
     # the writer gone, host B writes, and reads what host A wrote (QEMU's reader)
     run(["qemu-io", "-f", "qcow2", "-c", "read -P 0x5a 0 64k", "-c", "write -P 0x11 1M 4k",
          b.path("disk.qcow2")])
