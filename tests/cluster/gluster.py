@@ -189,3 +189,10 @@ class Gluster:
         _stop_pid(_pid_from(self.dir / "glusterd.pid"))
         _run(["ip", "link", "del", self.veth[0]], check=False)
         _run(["ip", "netns", "del", self.ns], check=False)
+        # glusterd names the brick's log after the brick path, under the
+        # system's log directory (no option moves it)
+        # (and each FUSE client's, after its mount point): ours go with us
+        brick = str(self.dir / "brick").strip("/").replace("/", "-")
+        Path(f"/var/log/glusterfs/bricks/{brick}.log").unlink(missing_ok=True)
+        for mp in self.mountpoints:
+            Path(f"/var/log/glusterfs/{mp.strip('/').replace('/', '-')}.log").unlink(missing_ok=True)
