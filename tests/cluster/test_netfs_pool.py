@@ -44,6 +44,19 @@ def mounts_on(target):
                 if p[1] == target]
 
 
+def fuse_client_argv(mountpoint):
+    """The argv of the glusterfs FUSE client serving mountpoint."""
+    mountpoint = str(Path(mountpoint).resolve())
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = [a.decode() for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
+        except (OSError, ValueError):
+            continue
+        if argv and argv[0].endswith("glusterfs") and mountpoint in argv:
+            return argv
+    pytest.fail(f"no glusterfs client serves {mountpoint}")
+
+
 class Host:
     """vdisk-virsh with its own registry, run inside the server's network
     namespace (its mounts are seen by everyone: only the network is
@@ -157,6 +170,8 @@ def test_start_mounts_destroy_unmounts(gl, tmp_path):
         [(source, fstype, opts)] = mounts_on(a.target)
         assert (source, fstype) == (gl.source, "fuse.glusterfs")
         assert {"nodev", "nosuid", "noexec"} <= opts          # libvirt's netfs options
+        # ...and direct-io-mode=1 for GlusterFS, seen in the FUSE client's argv
+        assert "--direct-io-mode=1" in fuse_client_argv(a.target)
         assert "running" in a.run("pool-info", "shared").stdout.split("State:")[1].split("\n")[0]
 
         # pool-info's capacity is the mounted filesystem's (statvfs oracle)
