@@ -29,12 +29,36 @@ void vdisk_pool_source_clear(vdisk_pool_source *src)
     free(src->auth_username);
     free(src->secret_usage);
     free(src->config_file);
+    free(src->dir);
     memset(src, 0, sizeof(*src));
 }
 
 bool vdisk_pool_def_is_rbd(const vdisk_pool_def *def)
 {
     return def && def->source.name != NULL;
+}
+
+bool vdisk_pool_def_is_netfs(const vdisk_pool_def *def)
+{
+    return def && def->source.dir != NULL;
+}
+
+static const char *const netfs_format_names[] = {
+    [VDISK_NETFS_AUTO] = "auto", [VDISK_NETFS_NFS] = "nfs", [VDISK_NETFS_GLUSTERFS] = "glusterfs",
+};
+
+const char *vdisk_netfs_format_name(vdisk_netfs_format f)
+{
+    return (unsigned)f < sizeof(netfs_format_names) / sizeof(netfs_format_names[0])
+        ? netfs_format_names[f] : "auto";
+}
+
+int vdisk_netfs_format_parse(const char *word)
+{
+    for (size_t i = 0; i < sizeof(netfs_format_names) / sizeof(netfs_format_names[0]); i++)
+        if (word && strcmp(word, netfs_format_names[i]) == 0)
+            return (int)i;
+    return -1;
 }
 
 /* Free everything a pool definition owns, leaving it empty. */

@@ -8,6 +8,8 @@
 const vdisk_pool_backend *
 vdisk_pool_backend_for(const vdisk_pool_def *def)
 {
+    if (vdisk_pool_def_is_netfs(def))
+        return &vdisk_pool_backend_netfs;
     if (!vdisk_pool_def_is_rbd(def))
         return &vdisk_pool_backend_dir;
 #ifdef VDISK_HAVE_RBD

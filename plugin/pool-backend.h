@@ -1,7 +1,8 @@
-/* vdisk plugin — what a kind of pool does: one table of operations, two
+/* vdisk plugin — what a kind of pool does: one table of operations, three
  * implementations.  pool-dir.c: a directory of image files (the pool
- * files and volume*.c); pool-rbd*.c: a Ceph RBD pool, its volumes RBD
- * images.  The public calls of pool.h and volume.h check what is common
+ * files and volume*.c); pool-netfs.c: the same directory, mounted from a
+ * shared filesystem while the pool is active; pool-rbd*.c: a Ceph RBD
+ * pool, its volumes RBD images.  The public calls of pool.h and volume.h check what is common
  * (state, names) and hand the rest to the pool's table (pool-backend.c);
  * vdisk-virsh's verbs, written once over store.h, reach both through them.
  */
@@ -16,11 +17,14 @@
 #include <vdisk/volume.h>
 
 typedef struct vdisk_pool_backend {
-    const char *name;                                      /* "dir", "rbd" */
+    const char *name;                                      /* "dir", "netfs", "rbd" */
     /* pool-build: make the pool's storage (flags: VDISK_POOL_BUILD_*) */
     int (*build)(vdisk_pool *pool, unsigned flags, vdisk_error *err);
-    /* pool-start: check the storage is there and reachable */
+    /* pool-start: check the storage is there and reachable (netfs: mount it) */
     int (*check)(vdisk_pool *pool, vdisk_error *err);
+    /* pool-destroy, after release: undo what check set up (netfs: unmount);
+     * NULL: nothing to undo */
+    int (*deactivate)(vdisk_pool *pool, vdisk_error *err);
     /* drop what the handle holds open (pool-destroy, free) */
     void (*release)(vdisk_pool *pool);
     /* pool-delete of an inactive pool: remove its (empty) storage */
@@ -73,6 +77,7 @@ typedef struct vdisk_pool_backend {
 } vdisk_pool_backend;
 
 extern const vdisk_pool_backend vdisk_pool_backend_dir;
+extern const vdisk_pool_backend vdisk_pool_backend_netfs;
 #ifdef VDISK_HAVE_RBD
 extern const vdisk_pool_backend vdisk_pool_backend_rbd;
 #endif
@@ -97,6 +102,8 @@ int vdisk_dir_vol_create_from(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_
                               const char *src_name, unsigned flags, vdisk_progress_fn progress,
                               void *opaque, vdisk_error *err);
 int vdisk_dir_vol_delete(vdisk_pool *pool, const char *name, vdisk_error *err);
+/* The table's vol_delete: internal snapshots go with the file, no flag asks more. */
+int vdisk_dir_vol_delete_flags(vdisk_pool *pool, const char *name, unsigned flags, vdisk_error *err);
 int vdisk_dir_vol_wipe(vdisk_pool *pool, const char *name, vdisk_wipe_alg alg,
                        vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 int vdisk_dir_vol_check_not_in_use(vdisk_pool *pool, const char *name, vdisk_error *err);

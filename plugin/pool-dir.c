@@ -110,8 +110,8 @@ vdisk_dir_pool_delete(vdisk_pool *pool, vdisk_error *err)
 }
 
 /* Internal snapshots live in the file and go with it: no flag asks more. */
-static int
-dir_vol_delete(vdisk_pool *pool, const char *name, unsigned flags, vdisk_error *err)
+int
+vdisk_dir_vol_delete_flags(vdisk_pool *pool, const char *name, unsigned flags, vdisk_error *err)
 {
     (void)flags;
     return vdisk_dir_vol_delete(pool, name, err);
@@ -130,7 +130,7 @@ const vdisk_pool_backend vdisk_pool_backend_dir = {
     .vol_lookup = vdisk_dir_vol_lookup,
     .vol_create = vdisk_dir_vol_create,
     .vol_create_from = vdisk_dir_vol_create_from,
-    .vol_delete = dir_vol_delete,
+    .vol_delete = vdisk_dir_vol_delete_flags,
     .vol_wipe = vdisk_dir_vol_wipe,
     .vol_check_not_in_use = vdisk_dir_vol_check_not_in_use,
     .vol_upload = vdisk_dir_vol_upload,

@@ -30,16 +30,38 @@ cmp_vols(const void *a, const void *b)
     return strcmp(((const vdisk_vol_def *)a)->name, ((const vdisk_vol_def *)b)->name);
 }
 
+/* The byte whose OFD write lock marks a temporary file as being written:
+ * far from QEMU's image-lock bytes (100.., 200..), which the create takes
+ * on the same file through another descriptor.  Not flock: NFS and
+ * GlusterFS FUSE turn flock into a whole-file byte lock, which would
+ * refuse those image locks. */
+#define TMP_HOLD_BYTE 0x7fffff00
+
+/* F_OFD_SETLK of type on TMP_HOLD_BYTE: 0 or -errno. */
+static int
+tmp_lock(int fd, short type)
+{
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = TMP_HOLD_BYTE, .l_len = 1 };
+    return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
+}
+
+void
+vdisk_vol_tmp_hold(int fd)
+{
+    tmp_lock(fd, F_WRLCK);
+}
+
 /* A hidden file of a create that no process holds any more (it was killed
- * half-way) is removed: creates hold flock on theirs until it is renamed. */
+ * half-way) is removed: creates hold theirs (vdisk_vol_tmp_hold) until it
+ * is renamed. */
 static void
 reap_stale_tmp(int dirfd, const char *name)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && tmp_lock(fd, F_WRLCK) == 0)
         unlinkat(dirfd, name, 0);
     close(fd);
 }

@@ -19,6 +19,10 @@
 /* The record of each volume's format (volume-record.c). */
 #define VDISK_VOL_RECORDS ".vdisk-volumes"
 
+/* Mark the temporary file open as fd as being written, until fd is closed:
+ * a refresh reaps the ones nobody holds (pool-info.c). */
+void vdisk_vol_tmp_hold(int fd);
+
 typedef struct vdisk_vol_records vdisk_vol_records;
 
 /* Which file a record is about: device, inode, birth time (0 where the

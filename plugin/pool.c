@@ -366,6 +366,9 @@ vdisk_pool_start(vdisk_pool *pool, vdisk_error *err)
     int r = require_backend(pool, err);
     if (r == 0)
         r = pool->backend->check(pool, err);
+    /* A failed state write leaves a netfs pool mounted, not undone: a
+     * concurrent start may be using that mount, and the next start finds
+     * it in place and keeps it. */
     return r < 0 ? r : set_state(pool, 1, -1, err);
 }
 
@@ -377,7 +380,10 @@ vdisk_pool_stop(vdisk_pool *pool, vdisk_error *err)
                                      "storage pool '%s' is not active", pool->def->name);
     if (pool->backend)
         pool->backend->release(pool);
-    return set_state(pool, 0, -1, err);
+    int r = 0;
+    if (pool->backend && pool->backend->deactivate)
+        r = pool->backend->deactivate(pool, err);
+    return r < 0 ? r : set_state(pool, 0, -1, err);
 }
 
 /* Refuse (-EBUSY) when the registry says the pool is active now; call

@@ -271,7 +271,7 @@ create_volume(vdisk_pool *pool, const char *name, const create_plan *p, uint64_t
     }
     /* Held until the file is published or removed: refresh reaps hidden
      * files nobody holds (a create killed half-way). */
-    flock(fd, LOCK_EX);
+    vdisk_vol_tmp_hold(fd);
     r = fill(p, s, fd, real, err);
     /* Recorded before it appears under its name: no refresh ever sees the
      * new volume without its format (a raw copy of a guest's disk must not

@@ -377,7 +377,7 @@ write_records(vdisk_pool *pool, const vdisk_vol_records *t, vdisk_error *err)
     if (fd < 0) {
         r = -errno;
     } else {
-        flock(fd, LOCK_EX);     /* a refresh reaps temporary files nobody holds */
+        vdisk_vol_tmp_hold(fd);     /* a refresh reaps temporary files nobody holds */
         for (size_t done = 0; r == 0 && done < len; ) {
             ssize_t n = write(fd, text + done, len - done);
             if (n < 0 && errno != EINTR)

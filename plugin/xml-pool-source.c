@@ -13,8 +13,22 @@
  *     <vdisk:config file='/etc/ceph/ceph.conf'/>
  *   </pool>
  *
- * A pool with <source><name> is on RBD and has no <target>; a directory
- * pool's <source> stays ignored, as libvirt's dir pool does.
+ * A pool with <source><name> is on RBD and has no <target>.  A pool with
+ * <source><dir> is on a shared filesystem, in libvirt's netfs grammar: its
+ * <target><path> is where pool-start mounts it (pool-netfs.c):
+ *
+ *   <pool type='vdisk'>                            (or type='netfs')
+ *     <name>shared</name>
+ *     <source>
+ *       <host name='gluster1'/>
+ *       <dir path='/vmvol'/>
+ *       <format type='glusterfs'/>                 (or nfs; default auto)
+ *     </source>
+ *     <target><path>/var/lib/vdisk/shared</path></target>
+ *   </pool>
+ *
+ * A local directory pool's <source> stays ignored, as libvirt's dir pool
+ * does.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,8 +49,13 @@ parse_host(const vdisk_xml_doc *d, const xmlNode *node, vdisk_pool_source *src, 
         (r = vdisk_xml_attr(d, node, "port", &port, err)) < 0)
         goto out;
     if (!name || !name[0] || strpbrk(name, ",; \t\n")) {
-        r = vdisk_xml_error(err, d, node, EINVAL, "a monitor <host> needs a name without "
+        r = vdisk_xml_error(err, d, node, EINVAL, "a <host> needs a name without "
                             "',', ';' or blanks");
+        goto out;
+    }
+    if (port && src->dir) {
+        r = vdisk_xml_error(err, d, node, EINVAL, "a shared filesystem's <host> takes no port: "
+                            "mount finds the server's");
         goto out;
     }
     unsigned long p = 0;
@@ -116,26 +135,87 @@ parse_config(const vdisk_xml_doc *d, vdisk_pool_source *src, vdisk_error *err)
     return 0;
 }
 
+/* Every <host> child of source, onto src->hosts. */
+static int
+parse_hosts(const vdisk_xml_doc *d, const xmlNode *source, vdisk_pool_source *src, vdisk_error *err)
+{
+    int r = 0;
+    for (const xmlNode *c = source->children; c && r == 0; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && !strcmp((const char *)c->name, "host"))
+            r = parse_host(d, c, src, err);
+    return r;
+}
+
+/* <format type='auto|nfs|glusterfs'/> of a netfs pool (absent: auto). */
+static int
+parse_netfs_format(const vdisk_xml_doc *d, const xmlNode *source, vdisk_pool_source *src,
+                   vdisk_error *err)
+{
+    xmlNode *format;
+    char *type = NULL;
+    int r;
+
+    if ((r = vdisk_xml_child(d, source, "format", NULL, &format, err)) < 0 || !format ||
+        (r = vdisk_xml_attr(d, format, "type", &type, err)) < 0)
+        return r;
+    int f = vdisk_netfs_format_parse(type);
+    if (f < 0)
+        r = vdisk_xml_error(err, d, format, ENOTSUP, "shared filesystem '%.32s' is not supported: "
+                            "format type 'glusterfs', 'nfs' or 'auto'", type ? type : "");
+    else
+        src->format = (vdisk_netfs_format)f;
+    free(type);
+    return r;
+}
+
+/* <host name=/><dir path=/><format type=/>: a pool on a shared filesystem. */
+static int
+parse_netfs(const vdisk_xml_doc *d, const xmlNode *source, const xmlNode *dir,
+            vdisk_pool_source *src, vdisk_error *err)
+{
+    int r = vdisk_xml_attr(d, dir, "path", &src->dir, err);
+    if (r < 0)
+        return r;
+    if (!src->dir || src->dir[0] != '/' || strpbrk(src->dir, " \t\n\\"))
+        return vdisk_xml_error(err, d, dir, EINVAL, "<dir> needs path= with an absolute path "
+                               "on the server, without blanks");
+    xmlNode *protocol;
+    if ((r = vdisk_xml_child(d, source, "protocol", NULL, &protocol, err)) < 0)
+        return r;
+    if (protocol)   /* libvirt's nfsvers=: refused rather than dropped */
+        return vdisk_xml_error(err, d, protocol, ENOTSUP, "<protocol ver=...> is not supported: "
+                               "the NFS version is the one mount negotiates");
+    if ((r = parse_hosts(d, source, src, err)) < 0)
+        return r;
+    if (src->nhosts != 1)
+        return vdisk_xml_error(err, d, source, EINVAL, "a pool on a shared filesystem needs exactly "
+                               "one <host> (the server), not %zu", src->nhosts);
+    return parse_netfs_format(d, source, src, err);
+}
+
 int
 vdisk_xml_pool_source_parse(const vdisk_xml_doc *d, vdisk_pool_source *src, vdisk_error *err)
 {
-    xmlNode *source, *name, *auth;
+    xmlNode *source, *name, *auth, *dir;
     int r;
 
     if ((r = vdisk_xml_child(d, d->root, "source", NULL, &source, err)) < 0 ||
-        (r = vdisk_xml_child(d, source, "name", NULL, &name, err)) < 0)
+        (r = vdisk_xml_child(d, source, "name", NULL, &name, err)) < 0 ||
+        (r = vdisk_xml_child(d, source, "dir", NULL, &dir, err)) < 0)
         return r;
-    if (!name)      /* a directory pool: its <source> means nothing, as in libvirt */
+    if (name && dir)
+        return vdisk_xml_error(err, d, dir, EINVAL, "a pool is either on Ceph RBD (<name>) or on "
+                               "a shared filesystem (<dir>), not both");
+    if (dir && (r = parse_netfs(d, source, dir, src, err)) < 0)
+        return r;
+    if (!name)      /* a directory pool, local (its <source> means nothing, as in libvirt) or not */
         return parse_config(d, src, err);
     if ((r = vdisk_xml_text_trim(d, name, &src->name, err)) < 0)
         return r;
     if (!src->name[0] || strpbrk(src->name, "/@:") || src->name[0] == '.')
         return vdisk_xml_error(err, d, name, EINVAL, "'%.64s' is not an RBD pool name", src->name);
-    for (const xmlNode *c = source->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !c->ns && !strcmp((const char *)c->name, "host") &&
-            (r = parse_host(d, c, src, err)) < 0)
-            return r;
-    if ((r = vdisk_xml_child(d, source, "auth", NULL, &auth, err)) < 0 ||
+    if ((r = parse_hosts(d, source, src, err)) < 0 ||
+        (r = vdisk_xml_child(d, source, "auth", NULL, &auth, err)) < 0 ||
         (auth && (r = parse_auth(d, auth, src, err)) < 0))
         return r;
     return parse_config(d, src, err);
@@ -155,7 +235,16 @@ vdisk_xml_pool_source_format(vdisk_xml_buf *b, const vdisk_pool_source *src)
             vdisk_xml_buf_add(b, " port='%u'", src->hosts[i].port);
         vdisk_xml_buf_add(b, "/>\n");
     }
-    vdisk_xml_buf_element(b, "name", src->name);
+    if (src->dir) {
+        vdisk_xml_buf_indent(b);
+        vdisk_xml_buf_add(b, "<dir");
+        vdisk_xml_buf_attr(b, "path", src->dir);
+        vdisk_xml_buf_add(b, "/>\n");
+        vdisk_xml_buf_indent(b);
+        vdisk_xml_buf_add(b, "<format type='%s'/>\n", vdisk_netfs_format_name(src->format));
+    }
+    if (src->name)
+        vdisk_xml_buf_element(b, "name", src->name);
     if (src->auth_username) {
         vdisk_xml_buf_indent(b);
         vdisk_xml_buf_add(b, "<auth type='ceph'");

@@ -19,7 +19,9 @@
  * As libvirt does for dir pools, <capacity>, <allocation> and <available>
  * are runtime figures (ignored on input) and <source> is ignored -- unless
  * it names an RBD pool: then the pool is on Ceph (xml-pool-source.c) and
- * has no <target>.  type='rbd' (libvirt's) is taken as the same thing.
+ * has no <target>; or a shared filesystem's <dir>: then pool-start mounts
+ * it on the <target>.  type='rbd' and type='netfs' (libvirt's) are taken
+ * as the same things.
  */
 #include <errno.h>
 #include <math.h>
@@ -34,9 +36,10 @@
 #define OVERCOMMIT_MAX 1000000.0
 
 /* type='vdisk', or 'dir' (libvirt's file pool, the same thing here), or
- * 'rbd' (libvirt's, which must then name its RBD pool). */
+ * 'rbd' (libvirt's, which must then name its RBD pool), or 'netfs'
+ * (libvirt's, which must then name its shared filesystem). */
 static int
-parse_type(const vdisk_xml_doc *d, bool *rbd, vdisk_error *err)
+parse_type(const vdisk_xml_doc *d, bool *rbd, bool *netfs, vdisk_error *err)
 {
     char *type;
     int r = vdisk_xml_attr(d, d->root, "type", &type, err);
@@ -46,11 +49,14 @@ parse_type(const vdisk_xml_doc *d, bool *rbd, vdisk_error *err)
     if (!type)
         r = vdisk_xml_error(err, d, d->root, EINVAL, "missing the type attribute "
                             "(type='vdisk')");
-    else if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0)
+    else if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0 &&
+             strcmp(type, "netfs") != 0)
         r = vdisk_xml_error(err, d, d->root, ENOTSUP, "pool type '%.32s' is not supported: "
-                            "vdisk pools are directories of image files or Ceph RBD pools, "
-                            "type 'vdisk' (or 'dir', 'rbd')", type);
+                            "vdisk pools are directories of image files (local or on a shared "
+                            "filesystem) or Ceph RBD pools, type 'vdisk' (or 'dir', 'netfs', "
+                            "'rbd')", type);
     *rbd = type && strcmp(type, "rbd") == 0;
+    *netfs = type && strcmp(type, "netfs") == 0;
     free(type);
     return r;
 }
@@ -312,17 +318,20 @@ static int
 pool_fill(const vdisk_xml_doc *d, void *opaque, vdisk_error *err)
 {
     vdisk_pool_def *def = calloc(1, sizeof(*def));
-    bool rbd = false;
+    bool rbd = false, netfs = false;
     int r = 0;
 
     if (!def)
         r = vdisk_error_set(err, ENOMEM, "%s: out of memory", d->name);
-    else if ((r = parse_type(d, &rbd, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
+    else if ((r = parse_type(d, &rbd, &netfs, err)) < 0 || (r = parse_identity(d, def, err)) < 0 ||
              (r = parse_features(d, def, err)) < 0 ||
              (r = vdisk_xml_pool_source_parse(d, &def->source, err)) < 0 ||
              (rbd && !def->source.name &&
               (r = vdisk_xml_error(err, d, d->root, EINVAL, "a pool of type 'rbd' needs "
                                    "<source><name>: the RBD pool")) < 0) ||
+             (netfs && !def->source.dir &&
+              (r = vdisk_xml_error(err, d, d->root, EINVAL, "a pool of type 'netfs' needs "
+                                   "<source><host/><dir/></source>: the shared filesystem")) < 0) ||
              (r = parse_target(d, def, err)) < 0 || (r = parse_provisioning(d, def, err)) < 0) {
         vdisk_pool_def_free(def);
         def = NULL;
@@ -393,8 +402,12 @@ vdisk_pool_def_format(const vdisk_pool_def *def, char **out, vdisk_error *err)
     if (def->source.name) {
         vdisk_xml_pool_source_format(&b, &def->source);
     } else {
-        vdisk_xml_buf_open(&b, "<source>");
-        vdisk_xml_buf_close(&b, "</source>");
+        if (def->source.dir) {
+            vdisk_xml_pool_source_format(&b, &def->source);
+        } else {
+            vdisk_xml_buf_open(&b, "<source>");
+            vdisk_xml_buf_close(&b, "</source>");
+        }
         vdisk_xml_buf_open(&b, "<target>");
         vdisk_xml_buf_element(&b, "path", def->target_path);
         vdisk_xml_perms_format(&b, &def->target_perms);

@@ -50,6 +50,10 @@ packages=(
     # nbdinfo/nbdcopy/nbdsh, qemu-img's rbd driver (qemu-block-extra)
     librbd-dev librados-dev libnbd-dev nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd
     qemu-block-extra ceph-mon ceph-osd ceph-mgr ceph-common
+    # pools on shared filesystems: tests/cluster/test_netfs_pool.py serves a
+    # GlusterFS volume from a private network namespace and mounts it twice
+    # (FUSE, mount.glusterfs); iproute2 and util-linux's nsenter for the namespace
+    glusterfs-server glusterfs-client iproute2
     # Debian packages (scripts/build-debs.sh: debhelper, lintian; the bash
     # completion's directory; scripts/test-debs-chroot.sh: debootstrap).
     # The rebuilt libvirt's build dependencies are installed by

@@ -89,7 +89,8 @@ static const vv_command commands[] = {
       "define a pool of the embedded registry from XML",
       vv_help_validate },
     { "pool-define-as", NULL, cmd_pool_define_as,
-      "pool-define-as <name> vdisk|dir --target DIR [--zeroing lazy|eager] [--overcommit RATIO] [--print-xml]",
+      "pool-define-as <name> vdisk|dir|netfs --target DIR [--source-host HOST --source-path PATH "
+      "[--source-format glusterfs|nfs|auto]] [--zeroing lazy|eager] [--overcommit RATIO] [--print-xml]",
       "define a pool from arguments",
       vv_help_pool_define_as },
     { "pool-build", NULL, cmd_pool_build,

@@ -90,8 +90,20 @@ BAD_VOLS = {
     "no-name": (vol().replace("<name>disk.qcow2</name>", ""), "missing <name>"),
 }
 
+
+
+def netfs_pool(type="vdisk", source="<host name='gluster1'/><dir path='/vmvol'/>"
+                                    "<format type='glusterfs'/>", extra=""):
+    """A pool on a shared filesystem (libvirt's netfs grammar)."""
+    return pool(type=type, extra=f"\n  <source>{source}</source>{extra}")
+
+
 GOOD_POOLS = {
     "vdisk": pool(),
+    "netfs": netfs_pool(),
+    "netfs-libvirt-type": netfs_pool(type="netfs"),
+    "netfs-nfs": netfs_pool(source="<format type='nfs'/><dir path='/export/vms'/><host name='nas'/>"),
+    "netfs-auto": netfs_pool(source="<host name='10.0.0.5'/><dir path='/export'/>"),
     "rbd": rbd_pool(),
     "rbd-libvirt-type": rbd_pool(type="rbd"),
     "rbd-no-auth-no-host": rbd_pool(hosts="", auth="",
@@ -131,6 +143,20 @@ BAD_POOLS = {
     "dir-with-config": (pool(extra="<vdisk:config file='/etc/ceph/ceph.conf'/>"),
                         "belongs to a pool on Ceph"),
     "rbd-type-without-source": (pool(type="rbd"), "needs <source><name>"),
+    "netfs-type-without-source": (pool(type="netfs"), "needs <source><host/><dir/>"),
+    "netfs-no-host": (netfs_pool(source="<dir path='/v'/>"), "exactly one <host>"),
+    "netfs-two-hosts": (netfs_pool(source="<host name='a'/><host name='b'/><dir path='/v'/>"),
+                        "exactly one <host>"),
+    "netfs-port": (netfs_pool(source="<host name='a' port='2049'/><dir path='/v'/>"), "no port"),
+    "netfs-relative-dir": (netfs_pool(source="<host name='a'/><dir path='v'/>"), "absolute path"),
+    "netfs-cifs": (netfs_pool(source="<host name='a'/><dir path='/v'/><format type='cifs'/>"),
+                   "'cifs' is not supported"),
+    "netfs-protocol": (netfs_pool(source="<host name='a'/><dir path='/v'/><protocol ver='3'/>"),
+                       "<protocol"),
+    "netfs-and-rbd": (netfs_pool(source="<host name='a'/><dir path='/v'/><name>rbd</name>"),
+                      "not both"),
+    "netfs-config": (netfs_pool(extra="<vdisk:config file='/etc/ceph/ceph.conf'/>"),
+                     "belongs to a pool on Ceph"),
 }
 
 

@@ -18,6 +18,7 @@
 
 #include "fixture.h"
 #include "pool-fixture.h"
+#include "pool-internal.h"
 
 static void
 test_refresh_lists_regular_files_only(void **state)
@@ -28,8 +29,8 @@ test_refresh_lists_regular_files_only(void **state)
     unit_write_file(unit_path(0, "p/a.img"), 1 * MiB, NULL, 0, 0);
     unit_write_file(unit_path(0, "p/.vdisk-tmp-0123"), 1 * MiB, NULL, 0, 0);   /* stale */
     unit_write_file(unit_path(0, "p/.vdisk-tmp-4567"), 1 * MiB, NULL, 0, 0);   /* being created */
-    int held = open(unit_path(0, "p/.vdisk-tmp-4567"), O_RDONLY);
-    assert_int_equal(flock(held, LOCK_EX), 0);
+    int held = open(unit_path(0, "p/.vdisk-tmp-4567"), O_RDWR);
+    vdisk_vol_tmp_hold(held);       /* as a create holds its file */
     unit_write_file(unit_path(0, "outside"), 1 * MiB, NULL, 0, 0);
     assert_int_equal(symlink(unit_path(0, "outside"), unit_path(1, "p/link")), 0);
     assert_int_equal(mkdir(unit_path(0, "p/subdir"), 0755), 0);

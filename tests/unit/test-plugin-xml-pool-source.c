@@ -1,5 +1,6 @@
 /* Unit tests for plugin/xml-pool-source.c: the <source> of a pool on Ceph
- * RBD (libvirt's rbd-pool grammar) and <vdisk:config>. */
+ * RBD (libvirt's rbd-pool grammar) and <vdisk:config>, and of a pool on a
+ * shared filesystem (libvirt's netfs-pool grammar). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,12 +131,100 @@ test_refused(void **state)
     }
 }
 
+/* libvirt's storagepoolxml2xmlin/pool-netfs-gluster.xml */
+static const char pool_netfs_gluster[] =
+    "<pool type='netfs'>\n"
+    "  <source>\n"
+    "    <host name='example.com'/>\n"
+    "    <format type='glusterfs'/>\n"
+    "    <dir path='/volume'/>\n"
+    "  </source>\n"
+    "  <name>netfs-gluster</name>\n"
+    "  <uuid>d5609ced-94b1-489e-b218-eff35c30336a</uuid>\n"
+    "  <target>\n"
+    "    <path>/mnt/gluster</path>\n"
+    "  </target>\n"
+    "</pool>\n";
+
+static void
+test_libvirt_netfs_pool(void **state)
+{
+    vdisk_pool_def *def, *again;
+    vdisk_error err = {0};
+    char *out;
+
+    (void)state;
+    assert_int_equal(parse(pool_netfs_gluster, &def, &err), 0);
+    assert_true(vdisk_pool_def_is_netfs(def));
+    assert_false(vdisk_pool_def_is_rbd(def));
+    assert_string_equal(def->target_path, "/mnt/gluster");
+    assert_string_equal(def->source.dir, "/volume");
+    assert_int_equal(def->source.nhosts, 1);
+    assert_string_equal(def->source.hosts[0].name, "example.com");
+    assert_int_equal(def->source.format, VDISK_NETFS_GLUSTERFS);
+    assert_int_equal(vdisk_pool_def_format(def, &out, &err), 0);
+    assert_non_null(strstr(out, "  <source>\n    <host name='example.com'/>\n"
+                                "    <dir path='/volume'/>\n    <format type='glusterfs'/>\n"
+                                "  </source>\n  <target>\n    <path>/mnt/gluster</path>\n"));
+    assert_int_equal(parse(out, &again, &err), 0);
+    assert_true(vdisk_pool_def_is_netfs(again));
+    assert_int_equal(again->source.format, VDISK_NETFS_GLUSTERFS);
+    vdisk_pool_def_free(again);
+    free(out);
+    vdisk_pool_def_free(def);
+
+    /* no <format>: libvirt's default, auto */
+    static const char nfs[] = "<pool type='vdisk'><name>n</name><source><host name='srv'/>"
+                              "<dir path='/export'/></source><target><path>/mnt</path></target></pool>";
+    assert_int_equal(parse(nfs, &def, &err), 0);
+    assert_int_equal(def->source.format, VDISK_NETFS_AUTO);
+    assert_int_equal(vdisk_pool_def_format(def, &out, &err), 0);
+    assert_non_null(strstr(out, "<format type='auto'/>"));
+    free(out);
+    vdisk_pool_def_free(def);
+}
+
+static void
+test_netfs_refused(void **state)
+{
+#define NETFS(src) "<pool type='netfs'><name>n</name><source>" src "</source>" \
+                   "<target><path>/mnt</path></target></pool>"
+    static const struct {
+        const char *xml, *message;
+        int error;
+    } cases[] = {
+        { NETFS("<dir path='/v'/>"), "exactly one <host>", EINVAL },
+        { NETFS("<host name='a'/><host name='b'/><dir path='/v'/>"), "exactly one <host>", EINVAL },
+        { NETFS("<host name='a' port='24007'/><dir path='/v'/>"), "takes no port", EINVAL },
+        { NETFS("<host name='a'/><dir path='v'/>"), "absolute path", EINVAL },
+        { NETFS("<host name='a'/><dir path='/v'/><format type='cifs'/>"), "'cifs' is not supported",
+          ENOTSUP },
+        { NETFS("<host name='a'/><dir path='/v'/><protocol ver='3'/>"), "<protocol", ENOTSUP },
+        { NETFS("<host name='a'/><dir path='/v'/><name>rbd</name>"), "not both", EINVAL },
+        { NETFS("<host name='a'/>"), "needs <source><host/><dir/>", EINVAL },
+        { "<pool type='netfs'><name>n</name><source><host name='a'/><dir path='/v'/></source></pool>",
+          "target path", EINVAL },
+    };
+#undef NETFS
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vdisk_pool_def *def = (vdisk_pool_def *)1;
+        vdisk_error err = {0};
+        assert_int_equal(parse(cases[i].xml, &def, &err), -cases[i].error);
+        assert_null(def);
+        if (!strstr(err.message, cases[i].message))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].message);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_libvirt_rbd_pool),
         cmocka_unit_test(test_config_and_usage_secret),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_libvirt_netfs_pool),
+        cmocka_unit_test(test_netfs_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

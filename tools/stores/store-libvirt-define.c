@@ -27,19 +27,21 @@ put_escaped(FILE *f, const char *text)
     }
 }
 
-/* A pool on RBD: vdisk's XML, with libvirt's own type when asked for
- * ('rbd': the daemon's rbd backend, which ignores vdisk's namespace). */
+/* A pool on RBD or on a shared filesystem: vdisk's XML, with libvirt's
+ * own type when asked for ('rbd', 'netfs': the daemon's own backends,
+ * which ignore vdisk's namespace). */
 static int
-rbd_pool_xml(const vdisk_pool_def *def, const char *type, char **xml, vdisk_error *err)
+source_pool_xml(const vdisk_pool_def *def, const char *type, char **xml, vdisk_error *err)
 {
     static const char vdisk_type[] = "<pool type='vdisk'";
     char *text;
     int r = vdisk_pool_def_format(def, &text, err);
-    if (r < 0 || strcmp(type, "rbd") != 0 || strncmp(text, vdisk_type, strlen(vdisk_type)) != 0) {
+    if (r < 0 || (strcmp(type, "rbd") != 0 && strcmp(type, "netfs") != 0) ||
+        strncmp(text, vdisk_type, strlen(vdisk_type)) != 0) {
         *xml = r < 0 ? NULL : text;
         return r;
     }
-    r = asprintf(xml, "<pool type='rbd'%s", text + strlen(vdisk_type)) < 0 ? -ENOMEM : 0;
+    r = asprintf(xml, "<pool type='%s'%s", type, text + strlen(vdisk_type)) < 0 ? -ENOMEM : 0;
     free(text);
     return r < 0 ? vdisk_error_set(err, ENOMEM, "out of memory") : 0;
 }
@@ -51,8 +53,8 @@ libvirt_pool_def_xml(vdisk_store *store, const vdisk_pool_def *def, const char *
                      vdisk_error *err)
 {
     (void)store;
-    if (vdisk_pool_def_is_rbd(def))
-        return rbd_pool_xml(def, type, xml, err);
+    if (vdisk_pool_def_is_rbd(def) || vdisk_pool_def_is_netfs(def))
+        return source_pool_xml(def, type, xml, err);
     bool plain = def->zeroing == VDISK_ZEROING_LAZY && def->overcommit_max == 0;
     if (!plain && strcmp(type, "vdisk") != 0)
         return vdisk_error_set(err, EINVAL, "--zeroing and --overcommit apply to vdisk pools only");

@@ -6,10 +6,14 @@
  *   pool-define-as <name> <type> [<source-host> <source-path> <source-dev> <source-name>] <target>
  *                  [--print-xml] [--zeroing lazy|eager] [--overcommit RATIO]
  *                  [--auth-type ceph --auth-username USER (--secret-uuid U | --secret-usage NAME)]
+ *                  [--source-format glusterfs|nfs|auto]
  *
  * A pool on Ceph RBD: type rbd (or vdisk with --source-name), the RBD pool
  * as --source-name, monitors as --source-host HOST[:PORT][,HOST[:PORT]...],
- * no --target.
+ * no --target.  A pool on a shared filesystem: type netfs (or vdisk with
+ * --source-path), the server as --source-host, the export (NFS) or
+ * "/VOLUME" (GlusterFS) as --source-path, --source-format
+ * glusterfs|nfs|auto (default auto), the mount point as --target.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -136,20 +140,57 @@ given(vv_arg *args, size_t n, const char *name)
     return a->set && strcmp(a->value, "-") != 0 && a->value[0];
 }
 
-/* The pool's storage: an RBD <source>, or a --target directory. */
+/* The netfs <source>: --source-host, --source-path, --source-format. */
+static int
+netfs_source_from_args(vv_arg *args, size_t n, vdisk_pool_source *src)
+{
+    const char *host = vv_arg_get(args, n, "source-host")->value;
+    const char *path = vv_arg_get(args, n, "source-path")->value;
+    if (!given(args, n, "source-host") || !given(args, n, "source-path")) {
+        vv_virsh_error("a pool on a shared filesystem needs --source-host (the server) and "
+                       "--source-path (the export, or /VOLUME for GlusterFS)");
+        return -EINVAL;
+    }
+    if (strpbrk(host, ",; \t\n:") || path[0] != '/' || strpbrk(path, " \t\n\\")) {
+        vv_virsh_error("--source-host '%s' --source-path '%s': a host name without port and an "
+                       "absolute path without blanks are needed", host, path);
+        return -EINVAL;
+    }
+    int f = given(args, n, "source-format")
+        ? vdisk_netfs_format_parse(vv_arg_get(args, n, "source-format")->value) : VDISK_NETFS_AUTO;
+    if (f < 0) {
+        vv_virsh_error("--source-format takes glusterfs, nfs or auto, not '%s'",
+                       vv_arg_get(args, n, "source-format")->value);
+        return -EINVAL;
+    }
+    src->format = (vdisk_netfs_format)f;
+    src->hosts = calloc(1, sizeof(*src->hosts));
+    if (!src->hosts || !(src->hosts[0].name = strdup(host)) || !(src->dir = strdup(path)))
+        return -ENOMEM;
+    src->nhosts = 1;
+    return 0;
+}
+
+/* The pool's storage: an RBD <source>, or a --target directory (with a
+ * netfs <source> to mount on it). */
 static int
 storage_from_args(vv_arg *args, size_t n, const char *type, vdisk_pool_def *def)
 {
     bool rbd = strcmp(type, "rbd") == 0 || (strcmp(type, "vdisk") == 0 && given(args, n, "source-name"));
+    bool netfs = strcmp(type, "netfs") == 0 || (strcmp(type, "vdisk") == 0 && !rbd &&
+                                                given(args, n, "source-path"));
     static const char *const dir_refused[] = { "source-host", "source-path", "source-dev", "source-name",
                                                "source-format", "auth-type", "auth-username",
                                                "secret-uuid", "secret-usage" };
     static const char *const rbd_refused[] = { "source-path", "source-dev", "source-format", "target" };
-    const char *const *refused = rbd ? rbd_refused : dir_refused;
-    size_t nrefused = rbd ? N(rbd_refused) : N(dir_refused);
+    static const char *const netfs_refused[] = { "source-dev", "source-name", "auth-type",
+                                                 "auth-username", "secret-uuid", "secret-usage" };
+    const char *const *refused = rbd ? rbd_refused : netfs ? netfs_refused : dir_refused;
+    size_t nrefused = rbd ? N(rbd_refused) : netfs ? N(netfs_refused) : N(dir_refused);
     for (size_t i = 0; i < nrefused; i++) {
-        if (given(args, n, refused[i]) && rbd) {
-            vv_virsh_error("a pool on RBD has no --%s", refused[i]);
+        if (given(args, n, refused[i]) && (rbd || netfs)) {
+            vv_virsh_error("a pool on %s has no --%s", rbd ? "RBD" : "a shared filesystem",
+                           refused[i]);
             return -EINVAL;
         }
         if (given(args, n, refused[i])) {
@@ -169,6 +210,9 @@ storage_from_args(vv_arg *args, size_t n, const char *type, vdisk_pool_def *def)
         vv_virsh_error("pool type '%s' needs an absolute --target directory", type);
         return -EINVAL;
     }
+    int r = netfs ? netfs_source_from_args(args, n, &def->source) : 0;
+    if (r < 0)
+        return r;
     return (def->target_path = strdup(target->value)) ? 0 : -ENOMEM;
 }
 
@@ -177,9 +221,10 @@ int
 vv_pool_def_from_args(vv_arg *args, size_t n, vdisk_pool_def *def)
 {
     const char *type = vv_arg_get(args, n, "type")->value;
-    if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0) {
-        vv_virsh_error("unsupported pool type '%s' (vdisk-virsh defines pools of type vdisk, dir or rbd)",
-                       type);
+    if (strcmp(type, "vdisk") != 0 && strcmp(type, "dir") != 0 && strcmp(type, "rbd") != 0 &&
+        strcmp(type, "netfs") != 0) {
+        vv_virsh_error("unsupported pool type '%s' (vdisk-virsh defines pools of type vdisk, dir, "
+                       "netfs or rbd)", type);
         return -EINVAL;
     }
     int r = storage_from_args(args, n, type, def);

@@ -41,11 +41,19 @@ typedef enum vdisk_zeroing {
     VDISK_ZEROING_EAGER,      /* zeros written / preallocation=full */
 } vdisk_zeroing;
 
-/* <source><host name='...' port='...'/>: a Ceph monitor. */
+/* <source><host name='...' port='...'/>: a Ceph monitor, or the server of
+ * a shared filesystem (no port: mount(8) finds it). */
 typedef struct vdisk_pool_host {
     char *name;
     unsigned port;                    /* 0 = not given (Ceph's default) */
 } vdisk_pool_host;
+
+/* <source><format type=...>: the shared filesystem of a netfs pool. */
+typedef enum vdisk_netfs_format {
+    VDISK_NETFS_AUTO = 0,             /* mount(8) picks (libvirt's default) */
+    VDISK_NETFS_NFS,
+    VDISK_NETFS_GLUSTERFS,
+} vdisk_netfs_format;
 
 /* <source> of a pool on Ceph RBD, in libvirt's rbd-pool grammar:
  *   <source>
@@ -54,7 +62,10 @@ typedef struct vdisk_pool_host {
  *     <auth type='ceph' username='libvirt'><secret uuid='...'/></auth>
  *   </source>
  * plus <vdisk:config file='/etc/ceph/ceph.conf'/> (vdisk's namespace).
- * name NULL: the pool is a directory (<target><path>). */
+ * Or of a pool on a shared filesystem, in libvirt's netfs grammar (the
+ * pool is then a directory, <target><path>, that pool-start mounts):
+ *   <source><host name='server'/><dir path='/export'/><format type='nfs'/></source>
+ * name and dir NULL: the pool is a local directory. */
 typedef struct vdisk_pool_source {
     char *name;                       /* the RBD pool */
     vdisk_pool_host *hosts;           /* monitors; none: from the config file */
@@ -64,6 +75,8 @@ typedef struct vdisk_pool_source {
     unsigned char secret_uuid[16];
     char *secret_usage;               /* ... or by usage name; NULL if by uuid */
     char *config_file;                /* <vdisk:config file=...>; NULL = Ceph's default search */
+    char *dir;                        /* netfs: <dir path=...>, the export or "/VOLUME" */
+    vdisk_netfs_format format;        /* netfs: <format type=...> */
 } vdisk_pool_source;
 
 /* <pool type='vdisk'> */
@@ -154,6 +167,11 @@ void vdisk_pool_source_clear(vdisk_pool_source *src);
 void vdisk_pool_def_clear(vdisk_pool_def *def);
 /* Is the pool on Ceph RBD (its <source> names an RBD pool)? */
 bool vdisk_pool_def_is_rbd(const vdisk_pool_def *def);
+/* Is the pool on a shared filesystem (its <source> names a <dir>)? */
+bool vdisk_pool_def_is_netfs(const vdisk_pool_def *def);
+/* "auto", "nfs", "glusterfs"; the reverse returns -1 for another word. */
+const char *vdisk_netfs_format_name(vdisk_netfs_format f);
+int vdisk_netfs_format_parse(const char *word);
 void vdisk_pool_def_free(vdisk_pool_def *def);          /* clear + free(def); NULL ok */
 void vdisk_vol_encryption_def_clear(vdisk_vol_encryption_def *enc);
 void vdisk_vol_def_clear(vdisk_vol_def *def);
