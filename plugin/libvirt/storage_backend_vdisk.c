@@ -340,7 +340,12 @@ virStorageBackendVdiskBuildVolFrom(virStoragePoolObj *pool,
         vdef->has_capacity = vol->target.capacity > 0;
         vdef->capacity = vol->target.capacity;
         if ((rc = vdisk_vol_create_reflink(vpool->pool, vdef, srcpool->pool, srcname, &err)) < 0) {
-            virStorageBackendVdiskReportError(rc, &err);
+            /* As libvirt's dir pool words a failed FICLONE (a system
+             * error: the message with strerror, no prefix). */
+            if (err.message[0])
+                virReportError(VIR_ERR_SYSTEM_ERROR, "%s", err.message);
+            else
+                virStorageBackendVdiskReportError(rc, &err);
             return -1;
         }
         return 0;
