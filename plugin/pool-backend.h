@@ -87,6 +87,32 @@ extern const vdisk_pool_backend vdisk_pool_backend_rbd;
 const vdisk_pool_backend *vdisk_pool_backend_for(const vdisk_pool_def *def);
 
 /* ---- the directory implementation (pool-dir.c and the volume files) ---- */
+/* The operations of a pool whose volumes are files in one directory, for
+ * the tables of the dir and netfs backends (netfs: the same, once the
+ * share is mounted): everything but check (pool-start) and deactivate. */
+#define VDISK_POOL_BACKEND_FILE_OPS \
+    .build = vdisk_dir_pool_build,                                  \
+    .release = vdisk_dir_pool_release,                              \
+    .delete_storage = vdisk_dir_pool_delete,                        \
+    .fs_info = vdisk_dir_pool_fs_info,                              \
+    .get_info = vdisk_dir_pool_get_info,                            \
+    .refresh = vdisk_dir_pool_refresh,                              \
+    .vol_path = vdisk_dir_vol_path,                                 \
+    .vol_lookup = vdisk_dir_vol_lookup,                             \
+    .vol_create = vdisk_dir_vol_create,                             \
+    .vol_create_from = vdisk_dir_vol_create_from,                   \
+    .vol_delete = vdisk_dir_vol_delete_flags,                       \
+    .vol_wipe = vdisk_dir_vol_wipe,                                 \
+    .vol_check_not_in_use = vdisk_dir_vol_check_not_in_use,         \
+    .vol_upload = vdisk_dir_vol_upload,                             \
+    .vol_download = vdisk_dir_vol_download,                         \
+    .vol_resize = vdisk_dir_vol_resize,                             \
+    .snapshot_create = vdisk_dir_vol_snapshot_create,               \
+    .snapshot_list = vdisk_dir_vol_snapshot_list,                   \
+    .snapshot_revert = vdisk_dir_vol_snapshot_revert,               \
+    .snapshot_delete = vdisk_dir_vol_snapshot_delete,               \
+    .vol_access_get = vdisk_dir_vol_access_get
+
 int vdisk_dir_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err);
 int vdisk_dir_pool_check(vdisk_pool *pool, vdisk_error *err);
 void vdisk_dir_pool_release(vdisk_pool *pool);
