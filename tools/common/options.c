@@ -136,8 +136,11 @@ vv_parse_size(const char *what, const char *text, uint64_t *out)
 {
     vdisk_error err = { 0 };
     if (vdisk_parse_size(text, out, &err) < 0) {
-        /* qemu-img's two lines (iotest 049) */
-        vv_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        /* qemu-img's two lines (iotest 049); as vdisk-virsh, naming the culprit */
+        if (vv_as_qemu_img())
+            vv_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        else
+            vv_error("Invalid %s specified: '%s'. You may use k, M, G, T, P or E suffixes for", what, text);
         vv_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
         return -EINVAL;
     }
