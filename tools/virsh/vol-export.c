@@ -88,8 +88,9 @@ absolute(const char *what, const char *path)
     return p;
 }
 
-/* The nbdkit command line (strings owned by the caller's buffers). */
-static size_t
+/* The nbdkit command line, NULL-terminated (strings owned by the caller's
+ * buffers; at most 20 words, MAX_ARGV holds them). */
+static void
 build_argv(const char **argv, const export_req *q, const char *plugin, const char *pidfile,
            const vdisk_vol_access *a, char *file_arg, size_t file_len, char *format_arg,
            size_t format_len)
@@ -127,7 +128,6 @@ build_argv(const char **argv, const export_req *q, const char *plugin, const cha
     if (ro)
         argv[n++] = "readonly=true";
     argv[n] = NULL;
-    return n;
 }
 
 /* A pipe holding the passphrase, its read end at PASSWORD_FD in the
@@ -255,8 +255,11 @@ static int
 run_export(const char *vol, const export_req *q, const vdisk_vol_access *a)
 {
     char *plugin = plugin_path();
-    char tmpdir[] = "/tmp/vdisk-export-XXXXXX";
-    char tmppid[sizeof(tmpdir) + 16];
+    /* nbdkit's pid file when the user names none: in $TMPDIR, as mkdtemp(3)
+     * users and virsh's editor files do. */
+    const char *tmp = getenv("TMPDIR");
+    char tmpdir[PATH_MAX], tmppid[PATH_MAX + 8];
+    snprintf(tmpdir, sizeof(tmpdir), "%s/vdisk-export-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     const char *pidfile = q->pidfile;
     int r = 1, pass_fd = -1;
     size_t file_len = strlen(a->path) + 8;
