@@ -208,10 +208,11 @@ host_file(const vdisk_iso_source *v, size_t n, const char *path)
         struct stat st;
         char *cand = NULL;
         if (stat(v[i].src, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (dl == 0)
-                cand = asprintf(&cand, "%s/%s", v[i].src, path) < 0 ? NULL : cand;
-            else if (strncmp(path, dest, dl) == 0 && path[dl] == '/')
-                cand = asprintf(&cand, "%s/%s", v[i].src, path + dl + 1) < 0 ? NULL : cand;
+            /* A directory's contents go to dest: path below dest is a file of it. */
+            const char *rel = dl == 0 ? path
+                            : strncmp(path, dest, dl) == 0 && path[dl] == '/' ? path + dl + 1 : NULL;
+            if (rel && asprintf(&cand, "%s/%s", v[i].src, rel) < 0)
+                cand = NULL;
         } else {
             const char *base = strrchr(v[i].src, '/');
             base = base ? base + 1 : v[i].src;
