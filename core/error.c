@@ -53,13 +53,69 @@ vdisk_error_kind_from_errno(int errnum)
     }
 }
 
+/* The name a message written from FMT begins with, by the library's
+ * convention: the first argument of a format "%s: ..."; NULL for any
+ * other format ("%s" alone is a whole message or context, not a name). */
+static const char *
+leading_name(const char *fmt, va_list ap)
+{
+    if (strncmp(fmt, "%s: ", 4) != 0)
+        return NULL;
+    va_list aq;
+    va_copy(aq, ap);
+    const char *name = va_arg(aq, const char *);
+    va_end(aq);
+    return name;
+}
+
+/* NAME's length as recorded for a message that now begins with it: no
+ * more than the message holds (a message cut short keeps no name). */
+static unsigned
+name_length(const vdisk_error *err, const char *name)
+{
+    if (!name)
+        return 0;
+    size_t n = strlen(name);
+    size_t m = strlen(err->message);
+    return n + 2 <= m ? (unsigned)n : 0;
+}
+
+void
+vdisk_error_name(vdisk_error *err, const char *name)
+{
+    if (!err || !name || !name[0])
+        return;
+    const char *at = strstr(err->message, name);
+    if (at) {
+        err->name_off = (unsigned)(at - err->message);
+        err->name_len = (unsigned)strlen(name);
+    }
+}
+
+int
+vdisk_error_is_about(const vdisk_error *err, const char *name)
+{
+    return err && name && err->name_len > 0 && strlen(name) == err->name_len &&
+           err->name_off + err->name_len <= strlen(err->message) &&
+           memcmp(err->message + err->name_off, name, err->name_len) == 0;
+}
+
 static void
 vset(vdisk_error *err, vdisk_error_kind kind, int errnum, const char *fmt, va_list ap)
 {
     err->code = -errnum;
     err->kind = kind;
     err->subject = 0;
+    const char *name = leading_name(fmt, ap);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    err->name_off = 0;
+    err->name_len = name_length(err, name);
+}
+
+int
+vdisk_error_names(const vdisk_error *err, const char *name)
+{
+    return err && err->name_off == 0 && vdisk_error_is_about(err, name);
 }
 
 int
@@ -110,6 +166,10 @@ vdisk_error_prefix(vdisk_error *err, const char *fmt, ...)
     char prefix[256];
     va_list ap;
     va_start(ap, fmt);
+    const char *name = leading_name(fmt, ap);
+    char name_copy[256];
+    /* The name is copied before the message moves: it may point into it. */
+    snprintf(name_copy, sizeof(name_copy), "%s", name ? name : "");
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     /* Shift the old message right and put "<prefix>: " in front, keeping
@@ -125,6 +185,24 @@ vdisk_error_prefix(vdisk_error *err, const char *fmt, ...)
     err->message[plen + mlen] = '\0';
     memcpy(err->message, prefix, plen - 2);
     memcpy(err->message + plen - 2, ": ", 2);
+    if (name) {
+        err->name_off = 0;
+        err->name_len = name_length(err, name_copy);
+    } else if (err->name_len) {
+        err->name_off += (unsigned)plen;   /* the old name moved right, or out */
+        if (err->name_off + err->name_len > strlen(err->message))
+            err->name_len = 0;
+    }
+}
+
+void
+vdisk_error_prefix_name(vdisk_error *err, const char *name)
+{
+    if (!err || !name)
+        return;
+    vdisk_error_prefix(err, "%s", name);
+    err->name_off = 0;
+    err->name_len = name_length(err, name);
 }
 
 void
@@ -134,6 +212,7 @@ vdisk_error_clear(vdisk_error *err)
         err->code = 0;
         err->kind = VDISK_ERR_NONE;
         err->subject = 0;
+        err->name_off = err->name_len = 0;
         err->message[0] = '\0';
     }
 }

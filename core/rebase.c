@@ -97,8 +97,10 @@ get_new_backing(vdisk_image *ov, const char *name, vdisk_format fmt, vdisk_image
         return 0;
     }
     int r = vdisk_open_backing(ov, name, fmt, out, err);
-    if (r < 0 && err)
+    if (r < 0 && err) {
         vdisk_error_prefix(err, "Could not open new backing file '%s'", name);
+        vdisk_error_name(err, name);
+    }
     return r;
 }
 

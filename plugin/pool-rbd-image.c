@@ -107,8 +107,11 @@ void
 rbd_pool_scrub_key(vdisk_error *err)
 {
     char *k = err ? strstr(err->message, ":key=") : NULL;
-    if (k)
+    if (k) {
         snprintf(k, sizeof(err->message) - (size_t)(k - err->message), ":key=(hidden)");
+        if ((size_t)(k - err->message) < (size_t)err->name_off + err->name_len + 2)
+            err->name_len = 0;   /* the name held the key: it is no longer whole */
+    }
 }
 
 /* libvdisk's message about the name: the name as shown, and nothing of

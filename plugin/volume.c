@@ -30,7 +30,13 @@ vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_path)
         return;
     char out[VDISK_ERROR_MAX];
     size_t o = 0, flen = strlen(fd_path), rlen = strlen(real_path);
+    /* Where the recorded name starts and ends in the new message. */
+    size_t name_start = 0, name_end = 0, end = (size_t)err->name_off + err->name_len;
     for (const char *p = err->message; *p && o + 1 < sizeof(out); ) {
+        if ((size_t)(p - err->message) == err->name_off)
+            name_start = o;
+        if ((size_t)(p - err->message) == end)
+            name_end = o;
         /* Only whole descriptor paths: "/proc/self/fd/5" must not match in "/proc/self/fd/57". */
         if (strncmp(p, fd_path, flen) == 0 && !(p[flen] >= '0' && p[flen] <= '9')) {
             size_t n = rlen < sizeof(out) - 1 - o ? rlen : sizeof(out) - 1 - o;
@@ -43,6 +49,8 @@ vdisk_error_rename(vdisk_error *err, const char *fd_path, const char *real_path)
     }
     out[o] = '\0';
     memcpy(err->message, out, o + 1);
+    err->name_off = (unsigned)name_start;
+    err->name_len = name_end > name_start ? (unsigned)(name_end - name_start) : 0;
 }
 
 char *

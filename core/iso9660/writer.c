@@ -399,7 +399,7 @@ vdisk_iso_create(const char *path, const vdisk_iso_create_opts *opts, const vdis
         r = iso_layout(&t, err);
     if (r < 0) {
         iso_tree_free(&t);
-        vdisk_error_prefix(err, "%s", path);
+        vdisk_error_prefix_name(err, path);
         return r;
     }
     size_t tl = strlen(path) + 16;

@@ -73,8 +73,11 @@ file_open(vdisk_file *f, const vdisk_location *loc, unsigned flags, vdisk_error 
     bool direct = flags & VDISK_OPEN_DIRECT;
     int oflags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (direct ? O_DIRECT : 0);
     int fd = open(loc->path, oflags);
-    if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "Could not open '%s'", f->path);
+    if (fd < 0) {
+        int r = vdisk_error_set_errno(err, errno, "Could not open '%s'", f->path);
+        vdisk_error_name(err, f->path);
+        return r;
+    }
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         close(fd);

@@ -153,6 +153,80 @@ test_missing_file_is_not_found(void **state)
     assert_int_equal(err.kind, VDISK_ERR_NOT_FOUND);
 }
 
+/* The name a message begins with is recorded from the "%s: " convention,
+ * moves with a prefix, and is dropped when the message no longer holds it. */
+static void
+test_leading_name_is_recorded(void **state)
+{
+    vdisk_error err;
+    vdisk_error_set(&err, EINVAL, "%s: L2 table at 0x%x is not aligned", "disk.qcow2", 0x50000);
+    assert_true(vdisk_error_names(&err, "disk.qcow2"));
+    assert_false(vdisk_error_names(&err, "disk"));          /* a prefix of the name is not it */
+    assert_false(vdisk_error_names(&err, "disk.qcow2x"));
+    assert_true(vdisk_error_is_about(&err, "disk.qcow2"));
+    vdisk_error_set(&err, EINVAL, "cannot read %s", "disk.qcow2");
+    assert_false(vdisk_error_names(&err, "disk.qcow2"));    /* no leading name recorded */
+    assert_false(vdisk_error_is_about(&err, "disk.qcow2"));
+    vdisk_error_set(&err, EINVAL, "%s", "disk.qcow2: a whole message passed through");
+    assert_false(vdisk_error_names(&err, "disk.qcow2"));    /* "%s" alone names nothing */
+}
+
+static void
+test_prefix_moves_or_replaces_the_name(void **state)
+{
+    vdisk_error err;
+    vdisk_error_set(&err, EIO, "%s: short read", "base.qcow2");
+    vdisk_error_prefix(&err, "cannot create snapshot '%s'", "s1");
+    assert_string_equal(err.message, "cannot create snapshot 's1': base.qcow2: short read");
+    assert_false(vdisk_error_names(&err, "base.qcow2"));
+    assert_true(vdisk_error_is_about(&err, "base.qcow2"));  /* still named, further right */
+    vdisk_error_prefix(&err, "%s: cannot open backing file", "top.qcow2");
+    assert_true(vdisk_error_names(&err, "top.qcow2"));
+    vdisk_error_prefix_name(&err, "out.iso");
+    assert_true(vdisk_error_names(&err, "out.iso"));
+    assert_string_equal(err.message + err.name_len + 2,
+                        "top.qcow2: cannot open backing file: cannot create snapshot 's1': "
+                        "base.qcow2: short read");
+    vdisk_error_clear(&err);
+    assert_false(vdisk_error_is_about(&err, "out.iso"));
+}
+
+static void
+test_name_recorded_inside_a_message(void **state)
+{
+    vdisk_error err;
+    vdisk_error_set(&err, ENOENT, "Could not open '%s'", "a.raw");
+    vdisk_error_name(&err, "a.raw");
+    assert_true(vdisk_error_is_about(&err, "a.raw"));
+    assert_false(vdisk_error_names(&err, "a.raw"));
+    vdisk_error_name(&err, "b.raw");                         /* not in the message: nothing */
+    assert_true(vdisk_error_is_about(&err, "a.raw"));
+}
+
+/* A name longer than the message can hold is not recorded as whole. */
+static void
+test_cut_name_is_not_recorded(void **state)
+{
+    char name[VDISK_ERROR_MAX + 16];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    vdisk_error err;
+    vdisk_error_set(&err, EINVAL, "%s: too long", name);
+    assert_false(vdisk_error_names(&err, name));
+    assert_int_equal(err.name_len, 0);
+}
+
+/* A file that cannot be opened: the error is about that file. */
+static void
+test_open_error_is_about_the_file(void **state)
+{
+    const char *path = unit_path(0, "absent.qcow2");
+    vdisk_image *img;
+    vdisk_error err;
+    assert_true(open_path(path, VDISK_FORMAT_UNKNOWN, 0, &img, &err) < 0);
+    assert_true(vdisk_error_is_about(&err, path));
+}
+
 /* A second writer in this process takes the same OFD locks another
  * process would: the image is in use. */
 static void
@@ -324,6 +398,11 @@ main(void)
         cmocka_unit_test(test_set_kind_names_what_the_errno_does_not),
         cmocka_unit_test(test_prefix_and_clear_keep_kind_consistent),
         cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_leading_name_is_recorded),
+        cmocka_unit_test(test_prefix_moves_or_replaces_the_name),
+        cmocka_unit_test(test_name_recorded_inside_a_message),
+        cmocka_unit_test(test_cut_name_is_not_recorded),
+        cmocka_unit_test_setup_teardown(test_open_error_is_about_the_file, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_missing_file_is_not_found, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_locked_image_is_in_use, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_existing_bitmap_exists, unit_setup, unit_teardown),

@@ -80,8 +80,7 @@ vv_report_file(const vdisk_error *err, const char *file)
 {
     char buf[VV_ERROR_TEXT_MAX];
     const char *text = vv_error_text(err, buf);
-    size_t n = strlen(file);
-    if (strncmp(text, file, n) == 0 && text[n] == ':')
+    if (text == err->message && vdisk_error_names(err, file))
         vv_error("%s", text);
     else
         vv_error("%s: %s", file, text);
@@ -90,14 +89,18 @@ vv_report_file(const vdisk_error *err, const char *file)
 void
 vv_report_op(const vdisk_error *err, const char *file)
 {
-    size_t n = strlen(file);
     if (!vv_as_qemu_img())
         vv_report_file(err, file);
-    else if (strncmp(err->message, file, n) == 0 && err->message[n] == ':' &&
-             err->message[n + 1] == ' ')
-        vv_error("%s", err->message + n + 2);
+    else if (vdisk_error_names(err, file))
+        vv_error("%s", vv_error_detail(err, file));   /* qemu-img names no file here */
     else
         vv_report(err);
+}
+
+const char *
+vv_error_detail(const vdisk_error *err, const char *file)
+{
+    return vdisk_error_names(err, file) ? err->message + err->name_len + 2 : err->message;
 }
 
 void

@@ -47,6 +47,11 @@ void vv_report_file(const vdisk_error *err, const char *file);
  * image it opened (amend, resize...). */
 void vv_report_op(const vdisk_error *err, const char *file);
 
+/* The message of an error about FILE without FILE's name in front, for
+ * wordings that name the file themselves (qemu-img's "Could not open
+ * 'FILE': <why>"); the whole message when it does not begin with FILE. */
+const char *vv_error_detail(const vdisk_error *err, const char *file);
+
 /* Restart getopt for a sub-command's argv. */
 void vv_getopt_reset(void);
 /* Report an unknown option ('?') or a missing argument (':') as getopt

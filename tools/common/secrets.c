@@ -376,10 +376,7 @@ check_backing_secret(const vv_secrets *s, const char *id, vdisk_open_opts *oo)
 static void
 report_open_error(const vdisk_error *err, int r, const char *arg, const char *file)
 {
-    size_t n = strlen(file);
-    const char *msg = err->message[0] ? err->message : strerror(-r);
-    if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-        msg += n + 2;
+    const char *msg = err->message[0] ? vv_error_detail(err, file) : strerror(-r);
     vv_error("Could not open '%s': %s", arg, msg);
 }
 

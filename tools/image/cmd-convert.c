@@ -189,7 +189,7 @@ parse_args(int argc, char **argv, convert_args *a)
 static void
 report_failure(const vdisk_error *err, const char *src, const char *dst)
 {
-    if (strstr(err->message, src) || strstr(err->message, dst))
+    if (vdisk_error_is_about(err, src) || vdisk_error_is_about(err, dst))
         vv_report(err);
     else
         vv_error("convert '%s' to '%s': %s", src, dst, err->message);

@@ -101,11 +101,7 @@ check_backing(vv_create_spec *s, const char *file, bool size_given, bool open_it
     int r = vdisk_open(path, &oo, &img, &err);
     if (r < 0) {
         /* qemu-img's two lines: the cause, then "Could not open backing image." */
-        size_t n = strlen(path);
-        const char *msg = err.message;
-        if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-            msg += n + 2;
-        vv_error("%s: %s\nCould not open backing image.", file, msg);
+        vv_error("%s: %s\nCould not open backing image.", file, vv_error_detail(&err, path));
         free(path);
         return r;
     }

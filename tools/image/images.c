@@ -16,11 +16,7 @@ vv_open_image(const char *file, const char *fmt_name, unsigned flags, vdisk_imag
     int r = vdisk_open(file, &oo, out, &err);
     if (r < 0) {
         /* qemu-img's words: "Could not open 'FILE': <why>" */
-        size_t n = strlen(file);
-        const char *msg = err.message;
-        if (strncmp(msg, file, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-            msg += n + 2;
-        vv_error("Could not open '%s': %s", file, msg);
+        vv_error("Could not open '%s': %s", file, vv_error_detail(&err, file));
     }
     return r;
 }

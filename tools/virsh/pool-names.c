@@ -17,8 +17,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The pool's name or UUID, on a line; 0, or -1 with err filled. */
 static int
 print_pool_id(vdisk_store_pool *pool, bool uuid, vdisk_error *err)
@@ -54,7 +52,7 @@ lookup_by(vv_store_ctx *c, const char *word, bool by_uuid)
         vdisk_error_set(&err, ENOENT, "Storage pool not found: no storage pool with matching name '%s'", word);
         r = -1;
     }
-    if (r < 0 && by_uuid && strstr(err.message, "no storage pool with matching name"))
+    if (r < 0 && by_uuid && err.kind == VDISK_ERR_NOT_FOUND)
         /* the store tried the name last; virsh looked for the UUID alone */
         vdisk_error_set(&err, ENOENT, "Storage pool not found: no storage pool with matching uuid '%s'", word);
     if (r < 0) {
@@ -70,12 +68,12 @@ pool_id(const char *uri, int argc, char **argv, bool uuid)
 {
     vv_arg args[] = { VV_REQ("pool") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     vdisk_error err = { 0 };
     r = 1;
-    if (lookup_by(&c, vv_arg_get(args, N(args), "pool")->value, !uuid) == 0) {
+    if (lookup_by(&c, vv_arg_get(args, VV_N(args), "pool")->value, !uuid) == 0) {
         r = print_pool_id(c.pool, uuid, &err) < 0;
         if (r)
             vv_store_report(&err);
@@ -104,10 +102,10 @@ cmd_vol_pool(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_FLAG("uuid") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *vol = vv_arg_get(args, N(args), "vol")->value;
+    const char *vol = vv_arg_get(args, VV_N(args), "vol")->value;
     vdisk_store_lookup_step step;
     vdisk_error err = { 0 };
     /* By key or path; virsh's message has no --pool hint: vol-pool has no --pool. */
@@ -121,7 +119,7 @@ cmd_vol_pool(const char *uri, int argc, char **argv)
     r = c.store->ops->vol_pool(c.vol, &c.pool, &err) < 0;
     if (r) {
         vv_virsh_error("failed to get parent pool");
-    } else if (print_pool_id(c.pool, vv_arg_get(args, N(args), "uuid")->set, &err) < 0) {
+    } else if (print_pool_id(c.pool, vv_arg_get(args, VV_N(args), "uuid")->set, &err) < 0) {
         vv_store_report(&err);
         r = 1;
     }
@@ -174,16 +172,16 @@ cmd_find_storage_pool_sources(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("type"), VV_VAL("srcSpec") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    vv_arg *spec_file = vv_arg_get(args, N(args), "srcSpec");
+    vv_arg *spec_file = vv_arg_get(args, VV_N(args), "srcSpec");
     char *spec = NULL;
     size_t len;
     if (spec_file->set && vv_read_file(spec_file->value, &spec, &len) < 0)
         r = 1;
     else
-        r = find_sources(&c, vv_arg_get(args, N(args), "type")->value, spec);
+        r = find_sources(&c, vv_arg_get(args, VV_N(args), "type")->value, spec);
     free(spec);
     vv_store_end(&c);
     return r;
@@ -218,18 +216,18 @@ cmd_find_storage_pool_sources_as(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("type"), VV_POS("host"), VV_POS("port"), VV_POS("initiator") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    vv_arg *host = vv_arg_get(args, N(args), "host"), *port = vv_arg_get(args, N(args), "port");
-    vv_arg *initiator = vv_arg_get(args, N(args), "initiator");
+    vv_arg *host = vv_arg_get(args, VV_N(args), "host"), *port = vv_arg_get(args, VV_N(args), "port");
+    vv_arg *initiator = vv_arg_get(args, VV_N(args), "initiator");
     char *spec = NULL;
     if (host->set && !(spec = source_spec(host->value, port->set ? port->value : NULL,
                                           initiator->set ? initiator->value : NULL))) {
         vv_virsh_error("out of memory");
         r = 1;
     } else {
-        r = find_sources(&c, vv_arg_get(args, N(args), "type")->value, spec);
+        r = find_sources(&c, vv_arg_get(args, VV_N(args), "type")->value, spec);
     }
     free(spec);
     vv_store_end(&c);

@@ -22,6 +22,14 @@
  * rather than a kind per subject so that libvdisk knows nothing of pools:
  * the kind stays what any caller can decide on (not found), the subject
  * refines it for the layer that knows the words.
+ *
+ * Most messages begin with the name of the file they are about
+ * ("disk.qcow2: L2 table ..."), the convention of every format string
+ * that starts "%s: " (an error's or a context's); a message worded
+ * otherwise ("Could not open 'disk.qcow2'") records its name with
+ * vdisk_error_name.  So a caller that would name the file itself can tell
+ * whether the message already does (vdisk_error_names, vdisk_error_is_about)
+ * without reading the message.
  */
 #ifndef VDISK_ERROR_H
 #define VDISK_ERROR_H
@@ -60,6 +68,9 @@ typedef struct vdisk_error {
     vdisk_error_kind kind;          /* VDISK_ERR_NONE when no error */
     int subject;                    /* what the error is about, in the raising layer's own
                                      * terms; 0 (libvdisk's errors): what the message names */
+    unsigned name_off, name_len;    /* where the message names the file (image, host) it is
+                                     * about; name_len 0 when it names none it recorded
+                                     * (vdisk_error_names, vdisk_error_is_about) */
 } vdisk_error;
 
 /* Record an error.  Returns -errnum so callers can `return vdisk_error_set(...)`.
@@ -91,6 +102,27 @@ const char *vdisk_error_kind_name(vdisk_error_kind kind);
  * subject writes its words into the message first: vdisk_store_error_prefix). */
 void vdisk_error_prefix(vdisk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* As vdisk_error_prefix(err, "%s", name), and record NAME as the name the
+ * message now begins with (for a caller that adds the file's name to an
+ * error raised below it). */
+void vdisk_error_prefix_name(vdisk_error *err, const char *name);
+
+/* Record that the message names NAME, the file it is about, where NAME
+ * first appears in it (for messages not worded "%s: ...").  No-op when
+ * the message does not hold NAME. */
+void vdisk_error_name(vdisk_error *err, const char *name);
+
+/* Whether the message begins with NAME as the name of what it is about
+ * (recorded when the error was raised: a format "%s: ..." whose first
+ * argument was NAME).  A caller that names the file in front of a message
+ * does so only when this is false; one that must not name it (qemu-img's
+ * wording) skips name_len + 2 bytes. */
+int vdisk_error_names(const vdisk_error *err, const char *name);
+
+/* Whether the error is about NAME: its message names NAME as recorded,
+ * at the start or elsewhere. */
+int vdisk_error_is_about(const vdisk_error *err, const char *name);
 
 /* No error: code 0, empty message, VDISK_ERR_NONE. */
 void vdisk_error_clear(vdisk_error *err);
