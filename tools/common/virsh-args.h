@@ -34,6 +34,9 @@ typedef struct vv_arg {
     bool set;                      /* out: given */
 } vv_arg;
 
+/* The number of rows of a table (an array, not a pointer). */
+#define VV_N(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Table rows: a flag, an option with a value, a required positional
  * argument, an optional positional one, a required option. */
 #define VV_FLAG(n) { .name = (n) }

@@ -11,8 +11,6 @@
 
 #include "store-libvirt.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static libvirt_pool *
 to_lv(vdisk_store_pool *pool)
 {
@@ -43,7 +41,7 @@ static const char *
 state_name(int state)
 {
     static const char *const names[] = { "inactive", "building", "running", "degraded", "inaccessible" };
-    return state >= 0 && state < (int)N(names) ? names[state] : "unknown";
+    return state >= 0 && state < (int)(sizeof(names) / sizeof(names[0])) ? names[state] : "unknown";
 }
 
 /* The pool's definition from its XML (target path, vdisk options), or

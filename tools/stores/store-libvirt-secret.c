@@ -7,8 +7,6 @@
 
 #include "store-libvirt.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 typedef struct libvirt_secret {
     vdisk_store_secret base;
     virSecretPtr secret;
@@ -60,7 +58,7 @@ fill_def(virSecretPtr sec, vdisk_secret_def *d)
     d->ephemeral = strstr(xml, "ephemeral='yes'") != NULL;
     d->private_ = strstr(xml, "private='yes'") != NULL;
     free(xml);
-    if (type > 0 && type < (int)N(usages)) {
+    if (type > 0 && type < (int)(sizeof(usages) / sizeof(usages[0]))) {
         const char *id = virSecretGetUsageID(sec);
         d->usage_type = strdup(usages[type]);
         d->usage_id = strdup(id ? id : "");

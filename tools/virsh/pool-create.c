@@ -16,8 +16,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The build flags, or -1 after virsh's refusal of both overwrite flags. */
 static int
 create_flags(vv_arg *args, size_t n)
@@ -39,11 +37,11 @@ cmd_pool_create(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("file"), BUILD_ARGS };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value;
-    int flags = create_flags(args, N(args));
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value;
+    int flags = create_flags(args, VV_N(args));
     char *name = NULL;
     vdisk_store_define_step step = VDISK_STORE_DEFINE_ALONE;
     vdisk_error err = { 0 };
@@ -67,20 +65,20 @@ cmd_pool_create_as(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_POOL_AS_ARGS, BUILD_ARGS };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *type = vv_arg_get(args, N(args), "type")->value;
-    int flags = create_flags(args, N(args));
+    const char *type = vv_arg_get(args, VV_N(args), "type")->value;
+    int flags = create_flags(args, VV_N(args));
     vdisk_pool_def def;
     vdisk_store_define_step step = VDISK_STORE_DEFINE_ALONE;
     vdisk_error err = { 0 };
     char *xml = NULL;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (flags < 0 || vv_pool_def_from_args(args, N(args), &def) < 0) {
+    if (flags < 0 || vv_pool_def_from_args(args, VV_N(args), &def) < 0) {
         /* printed */
-    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+    } else if (vv_arg_get(args, VV_N(args), "print-xml")->set) {
         if (c.store->ops->pool_def_xml(c.store, &def, type, &xml, &err) < 0) {
             vv_store_report(&err);
         } else {

@@ -27,8 +27,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* A failed definition as virsh words it: after its step, "Failed to
  * define pool from FILE" or "Failed to define pool NAME", then the cause. */
 static void
@@ -47,11 +45,11 @@ cmd_pool_define(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("file"), VV_FLAG("validate") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value;
-    bool validate = vv_arg_get(args, N(args), "validate")->set;
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value;
+    bool validate = vv_arg_get(args, VV_N(args), "validate")->set;
     char *name = NULL;
     vdisk_store_define_step step;
     vdisk_error err = { 0 };
@@ -186,7 +184,7 @@ storage_from_args(vv_arg *args, size_t n, const char *type, vdisk_pool_def *def)
     static const char *const netfs_refused[] = { "source-dev", "source-name", "auth-type",
                                                  "auth-username", "secret-uuid", "secret-usage" };
     const char *const *refused = rbd ? rbd_refused : netfs ? netfs_refused : dir_refused;
-    size_t nrefused = rbd ? N(rbd_refused) : netfs ? N(netfs_refused) : N(dir_refused);
+    size_t nrefused = rbd ? VV_N(rbd_refused) : netfs ? VV_N(netfs_refused) : VV_N(dir_refused);
     for (size_t i = 0; i < nrefused; i++) {
         if (given(args, n, refused[i]) && (rbd || netfs)) {
             vv_virsh_error("a pool on %s has no --%s", rbd ? "RBD" : "a shared filesystem",
@@ -256,19 +254,19 @@ cmd_pool_define_as(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_POOL_AS_ARGS };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *type = vv_arg_get(args, N(args), "type")->value;
+    const char *type = vv_arg_get(args, VV_N(args), "type")->value;
     vdisk_pool_def def;
     vdisk_store_define_step step;
     vdisk_error err = { 0 };
     char *xml = NULL;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (vv_pool_def_from_args(args, N(args), &def) < 0) {
+    if (vv_pool_def_from_args(args, VV_N(args), &def) < 0) {
         /* printed */
-    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
+    } else if (vv_arg_get(args, VV_N(args), "print-xml")->set) {
         /* The XML the store would be sent. */
         if (c.store->ops->pool_def_xml(c.store, &def, type, &xml, &err) < 0) {
             vv_store_report(&err);

@@ -21,8 +21,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Characters virsh lets through unquoted in $EDITOR and the file name. */
 #define SAFE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/_.:@"
 
@@ -245,7 +243,7 @@ cmd_pool_edit(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     char *doc = NULL, *tmp = NULL;

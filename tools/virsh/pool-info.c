@@ -19,8 +19,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static void
 print_human(const vdisk_store_pool_row *row, bool bytes)
 {
@@ -109,18 +107,18 @@ cmd_pool_info(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("bytes"), VV_FLAG("json"), VV_FLAG("details") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    bool bytes = vv_arg_get(args, N(args), "bytes")->set, json = vv_arg_get(args, N(args), "json")->set;
-    bool details = vv_arg_get(args, N(args), "details")->set;
+    bool bytes = vv_arg_get(args, VV_N(args), "bytes")->set, json = vv_arg_get(args, VV_N(args), "json")->set;
+    bool details = vv_arg_get(args, VV_N(args), "details")->set;
     /* A store that cannot tell the volumes' usage has no --details. */
     if (details && !c.store->ops->pool_usage) {
         vv_virsh_error("command '%s' doesn't support option --details", argv[0]);
         vv_store_end(&c);
         return VV_PARSE_FAILED;
     }
-    if (vv_store_lookup_pool(&c, vv_arg_get(args, N(args), "pool")->value) < 0) {
+    if (vv_store_lookup_pool(&c, vv_arg_get(args, VV_N(args), "pool")->value) < 0) {
         vv_store_end(&c);
         return 1;
     }
@@ -146,18 +144,18 @@ cmd_pool_dumpxml(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("inactive"), VV_DUMP_XML_ARGS };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     char *xml = NULL;
     vdisk_error err = { 0 };
     /* --inactive: the stored definition, without runtime sizes. */
-    r = c.store->ops->pool_xml(c.pool, vv_arg_get(args, N(args), "inactive")->set, &xml, &err) < 0;
+    r = c.store->ops->pool_xml(c.pool, vv_arg_get(args, VV_N(args), "inactive")->set, &xml, &err) < 0;
     if (r)
         vv_store_report(&err);
     else
-        r = vv_dump_xml(xml, "pool", vv_arg_get(args, N(args), "xpath")->value,
-                        vv_arg_get(args, N(args), "wrap")->set);
+        r = vv_dump_xml(xml, "pool", vv_arg_get(args, VV_N(args), "xpath")->value,
+                        vv_arg_get(args, VV_N(args), "wrap")->set);
     free(xml);
     vv_store_end(&c);
     return r;

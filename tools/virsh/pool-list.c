@@ -14,8 +14,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static void
 print_json(const vdisk_store_pool_row *rows, size_t count)
 {
@@ -135,10 +133,10 @@ cmd_pool_list(const char *uri, int argc, char **argv)
         VV_FLAG("uuid"), VV_FLAG("name"), VV_FLAG("json"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    vdisk_store_pool_filter filter = filter_of(args, N(args));
+    vdisk_store_pool_filter filter = filter_of(args, VV_N(args));
     vdisk_store_pool_row *rows = NULL, *shown = NULL;
     size_t count = 0;
     vdisk_error err = { 0 };
@@ -149,7 +147,7 @@ cmd_pool_list(const char *uri, int argc, char **argv)
         vv_store_report(&err);
         r = 1;
     } else {
-        print_pool_list(shown, readable_rows(rows, count, shown), args, N(args));
+        print_pool_list(shown, readable_rows(rows, count, shown), args, VV_N(args));
     }
     free(shown);
     vdisk_store_pool_rows_free(rows, count);

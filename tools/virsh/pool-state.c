@@ -9,8 +9,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* One life-cycle step of a pool. */
 typedef enum pool_step {
     STEP_BUILD, STEP_START, STEP_DESTROY, STEP_DELETE, STEP_UNDEFINE, STEP_REFRESH, STEP_AUTOSTART,
@@ -90,7 +88,7 @@ int
 cmd_pool_build(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("overwrite"), VV_FLAG("no-overwrite") };
-    return run(uri, argc, argv, args, N(args), STEP_BUILD);
+    return run(uri, argc, argv, args, VV_N(args), STEP_BUILD);
 }
 
 /* pool-start [--build]: make the pool active. */
@@ -98,7 +96,7 @@ int
 cmd_pool_start(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("build"), VV_FLAG("overwrite"), VV_FLAG("no-overwrite") };
-    return run(uri, argc, argv, args, N(args), STEP_START);
+    return run(uri, argc, argv, args, VV_N(args), STEP_START);
 }
 
 /* pool-destroy: make the pool inactive (nothing on disk changes). */
@@ -106,7 +104,7 @@ int
 cmd_pool_destroy(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run(uri, argc, argv, args, N(args), STEP_DESTROY);
+    return run(uri, argc, argv, args, VV_N(args), STEP_DESTROY);
 }
 
 /* pool-delete: remove the inactive pool's (empty) directory. */
@@ -114,7 +112,7 @@ int
 cmd_pool_delete(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run(uri, argc, argv, args, N(args), STEP_DELETE);
+    return run(uri, argc, argv, args, VV_N(args), STEP_DELETE);
 }
 
 /* pool-undefine: forget the inactive pool's definition. */
@@ -122,7 +120,7 @@ int
 cmd_pool_undefine(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run(uri, argc, argv, args, N(args), STEP_UNDEFINE);
+    return run(uri, argc, argv, args, VV_N(args), STEP_UNDEFINE);
 }
 
 /* pool-refresh: probe every volume again. */
@@ -130,7 +128,7 @@ int
 cmd_pool_refresh(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool") };
-    return run(uri, argc, argv, args, N(args), STEP_REFRESH);
+    return run(uri, argc, argv, args, VV_N(args), STEP_REFRESH);
 }
 
 /* pool-autostart [--disable]. */
@@ -138,5 +136,5 @@ int
 cmd_pool_autostart(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("disable") };
-    return run(uri, argc, argv, args, N(args), STEP_AUTOSTART);
+    return run(uri, argc, argv, args, VV_N(args), STEP_AUTOSTART);
 }

@@ -13,18 +13,16 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* secret-define: define (or redefine) a secret from XML. */
 int
 cmd_secret_define(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("file"), VV_FLAG("validate") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value;
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value;
     char *xml;
     size_t len;
     r = 1;
@@ -32,7 +30,7 @@ cmd_secret_define(const char *uri, int argc, char **argv)
         unsigned char uuid[16];
         vdisk_store_define_step step;
         vdisk_error err = { 0 };
-        if (c.store->ops->secret_define(c.store, xml, len, file, vv_arg_get(args, N(args), "validate")->set,
+        if (c.store->ops->secret_define(c.store, xml, len, file, vv_arg_get(args, VV_N(args), "validate")->set,
                                         uuid, &step, &err) < 0) {
             if (step == VDISK_STORE_DEFINE_NAMED)
                 vv_virsh_error("Failed to get UUID of created secret");
@@ -57,10 +55,10 @@ cmd_secret_undefine(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("secret") };
     vv_store_ctx c;
-    int r = vv_store_begin_secret(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_secret(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *name = vv_arg_get(args, N(args), "secret")->value;
+    const char *name = vv_arg_get(args, VV_N(args), "secret")->value;
     vdisk_error err = { 0 };
     r = c.store->ops->secret_undefine(c.secret, &err) < 0;
     if (r) {

@@ -13,8 +13,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Does the secret pass --ephemeral, --no-ephemeral, --private, --no-private? */
 static bool
 selected(const vdisk_secret_def *d, vv_arg *args, size_t n)
@@ -91,7 +89,7 @@ cmd_secret_list(const char *uri, int argc, char **argv)
         VV_FLAG("ephemeral"), VV_FLAG("no-ephemeral"), VV_FLAG("private"), VV_FLAG("no-private"), VV_FLAG("json"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     vdisk_secret_def *v = NULL;
@@ -102,7 +100,7 @@ cmd_secret_list(const char *uri, int argc, char **argv)
         vv_virsh_error("Failed to list secrets");
         vv_store_report(&err);
     } else {
-        print_list(v, n, args, N(args));
+        print_list(v, n, args, VV_N(args));
     }
     vdisk_secret_defs_free(v, n);
     vv_store_end(&c);

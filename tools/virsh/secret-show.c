@@ -16,8 +16,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* value in base64 (RFC 4648, padded, on no line of its own), on stdout;
@@ -47,7 +45,7 @@ cmd_secret_get_value(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("secret"), VV_FLAG("plain") };
     vv_store_ctx c;
-    int r = vv_store_begin_secret(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_secret(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     unsigned char *value = NULL;
@@ -56,7 +54,7 @@ cmd_secret_get_value(const char *uri, int argc, char **argv)
     r = c.store->ops->secret_get_value(c.secret, &value, &len, &err) < 0;
     if (r) {
         vv_store_report(&err);      /* virsh prints libvirt's error alone */
-    } else if (vv_arg_get(args, N(args), "plain")->set) {
+    } else if (vv_arg_get(args, VV_N(args), "plain")->set) {
         if (fwrite(value, 1, len, stdout) != len) {
             vv_virsh_error("failed to write secret");
             r = 1;
@@ -78,7 +76,7 @@ cmd_secret_dumpxml(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("secret"), VV_DUMP_XML_ARGS };
     vv_store_ctx c;
-    int r = vv_store_begin_secret(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_secret(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     char *xml = NULL;
@@ -87,8 +85,8 @@ cmd_secret_dumpxml(const char *uri, int argc, char **argv)
     if (r)
         vv_store_report(&err);
     else
-        r = vv_dump_xml(xml, "secret", vv_arg_get(args, N(args), "xpath")->value,
-                        vv_arg_get(args, N(args), "wrap")->set);
+        r = vv_dump_xml(xml, "secret", vv_arg_get(args, VV_N(args), "xpath")->value,
+                        vv_arg_get(args, VV_N(args), "wrap")->set);
     free(xml);
     vv_store_end(&c);
     return r;

@@ -14,8 +14,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static int
 b64_value(char c)
 {
@@ -97,14 +95,14 @@ cmd_secret_set_value(const char *uri, int argc, char **argv)
         VV_VAL("file"), VV_FLAG("plain"), VV_FLAG("interactive"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     char *data = NULL;
     size_t vlen, len = 0;
     r = 1;
-    if (secret_value_read(args, N(args), &data, &vlen, &len) == 0 &&
-        vv_store_lookup_secret(&c, vv_arg_get(args, N(args), "secret")->value) == 0) {
+    if (secret_value_read(args, VV_N(args), &data, &vlen, &len) == 0 &&
+        vv_store_lookup_secret(&c, vv_arg_get(args, VV_N(args), "secret")->value) == 0) {
         vdisk_error err = { 0 };
         if (c.store->ops->secret_set_value(c.secret, data, vlen, &err) < 0) {
             vv_virsh_error("Failed to set secret value");

@@ -19,8 +19,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Copy src (in src_pool) into a new volume def of pool; prints errors. */
 static int
 copy_volume(vdisk_pool *pool, const vdisk_vol_def *def, vdisk_pool *src_pool, const char *src,
@@ -148,20 +146,20 @@ cmd_vol_clone(const char *uri, int argc, char **argv)
         VV_VAL("pool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("print-xml"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    bool print_xml = vv_arg_get(args, N(args), "print-xml")->set;
-    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
-                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0);
+    bool print_xml = vv_arg_get(args, VV_N(args), "print-xml")->set;
+    unsigned flags = (vv_arg_get(args, VV_N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, VV_N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0);
     /* A store that makes clones from no XML has no --print-xml. */
     if (print_xml && !c.store->ops->vol_clone_xml) {
         vv_virsh_error("command '%s' doesn't support option --print-xml", argv[0]);
         r = VV_PARSE_FAILED;
-    } else if (vv_store_lookup_vol(&c, args, N(args)) < 0) {
+    } else if (vv_store_lookup_vol(&c, args, VV_N(args)) < 0) {
         r = 1;
     } else {
-        r = clone_exec(&c, vv_arg_get(args, N(args), "newname")->value, flags, print_xml);
+        r = clone_exec(&c, vv_arg_get(args, VV_N(args), "newname")->value, flags, print_xml);
     }
     vv_store_end(&c);
     return r;
@@ -177,7 +175,7 @@ cmd_vol_convert(const char *uri, int argc, char **argv)
         VV_VAL_REQ("format"), VV_VAL("pool"), VV_VAL("allocation"), VV_FLAG("prealloc-metadata"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_vol(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     vdisk_pool *pool;
@@ -188,10 +186,10 @@ cmd_vol_convert(const char *uri, int argc, char **argv)
     if (vv_store_vol_file(&c, &pool, &name) < 0)
         goto out;
     if (c.store->ops->vol_file_hold && c.store->ops->vol_file_hold(c.vol, &held, &err) < 0) {
-        vv_virsh_error("Failed to convert vol from %s", vv_arg_get(args, N(args), "vol")->value);
+        vv_virsh_error("Failed to convert vol from %s", vv_arg_get(args, VV_N(args), "vol")->value);
         vv_store_report(&err);
     } else {
-        r = copy_exec(pool, name, args, N(args), true);
+        r = copy_exec(pool, name, args, VV_N(args), true);
         vdisk_close(held, NULL);
     }
     /* Even after a failure, so that a partial change shows as it is. */

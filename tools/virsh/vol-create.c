@@ -21,8 +21,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* A failed create from a file as virsh words it, after its step. */
 static void
 report_create(vdisk_store_define_step step, const char *file, const char *name, const vdisk_error *err)
@@ -44,12 +42,12 @@ cmd_vol_create(const char *uri, int argc, char **argv)
         VV_FLAG("prealloc-metadata"), VV_FLAG("validate"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value;
-    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
-                     (vv_arg_get(args, N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value;
+    unsigned flags = (vv_arg_get(args, VV_N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, VV_N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
     char *name = NULL;
     vdisk_store_define_step step;
     vdisk_error err = { 0 };
@@ -76,15 +74,15 @@ cmd_vol_create_from(const char *uri, int argc, char **argv)
         VV_VAL("inputpool"), VV_FLAG("prealloc-metadata"), VV_FLAG("reflink"), VV_FLAG("validate"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value, *vol = vv_arg_get(args, N(args), "vol")->value;
-    vv_arg *in = vv_arg_get(args, N(args), "inputpool");
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value, *vol = vv_arg_get(args, VV_N(args), "vol")->value;
+    vv_arg *in = vv_arg_get(args, VV_N(args), "inputpool");
     const char *inpool = in->set ? in->value : NULL;
-    unsigned flags = (vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
-                     (vv_arg_get(args, N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0) |
-                     (vv_arg_get(args, N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
+    unsigned flags = (vv_arg_get(args, VV_N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0) |
+                     (vv_arg_get(args, VV_N(args), "reflink")->set ? VDISK_STORE_CREATE_REFLINK : 0) |
+                     (vv_arg_get(args, VV_N(args), "validate")->set ? VDISK_STORE_CREATE_VALIDATE : 0);
     char *name = NULL;
     vdisk_store_lookup_step lstep;
     vdisk_store_define_step step;
@@ -189,18 +187,18 @@ cmd_vol_create_as(const char *uri, int argc, char **argv)
         VV_FLAG("prealloc-metadata"), VV_FLAG("print-xml"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     vdisk_vol_def def;
     memset(&def, 0, sizeof(def));
     r = 1;
-    if (def_from_args(&c, args, N(args), &def) < 0) {
+    if (def_from_args(&c, args, VV_N(args), &def) < 0) {
         /* printed */
-    } else if (vv_arg_get(args, N(args), "print-xml")->set) {
-        r = print_vol_as_xml(args, N(args), &def) == 0 ? 0 : 1;
+    } else if (vv_arg_get(args, VV_N(args), "print-xml")->set) {
+        r = print_vol_as_xml(args, VV_N(args), &def) == 0 ? 0 : 1;
     } else {
-        unsigned flags = vv_arg_get(args, N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0;
+        unsigned flags = vv_arg_get(args, VV_N(args), "prealloc-metadata")->set ? VDISK_STORE_CREATE_PREALLOC_METADATA : 0;
         vdisk_store_define_step step;
         vdisk_error err = { 0 };
         vv_lazy_progress prog = VV_LAZY_PROGRESS_INIT;

@@ -10,19 +10,17 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* vol-delete: remove a volume. */
 int
 cmd_vol_delete(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_FLAG("delete-snapshots") };
     vv_store_ctx c;
-    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_vol(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *vol = vv_arg_get(args, N(args), "vol")->value;
-    unsigned flags = vv_arg_get(args, N(args), "delete-snapshots")->set ? VDISK_STORE_DELETE_WITH_SNAPSHOTS : 0;
+    const char *vol = vv_arg_get(args, VV_N(args), "vol")->value;
+    unsigned flags = vv_arg_get(args, VV_N(args), "delete-snapshots")->set ? VDISK_STORE_DELETE_WITH_SNAPSHOTS : 0;
     vdisk_error err = { 0 };
     r = c.store->ops->vol_delete(c.vol, flags, &err) < 0;
     if (r) {
@@ -41,11 +39,11 @@ cmd_vol_wipe(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_VAL("algorithm") };
     vv_store_ctx c;
-    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_vol(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *vol = vv_arg_get(args, N(args), "vol")->value;
-    vv_arg *alg = vv_arg_get(args, N(args), "algorithm");
+    const char *vol = vv_arg_get(args, VV_N(args), "vol")->value;
+    vv_arg *alg = vv_arg_get(args, VV_N(args), "algorithm");
     const char *algorithm = alg->set ? alg->value : "zero";
     r = 1;
     /* virsh refuses a name libvirt does not know; a store refuses those it cannot do. */

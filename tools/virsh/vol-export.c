@@ -31,7 +31,6 @@
 #include "store-open.h"
 #include "virsh-args.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define PASSWORD_FD 3
 #define MAX_ARGV 24
 
@@ -346,7 +345,7 @@ cmd_vol_export(const char *uri, int argc, char **argv)
                       VV_VAL("address"), VV_FLAG("readonly"), VV_FLAG("foreground"),
                       VV_VAL("pidfile") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     export_req q;
@@ -354,15 +353,15 @@ cmd_vol_export(const char *uri, int argc, char **argv)
     vdisk_pool *pool;
     const char *name;
     r = 1;
-    if (read_request(args, N(args), &q, &socket, &pidfile) == 0 &&
-        vv_store_lookup_vol(&c, args, N(args)) == 0 && vv_store_vol_file(&c, &pool, &name) == 0) {
+    if (read_request(args, VV_N(args), &q, &socket, &pidfile) == 0 &&
+        vv_store_lookup_vol(&c, args, VV_N(args)) == 0 && vv_store_vol_file(&c, &pool, &name) == 0) {
         vdisk_vol_access a;
         vdisk_error err = { 0 };
         if (vdisk_vol_access_get(pool, name, &a, &err) < 0) {
-            vv_virsh_error("Failed to export vol %s", vv_arg_get(args, N(args), "vol")->value);
+            vv_virsh_error("Failed to export vol %s", vv_arg_get(args, VV_N(args), "vol")->value);
             vv_store_report(&err);
         } else {
-            r = run_export(vv_arg_get(args, N(args), "vol")->value, &q, &a);
+            r = run_export(vv_arg_get(args, VV_N(args), "vol")->value, &q, &a);
         }
         vdisk_vol_access_clear(&a);
     }

@@ -19,8 +19,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 typedef enum vol_show { SHOW_INFO, SHOW_XML, SHOW_PATH, SHOW_KEY, SHOW_NAME } vol_show;
 
 static void
@@ -135,7 +133,7 @@ int
 cmd_vol_info(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VOL_ARGS, VV_FLAG("bytes"), VV_FLAG("physical"), VV_FLAG("json") };
-    return run(uri, argc, argv, args, N(args), SHOW_INFO);
+    return run(uri, argc, argv, args, VV_N(args), SHOW_INFO);
 }
 
 /* vol-dumpxml: the volume's XML. */
@@ -143,7 +141,7 @@ int
 cmd_vol_dumpxml(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VOL_ARGS, VV_DUMP_XML_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_XML);
+    return run(uri, argc, argv, args, VV_N(args), SHOW_XML);
 }
 
 /* vol-path: the volume's path. */
@@ -151,7 +149,7 @@ int
 cmd_vol_path(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VOL_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_PATH);
+    return run(uri, argc, argv, args, VV_N(args), SHOW_PATH);
 }
 
 /* vol-key: the volume's key (its path, in the registry as in libvirt's dir pools). */
@@ -159,7 +157,7 @@ int
 cmd_vol_key(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VOL_ARGS };
-    return run(uri, argc, argv, args, N(args), SHOW_KEY);
+    return run(uri, argc, argv, args, VV_N(args), SHOW_KEY);
 }
 
 /* vol-name: the name of the volume with this key or path. */
@@ -167,5 +165,5 @@ int
 cmd_vol_name(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol") };
-    return run(uri, argc, argv, args, N(args), SHOW_NAME);
+    return run(uri, argc, argv, args, VV_N(args), SHOW_NAME);
 }

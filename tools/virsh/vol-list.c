@@ -11,8 +11,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static void
 print_json(const vdisk_store_vol_row *const *v, size_t n)
 {
@@ -69,10 +67,10 @@ cmd_vol_list(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("pool"), VV_FLAG("details"), VV_FLAG("json") };
     vv_store_ctx c;
-    int r = vv_store_begin_pool(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_pool(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    bool details = vv_arg_get(args, N(args), "details")->set, json = vv_arg_get(args, N(args), "json")->set;
+    bool details = vv_arg_get(args, VV_N(args), "details")->set, json = vv_arg_get(args, VV_N(args), "json")->set;
     unsigned what = (details || json ? VDISK_STORE_VOLS_DETAILS : 0) | (json ? VDISK_STORE_VOLS_PHYSICAL : 0);
     vdisk_store_vol_row *rows = NULL;
     const vdisk_store_vol_row **shown = NULL;

@@ -18,8 +18,6 @@
 #include "store-open.h"
 #include "virsh-args.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Map the volume into n cells over its capacity (errors printed). */
 static int
 fill(vdisk_pool *pool, const char *name, uint64_t capacity, size_t n, vv_map_cells *m)
@@ -74,7 +72,7 @@ cmd_vol_map(const char *uri, int argc, char **argv)
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_VAL("width"), VV_VAL("picture"),
                       VV_FLAG("json") };
     vv_store_ctx c;
-    int r = vv_store_begin(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
     unsigned long width = 0;
@@ -83,7 +81,7 @@ cmd_vol_map(const char *uri, int argc, char **argv)
     r = 1;
     if (args[2].set && (vv_parse_ulong(args[2].value, 4096, &width) < 0 || width == 0))
         vv_virsh_error("--width takes a number of characters from 1 to 4096");
-    else if (vv_store_lookup_vol(&c, args, N(args)) == 0 && vv_store_vol_file(&c, &pool, &name) == 0)
+    else if (vv_store_lookup_vol(&c, args, VV_N(args)) == 0 && vv_store_vol_file(&c, &pool, &name) == 0)
         r = map_volume(pool, name, width, args[3].set ? args[3].value : NULL, args[4].set);
     vv_store_end(&c);
     return r;

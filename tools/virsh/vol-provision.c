@@ -20,8 +20,6 @@
 #include "store-open.h"
 #include "virsh-args.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 typedef int (*vol_provision_fn)(vdisk_pool *pool, const char *name, unsigned flags,
                                 vdisk_progress_fn progress, void *opaque,
                                 vdisk_provision_result *res, vdisk_error *err);
@@ -47,7 +45,7 @@ flags_of(const vv_arg *args, size_t n)
     };
     unsigned flags = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < N(map); k++)
+        for (size_t k = 0; k < VV_N(map); k++)
             if (args[i].set && strcmp(args[i].name, map[k].name) == 0)
                 flags |= map[k].flag;
     return flags;
@@ -91,7 +89,7 @@ int
 cmd_vol_inflate(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_FLAG("eager"), VV_FLAG("dry-run") };
-    return run(uri, argc, argv, VV_PROVISION_INFLATE, args, N(args));
+    return run(uri, argc, argv, VV_PROVISION_INFLATE, args, VV_N(args));
 }
 
 /* vol-eagerzero: lazy-zeroed -> eager-zeroed thick. */
@@ -99,7 +97,7 @@ int
 cmd_vol_eagerzero(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_FLAG("dry-run") };
-    return run(uri, argc, argv, VV_PROVISION_EAGERZERO, args, N(args));
+    return run(uri, argc, argv, VV_PROVISION_EAGERZERO, args, VV_N(args));
 }
 
 /* vol-sparsify: thick -> thin. */
@@ -108,5 +106,5 @@ cmd_vol_sparsify(const char *uri, int argc, char **argv)
 {
     vv_arg args[] = { VV_REQ("vol"), VV_VAL("pool"), VV_FLAG("zero-detect"), VV_FLAG("truncate"),
                       VV_FLAG("dry-run") };
-    return run(uri, argc, argv, VV_PROVISION_SPARSIFY, args, N(args));
+    return run(uri, argc, argv, VV_PROVISION_SPARSIFY, args, VV_N(args));
 }

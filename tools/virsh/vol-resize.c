@@ -9,8 +9,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Resize as the flags say; prints virsh's lines. */
 static int
 resize(vv_store_ctx *c, const char *size, unsigned flags)
@@ -41,13 +39,13 @@ cmd_vol_resize(const char *uri, int argc, char **argv)
         VV_VAL("pool"), VV_FLAG("allocate"), VV_FLAG("delta"), VV_FLAG("shrink"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_vol(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *size = vv_arg_get(args, N(args), "capacity")->value;
-    bool shrink = vv_arg_get(args, N(args), "shrink")->set;
-    unsigned flags = (vv_arg_get(args, N(args), "allocate")->set ? VDISK_STORE_RESIZE_ALLOCATE : 0) |
-                     (vv_arg_get(args, N(args), "delta")->set ? VDISK_STORE_RESIZE_DELTA : 0) |
+    const char *size = vv_arg_get(args, VV_N(args), "capacity")->value;
+    bool shrink = vv_arg_get(args, VV_N(args), "shrink")->set;
+    unsigned flags = (vv_arg_get(args, VV_N(args), "allocate")->set ? VDISK_STORE_RESIZE_ALLOCATE : 0) |
+                     (vv_arg_get(args, VV_N(args), "delta")->set ? VDISK_STORE_RESIZE_DELTA : 0) |
                      (shrink ? VDISK_STORE_RESIZE_SHRINK : 0);
     /* As virsh: "-SIZE" means --delta, and needs --shrink. */
     if (size[0] == '-' && !shrink) {

@@ -16,8 +16,6 @@
 #include "virsh-args.h"
 #include "store-open.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 typedef struct xfer {
     uint64_t offset, length;
     bool sparse;
@@ -98,18 +96,18 @@ transfer(const char *uri, int argc, char **argv, bool upload)
         VV_VAL("pool"), VV_VAL("offset"), VV_VAL("length"), VV_FLAG("sparse"),
     };
     vv_store_ctx c;
-    int r = vv_store_begin_vol(uri, argc, argv, args, N(args), &c);
+    int r = vv_store_begin_vol(uri, argc, argv, args, VV_N(args), &c);
     if (r != VV_GO)
         return r;
-    const char *file = vv_arg_get(args, N(args), "file")->value;
+    const char *file = vv_arg_get(args, VV_N(args), "file")->value;
     xfer x;
     bool created = false;
     int fd = -1;
     r = 1;
     /* The local file is opened only once the volume is found and the
      * numbers read: a typo must not truncate an existing file. */
-    if (parse_xfer(args, N(args), &x) == 0 && (fd = open_local(file, upload, &created)) >= 0)
-        r = move_bytes(&c, fd, &x, upload, vv_arg_get(args, N(args), "vol")->value);
+    if (parse_xfer(args, VV_N(args), &x) == 0 && (fd = open_local(file, upload, &created)) >= 0)
+        r = move_bytes(&c, fd, &x, upload, vv_arg_get(args, VV_N(args), "vol")->value);
     if (fd >= 0 && close(fd) < 0 && r == 0) {
         vv_virsh_error("cannot close file %s", file);
         r = 1;
