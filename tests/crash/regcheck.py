@@ -214,7 +214,7 @@ class RegistryWorkload:
         """judge(state) -> reasons the operation's own promises fail."""
         cands = fsmodel.candidates(self.points, self.labels, SEED, EXHAUSTIVE_MAX, RANDOM_STATES)
         stats = {"calls": self.events, "crash points": len(self.points), "states": len(cands),
-                 "distinct": 0, "checked": 0, "before": 0, "after": 0, "between": 0, "temp left": 0, "bad": 0}
+                 "distinct": 0, "checked": 0, "before": 0, "after": 0, "between": 0, "temp left": 0, "corrupt": 0}
         failures = []
         distinct = fsmodel.states(self.tree, self.points, cands, SEED)
         stats["distinct"] = len(distinct)
@@ -231,10 +231,10 @@ class RegistryWorkload:
             why += self.check_registry(state)
             why += judge(state)
             if why:
-                stats["bad"] += 1
+                stats["corrupt"] += 1
                 failures.append(f"{label}:\n  " + "\n  ".join(why))
         line = f"crash states: registry: {name}: " + ", ".join(f"{v} {k}" for k, v in stats.items())
         REPORT.append(line)
         print("\n" + line)
-        assert not failures, f"{len(failures)} bad states of {stats['checked']}:\n" + \
+        assert not failures, f"{len(failures)} corrupt states of {stats['checked']}:\n" + \
             "\n".join(failures[:5])

@@ -189,12 +189,14 @@ def volume_whole_or_absent(w, state, name):
     return why + ([f"temporary files left after a refresh: {left}"] if left else [])
 
 
-def test_vol_create(w):
-    active_pool(w, ["v1"])
+@pytest.mark.parametrize("first", [True, False], ids=["first volume", "second volume"])
+def test_vol_create(w, first):
+    """The first volume of a pool creates its records file."""
+    active_pool(w, [] if first else ["v1"])
     w.record(["vol-create-as", "p1", "v2", "4M", "--format", "qcow2"])
-    w.check_states("vol-create-as (qcow2, the volume record)",
+    w.check_states(f"vol-create-as (qcow2, the {'first' if first else 'second'} volume's record)",
                    lambda s: volume_whole_or_absent(w, s, "v2") +
-                   volume_whole_or_absent(w, s, "v1"))
+                   ([] if first else volume_whole_or_absent(w, s, "v1")))
 
 
 def test_vol_delete(w):
