@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <vdisk/registry.h>
 
 #include "dir-sync.h"
+#include "registry-tmp.h"
 
 #define REGISTRY_MAX_FILE (1u << 20)
 
@@ -322,28 +322,26 @@ vdisk_registry_write(vdisk_registry *reg, vdisk_registry_area area, const char *
                      const void *data, size_t len, mode_t mode, vdisk_error *err)
 {
     int afd = reg->areafd[area];
-    unsigned char rnd[6];
-    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-        memset(rnd, 0, sizeof(rnd));
+    vdisk_registry_tmp_reap(afd);      /* left by a crash inside an earlier write */
     char tmp[64];
-    snprintf(tmp, sizeof(tmp), ".tmp-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-    int fd = openat(afd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    int fd = vdisk_registry_tmp_create(afd, mode, tmp, sizeof(tmp));
     if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "registry %s/%s: cannot create a temporary file",
+        return vdisk_error_set_errno(err, -fd, "registry %s/%s: cannot create a temporary file",
                                      reg->dir, area_names[area]);
     int r = write_all(fd, data, len);
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
+    /* Held (open) until renamed: nobody reaps it meanwhile. */
     if (r == 0 && renameat(afd, tmp, afd, file) < 0)
         r = -errno;
-    if (r < 0) {
+    if (r < 0)
         unlinkat(afd, tmp, 0);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r < 0)
         return vdisk_error_set_errno(err, -r, "registry %s/%s/%s: cannot write", reg->dir, area_names[area], file);
-    }
     if (fsync(afd) < 0)
         return vdisk_error_set_errno(err, errno, "registry %s/%s: fsync", reg->dir, area_names[area]);
     return 0;

@@ -21,7 +21,9 @@ and:
     value: exit 0, no crash;
   - the operation's own judge: what it made is whole or absent, and done
     again it succeeds (no orphan blocks it), with temporary files reaped as
-    the pool code promises.
+    promised: the pool directory's by a refresh (vol-list), the registry's
+    by the next write to the same subdirectory (every judge of a registry
+    operation writes there again).
 
 The volume records (.vdisk-volumes) name volumes by device and inode: a
 rebuilt state has new inodes, so their lines are rewritten to the rebuilt
@@ -230,6 +232,9 @@ class RegistryWorkload:
             stats["temp left"] += bool(self.leftovers())
             why += self.check_registry(state)
             why += judge(state)
+            left = [f for f in self.leftovers() if f.startswith("registry/")]
+            if left:
+                why.append(f"temporary files the next registry write left: {left}")
             if why:
                 stats["corrupt"] += 1
                 failures.append(f"{label}:\n  " + "\n  ".join(why))

@@ -79,7 +79,7 @@ def test_pool_build_start(w):
     def judge(state):
         info = w.virsh("pool-info", "p1", check=False).stdout
         if "running" in info:
-            return redo(w, "vol-list", "p1")
+            return redo(w, "vol-list", "p1") + redo(w, "pool-autostart", "p1")
         return redo(w, "pool-build", "p1") + redo(w, "pool-start", "p1")
     w.record(["pool-build", "p1"], ["pool-start", "p1"])
     w.check_states("pool-build, pool-start", judge)

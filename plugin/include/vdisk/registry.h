@@ -13,7 +13,9 @@
  *
  * Every file is replaced atomically (temporary file, fsync, rename, fsync of
  * the directory): a crash leaves the old or the new content, never a torn
- * file.  All access goes through directory file descriptors with
+ * file; a temporary file a crash leaves (.tmp-*, never listed) is removed
+ * by the next write to its subdirectory.  Directories the registry creates
+ * are synced into their parents.  All access goes through directory file descriptors with
  * O_NOFOLLOW, so a symlink planted in the registry redirects nothing.
  */
 #ifndef VDISK_REGISTRY_H
