@@ -161,11 +161,30 @@ class RegistryWorkload:
             if line.startswith("#") or len(parts) < 5:
                 out.append(line)
                 continue
-            dev, ino = int(parts[1]), int(parts[2])
-            model = next((m for (d, i, _), m in self.real.items() if (d, i) == (dev, ino)), None)
-            ids = new_ids.get(model, (0, 0, 0))
+            ids = new_ids.get(self.model_inode(parts[1], parts[2]), (0, 0, 0))
             out.append(" ".join([parts[0], *map(str, ids), parts[4]]))
         return "".join(out)
+
+    def model_inode(self, dev, ino):
+        """The model's inode of a recorded "DEV INODE", or None."""
+        try:
+            dev, ino = int(dev), int(ino)
+        except ValueError:
+            return None
+        return next((m for (d, i, _), m in self.real.items() if (d, i) == (dev, ino)), None)
+
+    def recorded(self, state, pooldir, name):
+        """Does the state's volume records file record the state's file
+        pooldir/name (by its inode, as volume-record.c does)?"""
+        records, vol = state.get(f"{pooldir}/{RECORDS}"), state.get(f"{pooldir}/{name}")
+        if not records or not vol:
+            return False
+        for line in records[2].decode(errors="replace").splitlines():
+            parts = line.split(" ", 4)
+            if not line.startswith("#") and len(parts) == 5 and parts[4].split("\t")[0] == name \
+                    and self.model_inode(parts[1], parts[2]) == vol[3]:
+                return True
+        return False
 
     def check_files(self, state, last):
         why = []

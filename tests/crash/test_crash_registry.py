@@ -169,11 +169,14 @@ def active_pool(w, volumes=()):
 
 
 def volume_whole_or_absent(w, state, name):
-    """A volume is listed with its recorded format and a clean image, or
-    absent and creatable again; no temporary file survives a refresh."""
+    """A volume is recorded (volume-record.c: its format as created, by
+    inode) and listed with a clean image, or absent and creatable again; no
+    temporary file survives a refresh."""
     why = []
     listed = name in w.virsh("vol-list", "p1", check=False).stdout
     if f"pool1/{name}" in state:
+        if not w.recorded(state, "pool1", name):
+            why.append(f"{name}: its file is there without its record (its format would be probed)")
         if not listed:
             why.append(f"{name}: its file is there but vol-list does not show it")
         xml = w.virsh("vol-dumpxml", name, "--pool", "p1", check=False).stdout
