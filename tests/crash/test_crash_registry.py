@@ -1,6 +1,6 @@
 """Power-loss crash states of the embedded registry's writes: pool
 definitions and their state (pool-define, pool-build and pool-start,
-pool-autostart, pool-undefine), secrets (secret-define, secret-set-value,
+pool-autostart, pool-undefine, pool-create-as), secrets (secret-define, secret-set-value,
 secret-undefine) and the volume records of the pool code (vol-create-as,
 vol-delete).
 
@@ -107,6 +107,26 @@ def test_pool_undefine(w):
         return why
     w.record(["pool-undefine", "p1"])
     w.check_states("pool-undefine (autostart on)", judge)
+
+
+def test_pool_create_transient(w):
+    """pool-create-as makes a transient pool: a power loss must not leave
+    a persistent definition nobody asked for."""
+    (w.root / "pool1").mkdir()
+
+    def judge(state):
+        why = []
+        if defined(state):
+            info = w.virsh("pool-info", "p1", check=False).stdout
+            if "Persistent:     no" not in info:
+                why.append(f"an interrupted pool-create-as left a persistent pool:\n{info}")
+            if "running" in info:
+                why += redo(w, "pool-destroy", "p1")
+            else:
+                why += redo(w, "pool-undefine", "p1")
+        return why + redo(w, "pool-create-as", "p1", "dir", "--target", w.root / "pool1")
+    w.record(["pool-create-as", "p1", "dir", "--target", w.root / "pool1"])
+    w.check_states("pool-create-as (a transient pool)", judge)
 
 
 def secret_xml(w, desc):
