@@ -200,7 +200,7 @@ class Tree:
         for item in self.items:
             item[2].discard(ino)
         for item in [i for i in self.items if not i[2]]:
-            apply_entries(self.inodes, item[1], durable=True)
+            apply_entries(self.inodes, item[1])
         self.items = [i for i in self.items if i[2]]
 
     # -- views ------------------------------------------------------------------
@@ -219,7 +219,8 @@ class Tree:
                                  self.inodes[ino].data))
 
 
-def apply_entries(inodes, ops, durable, table=None):
+def apply_entries(inodes, ops, table=None):
+    """Entry changes on the durable entries (of inodes, or of table)."""
     for d, name, ino, put in ops:
         entries = table[d] if table is not None else inodes[d].dentries
         if put:
@@ -245,7 +246,7 @@ def materialize(root_ino, point, take_items, data_hows, rng):
     durable, items, pending = point
     table = {ino: e.copy() for ino, (e, _, _) in durable.items() if e is not None}
     for k in take_items:
-        apply_entries(None, items[k][1], True, table)
+        apply_entries(None, items[k][1], table)
     contents = {}
     for ino, (_, data, mode) in durable.items():
         for i, op in enumerate(pending.get(ino, ())):

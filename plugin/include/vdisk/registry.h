@@ -8,6 +8,8 @@
  *   lock                  flock(2) target serialising registry updates
  *   pools/NAME.xml        pool definition (pool-dumpxml shape)
  *   pools/NAME.state      "active=yes|no\nautostart=yes|no\n"
+ *   pools/NAME.transient  marker of a pool made by pool-create (written
+ *                         before the definition; ignored without one)
  *   secrets/UUID.xml      secret definition (mode 0600, directory 0700)
  *   secrets/UUID.value    secret value (mode 0600)
  *
