@@ -1,6 +1,7 @@
 """Power-loss crash states of the embedded registry's writes: pool
 definitions and their state (pool-define, pool-build and pool-start,
-pool-autostart, pool-undefine, pool-create-as), secrets (secret-define, secret-set-value,
+pool-autostart, pool-undefine, pool-create-as and pool-destroy of a
+transient pool), secrets (secret-define, secret-set-value,
 secret-undefine) and the volume records of the pool code (vol-create-as,
 vol-delete).
 
@@ -127,6 +128,25 @@ def test_pool_create_transient(w):
         return why + redo(w, "pool-create-as", "p1", "dir", "--target", w.root / "pool1")
     w.record(["pool-create-as", "p1", "dir", "--target", w.root / "pool1"])
     w.check_states("pool-create-as (a transient pool)", judge)
+
+
+def test_pool_destroy_transient(w):
+    """pool-destroy forgets a transient pool: what a power loss leaves of
+    it can be destroyed (or started and destroyed) and created again."""
+    (w.root / "pool1").mkdir()
+    w.virsh("pool-create-as", "p1", "dir", "--target", w.root / "pool1")
+
+    def judge(state):
+        why = []
+        if defined(state):
+            if "running" not in w.virsh("pool-info", "p1", check=False).stdout:
+                why += redo(w, "pool-start", "p1")
+            why += redo(w, "pool-destroy", "p1")
+            if "p1" in w.virsh("pool-list", "--all", check=False).stdout:
+                why.append("the transient pool is still defined after pool-destroy")
+        return why + redo(w, "pool-create-as", "p1", "dir", "--target", w.root / "pool1")
+    w.record(["pool-destroy", "p1"])
+    w.check_states("pool-destroy (a transient pool)", judge)
 
 
 def secret_xml(w, desc):
