@@ -10,31 +10,25 @@
 
 #include <vdisk/store-error.h>
 
+#include "dir-sync.h"
 #include "pool-backend.h"
 #include "pool-internal.h"
 
 /* libvirt's default mode of a pool directory it builds. */
 #define POOL_DEFAULT_MODE 0711
 
-/* mkdir -p of the parents of path (0755), then path itself with mode. */
+/* mkdir -p of the parents of path (0755), then path itself with mode, each
+ * new directory's parent synced (dir-sync.h). */
 static int
 make_pool_dir(const char *path, mode_t mode, vdisk_error *err)
 {
-    char *copy = strdup(path);
-    if (!copy)
+    char *failed = NULL;
+    int r = vdisk_mkdir_p_durable(path, 0755, mode, &failed);
+    if (r == -ENOMEM && !failed)
         return vdisk_error_set(err, ENOMEM, "out of memory");
-    int r = 0;
-    for (char *p = copy + 1; *p && r == 0; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-            r = vdisk_error_set_errno(err, errno, "cannot create directory %s", copy);
-        *p = '/';
-    }
-    if (r == 0 && mkdir(copy, mode) < 0 && errno != EEXIST)
-        r = vdisk_error_set_errno(err, errno, "cannot create directory %s", copy);
-    free(copy);
+    if (r < 0)
+        vdisk_error_set_errno(err, -r, "cannot create directory %s", failed);
+    free(failed);
     return r;
 }
 
@@ -69,6 +63,9 @@ vdisk_dir_pool_build(vdisk_pool *pool, unsigned flags, vdisk_error *err)
     if (r == 0 && fchmod(fd, mode) < 0)
         r = vdisk_error_set_errno(err, errno, "pool '%s': cannot set mode %04o on %s", def->name,
                                   (unsigned)mode, path);
+    /* Its mode and owner durable before pool-start records it active. */
+    if (r == 0 && fsync(fd) < 0)
+        r = vdisk_error_set_errno(err, errno, "pool '%s': cannot sync directory %s", def->name, path);
     close(fd);
     return r;
 }

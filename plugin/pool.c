@@ -41,6 +41,25 @@ read_state(vdisk_registry *reg, const char *name, bool *active, bool *autostart,
     return 0;
 }
 
+/* The state a definition keeps: that of the pool defined under this name,
+ * else a fresh one (inactive, no autostart).  A state file with no
+ * definition is what a power loss inside pool-undefine can leave (the
+ * definition goes first): a pool defined again under that name must not
+ * inherit the old pool's autostart. */
+static int
+read_defined_state(vdisk_registry *reg, const char *name, bool *active, bool *autostart,
+                   vdisk_error *err)
+{
+    char file[300], *xml = NULL;
+    state_file(file, sizeof(file), name, "xml");
+    *active = *autostart = false;
+    int r = vdisk_registry_read(reg, VDISK_REGISTRY_POOLS, file, &xml, NULL, err);
+    free(xml);
+    if (r == -ENOENT)
+        return 0;
+    return r < 0 ? r : read_state(reg, name, active, autostart, err);
+}
+
 static int
 write_state(vdisk_registry *reg, const char *name, bool active, bool autostart, vdisk_error *err)
 {
@@ -277,7 +296,7 @@ vdisk_pool_define(vdisk_registry *reg, vdisk_pool_def *def, vdisk_error *err)
         char file[300];
         bool active, autostart;
         state_file(file, sizeof(file), def->name, "xml");
-        r = read_state(reg, def->name, &active, &autostart, err);
+        r = read_defined_state(reg, def->name, &active, &autostart, err);
         if (r == 0)
             r = vdisk_registry_write(reg, VDISK_REGISTRY_POOLS, file, xml, strlen(xml), 0644, err);
         if (r == 0)

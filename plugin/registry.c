@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <vdisk/registry.h>
+
+#include "dir-sync.h"
+#include "registry-tmp.h"
 
 #define REGISTRY_MAX_FILE (1u << 20)
 
@@ -80,42 +82,47 @@ vdisk_registry_default_dir(char **out, vdisk_error *err)
     return 0;
 }
 
-/* mkdir -p for the registry directory itself (parents get 0755). */
+/* mkdir -p for the registry directory itself (parents get 0755), each new
+ * directory's parent synced: the definitions renamed into it later must
+ * not vanish with it in a power loss. */
 static int
 make_dirs(const char *dir, vdisk_error *err)
 {
-    char *copy = strdup(dir);
-    if (!copy)
+    char *failed = NULL;
+    int r = vdisk_mkdir_p_durable(dir, 0755, 0700, &failed);
+    if (r == -ENOMEM && !failed)
         return vdisk_error_set(err, ENOMEM, "registry: out of memory");
-    for (char *p = copy + 1; ; p++) {
-        bool last = (*p == '\0');
-        if (*p == '/' || last) {
-            *p = '\0';
-            if (mkdir(copy, last ? 0700 : 0755) < 0 && errno != EEXIST) {
-                int e = errno;
-                vdisk_error_set_errno(err, e, "registry: cannot create directory %s", copy);
-                free(copy);
-                return -e;
-            }
-            if (last)
-                break;
-            *p = '/';
-        }
-    }
-    free(copy);
-    return 0;
+    if (r < 0)
+        vdisk_error_set_errno(err, -r, "registry: cannot create directory %s", failed);
+    free(failed);
+    return r;
 }
 
-/* Open (creating) a subdirectory of the registry without following links. */
+/* Open (creating) a subdirectory of the registry without following links;
+ * *created tells the caller to sync the registry directory. */
 static int
-open_subdir(vdisk_registry *reg, const char *name, mode_t mode, vdisk_error *err)
+open_subdir(vdisk_registry *reg, const char *name, mode_t mode, bool *created, vdisk_error *err)
 {
-    if (mkdirat(reg->dirfd, name, mode) < 0 && errno != EEXIST)
+    if (mkdirat(reg->dirfd, name, mode) == 0)
+        *created = true;
+    else if (errno != EEXIST)
         return vdisk_error_set_errno(err, errno, "registry %s: cannot create %s", reg->dir, name);
     int fd = openat(reg->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return vdisk_error_set_errno(err, errno, "registry %s: cannot open %s", reg->dir, name);
     return fd;
+}
+
+/* The lock file, created if missing (*created then set). */
+static int
+open_lock(vdisk_registry *reg, bool *created)
+{
+    int fd = openat(reg->dirfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        *created = true;
+        return fd;
+    }
+    return errno == EEXIST ? openat(reg->dirfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC) : -1;
 }
 
 int
@@ -146,12 +153,18 @@ vdisk_registry_open(const char *dir, vdisk_registry **out, vdisk_error *err)
         r = vdisk_error_set_errno(err, errno, "registry: cannot open %s", reg->dir);
         goto fail;
     }
+    bool created = false;
     for (int i = 0; i < 2; i++)
-        if ((reg->areafd[i] = r = open_subdir(reg, area_names[i], area_modes[i], err)) < 0)
+        if ((reg->areafd[i] = r = open_subdir(reg, area_names[i], area_modes[i], &created, err)) < 0)
             goto fail;
-    reg->lockfd = openat(reg->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    reg->lockfd = open_lock(reg, &created);
     if (reg->lockfd < 0) {
         r = vdisk_error_set_errno(err, errno, "registry %s: cannot open its lock file", reg->dir);
+        goto fail;
+    }
+    /* New entries of the registry directory survive a power loss. */
+    if (created && fsync(reg->dirfd) < 0) {
+        r = vdisk_error_set_errno(err, errno, "registry %s: cannot sync the directory", reg->dir);
         goto fail;
     }
     *out = reg;
@@ -309,28 +322,26 @@ vdisk_registry_write(vdisk_registry *reg, vdisk_registry_area area, const char *
                      const void *data, size_t len, mode_t mode, vdisk_error *err)
 {
     int afd = reg->areafd[area];
-    unsigned char rnd[6];
-    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-        memset(rnd, 0, sizeof(rnd));
+    vdisk_registry_tmp_reap(afd);      /* left by a crash inside an earlier write */
     char tmp[64];
-    snprintf(tmp, sizeof(tmp), ".tmp-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-    int fd = openat(afd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    int fd = vdisk_registry_tmp_create(afd, mode, tmp, sizeof(tmp));
     if (fd < 0)
-        return vdisk_error_set_errno(err, errno, "registry %s/%s: cannot create a temporary file",
+        return vdisk_error_set_errno(err, -fd, "registry %s/%s: cannot create a temporary file",
                                      reg->dir, area_names[area]);
     int r = write_all(fd, data, len);
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
+    /* Held (open) until renamed: nobody reaps it meanwhile. */
     if (r == 0 && renameat(afd, tmp, afd, file) < 0)
         r = -errno;
-    if (r < 0) {
+    if (r < 0)
         unlinkat(afd, tmp, 0);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r < 0)
         return vdisk_error_set_errno(err, -r, "registry %s/%s/%s: cannot write", reg->dir, area_names[area], file);
-    }
     if (fsync(afd) < 0)
         return vdisk_error_set_errno(err, errno, "registry %s/%s: fsync", reg->dir, area_names[area]);
     return 0;

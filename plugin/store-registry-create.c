@@ -97,10 +97,13 @@ registry_pool_create(vdisk_store *store, vdisk_pool_def *def, const char *type, 
         vdisk_pool_free(old);
         return vdisk_error_set(err, EEXIST, "operation failed: pool '%s' already exists", def->name);
     }
-    int r = vdisk_pool_define(reg, def, err);
+    /* The marker first: a power loss between the two writes then leaves a
+     * marker with no pool (cleared by the next definition of that name), never
+     * a persistent pool nobody defined (tests/crash/test_crash_registry.py). */
+    int r = registry_pool_set_transient(reg, def->name, true, err);
     if (r < 0)
         return r;
-    if ((r = registry_pool_set_transient(reg, def->name, true, err)) == 0)
+    if ((r = vdisk_pool_define(reg, def, err)) == 0)
         r = start_new(reg, def->name, flags, err);
     if (r < 0)
         forget(reg, def->name);

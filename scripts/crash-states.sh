@@ -4,8 +4,13 @@
 # operation -- every subset of the changes between two flushes where there
 # are at most 10, else every "one missing" / "only one" state and 64 seeded
 # random subsets, plus torn writes -- checked with qemu-img check, a
-# read-back of the flushed data and vdisk's check -r all.
-#   scripts/crash-states.sh [PYTEST ARGS...]   (e.g. -k snapshot)
+# read-back of the flushed data and vdisk's check -r all.  The embedded
+# registry's operations (test_crash_registry.py: pool and secret
+# definitions, pool state, volume records; recorded with strace) get every
+# state of every crash point where a point has at most 1024, each file old
+# or new and whole, nothing lost once the command returned, the registry
+# readable and the operation possible again.
+#   scripts/crash-states.sh [PYTEST ARGS...]   (e.g. -k snapshot, -k registry)
 # VDISK_CRASH_SEED picks the random subsets (default 1); VDISK_BUILD_DIR the
 # build (default ./build, configured with -Dtests=true).  Prints one
 # "crash states:" line per operation; exits non-zero if any state failed.

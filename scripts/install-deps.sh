@@ -18,6 +18,8 @@ packages=(
     libcmocka-dev
     # interop tests: the oracles and their runner
     qemu-utils python3 python3-pytest libxml2-utils cryptsetup-bin
+    # tests/crash: the registry's system calls recorded (test_crash_registry.py)
+    strace
     # VMDK oracles: another streamOptimized writer (VMDKstream) and another
     # reader (libyal's libvmdk: pyvmdk, vmdkinfo)
     python3-vmdkstream python3-libvmdk libvmdk-utils

@@ -106,6 +106,29 @@ test_write_read_list_remove(void **state)
     vdisk_registry_close(reg);
 }
 
+/* A temporary file a crash left is removed by the next write to its
+ * subdirectory; one a writer still holds (open file description lock)
+ * is not. */
+static void
+test_stale_temporary_reaped(void **state)
+{
+    vdisk_registry *reg = pf_registry();
+    const char *stale = unit_path(0, "reg/pools/.tmp-0000stale");
+    const char *held_path = unit_path(1, "reg/pools/.tmp-00000held");
+    int fd = open(stale, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    int held = open(held_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+    assert_true(held >= 0);
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+    assert_int_equal(fcntl(held, F_OFD_SETLK, &fl), 0);
+    assert_int_equal(vdisk_registry_write(reg, VDISK_REGISTRY_POOLS, "a.xml", "<a/>", 4, 0644, NULL), 0);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(held_path, F_OK), 0);
+    close(held);
+    vdisk_registry_close(reg);
+}
+
 static void
 test_secret_mode_applied(void **state)
 {
@@ -171,6 +194,7 @@ main(void)
         cmocka_unit_test(test_default_dir_follows_env),
         cmocka_unit_test_setup_teardown(test_layout_and_modes, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_write_read_list_remove, unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temporary_reaped, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_secret_mode_applied, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_symlink_in_registry_not_followed, unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(test_exclusive_lock_excludes_other_process, unit_setup, unit_teardown),

@@ -8,12 +8,16 @@
  *   lock                  flock(2) target serialising registry updates
  *   pools/NAME.xml        pool definition (pool-dumpxml shape)
  *   pools/NAME.state      "active=yes|no\nautostart=yes|no\n"
+ *   pools/NAME.transient  marker of a pool made by pool-create (written
+ *                         before the definition; ignored without one)
  *   secrets/UUID.xml      secret definition (mode 0600, directory 0700)
  *   secrets/UUID.value    secret value (mode 0600)
  *
  * Every file is replaced atomically (temporary file, fsync, rename, fsync of
  * the directory): a crash leaves the old or the new content, never a torn
- * file.  All access goes through directory file descriptors with
+ * file; a temporary file a crash leaves (.tmp-*, never listed) is removed
+ * by the next write to its subdirectory.  Directories the registry creates
+ * are synced into their parents.  All access goes through directory file descriptors with
  * O_NOFOLLOW, so a symlink planted in the registry redirects nothing.
  */
 #ifndef VDISK_REGISTRY_H
