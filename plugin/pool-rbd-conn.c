@@ -169,7 +169,10 @@ rbd_pool_connect(vdisk_pool *pool, rbd_pool_conn **out, vdisk_error *err)
         *out = pool->backend_data;
         return 0;
     }
-    int r = vdisk_pool_rbd_load(pool->def->name, err);
+    /* "pool 'NAME': cannot load Ceph's client library ..." */
+    char what[320];
+    snprintf(what, sizeof(what), "pool '%s'", pool->def->name);
+    int r = vdisk_rbd_load(what, err);
     if (r < 0)
         return r;
     rbd_pool_conn *c = calloc(1, sizeof(*c));
