@@ -65,6 +65,39 @@ base64(const unsigned char *in, size_t n)
     return out;
 }
 
+/* The key of a pool the libvirt daemon keeps: from its secret driver,
+ * through the pool's secret source, by the uuid <auth><secret> names. */
+static int
+daemon_auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
+{
+    const vdisk_pool_source *src = &pool->def->source;
+    const char *pname = pool->def->name;
+    char uuid_text[VDISK_UUID_STRING_LEN];
+    unsigned char *value = NULL;
+    size_t len = 0;
+    int r;
+
+    if (!src->has_secret_uuid)
+        return vdisk_error_set(err, ENOTSUP, "pool '%s': through the libvirt daemon the secret of "
+                               "Ceph user '%s' is named by <secret uuid=...>, not by usage",
+                               pname, src->auth_username);
+    if (!pool->has_secrets || !pool->secrets.get_value)
+        return vdisk_error_set(err, ENOTSUP, "pool '%s': no secret driver to read the key of Ceph "
+                               "user '%s' from", pname, src->auth_username);
+    vdisk_uuid_format(src->secret_uuid, uuid_text);
+    if ((r = pool->secrets.get_value(pool->secrets.opaque, src->secret_uuid, &value, &len, err)) < 0)
+        return r;
+    if (!len)
+        r = vdisk_error_set(err, ENOENT, "pool '%s': the secret '%s' of Ceph user '%s' has no value "
+                            "(secret-set-value with the user's key)", pname, uuid_text,
+                            src->auth_username);
+    else if (!(*key = base64(value, len)))
+        r = vdisk_error_set(err, ENOMEM, "pool '%s': out of memory", pname);
+    explicit_bzero(value, len);
+    free(value);
+    return r < 0 ? r : 0;
+}
+
 int
 rbd_pool_auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
 {
@@ -77,8 +110,7 @@ rbd_pool_auth_key(vdisk_pool *pool, char **key, vdisk_error *err)
     int r;
 
     if (!pool->reg)
-        return vdisk_error_set(err, ENOTSUP, "pool '%s': the Ceph key of a pool the libvirt daemon "
-                               "keeps is read by the daemon, not by vdisk", pname);
+        return daemon_auth_key(pool, key, err);
     if (src->has_secret_uuid)
         vdisk_uuid_format(src->secret_uuid, uuid_text);
     const char *which = src->has_secret_uuid ? uuid_text : src->secret_usage;
@@ -169,7 +201,10 @@ rbd_pool_connect(vdisk_pool *pool, rbd_pool_conn **out, vdisk_error *err)
         *out = pool->backend_data;
         return 0;
     }
-    int r = vdisk_pool_rbd_load(pool->def->name, err);
+    /* "pool 'NAME': cannot load Ceph's client library ..." */
+    char what[320];
+    snprintf(what, sizeof(what), "pool '%s'", pool->def->name);
+    int r = vdisk_rbd_load(what, err);
     if (r < 0)
         return r;
     rbd_pool_conn *c = calloc(1, sizeof(*c));

@@ -15,7 +15,7 @@
 
 #include "pool-backend.h"
 #include "pool-internal.h"
-#include "pool-rbd-load.h"
+#include <vdisk-private/rbd-load.h>   /* librbd, loaded on first use */
 
 /* A pool handle's connection, made on first use and kept until release. */
 typedef struct rbd_pool_conn {

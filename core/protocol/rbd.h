@@ -10,7 +10,7 @@
 
 #include "file.h"
 #include "protocol.h"
-#include "rbd-load.h"
+#include <vdisk-private/rbd-load.h>
 
 typedef struct rbd_file {
     rados_t cluster;

@@ -9,6 +9,13 @@
  * (vdisk records it in the pool directory): a guest writing a qcow2 header
  * into its raw volume does not turn it into a qcow2 with a backing file.
  *
+ * The pool's <source> may put the directory on a shared filesystem that
+ * the pool mounts on its target while it is active (netfs-style: host, dir,
+ * format), or put the whole pool on a Ceph RBD pool (rbd-style: hosts,
+ * name, auth; no target), whose volumes are RBD images of type 'network'
+ * named "POOL/IMAGE", as libvirt's rbd backend names them.  vdisk's pool
+ * backends do the mounting and the RBD calls.
+ *
  * Every callback translates libvirt's definitions into a vdisk pool handle
  * and volume definition (storage_backend_vdisk_conf.c) and calls the vdisk
  * plugin library; vdisk's error messages are reported as they are.
@@ -54,20 +61,22 @@
 VIR_LOG_INIT("storage.storage_backend_vdisk");
 
 
-/* Whether the pool directory is there: decides, at daemon start-up, if a
- * pool that was active still is. */
+/* Whether the pool's storage is there: decides, at daemon start-up, if a
+ * pool that was active still is (the directory; a shared filesystem
+ * mounted on it, mounted again if it is not; the Ceph cluster reachable). */
 static int
 virStorageBackendVdiskCheckPool(virStoragePoolObj *pool,
                                 bool *isActive)
 {
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
     g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
     vdisk_error err = { 0 };
 
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 false, false)))
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, false,
+                                                 virStorageBackendVdiskPoolIsRBD(def))))
         return -1;
 
-    /* start on an inactive handle only checks the directory */
+    /* start on an inactive handle only checks the storage */
     *isActive = vdisk_pool_start(vpool->pool, &err) == 0;
     if (!*isActive)
         VIR_DEBUG("pool is not active: %s", err.message);
@@ -86,8 +95,11 @@ virStorageBackendVdiskPoolRun(virStoragePoolObj *pool,
     vdisk_error err = { 0 };
     int rc;
 
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 active, false)))
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+
+    /* a pool on Ceph reads its cephx key from the secret driver */
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, active,
+                                                 virStorageBackendVdiskPoolIsRBD(def))))
         return -1;
 
     if ((rc = op(vpool->pool, &err)) < 0) {
@@ -98,7 +110,9 @@ virStorageBackendVdiskPoolRun(virStoragePoolObj *pool,
 }
 
 
-/* Check the pool directory exists before libvirt marks the pool active. */
+/* Check the pool's storage is there before libvirt marks the pool active:
+ * the directory, a shared filesystem mounted on it (mounted now if it is
+ * not), the Ceph cluster and pool reachable. */
 static int
 virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
 {
@@ -106,7 +120,8 @@ virStorageBackendVdiskStartPool(virStoragePoolObj *pool)
 }
 
 
-/* Nothing on disk changes when a pool stops. */
+/* Nothing on disk changes when a pool stops; a shared filesystem is
+ * unmounted, a Ceph connection closed. */
 static int
 virStorageBackendVdiskStopPool(virStoragePoolObj *pool)
 {
@@ -159,8 +174,8 @@ virStorageBackendVdiskDeletePool(virStoragePoolObj *pool,
 }
 
 
-/* The pool's sizes (of its file system) and its directory's permissions,
- * as libvirt's dir pools report them. */
+/* The pool's sizes (of its file system, or of the Ceph cluster) and its
+ * directory's permissions, as libvirt's dir and rbd pools report them. */
 static int
 virStorageBackendVdiskRefreshPoolInfo(virStoragePoolDef *def,
                                       vdisk_pool *vpool)
@@ -178,6 +193,9 @@ virStorageBackendVdiskRefreshPoolInfo(virStoragePoolDef *def,
     def->capacity = info.capacity;
     def->allocation = info.allocation;
     def->available = info.available;
+
+    if (!def->target.path)      /* on Ceph: no directory */
+        return 0;
 
     if (stat(def->target.path, &sb) < 0) {
         virReportSystemError(errno, _("cannot stat path '%s'"), def->target.path);
@@ -204,8 +222,11 @@ virStorageBackendVdiskRefreshPool(virStoragePoolObj *pool)
     int rc;
 
     /* No secret lookups here: libvirt fills in a volume's secret when the
-     * volume itself is refreshed, once the secret driver is surely up. */
-    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, false)))
+     * volume itself is refreshed, once the secret driver is surely up.  A
+     * pool on Ceph needs its cephx key to list anything, as libvirt's rbd
+     * backend, which reads it here too. */
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true,
+                                                 virStorageBackendVdiskPoolIsRBD(def))))
         return -1;
 
     if ((rc = vdisk_pool_refresh(vpool->pool, &vols, &nvols, &err)) < 0) {
@@ -237,7 +258,9 @@ virStorageBackendVdiskCreateVol(virStoragePoolObj *pool,
                                 virStorageVolDef *vol)
 {
     virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
+    g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
     g_autoptr(vdisk_vol_def) vdef = NULL;
+    char *path;
     vdisk_error err = { 0 };
     int rc;
 
@@ -246,14 +269,23 @@ virStorageBackendVdiskCreateVol(virStoragePoolObj *pool,
         return -1;
     }
 
-    vol->type = VIR_STORAGE_VOL_FILE;
-    if (!(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)))
+    /* an RBD image is a network volume, named "POOL/IMAGE" (as libvirt's
+     * rbd backend names it); an existing one is refused by buildVol */
+    vol->type = virStorageBackendVdiskPoolIsRBD(def) ?
+        VIR_STORAGE_VOL_NETWORK : VIR_STORAGE_VOL_FILE;
+    if (!(vdef = virStorageBackendVdiskVolDefToVdisk(def, vol)) ||
+        !(vpool = virStorageBackendVdiskPoolOpen(def, true, false)))
         return -1;
 
+    if (!(path = vdisk_vol_path(vpool->pool, vol->name))) {
+        virReportSystemError(ENOMEM, _("cannot make the path of volume '%s'"), vol->name);
+        return -1;
+    }
     g_free(vol->target.path);
-    vol->target.path = g_strdup_printf("%s/%s", def->target.path, vol->name);
+    vol->target.path = g_strdup(path);
+    free(path);
 
-    if (virFileExists(vol->target.path)) {
+    if (vol->type == VIR_STORAGE_VOL_FILE && virFileExists(vol->target.path)) {
         virReportError(VIR_ERR_OPERATION_INVALID,
                        _("volume target path '%s' already exists"),
                        vol->target.path);
@@ -388,12 +420,23 @@ virStorageBackendVdiskRefreshVol(virStoragePoolObj *pool,
 
     /* The input volume of a copy from another pool (libvirt refreshes it
      * through the new volume's pool): that pool's backend knows it. */
-    dir = vol->target.path ? g_path_get_dirname(vol->target.path) : NULL;
-    if (STRNEQ_NULLABLE(dir, def->target.path))
-        return 0;
+    if (!virStorageBackendVdiskPoolIsRBD(def)) {
+        dir = vol->target.path ? g_path_get_dirname(vol->target.path) : NULL;
+        if (STRNEQ_NULLABLE(dir, def->target.path))
+            return 0;
+    }
 
     if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, true)))
         return -1;
+
+    if (virStorageBackendVdiskPoolIsRBD(def)) {
+        char *ours = vdisk_vol_path(vpool->pool, vol->name);
+        bool mine = ours && STREQ_NULLABLE(ours, vol->target.path);
+
+        free(ours);
+        if (!mine)
+            return 0;
+    }
 
     if ((rc = vdisk_vol_lookup(vpool->pool, vol->name, &vdef, &err)) < 0) {
         vdisk_vol_def_clear(&vdef);
@@ -475,7 +518,7 @@ virStorageBackendVdiskUploadVol(virStoragePoolObj *pool,
                                 unsigned long long len,
                                 unsigned int flags)
 {
-    if (virStorageBackendVdiskCheckVolFile(pool, vol, true) < 0)
+    if (virStorageBackendVdiskCheckVolFile(pool, vol, "upload", true) < 0)
         return -1;
 
     return virStorageBackendVolUploadLocal(pool, vol, stream, offset, len, flags);
@@ -491,7 +534,7 @@ virStorageBackendVdiskDownloadVol(virStoragePoolObj *pool,
                                   unsigned long long len,
                                   unsigned int flags)
 {
-    if (virStorageBackendVdiskCheckVolFile(pool, vol, false) < 0)
+    if (virStorageBackendVdiskCheckVolFile(pool, vol, "download", false) < 0)
         return -1;
 
     return virStorageBackendVolDownloadLocal(pool, vol, stream, offset, len, flags);

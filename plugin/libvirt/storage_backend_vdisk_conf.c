@@ -23,6 +23,7 @@
 
 #include <vdisk/storage-xml.h>
 #include <vdisk/store-error.h>
+#include <vdisk/volume.h>
 
 #include "storage_backend_vdisk_conf.h"
 #include "virerror.h"
@@ -99,6 +100,14 @@ virStorageBackendVdiskReportError(int rc,
     const char *msg = err && err->message[0] ? err->message : g_strerror(-rc);
 
     virReportError(virStorageBackendVdiskErrorCode(rc, err), "%s", msg);
+}
+
+
+bool
+virStorageBackendVdiskPoolIsRBD(const virStoragePoolDef *def)
+{
+    /* patch 0007: a vdisk pool's source has a name only on RBD */
+    return def->source.name != NULL;
 }
 
 
@@ -202,6 +211,23 @@ virStorageBackendVdiskPoolOpenVol(virStoragePoolDef *def,
     vdisk_format_source source = { .lookup = virStorageBackendVdiskInputFormat };
     vdisk_pool_def *vdef;
 
+    /* an RBD image of this pool (vol-clone, vol-create-from in the pool) */
+    if (virStorageBackendVdiskPoolIsRBD(def) && vol->target.path) {
+        char *ours;
+        bool mine;
+
+        if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, true)))
+            return NULL;
+        ours = vdisk_vol_path(vpool->pool, vol->name);
+        mine = ours && STREQ(ours, vol->target.path);
+        free(ours);
+        if (mine) {
+            *name = vol->name;
+            return g_steal_pointer(&vpool);
+        }
+        g_clear_pointer(&vpool, virStorageBackendVdiskPoolFree);
+    }
+
     if (!vol->target.path || vol->target.path[0] != '/') {
         virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
                        _("volume '%s' has no local file path"), vol->name);
@@ -269,6 +295,18 @@ virStorageBackendVdiskVolDefToVdisk(virStoragePoolDef *pooldef,
 
     if (!(xml = virStorageVolDefFormat(pooldef, vol)))
         return NULL;
+
+    /* vdisk's volume grammar knows files only: an RBD image (libvirt's
+     * network volume) is one because its pool is on RBD */
+    if (vol->type == VIR_STORAGE_VOL_NETWORK &&
+        virStorageBackendVdiskPoolIsRBD(pooldef) &&
+        STRPREFIX(xml, "<volume type='network'>")) {
+        char *file = g_strdup_printf("<volume type='file'>%s",
+                                     xml + strlen("<volume type='network'>"));
+
+        g_free(xml);
+        xml = file;
+    }
 
     if ((rc = vdisk_vol_def_parse(xml, strlen(xml), VDISK_VOL_DOCNAME,
                                   &vdef, &err)) < 0) {
@@ -425,7 +463,7 @@ virStorageBackendVdiskTimestampsUpdate(virStorageSource *target,
  * @vol: the libvirt volume definition to fill in (new, or refreshed)
  * @src: what vdisk probed of the volume's file
  *
- * Fill name, key (the path, as libvirt's file pools), type, target path,
+ * Fill name, key (the path, as libvirt's file and rbd pools), type, target path,
  * format, sizes, qcow2 details, permissions, timestamps, backing store and
  * encryption from vdisk's probe.
  */
@@ -437,7 +475,8 @@ virStorageBackendVdiskVolDefUpdate(virStorageVolDef *vol,
 
     if (!vol->name)
         vol->name = g_strdup(src->name);
-    vol->type = VIR_STORAGE_VOL_FILE;
+    /* an RBD image: a network volume, as libvirt's rbd backend has it */
+    vol->type = src->network ? VIR_STORAGE_VOL_NETWORK : VIR_STORAGE_VOL_FILE;
     if (src->target_path) {
         g_free(target->path);
         target->path = g_strdup(src->target_path);
@@ -445,7 +484,7 @@ virStorageBackendVdiskVolDefUpdate(virStorageVolDef *vol,
     g_free(vol->key);
     vol->key = g_strdup(src->key ? src->key : target->path);
 
-    target->type = VIR_STORAGE_TYPE_FILE;
+    target->type = src->network ? VIR_STORAGE_TYPE_NETWORK : VIR_STORAGE_TYPE_FILE;
     /* A volume created as 'iso' is a raw file until an image is written
      * into it; it stays 'iso' until the next pool refresh, as in libvirt's
      * file pools. */

@@ -42,6 +42,11 @@ struct _virStorageBackendVdiskPool {
     int inputFormat;
 };
 
+/* Whether the pool is on Ceph RBD (its <source> names an RBD pool; it
+ * has no target and its volumes are RBD images "POOL/IMAGE"). */
+bool
+virStorageBackendVdiskPoolIsRBD(const virStoragePoolDef *def);
+
 virStorageBackendVdiskPool *
 virStorageBackendVdiskPoolOpen(virStoragePoolDef *def,
                                bool active,

@@ -44,6 +44,7 @@ virStoragePoolVdiskNamespaceFree(void *nsdata)
     g_free(def->zeroing);
     g_free(def->overcommit);
     g_free(def->outside);
+    g_free(def->config);
     g_free(def);
 }
 
@@ -92,7 +93,8 @@ virStoragePoolVdiskNamespaceString(const char *xpath,
 }
 
 
-/* Parse <vdisk:provisioning> and <vdisk:backing> of a <pool type='vdisk'>. */
+/* Parse <vdisk:provisioning>, <vdisk:backing> and <vdisk:config> of a
+ * <pool type='vdisk'>. */
 static int
 virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
                                   void **data)
@@ -115,6 +117,7 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
                                                          ctxt);
     def->outside = virStoragePoolVdiskNamespaceString("string(./vdisk:backing/vdisk:outside)",
                                                       ctxt);
+    def->config = virXPathString("string(./vdisk:config/@file)", ctxt);
 
     *data = def;
     return 0;
@@ -123,7 +126,8 @@ virStoragePoolVdiskNamespaceParse(xmlXPathContextPtr ctxt,
 
 /* Format <vdisk:provisioning> back as it was given, with the zeroing mode
  * in effect when none was (lazy) and an overcommit cap only when one was
- * given (none means no cap); <vdisk:backing> as it was given. */
+ * given (none means no cap); <vdisk:backing> and <vdisk:config> as they
+ * were given. */
 static int
 virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
                                    void *nsdata)
@@ -146,6 +150,7 @@ virStoragePoolVdiskNamespaceFormat(virBuffer *buf,
     /* An empty element still says the pool was written with the namespace. */
     if (def->backing)
         virXMLFormatElementEmpty(buf, "vdisk:backing", NULL, &backingBuf);
+    virBufferEscapeString(buf, "<vdisk:config file='%s'/>\n", def->config);
     return 0;
 }
 

@@ -30,6 +30,7 @@
  *     <vdisk:backing>
  *       <vdisk:outside>allow|refuse</vdisk:outside>
  *     </vdisk:backing>
+ *     <vdisk:config file='/etc/ceph/ceph.conf'/>   (a pool on Ceph RBD)
  *
  * Kept as written so that pool-dumpxml gives back what pool-define took
  * (<vdisk:provisioning> always, with the zeroing mode in effect);
@@ -40,6 +41,7 @@ struct _virStoragePoolVdiskNamespaceDef {
     char *overcommit;   /* e.g. "1.5"; NULL when not given (no cap) */
     bool backing;       /* <vdisk:backing> given (maybe empty) */
     char *outside;      /* "allow" or "refuse"; NULL when not given (refuse) */
+    char *config;       /* <vdisk:config file=> of a pool on Ceph; NULL when not given */
 };
 
 extern virXMLNamespace virStoragePoolVdiskXMLNamespace;

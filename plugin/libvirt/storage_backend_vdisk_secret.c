@@ -97,8 +97,24 @@ virStorageBackendVdiskSecretLookupUsage(void *opaque,
 }
 
 
+/* The usage type of secret @uuid: 'ceph' for a pool's cephx key, else
+ * 'volume' (what the lookup then demands of it). */
+static int
+virStorageBackendVdiskSecretUsageType(virConnectPtr conn,
+                                      const unsigned char *uuid)
+{
+    virSecretPtr sec = virSecretLookupByUUID(conn, uuid);
+    int usage = sec ? virSecretGetUsageType(sec) : -1;
+
+    virObjectUnref(sec);
+    virResetLastError();
+    return usage == VIR_SECRET_USAGE_TYPE_CEPH ? usage : VIR_SECRET_USAGE_TYPE_VOLUME;
+}
+
+
 /* The value of secret @uuid, which must be a 'volume' secret (or have no
- * usage); copied into a malloc'ed buffer the plugin wipes and frees. */
+ * usage), or a 'ceph' one (the cephx key of a pool on RBD); copied into a
+ * malloc'ed buffer the plugin wipes and frees. */
 static int
 virStorageBackendVdiskSecretGetValue(void *opaque,
                                      const unsigned char uuid[16],
@@ -121,7 +137,8 @@ virStorageBackendVdiskSecretGetValue(void *opaque,
         return -EIO;
 
     memcpy(lookup.u.uuid, uuid, VIR_UUID_BUFLEN);
-    if (virSecretGetSecretString(conn, &lookup, VIR_SECRET_USAGE_TYPE_VOLUME,
+    if (virSecretGetSecretString(conn, &lookup,
+                                 virStorageBackendVdiskSecretUsageType(conn, uuid),
                                  &secret, &secretlen) < 0) {
         virErrorPtr last = virGetLastError();
         int errnum = last && last->code == VIR_ERR_NO_SECRET ? ENOENT : EACCES;

@@ -82,19 +82,31 @@ virStorageBackendVdiskGrowCopy(vdisk_pool *vpool,
 
 /* Check the volume is a regular file of the pool (never a symlink) and,
  * before its bytes are written, that no other process -- a running VM --
- * holds it open (QEMU's image locks), as vdisk's own upload and wipe do. */
+ * holds it open (QEMU's image locks), as vdisk's own upload and wipe do.
+ * An RBD image is refused: libvirt streams @what (upload, download)
+ * from and to files only. */
 int
 virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
                                    virStorageVolDef *vol,
+                                   const char *what,
                                    bool forWrite)
 {
+    virStoragePoolDef *def = virStoragePoolObjGetDef(pool);
     g_autoptr(virStorageBackendVdiskPool) vpool = NULL;
     vdisk_vol_def vdef = { 0 };
     vdisk_error err = { 0 };
     int rc;
 
-    if (!(vpool = virStorageBackendVdiskPoolOpen(virStoragePoolObjGetDef(pool),
-                                                 true, false)))
+    if (virStorageBackendVdiskPoolIsRBD(def)) {
+        virReportError(VIR_ERR_OPERATION_UNSUPPORTED,
+                       _("volume '%s' is an RBD image of pool '%s': volume %s through "
+                         "libvirt works on file volumes only (vdisk-virsh vol-%s without "
+                         "-c reaches RBD images)"),
+                       vol->name, def->name, what, what);
+        return -1;
+    }
+
+    if (!(vpool = virStorageBackendVdiskPoolOpen(def, true, false)))
         return -1;
 
     rc = vdisk_vol_lookup(vpool->pool, vol->name, &vdef, &err);

@@ -45,4 +45,5 @@ virStorageBackendVdiskGrowCopy(vdisk_pool *vpool,
 int
 virStorageBackendVdiskCheckVolFile(virStoragePoolObj *pool,
                                    virStorageVolDef *vol,
+                                   const char *what,
                                    bool forWrite);

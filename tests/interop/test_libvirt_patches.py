@@ -119,6 +119,35 @@ CASES = {
     "backing-no-namespace": (pool("<backing><outside>allow</outside></backing>"), False),
 }
 
+# Pools on Ceph RBD and on shared filesystems (patch 0007): libvirt's rbd and
+# netfs source grammars, as vdisk's parser takes them.
+RBD_SOURCE = ("<source><host name='mon1' port='6789'/><name>rbd</name>"
+              "<auth type='ceph' username='libvirt'>"
+              "<secret uuid='2ec115d7-3a88-3ceb-bc12-0ac909a6fd87'/></auth></source>")
+NETFS_SOURCE = ("<source><host name='gluster1'/><dir path='/vmvol'/>"
+                "<format type='glusterfs'/></source>")
+CASES.update({
+    "rbd": (pool(RBD_SOURCE, target=""), True),
+    "rbd-no-host-no-auth": (pool("<source><name>rbd</name></source>", target=""), True),
+    "rbd-config": (pool(RBD_SOURCE + "<vdisk:config file='/etc/ceph/ceph.conf'/>", target=""), True),
+    "rbd-config-relative": (pool(RBD_SOURCE + "<vdisk:config file='ceph.conf'/>", target=""), False),
+    "rbd-with-target": (pool(RBD_SOURCE), False),
+    "rbd-with-provisioning": (pool(RBD_SOURCE + prov("<vdisk:zeroing>eager</vdisk:zeroing>"),
+                                   target=""), True),
+    "rbd-auth-chap": (pool("<source><name>rbd</name><auth type='chap' username='u'>"
+                           "<secret usage='x'/></auth></source>", target=""), False),
+    "rbd-name-with-slash": (pool("<source><name>rbd/x</name></source>", target=""), False),
+    "netfs": (pool(NETFS_SOURCE), True),
+    "netfs-nfs-no-format": (pool("<source><host name='nfs1'/><dir path='/export'/></source>"), True),
+    "netfs-no-target": (pool(NETFS_SOURCE, target=""), False),
+    "netfs-port": (pool("<source><host name='nfs1' port='2049'/><dir path='/export'/></source>"),
+                   False),
+    "netfs-cifs": (pool("<source><host name='smb1'/><dir path='/share'/>"
+                        "<format type='cifs'/></source>"), False),
+    "netfs-relative-dir": (pool("<source><host name='nfs1'/><dir path='export'/></source>"), False),
+    "config-on-local-pool": (pool("<vdisk:config file='/etc/ceph/ceph.conf'/>"), False),
+})
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_patched_schema_agrees_with_vdisk_grammar(patched, tmp_path, name):

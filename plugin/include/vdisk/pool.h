@@ -45,7 +45,7 @@ typedef struct vdisk_secret_source {
     int (*lookup_usage)(void *opaque, const char *usage, unsigned char uuid[16], vdisk_error *err);
     /* The value of secret `uuid`: *value malloc'ed, wiped and freed by the
      * caller; an error naming the secret when it has none or is not of
-     * usage type 'volume'. */
+     * usage type 'volume' (or 'ceph': the cephx key of a pool on RBD). */
     int (*get_value)(void *opaque, const unsigned char uuid[16], unsigned char **value, size_t *len,
                      vdisk_error *err);
     void *opaque;
