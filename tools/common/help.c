@@ -22,7 +22,7 @@
 #define H_OUTPUT    { "--output", "human|json", "the output format" }
 #define H_CACHE     { "-t", "CACHE", "cache mode of the image (qemu-img's: none, writeback, ...)" }
 #define H_SRC_CACHE { "-T", "SRC_CACHE", "cache mode of the source (accepted; reads use the page cache)" }
-#define H_OBJECT    { "--object", "secret,id=ID,file=PATH", "a passphrase in a file, named by key-secret=ID" }
+#define H_OBJECT    { "--object", "secret,id=ID,file=PATH[,format=base64]", "a passphrase in a file, named by key-secret=ID (data=VALUE: only as qemu-img)" }
 #define H_PASS_FILE { "--passphrase-file", "PATH", "read an encrypted image's passphrase from PATH" }
 #define H_PASS_FD   { "--passphrase-fd", "N", "read an encrypted image's passphrase from descriptor N" }
 #define H_IMG_OPTS  { "--image-opts", "", "FILE is an option string: driver=FMT,file.filename=F,..." }

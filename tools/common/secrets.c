@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "options.h"
 #include "secrets.h"
 
@@ -79,11 +80,54 @@ set_pass_fd(vv_secrets *s, const char *arg)
     return read_all((int)fd, what, &s->pass.data, &s->pass.len);
 }
 
-/* --object secret,id=ID,file=PATH[,format=raw] */
+/* data=VALUE, taken only when run as qemu-img (scripts written for it pass
+ * passphrases so; as vdisk-virsh the refusal teaches file=). */
+static int
+copy_data(const char *value, uint8_t **data, size_t *len)
+{
+    size_t n = strlen(value);
+    if (n > MAX_SECRET) {
+        vv_error("--object secret: data longer than %u bytes", MAX_SECRET);
+        return -1;
+    }
+    uint8_t *buf = malloc(MAX_SECRET + 1);
+    if (!buf) {
+        vv_error("--object secret: out of memory");
+        return -1;
+    }
+    memcpy(buf, value, n);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/* The secret's bytes: file= or data=, decoded when format=base64. */
+static int
+load_secret(vv_secret *o, const char *file, const char *data, bool base64)
+{
+    if ((file ? read_file(file, &o->data, &o->len) : copy_data(data, &o->data, &o->len)) < 0)
+        return -1;
+    if (base64) {
+        long n = vv_base64_decode((char *)o->data, o->len);
+        if (n < 0) {
+            if (vv_as_qemu_img())
+                vv_error("Base64 data contains invalid characters");
+            else
+                vv_error("--object secret,id=%s: the value is not base64 (format=base64)", o->id);
+            return -1;
+        }
+        o->len = (size_t)n;
+    }
+    return 0;
+}
+
+/* --object secret,id=ID,file=PATH[,format=raw|base64]; run as qemu-img
+ * also data=VALUE in place of file= */
 static int
 add_object(vv_secrets *s, const char *spec)
 {
-    char *copy = strdup(spec), *save = NULL, *id = NULL, *file = NULL;
+    char *copy = strdup(spec), *save = NULL, *id = NULL, *file = NULL, *data = NULL;
+    bool base64 = false;
     int r = copy ? 0 : -1;
     char *type = copy ? strtok_r(copy, ",", &save) : NULL;
     if (r == 0 && (!type || strcmp(type, "secret") != 0)) {
@@ -98,18 +142,21 @@ add_object(vv_secrets *s, const char *spec)
             id = eq;
         else if (eq && strcmp(kv, "file") == 0)
             file = eq;
-        else if (eq && strcmp(kv, "format") == 0 && strcmp(eq, "raw") == 0)
-            continue;
+        else if (eq && strcmp(kv, "format") == 0 && (strcmp(eq, "raw") == 0 || strcmp(eq, "base64") == 0))
+            base64 = strcmp(eq, "base64") == 0;
+        else if (eq && strcmp(kv, "data") == 0 && vv_as_qemu_img())
+            data = eq;
         else if (strcmp(kv, "data") == 0) {
             vv_error("--object secret: data= would put the passphrase in the command line; use file=PATH");
             r = -1;
         } else {
-            vv_error("--object secret: unsupported parameter '%s' (expected id, file, format=raw)", kv);
+            vv_error("--object secret: unsupported parameter '%s' (expected id, file, format=raw|base64)", kv);
             r = -1;
         }
     }
-    if (r == 0 && (!id || !file)) {
-        vv_error("--object secret needs id=ID and file=PATH");
+    if (r == 0 && (!id || !file == !data)) {
+        vv_error(vv_as_qemu_img() ? "--object secret needs id=ID and one of file=PATH or data=VALUE"
+                                  : "--object secret needs id=ID and file=PATH");
         r = -1;
     }
     vv_secret *nv = r == 0 ? realloc(s->objects, (s->n + 1) * sizeof(*nv)) : NULL;
@@ -117,8 +164,9 @@ add_object(vv_secrets *s, const char *spec)
         s->objects = nv;
         vv_secret *o = &nv[s->n];
         memset(o, 0, sizeof(*o));
-        if (read_file(file, &o->data, &o->len) < 0 || !(o->id = strdup(id))) {
+        if (!(o->id = strdup(id)) || load_secret(o, file, data, base64) < 0) {
             wipe_free(o->data, MAX_SECRET + 1);
+            free(o->id);
             r = -1;
         } else {
             s->n++;
@@ -126,6 +174,8 @@ add_object(vv_secrets *s, const char *spec)
     } else if (r == 0) {
         r = -1;
     }
+    if (copy)
+        explicit_bzero(copy, strlen(spec));
     free(copy);
     return r;
 }

@@ -3,8 +3,9 @@
  * A passphrase comes from a file (--passphrase-file PATH), an inherited
  * descriptor (--passphrase-fd N), or qemu-img's secret objects
  * (--object secret,id=ID,file=PATH) named by key-secret=ID in -o or in
- * --image-opts.  Never from argv or the environment: --object data=... is
- * refused.  The bytes are used exactly as read (a trailing newline is part
+ * --image-opts, format=raw or base64.  Never from argv or the environment:
+ * --object data=... is refused, except when run as qemu-img (a drop-in runs
+ * qemu-img's scripts, which pass data=).  The bytes are used exactly as read (a trailing newline is part
  * of the passphrase, as with qemu-img and cryptsetup --key-file) and are
  * wiped when the command ends.
  */
