@@ -113,3 +113,22 @@ def test_backing_chain_loop(as_qemu_img, qemu_img, tmp_path, loop):
                       str(tmp_path / "t.qcow2"), cwd=tmp_path)
         assert pq.returncode == 1 and "infinite loop" in pq.stderr
         assert_same(pq, pv)
+
+
+# 126: "file:NAME" names the host file NAME; qemu-img shows it as NAME, with
+# "./" before it when NAME reads as "proto:..." (a ':' before any '/'), and
+# resolves relative backing names against its directory.
+@pytest.mark.parametrize("name", ["file:image:top.qcow2", "file:plain.qcow2", "file:d/x:y.qcow2",
+                                  "file:./image:top.qcow2", "file:ABS/image:top.qcow2"])
+@pytest.mark.parametrize("output", ["human", "json"])
+def test_file_prefix_names(as_qemu_img, qemu_img, tmp_path, name, output):
+    name = name.replace("ABS", str(tmp_path))
+    (tmp_path / "d").mkdir()
+    qemu_img("create", "-q", "-f", "qcow2", "base.qcow2", "1M", cwd=tmp_path)
+    backing = "../base.qcow2" if "d/" in name else "base.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", name, cwd=tmp_path)
+    pq, pv = both(qemu_img, as_qemu_img, "info", "--output", output, name, cwd=tmp_path)
+    assert pq.returncode == 0
+    assert_same(pq, pv)
+    pq, pv = both(qemu_img, as_qemu_img, "info", "--backing-chain", name, cwd=tmp_path)
+    assert_same(pq, pv)
