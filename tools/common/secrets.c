@@ -257,148 +257,6 @@ vv_secrets_clear(vv_secrets *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int
-dup_into(char **dst, const char *v)
-{
-    free(*dst);
-    *dst = strdup(v);
-    return *dst ? 0 : -1;
-}
-
-/* The protocol node of --image-opts: file.driver= and its file.* keys
- * (rbd: pool, image...; nbd: server.*, export), named by libvdisk. */
-#define MAX_PROTOCOL_KEYS 16
-typedef struct protocol_opts {
-    const char *driver;
-    const char *keys[MAX_PROTOCOL_KEYS];
-    const char *values[MAX_PROTOCOL_KEYS];
-    size_t n;
-} protocol_opts;
-
-static int
-protocol_opt(protocol_opts *p, const char *key, const char *value)
-{
-    if (strcmp(key, "driver") == 0) {
-        p->driver = value;
-        return 0;
-    }
-    if (p->n == MAX_PROTOCOL_KEYS) {
-        vv_error("--image-opts: too many file.* options");
-        return -1;
-    }
-    p->keys[p->n] = key;
-    p->values[p->n++] = value;
-    return 0;
-}
-
-/* QEMU's qcow2 cache tuning (l2-cache-size, l2-cache-entry-size,
- * refcount-cache-size, cache-size, cache-clean-interval): how much of the
- * metadata QEMU keeps in memory, never what is read or written.  libvdisk
- * sizes its own caches (core/qcow2/driver.c), so these are checked as QEMU
- * checks them and then have no effect (said in the man page).  True when
- * key is one of them; *bad when its value is not what QEMU takes. */
-static bool
-cache_tuning_opt(const char *key, const char *value, bool *bad)
-{
-    static const char *const keys[] = { "l2-cache-size", "l2-cache-entry-size",
-                                        "refcount-cache-size", "cache-size",
-                                        "cache-clean-interval" };
-    size_t i;
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (strcmp(key, keys[i]) == 0)
-            break;
-    if (i == sizeof(keys) / sizeof(keys[0]))
-        return false;
-    uint64_t v = 0;
-    vdisk_error err = { 0 };
-    *bad = vdisk_parse_size(value, &v, &err) < 0;
-    if (*bad)
-        vv_error("--image-opts: %s: '%s' is not a size", key, value);
-    else if (strcmp(key, "l2-cache-entry-size") == 0 && (v < 512 || v > (2u << 20) || (v & (v - 1)))) {
-        vv_error("L2 cache entry size must be a power of two between 512 and the cluster size");
-        *bad = true;
-    }
-    return true;
-}
-
-/* file.filename=, or the name libvdisk makes of file.driver=rbd|nbd and
- * its options. */
-static int
-protocol_filename(const protocol_opts *p, vv_image_name *out)
-{
-    if (!p->n && (!p->driver || out->filename))
-        return 0;
-    if (out->filename) {
-        vv_error("--image-opts: file.filename and file.%s do not go together", p->keys[0]);
-        return -1;
-    }
-    vdisk_error err = { 0 };
-    if (vdisk_protocol_name(p->driver, p->keys, p->values, p->n, &out->filename, &err) < 0) {
-        vv_error("--image-opts: %s", err.message);
-        return -1;
-    }
-    return 0;
-}
-
-int
-vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!image_opts)
-        return dup_into(&out->filename, arg);
-    char *copy = strdup(arg), *save = NULL;
-    protocol_opts proto = { 0 };
-    bool bad = false;
-    int r = copy ? 0 : -1;
-    for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; r == 0 && kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            vv_error("--image-opts: '%s' is not key=value", kv);
-            r = -1;
-            break;
-        }
-        *eq++ = '\0';
-        if (strcmp(kv, "driver") == 0)
-            r = dup_into(&out->format, eq);
-        else if (strcmp(kv, "file.filename") == 0 || strcmp(kv, "filename") == 0)
-            r = dup_into(&out->filename, eq);
-        else if (strcmp(kv, "encrypt.key-secret") == 0 || strcmp(kv, "key-secret") == 0)
-            r = dup_into(&out->key_secret, eq);
-        else if (strcmp(kv, "backing.encrypt.key-secret") == 0 || strcmp(kv, "backing.key-secret") == 0)
-            r = dup_into(&out->backing_secret, eq);
-        else if (strcmp(kv, "encrypt.format") == 0)
-            continue;
-        else if (cache_tuning_opt(kv, eq, &bad))
-            r = bad ? -1 : 0;
-        else if (strncmp(kv, "file.", 5) == 0)
-            r = protocol_opt(&proto, kv + 5, eq);
-        else {
-            vv_error("--image-opts: unsupported option '%s'", kv);
-            r = -1;
-        }
-    }
-    if (r == 0)
-        r = protocol_filename(&proto, out);
-    free(copy);
-    if (r == 0 && !out->filename) {
-        vv_error("--image-opts: no file.filename in '%s'", arg);
-        r = -1;
-    }
-    if (r < 0)
-        vv_image_name_clear(out);
-    return r;
-}
-
-void
-vv_image_name_clear(vv_image_name *n)
-{
-    free(n->filename);
-    free(n->format);
-    free(n->key_secret);
-    free(n->backing_secret);
-    memset(n, 0, sizeof(*n));
-}
-
 /* backing.encrypt.key-secret: libvdisk tries backing files with the
  * overlay's passphrase, so it must be the same one (or the overlay has
  * none, as a plain overlay over an encrypted base). */
@@ -439,7 +297,10 @@ vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secret
     vv_image_name name;
     if (vv_image_name_parse(arg, s->image_opts, &name) < 0)
         return -EINVAL;
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    bool no_backing = name.no_backing && !(flags & VV_OPEN_KEEP_BACKING);
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
+                           .flags = (flags & ~VV_OPEN_KEEP_BACKING) |
+                                    (no_backing ? VDISK_OPEN_NO_BACKING : 0) };
     int r = 0;
     const char *f = name.format ? name.format : fmt;
     if (f && vv_parse_format(f, &oo.format) < 0)

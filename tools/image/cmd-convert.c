@@ -287,6 +287,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     if (vv_image_name_parse(src, a->secrets.image_opts, &sn) < 0)
         goto out;
     ret = source_secret(a, &sn, &co);
+    if (sn.no_backing)
+        co.src_flags |= VDISK_OPEN_NO_BACKING;   /* backing=null */
     src = sn.filename;
     if (ret == 0 && sn.format && vv_parse_format(sn.format, &co.src_format) < 0)
         ret = 1;

@@ -100,7 +100,8 @@ collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool ch
             return -ELOOP;
     }
     /* As qemu-img info: the header of an encrypted image needs no key. */
-    int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY | (chain ? 0 : VDISK_OPEN_NO_BACKING),
+    int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY |
+                                      (chain ? VV_OPEN_KEEP_BACKING : VDISK_OPEN_NO_BACKING),
                            secrets, &top);
     if (r < 0)
         return r;
