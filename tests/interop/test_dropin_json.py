@@ -71,11 +71,12 @@ def test_json_refusals_as_qemu_img(as_qemu_img, qemu_img, chain, name):
     '{"driver":"qcow2","file":{"driver":"ssh","path":"top.qcow2"}}',
     # a debug driver over a real file is not that file under another name
     '{"driver":"qcow2","file":{"driver":"blkdebug","filename":"top.qcow2"}}',
+    '{"driver":"qcow2","file":{"driver":"blkdebug","image":{"driver":"file","filename":"top.qcow2"}}}',
     '{"driver":"null-co"}',
 ])
 def test_json_unsupported_is_refused(vdisk, qemu_img, chain, name):
     name = name if name.startswith("json:") else "json:" + name
-    if '"blkdebug","filename"' in name:
+    if '"blkdebug","image"' in name:
         # qemu-img reads the image through blkdebug; vdisk has no blkdebug
         assert qemu_img("info", name, cwd=chain).returncode == 0
     p = vdisk("info", name, check=False, cwd=chain)
