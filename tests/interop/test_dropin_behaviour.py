@@ -1,0 +1,58 @@
+"""vdisk-virsh run as `qemu-img` does what qemu-img 7.2 does where the two
+could differ without either being wrong (issue 19; iotests 024, 190, 214
+...): the real qemu-img, on the same input, is the oracle."""
+import json
+
+import pytest
+
+from conftest import run
+
+CLUSTER = 65536
+
+
+def qio(path, *cmds, fmt="qcow2", cwd=None):
+    argv = ["qemu-io", "-f", fmt]
+    for c in cmds:
+        argv += ["-c", c]
+    return run(argv + [str(path)], cwd=cwd)
+
+
+# 024: a safe rebase copies what differs between the old and the new
+# backing file as data, zeros included, so `map` shows the same allocation.
+@pytest.mark.parametrize("overlay_opts", ["", "compat=0.10"])
+def test_rebase_allocation(as_qemu_img, qemu_img, vdisk, tmp_path, overlay_opts):
+    maps = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        d = tmp_path / name
+        d.mkdir()
+        qemu_img("create", "-q", "-f", "qcow2", "old.qcow2", "1M", cwd=d)
+        qemu_img("create", "-q", "-f", "qcow2", "new.qcow2", "1M", cwd=d)
+        extra = ["-o", overlay_opts] if overlay_opts else []
+        qemu_img("create", "-q", "-f", "qcow2", *extra, "-b", "old.qcow2", "-F", "qcow2",
+                 "ov.qcow2", "1M", cwd=d)
+        # old: 11 11 -- 11   new: -- 22 22 11
+        qio("old.qcow2", f"write -P 0x11 0 {2 * CLUSTER}", f"write -P 0x11 {3 * CLUSTER} {CLUSTER}",
+            cwd=d)
+        qio("new.qcow2", f"write -P 0x22 {CLUSTER} {2 * CLUSTER}",
+            f"write -P 0x11 {3 * CLUSTER} {CLUSTER}", cwd=d)
+        tool("rebase", "-f", "qcow2", "-b", "new.qcow2", "-F", "qcow2", "ov.qcow2", cwd=d)
+        out = qio("ov.qcow2", f"read -P 0x11 0 {CLUSTER}", f"read -P 0x11 {CLUSTER} {CLUSTER}",
+                  f"read -P 0 {2 * CLUSTER} {CLUSTER}", f"read -P 0x11 {3 * CLUSTER} {CLUSTER}",
+                  cwd=d).stdout
+        assert "Pattern verification failed" not in out
+        maps[name] = qemu_img("map", "ov.qcow2", cwd=d).stdout
+    assert maps["v"] == maps["q"]
+
+
+def test_rebase_as_vdisk_writes_zero_clusters(vdisk, qemu_img, tmp_path):
+    """As vdisk-virsh, a range the old backing file reads as zeros becomes a
+    zero cluster (no data allocated), with the same guest view."""
+    qemu_img("create", "-q", "-f", "qcow2", "old.qcow2", "1M", cwd=tmp_path)
+    qemu_img("create", "-q", "-f", "qcow2", "new.qcow2", "1M", cwd=tmp_path)
+    qemu_img("create", "-q", "-f", "qcow2", "-b", "old.qcow2", "-F", "qcow2", "ov.qcow2", cwd=tmp_path)
+    qio("new.qcow2", f"write -P 0x22 0 {CLUSTER}", cwd=tmp_path)
+    vdisk("rebase", "-b", "new.qcow2", "-F", "qcow2", "ov.qcow2", cwd=tmp_path)
+    assert "Pattern verification failed" not in qio("ov.qcow2", f"read -P 0 0 {CLUSTER}",
+                                                    cwd=tmp_path).stdout
+    m = json.loads(qemu_img("map", "--output=json", "ov.qcow2", cwd=tmp_path).stdout)
+    assert m[0]["zero"] and not m[0]["data"] and m[0]["depth"] == 0
