@@ -56,3 +56,21 @@ def test_rebase_as_vdisk_writes_zero_clusters(vdisk, qemu_img, tmp_path):
                                                     cwd=tmp_path).stdout
     m = json.loads(qemu_img("map", "--output=json", "ov.qcow2", cwd=tmp_path).stdout)
     assert m[0]["zero"] and not m[0]["data"] and m[0]["depth"] == 0
+
+
+# 190: bitmap tables and the directory are written to their own length, not
+# padded to whole clusters, so the file is as long as qemu-img's (a script
+# that measures the file -- `measure -f raw` -- sees the same number).
+@pytest.mark.parametrize("cluster", ["64k", "2M"])
+@pytest.mark.parametrize("grans", [["512"], ["512", "2M"], ["64k", "1M", "4M"]])
+def test_bitmap_add_file_length(as_qemu_img, qemu_img, tmp_path, cluster, grans):
+    sizes = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        img = tmp_path / f"{name}.qcow2"
+        qemu_img("create", "-q", "-f", "qcow2", "-o", f"cluster_size={cluster}", img, "2T")
+        for i, g in enumerate(grans):
+            tool("bitmap", "--add", "-g", g, "-f", "qcow2", img, f"b{i}")
+        assert "No errors were found" in qemu_img("check", img).stdout
+        sizes[name] = (img.stat().st_size,
+                       qemu_img("measure", "-O", "qcow2", "-f", "raw", img).stdout.splitlines()[1])
+    assert sizes["v"] == sizes["q"]
