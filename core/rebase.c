@@ -43,7 +43,10 @@ copy_range(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint
         if (len > n - p)
             len = n - p;
         if (memcmp(bo + p, bn + p, len) != 0) {
-            if (!zeros_as_data && vdisk_buffer_is_zero(bo + p, len))
+            /* as data: as qemu-img, zeros are still zero writes past the
+             * old backing file's end (or without one) */
+            bool past_old = !old || off + p >= old->size;
+            if ((!zeros_as_data || past_old) && vdisk_buffer_is_zero(bo + p, len))
                 r = vdisk_write_zeroes(ov, len, off + p, 0, err);
             else
                 r = vdisk_pwrite(ov, bo + p, len, off + p, err);

@@ -44,6 +44,30 @@ def test_rebase_allocation(as_qemu_img, qemu_img, vdisk, tmp_path, overlay_opts)
     assert maps["v"] == maps["q"]
 
 
+# 252: past the old backing file's end (or with none) qemu-img writes zeros
+# as zero clusters; an old backing file shorter than the new one.
+@pytest.mark.parametrize("old_size", [None, "128k", "192k"])
+def test_rebase_allocation_past_old_end(as_qemu_img, qemu_img, tmp_path, old_size):
+    maps = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        d = tmp_path / name
+        d.mkdir()
+        backing = []
+        if old_size:
+            qemu_img("create", "-q", "-f", "qcow2", "old.qcow2", old_size, cwd=d)
+            qio("old.qcow2", f"write -P 0x33 0 {CLUSTER}", cwd=d)
+            backing = ["-b", "old.qcow2", "-F", "qcow2"]
+        qemu_img("create", "-q", "-f", "qcow2", *backing, "ov.qcow2", str(6 * CLUSTER), cwd=d)
+        qemu_img("create", "-q", "-f", "qcow2", "new.qcow2", str(6 * CLUSTER), cwd=d)
+        qio("ov.qcow2", f"write -P 0x22 0 {CLUSTER}", cwd=d)
+        qio("new.qcow2", f"write -P 0x11 {CLUSTER} {CLUSTER}", f"write -P 0x11 {4 * CLUSTER} {CLUSTER}",
+            cwd=d)
+        tool("rebase", "-b", "new.qcow2", "-F", "qcow2", "ov.qcow2", cwd=d)
+        maps[name] = qemu_img("map", "--output=json", "ov.qcow2", cwd=d).stdout
+        maps[name] = [{k: v for k, v in e.items() if k != "offset"} for e in json.loads(maps[name])]
+    assert maps["v"] == maps["q"]
+
+
 def test_rebase_as_vdisk_writes_zero_clusters(vdisk, qemu_img, tmp_path):
     """As vdisk-virsh, a range the old backing file reads as zeros becomes a
     zero cluster (no data allocated), with the same guest view."""

@@ -24,8 +24,9 @@ extern "C" {
 
 enum {
     VDISK_REBASE_UNSAFE = 1u << 0,          /* qemu-img rebase -u (below) */
-    VDISK_REBASE_ZEROS_AS_DATA = 1u << 1,   /* safe mode copies zeros as data, as
-                                             * qemu-img 7.2 does, where it would
+    VDISK_REBASE_ZEROS_AS_DATA = 1u << 1,   /* safe mode copies zeros the old backing
+                                             * file reads (before its end) as data,
+                                             * as qemu-img 7.2 does, where it would
                                              * otherwise write zero clusters */
 };
 
