@@ -132,3 +132,32 @@ def test_file_prefix_names(as_qemu_img, qemu_img, tmp_path, name, output):
     assert_same(pq, pv)
     pq, pv = both(qemu_img, as_qemu_img, "info", "--backing-chain", name, cwd=tmp_path)
     assert_same(pq, pv)
+
+
+# measure -l: the space a copy of an internal snapshot needs.
+@pytest.mark.parametrize("param", ["s1", "snapshot.name=s1", "snapshot.id=1", "s2", "nope"])
+@pytest.mark.parametrize("target", [["-O", "qcow2"], ["-O", "raw"],
+                                    ["-O", "qcow2", "-o", "cluster_size=4k"]])
+def test_measure_snapshot(as_qemu_img, qemu_img, tmp_path, param, target):
+    qemu_img("create", "-q", "-f", "qcow2", "a.qcow2", "10M", cwd=tmp_path)
+    run(["qemu-io", "-f", "qcow2", "-c", "write 0 1M", "a.qcow2"], cwd=tmp_path)
+    qemu_img("snapshot", "-c", "s1", "a.qcow2", cwd=tmp_path)
+    run(["qemu-io", "-f", "qcow2", "-c", "write 2M 3M", "a.qcow2"], cwd=tmp_path)
+    qemu_img("snapshot", "-c", "s2", "a.qcow2", cwd=tmp_path)
+    run(["qemu-io", "-f", "qcow2", "-c", "write 6M 3M", "a.qcow2"], cwd=tmp_path)
+    for output in ("human", "json"):
+        args = ["measure", "--output", output, *target, "-l", param, "a.qcow2"]
+        pq, pv = both(qemu_img, as_qemu_img, *args, cwd=tmp_path)
+        assert pq.returncode == (1 if param == "nope" else 0)
+        if param == "nope":
+            assert pv.returncode == 1 and pv.stdout == ""
+        else:
+            assert_same(pq, pv)
+
+
+@pytest.mark.parametrize("args", [["-f", "qcow2"], ["-l", "s1"], ["--image-opts"]])
+def test_measure_needs_a_file(as_qemu_img, qemu_img, tmp_path, args):
+    pq, pv = both(qemu_img, as_qemu_img, "measure", "-O", "qcow2", *args, "--size", "1M",
+                  cwd=tmp_path)
+    assert pq.returncode == 1
+    assert_same(pq, pv)

@@ -95,6 +95,7 @@ const vv_option_help vv_help_measure[] = {
     { "-O", "OUTPUT_FMT", "the format of the image to measure for" },
     { "-o", "OPTIONS", "its options key=value,..." }, H_FMT, H_OUTPUT,
     { "--size", "SIZE", "measure an empty image of this size instead of SRC" },
+    { "-l", "SNAPSHOT", "measure this internal snapshot of SRC (NAME, snapshot.id=ID, snapshot.name=NAME)" },
     H_SHARE, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_bench[] = {

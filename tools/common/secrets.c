@@ -294,13 +294,21 @@ report_open_error(const vdisk_error *err, int r, const char *arg, const char *fi
 int
 vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s, vdisk_image **out)
 {
+    return vv_open_secure_snapshot(arg, fmt, flags, NULL, s, out);
+}
+
+int
+vv_open_secure_snapshot(const char *arg, const char *fmt, unsigned flags, const char *snapshot,
+                        const vv_secrets *s, vdisk_image **out)
+{
     vv_image_name name;
     if (vv_image_name_parse(arg, s->image_opts, &name) < 0)
         return -EINVAL;
     bool no_backing = name.no_backing && !(flags & VV_OPEN_KEEP_BACKING);
     vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
                            .flags = (flags & ~VV_OPEN_KEEP_BACKING) |
-                                    (no_backing ? VDISK_OPEN_NO_BACKING : 0) };
+                                    (no_backing ? VDISK_OPEN_NO_BACKING : 0),
+                           .snapshot = snapshot };
     int r = 0;
     const char *f = name.format ? name.format : fmt;
     if (f && vv_parse_format(f, &oo.format) < 0)

@@ -77,5 +77,9 @@ int vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_se
  * (info --backing-chain walks the chain the headers name, as qemu-img's
  * does, whatever the top's options say). */
 #define VV_OPEN_KEEP_BACKING (1u << 30)
+/* As vv_open_secure, read-only at an internal snapshot (ID or name; NULL:
+ * the current state). */
+int vv_open_secure_snapshot(const char *arg, const char *fmt, unsigned flags, const char *snapshot,
+                            const vv_secrets *s, vdisk_image **out);
 
 #endif
