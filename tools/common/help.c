@@ -103,12 +103,13 @@ const vv_option_help vv_help_bench[] = {
     { "-c", "COUNT", "number of requests" }, { "-d", "DEPTH", "requests in flight at once" },
     { "-s", "SIZE", "bytes per request" }, { "-S", "STEP", "bytes between request offsets" },
     { "-o", "OFFSET", "offset of the first request" }, H_CACHE,
-    { "-n", "", "native AIO (accepted; vdisk uses threads)" },
-    { "-i", "AIO", "AIO engine (accepted; vdisk uses threads)" },
+    { "-n", "", "native AIO: refused (vdisk's engine is a thread pool; needs -t none as in qemu-img)" },
+    { "-i", "threads", "I/O engine: threads (native and io_uring are refused)" },
     { "--pattern", "sequential|random|BYTE", "offsets in order, at random, or the byte written" },
     { "--fill", "BYTE", "the byte written (with -w)" },
     { "--seed", "N", "seed of --pattern random" },
-    { "--flush-interval", "N", "flush after every N writes" },
+    { "--flush-interval", "N", "flush after every N writes (at least DEPTH), the writes before it drained" },
+    { "--no-drain", "", "flush beside the writes in flight instead of draining them" },
     H_QUIET, H_SHARE, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_check[] = {

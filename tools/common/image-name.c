@@ -175,10 +175,34 @@ split_keyvals(const char *arg, vv_opt_list *out)
 
 /* ---- what the options mean --------------------------------------------- */
 
-/* One option; its strings stay in the list until the name is made. */
+/* driver=nbd|rbd|file|host_device: the protocol itself is the top node
+ * (qemu opens it without a format layer: the export's bytes as they are). */
+static bool
+is_protocol_driver(const char *driver)
+{
+    static const char *const protocols[] = { "nbd", "rbd", "file", "host_device" };
+    for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+        if (strcmp(driver, protocols[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *
+top_driver(const vv_opt_list *l)
+{
+    const char *driver = NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->keys[i], "driver") == 0)
+            driver = l->values[i];
+    return driver;
+}
+
+/* One option; its strings stay in the list until the name is made.
+ * top_protocol: driver= named a protocol, whose options are then top-level
+ * keys (server.path=, export=, pool= ...). */
 static int
 apply_opt(vv_image_name *out, protocol_opts *proto, const char *kv, const char *eq,
-          const char *what)
+          bool top_protocol, const char *what)
 {
     bool bad = false;
     if (strcmp(kv, "backing") == 0 && (!eq || !eq[0])) {
@@ -188,6 +212,10 @@ apply_opt(vv_image_name *out, protocol_opts *proto, const char *kv, const char *
     if (!eq) {
         vv_error("%s: option '%s' cannot be null", what, kv);
         return -1;
+    }
+    if (strcmp(kv, "driver") == 0 && top_protocol) {
+        proto->driver = eq;
+        return 0;
     }
     if (strcmp(kv, "driver") == 0)
         return dup_into(&out->format, eq);
@@ -201,8 +229,10 @@ apply_opt(vv_image_name *out, protocol_opts *proto, const char *kv, const char *
         return 0;
     if (cache_tuning_opt(kv, eq, &bad, what))
         return bad ? -1 : 0;
-    if (strncmp(kv, "file.", 5) == 0)
+    if (strncmp(kv, "file.", 5) == 0 && !top_protocol)
         return protocol_opt(proto, kv + 5, eq, what);
+    if (top_protocol)
+        return protocol_opt(proto, kv, eq, what);
     vv_error("%s: unsupported option '%s'", what, kv);
     return -1;
 }
@@ -219,9 +249,11 @@ vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
     if ((json ? vv_json_name_options(arg, &l) : split_keyvals(arg, &l)) < 0)
         return -1;
     protocol_opts proto = { 0 };
-    int r = 0;
+    const char *driver = top_driver(&l);
+    bool top_protocol = driver && is_protocol_driver(driver);
+    int r = top_protocol ? dup_into(&out->format, "raw") : 0;
     for (size_t i = 0; r == 0 && i < l.n; i++)
-        r = apply_opt(out, &proto, l.keys[i], l.values[i], what);
+        r = apply_opt(out, &proto, l.keys[i], l.values[i], top_protocol, what);
     if (r == 0)
         r = protocol_filename(&proto, out, what);
     vdisk_format fmt;
