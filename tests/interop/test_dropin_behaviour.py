@@ -128,3 +128,48 @@ def test_check_overlaps_reported_as_qemu_img(as_qemu_img, qemu_img, vdisk, tmp_p
     assert outs["v"] == outs["q"]
     assert "overlaps" not in outs["v"][2]
     assert "overlaps" in outs["own"][2]
+
+
+# bitmap --object / --image-opts: an encrypted image, its passphrase from a
+# secret object, and --merge from a source named with options as well.
+def test_bitmap_image_opts_and_object(as_qemu_img, qemu_img, tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_bytes(b"hunter2")
+    sec = ["--object", f"secret,id=s,file={pw}"]
+    out = {}
+    for name, tool in (("q", qemu_img), ("v", as_qemu_img)):
+        d = tmp_path / name
+        d.mkdir()
+        img = d / "e.qcow2"
+        qemu_img("create", "-q", "-f", "qcow2", *sec, "-o",
+                 "encrypt.format=luks,encrypt.key-secret=s,encrypt.iter-time=100", img, "1M")
+        opts = f"driver=qcow2,file.filename={img},encrypt.key-secret=s"
+        src = d / "s.qcow2"
+        qemu_img("create", "-q", "-f", "qcow2", src, "1M")
+        qemu_img("bitmap", "--add", src, "m")
+        results = []
+        for args in (["--add", "-g", "128k", *sec, "--image-opts", opts, "b0"],
+                     ["--add", str(img), "b1"],                         # no passphrase
+                     ["--add", "-f", "qcow2", "--image-opts", opts, "b1"],
+                     ["--disable", *sec, "--image-opts", opts, "b0"],
+                     # the source stays a file name (qemu-img 7.2)
+                     ["--merge", "m", "-b", f"driver=qcow2,file.filename={src}", *sec,
+                      "--image-opts", opts, "b0"],
+                     ["--merge", "m", "-b", str(src), "-F", "qcow2", *sec, "--image-opts", opts,
+                      "b0"]):
+            p = tool("bitmap", *args, check=False)
+            # vdisk's own hint after qemu-img's words for a missing passphrase
+            err = p.stderr.replace(str(img), "IMG").replace(str(d), "D")
+            err = err.split(": the image is encrypted")[0].rstrip("\n")
+            results.append((p.returncode, p.stdout, err))
+        info = json.loads(qemu_img("info", "--output=json", *sec, "--image-opts", opts).stdout)
+        out[name] = (results, info["format-specific"]["data"].get("bitmaps"))
+    assert out["v"] == out["q"]
+    assert out["q"][1][0]["name"] == "b0" and out["q"][1][0]["granularity"] == 131072
+
+
+def test_bitmap_object_refuses_data_as_vdisk(vdisk, qemu_img, tmp_path):
+    img = tmp_path / "a.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", img, "1M")
+    p = vdisk("bitmap", "--add", "--object", "secret,id=s,data=x", img, "b0", check=False)
+    assert p.returncode == 1 and "data=" in p.stderr

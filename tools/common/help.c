@@ -130,7 +130,7 @@ const vv_option_help vv_help_bitmap[] = {
     { "-b, --source-file", "SOURCE_FILE", "--merge: the image holding SOURCE" },
     { "-F, --source-format", "SOURCE_FMT", "the format of SOURCE_FILE" },
     { "-g, --granularity", "GRANULARITY", "--add: bytes per bit" },
-    H_FMT, H_QUIET, H_HELP, H_END,
+    H_FMT, H_QUIET, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_amend[] = {
     H_FMT, { "-o", "OPTIONS", "the options to change key=value,... (-o help lists them)" },
