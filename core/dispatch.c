@@ -107,10 +107,12 @@ vdisk_check(vdisk_image *img, unsigned fix, vdisk_check_result *res,
             vdisk_error *err)
 {
     memset(res, 0, sizeof(*res));
+    unsigned repair = fix & (VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS);
+    fix &= VDISK_CHECK_FIX_LEAKS | VDISK_CHECK_FIX_ERRORS | img->drv->check_flags;
     if (!img->drv->check)
         return vdisk_error_set(err, ENOTSUP, "%s: the %s format does not support checks",
                                img->filename, img->drv->name);
-    if (fix && vdisk_is_read_only(img))
+    if (repair && vdisk_is_read_only(img))
         return vdisk_error_set(err, EROFS, "%s: repair refused: image opened read-only",
                                img->filename);
     if (fix & VDISK_CHECK_FIX_ERRORS)

@@ -95,7 +95,9 @@ struct vdisk_driver {
      * src, when given, supplies the size and the allocated extents. */
     int (*measure)(const vdisk_create_opts *opts, vdisk_image *src,
                    vdisk_measure *out, vdisk_error *err);
-    /* Optional: consistency check and repair (vdisk_check). */
+    /* Optional: consistency check and repair (vdisk_check).  `fix` holds
+     * VDISK_CHECK_FIX_* and, of the other flags, those in check_flags. */
+    unsigned check_flags;
     int (*check)(vdisk_image *img, unsigned fix, vdisk_check_result *res,
                  vdisk_check_report_fn report, vdisk_progress_fn progress, void *opaque,
                  vdisk_error *err);

@@ -143,12 +143,29 @@ lock_image(vdisk_image *img, vdisk_format fmt, vdisk_error *err)
     return vdisk_file_lock(img->file, perm, shared, err);
 }
 
+/* The image's name as QEMU shows it: "file:PATH" (QEMU's explicit host
+ * file, location.c) is PATH, with "./" before it when it would otherwise
+ * read as "proto:..." (a ':' before any '/'), so that relative backing
+ * names resolve against its directory and messages name the file. */
+static char *
+display_name(const char *path)
+{
+    if (strncmp(path, "file:", 5) != 0)
+        return strdup(path);
+    const char *rest = path + 5;
+    const char *p = strpbrk(rest, ":/");
+    char *name;
+    if (p && *p == ':')
+        return asprintf(&name, "./%s", rest) < 0 ? NULL : name;
+    return strdup(rest);
+}
+
 static int
 open_with(const char *path, vdisk_format fmt, unsigned flags, vdisk_image *overlay,
           int depth, const vdisk_open_opts *opts, vdisk_image **out, vdisk_error *err)
 {
     vdisk_image *img = calloc(1, sizeof(*img));
-    if (!img || !(img->filename = strdup(path))) {
+    if (!img || !(img->filename = display_name(path))) {
         free(img);
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", path);
     }

@@ -4,7 +4,7 @@
  * Safe mode walks the overlay's unallocated ranges, reads them from the old
  * and the new backing file (past either one's end: zeros) and writes the
  * old bytes into the overlay wherever the two differ (zeros as zero
- * writes), so the guest-visible content does not change; only then is the
+ * writes, or as data for qemu-img's allocation), so the guest-visible content does not change; only then is the
  * header switched.  Unsafe mode switches the header only.
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ read_backing(vdisk_image *b, uint8_t *buf, uint64_t n, uint64_t off, vdisk_error
  * read differently in [off, off+n) (n <= REBASE_CHUNK). */
 static int
 copy_range(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint8_t *bn,
-           uint64_t unit, uint64_t n, uint64_t off, vdisk_error *err)
+           uint64_t unit, uint64_t n, uint64_t off, bool zeros_as_data, vdisk_error *err)
 {
     int r = read_backing(old, bo, n, off, err);
     if (r == 0)
@@ -43,7 +43,10 @@ copy_range(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint
         if (len > n - p)
             len = n - p;
         if (memcmp(bo + p, bn + p, len) != 0) {
-            if (vdisk_buffer_is_zero(bo + p, len))
+            /* as data: as qemu-img, zeros are still zero writes past the
+             * old backing file's end (or without one) */
+            bool past_old = !old || off + p >= old->size;
+            if ((!zeros_as_data || past_old) && vdisk_buffer_is_zero(bo + p, len))
                 r = vdisk_write_zeroes(ov, len, off + p, 0, err);
             else
                 r = vdisk_pwrite(ov, bo + p, len, off + p, err);
@@ -55,7 +58,7 @@ copy_range(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, uint8_t *bo, uint
 
 /* Safe mode's copy over the whole overlay. */
 static int
-copy_differences(vdisk_image *ov, vdisk_image *old, vdisk_image *nb,
+copy_differences(vdisk_image *ov, vdisk_image *old, vdisk_image *nb, bool zeros_as_data,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
     uint64_t unit = vdisk_get_cluster_size(ov);
@@ -69,7 +72,7 @@ copy_differences(vdisk_image *ov, vdisk_image *old, vdisk_image *nb,
         uint64_t want = ov->size - off < REBASE_CHUNK ? ov->size - off : REBASE_CHUNK;
         r = vdisk_block_status(ov, off, want, &e, err);
         if (r == 0 && !(e.flags & VDISK_EXTENT_ALLOCATED))
-            r = copy_range(ov, old, nb, bo, bn, unit, e.length, off, err);
+            r = copy_range(ov, old, nb, bo, bn, unit, e.length, off, zeros_as_data, err);
         off += e.length;
         if (r == 0 && progress && progress(opaque, off, ov->size))
             r = vdisk_error_set(err, ECANCELED, "%s: rebase cancelled", ov->filename);
@@ -132,9 +135,10 @@ check_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, bool unsafe, v
 }
 
 int
-vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, bool unsafe,
+vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, unsigned flags,
              vdisk_progress_fn progress, void *opaque, vdisk_error *err)
 {
+    bool unsafe = flags & VDISK_REBASE_UNSAFE;
     if (name && !*name)
         name = NULL;
     int r = check_rebase(ov, name, fmt, unsafe, err);
@@ -150,7 +154,8 @@ vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, bool unsafe,
          * subclusters), so nothing is copied on write from it. */
         ov->backing = nb;
         if (r == 0)
-            r = copy_differences(ov, old, nb, progress, opaque, err);
+            r = copy_differences(ov, old, nb, flags & VDISK_REBASE_ZEROS_AS_DATA, progress, opaque,
+                                 err);
         ov->backing = old;
     }
     if (r == 0)

@@ -115,8 +115,9 @@ run_one() {
     awk '/^ok .* # SKIP/ { print $3, "skip"; next }
          /^ok /          { print $3, "pass"; next }
          /^not ok /      { print $4, "fail" }' "$out/tap" | sort > "$out/verdicts"
-    # ./check leaves TEST_DIR/<test>/<test>.out.bad for each failure
-    for f in "$run"/scratch/*/*.out.bad; do
+    # ./check leaves TEST_DIR/<test>.out.bad for each failure (with -j N
+    # above 1, TEST_DIR/<test>/<test>.out.bad)
+    for f in "$run"/scratch/*.out.bad "$run"/scratch/*/*.out.bad; do
         [ -e "$f" ] && mv "$f" "$out/" || true
     done
     rm -rf "$run"

@@ -67,13 +67,16 @@ all_zero(const uint8_t *p, uint64_t n)
     return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-/* Allocate and write `bytes` of buf (a cluster multiple) in new clusters. */
+/* Allocate new clusters for `bytes` of buf and write them.  Only the bytes
+ * given are written, as QEMU does: a table or directory that ends short of
+ * its last cluster leaves the rest unwritten (past the end of the file it
+ * reads as zeros, and the file is as long as qemu-img's). */
 static int
 write_new(qcow2_state *s, const uint8_t *buf, uint64_t bytes, uint64_t *off, vdisk_error *err)
 {
     uint64_t n = (bytes + s->cluster_size - 1) >> s->cluster_bits;
     int r = qcow2_alloc_clusters(s, n ? n : 1, off, err);
-    if (r == 0)
+    if (r == 0 && bytes)
         r = vdisk_file_pwrite(s->file, buf, bytes, *off, err);
     return r;
 }
@@ -100,7 +103,7 @@ store_one(qcow2_state *s, struct qcow2_bitmap *b, vdisk_error *err)
     }
     uint64_t toff = 0;
     if (r == 0)
-        r = write_new(s, t, tbytes, &toff, err);
+        r = write_new(s, t, tsize * 8, &toff, err);
     free(t);
     if (r < 0) {
         vdisk_error_prefix(err, "%s: cannot store bitmap '%s'", s->name, b->name);
@@ -123,7 +126,7 @@ switch_dir(qcow2_state *s, struct oldlist *o, vdisk_error *err)
     if (r < 0)
         return r;
     if (bm->n)
-        r = write_new(s, d, (len + s->cluster_size - 1) & ~(s->cluster_size - 1), &off, err);
+        r = write_new(s, d, len, &off, err);
     free(d);
     if (r == 0)
         r = qcow2_flush_metadata(s, err);

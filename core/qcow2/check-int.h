@@ -41,6 +41,7 @@ struct qcow2_check {
     unsigned fix;
     vdisk_check_result *res;
     vdisk_check_report_fn report;
+    bool qemu_lines;          /* VDISK_CHECK_QEMU_LINES: no overlap reports */
     vdisk_progress_fn progress;
     void *opaque;
     uint64_t file_len;

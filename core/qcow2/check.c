@@ -470,8 +470,11 @@ qcow2_check_state(qcow2_state *s, unsigned fix, vdisk_check_result *res,
                   vdisk_check_report_fn report, vdisk_progress_fn progress, void *opaque,
                   vdisk_error *err)
 {
+    bool qemu_lines = fix & VDISK_CHECK_QEMU_LINES;
+    fix &= ~(unsigned)VDISK_CHECK_QEMU_LINES;
     struct qcow2_check c = {
-        .s = s, .fix = fix, .res = res, .report = report, .progress = progress, .opaque = opaque,
+        .s = s, .fix = fix, .res = res, .report = report, .qemu_lines = qemu_lines,
+        .progress = progress, .opaque = opaque,
         .ref_max = s->refcount_max < UINT32_MAX ? s->refcount_max : UINT32_MAX,
     };
     memset(res, 0, sizeof(*res));

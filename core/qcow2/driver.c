@@ -106,6 +106,7 @@ const struct vdisk_driver vdisk_qcow2_driver = {
     .block_status = qcow2_block_status,            /* this layer's allocation map (io.c) */
     .get_info = q_get_info,                        /* version, features, backing */
     .measure = qcow2_measure,                      /* qemu-img measure numbers (create.c) */
+    .check_flags = VDISK_CHECK_QEMU_LINES,
     .check = qcow2_check,                          /* qemu-img check and repair (check.c) */
     .snapshot_list = qcow2_snapshot_list,          /* the snapshot table (snapshot.c) */
     .snapshot_create = qcow2_snapshot_create,      /* L1 copy, refcounts +1, new table */

@@ -75,6 +75,20 @@ def qemu_img(qemu_img_bin):
 
 
 @pytest.fixture
+def as_qemu_img(vdisk_bin, tmp_path):
+    """Run vdisk-virsh under the name qemu-img (a symlink, as
+    scripts/iotests.sh installs it): it then speaks as qemu-img."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    link = bindir / "qemu-img"
+    os.symlink(vdisk_bin, link)
+
+    def _run(*args, check=True, **kw):
+        return run([link, *args], check=check, **kw)
+    return _run
+
+
+@pytest.fixture
 def qemu_io():
     path = shutil.which("qemu-io")
     if not path:

@@ -3,10 +3,12 @@ write modes leave in the image (checked byte for byte), errors.  No timing
 assertions: speed is bench/'s business."""
 import os
 import re
+import shutil
 
 import pytest
 
 from cli_common import assert_no_crash, write_sparse  # noqa: F401
+from conftest import run
 
 MiB = 1 << 20
 DONE = re.compile(r"^Run completed in \d+\.\d{3} seconds\.$")
@@ -123,3 +125,81 @@ def test_missing_file(vdisk, tmp_path):
     p = vdisk("bench", tmp_path / "none.img", check=False)
     assert p.returncode == 1
     assert "none.img" in p.stderr
+
+
+# -n / -i: qemu-img's checks (as its oracle), then threads only.
+@pytest.mark.parametrize("args", [
+    ["-i", "foo"], ["-n"], ["-i", "native"],
+    ["-w", "--flush-interval", "2"],           # smaller than the default depth 64
+    ["-w", "-d", "4", "--flush-interval", "2", "--no-drain"],
+])
+def test_aio_and_flush_refusals_as_qemu_img(as_qemu_img, qemu_img, img, args):
+    pq = qemu_img("bench", "-f", "raw", "-c", "10", *args, img, check=False)
+    pv = as_qemu_img("bench", "-f", "raw", "-c", "10", *args, img, check=False)
+    assert pq.returncode == 1
+    assert (pv.returncode, pv.stdout, pv.stderr) == (pq.returncode, pq.stdout, pq.stderr)
+
+
+@pytest.mark.parametrize("args", [["-t", "none", "-n"], ["-t", "none", "-i", "native"],
+                                  ["-i", "io_uring"]])
+def test_aio_engines_vdisk_lacks_are_refused(vdisk, img, args):
+    p = vdisk("bench", "-f", "raw", "-c", "10", *args, img, check=False)
+    assert p.returncode == 1 and p.stdout == ""
+    assert "not implemented" in p.stderr and "threads" in p.stderr
+
+
+def test_aio_threads(vdisk, qemu_img, img):
+    want = qemu_img("bench", "-f", "raw", "-c", "10", "-i", "threads", img).stdout.splitlines()
+    got = bench(vdisk, "-f", "raw", "-c", "10", "-i", "threads", img)
+    assert got[0] == want[0] and DONE.match(got[1])
+
+
+def syscalls(path):
+    """(pid, call, phase) from strace -f output: phase 'start', 'end' or 'both'."""
+    out = []
+    for line in open(path):
+        m = re.match(r"(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()", line)
+        if not m:
+            continue
+        pid, resumed, call = int(m.group(1)), m.group(2), m.group(3)
+        if resumed:
+            out.append((pid, resumed, "end"))
+        else:
+            out.append((pid, call, "start" if "<unfinished" in line else "both"))
+    return out
+
+
+# --flush-interval: by default each flush waits for the writes before it
+# and no write starts before it is done; --no-drain lets them run beside.
+@pytest.mark.parametrize("drain", [True, False])
+def test_flush_drain(vdisk_bin, tmp_path, drain):
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    f = tmp_path / "d.raw"
+    write_sparse(f, 4 * MiB, [])
+    trace = tmp_path / "trace"
+    args = ["-f", "raw", "-w", "-c", "96", "-d", "4", "--flush-interval", "8"]
+    p = run(["strace", "-f", "-o", str(trace), "-e", "trace=pwrite64,pwritev,fdatasync,fsync",
+             str(vdisk_bin), "bench", *args, *([] if drain else ["--no-drain"]), str(f)])
+    assert "Sending flush every 8 requests" in p.stdout
+    writes_done = in_flight = flushes = 0
+    flushing = False
+    for pid, call, phase in syscalls(trace):
+        if call.startswith("pwrite"):
+            if phase in ("start", "both"):
+                if drain:
+                    assert not flushing, "a write started during a drained flush"
+                in_flight += 1
+            if phase in ("end", "both"):
+                in_flight -= 1
+                writes_done += 1
+        elif call in ("fdatasync", "fsync"):
+            if phase in ("start", "both"):
+                flushes += 1
+                if drain and writes_done < 96:
+                    assert in_flight == 0 and writes_done % 8 == 0, (writes_done, in_flight)
+                flushing = phase == "start"
+            else:
+                flushing = False
+    assert writes_done == 96
+    assert flushes >= 96 // 8 - 1

@@ -5,24 +5,10 @@ qemu-img -- message prefix, usage hint, the "Supported formats:" line of
 runs the real qemu-img beside it and compares exit status, messages and
 the images made (through qemu-img info / compare)."""
 import json
-import os
 
 import pytest
 
 from conftest import run
-
-
-@pytest.fixture
-def as_qemu_img(vdisk_bin, tmp_path):
-    """Run vdisk-virsh under the name qemu-img (a symlink)."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    link = bindir / "qemu-img"
-    os.symlink(vdisk_bin, link)
-
-    def _run(*args, check=True, **kw):
-        return run([link, *args], check=check, **kw)
-    return _run
 
 
 def first_line(text):

@@ -100,7 +100,7 @@ test_safe_rebase_keeps_content(void **state)
     uint8_t *before = contents(top);
     vdisk_image *img = open_rw(top, 0);
     vdisk_error err;
-    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err), 0);
     /* the handle now reads through the new backing file */
     assert_string_equal(vdisk_get_filename(vdisk_get_backing(img)), unit_path(1, "new.qcow2"));
     vdisk_extent e;
@@ -130,12 +130,12 @@ test_safe_rebase_to_nothing_and_in_chain(void **state)
     vdisk_image *img = open_rw(over, 0);
     vdisk_error err;
     /* onto old.qcow2, which is already in the chain below top.qcow2 */
-    assert_int_equal(vdisk_rebase(img, "old.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_rebase(img, "old.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err), 0);
     assert_int_equal(vdisk_close(img, &err), 0);
     uint8_t *mid = contents(over);
     assert_memory_equal(before, mid, SIZE);
     img = open_rw(over, 0);
-    assert_int_equal(vdisk_rebase(img, "", VDISK_FORMAT_UNKNOWN, false, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_rebase(img, "", VDISK_FORMAT_UNKNOWN, 0, NULL, NULL, &err), 0);
     assert_null(vdisk_get_backing(img));
     assert_int_equal(vdisk_close(img, &err), 0);
     uint8_t *after = contents(over);
@@ -154,7 +154,7 @@ test_unsafe_rebase_header_only(void **state)
     const char *top = unit_path(2, "top.qcow2");
     vdisk_image *img = open_rw(top, VDISK_OPEN_NO_BACKING);
     vdisk_error err;
-    assert_int_equal(vdisk_rebase(img, "missing.qcow2", VDISK_FORMAT_QCOW2, true, NULL, NULL, &err), 0);
+    assert_int_equal(vdisk_rebase(img, "missing.qcow2", VDISK_FORMAT_QCOW2, VDISK_REBASE_UNSAFE, NULL, NULL, &err), 0);
     vdisk_close(img, NULL);
     char *name = backing_name(top);
     assert_string_equal(name, "missing.qcow2");
@@ -170,22 +170,22 @@ test_refusals(void **state)
     uint8_t *before = contents(top);
     vdisk_image *img = open_rw(top, 0);
     vdisk_error err;
-    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_UNKNOWN, false, NULL, NULL, &err),
+    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_UNKNOWN, 0, NULL, NULL, &err),
                      -EINVAL);
     assert_non_null(strstr(err.message, "backing format must be specified"));
-    assert_int_equal(vdisk_rebase(img, "top.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err),
+    assert_int_equal(vdisk_rebase(img, "top.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err),
                      -ELOOP);
-    assert_int_equal(vdisk_rebase(img, "nope.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err),
+    assert_int_equal(vdisk_rebase(img, "nope.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err),
                      -ENOENT);
     assert_non_null(strstr(err.message, "nope.qcow2"));
     vdisk_close(img, NULL);
     vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = 0 };
     assert_int_equal(vdisk_open(top, &oo, &img, &err), 0);
-    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err),
+    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err),
                      -EROFS);
     vdisk_close(img, NULL);
     img = open_rw(top, VDISK_OPEN_NO_BACKING);
-    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, false, NULL, NULL, &err),
+    assert_int_equal(vdisk_rebase(img, "new.qcow2", VDISK_FORMAT_QCOW2, 0, NULL, NULL, &err),
                      -EINVAL);
     vdisk_close(img, NULL);
     uint8_t *after = contents(top);

@@ -22,7 +22,7 @@
 #define H_OUTPUT    { "--output", "human|json", "the output format" }
 #define H_CACHE     { "-t", "CACHE", "cache mode of the image (qemu-img's: none, writeback, ...)" }
 #define H_SRC_CACHE { "-T", "SRC_CACHE", "cache mode of the source (accepted; reads use the page cache)" }
-#define H_OBJECT    { "--object", "secret,id=ID,file=PATH", "a passphrase in a file, named by key-secret=ID" }
+#define H_OBJECT    { "--object", "secret,id=ID,file=PATH[,format=base64]", "a passphrase in a file, named by key-secret=ID (data=VALUE: only as qemu-img)" }
 #define H_PASS_FILE { "--passphrase-file", "PATH", "read an encrypted image's passphrase from PATH" }
 #define H_PASS_FD   { "--passphrase-fd", "N", "read an encrypted image's passphrase from descriptor N" }
 #define H_IMG_OPTS  { "--image-opts", "", "FILE is an option string: driver=FMT,file.filename=F,..." }
@@ -95,6 +95,7 @@ const vv_option_help vv_help_measure[] = {
     { "-O", "OUTPUT_FMT", "the format of the image to measure for" },
     { "-o", "OPTIONS", "its options key=value,..." }, H_FMT, H_OUTPUT,
     { "--size", "SIZE", "measure an empty image of this size instead of SRC" },
+    { "-l", "SNAPSHOT", "measure this internal snapshot of SRC (NAME, snapshot.id=ID, snapshot.name=NAME)" },
     H_SHARE, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_bench[] = {
@@ -102,12 +103,13 @@ const vv_option_help vv_help_bench[] = {
     { "-c", "COUNT", "number of requests" }, { "-d", "DEPTH", "requests in flight at once" },
     { "-s", "SIZE", "bytes per request" }, { "-S", "STEP", "bytes between request offsets" },
     { "-o", "OFFSET", "offset of the first request" }, H_CACHE,
-    { "-n", "", "native AIO (accepted; vdisk uses threads)" },
-    { "-i", "AIO", "AIO engine (accepted; vdisk uses threads)" },
+    { "-n", "", "native AIO: refused (vdisk's engine is a thread pool; needs -t none as in qemu-img)" },
+    { "-i", "threads", "I/O engine: threads (native and io_uring are refused)" },
     { "--pattern", "sequential|random|BYTE", "offsets in order, at random, or the byte written" },
     { "--fill", "BYTE", "the byte written (with -w)" },
     { "--seed", "N", "seed of --pattern random" },
-    { "--flush-interval", "N", "flush after every N writes" },
+    { "--flush-interval", "N", "flush after every N writes (at least DEPTH), the writes before it drained" },
+    { "--no-drain", "", "flush beside the writes in flight instead of draining them" },
     H_QUIET, H_SHARE, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_check[] = {
@@ -128,7 +130,7 @@ const vv_option_help vv_help_bitmap[] = {
     { "-b, --source-file", "SOURCE_FILE", "--merge: the image holding SOURCE" },
     { "-F, --source-format", "SOURCE_FMT", "the format of SOURCE_FILE" },
     { "-g, --granularity", "GRANULARITY", "--add: bytes per bit" },
-    H_FMT, H_QUIET, H_HELP, H_END,
+    H_FMT, H_QUIET, H_SECRETS, H_HELP, H_END,
 };
 const vv_option_help vv_help_amend[] = {
     H_FMT, { "-o", "OPTIONS", "the options to change key=value,... (-o help lists them)" },

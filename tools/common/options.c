@@ -16,6 +16,16 @@ vv_as_qemu_img(void)
 }
 
 const char *
+vv_snapshot_param(const char *arg)
+{
+    if (strncmp(arg, "snapshot.id=", 12) == 0)
+        return arg + 12;
+    if (strncmp(arg, "snapshot.name=", 14) == 0)
+        return arg + 14;
+    return arg;
+}
+
+const char *
 vv_prog(void)
 {
     return vv_as_qemu_img() ? "qemu-img" : "vdisk-virsh";

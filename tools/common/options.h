@@ -25,6 +25,9 @@ bool vv_as_qemu_img(void);
 
 /* Print "<vv_prog()>: <message>\n" to stderr. */
 void vv_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* qemu-img's -l SNAPSHOT_PARAM: NAME, snapshot.id=ID or snapshot.name=NAME;
+ * the ID or name. */
+const char *vv_snapshot_param(const char *arg);
 /* As vv_error, followed by "Try '<vv_prog()> --help' ..."; returns VV_EXIT_USAGE. */
 int vv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a vdisk_error (its message already names file and cause). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "options.h"
 #include "secrets.h"
 
@@ -79,11 +80,54 @@ set_pass_fd(vv_secrets *s, const char *arg)
     return read_all((int)fd, what, &s->pass.data, &s->pass.len);
 }
 
-/* --object secret,id=ID,file=PATH[,format=raw] */
+/* data=VALUE, taken only when run as qemu-img (scripts written for it pass
+ * passphrases so; as vdisk-virsh the refusal teaches file=). */
+static int
+copy_data(const char *value, uint8_t **data, size_t *len)
+{
+    size_t n = strlen(value);
+    if (n > MAX_SECRET) {
+        vv_error("--object secret: data longer than %u bytes", MAX_SECRET);
+        return -1;
+    }
+    uint8_t *buf = malloc(MAX_SECRET + 1);
+    if (!buf) {
+        vv_error("--object secret: out of memory");
+        return -1;
+    }
+    memcpy(buf, value, n);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/* The secret's bytes: file= or data=, decoded when format=base64. */
+static int
+load_secret(vv_secret *o, const char *file, const char *data, bool base64)
+{
+    if ((file ? read_file(file, &o->data, &o->len) : copy_data(data, &o->data, &o->len)) < 0)
+        return -1;
+    if (base64) {
+        long n = vv_base64_decode((char *)o->data, o->len);
+        if (n < 0) {
+            if (vv_as_qemu_img())
+                vv_error("Base64 data contains invalid characters");
+            else
+                vv_error("--object secret,id=%s: the value is not base64 (format=base64)", o->id);
+            return -1;
+        }
+        o->len = (size_t)n;
+    }
+    return 0;
+}
+
+/* --object secret,id=ID,file=PATH[,format=raw|base64]; run as qemu-img
+ * also data=VALUE in place of file= */
 static int
 add_object(vv_secrets *s, const char *spec)
 {
-    char *copy = strdup(spec), *save = NULL, *id = NULL, *file = NULL;
+    char *copy = strdup(spec), *save = NULL, *id = NULL, *file = NULL, *data = NULL;
+    bool base64 = false;
     int r = copy ? 0 : -1;
     char *type = copy ? strtok_r(copy, ",", &save) : NULL;
     if (r == 0 && (!type || strcmp(type, "secret") != 0)) {
@@ -98,18 +142,21 @@ add_object(vv_secrets *s, const char *spec)
             id = eq;
         else if (eq && strcmp(kv, "file") == 0)
             file = eq;
-        else if (eq && strcmp(kv, "format") == 0 && strcmp(eq, "raw") == 0)
-            continue;
+        else if (eq && strcmp(kv, "format") == 0 && (strcmp(eq, "raw") == 0 || strcmp(eq, "base64") == 0))
+            base64 = strcmp(eq, "base64") == 0;
+        else if (eq && strcmp(kv, "data") == 0 && vv_as_qemu_img())
+            data = eq;
         else if (strcmp(kv, "data") == 0) {
             vv_error("--object secret: data= would put the passphrase in the command line; use file=PATH");
             r = -1;
         } else {
-            vv_error("--object secret: unsupported parameter '%s' (expected id, file, format=raw)", kv);
+            vv_error("--object secret: unsupported parameter '%s' (expected id, file, format=raw|base64)", kv);
             r = -1;
         }
     }
-    if (r == 0 && (!id || !file)) {
-        vv_error("--object secret needs id=ID and file=PATH");
+    if (r == 0 && (!id || !file == !data)) {
+        vv_error(vv_as_qemu_img() ? "--object secret needs id=ID and one of file=PATH or data=VALUE"
+                                  : "--object secret needs id=ID and file=PATH");
         r = -1;
     }
     vv_secret *nv = r == 0 ? realloc(s->objects, (s->n + 1) * sizeof(*nv)) : NULL;
@@ -117,8 +164,9 @@ add_object(vv_secrets *s, const char *spec)
         s->objects = nv;
         vv_secret *o = &nv[s->n];
         memset(o, 0, sizeof(*o));
-        if (read_file(file, &o->data, &o->len) < 0 || !(o->id = strdup(id))) {
+        if (!(o->id = strdup(id)) || load_secret(o, file, data, base64) < 0) {
             wipe_free(o->data, MAX_SECRET + 1);
+            free(o->id);
             r = -1;
         } else {
             s->n++;
@@ -126,6 +174,8 @@ add_object(vv_secrets *s, const char *spec)
     } else if (r == 0) {
         r = -1;
     }
+    if (copy)
+        explicit_bzero(copy, strlen(spec));
     free(copy);
     return r;
 }
@@ -207,148 +257,6 @@ vv_secrets_clear(vv_secrets *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int
-dup_into(char **dst, const char *v)
-{
-    free(*dst);
-    *dst = strdup(v);
-    return *dst ? 0 : -1;
-}
-
-/* The protocol node of --image-opts: file.driver= and its file.* keys
- * (rbd: pool, image...; nbd: server.*, export), named by libvdisk. */
-#define MAX_PROTOCOL_KEYS 16
-typedef struct protocol_opts {
-    const char *driver;
-    const char *keys[MAX_PROTOCOL_KEYS];
-    const char *values[MAX_PROTOCOL_KEYS];
-    size_t n;
-} protocol_opts;
-
-static int
-protocol_opt(protocol_opts *p, const char *key, const char *value)
-{
-    if (strcmp(key, "driver") == 0) {
-        p->driver = value;
-        return 0;
-    }
-    if (p->n == MAX_PROTOCOL_KEYS) {
-        vv_error("--image-opts: too many file.* options");
-        return -1;
-    }
-    p->keys[p->n] = key;
-    p->values[p->n++] = value;
-    return 0;
-}
-
-/* QEMU's qcow2 cache tuning (l2-cache-size, l2-cache-entry-size,
- * refcount-cache-size, cache-size, cache-clean-interval): how much of the
- * metadata QEMU keeps in memory, never what is read or written.  libvdisk
- * sizes its own caches (core/qcow2/driver.c), so these are checked as QEMU
- * checks them and then have no effect (said in the man page).  True when
- * key is one of them; *bad when its value is not what QEMU takes. */
-static bool
-cache_tuning_opt(const char *key, const char *value, bool *bad)
-{
-    static const char *const keys[] = { "l2-cache-size", "l2-cache-entry-size",
-                                        "refcount-cache-size", "cache-size",
-                                        "cache-clean-interval" };
-    size_t i;
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (strcmp(key, keys[i]) == 0)
-            break;
-    if (i == sizeof(keys) / sizeof(keys[0]))
-        return false;
-    uint64_t v = 0;
-    vdisk_error err = { 0 };
-    *bad = vdisk_parse_size(value, &v, &err) < 0;
-    if (*bad)
-        vv_error("--image-opts: %s: '%s' is not a size", key, value);
-    else if (strcmp(key, "l2-cache-entry-size") == 0 && (v < 512 || v > (2u << 20) || (v & (v - 1)))) {
-        vv_error("L2 cache entry size must be a power of two between 512 and the cluster size");
-        *bad = true;
-    }
-    return true;
-}
-
-/* file.filename=, or the name libvdisk makes of file.driver=rbd|nbd and
- * its options. */
-static int
-protocol_filename(const protocol_opts *p, vv_image_name *out)
-{
-    if (!p->n && (!p->driver || out->filename))
-        return 0;
-    if (out->filename) {
-        vv_error("--image-opts: file.filename and file.%s do not go together", p->keys[0]);
-        return -1;
-    }
-    vdisk_error err = { 0 };
-    if (vdisk_protocol_name(p->driver, p->keys, p->values, p->n, &out->filename, &err) < 0) {
-        vv_error("--image-opts: %s", err.message);
-        return -1;
-    }
-    return 0;
-}
-
-int
-vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!image_opts)
-        return dup_into(&out->filename, arg);
-    char *copy = strdup(arg), *save = NULL;
-    protocol_opts proto = { 0 };
-    bool bad = false;
-    int r = copy ? 0 : -1;
-    for (char *kv = copy ? strtok_r(copy, ",", &save) : NULL; r == 0 && kv; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            vv_error("--image-opts: '%s' is not key=value", kv);
-            r = -1;
-            break;
-        }
-        *eq++ = '\0';
-        if (strcmp(kv, "driver") == 0)
-            r = dup_into(&out->format, eq);
-        else if (strcmp(kv, "file.filename") == 0 || strcmp(kv, "filename") == 0)
-            r = dup_into(&out->filename, eq);
-        else if (strcmp(kv, "encrypt.key-secret") == 0 || strcmp(kv, "key-secret") == 0)
-            r = dup_into(&out->key_secret, eq);
-        else if (strcmp(kv, "backing.encrypt.key-secret") == 0 || strcmp(kv, "backing.key-secret") == 0)
-            r = dup_into(&out->backing_secret, eq);
-        else if (strcmp(kv, "encrypt.format") == 0)
-            continue;
-        else if (cache_tuning_opt(kv, eq, &bad))
-            r = bad ? -1 : 0;
-        else if (strncmp(kv, "file.", 5) == 0)
-            r = protocol_opt(&proto, kv + 5, eq);
-        else {
-            vv_error("--image-opts: unsupported option '%s'", kv);
-            r = -1;
-        }
-    }
-    if (r == 0)
-        r = protocol_filename(&proto, out);
-    free(copy);
-    if (r == 0 && !out->filename) {
-        vv_error("--image-opts: no file.filename in '%s'", arg);
-        r = -1;
-    }
-    if (r < 0)
-        vv_image_name_clear(out);
-    return r;
-}
-
-void
-vv_image_name_clear(vv_image_name *n)
-{
-    free(n->filename);
-    free(n->format);
-    free(n->key_secret);
-    free(n->backing_secret);
-    memset(n, 0, sizeof(*n));
-}
-
 /* backing.encrypt.key-secret: libvdisk tries backing files with the
  * overlay's passphrase, so it must be the same one (or the overlay has
  * none, as a plain overlay over an encrypted base). */
@@ -383,10 +291,21 @@ report_open_error(const vdisk_error *err, int r, const char *arg, const char *fi
 int
 vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s, vdisk_image **out)
 {
+    return vv_open_secure_snapshot(arg, fmt, flags, NULL, s, out);
+}
+
+int
+vv_open_secure_snapshot(const char *arg, const char *fmt, unsigned flags, const char *snapshot,
+                        const vv_secrets *s, vdisk_image **out)
+{
     vv_image_name name;
     if (vv_image_name_parse(arg, s->image_opts, &name) < 0)
         return -EINVAL;
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN, .flags = flags };
+    bool no_backing = name.no_backing && !(flags & VV_OPEN_KEEP_BACKING);
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_UNKNOWN,
+                           .flags = (flags & ~VV_OPEN_KEEP_BACKING) |
+                                    (no_backing ? VDISK_OPEN_NO_BACKING : 0),
+                           .snapshot = snapshot };
     int r = 0;
     const char *f = name.format ? name.format : fmt;
     if (f && vv_parse_format(f, &oo.format) < 0)

@@ -3,8 +3,9 @@
  * A passphrase comes from a file (--passphrase-file PATH), an inherited
  * descriptor (--passphrase-fd N), or qemu-img's secret objects
  * (--object secret,id=ID,file=PATH) named by key-secret=ID in -o or in
- * --image-opts.  Never from argv or the environment: --object data=... is
- * refused.  The bytes are used exactly as read (a trailing newline is part
+ * --image-opts, format=raw or base64.  Never from argv or the environment:
+ * --object data=... is refused, except when run as qemu-img (a drop-in runs
+ * qemu-img's scripts, which pass data=).  The bytes are used exactly as read (a trailing newline is part
  * of the passphrase, as with qemu-img and cryptsetup --key-file) and are
  * wiped when the command ends.
  */
@@ -17,6 +18,8 @@
 #include <stdint.h>
 
 #include <vdisk/vdisk.h>
+
+#include "image-name.h"
 
 enum {
     VV_OPT_OBJECT = 0x200,
@@ -62,18 +65,6 @@ int vv_secrets_check_format(const vv_secrets *s, const char *fmt);
 /* Wipe and free everything. */
 void vv_secrets_clear(vv_secrets *s);
 
-/* An image named on the command line: a file name, or with --image-opts
- * qemu's "driver=qcow2,file.filename=F,encrypt.key-secret=ID". */
-typedef struct vv_image_name {
-    char *filename;
-    char *format;            /* driver=, or NULL */
-    char *key_secret;        /* encrypt.key-secret= / key-secret=, or NULL */
-    char *backing_secret;    /* backing.encrypt.key-secret= / backing.key-secret= */
-} vv_image_name;
-
-int vv_image_name_parse(const char *arg, bool image_opts, vv_image_name *out);
-void vv_image_name_clear(vv_image_name *n);
-
 /* Open an image named on the command line with its passphrase (key-secret
  * of --image-opts, else --passphrase-file/fd).  fmt (NULL: probe) is -f.
  * Backing files are tried with the same passphrase, so a backing key-secret
@@ -82,5 +73,13 @@ void vv_image_name_clear(vv_image_name *n);
  * has VDISK_OPEN_NO_KEY.  Errors are printed. */
 int vv_open_secure(const char *arg, const char *fmt, unsigned flags, const vv_secrets *s,
                    vdisk_image **out);
+/* A flag of vv_open_secure's own: the name's backing=null does not apply
+ * (info --backing-chain walks the chain the headers name, as qemu-img's
+ * does, whatever the top's options say). */
+#define VV_OPEN_KEEP_BACKING (1u << 30)
+/* As vv_open_secure, read-only at an internal snapshot (ID or name; NULL:
+ * the current state). */
+int vv_open_secure_snapshot(const char *arg, const char *fmt, unsigned flags, const char *snapshot,
+                            const vv_secrets *s, vdisk_image **out);
 
 #endif

@@ -3,7 +3,8 @@
  *
  *   bench [-f FMT] [-w] [-c COUNT] [-d DEPTH] [-s SIZE] [-S STEP] [-o OFFSET]
  *         [-t CACHE] [--pattern sequential|random|BYTE] [--fill BYTE] [--seed N]
- *         [--flush-interval N] [-q] [-U] [--object secret,id=ID,file=PATH]
+ *         [--flush-interval N [--no-drain]] [-i threads] [-q] [-U]
+ *         [--object secret,id=ID,file=PATH]
  *         [--passphrase-file PATH | --passphrase-fd N] [--image-opts] FILE
  *
  * Queue depth is a pool of DEPTH threads, each issuing synchronous
@@ -13,6 +14,12 @@
  * SIZE-aligned offset derived from (seed, i) alone, so a run is reproducible
  * whatever the thread interleaving.  --pattern BYTE is qemu-img's buffer
  * fill byte (also --fill BYTE, which combines with --pattern random).
+ *
+ * --flush-interval N: as qemu-img, every N requests a flush; by default the
+ * requests before it finish first and none after it starts until it is
+ * done (a drain), with --no-drain it goes out beside them.  The I/O engine
+ * is a thread pool (qemu-img's -i threads); -n / -i native and -i io_uring
+ * are refused: they would run the same threads under another name.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,13 +37,15 @@
 #include "options.h"
 #include "secrets.h"
 
-enum { OPT_PATTERN = 256, OPT_SEED, OPT_FLUSH_INTERVAL, OPT_FILL };
+enum { OPT_PATTERN = 256, OPT_SEED, OPT_FLUSH_INTERVAL, OPT_FILL, OPT_NO_DRAIN };
 
 #define BUF_ALIGN 4096
 
 typedef struct bench_args {
     const char *fmt;
     bool write, random, quiet;
+    bool no_drain;          /* --no-drain: flushes do not wait for the requests in flight */
+    const char *aio;        /* -i ENGINE (-n: native) */
     unsigned long count, depth, fill, flush_interval;
     uint64_t bufsize, step, offset, seed;
     unsigned flags;
@@ -51,6 +60,10 @@ typedef struct bench_state {
     atomic_uint_fast64_t next;      /* index of the next request to issue */
     atomic_bool failed;
     pthread_mutex_t err_lock;
+    /* drained flushes: requests below `limit` may start; `done` finished */
+    pthread_mutex_t drain_lock;
+    pthread_cond_t drain_cv;
+    uint64_t limit, done;
     vdisk_error err;                /* first failure */
 } bench_state;
 
@@ -88,6 +101,56 @@ record_failure(bench_state *s, const vdisk_error *err)
     pthread_mutex_unlock(&s->err_lock);
 }
 
+/* With drained flushes: the next request index, waiting while a flush
+ * is due or running; UINT64_MAX when none is left. */
+static uint64_t
+take_drained(bench_state *s)
+{
+    const bench_args *a = s->a;
+    pthread_mutex_lock(&s->drain_lock);
+    uint64_t i = UINT64_MAX;
+    for (;;) {
+        uint64_t next = atomic_load(&s->next);
+        if (next >= a->count || atomic_load(&s->failed))
+            break;
+        if (next < s->limit) {
+            i = next;
+            atomic_store(&s->next, next + 1);
+            break;
+        }
+        pthread_cond_wait(&s->drain_cv, &s->drain_lock);
+    }
+    pthread_mutex_unlock(&s->drain_lock);
+    return i;
+}
+
+/* With drained flushes: request i finished; the one that completes a
+ * batch flushes (nothing else in flight) and lets the next batch start. */
+static int
+finish_drained(bench_state *s, vdisk_error *err)
+{
+    const bench_args *a = s->a;
+    pthread_mutex_lock(&s->drain_lock);
+    bool flush = ++s->done == s->limit && s->limit < a->count;
+    pthread_mutex_unlock(&s->drain_lock);
+    int r = flush ? vdisk_flush(s->img, err) : 0;
+    if (flush) {
+        pthread_mutex_lock(&s->drain_lock);
+        s->limit += a->flush_interval;
+        pthread_cond_broadcast(&s->drain_cv);
+        pthread_mutex_unlock(&s->drain_lock);
+    }
+    return r;
+}
+
+static void
+wake_drained(bench_state *s)
+{
+    pthread_mutex_lock(&s->drain_lock);
+    pthread_cond_broadcast(&s->drain_cv);
+    pthread_mutex_unlock(&s->drain_lock);
+}
+
 /* One queue slot: take the next request index until all are issued. */
 static void *
 worker(void *opaque)
@@ -102,17 +165,23 @@ worker(void *opaque)
         return NULL;
     }
     memset(buf, (int)a->fill, a->bufsize);
+    bool drain = a->flush_interval && !a->no_drain;
     for (;;) {
-        uint64_t i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        uint64_t i = drain ? take_drained(s)
+                           : atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
         if (i >= a->count || atomic_load_explicit(&s->failed, memory_order_relaxed))
             break;
         uint64_t off = request_offset(s, i);
         int r = a->write ? vdisk_pwrite(s->img, buf, a->bufsize, off, &err)
                          : vdisk_pread(s->img, buf, a->bufsize, off, &err);
-        if (r == 0 && a->flush_interval && (i + 1) % a->flush_interval == 0)
-            r = vdisk_flush(s->img, &err);
+        if (drain && r == 0)
+            r = finish_drained(s, &err);
+        else if (r == 0 && a->flush_interval && (i + 1) % a->flush_interval == 0)
+            r = vdisk_flush(s->img, &err);   /* --no-drain: beside the others */
         if (r < 0) {
             record_failure(s, &err);
+            if (drain)
+                wake_drained(s);
             break;
         }
     }
@@ -224,7 +293,16 @@ set_option(int c, bench_args *a)
     case 't': return parse_cache(optarg, &a->flags);
     case 'w': a->write = true; return 0;
     case 'U': a->flags |= VDISK_OPEN_FORCE_SHARE; return 0;
-    case 'n': case 'i': return 0;   /* qemu-img's AIO engine choice: we use threads */
+    case 'n': a->aio = "native"; return 0;
+    case 'i':
+        if (strcmp(optarg, "threads") != 0 && strcmp(optarg, "native") != 0 &&
+            strcmp(optarg, "io_uring") != 0) {
+            vv_error("Invalid aio option: %s", optarg);
+            return -1;
+        }
+        a->aio = optarg;
+        return 0;
+    case OPT_NO_DRAIN: a->no_drain = true; return 0;
     case OPT_PATTERN: return parse_pattern(optarg, a);
     case OPT_FILL:
         if (vv_parse_ulong(optarg, 0xff, &a->fill) < 0) {
@@ -256,6 +334,7 @@ parse_args(int argc, char **argv, bench_args *a)
         { "seed", required_argument, NULL, OPT_SEED },
         { "fill", required_argument, NULL, OPT_FILL },
         { "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
+        { "no-drain", no_argument, NULL, OPT_NO_DRAIN },
         { "force-share", no_argument, NULL, 'U' },
         VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
@@ -282,9 +361,28 @@ parse_args(int argc, char **argv, bench_args *a)
         return (vv_error("Invalid buffer size specified: must be at least 1 byte"), 1);
     if (!a->write && a->flush_interval)
         return (vv_error("--flush-interval is only available in write tests"), 1);
+    if (a->flush_interval && a->flush_interval < a->depth)
+        return (vv_error("Flush interval can't be smaller than depth"), 1);
     if (a->step == 0)
         a->step = a->bufsize;
     return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
+}
+
+/* -n / -i: qemu-img's rule that native AIO needs O_DIRECT, then what vdisk
+ * has: a thread pool.  0, or -1 with the reason printed. */
+static int
+check_aio(const bench_args *a, const char *file)
+{
+    if (!a->aio || strcmp(a->aio, "threads") == 0)
+        return 0;
+    if (strcmp(a->aio, "native") == 0 && !(a->flags & VDISK_OPEN_DIRECT)) {
+        vv_error("Could not open '%s': aio=native was specified, but it requires "
+                 "cache.direct=on, which was not specified.", file);
+        return -1;
+    }
+    vv_error("aio=%s is not implemented: vdisk-virsh bench issues its requests from a pool "
+             "of threads (-i threads, the default)", a->aio);
+    return -1;
 }
 
 static void
@@ -332,11 +430,13 @@ cmd_bench(int argc, char **argv)
         return ret;
     }
     const char *file = argv[optind];
-    bench_state s = { .a = &a };
+    bench_state s = { .a = &a, .limit = a.flush_interval };
     pthread_mutex_init(&s.err_lock, NULL);
+    pthread_mutex_init(&s.drain_lock, NULL);
+    pthread_cond_init(&s.drain_cv, NULL);
     unsigned flags = a.flags | (a.write ? VDISK_OPEN_RDWR : 0);
     ret = 1;
-    int opened = vv_open_secure(file, a.fmt, flags, &a.secrets, &s.img);
+    int opened = check_aio(&a, file) < 0 ? -1 : vv_open_secure(file, a.fmt, flags, &a.secrets, &s.img);
     vv_secrets_clear(&a.secrets);
     if (opened < 0)
         goto out;
@@ -359,5 +459,7 @@ out:
     if (s.img && vv_close_image(s.img, ret == 0) < 0)
         ret = 1;
     pthread_mutex_destroy(&s.err_lock);
+    pthread_mutex_destroy(&s.drain_lock);
+    pthread_cond_destroy(&s.drain_cv);
     return ret;
 }

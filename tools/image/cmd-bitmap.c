@@ -2,8 +2,13 @@
  * `qemu-img bitmap`.
  *
  *   bitmap (--merge SOURCE | --add | --remove | --clear | --enable | --disable)...
- *          [-b SOURCE_FILE [-F SOURCE_FMT]] [-g GRANULARITY] [-f FMT] FILE BITMAP
+ *          [-b SOURCE_FILE [-F SOURCE_FMT]] [-g GRANULARITY] [-f FMT]
+ *          [--object secret,... | --passphrase-file PATH | --passphrase-fd N]
+ *          [--image-opts] FILE BITMAP
  *
+ * As qemu-img, --image-opts names FILE with options (driver=qcow2,
+ * file.filename=...; SOURCE_FILE stays a file name), and encrypted images
+ * take their passphrase from --object secret (key-secret= in the options).
  * The operations run in the order given; the first failure stops them
  * (what ran before it is kept) with "Operation OP on bitmap NAME failed".
  * Exit status 0 on success, 1 on any error, as qemu-img.
@@ -17,6 +22,7 @@
 #include "commands.h"
 #include "images.h"
 #include "options.h"
+#include "secrets.h"
 
 enum { OPT_ADD = 256, OPT_REMOVE, OPT_CLEAR, OPT_ENABLE, OPT_DISABLE, OPT_MERGE };
 
@@ -26,6 +32,7 @@ struct args {
     bool add, merge;
     uint64_t granularity;
     const char *fmt, *src_file, *src_fmt;
+    vv_secrets secrets;     /* --object, --passphrase-*, --image-opts */
 };
 
 static const char *
@@ -45,6 +52,9 @@ push(struct args *a, vdisk_bitmap_action act, const char *src)
 static int
 option(struct args *a, int c, char **argv)
 {
+    int sr = vv_secrets_option(&a->secrets, c, optarg);
+    if (sr != 0)
+        return sr < 0 ? 1 : -1;
     switch (c) {
     case OPT_ADD: push(a, VDISK_BITMAP_ADD, NULL); a->add = true; break;
     case OPT_REMOVE: push(a, VDISK_BITMAP_REMOVE, NULL); break;
@@ -81,6 +91,7 @@ parse_args(int argc, char **argv, struct args *a)
         { "granularity", required_argument, NULL, 'g' },
         { "source-file", required_argument, NULL, 'b' },
         { "source-format", required_argument, NULL, 'F' },
+        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -100,6 +111,8 @@ parse_args(int argc, char **argv, struct args *a)
         return vv_usage_error("Merge bitmap source file only supported with --merge");
     if (optind != argc - 2)
         return vv_usage_error("Expecting filename and bitmap name");
+    if (vv_secrets_check_format(&a->secrets, a->fmt) < 0)
+        return 1;
     return -1;
 }
 
@@ -136,9 +149,11 @@ cmd_bitmap(int argc, char **argv)
     }
     int ret = parse_args(argc, argv, &a);
     vdisk_image *img = NULL, *src = NULL;
-    if (ret < 0 && vv_open_image(argv[optind], a.fmt, VDISK_OPEN_RDWR, &img) < 0)
+    if (ret < 0 && vv_open_secure(argv[optind], a.fmt, VDISK_OPEN_RDWR, &a.secrets, &img) < 0)
         ret = 1;
-    if (ret < 0 && a.src_file && vv_open_image(a.src_file, a.src_fmt, 0, &src) < 0)
+    vv_secrets plain = a.secrets;   /* the source: a file name, as qemu-img 7.2 */
+    plain.image_opts = false;
+    if (ret < 0 && a.src_file && vv_open_secure(a.src_file, a.src_fmt, 0, &plain, &src) < 0)
         ret = 1;
     if (ret < 0)
         ret = run(img, &a, argv[optind + 1], src);
@@ -147,5 +162,6 @@ cmd_bitmap(int argc, char **argv)
     if (img && vv_close_image(img, ret <= 0) < 0)
         ret = 1;
     free(a.ops);
+    vv_secrets_clear(&a.secrets);
     return ret < 0 ? 0 : ret;
 }

@@ -175,7 +175,8 @@ repair_and_recheck(vdisk_image *img, const struct check_args *a, vdisk_check_res
                "Double checking the fixed image now...\n", res->leaks_fixed,
                res->corruptions_fixed);
     uint64_t leaks_fixed = res->leaks_fixed, corruptions_fixed = res->corruptions_fixed;
-    int r = vdisk_check(img, 0, res, report_line, NULL, NULL, err);
+    int r = vdisk_check(img, vv_as_qemu_img() ? VDISK_CHECK_QEMU_LINES : 0, res, report_line, NULL,
+                        NULL, err);
     res->leaks_fixed = leaks_fixed;
     res->corruptions_fixed = corruptions_fixed;
     return r;
@@ -186,7 +187,9 @@ run_check(vdisk_image *img, const struct check_args *a)
 {
     vdisk_check_result res;
     vdisk_error err = { 0 };
-    int r = vdisk_check(img, a->fix, &res, report_line, NULL, NULL, &err);
+    /* as qemu-img: only the findings qemu-img reports */
+    unsigned flags = a->fix | (vv_as_qemu_img() ? VDISK_CHECK_QEMU_LINES : 0);
+    int r = vdisk_check(img, flags, &res, report_line, NULL, NULL, &err);
     if (r == -ENOTSUP) {
         vv_error("This image format does not support checks");
         return EXIT_UNSUPPORTED;

@@ -129,11 +129,7 @@ take_option(int c, char **argv, convert_args *a)
     case 'U': a->src_flags |= VDISK_OPEN_FORCE_SHARE; break;
     case 'l':
         /* qemu-img's forms: NAME, snapshot.id=ID, snapshot.name=NAME */
-        a->snapshot = optarg;
-        if (strncmp(optarg, "snapshot.id=", 12) == 0)
-            a->snapshot = optarg + 12;
-        else if (strncmp(optarg, "snapshot.name=", 14) == 0)
-            a->snapshot = optarg + 14;
+        a->snapshot = vv_snapshot_param(optarg);
         break;
     case 'W': a->out_of_order = true; break;
     case 'B': a->backing = optarg; break;
@@ -287,6 +283,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     if (vv_image_name_parse(src, a->secrets.image_opts, &sn) < 0)
         goto out;
     ret = source_secret(a, &sn, &co);
+    if (sn.no_backing)
+        co.src_flags |= VDISK_OPEN_NO_BACKING;   /* backing=null */
     src = sn.filename;
     if (ret == 0 && sn.format && vv_parse_format(sn.format, &co.src_format) < 0)
         ret = 1;

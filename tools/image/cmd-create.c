@@ -164,6 +164,33 @@ build_spec(const create_args *a, vv_create_spec *s)
     return vv_secrets_for_create(&a->secrets, &s->opts, a->file) < 0 ? -EINVAL : 0;
 }
 
+/* Run as qemu-img: the refusals of qcow2 creation whose words differ from
+ * vdisk's (qemu-img names the QAPI option version=v3 where vdisk names the
+ * -o option compat=1.1); printed after the "Formatting" line, as qemu-img
+ * does.  0, or -EINVAL with the error printed. */
+static int
+qemu_img_late_checks(const vv_create_spec *s, const char *file)
+{
+    if (s->late_error) {
+        vv_error("%s", s->late_error);
+        return -EINVAL;
+    }
+    const vdisk_create_opts *o = &s->opts;
+    if (o->format != VDISK_FORMAT_QCOW2 || o->compat >= 3)
+        return 0;
+    if (o->lazy_refcounts) {
+        vv_error("%s: Lazy refcounts only supported with compatibility level 1.1 and above "
+                 "(use version=v3 or greater)", file);
+        return -EINVAL;
+    }
+    if (o->refcount_bits != 16) {
+        vv_error("%s: Different refcount widths than 16 bits require compatibility level 1.1 "
+                 "or above (use version=v3 or greater)", file);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* create: make a new raw, qcow2, luks or vmdk image. */
 int
 cmd_create(int argc, char **argv)
@@ -196,7 +223,9 @@ cmd_create(int argc, char **argv)
             fflush(stdout);
         }
         vdisk_error err = { 0 };
-        if (vdisk_create(a.file, &s.opts, NULL, NULL, &err) < 0)
+        if (vv_as_qemu_img() && qemu_img_late_checks(&s, a.file) < 0)
+            ;   /* printed */
+        else if (vdisk_create(a.file, &s.opts, NULL, NULL, &err) < 0)
             vv_report_file(&err, a.file);
         else
             ret = 0;

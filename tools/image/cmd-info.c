@@ -15,6 +15,7 @@
 #include "images.h"
 #include "options.h"
 #include "info-encrypt.h"
+#include "info-loop.h"
 #include "info-vmdk.h"
 #include "output.h"
 #include "snapshots.h"
@@ -88,8 +89,19 @@ collect(info_list *l, const char *file, const char *fmt, unsigned flags, bool ch
         const vv_secrets *secrets)
 {
     vdisk_image *top;
+    if (chain && vv_as_qemu_img()) {
+        /* qemu-img's words for a chain that loops (info-loop.c) */
+        int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY | VDISK_OPEN_NO_BACKING, secrets, &top);
+        if (r < 0)
+            return r;
+        bool loops = vv_info_report_loop(top) == 1;
+        vdisk_close(top, NULL);
+        if (loops)
+            return -ELOOP;
+    }
     /* As qemu-img info: the header of an encrypted image needs no key. */
-    int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY | (chain ? 0 : VDISK_OPEN_NO_BACKING),
+    int r = vv_open_secure(file, fmt, flags | VDISK_OPEN_NO_KEY |
+                                      (chain ? VV_OPEN_KEEP_BACKING : VDISK_OPEN_NO_BACKING),
                            secrets, &top);
     if (r < 0)
         return r;

@@ -1,7 +1,7 @@
 /* vdisk-virsh measure — how much space a new image needs, as `qemu-img measure`.
  *
  *   measure [-O FMT] [-o key=val,...] [-f FMT] [--output human|json] [-U]
- *           (--size SIZE | SRC)
+ *           [-l SNAPSHOT] (--size SIZE | SRC)
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,6 +25,7 @@ typedef struct measure_args {
     bool size_given;
     uint64_t size;
     unsigned flags;
+    const char *snapshot;   /* -l: measure this internal snapshot of SRC */
     const char *src;
     vv_secrets secrets;
 } measure_args;
@@ -42,6 +43,7 @@ take_option(int c, char **argv, measure_args *a)
     case 'O': a->out_fmt = optarg; break;
     case 'o': return vv_accumulate_opts(&a->options, optarg) < 0 ? 1 : -1;
     case 'U': a->flags |= VDISK_OPEN_FORCE_SHARE; break;
+    case 'l': a->snapshot = vv_snapshot_param(optarg); break;
     case OPT_OUTPUT: return vv_parse_output(optarg, &a->output) < 0 ? 1 : -1;
     case OPT_SIZE:
         if (vv_parse_size("image size", optarg, &a->size) < 0)
@@ -66,15 +68,15 @@ parse_args(int argc, char **argv, measure_args *a)
         { NULL, 0, NULL, 0 },
     };
     int c, r;
-    while ((c = getopt_long(argc, argv, ":hf:O:o:U", longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":hf:l:O:o:U", longopts, NULL)) != -1)
         if ((r = take_option(c, argv, a)) >= 0)
             return r;
     if (argc - optind > 1)
         return (vv_error("At most one filename argument is allowed."), 1);
     if (argc - optind == 1)
         a->src = argv[optind];
-    if (!a->src && a->src_fmt)
-        return (vv_error("-f requires a filename argument."), 1);
+    if (!a->src && (a->src_fmt || a->snapshot || a->secrets.image_opts))
+        return (vv_error("--image-opts, -f, and -l require a filename argument."), 1);
     if (a->src && a->size_given)
         return (vv_error("--size N cannot be used together with a filename."), 1);
     if (!a->src && !a->size_given)
@@ -158,7 +160,8 @@ run_measure(const measure_args *a, vdisk_format fmt)
         goto out;
     if (vv_secrets_for_create(&a->secrets, &spec.opts, NULL) < 0)
         goto out;
-    if (a->src && vv_open_secure(a->src, a->src_fmt, a->flags, &a->secrets, &src) < 0)
+    if (a->src && vv_open_secure_snapshot(a->src, a->src_fmt, a->flags, a->snapshot, &a->secrets,
+                                          &src) < 0)
         goto out;
     if (a->size_given)
         spec.opts.size = a->size;

@@ -100,7 +100,11 @@ rebase_image(vdisk_image *img, const rebase_args *a, vdisk_format fmt)
     vv_progress prog;
     vv_progress_init(&prog, a->progress && !a->quiet, 1.0);
     vdisk_error err = { 0 };
-    int r = vdisk_rebase(img, a->backing, fmt, a->unsafe, vv_progress_cb, &prog, &err);
+    /* as qemu-img, what differs is copied as data even where it is zeros
+     * (its users' scripts may read the allocation map) */
+    unsigned flags = (a->unsafe ? VDISK_REBASE_UNSAFE : 0) |
+                     (vv_as_qemu_img() ? VDISK_REBASE_ZEROS_AS_DATA : 0);
+    int r = vdisk_rebase(img, a->backing, fmt, flags, vv_progress_cb, &prog, &err);
     vv_progress_end(&prog, r == 0);
     if (r < 0)
         vv_report_file(&err, vdisk_get_filename(img));

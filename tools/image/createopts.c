@@ -1,6 +1,7 @@
 /* vdisk-virsh — image creation options as the user typed them (see createopts.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ static const char *const key_names[VV_KEY_COUNT] = {
     [VV_KEY_LAZY_REFCOUNTS] = "lazy_refcounts",
     [VV_KEY_EXTENDED_L2] = "extended_l2",
     [VV_KEY_COMPRESSION_TYPE] = "compression_type",
+    [VV_KEY_ENCRYPTION] = "encryption",
 };
 
 /* qemu-img's order of the "Formatting" line, per format. */
@@ -47,6 +49,7 @@ vv_create_spec_clear(vv_create_spec *s)
         free(s->shown[i]);
     for (int i = 0; i < VV_FORMAT_KEYS_MAX; i++)
         free(s->format_shown[i]);
+    free(s->late_error);
     vdisk_create_opts_clear(&s->opts);
     memset(s, 0, sizeof(*s));
 }
@@ -87,30 +90,55 @@ format_slot(vv_create_spec *s, const char *key)
     return NULL;
 }
 
+/* Keep the text of an option as typed (for the "Formatting" line). */
+static int
+keep_shown(char **slot, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        vv_error("out of memory");
+        return -ENOMEM;
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Run as qemu-img: a value of compat= or preallocation= that is refused
+ * is reported after the "Formatting" line, in qemu-img's words (its
+ * compat= is the QAPI option 'version'). */
+static int
+defer_bad_value(vv_create_spec *s, int k, const char *value, const char *file)
+{
+    const char *param = k == VV_KEY_COMPAT ? "version" : "preallocation";
+    free(s->late_error);
+    if (asprintf(&s->late_error, "%s%sParameter '%s' does not accept value '%s'",
+                 file ? file : "", file ? ": " : "", param, value) < 0) {
+        s->late_error = NULL;
+        vv_error("out of memory");
+        return -ENOMEM;
+    }
+    return keep_shown(&s->shown[k], value);
+}
+
 int
 vv_create_spec_set(vv_create_spec *s, const char *key, const char *value, const char *file)
 {
     vdisk_error err = { 0 };
+    int k = find_key(key);
     int r = vdisk_create_opts_set(&s->opts, key, value, &err);
     if (r < 0) {
+        if (vv_as_qemu_img() && err.kind == VDISK_ERR_INVALID &&
+            (k == VV_KEY_COMPAT || k == VV_KEY_PREALLOCATION))
+            return defer_bad_value(s, k, value, file);
         if (file)
             vv_error("%s: %s", file, err.message);
         else
             vv_report(&err);
         return r;
     }
-    int k = find_key(key);
     char **slot = k >= 0 ? &s->shown[k] : format_slot(s, key);
-    if (slot) {
-        char *copy = strdup(value);
-        if (!copy) {
-            vv_error("out of memory");
-            return -ENOMEM;
-        }
-        free(*slot);
-        *slot = copy;
-    }
-    return 0;
+    return slot ? keep_shown(slot, value) : 0;
 }
 
 /* Cut the next "key=value" item out of *p (in place), undoing ",," escapes. */
@@ -242,12 +270,16 @@ vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out)
     size_t n = qcow2 ? sizeof(qcow2_order) / sizeof(qcow2_order[0])
                      : sizeof(raw_order) / sizeof(raw_order[0]);
     fprintf(out, "Formatting '%s', fmt=%s", file, vdisk_format_name(s->opts.format));
-    if (qcow2)
-        vv_encrypt_opts_print(&s->opts.encrypt, "encrypt.", out);   /* encrypt-opts.c */
+    /* encryption=on stands for encrypt.format=aes, and qemu-img shows only
+     * what was typed */
+    if (qcow2) {
+        print_option(s, VV_KEY_ENCRYPTION, out);
+        vv_encrypt_opts_print(&s->opts.encrypt, "encrypt.", !s->shown[VV_KEY_ENCRYPTION], out);
+    }
     for (size_t i = 0; i < n; i++)
         print_option(s, order[i], out);
     if (s->opts.format == VDISK_FORMAT_LUKS)
-        vv_encrypt_opts_print(&s->opts.encrypt, "", out);
+        vv_encrypt_opts_print(&s->opts.encrypt, "", false, out);
     fputc('\n', out);
 }
 

@@ -25,6 +25,7 @@ enum vv_create_key {
     VV_KEY_LAZY_REFCOUNTS,
     VV_KEY_EXTENDED_L2,
     VV_KEY_COMPRESSION_TYPE,
+    VV_KEY_ENCRYPTION,          /* qcow2's old encryption=on|off */
     VV_KEY_COUNT,
 };
 
@@ -35,13 +36,18 @@ typedef struct vv_create_spec {
     vdisk_create_opts opts;
     char *shown[VV_KEY_COUNT];   /* value as typed; NULL when not given */
     char *format_shown[VV_FORMAT_KEYS_MAX];   /* the format's own options, by table index */
+    char *late_error;            /* run as qemu-img: a bad compat= or preallocation= value,
+                                  * reported after the "Formatting" line as qemu-img does */
 } vv_create_spec;
 
 void vv_create_spec_init(vv_create_spec *s, vdisk_format fmt);
 void vv_create_spec_clear(vv_create_spec *s);
 
 /* Apply one option.  Errors are printed as "<file>: <cause>" (file may be
- * NULL).  Returns 0 or a negative errno. */
+ * NULL).  Returns 0 or a negative errno.  Run as qemu-img, a value compat=
+ * or preallocation= does not take is kept as typed and its error, in
+ * qemu-img's words, left in late_error (qemu-img reports it only once the
+ * "Formatting" line is out). */
 int vv_create_spec_set(vv_create_spec *s, const char *key, const char *value,
                        const char *file);
 /* Apply a comma-separated list; ",," is a literal comma (qemu-img's escape). */
@@ -57,8 +63,10 @@ vv_create_spec_has(const vv_create_spec *s, enum vv_create_key k)
 /* qemu-img's line: "Formatting 'f.qcow2', fmt=qcow2 cluster_size=65536 ...". */
 void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
 /* The encryption options given, as qemu-img shows them after "fmt=" (qcow2,
- * prefix "encrypt.") or after size= (luks) (encrypt-opts.c). */
-void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, FILE *out);
+ * prefix "encrypt.") or after size= (luks) (encrypt-opts.c); with_format:
+ * also <prefix>format= (qcow2, unless given as encryption=on). */
+void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, bool with_format,
+                           FILE *out);
 /* "-o help": the options the format accepts (the library's table).  0, or
  * -ENOMEM with the error printed. */
 int vv_create_spec_help(vdisk_format fmt, FILE *out);

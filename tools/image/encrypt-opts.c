@@ -7,11 +7,12 @@
 #include "createopts.h"
 
 void
-vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, FILE *out)
+vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, bool with_format,
+                      FILE *out)
 {
     if (e->format == VDISK_ENCRYPT_NONE)
         return;
-    if (prefix[0])
+    if (with_format)
         fprintf(out, " %sformat=%s", prefix, vdisk_encrypt_format_name(e->format));
     const struct { const char *key, *value; } fields[] = {
         { "key-secret", e->key_secret }, { "cipher-alg", e->cipher_alg },

@@ -10,48 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "commands.h"
 #include "virsh-args.h"
 #include "store-open.h"
-
-static int
-b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decode base64 in place (whitespace ignored); returns the length or -1. */
-static long
-b64_decode(char *s, size_t len)
-{
-    size_t out = 0, bits = 0;
-    unsigned acc = 0;
-    bool pad = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '=') {
-            pad = true;
-            continue;
-        }
-        int v = b64_value(c);
-        if (v < 0 || pad)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            s[out++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    return (long)out;
-}
 
 static int
 secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *alloc)
@@ -72,7 +34,7 @@ secret_value_read(vv_arg *args, size_t n, char **value, size_t *len, size_t *all
     size_t size;
     if (vv_read_file(file->value, &data, &size) < 0)
         return -1;
-    long vlen = vv_arg_get(args, n, "plain")->set ? (long)size : b64_decode(data, size);
+    long vlen = vv_arg_get(args, n, "plain")->set ? (long)size : vv_base64_decode(data, size);
     if (vlen < 0) {
         vv_virsh_error("file '%s' does not hold base64 (give --plain for a raw value)", file->value);
         explicit_bzero(data, size);

@@ -22,16 +22,27 @@
 extern "C" {
 #endif
 
+enum {
+    VDISK_REBASE_UNSAFE = 1u << 0,          /* qemu-img rebase -u (below) */
+    VDISK_REBASE_ZEROS_AS_DATA = 1u << 1,   /* safe mode copies zeros the old backing
+                                             * file reads (before its end) as data,
+                                             * as qemu-img 7.2 does, where it would
+                                             * otherwise write zero clusters */
+};
+
 /* Make `overlay` (opened read-write) name `backing` (NULL or "": no backing
  * file) of format `fmt` (RAW or QCOW2; must be named when backing is set).
- *   unsafe  only rewrite the header (qemu-img rebase -u): the guest-visible
+ * flags (VDISK_REBASE_*):
+ *   UNSAFE  only rewrite the header (qemu-img rebase -u): the guest-visible
  *           content changes if the old and new backing files differ
- *   safe    (unsafe false) first copy into the overlay every range it does
- *           not allocate itself where the old and the new backing files
- *           read differently, so the guest sees the same bytes afterwards;
- *           the overlay must have been opened with its backing chain
+ *   else    (safe) first copy into the overlay every range it does not
+ *           allocate itself where the old and the new backing files read
+ *           differently, so the guest sees the same bytes afterwards (where
+ *           the old one reads zeros: zero clusters, or with ZEROS_AS_DATA
+ *           allocated clusters of zeros); the overlay must have been opened
+ *           with its backing chain
  * Progress is in bytes of the overlay's virtual size. */
-int vdisk_rebase(vdisk_image *overlay, const char *backing, vdisk_format fmt, bool unsafe,
+int vdisk_rebase(vdisk_image *overlay, const char *backing, vdisk_format fmt, unsigned flags,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
 /* Find the image of overlay's backing chain (below overlay) that `name`

@@ -28,6 +28,9 @@ extern "C" {
 enum {
     VDISK_CHECK_FIX_LEAKS  = 1u << 0,   /* -r leaks */
     VDISK_CHECK_FIX_ERRORS = 1u << 1,   /* with FIX_LEAKS: -r all */
+    VDISK_CHECK_QEMU_LINES = 1u << 2,   /* report only what qemu-img check reports:
+                                         * none of libvdisk's own findings beyond
+                                         * it (qcow2: which structures overlap) */
 };
 
 /* The counts qemu-img check reports (its ImageCheck fields). */
