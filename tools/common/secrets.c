@@ -205,6 +205,35 @@ vv_secrets_option(vv_secrets *s, int c, const char *arg)
     }
 }
 
+int
+vv_image_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                vv_secrets *s)
+{
+    static const struct option common[] = {
+        { "help", no_argument, NULL, 'h' },
+        VV_SECRET_LONGOPTS,
+    };
+    enum { COMMON = sizeof(common) / sizeof(common[0]), MAX = 48 };
+    struct option all[MAX];
+    size_t n = 0;
+    memcpy(all, common, sizeof(common));
+    n = COMMON;
+    for (size_t i = 0; longopts && longopts[i].name; i++) {
+        if (n + 1 >= MAX)
+            abort();   /* a command with more long options than any has: raise MAX */
+        all[n++] = longopts[i];
+    }
+    all[n] = (struct option){ 0 };
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, all, NULL);
+        int sr = vv_secrets_option(s, c, optarg);
+        if (sr < 0)
+            return VV_GETOPT_FAILED;
+        if (sr == 0)
+            return c;
+    }
+}
+
 const vv_secret *
 vv_secrets_lookup(const vv_secrets *s, const char *id)
 {

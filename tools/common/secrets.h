@@ -54,6 +54,15 @@ typedef struct vv_secrets {
 /* Handle one getopt result: 1 if it was a secret option (consumed), 0 if
  * not, -1 on error (printed). */
 int vv_secrets_option(vv_secrets *s, int c, const char *arg);
+
+/* The next option of an image command: getopt_long over SHORTOPTS and the
+ * command's own LONGOPTS (ending in a zero row; NULL for none) plus --help
+ * ('h') and the options above, which it takes into S itself.  Returns what
+ * getopt_long returns for the command's options (':' and '?' included, -1
+ * at the end), or VV_GETOPT_FAILED when a secret option was wrong (said). */
+#define VV_GETOPT_FAILED (-2)
+int vv_image_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                    vv_secrets *s);
 /* The secret with this id; NULL (and an error printed) if none. */
 const vv_secret *vv_secrets_lookup(const vv_secrets *s, const char *id);
 /* Fill opts->secret for creating an image: key-secret=ID if given, else

@@ -75,18 +75,13 @@ parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
            vv_secrets *secrets, bool *force, unsigned *flags)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "force", no_argument, NULL, OPT_FORCE },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":ho:f:t:pq", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":ho:f:t:pq", longopts, secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'h': return vv_command_help("amend");
         case 'o':

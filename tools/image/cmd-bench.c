@@ -329,23 +329,18 @@ static int
 parse_args(int argc, char **argv, bench_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "pattern", required_argument, NULL, OPT_PATTERN },
         { "seed", required_argument, NULL, OPT_SEED },
         { "fill", required_argument, NULL, OPT_FILL },
         { "flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL },
         { "no-drain", no_argument, NULL, OPT_NO_DRAIN },
         { "force-share", no_argument, NULL, 'U' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         if (c == 'h')
             return vv_command_help("bench");
         if (c == '?' || c == ':')

@@ -52,9 +52,8 @@ push(struct args *a, vdisk_bitmap_action act, const char *src)
 static int
 option(struct args *a, int c, char **argv)
 {
-    int sr = vv_secrets_option(&a->secrets, c, optarg);
-    if (sr != 0)
-        return sr < 0 ? 1 : -1;
+    if (c == VV_GETOPT_FAILED)
+        return 1;
     switch (c) {
     case OPT_ADD: push(a, VDISK_BITMAP_ADD, NULL); a->add = true; break;
     case OPT_REMOVE: push(a, VDISK_BITMAP_REMOVE, NULL); break;
@@ -81,7 +80,6 @@ static int
 parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "add", no_argument, NULL, OPT_ADD },
         { "remove", no_argument, NULL, OPT_REMOVE },
         { "clear", no_argument, NULL, OPT_CLEAR },
@@ -91,11 +89,10 @@ parse_args(int argc, char **argv, struct args *a)
         { "granularity", required_argument, NULL, 'g' },
         { "source-file", required_argument, NULL, 'b' },
         { "source-format", required_argument, NULL, 'F' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":b:f:F:g:hq", longopts, NULL)) != -1) {
+    while ((c = vv_image_getopt(argc, argv, ":b:f:F:g:hq", longopts, &a->secrets)) != -1) {
         int r = option(a, c, argv);
         if (r >= 0)
             return r;

@@ -111,22 +111,17 @@ static int
 parse_args(int argc, char **argv, struct check_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "format", required_argument, NULL, 'f' },
         { "repair", required_argument, NULL, 'r' },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "force-share", no_argument, NULL, 'U' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_name = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, ":hf:r:T:qU", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":hf:r:T:qU", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return EXIT_FAILED;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'h': return vv_command_help("check");
         case 'f': a->fmt = optarg; break;

@@ -34,17 +34,12 @@ static int
 parse_args(int argc, char **argv, commit_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":f:ht:b:dpqr:", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":f:ht:b:dpqr:", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("commit");

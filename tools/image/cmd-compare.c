@@ -35,18 +35,13 @@ static int
 parse_args(int argc, char **argv, compare_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":hf:F:T:pqsU", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":hf:F:T:pqsU", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return EXIT_OPEN_ERROR;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'h': return vv_command_help("compare");
         case 'f': a->fmt1 = optarg; break;

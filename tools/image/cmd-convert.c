@@ -115,9 +115,8 @@ take_option(int c, char **argv, convert_args *a)
 {
     unsigned long n;
     bool src_direct, src_no_flush;
-    int sr = vv_secrets_option(&a->secrets, c, optarg);
-    if (sr != 0)
-        return sr < 0 ? 1 : -1;
+    if (c == VV_GETOPT_FAILED)
+        return 1;
     switch (c) {
     case 'h': return vv_command_help("convert");
     case 'f': a->src_fmt = optarg; break;
@@ -164,18 +163,16 @@ static int
 parse_args(int argc, char **argv, convert_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
         { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
         { "target-image-opts", no_argument, NULL, OPT_TARGET_IMAGE_OPTS },
         { "salvage", no_argument, NULL, OPT_SALVAGE },
         { "bitmaps", no_argument, NULL, OPT_BITMAPS },
         { "skip-broken-bitmaps", no_argument, NULL, OPT_SKIP_BROKEN },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c, r;
-    while ((c = getopt_long(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:", longopts, NULL)) != -1)
+    while ((c = vv_image_getopt(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:", longopts, &a->secrets)) != -1)
         if ((r = take_option(c, argv, a)) >= 0)
             return r;
     return -1;

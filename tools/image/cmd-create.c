@@ -35,17 +35,12 @@ static int
 parse_args(int argc, char **argv, create_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":F:b:f:ho:qu", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":F:b:f:ho:qu", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'F': a->backing_fmt = optarg; break;
         case 'b': a->backing = optarg; break;

@@ -138,7 +138,6 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
            uint64_t *max_len, unsigned *flags, vv_secrets *secrets, map_view *view)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "force-share", no_argument, NULL, 'U' },
@@ -147,17 +146,13 @@ parse_args(int argc, char **argv, const char **fmt, vv_output *output, uint64_t 
         { "bar", no_argument, NULL, OPT_BAR },
         { "width", required_argument, NULL, OPT_WIDTH },
         { "picture", required_argument, NULL, OPT_PICTURE },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
     const char *out_name = NULL;
-    while ((c = getopt_long(argc, argv, ":f:s:l:hU", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":f:s:l:hU", longopts, secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'f': *fmt = optarg; break;
         case 'h': return vv_command_help("map");

@@ -34,9 +34,8 @@ typedef struct measure_args {
 static int
 take_option(int c, char **argv, measure_args *a)
 {
-    int sr = vv_secrets_option(&a->secrets, c, optarg);
-    if (sr != 0)
-        return sr < 0 ? 1 : -1;
+    if (c == VV_GETOPT_FAILED)
+        return 1;
     switch (c) {
     case 'h': return vv_command_help("measure");
     case 'f': a->src_fmt = optarg; break;
@@ -60,15 +59,13 @@ static int
 parse_args(int argc, char **argv, measure_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "output", required_argument, NULL, OPT_OUTPUT },
         { "size", required_argument, NULL, OPT_SIZE },
         { "force-share", no_argument, NULL, 'U' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c, r;
-    while ((c = getopt_long(argc, argv, ":hf:l:O:o:U", longopts, NULL)) != -1)
+    while ((c = vv_image_getopt(argc, argv, ":hf:l:O:o:U", longopts, &a->secrets)) != -1)
         if ((r = take_option(c, argv, a)) >= 0)
             return r;
     if (argc - optind > 1)

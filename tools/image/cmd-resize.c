@@ -32,10 +32,8 @@ static int
 parse_args(int argc, char **argv, resize_args *a)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "shrink", no_argument, NULL, OPT_SHRINK },
         { "preallocation", required_argument, NULL, OPT_PREALLOC },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
@@ -44,12 +42,9 @@ parse_args(int argc, char **argv, resize_args *a)
         return vv_usage_error("Not enough arguments");
     a->size = argv[--argc];
     int c;
-    while ((c = getopt_long(argc, argv, ":f:hq", longopts, NULL)) != -1) {
-        int sr = vv_secrets_option(&a->secrets, c, optarg);
-        if (sr < 0)
+    while ((c = vv_image_getopt(argc, argv, ":f:hq", longopts, &a->secrets)) != -1) {
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'f': a->fmt = optarg; break;
         case 'h': return vv_command_help("resize");

@@ -28,19 +28,14 @@ parse_args(int argc, char **argv, enum action *act, const char **name, unsigned 
            vv_secrets *secrets)
 {
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
         { "force-share", no_argument, NULL, 'U' },
-        VV_SECRET_LONGOPTS,
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, ":la:c:d:hqU", longopts, NULL)) != -1) {
+    while ((c = vv_image_getopt(argc, argv, ":la:c:d:hqU", longopts, secrets)) != -1) {
         enum action a = ACT_NONE;
-        int sr = vv_secrets_option(secrets, c, optarg);
-        if (sr < 0)
+        if (c == VV_GETOPT_FAILED)
             return 1;
-        if (sr > 0)
-            continue;
         switch (c) {
         case 'l': a = ACT_LIST; break;
         case 'a': a = ACT_APPLY; break;
