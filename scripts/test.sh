@@ -17,8 +17,10 @@
 #      vdisk's plugin on unix sockets; about 2-3 minutes in all
 #   4e. power-loss crash states: pytest tests/crash -- qcow2 operations on
 #      the record protocol, every crash state they could leave checked with
-#      qemu-img check, a read-back and check -r all; a seeded sample
-#      (VDISK_CRASH_STATES states per operation, 20 here; ~3 min).
+#      qemu-img check, a read-back and check -r all; and the embedded
+#      registry's writes (pool, volume and secret verbs recorded by strace),
+#      every state checked by opening the registry again; a seeded sample
+#      (VDISK_CRASH_STATES states per operation, 20 here; ~4 min).
 #      The full enumeration: scripts/crash-states.sh
 #   4f. I/O faults: pytest tests/faults -- EIO / ENOSPC at every write,
 #      flush and allocation of image and pool operations (LD_PRELOAD shim);
