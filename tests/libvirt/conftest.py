@@ -88,7 +88,15 @@ def run(argv, check=True, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 600)
-    p = subprocess.run([str(a) for a in argv], **kw)
+    # qemu-img's LUKS key derivation times itself and, on a loaded machine,
+    # sometimes gives up with "Unable to get accurate CPU usage" -- also when
+    # libvirt's own dir pool runs it.  That is qemu-img's flake, not a
+    # result: the command is run again (a failed create leaves nothing).
+    for _ in range(4):
+        p = subprocess.run([str(a) for a in argv], **kw)
+        if p.returncode == 0 or not isinstance(p.stderr, str) or \
+                "Unable to get accurate CPU usage" not in p.stderr:
+            break
     if p.returncode < 0:
         pytest.fail(f"{argv[0]} died with signal {-p.returncode}\n{p.stderr}")
     if check and p.returncode != 0:
