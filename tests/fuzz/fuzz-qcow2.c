@@ -4,12 +4,19 @@
  * probed, so every input reaches the qcow2 parser) without its backing file,
  * then queried the way `info`, `map` and `convert` would: get_info, a walk of
  * block status, and reads of a few clusters.  An encrypted image (LUKS or
- * legacy AES header) is opened without its passphrase (VDISK_OPEN_NO_KEY):
- * its encryption header is parsed and described, data I/O is refused.  Errors are the expected
- * outcome for most inputs; crashes, leaks and undefined behaviour are what
- * the sanitizers report.
+ * legacy AES header) is opened with the passphrase the seeds use ("fuzz",
+ * tests/fuzz/make-corpus.sh), and when that fails without it
+ * (VDISK_OPEN_NO_KEY): its encryption header is parsed and described, data
+ * I/O is refused.  Then the input (a copy in memory) is opened for writing,
+ * with the passphrase, and written as a guest and `convert -c` would: a
+ * write of part of a cluster, whole clusters far apart (refcount blocks and
+ * L2 tables allocated, the refcount table grown), a compressed cluster,
+ * zeroes, a discard, a flush and the close.  Files are capped at 256 MiB.
+ * Errors are the expected outcome for most inputs; crashes, leaks and
+ * undefined behaviour are what the sanitizers report.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,9 +83,65 @@ exercise(vdisk_image *img)
     read_at(img, buf, last, size);
 }
 
+/* Guest writes on an image opened read-write: each may fail on a hostile
+ * image, none may crash or corrupt memory. */
+static void
+exercise_write(vdisk_image *img)
+{
+    static uint8_t buf[MAX_READ];
+    vdisk_error err;
+    uint64_t size = vdisk_get_size(img);
+    uint64_t cs = vdisk_get_cluster_size(img);
+    if (size < 4096 || cs == 0 || cs > MAX_READ)
+        return;
+    memset(buf, 0x5a, sizeof(buf));
+    (void)vdisk_pwrite(img, buf, 700, 1000, &err);              /* part of a cluster */
+    (void)vdisk_pwrite(img, buf, cs, size / 3 / cs * cs, &err);  /* a new cluster */
+    (void)vdisk_pwrite(img, buf, 4096, size - 4096, &err);      /* the end */
+    if (size / cs > 4)
+        (void)vdisk_pwrite_compressed(img, buf, cs, (size / cs - 2) * cs, &err);
+    (void)vdisk_write_zeroes(img, 2 * cs, size / 2 / cs * cs, VDISK_ZERO_MAY_UNMAP, &err);
+    (void)vdisk_write_zeroes(img, 3000, 5000 % size, 0, &err);
+    (void)vdisk_discard(img, cs, 0, &err);
+    (void)vdisk_flush(img, &err);
+    (void)vdisk_pread(img, buf, cs, 0, &err);
+}
+
+static const char passphrase[] = "fuzz";
+
+/* Open path as qcow2 with flags and the passphrase; then without it
+ * (metadata only) when the passphrase is refused and may be left out. */
+static vdisk_image *
+open_qcow2(const char *path, unsigned flags, bool key_optional)
+{
+    vdisk_open_opts opts = {
+        .format = VDISK_FORMAT_QCOW2,
+        .flags = VDISK_OPEN_NO_BACKING | flags,
+        .secret = passphrase,
+        .secret_len = sizeof(passphrase) - 1,
+    };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    int r = vdisk_open(path, &opts, &img, &err);
+    if (r == -EACCES && key_optional) {
+        opts.flags |= VDISK_OPEN_NO_KEY;
+        opts.secret = NULL;
+        opts.secret_len = 0;
+        r = vdisk_open(path, &opts, &img, &err);
+    }
+    return r == 0 ? img : NULL;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* Here, not in LLVMFuzzerInitialize: libFuzzer installs its own SIGXFSZ
+     * handler after that. */
+    static bool limited;
+    if (!limited) {
+        fuzz_limit_file_size(256u << 20);
+        limited = true;
+    }
     int fd = fuzz_input_file("fuzz-qcow2", data, size);
     if (fd < 0)
         return 0;
@@ -86,19 +149,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 
-    vdisk_open_opts opts = {
-        .format = VDISK_FORMAT_QCOW2,
-        .flags = VDISK_OPEN_NO_BACKING,
-    };
-    vdisk_image *img = NULL;
     vdisk_error err;
-    int r = vdisk_open(path, &opts, &img, &err);
-    if (r == -EACCES) {
-        opts.flags |= VDISK_OPEN_NO_KEY;
-        r = vdisk_open(path, &opts, &img, &err);
-    }
-    if (r == 0) {
+    vdisk_image *img = open_qcow2(path, 0, true);
+    if (img) {
         exercise(img);
+        vdisk_close(img, &err);
+    }
+    img = open_qcow2(path, VDISK_OPEN_RDWR, false);
+    if (img) {
+        exercise_write(img);
         vdisk_close(img, &err);
     }
     close(fd);

@@ -315,7 +315,8 @@ sys.path.insert(0, sys.argv[3])
 import vhdx_build as vx, vhd_build as vb
 xdir, vdir = sys.argv[1], sys.argv[2]
 MiB = vx.MiB
-kv = {"parent_linkage": "{%s}" % uuid.uuid4(), "relative_path": ".\\parent.vhdx",
+# The linkage fuzz-vhdx gives the parent.vhdx beside the input.
+kv = {"parent_linkage": "{11111111-1111-1111-1111-111111111111}", "relative_path": ".\\parent.vhdx",
       "absolute_win32_path": "C:\\vms\\parent.vhdx"}
 im = vx.Image(2 * MiB, block_size=MiB, parent_kv=kv)
 im.partial(0, bytes([0x44]) * MiB, [0, 1, 2, 100])
@@ -339,6 +340,9 @@ blocks = {0: (bytes([0x66]) * 4096, {1, 3, 7})}
 locs = [(b"W2ru", ".\\parent.vhd".encode("utf-16-le")), (b"W2ku", "C:\\p.vhd".encode("utf-16-le")),
         (b"MacX", b"file:///srv/parent.vhd")]
 vb.differencing(f"{vdir}/differencing.vhd", 64 << 10, b"\x11" * 16, blocks, locs, block_size=4096)
+# Only a Mac OS X URL locator, percent-encoded (hex digits of both cases, a bad escape).
+vb.differencing(f"{vdir}/differencing-macx.vhd", 64 << 10, b"\x11" * 16, blocks,
+                [(b"MacX", b"file://localhost/no/such/%70arent%2Evhd%2e%zz")], block_size=4096)
 vb.differencing(f"{vdir}/dynamic-4k.vhd", 64 << 10, b"\0" * 16, blocks, [], block_size=4096,
                 dtype=vb.DYNAMIC)
 PY
@@ -347,7 +351,7 @@ PY
 python3 - "$xdir" <<'PY'
 import os, sys
 W = [0, 64 << 10, 128 << 10, 192 << 10, 256 << 10, 1 << 20, (1 << 20) + 4096, (1 << 20) + 8192,
-     2 << 20, 3 << 20, (3 << 20) + (64 << 10), 4 << 20, 5 << 20]
+     2 << 20, (2 << 20) + (32 << 10), 3 << 20, (3 << 20) + (64 << 10), 4 << 20, 5 << 20]
 for name in os.listdir(sys.argv[1]):
     path = os.path.join(sys.argv[1], name)
     with open(path, "rb") as f:
