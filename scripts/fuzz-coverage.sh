@@ -49,8 +49,9 @@ for t in $(find "$builddir/tests/fuzz" -maxdepth 1 -type f -name 'fuzz-*' -perm 
     n=$(find "${dirs[@]}" -type f | wc -l)
     # One process per target; ASan's leak check is off (exit codes of a
     # leak would stop the run, and leaks are the fuzz run's business).
+    # -max_len: inputs are read whole (libFuzzer cuts them at 1 MiB else).
     LLVM_PROFILE_FILE="$prof/$name.profraw" ASAN_OPTIONS=detect_leaks=0 \
-        "$t" -runs=0 -rss_limit_mb=4096 "${dirs[@]}" >"$prof/$name.log" 2>&1 ||
+        "$t" -runs=0 -max_len=$((16 << 20)) -rss_limit_mb=4096 "${dirs[@]}" >"$prof/$name.log" 2>&1 ||
         { echo "$name: failed on its corpus (log: $prof/$name.log)" >&2; exit 1; }
     echo "$name: $n inputs"
     objects+=(-object "$t")
@@ -69,7 +70,7 @@ declare -A parsers=(
     [qed]='core/qed/header.c core/qed/table.c core/qed/driver.c core/qed/check.c'
     [parallels]='core/parallels/header.c core/parallels/driver.c core/parallels/check.c'
     [vmdk]='core/vmdk/header.c core/vmdk/descriptor.c core/vmdk/sparse.c core/vmdk/grain.c core/vmdk/stream.c core/vmdk/extent.c core/vmdk/io.c'
-    [xml]='plugin/xml-pool.c plugin/xml-vol.c plugin/xml-read.c plugin/xml-node.c plugin/xml-units.c plugin/xml-encryption.c plugin/xml-perms.c plugin/secret-xml.c'
+    [xml]='plugin/xml-pool.c plugin/xml-pool-source.c plugin/xml-vol.c plugin/xml-read.c plugin/xml-node.c plugin/xml-units.c plugin/xml-encryption.c plugin/xml-perms.c plugin/secret-xml.c'
 )
 lcov=$prof/coverage.lcov
 llvm-cov export -format=lcov "${objects[@]:1}" -instr-profile="$prof/all.profdata" >"$lcov"

@@ -10,8 +10,10 @@
  * I/O is refused.  Then the input (a copy in memory) is opened for writing,
  * with the passphrase, and written as a guest and `convert -c` would: a
  * write of part of a cluster, whole clusters far apart (refcount blocks and
- * L2 tables allocated, the refcount table grown), a compressed cluster,
- * zeroes, a discard, a flush and the close.  Files are capped at 256 MiB.
+ * L2 tables allocated, the refcount table grown), two compressed clusters,
+ * zeroes, a discard, a flush, grows with preallocated metadata and data
+ * and a shrink, a key slot added and erased (encrypted images), and the
+ * close.  Files are capped at 256 MiB.
  * Errors are the expected outcome for most inputs; crashes, leaks and
  * undefined behaviour are what the sanitizers report.
  */
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vdisk/keyslot.h>
+#include <vdisk/resize.h>
 #include <vdisk/vdisk.h>
 
 #include "fuzz-input.h"
@@ -98,13 +102,34 @@ exercise_write(vdisk_image *img)
     (void)vdisk_pwrite(img, buf, 700, 1000, &err);              /* part of a cluster */
     (void)vdisk_pwrite(img, buf, cs, size / 3 / cs * cs, &err);  /* a new cluster */
     (void)vdisk_pwrite(img, buf, 4096, size - 4096, &err);      /* the end */
-    if (size / cs > 4)
+    if (size >= 4 * sizeof(buf))                                 /* many clusters */
+        (void)vdisk_pwrite(img, buf, sizeof(buf), size / 4 / cs * cs, &err);
+    if (size / cs > 4) {   /* two compressed clusters: the second packs after the first */
+        (void)vdisk_pwrite_compressed(img, buf, cs, (size / cs - 3) * cs, &err);
         (void)vdisk_pwrite_compressed(img, buf, cs, (size / cs - 2) * cs, &err);
+    }
     (void)vdisk_write_zeroes(img, 2 * cs, size / 2 / cs * cs, VDISK_ZERO_MAY_UNMAP, &err);
     (void)vdisk_write_zeroes(img, 3000, 5000 % size, 0, &err);
     (void)vdisk_discard(img, cs, 0, &err);
     (void)vdisk_flush(img, &err);
     (void)vdisk_pread(img, buf, cs, 0, &err);
+    (void)vdisk_pread(img, buf, 700, 1000, &err);               /* inside sectors */
+    /* An encrypted image gets a second passphrase (1 ms of PBKDF2), which
+     * is then erased again; others refuse. */
+    static const char second[] = "second";
+    vdisk_keyslot_opts add = { .state = VDISK_KEYSLOT_ACTIVE, .new_secret = second,
+                               .new_secret_len = sizeof(second) - 1, .has_iter_time = true,
+                               .iter_time = 1 };
+    if (vdisk_amend_keyslots(img, &add, &err) == 0) {
+        vdisk_keyslot_opts del = { .state = VDISK_KEYSLOT_INACTIVE, .old_secret = second,
+                                   .old_secret_len = sizeof(second) - 1 };
+        (void)vdisk_amend_keyslots(img, &del, &err);
+    }
+    /* Grow with preallocated metadata, then with allocated data (refcount
+     * structures for a whole new area), then shrink back. */
+    (void)vdisk_resize(img, size + (512u << 10), false, VDISK_PREALLOC_METADATA, NULL, NULL, &err);
+    (void)vdisk_resize(img, size + (1u << 20), false, VDISK_PREALLOC_FALLOC, NULL, NULL, &err);
+    (void)vdisk_resize(img, size, true, VDISK_PREALLOC_OFF, NULL, NULL, &err);
 }
 
 static const char passphrase[] = "fuzz";

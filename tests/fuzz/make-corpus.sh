@@ -50,6 +50,10 @@ img v3-c64k-data 4M cluster_size=64k 'write -P 0xcc 65000 2000' 'write -z 1M 64k
 # Extended L2: 16 KiB clusters of 32 subclusters of 512 bytes.
 img v3-c16k-extl2 2M cluster_size=16k,extended_l2=on \
     'write -P 0xaa 1536 512' 'write -z 4k 512' 'write -P 0x33 40k 20k' 'discard 41k 1k'
+# 64-bit refcounts in 512-byte clusters: a refcount block covers 32 KiB of
+# the file and the one-cluster refcount table 2 MiB; the file ends just
+# short of that, so the target's writes make the table grow (and move).
+img v3-c512-refcount64-full 4M cluster_size=512,refcount_bits=64 'write -P 0x3c 0 1950k'
 # A large virtual size with a sparse L1 (entries far apart).
 img v3-c4k-big 64G cluster_size=4k 'write -P 0x77 60G 4k'
 
@@ -80,10 +84,15 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compression_type=zstd \
 # the passphrase goes to qemu-img in a file, never in argv.
 printf fuzz >"$tmp/pass"
 sec=(--object "secret,id=s0,file=$tmp/pass")
-qemu-img create -q -f qcow2 "${sec[@]}" \
-    -o cluster_size=4k,encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10 \
-    "$dir/v3-c4k-luks.qcow2" 1M
-qemu-io "${sec[@]}" -c 'write -P 0x5a 0 8k' \
+# AES-128 in CBC mode: 16-byte keys keep the eight key slots' material (and
+# the image) under libFuzzer's 1 MiB input limit; 1 ms of PBKDF2 keeps the
+# unlock the fuzz target does with the passphrase cheap.
+for i in 1 2 3 4 5; do   # QEMU's PBKDF2 calibration sometimes fails with 1 ms
+    qemu-img create -q -f qcow2 "${sec[@]}" \
+        -o cluster_size=4k,encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=1,encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=plain64 \
+        "$dir/v3-c4k-luks.qcow2" 1M 2>/dev/null && break
+done
+qemu-io "${sec[@]}" -c 'write -P 0x5a 0 8k' -c 'write -P 0x5b 9000 1000' \
     --image-opts "driver=qcow2,encrypt.key-secret=s0,file.filename=$dir/v3-c4k-luks.qcow2" >/dev/null
 qemu-img create -q -f qcow2 "${sec[@]}" -o cluster_size=4k,encrypt.format=aes,encrypt.key-secret=s0 \
     "$dir/v3-c4k-aes.qcow2" 1M
@@ -125,6 +134,69 @@ XML
 printf '<volume><name>r</name><capacity unit="EiB">7</capacity><allocation>0</allocation></volume>\n' \
     > "$xdir/vol-raw.xml"
 printf '<!DOCTYPE volume [<!ENTITY e "x">]>\n<volume><name>&e;</name></volume>\n' > "$xdir/entity.xml"
+# What the reader's guards refuse: an external DTD, a parameter entity, an
+# unparsed (NDATA) entity, an undeclared reference, nesting past 32 levels;
+# and what the parser refuses: no root, bad units, sizes out of range.
+printf '<!DOCTYPE volume SYSTEM "http://example.invalid/v.dtd">\n<volume><name>x</name></volume>\n' \
+    > "$xdir/external-dtd.xml"
+printf '<!DOCTYPE pool [<!ENTITY %% p "<!ENTITY q \x27y\x27>"> %%p;]>\n<pool type="dir"><name>&q;</name></pool>\n' > "$xdir/param-entity.xml"
+printf '<!DOCTYPE pool [<!NOTATION n SYSTEM "n"><!ENTITY u SYSTEM "u" NDATA n>]>\n<pool type="dir"/>\n' \
+    > "$xdir/unparsed-entity.xml"
+printf '<volume><name>&undeclared;</name></volume>\n' > "$xdir/undeclared.xml"
+{ printf '<volume>'; for i in $(seq 40); do printf '<a>'; done; for i in $(seq 40); do printf '</a>'; done
+  printf '</volume>\n'; } > "$xdir/deep.xml"
+printf '<?xml version="1.0"?>\n<!-- only a comment -->\n' > "$xdir/no-root.xml"
+cat > "$xdir/vol-units.xml" <<'XML'
+<volume type='block'>
+  <name>u</name><key>k</key>
+  <capacity unit='PB'>99999999999</capacity><allocation unit='parsec'>1</allocation>
+  <physical unit='bytes'>12</physical>
+  <target><format type='iso'/><compat>2.0</compat><clusterSize>3000</clusterSize>
+    <features><lazy_refcounts/><unknown/></features></target>
+  <backingStore><path></path></backingStore>
+</volume>
+XML
+# Pools with a <source> (xml-pool-source.c): Ceph RBD with hosts, auth and
+# vdisk's config file; a shared filesystem (netfs grammar).
+cat > "$xdir/pool-rbd.xml" <<'XML'
+<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>
+  <name>ceph</name>
+  <source>
+    <host name='10.0.0.1' port='6789'/><host name='mon2'/>
+    <name>rbd</name>
+    <auth type='ceph' username='libvirt'><secret uuid='2ec115d7-3a88-3ceb-bc12-0ac909a6fd87'/></auth>
+  </source>
+  <vdisk:config file='/etc/ceph/ceph.conf'/>
+</pool>
+XML
+cat > "$xdir/pool-rbd-usage.xml" <<'XML'
+<pool type='vdisk'>
+  <name>c2</name>
+  <source><host name='h' port='99999'/><name>p</name>
+    <auth type='chap' username='u'><secret usage='ceph-key'/></auth></source>
+</pool>
+XML
+cat > "$xdir/pool-netfs.xml" <<'XML'
+<pool type='netfs'>
+  <name>shared</name>
+  <source><host name='gluster1'/><dir path='/vmvol'/><format type='glusterfs'/></source>
+  <target><path>/var/lib/vdisk/shared</path></target>
+</pool>
+XML
+cat > "$xdir/pool-netfs-bad.xml" <<'XML'
+<pool type='vdisk'>
+  <name>n</name>
+  <source><host name='a'/><host name='b'/><dir path='rel dir'/><protocol ver='3'/><format type='cifs'/></source>
+  <target><path>/mnt/n</path></target>
+</pool>
+XML
+cat > "$xdir/vol-formats.xml" <<'XML'
+<volume>
+  <name>f</name><capacity unit='Z'>1</capacity>
+  <target><format type='vmdk'/><permissions><mode>9999</mode><owner>-2</owner></permissions></target>
+  <backingStore><format type='raw'/></backingStore>
+</volume>
+XML
 lvsrc=${VDISK_LIBVIRT_SRC:-}
 [ -n "$lvsrc" ] || lvsrc=$(ls -d "$(dirname "$0")"/../../build/libvirt-src/libvirt-* 2>/dev/null | head -n1 || true)
 if [ -n "$lvsrc" ] && [ -d "$lvsrc/tests/storagevolxml2xmlin" ]; then
