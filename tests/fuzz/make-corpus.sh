@@ -228,6 +228,104 @@ for src in v3-c512-data v3-c4k-snapshot v3-c1k-lazy; do
         esac
     done
 done
+# One seed per kind of damage `check` tells apart (qcow2 specification:
+# reserved bits, alignment, what lies outside the file, copied flags,
+# subcluster bitmaps, snapshot L1 tables), each a field of a good image
+# overwritten.
+python3 - "$dir" "$rdir" <<'PY'
+import shutil, struct, sys
+src, out = sys.argv[1], sys.argv[2]
+def be64(b, o): return struct.unpack_from(">Q", b, o)[0]
+def be32(b, o): return struct.unpack_from(">I", b, o)[0]
+def load(name):
+    b = bytearray(open(f"{src}/{name}.qcow2", "rb").read())
+    cb = be32(b, 20)
+    l1 = be64(b, 40)
+    l2 = be64(b, l1) & 0x00fffffffffffe00
+    rt = be64(b, 48)
+    return b, 1 << cb, l1, l2, rt
+def save(b, name): open(f"{out}/{name}.qcow2", "wb").write(b)
+OFF = 0x00fffffffffffe00
+COPIED, COMPRESSED, ZERO = 1 << 63, 1 << 62, 1
+def damage(base, name, fn):
+    b, cs, l1, l2, rt = load(base)
+    fn(b, cs, l1, l2, rt)
+    save(b, name)
+def l2e(b, l2, i, v): struct.pack_into(">Q", b, l2 + 8 * i, v)
+# Standard L2 entries (v3-c4k-data: guest cluster 0 holds data).
+damage("v3-c4k-data", "l2-reserved-bits", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, be64(b, l2) | 0x1fe))
+damage("v3-c4k-data", "l2-unaligned-data", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, be64(b, l2) + 0x200))
+damage("v3-c4k-data", "l2-unaligned-zero", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, (be64(b, l2) + 0x200) | ZERO))
+damage("v3-c4k-data", "l2-past-eof", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, COPIED | (len(b) + 64 * cs)))
+damage("v3-c4k-data", "l2-on-l1", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, COPIED | l1))
+damage("v3-c4k-data", "l2-on-reftable", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, COPIED | rt))
+damage("v3-c4k-data", "l2-not-copied", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, be64(b, l2) & ~COPIED))
+damage("v3-c4k-zlib", "compressed-copied", lambda b, cs, l1, l2, rt: l2e(b, l2, 0, be64(b, l2) | COPIED))
+damage("v3-c4k-zlib", "compressed-past-eof",
+       lambda b, cs, l1, l2, rt: l2e(b, l2, 0, COMPRESSED | (len(b) + 8 * cs)))
+# L1 entries and the refcount table.
+def l1e(b, l1, v): struct.pack_into(">Q", b, l1, v)
+damage("v3-c4k-data", "l1-reserved-bits", lambda b, cs, l1, l2, rt: l1e(b, l1, be64(b, l1) | 0x1fe))
+damage("v3-c4k-data", "l1-unaligned", lambda b, cs, l1, l2, rt: l1e(b, l1, be64(b, l1) + 0x200))
+damage("v3-c4k-data", "l1-past-eof", lambda b, cs, l1, l2, rt: l1e(b, l1, COPIED | (len(b) + 16 * cs)))
+damage("v3-c4k-data", "l1-not-copied", lambda b, cs, l1, l2, rt: l1e(b, l1, be64(b, l1) & ~COPIED))
+damage("v3-c4k-data", "reftable-reserved-bits", lambda b, cs, l1, l2, rt: l1e(b, rt, be64(b, rt) | 0x1ff))
+damage("v3-c4k-data", "reftable-unaligned", lambda b, cs, l1, l2, rt: l1e(b, rt, be64(b, rt) + 0x200))
+damage("v3-c4k-data", "refblock-past-eof", lambda b, cs, l1, l2, rt: l1e(b, rt + 8, len(b) + 4 * cs))
+damage("v3-c4k-data", "refblock-zero", lambda b, cs, l1, l2, rt: l1e(b, rt, 0))
+damage("v3-c4k-data", "refblock-on-l1", lambda b, cs, l1, l2, rt: l1e(b, rt, l1))
+# Extended L2 (16-byte entries: offset word, then allocation | zero bits).
+def ext(b, l2, i, v=None, bm=None):
+    if v is not None: struct.pack_into(">Q", b, l2 + 16 * i, v)
+    if bm is not None: struct.pack_into(">Q", b, l2 + 16 * i + 8, bm)
+damage("v3-c16k-extl2", "extl2-unallocated-bitmap", lambda b, cs, l1, l2, rt: ext(b, l2, 5, 0, 0x0000000f))
+damage("v3-c16k-extl2", "extl2-alloc-and-zero",
+       lambda b, cs, l1, l2, rt: ext(b, l2, 0, None, 0x00000003 | (0x00000003 << 32)))
+damage("v3-c16k-extl2", "extl2-compressed-bitmap",
+       lambda b, cs, l1, l2, rt: ext(b, l2, 0, COMPRESSED | (be64(b, l2) & OFF), 0xff))
+# Snapshot table entries (v3-c4k-snapshot: one snapshot).
+def snap(b, f):
+    so = be64(b, 64)
+    f(b, so)
+damage("v3-c4k-snapshot", "snapshot-l1-unaligned",
+       lambda b, cs, l1, l2, rt: snap(b, lambda b, so: struct.pack_into(">Q", b, so, be64(b, so) + 8)))
+damage("v3-c4k-snapshot", "snapshot-l1-huge",
+       lambda b, cs, l1, l2, rt: snap(b, lambda b, so: struct.pack_into(">I", b, so + 8, 0x0fffffff)))
+damage("v3-c4k-snapshot", "snapshot-l1-past-eof",
+       lambda b, cs, l1, l2, rt: snap(b, lambda b, so: struct.pack_into(">Q", b, so, len(b) + 8 * cs)))
+damage("v3-c4k-snapshot", "snapshot-l2-corrupt",
+       lambda b, cs, l1, l2, rt: snap(b, lambda b, so: struct.pack_into(
+           ">Q", b, be64(b, so), be64(b, be64(b, so)) + 0x200)))
+damage("v3-c4k-snapshot", "snapshot-table-unaligned",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, 64, be64(b, 64) + 8))
+damage("v3-c4k-snapshot", "snapshot-table-past-eof",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, 64, len(b) + 8 * cs))
+damage("v3-c4k-snapshot", "snapshot-incomplete",   # no extra data: v3 needs 16 bytes
+       lambda b, cs, l1, l2, rt: snap(b, lambda b, so: struct.pack_into(">I", b, so + 36, 0)))
+# The bitmaps extension (0x23852875): directory offset, then its first
+# entry's bitmap table offset, then that table's first entry.
+def bitmaps_ext(b):
+    p = be32(b, 100)
+    while p + 8 <= len(b):
+        magic, n = be32(b, p), be32(b, p + 4)
+        if magic == 0x23852875:
+            return p + 8
+        if magic == 0:
+            break
+        p += 8 + (n + 7) // 8 * 8
+    raise SystemExit("make-corpus: no bitmaps extension")
+def bitmap_dir(b): return be64(b, bitmaps_ext(b) + 16)
+damage("v3-c4k-bitmap", "bitmap-dir-past-eof",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, bitmaps_ext(b) + 16, len(b) + 4 * cs))
+damage("v3-c4k-bitmap", "bitmap-dir-unaligned",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, bitmaps_ext(b) + 16, bitmap_dir(b) + 4))
+damage("v3-c4k-bitmap", "bitmap-table-unaligned",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, bitmap_dir(b), be64(b, bitmap_dir(b)) + 8))
+damage("v3-c4k-bitmap", "bitmap-table-entry-bad",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, be64(b, bitmap_dir(b)), 0x1ff | (3 * cs)))
+damage("v3-c4k-bitmap", "bitmap-table-entry-past-eof",
+       lambda b, cs, l1, l2, rt: struct.pack_into(">Q", b, be64(b, bitmap_dir(b)), len(b) + 2 * cs))
+PY
 # fuzz-qcow2-snapshot: small images with snapshot tables of several shapes
 # (v2 and v3, several entries, a snapshot of another size, long names,
 # compressed and zero clusters shared with snapshots).
