@@ -434,6 +434,20 @@ genisoimage -quiet -r -J -V cidata -o "$isodir/geniso-cidata.iso" "$tmp/t/user-d
 xorriso -as mkisofs -quiet -R -J -joliet-long -b boot.bin -no-emul-boot -boot-load-size 4 \
     -o "$isodir/xorriso-boot.iso" "$tmp/t" 2>/dev/null
 xorriso -as mkisofs -quiet -R -o "$isodir/xorriso-rr.iso" "$tmp/t" 2>/dev/null
+# zisofs-compressed files (xorriso's filter), BIOS and EFI boot entries
+# (a section header in the catalog), a directory of many sectors and many
+# directories (the walk's table of visited ones grows).
+seq 1 3000 >"$tmp/t/sub/numbers.txt"
+xorriso -outdev "$isodir/xorriso-zisofs.iso" -padding 0 -map "$tmp/t" / \
+    -zisofs level=6:block_size=32k -set_filter_r --zisofs /sub/numbers.txt /hello.txt -- \
+    -commit >/dev/null 2>&1
+head -c 4096 /dev/zero >"$tmp/t/efi.img"
+xorriso -as mkisofs -quiet -R -J -no-pad -b boot.bin -no-emul-boot -boot-load-size 4 \
+    -eltorito-alt-boot -e efi.img -no-emul-boot -o "$isodir/xorriso-bios-efi.iso" "$tmp/t" 2>/dev/null
+mkdir -p "$tmp/many"
+for i in $(seq 1 120); do : >"$tmp/many/file-with-a-long-name-number-$i.txt"; done
+for i in $(seq 1 80); do mkdir "$tmp/many/d$i"; done
+genisoimage -quiet -R -J -joliet-long -o "$isodir/geniso-many.iso" "$tmp/many" 2>/dev/null
 # The descriptor target puts its input at sector 16: keep sectors 16-39.
 for f in "$isodir"/*.iso; do
     dd if="$f" of="$descdir/$(basename "$f" .iso).vd" bs=2048 skip=16 count=24 status=none
