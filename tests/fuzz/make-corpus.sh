@@ -614,6 +614,12 @@ vm empty 1M subformat=monolithicSparse
 vm parent 4M subformat=monolithicSparse
 qemu-img create -q -f vmdk -b parent.vmdk -F vmdk "$tmp/child.vmdk" 4M
 qemu-io -f vmdk -c 'write -P 3 1000 100' "$tmp/child.vmdk" >/dev/null
+# The parent fuzz-vmdk puts beside the input has CID 12345678.
+python3 - "$tmp/child.vmdk" <<'PY'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+open(sys.argv[1], "wb").write(re.sub(rb"parentCID=[0-9a-f]{8}", b"parentCID=12345678", b, count=1))
+PY
 vm split 4M subformat=twoGbMaxExtentSparse 'write -P 0x22 0 64k'
 vm flat 4M subformat=monolithicFlat
 cp "$tmp"/sparse.vmdk "$tmp"/zeroed.vmdk "$tmp"/empty.vmdk "$tmp"/child.vmdk \
