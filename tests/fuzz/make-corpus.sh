@@ -373,6 +373,17 @@ bimg() {
 bimg v3-c512 cluster_size=512
 bimg v3-c4k cluster_size=4k
 bimg v3-c16k-extl2 cluster_size=16k,extended_l2=on
+# Without the extension (the target's add creates it, moving a backing
+# file name behind it), and with "off" alone (its removal drops the
+# extension).
+cp "$dir/v3-c4k-data.qcow2" "$bdir/no-bitmaps.qcow2"
+cp "$dir/v3-c4k-backing.qcow2" "$bdir/backing-no-bitmaps.qcow2"
+qemu-img create -q -f qcow2 -o cluster_size=4k "$bdir/only-off.qcow2" 256k
+qemu-img bitmap --add --disable "$bdir/only-off.qcow2" off
+qemu-img create -q -f qcow2 -u -o cluster_size=4k,backing_file=base.qcow2,backing_fmt=qcow2 \
+    "$bdir/backing-only-off.qcow2" 256k
+qemu-img bitmap --add -f qcow2 "$bdir/backing-only-off.qcow2" off 2>/dev/null ||
+    qemu-img bitmap --add --image-opts "driver=qcow2,backing=null,file.filename=$bdir/backing-only-off.qcow2" off
 cp "$bdir/v3-c4k.qcow2" "$bdir/v3-c4k-inuse.qcow2"
 timeout -s KILL 2 qemu-io -f qcow2 -c 'write 0 4k' -c 'sleep 10000' "$bdir/v3-c4k-inuse.qcow2" \
     >/dev/null 2>&1 || true
