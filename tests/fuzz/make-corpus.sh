@@ -79,6 +79,32 @@ qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compat=0.10 "$tmp/src.raw
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4k,compression_type=zstd \
     "$tmp/src.raw" "$dir/v3-c4k-zstd.qcow2"
 
+# What open refuses or treats specially: an external data file, the
+# corrupt bit (read-only), an unknown incompatible feature, the dirty bit
+# without lazy refcounts, a qcow version 1 image, an unknown header
+# extension.
+qemu-img create -q -f qcow2 -o cluster_size=4k,data_file="$tmp/data.raw" "$dir/v3-c4k-datafile.qcow2" 1M
+python3 - "$dir" <<'PY'
+import struct, sys
+d = sys.argv[1]
+base = open(f"{d}/v3-c4k-data.qcow2", "rb").read()
+def variant(name, fn):
+    b = bytearray(base)
+    fn(b)
+    open(f"{d}/{name}.qcow2", "wb").write(b)
+def incompat(bits):
+    return lambda b: struct.pack_into(">Q", b, 72, struct.unpack_from(">Q", b, 72)[0] | bits)
+variant("v3-c4k-corrupt-bit", incompat(2))
+variant("v3-c4k-dirty-bit", incompat(1))
+variant("v3-c4k-unknown-incompat", incompat(1 << 40))
+def unknown_ext(b):
+    hl = struct.unpack_from(">I", b, 100)[0]
+    ext = struct.pack(">II", 0x12345678, 5) + b"hello\0\0\0"
+    b[hl:hl] = ext          # before the existing extensions
+    del b[4096:4096 + len(ext)]
+variant("v3-c4k-unknown-ext", unknown_ext)
+PY
+qemu-img create -q -f qcow "$dir/qcow1.qcow2" 64k
 # Encrypted: LUKS (its header and key material in clusters of the image) and
 # legacy AES.  The target opens them without the passphrase (metadata only);
 # the passphrase goes to qemu-img in a file, never in argv.
