@@ -374,6 +374,28 @@ snap v3-c512-three cluster_size=512 a b c
 snap v2-c512-two cluster_size=512,compat=0.10 first second
 snap v3-c4k-longname cluster_size=4k "$(printf 'n%.0s' $(seq 1 200))"
 snap v3-c1k-refcount8 cluster_size=1k,refcount_bits=8 x y
+# Snapshot entries with more extra data than the specification knows (it
+# must be kept as it is), the table rewritten at the end of the file.
+python3 - "$sdir/v3-c512-three.qcow2" "$sdir/v3-c512-extra.qcow2" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+cs = 1 << struct.unpack_from(">I", b, 20)[0]
+n, off = struct.unpack_from(">IQ", b, 60)
+out = b""
+for _ in range(n):
+    l1o, l1s, idl, nml, ds, dn, vmc, vms, ex = struct.unpack_from(">QIHHIIQII", b, off)
+    fixed = b[off:off + 40]
+    extra = bytes(b[off + 40:off + 40 + ex]) + b"\x5a" * 16
+    ids = bytes(b[off + 40 + ex:off + 40 + ex + idl + nml])
+    e = fixed[:36] + struct.pack(">I", len(extra)) + extra + ids
+    out += e + b"\0" * (-len(e) % 8)
+    off += 40 + ex + idl + nml
+    off += -off % 8
+at = (len(b) + cs - 1) // cs * cs
+b += b"\0" * (at - len(b)) + out
+struct.pack_into(">Q", b, 64, at)
+open(sys.argv[2], "wb").write(b)
+PY
 qemu-img create -q -f qcow2 -o cluster_size=512 "$sdir/v3-c512-resized.qcow2" 64k
 qemu-img snapshot -c small "$sdir/v3-c512-resized.qcow2"
 qemu-img resize -q "$sdir/v3-c512-resized.qcow2" 256k
