@@ -13,7 +13,9 @@
  * L2 tables allocated, the refcount table grown), two compressed clusters,
  * zeroes, a discard, a flush, grows with preallocated metadata and data
  * and a shrink, a key slot added and erased (encrypted images), and the
- * close.  Files are capped at 256 MiB.
+ * close.  Last, the input is opened with its backing file from a private
+ * directory holding base.qcow2 (the name the backing seed carries), and
+ * read through.  Files are capped at 256 MiB.
  * Errors are the expected outcome for most inputs; crashes, leaks and
  * undefined behaviour are what the sanitizers report.
  */
@@ -28,7 +30,7 @@
 #include <vdisk/resize.h>
 #include <vdisk/vdisk.h>
 
-#include "fuzz-input.h"
+#include "fuzz-image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -157,6 +159,52 @@ open_qcow2(const char *path, unsigned flags, bool key_optional)
     return r == 0 ? img : NULL;
 }
 
+/* The private directory with base.qcow2 (1 MiB of 4 KiB clusters, data
+ * at its start; the backing file make-corpus.sh's overlay seed names),
+ * made once; NULL if it cannot be. */
+static const char *
+backing_dir(void)
+{
+    static int state;   /* 0 not tried, 1 ready, -1 failed */
+    const char *dir = fuzz_workdir("fuzz-qcow2");
+    if (state || !dir[0])
+        return state > 0 ? dir : NULL;
+    state = -1;
+    char p[128];
+    snprintf(p, sizeof(p), "%s/base.qcow2", dir);
+    vdisk_create_opts o;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_QCOW2);
+    o.size = 1u << 20;
+    o.cluster_size = 4096;
+    vdisk_error err;
+    vdisk_image *img = NULL;
+    vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .flags = VDISK_OPEN_RDWR };
+    static uint8_t buf[64u << 10];
+    memset(buf, 0x70, sizeof(buf));
+    if (vdisk_create(p, &o, NULL, NULL, &err) < 0 || vdisk_open(p, &oo, &img, &err) < 0)
+        return NULL;
+    int r = vdisk_pwrite(img, buf, sizeof(buf), 0, &err);
+    if (vdisk_close(img, &err) < 0 || r < 0)
+        return NULL;
+    state = 1;
+    return dir;
+}
+
+/* The input as overlay.qcow2 beside base.qcow2, opened with its backing
+ * chain (only files of that directory: a backing policy refuses the rest)
+ * and read: unallocated clusters come from the backing file. */
+static void
+open_with_backing(const uint8_t *data, size_t size)
+{
+    const char *dir = backing_dir();
+    if (!dir)
+        return;
+    char p[128];
+    snprintf(p, sizeof(p), "%s/overlay.qcow2", dir);
+    if (fuzz_write_file(p, data, size) == 0)
+        fuzz_open_chain(p, VDISK_FORMAT_QCOW2, dir, exercise);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -186,5 +234,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vdisk_close(img, &err);
     }
     close(fd);
+    open_with_backing(data, size);
     return 0;
 }
