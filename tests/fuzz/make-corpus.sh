@@ -216,6 +216,20 @@ cat > "$xdir/pool-netfs-bad.xml" <<'XML'
   <target><path>/mnt/n</path></target>
 </pool>
 XML
+# vdisk's backing-file policy (allowed; a value it does not know), the
+# namespace forgotten, a name too long.
+cat > "$xdir/pool-backing.xml" <<'XML'
+<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'>
+  <name>b</name><target><path>/srv/b</path></target>
+  <vdisk:backing><vdisk:outside>allow</vdisk:outside></vdisk:backing>
+</pool>
+XML
+printf "<pool type='vdisk' xmlns:vdisk='http://libvirt.org/schemas/storagepool/vdisk/1.0'><name>c</name><target><path>/c</path></target><vdisk:backing><vdisk:outside>maybe</vdisk:outside></vdisk:backing></pool>\n" \
+    > "$xdir/pool-backing-bad.xml"
+printf "<pool type='dir'><name>d</name><target><path>/d</path></target><backing><outside>allow</outside></backing></pool>\n" \
+    > "$xdir/pool-no-namespace.xml"
+printf "<volume><name>%s</name><capacity>1</capacity></volume>\n" "$(printf 'v%.0s' $(seq 1 300))" \
+    > "$xdir/vol-long-name.xml"
 cat > "$xdir/vol-formats.xml" <<'XML'
 <volume>
   <name>f</name><capacity unit='Z'>1</capacity>
