@@ -51,7 +51,7 @@ for t in $(find "$builddir/tests/fuzz" -maxdepth 1 -type f -name 'fuzz-*' -perm 
     # leak would stop the run, and leaks are the fuzz run's business).
     # -max_len: inputs are read whole (libFuzzer cuts them at 1 MiB else).
     LLVM_PROFILE_FILE="$prof/$name.profraw" ASAN_OPTIONS=detect_leaks=0 \
-        "$t" -runs=0 -max_len=$((16 << 20)) -rss_limit_mb=4096 "${dirs[@]}" >"$prof/$name.log" 2>&1 ||
+        "$t" -runs=0 -max_len=$((16 << 20)) -rss_limit_mb=4096 -artifact_prefix="$prof/$name-" "${dirs[@]}" >"$prof/$name.log" 2>&1 ||
         { echo "$name: failed on its corpus (log: $prof/$name.log)" >&2; exit 1; }
     echo "$name: $n inputs"
     objects+=(-object "$t")
