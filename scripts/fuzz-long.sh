@@ -15,7 +15,8 @@
 # machine's two cores are shared).
 # VDISK_FUZZ_UPDATE_CORPUS=1 also adds to tests/fuzz/corpus/NAME the grown
 # inputs that reach code the seeds and the kept corpus do not (-merge=1
-# against both, inputs over 256 KiB left out so the tree stays small);
+# against both, edges only, inputs over 64 KiB left out so the tree stays
+# small);
 # review and commit them.  A crash input is never added by this: fix the
 # bug, then copy the input there by hand as a regression input.
 set -euo pipefail
@@ -68,11 +69,13 @@ for name in "$@"; do
         for d in "${seeds[@]}"; do cp "$d"/* "$base"/ 2>/dev/null || true; done
         before=$(mktemp)
         ls "$base" | sort >"$before"
-        "$t" -merge=1 -max_len=$max_len "$base" "$min" >/dev/null 2>&1 || true
+        # Edges only (-use_counters=0: no hit-count buckets), and only inputs
+        # of at most 64 KiB: what the tree keeps stays a few MiB.
+        "$t" -merge=1 -use_counters=0 -max_len=$max_len "$base" "$min" >/dev/null 2>&1 || true
         mkdir -p tests/fuzz/corpus/$name
         added=0
         for f in $(ls "$base" | sort | comm -13 "$before" -); do
-            [ "$(stat -c %s "$base/$f")" -le $((256 << 10)) ] || continue
+            [ "$(stat -c %s "$base/$f")" -le $((64 << 10)) ] || continue
             cp "$base/$f" tests/fuzz/corpus/$name/
             added=$((added + 1))
         done

@@ -619,6 +619,44 @@ for name in os.listdir(sys.argv[1]):
     with open(path, "wb") as f:
         f.write(b"".join(parts))
 PY
+# Region tables a mutation cannot make (they carry a CRC-32C): each kind of
+# bad entry, rebuilt with its checksum into the windows of dynamic.vhdx
+# (windows 3 and 4: the two tables).
+python3 - "$xdir" "$(dirname "$0")/../interop" <<'PY'
+import struct, sys, uuid
+sys.path.insert(0, sys.argv[2])
+import vhdx_build as vx
+d = sys.argv[1]
+base = open(f"{d}/dynamic.vhdx", "rb").read()
+W = 4096
+n = struct.unpack_from("<I", base, 3 * W + 8)[0]
+ents = []
+for i in range(n):
+    g, off, ln, req = struct.unpack_from("<16sQII", base, 3 * W + 16 + 32 * i)
+    ents.append((uuid.UUID(bytes_le=g), off, ln, bool(req)))
+bat = [e for e in ents if e[0] == vx.BAT_GUID][0]
+meta = [e for e in ents if e[0] == vx.META_GUID][0]
+def seed(name, first, second=None):
+    b = bytearray(base)
+    b[3 * W:4 * W] = first[:W]
+    b[4 * W:5 * W] = (second if second is not None else first)[:W]
+    open(f"{d}/{name}.vhdx", "wb").write(b)
+rt = vx.region_table
+other = uuid.UUID("01234567-89ab-cdef-0123-456789abcdef")
+seed("region-unaligned", rt([(bat[0], bat[1] + 4096, bat[2], True), meta]))
+seed("region-unknown-required", rt([bat, meta, (other, 8 << 20, 1 << 20, True)]))
+seed("region-unknown-optional", rt([bat, meta, (other, 8 << 20, 1 << 20, False)]))
+seed("region-twice", rt([bat, bat, meta]))
+seed("region-outside", rt([(bat[0], 1 << 40, bat[2], True), meta]))
+seed("region-over-log", rt([(bat[0], 1 << 20, bat[2], True), meta]))
+seed("region-no-metadata", rt([bat]))
+seed("region-overlap", rt([bat, (meta[0], bat[1], meta[2], True)]))
+many = bytearray(rt([bat, meta]))
+struct.pack_into("<I", many, 8, 3000)
+seed("region-too-many", vx.with_crc(many, 4))
+seed("region-first-bad", bytes(W), rt([bat, meta]))
+seed("region-both-bad", bytes(W), bytes(W))
+PY
 echo "make-corpus: $(find "$xdir" "$vdir" -type f | wc -l) VHDX and VHD seeds"
 
 # fuzz-vdi, fuzz-qed, fuzz-parallels: small images of the read-only foreign
