@@ -15,8 +15,8 @@
 # machine's two cores are shared).
 # VDISK_FUZZ_UPDATE_CORPUS=1 also adds to tests/fuzz/corpus/NAME the grown
 # inputs that reach code the seeds and the kept corpus do not (-merge=1
-# against both, edges only, inputs over 64 KiB left out so the tree stays
-# small);
+# against both, edges only, inputs over $VDISK_FUZZ_CORPUS_MAX bytes (64 KiB)
+# left out so the tree stays small);
 # review and commit them.  A crash input is never added by this: fix the
 # bug, then copy the input there by hand as a regression input.
 set -euo pipefail
@@ -70,12 +70,13 @@ for name in "$@"; do
         before=$(mktemp)
         ls "$base" | sort >"$before"
         # Edges only (-use_counters=0: no hit-count buckets), and only inputs
-        # of at most 64 KiB: what the tree keeps stays a few MiB.
+        # of at most $VDISK_FUZZ_CORPUS_MAX bytes (default 64 KiB; fuzz-vmdk's
+        # kept corpus was made with 256 KiB): the tree keeps a few MiB.
         "$t" -merge=1 -use_counters=0 -max_len=$max_len "$base" "$min" >/dev/null 2>&1 || true
         mkdir -p tests/fuzz/corpus/$name
         added=0
         for f in $(ls "$base" | sort | comm -13 "$before" -); do
-            [ "$(stat -c %s "$base/$f")" -le $((64 << 10)) ] || continue
+            [ "$(stat -c %s "$base/$f")" -le "${VDISK_FUZZ_CORPUS_MAX:-65536}" ] || continue
             cp "$base/$f" tests/fuzz/corpus/$name/
             added=$((added + 1))
         done
