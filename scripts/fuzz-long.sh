@@ -21,6 +21,7 @@
 # bug, then copy the input there by hand as a regression input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 if [ $# -lt 1 ]; then
     echo "usage: scripts/fuzz-long.sh HOURS [fuzz-NAME...]" >&2
@@ -50,10 +51,16 @@ for name in "$@"; do
     [ -d build-fuzz/fuzz-seeds/$name ] && seeds+=(build-fuzz/fuzz-seeds/$name)
     [ -d tests/fuzz/corpus/$name ] && seeds+=(tests/fuzz/corpus/$name)
     echo "$name: ${seconds}s, corpus $corpus"
-    if ! "$t" -max_total_time="$seconds" -len_control=0 -max_len=$max_len -timeout=20 \
-            -rss_limit_mb=3072 -jobs="$jobs" -workers="$jobs" \
-            -artifact_prefix=build-fuzz/fuzz-artifacts/"$name"- \
-            "$corpus" "${seeds[@]}" >build-fuzz/fuzz-artifacts/"$name".log 2>&1; then
+    # -jobs: libFuzzer writes fuzz-N.log in its working directory, so the
+    # fuzzer runs in build-fuzz/fuzz-artifacts, every path absolute.
+    jobargs=()
+    [ "$jobs" -gt 1 ] && jobargs=(-jobs="$jobs" -workers="$jobs")
+    abs=()
+    for d in "$corpus" "${seeds[@]}"; do abs+=("$root/$d"); done
+    if ! (cd build-fuzz/fuzz-artifacts &&
+          exec "$root/$t" -max_total_time="$seconds" -len_control=0 -max_len=$max_len -timeout=20 \
+            -rss_limit_mb=3072 "${jobargs[@]}" -artifact_prefix="$root/build-fuzz/fuzz-artifacts/$name-" \
+            "${abs[@]}" >"$root/build-fuzz/fuzz-artifacts/$name.log" 2>&1); then
         echo "$name: FAILED (log: build-fuzz/fuzz-artifacts/$name.log)"
         status=1
     fi
