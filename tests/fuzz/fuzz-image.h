@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,18 +126,37 @@ fuzz_image(const char *name, vdisk_format fmt, const uint8_t *data, size_t size)
     return 0;
 }
 
+static char fuzz_workdir_path[64];
+
+static int
+fuzz_workdir_unlink(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* The private directory and what the target left in it, at exit. */
+static void
+fuzz_workdir_remove(void)
+{
+    if (fuzz_workdir_path[0])
+        (void)nftw(fuzz_workdir_path, fuzz_workdir_unlink, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A private directory for a target whose inputs name other files (a
- * differencing image's parent): made once, "" when it cannot be. */
+ * differencing image's parent): made once, removed at exit; "" when it
+ * cannot be made. */
 static inline const char *
 fuzz_workdir(const char *tag)
 {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof(dir), "/tmp/%s-XXXXXX", tag);
-        if (!mkdtemp(dir))
-            dir[0] = '\0';
+    if (!fuzz_workdir_path[0]) {
+        snprintf(fuzz_workdir_path, sizeof(fuzz_workdir_path), "/tmp/%s-XXXXXX", tag);
+        if (mkdtemp(fuzz_workdir_path))
+            atexit(fuzz_workdir_remove);
+        else
+            fuzz_workdir_path[0] = '\0';
     }
-    return dir;
+    return fuzz_workdir_path;
 }
 
 /* Write data to path (created or replaced); 0 or -1. */
