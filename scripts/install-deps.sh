@@ -29,8 +29,9 @@ packages=(
     qemu-system-x86
     # libvirt's XML test data (scripts/fetch-libvirt-source.sh unpacks a .tar.xz)
     xz-utils
-    # fuzzing: clang + the libFuzzer / sanitizer runtimes
-    clang libclang-rt-14-dev
+    # fuzzing: clang + the libFuzzer / sanitizer runtimes; llvm-profdata and
+    # llvm-cov for scripts/fuzz-coverage.sh
+    clang clang-14 libclang-rt-14-dev llvm llvm-14
     # plugin/libvirt/build-libvirt.sh: Debian's libvirt source package
     # (dpkg-source -x) and what a minimal libvirt build needs beyond the above
     dpkg-dev patch rpcsvc-proto libglib2.0-dev libtirpc-dev xsltproc python3-docutils

@@ -89,6 +89,16 @@ vmdk_stream_find_tail(vmdk_sparse *s, vdisk_error *err)
     return 0;
 }
 
+/* The compressed size a grain marker gives.  A grain marker is 12 bytes
+ * (lba, size) followed by the deflated data: vmdk_marker_decode, made for
+ * the 16-byte head of a metadata marker's sector, would read 4 bytes past
+ * a grain marker that ends the file. */
+static uint32_t
+grain_marker_size(const uint8_t *p)
+{
+    return vmdk_le32(p + 8);
+}
+
 /* Read the marker and deflated bytes at off into a buffer of their size
  * (*data, *len: the deflated bytes).  *buf is the allocation to free. */
 static int
@@ -119,13 +129,12 @@ read_deflated(vmdk_sparse *s, uint64_t off, uint8_t **buf, const uint8_t **data,
         return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
                                     "%s: grain marker at 0x%" PRIx64 " is cut off by the end "
                                     "of the file", s->name, off);
-    vmdk_marker m;
-    vmdk_marker_decode(*buf, &m);
-    if (m.size == 0 || m.size > limit || GRAIN_MARKER + (uint64_t)m.size > avail)
+    uint32_t size = grain_marker_size(*buf);
+    if (size == 0 || size > limit || GRAIN_MARKER + (uint64_t)size > avail)
         return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
                                     "%s: grain at 0x%" PRIx64 " has a bad marker (%" PRIu32
-                                    " compressed bytes)", s->name, off, m.size);
-    uint64_t total = GRAIN_MARKER + (uint64_t)m.size;
+                                    " compressed bytes)", s->name, off, size);
+    uint64_t total = GRAIN_MARKER + (uint64_t)size;
     if (total > first) {
         uint8_t *b = realloc(*buf, total);
         if (!b)
@@ -134,7 +143,7 @@ read_deflated(vmdk_sparse *s, uint64_t off, uint8_t **buf, const uint8_t **data,
         r = vdisk_file_pread(s->file, b + first, total - first, off + first, err);
     }
     *data = *buf + GRAIN_MARKER;
-    *len = m.size;
+    *len = size;
     return r;
 }
 
@@ -199,13 +208,12 @@ from_window(vmdk_inflater *f, uint64_t off, const uint8_t **data, uint32_t *len)
     if (f->win_len == 0 || off < f->win_off || off - f->win_off + GRAIN_MARKER > f->win_len)
         return false;
     const uint8_t *p = f->zs->buf + (off - f->win_off);
-    vmdk_marker m;
-    vmdk_marker_decode(p, &m);
-    if (m.size == 0 || m.size > 2 * (uint64_t)f->s->grain + VMDK_SECTOR ||
-        off - f->win_off + GRAIN_MARKER + m.size > f->win_len)
+    uint32_t size = grain_marker_size(p);
+    if (size == 0 || size > 2 * (uint64_t)f->s->grain + VMDK_SECTOR ||
+        off - f->win_off + GRAIN_MARKER + size > f->win_len)
         return false;   /* read on its own, which reports what is wrong */
     *data = p + GRAIN_MARKER;
-    *len = m.size;
+    *len = size;
     return true;
 }
 

@@ -8,9 +8,13 @@
 #ifndef VDISK_FUZZ_IMAGE_H
 #define VDISK_FUZZ_IMAGE_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vdisk/vdisk.h>
 
@@ -120,6 +124,81 @@ fuzz_image(const char *name, vdisk_format fmt, const uint8_t *data, size_t size)
     fuzz_open_and(path, fmt, VDISK_OPEN_CHECK, fuzz_check);
     close(fd);
     return 0;
+}
+
+static char fuzz_workdir_path[64];
+
+static int
+fuzz_workdir_unlink(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* The private directory and what the target left in it, at exit. */
+static void
+fuzz_workdir_remove(void)
+{
+    if (fuzz_workdir_path[0])
+        (void)nftw(fuzz_workdir_path, fuzz_workdir_unlink, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A private directory for a target whose inputs name other files (a
+ * differencing image's parent): made once, removed at exit; "" when it
+ * cannot be made. */
+static inline const char *
+fuzz_workdir(const char *tag)
+{
+    if (!fuzz_workdir_path[0]) {
+        snprintf(fuzz_workdir_path, sizeof(fuzz_workdir_path), "/tmp/%s-XXXXXX", tag);
+        if (mkdtemp(fuzz_workdir_path))
+            atexit(fuzz_workdir_remove);
+        else
+            fuzz_workdir_path[0] = '\0';
+    }
+    return fuzz_workdir_path;
+}
+
+/* Write data to path (created or replaced); 0 or -1. */
+static inline int
+fuzz_write_file(const char *path, const uint8_t *data, size_t size)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int ok = size == 0 || write(fd, data, size) == (ssize_t)size;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* The backing policy of fuzz_open_chain: an input names any path it likes,
+ * but only files of the private directory (opaque) are opened. */
+static int
+fuzz_policy_check(void *opaque, const char *overlay, const char *backing, vdisk_format *fmt,
+                  vdisk_error *err)
+{
+    const char *dir = opaque;
+    size_t n = strlen(dir);
+    (void)overlay, (void)fmt;
+    if (strncmp(backing, dir, n) != 0 || backing[n] != '/' || strstr(backing + n, "/.."))
+        return vdisk_error_set(err, EPERM, "%s: outside the fuzzing directory", backing);
+    return 0;
+}
+
+/* Open path as fmt with its backing chain, restricted to the files of dir,
+ * and run fn on it. */
+static inline void
+fuzz_open_chain(const char *path, vdisk_format fmt, const char *dir, void (*fn)(vdisk_image *))
+{
+    static vdisk_backing_policy policy;
+    policy = (vdisk_backing_policy){ .check = fuzz_policy_check, .opaque = (void *)dir };
+    vdisk_open_opts opts = { .format = fmt, .backing_policy = &policy };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    if (vdisk_open(path, &opts, &img, &err) == 0) {
+        fn(img);
+        vdisk_close(img, &err);
+    }
 }
 
 #endif

@@ -10,8 +10,10 @@
  * never write outside it.  Then the input is opened as a raw LUKS image
  * through the public API, header only (VDISK_OPEN_NO_KEY), and described;
  * and, when its PBKDF2 counts are small, with the passphrase, read-write on
- * a copy: reads, a write of part of a sector and of whole ones,
- * write-zeroes, discard and flush (the driver's data paths).
+ * a copy: reads, block status, a write of part of a sector and of whole
+ * ones, write-zeroes, discard and flush (the driver's data paths), a grow
+ * and a shrink, and key slot changes as `amend` makes them: a second
+ * passphrase added (1 ms of PBKDF2), then erased by its passphrase.
  * Errors are the expected outcome; crashes, leaks and undefined behaviour are
  * what the sanitizers report.
  */
@@ -23,6 +25,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <vdisk/keyslot.h>
+#include <vdisk/resize.h>
 #include <vdisk/vdisk.h>
 
 #include "crypto/luks.h"
@@ -153,6 +157,19 @@ exercise_data(vdisk_image *img)
     (void)vdisk_discard(img, 512, 2048, &err);
     (void)vdisk_flush(img, &err);
     (void)vdisk_pread(img, buf, 2048, 0, &err);
+    vdisk_extent ext;
+    (void)vdisk_block_status(img, 0, size, &ext, &err);
+    (void)vdisk_resize(img, size + 4096, false, VDISK_PREALLOC_FULL, NULL, NULL, &err);
+    (void)vdisk_resize(img, size - 512, true, VDISK_PREALLOC_OFF, NULL, NULL, &err);
+    static const char second[] = "second";
+    vdisk_keyslot_opts add = { .state = VDISK_KEYSLOT_ACTIVE, .new_secret = second,
+                               .new_secret_len = sizeof(second) - 1, .has_iter_time = true,
+                               .iter_time = 1 };
+    if (vdisk_amend_keyslots(img, &add, &err) == 0) {
+        vdisk_keyslot_opts del = { .state = VDISK_KEYSLOT_INACTIVE, .old_secret = second,
+                                   .old_secret_len = sizeof(second) - 1 };
+        (void)vdisk_amend_keyslots(img, &del, &err);
+    }
 }
 
 /* Open a memfd copy of the input as a raw LUKS image: header only, or with

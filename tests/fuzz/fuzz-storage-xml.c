@@ -3,13 +3,16 @@
  * Each input is parsed as pool XML and as volume XML.  What parses is
  * formatted, and the formatted text must parse again and format to the same
  * text (vol-dumpxml output is vol-create input); a volume is also planned
- * for creation.  Errors are the expected outcome for most inputs; crashes,
+ * for creation.  The input is also read from a file, as `pool-define FILE`
+ * and `vol-create POOL FILE` read theirs.  Errors are the expected outcome for most inputs; crashes,
  * leaks, undefined behaviour and a broken round trip are what is reported.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <vdisk/storage-xml.h>
 #include <vdisk/vol-provision.h>
@@ -95,10 +98,32 @@ fuzz_vol(const char *data, size_t size)
     vdisk_vol_def_free(def);
 }
 
+/* The input as a file (an in-memory one), parsed by the file readers. */
+static void
+fuzz_files(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz-storage-xml", MFD_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (size == 0 || write(fd, data, size) == (ssize_t)size) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        vdisk_pool_def *pool;
+        vdisk_vol_def *vol;
+        vdisk_error err;
+        if (vdisk_pool_def_parse_file(path, &pool, &err) == 0)
+            vdisk_pool_def_free(pool);
+        if (vdisk_vol_def_parse_file(path, &vol, &err) == 0)
+            vdisk_vol_def_free(vol);
+    }
+    close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_pool((const char *)data, size);
     fuzz_vol((const char *)data, size);
+    fuzz_files(data, size);
     return 0;
 }

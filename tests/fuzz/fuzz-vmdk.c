@@ -7,7 +7,9 @@
  * `convert` would, then opened for writing and written: whole grains,
  * parts of grains, zeroes, a flush (grain tables, directories, a stream's
  * footer) and the close.  Files are capped at 64 MiB, so an allocation
- * far out fails as on a full disk.
+ * far out fails as on a full disk.  Then it is opened again, with its
+ * parent, from a private directory holding parent.vmdk (CID 12345678, what
+ * make-corpus.sh's child seed names): reads fall through to the parent.
  *
  * Any other input is descriptor text: it goes through the parser alone,
  * and then, behind a descriptor header, into a file of a private directory
@@ -15,6 +17,7 @@
  * name.  That descriptor is opened probed, so the extent path policy is in
  * force: names leading out of the directory are refused, never opened.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_EXTENTS 16
 
 static char workdir[64];
+
+static int setup_workdir(void);
+static void open_with_parent(const uint8_t *data, size_t size);
 
 static void
 read_at(vdisk_image *img, uint8_t *buf, uint64_t off)
@@ -119,6 +125,44 @@ open_sparse(const uint8_t *data, size_t size)
         }
     }
     close(fd);
+    open_with_parent(data, size);
+}
+
+static int
+refuse_outside(void *opaque, const char *overlay, const char *backing, vdisk_format *fmt,
+               vdisk_error *err)
+{
+    const char *dir = opaque;
+    size_t n = strlen(dir);
+    (void)overlay, (void)fmt;
+    if (strncmp(backing, dir, n) != 0 || backing[n] != '/' || strstr(backing + n, "/.."))
+        return vdisk_error_set(err, EPERM, "%s: outside the fuzzing directory", backing);
+    return 0;
+}
+
+/* A sparse input as c.vmdk beside parent.vmdk (CID 12345678, the parentCID
+ * of make-corpus.sh's child seed), opened with its parent (only files of
+ * the private directory) and read: reads fall through to the parent. */
+static void
+open_with_parent(const uint8_t *data, size_t size)
+{
+    if (setup_workdir() < 0)
+        return;
+    char p[128];
+    snprintf(p, sizeof(p), "%s/c.vmdk", workdir);
+    int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int ok = write(fd, data, size) == (ssize_t)size;
+    close(fd);
+    static vdisk_backing_policy policy = { .check = refuse_outside, .opaque = workdir };
+    vdisk_open_opts o = { .format = VDISK_FORMAT_VMDK, .backing_policy = &policy };
+    vdisk_image *img;
+    vdisk_error err;
+    if (ok && vdisk_open(p, &o, &img, &err) == 0) {
+        exercise_read(img);
+        vdisk_close(img, &err);
+    }
 }
 
 static void
@@ -135,6 +179,37 @@ parse_only(const uint8_t *data, size_t size)
     vdisk_error err;
     if (vmdk_descriptor_set_cid((const char *)data, size, 0x12345678, &out, &len, &err) == 0)
         free(out);
+}
+
+/* parent.vmdk: a 4 MiB sparse VMDK with data, its CID set to 12345678 in
+ * the descriptor it embeds. */
+static int
+make_parent(void)
+{
+    vdisk_error err;
+    char p[128];
+    snprintf(p, sizeof(p), "%s/parent.vmdk", workdir);
+    vdisk_create_opts o;
+    vdisk_create_opts_init(&o, VDISK_FORMAT_VMDK);
+    o.size = 4 << 20;
+    vdisk_open_opts rw = { .format = VDISK_FORMAT_VMDK, .flags = VDISK_OPEN_RDWR };
+    vdisk_image *img;
+    static uint8_t buf[65536];
+    memset(buf, 0x70, sizeof(buf));
+    if (vdisk_create(p, &o, NULL, NULL, &err) < 0 || vdisk_open(p, &rw, &img, &err) < 0)
+        return -1;
+    int r = vdisk_pwrite(img, buf, sizeof(buf), 0, &err);
+    if (vdisk_close(img, &err) < 0 || r < 0)
+        return -1;
+    int fd = open(p, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    static char head[65536];
+    ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+    char *cid = n > 0 ? memmem(head, (size_t)n, "\nCID=", 5) : NULL;
+    r = cid && pwrite(fd, "12345678", 8, cid + 5 - head) == 8 ? 0 : -1;
+    close(fd);
+    return r;
 }
 
 /* The private directory with an extent file of each kind to name. */
@@ -157,7 +232,9 @@ setup_workdir(void)
     vdisk_create_opts_init(&o, VDISK_FORMAT_VMDK);
     o.size = 1 << 20;
     vdisk_error err;
-    return vdisk_create(p, &o, NULL, NULL, &err);
+    if (vdisk_create(p, &o, NULL, NULL, &err) < 0)
+        return -1;
+    return make_parent();
 }
 
 static void
