@@ -272,6 +272,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
         goto out;
+    if (vv_create_spec_check_legacy_aes(&spec, dst) < 0)
+        goto out;
     if (set_target_backing(a, &spec, dst) < 0)
         goto out;
     if (a->src_fmt && vv_parse_format(a->src_fmt, &co.src_format) < 0)
