@@ -106,6 +106,7 @@ vset(vdisk_error *err, vdisk_error_kind kind, int errnum, const char *fmt, va_li
     err->code = -errnum;
     err->kind = kind;
     err->subject = 0;
+    err->reason = VDISK_REASON_NONE;
     const char *name = leading_name(fmt, ap);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     err->name_off = 0;
@@ -213,6 +214,15 @@ vdisk_error_clear(vdisk_error *err)
         err->kind = VDISK_ERR_NONE;
         err->subject = 0;
         err->name_off = err->name_len = 0;
+        err->reason = VDISK_REASON_NONE;
         err->message[0] = '\0';
     }
+}
+
+int
+vdisk_error_set_reason(vdisk_error *err, vdisk_error_reason reason, int r)
+{
+    if (err)
+        err->reason = reason;
+    return r;
 }

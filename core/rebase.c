@@ -176,3 +176,26 @@ vdisk_rebase(vdisk_image *ov, const char *name, vdisk_format fmt, unsigned flags
     ov->backing = nb;
     return 0;
 }
+
+int
+vdisk_rebase_unsafe_named(vdisk_image *ov, const char *name, const char *fmt_name, vdisk_error *err)
+{
+    size_t n = fmt_name ? strlen(fmt_name) : 0;
+    if (!name || !*name || n == 0 || n > 32 || strspn(fmt_name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+        return vdisk_error_set(err, EINVAL, "%s: a backing file and a format name of 1 to 32 "
+                               "characters [a-z0-9_-] are needed (not '%s')", ov->filename,
+                               fmt_name ? fmt_name : "");
+    if (vdisk_is_read_only(ov))
+        return vdisk_error_set(err, EROFS, "%s: rebase refused: image opened read-only", ov->filename);
+    if (!ov->drv->set_backing)
+        return vdisk_error_set(err, ENOTSUP, "%s: format %s cannot have a backing file",
+                               ov->filename, ov->drv->name);
+    int r = vdisk_flush(ov, err);
+    if (r == 0)
+        r = ov->drv->set_backing(ov, name, fmt_name, err);
+    if (r < 0)
+        return r;
+    vdisk_close(ov->backing, NULL);   /* (the old backing file, if it was open) */
+    ov->backing = NULL;
+    return 0;
+}

@@ -39,7 +39,7 @@ vdisk_encrypt_opts_set(vdisk_encrypt_opts *o, const char *key, const char *value
             o->format = VDISK_ENCRYPT_AES;
         else
             return vdisk_error_set(err, EINVAL, "Parameter 'encrypt.format' does not accept value '%s' "
-                                   "(expected luks)", value);
+                                   "(expected luks or aes)", value);
         return 0;
     }
     if (strcmp(key, "cipher-alg") == 0)
@@ -108,19 +108,36 @@ vdisk_luks_params_from_opts(const vdisk_encrypt_opts *o, struct vdisk_luks_param
     return 0;
 }
 
+/* Legacy qcow AES: the passphrase is the key, nothing else can be chosen
+ * (QEMU's qcow options have only key-secret). */
+static int
+aes_opts_check(const vdisk_encrypt_opts *o, vdisk_error *err)
+{
+    const struct { const char *key, *value; } fixed[] = {
+        { "cipher-alg", o->cipher_alg }, { "cipher-mode", o->cipher_mode }, { "ivgen-alg", o->ivgen_alg },
+        { "ivgen-hash-alg", o->ivgen_hash_alg }, { "hash-alg", o->hash_alg },
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if (fixed[i].value[0])
+            return vdisk_error_set(err, EINVAL, "Parameter 'encrypt.%s' is unexpected (legacy qcow AES "
+                                   "encryption takes only encrypt.key-secret)", fixed[i].key);
+    if (o->iter_time)
+        return vdisk_error_set(err, EINVAL, "Parameter 'encrypt.iter-time' is unexpected (legacy qcow AES "
+                               "encryption takes only encrypt.key-secret)");
+    return 0;
+}
+
 int
 vdisk_encrypt_opts_validate(const vdisk_encrypt_opts *o, vdisk_error *err)
 {
     if (o->format == VDISK_ENCRYPT_NONE)
         return 0;
-    if (o->format == VDISK_ENCRYPT_AES)
-        return vdisk_error_set(err, ENOTSUP, "Creating images with legacy qcow AES-CBC encryption "
-                               "(encrypt.format=aes) is refused: the format is insecure and QEMU's "
-                               "system emulators no longer open it; use encrypt.format=luks");
     if (!o->secret)
         return vdisk_error_set(err, EINVAL, "Parameter 'encrypt.key-secret' is required for cipher "
                                "(give a passphrase: --object secret,id=ID,file=F -o encrypt.key-secret=ID, "
                                "or --passphrase-file)");
+    if (o->format == VDISK_ENCRYPT_AES)
+        return aes_opts_check(o, err);
     struct vdisk_luks_params p;
     return vdisk_luks_params_from_opts(o, &p, err);
 }

@@ -223,6 +223,8 @@ write_final_header(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err)
         p.crypt_method = QCOW2_CRYPT_LUKS;
         p.crypt_hdr_offset = s->crypt_hdr_offset;
         p.crypt_hdr_length = s->crypt_hdr_length;
+    } else if (o->encrypt.format == VDISK_ENCRYPT_AES) {
+        p.crypt_method = QCOW2_CRYPT_AES;   /* legacy: the method is all the header records */
     }
     if (o->backing_file && o->backing_format != VDISK_FORMAT_UNKNOWN)
         p.backing_format = vdisk_format_name(o->backing_format);

@@ -7,8 +7,12 @@
  *   crypt_physical_offset, which it uses for every method except AES.
  *
  *   crypt_method 1 (legacy AES): AES-128-CBC, key = the passphrase's first
- *   16 bytes (zero padded), plain64 IV from the GUEST offset / 512.  Read
- *   only: it is insecure, and QEMU's system emulators refuse it.
+ *   16 bytes (zero padded), plain64 IV from the GUEST offset / 512.  No
+ *   header of its own: the method in the qcow2 header is all there is.  It
+ *   is weak (no key derivation, the IV is predictable, a passphrase change
+ *   means re-encrypting everything) and QEMU's system emulators refuse it;
+ *   libvdisk reads, writes and creates it for what qemu-img still does
+ *   (vdisk-virsh creates it only when run as qemu-img: docs/formats.md).
  *
  * Compressed clusters are never encrypted-and-compressed by QEMU, so
  * compressed writes are refused on encrypted images.
@@ -85,9 +89,6 @@ open_luks(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secr
 static int
 open_aes(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secret_len, vdisk_error *err)
 {
-    if (s->writable)
-        return vdisk_error_set(err, EROFS, "%s: legacy qcow2 AES encryption is supported read-only; "
-                               "convert the image to encrypt.format=luks or plain qcow2", s->name);
     if (!secret)
         return 0;
     uint8_t key[16] = { 0 };
@@ -172,7 +173,8 @@ qcow2_crypt_pread(qcow2_state *s, uint8_t *buf, uint64_t n, uint64_t host, uint6
 }
 
 int
-qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host, vdisk_error *err)
+qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host, uint64_t guest,
+                   vdisk_error *err)
 {
     int r = need_key(s, err);
     if (r < 0)
@@ -187,7 +189,8 @@ qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host
     for (uint64_t done = 0; done < n && r == 0;) {
         uint64_t k = n - done < cap ? n - done : cap;
         memcpy(b, buf + done, k);
-        r = vdisk_sectors_encrypt(s->crypt->sectors, (host + done) / 512, b, (size_t)k, err);
+        uint64_t sector = ((s->crypt->physical_iv ? host : guest) + done) / 512;
+        r = vdisk_sectors_encrypt(s->crypt->sectors, sector, b, (size_t)k, err);
         if (r == 0)
             r = vdisk_file_pwrite(s->file, b, (size_t)k, host + done, err);
         done += k;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,9 +290,14 @@ load_l1(qcow2_state *s, const uint8_t *h, uint64_t size, uint64_t file_len, vdis
                                     "%s: L1 table of %u entries is too large (at most %u "
                                     "bytes)", s->name, s->l1_size, QCOW2_MAX_L1_BYTES);
     if (need > s->l1_size)
-        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
-                                    "%s: L1 table has %u entries but the virtual size "
-                                    "%" PRIu64 " needs %" PRIu64, s->name, s->l1_size, size, need);
+        /* (QEMU: past INT32_MAX entries "Image is too big", else "L1 table is too small") */
+        return vdisk_error_set_reason(err, need > INT32_MAX ? VDISK_REASON_IMAGE_TOO_BIG
+                                                            : VDISK_REASON_L1_TOO_SMALL,
+                                      vdisk_error_set_kind(err, VDISK_ERR_CORRUPT,
+                                                           need > INT32_MAX ? EFBIG : EINVAL,
+                                                           "%s: L1 table has %u entries but the virtual "
+                                                           "size %" PRIu64 " needs %" PRIu64, s->name,
+                                                           s->l1_size, size, need));
     if (s->l1_size == 0)
         return 0;
     int r = check_table(s, "L1 table", s->l1_offset, (uint64_t)s->l1_size * 8, file_len, err);

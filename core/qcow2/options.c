@@ -253,7 +253,7 @@ qcow2_opts_validate(const vdisk_create_opts *o, vdisk_error *err)
 
 const vdisk_option qcow2_options[] = {
     { "encrypt.format", VDISK_OPTION_STRING, CM, 0, NULL,
-      "Encrypt the image, format choices: 'luks'", vdisk_opt_set_encrypt, NULL },
+      "Encrypt the image, format choices: 'aes', 'luks'", vdisk_opt_set_encrypt, NULL },
     VDISK_OPTIONS_LUKS_CREATE("encrypt.", "ID of secret providing qcow2 AES key or LUKS passphrase"),
     VDISK_OPTIONS_COMMON,
     { "backing_file", VDISK_OPTION_STRING, CMA, 0, NULL, HELP_BACKING_FILE,

@@ -410,8 +410,9 @@ void qcow2_crypt_free(qcow2_state *s);
  * `guest`) and decrypt them; any alignment. */
 int qcow2_crypt_pread(qcow2_state *s, uint8_t *buf, uint64_t n, uint64_t host, uint64_t guest,
                       vdisk_error *err);
-/* Encrypt a copy of buf (whole sectors) and write it at host. */
-int qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host,
+/* Encrypt a copy of buf (whole sectors: the guest data at `guest`) and
+ * write it at host. */
+int qcow2_crypt_pwrite(qcow2_state *s, const uint8_t *buf, uint64_t n, uint64_t host, uint64_t guest,
                        vdisk_error *err);
 /* New image: LUKS header in fresh clusters, recorded in s (create.c). */
 int qcow2_crypt_create(qcow2_state *s, const vdisk_create_opts *o, vdisk_error *err);

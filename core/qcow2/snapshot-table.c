@@ -181,19 +181,23 @@ check_snapshot_l1(qcow2_state *s, const struct qcow2_snapshot *sn, uint64_t file
 {
     uint64_t bytes = (uint64_t)sn->l1_size * 8;
     if (bytes > QCOW2_MAX_L1_BYTES)
-        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
-                                    "%s: L1 table of snapshot '%s' (ID %s) has %u entries, "
-                                    "more than the %u bytes allowed", s->name, sn->name, sn->id,
-                                    sn->l1_size, QCOW2_MAX_L1_BYTES);
+        return vdisk_error_set_reason(err, VDISK_REASON_SNAPSHOT_L1_TOO_LARGE,
+                                      vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG,
+                                                           "%s: L1 table of snapshot '%s' (ID %s) has %u "
+                                                           "entries, more than the %u bytes allowed", s->name,
+                                                           sn->name, sn->id, sn->l1_size, QCOW2_MAX_L1_BYTES));
     if (sn->l1_offset & (s->cluster_size - 1))
-        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
-                                    "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
-                                    " is not cluster aligned", s->name, sn->name, sn->id, sn->l1_offset);
+        return vdisk_error_set_reason(err, VDISK_REASON_SNAPSHOT_L1_OFFSET,
+                                      vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                                           "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
+                                                           " is not cluster aligned", s->name, sn->name, sn->id,
+                                                           sn->l1_offset));
     if (sn->l1_offset > file_len || bytes > file_len - sn->l1_offset)
-        return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
-                                    "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
-                                    " (%" PRIu64 " bytes) is past the end of the file", s->name,
-                                    sn->name, sn->id, sn->l1_offset, bytes);
+        return vdisk_error_set_reason(err, VDISK_REASON_SNAPSHOT_L1_OFFSET,
+                                      vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                                           "%s: L1 table of snapshot '%s' (ID %s) at 0x%" PRIx64
+                                                           " (%" PRIu64 " bytes) is past the end of the file",
+                                                           s->name, sn->name, sn->id, sn->l1_offset, bytes));
     return 0;
 }
 

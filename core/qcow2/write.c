@@ -196,11 +196,13 @@ plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *er
     return 0;
 }
 
+/* n bytes of guest data at guest offset `guest` into the host file at
+ * `host` (encrypted images: legacy AES takes its IV from the guest offset). */
 static int
-host_write(qcow2_state *s, const void *buf, uint64_t n, uint64_t host, vdisk_error *err)
+host_write(qcow2_state *s, const void *buf, uint64_t n, uint64_t host, uint64_t guest, vdisk_error *err)
 {
     if (s->crypt)
-        return qcow2_crypt_pwrite(s, buf, n, host, err);   /* crypt.c */
+        return qcow2_crypt_pwrite(s, buf, n, host, guest, err);   /* crypt.c */
     return vdisk_file_pwrite(s->file, buf, (size_t)n, host, err);
 }
 
@@ -212,7 +214,7 @@ write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t of
     uint64_t head = off - op->rs, tail = op->re - (off + n);
     uint64_t hbase = op->host + (op->rs - (op->gc << s->cluster_bits));
     if (!head && !tail)
-        return host_write(s, buf, n, hbase, err);
+        return host_write(s, buf, n, hbase, op->rs, err);
     uint64_t total = op->re - op->rs;
     int r;
     if (total <= MERGE_MAX) {
@@ -224,7 +226,7 @@ write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t of
             r = qcow2_read_layer(s, tmp + head + n, tail, off + n, err);
         if (r == 0) {
             memcpy(tmp + head, buf, n);
-            r = host_write(s, tmp, total, hbase, err);
+            r = host_write(s, tmp, total, hbase, op->rs, err);
         }
         qcow2_buf_put(s, tmp, total);
         return r;
@@ -237,14 +239,14 @@ write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t of
     if (head) {
         r = qcow2_read_layer(s, tmp, head, op->rs, err);
         if (r == 0)
-            r = host_write(s, tmp, head, hbase, err);
+            r = host_write(s, tmp, head, hbase, op->rs, err);
     }
     if (r == 0)
-        r = host_write(s, buf, n, hbase + head, err);
+        r = host_write(s, buf, n, hbase + head, off, err);
     if (r == 0 && tail) {
         r = qcow2_read_layer(s, tmp, tail, off + n, err);
         if (r == 0)
-            r = host_write(s, tmp, tail, hbase + head + n, err);
+            r = host_write(s, tmp, tail, hbase + head + n, off + n, err);
     }
     free(tmp);
     return r;
@@ -334,7 +336,7 @@ write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, 
         return r;
     if (op.inplace) {
         *done = op.len;
-        return host_write(s, buf, op.len, op.host, err);
+        return host_write(s, buf, op.len, op.host, off, err);
     }
     uint64_t opend = (op.gc + op.nc) << s->cluster_bits;
     uint64_t n = (end < opend ? end : opend) - off;

@@ -145,7 +145,8 @@ def test_legacy_aes_reads_and_converts_out(vdisk, qemu_img, qemu_io, tmp_path):
     qemu_compare(qemu_img, pw, "luks", luks, ref)
     info = json.loads(ok(vdisk("info", "--output=json", img)).stdout)
     assert info["format-specific"]["data"]["encrypt"] == {"format": "aes"}
-    # Creating AES images is refused, and leaves no file.
+    # Creating AES images is refused by vdisk-virsh (test_encrypt_aes.py:
+    # created only when run as qemu-img), and leaves no file.
     new = tmp_path / "new.qcow2"
     p = vdisk("create", "-f", "qcow2", "--passphrase-file", pw, "-o", "encrypt.format=aes", new, "1M",
               check=False)

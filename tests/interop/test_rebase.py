@@ -230,3 +230,24 @@ def test_random_chains(vdisk, qemu_img, qemu_io, tmp_path, seed):
     check_clean(qemu_img, vd / top)
     qemu_img("compare", "-F", "raw", vd / top, before)
     assert info(qemu_img, vd / top) == info(qemu_img, qd / top)
+
+
+@pytest.mark.parametrize("driver", ["host_device", "host_cdrom"])
+def test_unsafe_rebase_records_qemu_device_driver(vdisk, qemu_img, tmp_path, driver):
+    """rebase -u -F host_device (iotest 031): recorded as qemu-img records
+    it, byte for byte, although vdisk opens no such chain itself."""
+    mine, ref = tmp_path / "mine.qcow2", tmp_path / "ref.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", mine, "1M")
+    shutil.copy(mine, ref)
+    args = ["rebase", "-u", "-b", "/some/backing/file/path", "-F", driver]
+    p = vdisk(*args, mine, check=False)
+    assert p.returncode == 0, p.stderr
+    qemu_img(*args, ref)
+    assert mine.read_bytes() == ref.read_bytes()
+    assert info(qemu_img, mine)["backing-filename-format"] == driver
+    # an unknown name is still refused, as qemu-img refuses it
+    p = vdisk("rebase", "-u", "-b", "/x", "-F", "no_such_driver", mine, check=False)
+    q = qemu_img("rebase", "-u", "-b", "/x", "-F", "no_such_driver", ref, check=False)
+    assert p.returncode == q.returncode == 1
+    assert "Invalid format name" in p.stderr and "Invalid format name" in q.stderr
+    assert mine.read_bytes() == ref.read_bytes()

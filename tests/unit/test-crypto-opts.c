@@ -66,9 +66,16 @@ test_refusals(void **state)
     assert_int_equal(vdisk_encrypt_opts_set(&o, "ivgen-alg", "essiv", &err), 0);
     assert_int_equal(vdisk_encrypt_opts_validate(&o, &err), -ENOTSUP);    /* 20-byte essiv key */
     assert_non_null(strstr(err.message, "key size 20"));
-    vdisk_encrypt_opts aes = { .format = VDISK_ENCRYPT_AES, .secret = "x", .secret_len = 1 };
-    assert_int_equal(vdisk_encrypt_opts_validate(&aes, &err), -ENOTSUP);
-    assert_non_null(strstr(err.message, "legacy qcow AES"));
+    /* Legacy AES: a passphrase and nothing else (QEMU's qcow options). */
+    vdisk_encrypt_opts aes = { .format = VDISK_ENCRYPT_AES };
+    assert_int_equal(vdisk_encrypt_opts_validate(&aes, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "encrypt.key-secret"));
+    aes.secret = "x";
+    aes.secret_len = 1;
+    assert_int_equal(vdisk_encrypt_opts_validate(&aes, &err), 0);
+    assert_int_equal(vdisk_encrypt_opts_set(&aes, "cipher-alg", "aes-256", &err), 0);
+    assert_int_equal(vdisk_encrypt_opts_validate(&aes, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "'encrypt.cipher-alg' is unexpected"));
     assert_string_equal(vdisk_encrypt_format_name(VDISK_ENCRYPT_AES), "aes");
 }
 

@@ -117,6 +117,27 @@ test_prefix_and_clear_keep_kind_consistent(void **state)
     assert_string_equal(err.message, "");
 }
 
+/* A reason rides along with the error until the next one replaces it. */
+static void
+test_reason(void **state)
+{
+    (void)state;
+    vdisk_error err = { 0 };
+    assert_int_equal(vdisk_error_set_reason(&err, VDISK_REASON_L1_TOO_SMALL,
+                                            vdisk_error_set_kind(&err, VDISK_ERR_CORRUPT, EINVAL, "%s: L1", "f")),
+                     -EINVAL);
+    assert_int_equal(err.reason, VDISK_REASON_L1_TOO_SMALL);
+    vdisk_error_prefix(&err, "open");
+    assert_int_equal(err.reason, VDISK_REASON_L1_TOO_SMALL);
+    assert_int_equal(err.kind, VDISK_ERR_CORRUPT);
+    vdisk_error_set(&err, EIO, "other");
+    assert_int_equal(err.reason, VDISK_REASON_NONE);
+    vdisk_error_set_reason(&err, VDISK_REASON_IMAGE_TOO_BIG, -EIO);
+    vdisk_error_clear(&err);
+    assert_int_equal(err.reason, VDISK_REASON_NONE);
+    assert_int_equal(vdisk_error_set_reason(NULL, VDISK_REASON_IMAGE_TOO_BIG, -EFBIG), -EFBIG);
+}
+
 static void
 test_kind_names(void **state)
 {
@@ -397,6 +418,7 @@ main(void)
         cmocka_unit_test(test_kind_defaults_from_errno),
         cmocka_unit_test(test_set_kind_names_what_the_errno_does_not),
         cmocka_unit_test(test_prefix_and_clear_keep_kind_consistent),
+        cmocka_unit_test(test_reason),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_leading_name_is_recorded),
         cmocka_unit_test(test_prefix_moves_or_replaces_the_name),

@@ -101,6 +101,8 @@ vv_report_op(const vdisk_error *err, const char *file)
 {
     if (!vv_as_qemu_img())
         vv_report_file(err, file);
+    else if (vv_qemu_words(err))
+        vv_error("%s", vv_qemu_words(err));
     else if (vdisk_error_names(err, file))
         vv_error("%s", vv_error_detail(err, file));   /* qemu-img names no file here */
     else
@@ -108,8 +110,25 @@ vv_report_op(const vdisk_error *err, const char *file)
 }
 
 const char *
+vv_qemu_words(const vdisk_error *err)
+{
+    if (!vv_as_qemu_img())
+        return NULL;
+    switch (err->reason) {
+    case VDISK_REASON_IMAGE_TOO_BIG: return "Image is too big";
+    case VDISK_REASON_L1_TOO_SMALL: return "L1 table is too small";
+    case VDISK_REASON_SNAPSHOT_L1_OFFSET: return "Snapshot L1 table offset invalid";
+    case VDISK_REASON_SNAPSHOT_L1_TOO_LARGE: return "Snapshot L1 table too large";
+    default: return NULL;
+    }
+}
+
+const char *
 vv_error_detail(const vdisk_error *err, const char *file)
 {
+    const char *words = vv_qemu_words(err);
+    if (words)
+        return words;
     return vdisk_error_names(err, file) ? err->message + err->name_len + 2 : err->message;
 }
 

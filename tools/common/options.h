@@ -50,7 +50,14 @@ void vv_report_file(const vdisk_error *err, const char *file);
  * image it opened (amend, resize...). */
 void vv_report_op(const vdisk_error *err, const char *file);
 
-/* The message of an error about FILE without FILE's name in front, for
+/* Run as qemu-img: qemu-img's own words for an error whose reason
+ * (vdisk_error.reason) it words differently from vdisk ("Image is too
+ * big"); NULL for every other error, and always when run as vdisk-virsh,
+ * which keeps the library's fuller message. */
+const char *vv_qemu_words(const vdisk_error *err);
+
+/* The message of an error about FILE without FILE's name in front
+ * (run as qemu-img: vv_qemu_words where it has some), for
  * wordings that name the file themselves (qemu-img's "Could not open
  * 'FILE': <why>"); the whole message when it does not begin with FILE. */
 const char *vv_error_detail(const vdisk_error *err, const char *file);

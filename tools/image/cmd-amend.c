@@ -111,6 +111,18 @@ parse_args(int argc, char **argv, const char **fmt, char **options, bool pq[2],
     return -1;
 }
 
+/* Run as qemu-img, a downgrade to compat=0.10 that meets a snapshot's bad
+ * L1 table says so, then names the step it was in (qemu-img expands the
+ * zero clusters of every snapshot's L1 table first). */
+static void
+report_amend_failure(const vdisk_error *err, const vdisk_amend_opts *o, const char *file)
+{
+    vv_report_op(err, file);
+    if (vv_as_qemu_img() && o->qcow2_version == 2 &&
+        (err->reason == VDISK_REASON_SNAPSHOT_L1_OFFSET || err->reason == VDISK_REASON_SNAPSHOT_L1_TOO_LARGE))
+        vv_error("Failed to turn zero into data clusters: %s", strerror(-err->code));
+}
+
 /* amend: change the options of a qcow2 image in place. */
 int
 cmd_amend(int argc, char **argv)
@@ -151,7 +163,7 @@ cmd_amend(int argc, char **argv)
             r = vdisk_amend(img, &o, &err);
             vv_progress_end(&bar, r == 0);
             if (r < 0)
-                vv_report_op(&err, vdisk_get_filename(img));
+                report_amend_failure(&err, &o, vdisk_get_filename(img));
         }
         if (vv_close_image(img, r == 0) < 0)
             r = -1;

@@ -180,9 +180,14 @@ parse_args(int argc, char **argv, convert_args *a)
 
 /* Print a failure, naming the files unless the message already does. */
 static void
-report_failure(const vdisk_error *err, const char *src, const char *dst)
+report_failure(const vdisk_error *err, const char *src, const char *dst, const char *snapshot)
 {
-    if (vdisk_error_is_about(err, src) || vdisk_error_is_about(err, dst))
+    /* qemu-img: a snapshot (-l) whose L1 table is bad fails to load */
+    bool bad_snapshot = err->reason == VDISK_REASON_SNAPSHOT_L1_OFFSET ||
+                        err->reason == VDISK_REASON_SNAPSHOT_L1_TOO_LARGE;
+    if (snapshot && bad_snapshot && vv_qemu_words(err))
+        vv_error("Failed to load snapshot: %s", vv_qemu_words(err));
+    else if (vdisk_error_is_about(err, src) || vdisk_error_is_about(err, dst))
         vv_report(err);
     else
         vv_error("convert '%s' to '%s': %s", src, dst, err->message);
@@ -272,6 +277,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
         goto out;
+    if (vv_create_spec_check_legacy_aes(&spec, dst) < 0)
+        goto out;
     if (set_target_backing(a, &spec, dst) < 0)
         goto out;
     if (a->src_fmt && vv_parse_format(a->src_fmt, &co.src_format) < 0)
@@ -304,7 +311,7 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
     int r = vdisk_convert(src, dst, &co, &err);
     vv_progress_end(&prog, r == 0);
     if (r < 0)
-        report_failure(&err, src, dst);
+        report_failure(&err, src, dst, a->snapshot);
     else
         ret = 0;
 out_name:

@@ -119,6 +119,8 @@ build_spec(const create_args *a, vv_create_spec *s)
 {
     if (a->options && vv_create_spec_parse(s, a->options, a->file) < 0)
         return -EINVAL;
+    if (vv_create_spec_check_legacy_aes(s, a->file) < 0)
+        return -ENOTSUP;
     if (a->backing && vv_create_spec_set(s, "backing_file", a->backing, a->file) < 0)
         return -EINVAL;
     if (a->backing_fmt && vv_create_spec_set(s, "backing_fmt", a->backing_fmt, a->file) < 0)

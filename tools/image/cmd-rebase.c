@@ -71,11 +71,22 @@ parse_args(int argc, char **argv, rebase_args *a)
     return vv_secrets_check_format(&a->secrets, a->fmt) < 0 ? 1 : -1;
 }
 
+/* QEMU's drivers for host block devices: qemu-img rebase -u records them
+ * as a backing format; vdisk records them too (it opens block devices as
+ * raw, so it cannot open such a chain itself). */
+static bool
+qemu_device_driver(const char *name)
+{
+    return strcmp(name, "host_device") == 0 || strcmp(name, "host_cdrom") == 0;
+}
+
 /* The new backing format; errors printed. */
 static int
 backing_format(const rebase_args *a, vdisk_format *fmt)
 {
     *fmt = VDISK_FORMAT_UNKNOWN;
+    if (a->unsafe && a->backing && *a->backing && a->backing_fmt && qemu_device_driver(a->backing_fmt))
+        return 0;   /* recorded by name: rebase_image */
     if (a->backing_fmt && vdisk_format_from_name(a->backing_fmt, fmt, NULL) < 0) {
         vv_error("Invalid format name: '%s'", a->backing_fmt);
         return -1;
@@ -99,7 +110,9 @@ rebase_image(vdisk_image *img, const rebase_args *a, vdisk_format fmt)
      * (its users' scripts may read the allocation map) */
     unsigned flags = (a->unsafe ? VDISK_REBASE_UNSAFE : 0) |
                      (vv_as_qemu_img() ? VDISK_REBASE_ZEROS_AS_DATA : 0);
-    int r = vdisk_rebase(img, a->backing, fmt, flags, vv_progress_cb, &prog, &err);
+    int r = fmt == VDISK_FORMAT_UNKNOWN && a->unsafe && a->backing && *a->backing && a->backing_fmt
+            ? vdisk_rebase_unsafe_named(img, a->backing, a->backing_fmt, &err)
+            : vdisk_rebase(img, a->backing, fmt, flags, vv_progress_cb, &prog, &err);
     vv_progress_end(&prog, r == 0);
     if (r < 0)
         vv_report_file(&err, vdisk_get_filename(img));

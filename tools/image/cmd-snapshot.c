@@ -78,6 +78,25 @@ list(vdisk_image *img)
     return 0;
 }
 
+/* qemu-img's words for a failed -c/-a/-d: create names only the errno
+ * ("-27 (File too large)"); apply reports the cause, then "Failed to load
+ * snapshot: <errno text>"; otherwise "Could not <verb> snapshot 'N': <cause>"
+ * (the cause in qemu-img's words where it has its own: vv_qemu_words). */
+static void
+report_as_qemu_img(enum action act, const char *name, int r, const vdisk_error *err)
+{
+    const char *words = vv_qemu_words(err);
+    const char *cause = words ? words : err->message[0] ? err->message : strerror(-r);
+    if (act == ACT_CREATE) {
+        vv_error("Could not create snapshot '%s': %d (%s)", name, r, strerror(-r));
+    } else if (act == ACT_APPLY && words) {
+        vv_error("%s", words);
+        vv_error("Could not apply snapshot '%s': Failed to load snapshot: %s", name, strerror(-r));
+    } else {
+        vv_error("Could not %s snapshot '%s': %s", act == ACT_APPLY ? "apply" : "delete", name, cause);
+    }
+}
+
 static int
 run(vdisk_image *img, enum action act, const char *name)
 {
@@ -93,6 +112,10 @@ run(vdisk_image *img, enum action act, const char *name)
     }
     if (r == -ENOENT && act == ACT_DELETE) {
         vv_error("Could not delete snapshot '%s': snapshot not found", name);
+        return 1;
+    }
+    if (r < 0 && vv_as_qemu_img()) {
+        report_as_qemu_img(act, name, r, &err);
         return 1;
     }
     if (r < 0) {

@@ -67,6 +67,12 @@ void vv_create_spec_print(const vv_create_spec *s, const char *file, FILE *out);
  * also <prefix>format= (qcow2, unless given as encryption=on). */
 void vv_encrypt_opts_print(const vdisk_encrypt_opts *e, const char *prefix, bool with_format,
                            FILE *out);
+/* Legacy qcow AES encryption (encrypt.format=aes, encryption=on): the
+ * passphrase is the key and the IV predictable, and QEMU's system
+ * emulators refuse such images.  vdisk-virsh refuses to create it; run as
+ * qemu-img it is created silently, as qemu-img 7.2 does (encrypt-opts.c).
+ * 0, or -ENOTSUP with the refusal printed. */
+int vv_create_spec_check_legacy_aes(const vv_create_spec *s, const char *file);
 /* "-o help": the options the format accepts (the library's table).  0, or
  * -ENOMEM with the error printed. */
 int vv_create_spec_help(vdisk_format fmt, FILE *out);

@@ -45,6 +45,15 @@ enum {
 int vdisk_rebase(vdisk_image *overlay, const char *backing, vdisk_format fmt, unsigned flags,
                  vdisk_progress_fn progress, void *opaque, vdisk_error *err);
 
+/* As vdisk_rebase with VDISK_REBASE_UNSAFE, for a backing format vdisk
+ * does not open but QEMU does (qemu-img rebase -u -F host_device: a
+ * block device behind a QEMU protocol driver): only the header changes,
+ * naming `backing` and the format `fmt_name` (1 to 32 characters of
+ * [a-z0-9_-]).  Opening the overlay with its backing chain later fails
+ * with the format's name, as it would for any format vdisk does not read. */
+int vdisk_rebase_unsafe_named(vdisk_image *overlay, const char *backing, const char *fmt_name,
+                              vdisk_error *err);
+
 /* Find the image of overlay's backing chain (below overlay) that `name`
  * designates: the name stored in the overlay above it, its resolved path,
  * or the same file.  NULL if none. */

@@ -1,5 +1,6 @@
 /* libvdisk — encrypted images: LUKS1 (raw "luks" images and qcow2
- * encrypt.format=luks) and legacy qcow2 AES (read-only).
+ * encrypt.format=luks) and legacy qcow2 AES (weak: kept for what qemu-img
+ * still reads, writes and creates; see docs/formats.md).
  *
  * Passphrases are given by pointer and length (vdisk_open_opts.secret,
  * vdisk_create_opts.encrypt.secret); libvdisk never copies them into
@@ -21,7 +22,7 @@ extern "C" {
 typedef enum vdisk_encrypt_format {
     VDISK_ENCRYPT_NONE = 0,
     VDISK_ENCRYPT_LUKS,   /* LUKS1 */
-    VDISK_ENCRYPT_AES,    /* legacy qcow AES-CBC: read-only, never created */
+    VDISK_ENCRYPT_AES,    /* legacy qcow AES-CBC: weak; the passphrase is the key */
 } vdisk_encrypt_format;
 
 /* Creation options, by qemu-img's names (encrypt.* for qcow2, the bare
@@ -71,7 +72,7 @@ int vdisk_encrypt_opts_set(vdisk_encrypt_opts *o, const char *key, const char *v
                            vdisk_error *err);
 /* Check the combination (known cipher/mode/hash, XTS only with 16-byte
  * block ciphers, essiv with a hash whose length keys the cipher, a
- * passphrase present, AES refused). */
+ * passphrase present; AES with none of the LUKS algorithm options). */
 int vdisk_encrypt_opts_validate(const vdisk_encrypt_opts *o, vdisk_error *err);
 
 #ifdef __cplusplus

@@ -62,6 +62,22 @@ typedef enum vdisk_error_kind {
                                 * (not active, already active, still active): never defaulted */
 } vdisk_error_kind;
 
+/* Why, more precisely than the kind, for the few errors another program
+ * words in its own way that a caller may want to word as that program
+ * does (vdisk-virsh run as qemu-img); 0 for all others.  The raiser adds
+ * it with vdisk_error_set_reason; callers decide on it, never on the
+ * message.  New reasons are added at the end. */
+typedef enum vdisk_error_reason {
+    VDISK_REASON_NONE = 0,
+    VDISK_REASON_IMAGE_TOO_BIG,          /* the virtual size needs more L1 entries than any
+                                          * table can have */
+    VDISK_REASON_L1_TOO_SMALL,           /* the active L1 table is shorter than the virtual
+                                          * size needs */
+    VDISK_REASON_SNAPSHOT_L1_OFFSET,     /* a snapshot's L1 table is not cluster aligned or
+                                          * past the end of the file */
+    VDISK_REASON_SNAPSHOT_L1_TOO_LARGE,  /* a snapshot's L1 table is larger than allowed */
+} vdisk_error_reason;
+
 typedef struct vdisk_error {
     int code;                       /* negative errno; 0 when no error */
     char message[VDISK_ERROR_MAX];  /* "disk.qcow2: L2 table at 0x50000 is not cluster aligned" */
@@ -71,6 +87,7 @@ typedef struct vdisk_error {
     unsigned name_off, name_len;    /* where the message names the file (image, host) it is
                                      * about; name_len 0 when it names none it recorded
                                      * (vdisk_error_names, vdisk_error_is_about) */
+    vdisk_error_reason reason;      /* VDISK_REASON_NONE unless the raiser names one */
 } vdisk_error;
 
 /* Record an error.  Returns -errnum so callers can `return vdisk_error_set(...)`.
@@ -89,6 +106,13 @@ int vdisk_error_set_errno(vdisk_error *err, int errnum, const char *fmt, ...)
  */
 int vdisk_error_set_kind(vdisk_error *err, vdisk_error_kind kind, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Add a reason to the error just recorded and return r, so that
+ *   return vdisk_error_set_reason(err, VDISK_REASON_L1_TOO_SMALL,
+ *                                 vdisk_error_set_kind(err, ...));
+ * err may be NULL.  vdisk_error_set* and vdisk_error_clear reset it;
+ * vdisk_error_prefix keeps it. */
+int vdisk_error_set_reason(vdisk_error *err, vdisk_error_reason reason, int r);
 
 /* The kind an errno implies when the code raising it names none:
  * VDISK_ERR_FAILED for errnos that say nothing definite (ERANGE, ELOOP...). */
