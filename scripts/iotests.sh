@@ -81,7 +81,10 @@ if [ -z "$tree" ]; then
         (cd "$work/src" && apt-get source --download-only qemu </dev/null >&2)
         orig=$(ls "$work"/src/qemu_*.orig.tar.* | head -n1)
     fi
-    top_dir=$(tar -tf "$orig" | head -n1 | cut -d/ -f1)
+    # The first member names the top directory; tar is stopped by head's
+    # exit (SIGPIPE), which pipefail would take for a failure: read the
+    # listing in full instead (awk exits only at its end).
+    top_dir=$(tar -tf "$orig" | awk -F/ 'NR == 1 { d = $1 } END { print d }')
     tar -xf "$orig" -C "$work/src" "$top_dir/tests/qemu-iotests" "$top_dir/python"
     tree=$work/src/$top_dir/tests/qemu-iotests
 fi
