@@ -139,6 +139,12 @@ def test_guest_boots_from_rbd_volumes(qemud_beside_ceph, daemon, ceph, rbd_pool,
     live = hv.virsh("dumpxml", guest.name).stdout
     assert f"<source pool='{pool}' volume='{boot}'" in live, live
 
+    # a restarted virtqemud translates the disks again when it reconnects
+    # (a failure there would kill the guest)
+    daemon.restart("virtqemud")
+    assert guest.state() == "running", hv.qemu_log(guest.name)
+    assert boot in hv.virsh("domblklist", guest.name).stdout
+
     guest.destroy()
     written = guest_view(ceph, data, fmt, tmp_path)
     assert written[WRITE_LBA * SECTOR:(WRITE_LBA + 1) * SECTOR] == image[SECTOR:2 * SECTOR]
