@@ -35,6 +35,7 @@ struct wop {
     bool reuse;               /* host cluster already ours: nothing was allocated */
     bool full;                /* COW whole clusters; ext L2: all subclusters allocated */
     uint64_t rs, re;          /* guest byte region written to the host */
+    uint64_t stop;            /* allocating: guest end of this operation's data */
     struct qcow2_inflight node;
 };
 
@@ -67,17 +68,16 @@ classify_write(const qcow2_state *s, uint64_t entry, uint64_t bitmap, uint64_t a
  * writers' in-flight allocations of it first (lock held). */
 static int
 lookup_for_write(qcow2_state *s, uint64_t gc, uint64_t off, uint64_t end, enum wclass *cls,
-                 uint64_t *entry, bool *full, vdisk_error *err)
+                 uint64_t *entry, uint64_t *bitmap, bool *full, vdisk_error *err)
 {
     qcow2_inflight_wait(s, gc, gc + 1);
-    uint64_t bitmap;
-    int r = qcow2_l2_lookup(s, gc, entry, &bitmap, err);
+    int r = qcow2_l2_lookup(s, gc, entry, bitmap, err);
     if (r < 0)
         return r;
     uint64_t cstart = gc << s->cluster_bits;
     uint64_t a = off > cstart ? off - cstart : 0;
     uint64_t b = end - cstart < s->cluster_size ? end - cstart : s->cluster_size;
-    *cls = classify_write(s, *entry, bitmap, a, b, full);
+    *cls = classify_write(s, *entry, *bitmap, a, b, full);
     return 0;
 }
 
@@ -147,16 +147,68 @@ prepare_l2_tables(qcow2_state *s, uint64_t gc, uint64_t nc, vdisk_error *err)
     return r < 0 ? r : r2;
 }
 
+/* Extended L2, a write into a cluster of ours that allocates some of its
+ * subclusters (W_REUSE, lock held).  The allocating operation rewrites
+ * whole subclusters: the bytes of its first and last touched subcluster
+ * that the write does not cover are copied (head/tail COW) from what they
+ * read as when the copy is made.  Only the clusters of allocating
+ * operations are registered in flight, not in-place writes, so if such an
+ * edge subcluster is allocated, another thread's in-place write of other
+ * bytes of it may have been planned already and land between our copy and
+ * our write back, which then undoes it (a lost write or zeroing; O_DIRECT's
+ * slower writes made it show, vdisk-soak qcow2-direct).  So an allocating
+ * operation never starts or ends in an allocated subcluster: a leading run
+ * of allocated subclusters is written in place (*inplace_len), and the
+ * operation stops (*stop) before a trailing one, which the next operation
+ * writes in place.  Its COW edges are then unallocated subclusters, which
+ * no in-place write can target, and allocating writes and zeroings of them
+ * wait for our in-flight registration. */
+static void
+trim_reuse(const qcow2_state *s, uint64_t gc, uint64_t bitmap, uint64_t off, uint64_t end,
+           uint64_t *inplace_len, uint64_t *stop)
+{
+    uint64_t cstart = gc << s->cluster_bits, cend = cstart + s->cluster_size;
+    uint64_t e = end < cend ? end : cend;
+    unsigned first = (unsigned)((off - cstart) >> s->sc_bits);
+    unsigned last = (unsigned)((e - 1 - cstart) >> s->sc_bits);
+    *inplace_len = 0;
+    *stop = e;
+    if (bitmap & (UINT64_C(1) << first)) {
+        unsigned sc = first;
+        while (sc < last && (bitmap & (UINT64_C(1) << (sc + 1))))
+            sc++;
+        uint64_t run_end = cstart + ((uint64_t)(sc + 1) << s->sc_bits);
+        *inplace_len = (e < run_end ? e : run_end) - off;
+        return;
+    }
+    while (last > first && (bitmap & (UINT64_C(1) << last)))
+        last--;
+    uint64_t last_end = cstart + ((uint64_t)(last + 1) << s->sc_bits);
+    if (last_end < e)
+        *stop = last_end;
+}
+
 static int
 plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
 {
-    uint64_t gc = off >> s->cluster_bits, entry;
+    uint64_t gc = off >> s->cluster_bits, entry, bitmap;
     enum wclass cls;
     memset(op, 0, sizeof(*op));
-    int r = lookup_for_write(s, gc, off, end, &cls, &entry, &op->full, err);
+    int r = lookup_for_write(s, gc, off, end, &cls, &entry, &bitmap, &op->full, err);
     if (r < 0)
         return r;
     uint64_t cend = (gc + 1) << s->cluster_bits;
+    uint64_t stop = end;
+    if (cls == W_REUSE && s->ext_l2) {
+        uint64_t inplace_len;
+        trim_reuse(s, gc, bitmap, off, end, &inplace_len, &stop);
+        if (inplace_len) {
+            op->inplace = true;
+            op->host = (entry & L2E_OFFSET_MASK) + (off & (s->cluster_size - 1));
+            op->len = inplace_len;
+            return 0;
+        }
+    }
     if (cls == W_INPLACE) {
         op->inplace = true;
         op->host = (entry & L2E_OFFSET_MASK) + (off & (s->cluster_size - 1));
@@ -181,7 +233,8 @@ plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *er
             return r;
     }
     uint64_t opend = (gc + op->nc) << s->cluster_bits;
-    uint64_t de = end < opend ? end : opend;
+    uint64_t de = stop < opend ? stop : opend;
+    op->stop = de;
     if (op->full) {
         op->rs = gc << s->cluster_bits;
         op->re = opend;
@@ -338,8 +391,7 @@ write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, 
         *done = op.len;
         return host_write(s, buf, op.len, op.host, off, err);
     }
-    uint64_t opend = (op.gc + op.nc) << s->cluster_bits;
-    uint64_t n = (end < opend ? end : opend) - off;
+    uint64_t n = op.stop - off;
     r = write_data(s, &op, buf, off, n, err);
     pthread_mutex_lock(&s->lock);
     if (r == 0) {
