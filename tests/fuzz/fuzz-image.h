@@ -171,6 +171,29 @@ fuzz_write_file(const char *path, const uint8_t *data, size_t size)
     return ok ? 0 : -1;
 }
 
+/* A parent image for the differencing targets: path created as o says,
+ * len bytes of 0x70 written at each of the n offsets, closed.  0 or -1. */
+static inline int
+fuzz_make_parent(const char *path, const vdisk_create_opts *o, size_t len, const uint64_t *offsets,
+                 size_t n)
+{
+    vdisk_open_opts rw = { .format = o->format, .flags = VDISK_OPEN_RDWR };
+    vdisk_image *img = NULL;
+    vdisk_error err;
+    uint8_t *buf = malloc(len);
+    int r = buf ? 0 : -1;
+    if (r == 0)
+        memset(buf, 0x70, len);
+    if (r == 0 && (vdisk_create(path, o, NULL, NULL, &err) < 0 || vdisk_open(path, &rw, &img, &err) < 0))
+        r = -1;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = vdisk_pwrite(img, buf, len, offsets[i], &err);
+    if (img && vdisk_close(img, &err) < 0)
+        r = -1;
+    free(buf);
+    return r < 0 ? -1 : 0;
+}
+
 /* The backing policy of fuzz_open_chain: an input names any path it likes,
  * but only files of the private directory (opaque) are opened. */
 static int

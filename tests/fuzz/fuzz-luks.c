@@ -30,6 +30,7 @@
 #include <vdisk/vdisk.h>
 
 #include "crypto/luks.h"
+#include "fuzz-keyslot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -161,15 +162,7 @@ exercise_data(vdisk_image *img)
     (void)vdisk_block_status(img, 0, size, &ext, &err);
     (void)vdisk_resize(img, size + 4096, false, VDISK_PREALLOC_FULL, NULL, NULL, &err);
     (void)vdisk_resize(img, size - 512, true, VDISK_PREALLOC_OFF, NULL, NULL, &err);
-    static const char second[] = "second";
-    vdisk_keyslot_opts add = { .state = VDISK_KEYSLOT_ACTIVE, .new_secret = second,
-                               .new_secret_len = sizeof(second) - 1, .has_iter_time = true,
-                               .iter_time = 1 };
-    if (vdisk_amend_keyslots(img, &add, &err) == 0) {
-        vdisk_keyslot_opts del = { .state = VDISK_KEYSLOT_INACTIVE, .old_secret = second,
-                                   .old_secret_len = sizeof(second) - 1 };
-        (void)vdisk_amend_keyslots(img, &del, &err);
-    }
+    fuzz_keyslot_add_erase(img);
 }
 
 /* Open a memfd copy of the input as a raw LUKS image: header only, or with

@@ -31,6 +31,7 @@
 #include <vdisk/vdisk.h>
 
 #include "fuzz-image.h"
+#include "fuzz-keyslot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -118,15 +119,7 @@ exercise_write(vdisk_image *img)
     (void)vdisk_pread(img, buf, 700, 1000, &err);               /* inside sectors */
     /* An encrypted image gets a second passphrase (1 ms of PBKDF2), which
      * is then erased again; others refuse. */
-    static const char second[] = "second";
-    vdisk_keyslot_opts add = { .state = VDISK_KEYSLOT_ACTIVE, .new_secret = second,
-                               .new_secret_len = sizeof(second) - 1, .has_iter_time = true,
-                               .iter_time = 1 };
-    if (vdisk_amend_keyslots(img, &add, &err) == 0) {
-        vdisk_keyslot_opts del = { .state = VDISK_KEYSLOT_INACTIVE, .old_secret = second,
-                                   .old_secret_len = sizeof(second) - 1 };
-        (void)vdisk_amend_keyslots(img, &del, &err);
-    }
+    fuzz_keyslot_add_erase(img);
     /* Grow with preallocated metadata, then with allocated data (refcount
      * structures for a whole new area), then shrink back. */
     (void)vdisk_resize(img, size + (512u << 10), false, VDISK_PREALLOC_METADATA, NULL, NULL, &err);

@@ -126,17 +126,8 @@ parent_dir(void)
     vdisk_create_opts_init(&o, VDISK_FORMAT_VHDX);
     o.size = 2u << 20;
     o.vhdx.block_size = 1u << 20;
-    vdisk_error err;
-    vdisk_image *img = NULL;
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_VHDX, .flags = VDISK_OPEN_RDWR };
-    static uint8_t buf[64u << 10];
-    memset(buf, 0x70, sizeof(buf));
-    if (vdisk_create(p, &o, NULL, NULL, &err) < 0 || vdisk_open(p, &oo, &img, &err) < 0)
-        return NULL;
-    int r = vdisk_pwrite(img, buf, sizeof(buf), 0, &err);
-    if (r == 0)
-        r = vdisk_pwrite(img, buf, sizeof(buf), (1u << 20) + 4096, &err);
-    if (vdisk_close(img, &err) < 0 || r < 0 || set_data_write_guid(p) < 0)
+    static const uint64_t at[] = { 0, (1u << 20) + 4096 };
+    if (fuzz_make_parent(p, &o, 64u << 10, at, 2) < 0 || set_data_write_guid(p) < 0)
         return NULL;
     state = 1;
     return dir;

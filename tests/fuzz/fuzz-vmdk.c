@@ -28,7 +28,7 @@
 #include <vdisk/vdisk.h>
 
 #include "driver.h"
-#include "fuzz-input.h"
+#include "fuzz-image.h"
 #include "vmdk/vmdk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_READ (128u * 1024)
 #define MAX_EXTENTS 16
 
-static char workdir[64];
+static const char *workdir;   /* fuzz_workdir's, with the extent files made */
 
 static int setup_workdir(void);
 static void open_with_parent(const uint8_t *data, size_t size);
@@ -128,18 +128,6 @@ open_sparse(const uint8_t *data, size_t size)
     open_with_parent(data, size);
 }
 
-static int
-refuse_outside(void *opaque, const char *overlay, const char *backing, vdisk_format *fmt,
-               vdisk_error *err)
-{
-    const char *dir = opaque;
-    size_t n = strlen(dir);
-    (void)overlay, (void)fmt;
-    if (strncmp(backing, dir, n) != 0 || backing[n] != '/' || strstr(backing + n, "/.."))
-        return vdisk_error_set(err, EPERM, "%s: outside the fuzzing directory", backing);
-    return 0;
-}
-
 /* A sparse input as c.vmdk beside parent.vmdk (CID 12345678, the parentCID
  * of make-corpus.sh's child seed), opened with its parent (only files of
  * the private directory) and read: reads fall through to the parent. */
@@ -150,19 +138,8 @@ open_with_parent(const uint8_t *data, size_t size)
         return;
     char p[128];
     snprintf(p, sizeof(p), "%s/c.vmdk", workdir);
-    int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;
-    int ok = write(fd, data, size) == (ssize_t)size;
-    close(fd);
-    static vdisk_backing_policy policy = { .check = refuse_outside, .opaque = workdir };
-    vdisk_open_opts o = { .format = VDISK_FORMAT_VMDK, .backing_policy = &policy };
-    vdisk_image *img;
-    vdisk_error err;
-    if (ok && vdisk_open(p, &o, &img, &err) == 0) {
-        exercise_read(img);
-        vdisk_close(img, &err);
-    }
+    if (fuzz_write_file(p, data, size) == 0)
+        fuzz_open_chain(p, VDISK_FORMAT_VMDK, workdir, exercise_read);
 }
 
 static void
@@ -186,20 +163,13 @@ parse_only(const uint8_t *data, size_t size)
 static int
 make_parent(void)
 {
-    vdisk_error err;
     char p[128];
     snprintf(p, sizeof(p), "%s/parent.vmdk", workdir);
     vdisk_create_opts o;
     vdisk_create_opts_init(&o, VDISK_FORMAT_VMDK);
     o.size = 4 << 20;
-    vdisk_open_opts rw = { .format = VDISK_FORMAT_VMDK, .flags = VDISK_OPEN_RDWR };
-    vdisk_image *img;
-    static uint8_t buf[65536];
-    memset(buf, 0x70, sizeof(buf));
-    if (vdisk_create(p, &o, NULL, NULL, &err) < 0 || vdisk_open(p, &rw, &img, &err) < 0)
-        return -1;
-    int r = vdisk_pwrite(img, buf, sizeof(buf), 0, &err);
-    if (vdisk_close(img, &err) < 0 || r < 0)
+    static const uint64_t at[] = { 0 };
+    if (fuzz_make_parent(p, &o, 65536, at, 1) < 0)
         return -1;
     int fd = open(p, O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -207,7 +177,7 @@ make_parent(void)
     static char head[65536];
     ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
     char *cid = n > 0 ? memmem(head, (size_t)n, "\nCID=", 5) : NULL;
-    r = cid && pwrite(fd, "12345678", 8, cid + 5 - head) == 8 ? 0 : -1;
+    int r = cid && pwrite(fd, "12345678", 8, cid + 5 - head) == 8 ? 0 : -1;
     close(fd);
     return r;
 }
@@ -216,11 +186,12 @@ make_parent(void)
 static int
 setup_workdir(void)
 {
-    if (workdir[0])
+    if (workdir)
         return 0;
-    snprintf(workdir, sizeof(workdir), "/tmp/fuzz-vmdk-XXXXXX");
-    if (!mkdtemp(workdir))
+    const char *dir = fuzz_workdir("fuzz-vmdk");   /* removed at exit */
+    if (!dir[0])
         return -1;
+    workdir = dir;
     char p[128];
     snprintf(p, sizeof(p), "%s/f.bin", workdir);
     int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0600);

@@ -75,15 +75,8 @@ parent_dir(void)
     vdisk_create_opts_init(&o, VDISK_FORMAT_VPC);
     o.size = PARENT_SIZE;
     o.vpc.force_size = true;
-    vdisk_error err;
-    vdisk_image *img = NULL;
-    vdisk_open_opts oo = { .format = VDISK_FORMAT_VPC, .flags = VDISK_OPEN_RDWR };
-    static uint8_t buf[PARENT_SIZE];
-    memset(buf, 0x70, sizeof(buf));
-    if (vdisk_create(p, &o, NULL, NULL, &err) < 0 || vdisk_open(p, &oo, &img, &err) < 0)
-        return NULL;
-    int r = vdisk_pwrite(img, buf, sizeof(buf), 0, &err);
-    if (vdisk_close(img, &err) < 0 || r < 0 || set_uuid(p) < 0)
+    static const uint64_t at[] = { 0 };
+    if (fuzz_make_parent(p, &o, PARENT_SIZE, at, 1) < 0 || set_uuid(p) < 0)
         return NULL;
     state = 1;
     return dir;
