@@ -18,8 +18,6 @@ so it sets up nothing there) and put back afterwards.
 """
 import json
 import shlex
-import subprocess
-import uuid
 
 import pytest
 
@@ -28,7 +26,8 @@ from conftest import qemu_img
 from guest import Disk
 from test_guests import CAP, WRITE_LBA, check_console, disk_image, new_token
 # ceph and images are fixtures: the cluster, and RBD image names removed after the test
-from test_pool_sources import ceph, images, rbd_bytes, rbd_pool_xml  # noqa: F401
+from test_pool_sources import (ceph, ceph_auth, ceph_secret, images,  # noqa: F401
+                               rbd_bytes, rbd_pool_xml)
 
 
 @pytest.fixture
@@ -159,17 +158,9 @@ def test_rbd_volume_guest_gets_the_pools_user_key_and_config(qemud_beside_ceph, 
     runs without cephx, so any key gets in: what is checked is how QEMU
     is given it.)"""
     hv = qemud_beside_ceph
-    key = subprocess.run(["ceph-authtool", "--gen-print-key"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    uid = str(uuid.uuid4())
-    sxml = tmp_path / "secret.xml"
-    sxml.write_text(f"<secret ephemeral='no' private='yes'><uuid>{uid}</uuid>"
-                    "<usage type='ceph'><name>client.libvirt vdisk-guest</name></usage></secret>")
-    daemon.virsh("secret-define", sxml, uri=daemon.secret_uri)
-    try:
+    with ceph_secret(daemon, tmp_path, "vdisk-guest") as (uid, key):
         daemon.virsh("secret-set-value", uid, key, uri=daemon.secret_uri)
-        auth = (f"    <auth type='ceph' username='libvirt'>\n"
-                f"      <secret uuid='{uid}'/>\n    </auth>\n")
+        auth = ceph_auth(uid)
         pool = rbd_pool("cephguestkey", auth=auth, config=True)
         assert f"<vdisk:config file='{ceph.conf}'/>" in daemon.virsh("pool-dumpxml", pool).stdout
         boot = images("boot")
@@ -187,5 +178,3 @@ def test_rbd_volume_guest_gets_the_pools_user_key_and_config(qemud_beside_ceph, 
         assert f'"id":"{secret_id}"' in log.replace(" ", ""), log
         assert key not in log, "the cephx key is on QEMU's command line in the clear"
         guest.destroy()
-    finally:
-        daemon.virsh("secret-undefine", uid, uri=daemon.secret_uri, check=False)

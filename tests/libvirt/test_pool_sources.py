@@ -10,8 +10,8 @@ Ceph's own rbd tool (ls, info, export), qemu-io and qemu-img with rbd:
 names, /proc/mounts, and a plain GlusterFS FUSE mount of the volume made by
 the test -- never the daemon's own answers.
 """
+import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -183,22 +183,37 @@ def test_rbd_pool_survives_daemon_restart_and_duplicates(daemon, ceph, rbd_pools
     assert f"rbd/{name}" in daemon.virsh("vol-list", a).stdout
 
 
-def test_rbd_pool_reads_its_cephx_key_from_the_secret_driver(daemon, ceph, rbd_pools, images,
-                                                            tmp_path):
-    """The cluster runs without cephx: a key gets in whatever it is; what
-    is checked is that the daemon's secret is read (a missing one and one
-    without a value are refused, naming it) and the key shows nowhere."""
+@contextlib.contextmanager
+def ceph_secret(daemon, tmp_path, name):
+    """A fresh cephx key (ceph-authtool) and a private ceph secret of the
+    daemon's named client.libvirt NAME, without a value yet: (uuid, key),
+    undefined at the end."""
     key = subprocess.run(["ceph-authtool", "--gen-print-key"], capture_output=True, text=True,
                          check=True).stdout.strip()
     uid = str(uuid.uuid4())
     sxml = tmp_path / "secret.xml"
     sxml.write_text(f"<secret ephemeral='no' private='yes'><uuid>{uid}</uuid>"
-                    "<usage type='ceph'><name>client.libvirt vdisk-test</name></usage></secret>")
+                    f"<usage type='ceph'><name>client.libvirt {name}</name></usage></secret>")
     daemon.virsh("secret-define", sxml, uri=daemon.secret_uri)
     try:
-        def auth(u):
-            return (f"    <auth type='ceph' username='libvirt'>\n"
-                    f"      <secret uuid='{u}'/>\n    </auth>\n")
+        yield uid, key
+    finally:
+        daemon.virsh("secret-undefine", uid, uri=daemon.secret_uri, check=False)
+
+
+def ceph_auth(uid):
+    """A pool source's <auth> naming the secret uid for user libvirt."""
+    return (f"    <auth type='ceph' username='libvirt'>\n"
+            f"      <secret uuid='{uid}'/>\n    </auth>\n")
+
+
+def test_rbd_pool_reads_its_cephx_key_from_the_secret_driver(daemon, ceph, rbd_pools, images,
+                                                            tmp_path):
+    """The cluster runs without cephx: a key gets in whatever it is; what
+    is checked is that the daemon's secret is read (a missing one and one
+    without a value are refused, naming it) and the key shows nowhere."""
+    with ceph_secret(daemon, tmp_path, "vdisk-test") as (uid, key):
+        auth = ceph_auth
         novalue = rbd_pools("cephnovalue", ceph, start=False, auth=auth(uid))
         err = daemon.virsh("pool-start", novalue, check=False).stderr
         assert uid in err and "value" in err
@@ -218,8 +233,6 @@ def test_rbd_pool_reads_its_cephx_key_from_the_secret_driver(daemon, ceph, rbd_p
         assert f"<secret uuid='{uid}'/>" in dumped and "username='libvirt'" in dumped
         for text in (p.stdout, p.stderr, dumped, daemon.log_tail("virtstoraged", 400)):
             assert key not in text
-    finally:
-        daemon.virsh("secret-undefine", uid, uri=daemon.secret_uri, check=False)
 
 
 def test_rbd_source_refusals(daemon, ceph, tmp_path):
