@@ -34,6 +34,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ceph as ceph_mod  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("VDISK_BUILD_DIR", REPO / "build"))
@@ -49,14 +51,9 @@ def run(argv, check=True, timeout=COMMAND_TIMEOUT, **kw):
     unexpected exit status."""
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
-    # qemu-img's LUKS key derivation times itself and, on a loaded machine,
-    # sometimes gives up with "Unable to get accurate CPU usage": qemu-img's
-    # flake, not a result, so the command is run again.
-    for _ in range(4):
-        p = subprocess.run([str(a) for a in argv], timeout=timeout, **kw)
-        if p.returncode == 0 or not isinstance(p.stderr, str) or \
-                "Unable to get accurate CPU usage" not in p.stderr:
-            break
+    # A run lost to QEMU's PBKDF2 calibration flake is repeated
+    # (tests/pyutil/qemu_pbkdf.py).
+    p = retry_pbkdf_flake(lambda: subprocess.run([str(a) for a in argv], timeout=timeout, **kw))
     if check and p.returncode != 0:
         pytest.fail(f"{' '.join(map(str, argv))} exited {p.returncode}\n"
                     f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")

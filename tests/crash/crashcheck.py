@@ -40,6 +40,8 @@ import crashgen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
 from crash_common import unexplained_errors  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
 
 FULL = os.environ.get("VDISK_CRASH_FULL") == "1"
 LIMIT = None if FULL else int(os.environ.get("VDISK_CRASH_STATES", "60"))
@@ -88,12 +90,11 @@ class Workload:
                 opts += f",encrypt.format=luks,encrypt.key-secret={SECRET_ID},encrypt.iter-time=50"
             if backing:
                 argv += ["-b", backing, "-F", "qcow2"]
-            # Under load the PBKDF timing of a short iter-time may fail
-            # ("Unable to get accurate CPU usage"): try again.
-            for attempt in range(3):
-                p = run([*argv, "-o", opts.strip(","), self.img, size], check=attempt == 2)
-                if p.returncode == 0:
-                    break
+            # a run lost to QEMU's PBKDF2 calibration flake is repeated
+            p = retry_pbkdf_flake(
+                lambda: run([*argv, "-o", opts.strip(","), self.img, size], check=False))
+            if p.returncode != 0:
+                pytest.fail(f"qemu-img create {self.img} exited {p.returncode}\n{p.stderr}")
         self.lazy = "lazy_refcounts=on" in opts
         m = re.search(r"cluster_size=(\d+)", opts)
         self.cluster_bits = (int(m[1]) if m else 65536).bit_length() - 1

@@ -26,16 +26,27 @@ every step (scripts/faults.sh).  The counts per operation are printed at
 the end ("faults:" lines).
 """
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from faultrun import Case, run, run_case
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
+
 MB = 2**20
 
 
 def qemu_img(tools, *args, check=True):
-    return run([tools["qemu_img"], *args], check=check)
+    """The real qemu-img; a run lost to QEMU's PBKDF2 calibration flake is
+    repeated (tests/pyutil/qemu_pbkdf.py)."""
+    p = retry_pbkdf_flake(lambda: run([tools["qemu_img"], *args], check=False))
+    if check and p.returncode != 0:
+        raise AssertionError(f"qemu-img {' '.join(map(str, args))} exited {p.returncode}\n"
+                             f"{p.stdout}\n{p.stderr}")
+    return p
 
 
 def make_image(tools, f, opts="", size="4M", writes=()):

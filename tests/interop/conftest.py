@@ -8,9 +8,13 @@ python3-pytest.
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("VDISK_BUILD_DIR", REPO / "build"))
@@ -53,20 +57,12 @@ def qemu_img_bin():
     return path
 
 
-# qemu-img's LUKS key setup times PBKDF2 on the CPU clock; on a loaded
-# machine the measurement can come out as zero and qemu-img exits 1 with
-# "Unable to get accurate CPU usage".  That is qemu-img's flake, not a result
-# about vdisk: such a run is repeated (a few times at most) before it counts.
-QEMU_IMG_CPU_FLAKE = "Unable to get accurate CPU usage"
-
-
 @pytest.fixture
 def qemu_img(qemu_img_bin):
+    """Run the real qemu-img; a run lost to QEMU's PBKDF2 calibration flake
+    is repeated (tests/pyutil/qemu_pbkdf.py)."""
     def _run(*args, check=True, **kw):
-        for _ in range(4):
-            p = run([qemu_img_bin, *args], check=False, **kw)
-            if p.returncode == 0 or QEMU_IMG_CPU_FLAKE not in (p.stderr or ""):
-                break
+        p = retry_pbkdf_flake(lambda: run([qemu_img_bin, *args], check=False, **kw))
         if check and p.returncode != 0:
             pytest.fail(f"qemu-img {' '.join(map(str, args))} exited {p.returncode}\n"
                         f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")

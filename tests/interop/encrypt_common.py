@@ -6,9 +6,13 @@ Iteration times are kept small (10 ms) and always given explicitly.
 """
 import os
 import shutil
-import time
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
 
 ITER = "10"
 PASS = b"vdisk test passphrase"
@@ -38,13 +42,9 @@ def image_opts(fmt, path, sid="sec0"):
 
 
 def retry_qemu(fn, *args, **kw):
-    """QEMU's PBKDF2 calibration sometimes fails here with "Unable to get
-    accurate CPU usage": run again a few times before giving up."""
-    for _ in range(5):
-        p = fn(*args, check=False, **kw)
-        if p.returncode == 0 or "accurate CPU usage" not in p.stderr:
-            break
-        time.sleep(0.1)
+    """Run qemu-img or qemu-io, repeating a run lost to QEMU's PBKDF2
+    calibration flake (tests/pyutil/qemu_pbkdf.py); fail on any other error."""
+    p = retry_pbkdf_flake(lambda: fn(*args, check=False, **kw))
     if p.returncode != 0:
         pytest.fail(f"qemu {' '.join(map(str, args))} exited {p.returncode}\n{p.stderr}")
     return p

@@ -64,9 +64,13 @@ import subprocess
 import tempfile
 import time
 import uuid as uuidlib
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyutil"))
+from qemu_pbkdf import retry_pbkdf_flake  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("VDISK_BUILD_DIR", REPO / "build"))
@@ -88,15 +92,10 @@ def run(argv, check=True, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 600)
-    # qemu-img's LUKS key derivation times itself and, on a loaded machine,
-    # sometimes gives up with "Unable to get accurate CPU usage" -- also when
-    # libvirt's own dir pool runs it.  That is qemu-img's flake, not a
-    # result: the command is run again (a failed create leaves nothing).
-    for _ in range(4):
-        p = subprocess.run([str(a) for a in argv], **kw)
-        if p.returncode == 0 or not isinstance(p.stderr, str) or \
-                "Unable to get accurate CPU usage" not in p.stderr:
-            break
+    # A run lost to QEMU's PBKDF2 calibration flake -- also when libvirt's
+    # own dir pool runs qemu-img -- is repeated (tests/pyutil/qemu_pbkdf.py;
+    # a failed create leaves nothing).
+    p = retry_pbkdf_flake(lambda: subprocess.run([str(a) for a in argv], **kw))
     if p.returncode < 0:
         pytest.fail(f"{argv[0]} died with signal {-p.returncode}\n{p.stderr}")
     if check and p.returncode != 0:
