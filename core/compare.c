@@ -176,7 +176,7 @@ compare_tail(compare_state *s, uint64_t off, vdisk_error *err)
         if (r < 0)
             return r;
         uint64_t chunk = e.length;
-        if ((e.flags & VDISK_EXTENT_ALLOCATED) && !(e.flags & VDISK_EXTENT_ZERO)) {
+        if (!(e.flags & VDISK_EXTENT_ZERO)) {    /* data, or contents unknown */
             chunk = min_u64(chunk, CMP_BUF);
             r = check_zero(s, over, off, chunk, err);
             if (r != 0)

@@ -399,3 +399,16 @@ vdisk_file_extent(vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, ui
     *end = limit;
     return 0;
 }
+
+int
+vdisk_file_status(vdisk_file *f, uint64_t off, uint64_t limit, unsigned *flags, uint64_t *end,
+                  vdisk_error *err)
+{
+    if (off < limit && f->proto->status)
+        return f->proto->status(f, off, limit, flags, end, err);
+    bool data;
+    int r = vdisk_file_extent(f, off, limit, &data, end, err);
+    if (r == 0)
+        *flags = VDISK_EXTENT_ALLOCATED | (data ? VDISK_EXTENT_DATA : VDISK_EXTENT_ZERO);
+    return r;
+}

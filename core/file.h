@@ -123,6 +123,12 @@ int vdisk_file_write_zeroes_full(vdisk_file *f, uint64_t off, uint64_t len,
 int vdisk_file_extent(vdisk_file *f, uint64_t off, uint64_t limit,
                       bool *is_data, uint64_t *end, vdisk_error *err);
 
+/* Block status of the storage itself: VDISK_EXTENT_ALLOCATED, _DATA and
+ * _ZERO of the run from off to *end (<= limit).  Where the protocol has
+ * only a data/hole map, a hole is allocated zeros. */
+int vdisk_file_status(vdisk_file *f, uint64_t off, uint64_t limit,
+                      unsigned *flags, uint64_t *end, vdisk_error *err);
+
 /* Memory aligned for O_DIRECT I/O (4 KiB), zero-initialised when zero is
  * true.  Free with free().  Returns NULL on ENOMEM. */
 void *vdisk_alloc_aligned(size_t len, bool zero);

@@ -489,6 +489,13 @@ vdisk_block_status_chain(vdisk_image *img, uint64_t off, uint64_t len, vdisk_ext
     if (r < 0 || (ext->flags & VDISK_EXTENT_ALLOCATED))
         return r;
     vdisk_image *b = img->backing;
+    if (!b && img->drv->format == VDISK_FORMAT_RAW) {
+        /* Raw storage that does not know its contents there (an NBD
+         * server's hole without the zero bit): neither data nor zeros, so
+         * readers read it; QEMU infers zeros only for formats with backing
+         * files. */
+        return 0;
+    }
     if (!b) {
         /* Allocated nowhere: reads as zeros (a preallocated host cluster
          * keeps its offset, as qemu-img map shows it). */

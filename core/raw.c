@@ -89,19 +89,19 @@ raw_flush(vdisk_image *img, vdisk_error *err)
     return vdisk_file_flush(img->file, err);
 }
 
-/* Block status: everything is allocated in a raw image; holes read as
- * zeros.  The guest offset is the host offset. */
+/* Block status: what the storage says (a file: everything allocated,
+ * holes read as zeros; an NBD export: its server's status).  The guest
+ * offset is the host offset. */
 int
 vdisk_raw_block_status(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err)
 {
-    bool data;
+    unsigned flags;
     uint64_t end;
-    int r = vdisk_file_extent(img->file, off, off + len, &data, &end, err);
+    int r = vdisk_file_status(img->file, off, off + len, &flags, &end, err);
     if (r < 0)
         return r;
     ext->length = end - off;
-    ext->flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_OFFSET_VALID |
-                 (data ? VDISK_EXTENT_DATA : VDISK_EXTENT_ZERO);
+    ext->flags = flags | (flags & VDISK_EXTENT_ALLOCATED ? VDISK_EXTENT_OFFSET_VALID : 0);
     ext->host_offset = off;
     return 0;
 }

@@ -36,6 +36,7 @@ vdisk_location_clear(vdisk_location *loc)
     }
     free(loc->opts);
     free(loc->uri);
+    free(loc->nbd_context);
     memset(loc, 0, sizeof(*loc));
 }
 
@@ -160,6 +161,72 @@ is_nbd_uri(const char *name)
     return false;
 }
 
+static int
+hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decode s[0..n) into a new string (NULL on ENOMEM). */
+static char *
+uri_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            *o++ = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The URI goes to libnbd as is, except for one query parameter of our
+ * own: x-dirty-bitmap=CONTEXT (percent-encoded), which is how QEMU's
+ * --image-opts option of that name (options.c) reaches the nbd protocol;
+ * it is taken out of what libnbd sees. */
+static int
+parse_nbd(vdisk_location *loc, vdisk_error *err)
+{
+    static const char key[] = "x-dirty-bitmap=";
+    const char *name = loc->name, *q = strchr(name, '?');
+    size_t base = q ? (size_t)(q - name) : strlen(name);
+    if (!(loc->uri = malloc(strlen(name) + 1)))
+        return vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
+    memcpy(loc->uri, name, base);
+    size_t len = base;
+    for (const char *p = q ? q + 1 : NULL; p; ) {
+        size_t n = strcspn(p, "&#");
+        if (n > strlen(key) - 1 && strncmp(p, key, strlen(key)) == 0) {
+            free(loc->nbd_context);
+            if (!(loc->nbd_context = uri_decode(p + strlen(key), n - strlen(key))))
+                return vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
+            if (!loc->nbd_context[0])
+                return vdisk_error_set(err, EINVAL, "%s: x-dirty-bitmap needs the name of a "
+                                       "metadata context", name);
+        } else if (n > 0) {
+            loc->uri[len] = len == base ? '?' : '&';
+            len++;
+            memcpy(loc->uri + len, p, n);
+            len += n;
+        }
+        if (p[n] != '&') {
+            strcpy(loc->uri + len, p + n);     /* a #fragment, or nothing */
+            len += strlen(p + n);
+            break;
+        }
+        p += n + 1;
+    }
+    loc->uri[len] = '\0';
+    return 0;
+}
+
 int
 vdisk_location_parse(const char *name, vdisk_location *loc, vdisk_error *err)
 {
@@ -178,8 +245,7 @@ vdisk_location_parse(const char *name, vdisk_location *loc, vdisk_error *err)
 #endif
     } else if (is_nbd_uri(name)) {
         loc->kind = VDISK_LOCATION_NBD;
-        if (!(loc->uri = strdup(name)))
-            r = vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
+        r = parse_nbd(loc, err);
     } else {
         /* "file:PATH" is QEMU's explicit spelling of a host file (for a
          * path with a ':' in it): the path is what follows. */

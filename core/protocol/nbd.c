@@ -9,6 +9,11 @@
  * takes the export as it is, refusing one that is too small.  The server
  * owns locking; there is nothing to lock here.
  *
+ * Block status comes from base:allocation, or, with QEMU's debugging
+ * option x-dirty-bitmap=CONTEXT, from that metadata context read as if it
+ * were base:allocation (bit 0 a hole, bit 1 zeros), as QEMU's client does;
+ * qemu:allocation-depth's depths above 2 count as 2 there.
+ *
  * A libnbd handle runs one synchronous command at a time, so when the
  * server allows it (multi-conn) several connections carry requests from
  * several threads at once; a flush on one then covers them all.
@@ -21,6 +26,8 @@
 #include <time.h>
 
 #include <libnbd.h>
+
+#include <vdisk/image.h>
 
 #include "file.h"
 #include "protocol.h"
@@ -36,6 +43,8 @@ typedef struct nbd_file {
     unsigned nconn;
     atomic_uint next;            /* round robin over conn[] */
     char *uri;                   /* for same_as */
+    const char *context;         /* the metadata context block status reads */
+    bool alloc_depth;            /* it is qemu:allocation-depth */
     uint64_t size;
     bool created;                /* opened by create: a smaller image may live in it */
     bool can_flush, can_trim, can_zero, can_extents;
@@ -65,13 +74,14 @@ ms_since(const struct timespec *t0)
 
 /* Connect one handle to the URI, within the deadline. */
 static int
-connect_one(vdisk_file *f, const char *uri, struct nbd_handle **out, vdisk_error *err)
+connect_one(vdisk_file *f, const char *uri, const char *context, struct nbd_handle **out,
+            vdisk_error *err)
 {
     struct nbd_handle *h = nbd_create();
     if (!h)
         return nbd_fail(f, "cannot create an NBD handle", err);
     int r = 0;
-    if (nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) < 0 || nbd_aio_connect_uri(h, uri) < 0)
+    if (nbd_add_meta_context(h, context) < 0 || nbd_aio_connect_uri(h, uri) < 0)
         r = nbd_fail(f, "cannot connect", err);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -109,7 +119,10 @@ read_caps(vdisk_file *f, nbd_file *p, bool rw, vdisk_error *err)
     p->can_flush = nbd_can_flush(h) == 1;
     p->can_trim = nbd_can_trim(h) == 1;
     p->can_zero = nbd_can_zero(h) == 1;
-    p->can_extents = nbd_can_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
+    p->can_extents = nbd_can_meta_context(h, p->context) == 1;
+    if (!p->can_extents && p->context != (const char *)LIBNBD_CONTEXT_BASE_ALLOCATION)
+        return vdisk_error_set(err, ENOTSUP, "%s: the NBD server does not offer the metadata "
+                               "context '%s' (x-dirty-bitmap)", f->path, p->context);
     return 0;
 }
 
@@ -121,6 +134,8 @@ nbd_file_free(nbd_file *p)
         nbd_close(p->conn[i]);
     }
     free(p->uri);
+    if (p->context != (const char *)LIBNBD_CONTEXT_BASE_ALLOCATION)
+        free((char *)p->context);
     free(p);
 }
 
@@ -128,11 +143,15 @@ static int
 connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, vdisk_error *err)
 {
     nbd_file *p = calloc(1, sizeof(*p));
-    if (!p || !(p->uri = strdup(loc->uri))) {
-        free(p);
+    if (p)
+        p->context = loc->nbd_context ? strdup(loc->nbd_context) : LIBNBD_CONTEXT_BASE_ALLOCATION;
+    if (!p || !(p->uri = strdup(loc->uri)) || !p->context) {
+        if (p)
+            nbd_file_free(p);
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     }
-    int r = connect_one(f, loc->uri, &p->conn[0], err);
+    p->alloc_depth = strcmp(p->context, "qemu:allocation-depth") == 0;
+    int r = connect_one(f, loc->uri, p->context, &p->conn[0], err);
     if (r == 0)
         p->nconn = 1;
     if (r == 0)
@@ -140,7 +159,7 @@ connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, v
     /* More connections only where the server says they see one image. */
     if (r == 0 && nbd_can_multi_conn(p->conn[0]) == 1)
         while (r == 0 && p->nconn < MULTI_CONN) {
-            r = connect_one(f, loc->uri, &p->conn[p->nconn], err);
+            r = connect_one(f, loc->uri, p->context, &p->conn[p->nconn], err);
             if (r == 0)
                 p->nconn++;
         }
@@ -313,29 +332,42 @@ nbd_proto_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err
     return range_cmd(f, p, true, off, len, 0, err);
 }
 
-typedef struct extent_answer {
+typedef struct status_answer {
+    const char *context;
+    bool alloc_depth;
     uint64_t off;
-    bool is_data;
+    unsigned flags;
     uint64_t end;
     bool got;
-} extent_answer;
+} status_answer;
 
-/* base:allocation: a hole that reads as zeros is not data; everything
- * else (allocated, or unallocated with unknown content) is. */
-static int
-extent_cb(void *opaque, const char *context, uint64_t offset, uint32_t *entries, size_t n, int *error)
+/* One NBD status word as QEMU reads base:allocation: data unless a hole,
+ * zero when the zero bit is set; allocated when either.  A hole without
+ * the zero bit (unallocated, contents unknown) is neither. */
+static unsigned
+status_flags(uint32_t word, bool alloc_depth)
 {
-    extent_answer *a = opaque;
+    if (alloc_depth && word > 2)
+        word = 2;
+    unsigned flags = (word & LIBNBD_STATE_HOLE ? 0 : VDISK_EXTENT_DATA) |
+                     (word & LIBNBD_STATE_ZERO ? VDISK_EXTENT_ZERO : 0);
+    return flags ? flags | VDISK_EXTENT_ALLOCATED : 0;
+}
+
+/* The first run of equal status from the requested context. */
+static int
+status_cb(void *opaque, const char *context, uint64_t offset, uint32_t *entries, size_t n, int *error)
+{
+    status_answer *a = opaque;
     (void)error;
-    if (strcmp(context, LIBNBD_CONTEXT_BASE_ALLOCATION) != 0 || a->got)
+    if (strcmp(context, a->context) != 0 || a->got)
         return 0;
     uint64_t pos = offset;
     for (size_t i = 0; i + 1 < n; i += 2) {
-        bool data = (entries[i + 1] & (LIBNBD_STATE_HOLE | LIBNBD_STATE_ZERO)) !=
-                    (LIBNBD_STATE_HOLE | LIBNBD_STATE_ZERO);
+        unsigned flags = status_flags(entries[i + 1], a->alloc_depth);
         if (i == 0)
-            a->is_data = data;
-        else if (data != a->is_data)
+            a->flags = flags;
+        else if (flags != a->flags)
             break;
         pos += entries[i];
     }
@@ -344,30 +376,46 @@ extent_cb(void *opaque, const char *context, uint64_t offset, uint32_t *entries,
     return 0;
 }
 
-/* NBD_CMD_BLOCK_STATUS with base:allocation. */
+/* NBD_CMD_BLOCK_STATUS.  Past the export's end: unallocated zeros up to
+ * limit; without block status from the server: allocated data. */
 static int
-nbd_proto_extent(vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, uint64_t *end,
+nbd_proto_status(vdisk_file *f, uint64_t off, uint64_t limit, unsigned *flags, uint64_t *end,
                  vdisk_error *err)
 {
     nbd_file *p = f->priv;
-    *is_data = true;
+    *flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA;
     *end = limit;
     if (off >= p->size) {
-        *is_data = false;
+        *flags = VDISK_EXTENT_ZERO;
         return 0;
     }
     if (!p->can_extents)
         return 0;
     uint64_t stop = limit < p->size ? limit : p->size;
     uint64_t count = stop - off < (UINT64_C(1) << 31) ? stop - off : (UINT64_C(1) << 31);
-    extent_answer a = { .off = off };
-    nbd_extent_callback cb = { .callback = extent_cb, .user_data = &a };
+    status_answer a = { .context = p->context, .alloc_depth = p->alloc_depth, .off = off };
+    nbd_extent_callback cb = { .callback = status_cb, .user_data = &a };
     if (nbd_block_status(pick(p), count, off, cb, 0) < 0)
         return nbd_fail(f, "block status failed", err);
     if (!a.got)
         return 0;
-    *is_data = a.is_data;
+    *flags = a.flags;
     *end = a.end < stop ? a.end : stop;
+    return 0;
+}
+
+/* Data unless the server says the range reads as zeros and holds no data
+ * (an unallocated range of unknown contents must be read). */
+static int
+nbd_proto_extent(vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, uint64_t *end,
+                 vdisk_error *err)
+{
+    nbd_file *p = f->priv;
+    unsigned flags;
+    int r = nbd_proto_status(f, off, limit, &flags, end, err);
+    if (r < 0)
+        return r;
+    *is_data = !(flags & VDISK_EXTENT_ZERO) || (flags & VDISK_EXTENT_DATA);
     if (!*is_data && *end == p->size)
         *end = limit;
     return 0;
@@ -393,5 +441,6 @@ const struct vdisk_protocol vdisk_protocol_nbd = {
     .zero = nbd_proto_zero,
     .punch_hole = nbd_proto_punch_hole,
     .extent = nbd_proto_extent,
+    .status = nbd_proto_status,
     .same_as = nbd_proto_same_as,
 };

@@ -79,7 +79,7 @@ put_uri_part(name_buf *b, const char *s, bool keep_slash)
     }
 }
 
-enum { MAX_KEYS = 8 };
+enum { MAX_KEYS = 10 };
 
 /* The value of each known key (NULL when absent); an unknown key is
  * refused by name. */
@@ -145,7 +145,7 @@ static int
 nbd_name(const char *const *keys, const char *const *values, size_t n, name_buf *b, vdisk_error *err)
 {
     static const char *const known[] = { "server.type", "server.path", "server.host", "server.port",
-                                         "export", "path", "host", "port", NULL };
+                                         "export", "path", "host", "port", "x-dirty-bitmap", NULL };
     const char *v[MAX_KEYS];
     int r = pick("nbd", known, v, keys, values, n, err);
     if (r < 0)
@@ -188,6 +188,16 @@ nbd_name(const char *const *keys, const char *const *values, size_t n, name_buf 
     } else {
         return vdisk_error_set(err, EINVAL, "protocol nbd: server.type '%s' is not supported "
                                "(unix or inet)", type);
+    }
+    /* QEMU's debugging option: block status from another metadata context
+     * (location.c takes it out of the URI again). */
+    if (v[8]) {
+        if (!v[8][0])
+            return vdisk_error_set(err, EINVAL, "protocol nbd: x-dirty-bitmap needs the name of a "
+                                   "metadata context");
+        put_char(b, strcmp(type, "unix") == 0 ? '&' : '?');
+        put_str(b, "x-dirty-bitmap=");
+        put_uri_part(b, v[8], false);
     }
     return 0;
 }

@@ -61,7 +61,10 @@ typedef struct vdisk_location {
     vdisk_rbd_option *opts;      /* other KEY=VALUE, in order */
     size_t nopts;
     /* nbd */
-    char *uri;                   /* handed to libnbd as is */
+    char *uri;                   /* handed to libnbd (without x-dirty-bitmap) */
+    char *nbd_context;           /* x-dirty-bitmap=CONTEXT: block status read from
+                                    this metadata context instead of base:allocation
+                                    (QEMU's debugging option), or NULL */
 } vdisk_location;
 
 /* Parse an image name.  Names that are not rbd:/nbd*: are files (path =
@@ -121,6 +124,12 @@ struct vdisk_protocol {
     int (*punch_hole)(struct vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *err);
     /* Optional: data/hole map; without it everything is data. */
     int (*extent)(struct vdisk_file *f, uint64_t off, uint64_t limit, bool *is_data, uint64_t *end,
+                  vdisk_error *err);
+    /* Optional: a richer answer than extent's where the storage has one
+     * (an NBD server's status flags): VDISK_EXTENT_ALLOCATED, _DATA and
+     * _ZERO of the run from off to *end (<= limit).  Without it, extent's
+     * answer: data, or a hole that is allocated zeros. */
+    int (*status)(struct vdisk_file *f, uint64_t off, uint64_t limit, unsigned *flags, uint64_t *end,
                   vdisk_error *err);
     /* Optional: hold what an open with these QEMU permissions (lock.h)
      * needs, refusing (-EBUSY) when another client conflicts; called again

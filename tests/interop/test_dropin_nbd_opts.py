@@ -1,7 +1,9 @@
 """--image-opts with the NBD protocol at the top (driver=nbd, server.type=
 unix|inet, server.path / server.host / server.port, export), as qemu-img
 takes it (issue 19; iotest nbd-qemu-allocation): the same map, compare and
-convert results as qemu-img's against one qemu-nbd export.  qemu-nbd
+convert results as qemu-img's against one qemu-nbd export, also with
+QEMU's x-dirty-bitmap=CONTEXT (block status read from another metadata
+context, as nbd-qemu-allocation does with qemu:allocation-depth).  qemu-nbd
 listens on a unix socket or on loopback and is stopped by pid."""
 import json
 import socket
@@ -34,7 +36,8 @@ def export(request, qemu_img, tmp_path):
         port = free_port()
         where = ["-b", "127.0.0.1", "-p", str(port)]
         opts = f"driver=nbd,server.type=inet,server.host=127.0.0.1,server.port={port},export=e"
-    nbd = subprocess.Popen(["qemu-nbd", "-t", "-r", "-f", "qcow2", "-x", "e", *where,
+    # -A: qemu:allocation-depth offered beside base:allocation
+    nbd = subprocess.Popen(["qemu-nbd", "-t", "-r", "-A", "-f", "qcow2", "-x", "e", *where,
                             str(tmp_path / "t.qcow2")], stderr=subprocess.PIPE)
     try:
         for _ in range(200):
@@ -74,3 +77,49 @@ def test_unknown_server_options_refused(vdisk, export, bad):
     p = vdisk("info", "--image-opts", f"{opts},{bad}", check=False)
     assert p.returncode == 1 and p.stdout == ""
     assert bad.split("=")[0].split(".")[-1] in p.stderr or bad.split("=")[1] in p.stderr
+
+
+DEPTH = "x-dirty-bitmap=qemu:allocation-depth"
+
+
+def test_map_from_allocation_depth(as_qemu_img, qemu_img, export):
+    # depth 0 reads as data, 1 (this image) as a hole without zeros (not
+    # present), 2 (the backing file) as zeros with data: QEMU's reading
+    opts, _ = export
+    pq = qemu_img("map", "--output=json", "--image-opts", f"{opts},{DEPTH}")
+    pv = as_qemu_img("map", "--output=json", "--image-opts", f"{opts},{DEPTH}")
+    assert json.loads(pv.stdout) == json.loads(pq.stdout)
+    assert [e["present"] for e in json.loads(pv.stdout)] == [True, False, True]
+
+
+def test_unknown_contents_are_read(as_qemu_img, qemu_img, export):
+    # a hole without the zero bit is copied, not skipped
+    opts, d = export
+    as_qemu_img("convert", "-O", "raw", "--image-opts", f"{opts},{DEPTH}", str(d / "v.raw"))
+    qemu_img("convert", "-O", "raw", "--image-opts", f"{opts},{DEPTH}", str(d / "q.raw"))
+    v = (d / "v.raw").read_bytes()
+    assert v == (d / "q.raw").read_bytes()
+    assert v[1 << 20:3 << 20] == b"\x22" * (2 << 20)
+
+
+def test_uri_spelling(vdisk, export):
+    opts, d = export
+    kv = dict(o.split("=", 1) for o in opts.split(",")[1:])
+    if kv["server.type"] == "unix":
+        uri = f"nbd+unix:///e?socket={kv['server.path']}&x-dirty-bitmap=qemu%3Aallocation-depth"
+    else:
+        uri = (f"nbd://{kv['server.host']}:{kv['server.port']}/e"
+               "?x-dirty-bitmap=qemu%3Aallocation-depth")
+    a = vdisk("map", "--output=json", uri).stdout
+    b = vdisk("map", "--output=json", "--image-opts", f"{opts},{DEPTH}").stdout
+    assert json.loads(a) == json.loads(b)
+    assert len(json.loads(a)) == 3
+
+
+def test_context_the_server_lacks(vdisk, qemu_img, export):
+    opts, _ = export
+    bad = f"{opts},x-dirty-bitmap=qemu:dirty-bitmap:nothing"
+    assert qemu_img("map", "--image-opts", bad, check=False).returncode == 1
+    p = vdisk("map", "--image-opts", bad, check=False)
+    assert p.returncode == 1 and p.stdout == ""
+    assert "qemu:dirty-bitmap:nothing" in p.stderr

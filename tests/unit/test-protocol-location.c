@@ -120,8 +120,30 @@ test_nbd_uris(void **state)
         vdisk_location loc = parse_ok(uris[i]);
         assert_int_equal(loc.kind, VDISK_LOCATION_NBD);
         assert_string_equal(loc.uri, uris[i]);
+        assert_null(loc.nbd_context);
         vdisk_location_clear(&loc);
     }
+}
+
+/* x-dirty-bitmap=CONTEXT is ours: taken out of the URI libnbd sees,
+ * wherever it stands among the query parameters, and percent-decoded. */
+static void
+test_nbd_context(void **state)
+{
+    const char *cases[][2] = {
+        { "nbd+unix:///e?socket=/s&x-dirty-bitmap=qemu%3Aallocation-depth", "nbd+unix:///e?socket=/s" },
+        { "nbd+unix:///e?x-dirty-bitmap=qemu%3Aallocation-depth&socket=/s", "nbd+unix:///e?socket=/s" },
+        { "nbd://h:1/e?x-dirty-bitmap=qemu:allocation-depth", "nbd://h:1/e" },
+        { "nbd://h/e?tls=off&x-dirty-bitmap=qemu%3Aallocation-depth&tls-verify-peer=false",
+          "nbd://h/e?tls=off&tls-verify-peer=false" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vdisk_location loc = parse_ok(cases[i][0]);
+        assert_string_equal(loc.uri, cases[i][1]);
+        assert_string_equal(loc.nbd_context, "qemu:allocation-depth");
+        vdisk_location_clear(&loc);
+    }
+    parse_bad("nbd://h/e?x-dirty-bitmap=", "metadata context");
 }
 
 static void
@@ -177,6 +199,7 @@ main(void)
         cmocka_unit_test(test_rbd_escapes),
         cmocka_unit_test(test_rbd_malformed),
         cmocka_unit_test(test_nbd_uris),
+        cmocka_unit_test(test_nbd_context),
         cmocka_unit_test(test_same_location),
         cmocka_unit_test(test_protocol_for_matches_the_build),
     };

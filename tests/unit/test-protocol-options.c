@@ -87,6 +87,14 @@ test_nbd(void **state)
     n = name_of("nbd", v6);
     assert_string_equal(n, "nbd://[::1]/");
     free(n);
+    const char *bitmap_unix[] = { "path", "/s", "x-dirty-bitmap", "qemu:allocation-depth", NULL };
+    n = name_of("nbd", bitmap_unix);
+    assert_string_equal(n, "nbd+unix:///?socket=/s&x-dirty-bitmap=qemu%3Aallocation-depth");
+    free(n);
+    const char *bitmap_inet[] = { "host", "h", "x-dirty-bitmap", "qemu:dirty-bitmap:b 1", NULL };
+    n = name_of("nbd", bitmap_inet);
+    assert_string_equal(n, "nbd://h/?x-dirty-bitmap=qemu%3Adirty-bitmap%3Ab%201");
+    free(n);
 }
 
 static void
