@@ -398,7 +398,14 @@ qcow2_header_load(qcow2_state *s, vdisk_error *err)
                                      "%s: %u snapshots is more than the %u allowed", s->name,
                                      s->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
         else if (s->nb_snapshots)
-            r = check_table(s, "snapshot table", s->snapshots_offset, 0, file_len, err);
+            /* Where it is, not whether the file reaches it: as QEMU, an
+             * image opens with its snapshot table past the end (snapshot
+             * operations that read the table refuse it there). */
+            r = check_table(s, "snapshot table", s->snapshots_offset, 0, UINT64_MAX, err);
+        /* every entry takes at least 40 bytes */
+        s->snapshots_unbacked = r == 0 && s->nb_snapshots &&
+                                (s->snapshots_offset >= file_len ||
+                                 (uint64_t)s->nb_snapshots * 40 > file_len - s->snapshots_offset);
     }
     if (r == 0)
         r = load_l1(s, h, size, file_len, err);

@@ -162,6 +162,9 @@ typedef struct qcow2_state {
     uint8_t compression_type;  /* 0 zlib, 1 zstd */
     uint32_t nb_snapshots;
     uint64_t snapshots_offset;
+    bool snapshots_unbacked;   /* the table runs past the end of the file: its
+                                  clusters have no refcounts, so nothing may be
+                                  allocated until a repair (refcount.c) */
     char *backing_file;
     char *backing_format;
     struct qcow2_feature *features;

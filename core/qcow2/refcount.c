@@ -92,10 +92,16 @@ qcow2_refcount_update(qcow2_state *s, uint64_t first, uint64_t n, int64_t delta,
     uint64_t punch_start = 0, punch_n = 0;
     while (c < end) {
         uint64_t rbo = rb_offset(s, c);
+        if (!rbo && (c >> s->rb_bits) >= QCOW2_MAX_REFTABLE_BYTES / 8)
+            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EFBIG, "%s: cluster 0x%" PRIx64
+                                        " (host offset 0x%" PRIx64 ") is beyond what any refcount "
+                                        "table can cover", s->name, c, c << s->cluster_bits);
         if (!rbo)
-            return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL, "%s: no refcount block "
-                                        "covers cluster 0x%" PRIx64 " (host offset 0x%" PRIx64 ")",
-                                        s->name, c, c << s->cluster_bits);
+            return vdisk_error_set_reason(err, VDISK_REASON_REFCOUNT_BLOCK_MISSING,
+                                          vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                                               "%s: no refcount block covers cluster 0x%" PRIx64
+                                                               " (host offset 0x%" PRIx64 ")",
+                                                               s->name, c, c << s->cluster_bits));
         uint8_t *rb;
         int r = qcow2_cache_get(s->rb_cache, rbo, false, &rb, err);
         if (r < 0)
@@ -294,11 +300,29 @@ add_refblocks(qcow2_state *s, uint64_t x, uint64_t end, uint64_t rt_entries, uin
     return 0;
 }
 
+/* Where the header puts the snapshot table past the end of the file, the
+ * clusters it names hold no refcount: a new cluster could land on them and
+ * guest bytes would then be read as snapshots.  QEMU allocates anyway;
+ * vdisk allocates nothing on such an image (writes in place still work). */
+static int
+refuse_unbacked_snapshots(qcow2_state *s, vdisk_error *err)
+{
+    if (!s->snapshots_unbacked)
+        return 0;
+    return vdisk_error_set_kind(err, VDISK_ERR_CORRUPT, EINVAL,
+                                "%s: the snapshot table at 0x%" PRIx64 " (%u entries) lies past the "
+                                "end of the file: its clusters hold no refcounts, so no new cluster "
+                                "is allocated on this image", s->name, s->snapshots_offset,
+                                s->nb_snapshots);
+}
+
 int
 qcow2_alloc_clusters(qcow2_state *s, uint64_t n, uint64_t *off, vdisk_error *err)
 {
     uint64_t x = 0, first_free = 0, extra = 0, rt_entries = 0;
-    int r;
+    int r = refuse_unbacked_snapshots(s, err);
+    if (r < 0)
+        return r;
     for (int iter = 0;; iter++) {
         r = find_free(s, s->free_cluster_index, n + extra, &x, &first_free, err);
         if (r < 0)
@@ -352,7 +376,9 @@ qcow2_alloc_bytes(qcow2_state *s, uint64_t size, uint64_t *off, vdisk_error *err
 {
     uint64_t cs = s->cluster_size;
     uint64_t fb = s->free_byte_offset;
-    int r;
+    int r = refuse_unbacked_snapshots(s, err);
+    if (r < 0)
+        return r;
     if (fb && (fb & (cs - 1))) {
         uint64_t c = fb >> s->cluster_bits;
         uint64_t rc;
@@ -428,6 +454,9 @@ int
 qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_t *end,
                     vdisk_error *err)
 {
+    int r = refuse_unbacked_snapshots(s, err);
+    if (r < 0)
+        return r;
     uint64_t total_rb, per = s->cluster_size / 8;
     qcow2_refcount_metadata_size(start + additional, s->cluster_size, s->refcount_order, false,
                                  &total_rb);
@@ -449,7 +478,7 @@ qcow2_refcount_area(qcow2_state *s, uint64_t start, uint64_t additional, uint64_
     if (!old)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory for the refcount table", s->name);
     memcpy(old, s->reftable, old_n * 8);
-    int r = 0;
+    r = 0;
     bool raised = false;
     if (total_rb > area)
         r = add_refblocks(s, area << s->rb_bits, total_rb << s->rb_bits, entries, &m, &lo, &hi, err);

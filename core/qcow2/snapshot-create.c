@@ -120,12 +120,13 @@ create_locked(qcow2_state *s, const vdisk_snapshot_info *info, vdisk_error *err)
 {
     struct qcow2_snapshot *v = NULL;
     size_t len, n = s->nb_snapshots;
+    /* A full table is refused before it is read, as QEMU does. */
+    if (n >= QCOW2_MAX_SNAPSHOTS)
+        return vdisk_error_set(err, EFBIG, "%s: the image already has the maximum of %u snapshots",
+                               s->name, QCOW2_MAX_SNAPSHOTS);
     int r = qcow2_snapshots_read(s, &v, &len, err);
     if (r < 0)
         return r;
-    if (n >= QCOW2_MAX_SNAPSHOTS)
-        r = vdisk_error_set(err, EFBIG, "%s: the image already has the maximum of %u snapshots",
-                            s->name, QCOW2_MAX_SNAPSHOTS);
     if (r == 0 && strlen(info->name) > UINT16_MAX)
         r = vdisk_error_set(err, EINVAL, "%s: snapshot name is too long (%zu bytes, at most %u)",
                             s->name, strlen(info->name), UINT16_MAX);

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import run
+from conftest import run, vdisk_io
 
 
 def both(qemu_img, as_qemu_img, *args, cwd):
@@ -161,3 +161,68 @@ def test_measure_needs_a_file(as_qemu_img, qemu_img, tmp_path, args):
                   cwd=tmp_path)
     assert pq.returncode == 1
     assert_same(pq, pv)
+
+
+# 080: snapshot -c on damaged images.  qemu-img reads a snapshot table past
+# the end of the file as zeros (a full table of 65536 empty entries: EFBIG
+# before anything is written) and fails with EFBIG for an L2 entry no
+# refcount table could cover, EAGAIN for one whose refcount block is missing.
+# Each image is damaged twice (one copy per program); vdisk changes nothing.
+def poke(path, off, data):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(data)
+
+
+def snapshot_damage(kind, path, qemu_img):
+    qemu_img("create", "-q", "-f", "qcow2", path, "64M")
+    if kind == "full-table-past-eof":
+        poke(path, 64, (16 << 20).to_bytes(8, "big"))      # snapshots_offset: 16 MiB
+        poke(path, 60, (65536).to_bytes(4, "big"))         # nb_snapshots: the maximum
+        return
+    run(["qemu-io", "-f", "qcow2", "-c", "write 0 512", path])
+    with open(path, "rb") as f:
+        h = f.read(104)
+        l1 = int.from_bytes(h[40:48], "big")
+        f.seek(l1)
+        l2 = int.from_bytes(f.read(8), "big") & 0x00fffffffffffe00
+    poke(path, l2, bytes.fromhex("bfffffffffff0000" if kind == "l2-beyond-any-reftable"
+                                 else "800000ffffff0000"))
+
+
+@pytest.mark.parametrize("kind,errno_text", [
+    ("full-table-past-eof", "-27 (File too large)"),
+    ("l2-beyond-any-reftable", "-27 (File too large)"),
+    ("l2-without-refcount-block", "-11 (Resource temporarily unavailable)"),
+])
+def test_snapshot_create_on_damaged_image(as_qemu_img, qemu_img, vdisk, tmp_path, kind, errno_text):
+    q, v, own = tmp_path / "q.qcow2", tmp_path / "v.qcow2", tmp_path / "own.qcow2"
+    for p in (q, v, own):
+        snapshot_damage(kind, p, qemu_img)
+    before = v.read_bytes()
+    pq = qemu_img("snapshot", "-c", "test", q, check=False)
+    pv = as_qemu_img("snapshot", "-c", "test", v, check=False)
+    assert errno_text in pq.stderr
+    assert (pv.returncode, pv.stdout, pv.stderr.replace(str(v), str(q))) == \
+        (pq.returncode, pq.stdout, pq.stderr)
+    assert v.read_bytes() == before
+    p = vdisk("snapshot", "-c", "test", own, check=False)
+    assert p.returncode == 1 and str(own.name) in p.stderr
+    assert ("65536 snapshots" if kind == "full-table-past-eof" else "refcount") in p.stderr
+
+
+# ... and such an image, opened for writing as QEMU opens it, gets no new
+# cluster from vdisk: one could land where the header says the table is,
+# and guest bytes would then be read as snapshots.  Writes in place go on.
+def test_no_allocation_under_a_table_past_eof(qemu_img, tmp_path):
+    img = tmp_path / "v.qcow2"
+    snapshot_damage("full-table-past-eof", img, qemu_img)
+    run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 64k", img])   # QEMU allocates
+    size = img.stat().st_size
+    p = vdisk_io("-f", "qcow2", str(img), "-c", "write -P 0x22 1M 64k", check=False)
+    assert p.returncode != 0
+    assert "v.qcow2" in p.stderr and "past the end of the file" in p.stderr
+    assert img.stat().st_size == size
+    vdisk_io("-f", "qcow2", str(img), "-c", "write -P 0x33 0 4k")
+    run(["qemu-io", "-f", "qcow2", "-r", "-c", "read -P 0x33 0 4k", "-c", "read -P 0x11 4k 60k",
+         "-c", "read -P 0 1M 64k", img])

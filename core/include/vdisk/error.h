@@ -76,6 +76,8 @@ typedef enum vdisk_error_reason {
     VDISK_REASON_SNAPSHOT_L1_OFFSET,     /* a snapshot's L1 table is not cluster aligned or
                                           * past the end of the file */
     VDISK_REASON_SNAPSHOT_L1_TOO_LARGE,  /* a snapshot's L1 table is larger than allowed */
+    VDISK_REASON_REFCOUNT_BLOCK_MISSING, /* a refcount to change has no refcount block (QEMU
+                                          * would allocate one and fail with EAGAIN) */
 } vdisk_error_reason;
 
 typedef struct vdisk_error {
