@@ -18,6 +18,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from conftest import MiB, NS, run
@@ -249,6 +251,29 @@ def test_rbd_source_refusals(daemon, ceph, tmp_path):
         p = daemon.virsh("pool-define", xml, check=False)
         assert p.returncode != 0 and words in p.stderr, f"{source}: {p.stderr}"
     assert "bad0" not in daemon.virsh("pool-list", "--all").stdout
+
+
+def test_capabilities_offer_only_what_vdisk_mounts(daemon, tmp_path):
+    """pool-capabilities' shared-filesystem formats for a vdisk pool are the
+    ones a vdisk pool takes (virt-manager offers that list): each one listed
+    defines, each other of the netfs pool's own list is refused."""
+    root = ET.fromstring(daemon.virsh("pool-capabilities").stdout)
+    def formats(kind):
+        pool = root.find(f"pool[@type='{kind}']")
+        return {v.text for v in pool.findall("poolOptions/enum[@name='sourceFormatType']/value")}
+    offered, netfs = formats("vdisk"), formats("netfs")
+    assert offered and offered < netfs
+    for i, fmt in enumerate(sorted(netfs)):
+        xml = tmp_path / f"fs{i}.xml"
+        xml.write_text(f"<pool type='vdisk'><name>fs{i}</name><source><host name='srv'/>"
+                       f"<dir path='/export'/><format type='{fmt}'/></source>"
+                       f"<target><path>{tmp_path / f'mnt{i}'}</path></target></pool>")
+        p = daemon.virsh("pool-define", xml, check=False)
+        try:
+            assert (p.returncode == 0) == (fmt in offered), f"{fmt}: {p.stderr}"
+        finally:
+            if p.returncode == 0:
+                daemon.virsh("pool-undefine", f"fs{i}")
 
 
 # ---- a shared filesystem (GlusterFS from a private network namespace) ----------
