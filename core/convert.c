@@ -63,6 +63,8 @@
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
 #define MAX_WORKERS VDISK_CONVERT_MAX_WORKERS
 #define DEFAULT_WORKERS_CAP 8
+/* --salvage reads again, and gives up on, 512-byte sectors (qemu-img's). */
+#define SALVAGE_SECTOR 512u
 /* Start writeback of the target every so many bytes written, so that the
  * final flush finds little left to do (only when the copy ends with one). */
 #define WRITEBACK_EVERY (32u << 20)
@@ -239,8 +241,27 @@ extent_at_cursor_locked(convert_state *s)
         return true;
     vdisk_extent ext;
     vdisk_error e;
-    int r = s->top_only ? vdisk_block_status(s->src, s->cursor, s->size - s->cursor, &ext, &e)
-                        : vdisk_block_status_chain(s->src, s->cursor, s->size - s->cursor, &ext, &e);
+    uint64_t want = s->size - s->cursor;
+    int r;
+    for (;;) {
+        r = s->top_only ? vdisk_block_status(s->src, s->cursor, want, &ext, &e)
+                        : vdisk_block_status_chain(s->src, s->cursor, want, &ext, &e);
+        if (r >= 0 || !s->opts->salvage)
+            break;
+        /* --salvage, as qemu-img: ask again for a quarter of the range,
+         * down to one sector, which is then taken as data */
+        if (want > SALVAGE_SECTOR) {
+            want = (want / SALVAGE_SECTOR + 3) / 4 * SALVAGE_SECTOR;
+            continue;
+        }
+        if (s->opts->salvage_warn)
+            s->opts->salvage_warn(s->opts->salvage_opaque, true, s->cursor, -r);
+        memset(&ext, 0, sizeof(ext));
+        ext.length = want;
+        ext.flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA;
+        r = 0;
+        break;
+    }
     if (r < 0) {
         fail_locked(s, r, &e);
         return false;
@@ -441,6 +462,24 @@ compress_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t o
     return 0;
 }
 
+/* --salvage: read the range again a sector at a time; a sector that
+ * still fails reads as zeros and is reported (qemu-img's recovery). */
+static int
+salvage_read(convert_state *s, uint8_t *buf, uint64_t len, uint64_t off)
+{
+    for (uint64_t pos = 0; pos < len; pos += SALVAGE_SECTOR) {
+        uint64_t n = min_u64(SALVAGE_SECTOR, len - pos);
+        vdisk_error e;
+        int r = vdisk_pread(s->src, buf + pos, n, off + pos, &e);
+        if (r < 0) {
+            memset(buf + pos, 0, n);
+            if (s->opts->salvage_warn)
+                s->opts->salvage_warn(s->opts->salvage_opaque, false, off + pos, -r);
+        }
+    }
+    return 0;
+}
+
 /* Read the slot's job (unless it is a zero job) and compress it when
  * precompressing: everything before its turn. */
 static int
@@ -449,6 +488,8 @@ fill_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
     if (w->job.zero)
         return 0;
     int r = vdisk_pread(s->src, w->buf, w->job.len, w->job.off, err);
+    if (r < 0 && s->opts->salvage && r != -ENOMEM && r != -ECANCELED)
+        r = salvage_read(s, w->buf, w->job.len, w->job.off);
     if (r == 0 && s->precompress)
         r = compress_chunk(s, w, w->job.len, w->job.off, err);
     return r;

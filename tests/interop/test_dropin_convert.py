@@ -1,6 +1,7 @@
 """qemu-img convert's options that vdisk-virsh gained for issue 19: -n,
---target-is-zero, --target-image-opts, -B/-F, -S, -r, and the refusals of
--C, --salvage and --bitmaps.  Each runs the real qemu-img the same way and
+--target-is-zero, --target-image-opts, -B/-F, -S, -r, --salvage on a
+readable source, and the refusals of -C and --bitmaps (--salvage on a faulty
+source: tests/cluster/test_convert_salvage.py).  Each runs the real qemu-img the same way and
 compares exit status, messages, guest content (qemu-img compare) and
 allocation (qemu-img map)."""
 import json
@@ -162,7 +163,14 @@ def test_rate_limit_copies_everything(qemu_img, as_qemu_img, src, tmp_path):
     assert "rate limit" in p.stderr and "rate limit" in pq.stderr
 
 
-@pytest.mark.parametrize("opt", ["-C", "--salvage", "--bitmaps"])
+def test_salvage_on_a_readable_source(as_qemu_img, qemu_img, src, tmp_path):
+    # nothing to salvage: the same copy as without it, no warning
+    p = as_qemu_img("convert", "--salvage", "-O", "qcow2", src, tmp_path / "v.qcow2")
+    assert p.stderr == ""
+    qemu_img("compare", src, tmp_path / "v.qcow2")
+
+
+@pytest.mark.parametrize("opt", ["-C", "--bitmaps"])
 def test_unsupported_refused(as_qemu_img, src, tmp_path, opt):
     dst = tmp_path / "dst.qcow2"
     p = as_qemu_img("convert", opt, "-O", "qcow2", src, dst, check=False)

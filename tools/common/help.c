@@ -65,7 +65,7 @@ const vv_option_help vv_help_convert[] = {
     { "-S", "SPARSE_SIZE", "zero runs of this many bytes or more stay holes (0: allocate all)" },
     { "-r", "RATE", "copy at most RATE bytes per second" },
     { "-C", "", "refused: copy offloading (vdisk's engine keeps the target sparse)" },
-    { "--salvage", "", "refused: vdisk stops at the first read error" },
+    { "--salvage", "", "copy what cannot be read as zeros, with a warning per sector" },
     { "--bitmaps", "", "refused: persistent bitmaps are not copied" },
     { "--skip-broken-bitmaps", "", "refused, as --bitmaps" },
     H_QUIET, H_SHARE, { "-t", "CACHE", "cache mode of the target" }, H_SRC_CACHE,

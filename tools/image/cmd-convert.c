@@ -10,10 +10,12 @@
  * writes into an existing target, -B puts the target on a backing file
  * (only what the source's top layer defines is copied), -S sets the
  * zero-detection unit (0: allocate everything), -r limits the bytes
- * written per second.  Refused, with the reason: -C (copy offloading),
- * --salvage, --bitmaps and --skip-broken-bitmaps.
+ * written per second, --salvage copies what it cannot read as zeros (with
+ * a warning per 512-byte sector).  Refused, with the reason: -C (copy
+ * offloading), --bitmaps and --skip-broken-bitmaps.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,7 @@ typedef struct convert_args {
     bool sparse_set;        /* -S given */
     uint64_t sparse;        /* -S bytes (0: fully allocate) */
     uint64_t rate;          /* -r bytes per second */
+    bool salvage;           /* --salvage */
     vv_secrets secrets;     /* source: --image-opts key-secret or --passphrase-*;
                                target: -o encrypt.key-secret or --passphrase-* */
 } convert_args;
@@ -80,10 +83,6 @@ refuse(int c)
     case 'C':
         vv_error("Copy offloading (-C) is not supported: vdisk copies through its own engine, "
                  "which keeps the target sparse; leave -C out");
-        break;
-    case OPT_SALVAGE:
-        vv_error("--salvage is not supported: vdisk stops at the first read error and removes "
-                 "the target");
         break;
     default:
         vv_error("--bitmaps and --skip-broken-bitmaps are not supported by convert: copy the "
@@ -138,7 +137,8 @@ take_option(int c, char **argv, convert_args *a)
     case OPT_TARGET_IMAGE_OPTS: a->target_image_opts = true; break;
     case 'S': return parse_sparse(optarg, a);
     case 'r': return vv_parse_size("rate limit", optarg, &a->rate) < 0 ? 1 : -1;
-    case 'C': case OPT_SALVAGE: case OPT_BITMAPS: case OPT_SKIP_BROKEN: return refuse(c);
+    case OPT_SALVAGE: a->salvage = true; break;
+    case 'C': case OPT_BITMAPS: case OPT_SKIP_BROKEN: return refuse(c);
     case 't': return parse_cache(optarg, &a->direct, &a->no_flush) < 0 ? 1 : -1;
     case 'T':
         /* The source is only read: its flush setting means nothing. */
@@ -253,6 +253,17 @@ set_target_backing(const convert_args *a, vv_create_spec *spec, const char *dst)
     return 0;
 }
 
+/* --salvage: what qemu-img prints for a sector it could not read (or
+ * whose block status it could not get) and copies as zeros (as data). */
+static void
+salvage_warning(void *opaque, bool block_status, uint64_t offset, int errnum)
+{
+    (void)opaque;
+    fflush(stdout);
+    fprintf(stderr, "%s: warning: error while reading %soffset %" PRIu64 ": %s\n", vv_prog(),
+            block_status ? "block status at " : "", offset, strerror(errnum));
+}
+
 /* Build the target options and run the copy; returns the exit status. */
 static int
 run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const char *dst)
@@ -274,6 +285,8 @@ run_convert(const convert_args *a, vdisk_format dst_fmt, const char *src, const 
         .fully_allocate = a->sparse_set && a->sparse == 0,
         .sparse_size = (uint32_t)a->sparse,
         .rate_limit = a->rate,
+        .salvage = a->salvage,
+        .salvage_warn = a->quiet ? NULL : salvage_warning,
     };
     if (a->options && vv_create_spec_parse(&spec, a->options, dst) < 0)
         goto out;

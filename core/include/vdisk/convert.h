@@ -55,6 +55,14 @@ typedef struct vdisk_convert_opts {
                                          512; 0: the target's cluster size, or 4 KiB) */
     uint64_t rate_limit;              /* -r: bytes per second written into the target at
                                          most, data and zeros alike (0: no limit) */
+    bool salvage;                     /* --salvage: a source range that cannot be read is
+                                         read again 512 bytes at a time and each sector that
+                                         still fails is copied as zeros; a range whose block
+                                         status fails is narrowed the same way and taken as
+                                         data.  Each such sector is reported through
+                                         salvage_warn (NULL: not reported), from any worker */
+    void (*salvage_warn)(void *opaque, bool block_status, uint64_t offset, int errnum);
+    void *salvage_opaque;
 } vdisk_convert_opts;
 
 /* Copy the content of src into a newly created image dst (or, with
