@@ -402,8 +402,9 @@ qcow2_header_load(qcow2_state *s, vdisk_error *err)
              * image opens with its snapshot table past the end (snapshot
              * operations that read the table refuse it there). */
             r = check_table(s, "snapshot table", s->snapshots_offset, 0, UINT64_MAX, err);
-        /* every entry takes at least 40 bytes */
-        s->snapshots_unbacked = r == 0 && s->nb_snapshots &&
+        /* every entry takes at least 40 bytes; a check's repair rewrites
+         * such a table (allocating), so it is not held back */
+        s->snapshots_unbacked = r == 0 && s->nb_snapshots && !checking(s) &&
                                 (s->snapshots_offset >= file_len ||
                                  (uint64_t)s->nb_snapshots * 40 > file_len - s->snapshots_offset);
     }

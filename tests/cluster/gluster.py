@@ -87,6 +87,7 @@ class Gluster:
         self.netns_prefix = ["nsenter", f"--net=/run/netns/{self.ns}"]
         self.sock = self.dir / "glusterd.socket"
         self.mountpoints = set()
+        self.netns_dir_was_mounted = os.path.ismount("/run/netns")
 
     def __enter__(self):
         try:
@@ -111,7 +112,9 @@ class Gluster:
         _run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
         _run(["ip", "link", "set", b, "netns", self.ns])
         _run(["ip", "link", "set", a, "up"])          # carrier only: no address outside
-        inside = ["ip", "-n", self.ns]
+        # not `ip -n`: it also makes / a slave mount, which fails where /
+        # is no mount point (a chroot)
+        inside = [*self.netns_prefix, "ip"]
         _run([*inside, "addr", "add", f"{self.addr}/30", "dev", b])
         _run([*inside, "link", "set", b, "up"])
         _run([*inside, "link", "set", "lo", "up"])
@@ -189,6 +192,11 @@ class Gluster:
         _stop_pid(_pid_from(self.dir / "glusterd.pid"))
         _run(["ip", "link", "del", self.veth[0]], check=False)
         _run(["ip", "netns", "del", self.ns], check=False)
+        # `ip netns add` bind-mounts /run/netns on itself the first time:
+        # undo that when it was not so before and no other namespace is left
+        if not self.netns_dir_was_mounted and os.path.ismount("/run/netns") and \
+                not any(Path("/run/netns").iterdir()):
+            _run(["umount", "/run/netns"], check=False)
         # glusterd names the brick's log after the brick path, under the
         # system's log directory (no option moves it)
         # (and each FUSE client's, after its mount point): ours go with us
