@@ -15,6 +15,21 @@
 #define RBD_PREFIX "rbd:"
 #define FILE_PREFIX "file:"
 
+/* Names QEMU gives to its other protocol and debug drivers (the block/ sources'
+ * protocol_name): vdisk has none of them, and a name that starts so is
+ * refused by name rather than looked for as a file, as QEMU would not look
+ * for it either ("file:NAME" is still a file of that name). */
+static const struct {
+    const char *prefix, *driver;
+} qemu_only[] = {
+    { "blkdebug:", "blkdebug" }, { "blkverify:", "blkverify" }, { "null-co://", "null-co" },
+    { "null-aio://", "null-aio" }, { "fat:", "vvfat" }, { "nvme://", "nvme" },
+    { "iscsi://", "iscsi" }, { "iser://", "iscsi" }, { "gluster://", "gluster" },
+    { "gluster+tcp://", "gluster" }, { "gluster+unix://", "gluster" }, { "gluster+rdma://", "gluster" },
+    { "nfs://", "nfs" }, { "ssh://", "ssh" }, { "http://", "http" }, { "https://", "https" },
+    { "ftp://", "ftp" }, { "ftps://", "ftps" },
+};
+
 static const char *const nbd_schemes[] = {
     "nbd://", "nbd+unix://", "nbds://", "nbds+unix://", "nbd+vsock://", "nbds+vsock://",
 };
@@ -231,6 +246,12 @@ int
 vdisk_location_parse(const char *name, vdisk_location *loc, vdisk_error *err)
 {
     memset(loc, 0, sizeof(*loc));
+    for (size_t i = 0; i < sizeof(qemu_only) / sizeof(qemu_only[0]); i++)
+        if (strncmp(name, qemu_only[i].prefix, strlen(qemu_only[i].prefix)) == 0)
+            return vdisk_error_set(err, ENOTSUP, "%s: '%s' names QEMU's %s driver, which vdisk "
+                                   "does not have (it opens files, rbd: and nbd:// names; "
+                                   "file:%s is a file of that name)", name, qemu_only[i].prefix,
+                                   qemu_only[i].driver, name);
     if (!(loc->name = strdup(name)))
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", name);
     int r = 0;

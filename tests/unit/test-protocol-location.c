@@ -34,6 +34,26 @@ parse_bad(const char *name, const char *why)
     assert_non_null(strstr(err.message, why));
 }
 
+/* QEMU's other protocols and debug drivers are refused by name. */
+static void
+test_qemu_only_protocols(void **state)
+{
+    const char *names[] = { "blkdebug:conf:x.qcow2", "null-co://", "fat:/dir", "iscsi://h/t/0",
+                            "https://h/x.img", "gluster+tcp://h/v/f" };
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        vdisk_location loc;
+        vdisk_error err = { 0 };
+        assert_int_equal(vdisk_location_parse(names[i], &loc, &err), -ENOTSUP);
+        assert_non_null(strstr(err.message, names[i]));
+        assert_non_null(strstr(err.message, "QEMU's"));
+    }
+    vdisk_location loc = parse_ok("file:blkdebug:x");
+    assert_int_equal(loc.kind, VDISK_LOCATION_FILE);
+    assert_string_equal(loc.path, "blkdebug:x");
+    vdisk_location_clear(&loc);
+}
+
 static void
 test_paths_are_files(void **state)
 {
@@ -200,6 +220,7 @@ main(void)
         cmocka_unit_test(test_rbd_malformed),
         cmocka_unit_test(test_nbd_uris),
         cmocka_unit_test(test_nbd_context),
+        cmocka_unit_test(test_qemu_only_protocols),
         cmocka_unit_test(test_same_location),
         cmocka_unit_test(test_protocol_for_matches_the_build),
     };
