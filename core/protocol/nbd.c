@@ -27,8 +27,6 @@
 
 #include <libnbd.h>
 
-#include <vdisk/image.h>
-
 #include "file.h"
 #include "protocol.h"
 
@@ -43,7 +41,7 @@ typedef struct nbd_file {
     unsigned nconn;
     atomic_uint next;            /* round robin over conn[] */
     char *uri;                   /* for same_as */
-    const char *context;         /* the metadata context block status reads */
+    char *context;               /* the metadata context block status reads */
     bool alloc_depth;            /* it is qemu:allocation-depth */
     uint64_t size;
     bool created;                /* opened by create: a smaller image may live in it */
@@ -120,7 +118,7 @@ read_caps(vdisk_file *f, nbd_file *p, bool rw, vdisk_error *err)
     p->can_trim = nbd_can_trim(h) == 1;
     p->can_zero = nbd_can_zero(h) == 1;
     p->can_extents = nbd_can_meta_context(h, p->context) == 1;
-    if (!p->can_extents && p->context != (const char *)LIBNBD_CONTEXT_BASE_ALLOCATION)
+    if (!p->can_extents && strcmp(p->context, LIBNBD_CONTEXT_BASE_ALLOCATION) != 0)
         return vdisk_error_set(err, ENOTSUP, "%s: the NBD server does not offer the metadata "
                                "context '%s' (x-dirty-bitmap)", f->path, p->context);
     return 0;
@@ -134,8 +132,7 @@ nbd_file_free(nbd_file *p)
         nbd_close(p->conn[i]);
     }
     free(p->uri);
-    if (p->context != (const char *)LIBNBD_CONTEXT_BASE_ALLOCATION)
-        free((char *)p->context);
+    free(p->context);
     free(p);
 }
 
@@ -144,7 +141,7 @@ connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, v
 {
     nbd_file *p = calloc(1, sizeof(*p));
     if (p)
-        p->context = loc->nbd_context ? strdup(loc->nbd_context) : LIBNBD_CONTEXT_BASE_ALLOCATION;
+        p->context = strdup(loc->nbd_context ? loc->nbd_context : LIBNBD_CONTEXT_BASE_ALLOCATION);
     if (!p || !(p->uri = strdup(loc->uri)) || !p->context) {
         if (p)
             nbd_file_free(p);

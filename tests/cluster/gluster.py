@@ -32,6 +32,25 @@ def missing_programs():
     return missing
 
 
+def not_testable():
+    """Why the GlusterFS tests cannot run here, as a skip reason; None when they can."""
+    missing = missing_programs()
+    if missing:
+        return (f"NOT TESTED: GlusterFS programs missing ({', '.join(missing)}) -- install "
+                "glusterfs-server glusterfs-client (scripts/install-deps.sh)")
+    if os.geteuid() != 0:
+        return "NOT TESTED: network namespaces and FUSE mounts need root"
+    return None
+
+
+def mounts_on(target):
+    """(source, fstype, options) of every mount on target, from /proc/mounts."""
+    target = str(Path(target).resolve())
+    with open("/proc/mounts") as f:
+        return [(p[0], p[2], set(p[3].split(","))) for p in (line.split() for line in f)
+                if p[1] == target]
+
+
 def _run(argv, check=True, timeout=120):
     p = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:

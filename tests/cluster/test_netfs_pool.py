@@ -24,24 +24,16 @@ IN_USE = "image is in use"
 
 @pytest.fixture(scope="module")
 def gl(tmp_path_factory):
-    missing = gluster_mod.missing_programs()
-    if missing:
-        pytest.skip(f"NOT TESTED: GlusterFS programs missing ({', '.join(missing)}) -- install "
-                    "glusterfs-server glusterfs-client (scripts/install-deps.sh)")
-    if os.geteuid() != 0:
-        pytest.skip("NOT TESTED: network namespaces and FUSE mounts need root")
+    why = gluster_mod.not_testable()
+    if why:
+        pytest.skip(why)
     if not VDISK_VIRSH.exists() or not VDISK_IO.exists():
         pytest.fail("vdisk-virsh / vdisk-io missing: build first with -Dtests=true")
     with gluster_mod.Gluster(tmp_path_factory.mktemp("gluster")) as g:
         yield g
 
 
-def mounts_on(target):
-    """(source, fstype, options) of every mount on target, from /proc/mounts."""
-    target = str(Path(target).resolve())
-    with open("/proc/mounts") as f:
-        return [(p[0], p[2], set(p[3].split(","))) for p in (line.split() for line in f)
-                if p[1] == target]
+mounts_on = gluster_mod.mounts_on
 
 
 def fuse_client_argv(mountpoint):

@@ -280,18 +280,16 @@ def test_capabilities_offer_only_what_vdisk_mounts(daemon, tmp_path):
 
 @pytest.fixture(scope="module")
 def gl(tmp_path_factory):
-    missing = gluster_mod.missing_programs()
-    if missing:
-        pytest.skip(f"NOT TESTED: GlusterFS programs missing ({', '.join(missing)}) -- install "
-                    "glusterfs-server glusterfs-client (scripts/install-deps.sh)")
+    why = gluster_mod.not_testable()
+    if why:
+        pytest.skip(why)
     with gluster_mod.Gluster(tmp_path_factory.mktemp("gluster")) as g:
         yield g
 
 
 def mounts_on(target):
-    target = str(Path(target).resolve())
-    with open("/proc/mounts") as f:
-        return [(p[0], p[2]) for p in (line.split() for line in f) if p[1] == target]
+    """(source, fstype) of every mount on target."""
+    return [m[:2] for m in gluster_mod.mounts_on(target)]
 
 
 @pytest.fixture
