@@ -25,9 +25,9 @@ from bootsector import SECTOR
 from conftest import qemu_img
 from guest import Disk
 from test_guests import CAP, WRITE_LBA, check_console, disk_image, new_token
-# ceph and images are fixtures: the cluster, and RBD image names removed after the test
+# ceph, images and rbd_pools are fixtures: the cluster, RBD image names and vdisk pools on it, removed after the test
 from test_pool_sources import (ceph, ceph_auth, ceph_secret, images,  # noqa: F401
-                               rbd_bytes, rbd_pool_xml)
+                               rbd_bytes, rbd_pools)
 
 
 @pytest.fixture
@@ -48,27 +48,13 @@ def qemud_beside_ceph(hypervisor):
 
 
 @pytest.fixture
-def rbd_pool(daemon, ceph, tmp_path):
+def rbd_pool(rbd_pools, ceph):
     """define(name, auth='', config=False) -> pool name: a started vdisk
-    pool on the cluster's 'rbd' pool (with <vdisk:config file=> naming the
-    cluster's ceph.conf if config); destroyed and undefined after the test
-    (its images are the images fixture's)."""
-    names = []
-
-    def define(name, auth="", config=False):
-        xml = rbd_pool_xml(ceph, name, auth=auth)
-        if config:
-            xml = xml.replace("</pool>", f"  <vdisk:config file='{ceph.conf}'/>\n</pool>")
-        path = tmp_path / f"{name}.xml"
-        path.write_text(xml)
-        daemon.virsh("pool-define", path)
-        names.append(name)
-        daemon.virsh("pool-start", name)
-        return name
-    yield define
-    for name in names:
-        daemon.virsh("pool-destroy", name, check=False)
-        daemon.virsh("pool-undefine", name, check=False)
+    pool on the cluster's 'rbd' pool (test_pool_sources.rbd_pools: with
+    <vdisk:config file=> naming the cluster's ceph.conf if config);
+    destroyed and undefined after the test (its images are the images
+    fixture's)."""
+    return lambda name, auth="", config=False: rbd_pools(name, ceph, auth=auth, config=config)
 
 
 def fill(ceph, image, fmt, data, tmp_path):

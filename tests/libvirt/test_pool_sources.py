@@ -39,10 +39,13 @@ def ceph(tmp_path_factory):
         yield c
 
 
-def rbd_pool_xml(ceph, name, auth="", rbd_pool="rbd"):
+def rbd_pool_xml(ceph, name, auth="", rbd_pool="rbd", config=False):
+    """A vdisk pool on the cluster's RBD pool; with config, <vdisk:config
+    file=> naming the cluster's ceph.conf."""
+    conf = f"  <vdisk:config file='{ceph.conf}'/>\n" if config else ""
     return (f"<pool type='vdisk' xmlns:vdisk='{NS}'>\n  <name>{name}</name>\n"
             f"  <source>\n    <host name='127.0.0.1' port='{ceph.port}'/>\n"
-            f"    <name>{rbd_pool}</name>\n{auth}  </source>\n</pool>\n")
+            f"    <name>{rbd_pool}</name>\n{auth}  </source>\n{conf}</pool>\n")
 
 
 @pytest.fixture
