@@ -17,13 +17,12 @@
  * writes go out in guest order, as qemu-img does without -W, so the
  * target's host layout is sequential and the same as qemu-img's: a job
  * read before its turn waits in a ready list (see convert_slot) while its
- * worker goes on with the next.  A raw target has no layout to keep: its
- * jobs are written in the order their reads finish, by at most
- * FILE_WRITERS workers at a time when it is a host file written through
- * the page cache (see there), else by every worker as soon as its job is
- * read, beside the others (a worker preempted in the middle of its read
- * holds up nobody).  With -W (out_of_order) an allocating target is
- * written that way too.
+ * worker goes on with the next.  A raw target has no layout to keep, and
+ * with -W (out_of_order) the layout may follow the order the reads finish
+ * in: then jobs are written in that order, by at most FILE_WRITERS workers
+ * at a time when the target is a host file written through the page cache
+ * (see there), else by every worker as soon as its job is read, beside the
+ * others (a worker preempted in the middle of its read holds up nobody).
  * Memory is bounded: a fixed number of job buffers (slots).
  *
  * Compressed conversion (-c) compresses in the workers too, before the
@@ -64,18 +63,19 @@
 #define DEFAULT_WORKERS_CAP 8
 /* --salvage reads again, and gives up on, 512-byte sectors (qemu-img's). */
 #define SALVAGE_SECTOR 512u
-/* Workers writing at once into a raw target that is a host file written
- * through the page cache.  Buffered writes into one file take its inode
- * lock in turn: with every worker writing, the others spin on it (perf,
- * qcow2 -> raw, 1 GiB on tmpfs: 9% of vdisk's CPU time in
- * rwsem_spin_on_owner) and, on a loaded machine, sleep on it while the
- * holder waits to be scheduled, so that the copy took 1.5-1.7 times
- * qemu-img's time beside two busy processes (load 2 on 2 cores) for the
- * same CPU time.  One writer at a time, in any order, took 1.1 times
- * qemu-img's time loaded and lost the quiet lead (0.87 against 0.72); two
- * at a time, any order, 0.92-0.94 loaded and 0.77 quiet (medians of 11-15
- * pairs).  Other targets (O_DIRECT, NBD, RBD) gain from writes in flight
- * side by side and keep them. */
+/* Workers writing at once, in any order, into a target that is a host
+ * file written through the page cache.  Buffered writes into one file take
+ * its inode lock in turn (and a qcow2 target's stores take its metadata
+ * lock): with every worker writing, the others spin on it (perf, qcow2 ->
+ * raw, 1 GiB on tmpfs: 9% of vdisk's CPU time in rwsem_spin_on_owner) and,
+ * on a loaded machine, sleep on it while the holder waits to be scheduled.
+ * Beside two busy processes (load 2 on 2 cores), for the same CPU time,
+ * qcow2 -> raw took 1.5-1.7 times qemu-img's time, convert -c -W -m 8
+ * 1.8-2.0 times (zlib, zstd).  One writer at a time: 1.1 (raw), 1.2 and
+ * 0.9 (-c -W), but lost the quiet lead (0.87 against 0.72; zstd 0.65
+ * against 0.48); two at a time: 0.92-0.94, 1.3 and 1.0, quiet as before
+ * (0.77; zlib 0.47, zstd 0.51) (medians of 9-15 pairs, 1 GiB on tmpfs).  Other targets (O_DIRECT, NBD, RBD) gain
+ * from writes in flight side by side and keep them. */
 #define FILE_WRITERS 2
 /* Start writeback of the target every so many bytes written, so that the
  * final flush finds little left to do (only when the copy ends with one). */
@@ -746,9 +746,7 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
         s->chunk = grain > s->granule ? grain : s->granule;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW && !opts->out_of_order;
     bool page_cache_file = strcmp(vdisk_file_protocol(dst->file), "file") == 0 && !dst->file->direct;
-    s->max_writers = s->ordered                                                  ? 1
-                     : vdisk_get_format(dst) == VDISK_FORMAT_RAW && page_cache_file ? FILE_WRITERS
-                                                                                   : 0;
+    s->max_writers = s->ordered ? 1 : page_cache_file ? FILE_WRITERS : 0;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
                    (opts->existing_target && !opts->target_is_zero) ||
