@@ -10,7 +10,7 @@
  *
  * The source's block status is asked once per extent, not once per job:
  * the extent last reported is remembered (the source is locked against
- * writers for the whole copy).
+ * writers for the whole copy).  That walk is convert-jobs.c's.
  *
  * `workers` threads each claim a job, read it and write it.  Reads run in
  * parallel; for a target that allocates its clusters as it goes (qcow2) the
@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "convert-int.h"
 #include "convert-target.h"
 #include "driver.h"
 #include "lock.h"
@@ -61,94 +62,19 @@
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
 #define MAX_WORKERS VDISK_CONVERT_MAX_WORKERS
 #define DEFAULT_WORKERS_CAP 8
-/* --salvage reads again, and gives up on, 512-byte sectors (qemu-img's). */
-#define SALVAGE_SECTOR 512u
 /* Workers writing at once, in any order, into a target that is a host
- * file written through the page cache.  Buffered writes into one file take
- * its inode lock in turn (and a qcow2 target's stores take its metadata
- * lock): with every worker writing, the others spin on it (perf, qcow2 ->
- * raw, 1 GiB on tmpfs: 9% of vdisk's CPU time in rwsem_spin_on_owner) and,
- * on a loaded machine, sleep on it while the holder waits to be scheduled.
- * Beside two busy processes (load 2 on 2 cores), for the same CPU time,
- * qcow2 -> raw took 1.5-1.7 times qemu-img's time, convert -c -W -m 8
- * 1.8-2.0 times (zlib, zstd).  One writer at a time: 1.1 (raw), 1.2 and
- * 0.9 (-c -W), but lost the quiet lead (0.87 against 0.72; zstd 0.65
- * against 0.48); two at a time: 0.92-0.94, 1.3 and 1.0, quiet as before
- * (0.77; zlib 0.47, zstd 0.51) (medians of 9-15 pairs, 1 GiB on tmpfs).  Other targets (O_DIRECT, NBD, RBD) gain
- * from writes in flight side by side and keep them. */
+ * file written through the page cache.  Writers of one file queue on its
+ * inode lock (and a qcow2 target's on its metadata lock): with every worker
+ * writing, 9% of a qcow2 -> raw copy's CPU time went to spinning there
+ * (perf, 1 GiB on tmpfs), and beside two busy processes the copy took
+ * 1.5-1.7 times qemu-img's time (convert -c -W: 1.8-2.0) for the same CPU
+ * time.  Two at a time: 0.92-0.94 (1.0-1.3) loaded, quiet as before; one
+ * at a time lost the quiet lead (docs/benchmarks.md).  O_DIRECT, NBD and
+ * RBD targets gain from writes in flight side by side and keep them. */
 #define FILE_WRITERS 2
 /* Start writeback of the target every so many bytes written, so that the
  * final flush finds little left to do (only when the copy ends with one). */
 #define WRITEBACK_EVERY (32u << 20)
-
-/* One claimed piece of work: a guest range to copy (or, for a target with
- * a backing file, to zero). */
-typedef struct convert_job {
-    uint64_t off;
-    uint64_t len;
-    uint64_t progress;   /* source bytes this job accounts for */
-    uint64_t seq;        /* position in guest order */
-    bool zero;           /* write zeroes, do not read */
-} convert_job;
-
-typedef struct convert_slot convert_slot;
-
-typedef struct convert_state {
-    vdisk_image *src;
-    vdisk_image *dst;
-    const vdisk_convert_opts *opts;
-    uint64_t size;
-    uint32_t granule;       /* zero-skip and alignment unit in the target */
-    uint32_t min_zero_run;  /* -S N: shorter runs of zeros are written as data */
-    uint32_t chunk;         /* job size limit, a multiple of granule */
-    bool ordered;           /* writes in guest order (allocating target, no -W) */
-    int max_writers;        /* workers writing at once from the ready list
-                             * (1 when ordered); 0: each worker writes its own
-                             * job at once (write_alongside) */
-    bool precompress;       /* -c: workers compress before their turn */
-    bool must_zero;         /* zeros are written: the target has a backing file, or
-                             * may hold old data (LUKS, a device, an NBD export, -n) */
-    bool top_only;          /* the target has a backing file: copy only what the
-                             * source's top layer defines (qemu-img convert -B) */
-    uint64_t src_backing_end;   /* top_only: size of the source's backing file (0: none) */
-    uint64_t dst_backing_end;   /* top_only: size of the target's backing file */
-
-    pthread_mutex_t lock;
-    pthread_cond_t turn_cv;     /* a slot was freed, or the copy stops */
-    convert_slot *slots;        /* all of them (nslots) */
-    int nslots;
-    convert_slot *free_slots;
-    convert_slot *ready;        /* filled, waiting for their turn (max_writers) */
-    int writing;                /* workers writing ready slots (max_writers) */
-    uint64_t cursor;        /* next guest offset to examine */
-    uint64_t ext_end;       /* end of the source extent last reported at the cursor */
-    bool ext_zero;          /* ... and whether it reads as zeros */
-    bool ext_skip;          /* ... or is left to the target's backing file (top_only) */
-    uint64_t next_seq;
-    uint64_t write_turn;    /* seq to be written next (ordered) */
-    uint64_t done;          /* source bytes examined */
-    uint64_t data_total;    /* bytes of the data jobs (progress, as qemu-img counts it) */
-    uint64_t data_done;     /* ... of them written */
-    bool counting;          /* claiming jobs only to count data_total */
-    uint64_t unflushed;     /* bytes written since writeback was last started */
-    uint64_t written;       /* bytes written into the target (rate limit) */
-    struct timespec start;  /* when the copy started (rate limit) */
-    bool stop;              /* an error or a cancellation: every worker quits */
-    int result;
-    vdisk_error err;
-} convert_state;
-
-static uint64_t
-min_u64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
-static uint64_t
-align_down(uint64_t v, uint64_t a)
-{
-    return v / a * a;
-}
 
 /* A job with its buffers: the chunk read and, with precompress, its
  * clusters compressed (one cluster-size place each) and their lengths.
@@ -165,162 +91,12 @@ struct convert_slot {
     struct convert_slot *next;   /* in the free or the ready list */
 };
 
-/* Record the first failure and make every worker stop.  Lock held. */
-static void
-fail_locked(convert_state *s, int r, const vdisk_error *err)
-{
-    if (!s->stop) {
-        s->stop = true;
-        s->result = r;
-        if (err)
-            s->err = *err;
-        else
-            vdisk_error_set(&s->err, -r, "convert: failed");
-    }
-    pthread_cond_broadcast(&s->turn_cv);
-}
-
 static void
 fail(convert_state *s, int r, const vdisk_error *err)
 {
     pthread_mutex_lock(&s->lock);
-    fail_locked(s, r, err);
+    convert_fail_locked(s, r, err);
     pthread_mutex_unlock(&s->lock);
-}
-
-/* Account for bytes examined (data: of them copied as data) and ask the
- * caller whether to go on.  Progress is reported as qemu-img reports it:
- * the data copied of the data to copy (ranges skipped as zeros, or left to
- * a backing file, take no time).  The callback runs under the lock, so
- * callers see one call at a time.  Lock held. */
-static void
-progress_locked(convert_state *s, uint64_t bytes, uint64_t data)
-{
-    s->done += bytes;
-    s->data_done += data;
-    if (s->counting || !data)
-        return;
-    if (s->opts->progress && !s->stop &&
-        s->opts->progress(s->opts->opaque, s->data_done, s->data_total)) {
-        vdisk_error e;
-        vdisk_error_set(&e, ECANCELED, "%s: convert cancelled at offset %llu",
-                        vdisk_get_filename(s->dst), (unsigned long long)s->done);
-        fail_locked(s, -ECANCELED, &e);
-    }
-}
-
-/* Turn the data extent at s->cursor (ending at ext_end) into a job whose
- * range starts and ends on granule boundaries (or the image end).  Lock held. */
-static void
-make_data_job(convert_state *s, uint64_t ext_end, convert_job *job)
-{
-    uint64_t start = align_down(s->cursor, s->granule);
-    uint64_t end = align_down(start, s->chunk) + s->chunk;
-    uint64_t ext_up = align_down(ext_end + s->granule - 1, s->granule);
-    end = min_u64(min_u64(end, ext_up), s->size);
-    job->off = start;
-    job->len = end - start;
-    job->progress = end - s->cursor;
-    job->zero = false;
-    s->cursor = end;
-}
-
-/* For a target with a backing file, qemu-img's rule for an extent of the
- * source's top layer: what the top layer leaves to its backing file (up to
- * that file's end) is left to the target's; zeros are written only where
- * the target's backing file could show something else.  Lock held. */
-static void
-classify_top_extent_locked(convert_state *s, const vdisk_extent *ext)
-{
-    s->ext_skip = false;
-    if (!(ext->flags & VDISK_EXTENT_ALLOCATED) && s->cursor < s->src_backing_end) {
-        s->ext_end = min_u64(s->ext_end, s->src_backing_end);
-        s->ext_skip = true;
-        return;
-    }
-    /* unallocated past the source's backing file reads as zeros too */
-    s->ext_zero = s->ext_zero || !(ext->flags & VDISK_EXTENT_ALLOCATED);
-    if (!s->ext_zero)
-        return;
-    if (s->cursor >= s->dst_backing_end)
-        s->ext_skip = true;
-    else
-        s->ext_end = min_u64(s->ext_end, s->dst_backing_end);
-}
-
-/* The source extent at the cursor: the one remembered, or the next one
- * from the source's block status.  False on failure.  Lock held. */
-static bool
-extent_at_cursor_locked(convert_state *s)
-{
-    if (s->cursor < s->ext_end)
-        return true;
-    vdisk_extent ext;
-    vdisk_error e;
-    uint64_t want = s->size - s->cursor;
-    int r;
-    for (;;) {
-        r = s->top_only ? vdisk_block_status(s->src, s->cursor, want, &ext, &e)
-                        : vdisk_block_status_chain(s->src, s->cursor, want, &ext, &e);
-        if (r >= 0 || !s->opts->salvage)
-            break;
-        /* --salvage, as qemu-img: ask again for a quarter of the range,
-         * down to one sector, which is then taken as data */
-        if (want > SALVAGE_SECTOR) {
-            want = (want / SALVAGE_SECTOR + 3) / 4 * SALVAGE_SECTOR;
-            continue;
-        }
-        if (s->opts->salvage_warn)
-            s->opts->salvage_warn(s->opts->salvage_opaque, true, s->cursor, -r);
-        memset(&ext, 0, sizeof(ext));
-        ext.length = want;
-        ext.flags = VDISK_EXTENT_ALLOCATED | VDISK_EXTENT_DATA;
-        r = 0;
-        break;
-    }
-    if (r < 0) {
-        fail_locked(s, r, &e);
-        return false;
-    }
-    s->ext_end = s->cursor + ext.length;
-    s->ext_zero = ext.flags & VDISK_EXTENT_ZERO;
-    s->ext_skip = false;
-    if (s->top_only)
-        classify_top_extent_locked(s, &ext);
-    return true;
-}
-
-/* Claim the next job: walk the source's extents from the cursor, skipping
- * ranges that read as zeros.  Returns false when there is no more work
- * (end of the source, or the copy is stopping).  Lock held. */
-static bool
-claim_job_locked(convert_state *s, convert_job *job)
-{
-    while (!s->stop && s->cursor < s->size) {
-        if (!extent_at_cursor_locked(s))
-            return false;
-        if (s->ext_skip) {
-            progress_locked(s, s->ext_end - s->cursor, 0);
-            s->cursor = s->ext_end;
-            continue;
-        }
-        if (!s->ext_zero || s->opts->fully_allocate) {
-            make_data_job(s, s->ext_end, job);
-        } else if (s->must_zero) {
-            job->off = s->cursor;
-            job->len = min_u64(s->ext_end - s->cursor, (uint64_t)64 * s->chunk);
-            job->progress = job->len;
-            job->zero = true;
-            s->cursor += job->len;
-        } else {
-            progress_locked(s, s->ext_end - s->cursor, 0);
-            s->cursor = s->ext_end;
-            continue;
-        }
-        job->seq = s->next_seq++;
-        return true;
-    }
-    return false;
 }
 
 /* Count the bytes written; every WRITEBACK_EVERY of them, when the copy
@@ -377,7 +153,7 @@ finish_job_locked(convert_state *s, convert_slot *slot)
     rate_limit_locked(s, slot->job.len);
     if (s->ordered)
         s->write_turn = slot->job.seq + 1;
-    progress_locked(s, slot->job.progress, slot->job.zero ? 0 : slot->job.len);
+    convert_progress_locked(s, slot->job.progress, slot->job.zero ? 0 : slot->job.len);
     slot->next = s->free_slots;
     s->free_slots = slot;
     pthread_cond_broadcast(&s->turn_cv);
@@ -583,7 +359,7 @@ next_job_locked(convert_state *s)
     while (!s->stop && !s->free_slots)
         pthread_cond_wait(&s->turn_cv, &s->lock);
     convert_slot *w = s->free_slots;
-    if (!w || !claim_job_locked(s, &w->job))
+    if (!w || !convert_claim_job_locked(s, &w->job))
         return NULL;
     s->free_slots = w->next;
     return w;
@@ -695,26 +471,6 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
-/* qemu-img's progress is over the data to copy: count it by claiming
- * every job once without doing it (block status only), then start over. */
-static int
-count_data(convert_state *s, vdisk_error *err)
-{
-    convert_job job;
-    s->counting = true;
-    while (claim_job_locked(s, &job))
-        if (!job.zero)
-            s->data_total += job.len;
-    s->counting = false;
-    if (s->stop) {
-        if (err)
-            *err = s->err;
-        return s->result;
-    }
-    s->cursor = s->ext_end = s->next_seq = s->done = s->data_done = 0;
-    return 0;
-}
-
 /* Fill the engine's geometry for this target. */
 static void
 setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_convert_opts *opts)
@@ -792,7 +548,7 @@ vdisk_convert(const char *src, const char *dst, const vdisk_convert_opts *opts, 
         setup_state(&s, in, out, opts);
         pthread_mutex_init(&s.lock, NULL);
         pthread_cond_init(&s.turn_cv, NULL);
-        r = opts->progress ? count_data(&s, err) : 0;
+        r = opts->progress ? convert_count_data(&s, err) : 0;
         clock_gettime(CLOCK_MONOTONIC, &s.start);
         if (r == 0)
             r = run_workers(&s, worker_count(opts, s.size, s.chunk), err);

@@ -59,14 +59,6 @@ def _run(argv, check=True, timeout=120):
     return p
 
 
-def _is_mount_point(path):
-    """From the mount table: a directory bind-mounted on itself (as `ip
-    netns add` does to /run/netns) has the device of its parent, so
-    os.path.ismount does not see it."""
-    with open("/proc/self/mounts") as f:
-        return any(line.split()[1] == path for line in f)
-
-
 def _pid_from(path):
     try:
         return int(Path(path).read_text().split()[0])
@@ -114,7 +106,10 @@ class Gluster:
         self.netns_prefix = ["nsenter", f"--net=/run/netns/{self.ns}"]
         self.sock = self.dir / "glusterd.socket"
         self.mountpoints = set()
-        self.netns_dir_was_mounted = _is_mount_point("/run/netns")
+        # from the mount table: a directory bind-mounted on itself (as `ip
+        # netns add` does to /run/netns) has the device of its parent, so
+        # os.path.ismount does not see it
+        self.netns_dir_was_mounted = bool(mounts_on("/run/netns"))
 
     def __enter__(self):
         try:
@@ -221,7 +216,7 @@ class Gluster:
         _run(["ip", "netns", "del", self.ns], check=False)
         # `ip netns add` bind-mounts /run/netns on itself the first time:
         # undo that when it was not so before and no other namespace is left
-        if not self.netns_dir_was_mounted and _is_mount_point("/run/netns") and \
+        if not self.netns_dir_was_mounted and mounts_on("/run/netns") and \
                 not any(Path("/run/netns").iterdir()):
             _run(["umount", "/run/netns"], check=False)
         # glusterd names the brick's log after the brick path, under the
