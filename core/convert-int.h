@@ -38,6 +38,8 @@ typedef struct convert_state {
     int max_writers;        /* workers writing at once from the ready list
                              * (1 when ordered); 0: each worker writes its own
                              * job at once (write_alongside) */
+    bool split;             /* ordered, and each job's writes are reserved in its
+                             * turn and written after it (vdisk_write_reserve) */
     bool precompress;       /* -c: workers compress before their turn */
     bool must_zero;         /* zeros are written: the target has a backing file, or
                              * may hold old data (LUKS, a device, an NBD export, -n) */
@@ -53,6 +55,8 @@ typedef struct convert_state {
     convert_slot *free_slots;
     convert_slot *ready;        /* filled, waiting for their turn (max_writers) */
     int writing;                /* workers writing ready slots (max_writers) */
+    convert_slot *reserved;     /* split: placed in their turn, to be written */
+    bool reserving;             /* split: a worker is placing the job whose turn it is */
     uint64_t cursor;        /* next guest offset to examine */
     uint64_t ext_end;       /* end of the source extent last reported at the cursor */
     bool ext_zero;          /* ... and whether it reads as zeros */

@@ -29,6 +29,10 @@ typedef struct vdisk_precompressed {
 
 struct vdisk_provision_req;   /* provision/provision.h */
 
+/* A write split in two (vdisk_write_reserve): defined by the one driver
+ * that makes it (qcow2/write-reserve.c). */
+typedef struct vdisk_reservation vdisk_reservation;
+
 struct vdisk_driver {
     const char *name;
     vdisk_format format;
@@ -86,6 +90,13 @@ struct vdisk_driver {
     int (*compress_ahead)(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
     /* ...and store the result as pwrite_compressed would. */
     int (*pwrite_precompressed)(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
+    /* Optional: a write in two steps (vdisk_write_reserve): place it --
+     * allocate its clusters -- now, copy its data and switch the metadata
+     * later; -ENOTSUP for a write the driver cannot split. */
+    int (*write_reserve)(vdisk_image *img, uint64_t len, uint64_t off, vdisk_reservation **out,
+                         vdisk_error *err);
+    int (*write_reserved)(vdisk_image *img, vdisk_reservation *res, const void *buf, vdisk_error *err);
+    void (*write_cancel)(vdisk_image *img, vdisk_reservation *res);
     int (*flush)(vdisk_image *img, vdisk_error *err);
     /* This layer only; ext->depth/filename are filled by image.c. */
     int (*block_status)(vdisk_image *img, uint64_t off, uint64_t len, vdisk_extent *ext, vdisk_error *err);
@@ -181,6 +192,20 @@ int vdisk_open_backing(vdisk_image *overlay, const char *path, vdisk_format fmt,
  * compress_ahead and pwrite_precompressed. */
 int vdisk_compress_ahead(vdisk_image *img, vdisk_precompressed *c, vdisk_error *err);
 int vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk_error *err);
+
+/* A write in two steps (image.c), for convert's ordered targets: where
+ * the target's clusters land is decided by the order of the reservations,
+ * made one at a time in guest order, so the layout is that of writes in
+ * guest order; the data copies (vdisk_write_reserved: the data for exactly
+ * the reserved range; it consumes the reservation, written or not) then
+ * run side by side in any order.  A reservation that will not be written
+ * is given up with vdisk_write_cancel.  -ENOTSUP, with nothing reserved:
+ * this image or this range cannot be split; write it with vdisk_pwrite in
+ * its turn. */
+int vdisk_write_reserve(vdisk_image *img, uint64_t len, uint64_t off, vdisk_reservation **out,
+                        vdisk_error *err);
+int vdisk_write_reserved(vdisk_image *img, vdisk_reservation *res, const void *buf, vdisk_error *err);
+void vdisk_write_cancel(vdisk_image *img, vdisk_reservation *res);
 
 /* Take more of QEMU's permissions (lock.h VDISK_PERM_*) on an open image,
  * e.g. resize for a raw image, which a write open does not take: refused

@@ -452,6 +452,33 @@ vdisk_pwrite_precompressed(vdisk_image *img, const vdisk_precompressed *c, vdisk
 }
 
 int
+vdisk_write_reserve(vdisk_image *img, uint64_t len, uint64_t off, vdisk_reservation **out,
+                    vdisk_error *err)
+{
+    *out = NULL;
+    int r = check_writable(img, len, off, "write", err);
+    if (r < 0)
+        return r;
+    /* a probed raw image checks every write's bytes (guard_probed_head) */
+    if (!img->drv->write_reserve || img->probed_raw || len == 0)
+        return -ENOTSUP;
+    return img->drv->write_reserve(img, len, off, out, err);
+}
+
+int
+vdisk_write_reserved(vdisk_image *img, vdisk_reservation *res, const void *buf, vdisk_error *err)
+{
+    return img->drv->write_reserved(img, res, buf, err);
+}
+
+void
+vdisk_write_cancel(vdisk_image *img, vdisk_reservation *res)
+{
+    if (res)
+        img->drv->write_cancel(img, res);
+}
+
+int
 vdisk_flush(vdisk_image *img, vdisk_error *err)
 {
     if (vdisk_is_read_only(img))

@@ -372,6 +372,11 @@ int qcow2_pwrite(vdisk_image *img, const void *buf, uint64_t len, uint64_t off, 
 int qcow2_write_zeroes(vdisk_image *img, uint64_t len, uint64_t off, unsigned flags,
                        vdisk_error *err);
 int qcow2_discard(vdisk_image *img, uint64_t len, uint64_t off, vdisk_error *err);
+/* Writes in two steps (write-reserve.c; driver.h vdisk_write_reserve). */
+int qcow2_write_reserve(vdisk_image *img, uint64_t len, uint64_t off, vdisk_reservation **out,
+                        vdisk_error *err);
+int qcow2_write_reserved(vdisk_image *img, vdisk_reservation *res, const void *buf, vdisk_error *err);
+void qcow2_write_cancel(vdisk_image *img, vdisk_reservation *res);
 /* In-flight guest cluster ranges (write.c; caller holds lock). */
 void qcow2_inflight_wait(qcow2_state *s, uint64_t first, uint64_t end);
 bool qcow2_inflight_overlaps(const qcow2_state *s, uint64_t first, uint64_t end);

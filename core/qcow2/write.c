@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ordering.h"
+#include "write-op.h"
 
 /* Largest merged COW + data buffer; bigger writes do head/data/tail apart. */
 #define MERGE_MAX (16u << 20)
@@ -27,17 +28,6 @@
 
 enum wclass { W_INPLACE, W_REUSE, W_NEW };
 
-struct wop {
-    bool inplace;
-    uint64_t host;            /* host offset of guest cluster gc (allocating) or of off (in place) */
-    uint64_t len;             /* in place: bytes */
-    uint64_t gc, nc;          /* allocating: guest clusters [gc, gc+nc) */
-    bool reuse;               /* host cluster already ours: nothing was allocated */
-    bool full;                /* COW whole clusters; ext L2: all subclusters allocated */
-    uint64_t rs, re;          /* guest byte region written to the host */
-    uint64_t stop;            /* allocating: guest end of this operation's data */
-    struct qcow2_inflight node;
-};
 
 static uint64_t
 touched_mask(const qcow2_state *s, uint64_t a, uint64_t b)
@@ -83,7 +73,7 @@ lookup_for_write(qcow2_state *s, uint64_t gc, uint64_t off, uint64_t end, enum w
 
 /* Extend an in-place run over following clusters (lock held). */
 static int
-extend_inplace(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
+extend_inplace(qcow2_state *s, uint64_t off, uint64_t end, struct qcow2_wop *op, vdisk_error *err)
 {
     while (off + op->len < end && op->len < OP_MAX) {
         uint64_t pos = off + op->len, gc = pos >> s->cluster_bits;
@@ -188,12 +178,13 @@ trim_reuse(const qcow2_state *s, uint64_t gc, uint64_t bitmap, uint64_t off, uin
         *stop = last_end;
 }
 
-static int
-plan(qcow2_state *s, uint64_t off, uint64_t end, struct wop *op, vdisk_error *err)
+int
+qcow2_write_plan(qcow2_state *s, uint64_t off, uint64_t end, struct qcow2_wop *op, vdisk_error *err)
 {
     uint64_t gc = off >> s->cluster_bits, entry, bitmap;
     enum wclass cls;
     memset(op, 0, sizeof(*op));
+    op->off = off;
     int r = lookup_for_write(s, gc, off, end, &cls, &entry, &bitmap, &op->full, err);
     if (r < 0)
         return r;
@@ -261,7 +252,7 @@ host_write(qcow2_state *s, const void *buf, uint64_t n, uint64_t host, uint64_t 
 
 /* Head COW + data + tail COW of an allocating operation (no lock). */
 static int
-write_data(qcow2_state *s, const struct wop *op, const uint8_t *buf, uint64_t off, uint64_t n,
+write_data(qcow2_state *s, const struct qcow2_wop *op, const uint8_t *buf, uint64_t off, uint64_t n,
            vdisk_error *err)
 {
     uint64_t head = off - op->rs, tail = op->re - (off + n);
@@ -334,7 +325,7 @@ inflight_remove(qcow2_state *s, struct qcow2_inflight *node)
 
 /* New L2 entry (and bitmap) for cluster c of op. */
 static void
-new_entry(const qcow2_state *s, const struct wop *op, uint64_t c, uint64_t old_bitmap,
+new_entry(const qcow2_state *s, const struct qcow2_wop *op, uint64_t c, uint64_t old_bitmap,
           uint64_t *entry, uint64_t *bitmap)
 {
     *entry = (op->host + ((c - op->gc) << s->cluster_bits)) | QCOW_OFLAG_COPIED;
@@ -354,7 +345,7 @@ new_entry(const qcow2_state *s, const struct wop *op, uint64_t c, uint64_t old_b
 
 /* Switch the L2 entries of op to the new data (lock held). */
 static int
-commit(qcow2_state *s, const struct wop *op, vdisk_error *err)
+commit(qcow2_state *s, const struct qcow2_wop *op, vdisk_error *err)
 {
     struct qcow2_freelist fl = { 0 };
     int r = 0;
@@ -377,33 +368,62 @@ commit(qcow2_state *s, const struct wop *op, vdisk_error *err)
     return r < 0 ? r : r2;
 }
 
+uint64_t
+qcow2_write_op_len(const struct qcow2_wop *op)
+{
+    return op->inplace ? op->len : op->stop - op->off;
+}
+
+/* Give back what the operation allocated, end its in-flight registration
+ * (lock held). */
+static void
+release_op_locked(qcow2_state *s, struct qcow2_wop *op)
+{
+    /* Nothing points at the new clusters yet. */
+    if (!op->reuse)
+        qcow2_refcount_update(s, op->host >> s->cluster_bits, op->nc, -1, false, NULL);
+    inflight_remove(s, &op->node);
+}
+
+int
+qcow2_write_planned(qcow2_state *s, struct qcow2_wop *op, const uint8_t *buf, vdisk_error *err)
+{
+    if (op->inplace)
+        return host_write(s, buf, op->len, op->host, op->off, err);
+    int r = write_data(s, op, buf, op->off, op->stop - op->off, err);
+    pthread_mutex_lock(&s->lock);
+    if (r == 0) {
+        r = commit(s, op, err);
+        inflight_remove(s, &op->node);
+    } else {
+        release_op_locked(s, op);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+void
+qcow2_write_abandon(qcow2_state *s, struct qcow2_wop *op)
+{
+    if (op->inplace)
+        return;
+    pthread_mutex_lock(&s->lock);
+    release_op_locked(s, op);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static int
 write_locked_op(qcow2_state *s, const uint8_t *buf, uint64_t off, uint64_t end, uint64_t *done,
                 vdisk_error *err)
 {
-    struct wop op;
+    struct qcow2_wop op;
     pthread_mutex_lock(&s->lock);
-    int r = plan(s, off, end, &op, err);
+    int r = qcow2_write_plan(s, off, end, &op, err);
     pthread_mutex_unlock(&s->lock);
     if (r < 0)
         return r;
-    if (op.inplace) {
-        *done = op.len;
-        return host_write(s, buf, op.len, op.host, off, err);
-    }
-    uint64_t n = op.stop - off;
-    r = write_data(s, &op, buf, off, n, err);
-    pthread_mutex_lock(&s->lock);
-    if (r == 0) {
-        r = commit(s, &op, err);
-    } else if (!op.reuse) {
-        /* Nothing points at the new clusters yet: give them back. */
-        qcow2_refcount_update(s, op.host >> s->cluster_bits, op.nc, -1, false, NULL);
-    }
-    inflight_remove(s, &op.node);
-    pthread_mutex_unlock(&s->lock);
-    *done = n;
-    return r;
+    *done = qcow2_write_op_len(&op);
+    return qcow2_write_planned(s, &op, buf, err);
 }
 
 /* One partial sector: read it (plaintext), merge, write it back whole,
