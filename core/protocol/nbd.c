@@ -17,6 +17,9 @@
  * A libnbd handle runs one synchronous command at a time, so when the
  * server allows it (multi-conn) several connections carry requests from
  * several threads at once; a flush on one then covers them all.
+ *
+ * libnbd is loaded by the first open or create (nbd-load.h), so that the
+ * processes that never connect to an export do not map it and libxml2.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,9 +28,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <libnbd.h>
-
 #include "file.h"
+#include "nbd-load.h"
 #include "protocol.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -139,6 +141,9 @@ nbd_file_free(nbd_file *p)
 static int
 connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, vdisk_error *err)
 {
+    int r = vdisk_nbd_load(f->path, err);
+    if (r < 0)
+        return r;
     nbd_file *p = calloc(1, sizeof(*p));
     if (p)
         p->context = strdup(loc->nbd_context ? loc->nbd_context : LIBNBD_CONTEXT_BASE_ALLOCATION);
@@ -148,7 +153,7 @@ connect_all(vdisk_file *f, const vdisk_location *loc, bool rw, nbd_file **out, v
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     }
     p->alloc_depth = strcmp(p->context, "qemu:allocation-depth") == 0;
-    int r = connect_one(f, loc->uri, p->context, &p->conn[0], err);
+    r = connect_one(f, loc->uri, p->context, &p->conn[0], err);
     if (r == 0)
         p->nconn = 1;
     if (r == 0)

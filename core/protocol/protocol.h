@@ -10,7 +10,9 @@
  *
  * rbd and nbd are optional at build time (meson features of the same
  * names); their names are still parsed without them, so that the error
- * says what the build lacks rather than "no such file".
+ * says what the build lacks rather than "no such file".  Built, each
+ * loads its client library on first use (rbd-load.h, nbd-load.h): the
+ * error then names the package to install.
  *
  * Image names follow qemu-img's:
  *   rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=FILE][:id=USER][:KEY=VALUE...]

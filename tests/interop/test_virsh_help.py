@@ -53,7 +53,8 @@ def candidates():
     the file of its handler and in tools/common/ (shared options).  Each is
     then asked of the command itself."""
     table = (ROOT / "tools" / "vdisk-virsh.c").read_text()
-    handlers = dict(re.findall(r'\{ "([a-z][a-z0-9-]*)", (?:NULL, )?(cmd_\w+)', table))
+    # an image command's handler, or a store command's symbol in the module
+    handlers = dict(re.findall(r'\{ "([a-z][a-z0-9-]*)", (?:NULL, "?)?(cmd_\w+)', table))
     sources = {f: f.read_text() for f in (ROOT / "tools").rglob("*.[ch]")}
     common = [t for f, t in sources.items() if f.parent.name == "common"]
     shared = set()

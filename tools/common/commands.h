@@ -4,6 +4,15 @@
  * a pool, volume or secret command once, against the store, in virsh/),
  * declare it here, add a row to the table in vdisk-virsh.c and its option
  * lines to common/help.c (tests/interop/test_virsh_help.py checks them).
+ *
+ * The image commands are in the executable; the pool, volume and secret
+ * commands (virsh/, with the stores of stores/) are in the module
+ * vdisk-virsh-stores.so, which links libvdisk-plugin and libxml2 and is
+ * loaded by the first of them (common/store-module.h): so the image
+ * commands start without those libraries.  The table names a module
+ * command by its handler's symbol; the module calls back into the
+ * executable's helpers (common/, and image/'s map and provisioning
+ * printers), which the executable exports for it.
  */
 #ifndef VV_COMMANDS_H
 #define VV_COMMANDS_H
@@ -23,8 +32,9 @@ typedef struct vv_option_help {
 
 typedef struct vv_command {
     const char *name;
-    vv_handler handler;     /* an image command, or one not yet on the store */
-    vv_store_handler store; /* or a store command (virsh/) */
+    vv_handler handler;     /* an image command */
+    const char *store;      /* or a store command (virsh/): its vv_store_handler's
+                             * symbol in the module, "cmd_pool_list" */
     const char *synopsis;   /* arguments, as in "create -f FMT ... FILE [SIZE]" */
     const char *summary;    /* one line of help */
     const vv_option_help *options;   /* every option it takes, one line each (help.c) */
@@ -52,6 +62,11 @@ extern const vv_option_help vv_help_create[], vv_help_info[], vv_help_convert[],
 /* Print the usage of one command to stdout (for -h); returns 0. */
 int vv_command_help(const char *name);
 
+/* A store command that did not run (its arguments rejected, or its module
+ * not loadable: after printing why) returns this: the dispatcher exits 1
+ * then, without the empty line virsh prints only after commands it ran. */
+#define VV_PARSE_FAILED 0x101
+
 int cmd_create(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
@@ -68,7 +83,8 @@ int cmd_dd(int argc, char **argv);
 int cmd_inflate(int argc, char **argv);
 int cmd_eagerzero(int argc, char **argv);
 int cmd_sparsify(int argc, char **argv);
-/* Pools, volumes and secrets of the embedded registry (virsh's grammar). */
+/* Pool, volume and secret commands, in the module (virsh/): the embedded
+ * registry, or with -c URI a libvirt daemon (virsh's grammar). */
 int cmd_vol_inflate(const char *uri, int argc, char **argv);
 int cmd_vol_eagerzero(const char *uri, int argc, char **argv);
 int cmd_vol_sparsify(const char *uri, int argc, char **argv);

@@ -61,35 +61,27 @@ vv_usage_error(const char *fmt, ...)
 }
 
 const char *
-vv_error_text(const vdisk_error *err, char buf[VV_ERROR_TEXT_MAX])
+vv_error_text(const vdisk_error *err)
 {
-    const char *msg = err->message[0] ? err->message : strerror(-err->code);
-    const char *words = vdisk_store_error_words(err);
-    if (!words)
-        return msg;
-    snprintf(buf, VV_ERROR_TEXT_MAX, "%s: %s", words, msg);
-    return buf;
+    return err->message[0] ? err->message : strerror(-err->code);
 }
 
 void
 vv_report(const vdisk_error *err)
 {
-    char buf[VV_ERROR_TEXT_MAX];
-    vv_error("%s", vv_error_text(err, buf));
+    vv_error("%s", vv_error_text(err));
 }
 
 void
 vv_report_ctx(const vdisk_error *err, const char *ctx)
 {
-    char buf[VV_ERROR_TEXT_MAX];
-    vv_error("%s: %s", ctx, vv_error_text(err, buf));
+    vv_error("%s: %s", ctx, vv_error_text(err));
 }
 
 void
 vv_report_file(const vdisk_error *err, const char *file)
 {
-    char buf[VV_ERROR_TEXT_MAX];
-    const char *text = vv_error_text(err, buf);
+    const char *text = vv_error_text(err);
     if (text == err->message && vdisk_error_names(err, file))
         vv_error("%s", text);
     else

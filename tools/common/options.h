@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include <vdisk/vdisk.h>
-#include <vdisk/store-error.h>
 
 /* The name the tool speaks as: "qemu-img" when run by that name (a
  * symlink, or argv[0] set so), so that scripts filtering qemu-img's
@@ -31,12 +30,10 @@ const char *vv_snapshot_param(const char *arg);
 /* As vv_error, followed by "Try '<vv_prog()> --help' ..."; returns VV_EXIT_USAGE. */
 int vv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a vdisk_error (its message already names file and cause). */
-/* The text of an error as the user sees it: the message (or strerror of its
- * code), with virsh's words for a plugin error's kind and subject in front
- * ("Storage pool not found: ...", vdisk/store-error.h), as virsh shows a
- * daemon's.  Returns the message itself or buf. */
-#define VV_ERROR_TEXT_MAX (VDISK_ERROR_MAX + 64)
-const char *vv_error_text(const vdisk_error *err, char buf[VV_ERROR_TEXT_MAX]);
+/* The text of an error as the user sees it: the message, or strerror of
+ * its code.  (The pool, volume and secret commands put virsh's words for
+ * a plugin error's kind in front: vv_virsh_report.) */
+const char *vv_error_text(const vdisk_error *err);
 void vv_report(const vdisk_error *err);
 /* As vv_report, with "<context>: " in front. */
 void vv_report_ctx(const vdisk_error *err, const char *ctx);

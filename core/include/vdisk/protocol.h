@@ -6,7 +6,9 @@
  *   rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=FILE][:id=USER][:KEY=VALUE...]
  *   nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH (nbds..: TLS)
  * RBD and NBD need a vdisk built with librbd / libnbd
- * (vdisk_protocol_supported).
+ * (vdisk_protocol_supported), and that library installed: libvdisk loads
+ * it when the first such image is opened or created (an error with kind
+ * VDISK_ERR_UNSUPPORTED names the package when it cannot).
  */
 #ifndef VDISK_PROTOCOL_H
 #define VDISK_PROTOCOL_H

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <vdisk/storage-xml.h>
+#include <vdisk/store-error.h>
 
 #include "commands.h"
 #include "options.h"
@@ -26,32 +27,14 @@ vv_virsh_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-const char *
-vv_connect_uri(const char *given)
-{
-    static const char *const vars[] = { "VIRSH_DEFAULT_CONNECT_URI", "LIBVIRT_DEFAULT_URI" };
-    if (given)
-        return given;
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        const char *v = getenv(vars[i]);
-        if (v && v[0])
-            return v;
-    }
-    return NULL;
-}
-
-bool
-vv_is_virsh_command(const char *name)
-{
-    return strncmp(name, "pool-", 5) == 0 || strncmp(name, "vol-", 4) == 0 ||
-           strncmp(name, "secret-", 7) == 0 || strncmp(name, "find-storage-pool-sources", 25) == 0;
-}
-
 void
 vv_virsh_report(const vdisk_error *err)
 {
-    char buf[VV_ERROR_TEXT_MAX];
-    vv_virsh_error("%s", vv_error_text(err, buf));
+    const char *words = vdisk_store_error_words(err);
+    if (words)
+        vv_virsh_error("%s: %s", words, vv_error_text(err));
+    else
+        vv_virsh_error("%s", vv_error_text(err));
 }
 
 vv_arg *

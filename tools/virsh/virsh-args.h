@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <pthread.h>
 
+#include "commands.h"
 #include "progress.h"
 
 #include <vdisk/pool.h>
@@ -47,23 +48,11 @@ typedef struct vv_arg {
 
 /* Parse argv (argv[0] is the command) against args[n].  Returns 0 to go
  * on, VV_PARSE_HELP after printing the command's help (exit 0), or
- * VV_PARSE_FAILED after printing a usage error.  Handlers return
- * VV_PARSE_FAILED as their status: the dispatcher exits 1 then, without
- * the empty line virsh prints only after commands it ran. */
+ * VV_PARSE_FAILED (commands.h) after printing a usage error. */
 #define VV_PARSE_HELP (-1)
-#define VV_PARSE_FAILED 0x101
 int vv_virsh_parse(int argc, char **argv, vv_arg *args, size_t n);
 /* The argument named `name` of a parsed table (must exist). */
 vv_arg *vv_arg_get(vv_arg *args, size_t n, const char *name);
-
-/* Is this one of the virsh-style commands (pool-*, vol-*, secret-*)?  virsh
- * ends the output of every command with an empty line; so do they. */
-bool vv_is_virsh_command(const char *name);
-
-/* The libvirt URI the pool/vol/secret commands go to, as virsh picks
- * it: -c/--connect, else $VIRSH_DEFAULT_CONNECT_URI, else
- * $LIBVIRT_DEFAULT_URI; NULL (none) = the embedded registry. */
-const char *vv_connect_uri(const char *given);
 
 /* "error: <message>" on stderr, as virsh. */
 void vv_virsh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
