@@ -297,7 +297,7 @@ fill_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
 }
 
 static int
-write_slot(convert_state *s, const convert_slot *w, vdisk_error *err)
+write_slot(convert_state *s, convert_slot *w, vdisk_error *err)
 {
     if (w->job.zero)
         return write_run(s, w, 0, w->job.len, w->job.off, true, err);
@@ -318,6 +318,27 @@ take_ready_locked(convert_state *s, uint64_t seq)
     return NULL;
 }
 
+typedef int convert_write_fn(convert_state *s, convert_slot *w, vdisk_error *err);
+
+/* Write slot w with `write`, without the lock and counted among the
+ * writers, and finish its job.  *writeback: writeback was due after the
+ * previous job (started here, outside the lock), and is due after this one
+ * (for the caller to start once it lets go of the lock).  Lock held. */
+static int
+write_counted_locked(convert_state *s, convert_slot *w, convert_write_fn *write, bool *writeback,
+                     vdisk_error *err)
+{
+    s->writing++;
+    pthread_mutex_unlock(&s->lock);
+    if (*writeback)
+        start_writeback(s);
+    int r = write(s, w, err);
+    pthread_mutex_lock(&s->lock);
+    s->writing--;
+    *writeback = r == 0 && finish_job_locked(s, w);
+    return r;
+}
+
 /* Limited writers: leave the filled slot ready; unless max_writers workers
  * are writing already, write every ready slot that may be written. */
 static int
@@ -332,14 +353,7 @@ write_in_turn(convert_state *s, convert_slot *slot, vdisk_error *err)
         convert_slot *w = take_ready_locked(s, s->write_turn);
         if (!w)
             break;
-        s->writing++;
-        pthread_mutex_unlock(&s->lock);
-        if (writeback)
-            start_writeback(s);
-        r = write_slot(s, w, err);
-        pthread_mutex_lock(&s->lock);
-        s->writing--;
-        writeback = r == 0 && finish_job_locked(s, w);
+        r = write_counted_locked(s, w, write_slot, &writeback, err);
     }
     pthread_mutex_unlock(&s->lock);
     if (writeback)
@@ -427,14 +441,7 @@ reserve_in_turn(convert_state *s, convert_slot *slot, vdisk_error *err)
             break;
         w = s->reserved;
         s->reserved = w->next;
-        s->writing++;
-        pthread_mutex_unlock(&s->lock);
-        if (writeback)
-            start_writeback(s);
-        r = write_reserved_slot(s, w, err);
-        pthread_mutex_lock(&s->lock);
-        s->writing--;
-        writeback = r == 0 && finish_job_locked(s, w);
+        r = write_counted_locked(s, w, write_reserved_slot, &writeback, err);
     }
     pthread_mutex_unlock(&s->lock);
     if (writeback)

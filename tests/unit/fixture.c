@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <vdisk/check.h>
 #include <vdisk/vdisk.h>
 
 #include "fixture.h"
@@ -107,4 +108,14 @@ unit_fill(uint8_t *b, size_t n, unsigned seed)
 {
     for (size_t i = 0; i < n; i++)
         b[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) ^ seed);
+}
+
+void
+unit_assert_clean(struct vdisk_image *img)
+{
+    vdisk_check_result res;
+    vdisk_error err;
+    assert_int_equal(vdisk_check(img, 0, &res, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(res.corruptions, 0);
+    assert_int_equal(res.leaks, 0);
 }

@@ -39,6 +39,10 @@ struct vdisk_image;
 struct vdisk_image *unit_make_qcow2(const char *path, const char *opts, uint64_t size,
                                     unsigned flags);
 
+/* vdisk_check finds neither corruptions nor leaks in img; fails the test
+ * otherwise. */
+void unit_assert_clean(struct vdisk_image *img);
+
 /* Deterministic bytes from seed (zeros included), for data round trips. */
 void unit_fill(uint8_t *b, size_t n, unsigned seed);
 

@@ -40,14 +40,4 @@ assert_same(vdisk_image *img, const uint8_t *before)
     free(now);
 }
 
-static void
-assert_clean(vdisk_image *img)
-{
-    vdisk_check_result res;
-    vdisk_error err;
-    assert_int_equal(vdisk_check(img, 0, &res, NULL, NULL, NULL, &err), 0);
-    assert_int_equal(res.corruptions, 0);
-    assert_int_equal(res.leaks, 0);
-}
-
 #endif

@@ -58,7 +58,7 @@ test_inflate_lazy(void **state)
     /* The estimate is the clusters; the file system may add a block of its own. */
     assert_true(dry.host_after + 64 * KiB >= res.host_after);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     /* Again: nothing left to do. */
     assert_int_equal(vdisk_inflate(img, 0, NULL, NULL, &res, &err), 0);
     assert_int_equal(res.changed, 0);
@@ -88,7 +88,7 @@ test_eagerzero_after_lazy(void **state)
     }
     assert_true(data >= SIZE);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
 }
@@ -102,7 +102,7 @@ test_eagerzero_leaves_thin(void **state)
     assert_int_equal(type_at(img, 0), QCOW2_SC_UNALLOCATED);
     assert_int_equal(type_at(img, 2 * MiB), QCOW2_SC_NORMAL);
     assert_int_equal(res.thin, SIZE - 128 * KiB);
-    assert_clean(img);
+    unit_assert_clean(img);
     vdisk_close(img, NULL);
 }
 
@@ -118,7 +118,7 @@ test_formats(void **state)
         uint8_t *before = contents(img);
         assert_int_equal(vdisk_inflate(img, VDISK_INFLATE_EAGER, NULL, NULL, NULL, NULL), 0);
         assert_same(img, before);
-        assert_clean(img);
+        unit_assert_clean(img);
         assert_int_equal(type_at(img, 3 * MiB), QCOW2_SC_NORMAL);
         free(before);
         vdisk_close(img, NULL);
@@ -146,7 +146,7 @@ test_overlay_leaves_backing(void **state)
     assert_int_equal(type_at(img, 2 * MiB), QCOW2_SC_NORMAL);
     assert_int_equal(res.from_backing, 2 * MiB);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
     /* Without its backing file open, it cannot tell: refused. */
@@ -169,7 +169,7 @@ test_snapshot_shared_left(void **state)
     assert_int_equal(vdisk_inflate(img, VDISK_INFLATE_EAGER, NULL, NULL, &res, &err), 0);
     assert_int_equal(res.shared, 128 * KiB);    /* the data and the zero cluster */
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     vdisk_close(img, NULL);
     /* The snapshot still reads what it read. */
     vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .snapshot = "s1" };
@@ -198,10 +198,10 @@ test_cancel_keeps_consistent(void **state)
     assert_int_equal(type_at(img, 0), QCOW2_SC_NORMAL);          /* the first batches done */
     assert_int_equal(type_at(img, SIZE - 512), QCOW2_SC_UNALLOCATED);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     assert_int_equal(vdisk_inflate(img, 0, NULL, NULL, NULL, NULL), 0);
     assert_int_equal(type_at(img, SIZE - 512), QCOW2_SC_NORMAL);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
 }

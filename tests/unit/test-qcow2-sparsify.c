@@ -67,7 +67,7 @@ test_reserved_then_zero_detect(void **state)
     assert_int_equal(type_at(img, 2 * MiB), QCOW2_SC_UNALLOCATED);
     assert_int_equal(type_at(img, MiB), QCOW2_SC_NORMAL);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
 }
@@ -83,7 +83,7 @@ test_zero_alloc_dropped(void **state)
     assert_int_equal(type_at(img, 0), QCOW2_SC_ZERO_ALLOC);
     assert_int_equal(vdisk_sparsify(img, 0, NULL, NULL, NULL, NULL), 0);
     assert_int_equal(type_at(img, 0), QCOW2_SC_UNALLOCATED);
-    assert_clean(img);
+    unit_assert_clean(img);
     vdisk_close(img, NULL);
 }
 
@@ -110,7 +110,7 @@ test_overlay_becomes_zero_clusters(void **state)
          * so without data, and keeps the cluster. */
         assert_int_equal(type_at(img, MiB), v == 0 ? QCOW2_SC_ZERO_PLAIN : QCOW2_SC_NORMAL);
         assert_same(img, before);
-        assert_clean(img);
+        unit_assert_clean(img);
         free(before);
         vdisk_close(img, NULL);
         unlink(unit_path(0, "ov.qcow2"));
@@ -137,7 +137,7 @@ test_compressed_zeros(void **state)
     assert_int_equal(type_at(img, 0), QCOW2_SC_UNALLOCATED);
     assert_int_equal(type_at(img, 64 * KiB), QCOW2_SC_COMPRESSED);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
 }
@@ -157,7 +157,7 @@ test_truncate_tail(void **state)
     /* Data cluster at 1M was written before the inflate: near the front. */
     assert_true((uint64_t)st.st_size < len / 2);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     free(before);
     vdisk_close(img, NULL);
 }
@@ -174,7 +174,7 @@ test_snapshot_shared_left(void **state)
     assert_int_equal(res.changed, 0);
     assert_int_equal(res.shared, SIZE);
     assert_same(img, before);
-    assert_clean(img);
+    unit_assert_clean(img);
     vdisk_close(img, NULL);
     vdisk_open_opts oo = { .format = VDISK_FORMAT_QCOW2, .snapshot = "s1" };
     assert_int_equal(vdisk_open(path, &oo, &img, NULL), 0);

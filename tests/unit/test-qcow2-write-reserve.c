@@ -16,7 +16,6 @@
 
 #include "fixture.h"
 
-#include <vdisk/check.h>
 #include <vdisk/vdisk.h>
 #include "driver.h"
 
@@ -48,16 +47,6 @@ read_file(const char *path, size_t *len)
 }
 
 static void
-assert_clean(vdisk_image *img)
-{
-    vdisk_check_result res;
-    vdisk_error err;
-    assert_int_equal(vdisk_check(img, 0, &res, NULL, NULL, NULL, &err), 0);
-    assert_int_equal(res.corruptions, 0);
-    assert_int_equal(res.leaks, 0);
-}
-
-static void
 test_layout_as_writes_in_order(void **state)
 {
     (void)state;
@@ -81,7 +70,7 @@ test_layout_as_writes_in_order(void **state)
     assert_int_equal(vdisk_pread(a, got, SIZE, 0, &err), 0);
     for (size_t i = 0; i < NRANGES; i++)
         assert_memory_equal(got + ranges[i].off, data + ranges[i].off, ranges[i].len);
-    assert_clean(a);
+    unit_assert_clean(a);
     assert_int_equal(vdisk_close(a, &err), 0);
     assert_int_equal(vdisk_close(b, &err), 0);
     size_t la, lb;
@@ -120,7 +109,7 @@ test_overwrite_in_place_and_preallocated(void **state)
     assert_int_equal(vdisk_pread(img, got, SIZE, 0, &err), 0);
     for (size_t i = 0; i < NRANGES; i++)
         assert_memory_equal(got + ranges[i].off, data + ranges[i].off, ranges[i].len);
-    assert_clean(img);
+    unit_assert_clean(img);
     assert_int_equal(vdisk_close(img, &err), 0);
     free(got);
     free(data);
@@ -147,7 +136,7 @@ test_cancel_leaks_nothing(void **state)
             fail_msg("byte %zu of a cancelled range reads %u", i, buf[i]);
     unit_fill(buf, 2 << 20, 3);
     assert_int_equal(vdisk_pwrite(img, buf, 2 << 20, 1 << 20, &err), 0);
-    assert_clean(img);
+    unit_assert_clean(img);
     assert_int_equal(vdisk_close(img, &err), 0);
     free(buf);
     unlink(path);
@@ -164,7 +153,7 @@ test_unsplittable_images(void **state)
     vdisk_reservation *res = (vdisk_reservation *)&err;
     assert_int_equal(vdisk_write_reserve(img, 1 << 20, 0, &res, &err), -ENOTSUP);
     assert_null(res);
-    assert_clean(img);
+    unit_assert_clean(img);
     assert_int_equal(vdisk_close(img, &err), 0);
     unlink(path);
     /* read-only handles are refused as writes are */
