@@ -1,12 +1,11 @@
-/* libvdisk — block ciphers for LUKS: AES-CBC/XTS through GnuTLS, the rest
- * (serpent, twofish, cast5, AES-192-XTS, every ECB) through Nettle's block
- * functions and its CBC/XTS helpers.  Nettle is GnuTLS's own backend. */
+/* libvdisk — block ciphers for LUKS: AES-CBC/XTS through GnuTLS (loaded by
+ * the first such cipher, gnutls-load.h), the rest (serpent, twofish, cast5,
+ * AES-192-XTS, every ECB) through Nettle's block functions and its CBC/XTS
+ * helpers.  Nettle is GnuTLS's own backend. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <nettle/aes.h>
 #include <nettle/cast128.h>
 #include <nettle/cbc.h>
@@ -15,6 +14,7 @@
 #include <nettle/xts.h>
 
 #include "crypto.h"
+#include "gnutls-load.h"
 
 static const struct {
     const char *name;     /* QEMU's encrypt.cipher-alg */
@@ -217,13 +217,15 @@ vdisk_cipher_new(vdisk_cipher_alg alg, vdisk_cipher_mode mode, const uint8_t *ke
         return vdisk_error_set(err, EINVAL, "cipher %s-%s needs a %zu-byte key, not %zu bytes",
                                algs[alg].name, mode_names[mode], vdisk_cipher_mode_key_len(alg, mode),
                                keylen);
+    gnutls_cipher_algorithm_t ga = gnutls_alg(alg, mode);
+    if (ga != GNUTLS_CIPHER_UNKNOWN && vdisk_gnutls_load("encryption", err) < 0)
+        return -ENOTSUP;
     vdisk_cipher *c = calloc(1, sizeof(*c));
     if (!c)
         return vdisk_error_set(err, ENOMEM, "out of memory for a cipher context");
     c->alg = alg;
     c->mode = mode;
     c->blk = algs[alg].block_len;
-    gnutls_cipher_algorithm_t ga = gnutls_alg(alg, mode);
     if (ga != GNUTLS_CIPHER_UNKNOWN) {
         gnutls_datum_t k = { .data = (unsigned char *)key, .size = (unsigned)keylen };
         if (gnutls_cipher_init(&c->gh, ga, &k, NULL) < 0) {

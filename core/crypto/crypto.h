@@ -6,6 +6,11 @@
  * that GnuTLS does not expose (serpent, twofish, cast5, and AES-ECB) with its
  * generic CBC and XTS helpers.  No cipher is written by hand here.
  *
+ * GnuTLS is not linked: the first hash, PBKDF2, key-quality random bytes or
+ * GnuTLS cipher loads it (gnutls-load.h), so that processes that never
+ * encrypt do not carry it and the libraries under it.  The LUKS entry
+ * points load it first with the image's name, for the error.
+ *
  * Key material: every buffer that held a key or passphrase is wiped with
  * vdisk_wipe before it is freed.
  */
@@ -38,18 +43,24 @@ typedef enum vdisk_hash_alg {
 int vdisk_hash_from_name(const char *name, vdisk_hash_alg *out);
 const char *vdisk_hash_name(vdisk_hash_alg alg);
 size_t vdisk_hash_len(vdisk_hash_alg alg);
-/* out = H(a || b); b may be NULL.  0 or -EIO. */
+/* out = H(a || b); b may be NULL.  0, -EIO, or -ENOTSUP if GnuTLS cannot
+ * be loaded (this and the two below load it on first use). */
 int vdisk_hash2(vdisk_hash_alg alg, const void *a, size_t alen, const void *b, size_t blen,
                 uint8_t *out);
-/* PBKDF2-HMAC-alg (RFC 8018).  0 or -EIO/-EINVAL. */
+/* PBKDF2-HMAC-alg (RFC 8018).  0 or -EIO/-EINVAL/-ENOTSUP. */
 int vdisk_pbkdf2(vdisk_hash_alg alg, const uint8_t *pass, size_t passlen, const uint8_t *salt,
                  size_t saltlen, uint64_t iterations, uint8_t *out, size_t outlen);
 /* How many PBKDF2 iterations of this hash take `ms` milliseconds of CPU
  * time here (at least 1).  Measured on a throw-away key of keylen bytes. */
 int vdisk_pbkdf2_count_iters(vdisk_hash_alg alg, size_t keylen, uint64_t ms, uint64_t *iters);
-/* Key-quality random bytes (gnutls_rnd). */
+/* Key-quality random bytes (gnutls_rnd; loads GnuTLS).  0, -EIO, or
+ * -ENOTSUP if GnuTLS cannot be loaded (vdisk_gnutls_load says why). */
 int vdisk_random(void *buf, size_t len);
-/* Zero memory in a way the compiler cannot drop. */
+/* Random bytes for identifiers that are no secret (UUIDs, sequence
+ * numbers of VHD / VHDX): getrandom(2), without GnuTLS.  0 or -errno. */
+int vdisk_random_id(void *buf, size_t len);
+/* Zero memory in a way the compiler cannot drop (explicit_bzero: wiping
+ * never needs GnuTLS, and a passphrase may be wiped before it is used). */
 void vdisk_wipe(void *p, size_t len);
 /* Wipe, then free. p may be NULL. */
 void vdisk_wipe_free(void *p, size_t len);

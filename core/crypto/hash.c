@@ -1,13 +1,14 @@
-/* libvdisk — hashes, PBKDF2, random bytes and wiping, through GnuTLS. */
+/* libvdisk — hashes, PBKDF2 and key-quality random bytes through GnuTLS
+ * (loaded by the first of them, gnutls-load.h); random identifiers and
+ * wiping through glibc, which never need GnuTLS. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "crypto.h"
+#include "gnutls-load.h"
 
 static const struct {
     const char *name;
@@ -51,6 +52,8 @@ int
 vdisk_hash2(vdisk_hash_alg alg, const void *a, size_t alen, const void *b, size_t blen,
             uint8_t *out)
 {
+    if (!vdisk_gnutls_loaded())
+        return -ENOTSUP;
     gnutls_hash_hd_t h;
     if ((unsigned)alg >= VDISK_HASH__COUNT || gnutls_hash_init(&h, hashes[alg].dig) < 0)
         return -EIO;
@@ -67,6 +70,8 @@ vdisk_pbkdf2(vdisk_hash_alg alg, const uint8_t *pass, size_t passlen, const uint
 {
     if ((unsigned)alg >= VDISK_HASH__COUNT || iterations == 0 || iterations > UINT32_MAX)
         return -EINVAL;
+    if (!vdisk_gnutls_loaded())
+        return -ENOTSUP;
     /* gnutls_pbkdf2 takes the key as a datum; an empty passphrase is legal
      * in LUKS, but a NULL pointer is not for GnuTLS. */
     static const uint8_t empty[1];
@@ -114,14 +119,31 @@ vdisk_pbkdf2_count_iters(vdisk_hash_alg alg, size_t keylen, uint64_t ms, uint64_
 int
 vdisk_random(void *buf, size_t len)
 {
+    if (!vdisk_gnutls_loaded())
+        return -ENOTSUP;
     return gnutls_rnd(GNUTLS_RND_KEY, buf, len) < 0 ? -EIO : 0;
+}
+
+int
+vdisk_random_id(void *buf, size_t len)
+{
+    /* the kernel's generator: blocks only until it is seeded at boot;
+     * reads of up to 256 bytes are never cut short, longer ones may be */
+    for (size_t done = 0; done < len;) {
+        ssize_t n = getrandom((char *)buf + done, len - done, 0);
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n > 0)
+            done += (size_t)n;
+    }
+    return 0;
 }
 
 void
 vdisk_wipe(void *p, size_t len)
 {
     if (p && len)
-        gnutls_memset(p, 0, len);
+        explicit_bzero(p, len);
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include <vdisk/keyslot.h>
 
+#include "gnutls-load.h"
 #include "luks.h"
 
 /* QEMU's QCRYPTO_BLOCK_LUKS_ERASE_ITERATIONS. */
@@ -237,6 +238,8 @@ int
 vdisk_luks_amend_keyslots(struct vdisk_luks_header *h, const struct vdisk_luks_algs *a, const uint8_t *mk,
                           const vdisk_keyslot_opts *o, const struct vdisk_luks_dev *dev, vdisk_error *err)
 {
+    if (vdisk_gnutls_load(dev->name, err) < 0)
+        return -ENOTSUP;
     switch (o->state) {
     case VDISK_KEYSLOT_ACTIVE:
         return add_keyslot(h, a, mk, o, dev, err);

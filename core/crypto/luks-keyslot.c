@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gnutls-load.h"
 #include "luks.h"
 
 /* Derive the slot key, decrypt and merge the slot's stripes into mk. */
@@ -76,6 +77,8 @@ vdisk_luks_unlock(const struct vdisk_luks_header *h, const struct vdisk_luks_alg
                   const uint8_t *pass, size_t passlen, vdisk_luks_io_fn io, void *opaque, uint8_t *mk,
                   int *slot, const char *name, vdisk_error *err)
 {
+    if (vdisk_gnutls_load(name, err) < 0)
+        return -ENOTSUP;
     for (int i = 0; i < VDISK_LUKS_SLOTS; i++) {
         bool ok;
         int r = vdisk_luks_try_slot(h, a, i, pass, passlen, io, opaque, mk, &ok, name, err);
@@ -187,6 +190,8 @@ vdisk_luks_format(const struct vdisk_luks_params *p, const uint8_t *pass, size_t
         return vdisk_error_set(err, ENOTSUP, "%s: cipher %s in mode %s is not supported%s", name,
                                vdisk_cipher_alg_name(c->cipher), vdisk_cipher_mode_name(c->mode),
                                c->mode == VDISK_CIPHER_MODE_XTS ? " (XTS needs a 16-byte block cipher)" : "");
+    if (vdisk_gnutls_load(name, err) < 0)
+        return -ENOTSUP;
     uint32_t key_bytes = (uint32_t)vdisk_cipher_mode_key_len(c->cipher, c->mode);
     int r = fill_header(p, h, key_bytes);
     uint64_t ms = p->iter_time_ms ? p->iter_time_ms : 2000;

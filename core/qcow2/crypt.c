@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/gnutls-load.h"
 #include "crypto/luks.h"
 #include "qcow2.h"
 
@@ -91,6 +92,9 @@ open_aes(qcow2_state *s, struct qcow2_crypt *c, const void *secret, size_t secre
 {
     if (!secret)
         return 0;
+    /* AES-128-CBC is GnuTLS's */
+    if (vdisk_gnutls_load(s->name, err) < 0)
+        return -ENOTSUP;
     uint8_t key[16] = { 0 };
     memcpy(key, secret, secret_len < 16 ? secret_len : 16);
     struct vdisk_crypt_spec spec = { .cipher = VDISK_CIPHER_AES_128, .mode = VDISK_CIPHER_MODE_CBC,

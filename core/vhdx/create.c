@@ -62,7 +62,7 @@ write_headers(vdisk_file *file, uint32_t log_size, vdisk_error *err)
     memset(&h, 0, sizeof(h));
     uint32_t seq;
     if (vhdx_guid_generate(&h.file_write) < 0 || vhdx_guid_generate(&h.data_write) < 0 ||
-        vdisk_random(&seq, sizeof(seq)) < 0)
+        vdisk_random_id(&seq, sizeof(seq)) < 0)
         return vdisk_error_set(err, EIO, "%s: no random bytes for the VHDX GUIDs", file->path);
     h.seq = seq;
     h.version = 1;

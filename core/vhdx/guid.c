@@ -51,7 +51,7 @@ vhdx_guid_equal(const vhdx_guid *a, const vhdx_guid *b)
 int
 vhdx_guid_generate(vhdx_guid *g)
 {
-    int r = vdisk_random(g->b, sizeof(g->b));
+    int r = vdisk_random_id(g->b, sizeof(g->b));
     if (r < 0)
         return r;
     g->b[7] = (uint8_t)((g->b[7] & 0x0f) | 0x40);   /* version 4 (Data3's high nibble) */

@@ -41,7 +41,7 @@ new_footer(const vdisk_create_opts *o, uint64_t size, uint16_t c, uint8_t h, uin
     f->heads = h;
     f->sectors = sec;
     f->type = o->vpc.fixed ? VPC_TYPE_FIXED : VPC_TYPE_DYNAMIC;
-    return vdisk_random(f->uuid, sizeof(f->uuid));
+    return vdisk_random_id(f->uuid, sizeof(f->uuid));
 }
 
 static int

@@ -1,10 +1,12 @@
 """What vdisk-virsh maps at start-up (issue 18): the image commands run
 without libvdisk-plugin, libxml2 (and the ICU, liblzma and libstdc++ under
-it) and libnbd; the pool, volume and secret commands load them with their
-module (vdisk-virsh-stores.so, tools/common/store-module.h), and an NBD
-URI loads libnbd.  The dynamic loader's own record (LD_DEBUG=files: every
-object it maps or is asked to dlopen) is the oracle.  Also the errors when
-the module or libnbd cannot be loaded."""
+it), libnbd and GnuTLS (and p11-kit, GMP, libunistring ... under it); the
+pool, volume and secret commands load them with their module
+(vdisk-virsh-stores.so, tools/common/store-module.h), an NBD URI loads
+libnbd, and encryption (a LUKS create, convert or unlock) GnuTLS.  The
+dynamic loader's own record (LD_DEBUG=files: every object it maps or is
+asked to dlopen) is the oracle.  Also the errors when the module, libnbd
+or GnuTLS cannot be loaded."""
 import os
 import re
 import shutil
@@ -14,9 +16,10 @@ import time
 import pytest
 
 from conftest import BUILD, VDISK_VIRSH, run
+from encrypt_common import ITER, pwfile, qcow2_opts, secret
 
 HEAVY = ("libvdisk-plugin.so", "libxml2.so", "libicuuc.so", "libicudata.so", "libstdc++.so",
-         "libnbd.so", "vdisk-virsh-stores.so")
+         "libnbd.so", "vdisk-virsh-stores.so", "libgnutls.so", "libp11-kit.so")
 
 
 def loaded(args, env=None):
@@ -43,10 +46,19 @@ def registry_env(tmp_path):
     return dict(os.environ, VDISK_CONFIG_DIR=str(tmp_path / "registry"))
 
 
-def test_image_commands_map_no_xml_nor_nbd(qcow2, tmp_path):
+def test_image_commands_map_no_xml_nor_nbd_nor_gnutls(qcow2, tmp_path):
+    raw = tmp_path / "plain.raw"
+    with open(raw, "wb") as f:
+        f.truncate(8 << 20)
+        f.write(b"vdisk" * 1000)
     for args in (["info", qcow2], ["check", qcow2], ["map", qcow2],
                  ["create", "-q", "-f", "qcow2", tmp_path / "n.qcow2", "1G"],
-                 ["create", "-q", "-f", "raw", tmp_path / "n.raw", "1G"]):
+                 ["create", "-q", "-f", "raw", tmp_path / "n.raw", "1G"],
+                 # random identifiers, not keys: getrandom, not GnuTLS
+                 ["create", "-q", "-f", "vhdx", tmp_path / "n.vhdx", "1G"],
+                 ["create", "-q", "-f", "vpc", tmp_path / "n.vhd", "1G"],
+                 ["convert", "-O", "qcow2", "-c", raw, tmp_path / "c.qcow2"],
+                 ["convert", "-O", "raw", qcow2, tmp_path / "c.raw"]):
         p, names = loaded([VDISK_VIRSH, *args])
         assert p.returncode == 0, p.stderr[-2000:]
         assert "libvdisk.so.0" in names          # the oracle sees what it should
@@ -60,6 +72,7 @@ def test_pool_command_loads_the_module(registry_env):
     for lib in ("vdisk-virsh-stores.so", "libvdisk-plugin.so.0", "libxml2.so.2"):
         assert lib in names
     assert "libnbd.so.0" not in names
+    assert "libgnutls.so.30" not in names
 
 
 def test_pool_command_help_through_the_module(registry_env):
@@ -131,3 +144,58 @@ def test_missing_module_is_named(qcow2, tmp_path, registry_env):
     assert p.returncode == 1
     assert f"{bindir}/vdisk-virsh-stores.so: " in p.stderr
     assert "invalid ELF header" in p.stderr or "too short" in p.stderr
+
+
+def luks_convert_args(src, dst, pw):
+    return ["convert", "-O", "qcow2", *secret(pw, "s0"), "-o",
+            f"encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time={ITER}", src, dst]
+
+
+def test_encryption_loads_gnutls(qcow2, qemu_img, tmp_path):
+    pw = pwfile(tmp_path)
+    enc = tmp_path / "e.qcow2"
+    p, names = loaded([VDISK_VIRSH, *luks_convert_args(qcow2, enc, pw)])
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "libgnutls.so.30" in names
+    # QEMU reads back what was encrypted
+    qemu_img("compare", "-q", *secret(pw), "--image-opts", qcow2_opts(enc),
+             f"driver=qcow2,file.filename={qcow2}")
+    # info without the key reads the LUKS header only: no GnuTLS
+    p, names = loaded([VDISK_VIRSH, "info", enc])
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "encrypted: yes" in p.stdout
+    assert "libgnutls.so.30" not in names
+    # unlocking it does
+    p, names = loaded([VDISK_VIRSH, "info", *secret(pw), "--image-opts", qcow2_opts(enc)])
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "libgnutls.so.30" in names
+    # and a raw LUKS container
+    p, names = loaded([VDISK_VIRSH, "create", "-q", "-f", "luks", *secret(pw), "-o",
+                       f"key-secret=sec0,iter-time={ITER}", tmp_path / "l.luks", "16M"])
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "libgnutls.so.30" in names
+
+
+def test_unloadable_gnutls_is_named_with_its_package(qcow2, tmp_path):
+    # a file that is no ELF object where the loader looks first for GnuTLS
+    fake = tmp_path / "lib"
+    fake.mkdir()
+    (fake / "libgnutls.so.30").write_text("not a library\n")
+    env = dict(os.environ, LD_LIBRARY_PATH=str(fake))
+    pw = pwfile(tmp_path)
+    # plain images do not need it
+    assert run([VDISK_VIRSH, "info", qcow2], env=env).returncode == 0
+    enc = tmp_path / "e.qcow2"
+    p = subprocess.run([str(a) for a in [VDISK_VIRSH, *luks_convert_args(qcow2, enc, pw)]],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 1
+    assert f"{enc}: cannot load GnuTLS (install libgnutls30): " in p.stderr
+    assert f"{fake}/libgnutls.so.30" in p.stderr
+    assert not enc.exists()
+    # unlocking an encrypted image names the image too
+    assert run([VDISK_VIRSH, *luks_convert_args(qcow2, enc, pw)]).returncode == 0
+    p = subprocess.run([str(VDISK_VIRSH), "info", *map(str, secret(pw)), "--image-opts",
+                        qcow2_opts(enc)], capture_output=True, text=True, env=env)
+    assert p.returncode == 1
+    assert "cannot load GnuTLS (install libgnutls30)" in p.stderr
+    assert str(enc) in p.stderr
