@@ -225,16 +225,25 @@ next_run(const convert_state *s, const uint8_t *buf, uint64_t len, uint64_t off,
     return run;
 }
 
-/* Write the chunk read at guest offset off, run by run. */
-static int
-write_chunk(convert_state *s, const convert_slot *w, uint64_t len, uint64_t off, vdisk_error *err)
+/* The run of the slot's job at pos as it is written: with -S N, zeros
+ * shorter than N are written as data. */
+static uint64_t
+write_run_at(const convert_state *s, const convert_slot *w, uint64_t pos, bool *zero)
 {
-    uint64_t pos = 0;
+    uint64_t run = next_run(s, w->buf, w->job.len, w->job.off, pos, zero);
+    if (*zero && run < s->min_zero_run)
+        *zero = false;
+    return run;
+}
+
+/* Write the slot's chunk, run by run. */
+static int
+write_chunk(convert_state *s, const convert_slot *w, vdisk_error *err)
+{
+    uint64_t pos = 0, len = w->job.len, off = w->job.off;
     while (pos < len) {
         bool zero;
-        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
-        if (zero && run < s->min_zero_run)
-            zero = false;
+        uint64_t run = write_run_at(s, w, pos, &zero);
         int r = write_run(s, w, pos, run, off, zero, err);
         if (r < 0)
             return r;
@@ -301,7 +310,7 @@ write_slot(convert_state *s, convert_slot *w, vdisk_error *err)
 {
     if (w->job.zero)
         return write_run(s, w, 0, w->job.len, w->job.off, true, err);
-    return write_chunk(s, w, w->job.len, w->job.off, err);
+    return write_chunk(s, w, err);
 }
 
 /* The ready slot to write next, taken out of the list: job seq when the
@@ -371,9 +380,7 @@ reserve_slot(convert_state *s, convert_slot *w, vdisk_error *err)
     uint64_t pos = 0, len = w->job.len, off = w->job.off;
     while (pos < len) {
         bool zero;
-        uint64_t run = next_run(s, w->buf, len, off, pos, &zero);
-        if (zero && run < s->min_zero_run)
-            zero = false;
+        uint64_t run = write_run_at(s, w, pos, &zero);
         int r = -ENOTSUP;
         if (!zero || s->opts->fully_allocate) {
             r = vdisk_write_reserve(s->dst, run, off + pos, &w->res[w->nres], err);
@@ -625,7 +632,6 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
         s->chunk = grain > s->granule ? grain : s->granule;
     s->ordered = vdisk_get_format(dst) != VDISK_FORMAT_RAW && !opts->out_of_order;
     bool page_cache_file = strcmp(vdisk_file_protocol(dst->file), "file") == 0 && !dst->file->direct;
-    s->max_writers = s->ordered ? 1 : page_cache_file ? FILE_WRITERS : 0;
     /* A new LUKS payload reads as noise, not zeros: write every zero. */
     s->must_zero = opts->target->backing_file != NULL || vdisk_get_format(dst) == VDISK_FORMAT_LUKS ||
                    (opts->existing_target && !opts->target_is_zero) ||
@@ -646,10 +652,12 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
         s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
     /* Ordered plain copies place each job in its turn and copy its data
      * after it (see reserve_in_turn), by as many writers as a target that
-     * is not ordered takes. */
+     * is not ordered takes; other ordered copies write one job at a time. */
     s->split = s->ordered && !opts->compress && !s->precompress && dst->drv->write_reserve;
-    if (s->split)
-        s->max_writers = page_cache_file ? FILE_WRITERS : MAX_WORKERS;
+    if (s->ordered && !s->split)
+        s->max_writers = 1;
+    else
+        s->max_writers = page_cache_file ? FILE_WRITERS : s->split ? MAX_WORKERS : 0;
 }
 
 int
