@@ -58,11 +58,17 @@
  * nothing more), and it halves the memory of the slots. */
 #define CHUNK_MAX (1u << 20)
 /* Smaller jobs when compressing: each slot also holds the compressed
- * clusters, and a job is compressed by one worker.  128 KiB: with 256 KiB
- * convert -c (zlib, 4 workers, 1 GiB mixed input) peaked at 11.8 MiB
- * against qemu-img's 10.9-11.2; with 128 KiB 10.6-10.9 against 10.7-11.4,
- * for the same CPU time (8.7-8.8 s user). */
-#define CHUNK_COMPRESS (128u << 10)
+ * clusters, and a job is compressed by one worker.  With 256 KiB convert -c
+ * (zlib, 4 workers, 1 GiB mixed input) peaked at 11.8 MiB against
+ * qemu-img's 10.9-11.2; with 128 KiB 10.6-10.9 against 10.7-11.4, for the
+ * same CPU time.  And a job is about half a millisecond of one CPU's work,
+ * for the pause between jobs (pause_between_jobs): deflate (zlib, the
+ * grains of a streamOptimized VMDK) takes about 0.6 ms for a 64 KiB
+ * cluster, zstd a quarter of that.  Beside two busy processes, zlib in
+ * 64 KiB jobs took 8.0-8.9 s (-c -W -m 8) and 8.5-9.9 s (-c) where 128 KiB
+ * took 8.9-10.6 and 9.3-10.0 (3 alternating runs each); quiet the same. */
+#define CHUNK_DEFLATE (64u << 10)
+#define CHUNK_ZSTD (128u << 10)
 /* Zero-detection unit of a raw target, as qemu-img's default -S 4k. */
 #define RAW_GRANULE 4096u
 /* As qemu-img: -m takes 1..16 coroutines; by default 8. */
@@ -628,6 +634,19 @@ run_workers(convert_state *s, int n, vdisk_error *err)
     return s->result;
 }
 
+/* Whether the target compresses with zstd (a qcow2 image made with
+ * compression_type=zstd), which is four times as fast as deflate. */
+static bool
+compresses_zstd(vdisk_image *dst)
+{
+    vdisk_info info;
+    if (vdisk_get_info(dst, &info, NULL) < 0)
+        return false;
+    bool zstd = info.compression_type && strcmp(info.compression_type, "zstd") == 0;
+    vdisk_info_clear(&info);
+    return zstd;
+}
+
 /* Fill the engine's geometry for this target. */
 static void
 setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_convert_opts *opts)
@@ -675,8 +694,11 @@ setup_state(convert_state *s, vdisk_image *src, vdisk_image *dst, const vdisk_co
                   opts->target->vmdk.subformat == VDISK_VMDK_STREAM_OPTIMIZED;
     s->precompress = (opts->compress || stream) && dst->drv->compress_ahead &&
                      dst->drv->pwrite_precompressed;
-    if (s->precompress && s->chunk > CHUNK_COMPRESS)
-        s->chunk = s->granule > CHUNK_COMPRESS ? s->granule : CHUNK_COMPRESS;
+    if (s->precompress) {
+        uint32_t job = compresses_zstd(dst) ? CHUNK_ZSTD : CHUNK_DEFLATE;
+        if (s->chunk > job)
+            s->chunk = s->granule > job ? s->granule : job;
+    }
     /* Ordered plain copies place each job in its turn and copy its data
      * after it (see reserve_in_turn), by as many writers as a target that
      * is not ordered takes; other ordered copies write one job at a time. */
