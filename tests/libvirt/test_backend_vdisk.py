@@ -124,17 +124,27 @@ def qemu_holding():
     procs = []
 
     def hold(path, fmt):
-        proc = subprocess.Popen(["qemu-io", "-f", fmt, str(path)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        # qemu-io answers a command once the image is open and locked
+        # qemu-io holds its locks once the image is open: until then
+        # `qemu-img info` (which takes a lock against writers, as qemu-img
+        # does without -U) succeeds.  The check itself may meet qemu-io's
+        # open, which then fails to get its write lock: start it again.
         deadline = time.monotonic() + 30
-        while subprocess.run(["qemu-img", "info", "--output=json", str(path)],
-                             capture_output=True).returncode == 0:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail(f"qemu-io did not lock {path}")
-            time.sleep(0.1)
-        return proc
+        while True:
+            proc = subprocess.Popen(["qemu-io", "-f", fmt, str(path)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            procs.append(proc)
+            while subprocess.run(["qemu-img", "info", "--output=json", str(path)],
+                                 capture_output=True).returncode == 0:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"qemu-io did not lock {path}")
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            if proc.poll() is None:
+                return proc
+            why = proc.stderr.read().decode(errors="replace")
+            if 'Failed to get "write" lock' not in why or time.monotonic() > deadline:
+                pytest.fail(f"qemu-io did not lock {path}: {why}")
 
     yield hold
     for proc in procs:
