@@ -87,6 +87,7 @@ class Context:
         self.runners = {w: Runner(d) for w, d in self.dirs.items()}
         self.src = f"in-{args.size}M-seed{args.seed}.raw"
         self.src_qcow2 = f"in-{args.size}M-seed{args.seed}.qcow2"
+        self.floors = {}   # cases.cp_floor_s's, for the mode running
 
     def runner(self, where):
         return self.runners[where]
@@ -125,6 +126,7 @@ def run_mode(ctx, mode, sections):
     """Every section once, under mode's load; {load_start, load_end, rows}."""
     print(f"== {mode}", flush=True)
     busy = ctx.args.busy if mode == "loaded" else 0
+    ctx.floors = {}   # a floor is measured under the mode's own load
     with BackgroundLoad(busy):
         start = loadavg()
         rows = []

@@ -498,9 +498,9 @@ next_job_locked(convert_state *s)
  * 1 GiB mixed input on tmpfs beside two busy processes (one per core):
  * without the sleep vdisk ran 0.65 CPUs (`convert -c -W -m 8`, zlib; the
  * busy processes 62-67% each), qemu-img, whose 11 pool threads sleep after
- * every cluster, 1.6 CPUs (the busy processes 15-25% each).  With it: -c
- * zlib 11.7 -> 10.0 s, -c -W -m 8 12.5 -> 9.5 s, -c zstd -W -m 8 3.3-3.5 ->
- * 1.6-2.2 s.  It is the sleep that counts, not the switch: with a 1 ns
+ * every cluster, 1.6 CPUs (the busy processes 7-33% each in `top`'s
+ * samples).  With it: -c zlib 11.7 -> 10.0 s, -c -W -m 8 12.5 -> 9.5 s,
+ * -c zstd -W -m 8 3.3-3.8 -> 1.3-2.2 s.  It is the sleep that counts, not the switch: with a 1 ns
  * slack (a 19 us round trip) zstd -W took 3.1-3.4 s, as without; sleeping
  * once per 0.5 ms or 1 ms of the worker's CPU time instead of every job,
  * 2.3-3.1 s.  Quiet it costs zstd -W 9% (9 alternating pairs; 1.5% in

@@ -299,23 +299,15 @@ vdisk_file_punch_hole(vdisk_file *f, uint64_t off, uint64_t len, vdisk_error *er
     return f->proto->punch_hole(f, off, len, err);
 }
 
-/* len bytes of zeros to write from: ordinary zeroed memory, aligned for
- * O_DIRECT.  (Until 2026-12-08, for buffered writes, a read-only anonymous
- * mapping never written, whose pages are all the kernel's one zero page:
- * no memory of its own.  On an AMD EPYC host, Linux 6.18, ext4, the copies
- * out of it cost three times the system time: `create -f raw -o
- * preallocation=full FILE 1G` from a dropped page cache took 0.86-2.32 s,
- * 0.49-1.80 s of it system time, 88% of the samples in
- * copy_folio_from_iter_atomic; out of zeroed memory 0.57-0.70 s, 0.14-0.23
- * s system; qemu-img 0.73-0.87 s (4 alternating rounds).  It costs 1 MiB
- * of memory while the zeros are written.)  NULL on ENOMEM. */
-static char *
-zero_buffer(size_t len)
-{
-    return vdisk_alloc_aligned(len, true);
-}
-
-/* Write real zeros over a range, in large aligned chunks. */
+/* Write real zeros over a range, in large aligned chunks, out of ordinary
+ * zeroed memory (aligned for O_DIRECT).  Until 2026-12-08 buffered writes
+ * took them from a read-only anonymous mapping never written, all of it the
+ * kernel's one zero page: no memory of its own, but on an AMD EPYC host
+ * (Linux 6.18, ext4) the copies out of it cost three times the system time:
+ * `create -f raw -o preallocation=full FILE 1G` from a dropped page cache
+ * took 0.86-2.32 s, 0.49-1.80 s of it system time, 88% of the samples in
+ * copy_folio_from_iter_atomic; out of zeroed memory 0.57-0.70 s, 0.14-0.23 s
+ * system; qemu-img 0.73-0.87 s (4 alternating rounds). */
 static int
 write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn progress,
                   void *opaque, vdisk_error *err)
@@ -323,7 +315,7 @@ write_zero_chunks(vdisk_file *f, uint64_t off, uint64_t len, vdisk_progress_fn p
     size_t chunk = ZERO_CHUNK;
     if (len < chunk)
         chunk = (size_t)((len + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN);
-    char *zeros = zero_buffer(chunk);
+    char *zeros = vdisk_alloc_aligned(chunk, true);
     if (!zeros)
         return vdisk_error_set(err, ENOMEM, "%s: out of memory", f->path);
     uint64_t done = 0;
